@@ -1,0 +1,151 @@
+//! Modules: the units of work a task names (`copy`, `file`, `command`, ...).
+//!
+//! Each module runs on the controller and drives the host through [`crate::transport`]
+//! primitives, so the host needs no Python. Every module first computes what it would change
+//! (the plan), stops there in check mode, and otherwise applies the plan. Results (changed/ok,
+//! `rc`, `stdout`, `stat`, ...) follow the matching `ansible.builtin` module so that `register`ed
+//! values and changed counts are the same as with `ansible-playbook`.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::template::{Scope, Templater};
+use crate::transport::{Become, Connection, TransportError};
+use crate::vars::Vars;
+
+/// Everything a module may use while it runs on one host.
+pub struct ModuleContext<'a> {
+    /// The host's connection.
+    pub conn: &'a Connection,
+    /// Inventory name of the host (for messages).
+    pub host: &'a str,
+    /// `--check`: plan only, change nothing.
+    pub check: bool,
+    /// `--diff`: fill [`ModuleOutcome::diff`].
+    pub diff: bool,
+    /// `become` for this task, if any.
+    pub become_: Option<Become>,
+    /// The task's variables (for the `template` module and `debug: var=`).
+    pub scope: &'a Scope,
+    /// The template engine.
+    pub templater: &'a Templater,
+    /// Where a relative `src` is looked up, in order: the role's `files/` or `templates/`,
+    /// the role dir, the playbook dir. The module picks the sub-folder it needs.
+    pub search_paths: &'a [PathBuf],
+}
+
+/// One file change shown by `--diff`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FileDiff {
+    /// Label of the old side (usually the path).
+    pub before_header: String,
+    /// Label of the new side.
+    pub after_header: String,
+    /// Old content (or attribute summary).
+    pub before: String,
+    /// New content (or attribute summary).
+    pub after: String,
+}
+
+/// The result of one module run on one host.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleOutcome {
+    /// The host was (or in check mode would be) changed.
+    pub changed: bool,
+    /// The module failed (Ansible's `failed: true`); `msg` says why.
+    pub failed: bool,
+    /// The module skipped itself (e.g. `command` with `creates` that exists is *not* a skip in
+    /// Ansible: it is ok; this is for modules that really skip).
+    pub skipped: bool,
+    /// Human-readable message.
+    pub msg: Option<String>,
+    /// Diffs for `--diff`.
+    pub diff: Vec<FileDiff>,
+    /// Module-specific result fields, as `register` exposes them (`rc`, `stdout`, `stat`, ...).
+    pub result: Vars,
+}
+
+impl ModuleOutcome {
+    /// An ok (unchanged) outcome.
+    pub fn ok() -> Self {
+        Self::default()
+    }
+    /// An outcome with `changed` as given.
+    pub fn changed(changed: bool) -> Self {
+        ModuleOutcome {
+            changed,
+            ..Self::default()
+        }
+    }
+    /// A failed outcome with a message.
+    pub fn failed(msg: impl Into<String>) -> Self {
+        ModuleOutcome {
+            failed: true,
+            msg: Some(msg.into()),
+            ..Self::default()
+        }
+    }
+    /// Adds a result field.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.result.insert(key.to_string(), value.into());
+        self
+    }
+}
+
+/// Why a module could not do its job (beyond a normal `failed` outcome).
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleError {
+    /// Arguments that do not fit the module (unknown key, wrong type, missing required key).
+    #[error("{module}: {message}")]
+    BadArgs { module: &'static str, message: String },
+    /// The connection broke while the module ran.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// A template inside the module (the `template` module's file) failed.
+    #[error("{0}")]
+    Template(String),
+    /// A controller-side file could not be read (`copy src`, `template src`).
+    #[error("{path}: {message}")]
+    LocalFile { path: PathBuf, message: String },
+}
+
+/// Static facts about a module, used at load time to reject unknown modules and arguments.
+#[derive(Debug)]
+pub struct ModuleInfo {
+    /// Short name (`copy`); `ansible.builtin.copy` and `ansible.legacy.copy` map to it.
+    pub name: &'static str,
+    /// Accepted argument names (aliases included).
+    pub args: &'static [&'static str],
+    /// Takes Ansible's free-form string (`command: ls -l`, `shell: ...`): the text that is not
+    /// `k=v` becomes `_raw_params`.
+    pub free_form: bool,
+}
+
+/// Strips `ansible.builtin.` / `ansible.legacy.` from a module name.
+pub fn short_name(name: &str) -> &str {
+    name.strip_prefix("ansible.builtin.")
+        .or_else(|| name.strip_prefix("ansible.legacy."))
+        .unwrap_or(name)
+}
+
+/// The registry: every module talon supports. Returns `None` for unknown names.
+pub fn lookup(name: &str) -> Option<&'static ModuleInfo> {
+    let short = short_name(name);
+    REGISTRY.iter().find(|m| m.name == short)
+}
+
+/// All module infos (for messages listing what is supported).
+pub static REGISTRY: &[ModuleInfo] = &[];
+
+/// Runs module `name` with rendered `args` on the context's host.
+///
+/// Errors: [`ModuleError::BadArgs`] when the args do not fit; [`ModuleError::Transport`] when
+/// the host connection broke. A module that ran and failed returns `Ok` with `failed: true`.
+pub async fn run(name: &str, args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+    let _ = (args, ctx);
+    Err(ModuleError::BadArgs {
+        module: "talon",
+        message: format!("module {name} is not implemented"),
+    })
+}

@@ -1,0 +1,233 @@
+//! How talon reaches a host: one connection per host for the whole run.
+//!
+//! Every remote step is a command run on a channel of that connection ([`Connection::exec`]).
+//! Modules never build shell strings by hand: they give an argv, which is quoted per argument
+//! ([`quote`]); content and secrets travel on stdin, never in argv. File operations
+//! ([`files`]) are built on `exec` so that they work the same with and without `become`.
+
+pub mod files;
+pub mod known_hosts;
+pub mod local;
+pub mod quote;
+pub mod ssh;
+pub mod ssh_config;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// How a remote command ended (DESIGN habit 4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Exited with this code.
+    Code(u32),
+    /// Killed by this signal (name as the SSH server reports it, e.g. `KILL`).
+    Signal(String),
+    /// The channel closed without reporting a status.
+    Unknown,
+}
+
+impl ExitStatus {
+    /// True for exit code 0.
+    pub fn success(&self) -> bool {
+        matches!(self, ExitStatus::Code(0))
+    }
+
+    /// The code Ansible registers as `rc`: the exit code, or -1 for signals and unknown.
+    pub fn rc(&self) -> i64 {
+        match self {
+            ExitStatus::Code(c) => i64::from(*c),
+            _ => -1,
+        }
+    }
+}
+
+impl fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExitStatus::Code(c) => write!(f, "exit code {c}"),
+            ExitStatus::Signal(s) => write!(f, "killed by signal {s}"),
+            ExitStatus::Unknown => f.write_str("no exit status"),
+        }
+    }
+}
+
+/// Privilege escalation for one command, through `sudo` (non-interactive).
+#[derive(Debug, Clone)]
+pub struct Become {
+    /// Target user (Ansible's `become_user`, default `root`).
+    pub user: String,
+    /// Password for sudo, sent on stdin (`sudo -S`), never in argv.
+    pub password: Option<SecretString>,
+}
+
+/// One command to run on a host.
+#[derive(Debug, Clone, Default)]
+pub struct ExecRequest {
+    /// The program and its arguments; each is quoted separately for the remote shell.
+    pub argv: Vec<String>,
+    /// Bytes written to the command's stdin, then stdin is closed.
+    pub stdin: Option<Vec<u8>>,
+    /// Run as another user through sudo.
+    pub become_: Option<Become>,
+    /// Working directory (`cd DIR &&` before the command).
+    pub chdir: Option<String>,
+    /// Extra environment variables (`env K=V` before the command). Not for secrets.
+    pub env: Vec<(String, String)>,
+}
+
+impl ExecRequest {
+    /// A request that runs `argv` with nothing else set.
+    pub fn argv<I, S>(argv: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ExecRequest {
+            argv: argv.into_iter().map(Into::into).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// A request that runs a script with `/bin/sh -c SCRIPT` (the script is one quoted argument).
+    pub fn shell(script: impl Into<String>) -> Self {
+        Self::argv(["/bin/sh".to_string(), "-c".to_string(), script.into()])
+    }
+
+    /// Sets stdin.
+    pub fn with_stdin(mut self, data: Vec<u8>) -> Self {
+        self.stdin = Some(data);
+        self
+    }
+
+    /// Sets become.
+    pub fn with_become(mut self, b: Option<Become>) -> Self {
+        self.become_ = b;
+        self
+    }
+}
+
+/// What a command printed and how it ended.
+#[derive(Debug, Clone)]
+pub struct ExecOutput {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl ExecOutput {
+    /// stdout as (lossy) UTF-8.
+    pub fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    /// stderr as (lossy) UTF-8.
+    pub fn stderr_str(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// Where and how to connect to one host, resolved from inventory variables and `~/.ssh/config`.
+#[derive(Debug, Clone)]
+pub struct ConnectSpec {
+    /// The inventory name (for messages).
+    pub name: String,
+    /// `ansible_connection`: ssh or local.
+    pub kind: ConnectionKind,
+    /// `ansible_host` (or the inventory name).
+    pub address: String,
+    /// `ansible_port`, default 22.
+    pub port: u16,
+    /// `ansible_user`, default the controller user's name (or `~/.ssh/config` User).
+    pub user: Option<String>,
+    /// `ansible_ssh_private_key_file` first, then `~/.ssh/config` IdentityFile, then `~/.ssh/id_*`.
+    pub identity_files: Vec<PathBuf>,
+    /// known_hosts file (default `~/.ssh/known_hosts`, or `--known-hosts`).
+    pub known_hosts: PathBuf,
+    /// `--accept-new-host-keys`: record unknown hosts instead of refusing them.
+    pub accept_new_host_keys: bool,
+    /// TCP connect + SSH handshake timeout.
+    pub connect_timeout: Duration,
+}
+
+/// `ansible_connection`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionKind {
+    Ssh,
+    Local,
+}
+
+/// Why a host could not be reached or a command could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("cannot connect to {host} ({addr}): {message}")]
+    Connect {
+        host: String,
+        addr: String,
+        message: String,
+    },
+    #[error("connecting to {host} timed out after {secs} s")]
+    Timeout { host: String, secs: u64 },
+    #[error(
+        "host key for {host} is not in {known_hosts}; verify it and add it, or run with --accept-new-host-keys to record it"
+    )]
+    UnknownHostKey { host: String, known_hosts: String },
+    #[error(
+        "HOST KEY FOR {host} HAS CHANGED (offending line {known_hosts}:{line}). Someone may be intercepting the connection, or the host was reinstalled. talon refuses to connect; if the change is expected, remove the old key (ssh-keygen -R) and connect again"
+    )]
+    ChangedHostKey {
+        host: String,
+        known_hosts: String,
+        line: usize,
+    },
+    #[error("authentication failed for {user}@{host}: tried {tried}")]
+    Auth {
+        host: String,
+        user: String,
+        tried: String,
+    },
+    #[error("{host}: {message}")]
+    Channel { host: String, message: String },
+    #[error("{host}: {message}")]
+    Io { host: String, message: String },
+}
+
+impl TransportError {
+    /// True when the host should be counted as unreachable (rather than the task failed).
+    pub fn is_unreachable(&self) -> bool {
+        !matches!(self, TransportError::Io { .. })
+    }
+}
+
+/// An open connection to one host. Cheap to share (`&Connection` across tasks of that host).
+pub enum Connection {
+    Ssh(ssh::SshConnection),
+    Local(local::LocalConnection),
+}
+
+impl Connection {
+    /// Opens the connection described by `spec` (checking the host key for SSH).
+    pub async fn open(spec: &ConnectSpec) -> Result<Connection, TransportError> {
+        match spec.kind {
+            ConnectionKind::Local => Ok(Connection::Local(local::LocalConnection::new(&spec.name))),
+            ConnectionKind::Ssh => Ok(Connection::Ssh(ssh::SshConnection::connect(spec).await?)),
+        }
+    }
+
+    /// Runs one command and waits for it to end, collecting stdout and stderr.
+    /// A non-zero exit is not an error here: it is in [`ExecOutput::status`].
+    pub async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
+        match self {
+            Connection::Ssh(c) => c.exec(req).await,
+            Connection::Local(c) => c.exec(req).await,
+        }
+    }
+
+    /// Closes the connection politely.
+    pub async fn close(&self) {
+        if let Connection::Ssh(c) = self {
+            c.close().await;
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! YAML loading with source positions.
+//!
+//! Ansible content is dynamic (a task's module is whichever key is not a keyword), so it cannot be
+//! deserialized straight into fixed structs. Instead every file is read into a [`Node`] tree whose
+//! every value and key keeps its `file:line:column`, so that the playbook loader can be strict and
+//! still point at the exact place of an unknown key or module. YAML 1.1 booleans (`yes`/`no`) and
+//! legacy octal numbers (`0644`) are read the way Ansible's PyYAML reads them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+/// A position in a source file: 1-based line and column, 0 when unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Mark {
+    /// The file the node came from (shared by every node of that file).
+    pub file: Arc<PathBuf>,
+    /// 1-based line, 0 when unknown.
+    pub line: u64,
+    /// 1-based column, 0 when unknown.
+    pub column: u64,
+}
+
+impl Mark {
+    /// A mark for a whole file (no line known).
+    pub fn file(path: &Path) -> Self {
+        Mark {
+            file: Arc::new(path.to_path_buf()),
+            line: 0,
+            column: 0,
+        }
+    }
+}
+
+impl fmt::Display for Mark {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.file.display())
+        } else {
+            write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+        }
+    }
+}
+
+/// One YAML value with its position.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Where the value starts.
+    pub mark: Mark,
+    /// The value itself.
+    pub kind: NodeKind,
+}
+
+/// The shape of a [`Node`].
+#[derive(Debug, Clone)]
+pub enum NodeKind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Keys in file order, each with its own position.
+    Map(Vec<(Key, Node)>),
+}
+
+/// A mapping key (always a string in Ansible content; scalars are stringified).
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub name: String,
+    pub mark: Mark,
+}
+
+/// A YAML file that could not be read or parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum YamlError {
+    #[error("{path}: cannot read: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: invalid YAML: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+impl Node {
+    /// The node as a JSON value (positions dropped), as Ansible variables see it.
+    pub fn to_json(&self) -> Value {
+        match &self.kind {
+            NodeKind::Null => Value::Null,
+            NodeKind::Bool(b) => Value::Bool(*b),
+            NodeKind::Int(i) => Value::from(*i),
+            NodeKind::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+            NodeKind::Str(s) => Value::String(s.clone()),
+            NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeKind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The entries when this is a mapping.
+    pub fn as_map(&self) -> Option<&[(Key, Node)]> {
+        match &self.kind {
+            NodeKind::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The items when this is a sequence.
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.kind {
+            NodeKind::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The string when this is a string scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `null` (an empty value).
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind, NodeKind::Null)
+    }
+
+    /// A short name of the node's type for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            NodeKind::Null => "null",
+            NodeKind::Bool(_) => "boolean",
+            NodeKind::Int(_) => "integer",
+            NodeKind::Float(_) => "float",
+            NodeKind::Str(_) => "string",
+            NodeKind::Seq(_) => "list",
+            NodeKind::Map(_) => "mapping",
+        }
+    }
+
+    /// Looks a key up in a mapping node.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
+    }
+}
+
+/// Reads and parses one YAML file into a [`Node`] (an empty file is `null`).
+///
+/// Errors: [`YamlError::Read`] when the file cannot be read, [`YamlError::Parse`] with the
+/// parser's line:column when it is not valid YAML.
+pub fn load_file(path: &Path) -> Result<Node, YamlError> {
+    let text = std::fs::read_to_string(path).map_err(|source| YamlError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_str(&text, path)
+}
+
+/// Parses YAML text; `path` names the source in marks and errors.
+pub fn parse_str(text: &str, path: &Path) -> Result<Node, YamlError> {
+    let file = Arc::new(path.to_path_buf());
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---")
+    {
+        return Ok(Node {
+            mark: Mark {
+                file,
+                line: 0,
+                column: 0,
+            },
+            kind: NodeKind::Null,
+        });
+    }
+    let options = serde_saphyr::options! { legacy_octal_numbers: true };
+    let raw: serde_saphyr::Spanned<RawNode> =
+        serde_saphyr::from_str_with_options(text, options).map_err(|e| YamlError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    Ok(convert(raw, &file))
+}
+
+/// Parses every document of a multi-document YAML text (used for `---`-separated inventories).
+fn convert(raw: serde_saphyr::Spanned<RawNode>, file: &Arc<PathBuf>) -> Node {
+    let mark = Mark {
+        file: file.clone(),
+        line: raw.referenced.line(),
+        column: raw.referenced.column(),
+    };
+    let kind = match raw.value {
+        RawNode::Null => NodeKind::Null,
+        RawNode::Bool(b) => NodeKind::Bool(b),
+        RawNode::Int(i) => NodeKind::Int(i),
+        RawNode::Float(f) => NodeKind::Float(f),
+        RawNode::Str(s) => NodeKind::Str(s),
+        RawNode::Seq(items) => NodeKind::Seq(items.into_iter().map(|n| convert(n, file)).collect()),
+        RawNode::Map(entries) => NodeKind::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| {
+                    let key = Key {
+                        name: k.value,
+                        mark: Mark {
+                            file: file.clone(),
+                            line: k.referenced.line(),
+                            column: k.referenced.column(),
+                        },
+                    };
+                    (key, convert(v, file))
+                })
+                .collect(),
+        ),
+    };
+    Node { mark, kind }
+}
+
+/// The serde-facing twin of [`NodeKind`], with `Spanned` children.
+enum RawNode {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<serde_saphyr::Spanned<RawNode>>),
+    Map(Vec<(serde_saphyr::Spanned<String>, serde_saphyr::Spanned<RawNode>)>),
+}
+
+/// A key that may be written as any scalar in YAML (`1: x`, `true: y`) but is a string to us.
+struct KeyString(String);
+
+impl<'de> Deserialize<'de> for KeyString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyString;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scalar mapping key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyString, E> {
+                Ok(KeyString(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<KeyString, E> {
+                Ok(KeyString(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<KeyString, E> {
+                Ok(KeyString(if v { "True".into() } else { "False".into() }))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<KeyString, E> {
+                Ok(KeyString(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<KeyString, E> {
+                Ok(KeyString(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<KeyString, E> {
+                Ok(KeyString(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<KeyString, E> {
+                Ok(KeyString(String::new()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawNode;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any YAML value")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<RawNode, E> {
+                Ok(RawNode::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<RawNode, E> {
+                Ok(RawNode::Null)
+            }
+            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<RawNode, D2::Error> {
+                RawNode::deserialize(d)
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawNode, E> {
+                Ok(RawNode::Bool(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawNode, E> {
+                Ok(RawNode::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawNode, E> {
+                Ok(i64::try_from(v)
+                    .map(RawNode::Int)
+                    .unwrap_or(RawNode::Float(v as f64)))
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawNode, E> {
+                Ok(i64::try_from(v)
+                    .map(RawNode::Int)
+                    .unwrap_or(RawNode::Float(v as f64)))
+            }
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawNode, E> {
+                Ok(i64::try_from(v)
+                    .map(RawNode::Int)
+                    .unwrap_or(RawNode::Float(v as f64)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawNode, E> {
+                Ok(RawNode::Float(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawNode, E> {
+                Ok(RawNode::Str(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<RawNode, E> {
+                Ok(RawNode::Str(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<serde_saphyr::Spanned<RawNode>>()? {
+                    items.push(item);
+                }
+                Ok(RawNode::Seq(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<serde_saphyr::Spanned<KeyString>>()? {
+                    let value = map.next_value::<serde_saphyr::Spanned<RawNode>>()?;
+                    let key = serde_saphyr::Spanned::new(key.value.0, key.referenced, key.defined);
+                    entries.push((key, value));
+                }
+                Ok(RawNode::Map(entries))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Node {
+        parse_str(text, Path::new("t.yml")).unwrap()
+    }
+
+    #[test]
+    fn keeps_positions_of_keys_and_values() {
+        let n = parse("- name: a\n  debug:\n    msg: hi\n");
+        let task = &n.as_seq().unwrap()[0];
+        let (k, _) = &task.as_map().unwrap()[1];
+        assert_eq!(k.name, "debug");
+        assert_eq!((k.mark.line, k.mark.column), (2, 3));
+    }
+
+    #[test]
+    fn reads_yaml11_booleans_and_octal_like_ansible() {
+        let n = parse("a: yes\nb: 0644\nc: '0644'\nd: 1.5\n");
+        let j = n.to_json();
+        assert_eq!(j["a"], Value::Bool(true));
+        assert_eq!(j["b"], Value::from(420));
+        assert_eq!(j["c"], Value::from("0644"));
+        assert_eq!(j["d"], Value::from(1.5));
+    }
+
+    #[test]
+    fn parse_error_has_location() {
+        let e = parse_str("a: [1,\nb: 2\n", Path::new("bad.yml")).unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("bad.yml"), "{s}");
+        assert!(s.contains("line") || s.contains(':'), "{s}");
+    }
+
+    #[test]
+    fn empty_file_is_null() {
+        assert!(parse("# only a comment\n---\n").is_null());
+    }
+}
