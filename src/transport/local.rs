@@ -1,5 +1,11 @@
-//! Local transport (placeholder).
-use super::{ExecOutput, ExecRequest, TransportError};
+//! `ansible_connection: local`: commands run on the controller, through `/bin/sh -c` with the
+//! same command line an SSH host would get, so quoting, become and chdir behave identically.
+
+use std::process::Stdio;
+
+use tokio::io::AsyncWriteExt;
+
+use super::{ExecOutput, ExecRequest, ExitStatus, TransportError, quote};
 
 /// Runs commands on the controller.
 pub struct LocalConnection {
@@ -13,11 +19,67 @@ impl LocalConnection {
             name: name.to_string(),
         }
     }
-    /// Runs a command.
-    pub async fn exec(&self, _req: &ExecRequest) -> Result<ExecOutput, TransportError> {
-        Err(TransportError::Channel {
+
+    /// Runs one command to completion. Errors only when the process cannot be started or its
+    /// pipes fail; a non-zero exit is reported in the output.
+    pub async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
+        let (line, stdin) = quote::command_line(req);
+        let io = |e: std::io::Error| TransportError::Io {
             host: self.name.clone(),
-            message: "not implemented".into(),
+            message: e.to_string(),
+        };
+        let mut child = tokio::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&line)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(io)?;
+        if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            // A command that does not read its stdin closes the pipe early: not an error.
+            let _ = pipe.write_all(&data).await;
+            drop(pipe);
+        }
+        let out = child.wait_with_output().await.map_err(io)?;
+        let status = match out.status.code() {
+            Some(c) => ExitStatus::Code(u32::try_from(c).unwrap_or(255)),
+            None => {
+                use std::os::unix::process::ExitStatusExt;
+                match out.status.signal() {
+                    Some(s) => ExitStatus::Signal(s.to_string()),
+                    None => ExitStatus::Unknown,
+                }
+            }
+        };
+        Ok(ExecOutput {
+            status,
+            stdout: out.stdout,
+            stderr: out.stderr,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn runs_argv_with_stdin_and_status() {
+        let c = LocalConnection::new("localhost");
+        let out = c
+            .exec(&ExecRequest::argv(["cat"]).with_stdin(b"hello".to_vec()))
+            .await
+            .unwrap();
+        assert_eq!(out.stdout, b"hello");
+        assert!(out.status.success());
+        let out = c.exec(&ExecRequest::shell("echo err >&2; exit 3")).await.unwrap();
+        assert_eq!(out.status, ExitStatus::Code(3));
+        assert_eq!(out.stderr_str(), "err\n");
     }
 }
