@@ -1,9 +1,19 @@
 //! talon: push configuration to hosts over SSH, running Ansible-format playbooks.
 //!
-//! See `DESIGN` in the README for the flow of a run: cli -> config -> inventory -> playbook ->
-//! runner -> report.
+//! The flow of a run: [`cli`] (what was typed) -> [`config`] (resolved options) -> [`inventory`]
+//! -> [`playbook`] (strictly loaded plays, roles, tasks) -> [`runner`] (hosts in parallel, tasks
+//! in order, modules over one SSH connection per host) -> [`report`] (progress, recap, JSON).
 
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod inventory;
+pub mod lab;
 pub mod modules;
+pub mod playbook;
+pub mod report;
+pub mod runner;
 pub mod template;
 pub mod transport;
 pub mod vars;

@@ -1,3 +1,26 @@
+//! The `talon` binary: parse the command line, run, map the result to an exit code.
+
+use clap::Parser;
+
 fn main() {
-    std::process::exit(0);
+    let cli = talon::cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("TALON_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("talon: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = match runtime.block_on(talon::app::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ERROR! {e}");
+            e.code()
+        }
+    };
+    std::process::exit(code);
 }

@@ -14,7 +14,15 @@ pub struct Scope {
     pub vars: Arc<Vars>,
 }
 
+/// What `{{ omit }}` renders to: the runner drops module arguments with this value.
+pub const OMIT: &str = "__omit_place_holder__talon";
+
 impl Scope {
+    /// The same scope with other variables.
+    pub fn with_vars(&self, vars: Arc<Vars>) -> Scope {
+        Scope { vars }
+    }
+
     /// A scope over these variables.
     pub fn new(vars: Arc<Vars>) -> Self {
         Scope { vars }

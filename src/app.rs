@@ -1,0 +1,75 @@
+//! What each subcommand does, from parsed arguments to an exit code.
+
+use crate::cli::{Cli, Command, InventoryArgs, LabCommand, RunArgs};
+use crate::error::Error;
+use crate::inventory::Inventory;
+use crate::report::{Reporter, view::ViewOptions};
+use crate::runner::Runner;
+
+/// Runs a parsed command line and returns the process exit code.
+pub async fn run(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Run(args) => run_playbook(args).await,
+        Command::Inventory(args) => inventory(args),
+        Command::Lab { command } => lab(command),
+    }
+}
+
+async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
+    let pb = crate::playbook::load(&args.playbook)?;
+    let mut inv = Inventory::load(&args.inventory).map_err(|e| Error::Inventory(e.to_string()))?;
+    inv.add_playbook_dir(&pb.dir)
+        .map_err(|e| Error::Inventory(e.to_string()))?;
+    let host_count = inv.select("all").map(|h| h.len()).unwrap_or(1);
+    let opts = crate::config::run_options(&args, host_count)?;
+    let (reporter, view) = Reporter::start(ViewOptions {
+        json: args.json,
+        verbosity: args.verbose,
+        diff: args.diff,
+    });
+    let summary = Runner::run(&pb, &inv, &opts, reporter).await;
+    let _ = view.await;
+    Ok(summary.exit_code())
+}
+
+fn inventory(args: InventoryArgs) -> Result<i32, Error> {
+    let mut inv = Inventory::load(&args.inventory).map_err(|e| Error::Inventory(e.to_string()))?;
+    if let Some(dir) = &args.playbook_dir {
+        inv.add_playbook_dir(dir)
+            .map_err(|e| Error::Inventory(e.to_string()))?;
+    }
+    let text = if args.graph {
+        inv.graph()
+    } else if let Some(h) = &args.host {
+        let v = inv
+            .host_json(h)
+            .ok_or_else(|| Error::Inventory(format!("no host '{h}' in the inventory")))?;
+        serde_json::to_string_pretty(&v).unwrap_or_default()
+    } else {
+        serde_json::to_string_pretty(&inv.list_json()).unwrap_or_default()
+    };
+    println!("{text}");
+    Ok(0)
+}
+
+fn lab(cmd: LabCommand) -> Result<i32, Error> {
+    match cmd {
+        LabCommand::Up { count, dir } => {
+            let info = crate::lab::up(&crate::lab::LabOptions { dir, count })
+                .map_err(|e| Error::Lab(e.to_string()))?;
+            println!("lab: {} host(s) up", info.hosts.len());
+            for h in &info.hosts {
+                println!("  {:<8} 127.0.0.1:{}  ({})", h.name, h.port, h.container);
+            }
+            println!("inventory:   {}", info.inventory.display());
+            println!("key:         {}", info.key.display());
+            println!("known_hosts: {}", info.known_hosts.display());
+            Ok(0)
+        }
+        LabCommand::Down { dir } => {
+            let n = crate::lab::down(&dir).map_err(|e| Error::Lab(e.to_string()))?;
+            println!("lab: removed {n} host(s)");
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The command line, as the user typed it (clap derive). Resolution happens in `config.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// talon: push configuration to hosts over SSH, running Ansible-format playbooks.
+#[derive(Debug, Parser)]
+#[command(name = "talon", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a playbook against an inventory (like `ansible-playbook`).
+    Run(RunArgs),
+    /// Show the resolved inventory (like `ansible-inventory`).
+    Inventory(InventoryArgs),
+    /// Disposable Debian hosts in Docker containers, for trying roles and for tests.
+    Lab {
+        #[command(subcommand)]
+        command: LabCommand,
+    },
+}
+
+/// `talon run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The playbook file.
+    pub playbook: PathBuf,
+    /// Inventory file or directory (repeatable).
+    #[arg(short = 'i', long = "inventory", required = true)]
+    pub inventory: Vec<PathBuf>,
+    /// Further limit the hosts with a pattern.
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
+    /// Only run tasks with these tags (comma separated, repeatable).
+    #[arg(short = 't', long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Skip tasks with these tags.
+    #[arg(long, value_delimiter = ',')]
+    pub skip_tags: Vec<String>,
+    /// Check mode: change nothing, report what would change.
+    #[arg(short = 'C', long)]
+    pub check: bool,
+    /// Show diffs of what changes.
+    #[arg(short = 'D', long)]
+    pub diff: bool,
+    /// Hosts run in parallel (default: all hosts, up to 64).
+    #[arg(short = 'f', long)]
+    pub forks: Option<usize>,
+    /// Extra variables: `k=v k2=v2`, a YAML/JSON mapping, or `@file.yml` (repeatable).
+    #[arg(short = 'e', long = "extra-vars")]
+    pub extra_vars: Vec<String>,
+    /// Run notified handlers even on hosts that failed.
+    #[arg(long)]
+    pub force_handlers: bool,
+    /// Print one JSON document (Ansible's `json` callback shape) instead of human output.
+    #[arg(long)]
+    pub json: bool,
+    /// More output (-v shows changed results, -vv every result).
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
+/// SSH options shared by commands that connect.
+#[derive(Debug, Args)]
+pub struct SshArgs {
+    /// known_hosts file to check host keys against (default: ~/.ssh/known_hosts, or the
+    /// inventory's `-o UserKnownHostsFile=` in ansible_ssh_common_args).
+    #[arg(long)]
+    pub known_hosts: Option<PathBuf>,
+    /// Record the keys of hosts not yet in known_hosts instead of refusing them.
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// Seconds to wait for a host to connect.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+}
+
+/// `talon inventory`.
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Inventory file or directory (repeatable).
+    #[arg(short = 'i', long = "inventory", required = true)]
+    pub inventory: Vec<PathBuf>,
+    /// Every host and group with variables, as JSON.
+    #[arg(long, conflicts_with_all = ["graph", "host"])]
+    pub list: bool,
+    /// The group tree.
+    #[arg(long, conflicts_with = "host")]
+    pub graph: bool,
+    /// One host's variables, as JSON.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// A playbook folder whose group_vars/ and host_vars/ also apply.
+    #[arg(long)]
+    pub playbook_dir: Option<PathBuf>,
+}
+
+/// `talon lab`.
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Start N hosts and write an inventory, a key and a known_hosts file for them.
+    Up {
+        /// How many hosts.
+        #[arg(short = 'n', long, default_value_t = 2)]
+        count: usize,
+        /// Where the lab's files go.
+        #[arg(long, default_value = ".talon/lab")]
+        dir: PathBuf,
+    },
+    /// Remove this lab's hosts.
+    Down {
+        /// The lab's folder.
+        #[arg(long, default_value = ".talon/lab")]
+        dir: PathBuf,
+    },
+}

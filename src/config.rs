@@ -1,0 +1,86 @@
+//! From what the user typed to what a run uses: extra vars parsed, forks bounded, paths resolved.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::cli::RunArgs;
+use crate::error::Error;
+use crate::runner::RunOptions;
+use crate::vars::Vars;
+
+/// Default upper bound of hosts run in parallel.
+pub const MAX_DEFAULT_FORKS: usize = 64;
+
+/// Parses one `--extra-vars` value like `ansible-playbook`: `@file` (YAML/JSON), an inline
+/// YAML/JSON mapping, or `k=v` pairs (values stay strings).
+pub fn parse_extra_vars(text: &str, base: &Path) -> Result<Vars, Error> {
+    let t = text.trim();
+    if let Some(file) = t.strip_prefix('@') {
+        let path = base.join(file);
+        let node =
+            crate::yaml::load_file(&path).map_err(|e| Error::Options(format!("--extra-vars {t}: {e}")))?;
+        return match node.to_json() {
+            Value::Object(m) => Ok(m),
+            Value::Null => Ok(Vars::new()),
+            _ => Err(Error::Options(format!(
+                "--extra-vars {t}: the file must hold a mapping"
+            ))),
+        };
+    }
+    if t.starts_with('{') {
+        let node = crate::yaml::parse_str(t, Path::new("--extra-vars"))
+            .map_err(|e| Error::Options(format!("--extra-vars: {e}")))?;
+        return match node.to_json() {
+            Value::Object(m) => Ok(m),
+            _ => Err(Error::Options("--extra-vars: expected a mapping".into())),
+        };
+    }
+    crate::playbook::parse_kv(t, false).map_err(|e| Error::Options(format!("--extra-vars: {e}")))
+}
+
+/// Resolves `talon run` arguments into [`RunOptions`].
+pub fn run_options(args: &RunArgs, host_count: usize) -> Result<RunOptions, Error> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut extra_vars = Vars::new();
+    for e in &args.extra_vars {
+        crate::vars::overlay(&mut extra_vars, &parse_extra_vars(e, &cwd)?);
+    }
+    let forks = match args.forks {
+        Some(0) => return Err(Error::Options("--forks must be at least 1".into())),
+        Some(n) => n,
+        None => host_count.clamp(1, MAX_DEFAULT_FORKS),
+    };
+    let state_dir = std::env::var_os("TALON_STATE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cwd.join(".talon").join("state"));
+    Ok(RunOptions {
+        check: args.check,
+        diff: args.diff,
+        forks,
+        limit: args.limit.clone(),
+        tags: args.tags.clone(),
+        skip_tags: args.skip_tags.clone(),
+        extra_vars,
+        force_handlers: args.force_handlers,
+        known_hosts: args.ssh.known_hosts.clone(),
+        accept_new_host_keys: args.ssh.accept_new_host_keys,
+        connect_timeout: Duration::from_secs(args.ssh.timeout.max(1)),
+        verbosity: args.verbose,
+        state_dir,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_vars_forms() {
+        let base = Path::new(".");
+        assert_eq!(parse_extra_vars("a=1 b='x y'", base).unwrap()["b"], "x y");
+        assert_eq!(parse_extra_vars("{\"a\": [1, 2]}", base).unwrap()["a"][1], 2);
+        assert!(parse_extra_vars("@/nonexistent.yml", base).is_err());
+    }
+}

@@ -1,0 +1,79 @@
+//! `--json`: one document shaped like Ansible's `json` stdout callback:
+//! `{"plays": [{"play": {"name"}, "tasks": [{"task": {"name", "id"}, "hosts": {HOST: RESULT}}]}],
+//!   "stats": {HOST: {ok, changed, failures, skipped, unreachable, rescued, ignored}}}`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use super::{HostStats, Status, TaskReport};
+
+/// Collects results as they arrive, grouped by play and task.
+#[derive(Default)]
+pub struct JsonReport {
+    plays: Vec<(usize, String, Vec<(usize, String, Map<String, Value>)>)>,
+}
+
+impl JsonReport {
+    /// A play starts.
+    pub fn play_start(&mut self, index: usize, name: &str) {
+        self.plays.push((index, name.to_string(), Vec::new()));
+    }
+
+    /// Adds one result (loop items are gathered into `results` like Ansible's callback).
+    pub fn task_result(&mut self, r: &TaskReport) {
+        let Some(play) = self.plays.iter_mut().rev().find(|p| p.0 == r.play) else {
+            return;
+        };
+        let pos = match play.2.iter().position(|t| t.0 == r.task_id) {
+            Some(p) => p,
+            None => {
+                play.2.push((r.task_id, r.task_name.clone(), Map::new()));
+                play.2.len() - 1
+            }
+        };
+        let hosts = &mut play.2[pos].2;
+        let mut result = r.result.clone();
+        if let Value::Object(m) = &mut result {
+            m.insert(
+                "changed".into(),
+                Value::Bool(r.status == Status::Changed || m.get("changed") == Some(&Value::Bool(true))),
+            );
+            if r.status == Status::Failed {
+                m.insert("failed".into(), Value::Bool(true));
+            }
+            if r.status == Status::Skipped {
+                m.insert("skipped".into(), Value::Bool(true));
+            }
+            if r.status == Status::Unreachable {
+                m.insert("unreachable".into(), Value::Bool(true));
+            }
+        }
+        hosts.insert(r.host.clone(), result);
+    }
+
+    /// The final document.
+    pub fn finish(&self, stats: &BTreeMap<String, HostStats>, elapsed: Duration) -> Value {
+        let plays: Vec<Value> = self
+            .plays
+            .iter()
+            .map(|(_, name, tasks)| {
+                json!({
+                    "play": {"name": name},
+                    "tasks": tasks.iter().map(|(id, tname, hosts)| json!({
+                        "task": {"name": tname, "id": id.to_string()},
+                        "hosts": hosts,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({
+            "plays": plays,
+            "stats": stats,
+            "global_custom_stats": {},
+            "custom_stats": {},
+            "elapsed_seconds": elapsed.as_secs_f64(),
+        })
+    }
+}

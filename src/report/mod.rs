@@ -1,0 +1,83 @@
+//! Events from the runner and the views that show them (DESIGN habit 10).
+//!
+//! The runner sends [`Event`]s to one reporter task; the reporter prints plain lines (piped
+//! output, CI logs) or an indicatif view (a terminal), keeps the recap counters, and builds the
+//! `--json` document in the shape of Ansible's `json` stdout callback.
+
+mod json;
+pub mod view;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use json::JsonReport;
+pub use view::Reporter;
+
+/// How one task ended on one host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Changed,
+    Failed,
+    Skipped,
+    Unreachable,
+}
+
+/// Per-host counters of the recap, as Ansible counts them: `ok` includes changed tasks;
+/// an ignored failure counts as ok and ignored; a rescued failure counts as rescued, not failed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HostStats {
+    pub ok: u32,
+    pub changed: u32,
+    pub failures: u32,
+    pub skipped: u32,
+    pub unreachable: u32,
+    pub rescued: u32,
+    pub ignored: u32,
+}
+
+/// Something that happened during a run.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A play starts on these hosts.
+    PlayStart {
+        index: usize,
+        name: String,
+        hosts: Vec<String>,
+    },
+    /// A host starts a task (progress display only).
+    TaskStart { host: String, task: String },
+    /// A task (or one loop item) finished on a host.
+    TaskResult(TaskReport),
+    /// A warning for the user.
+    Warning(String),
+    /// The run is over: final per-host counters and elapsed time.
+    Done {
+        stats: BTreeMap<String, HostStats>,
+        elapsed: Duration,
+    },
+}
+
+/// The result of one task on one host, ready to show.
+#[derive(Debug, Clone)]
+pub struct TaskReport {
+    pub play: usize,
+    pub task_id: usize,
+    pub task_name: String,
+    pub host: String,
+    pub status: Status,
+    /// Whether a failure was ignored (`ignore_errors`).
+    pub ignored: bool,
+    /// The loop item label, for one item of a loop.
+    pub item: Option<String>,
+    /// The registered result (already masked; `no_log` already applied).
+    pub result: Value,
+    /// Unified diffs to show with `--diff`.
+    pub diff: Vec<String>,
+    /// Whether this is a handler.
+    pub handler: bool,
+}

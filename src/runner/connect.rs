@@ -1,0 +1,126 @@
+//! Connection settings for a host, from its variables (Ansible's names) and `~/.ssh/config`.
+
+use std::path::PathBuf;
+
+use super::{HostState, Runner};
+use crate::transport::{ConnectSpec, ConnectionKind, TransportError};
+use crate::vars;
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"))
+}
+
+/// Expands a leading `~/`.
+pub fn expand_tilde(p: &str) -> PathBuf {
+    match p.strip_prefix("~/") {
+        Some(rest) => home().join(rest),
+        None => PathBuf::from(p),
+    }
+}
+
+/// Reads `-o UserKnownHostsFile=PATH` out of `ansible_ssh_common_args` / `ansible_ssh_extra_args`,
+/// so inventories written for `ansible-playbook` keep their known_hosts file.
+pub fn known_hosts_from_args(args: &str) -> Option<PathBuf> {
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        let opt = if w == "-o" {
+            i += 1;
+            words.get(i).copied()
+        } else {
+            w.strip_prefix("-o")
+        };
+        if let Some(o) = opt {
+            let o = o.trim_matches(|c| c == '"' || c == '\'');
+            if let Some((k, v)) = o.split_once('=') {
+                if k.eq_ignore_ascii_case("UserKnownHostsFile") {
+                    return Some(expand_tilde(v.trim()));
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Builds the [`ConnectSpec`] for a host from its (templated) inventory variables.
+pub(super) fn spec_for(runner: &Runner<'_>, st: &HostState) -> Result<ConnectSpec, TransportError> {
+    let scope = crate::template::Scope::new(std::sync::Arc::new({
+        let mut v = st.inv_vars.clone();
+        vars::overlay(&mut v, &runner.opts.extra_vars);
+        v.insert("inventory_hostname".into(), serde_json::json!(st.name));
+        v
+    }));
+    let get = |k: &str| -> Option<String> {
+        let raw = scope.vars.get(k)?;
+        let v = runner.templater.render_value(raw, &scope).ok()?;
+        Some(vars::as_string(&v))
+    };
+    let kind = match get("ansible_connection").as_deref() {
+        Some("local") => ConnectionKind::Local,
+        None if st.name == "localhost" && get("ansible_host").is_none() => ConnectionKind::Local,
+        Some("ssh") | Some("smart") | Some("paramiko") | None => ConnectionKind::Ssh,
+        Some(other) => {
+            return Err(TransportError::Connect {
+                host: st.name.clone(),
+                addr: String::new(),
+                message: format!("ansible_connection '{other}' is not supported (use ssh or local)"),
+            });
+        }
+    };
+    let address = get("ansible_host")
+        .or_else(|| get("ansible_ssh_host"))
+        .unwrap_or_else(|| st.name.clone());
+    let port = match get("ansible_port").or_else(|| get("ansible_ssh_port")) {
+        Some(p) => p.trim().parse::<u16>().map_err(|_| TransportError::Connect {
+            host: st.name.clone(),
+            addr: address.clone(),
+            message: format!("ansible_port '{p}' is not a port number"),
+        })?,
+        None => 22,
+    };
+    let mut identity_files = Vec::new();
+    if let Some(k) = get("ansible_ssh_private_key_file").or_else(|| get("ansible_private_key_file")) {
+        identity_files.push(expand_tilde(&k));
+    }
+    let args = [get("ansible_ssh_common_args"), get("ansible_ssh_extra_args")];
+    let from_args = args.iter().flatten().find_map(|a| known_hosts_from_args(a));
+    let known_hosts = runner
+        .opts
+        .known_hosts
+        .clone()
+        .or(from_args)
+        .unwrap_or_else(|| home().join(".ssh").join("known_hosts"));
+    Ok(ConnectSpec {
+        name: st.name.clone(),
+        kind,
+        address,
+        port,
+        user: get("ansible_user").or_else(|| get("ansible_ssh_user")),
+        identity_files,
+        known_hosts,
+        accept_new_host_keys: runner.opts.accept_new_host_keys,
+        connect_timeout: runner.opts.connect_timeout,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_user_known_hosts_file_in_ssh_args() {
+        assert_eq!(
+            known_hosts_from_args("-o UserKnownHostsFile=/x/kh -o StrictHostKeyChecking=yes"),
+            Some(PathBuf::from("/x/kh"))
+        );
+        assert_eq!(
+            known_hosts_from_args("-oUserKnownHostsFile=/y"),
+            Some(PathBuf::from("/y"))
+        );
+        assert_eq!(known_hosts_from_args("-o ForwardAgent=yes"), None);
+    }
+}

@@ -1,0 +1,278 @@
+//! The runner: plays -> hosts (in parallel, bounded by `--forks`) -> tasks in order.
+//!
+//! Each host of a play runs in its own future with its own state; a failed or unreachable host
+//! stops only itself (DESIGN habit 9). One connection per host is opened on first use and kept
+//! for the whole run. Handlers are flushed per host at the end of each play section and at
+//! `meta: flush_handlers`.
+
+mod connect;
+pub mod facts;
+mod host;
+mod pending;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::Value;
+
+use crate::inventory::Inventory;
+use crate::playbook::{Play, Playbook, SerialStep};
+use crate::report::{Event, HostStats, Reporter};
+use crate::template::Templater;
+use crate::transport::Connection;
+use crate::vars::Vars;
+
+pub use host::HostState;
+
+/// Options of one `talon run`, already resolved from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `--check`.
+    pub check: bool,
+    /// `--diff`.
+    pub diff: bool,
+    /// `--forks` (at least 1).
+    pub forks: usize,
+    /// `--limit` pattern.
+    pub limit: Option<String>,
+    /// `--tags` (empty = all).
+    pub tags: Vec<String>,
+    /// `--skip-tags`.
+    pub skip_tags: Vec<String>,
+    /// `--extra-vars`, merged.
+    pub extra_vars: Vars,
+    /// `--force-handlers`.
+    pub force_handlers: bool,
+    /// `--known-hosts FILE` (default `~/.ssh/known_hosts`).
+    pub known_hosts: Option<PathBuf>,
+    /// `--accept-new-host-keys`.
+    pub accept_new_host_keys: bool,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// `-v` count.
+    pub verbosity: u8,
+    /// Where pending handler notifications are kept between runs.
+    pub state_dir: PathBuf,
+}
+
+/// How a run ended: per-host stats, to decide the exit code.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub stats: BTreeMap<String, HostStats>,
+}
+
+impl RunSummary {
+    /// `ansible-playbook`'s exit code: 4 if any host was unreachable, 2 if any failed, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.stats.values().any(|s| s.unreachable > 0) {
+            crate::error::EXIT_UNREACHABLE
+        } else if self.stats.values().any(|s| s.failures > 0) {
+            crate::error::EXIT_HOST_FAILED
+        } else {
+            crate::error::EXIT_OK
+        }
+    }
+}
+
+/// Shared, read-mostly state of one run.
+pub struct Runner<'a> {
+    pub(crate) pb: &'a Playbook,
+    pub(crate) inv: &'a Inventory,
+    pub(crate) opts: &'a RunOptions,
+    pub(crate) templater: Templater,
+    pub(crate) reporter: Reporter,
+    conns: Mutex<HashMap<String, Arc<Connection>>>,
+    /// `run_once` results by task id: the first host runs, the others reuse.
+    pub(crate) run_once: tokio::sync::Mutex<HashMap<usize, Arc<tokio::sync::OnceCell<host::Shared>>>>,
+    pub(crate) groups: Value,
+}
+
+/// Per-play data shared by all its hosts.
+pub(crate) struct PlayCtx<'p> {
+    pub play: &'p Play,
+    /// Defaults of every role of the play, merged in order (lowest precedence).
+    pub role_defaults: Vars,
+    /// Vars of every role of the play, merged in order.
+    pub role_vars: Vars,
+    /// The hosts of the play (`ansible_play_hosts`).
+    pub play_hosts: Vec<String>,
+}
+
+impl<'a> Runner<'a> {
+    /// Runs a whole playbook and returns the per-host stats. Connection errors make hosts
+    /// unreachable; task errors make them failed; neither stops the other hosts.
+    pub async fn run(
+        pb: &'a Playbook,
+        inv: &'a Inventory,
+        opts: &'a RunOptions,
+        reporter: Reporter,
+    ) -> RunSummary {
+        let runner = Runner {
+            pb,
+            inv,
+            opts,
+            templater: Templater::new(),
+            reporter,
+            conns: Mutex::new(HashMap::new()),
+            run_once: tokio::sync::Mutex::new(HashMap::new()),
+            groups: Value::Object(inv.groups_map()),
+        };
+        let start = Instant::now();
+        let mut states: BTreeMap<String, HostState> = BTreeMap::new();
+        let mut pending = pending::Pending::load(&opts.state_dir, &pb.path);
+        for play in &pb.plays {
+            if !runner.run_play(play, &mut states, &mut pending).await {
+                break;
+            }
+        }
+        pending.save();
+        runner.close_all().await;
+        let stats: BTreeMap<String, HostStats> = states.into_iter().map(|(h, s)| (h, s.stats)).collect();
+        runner.reporter.send(Event::Done {
+            stats: stats.clone(),
+            elapsed: start.elapsed(),
+        });
+        RunSummary { stats }
+    }
+
+    /// Runs one play; returns false when no host is left to continue with.
+    async fn run_play(
+        &self,
+        play: &Play,
+        states: &mut BTreeMap<String, HostState>,
+        pending: &mut pending::Pending,
+    ) -> bool {
+        let mut hosts = match self.inv.select(&play.hosts) {
+            Ok(h) => h,
+            Err(e) => {
+                self.reporter
+                    .send(Event::Warning(format!("play '{}': {e}", play.name)));
+                Vec::new()
+            }
+        };
+        if let Some(limit) = &self.opts.limit {
+            match self.inv.select(limit) {
+                Ok(allowed) => hosts.retain(|h| allowed.contains(h)),
+                Err(e) => self.reporter.send(Event::Warning(format!("--limit: {e}"))),
+            }
+        }
+        hosts.retain(|h| states.get(h).is_none_or(|s| !s.failed && !s.unreachable));
+        self.reporter.send(Event::PlayStart {
+            index: play.index,
+            name: play.name.clone(),
+            hosts: hosts.clone(),
+        });
+        if hosts.is_empty() {
+            return true;
+        }
+        let mut role_defaults = Vars::new();
+        let mut role_vars = Vars::new();
+        for r in &play.roles {
+            crate::vars::overlay(&mut role_defaults, &r.defaults);
+            crate::vars::overlay(&mut role_vars, &r.vars);
+        }
+        let ctx = PlayCtx {
+            play,
+            role_defaults,
+            role_vars,
+            play_hosts: hosts.clone(),
+        };
+        for batch in batches(&hosts, &play.serial) {
+            let mut work = Vec::new();
+            for h in &batch {
+                let mut st = states
+                    .remove(h)
+                    .unwrap_or_else(|| HostState::new(h, self.inv.host_vars(h)));
+                st.pending_handlers = pending.take(play.index, h);
+                work.push(st);
+            }
+            let forks = self.opts.forks.max(1);
+            let done: Vec<HostState> =
+                futures::stream::iter(work.into_iter().map(|st| self.play_host(&ctx, st)))
+                    .buffer_unordered(forks)
+                    .collect()
+                    .await;
+            let mut all_failed = true;
+            for st in done {
+                if !st.failed && !st.unreachable {
+                    all_failed = false;
+                }
+                pending.put(play.index, &st.name, &st.pending_handlers);
+                states.insert(st.name.clone(), st);
+            }
+            if all_failed {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The host's connection, opened on first use.
+    pub(crate) async fn connection(
+        &self,
+        st: &HostState,
+    ) -> Result<Arc<Connection>, crate::transport::TransportError> {
+        if let Ok(map) = self.conns.lock() {
+            if let Some(c) = map.get(&st.name) {
+                return Ok(c.clone());
+            }
+        }
+        let spec = connect::spec_for(self, st)?;
+        let conn = Arc::new(Connection::open(&spec).await?);
+        if let Ok(mut map) = self.conns.lock() {
+            map.insert(st.name.clone(), conn.clone());
+        }
+        Ok(conn)
+    }
+
+    async fn close_all(&self) {
+        let conns: Vec<Arc<Connection>> = match self.conns.lock() {
+            Ok(mut m) => m.drain().map(|(_, c)| c).collect(),
+            Err(_) => Vec::new(),
+        };
+        for c in conns {
+            c.close().await;
+        }
+    }
+}
+
+/// Splits hosts into `serial:` batches (the last size repeats, like Ansible).
+fn batches(hosts: &[String], serial: &[SerialStep]) -> Vec<Vec<String>> {
+    if serial.is_empty() {
+        return vec![hosts.to_vec()];
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut step = 0;
+    while i < hosts.len() {
+        let s = &serial[step.min(serial.len() - 1)];
+        let n = match s {
+            SerialStep::Count(n) => *n,
+            SerialStep::Percent(p) => ((hosts.len() as f64) * p / 100.0).floor().max(1.0) as usize,
+        }
+        .max(1);
+        let end = (i + n).min(hosts.len());
+        out.push(hosts[i..end].to_vec());
+        i = end;
+        step += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serial_batches_repeat_the_last_size() {
+        let hosts: Vec<String> = (1..=7).map(|i| format!("h{i}")).collect();
+        let b = batches(&hosts, &[SerialStep::Count(1), SerialStep::Count(2)]);
+        let sizes: Vec<usize> = b.iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![1, 2, 2, 2]);
+        let b = batches(&hosts, &[SerialStep::Percent(50.0)]);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![3, 3, 1]);
+    }
+}
