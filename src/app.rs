@@ -66,6 +66,11 @@ fn lab(cmd: LabCommand) -> Result<i32, Error> {
             println!("known_hosts: {}", info.known_hosts.display());
             Ok(0)
         }
+        LabCommand::Image => {
+            let tag = crate::lab::ensure_image().map_err(|e| Error::Lab(e.to_string()))?;
+            println!("lab image: {tag}");
+            Ok(0)
+        }
         LabCommand::Down { dir } => {
             let n = crate::lab::down(&dir).map_err(|e| Error::Lab(e.to_string()))?;
             println!("lab: removed {n} host(s)");

@@ -115,6 +115,8 @@ pub enum LabCommand {
         #[arg(long, default_value = ".talon/lab")]
         dir: PathBuf,
     },
+    /// Build (or find cached) the lab host image without starting hosts.
+    Image,
     /// Remove this lab's hosts.
     Down {
         /// The lab's folder.

@@ -32,3 +32,7 @@ pub fn up(_o: &LabOptions) -> Result<LabInfo, LabError> {
 pub fn down(_d: &Path) -> Result<usize, LabError> {
     Err(LabError("not yet".into()))
 }
+/// Image.
+pub fn ensure_image() -> Result<String, LabError> {
+    Err(LabError("not yet".into()))
+}

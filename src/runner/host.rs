@@ -582,7 +582,7 @@ impl<'a> Runner<'a> {
                     diff: Vec::new(),
                 };
             }
-            Err(msg) => return failed(msg),
+            Err(msg) => return failed_at(task, msg),
         }
         let retries = match &task.until {
             Some(_) => task
@@ -594,7 +594,7 @@ impl<'a> Runner<'a> {
         };
         let retries = match retries {
             Ok(r) => r.max(0) as u32,
-            Err(m) => return failed(m),
+            Err(m) => return failed_at(task, m),
         };
         let delay = match task
             .delay
@@ -603,7 +603,7 @@ impl<'a> Runner<'a> {
             .unwrap_or(Ok(5))
         {
             Ok(d) => d.max(0) as u64,
-            Err(m) => return failed(m),
+            Err(m) => return failed_at(task, m),
         };
         let mut attempt = 0u32;
         loop {
@@ -621,7 +621,7 @@ impl<'a> Runner<'a> {
             let scope2 = self.with_result(&scope, task, &out.result);
             let ok = match self.when_holds(until, &scope2) {
                 Ok(b) => b,
-                Err(m) => return failed(m),
+                Err(m) => return failed_at(task, m),
             };
             if let Value::Object(m) = &mut out.result {
                 m.insert("attempts".into(), json!(attempt));
@@ -739,7 +739,7 @@ impl<'a> Runner<'a> {
             Some(Action::SetFact { args }) => {
                 let rendered = match self.render_args(args, scope) {
                     Ok(a) => a,
-                    Err(m) => return failed(m),
+                    Err(m) => return failed_at(task, m),
                 };
                 let mut facts = Map::new();
                 for (k, v) in rendered {
@@ -765,7 +765,7 @@ impl<'a> Runner<'a> {
                         diff: Vec::new(),
                     }
                 }
-                Err(m) => failed(m),
+                Err(m) => failed_at(task, m),
             },
             Some(Action::GatherFacts) => match super::facts::gather(conn).await {
                 Ok(f) => {
@@ -786,11 +786,11 @@ impl<'a> Runner<'a> {
             Some(Action::Module { name, args }) => {
                 let args = match self.render_args(args, scope) {
                     Ok(a) => a,
-                    Err(m) => return failed(m),
+                    Err(m) => return failed_at(task, m),
                 };
                 let become_ = match self.become_for(task, inh, scope) {
                     Ok(b) => b,
-                    Err(m) => return failed(m),
+                    Err(m) => return failed_at(task, m),
                 };
                 let local;
                 let conn_ref: &Connection = match &task.delegate_to {
@@ -1273,6 +1273,11 @@ fn child_when(inh: &Inherited, task: &Task) -> Vec<String> {
 
 fn truthy(v: Option<&Value>) -> bool {
     v.and_then(vars::as_bool).unwrap_or(false)
+}
+
+/// A failure found by talon itself (template, condition, bad value): names the task and place.
+fn failed_at(task: &Task, msg: String) -> Outcome {
+    failed(format!("{msg} (task '{}' at {})", task.display_name(), task.mark))
 }
 
 fn failed(msg: String) -> Outcome {

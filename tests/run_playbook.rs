@@ -1,0 +1,306 @@
+//! `talon run` end to end against real lab hosts (Docker containers running OpenSSH sshd).
+//! Host state is read back with `docker exec`, independently of talon.
+
+mod common;
+
+use common::{Lab, root};
+
+#[test]
+fn full_playbook_converges_then_second_run_changes_nothing() {
+    let lab = Lab::up(2);
+    let pb = root().join("tests/fixtures/full/site.yml");
+    let first = lab.run(&pb, &[]);
+    first.assert_code(0);
+    for (host, _) in &lab.hosts {
+        let base = "/srv/talon-test";
+        assert_eq!(
+            lab.read(host, &format!("{base}/content.txt")).unwrap(),
+            "fruit list: apple,banana,cherry\n"
+        );
+        assert_eq!(
+            lab.stat(host, &format!("{base}/content.txt")).unwrap(),
+            "640 root root regular file"
+        );
+        assert_eq!(
+            lab.stat(host, &format!("{base}/plain.txt")).unwrap(),
+            "644 root root regular file"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/validated.conf")).unwrap(),
+            "key=value\n"
+        );
+        let report = lab.read(host, &format!("{base}/report.txt")).unwrap();
+        assert!(report.contains(&format!("host: {host}\n")), "{report}");
+        assert!(report.contains("family: Debian\n"), "{report}");
+        assert!(report.contains("- 2 BANANA\n"), "{report}");
+        assert!(report.contains("greeting: hello\n"), "{report}");
+        assert_eq!(
+            lab.stat(host, &format!("{base}/tree/sub")).unwrap(),
+            "750 root root directory"
+        );
+        assert_eq!(
+            lab.stat(host, &format!("{base}/link.txt")).unwrap(),
+            "777 root root symbolic link"
+        );
+        assert_eq!(
+            lab.sh_ok(host, &format!("stat -c %h {base}/hard.txt")).trim(),
+            "2"
+        );
+        let settings = lab.read(host, &format!("{base}/settings.ini")).unwrap();
+        assert!(
+            settings.starts_with(&format!("port = 8080\n# after port\nhost = {host}\n")),
+            "{settings}"
+        );
+        assert!(
+            settings.contains(
+                "# BEGIN ANSIBLE MANAGED BLOCK\n[extra]\nenabled = true\n# END ANSIBLE MANAGED BLOCK\n"
+            ),
+            "{settings}"
+        );
+        assert!(
+            lab.read(host, &format!("{base}/report-size.txt"))
+                .unwrap()
+                .starts_with("report size ")
+        );
+        assert!(lab.read(host, &format!("{base}/created-once")).is_some());
+        assert_eq!(
+            lab.read(host, &format!("{base}/out-of-stdin.txt")).unwrap(),
+            "from stdin\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/fruit-banana.txt")).unwrap(),
+            "1:banana\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/flat.txt")).unwrap(),
+            "x1\nx2\ny1\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/rescued.txt")).unwrap(),
+            "rescued\n"
+        );
+        assert!(lab.read(host, &format!("{base}/never.txt")).is_none());
+        assert!(lab.read(host, &format!("{base}/always.txt")).is_some());
+        assert_eq!(
+            lab.read(host, &format!("{base}/imported.txt")).unwrap(),
+            "imported\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/included.txt")).unwrap(),
+            "dynamic\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/common.txt")).unwrap(),
+            "common-role\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/env.txt")).unwrap(),
+            "from-environment\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/sample/sample.conf")).unwrap(),
+            "greeting = hello\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/sample/role-file.txt")).unwrap(),
+            "from the role\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/sample/handler.txt")).unwrap(),
+            "sample handler\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/listener-ran.txt")).unwrap(),
+            "listener ran\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/handler-ran.txt")).unwrap(),
+            "handler ran\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/whoami.txt")).unwrap(),
+            "talonuser\n"
+        );
+        assert!(lab.read(host, &format!("{base}/never-tag.txt")).is_none());
+        assert_eq!(
+            lab.sh_ok(host, "getent passwd talonuser").trim(),
+            "talonuser:x:2345:2345::/home/talonuser:/bin/sh"
+        );
+        assert_eq!(
+            lab.sh_ok(host, "getent group talontest").trim(),
+            "talontest:x:2345:"
+        );
+        assert_eq!(
+            lab.stat(host, "/home/talonuser").unwrap(),
+            "755 talonuser talontest directory"
+        );
+    }
+    // The no_log result never reaches the output.
+    assert!(!first.stdout.contains("hidden-value"), "{}", first.stdout);
+    let second = lab.run(&pb, &[]);
+    second.assert_code(0);
+    for (host, _) in &lab.hosts {
+        assert_eq!(
+            second.changed(host),
+            0,
+            "second run changed something on {host}:\n{}",
+            second.stdout
+        );
+        assert_eq!(second.recap(host)[3], 0);
+        // One rescued failure and one ignored failure, every run.
+        assert_eq!(second.recap(host)[5], 1);
+        assert_eq!(second.recap(host)[6], 1);
+    }
+}
+
+#[test]
+fn check_mode_changes_nothing_and_predicts_the_real_run() {
+    let lab = Lab::up(1);
+    let pb = root().join("playbooks/demo.yml");
+    let host = lab.hosts[0].0.clone();
+    let check = lab.run(&pb, &["--check"]);
+    check.assert_code(0);
+    assert!(
+        lab.stat(&host, "/opt/demo").is_none(),
+        "check mode created /opt/demo"
+    );
+    assert!(
+        lab.read(&host, "/etc/motd")
+            .unwrap_or_default()
+            .find("talon")
+            .is_none()
+    );
+    let real = lab.run(&pb, &[]);
+    real.assert_code(0);
+    assert!(real.changed(&host) > 0);
+    assert_eq!(
+        check.changed(&host),
+        real.changed(&host),
+        "check:\n{}\nreal:\n{}",
+        check.stdout,
+        real.stdout
+    );
+    assert!(
+        lab.read(&host, "/opt/demo/app.conf")
+            .unwrap()
+            .contains(&format!("host = {host}"))
+    );
+    let again = lab.run(&pb, &[]);
+    assert_eq!(again.changed(&host), 0, "{}", again.stdout);
+    // --check on a converged host predicts no change.
+    assert_eq!(lab.run(&pb, &["--check"]).changed(&host), 0);
+}
+
+#[test]
+fn unreachable_host_stops_only_itself() {
+    let lab = Lab::up(1);
+    let host = lab.hosts[0].0.clone();
+    let inv = std::fs::read_to_string(lab.inventory()).unwrap();
+    // A host on a port where nothing listens.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let extra = format!("\n    ghost:\n      ansible_host: 127.0.0.1\n      ansible_port: {dead_port}\n");
+    let inv2 = inv.replacen("hosts:\n", &format!("hosts:{extra}"), 1);
+    assert_ne!(inv, inv2, "could not add a host to:\n{inv}");
+    std::fs::write(lab.dir.path().join("with-ghost.yml"), inv2).unwrap();
+    let out = common::talon()
+        .args(["run"])
+        .arg(root().join("playbooks/demo.yml"))
+        .arg("-i")
+        .arg(lab.dir.path().join("with-ghost.yml"))
+        .env("TALON_STATE_DIR", lab.dir.path().join("state"))
+        .output()
+        .unwrap();
+    let run = common::Run::from(out);
+    run.assert_code(4);
+    assert_eq!(run.recap("ghost")[2], 1, "{}", run.stdout);
+    assert_eq!(run.recap(&host)[3], 0);
+    assert!(
+        lab.read(&host, "/opt/demo/app.conf").is_some(),
+        "the reachable host did not complete"
+    );
+}
+
+#[test]
+fn changed_host_key_is_refused() {
+    let lab = Lab::up(1);
+    let kh = lab.dir.path().join("known_hosts");
+    let text = std::fs::read_to_string(&kh).unwrap();
+    // Replace the recorded key with another valid ed25519 key.
+    let other = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(other.path().join("k"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let new_key = std::fs::read_to_string(other.path().join("k.pub")).unwrap();
+    let new_key: Vec<&str> = new_key.split_whitespace().collect();
+    let line = text.lines().next().unwrap();
+    let hostpart = line.split_whitespace().next().unwrap();
+    std::fs::write(&kh, format!("{hostpart} {} {}\n", new_key[0], new_key[1])).unwrap();
+    let pb = root().join("playbooks/demo.yml");
+    let run = lab.run(&pb, &[]);
+    run.assert_code(4);
+    assert!(
+        run.stdout.contains("HOST KEY") && run.stdout.contains("CHANGED"),
+        "{}",
+        run.stdout
+    );
+    let host = &lab.hosts[0].0;
+    assert!(lab.stat(host, "/opt/demo").is_none());
+}
+
+/// Writes a playbook into the lab dir and runs it.
+fn run_text(lab: &Lab, name: &str, text: &str) -> common::Run {
+    let p = lab.dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    lab.run(&p, &[])
+}
+
+#[test]
+fn bad_playbooks_fail_with_a_location_and_change_nothing() {
+    let lab = Lab::up(1);
+    let host = lab.hosts[0].0.clone();
+    let marker = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: would change\n      file: path=/tmp/should-not-exist state=touch\n";
+    let cases = [
+        (
+            "malformed.yml",
+            format!("{marker}    - name: bad\n      command: [unclosed\n"),
+            "malformed.yml:",
+        ),
+        (
+            "unknown-module.yml",
+            format!("{marker}    - name: nope\n      not_a_module: x=1\n"),
+            "unknown-module.yml:7:7",
+        ),
+        (
+            "unknown-keyword.yml",
+            format!("{marker}    - name: typo\n      command: true\n      notifyy: x\n"),
+            "unknown-keyword.yml:8:7",
+        ),
+        (
+            "unknown-arg.yml",
+            format!("{marker}    - name: bad arg\n      copy:\n        dest: /tmp/x\n        contnet: y\n"),
+            "unknown-arg.yml:",
+        ),
+    ];
+    for (name, text, want) in cases {
+        let run = run_text(&lab, name, &text);
+        assert_eq!(run.code, 4, "{name}: {}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(want),
+            "{name}: expected '{want}' in:\n{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    // An undefined variable fails the task that uses it, naming the variable and the place.
+    let undefined = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: uses undefined\n      copy:\n        content: \"{{ not_defined_anywhere }}\"\n        dest: /tmp/should-not-exist\n";
+    let run = run_text(&lab, "undefined.yml", undefined);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("not_defined_anywhere"), "{}", run.stdout);
+    assert!(run.stdout.contains("undefined.yml:4:7"), "{}", run.stdout);
+    assert!(lab.stat(&host, "/tmp/should-not-exist").is_none());
+}
