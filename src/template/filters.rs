@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use base64::Engine as _;
-use minijinja::value::{Rest, Value, ValueKind};
+use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, Output, State};
 use sha1::Digest as _;
 
@@ -18,8 +18,8 @@ pub(crate) struct Args {
 }
 
 impl Args {
-    pub fn new(rest: Rest<Value>) -> Args {
-        let mut pos = rest.0;
+    pub fn new(rest: Rest<ValueOrKwargs>) -> Args {
+        let mut pos = rest.into_values();
         let kw = match pos.last() {
             Some(v) if v.is_kwargs() => pos.pop(),
             _ => None,
@@ -199,7 +199,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
 }
 
 /// `default(value='', boolean=False)`: the default when undefined (or falsy with `boolean`).
-fn default(value: Value, rest: Rest<Value>) -> Value {
+fn default(value: Value, rest: Rest<ValueOrKwargs>) -> Value {
     let args = Args::new(rest);
     let other = args.get(0, "default_value").unwrap_or_else(|| Value::from(""));
     if value.is_undefined() || (args.flag(1, "boolean") && !value.is_true()) {
@@ -224,7 +224,7 @@ fn to_bool(value: Value) -> Value {
 
 /// Jinja2's `int(default=0, base=10)`: strings in the base (prefixes `0x`/`0o`/`0b` allowed),
 /// float strings truncated, booleans 1/0.
-fn to_int(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn to_int(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let args = Args::new(rest);
     let default = args.get(0, "default").unwrap_or_else(|| Value::from(0));
     let base = args.get(1, "base").and_then(|b| b.as_i64()).unwrap_or(10);
@@ -263,7 +263,7 @@ fn to_int(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
 }
 
 /// Jinja2's `float(default=0.0)`.
-fn to_float(value: Value, rest: Rest<Value>) -> Value {
+fn to_float(value: Value, rest: Rest<ValueOrKwargs>) -> Value {
     let args = Args::new(rest);
     let default = args.get(0, "default").unwrap_or_else(|| Value::from(0.0));
     match value.kind() {
@@ -339,7 +339,7 @@ fn python_replacement(rep: &str) -> String {
 }
 
 /// `regex_replace(pattern, replacement='', ignorecase=False, multiline=False, count=0)`.
-fn regex_replace(value: Value, rest: Rest<Value>) -> Result<String, Error> {
+fn regex_replace(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
     let args = Args::new(rest);
     let s = str_of(&value);
     let pattern = args.str(0, "pattern").unwrap_or_default();
@@ -351,7 +351,7 @@ fn regex_replace(value: Value, rest: Rest<Value>) -> Result<String, Error> {
 
 /// `regex_search(regex, *groups, ignorecase=False, multiline=False)`: the first match (or
 /// None); with `'\\1'`/`'\\g<name>'` arguments, a list of those groups.
-fn regex_search(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn regex_search(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let args = Args::new(rest);
     let s = str_of(&value);
     let pattern = args.str(0, "regex").unwrap_or_default();
@@ -382,7 +382,7 @@ fn regex_search(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
 
 /// `regex_findall(regex, ignorecase=False, multiline=False)`: all matches; with one group, the
 /// group's text; with several, a list per match.
-fn regex_findall(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn regex_findall(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let args = Args::new(rest);
     let s = str_of(&value);
     let re = compile_regex(
@@ -454,7 +454,7 @@ fn python_json(v: &serde_json::Value) -> String {
 }
 
 /// `to_json(sort_keys=False)`: one line, Python's separators.
-fn to_json_filter(value: Value, rest: Rest<Value>) -> Result<String, Error> {
+fn to_json_filter(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
     let args = Args::new(rest);
     let mut j = json_of(&value)?;
     if args.flag(99, "sort_keys") {
@@ -464,7 +464,7 @@ fn to_json_filter(value: Value, rest: Rest<Value>) -> Result<String, Error> {
 }
 
 /// `to_nice_json(indent=4, sort_keys=True)`.
-fn to_nice_json(value: Value, rest: Rest<Value>) -> Result<String, Error> {
+fn to_nice_json(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
     let args = Args::new(rest);
     let mut j = json_of(&value)?;
     if args.get(99, "sort_keys").is_none_or(|v| v.is_true()) {
@@ -480,7 +480,7 @@ fn to_nice_json(value: Value, rest: Rest<Value>) -> Result<String, Error> {
 }
 
 /// `to_yaml`/`to_nice_yaml`: block-style YAML.
-fn to_yaml(value: Value, rest: Rest<Value>) -> Result<String, Error> {
+fn to_yaml(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
     let _ = Args::new(rest);
     let j = json_of(&value)?;
     serde_saphyr::to_string(&j).map_err(|e| err(format!("to_yaml: {e}")))
@@ -601,7 +601,7 @@ fn merge(base: &mut serde_json::Value, top: &serde_json::Value, recursive: bool,
 }
 
 /// `combine(*dicts, recursive=False, list_merge='replace')` (ansible.builtin.combine).
-fn combine(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn combine(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let args = Args::new(rest);
     let recursive = args.flag(usize::MAX, "recursive");
     let lm = match args.str(usize::MAX, "list_merge").as_deref() {
@@ -641,7 +641,7 @@ fn combine(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
 }
 
 /// `dict2items(key_name='key', value_name='value')`.
-fn dict2items(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn dict2items(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let args = Args::new(rest);
     if value.kind() != ValueKind::Map {
         return Err(err(format!("dict2items requires a dictionary, got {}", type_name(&value))));
@@ -651,13 +651,13 @@ fn dict2items(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
     let mut out = Vec::new();
     for k in value.try_iter()? {
         let v = value.get_item(&k)?;
-        out.push(Value::from_iter([(Value::from(kn.as_str()), k), (Value::from(vn.as_str()), v)]));
+        out.push(Value::from_pairs([(Value::from(kn.as_str()), k), (Value::from(vn.as_str()), v)]));
     }
     Ok(Value::from(out))
 }
 
 /// `items2dict(key_name='key', value_name='value')`.
-fn items2dict(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn items2dict(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let args = Args::new(rest);
     let kn = args.str(0, "key_name").unwrap_or_else(|| "key".into());
     let vn = args.str(1, "value_name").unwrap_or_else(|| "value".into());
@@ -673,11 +673,11 @@ fn items2dict(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
         }
         out.push((k, v));
     }
-    Ok(Value::from_iter(out))
+    Ok(Value::from_pairs(out))
 }
 
 /// `flatten(levels=None, skip_nulls=True)`.
-fn flatten(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn flatten(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let args = Args::new(rest);
     let levels = args.get(0, "levels").and_then(|v| v.as_i64());
     let skip_nulls = args.get(1, "skip_nulls").is_none_or(|v| v.is_true());
@@ -700,7 +700,7 @@ fn flatten(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
 }
 
 /// `mandatory(msg=None)`: fails on an undefined value.
-fn mandatory(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn mandatory(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let args = Args::new(rest);
     if value.is_undefined() {
         let msg = args
@@ -712,7 +712,7 @@ fn mandatory(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
 }
 
 /// `ternary(true_val, false_val, none_val=None)`.
-fn ternary(value: Value, rest: Rest<Value>) -> Value {
+fn ternary(value: Value, rest: Rest<ValueOrKwargs>) -> Value {
     let args = Args::new(rest);
     if value.is_none()
         && let Some(n) = args.get(2, "none_val")
@@ -727,7 +727,7 @@ fn ternary(value: Value, rest: Rest<Value>) -> Value {
 }
 
 /// `hash(hashtype='sha1')`: sha1, sha224, sha256, sha384, sha512 (md5 is not available).
-fn hash(value: Value, rest: Rest<Value>) -> Result<String, Error> {
+fn hash(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
     let args = Args::new(rest);
     let data = str_of(&value);
     let b = data.as_bytes();
@@ -742,7 +742,7 @@ fn hash(value: Value, rest: Rest<Value>) -> Result<String, Error> {
 }
 
 /// `product(*lists)`: the cartesian product (itertools.product).
-fn product(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn product(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let mut lists = vec![value.try_iter()?.collect::<Vec<_>>()];
     for a in Args::new(rest).positional() {
         lists.push(a.try_iter()?.collect());
@@ -763,7 +763,7 @@ fn product(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
 }
 
 /// `zip_longest(*lists, fillvalue=None)`.
-fn zip_longest(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn zip_longest(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let args = Args::new(rest);
     let fill = args.get(usize::MAX, "fillvalue").unwrap_or_else(|| Value::from(()));
     let mut lists = vec![value.try_iter()?.collect::<Vec<_>>()];
@@ -847,7 +847,7 @@ fn extract(item: Value, container: Value, morekeys: Option<Value>) -> Result<Val
 }
 
 /// `subelements(subkey, skip_missing=False)`: pairs of (item, element of item[subkey]).
-fn subelements(value: Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn subelements(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let args = Args::new(rest);
     let key = args.str(0, "subelements").unwrap_or_default();
     let skip = args.flag(1, "skip_missing");

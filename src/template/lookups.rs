@@ -7,16 +7,16 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use minijinja::value::{Rest, Value, ValueKind};
+use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, State};
 
 use super::filters::{Args, err, str_of};
 use super::scope::{SCOPE_KEY, ScopeObj};
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_function("lookup", |state: &State, rest: Rest<Value>| run(state, rest, false));
-    env.add_function("query", |state: &State, rest: Rest<Value>| run(state, rest, true));
-    env.add_function("q", |state: &State, rest: Rest<Value>| run(state, rest, true));
+    env.add_function("lookup", |state: &State, rest: Rest<ValueOrKwargs>| run(state, rest, false));
+    env.add_function("query", |state: &State, rest: Rest<ValueOrKwargs>| run(state, rest, true));
+    env.add_function("q", |state: &State, rest: Rest<ValueOrKwargs>| run(state, rest, true));
 }
 
 fn scope_of(state: &State) -> Result<Arc<ScopeObj>, Error> {
@@ -26,7 +26,7 @@ fn scope_of(state: &State) -> Result<Arc<ScopeObj>, Error> {
         .ok_or_else(|| err("lookups are only available inside talon's templates"))
 }
 
-fn run(state: &State, rest: Rest<Value>, always_list: bool) -> Result<Value, Error> {
+fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Value, Error> {
     let args = Args::new(rest);
     let mut pos = args.positional().iter();
     let name = pos

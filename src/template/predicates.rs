@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 use std::path::Path;
 
-use minijinja::value::{Rest, Value, ValueKind};
+use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error};
 
 use super::filters::{Args, compile_regex, err, str_of};
@@ -25,16 +25,9 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_test("finished", |v: Value| result_flag(&v, "finished", true, "finished"));
     env.add_test("unreachable", |v: Value| result_flag(&v, "unreachable", false, "unreachable"));
     env.add_test("reachable", |v: Value| result_flag(&v, "unreachable", false, "reachable").map(|u| !u));
-    env.add_test("match", |v: Value, rest: Rest<Value>| regex_test(v, rest, Mode::Match));
-    env.add_test("search", |v: Value, rest: Rest<Value>| regex_test(v, rest, Mode::Search));
-    env.add_test("regex", |v: Value, rest: Rest<Value>| {
-        let mode = match Args::new(Rest(rest.0.clone())).str(3, "match_type").as_deref() {
-            Some("match") => Mode::Match,
-            Some("fullmatch") => Mode::Full,
-            _ => Mode::Search,
-        };
-        regex_test(v, rest, mode)
-    });
+    env.add_test("match", |v: Value, rest: Rest<ValueOrKwargs>| regex_test(v, rest, Mode::Match));
+    env.add_test("search", |v: Value, rest: Rest<ValueOrKwargs>| regex_test(v, rest, Mode::Search));
+    env.add_test("regex", |v: Value, rest: Rest<ValueOrKwargs>| regex_test(v, rest, Mode::Regex));
     env.add_test("version", version_test);
     env.add_test("version_compare", version_test);
     env.add_test("contains", |seq: Value, item: Value| contains(&seq, &item));
@@ -109,18 +102,25 @@ fn skipped(v: Value) -> Result<bool, Error> {
 enum Mode {
     Match,
     Search,
-    Full,
+    /// `regex(match_type='search'|'match'|'fullmatch')`.
+    Regex,
 }
 
 /// `match`/`search`/`regex(pattern, ignorecase=False, multiline=False)`.
-fn regex_test(v: Value, rest: Rest<Value>, mode: Mode) -> Result<bool, Error> {
+fn regex_test(v: Value, rest: Rest<ValueOrKwargs>, mode: Mode) -> Result<bool, Error> {
     let args = Args::new(rest);
     let s = str_of(&v);
     let pattern = args.str(0, "pattern").unwrap_or_default();
+    let mode = match (mode, args.str(3, "match_type").as_deref()) {
+        (Mode::Regex, Some("match")) => "match",
+        (Mode::Regex, Some("fullmatch")) => "fullmatch",
+        (Mode::Match, _) => "match",
+        _ => "search",
+    };
     let pattern = match mode {
-        Mode::Match => format!(r"\A(?:{pattern})"),
-        Mode::Full => format!(r"\A(?:{pattern})\z"),
-        Mode::Search => pattern,
+        "match" => format!(r"\A(?:{pattern})"),
+        "fullmatch" => format!(r"\A(?:{pattern})\z"),
+        _ => pattern,
     };
     let re = compile_regex(&pattern, args.flag(1, "ignorecase"), args.flag(2, "multiline"))?;
     Ok(re.is_match(&s))
@@ -184,7 +184,7 @@ pub(crate) fn compare_versions(a: &str, b: &str) -> Ordering {
 }
 
 /// `version(version, operator='eq', strict=False, version_type='loose')`.
-fn version_test(v: Value, rest: Rest<Value>) -> Result<bool, Error> {
+fn version_test(v: Value, rest: Rest<ValueOrKwargs>) -> Result<bool, Error> {
     let args = Args::new(rest);
     let other = args
         .str(0, "version")

@@ -327,7 +327,7 @@ pub(crate) fn to_json(v: &MjValue) -> Result<Value, minijinja::Error> {
         ValueKind::None => Value::Null,
         ValueKind::Bool => Value::Bool(v.is_true()),
         ValueKind::Number => {
-            if let Some(i) = v.as_i64() {
+            if let Some(i) = v.as_i64().filter(|_| v.is_integer()) {
                 Value::from(i)
             } else {
                 serde_json::to_value(v)
