@@ -55,7 +55,9 @@ pub(crate) fn err(msg: impl Into<String>) -> Error {
 pub(crate) fn str_of(v: &Value) -> String {
     match v.kind() {
         ValueKind::String => v.as_str().unwrap_or_default().to_string(),
-        ValueKind::Bool | ValueKind::None | ValueKind::Seq | ValueKind::Map | ValueKind::Iterable => py_repr(v),
+        ValueKind::Bool | ValueKind::None | ValueKind::Seq | ValueKind::Map | ValueKind::Iterable => {
+            py_repr(v)
+        }
         _ => v.to_string(),
     }
 }
@@ -73,7 +75,11 @@ fn write_repr(out: &mut String, v: &Value) {
         ValueKind::Bool => out.push_str(if v.is_true() { "True" } else { "False" }),
         ValueKind::String => {
             let s = v.as_str().unwrap_or_default();
-            let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+            let quote = if s.contains('\'') && !s.contains('"') {
+                '"'
+            } else {
+                '\''
+            };
             out.push(quote);
             for c in s.chars() {
                 match c {
@@ -163,7 +169,9 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("to_nice_yaml", to_yaml);
     env.add_filter("from_yaml", from_yaml);
     env.add_filter("from_yaml_all", from_yaml_all);
-    env.add_filter("b64encode", |s: String| base64::engine::general_purpose::STANDARD.encode(s));
+    env.add_filter("b64encode", |s: String| {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    });
     env.add_filter("b64decode", |s: String| {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(s.trim())
@@ -183,14 +191,20 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("mandatory", mandatory);
     env.add_filter("ternary", ternary);
     env.add_filter("hash", hash);
-    env.add_filter("checksum", |s: String| hex::encode(sha1::Sha1::digest(s.as_bytes())));
+    env.add_filter("checksum", |s: String| {
+        hex::encode(sha1::Sha1::digest(s.as_bytes()))
+    });
     env.add_filter("sha1", |s: String| hex::encode(sha1::Sha1::digest(s.as_bytes())));
     env.add_filter("product", product);
     env.add_filter("type_debug", type_debug);
-    env.add_filter("difference", |a: Value, b: Value| set_op(&a, &b, SetOp::Difference));
+    env.add_filter("difference", |a: Value, b: Value| {
+        set_op(&a, &b, SetOp::Difference)
+    });
     env.add_filter("intersect", |a: Value, b: Value| set_op(&a, &b, SetOp::Intersect));
     env.add_filter("union", |a: Value, b: Value| set_op(&a, &b, SetOp::Union));
-    env.add_filter("symmetric_difference", |a: Value, b: Value| set_op(&a, &b, SetOp::Symmetric));
+    env.add_filter("symmetric_difference", |a: Value, b: Value| {
+        set_op(&a, &b, SetOp::Symmetric)
+    });
     env.add_filter("extract", extract);
     env.add_filter("int", to_int);
     env.add_filter("float", to_float);
@@ -310,8 +324,11 @@ fn python_replacement(rep: &str) -> String {
                 i = j;
                 continue;
             }
-            if n == 'g' && chars.get(i + 2) == Some(&'<') {
-                if let Some(end) = chars[i + 3..].iter().position(|&c| c == '>') {
+            if n == 'g'
+                && chars.get(i + 2) == Some(&'<')
+                && let Some(end) = chars[i + 3..].iter().position(|&c| c == '>')
+            {
+                {
                     let name: String = chars[i + 3..i + 3 + end].iter().collect();
                     out.push_str(&format!("${{{name}}}"));
                     i = i + 3 + end + 1;
@@ -373,9 +390,14 @@ fn regex_search(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error>
         } else if let Some(n) = g.strip_prefix('\\').and_then(|n| n.parse::<usize>().ok()) {
             caps.get(n)
         } else {
-            return Err(err(format!("regex_search: unknown group argument '{g}' (use '\\\\1' or '\\\\g<name>')")));
+            return Err(err(format!(
+                "regex_search: unknown group argument '{g}' (use '\\\\1' or '\\\\g<name>')"
+            )));
         };
-        out.push(m.map(|m| Value::from(m.as_str())).unwrap_or_else(|| Value::from(())));
+        out.push(
+            m.map(|m| Value::from(m.as_str()))
+                .unwrap_or_else(|| Value::from(())),
+        );
     }
     Ok(Value::from(out))
 }
@@ -487,8 +509,8 @@ fn to_yaml(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
 }
 
 fn from_yaml(s: String) -> Result<Value, Error> {
-    let v: serde_json::Value =
-        serde_saphyr::from_str(&s).map_err(|e| err(format!("from_yaml: the input is not valid YAML: {e}")))?;
+    let v: serde_json::Value = serde_saphyr::from_str(&s)
+        .map_err(|e| err(format!("from_yaml: the input is not valid YAML: {e}")))?;
     Ok(from_json_value(&v))
 }
 
@@ -505,16 +527,20 @@ pub(crate) fn basename(s: &str) -> &str {
 pub(crate) fn dirname(s: &str) -> &str {
     match s.rfind('/') {
         Some(0) => "/",
-        Some(i) => s[..i].trim_end_matches('/').get(..).filter(|d| !d.is_empty()).unwrap_or("/"),
+        Some(i) => s[..i]
+            .trim_end_matches('/')
+            .get(..)
+            .filter(|d| !d.is_empty())
+            .unwrap_or("/"),
         None => "",
     }
 }
 
 fn expanduser(s: String) -> String {
-    if s == "~" || s.starts_with("~/") {
-        if let Ok(home) = std::env::var("HOME") {
-            return format!("{home}{}", &s[1..]);
-        }
+    if (s == "~" || s.starts_with("~/"))
+        && let Ok(home) = std::env::var("HOME")
+    {
+        return format!("{home}{}", &s[1..]);
     }
     s
 }
@@ -622,7 +648,12 @@ fn combine(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
                     dicts.push(json_of(&item)?);
                 }
             }
-            _ => return Err(err(format!("combine: expected dictionaries, got {}", type_name(v)))),
+            _ => {
+                return Err(err(format!(
+                    "combine: expected dictionaries, got {}",
+                    type_name(v)
+                )));
+            }
         }
         Ok(())
     };
@@ -644,14 +675,20 @@ fn combine(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
 fn dict2items(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let args = Args::new(rest);
     if value.kind() != ValueKind::Map {
-        return Err(err(format!("dict2items requires a dictionary, got {}", type_name(&value))));
+        return Err(err(format!(
+            "dict2items requires a dictionary, got {}",
+            type_name(&value)
+        )));
     }
     let kn = args.str(0, "key_name").unwrap_or_else(|| "key".into());
     let vn = args.str(1, "value_name").unwrap_or_else(|| "value".into());
     let mut out = Vec::new();
     for k in value.try_iter()? {
         let v = value.get_item(&k)?;
-        out.push(Value::from_pairs([(Value::from(kn.as_str()), k), (Value::from(vn.as_str()), v)]));
+        out.push(Value::from_pairs([
+            (Value::from(kn.as_str()), k),
+            (Value::from(vn.as_str()), v),
+        ]));
     }
     Ok(Value::from(out))
 }
@@ -737,7 +774,11 @@ fn hash(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
         "sha256" => hex::encode(sha2::Sha256::digest(b)),
         "sha384" => hex::encode(sha2::Sha384::digest(b)),
         "sha512" => hex::encode(sha2::Sha512::digest(b)),
-        other => return Err(err(format!("hash: unsupported hash type '{other}' (use sha1, sha256 or sha512)"))),
+        other => {
+            return Err(err(format!(
+                "hash: unsupported hash type '{other}' (use sha1, sha256 or sha512)"
+            )));
+        }
     })
 }
 
@@ -765,7 +806,9 @@ fn product(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
 /// `zip_longest(*lists, fillvalue=None)`.
 fn zip_longest(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let args = Args::new(rest);
-    let fill = args.get(usize::MAX, "fillvalue").unwrap_or_else(|| Value::from(()));
+    let fill = args
+        .get(usize::MAX, "fillvalue")
+        .unwrap_or_else(|| Value::from(()));
     let mut lists = vec![value.try_iter()?.collect::<Vec<_>>()];
     for a in args.positional() {
         lists.push(a.try_iter()?.collect());
@@ -773,7 +816,14 @@ fn zip_longest(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> 
     let n = lists.iter().map(Vec::len).max().unwrap_or(0);
     Ok(Value::from(
         (0..n)
-            .map(|i| Value::from(lists.iter().map(|l| l.get(i).cloned().unwrap_or(fill.clone())).collect::<Vec<_>>()))
+            .map(|i| {
+                Value::from(
+                    lists
+                        .iter()
+                        .map(|l| l.get(i).cloned().unwrap_or(fill.clone()))
+                        .collect::<Vec<_>>(),
+                )
+            })
             .collect::<Vec<_>>(),
     ))
 }
@@ -861,7 +911,10 @@ fn subelements(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> 
             if skip {
                 continue;
             }
-            return Err(err(format!("subelements: could not find '{key}' in {}", py_repr(&item))));
+            return Err(err(format!(
+                "subelements: could not find '{key}' in {}",
+                py_repr(&item)
+            )));
         }
         for s in sub.try_iter()? {
             out.push(Value::from(vec![item.clone(), s]));

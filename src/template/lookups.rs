@@ -14,9 +14,15 @@ use super::filters::{Args, err, str_of};
 use super::scope::{SCOPE_KEY, ScopeObj};
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_function("lookup", |state: &State, rest: Rest<ValueOrKwargs>| run(state, rest, false));
-    env.add_function("query", |state: &State, rest: Rest<ValueOrKwargs>| run(state, rest, true));
-    env.add_function("q", |state: &State, rest: Rest<ValueOrKwargs>| run(state, rest, true));
+    env.add_function("lookup", |state: &State, rest: Rest<ValueOrKwargs>| {
+        run(state, rest, false)
+    });
+    env.add_function("query", |state: &State, rest: Rest<ValueOrKwargs>| {
+        run(state, rest, true)
+    });
+    env.add_function("q", |state: &State, rest: Rest<ValueOrKwargs>| {
+        run(state, rest, true)
+    });
 }
 
 fn scope_of(state: &State) -> Result<Arc<ScopeObj>, Error> {
@@ -47,7 +53,10 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
         "env" | "ansible.builtin.env" => terms
             .iter()
             .map(|t| {
-                let default = args.get(usize::MAX, "default").map(|d| str_of(&d)).unwrap_or_default();
+                let default = args
+                    .get(usize::MAX, "default")
+                    .map(|d| str_of(&d))
+                    .unwrap_or_default();
                 Value::from(std::env::var(str_of(t)).unwrap_or(default))
             })
             .collect(),
@@ -55,8 +64,12 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
             .iter()
             .map(|t| {
                 let path = find(&scope, &str_of(t), "files")?;
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| err(format!("lookup('file'): could not read '{}': {e}", path.display())))?;
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    err(format!(
+                        "lookup('file'): could not read '{}': {e}",
+                        path.display()
+                    ))
+                })?;
                 let text = if args.get(usize::MAX, "rstrip").is_none_or(|v| v.is_true()) {
                     text.trim_end().to_string()
                 } else {
@@ -69,8 +82,12 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
             .iter()
             .map(|t| {
                 let path = find(&scope, &str_of(t), "templates")?;
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| err(format!("lookup('template'): could not read '{}': {e}", path.display())))?;
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    err(format!(
+                        "lookup('template'): could not read '{}': {e}",
+                        path.display()
+                    ))
+                })?;
                 let name = path.display().to_string();
                 scope
                     .ctx
@@ -92,7 +109,9 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
                 if !out.status.success() {
                     return Err(err(format!("lookup('pipe'): '{cmd}' exited with {}", out.status)));
                 }
-                Ok(Value::from(String::from_utf8_lossy(&out.stdout).trim_end().to_string()))
+                Ok(Value::from(
+                    String::from_utf8_lossy(&out.stdout).trim_end().to_string(),
+                ))
             })
             .collect::<Result<_, Error>>()?,
         "vars" | "ansible.builtin.vars" => terms
@@ -161,7 +180,9 @@ fn find(scope: &ScopeObj, path: &str, subdir: &str) -> Result<PathBuf, Error> {
         return if p.exists() {
             Ok(p.to_path_buf())
         } else {
-            Err(err(format!("could not find or access '{path}' (relative to the current directory)")))
+            Err(err(format!(
+                "could not find or access '{path}' (relative to the current directory)"
+            )))
         };
     }
     let mut tried = Vec::new();
@@ -173,5 +194,8 @@ fn find(scope: &ScopeObj, path: &str, subdir: &str) -> Result<PathBuf, Error> {
             tried.push(candidate.display().to_string());
         }
     }
-    Err(err(format!("could not find or access '{path}'; searched: {}", tried.join(", "))))
+    Err(err(format!(
+        "could not find or access '{path}'; searched: {}",
+        tried.join(", ")
+    )))
 }

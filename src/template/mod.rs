@@ -79,7 +79,8 @@ impl Scope {
 pub struct TemplateError {
     /// What went wrong, worded like Ansible where it can be (`'app_port' is undefined`).
     pub message: String,
-    /// The undefined variable (or expression, e.g. `foo.bar`) that caused the error, if any.
+    /// Set when the error is an undefined variable: its name, or the expression that was
+    /// undefined (`foo.bar`); empty when minijinja could not tell which value it was.
     pub undefined: Option<String>,
     /// The template name (for `render_template`) the error is in.
     pub template: Option<String>,
@@ -230,7 +231,7 @@ impl Templater {
     /// expression wrapped in `{{ }}` is accepted too.
     pub fn eval_expr(&self, expr: &str, scope: &Scope) -> Result<Value, TemplateError> {
         let expr = expr.trim();
-        if single_expression(expr).is_some() || !is_bare_candidate(expr) {
+        if is_template(expr) {
             return self.render_str(expr, scope);
         }
         let ctx = self.root(scope);
@@ -273,10 +274,7 @@ fn truthy(v: &Value) -> bool {
         Value::Null => false,
         Value::Bool(b) => *b,
         Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "false" | "" => false,
-            _ => true,
-        },
+        Value::String(s) => !matches!(s.trim().to_ascii_lowercase().as_str(), "false" | ""),
         Value::Array(a) => !a.is_empty(),
         Value::Object(o) => !o.is_empty(),
     }
@@ -285,12 +283,6 @@ fn truthy(v: &Value) -> bool {
 /// Whether a string needs rendering at all (Ansible's `is_template`, cheaply).
 pub fn is_template(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains("{#")
-}
-
-/// An expression that should go through rendering rather than bare evaluation: one that
-/// itself contains template markers.
-fn is_bare_candidate(expr: &str) -> bool {
-    !is_template(expr)
 }
 
 /// If `s` is exactly one `{{ expr }}` (whitespace and `-` trim markers allowed), the inner
@@ -321,7 +313,10 @@ impl Engine {
 
     /// Evaluates a bare expression; an undefined result is an error naming the expression.
     fn eval_native(&self, ctx: &Arc<Ctx>, expr: &str) -> Result<MjValue, TemplateError> {
-        let compiled = self.vars_env.compile_expression(expr).map_err(|e| convert_error(e, None))?;
+        let compiled = self
+            .vars_env
+            .compile_expression(expr)
+            .map_err(|e| convert_error(e, None))?;
         let v = compiled
             .eval(MjValue::from_object(ScopeObj::new(ctx.clone())))
             .map_err(|e| convert_error(e, None))?;

@@ -22,12 +22,24 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_test("change", changed);
     env.add_test("skipped", skipped);
     env.add_test("skip", skipped);
-    env.add_test("finished", |v: Value| result_flag(&v, "finished", true, "finished"));
-    env.add_test("unreachable", |v: Value| result_flag(&v, "unreachable", false, "unreachable"));
-    env.add_test("reachable", |v: Value| result_flag(&v, "unreachable", false, "reachable").map(|u| !u));
-    env.add_test("match", |v: Value, rest: Rest<ValueOrKwargs>| regex_test(v, rest, Mode::Match));
-    env.add_test("search", |v: Value, rest: Rest<ValueOrKwargs>| regex_test(v, rest, Mode::Search));
-    env.add_test("regex", |v: Value, rest: Rest<ValueOrKwargs>| regex_test(v, rest, Mode::Regex));
+    env.add_test("finished", |v: Value| {
+        result_flag(&v, "finished", true, "finished")
+    });
+    env.add_test("unreachable", |v: Value| {
+        result_flag(&v, "unreachable", false, "unreachable")
+    });
+    env.add_test("reachable", |v: Value| {
+        result_flag(&v, "unreachable", false, "reachable").map(|u| !u)
+    });
+    env.add_test("match", |v: Value, rest: Rest<ValueOrKwargs>| {
+        regex_test(v, rest, Mode::Match)
+    });
+    env.add_test("search", |v: Value, rest: Rest<ValueOrKwargs>| {
+        regex_test(v, rest, Mode::Search)
+    });
+    env.add_test("regex", |v: Value, rest: Rest<ValueOrKwargs>| {
+        regex_test(v, rest, Mode::Regex)
+    });
     env.add_test("version", version_test);
     env.add_test("version_compare", version_test);
     env.add_test("contains", |seq: Value, item: Value| contains(&seq, &item));
@@ -44,8 +56,12 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_test("exists", |p: String| Path::new(&p).exists());
     env.add_test("link", |p: String| Path::new(&p).is_symlink());
     env.add_test("abs", |p: String| Path::new(&p).is_absolute());
-    env.add_test("any", |v: Value| -> Result<bool, Error> { Ok(v.try_iter()?.any(|x| x.is_true())) });
-    env.add_test("all", |v: Value| -> Result<bool, Error> { Ok(v.try_iter()?.all(|x| x.is_true())) });
+    env.add_test("any", |v: Value| -> Result<bool, Error> {
+        Ok(v.try_iter()?.any(|x| x.is_true()))
+    });
+    env.add_test("all", |v: Value| -> Result<bool, Error> {
+        Ok(v.try_iter()?.all(|x| x.is_true()))
+    });
     env.add_test("nan", |v: Value| f64::try_from(v).is_ok_and(f64::is_nan));
 }
 
@@ -167,7 +183,11 @@ fn loose_parts(v: &str) -> Vec<Part> {
     for c in v.chars() {
         if c == '.' || c.is_whitespace() {
             flush(&mut cur, &mut parts);
-        } else if cur.chars().next().is_some_and(|p| p.is_ascii_digit() != c.is_ascii_digit()) {
+        } else if cur
+            .chars()
+            .next()
+            .is_some_and(|p| p.is_ascii_digit() != c.is_ascii_digit())
+        {
             flush(&mut cur, &mut parts);
             cur.push(c);
         } else {
@@ -198,6 +218,10 @@ fn version_test(v: Value, rest: Rest<ValueOrKwargs>) -> Result<bool, Error> {
         "<=" | "le" => ord != Ordering::Greater,
         ">" | "gt" => ord == Ordering::Greater,
         ">=" | "ge" => ord != Ordering::Less,
-        other => return Err(err(format!("version test: invalid operator '{other}' (use ==, !=, <, <=, >, >=)"))),
+        other => {
+            return Err(err(format!(
+                "version test: invalid operator '{other}' (use ==, !=, <, <=, >, >=)"
+            )));
+        }
     })
 }

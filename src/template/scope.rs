@@ -40,7 +40,7 @@ impl std::fmt::Debug for Engine {
 impl Ctx {
     /// The context for rendering the variable at `path`, or a loop/depth error.
     fn enter(self: &Arc<Self>, path: String) -> Result<Arc<Ctx>, TemplateError> {
-        if self.chain.iter().any(|p| *p == path) || self.chain.len() >= MAX_DEPTH {
+        if self.chain.contains(&path) || self.chain.len() >= MAX_DEPTH {
             let mut chain = self.chain.clone();
             chain.push(path);
             return Err(TemplateError::msg(format!(
@@ -104,11 +104,11 @@ impl Object for ScopeObj {
             "omit" => Some(MjValue::from(OMIT)),
             "vars" => Some(MjValue::from_dyn_object(self.clone())),
             SCOPE_KEY => Some(MjValue::from_dyn_object(self.clone())),
-            "hostvars" => self
-                .ctx
-                .hostvars
-                .as_ref()
-                .map(|_| MjValue::from_object(HostvarsObj { ctx: self.ctx.clone() })),
+            "hostvars" => self.ctx.hostvars.as_ref().map(|_| {
+                MjValue::from_object(HostvarsObj {
+                    ctx: self.ctx.clone(),
+                })
+            }),
             _ => None,
         }
     }
@@ -296,7 +296,9 @@ impl Object for LazyNode {
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         match self.node() {
-            Some(Value::Object(m)) => Enumerator::Values(m.keys().map(|k| MjValue::from(k.as_str())).collect()),
+            Some(Value::Object(m)) => {
+                Enumerator::Values(m.keys().map(|k| MjValue::from(k.as_str())).collect())
+            }
             Some(Value::Array(a)) => Enumerator::Seq(a.len()),
             _ => Enumerator::Empty,
         }
@@ -330,12 +332,15 @@ pub(crate) fn to_json(v: &MjValue) -> Result<Value, minijinja::Error> {
             if let Some(i) = v.as_i64().filter(|_| v.is_integer()) {
                 Value::from(i)
             } else {
-                serde_json::to_value(v)
-                    .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))?
+                serde_json::to_value(v).map_err(|e| {
+                    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+                })?
             }
         }
         ValueKind::String => Value::String(v.as_str().unwrap_or_default().to_string()),
-        ValueKind::Bytes => Value::String(String::from_utf8_lossy(v.as_bytes().unwrap_or_default()).into_owned()),
+        ValueKind::Bytes => {
+            Value::String(String::from_utf8_lossy(v.as_bytes().unwrap_or_default()).into_owned())
+        }
         ValueKind::Seq | ValueKind::Iterable => {
             let mut out = Vec::new();
             for item in v.try_iter()? {

@@ -1,4 +1,5 @@
 //! Unit tests for the Ansible-compatible templating.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
@@ -72,14 +73,19 @@ fn lazy_recursive_vars() {
     });
     assert_eq!(rs("{{ app_dir }}/x", v.clone()), "/opt/app/x");
     assert_eq!(r("{{ dirs }}", v.clone()), json!(["/opt/app/bin", "/opt"]));
-    assert_eq!(r("{{ cfg }}", v.clone()), json!({"path": "/opt/app/etc", "port": 8080}));
+    assert_eq!(
+        r("{{ cfg }}", v.clone()),
+        json!({"path": "/opt/app/etc", "port": 8080})
+    );
     assert_eq!(r("{{ cfg.port }}", v.clone()), json!(8080));
     assert_eq!(r("{{ dirs[0] }}", v.clone()), json!("/opt/app/bin"));
     assert_eq!(r("{{ dirs[-1] }}", v.clone()), json!("/opt"));
     assert_eq!(r("{{ dirs | length }}", v.clone()), json!(2));
     // render_value renders nested structures.
     let t = Templater::new();
-    let got = t.render_value(&json!({"a": ["{{ port }}", 1], "{{ base_dir }}": "k"}), &scope(v)).unwrap();
+    let got = t
+        .render_value(&json!({"a": ["{{ port }}", 1], "{{ base_dir }}": "k"}), &scope(v))
+        .unwrap();
     assert_eq!(got, json!({"a": [8080, 1], "/opt": "k"}));
 }
 
@@ -159,10 +165,22 @@ fn eval_expr_native() {
 #[test]
 fn jinja_compat_constructs() {
     let v = json!({"d": {"x": 1, "y": 2}, "items": ["a", "b"], "name": "Web"});
-    assert_eq!(rs("{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}", v.clone()), "x=1;y=2;");
+    assert_eq!(
+        rs(
+            "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}",
+            v.clone()
+        ),
+        "x=1;y=2;"
+    );
     assert_eq!(rs("{{ d.x }}{{ d['y'] }}", v.clone()), "12");
     assert_eq!(rs("{{ '%s-%d' | format(name, 3) }}", v.clone()), "Web-3");
-    assert_eq!(rs("{% for i in items %}{{ loop.index }}{{ i }}{% endfor %}", v.clone()), "1a2b");
+    assert_eq!(
+        rs(
+            "{% for i in items %}{{ loop.index }}{{ i }}{% endfor %}",
+            v.clone()
+        ),
+        "1a2b"
+    );
     assert_eq!(rs("{% if name is defined %}yes{% endif %}", v.clone()), "yes");
     assert_eq!(r("{{ name.lower() }}", v.clone()), json!("web"));
     assert_eq!(r("{{ 'a,b'.split(',') }}", v.clone()), json!(["a", "b"]));
@@ -175,14 +193,21 @@ fn jinja_compat_constructs() {
 #[test]
 fn hostvars_are_lazy_per_host() {
     let mut h = HostVars::new();
-    let web1: Vars = json!({"ip": "10.0.0.{{ n }}", "n": 1}).as_object().unwrap().clone();
+    let web1: Vars = json!({"ip": "10.0.0.{{ n }}", "n": 1})
+        .as_object()
+        .unwrap()
+        .clone();
     h.insert("web1".into(), Arc::new(web1));
     let s = scope(json!({"n": 9, "groups": {"web": ["web1"]}})).with_hostvars(Arc::new(h));
     let t = Templater::new();
-    assert_eq!(t.render_str("{{ hostvars['web1'].ip }}", &s).unwrap(), json!("10.0.0.1"));
+    assert_eq!(
+        t.render_str("{{ hostvars['web1'].ip }}", &s).unwrap(),
+        json!("10.0.0.1")
+    );
     assert_eq!(t.render_str("{{ hostvars.web1['n'] }}", &s).unwrap(), json!(1));
     assert_eq!(
-        t.render_str("{{ groups.web | map('extract', hostvars, 'ip') | list }}", &s).unwrap(),
+        t.render_str("{{ groups.web | map('extract', hostvars, 'ip') | list }}", &s)
+            .unwrap(),
         json!(["10.0.0.1"])
     );
     assert!(t.eval_condition("hostvars['nope'] is undefined", &s).unwrap());
@@ -198,14 +223,23 @@ fn template_files_trim_blocks_and_keep_newline() {
     assert_eq!(out, "a\nb\nend\n");
     // Strings in vars do not trim blocks (Jinja2 default), but keep trailing newlines.
     assert_eq!(rs("{% if true %}\nx{% endif %}\n", json!({})), "\nx\n");
-    let e = t.render_template("line1\n{{ nope }}\n", "app.conf.j2", &s).unwrap_err();
+    let e = t
+        .render_template("line1\n{{ nope }}\n", "app.conf.j2", &s)
+        .unwrap_err();
     assert_eq!(e.template.as_deref(), Some("app.conf.j2"));
     assert_eq!(e.line, Some(2));
-    assert!(e.message.contains("'nope' is undefined") && e.message.contains("app.conf.j2"), "{}", e.message);
+    assert!(
+        e.message.contains("'nope' is undefined") && e.message.contains("app.conf.j2"),
+        "{}",
+        e.message
+    );
     let e = t.render_template("{% if %}", "bad.j2", &s).unwrap_err();
     assert!(e.message.contains("bad.j2"), "{}", e.message);
     // HTML-looking names are not auto-escaped.
-    assert_eq!(t.render_template("{{ '<a>' }}", "index.html.j2", &s).unwrap(), "<a>");
+    assert_eq!(
+        t.render_template("{{ '<a>' }}", "index.html.j2", &s).unwrap(),
+        "<a>"
+    );
 }
 
 #[test]
@@ -215,7 +249,10 @@ fn filters_strings() {
     assert_eq!(r("{{ s | upper }}", v.clone()), json!("HELLO WORLD"));
     assert_eq!(r("{{ 'abc' | capitalize }}", v.clone()), json!("Abc"));
     assert_eq!(r("{{ 'a b' | title }}", v.clone()), json!("A B"));
-    assert_eq!(r("{{ s | replace('World', 'There') }}", v.clone()), json!("Hello There"));
+    assert_eq!(
+        r("{{ s | replace('World', 'There') }}", v.clone()),
+        json!("Hello There")
+    );
     assert_eq!(r("{{ '  x ' | trim }}", v.clone()), json!("x"));
     assert_eq!(r("{{ ['a','b'] | join(',') }}", v.clone()), json!("a,b"));
     assert_eq!(r("{{ 'a b  c' | split }}", v.clone()), json!(["a", "b", "c"]));
@@ -251,21 +288,45 @@ fn filters_conversions() {
 #[test]
 fn filters_regex() {
     let v = json!({"s": "host-01.example.com"});
-    assert_eq!(r(r"{{ s | regex_replace('^host-(\\d+).*$', 'h\\1') }}", v.clone()), json!("h01"));
     assert_eq!(
-        r(r"{{ s | regex_replace('^(?P<n>\\w+)-.*', '\\g<n>!') }}", v.clone()),
+        r(r"{{ s | regex_replace('^host-(\\d+).*$', 'h\\1') }}", v.clone()),
+        json!("h01")
+    );
+    assert_eq!(
+        r(
+            r"{{ s | regex_replace('^(?P<n>\\w+)-.*', '\\g<n>!') }}",
+            v.clone()
+        ),
         json!("host!")
     );
-    assert_eq!(r("{{ 'a$b' | regex_replace('a', '$') }}", v.clone()), json!("$$b"));
-    assert_eq!(r("{{ 'ABC' | regex_replace('b', 'x', ignorecase=true) }}", v.clone()), json!("AxC"));
+    assert_eq!(
+        r("{{ 'a$b' | regex_replace('a', '$') }}", v.clone()),
+        json!("$$b")
+    );
+    assert_eq!(
+        r(
+            "{{ 'ABC' | regex_replace('b', 'x', ignorecase=true) }}",
+            v.clone()
+        ),
+        json!("AxC")
+    );
     assert_eq!(r(r"{{ s | regex_search('\\d+') }}", v.clone()), json!("01"));
     assert_eq!(r("{{ s | regex_search('zzz') }}", v.clone()), json!(null));
     assert_eq!(
-        r(r"{{ s | regex_search('(\\w+)-(\\d+)', '\\2', '\\1') }}", v.clone()),
+        r(
+            r"{{ s | regex_search('(\\w+)-(\\d+)', '\\2', '\\1') }}",
+            v.clone()
+        ),
         json!(["01", "host"])
     );
-    assert_eq!(r(r"{{ 'a1b22' | regex_findall('\\d+') }}", v.clone()), json!(["1", "22"]));
-    assert_eq!(r(r"{{ 'k=v x=y' | regex_findall('(\\w)=(\\w)') }}", v.clone()), json!([["k", "v"], ["x", "y"]]));
+    assert_eq!(
+        r(r"{{ 'a1b22' | regex_findall('\\d+') }}", v.clone()),
+        json!(["1", "22"])
+    );
+    assert_eq!(
+        r(r"{{ 'k=v x=y' | regex_findall('(\\w)=(\\w)') }}", v.clone()),
+        json!([["k", "v"], ["x", "y"]])
+    );
     assert_eq!(r("{{ 'a.b' | regex_escape }}", v.clone()), json!("a\\.b"));
     assert!(cond("s is match('host')", v.clone()));
     assert!(!cond("s is match('example')", v.clone()));
@@ -278,16 +339,28 @@ fn filters_regex() {
 #[test]
 fn filters_serialization() {
     let v = json!({"d": {"b": 1, "a": [1, "x"]}});
-    assert_eq!(r("{{ d | to_json }}", v.clone()), json!(r#"{"b": 1, "a": [1, "x"]}"#));
+    assert_eq!(
+        r("{{ d | to_json }}", v.clone()),
+        json!(r#"{"b": 1, "a": [1, "x"]}"#)
+    );
     assert_eq!(
         r("{{ d | to_nice_json }}", v.clone()),
         json!("{\n    \"a\": [\n        1,\n        \"x\"\n    ],\n    \"b\": 1\n}")
     );
-    assert_eq!(r("{{ '{\"a\": [1]}' | from_json }}", v.clone()), json!({"a": [1]}));
-    assert_eq!(r("{{ 'a: 1\\nb: [x]' | from_yaml }}", v.clone()), json!({"a": 1, "b": ["x"]}));
+    assert_eq!(
+        r("{{ '{\"a\": [1]}' | from_json }}", v.clone()),
+        json!({"a": [1]})
+    );
+    assert_eq!(
+        r("{{ 'a: 1\\nb: [x]' | from_yaml }}", v.clone()),
+        json!({"a": 1, "b": ["x"]})
+    );
     let y = rs("{{ d | to_nice_yaml }}", v.clone());
     assert!(y.contains("b: 1") && y.contains("a:"), "{y}");
-    assert_eq!(r("{{ d | to_yaml | from_yaml }}", v.clone()), json!({"b": 1, "a": [1, "x"]}));
+    assert_eq!(
+        r("{{ d | to_yaml | from_yaml }}", v.clone()),
+        json!({"b": 1, "a": [1, "x"]})
+    );
     assert_eq!(r("{{ 'hi' | b64encode }}", v.clone()), json!("aGk="));
     assert_eq!(r("{{ 'aGk=' | b64decode }}", v), json!("hi"));
 }
@@ -299,11 +372,23 @@ fn filters_paths_and_hashes() {
     assert_eq!(r("{{ p | dirname }}", v.clone()), json!("/etc/nginx"));
     assert_eq!(r("{{ '/x' | dirname }}", v.clone()), json!("/"));
     assert_eq!(r("{{ 'x' | dirname }}", v.clone()), json!(""));
-    assert_eq!(r("{{ p | splitext }}", v.clone()), json!(["/etc/nginx/nginx", ".conf"]));
-    assert_eq!(r("{{ ['/a', 'b', 'c'] | path_join }}", v.clone()), json!("/a/b/c"));
+    assert_eq!(
+        r("{{ p | splitext }}", v.clone()),
+        json!(["/etc/nginx/nginx", ".conf"])
+    );
+    assert_eq!(
+        r("{{ ['/a', 'b', 'c'] | path_join }}", v.clone()),
+        json!("/a/b/c")
+    );
     assert!(rs("{{ '~/x' | expanduser }}", v.clone()).ends_with("/x"));
-    assert_eq!(r("{{ 'abc' | hash('sha1') }}", v.clone()), json!("a9993e364706816aba3e25717850c26c9cd0d89d"));
-    assert_eq!(r("{{ 'abc' | checksum }}", v.clone()), json!("a9993e364706816aba3e25717850c26c9cd0d89d"));
+    assert_eq!(
+        r("{{ 'abc' | hash('sha1') }}", v.clone()),
+        json!("a9993e364706816aba3e25717850c26c9cd0d89d")
+    );
+    assert_eq!(
+        r("{{ 'abc' | checksum }}", v.clone()),
+        json!("a9993e364706816aba3e25717850c26c9cd0d89d")
+    );
     assert_eq!(
         r("{{ 'abc' | hash('sha256') }}", v),
         json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
@@ -317,16 +402,25 @@ fn filters_collections() {
         "b": {"y": 2, "n": {"q": 2, "l": [2]}},
         "users": [{"name": "b", "age": 3}, {"name": "a", "age": 5}],
     });
-    assert_eq!(r("{{ a | combine(b) }}", v.clone()), json!({"x": 1, "n": {"q": 2, "l": [2]}, "y": 2}));
+    assert_eq!(
+        r("{{ a | combine(b) }}", v.clone()),
+        json!({"x": 1, "n": {"q": 2, "l": [2]}, "y": 2})
+    );
     assert_eq!(
         r("{{ a | combine(b, recursive=True) }}", v.clone()),
         json!({"x": 1, "n": {"p": 1, "l": [2], "q": 2}, "y": 2})
     );
     assert_eq!(
-        r("{{ a | combine(b, recursive=True, list_merge='append') }}", v.clone()),
+        r(
+            "{{ a | combine(b, recursive=True, list_merge='append') }}",
+            v.clone()
+        ),
         json!({"x": 1, "n": {"p": 1, "l": [1, 2], "q": 2}, "y": 2})
     );
-    assert_eq!(r("{{ {'a': 1} | combine({'b': 2}, {'a': 3}) }}", v.clone()), json!({"a": 3, "b": 2}));
+    assert_eq!(
+        r("{{ {'a': 1} | combine({'b': 2}, {'a': 3}) }}", v.clone()),
+        json!({"a": 3, "b": 2})
+    );
     assert_eq!(
         r("{{ {'k': 1} | dict2items }}", v.clone()),
         json!([{"key": "k", "value": 1}])
@@ -336,26 +430,74 @@ fn filters_collections() {
         json!({"k": 1})
     );
     assert_eq!(
-        r("{{ [{'n': 'k', 'v': 1}] | items2dict(key_name='n', value_name='v') }}", v.clone()),
+        r(
+            "{{ [{'n': 'k', 'v': 1}] | items2dict(key_name='n', value_name='v') }}",
+            v.clone()
+        ),
         json!({"k": 1})
     );
-    assert_eq!(r("{{ users | sort(attribute='name') | map(attribute='name') | list }}", v.clone()), json!(["a", "b"]));
-    assert_eq!(r("{{ users | selectattr('age', 'gt', 4) | map(attribute='name') | list }}", v.clone()), json!(["a"]));
-    assert_eq!(r("{{ users | rejectattr('name', 'equalto', 'a') | list | length }}", v.clone()), json!(1));
-    assert_eq!(r("{{ [1, 2, 3, 4] | select('even') | list }}", v.clone()), json!([2, 4]));
+    assert_eq!(
+        r(
+            "{{ users | sort(attribute='name') | map(attribute='name') | list }}",
+            v.clone()
+        ),
+        json!(["a", "b"])
+    );
+    assert_eq!(
+        r(
+            "{{ users | selectattr('age', 'gt', 4) | map(attribute='name') | list }}",
+            v.clone()
+        ),
+        json!(["a"])
+    );
+    assert_eq!(
+        r(
+            "{{ users | rejectattr('name', 'equalto', 'a') | list | length }}",
+            v.clone()
+        ),
+        json!(1)
+    );
+    assert_eq!(
+        r("{{ [1, 2, 3, 4] | select('even') | list }}", v.clone()),
+        json!([2, 4])
+    );
     assert_eq!(r("{{ [1, 2, 2] | unique }}", v.clone()), json!([1, 2]));
-    assert_eq!(r("{{ [3, 1] | min }}{{ [3, 1] | max }}{{ [3, 1] | sum }}", v.clone()), json!("134"));
+    assert_eq!(
+        r(
+            "{{ [3, 1] | min }}{{ [3, 1] | max }}{{ [3, 1] | sum }}",
+            v.clone()
+        ),
+        json!("134")
+    );
     assert_eq!(r("{{ [3, 1] | first }}", v.clone()), json!(3));
     assert_eq!(r("{{ [3, 1] | last }}", v.clone()), json!(1));
-    assert_eq!(r("{{ [1, [2, [3, none]]] | flatten }}", v.clone()), json!([1, 2, 3]));
-    assert_eq!(r("{{ [1, [2, [3]]] | flatten(1) }}", v.clone()), json!([1, 2, [3]]));
-    assert_eq!(r("{{ [1, 2] | zip(['a', 'b']) | list }}", v.clone()), json!([[1, "a"], [2, "b"]]));
-    assert_eq!(r("{{ [1, 2] | product(['a']) | list }}", v.clone()), json!([[1, "a"], [2, "a"]]));
+    assert_eq!(
+        r("{{ [1, [2, [3, none]]] | flatten }}", v.clone()),
+        json!([1, 2, 3])
+    );
+    assert_eq!(
+        r("{{ [1, [2, [3]]] | flatten(1) }}", v.clone()),
+        json!([1, 2, [3]])
+    );
+    assert_eq!(
+        r("{{ [1, 2] | zip(['a', 'b']) | list }}", v.clone()),
+        json!([[1, "a"], [2, "b"]])
+    );
+    assert_eq!(
+        r("{{ [1, 2] | product(['a']) | list }}", v.clone()),
+        json!([[1, "a"], [2, "a"]])
+    );
     assert_eq!(r("{{ [1, 2, 3] | difference([2]) }}", v.clone()), json!([1, 3]));
     assert_eq!(r("{{ [1, 2, 3] | intersect([2, 5]) }}", v.clone()), json!([2]));
     assert_eq!(r("{{ [1, 2] | union([2, 5]) }}", v.clone()), json!([1, 2, 5]));
-    assert_eq!(r("{{ [1, 2] | symmetric_difference([2, 5]) }}", v.clone()), json!([1, 5]));
-    assert_eq!(r("{{ {'b': 1, 'a': 2} | dictsort }}", v.clone()), json!([["a", 2], ["b", 1]]));
+    assert_eq!(
+        r("{{ [1, 2] | symmetric_difference([2, 5]) }}", v.clone()),
+        json!([1, 5])
+    );
+    assert_eq!(
+        r("{{ {'b': 1, 'a': 2} | dictsort }}", v.clone()),
+        json!([["a", 2], ["b", 1]])
+    );
     assert_eq!(r("{{ a | length }}", v.clone()), json!(2));
     assert_eq!(r("{{ range(3) | list }}", v.clone()), json!([0, 1, 2]));
     assert_eq!(r("{{ dict(a=1) }}", v.clone()), json!({"a": 1}));
@@ -371,7 +513,10 @@ fn filters_logic() {
     let v = json!({"t": true, "n": null});
     assert_eq!(r("{{ t | ternary('yes', 'no') }}", v.clone()), json!("yes"));
     assert_eq!(r("{{ (not t) | ternary('yes', 'no') }}", v.clone()), json!("no"));
-    assert_eq!(r("{{ n | ternary('yes', 'no', 'none') }}", v.clone()), json!("none"));
+    assert_eq!(
+        r("{{ n | ternary('yes', 'no', 'none') }}", v.clone()),
+        json!("none")
+    );
     assert_eq!(r("{{ t | mandatory }}", v.clone()), json!(true));
     let e = re("{{ missing | mandatory('set missing!') }}", v.clone());
     assert!(e.message.contains("set missing!"), "{}", e.message);
@@ -387,22 +532,42 @@ fn tests_on_results_and_versions() {
         "sk": {"skipped": true},
         "loop": {"results": [{"changed": false}, {"changed": true}]},
     });
-    assert!(cond("ok is succeeded and ok is success and ok is not failed", v.clone()));
+    assert!(cond(
+        "ok is succeeded and ok is success and ok is not failed",
+        v.clone()
+    ));
     assert!(cond("bad is failed and bad is failure", v.clone()));
     assert!(cond("rcbad is failed", v.clone()));
-    assert!(cond("chg is changed and ok is not changed and loop is changed", v.clone()));
+    assert!(cond(
+        "chg is changed and ok is not changed and loop is changed",
+        v.clone()
+    ));
     assert!(cond("sk is skipped and ok is not skipped", v.clone()));
     assert!(cond("'1.10' is version('1.9', '>')", v.clone()));
     assert!(cond("'2.0' is version('2.0.0', 'lt')", v.clone()));
     assert!(cond("'20.10.7' is version('20.10', '>=')", v.clone()));
     assert!(cond("'1.2' is version_compare('1.2', '==')", v.clone()));
-    assert!(cond("[1] is subset([1, 2]) and [1, 2] is superset([2])", v.clone()));
+    assert!(cond(
+        "[1] is subset([1, 2]) and [1, 2] is superset([2])",
+        v.clone()
+    ));
     assert!(cond("[1, 2] is contains(2) and 2 is in([1, 2])", v.clone()));
-    assert!(cond("'x' is string and 1 is integer and 1.5 is float and {} is mapping", v.clone()));
-    assert!(cond("[] is sequence and [] is iterable and true is boolean", v.clone()));
+    assert!(cond(
+        "'x' is string and 1 is integer and 1.5 is float and {} is mapping",
+        v.clone()
+    ));
+    assert!(cond(
+        "[] is sequence and [] is iterable and true is boolean",
+        v.clone()
+    ));
     assert!(cond("'' is falsy and 'x' is truthy", v.clone()));
-    assert!(cond("'/' is directory and '/' is exists and '/nonexistent-x' is not exists", v.clone()));
-    let e = Templater::new().eval_condition("'x' is failed", &scope(v)).unwrap_err();
+    assert!(cond(
+        "'/' is directory and '/' is exists and '/nonexistent-x' is not exists",
+        v.clone()
+    ));
+    let e = Templater::new()
+        .eval_condition("'x' is failed", &scope(v))
+        .unwrap_err();
     assert!(e.message.contains("expects a dictionary"), "{}", e.message);
 }
 
@@ -414,22 +579,47 @@ fn lookups() {
     std::fs::write(dir.path().join("t.j2"), "v={{ x }}").unwrap();
     let s = scope(json!({"x": 3})).with_search_paths(vec![dir.path().to_path_buf()]);
     let t = Templater::new();
-    assert_eq!(t.render_str("{{ lookup('file', 'key.pub') }}", &s).unwrap(), json!("ssh-ed25519 AAA"));
-    assert_eq!(t.render_str("{{ lookup('template', 't.j2') }}", &s).unwrap(), json!("v=3"));
+    assert_eq!(
+        t.render_str("{{ lookup('file', 'key.pub') }}", &s).unwrap(),
+        json!("ssh-ed25519 AAA")
+    );
+    assert_eq!(
+        t.render_str("{{ lookup('template', 't.j2') }}", &s).unwrap(),
+        json!("v=3")
+    );
     let e = t.render_str("{{ lookup('file', 'nope.txt') }}", &s).unwrap_err();
     assert!(e.message.contains("nope.txt"), "{}", e.message);
     let home = std::env::var("HOME").unwrap_or_default();
     let path = std::env::var("PATH").unwrap_or_default();
-    assert_eq!(t.render_str("{{ lookup('env', 'HOME') }}", &s).unwrap(), json!(home));
+    assert_eq!(
+        t.render_str("{{ lookup('env', 'HOME') }}", &s).unwrap(),
+        json!(home)
+    );
     assert_eq!(
         t.render_str("{{ lookup('env', 'HOME', 'PATH') }}", &s).unwrap(),
         json!(format!("{home},{path}"))
     );
-    assert_eq!(t.render_str("{{ lookup('env', 'TALON_NOPE_X') }}", &s).unwrap(), json!(""));
-    assert_eq!(t.render_str("{{ query('env', 'HOME') }}", &s).unwrap(), json!([home]));
-    assert_eq!(t.render_str("{{ q('items', [1, 2]) }}", &s).unwrap(), json!([1, 2]));
-    assert_eq!(t.render_str("{{ lookup('env', 'HOME', wantlist=True) }}", &s).unwrap(), json!([home]));
-    assert_eq!(t.render_str("{{ lookup('pipe', 'echo hi') }}", &s).unwrap(), json!("hi"));
+    assert_eq!(
+        t.render_str("{{ lookup('env', 'TALON_NOPE_X') }}", &s).unwrap(),
+        json!("")
+    );
+    assert_eq!(
+        t.render_str("{{ query('env', 'HOME') }}", &s).unwrap(),
+        json!([home])
+    );
+    assert_eq!(
+        t.render_str("{{ q('items', [1, 2]) }}", &s).unwrap(),
+        json!([1, 2])
+    );
+    assert_eq!(
+        t.render_str("{{ lookup('env', 'HOME', wantlist=True) }}", &s)
+            .unwrap(),
+        json!([home])
+    );
+    assert_eq!(
+        t.render_str("{{ lookup('pipe', 'echo hi') }}", &s).unwrap(),
+        json!("hi")
+    );
     assert_eq!(t.render_str("{{ lookup('vars', 'x') }}", &s).unwrap(), json!(3));
     let e = t.render_str("{{ lookup('nope', 'x') }}", &s).unwrap_err();
     assert!(e.message.contains("not supported"), "{}", e.message);
@@ -440,7 +630,11 @@ fn errors_are_clear() {
     let e = re("{{ 1 + }}", json!({}));
     assert!(e.message.contains("syntax error"), "{}", e.message);
     let e = re("{{ x | no_such_filter }}", json!({"x": 1}));
-    assert!(e.message.contains("no_such_filter") || e.message.contains("unknown filter"), "{}", e.message);
+    assert!(
+        e.message.contains("no_such_filter") || e.message.contains("unknown filter"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
