@@ -4,6 +4,8 @@
 //! -> [`playbook`] (strictly loaded plays, roles, tasks) -> [`runner`] (hosts in parallel, tasks
 //! in order, modules over one SSH connection per host) -> [`report`] (progress, recap, JSON).
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod app;
 pub mod cli;
 pub mod config;

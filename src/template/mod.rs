@@ -1,0 +1,411 @@
+//! Templating: minijinja configured to behave like Ansible's Jinja2 (ansible-core).
+//!
+//! Ansible users bring playbooks, variables and `.j2` files unchanged, so every string is a
+//! template: `{{ }}` expressions, Ansible's filters, tests and lookups, strict undefined
+//! variables, lazily templated variables (`app_dir: "{{ base_dir }}/app"`), `hostvars`, and
+//! `omit`. This module holds the public API and the lazy variable scope; `filters.rs`,
+//! `predicates.rs` (Jinja tests) and `lookups.rs` hold the Ansible plugins.
+//!
+//! Two environments share one set of plugins: one for strings in playbooks and variables
+//! (Jinja2 defaults, like Ansible's templar) and one for the `template` module (Ansible's module
+//! defaults: `trim_blocks=True`, `lstrip_blocks=False`). Both keep trailing newlines, as
+//! Ansible's templar re-appends them.
+
+mod filters;
+mod lookups;
+mod predicates;
+mod scope;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use minijinja::value::Value as MjValue;
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use serde_json::Value;
+
+use crate::vars::Vars;
+
+use scope::{Ctx, ScopeObj};
+
+/// The value `omit` renders to. A module argument whose rendered value equals this string is
+/// dropped by the runner (ansible: `{{ x | default(omit) }}`; Ansible's own sentinel is
+/// `__omit_place_holder__<sha1>`).
+pub const OMIT: &str = "__omit_place_holder__talon__";
+
+/// Every host's variables by inventory name, for `hostvars[name].var`.
+pub type HostVars = BTreeMap<String, Arc<Vars>>;
+
+/// The variables visible to one render: a task's merged variables, plus optional context.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// The merged variables (including magic vars such as `inventory_hostname`, `groups`).
+    pub vars: Arc<Vars>,
+    /// Every host's variables, exposed as `hostvars`; strings in them are templated lazily
+    /// against that host's own variables. `None`: `hostvars` is undefined.
+    pub hostvars: Option<Arc<HostVars>>,
+    /// Directories searched, in order, by `lookup('file')`/`lookup('template')` for a relative
+    /// path (each as `DIR/files/PATH`, `DIR/templates/PATH`, then `DIR/PATH`), like Ansible's role
+    /// then playbook search path. Empty: relative to the current directory.
+    pub search_paths: Arc<Vec<PathBuf>>,
+}
+
+impl Scope {
+    /// A scope over these variables.
+    pub fn new(vars: Arc<Vars>) -> Self {
+        Scope {
+            vars,
+            hostvars: None,
+            search_paths: Arc::new(Vec::new()),
+        }
+    }
+    /// The same scope (hostvars, search paths) over other variables.
+    pub fn with_vars(&self, vars: Arc<Vars>) -> Scope {
+        Scope { vars, hostvars: self.hostvars.clone(), search_paths: self.search_paths.clone() }
+    }
+    /// The same scope with `hostvars` available.
+    pub fn with_hostvars(mut self, hostvars: Arc<HostVars>) -> Self {
+        self.hostvars = Some(hostvars);
+        self
+    }
+    /// The same scope with the search path for `lookup('file')` (first match wins).
+    pub fn with_search_paths(mut self, dirs: Vec<PathBuf>) -> Self {
+        self.search_paths = Arc::new(dirs);
+        self
+    }
+}
+
+/// A template that failed to render or evaluate.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct TemplateError {
+    /// What went wrong, worded like Ansible where it can be (`'app_port' is undefined`).
+    pub message: String,
+    /// Set when the error is an undefined variable: its name, or the expression that was
+    /// undefined (`foo.bar`); empty when minijinja could not tell which value it was.
+    pub undefined: Option<String>,
+    /// The template name (for `render_template`) the error is in.
+    pub template: Option<String>,
+    /// The 1-based line in that template.
+    pub line: Option<usize>,
+}
+
+impl TemplateError {
+    fn msg(message: impl Into<String>) -> Self {
+        TemplateError {
+            message: message.into(),
+            undefined: None,
+            template: None,
+            line: None,
+        }
+    }
+    fn undefined(name: &str) -> Self {
+        TemplateError {
+            message: format!("'{name}' is undefined"),
+            undefined: Some(name.to_string()),
+            template: None,
+            line: None,
+        }
+    }
+}
+
+/// The two minijinja environments, shared by every render (and by lazily rendered variables).
+pub(crate) struct Engine {
+    /// Strings in playbooks and variables: Jinja2 defaults.
+    vars_env: Environment<'static>,
+    /// Template files (the `template` module): `trim_blocks=True`.
+    file_env: Environment<'static>,
+}
+
+/// The template engine: cheap to share (`Send + Sync`), one per run.
+pub struct Templater {
+    engine: Arc<Engine>,
+}
+
+impl Default for Templater {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Templater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Templater")
+    }
+}
+
+fn make_env(trim_blocks: bool) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Debug mode makes minijinja remember which expression produced an undefined value, so
+    // errors can name the variable; it costs nothing until an error happens.
+    env.set_debug(true);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(trim_blocks)
+        .keep_trailing_newline(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_formatter(filters::python_formatter);
+    filters::register(&mut env);
+    predicates::register(&mut env);
+    lookups::register(&mut env);
+    env
+}
+
+impl Templater {
+    /// A new engine with Ansible's filters, tests and lookups.
+    pub fn new() -> Self {
+        Templater {
+            engine: Arc::new(Engine {
+                vars_env: make_env(false),
+                file_env: make_env(true),
+            }),
+        }
+    }
+
+    fn root(&self, scope: &Scope) -> Arc<Ctx> {
+        Arc::new(Ctx {
+            engine: self.engine.clone(),
+            vars: scope.vars.clone(),
+            hostvars: scope.hostvars.clone(),
+            search_paths: scope.search_paths.clone(),
+            chain: Vec::new(),
+        })
+    }
+
+    /// Renders a string. A string without `{{`/`{%` is returned untouched; a string that is
+    /// exactly one `{{ expr }}` (whitespace around allowed) returns the expression's native type
+    /// (list, mapping, number, bool); anything else renders to a string.
+    ///
+    /// Errors: undefined variables (`'x' is undefined`, with [`TemplateError::undefined`] set),
+    /// syntax errors, filter errors.
+    pub fn render_str(&self, s: &str, scope: &Scope) -> Result<Value, TemplateError> {
+        if !is_template(s) {
+            return Ok(Value::String(s.to_string()));
+        }
+        let ctx = self.root(scope);
+        let v = ctx.engine.render_native(&ctx, s)?;
+        scope::to_json(&v).map_err(|e| convert_error(e, None))
+    }
+
+    /// Renders every string inside a value (mappings and lists recursively; keys too, like
+    /// Ansible). Non-string scalars are returned as they are.
+    pub fn render_value(&self, v: &Value, scope: &Scope) -> Result<Value, TemplateError> {
+        match v {
+            Value::String(s) => self.render_str(s, scope),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| self.render_value(i, scope))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+            Value::Object(map) => {
+                let mut out = serde_json::Map::with_capacity(map.len());
+                for (k, val) in map {
+                    let key = if is_template(k) {
+                        crate::vars::as_string(&self.render_str(k, scope)?)
+                    } else {
+                        k.clone()
+                    };
+                    out.insert(key, self.render_value(val, scope)?);
+                }
+                Ok(Value::Object(out))
+            }
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// Renders a whole template file (the `template` module) with Ansible's module settings
+    /// (`trim_blocks=True`, trailing newline kept). `name` is used in errors, which also carry
+    /// the line.
+    pub fn render_template(&self, text: &str, name: &str, scope: &Scope) -> Result<String, TemplateError> {
+        let ctx = self.root(scope);
+        self.engine
+            .file_env
+            .render_named_str(name, text, MjValue::from_object(ScopeObj::new(ctx)))
+            .map_err(|e| convert_error(e, Some(name)))
+    }
+
+    /// Evaluates a bare Jinja expression (`debug: var=`, `that:`) to its native value. An
+    /// expression wrapped in `{{ }}` is accepted too.
+    pub fn eval_expr(&self, expr: &str, scope: &Scope) -> Result<Value, TemplateError> {
+        let expr = expr.trim();
+        if is_template(expr) {
+            return self.render_str(expr, scope);
+        }
+        let ctx = self.root(scope);
+        let v = ctx.engine.eval_native(&ctx, expr)?;
+        scope::to_json(&v).map_err(|e| convert_error(e, None))
+    }
+
+    /// Evaluates a condition (`when`, `changed_when`, `failed_when`, `until`, `assert.that`)
+    /// to a boolean, like ansible-core's `Conditional`: an empty condition is true; a
+    /// `{{ }}`-wrapped condition is rendered first and a string result is evaluated again as
+    /// an expression (so `when: "{{ flag }}"` with `flag: "False"` is false); results are then
+    /// judged by Python truthiness, except that the strings `true`/`false` (any case) count as
+    /// those booleans.
+    pub fn eval_condition(&self, expr: &str, scope: &Scope) -> Result<bool, TemplateError> {
+        let trimmed = expr.trim();
+        if trimmed.is_empty() {
+            return Ok(true);
+        }
+        let value = if is_template(trimmed) {
+            match self.render_str(trimmed, scope)? {
+                Value::String(s) if !s.trim().is_empty() && !is_template(&s) => {
+                    match s.trim().to_ascii_lowercase().as_str() {
+                        "true" => Value::Bool(true),
+                        "false" => Value::Bool(false),
+                        _ => self.eval_expr(&s, scope)?,
+                    }
+                }
+                other => other,
+            }
+        } else {
+            self.eval_expr(trimmed, scope)?
+        };
+        Ok(truthy(&value))
+    }
+}
+
+/// Python truthiness of a rendered value, with `"true"`/`"false"` strings read as booleans.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !matches!(s.trim().to_ascii_lowercase().as_str(), "false" | ""),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// Whether a string needs rendering at all (Ansible's `is_template`, cheaply).
+pub fn is_template(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%") || s.contains("{#")
+}
+
+/// If `s` is exactly one `{{ expr }}` (whitespace and `-` trim markers allowed), the inner
+/// expression.
+fn single_expression(s: &str) -> Option<&str> {
+    let t = s.trim();
+    let inner = t.strip_prefix("{{")?.strip_suffix("}}")?;
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") || inner.contains("{#") {
+        return None;
+    }
+    let inner = inner.strip_prefix('-').unwrap_or(inner);
+    let inner = inner.strip_suffix('-').unwrap_or(inner);
+    let inner = inner.trim();
+    if inner.is_empty() { None } else { Some(inner) }
+}
+
+impl Engine {
+    /// Renders a string natively: one `{{ expr }}` keeps its type, otherwise a string.
+    fn render_native(&self, ctx: &Arc<Ctx>, s: &str) -> Result<MjValue, TemplateError> {
+        if let Some(expr) = single_expression(s) {
+            return self.eval_native(ctx, expr);
+        }
+        self.vars_env
+            .render_str(s, MjValue::from_object(ScopeObj::new(ctx.clone())))
+            .map(MjValue::from)
+            .map_err(|e| convert_error(e, None))
+    }
+
+    /// Evaluates a bare expression; an undefined result is an error naming the expression.
+    fn eval_native(&self, ctx: &Arc<Ctx>, expr: &str) -> Result<MjValue, TemplateError> {
+        let compiled = self
+            .vars_env
+            .compile_expression(expr)
+            .map_err(|e| convert_error(e, None))?;
+        let v = compiled
+            .eval(MjValue::from_object(ScopeObj::new(ctx.clone())))
+            .map_err(|e| convert_error(e, None))?;
+        if v.is_undefined() {
+            return Err(TemplateError::undefined(expr));
+        }
+        Ok(v)
+    }
+}
+
+/// The marker a nested (lazily rendered) error travels with through minijinja, so the
+/// outermost error still knows which variable was undefined.
+#[derive(Debug)]
+struct Nested(TemplateError);
+
+impl std::fmt::Display for Nested {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for Nested {}
+
+/// A [`TemplateError`] as a minijinja error (for errors raised inside lazy variables,
+/// filters and lookups).
+fn to_mj_error(e: TemplateError) -> minijinja::Error {
+    let kind = if e.undefined.is_some() {
+        ErrorKind::UndefinedError
+    } else {
+        ErrorKind::InvalidOperation
+    };
+    minijinja::Error::new(kind, e.message.clone()).with_source(Nested(e))
+}
+
+/// Turns a minijinja error into a [`TemplateError`], naming the undefined variable.
+fn convert_error(e: minijinja::Error, name: Option<&str>) -> TemplateError {
+    // An error from a lazily rendered variable: keep its message and undefined name.
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
+    let mut nested = None;
+    while let Some(s) = src {
+        if let Some(n) = s.downcast_ref::<Nested>() {
+            nested = Some(n.0.clone());
+            break;
+        }
+        src = s.source();
+    }
+    let line = e.line();
+    let (message, undefined) = match nested {
+        Some(n) => (n.message, n.undefined),
+        None => describe(&e),
+    };
+    let template = name.map(str::to_string);
+    let message = match (&template, line) {
+        (Some(t), Some(l)) => format!("{message} (in {t}, line {l})"),
+        (Some(t), None) => format!("{message} (in {t})"),
+        _ => message,
+    };
+    TemplateError {
+        message,
+        undefined,
+        template,
+        line,
+    }
+}
+
+/// The message and undefined name for a minijinja error, worded like Ansible.
+fn describe(e: &minijinja::Error) -> (String, Option<String>) {
+    let detail = e.detail().unwrap_or_default();
+    if e.kind() == ErrorKind::UndefinedError
+        && let Some(start) = detail.find('`')
+        && let Some(len) = detail[start + 1..].find("` is undefined")
+    {
+        let name = &detail[start + 1..start + 1 + len];
+        return (format!("'{name}' is undefined"), Some(name.to_string()));
+    }
+    if e.kind() == ErrorKind::UndefinedError {
+        return (format!("undefined value: {detail}"), Some(String::new()));
+    }
+    let kind = e.kind().to_string();
+    let message = if detail.is_empty() {
+        kind
+    } else if matches!(e.kind(), ErrorKind::InvalidOperation) {
+        detail.to_string()
+    } else {
+        format!("{kind}: {detail}")
+    };
+    (message, None)
+}

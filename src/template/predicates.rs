@@ -1,0 +1,227 @@
+//! Ansible's Jinja tests (ansible-core `plugins/test/core.py`, `files.py`, `mathstuff.py`):
+//! task-result tests, regex tests, `version`, set relations and controller-side path tests.
+//! Type tests (`string`, `number`, `mapping`, ...), `defined`, `none` and `in` are minijinja's.
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
+use minijinja::{Environment, Error};
+
+use super::filters::{Args, compile_regex, err, str_of};
+
+pub(crate) fn register(env: &mut Environment<'static>) {
+    env.add_test("truthy", |v: Value| v.is_true());
+    env.add_test("falsy", |v: Value| !v.is_true());
+    env.add_test("failed", failed);
+    env.add_test("failure", failed);
+    env.add_test("succeeded", |v: Value| failed(v).map(|f| !f));
+    env.add_test("success", |v: Value| failed(v).map(|f| !f));
+    env.add_test("successful", |v: Value| failed(v).map(|f| !f));
+    env.add_test("changed", changed);
+    env.add_test("change", changed);
+    env.add_test("skipped", skipped);
+    env.add_test("skip", skipped);
+    env.add_test("finished", |v: Value| {
+        result_flag(&v, "finished", true, "finished")
+    });
+    env.add_test("unreachable", |v: Value| {
+        result_flag(&v, "unreachable", false, "unreachable")
+    });
+    env.add_test("reachable", |v: Value| {
+        result_flag(&v, "unreachable", false, "reachable").map(|u| !u)
+    });
+    env.add_test("match", |v: Value, rest: Rest<ValueOrKwargs>| {
+        regex_test(v, rest, Mode::Match)
+    });
+    env.add_test("search", |v: Value, rest: Rest<ValueOrKwargs>| {
+        regex_test(v, rest, Mode::Search)
+    });
+    env.add_test("regex", |v: Value, rest: Rest<ValueOrKwargs>| {
+        regex_test(v, rest, Mode::Regex)
+    });
+    env.add_test("version", version_test);
+    env.add_test("version_compare", version_test);
+    env.add_test("contains", |seq: Value, item: Value| contains(&seq, &item));
+    env.add_test("subset", |a: Value, b: Value| -> Result<bool, Error> {
+        let b: Vec<Value> = b.try_iter()?.collect();
+        Ok(a.try_iter()?.all(|x| b.contains(&x)))
+    });
+    env.add_test("superset", |a: Value, b: Value| -> Result<bool, Error> {
+        let a: Vec<Value> = a.try_iter()?.collect();
+        Ok(b.try_iter()?.all(|x| a.contains(&x)))
+    });
+    env.add_test("file", |p: String| Path::new(&p).is_file());
+    env.add_test("directory", |p: String| Path::new(&p).is_dir());
+    env.add_test("exists", |p: String| Path::new(&p).exists());
+    env.add_test("link", |p: String| Path::new(&p).is_symlink());
+    env.add_test("abs", |p: String| Path::new(&p).is_absolute());
+    env.add_test("any", |v: Value| -> Result<bool, Error> {
+        Ok(v.try_iter()?.any(|x| x.is_true()))
+    });
+    env.add_test("all", |v: Value| -> Result<bool, Error> {
+        Ok(v.try_iter()?.all(|x| x.is_true()))
+    });
+    env.add_test("nan", |v: Value| f64::try_from(v).is_ok_and(f64::is_nan));
+}
+
+fn contains(seq: &Value, item: &Value) -> Result<bool, Error> {
+    if let (Some(s), Some(i)) = (seq.as_str(), item.as_str()) {
+        return Ok(s.contains(i));
+    }
+    Ok(seq.try_iter()?.any(|x| &x == item))
+}
+
+/// A boolean key of a task result; a non-mapping is an error like Ansible's.
+fn result_flag(v: &Value, key: &str, default: bool, test: &str) -> Result<bool, Error> {
+    if v.kind() != ValueKind::Map {
+        return Err(err(format!(
+            "the '{test}' test expects a dictionary (a registered task result), got {}",
+            super::filters::type_name(v)
+        )));
+    }
+    let f = v.get_attr(key)?;
+    Ok(if f.is_undefined() { default } else { f.is_true() })
+}
+
+/// `failed`: the result's `failed` key; without one, a non-zero `rc`.
+fn failed(v: Value) -> Result<bool, Error> {
+    let f = result_flag(&v, "failed", false, "failed")?;
+    if f || !v.get_attr("failed")?.is_undefined() {
+        return Ok(f);
+    }
+    let rc = v.get_attr("rc")?;
+    Ok(rc.as_i64().is_some_and(|rc| rc != 0))
+}
+
+/// `changed`: the result's `changed` key, or any changed loop item in `results`.
+fn changed(v: Value) -> Result<bool, Error> {
+    if result_flag(&v, "changed", false, "changed")? {
+        return Ok(true);
+    }
+    let results = v.get_attr("results")?;
+    if results.kind() == ValueKind::Seq {
+        for r in results.try_iter()? {
+            if r.kind() == ValueKind::Map && r.get_attr("changed")?.is_true() {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// `skipped`: the result's `skipped` key.
+fn skipped(v: Value) -> Result<bool, Error> {
+    result_flag(&v, "skipped", false, "skipped")
+}
+
+enum Mode {
+    Match,
+    Search,
+    /// `regex(match_type='search'|'match'|'fullmatch')`.
+    Regex,
+}
+
+/// `match`/`search`/`regex(pattern, ignorecase=False, multiline=False)`.
+fn regex_test(v: Value, rest: Rest<ValueOrKwargs>, mode: Mode) -> Result<bool, Error> {
+    let args = Args::new(rest);
+    let s = str_of(&v);
+    let pattern = args.str(0, "pattern").unwrap_or_default();
+    let mode = match (mode, args.str(3, "match_type").as_deref()) {
+        (Mode::Regex, Some("match")) => "match",
+        (Mode::Regex, Some("fullmatch")) => "fullmatch",
+        (Mode::Match, _) => "match",
+        _ => "search",
+    };
+    let pattern = match mode {
+        "match" => format!(r"\A(?:{pattern})"),
+        "fullmatch" => format!(r"\A(?:{pattern})\z"),
+        _ => pattern,
+    };
+    let re = compile_regex(&pattern, args.flag(1, "ignorecase"), args.flag(2, "multiline"))?;
+    Ok(re.is_match(&s))
+}
+
+/// One part of a version: numbers compare numerically and sort before words (LooseVersion).
+#[derive(Debug, PartialEq, Eq)]
+enum Part {
+    Num(u64),
+    Word(String),
+}
+
+impl PartialOrd for Part {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Part {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Part::Num(a), Part::Num(b)) => a.cmp(b),
+            (Part::Word(a), Part::Word(b)) => a.cmp(b),
+            (Part::Num(_), Part::Word(_)) => Ordering::Less,
+            (Part::Word(_), Part::Num(_)) => Ordering::Greater,
+        }
+    }
+}
+
+/// Splits like distutils' LooseVersion: runs of digits and runs of letters; dots dropped.
+fn loose_parts(v: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let flush = |cur: &mut String, parts: &mut Vec<Part>| {
+        if cur.is_empty() {
+            return;
+        }
+        parts.push(match cur.parse::<u64>() {
+            Ok(n) => Part::Num(n),
+            Err(_) => Part::Word(cur.clone()),
+        });
+        cur.clear();
+    };
+    for c in v.chars() {
+        if c == '.' || c.is_whitespace() {
+            flush(&mut cur, &mut parts);
+        } else if cur
+            .chars()
+            .next()
+            .is_some_and(|p| p.is_ascii_digit() != c.is_ascii_digit())
+        {
+            flush(&mut cur, &mut parts);
+            cur.push(c);
+        } else {
+            cur.push(c);
+        }
+    }
+    flush(&mut cur, &mut parts);
+    parts
+}
+
+/// Compares two versions the loose way (`1.10 > 1.9`, `1.0 < 1.0a`).
+pub(crate) fn compare_versions(a: &str, b: &str) -> Ordering {
+    loose_parts(a).cmp(&loose_parts(b))
+}
+
+/// `version(version, operator='eq', strict=False, version_type='loose')`.
+fn version_test(v: Value, rest: Rest<ValueOrKwargs>) -> Result<bool, Error> {
+    let args = Args::new(rest);
+    let other = args
+        .str(0, "version")
+        .ok_or_else(|| err("version test: a version to compare with is required"))?;
+    let op = args.str(1, "operator").unwrap_or_else(|| "eq".into());
+    let ord = compare_versions(&str_of(&v), &other);
+    Ok(match op.as_str() {
+        "==" | "=" | "eq" => ord == Ordering::Equal,
+        "!=" | "<>" | "ne" => ord != Ordering::Equal,
+        "<" | "lt" => ord == Ordering::Less,
+        "<=" | "le" => ord != Ordering::Greater,
+        ">" | "gt" => ord == Ordering::Greater,
+        ">=" | "ge" => ord != Ordering::Less,
+        other => {
+            return Err(err(format!(
+                "version test: invalid operator '{other}' (use ==, !=, <, <=, >, >=)"
+            )));
+        }
+    })
+}
