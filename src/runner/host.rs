@@ -1083,7 +1083,12 @@ impl<'a> Runner<'a> {
         v.insert("ansible_play_batch".into(), json!(ctx.play_hosts));
         v.insert("groups".into(), self.groups.clone());
         v.insert("omit".into(), json!(OMIT));
-        Scope::new(Arc::new(v))
+        let hostvars = self.hostvars.read().map(|h| h.clone()).unwrap_or_default();
+        let search = match task {
+            Some(t) => self.search_paths(t, inh),
+            None => vec![self.pb.dir.clone()],
+        };
+        Scope::new(Arc::new(v)).with_hostvars(hostvars).with_search_paths(search)
     }
 
     async fn meta(

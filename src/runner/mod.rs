@@ -88,6 +88,8 @@ pub struct Runner<'a> {
     /// `run_once` results by task id: the first host runs, the others reuse.
     pub(crate) run_once: tokio::sync::Mutex<HashMap<usize, Arc<tokio::sync::OnceCell<host::Shared>>>>,
     pub(crate) groups: Value,
+    /// Every host's variables as other hosts see them (`hostvars`), refreshed at each play start.
+    pub(crate) hostvars: std::sync::RwLock<Arc<crate::template::HostVars>>,
 }
 
 /// Per-play data shared by all its hosts.
@@ -119,6 +121,7 @@ impl<'a> Runner<'a> {
             conns: Mutex::new(HashMap::new()),
             run_once: tokio::sync::Mutex::new(HashMap::new()),
             groups: Value::Object(inv.groups_map()),
+            hostvars: std::sync::RwLock::new(Arc::new(crate::template::HostVars::new())),
         };
         let start = Instant::now();
         let mut states: BTreeMap<String, HostState> = BTreeMap::new();
@@ -174,6 +177,7 @@ impl<'a> Runner<'a> {
             crate::vars::overlay(&mut role_defaults, &r.defaults);
             crate::vars::overlay(&mut role_vars, &r.vars);
         }
+        self.refresh_hostvars(states);
         let ctx = PlayCtx {
             play,
             role_defaults,
@@ -208,6 +212,32 @@ impl<'a> Runner<'a> {
             }
         }
         true
+    }
+
+    /// Rebuilds `hostvars` from the inventory and what earlier plays learned (facts, set_fact).
+    fn refresh_hostvars(&self, states: &BTreeMap<String, HostState>) {
+        let mut hv = crate::template::HostVars::new();
+        for h in self.inv.select("all").unwrap_or_default() {
+            let mut v = match states.get(&h) {
+                Some(st) => {
+                    let mut v = st.inv_vars.clone();
+                    for (k, val) in &st.facts {
+                        v.insert(format!("ansible_{k}"), val.clone());
+                    }
+                    if !st.facts.is_empty() {
+                        v.insert("ansible_facts".into(), Value::Object(st.facts.clone()));
+                    }
+                    crate::vars::overlay(&mut v, &st.host_facts);
+                    v
+                }
+                None => self.inv.host_vars(&h),
+            };
+            v.insert("inventory_hostname".into(), Value::String(h.clone()));
+            hv.insert(h, Arc::new(v));
+        }
+        if let Ok(mut slot) = self.hostvars.write() {
+            *slot = Arc::new(hv);
+        }
     }
 
     /// The host's connection, opened on first use.
