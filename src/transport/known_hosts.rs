@@ -298,6 +298,7 @@ fn append_if_unknown(file: &mut File, host: &str, port: u16, key: &HostKey) -> s
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

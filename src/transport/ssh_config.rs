@@ -158,10 +158,8 @@ pub fn resolve_with(config_text: &str, host_alias: &str, env: &LocalEnv) -> SshH
             }
             "user" => set_once(&mut cfg.user, value.to_string()),
             "identityfile" => raw_identity.push(value.to_string()),
-            "userknownhostsfile" => {
-                if raw_known_hosts.is_none() {
-                    raw_known_hosts = value.split_whitespace().next().map(str::to_string);
-                }
+            "userknownhostsfile" if raw_known_hosts.is_none() => {
+                raw_known_hosts = value.split_whitespace().next().map(str::to_string);
             }
             "stricthostkeychecking" => {
                 let v = match value.to_ascii_lowercase().as_str() {
@@ -175,12 +173,10 @@ pub fn resolve_with(config_text: &str, host_alias: &str, env: &LocalEnv) -> SshH
                     set_once(&mut cfg.strict_host_key_checking, v);
                 }
             }
-            "proxyjump" => {
-                if !proxy_jump_set {
-                    proxy_jump_set = true;
-                    if !value.eq_ignore_ascii_case("none") {
-                        cfg.proxy_jump = value.split(',').filter_map(parse_jump).collect();
-                    }
+            "proxyjump" if !proxy_jump_set => {
+                proxy_jump_set = true;
+                if !value.eq_ignore_ascii_case("none") {
+                    cfg.proxy_jump = value.split(',').filter_map(parse_jump).collect();
                 }
             }
             _ => {}
@@ -367,6 +363,7 @@ fn wildcard_match(pat: &[u8], name: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
