@@ -24,12 +24,20 @@ impl Drop for Sshd {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.path("sshd.log")).unwrap_or_default();
+            eprintln!("--- sshd log ---\n{log}");
+        }
     }
 }
 
 fn keygen(path: &Path, passphrase: &str) {
+    keygen_type(path, passphrase, "ed25519");
+}
+
+fn keygen_type(path: &Path, passphrase: &str, key_type: &str) {
     let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", passphrase, "-C", "talon-test", "-f"])
+        .args(["-q", "-t", key_type, "-N", passphrase, "-C", "talon-test", "-f"])
         .arg(path)
         .status()
         .expect("ssh-keygen must be installed (package openssh-client)");
@@ -77,6 +85,7 @@ impl Sshd {
             .arg(d.join("sshd_config"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
+            .stderr(std::fs::File::create(d.join("sshd.log")).unwrap())
             .spawn()
             .unwrap();
         let mut sshd = Sshd { child, dir, port };
@@ -116,6 +125,15 @@ impl Sshd {
         spec.connect_timeout = Duration::from_secs(10);
         spec
     }
+}
+
+/// Runs `true`; did it succeed?
+async fn runs_true(conn: &Connection) -> bool {
+    conn.exec(&ExecRequest::argv(["true"]))
+        .await
+        .unwrap()
+        .status
+        .success()
 }
 
 async fn connect(spec: &ConnectSpec) -> Connection {
@@ -262,13 +280,7 @@ async fn unknown_host_key_is_refused_then_recorded_on_request() {
 
     spec.accept_new_host_keys = false;
     let conn = connect(&spec).await;
-    assert!(
-        conn.exec(&ExecRequest::argv(["true"]))
-            .await
-            .unwrap()
-            .status
-            .success()
-    );
+    assert!(runs_true(&conn).await);
     conn.close().await;
 
     // The same entry hashed by OpenSSH (`ssh-keygen -H`) is still recognised.
@@ -440,13 +452,7 @@ async fn dropped_connection_is_reported_as_unreachable() {
     spec.known_hosts = sshd.path("relay_known_hosts");
     spec.accept_new_host_keys = true;
     let conn = connect(&spec).await;
-    assert!(
-        conn.exec(&ExecRequest::argv(["true"]))
-            .await
-            .unwrap()
-            .status
-            .success()
-    );
+    assert!(runs_true(&conn).await);
 
     let cut = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -466,4 +472,37 @@ async fn dropped_connection_is_reported_as_unreachable() {
         Ok(out) => panic!("exec after the cut succeeded: {out:?}"),
     }
     let _ = std::io::stderr().flush();
+}
+
+#[tokio::test]
+async fn rsa_keys_authenticate_with_sha2_signatures() {
+    let sshd = Sshd::start();
+    // OpenSSH 8.8+ refuses SHA-1 `ssh-rsa` signatures by default, so success means rsa-sha2-*.
+    keygen_type(&sshd.path("client_rsa"), "", "rsa");
+    let public = std::fs::read_to_string(sshd.path("client_rsa.pub")).unwrap();
+    let mut authorized = std::fs::OpenOptions::new()
+        .append(true)
+        .open(sshd.path("authorized_keys"))
+        .unwrap();
+    authorized.write_all(public.as_bytes()).unwrap();
+    let mut spec = sshd.spec();
+    spec.identity_files = vec![sshd.path("client_rsa")];
+    let conn = connect(&spec).await;
+    assert!(runs_true(&conn).await);
+    conn.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_connections_record_the_host_once() {
+    let sshd = Sshd::start();
+    let mut spec = sshd.spec();
+    spec.known_hosts = sshd.path("shared/known_hosts");
+    spec.accept_new_host_keys = true;
+    let conns = futures::future::join_all((0..16).map(|_| Connection::open(&spec))).await;
+    for c in conns {
+        let c = c.unwrap_or_else(|e| panic!("connect failed: {e}"));
+        c.close().await;
+    }
+    let text = std::fs::read_to_string(&spec.known_hosts).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
 }

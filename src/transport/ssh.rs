@@ -40,6 +40,9 @@ const CHANNEL_RETRY_LIMIT: Duration = Duration::from_secs(5);
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
 const KEEPALIVE_MAX: usize = 3;
 
+/// Handshake attempts when the server resets a new connection before the key exchange.
+const HANDSHAKE_ATTEMPTS: u64 = 4;
+
 /// Passphrase attempts per encrypted key (as `ssh`).
 const PASSPHRASE_ATTEMPTS: usize = 3;
 
@@ -55,6 +58,7 @@ pub struct SshConnection {
 }
 
 /// The russh client handler: checks the server's host key.
+#[derive(Clone)]
 struct Verifier {
     name: String,
     address: String,
@@ -66,7 +70,8 @@ struct Verifier {
 #[derive(Debug)]
 enum HandlerError {
     Ssh(russh::Error),
-    HostKey(TransportError),
+    /// Not retried: host key refused, jump channel refused, known_hosts unusable.
+    Fatal(TransportError),
 }
 
 impl From<russh::Error> for HandlerError {
@@ -123,17 +128,17 @@ impl client::Handler for Verifier {
                 );
                 Ok(true)
             }
-            Verdict::Unknown => Err(HandlerError::HostKey(TransportError::UnknownHostKey {
+            Verdict::Unknown => Err(HandlerError::Fatal(TransportError::UnknownHostKey {
                 host,
                 known_hosts,
                 fingerprint: key.fingerprint(),
             })),
-            Verdict::Changed { line } => Err(HandlerError::HostKey(TransportError::ChangedHostKey {
+            Verdict::Changed { line } => Err(HandlerError::Fatal(TransportError::ChangedHostKey {
                 host,
                 known_hosts,
                 line,
             })),
-            Verdict::Revoked { line } => Err(HandlerError::HostKey(TransportError::RevokedHostKey {
+            Verdict::Revoked { line } => Err(HandlerError::Fatal(TransportError::RevokedHostKey {
                 host,
                 known_hosts,
                 line,
@@ -144,7 +149,7 @@ impl client::Handler for Verifier {
 
 impl Verifier {
     fn key_error(&self, message: &str) -> HandlerError {
-        HandlerError::HostKey(TransportError::Connect {
+        HandlerError::Fatal(TransportError::Connect {
             host: self.name.clone(),
             addr: format!("{}:{}", self.address, self.port),
             message: message.to_string(),
@@ -190,21 +195,45 @@ impl SshConnection {
             accept_new: spec.accept_new_host_keys,
         };
         let handshake = async {
-            match &jump {
-                None => client::connect(config, (spec.address.as_str(), spec.port), verifier).await,
-                Some(j) => {
-                    let channel = j
-                        .handle
-                        .channel_open_direct_tcpip(spec.address.clone(), u32::from(spec.port), "127.0.0.1", 0)
+            let mut attempt = 1;
+            loop {
+                let result = match &jump {
+                    None => {
+                        client::connect(
+                            config.clone(),
+                            (spec.address.as_str(), spec.port),
+                            verifier.clone(),
+                        )
                         .await
-                        .map_err(|e| {
-                            HandlerError::HostKey(connect_err(format!(
-                                "jump host {} could not open a connection to {addr}: {}",
-                                j.name,
-                                describe(&e)
-                            )))
-                        })?;
-                    client::connect_stream(config, channel.into_stream(), verifier).await
+                    }
+                    Some(j) => {
+                        let channel = j
+                            .handle
+                            .channel_open_direct_tcpip(
+                                spec.address.clone(),
+                                u32::from(spec.port),
+                                "127.0.0.1",
+                                0,
+                            )
+                            .await
+                            .map_err(|e| {
+                                HandlerError::Fatal(connect_err(format!(
+                                    "jump host {} could not open a connection to {addr}: {}",
+                                    j.name,
+                                    describe(&e)
+                                )))
+                            })?;
+                        client::connect_stream(config.clone(), channel.into_stream(), verifier.clone()).await
+                    }
+                };
+                match result {
+                    // sshd drops new connections at random beyond MaxStartups (default 10
+                    // unauthenticated at once): try again shortly, within the connect timeout.
+                    Err(HandlerError::Ssh(e)) if attempt < HANDSHAKE_ATTEMPTS && is_transient(&e) => {
+                        tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                        attempt += 1;
+                    }
+                    other => return other,
                 }
             }
         };
@@ -215,7 +244,7 @@ impl SshConnection {
                     secs: spec.connect_timeout.as_secs().max(1),
                 });
             }
-            Ok(Err(HandlerError::HostKey(e))) => return Err(e),
+            Ok(Err(HandlerError::Fatal(e))) => return Err(e),
             Ok(Err(HandlerError::Ssh(e))) => return Err(connect_err(describe(&e))),
             Ok(Ok(h)) => h,
         };
@@ -251,14 +280,6 @@ impl SshConnection {
             .await
             .map_err(|e| self.lost(&describe(&e)))?;
         let (mut reader, writer) = channel.split();
-        let write = async move {
-            if let Some(data) = stdin.filter(|d| !d.is_empty()) {
-                writer.data_bytes(data).await?;
-            }
-            writer.eof().await
-        };
-        tokio::pin!(write);
-        let mut writing = true;
         let mut out = ExecOutput {
             status: ExitStatus::Unknown,
             stdout: Vec::new(),
@@ -266,28 +287,43 @@ impl SshConnection {
         };
         let mut closed = false;
         let mut refused = false;
-        loop {
-            tokio::select! {
-                // A command that exits without reading stdin makes the write fail: not an error.
-                _ = &mut write, if writing => writing = false,
-                msg = reader.wait() => match msg {
-                    Some(ChannelMsg::Data { data }) => out.stdout.extend_from_slice(&data),
-                    Some(ChannelMsg::ExtendedData { data, ext: 1 }) => out.stderr.extend_from_slice(&data),
-                    Some(ChannelMsg::ExitStatus { exit_status }) => out.status = ExitStatus::Code(exit_status),
-                    Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
-                        out.status = ExitStatus::Signal(signal_label(&signal_name));
-                    }
-                    Some(ChannelMsg::Failure) => refused = true,
-                    Some(ChannelMsg::Close) => {
-                        closed = true;
-                        break;
-                    }
-                    Some(_) => {}
-                    None => break,
-                },
+        {
+            let write = async {
+                if let Some(data) = stdin.filter(|d| !d.is_empty()) {
+                    writer.data_bytes(data).await?;
+                }
+                writer.eof().await
+            };
+            tokio::pin!(write);
+            let mut writing = true;
+            loop {
+                tokio::select! {
+                    // A command that exits without reading stdin makes the write fail: not an error.
+                    _ = &mut write, if writing => writing = false,
+                    msg = reader.wait() => match msg {
+                        Some(ChannelMsg::Data { data }) => out.stdout.extend_from_slice(&data),
+                        Some(ChannelMsg::ExtendedData { data, ext: 1 }) => out.stderr.extend_from_slice(&data),
+                        Some(ChannelMsg::ExitStatus { exit_status }) => out.status = ExitStatus::Code(exit_status),
+                        Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                            out.status = ExitStatus::Signal(signal_label(&signal_name));
+                        }
+                        // The only request on this channel that wants a reply is `exec`.
+                        Some(ChannelMsg::Failure) => {
+                            refused = true;
+                            break;
+                        }
+                        Some(ChannelMsg::Close) => {
+                            closed = true;
+                            break;
+                        }
+                        Some(_) => {}
+                        None => break,
+                    },
+                }
             }
         }
-        if refused && out.status == ExitStatus::Unknown && out.stdout.is_empty() {
+        if refused {
+            let _ = writer.close().await;
             return Err(TransportError::Channel {
                 host: self.name.clone(),
                 message: "the server refused to run the command".to_string(),
@@ -381,6 +417,22 @@ fn signal_label(sig: &Sig) -> String {
     match sig {
         Sig::Custom(name) => name.clone(),
         other => format!("{other:?}"),
+    }
+}
+
+/// A connection closed or reset by the server before the handshake completed (worth a retry).
+fn is_transient(e: &russh::Error) -> bool {
+    use std::io::ErrorKind;
+    match e {
+        russh::Error::IO(io) => matches!(
+            io.kind(),
+            ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::UnexpectedEof
+                | ErrorKind::BrokenPipe
+        ),
+        russh::Error::Disconnect | russh::Error::HUP => true,
+        _ => false,
     }
 }
 
