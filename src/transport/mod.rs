@@ -149,6 +149,30 @@ pub struct ConnectSpec {
     pub accept_new_host_keys: bool,
     /// TCP connect + SSH handshake timeout.
     pub connect_timeout: Duration,
+    /// `ProxyJump` (`ansible_ssh_common_args` / `~/.ssh/config`): reach this host through an SSH
+    /// connection to the jump host (a `direct-tcpip` channel); both host keys are checked. A
+    /// chain `a,b` is `b` with `jump: Some(a)`.
+    pub jump: Option<Box<ConnectSpec>>,
+}
+
+impl ConnectSpec {
+    /// An SSH spec with the defaults: user from `$USER` at connect time, default identity files,
+    /// `~/.ssh/known_hosts`, unknown host keys refused, 10 s connect timeout, no jump host.
+    pub fn ssh(name: &str, address: &str, port: u16) -> ConnectSpec {
+        let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
+        ConnectSpec {
+            name: name.to_string(),
+            kind: ConnectionKind::Ssh,
+            address: address.to_string(),
+            port,
+            user: None,
+            identity_files: Vec::new(),
+            known_hosts: home.join(".ssh").join("known_hosts"),
+            accept_new_host_keys: false,
+            connect_timeout: Duration::from_secs(10),
+            jump: None,
+        }
+    }
 }
 
 /// `ansible_connection`.
@@ -170,13 +194,24 @@ pub enum TransportError {
     #[error("connecting to {host} timed out after {secs} s")]
     Timeout { host: String, secs: u64 },
     #[error(
-        "host key for {host} is not in {known_hosts}; verify it and add it, or run with --accept-new-host-keys to record it"
+        "host key for {host} ({fingerprint}) is not in {known_hosts}; verify it and add it, or run with --accept-new-host-keys to record it"
     )]
-    UnknownHostKey { host: String, known_hosts: String },
+    UnknownHostKey {
+        host: String,
+        known_hosts: String,
+        /// `SHA256:...` fingerprint of the key the server presented.
+        fingerprint: String,
+    },
     #[error(
         "HOST KEY FOR {host} HAS CHANGED (offending line {known_hosts}:{line}). Someone may be intercepting the connection, or the host was reinstalled. talon refuses to connect; if the change is expected, remove the old key (ssh-keygen -R) and connect again"
     )]
     ChangedHostKey {
+        host: String,
+        known_hosts: String,
+        line: usize,
+    },
+    #[error("host key for {host} is marked @revoked at {known_hosts}:{line}; talon refuses to connect")]
+    RevokedHostKey {
         host: String,
         known_hosts: String,
         line: usize,

@@ -1,25 +1,619 @@
-//! SSH transport (placeholder).
-use super::{ConnectSpec, ExecOutput, ExecRequest, TransportError};
+//! The SSH transport (russh): one authenticated connection per host for the whole run, every
+//! command a session channel multiplexed on it.
+//!
+//! Connecting checks the host key against known_hosts ([`super::known_hosts`], DESIGN habit 7),
+//! then authenticates like `ssh` would: ssh-agent identities first, then the identity files
+//! (asking for a passphrase on the terminal when one is needed and possible). `ProxyJump` is a
+//! `direct-tcpip` channel on the jump host's connection carrying the target's SSH session.
+//!
+//! Commands run through [`super::quote::command_line`], stdin is always closed after it is sent (so
+//! `cat` cannot hang), and the channel is read until it closes, keeping the exit code or signal
+//! (DESIGN habit 4).
 
-/// An SSH connection.
-pub struct SshConnection {}
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use russh::client::{self, Handle};
+use russh::keys::agent::AgentIdentity;
+use russh::keys::agent::client::AgentClient;
+use russh::keys::{Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use russh::{ChannelMsg, Disconnect, Sig};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::{Mutex, Semaphore};
+
+use super::known_hosts::{self, HostKey, Verdict};
+use super::{ConnectSpec, ExecOutput, ExecRequest, ExitStatus, TransportError, quote};
+
+/// Session channels open at once on one connection. OpenSSH's sshd refuses more than
+/// `MaxSessions` (default 10) per connection, so further commands wait for a free slot.
+pub const MAX_CONCURRENT_CHANNELS: usize = 10;
+
+/// How long a refused channel open is retried before it is an error.
+const CHANNEL_RETRY_LIMIT: Duration = Duration::from_secs(5);
+
+/// Keepalive probe interval: with [`KEEPALIVE_MAX`] unanswered probes, a dead host is detected
+/// after about a minute. Commands themselves have no time limit.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
+const KEEPALIVE_MAX: usize = 3;
+
+/// Handshake attempts when the server resets a new connection before the key exchange.
+const HANDSHAKE_ATTEMPTS: u64 = 4;
+
+/// Passphrase attempts per encrypted key (as `ssh`).
+const PASSPHRASE_ATTEMPTS: usize = 3;
+
+/// An authenticated SSH connection to one host. `exec` may be called concurrently from many
+/// tasks; each call is one channel.
+pub struct SshConnection {
+    name: String,
+    addr: String,
+    handle: Handle<Verifier>,
+    channels: Semaphore,
+    /// Kept open for as long as this connection runs through it.
+    jump: Option<Box<SshConnection>>,
+}
+
+/// The russh client handler: checks the server's host key.
+#[derive(Clone)]
+struct Verifier {
+    name: String,
+    address: String,
+    port: u16,
+    known_hosts: PathBuf,
+    accept_new: bool,
+}
+
+#[derive(Debug)]
+enum HandlerError {
+    Ssh(russh::Error),
+    /// Not retried: host key refused, jump channel refused, known_hosts unusable.
+    Fatal(TransportError),
+}
+
+impl From<russh::Error> for HandlerError {
+    fn from(e: russh::Error) -> Self {
+        HandlerError::Ssh(e)
+    }
+}
+
+impl client::Handler for Verifier {
+    type Error = HandlerError;
+
+    async fn check_server_key(&mut self, server_key: &PublicKeyOrCertificate) -> Result<bool, HandlerError> {
+        // A certificate is checked as the plain key it certifies (talon does not trust CAs), and
+        // russh only receives one if the client asks for certificates, which talon does not.
+        let public = match server_key {
+            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
+            PublicKeyOrCertificate::Certificate(cert) => {
+                russh::keys::PublicKey::from(cert.public_key().clone())
+            }
+        };
+        let key = public
+            .to_openssh()
+            .ok()
+            .and_then(|s| HostKey::from_openssh(&s))
+            .ok_or_else(|| self.key_error("the server presented a host key talon cannot encode"))?;
+        let (path, address, port, accept) = (
+            self.known_hosts.clone(),
+            self.address.clone(),
+            self.port,
+            self.accept_new,
+        );
+        let check_key = key.clone();
+        let verdict = tokio::task::spawn_blocking(move || {
+            known_hosts::verify(&path, &address, port, &check_key, accept)
+        })
+        .await
+        .map_err(|e| self.key_error(&format!("host key check failed: {e}")))?
+        .map_err(|e| {
+            self.key_error(&format!(
+                "cannot read or update known_hosts file {}: {e}",
+                self.known_hosts.display()
+            ))
+        })?;
+        let known_hosts = self.known_hosts.display().to_string();
+        let host = self.name.clone();
+        match verdict {
+            Verdict::Known { .. } => Ok(true),
+            Verdict::Recorded => {
+                tracing::warn!(
+                    host = %self.name,
+                    "recorded new host key {} for {} in {known_hosts}",
+                    key.fingerprint(),
+                    known_hosts::host_token(&self.address, self.port)
+                );
+                Ok(true)
+            }
+            Verdict::Unknown => Err(HandlerError::Fatal(TransportError::UnknownHostKey {
+                host,
+                known_hosts,
+                fingerprint: key.fingerprint(),
+            })),
+            Verdict::Changed { line } => Err(HandlerError::Fatal(TransportError::ChangedHostKey {
+                host,
+                known_hosts,
+                line,
+            })),
+            Verdict::Revoked { line } => Err(HandlerError::Fatal(TransportError::RevokedHostKey {
+                host,
+                known_hosts,
+                line,
+            })),
+        }
+    }
+}
+
+impl Verifier {
+    fn key_error(&self, message: &str) -> HandlerError {
+        HandlerError::Fatal(TransportError::Connect {
+            host: self.name.clone(),
+            addr: format!("{}:{}", self.address, self.port),
+            message: message.to_string(),
+        })
+    }
+}
 
 impl SshConnection {
-    /// Connects.
+    /// Connects to `spec` (through `spec.jump` first, if set), checks the host key and
+    /// authenticates as `spec.user` (default `$USER`, else `root`).
+    ///
+    /// TCP connect and SSH handshake together are bounded by `spec.connect_timeout`
+    /// ([`TransportError::Timeout`]); a passphrase prompt is not. Errors: `Connect` (refused,
+    /// unresolvable, handshake failure, jump channel refused), `UnknownHostKey` (unless
+    /// `accept_new_host_keys`), `ChangedHostKey`, `RevokedHostKey`, `Auth` (listing what was
+    /// tried, never key material).
     pub async fn connect(spec: &ConnectSpec) -> Result<SshConnection, TransportError> {
-        Err(TransportError::Connect {
+        // Boxed: a jump host is connected with this same function.
+        Box::pin(Self::connect_inner(spec)).await
+    }
+
+    async fn connect_inner(spec: &ConnectSpec) -> Result<SshConnection, TransportError> {
+        let jump = match &spec.jump {
+            Some(j) => Some(Box::new(Self::connect(j).await?)),
+            None => None,
+        };
+        let addr = format!("{}:{}", spec.address, spec.port);
+        let connect_err = |message: String| TransportError::Connect {
             host: spec.name.clone(),
-            addr: spec.address.clone(),
-            message: "not implemented".into(),
+            addr: addr.clone(),
+            message,
+        };
+        let recorded_types = match tokio::fs::read_to_string(&spec.known_hosts).await {
+            Ok(text) => known_hosts::KnownHosts::parse(&text).key_types_for(&spec.address, spec.port),
+            Err(_) => Vec::new(),
+        };
+        let config = Arc::new(client_config(&recorded_types));
+        let verifier = Verifier {
+            name: spec.name.clone(),
+            address: spec.address.clone(),
+            port: spec.port,
+            known_hosts: spec.known_hosts.clone(),
+            accept_new: spec.accept_new_host_keys,
+        };
+        let handshake = async {
+            let mut attempt = 1;
+            loop {
+                let result = match &jump {
+                    None => {
+                        client::connect(
+                            config.clone(),
+                            (spec.address.as_str(), spec.port),
+                            verifier.clone(),
+                        )
+                        .await
+                    }
+                    Some(j) => {
+                        let channel = j
+                            .handle
+                            .channel_open_direct_tcpip(
+                                spec.address.clone(),
+                                u32::from(spec.port),
+                                "127.0.0.1",
+                                0,
+                            )
+                            .await
+                            .map_err(|e| {
+                                HandlerError::Fatal(connect_err(format!(
+                                    "jump host {} could not open a connection to {addr}: {}",
+                                    j.name,
+                                    describe(&e)
+                                )))
+                            })?;
+                        client::connect_stream(config.clone(), channel.into_stream(), verifier.clone()).await
+                    }
+                };
+                match result {
+                    // sshd drops new connections at random beyond MaxStartups (default 10
+                    // unauthenticated at once): try again shortly, within the connect timeout.
+                    Err(HandlerError::Ssh(e)) if attempt < HANDSHAKE_ATTEMPTS && is_transient(&e) => {
+                        tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                        attempt += 1;
+                    }
+                    other => return other,
+                }
+            }
+        };
+        let mut handle = match tokio::time::timeout(spec.connect_timeout, handshake).await {
+            Err(_) => {
+                return Err(TransportError::Timeout {
+                    host: spec.name.clone(),
+                    secs: spec.connect_timeout.as_secs().max(1),
+                });
+            }
+            Ok(Err(HandlerError::Fatal(e))) => return Err(e),
+            Ok(Err(HandlerError::Ssh(e))) => return Err(connect_err(describe(&e))),
+            Ok(Ok(h)) => h,
+        };
+        let user = spec
+            .user
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "root".to_string());
+        authenticate(&mut handle, spec, &user).await?;
+        Ok(SshConnection {
+            name: spec.name.clone(),
+            addr,
+            handle,
+            channels: Semaphore::new(MAX_CONCURRENT_CHANNELS),
+            jump,
         })
     }
-    /// Runs a command.
-    pub async fn exec(&self, _req: &ExecRequest) -> Result<ExecOutput, TransportError> {
-        Err(TransportError::Channel {
-            host: String::new(),
-            message: "not implemented".into(),
-        })
+
+    /// Runs one command on a new channel and waits until the channel closes. stdin (if any) is
+    /// sent, then EOF always. A non-zero exit or a signal is reported in the output, not as an
+    /// error. Errors: `Channel` (the server refused the channel or the command), `Connect` (the
+    /// connection was lost: the host is unreachable).
+    pub async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
+        let (line, stdin) = quote::command_line(req);
+        let _permit = self
+            .channels
+            .acquire()
+            .await
+            .map_err(|_| self.lost("opening a channel"))?;
+        let channel = self.open_session().await?;
+        channel
+            .exec(true, line)
+            .await
+            .map_err(|e| self.lost(&describe(&e)))?;
+        let (mut reader, writer) = channel.split();
+        let mut out = ExecOutput {
+            status: ExitStatus::Unknown,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        };
+        let mut closed = false;
+        let mut refused = false;
+        {
+            let write = async {
+                if let Some(data) = stdin.filter(|d| !d.is_empty()) {
+                    writer.data_bytes(data).await?;
+                }
+                writer.eof().await
+            };
+            tokio::pin!(write);
+            let mut writing = true;
+            loop {
+                tokio::select! {
+                    // A command that exits without reading stdin makes the write fail: not an error.
+                    _ = &mut write, if writing => writing = false,
+                    msg = reader.wait() => match msg {
+                        Some(ChannelMsg::Data { data }) => out.stdout.extend_from_slice(&data),
+                        Some(ChannelMsg::ExtendedData { data, ext: 1 }) => out.stderr.extend_from_slice(&data),
+                        Some(ChannelMsg::ExitStatus { exit_status }) => out.status = ExitStatus::Code(exit_status),
+                        Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                            out.status = ExitStatus::Signal(signal_label(&signal_name));
+                        }
+                        // The only request on this channel that wants a reply is `exec`.
+                        Some(ChannelMsg::Failure) => {
+                            refused = true;
+                            break;
+                        }
+                        Some(ChannelMsg::Close) => {
+                            closed = true;
+                            break;
+                        }
+                        Some(_) => {}
+                        None => break,
+                    },
+                }
+            }
+        }
+        if refused {
+            let _ = writer.close().await;
+            return Err(TransportError::Channel {
+                host: self.name.clone(),
+                message: "the server refused to run the command".to_string(),
+            });
+        }
+        if !closed && out.status == ExitStatus::Unknown && self.handle.is_closed() {
+            return Err(self.lost("while running a command"));
+        }
+        Ok(out)
     }
-    /// Closes.
-    pub async fn close(&self) {}
+
+    /// Opens a session channel. sshd frees a session slot only after our close reaches it, so a
+    /// refusal right after another command ended is retried for a while (bounded backoff).
+    async fn open_session(&self) -> Result<russh::Channel<client::Msg>, TransportError> {
+        let mut delay = Duration::from_millis(5);
+        let mut waited = Duration::ZERO;
+        loop {
+            match self.handle.channel_open_session().await {
+                Ok(c) => return Ok(c),
+                Err(e) if self.handle.is_closed() => return Err(self.lost(&describe(&e))),
+                Err(russh::Error::ChannelOpenFailure(_)) if waited < CHANNEL_RETRY_LIMIT => {
+                    tokio::time::sleep(delay).await;
+                    waited += delay;
+                    delay = (delay * 2).min(Duration::from_millis(200));
+                }
+                Err(e) => {
+                    return Err(TransportError::Channel {
+                        host: self.name.clone(),
+                        message: format!(
+                            "the server refused a session channel: {} (is sshd's MaxSessions below {MAX_CONCURRENT_CHANNELS}?)",
+                            describe(&e)
+                        ),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Disconnects politely (then from the jump host, if any). Errors are ignored: the
+    /// connection is going away either way.
+    pub async fn close(&self) {
+        let _ = self
+            .handle
+            .disconnect(Disconnect::ByApplication, "talon done", "en")
+            .await;
+        if let Some(j) = &self.jump {
+            Box::pin(j.close()).await;
+        }
+    }
+
+    fn lost(&self, what: &str) -> TransportError {
+        TransportError::Connect {
+            host: self.name.clone(),
+            addr: self.addr.clone(),
+            message: format!("connection lost ({what})"),
+        }
+    }
+}
+
+/// Client settings: keepalives instead of an inactivity timeout (long quiet commands are fine,
+/// dead hosts are not), no Nagle delay, AES-GCM first (hardware accelerated), and the host key
+/// types already recorded for this host asked for first (as OpenSSH orders HostKeyAlgorithms).
+fn client_config(recorded_types: &[String]) -> client::Config {
+    let mut preferred = russh::Preferred::default();
+    let mut keys: Vec<Algorithm> = preferred.key.to_vec();
+    keys.sort_by_key(|alg| !recorded_types.iter().any(|t| t == key_type_name(alg)));
+    preferred.key = Cow::Owned(keys);
+    let mut ciphers = preferred.cipher.to_vec();
+    ciphers.sort_by_key(|c| *c != russh::cipher::AES_256_GCM);
+    preferred.cipher = Cow::Owned(ciphers);
+    client::Config {
+        preferred,
+        keepalive_interval: Some(KEEPALIVE_INTERVAL),
+        keepalive_max: KEEPALIVE_MAX,
+        inactivity_timeout: None,
+        nodelay: true,
+        ..Default::default()
+    }
+}
+
+/// The known_hosts key type for a host key algorithm (all RSA signature variants are `ssh-rsa`).
+fn key_type_name(alg: &Algorithm) -> &str {
+    if matches!(alg, Algorithm::Rsa { .. }) {
+        "ssh-rsa"
+    } else {
+        alg.as_str()
+    }
+}
+
+fn signal_label(sig: &Sig) -> String {
+    match sig {
+        Sig::Custom(name) => name.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A connection closed or reset by the server before the handshake completed (worth a retry).
+fn is_transient(e: &russh::Error) -> bool {
+    use std::io::ErrorKind;
+    match e {
+        russh::Error::IO(io) => matches!(
+            io.kind(),
+            ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::UnexpectedEof
+                | ErrorKind::BrokenPipe
+        ),
+        russh::Error::Disconnect | russh::Error::HUP => true,
+        _ => false,
+    }
+}
+
+/// A russh error as a sentence for the user.
+fn describe(e: &russh::Error) -> String {
+    match e {
+        russh::Error::IO(io) => io.to_string(),
+        russh::Error::ChannelOpenFailure(reason) => format!("channel open refused ({reason:?})"),
+        russh::Error::Disconnect | russh::Error::SendError => "the server closed the connection".to_string(),
+        other => format!("SSH protocol error: {other}"),
+    }
+}
+
+/// Tries ssh-agent identities, then the identity files, as `user`.
+async fn authenticate(
+    handle: &mut Handle<Verifier>,
+    spec: &ConnectSpec,
+    user: &str,
+) -> Result<(), TransportError> {
+    let mut tried: Vec<String> = Vec::new();
+    let mut rsa_hash: Option<Option<HashAlg>> = None;
+    if try_agent(handle, user, &mut tried, &mut rsa_hash).await {
+        return Ok(());
+    }
+    for path in identity_files(spec) {
+        let key = match load_key(&path).await {
+            Ok(k) => k,
+            Err(reason) => {
+                tried.push(format!("{} ({reason})", path.display()));
+                continue;
+            }
+        };
+        let hash = if key.algorithm().is_rsa() {
+            rsa_hash_for(handle, &mut rsa_hash).await
+        } else {
+            None
+        };
+        match handle
+            .authenticate_publickey(user, PrivateKeyWithHashAlg::new(key, hash))
+            .await
+        {
+            Ok(r) if r.success() => return Ok(()),
+            Ok(_) => tried.push(format!("{} (rejected by the server)", path.display())),
+            Err(e) => tried.push(format!("{} ({})", path.display(), describe(&e))),
+        }
+    }
+    Err(TransportError::Auth {
+        host: spec.name.clone(),
+        user: user.to_string(),
+        tried: if tried.is_empty() {
+            "nothing (no ssh-agent, no identity file)".to_string()
+        } else {
+            tried.join(", ")
+        },
+    })
+}
+
+/// Offers every agent key; true on success. Notes what happened in `tried`.
+async fn try_agent(
+    handle: &mut Handle<Verifier>,
+    user: &str,
+    tried: &mut Vec<String>,
+    rsa_hash: &mut Option<Option<HashAlg>>,
+) -> bool {
+    let Some(sock) = std::env::var_os("SSH_AUTH_SOCK").filter(|s| !s.is_empty()) else {
+        tried.push("ssh-agent (SSH_AUTH_SOCK not set)".to_string());
+        return false;
+    };
+    let mut agent = match AgentClient::connect_uds(&sock).await {
+        Ok(a) => a,
+        Err(e) => {
+            tried.push(format!("ssh-agent (cannot connect: {e})"));
+            return false;
+        }
+    };
+    let identities = match agent.request_identities().await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tried.push(format!("ssh-agent (cannot list keys: {e})"));
+            return false;
+        }
+    };
+    let mut offered = 0;
+    for identity in identities {
+        let AgentIdentity::PublicKey { key, .. } = identity else {
+            continue;
+        };
+        offered += 1;
+        let hash = if key.algorithm().is_rsa() {
+            rsa_hash_for(handle, rsa_hash).await
+        } else {
+            None
+        };
+        if let Ok(r) = handle
+            .authenticate_publickey_with(user, key, hash, &mut agent)
+            .await
+            && r.success()
+        {
+            return true;
+        }
+    }
+    tried.push(format!("ssh-agent ({offered} keys rejected)"));
+    false
+}
+
+/// rsa-sha2-512/256 as the server announces (asked once per connection); rsa-sha2-256 when the
+/// server does not say.
+async fn rsa_hash_for(handle: &Handle<Verifier>, cached: &mut Option<Option<HashAlg>>) -> Option<HashAlg> {
+    if let Some(h) = cached {
+        return *h;
+    }
+    let h = match handle.best_supported_rsa_hash().await {
+        Ok(Some(h)) => h,
+        _ => Some(HashAlg::Sha256),
+    };
+    *cached = Some(h);
+    h
+}
+
+/// `spec.identity_files`, or the default `~/.ssh/id_{ed25519,ecdsa,rsa}` that exist.
+fn identity_files(spec: &ConnectSpec) -> Vec<PathBuf> {
+    if !spec.identity_files.is_empty() {
+        return spec.identity_files.clone();
+    }
+    let Some(home) = std::env::var_os("HOME") else {
+        return Vec::new();
+    };
+    let ssh = PathBuf::from(home).join(".ssh");
+    ["id_ed25519", "id_ecdsa", "id_rsa"]
+        .iter()
+        .map(|n| ssh.join(n))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+/// A key ready to sign with, or a short reason why it cannot be used.
+type LoadedKey = Result<Arc<PrivateKey>, String>;
+
+/// Keys loaded so far in this process, by path (or why they cannot be used), so that 50 hosts
+/// ask for a passphrase once, not 50 times.
+static KEY_CACHE: LazyLock<Mutex<HashMap<PathBuf, LoadedKey>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Loads a private key, asking for its passphrase on the terminal if it is encrypted.
+/// Errors are short reasons for the `Auth` message.
+async fn load_key(path: &Path) -> LoadedKey {
+    let mut cache = KEY_CACHE.lock().await;
+    if let Some(cached) = cache.get(path) {
+        return cached.clone();
+    }
+    let loaded = read_key(path).await.map(Arc::new);
+    cache.insert(path.to_path_buf(), loaded.clone());
+    loaded
+}
+
+async fn read_key(path: &Path) -> Result<PrivateKey, String> {
+    let text = match tokio::fs::read_to_string(path).await {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("not found".to_string()),
+        Err(e) => return Err(format!("cannot read: {e}")),
+    };
+    match russh::keys::decode_secret_key(&text, None) {
+        Ok(k) => return Ok(k),
+        Err(russh::keys::Error::KeyIsEncrypted) => {}
+        Err(e) => return Err(format!("not a usable private key: {e}")),
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(
+            "key is encrypted and there is no terminal to ask for its passphrase: load it into ssh-agent with `ssh-add`"
+                .to_string(),
+        );
+    }
+    for _ in 0..PASSPHRASE_ATTEMPTS {
+        let prompt = format!("Enter passphrase for key '{}': ", path.display());
+        let passphrase = tokio::task::spawn_blocking(move || rpassword::prompt_password(prompt))
+            .await
+            .map_err(|e| format!("passphrase prompt failed: {e}"))?
+            .map(SecretString::from)
+            .map_err(|e| format!("cannot read the passphrase from the terminal: {e}"))?;
+        if let Ok(k) = russh::keys::decode_secret_key(&text, Some(passphrase.expose_secret())) {
+            return Ok(k);
+        }
+    }
+    Err("wrong passphrase".to_string())
 }
