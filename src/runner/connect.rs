@@ -71,21 +71,29 @@ pub(super) fn spec_for(runner: &Runner<'_>, st: &HostState) -> Result<ConnectSpe
             });
         }
     };
-    let address = get("ansible_host")
+    let alias = get("ansible_host")
         .or_else(|| get("ansible_ssh_host"))
         .unwrap_or_else(|| st.name.clone());
+    // ~/.ssh/config applies to the address as `ssh` would see it; explicit inventory values win.
+    let cfg = if kind == ConnectionKind::Ssh {
+        crate::transport::ssh_config::load_user_config(&alias).unwrap_or_default()
+    } else {
+        Default::default()
+    };
+    let address = cfg.host_name.clone().unwrap_or_else(|| alias.clone());
     let port = match get("ansible_port").or_else(|| get("ansible_ssh_port")) {
         Some(p) => p.trim().parse::<u16>().map_err(|_| TransportError::Connect {
             host: st.name.clone(),
             addr: address.clone(),
             message: format!("ansible_port '{p}' is not a port number"),
         })?,
-        None => 22,
+        None => cfg.port.unwrap_or(22),
     };
     let mut identity_files = Vec::new();
     if let Some(k) = get("ansible_ssh_private_key_file").or_else(|| get("ansible_private_key_file")) {
         identity_files.push(expand_tilde(&k));
     }
+    identity_files.extend(cfg.identity_files.iter().cloned());
     let args = [get("ansible_ssh_common_args"), get("ansible_ssh_extra_args")];
     let from_args = args.iter().flatten().find_map(|a| known_hosts_from_args(a));
     let known_hosts = runner
@@ -93,18 +101,33 @@ pub(super) fn spec_for(runner: &Runner<'_>, st: &HostState) -> Result<ConnectSpe
         .known_hosts
         .clone()
         .or(from_args)
+        .or(cfg.user_known_hosts_file.clone())
         .unwrap_or_else(|| home().join(".ssh").join("known_hosts"));
-    Ok(ConnectSpec {
-        name: st.name.clone(),
-        kind,
-        address,
-        port,
-        user: get("ansible_user").or_else(|| get("ansible_ssh_user")),
-        identity_files,
-        known_hosts,
-        accept_new_host_keys: runner.opts.accept_new_host_keys,
-        connect_timeout: runner.opts.connect_timeout,
-    })
+    let mut spec = ConnectSpec::ssh(&st.name, &address, port);
+    spec.kind = kind;
+    spec.user = get("ansible_user")
+        .or_else(|| get("ansible_ssh_user"))
+        .or(cfg.user.clone());
+    spec.identity_files = identity_files;
+    spec.known_hosts = known_hosts.clone();
+    spec.accept_new_host_keys = runner.opts.accept_new_host_keys;
+    spec.connect_timeout = runner.opts.connect_timeout;
+    // ProxyJump: a chain a,b becomes b with jump = a; each hop resolved through ~/.ssh/config.
+    let mut jump: Option<Box<ConnectSpec>> = None;
+    for hop in &cfg.proxy_jump {
+        let hc = crate::transport::ssh_config::load_user_config(&hop.host).unwrap_or_default();
+        let addr = hc.host_name.clone().unwrap_or_else(|| hop.host.clone());
+        let mut js = ConnectSpec::ssh(&hop.host, &addr, hop.port.or(hc.port).unwrap_or(22));
+        js.user = hop.user.clone().or(hc.user.clone());
+        js.identity_files = hc.identity_files.clone();
+        js.known_hosts = known_hosts.clone();
+        js.accept_new_host_keys = runner.opts.accept_new_host_keys;
+        js.connect_timeout = runner.opts.connect_timeout;
+        js.jump = jump.take();
+        jump = Some(Box::new(js));
+    }
+    spec.jump = jump;
+    Ok(spec)
 }
 
 #[cfg(test)]

@@ -1088,7 +1088,9 @@ impl<'a> Runner<'a> {
             Some(t) => self.search_paths(t, inh),
             None => vec![self.pb.dir.clone()],
         };
-        Scope::new(Arc::new(v)).with_hostvars(hostvars).with_search_paths(search)
+        Scope::new(Arc::new(v))
+            .with_hostvars(hostvars)
+            .with_search_paths(search)
     }
 
     async fn meta(

@@ -63,7 +63,11 @@ impl Scope {
     }
     /// The same scope (hostvars, search paths) over other variables.
     pub fn with_vars(&self, vars: Arc<Vars>) -> Scope {
-        Scope { vars, hostvars: self.hostvars.clone(), search_paths: self.search_paths.clone() }
+        Scope {
+            vars,
+            hostvars: self.hostvars.clone(),
+            search_paths: self.search_paths.clone(),
+        }
     }
     /// The same scope with `hostvars` available.
     pub fn with_hostvars(mut self, hostvars: Arc<HostVars>) -> Self {
