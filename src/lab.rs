@@ -51,7 +51,14 @@ const DOCKERFILE: &str = include_str!("../lab/Dockerfile");
 const ENTRYPOINT: &str = include_str!("../lab/entrypoint.sh");
 const SSHD_CONFIG: &str = include_str!("../lab/sshd_config");
 /// Packages debootstrap adds to the `minbase` variant (the Dockerfile checks the same tools).
-const PACKAGES: &[&str] = &["openssh-server", "python3", "sudo", "procps", "iproute2", "ca-certificates"];
+const PACKAGES: &[&str] = &[
+    "openssh-server",
+    "python3",
+    "sudo",
+    "procps",
+    "iproute2",
+    "ca-certificates",
+];
 const SUITE: &str = "bookworm";
 /// Default Debian mirror; `TALON_LAB_MIRROR` overrides it.
 const MIRROR: &str = "http://deb.debian.org/debian";
@@ -61,6 +68,14 @@ const KEY_FILE: &str = "id_ed25519";
 const INVENTORY_FILE: &str = "inventory.yml";
 const KNOWN_HOSTS_FILE: &str = "known_hosts";
 const SSH_CONFIG_FILE: &str = "ssh_config";
+/// Every file [`up`] writes into the lab folder (besides [`MARKER`]).
+const LAB_FILES: [&str; 5] = [
+    INVENTORY_FILE,
+    KNOWN_HOSTS_FILE,
+    SSH_CONFIG_FILE,
+    KEY_FILE,
+    "id_ed25519.pub",
+];
 /// How long one host may take from `docker start` to answering with an SSH banner.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many hosts are created and started at once (the Docker daemon serialises much of it).
@@ -73,7 +88,9 @@ const NOPW_UID: u32 = 1001;
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
     /// The `docker` command is not installed.
-    #[error("`docker` was not found on PATH: install Docker (e.g. `apt-get install docker.io`) to use `talon lab`")]
+    #[error(
+        "`docker` was not found on PATH: install Docker (e.g. `apt-get install docker.io`) to use `talon lab`"
+    )]
     DockerMissing,
     /// A `docker` command failed; `message` is its stderr (and output tail for builds).
     #[error("`docker {action}` failed: {message}")]
@@ -86,7 +103,11 @@ pub enum LabError {
     DebootstrapMissing,
     /// debootstrap ran and failed; its full output is in `log`.
     #[error("debootstrap failed ({status}); full log in {log}:\n{tail}")]
-    Debootstrap { status: String, log: PathBuf, tail: String },
+    Debootstrap {
+        status: String,
+        log: PathBuf,
+        tail: String,
+    },
     /// Another helper program (`ssh-keygen`, `tar`) failed or is missing.
     #[error("`{program}` failed: {message}")]
     Tool { program: String, message: String },
@@ -187,10 +208,10 @@ pub fn up(opts: &LabOptions) -> Result<LabInfo, LabError> {
     if opts.count == 0 || opts.count > MAX_HOSTS {
         return Err(LabError::BadCount(opts.count));
     }
-    let image = ensure_image()?;
     fs::create_dir_all(&opts.dir).map_err(io_err(&opts.dir))?;
     let dir = fs::canonicalize(&opts.dir).map_err(io_err(&opts.dir))?;
     check_ours(&dir)?;
+    let image = ensure_image()?;
     write_atomic(&dir.join(MARKER), MARKER_TEXT.as_bytes(), 0o644)?;
     remove_containers(&dir)?;
 
@@ -235,7 +256,11 @@ pub fn up(opts: &LabOptions) -> Result<LabInfo, LabError> {
         hosts,
         dir,
     };
-    write_atomic(&info.known_hosts, render_known_hosts(&info.hosts, &host_pubs).as_bytes(), 0o644)?;
+    write_atomic(
+        &info.known_hosts,
+        render_known_hosts(&info.hosts, &host_pubs).as_bytes(),
+        0o644,
+    )?;
     write_atomic(&info.inventory, render_inventory(&info).as_bytes(), 0o644)?;
     write_atomic(&info.ssh_config, render_ssh_config(&info).as_bytes(), 0o644)?;
     Ok(info)
@@ -252,13 +277,8 @@ pub fn down(dir: &Path) -> Result<usize, LabError> {
         .map_err(io_err(dir))?;
     let removed = remove_containers(&dir)?;
     if dir.join(MARKER).is_file() {
-        for name in [INVENTORY_FILE, KNOWN_HOSTS_FILE, SSH_CONFIG_FILE, KEY_FILE, "id_ed25519.pub", MARKER] {
-            let path = dir.join(name);
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(LabError::Io { path, source: e }),
-            }
+        for name in LAB_FILES.iter().chain([&MARKER]) {
+            remove_file_if_exists(&dir.join(name))?;
         }
         // Only succeeds when nothing else is in the folder; anything else stays.
         let _ = fs::remove_dir(&dir);
@@ -295,7 +315,14 @@ pub fn ensure_image() -> Result<String, LabError> {
         return Ok(IMAGE_TAG.to_string());
     }
     let base = base_image(&cache)?;
+    let previous = image_id(IMAGE_TAG)?;
     build_image(&base, &recipe)?;
+    if let Some(old) = previous.filter(|old| image_id(IMAGE_TAG).ok().flatten().as_ref() != Some(old)) {
+        // The outdated image is now untagged; containers of an old lab may still use it.
+        if let Err(e) = docker(&["image", "rm", &old], None) {
+            tracing::debug!("keeping the previous lab image {old}: {e}");
+        }
+    }
     Ok(IMAGE_TAG.to_string())
 }
 
@@ -306,7 +333,7 @@ fn check_ours(dir: &Path) -> Result<(), LabError> {
     if dir.join(MARKER).exists() {
         return Ok(());
     }
-    for name in [INVENTORY_FILE, KNOWN_HOSTS_FILE, SSH_CONFIG_FILE, KEY_FILE, "id_ed25519.pub"] {
+    for name in LAB_FILES {
         if dir.join(name).exists() {
             return Err(LabError::ForeignDir {
                 dir: dir.to_path_buf(),
@@ -362,8 +389,18 @@ fn start_host(plan: &HostPlan<'_>) -> Result<(LabHost, String), LabError> {
         TarEntry::file("etc/ssh/ssh_host_ed25519_key", 0o600, 0, &host_secret),
         TarEntry::file("etc/ssh/ssh_host_ed25519_key.pub", 0o644, 0, pub_line.as_bytes()),
         TarEntry::file("root/.ssh/authorized_keys", 0o600, 0, authorized.as_bytes()),
-        TarEntry::file("home/deploy/.ssh/authorized_keys", 0o600, DEPLOY_UID, authorized.as_bytes()),
-        TarEntry::file("home/nopw/.ssh/authorized_keys", 0o600, NOPW_UID, authorized.as_bytes()),
+        TarEntry::file(
+            "home/deploy/.ssh/authorized_keys",
+            0o600,
+            DEPLOY_UID,
+            authorized.as_bytes(),
+        ),
+        TarEntry::file(
+            "home/nopw/.ssh/authorized_keys",
+            0o600,
+            NOPW_UID,
+            authorized.as_bytes(),
+        ),
     ]);
     let target = format!("{}:/", plan.container);
     docker(&["cp", "--archive", "-", &target], Some(&archive))?;
@@ -431,7 +468,10 @@ fn read_banner(addr: &SocketAddr) -> Result<(), String> {
     if buf[..got].starts_with(b"SSH-") {
         Ok(())
     } else {
-        Err(format!("unexpected greeting {:?}", String::from_utf8_lossy(&buf[..got])))
+        Err(format!(
+            "unexpected greeting {:?}",
+            String::from_utf8_lossy(&buf[..got])
+        ))
     }
 }
 
@@ -553,13 +593,8 @@ fn tail(text: &str, lines: usize) -> String {
 /// returns the public key as `ssh-ed25519 AAAA...` (comment dropped).
 fn keygen(path: &Path, comment: &str) -> Result<String, LabError> {
     let pub_path = path.with_extension("pub");
-    for p in [path, pub_path.as_path()] {
-        match fs::remove_file(p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err(p)(e)),
-        }
-    }
+    remove_file_if_exists(path)?;
+    remove_file_if_exists(&pub_path)?;
     let args: [&OsStr; 9] = [
         "-q".as_ref(),
         "-t".as_ref(),
@@ -587,7 +622,10 @@ fn keygen(path: &Path, comment: &str) -> Result<String, LabError> {
     let mut fields = text.split_whitespace();
     match (fields.next(), fields.next()) {
         (Some(kind), Some(blob)) => Ok(format!("{kind} {blob}")),
-        _ => Err(tool(format!("{} is not an OpenSSH public key", pub_path.display()))),
+        _ => Err(tool(format!(
+            "{} is not an OpenSSH public key",
+            pub_path.display()
+        ))),
     }
 }
 
@@ -617,8 +655,17 @@ fn parse_port(output: &str) -> Option<u16> {
 
 /// `None` if the image does not exist; else the value of `label` on it ("" when unset).
 fn image_label(image: &str, label: &str) -> Result<Option<String>, LabError> {
-    let format = format!("{{{{ index .Config.Labels \"{label}\" }}}}");
-    match docker(&["image", "inspect", "--format", &format, image], None) {
+    inspect_image(image, &format!("{{{{ index .Config.Labels \"{label}\" }}}}"))
+}
+
+/// The id of a local image, `None` if it does not exist.
+fn image_id(image: &str) -> Result<Option<String>, LabError> {
+    inspect_image(image, "{{.Id}}")
+}
+
+/// `docker image inspect --format FORMAT IMAGE`, trimmed; `None` if there is no such image.
+fn inspect_image(image: &str, format: &str) -> Result<Option<String>, LabError> {
+    match docker(&["image", "inspect", "--format", format, image], None) {
         Ok(out) => Ok(Some(out.trim().to_string())),
         Err(LabError::Docker { message, .. }) if message.contains("No such image") => Ok(None),
         Err(e) => Err(e),
@@ -639,10 +686,10 @@ fn cache_dir() -> Result<PathBuf, LabError> {
 
 /// Picks (and if needed makes) the local base image the lab image is built from.
 fn base_image(cache: &Path) -> Result<String, LabError> {
-    if image_label(BASE_IMAGE_TAG, RECIPE_LABEL)?.is_some() {
+    if image_id(BASE_IMAGE_TAG)?.is_some() {
         return Ok(BASE_IMAGE_TAG.to_string());
     }
-    if image_label(DEBIAN_IMAGE, RECIPE_LABEL)?.is_some() {
+    if image_id(DEBIAN_IMAGE)?.is_some() {
         return Ok(DEBIAN_IMAGE.to_string());
     }
     let tarball = cache.join(format!("{SUITE}-rootfs.tar"));
@@ -793,6 +840,15 @@ fn build_image(base: &str, recipe: &str) -> Result<(), LabError> {
     }
 }
 
+/// Removes a file if it exists.
+fn remove_file_if_exists(path: &Path) -> Result<(), LabError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err(path)(e)),
+    }
+}
+
 /// Removes a folder tree if it exists.
 fn remove_tree(path: &Path) -> Result<(), LabError> {
     match fs::remove_dir_all(path) {
@@ -855,7 +911,12 @@ struct TarEntry<'a> {
 
 impl<'a> TarEntry<'a> {
     fn file(path: &'a str, mode: u32, uid: u32, data: &'a [u8]) -> Self {
-        TarEntry { path, mode, uid, data }
+        TarEntry {
+            path,
+            mode,
+            uid,
+            data,
+        }
     }
 }
 
@@ -909,7 +970,10 @@ fn yaml_str(s: &str) -> String {
 /// A path as one shell word for `ansible_ssh_common_args` (split with shlex by Ansible).
 fn shell_word(path: &Path) -> String {
     let s = path.to_string_lossy();
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%".contains(&b)) {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%".contains(&b))
+    {
         s.into_owned()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
@@ -920,11 +984,23 @@ fn shell_word(path: &Path) -> String {
 /// and the lab users as comments.
 fn render_inventory(info: &LabInfo) -> String {
     let mut y = String::new();
-    let _ = writeln!(y, "# Written by `talon lab up`; replaced by the next `up`, removed by `talon lab down`.");
-    let _ = writeln!(y, "# Disposable Debian {SUITE} hosts in Docker, reachable on 127.0.0.1 only.");
-    let _ = writeln!(y, "# Users on every host (each logs in with ansible_ssh_private_key_file):");
+    let _ = writeln!(
+        y,
+        "# Written by `talon lab up`; replaced by the next `up`, removed by `talon lab down`."
+    );
+    let _ = writeln!(
+        y,
+        "# Disposable Debian {SUITE} hosts in Docker, reachable on 127.0.0.1 only."
+    );
+    let _ = writeln!(
+        y,
+        "# Users on every host (each logs in with ansible_ssh_private_key_file):"
+    );
     let _ = writeln!(y, "#   root   - key only (no password)");
-    let _ = writeln!(y, "#   {DEPLOY_USER} - sudo with password: become password is \"{DEPLOY_PASSWORD}\"");
+    let _ = writeln!(
+        y,
+        "#   {DEPLOY_USER} - sudo with password: become password is \"{DEPLOY_PASSWORD}\""
+    );
     let _ = writeln!(y, "#   {NOPW_USER}   - sudo without password (NOPASSWD)");
     let _ = writeln!(y, "all:\n  children:\n    lab:\n      hosts:");
     for host in &info.hosts {
@@ -938,7 +1014,11 @@ fn render_inventory(info: &LabInfo) -> String {
     );
     let _ = writeln!(y, "      vars:");
     let _ = writeln!(y, "        ansible_user: root");
-    let _ = writeln!(y, "        ansible_ssh_private_key_file: {}", yaml_str(&info.key.to_string_lossy()));
+    let _ = writeln!(
+        y,
+        "        ansible_ssh_private_key_file: {}",
+        yaml_str(&info.key.to_string_lossy())
+    );
     let _ = writeln!(y, "        ansible_ssh_common_args: {}", yaml_str(&common));
     let _ = writeln!(y, "        ansible_python_interpreter: /usr/bin/python3");
     y
@@ -963,6 +1043,7 @@ fn render_ssh_config(info: &LabInfo) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -997,7 +1078,10 @@ mod tests {
         assert_eq!(lab["hosts"]["lab2"]["ansible_port"], 40002);
         assert_eq!(lab["hosts"]["lab1"]["ansible_host"], "127.0.0.1");
         assert_eq!(lab["vars"]["ansible_user"], "root");
-        assert_eq!(lab["vars"]["ansible_ssh_private_key_file"], "/tmp/my lab/id_ed25519");
+        assert_eq!(
+            lab["vars"]["ansible_ssh_private_key_file"],
+            "/tmp/my lab/id_ed25519"
+        );
         assert_eq!(
             lab["vars"]["ansible_ssh_common_args"],
             "-o UserKnownHostsFile='/tmp/my lab/known_hosts' -o StrictHostKeyChecking=yes"
@@ -1055,15 +1139,25 @@ mod tests {
         assert_eq!(archive.len() % 512, 0);
         let dir = tempfile::tempdir().unwrap();
         let listed = run_tool("tar", &["-tvf", "-"], Some(&archive), &[]).unwrap();
-        assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+        assert!(
+            listed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&listed.stderr)
+        );
         let listing = String::from_utf8_lossy(&listed.stdout);
         assert!(listing.contains("-rw------- 0/0"), "{listing}");
         assert!(listing.contains("-rw-r----- 1000/1000"), "{listing}");
         let path = dir.path().to_string_lossy().into_owned();
         let extracted = run_tool("tar", &["-xf", "-", "-C", &path], Some(&archive), &[]).unwrap();
         assert!(extracted.status.success());
-        assert_eq!(fs::read(dir.path().join("root/.ssh/authorized_keys")).unwrap(), b"key\n");
-        assert_eq!(fs::read(dir.path().join("home/deploy/x")).unwrap(), vec![7u8; 700]);
+        assert_eq!(
+            fs::read(dir.path().join("root/.ssh/authorized_keys")).unwrap(),
+            b"key\n"
+        );
+        assert_eq!(
+            fs::read(dir.path().join("home/deploy/x")).unwrap(),
+            vec![7u8; 700]
+        );
     }
 
     #[test]
@@ -1079,7 +1173,10 @@ mod tests {
     #[test]
     fn parallel_map_keeps_order() {
         let items: Vec<usize> = (0..37).collect();
-        assert_eq!(parallel_map(&items, 5, |i| i * 2), items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(
+            parallel_map(&items, 5, |i| i * 2),
+            items.iter().map(|i| i * 2).collect::<Vec<_>>()
+        );
         assert!(parallel_map(&[] as &[usize], 5, |i| *i).is_empty());
     }
 }

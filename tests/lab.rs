@@ -5,6 +5,8 @@
 //! Needs `docker` (and `debootstrap` the first time, to build the image; that takes a minute or
 //! two). Not mocked: a test here fails when the lab does not work for a real SSH client.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -17,8 +19,22 @@ fn ssh(info: &LabInfo, host: usize, user: &str, command: &str, stdin: &str) -> O
     let port = info.hosts[host].port.to_string();
     let known = format!("UserKnownHostsFile={}", info.known_hosts.display());
     let mut child = Command::new("ssh")
-        .args(["-o", "StrictHostKeyChecking=yes", "-o", &known, "-o", "BatchMode=yes"])
-        .args(["-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10", "-F", "/dev/null"])
+        .args([
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            &known,
+            "-o",
+            "BatchMode=yes",
+        ])
+        .args([
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "ConnectTimeout=10",
+            "-F",
+            "/dev/null",
+        ])
         .arg("-i")
         .arg(&info.key)
         .args(["-p", &port, &format!("{user}@127.0.0.1"), command])
@@ -49,7 +65,10 @@ fn containers(dir: &Path) -> Vec<String> {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect()
 }
 
 #[test]
@@ -76,11 +95,17 @@ fn lab_up_login_sudo_and_down() {
         assert_eq!(stdout(&ssh(&info, i, "root", "hostname", "")), *expected);
     }
     // Target hosts have what ansible-playbook needs for comparison runs.
-    assert_eq!(stdout(&ssh(&info, 0, "root", "python3 -c 'print(6*7)'", "")), "42");
+    assert_eq!(
+        stdout(&ssh(&info, 0, "root", "python3 -c 'print(6*7)'", "")),
+        "42"
+    );
 
     // deploy: sudo needs the password, and works with it.
     let no_password = ssh(&info, 1, "deploy", "sudo -n true", "");
-    assert!(!no_password.status.success(), "deploy must not have password-less sudo");
+    assert!(
+        !no_password.status.success(),
+        "deploy must not have password-less sudo"
+    );
     let with_password = ssh(&info, 1, "deploy", "sudo -S -p '' id -un", "deploy-lab-pass\n");
     assert_eq!(stdout(&with_password), "root");
     let wrong = ssh(&info, 1, "deploy", "sudo -S -p '' id -un", "wrong\n");
@@ -91,7 +116,10 @@ fn lab_up_login_sudo_and_down() {
     // The inventory names both hosts with their ports and the lab's files.
     let inventory = std::fs::read_to_string(&info.inventory).unwrap();
     for host in &info.hosts {
-        assert!(inventory.contains(&format!("ansible_port: {}", host.port)), "{inventory}");
+        assert!(
+            inventory.contains(&format!("ansible_port: {}", host.port)),
+            "{inventory}"
+        );
     }
     assert!(inventory.contains(&info.known_hosts.display().to_string()));
 
@@ -125,7 +153,10 @@ fn lab_up_login_sudo_and_down() {
 
     assert_eq!(lab::down(&dir).unwrap(), 1);
     assert!(containers(&canonical).is_empty());
-    assert!(!dir.exists(), "down removes the files it wrote and the then-empty folder");
+    assert!(
+        !dir.exists(),
+        "down removes the files it wrote and the then-empty folder"
+    );
     // Down again is fine and finds nothing.
     assert_eq!(lab::down(&dir).unwrap(), 0);
 }
@@ -140,5 +171,31 @@ fn up_refuses_a_folder_with_foreign_files() {
     })
     .unwrap_err();
     assert!(matches!(err, lab::LabError::ForeignDir { .. }), "{err}");
-    assert_eq!(std::fs::read_to_string(tmp.path().join("inventory.yml")).unwrap(), "all: {}\n");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("inventory.yml")).unwrap(),
+        "all: {}\n"
+    );
+}
+
+/// The benchmark's size: 50 hosts must come up well under a minute once the image exists.
+/// Run with `cargo test --test lab -- --ignored`.
+#[test]
+#[ignore = "50 containers: slow on small machines; run for the benchmark"]
+fn fifty_hosts_come_up_quickly() {
+    lab::ensure_image().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lab");
+    let start = std::time::Instant::now();
+    let info = lab::up(&LabOptions {
+        dir: dir.clone(),
+        count: 50,
+    })
+    .unwrap();
+    let took = start.elapsed();
+    assert_eq!(info.hosts.len(), 50);
+    assert_eq!(stdout(&ssh(&info, 49, "root", "hostname", "")), "lab50");
+    let start = std::time::Instant::now();
+    assert_eq!(lab::down(&dir).unwrap(), 50);
+    eprintln!("up -n 50: {took:?}, down: {:?}", start.elapsed());
+    assert!(took.as_secs() < 60, "up -n 50 took {took:?}");
 }
