@@ -195,6 +195,27 @@ pub struct LabInfo {
     pub hosts: Vec<LabHost>,
 }
 
+/// What a user needs after `talon lab up`: the hosts and how to reach them, one item a line.
+impl std::fmt::Display for LabInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for host in &self.hosts {
+            writeln!(
+                f,
+                "{:<6} 127.0.0.1:{:<5}  {}",
+                host.name, host.port, host.container
+            )?;
+        }
+        writeln!(f, "inventory:   {}", self.inventory.display())?;
+        writeln!(f, "key:         {}", self.key.display())?;
+        writeln!(f, "known_hosts: {}", self.known_hosts.display())?;
+        writeln!(f, "log in:      ssh -F {} lab1", self.ssh_config.display())?;
+        write!(
+            f,
+            "users:       root (key), {DEPLOY_USER} (sudo password {DEPLOY_PASSWORD}), {NOPW_USER} (sudo, no password)"
+        )
+    }
+}
+
 /// Brings up a lab of `opts.count` hosts in `opts.dir` and returns where everything is.
 ///
 /// Replaces a lab that already lives in the same folder (its containers are removed, a fresh
@@ -214,6 +235,10 @@ pub fn up(opts: &LabOptions) -> Result<LabInfo, LabError> {
     let image = ensure_image()?;
     write_atomic(&dir.join(MARKER), MARKER_TEXT.as_bytes(), 0o644)?;
     remove_containers(&dir)?;
+    // The old lab's files name ports that are gone; none must survive a failed `up`.
+    for name in [INVENTORY_FILE, KNOWN_HOSTS_FILE, SSH_CONFIG_FILE] {
+        remove_file_if_exists(&dir.join(name))?;
+    }
 
     let key = dir.join(KEY_FILE);
     let client_pub = keygen(&key, "talon-lab")?;
@@ -1088,6 +1113,16 @@ mod tests {
         );
         assert_eq!(lab["vars"]["ansible_python_interpreter"], "/usr/bin/python3");
         assert!(text.contains("deploy-lab-pass"));
+    }
+
+    #[test]
+    fn display_lists_hosts_and_files() {
+        let text = sample().to_string();
+        assert!(
+            text.starts_with("lab1   127.0.0.1:40001  talon-lab-x-1\n"),
+            "{text}"
+        );
+        assert!(text.contains("ssh -F /tmp/my lab/ssh_config lab1"), "{text}");
     }
 
     #[test]

@@ -199,3 +199,65 @@ fn fifty_hosts_come_up_quickly() {
     eprintln!("up -n 50: {took:?}, down: {:?}", start.elapsed());
     assert!(took.as_secs() < 60, "up -n 50 took {took:?}");
 }
+
+/// The lab inventory works unchanged for `ansible-playbook` (the reference the benchmark and
+/// comparisons run against): strict host-key checking, root by key, and become as `deploy` with
+/// its password and as `nopw` without one.
+/// Run with `ansible-playbook` on PATH: `cargo test --test lab -- --ignored ansible`.
+#[test]
+#[ignore = "needs ansible-playbook on PATH (pip install ansible-core)"]
+fn ansible_playbook_runs_against_the_lab_inventory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lab");
+    let info = lab::up(&LabOptions {
+        dir: dir.clone(),
+        count: 2,
+    })
+    .unwrap();
+    let playbook = tmp.path().join("play.yml");
+    std::fs::write(
+        &playbook,
+        r#"- hosts: lab
+  gather_facts: false
+  tasks:
+    - command: id -un
+      register: as_root
+    - command: id -un
+      become: true
+      vars: { ansible_user: deploy, ansible_become_password: deploy-lab-pass }
+      register: as_deploy
+    - command: id -un
+      become: true
+      vars: { ansible_user: nopw }
+      register: as_nopw
+    - assert:
+        that:
+          - as_root.stdout == 'root'
+          - as_deploy.stdout == 'root'
+          - as_nopw.stdout == 'root'
+          - inventory_hostname in ['lab1', 'lab2']
+"#,
+    )
+    .unwrap();
+    let out = Command::new("ansible-playbook")
+        .arg("-i")
+        .arg(&info.inventory)
+        .arg(&playbook)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    lab::down(&dir).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for host in ["lab1", "lab2"] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(host) && l.contains("ok=4") && l.contains("failed=0")),
+            "{text}"
+        );
+    }
+}
