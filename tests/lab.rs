@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use talon::lab::{self, LabInfo, LabOptions};
@@ -71,15 +71,22 @@ fn containers(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn lab_up_login_sudo_and_down() {
+/// Brings up a lab of `count` hosts in `TMP/lab`; returns the temp dir (keep it alive), the lab
+/// folder and the lab.
+fn lab_in_temp_dir(count: usize) -> (tempfile::TempDir, PathBuf, LabInfo) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("lab");
     let info = lab::up(&LabOptions {
         dir: dir.clone(),
-        count: 2,
+        count,
     })
     .unwrap();
+    (tmp, dir, info)
+}
+
+#[test]
+fn lab_up_login_sudo_and_down() {
+    let (tmp, dir, info) = lab_in_temp_dir(2);
     let canonical = dir.canonicalize().unwrap();
     assert_eq!(info.dir, canonical);
     assert_eq!(info.hosts.len(), 2);
@@ -183,14 +190,8 @@ fn up_refuses_a_folder_with_foreign_files() {
 #[ignore = "50 containers: slow on small machines; run for the benchmark"]
 fn fifty_hosts_come_up_quickly() {
     lab::ensure_image().unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("lab");
     let start = std::time::Instant::now();
-    let info = lab::up(&LabOptions {
-        dir: dir.clone(),
-        count: 50,
-    })
-    .unwrap();
+    let (_tmp, dir, info) = lab_in_temp_dir(50);
     let took = start.elapsed();
     assert_eq!(info.hosts.len(), 50);
     assert_eq!(stdout(&ssh(&info, 49, "root", "hostname", "")), "lab50");
@@ -207,13 +208,7 @@ fn fifty_hosts_come_up_quickly() {
 #[test]
 #[ignore = "needs ansible-playbook on PATH (pip install ansible-core)"]
 fn ansible_playbook_runs_against_the_lab_inventory() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("lab");
-    let info = lab::up(&LabOptions {
-        dir: dir.clone(),
-        count: 2,
-    })
-    .unwrap();
+    let (tmp, dir, info) = lab_in_temp_dir(2);
     let playbook = tmp.path().join("play.yml");
     std::fs::write(
         &playbook,
