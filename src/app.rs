@@ -57,13 +57,7 @@ fn lab(cmd: LabCommand) -> Result<i32, Error> {
         LabCommand::Up { count, dir } => {
             let info = crate::lab::up(&crate::lab::LabOptions { dir, count })
                 .map_err(|e| Error::Lab(e.to_string()))?;
-            println!("lab: {} host(s) up", info.hosts.len());
-            for h in &info.hosts {
-                println!("  {:<8} 127.0.0.1:{}  ({})", h.name, h.port, h.container);
-            }
-            println!("inventory:   {}", info.inventory.display());
-            println!("key:         {}", info.key.display());
-            println!("known_hosts: {}", info.known_hosts.display());
+            println!("{info}");
             Ok(0)
         }
         LabCommand::Image => {
