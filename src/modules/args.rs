@@ -139,11 +139,9 @@ pub fn files_failure(e: FilesError) -> Result<ModuleOutcome, ModuleError> {
     }
 }
 
-/// The file-common arguments Ansible adds to file modules (`add_file_common_args`) that talon
-/// supports. `unsafe_writes` is accepted and ignored (writes are always atomic).
-pub const FILE_COMMON_ARGS: &[&str] = &["mode", "owner", "group", "unsafe_writes"];
-
-/// `mode`/`owner`/`group` as given to a file module.
+/// `mode`/`owner`/`group` as given to a file module: the part of Ansible's file-common arguments
+/// (`add_file_common_args`) talon supports. `unsafe_writes` is accepted by the modules and ignored
+/// (writes are always atomic); SELinux and `attributes` are rejected.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileArgs {
     /// Wanted mode, if any.

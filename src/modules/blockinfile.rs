@@ -8,7 +8,7 @@
 
 use regex::bytes::Regex;
 
-use super::args::{Args, FILE_COMMON_ARGS, FileArgs};
+use super::args::{Args, FileArgs};
 use super::lineinfile::{Rewrite, compile, read_target, rewrite};
 use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
@@ -192,9 +192,7 @@ pub fn edit(original: Option<&[u8]>, spec: &BlockSpec<'_>) -> (Vec<u8>, &'static
 /// Runs `blockinfile`. Task failures: `Path P is a directory !`, `Path P does not exist !`.
 /// Errors: [`ModuleError::BadArgs`] for bad options or regexes.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let mut accepted: Vec<&str> = ARGS.to_vec();
-    accepted.extend(FILE_COMMON_ARGS);
-    let a = Args::new("blockinfile", args, &accepted)?;
+    let a = Args::new("blockinfile", args, ARGS)?;
     let path = a.req_str(&["path", "dest", "destfile", "name"])?;
     let present = a.choice(&["state"], &["present", "absent"])?.as_deref() != Some("absent");
     let marker = a

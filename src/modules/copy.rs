@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::args::{Args, FILE_COMMON_ARGS, FileArgs, files_failure, path_info};
+use super::args::{Args, FileArgs, files_failure, path_info};
 use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, Checksum, FileKind, Probe, ProbeOptions, WriteOptions};
 use crate::vars::Vars;
@@ -293,9 +293,7 @@ pub(crate) fn put_options(a: &Args<'_>) -> Result<PutOptions, ModuleError> {
 /// `src`/`content`, a directory `src`, or `remote_src`; [`ModuleError::LocalFile`] when `src`
 /// cannot be found or read on the controller.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let mut accepted: Vec<&str> = ARGS.to_vec();
-    accepted.extend(FILE_COMMON_ARGS);
-    let a = Args::new("copy", args, &accepted)?;
+    let a = Args::new("copy", args, ARGS)?;
     a.exclusive("src", "content")?;
     let PutOptions {
         dest,

@@ -8,7 +8,7 @@
 
 use serde_json::json;
 
-use super::args::{Args, FILE_COMMON_ARGS, FileArgs, files_failure, path_info};
+use super::args::{Args, FileArgs, files_failure, path_info};
 use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, FileAttrs, FileKind, FileStat, Probe, ProbeOptions};
 use crate::vars::Vars;
@@ -112,9 +112,7 @@ async fn ensure_attrs(
 /// Errors: [`ModuleError::BadArgs`] for a bad `state`/`mode`, `src` missing for links, or times
 /// other than `now`/`preserve`.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let mut accepted: Vec<&str> = ARGS.to_vec();
-    accepted.extend(FILE_COMMON_ARGS);
-    let a = Args::new("file", args, &accepted)?;
+    let a = Args::new("file", args, ARGS)?;
     let path = a.req_str(&["path", "dest", "name"])?;
     let path = if path.len() > 1 {
         path.trim_end_matches('/').to_string()

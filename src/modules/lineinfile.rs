@@ -8,7 +8,7 @@
 
 use regex::bytes::{Captures, Regex};
 
-use super::args::{Args, FILE_COMMON_ARGS, FileArgs, files_failure, path_info};
+use super::args::{Args, FileArgs, files_failure, path_info};
 use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, FileKind, ProbeOptions, WriteOptions};
 use crate::vars::Vars;
@@ -463,9 +463,7 @@ pub(crate) async fn read_target(
 /// required for present, `regexp` required with `backrefs`, mutually exclusive options, bad
 /// regexes).
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let mut accepted: Vec<&str> = ARGS.to_vec();
-    accepted.extend(FILE_COMMON_ARGS);
-    let a = Args::new("lineinfile", args, &accepted)?;
+    let a = Args::new("lineinfile", args, ARGS)?;
     let path = a.req_str(&["path", "dest", "destfile", "name"])?;
     let state = a
         .choice(&["state"], &["present", "absent"])?
@@ -682,9 +680,7 @@ mod tests {
 
     #[test]
     fn insertafter_does_not_duplicate_following_line() {
-        assert!(!run_present("[a]
-z=1
-", None, "z=1", Some(r"^\[a\]"), None).1);
+        assert!(!run_present("[a]\nz=1\n", None, "z=1", Some(r"^\[a\]"), None).1);
     }
 
     #[test]

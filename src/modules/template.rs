@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use super::args::{Args, FILE_COMMON_ARGS};
+use super::args::Args;
 use super::copy::{PutOptions, PutRequest, find_local, put_content, put_options};
 use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
@@ -40,9 +40,7 @@ pub const INFO: ModuleInfo = ModuleInfo {
 /// [`ModuleError::Template`] (naming the template) when rendering fails; [`ModuleError::BadArgs`]
 /// for a missing `src`/`dest` or an unsupported `newline_sequence`.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let mut accepted: Vec<&str> = ARGS.to_vec();
-    accepted.extend(FILE_COMMON_ARGS);
-    let a = Args::new("template", args, &accepted)?;
+    let a = Args::new("template", args, ARGS)?;
     let src = a.req_str(&["src"])?;
     let PutOptions {
         dest,
