@@ -449,11 +449,12 @@ fn validate_snippet(validate: &str) -> Result<String, String> {
     Ok(quoted.join(" "))
 }
 
-/// Sets mode/owner/group on "$1"-like variable `$VAR` (shell snippet; `$m $o $g` set).
+/// Shell function `attrs PATH` applying `$o`/`$g` then `$m` (chown before chmod: chown clears
+/// setuid/setgid bits).
 const ATTRS_FN: &str = r#"attrs() {
-  if [ -n "$m" ]; then chmod -- "$m" "$1" || return 1; fi
   if [ -n "$o" ]; then chown -- "$o${g:+:$g}" "$1" || return 1
   elif [ -n "$g" ]; then chgrp -- "$g" "$1" || return 1; fi
+  if [ -n "$m" ]; then chmod -- "$m" "$1" || return 1; fi
   return 0
 }
 "#;
@@ -506,11 +507,11 @@ t=$(mktemp -- "$dir/.$b.talon.XXXXXX") || exit 1
 trap 'rm -f -- "$t"' EXIT
 trap 'exit 1' HUP INT TERM
 cat > "$t" || exit 1
+if [ -z "$o$g" ] && [ -e "$d" ]; then chown --reference="$d" -- "$t" 2>/dev/null; fi
 if [ -z "$m" ]; then
   if [ -e "$d" ]; then chmod --reference="$d" -- "$t" || exit 1
   else chmod -- "$(printf '%o' $((0666 & ~$(umask))))" "$t" || exit 1; fi
 fi
-if [ -z "$o$g" ] && [ -e "$d" ]; then chown --reference="$d" -- "$t" 2>/dev/null; fi
 attrs "$t" || exit 1
 "#,
     );
@@ -579,9 +580,9 @@ pub async fn set_attrs(
 if [ "$5" = 0 ] && [ -L "$p" ]; then
   if [ -n "$o$g" ]; then chown -h -- "$o${g:+:$g}" "$p" || exit 1; fi; exit 0
 fi
-if [ -n "$m" ]; then chmod -- "$m" "$p" || exit 1; fi
 if [ -n "$o" ]; then chown -- "$o${g:+:$g}" "$p" || exit 1
 elif [ -n "$g" ]; then chgrp -- "$g" "$p" || exit 1; fi
+if [ -n "$m" ]; then chmod -- "$m" "$p" || exit 1; fi
 "#;
     let [m, o, g] = attr_args(attrs);
     let args = [path.to_string(), m, o, g, flag(follow)];
@@ -619,9 +620,9 @@ if [ "$5" = 1 ]; then
   exit 0
 fi
 b=$(find -P -- "$p" -printf '%m %U %G\n' | cksum) || exit 1
-if [ -n "$m" ]; then chmod -R -- "$m" "$p" || exit 1; fi
 if [ -n "$o" ]; then chown -R -- "$o${g:+:$g}" "$p" || exit 1
 elif [ -n "$g" ]; then chgrp -R -- "$g" "$p" || exit 1; fi
+if [ -n "$m" ]; then chmod -R -- "$m" "$p" || exit 1; fi
 a=$(find -P -- "$p" -printf '%m %U %G\n' | cksum) || exit 1
 [ "$a" != "$b" ] && echo changed
 exit 0
@@ -849,6 +850,20 @@ mod tests {
         assert_eq!(std::fs::read(&f).unwrap(), b"good\n");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 2, "only the file and its backup remain");
+        // chown happens before chmod, so setuid survives an owner change (root only).
+        if std::fs::metadata("/proc/self").unwrap().uid() == 0 {
+            let opts = WriteOptions {
+                attrs: FileAttrs {
+                    mode: Some(0o4750),
+                    owner: Some("nobody".into()),
+                    group: None,
+                },
+                ..Default::default()
+            };
+            write_atomic(&c, fs, b"good\n", &opts, &None).await.unwrap();
+            let md = std::fs::metadata(&f).unwrap();
+            assert_eq!((md.mode() & 0o7777, md.uid()), (0o4750, 65534));
+        }
         // Missing directory fails unless create_parents.
         let deep = dir.path().join("x/y/z");
         let err = write_atomic(&c, deep.to_str().unwrap(), b"", &WriteOptions::default(), &None).await;
