@@ -496,3 +496,99 @@ async fn unknown_args_are_rejected() {
     let err = modules::run("stat", &args, &ctx).await.unwrap_err();
     assert!(err.to_string().contains("bogus"));
 }
+
+#[tokio::test]
+async fn edges_links_parents_backups_check() {
+    let env = Env::new();
+    // Inline content aimed at a directory fails, nothing created.
+    let dir_dest = format!("{}/", env.p("new/dir"));
+    let out = env
+        .run_mode("copy", json!({"content": "x", "dest": dir_dest}), false, false)
+        .await;
+    assert!(out.failed);
+    assert!(!Path::new(&env.p("new")).exists());
+    // copy of a src to a dest ending in / creates the missing directory with directory_mode.
+    let src = env.dir.path().join("play/files/app.ini");
+    std::fs::write(&src, "a=1\n").unwrap();
+    let args = json!({"src": "app.ini", "dest": dir_dest, "directory_mode": "0700"});
+    let out = env.run("copy", args).await;
+    assert!(out.changed);
+    assert_eq!(
+        std::fs::read_to_string(env.p("new/dir/app.ini")).unwrap(),
+        "a=1\n"
+    );
+    assert_eq!(mode_of(&env.p("new/dir")), 0o700);
+    // copy follow: writes through a symlink instead of replacing it.
+    let real = env.p("real.conf");
+    std::fs::write(&real, "old").unwrap();
+    let link = env.p("link.conf");
+    std::os::unix::fs::symlink("real.conf", &link).unwrap();
+    assert!(
+        env.run("copy", json!({"content": "new", "dest": link, "follow": true}))
+            .await
+            .changed
+    );
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+    assert!(
+        !env.run("copy", json!({"content": "new", "dest": link, "follow": true}))
+            .await
+            .changed
+    );
+    // Without follow the link is replaced by a file (Ansible's default).
+    assert!(
+        env.run("copy", json!({"content": "new", "dest": link}))
+            .await
+            .changed
+    );
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_file());
+    // stat on a relative symlink reports target and resolved source.
+    std::os::unix::fs::symlink("real.conf", env.p("l2")).unwrap();
+    let st = env.run("stat", json!({"path": env.p("l2")})).await.result["stat"].clone();
+    assert_eq!(st["islnk"], true);
+    assert_eq!(st["lnk_target"], "real.conf");
+    assert_eq!(
+        st["lnk_source"],
+        std::fs::canonicalize(&real).unwrap().to_str().unwrap()
+    );
+    // file state=link with a relative src.
+    let rel = env.p("rel");
+    assert!(
+        env.run("file", json!({"path": rel, "src": "real.conf", "state": "link"}))
+            .await
+            .changed
+    );
+    assert_eq!(std::fs::read_to_string(&rel).unwrap(), "new");
+    assert!(
+        !env.run("file", json!({"path": rel, "src": "real.conf", "state": "link"}))
+            .await
+            .changed
+    );
+    let out = env
+        .run_mode(
+            "file",
+            json!({"path": env.p("dangling"), "src": "nope", "state": "link"}),
+            false,
+            false,
+        )
+        .await;
+    assert!(out.failed, "missing src without force fails");
+    // lineinfile backup keeps the old content.
+    let out = env
+        .run(
+            "lineinfile",
+            json!({"path": real, "line": "more", "backup": true}),
+        )
+        .await;
+    assert!(out.changed);
+    let b = out.result["backup_file"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(b).unwrap(), "new");
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), "new\nmore\n");
+    // fetch in check mode writes nothing.
+    let dest = env.p("fetched");
+    let out = env
+        .run_mode("fetch", json!({"src": real, "dest": dest}), true, false)
+        .await;
+    assert!(out.changed);
+    assert!(!Path::new(&dest).exists());
+}

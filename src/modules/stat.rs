@@ -75,17 +75,14 @@ pub fn stat_dict(path: &str, st: &FileStat) -> Map<String, Value> {
     put("isgid", json!(m & 0o2000 != 0));
     put("pw_name", json!(st.owner));
     put("gr_name", json!(st.group));
+    put("readable", json!(st.readable));
+    put("writeable", json!(st.writeable));
+    put("executable", json!(st.executable));
     if let Some(t) = &st.link_target {
         put("lnk_target", json!(t));
-        let source = if t.starts_with('/') {
-            t.clone()
-        } else {
-            let dir = std::path::Path::new(path)
-                .parent()
-                .map(|p| p.to_string_lossy().into_owned());
-            format!("{}/{t}", dir.unwrap_or_default())
-        };
-        put("lnk_source", json!(source));
+    }
+    if let Some(r) = &st.link_resolved {
+        put("lnk_source", json!(r));
     }
     if let Some(c) = &st.checksum {
         put("checksum", json!(c));

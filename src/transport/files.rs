@@ -92,6 +92,14 @@ pub struct FileStat {
     pub nlink: u64,
     /// The link's target as stored (`readlink`), when the path is a symlink.
     pub link_target: Option<String>,
+    /// The link's fully resolved path (`readlink -f`), when the path is a symlink.
+    pub link_resolved: Option<String>,
+    /// The running (become) user may read it (`test -r`).
+    pub readable: bool,
+    /// The running user may write it (`test -w`).
+    pub writeable: bool,
+    /// The running user may execute/search it (`test -x`).
+    pub executable: bool,
     /// Hex checksum, when asked for and the path is a readable regular file.
     pub checksum: Option<String>,
     /// The file's bytes, when asked for and the path is a regular file.
@@ -194,7 +202,8 @@ pub enum FilesError {
 }
 
 /// Shell function `st PATH FOLLOW ALGO CONTENT` printing `M` for missing, or `E`, twelve fields,
-/// the checksum line, the link target, a NUL, and the content.
+/// the checksum line, the access line (`rwx` subset for the running user), the link target, a
+/// NUL, the link's resolved path, a NUL, and the content.
 const ST_FN: &str = r#"st() {
   if [ "$2" = 1 ]; then
     [ -e "$1" ] || { echo M; return 0; }; so=-L
@@ -219,7 +228,8 @@ const ST_FN: &str = r#"st() {
     sc=$("$3"sum < "$1") || return 1; sc=${sc%% *}
   fi
   echo "$sc"
-  if [ -L "$1" ]; then printf '%s' "$(readlink -- "$1")"; fi
+  sa=; [ -r "$1" ] && sa=r; [ -w "$1" ] && sa="${sa}w"; [ -x "$1" ] && sa="${sa}x"; echo "$sa"
+  if [ -L "$1" ]; then printf '%s\000%s' "$(readlink -- "$1")" "$(readlink -f -- "$1")"; else printf '\000'; fi
   printf '\000'
   if [ "$4" = 1 ] && [ -f "$1" ] && { [ "$2" = 1 ] || [ ! -L "$1" ]; }; then cat -- "$1" || return 1; fi
   return 0
@@ -297,8 +307,8 @@ fn parse_st(path: &str, buf: &mut &[u8], want_content: bool) -> Result<Option<Fi
     if tag != b"E" {
         return Err(parse_err(path, "bad status line"));
     }
-    let mut fields = Vec::with_capacity(13);
-    for _ in 0..13 {
+    let mut fields = Vec::with_capacity(14);
+    for _ in 0..14 {
         let l = take_line(buf).ok_or_else(|| parse_err(path, "missing fields"))?;
         fields.push(String::from_utf8_lossy(l).into_owned());
     }
@@ -327,9 +337,14 @@ fn parse_st(path: &str, buf: &mut &[u8], want_content: bool) -> Result<Option<Fi
         .ok_or_else(|| parse_err(path, "no link terminator"))?;
     let target = &buf[..nul];
     *buf = &buf[nul + 1..];
-    let link_target = (kind == FileKind::Link || !target.is_empty())
-        .then(|| String::from_utf8_lossy(target).into_owned())
-        .filter(|t| !t.is_empty());
+    let nul = buf
+        .iter()
+        .position(|&b| b == 0)
+        .ok_or_else(|| parse_err(path, "no realpath terminator"))?;
+    let resolved = &buf[..nul];
+    *buf = &buf[nul + 1..];
+    let text = |b: &[u8]| Some(String::from_utf8_lossy(b).into_owned()).filter(|t| !t.is_empty());
+    let access = fields[13].trim();
     let checksum = Some(fields[12].trim().to_string()).filter(|c| !c.is_empty());
     let content = (want_content && kind == FileKind::File).then(|| {
         let c = buf.to_vec();
@@ -350,7 +365,11 @@ fn parse_st(path: &str, buf: &mut &[u8], want_content: bool) -> Result<Option<Fi
         inode: num(9)?,
         dev: num(10)?,
         nlink: num(11)?,
-        link_target,
+        link_target: text(target),
+        link_resolved: text(resolved),
+        readable: access.contains('r'),
+        writeable: access.contains('w'),
+        executable: access.contains('x'),
         checksum,
         content,
     }))
