@@ -265,11 +265,17 @@ pub(crate) fn find_local(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> Optio
 
 /// The destination arguments copy and template share.
 pub(crate) struct PutOptions {
+    /// `dest`.
     pub dest: String,
+    /// `mode`/`owner`/`group`.
     pub file: FileArgs,
+    /// `backup` (default false).
     pub backup: bool,
+    /// `force` / `thirsty` (default true).
     pub force: bool,
+    /// `validate` (with `%s`).
     pub validate: Option<String>,
+    /// `follow` (default false).
     pub follow: bool,
 }
 

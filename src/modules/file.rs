@@ -150,7 +150,8 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         None if recurse => "directory".to_string(),
         None => match probed.stat.as_ref().map(|s| s.kind) {
             Some(FileKind::Directory) => "directory".to_string(),
-            Some(FileKind::Link) if src.is_some() => "link".to_string(),
+            // Ansible defaults to the current state; a link keeps its target when src is absent.
+            Some(FileKind::Link) => "link".to_string(),
             _ => "file".to_string(),
         },
     };

@@ -347,16 +347,26 @@ pub fn compile(a: &Args<'_>, key: &str, pattern: &str) -> Result<Regex, ModuleEr
 /// Writes edited content back (or only fixes attributes), shared with `blockinfile`: fills diff,
 /// stops in check mode, backs up, validates, sets mode/owner/group.
 pub(crate) struct Rewrite<'a> {
+    /// The file as given.
     pub path: &'a str,
+    /// Its content before (None when missing).
     pub before: Option<&'a [u8]>,
+    /// Its content after the edit.
     pub after: Vec<u8>,
+    /// `before != after`.
     pub content_changed: bool,
+    /// The edit's message (`line added`, `Block inserted`, ...).
     pub msg: String,
+    /// `mode`/`owner`/`group`.
     pub file: &'a FileArgs,
+    /// `backup`.
     pub backup: bool,
+    /// `validate`.
     pub validate: Option<String>,
 }
 
+/// Applies a [`Rewrite`] given the earlier probe of the file. Ansible's result: `changed`, `msg`
+/// (with " and ownership, perms or SE linux context changed" when attributes changed), `backup`.
 pub(crate) async fn rewrite(
     r: Rewrite<'_>,
     probe: &files::Probe,
