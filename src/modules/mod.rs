@@ -6,6 +6,16 @@
 //! `rc`, `stdout`, `stat`, ...) follow the matching `ansible.builtin` module so that `register`ed
 //! values and changed counts are the same as with `ansible-playbook`.
 
+pub mod args;
+pub mod blockinfile;
+pub mod copy;
+pub mod fetch;
+pub mod file;
+pub mod lineinfile;
+pub mod slurp;
+pub mod stat;
+pub mod template;
+
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -136,16 +146,34 @@ pub fn lookup(name: &str) -> Option<&'static ModuleInfo> {
 }
 
 /// All module infos (for messages listing what is supported).
-pub static REGISTRY: &[ModuleInfo] = &[];
+pub static REGISTRY: &[ModuleInfo] = &[
+    blockinfile::INFO,
+    copy::INFO,
+    fetch::INFO,
+    file::INFO,
+    lineinfile::INFO,
+    slurp::INFO,
+    stat::INFO,
+    template::INFO,
+];
 
 /// Runs module `name` with rendered `args` on the context's host.
 ///
 /// Errors: [`ModuleError::BadArgs`] when the args do not fit; [`ModuleError::Transport`] when
 /// the host connection broke. A module that ran and failed returns `Ok` with `failed: true`.
 pub async fn run(name: &str, args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let _ = (args, ctx);
-    Err(ModuleError::BadArgs {
-        module: "talon",
-        message: format!("module {name} is not implemented"),
-    })
+    match short_name(name) {
+        "blockinfile" => blockinfile::run(args, ctx).await,
+        "copy" => copy::run(args, ctx).await,
+        "fetch" => fetch::run(args, ctx).await,
+        "file" => file::run(args, ctx).await,
+        "lineinfile" => lineinfile::run(args, ctx).await,
+        "slurp" => slurp::run(args, ctx).await,
+        "stat" => stat::run(args, ctx).await,
+        "template" => template::run(args, ctx).await,
+        _ => Err(ModuleError::BadArgs {
+            module: "talon",
+            message: format!("module {name} is not implemented"),
+        }),
+    }
 }

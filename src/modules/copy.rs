@@ -1,0 +1,369 @@
+//! `copy`: put a controller file or inline `content` on the host, matching `ansible.builtin.copy`
+//! (action plugin + module): sha1 decides whether content changes, attributes are fixed
+//! separately, `force: false` leaves an existing file alone, `backup` and `validate` as Ansible.
+//!
+//! Also holds [`put_content`], the shared "make this file have these bytes and attributes" core
+//! that `template` uses. Round trips: one probe (stat + sha1 + content when diffing) to decide;
+//! one write or one chmod/chown to apply (plus one probe more when `dest` is a directory).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::args::{Args, FileArgs, files_failure, path_info};
+use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::transport::files::{self, Checksum, FileKind, Probe, ProbeOptions, WriteOptions};
+use crate::vars::Vars;
+
+/// Arguments `copy` accepts.
+const ARGS: &[&str] = &[
+    "src",
+    "content",
+    "dest",
+    "backup",
+    "force",
+    "thirsty",
+    "validate",
+    "follow",
+    "directory_mode",
+    "local_follow",
+    "remote_src",
+    "decrypt",
+    "checksum",
+    "mode",
+    "owner",
+    "group",
+    "unsafe_writes",
+];
+
+/// `copy` in the registry.
+pub const INFO: ModuleInfo = ModuleInfo {
+    name: "copy",
+    args: ARGS,
+    free_form: false,
+};
+
+/// Ansible's `max_diff_size` default: larger files are not diffed.
+const MAX_DIFF_SIZE: usize = 104_448;
+
+/// A request to make `dest` hold `content` with the given attributes (shared by copy/template).
+pub(crate) struct PutRequest {
+    /// Module name for errors.
+    pub module: &'static str,
+    /// Destination as given (may end in `/` or be a directory when `src_name` is set).
+    pub dest: String,
+    /// The bytes wanted.
+    pub content: Vec<u8>,
+    /// Label of the new side in diffs (the source file, or "dynamically generated").
+    pub source_label: String,
+    /// The source's file name, used when `dest` is a directory; `None` for inline content.
+    pub src_name: Option<String>,
+    /// mode/owner/group.
+    pub file: FileArgs,
+    /// Back up the old file.
+    pub backup: bool,
+    /// Replace a differing existing file (`force`).
+    pub force: bool,
+    /// Validation command with `%s`.
+    pub validate: Option<String>,
+    /// Follow a symlink at dest.
+    pub follow: bool,
+    /// Mode of parent directories created for a dest ending in `/` (`directory_mode`).
+    pub directory_mode: Option<super::args::Mode>,
+}
+
+/// Renders bytes for a diff side: `None` when binary or too large (Ansible omits those).
+fn diff_text(data: &[u8]) -> String {
+    if data.len() > MAX_DIFF_SIZE || data.contains(&0) {
+        return String::new();
+    }
+    String::from_utf8_lossy(data).into_owned()
+}
+
+fn dest_probe_options(ctx: &ModuleContext<'_>, follow: bool) -> ProbeOptions {
+    ProbeOptions {
+        follow,
+        checksum: Some(Checksum::Sha1),
+        content: ctx.diff,
+    }
+}
+
+/// Makes `req.dest` hold `req.content` with `req.file` attributes, as Ansible's copy action does.
+///
+/// Returns the outcome Ansible registers (`dest`, `checksum`, `size`, `mode`, `owner`, `group`,
+/// `uid`, `gid`, `state`, `backup_file`). Fails (as a task) on a validation failure, a missing
+/// destination directory, or `content` aimed at a directory.
+pub(crate) async fn put_content(
+    req: PutRequest,
+    ctx: &ModuleContext<'_>,
+) -> Result<ModuleOutcome, ModuleError> {
+    let mut dest = req.dest.clone();
+    if dest.ends_with('/') {
+        match &req.src_name {
+            Some(name) => dest.push_str(name),
+            None => return Ok(ModuleOutcome::failed("can not use content with a dir as dest")),
+        }
+    }
+    let opts = dest_probe_options(ctx, req.follow);
+    let mut probe: Probe = match files::probe(ctx.conn, &dest, opts, &ctx.become_).await {
+        Ok(p) => p,
+        Err(e) => return files_failure(e),
+    };
+    if probe.stat.as_ref().is_some_and(|s| s.kind == FileKind::Directory) {
+        match &req.src_name {
+            Some(name) => {
+                dest = format!("{}/{name}", dest.trim_end_matches('/'));
+                probe = match files::probe(ctx.conn, &dest, opts, &ctx.become_).await {
+                    Ok(p) => p,
+                    Err(e) => return files_failure(e),
+                };
+            }
+            None => return Ok(ModuleOutcome::failed("can not use content with a dir as dest")),
+        }
+    }
+    let checksum = Checksum::Sha1.digest(&req.content);
+    let base = ModuleOutcome::ok().with("dest", dest.clone());
+    let existing = probe.stat.as_ref();
+    if existing.is_some() && !req.force {
+        return Ok(base);
+    }
+    if let Some(st) = existing.filter(|s| s.kind == FileKind::Directory) {
+        return Ok(ModuleOutcome::failed(format!(
+            "{}: dest {dest} is a {}",
+            req.module,
+            st.kind.ansible_state()
+        )));
+    }
+    let content_changes = existing.and_then(|s| s.checksum.as_deref()) != Some(checksum.as_str());
+
+    if !content_changes {
+        // Same bytes: only attributes may differ (Ansible runs the file module here).
+        let Some(st) = existing else {
+            return Ok(base);
+        };
+        let ch = req.file.changes(st);
+        let mut out = path_info(base, st)
+            .with("checksum", checksum)
+            .with("path", dest.clone());
+        if !ch.any() {
+            return Ok(out);
+        }
+        out.changed = true;
+        if ctx.diff {
+            out.diff.push(FileDiff {
+                before_header: dest.clone(),
+                after_header: dest.clone(),
+                before: ch.before.clone(),
+                after: ch.after.clone(),
+            });
+        }
+        if ctx.check {
+            return Ok(out);
+        }
+        if let Err(e) = files::set_attrs(ctx.conn, &dest, &ch.attrs, req.follow, &ctx.become_).await {
+            return files_failure(e);
+        }
+        if let Some(m) = ch.attrs.mode {
+            out = out.with("mode", format!("{m:04o}"));
+        }
+        if let Some(o) = &ch.attrs.owner {
+            out = out.with("owner", o.clone());
+        }
+        if let Some(g) = &ch.attrs.group {
+            out = out.with("group", g.clone());
+        }
+        return Ok(out);
+    }
+
+    let mut out = base;
+    out.changed = true;
+    if ctx.diff {
+        let before = existing
+            .and_then(|s| s.content.as_deref())
+            .map(diff_text)
+            .unwrap_or_default();
+        out.diff.push(FileDiff {
+            before_header: dest.clone(),
+            after_header: req.source_label.clone(),
+            before,
+            after: diff_text(&req.content),
+        });
+    }
+    if ctx.check {
+        return Ok(out);
+    }
+    let attrs = match existing {
+        Some(st) => {
+            let mut a = req.file.changes(st).attrs;
+            // Give the explicit mode even when equal: the temp file starts as 0600.
+            if let Some(m) = &req.file.mode {
+                a.mode = Some(m.resolve(st.mode, false));
+            }
+            a
+        }
+        None => req.file.for_new(probe.umask, false),
+    };
+    // Ansible creates missing parents only for a dest ending in `/` (with directory_mode and the
+    // owner/group); otherwise a missing directory is an error from the write.
+    if existing.is_none() && req.dest.ends_with('/') {
+        let parent = Path::new(&dest)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned());
+        if let Some(parent) = parent.filter(|p| !p.is_empty()) {
+            let dattrs = crate::transport::files::FileAttrs {
+                mode: req
+                    .directory_mode
+                    .as_ref()
+                    .map(|dm| dm.resolve(0o777 & !probe.umask, true)),
+                owner: req.file.owner.clone(),
+                group: req.file.group.clone(),
+            };
+            if let Err(e) = files::mkdir(ctx.conn, &parent, &dattrs, &ctx.become_).await {
+                return files_failure(e);
+            }
+        }
+    }
+    let wopts = WriteOptions {
+        attrs,
+        backup: req.backup,
+        validate: req.validate.clone(),
+        create_parents: false,
+        follow: req.follow,
+        checksum: Some(Checksum::Sha1),
+    };
+    let written = match files::write_atomic(ctx.conn, &dest, &req.content, &wopts, &ctx.become_).await {
+        Ok(w) => w,
+        Err(e) => return files_failure(e),
+    };
+    if let Some(st) = &written.stat {
+        out = path_info(out, st);
+    }
+    out = out.with("checksum", checksum);
+    if let Some(b) = written.backup_file {
+        out = out.with("backup_file", b);
+    }
+    Ok(out)
+}
+
+/// Finds a controller file: absolute as is; relative in each search path's `sub/` first, then the
+/// search path itself (Ansible's `find_file_in_search_path`).
+pub(crate) fn find_local(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> Option<PathBuf> {
+    let p = Path::new(src);
+    if p.is_absolute() {
+        return p.exists().then(|| p.to_path_buf());
+    }
+    for base in ctx.search_paths {
+        for cand in [base.join(sub).join(p), base.join(p)] {
+            if cand.exists() {
+                return Some(cand);
+            }
+        }
+    }
+    let here = PathBuf::from(src);
+    (ctx.search_paths.is_empty() && here.exists()).then_some(here)
+}
+
+/// The destination arguments copy and template share.
+pub(crate) struct PutOptions {
+    /// `dest`.
+    pub dest: String,
+    /// `mode`/`owner`/`group`.
+    pub file: FileArgs,
+    /// `backup` (default false).
+    pub backup: bool,
+    /// `force` / `thirsty` (default true).
+    pub force: bool,
+    /// `validate` (with `%s`).
+    pub validate: Option<String>,
+    /// `follow` (default false).
+    pub follow: bool,
+}
+
+/// Reads the common copy/template destination arguments.
+pub(crate) fn put_options(a: &Args<'_>) -> Result<PutOptions, ModuleError> {
+    let dest = a.req_str(&["dest"])?;
+    if dest.is_empty() {
+        return Err(a.bad("dest must not be empty"));
+    }
+    Ok(PutOptions {
+        dest,
+        file: FileArgs::parse(a)?,
+        backup: a.bool_or(&["backup"], false)?,
+        force: a.bool_or(&["force", "thirsty"], true)?,
+        validate: a.opt_str(&["validate"])?,
+        follow: a.bool_or(&["follow"], false)?,
+    })
+}
+
+/// Runs `copy`. See the file docs; errors: [`ModuleError::BadArgs`] for missing/conflicting
+/// `src`/`content`, a directory `src`, or `remote_src`; [`ModuleError::LocalFile`] when `src`
+/// cannot be found or read on the controller.
+pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+    let a = Args::new("copy", args, ARGS)?;
+    a.exclusive("src", "content")?;
+    let PutOptions {
+        dest,
+        file,
+        backup,
+        force,
+        validate,
+        follow,
+    } = put_options(&a)?;
+    if a.bool_or(&["remote_src"], false)? {
+        return Err(a.bad("remote_src is not supported yet; use command: cp on the host"));
+    }
+    let directory_mode = a.mode(&["directory_mode"])?;
+    let (content, source_label, src_name) = match (a.value(&["content"]), a.opt_str(&["src"])?) {
+        (Some(v), _) => {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Array(_) | Value::Object(_) => v.to_string(),
+                other => crate::vars::as_string(other),
+            };
+            (text.into_bytes(), "dynamically generated".to_string(), None)
+        }
+        (None, Some(src)) => {
+            if src.ends_with('/') {
+                return Err(a.bad("copying a directory (src ending in /) is not supported yet"));
+            }
+            let path = find_local(&src, "files", ctx).ok_or_else(|| ModuleError::LocalFile {
+                path: PathBuf::from(&src),
+                message: format!(
+                    "Could not find or access '{src}' (searched files/ and the directory itself in: {})",
+                    ctx.search_paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?;
+            if path.is_dir() {
+                return Err(a.bad(format!(
+                    "src {} is a directory: copying directories is not supported yet",
+                    path.display()
+                )));
+            }
+            let data = tokio::fs::read(&path).await.map_err(|e| ModuleError::LocalFile {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            (data, path.display().to_string(), name)
+        }
+        (None, None) => return Err(a.bad("src (or content) is required")),
+    };
+    let req = PutRequest {
+        module: "copy",
+        dest,
+        content,
+        source_label,
+        src_name,
+        file,
+        backup,
+        force,
+        validate,
+        follow,
+        directory_mode,
+    };
+    put_content(req, ctx).await
+}

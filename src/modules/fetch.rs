@@ -1,0 +1,121 @@
+//! `fetch`: copy a file from the host to the controller, matching `ansible.builtin.fetch`: the
+//! default layout is `DEST/HOSTNAME/SRC`; `flat: true` uses `dest` itself (or `dest/BASENAME`
+//! when it ends in `/`); `changed` when the local copy differs (sha1).
+//!
+//! One round trip (read of the remote file); the local write is atomic (temp file + rename).
+
+use std::path::{Path, PathBuf};
+
+use super::args::{Args, files_failure};
+use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::transport::files::{self, Checksum, ProbeOptions};
+use crate::vars::Vars;
+
+const ARGS: &[&str] = &["src", "dest", "flat", "fail_on_missing", "validate_checksum"];
+
+/// `fetch` in the registry.
+pub const INFO: ModuleInfo = ModuleInfo {
+    name: "fetch",
+    args: ARGS,
+    free_form: false,
+};
+
+/// Where the fetched file goes on the controller (Ansible's fetch action plugin rules).
+pub fn local_dest(dest: &str, src: &str, host: &str, flat: bool) -> PathBuf {
+    if flat {
+        if dest.ends_with('/') {
+            let base = Path::new(src)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            return Path::new(dest).join(base.unwrap_or_default());
+        }
+        return PathBuf::from(dest);
+    }
+    let rel = src.trim_start_matches('/');
+    Path::new(dest).join(host).join(rel)
+}
+
+fn local_err(path: &Path, e: impl std::fmt::Display) -> ModuleError {
+    ModuleError::LocalFile {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Runs `fetch`. A missing remote file fails the task when `fail_on_missing` (default true),
+/// otherwise it is ok with Ansible's message. Errors: [`ModuleError::LocalFile`] when the local
+/// file cannot be written.
+pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+    let a = Args::new("fetch", args, ARGS)?;
+    let src = a.req_str(&["src"])?;
+    let dest = a.req_str(&["dest"])?;
+    let flat = a.bool_or(&["flat"], false)?;
+    let fail_on_missing = a.bool_or(&["fail_on_missing"], true)?;
+    a.bool_or(&["validate_checksum"], true)?;
+    let opts = ProbeOptions {
+        follow: true,
+        checksum: None,
+        content: true,
+    };
+    let st = match files::probe(ctx.conn, &src, opts, &ctx.become_).await {
+        Ok(p) => p.stat,
+        Err(e) => return files_failure(e),
+    };
+    let Some(data) = st.as_ref().and_then(|s| s.content.clone()) else {
+        let msg = if st.is_some() {
+            "remote file is a directory, fetch cannot work on directories"
+        } else {
+            "the remote file does not exist, not transferring, ignored"
+        };
+        let mut out = ModuleOutcome::ok()
+            .with("file", src.clone())
+            .with("changed", false);
+        out.msg = Some(msg.to_string());
+        out.failed = fail_on_missing || st.is_some();
+        return Ok(out);
+    };
+    let target = local_dest(&dest, &src, ctx.host, flat);
+    let checksum = Checksum::Sha1.digest(&data);
+    let old = std::fs::read(&target).ok();
+    let old_sum = old.as_deref().map(|o| Checksum::Sha1.digest(o));
+    let mut out = ModuleOutcome::ok()
+        .with("checksum", checksum.clone())
+        .with("remote_checksum", checksum.clone())
+        .with("dest", target.display().to_string());
+    if old_sum.as_deref() == Some(checksum.as_str()) {
+        return Ok(out);
+    }
+    out.changed = true;
+    if ctx.diff {
+        out.diff.push(FileDiff {
+            before_header: target.display().to_string(),
+            after_header: format!("{}:{src}", ctx.host),
+            before: old
+                .map(|o| String::from_utf8_lossy(&o).into_owned())
+                .unwrap_or_default(),
+            after: String::from_utf8_lossy(&data).into_owned(),
+        });
+    }
+    if ctx.check {
+        return Ok(out);
+    }
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    std::fs::create_dir_all(&dir).map_err(|e| local_err(&dir, e))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| local_err(&dir, e))?;
+    std::io::Write::write_all(&mut tmp, &data).map_err(|e| local_err(&target, e))?;
+    tmp.as_file().sync_all().map_err(|e| local_err(&target, e))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&target)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0o644);
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode & 0o7777))
+            .map_err(|e| local_err(&target, e))?;
+    }
+    tmp.persist(&target).map_err(|e| local_err(&target, e.error))?;
+    Ok(out)
+}

@@ -1,0 +1,430 @@
+//! `file`: manage a path's existence, type and attributes, matching `ansible.builtin.file`
+//! (states `file`, `directory`, `absent`, `touch`, `link`, `hard`; mode/owner/group; `recurse`;
+//! `force` for links; `touch` is always changed unless both times are `preserve`).
+//!
+//! Round trips: one probe to decide; one more to apply (mkdir, rm, touch, ln, chmod/chown).
+//! `link`/`hard` that must change probe `src` too (one more); `recurse` does its own check-and-set
+//! round trip on the whole tree.
+
+use serde_json::json;
+
+use super::args::{Args, FileArgs, files_failure, path_info};
+use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::transport::files::{self, FileAttrs, FileKind, FileStat, Probe, ProbeOptions};
+use crate::vars::Vars;
+
+const ARGS: &[&str] = &[
+    "path",
+    "dest",
+    "name",
+    "state",
+    "src",
+    "recurse",
+    "force",
+    "follow",
+    "access_time",
+    "modification_time",
+    "access_time_format",
+    "modification_time_format",
+    "mode",
+    "owner",
+    "group",
+    "unsafe_writes",
+];
+
+/// `file` in the registry.
+pub const INFO: ModuleInfo = ModuleInfo {
+    name: "file",
+    args: ARGS,
+    free_form: false,
+};
+
+/// Ansible's name for what is at a path (`absent`, `file`, `directory`, `link`, `hard`).
+fn state_name(st: Option<&FileStat>) -> &'static str {
+    match st {
+        None => "absent",
+        Some(s) if s.kind == FileKind::File && s.nlink > 1 => "hard",
+        Some(s) => s.kind.ansible_state(),
+    }
+}
+
+fn state_diff(path: &str, before: &str, after: &str) -> FileDiff {
+    FileDiff {
+        before_header: path.to_string(),
+        after_header: path.to_string(),
+        before: format!("path: {path}\nstate: {before}\n"),
+        after: format!("path: {path}\nstate: {after}\n"),
+    }
+}
+
+async fn probe(ctx: &ModuleContext<'_>, path: &str, follow: bool) -> Result<Probe, files::FilesError> {
+    let opts = ProbeOptions {
+        follow,
+        checksum: None,
+        content: false,
+    };
+    files::probe(ctx.conn, path, opts, &ctx.become_).await
+}
+
+/// Applies attribute changes to an existing path and fills the outcome (shared by the states).
+async fn ensure_attrs(
+    ctx: &ModuleContext<'_>,
+    path: &str,
+    st: &FileStat,
+    fa: &FileArgs,
+    follow: bool,
+    mut out: ModuleOutcome,
+) -> Result<ModuleOutcome, ModuleError> {
+    let ch = fa.changes(st);
+    out = path_info(out, st);
+    if !ch.any() {
+        return Ok(out);
+    }
+    out.changed = true;
+    if ctx.diff {
+        out.diff.push(FileDiff {
+            before_header: format!("{path} (file attributes)"),
+            after_header: format!("{path} (file attributes)"),
+            before: ch.before.clone(),
+            after: ch.after.clone(),
+        });
+    }
+    if let Some(m) = ch.attrs.mode {
+        out = out.with("mode", format!("{m:04o}"));
+    }
+    if let Some(o) = &ch.attrs.owner {
+        out = out.with("owner", o.clone());
+    }
+    if let Some(g) = &ch.attrs.group {
+        out = out.with("group", g.clone());
+    }
+    if ctx.check {
+        return Ok(out);
+    }
+    match files::set_attrs(ctx.conn, path, &ch.attrs, follow, &ctx.become_).await {
+        Ok(()) => Ok(out),
+        Err(e) => files_failure(e),
+    }
+}
+
+/// Runs `file`. Task failures (Ansible's messages): `file (PATH) is absent, cannot continue`,
+/// `PATH already exists as a file`, `refusing to convert from file to symlink for PATH`, ...
+/// Errors: [`ModuleError::BadArgs`] for a bad `state`/`mode`, `src` missing for links, or times
+/// other than `now`/`preserve`.
+pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+    let a = Args::new("file", args, ARGS)?;
+    let path = a.req_str(&["path", "dest", "name"])?;
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/').to_string()
+    } else {
+        path
+    };
+    let state = a.choice(
+        &["state"],
+        &["file", "directory", "absent", "touch", "link", "hard"],
+    )?;
+    let fa = FileArgs::parse(&a)?;
+    let recurse = a.bool_or(&["recurse"], false)?;
+    let force = a.bool_or(&["force"], false)?;
+    let follow = a.bool_or(&["follow"], true)?;
+    let src = a.opt_str(&["src"])?;
+    let mut times_preserved = true;
+    for key in ["access_time", "modification_time"] {
+        match a.opt_str(&[key])?.as_deref() {
+            None | Some("now") => times_preserved = false,
+            Some("preserve") => {}
+            Some(other) => return Err(a.bad(format!("{key}={other} is not supported (now, preserve)"))),
+        }
+    }
+    if recurse && state.as_deref().is_some_and(|s| s != "directory") {
+        return Err(a.bad("recurse option requires state to be 'directory'"));
+    }
+    let base = ModuleOutcome::ok().with("path", path.clone());
+
+    let probed = match probe(ctx, &path, false).await {
+        Ok(p) => p,
+        Err(e) => return files_failure(e),
+    };
+    let state = match state {
+        Some(s) => s,
+        None if recurse => "directory".to_string(),
+        None => match probed.stat.as_ref().map(|s| s.kind) {
+            Some(FileKind::Directory) => "directory".to_string(),
+            // Ansible defaults to the current state; a link keeps its target when src is absent.
+            Some(FileKind::Link) => "link".to_string(),
+            _ => "file".to_string(),
+        },
+    };
+    if matches!(state.as_str(), "link" | "hard") {
+        return link_state(ctx, &path, state == "link", src, force, &fa, probed, base).await;
+    }
+    if src.is_some() {
+        return Err(a.bad(format!(
+            "src option requires state to be 'link' or 'hard', got '{state}'"
+        )));
+    }
+    let prev = state_name(probed.stat.as_ref());
+
+    if state == "absent" {
+        let mut out = base.with("state", "absent");
+        if probed.stat.is_none() {
+            return Ok(out);
+        }
+        out.changed = true;
+        if ctx.diff {
+            out.diff.push(state_diff(&path, prev, "absent"));
+        }
+        if ctx.check {
+            return Ok(out);
+        }
+        return match files::remove(ctx.conn, &path, &ctx.become_).await {
+            Ok(_) => Ok(out),
+            Err(e) => files_failure(e),
+        };
+    }
+
+    // file / directory / touch operate on the link's target when following.
+    let (path, probed) = match &probed.stat {
+        Some(s) if s.kind == FileKind::Link && follow => match probe(ctx, &path, true).await {
+            Ok(p) => (path, p),
+            Err(e) => return files_failure(e),
+        },
+        _ => (path, probed),
+    };
+    let prev = if probed.stat.is_none() && prev == "link" {
+        "absent"
+    } else {
+        state_name(probed.stat.as_ref())
+    };
+    let umask = probed.umask;
+
+    match state.as_str() {
+        "file" => {
+            let Some(st) = probed.stat.as_ref().filter(|_| matches!(prev, "file" | "hard")) else {
+                return Ok(
+                    ModuleOutcome::failed(format!("file ({path}) is {prev}, cannot continue"))
+                        .with("path", path.clone())
+                        .with("state", prev),
+                );
+            };
+            ensure_attrs(ctx, &path, st, &fa, follow, base).await
+        }
+        "directory" => {
+            let st = match probed.stat.as_ref() {
+                Some(st) if st.kind != FileKind::Directory => {
+                    return Ok(
+                        ModuleOutcome::failed(format!("{path} already exists as a {prev}"))
+                            .with("path", path.clone()),
+                    );
+                }
+                other => other,
+            };
+            let mut out = base.with("state", "directory");
+            if st.is_none() {
+                out.changed = true;
+                if ctx.diff {
+                    out.diff.push(state_diff(&path, "absent", "directory"));
+                }
+                if !ctx.check
+                    && let Err(e) =
+                        files::mkdir(ctx.conn, &path, &fa.for_new(umask, true), &ctx.become_).await
+                {
+                    return files_failure(e);
+                }
+                if let Some(m) = fa.for_new(umask, true).mode {
+                    out = out.with("mode", format!("{m:04o}"));
+                }
+            }
+            if recurse {
+                let chmod = fa.mode.as_ref().map(|m| match (ctx.check, m) {
+                    (true, super::args::Mode::Symbolic(_)) => {
+                        format!("{:04o}", m.resolve(st.map_or(0o777 & !umask, |s| s.mode), true))
+                    }
+                    _ => m.chmod_arg(),
+                });
+                if ctx.check && st.is_none() {
+                    return Ok(out);
+                }
+                let r = files::set_attrs_recursive(
+                    ctx.conn,
+                    &path,
+                    chmod.as_deref(),
+                    fa.owner.as_deref(),
+                    fa.group.as_deref(),
+                    ctx.check,
+                    &ctx.become_,
+                )
+                .await;
+                return match r {
+                    Ok(changed) => {
+                        out.changed |= changed;
+                        Ok(out)
+                    }
+                    Err(e) => files_failure(e),
+                };
+            }
+            match st {
+                Some(st) => ensure_attrs(ctx, &path, st, &fa, follow, out).await,
+                None => Ok(out),
+            }
+        }
+        _ => {
+            // touch
+            let mut out = base.with("state", "file");
+            match probed.stat.as_ref() {
+                None => {
+                    out.changed = true;
+                    if ctx.diff {
+                        out.diff.push(state_diff(&path, "absent", "touch"));
+                    }
+                    if !ctx.check
+                        && let Err(e) =
+                            files::touch(ctx.conn, &path, &fa.for_new(umask, false), &ctx.become_).await
+                    {
+                        return files_failure(e);
+                    }
+                    Ok(out)
+                }
+                Some(st) => {
+                    out = out.with("state", st.kind.ansible_state());
+                    if times_preserved {
+                        return ensure_attrs(ctx, &path, st, &fa, follow, out).await;
+                    }
+                    let ch = fa.changes(st);
+                    out = path_info(out, st);
+                    out.changed = true;
+                    if ctx.diff {
+                        out.diff.push(state_diff(&path, state_name(Some(st)), "touch"));
+                    }
+                    if ctx.check {
+                        return Ok(out);
+                    }
+                    match files::touch(ctx.conn, &path, &ch.attrs, &ctx.become_).await {
+                        Ok(()) => Ok(out),
+                        Err(e) => files_failure(e),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `state: link` / `state: hard`.
+#[allow(clippy::too_many_arguments)]
+async fn link_state(
+    ctx: &ModuleContext<'_>,
+    path: &str,
+    symbolic: bool,
+    src: Option<String>,
+    force: bool,
+    fa: &FileArgs,
+    probed: Probe,
+    base: ModuleOutcome,
+) -> Result<ModuleOutcome, ModuleError> {
+    let want = if symbolic { "link" } else { "hard" };
+    let existing = probed.stat.as_ref();
+    let src = match (src, existing) {
+        (Some(s), _) => s,
+        (None, Some(st)) if symbolic && st.kind == FileKind::Link => {
+            st.link_target.clone().unwrap_or_default()
+        }
+        _ => {
+            return Ok(ModuleOutcome::failed(format!(
+                "src is required for creating new {want}s"
+            )));
+        }
+    };
+    let mut out = base.with("state", want).with("src", src.clone());
+    let prev = state_name(existing);
+    // Where src is, seen from the host: symlink targets are relative to the link's directory.
+    let src_abs = if src.starts_with('/') {
+        src.clone()
+    } else {
+        let dir = std::path::Path::new(path)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned());
+        match dir.filter(|d| !d.is_empty()) {
+            Some(d) => format!("{d}/{src}"),
+            None => src.clone(),
+        }
+    };
+    let src_abs = if symbolic { src_abs } else { src.clone() };
+    // Is the link already right?
+    let already = match existing {
+        Some(st) if symbolic => st.kind == FileKind::Link && st.link_target.as_deref() == Some(src.as_str()),
+        Some(st) if st.kind == FileKind::File || st.kind == FileKind::Other => {
+            match files::stat(ctx.conn, &src_abs, true, None, &ctx.become_).await {
+                Ok(Some(s)) => s.inode == st.inode && s.dev == st.dev,
+                Ok(None) => false,
+                Err(e) => return files_failure(e),
+            }
+        }
+        _ => false,
+    };
+    if already {
+        let Some(st) = existing else {
+            return Ok(out);
+        };
+        return ensure_attrs(ctx, path, st, fa, !symbolic, out)
+            .await
+            .map(|o| o.with("state", want));
+    }
+    // Conflicts Ansible refuses without force.
+    match existing.map(|s| s.kind) {
+        Some(FileKind::Directory) if !force => {
+            return Ok(ModuleOutcome::failed(format!(
+                "refusing to convert from directory to {want} for {path}"
+            ))
+            .with("path", path));
+        }
+        Some(FileKind::File) | Some(FileKind::Other) if symbolic && !force => {
+            return Ok(ModuleOutcome::failed(format!(
+                "refusing to convert from {prev} to symlink for {path}"
+            ))
+            .with("path", path));
+        }
+        Some(FileKind::Link) if !symbolic && !force => {
+            return Ok(ModuleOutcome::failed(format!(
+                "refusing to convert from link to hard link for {path}"
+            ))
+            .with("path", path));
+        }
+        _ => {}
+    }
+    let src_stat = match files::stat(ctx.conn, &src_abs, true, None, &ctx.become_).await {
+        Ok(s) => s,
+        Err(e) => return files_failure(e),
+    };
+    if src_stat.is_none() && !(symbolic && force) {
+        let msg = if symbolic {
+            format!(
+                "src file does not exist, use \"force=yes\" if you really want to create the link: {src_abs}"
+            )
+        } else {
+            format!("src does not exist: {src_abs}")
+        };
+        return Ok(ModuleOutcome::failed(msg).with("path", path).with("src", src));
+    }
+    out.changed = true;
+    if ctx.diff {
+        out.diff.push(state_diff(path, prev, want));
+    }
+    if ctx.check {
+        return Ok(out);
+    }
+    let attrs = FileAttrs {
+        mode: if symbolic {
+            None
+        } else {
+            fa.mode
+                .as_ref()
+                .map(|m| m.resolve(src_stat.as_ref().map_or(0o644, |s| s.mode), false))
+        },
+        owner: fa.owner.clone(),
+        group: fa.group.clone(),
+    };
+    match files::link(ctx.conn, &src, path, symbolic, &attrs, &ctx.become_).await {
+        Ok(()) => Ok(out.with("dest", json!(path))),
+        Err(e) => files_failure(e),
+    }
+}

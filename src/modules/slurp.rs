@@ -1,0 +1,52 @@
+//! `slurp`: read a file from the host and return it base64-encoded, matching
+//! `ansible.builtin.slurp` (`content`, `encoding: base64`, `source`). One round trip.
+
+use base64::Engine;
+
+use super::args::{Args, files_failure};
+use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::transport::files;
+use crate::vars::Vars;
+
+const ARGS: &[&str] = &["src", "path"];
+
+/// `slurp` in the registry.
+pub const INFO: ModuleInfo = ModuleInfo {
+    name: "slurp",
+    args: ARGS,
+    free_form: false,
+};
+
+/// Runs `slurp`. A missing file fails the task with Ansible's message (`file not found: SRC`);
+/// a directory fails with `source is a directory and must be a file`.
+pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+    let a = Args::new("slurp", args, ARGS)?;
+    let src = a.req_str(&["src", "path"])?;
+    let st = match files::probe(
+        ctx.conn,
+        &src,
+        files::ProbeOptions {
+            follow: true,
+            checksum: None,
+            content: true,
+        },
+        &ctx.become_,
+    )
+    .await
+    {
+        Ok(p) => p.stat,
+        Err(e) => return files_failure(e),
+    };
+    let Some(st) = st else {
+        return Ok(ModuleOutcome::failed(format!("file not found: {src}")));
+    };
+    let Some(data) = st.content else {
+        return Ok(ModuleOutcome::failed(format!(
+            "source is a directory and must be a file: {src}"
+        )));
+    };
+    Ok(ModuleOutcome::ok()
+        .with("content", base64::engine::general_purpose::STANDARD.encode(data))
+        .with("encoding", "base64")
+        .with("source", src))
+}

@@ -1,0 +1,104 @@
+//! `template`: render a controller-side Jinja2 template with the task's variables and put the
+//! result on the host, matching `ansible.builtin.template` (same destination semantics as `copy`:
+//! sha1 decides content changes, attributes fixed separately, `force`, `backup`, `validate`).
+//!
+//! Round trips: the same as `copy` (one probe to decide, one write or chmod/chown to apply); the
+//! rendering happens on the controller.
+
+use std::path::PathBuf;
+
+use super::args::Args;
+use super::copy::{PutOptions, PutRequest, find_local, put_content, put_options};
+use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::vars::Vars;
+
+const ARGS: &[&str] = &[
+    "src",
+    "dest",
+    "backup",
+    "force",
+    "validate",
+    "follow",
+    "newline_sequence",
+    "mode",
+    "owner",
+    "group",
+    "unsafe_writes",
+];
+
+/// `template` in the registry.
+pub const INFO: ModuleInfo = ModuleInfo {
+    name: "template",
+    args: ARGS,
+    free_form: false,
+};
+
+/// Runs `template`: `src` is looked up in each search path's `templates/` first, then the path
+/// itself; rendered with `ctx.templater.render_template(text, src, ctx.scope)`.
+///
+/// Errors: [`ModuleError::LocalFile`] when the template cannot be found or read;
+/// [`ModuleError::Template`] (naming the template) when rendering fails; [`ModuleError::BadArgs`]
+/// for a missing `src`/`dest` or an unsupported `newline_sequence`.
+pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+    let a = Args::new("template", args, ARGS)?;
+    let src = a.req_str(&["src"])?;
+    let PutOptions {
+        dest,
+        file,
+        backup,
+        force,
+        validate,
+        follow,
+    } = put_options(&a)?;
+    let newline = match a.opt_str(&["newline_sequence"])?.as_deref() {
+        None | Some("\n") | Some("\\n") => "\n",
+        Some("\r\n") | Some("\\r\\n") => "\r\n",
+        Some("\r") | Some("\\r") => "\r",
+        Some(other) => {
+            return Err(a.bad(format!(
+                "newline_sequence must be \\n, \\r or \\r\\n, got {other:?}"
+            )));
+        }
+    };
+    let path = find_local(&src, "templates", ctx).ok_or_else(|| ModuleError::LocalFile {
+        path: PathBuf::from(&src),
+        message: format!(
+            "Could not find or access '{src}' (searched templates/ and the directory itself in: {})",
+            ctx.search_paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })?;
+    let text = tokio::fs::read_to_string(&path)
+        .await
+        .map_err(|e| ModuleError::LocalFile {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+    let rendered = ctx
+        .templater
+        .render_template(&text, &src, ctx.scope)
+        .map_err(|e| ModuleError::Template(format!("{src}: {e}")))?;
+    let rendered = if newline == "\n" {
+        rendered
+    } else {
+        rendered.replace("\r\n", "\n").replace('\n', newline)
+    };
+    let src_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let req = PutRequest {
+        module: "template",
+        dest,
+        content: rendered.into_bytes(),
+        source_label: path.display().to_string(),
+        src_name,
+        file,
+        backup,
+        force,
+        validate,
+        follow,
+        directory_mode: None,
+    };
+    put_content(req, ctx).await
+}

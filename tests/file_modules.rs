@@ -1,0 +1,594 @@
+//! The file modules against a real host: `ansible_connection: local` on temp dirs of this
+//! machine. Each module: first run changed, second run unchanged (idempotence), check mode
+//! predicts without touching the disk, diff carries content, attributes read back from the disk.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use talon::modules::{self, ModuleContext, ModuleOutcome};
+use talon::template::{Scope, Templater};
+use talon::transport::Connection;
+use talon::transport::local::LocalConnection;
+use talon::vars::Vars;
+
+struct Env {
+    conn: Connection,
+    scope: Scope,
+    templater: Templater,
+    search: Vec<PathBuf>,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let search = vec![dir.path().join("play")];
+        std::fs::create_dir_all(dir.path().join("play/files")).unwrap();
+        std::fs::create_dir_all(dir.path().join("play/templates")).unwrap();
+        Env {
+            conn: Connection::Local(LocalConnection::new("localhost")),
+            scope: Scope::default(),
+            templater: Templater::new(),
+            search,
+            dir,
+        }
+    }
+
+    fn p(&self, rel: &str) -> String {
+        self.dir.path().join(rel).to_str().unwrap().to_string()
+    }
+
+    fn ctx(&self, check: bool, diff: bool) -> ModuleContext<'_> {
+        ModuleContext {
+            conn: &self.conn,
+            host: "web1",
+            check,
+            diff,
+            become_: None,
+            scope: &self.scope,
+            templater: &self.templater,
+            search_paths: &self.search,
+        }
+    }
+
+    async fn run_mode(&self, module: &str, args: Value, check: bool, diff: bool) -> ModuleOutcome {
+        let args: Vars = serde_json::from_value(args).unwrap();
+        let ctx = self.ctx(check, diff);
+        modules::run(module, &args, &ctx).await.unwrap()
+    }
+
+    async fn run(&self, module: &str, args: Value) -> ModuleOutcome {
+        let out = self.run_mode(module, args, false, false).await;
+        assert!(!out.failed, "{module} failed: {:?}", out.msg);
+        out
+    }
+}
+
+fn mode_of(p: &str) -> u32 {
+    std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+#[tokio::test]
+async fn copy_content_idempotent_check_diff_attrs() {
+    let env = Env::new();
+    let dest = env.p("app.conf");
+    let args = json!({"content": "port=1\n", "dest": dest, "mode": "0640"});
+    // Check mode predicts the change and touches nothing.
+    let out = env.run_mode("copy", args.clone(), true, true).await;
+    assert!(out.changed && !out.failed);
+    assert!(!Path::new(&dest).exists());
+    assert_eq!(out.diff[0].after, "port=1\n");
+    // Real run.
+    let out = env.run("copy", args.clone()).await;
+    assert!(out.changed);
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "port=1\n");
+    assert_eq!(mode_of(&dest), 0o640);
+    assert_eq!(out.result["mode"], "0640");
+    assert_eq!(
+        out.result["checksum"],
+        talon::transport::files::Checksum::Sha1.digest(b"port=1\n")
+    );
+    assert_eq!(out.result["size"], 7);
+    // Idempotent.
+    let out = env.run("copy", args.clone()).await;
+    assert!(!out.changed);
+    // Attribute-only change: content same, mode differs.
+    let out = env
+        .run_mode(
+            "copy",
+            json!({"content": "port=1\n", "dest": dest, "mode": "u=rw,go="}),
+            false,
+            true,
+        )
+        .await;
+    assert!(out.changed);
+    assert_eq!(mode_of(&dest), 0o600);
+    assert!(out.diff[0].before.contains("mode: 0640"), "{:?}", out.diff);
+    // Content change with diff and backup; no mode given keeps 0600.
+    let out = env
+        .run_mode(
+            "copy",
+            json!({"content": "port=2\n", "dest": dest, "backup": true}),
+            false,
+            true,
+        )
+        .await;
+    assert!(out.changed);
+    assert_eq!(out.diff[0].before, "port=1\n");
+    assert_eq!(out.diff[0].after, "port=2\n");
+    assert_eq!(mode_of(&dest), 0o600);
+    let backup = out.result["backup_file"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(backup).unwrap(), "port=1\n");
+    // force: false leaves a differing file alone.
+    let out = env
+        .run(
+            "copy",
+            json!({"content": "port=3\n", "dest": dest, "force": false}),
+        )
+        .await;
+    assert!(!out.changed);
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "port=2\n");
+}
+
+#[tokio::test]
+async fn copy_checksum_is_sha1_of_content() {
+    let env = Env::new();
+    let dest = env.p("x");
+    let out = env.run("copy", json!({"content": "hello", "dest": dest})).await;
+    assert_eq!(out.result["checksum"], "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
+}
+
+#[tokio::test]
+async fn copy_src_from_files_into_dir_owner_and_validate() {
+    let env = Env::new();
+    std::fs::write(env.dir.path().join("play/files/motd"), "hi\n").unwrap();
+    std::fs::create_dir(env.p("etc")).unwrap();
+    let dest_dir = env.p("etc");
+    let out = env
+        .run("copy", json!({"src": "motd", "dest": format!("{dest_dir}/")}))
+        .await;
+    assert!(out.changed);
+    assert_eq!(std::fs::read_to_string(env.p("etc/motd")).unwrap(), "hi\n");
+    // dest is an existing directory without the slash: same file, unchanged.
+    let out = env.run("copy", json!({"src": "motd", "dest": dest_dir})).await;
+    assert!(!out.changed);
+    assert_eq!(out.result["dest"], env.p("etc/motd"));
+    // Owner change (tests run as root in CI containers; skip otherwise).
+    if nix_is_root() {
+        let out = env
+            .run(
+                "copy",
+                json!({"src": "motd", "dest": dest_dir, "owner": "nobody"}),
+            )
+            .await;
+        assert!(out.changed);
+        let uid = std::fs::metadata(env.p("etc/motd")).unwrap().uid();
+        assert_ne!(uid, 0);
+        let out = env
+            .run(
+                "copy",
+                json!({"src": "motd", "dest": dest_dir, "owner": "nobody"}),
+            )
+            .await;
+        assert!(!out.changed);
+    }
+    // A failing validate leaves the file as it was and fails the task.
+    let out = env
+        .run_mode(
+            "copy",
+            json!({"content": "bad\n", "dest": env.p("etc/motd"), "validate": "grep -q good %s"}),
+            false,
+            false,
+        )
+        .await;
+    assert!(out.failed);
+    assert!(out.msg.unwrap().contains("failed to validate"));
+    assert_eq!(std::fs::read_to_string(env.p("etc/motd")).unwrap(), "hi\n");
+    // Missing local src is an error naming it.
+    let args: Vars = serde_json::from_value(json!({"src": "nope.txt", "dest": dest_dir})).unwrap();
+    let ctx = env.ctx(false, false);
+    let err = modules::run("ansible.builtin.copy", &args, &ctx)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("nope.txt"));
+}
+
+fn nix_is_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn template_plain_text_idempotent() {
+    // The placeholder templater returns text unchanged; this checks lookup and put semantics.
+    let env = Env::new();
+    std::fs::write(env.dir.path().join("play/templates/site.conf.j2"), "server {}\n").unwrap();
+    let dest = env.p("site.conf");
+    let args = json!({"src": "site.conf.j2", "dest": dest, "mode": "0644"});
+    let out = env.run_mode("template", args.clone(), true, true).await;
+    assert!(out.changed);
+    assert!(!Path::new(&dest).exists());
+    let out = env.run("template", args.clone()).await;
+    assert!(out.changed);
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "server {}\n");
+    assert_eq!(mode_of(&dest), 0o644);
+    assert!(!env.run("template", args).await.changed);
+}
+
+#[tokio::test]
+async fn file_directory_touch_absent_and_states() {
+    let env = Env::new();
+    let d = env.p("a/b/c");
+    let args = json!({"path": d, "state": "directory", "mode": "0750"});
+    assert!(env.run_mode("file", args.clone(), true, false).await.changed);
+    assert!(!Path::new(&d).exists());
+    assert!(env.run("file", args.clone()).await.changed);
+    assert_eq!(mode_of(&d), 0o750);
+    assert_eq!(mode_of(&env.p("a")), 0o750, "created parents get the mode too");
+    assert!(!env.run("file", args).await.changed);
+    // Mode change on an existing dir.
+    let out = env
+        .run(
+            "file",
+            json!({"path": d, "state": "directory", "mode": "u=rwx,g=rx,o=rx"}),
+        )
+        .await;
+    assert!(out.changed);
+    assert_eq!(mode_of(&d), 0o755);
+    // state=file on a missing path fails like Ansible.
+    let out = env
+        .run_mode(
+            "file",
+            json!({"path": env.p("nope"), "state": "file"}),
+            false,
+            false,
+        )
+        .await;
+    assert!(out.failed);
+    assert_eq!(
+        out.msg.unwrap(),
+        format!("file ({}) is absent, cannot continue", env.p("nope"))
+    );
+    // touch: created, then always changed.
+    let t = env.p("t");
+    assert!(
+        env.run("file", json!({"path": t, "state": "touch", "mode": "0600"}))
+            .await
+            .changed
+    );
+    assert_eq!(mode_of(&t), 0o600);
+    assert!(
+        env.run("file", json!({"path": t, "state": "touch"}))
+            .await
+            .changed
+    );
+    let pres =
+        json!({"path": t, "state": "touch", "access_time": "preserve", "modification_time": "preserve"});
+    assert!(!env.run("file", pres).await.changed);
+    // state=file mode change.
+    assert!(env.run("file", json!({"path": t, "mode": "0644"})).await.changed);
+    assert_eq!(mode_of(&t), 0o644);
+    // absent.
+    let out = env
+        .run_mode("file", json!({"path": env.p("a"), "state": "absent"}), true, true)
+        .await;
+    assert!(out.changed && Path::new(&env.p("a")).exists());
+    assert!(out.diff[0].after.contains("state: absent"));
+    assert!(
+        env.run("file", json!({"path": env.p("a"), "state": "absent"}))
+            .await
+            .changed
+    );
+    assert!(!Path::new(&env.p("a")).exists());
+    assert!(
+        !env.run("file", json!({"path": env.p("a"), "state": "absent"}))
+            .await
+            .changed
+    );
+}
+
+#[tokio::test]
+async fn file_links_and_recurse() {
+    let env = Env::new();
+    let target = env.p("target");
+    std::fs::write(&target, "x").unwrap();
+    let l = env.p("link");
+    let args = json!({"path": l, "src": target, "state": "link"});
+    assert!(env.run("file", args.clone()).await.changed);
+    assert_eq!(std::fs::read_link(&l).unwrap(), PathBuf::from(&target));
+    assert!(!env.run("file", args).await.changed);
+    // Converting a regular file into a link needs force.
+    let f = env.p("plain");
+    std::fs::write(&f, "y").unwrap();
+    let out = env
+        .run_mode(
+            "file",
+            json!({"path": f, "src": target, "state": "link"}),
+            false,
+            false,
+        )
+        .await;
+    assert!(out.failed);
+    assert!(
+        env.run(
+            "file",
+            json!({"path": f, "src": target, "state": "link", "force": true})
+        )
+        .await
+        .changed
+    );
+    // Hard link.
+    let h = env.p("hard");
+    let args = json!({"path": h, "src": target, "state": "hard"});
+    assert!(env.run("file", args.clone()).await.changed);
+    assert_eq!(
+        std::fs::metadata(&h).unwrap().ino(),
+        std::fs::metadata(&target).unwrap().ino()
+    );
+    assert!(!env.run("file", args).await.changed);
+    // Recurse.
+    let d = env.p("tree");
+    std::fs::create_dir_all(format!("{d}/sub")).unwrap();
+    std::fs::write(format!("{d}/sub/f"), "z").unwrap();
+    std::fs::set_permissions(format!("{d}/sub/f"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let args = json!({"path": d, "state": "directory", "recurse": true, "mode": "0755"});
+    assert!(env.run_mode("file", args.clone(), true, false).await.changed);
+    assert_eq!(mode_of(&format!("{d}/sub/f")), 0o600);
+    assert!(env.run("file", args.clone()).await.changed);
+    assert_eq!(mode_of(&format!("{d}/sub/f")), 0o755);
+    assert!(!env.run("file", args.clone()).await.changed);
+    assert!(!env.run_mode("file", args, true, false).await.changed);
+}
+
+#[tokio::test]
+async fn lineinfile_end_to_end() {
+    let env = Env::new();
+    let f = env.p("sshd_config");
+    std::fs::write(&f, "Port 22\nPermitRootLogin yes\n").unwrap();
+    let args = json!({"path": f, "regexp": "^PermitRootLogin", "line": "PermitRootLogin no"});
+    let out = env.run_mode("lineinfile", args.clone(), true, true).await;
+    assert!(out.changed);
+    assert_eq!(out.diff[0].after, "Port 22\nPermitRootLogin no\n");
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        "Port 22\nPermitRootLogin yes\n"
+    );
+    let out = env.run("lineinfile", args.clone()).await;
+    assert!(out.changed);
+    assert_eq!(out.msg.as_deref(), Some("line replaced"));
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        "Port 22\nPermitRootLogin no\n"
+    );
+    assert!(!env.run("lineinfile", args).await.changed);
+    // Missing file without create fails with Ansible's message; with create it is made.
+    let n = env.p("new/dir/file");
+    let out = env
+        .run_mode("lineinfile", json!({"path": n, "line": "a"}), false, false)
+        .await;
+    assert!(out.failed);
+    assert_eq!(out.msg.unwrap(), format!("Destination {n} does not exist !"));
+    let args = json!({"path": n, "line": "a", "create": true, "mode": "0600"});
+    assert!(env.run("lineinfile", args.clone()).await.changed);
+    assert_eq!(std::fs::read_to_string(&n).unwrap(), "a\n");
+    assert_eq!(mode_of(&n), 0o600);
+    assert!(!env.run("lineinfile", args).await.changed);
+    // Absent.
+    let out = env
+        .run(
+            "lineinfile",
+            json!({"path": f, "line": "Port 22", "state": "absent"}),
+        )
+        .await;
+    assert!(out.changed);
+    assert_eq!(out.result["found"], 1);
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "PermitRootLogin no\n");
+    // Attributes only.
+    let out = env
+        .run(
+            "lineinfile",
+            json!({"path": f, "line": "PermitRootLogin no", "mode": "0604"}),
+        )
+        .await;
+    assert!(out.changed);
+    assert_eq!(mode_of(&f), 0o604);
+}
+
+#[tokio::test]
+async fn blockinfile_end_to_end() {
+    let env = Env::new();
+    let f = env.p("hosts");
+    std::fs::write(&f, "127.0.0.1 localhost\n").unwrap();
+    let args = json!({"path": f, "block": "10.0.0.1 a\n10.0.0.2 b"});
+    let out = env.run_mode("blockinfile", args.clone(), true, true).await;
+    assert!(out.changed);
+    assert!(
+        out.diff[0]
+            .after
+            .contains("# BEGIN ANSIBLE MANAGED BLOCK\n10.0.0.1 a\n")
+    );
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "127.0.0.1 localhost\n");
+    assert!(env.run("blockinfile", args.clone()).await.changed);
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        "127.0.0.1 localhost\n# BEGIN ANSIBLE MANAGED BLOCK\n10.0.0.1 a\n10.0.0.2 b\n# END ANSIBLE MANAGED BLOCK\n"
+    );
+    assert!(!env.run("blockinfile", args).await.changed);
+    let out = env
+        .run("blockinfile", json!({"path": f, "state": "absent"}))
+        .await;
+    assert!(out.changed);
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "127.0.0.1 localhost\n");
+    let out = env
+        .run_mode(
+            "blockinfile",
+            json!({"path": env.p("none"), "block": "x"}),
+            false,
+            false,
+        )
+        .await;
+    assert!(out.failed);
+}
+
+#[tokio::test]
+async fn stat_slurp_fetch() {
+    let env = Env::new();
+    let f = env.p("data.txt");
+    std::fs::write(&f, "hello").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = env.run("stat", json!({"path": f})).await;
+    assert!(!out.changed);
+    let st = &out.result["stat"];
+    assert_eq!(st["exists"], true);
+    assert_eq!(st["isreg"], true);
+    assert_eq!(st["mode"], "0640");
+    assert_eq!(st["size"], 5);
+    assert_eq!(st["checksum"], "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
+    assert_eq!(st["uid"], std::fs::metadata(&f).unwrap().uid());
+    let out = env.run("stat", json!({"path": env.p("missing")})).await;
+    assert_eq!(out.result["stat"], json!({"exists": false}));
+    // slurp
+    let out = env.run("slurp", json!({"src": f})).await;
+    assert_eq!(out.result["content"], "aGVsbG8=");
+    assert_eq!(out.result["encoding"], "base64");
+    assert!(
+        env.run_mode("slurp", json!({"src": env.p("missing")}), false, false)
+            .await
+            .failed
+    );
+    // fetch: default layout dest/HOST/path
+    let dest = env.p("fetched");
+    let out = env.run("fetch", json!({"src": f, "dest": dest})).await;
+    assert!(out.changed);
+    let local = format!("{dest}/web1{f}");
+    assert_eq!(std::fs::read_to_string(&local).unwrap(), "hello");
+    assert!(!env.run("fetch", json!({"src": f, "dest": dest})).await.changed);
+    let out = env
+        .run(
+            "fetch",
+            json!({"src": f, "dest": format!("{dest}/flat/"), "flat": true}),
+        )
+        .await;
+    assert!(out.changed);
+    assert_eq!(
+        std::fs::read_to_string(format!("{dest}/flat/data.txt")).unwrap(),
+        "hello"
+    );
+    let out = env
+        .run_mode(
+            "fetch",
+            json!({"src": env.p("missing"), "dest": dest}),
+            false,
+            false,
+        )
+        .await;
+    assert!(out.failed);
+}
+
+#[tokio::test]
+async fn unknown_args_are_rejected() {
+    let env = Env::new();
+    let args: Vars = serde_json::from_value(json!({"path": "/tmp", "bogus": 1})).unwrap();
+    let ctx = env.ctx(false, false);
+    let err = modules::run("stat", &args, &ctx).await.unwrap_err();
+    assert!(err.to_string().contains("bogus"));
+}
+
+#[tokio::test]
+async fn edges_links_parents_backups_check() {
+    let env = Env::new();
+    // Inline content aimed at a directory fails, nothing created.
+    let dir_dest = format!("{}/", env.p("new/dir"));
+    let out = env
+        .run_mode("copy", json!({"content": "x", "dest": dir_dest}), false, false)
+        .await;
+    assert!(out.failed);
+    assert!(!Path::new(&env.p("new")).exists());
+    // copy of a src to a dest ending in / creates the missing directory with directory_mode.
+    let src = env.dir.path().join("play/files/app.ini");
+    std::fs::write(&src, "a=1\n").unwrap();
+    let args = json!({"src": "app.ini", "dest": dir_dest, "directory_mode": "0700"});
+    let out = env.run("copy", args).await;
+    assert!(out.changed);
+    assert_eq!(
+        std::fs::read_to_string(env.p("new/dir/app.ini")).unwrap(),
+        "a=1\n"
+    );
+    assert_eq!(mode_of(&env.p("new/dir")), 0o700);
+    // copy follow: writes through a symlink instead of replacing it.
+    let real = env.p("real.conf");
+    std::fs::write(&real, "old").unwrap();
+    let link = env.p("link.conf");
+    std::os::unix::fs::symlink("real.conf", &link).unwrap();
+    assert!(
+        env.run("copy", json!({"content": "new", "dest": link, "follow": true}))
+            .await
+            .changed
+    );
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+    assert!(
+        !env.run("copy", json!({"content": "new", "dest": link, "follow": true}))
+            .await
+            .changed
+    );
+    // Without follow the link is replaced by a file (Ansible's default).
+    assert!(
+        env.run("copy", json!({"content": "new", "dest": link}))
+            .await
+            .changed
+    );
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_file());
+    // stat on a relative symlink reports target and resolved source.
+    std::os::unix::fs::symlink("real.conf", env.p("l2")).unwrap();
+    let st = env.run("stat", json!({"path": env.p("l2")})).await.result["stat"].clone();
+    assert_eq!(st["islnk"], true);
+    assert_eq!(st["lnk_target"], "real.conf");
+    assert_eq!(
+        st["lnk_source"],
+        std::fs::canonicalize(&real).unwrap().to_str().unwrap()
+    );
+    // file state=link with a relative src.
+    let rel = env.p("rel");
+    assert!(
+        env.run("file", json!({"path": rel, "src": "real.conf", "state": "link"}))
+            .await
+            .changed
+    );
+    assert_eq!(std::fs::read_to_string(&rel).unwrap(), "new");
+    assert!(
+        !env.run("file", json!({"path": rel, "src": "real.conf", "state": "link"}))
+            .await
+            .changed
+    );
+    let out = env
+        .run_mode(
+            "file",
+            json!({"path": env.p("dangling"), "src": "nope", "state": "link"}),
+            false,
+            false,
+        )
+        .await;
+    assert!(out.failed, "missing src without force fails");
+    // lineinfile backup keeps the old content.
+    let out = env
+        .run(
+            "lineinfile",
+            json!({"path": real, "line": "more", "backup": true}),
+        )
+        .await;
+    assert!(out.changed);
+    let b = out.result["backup_file"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(b).unwrap(), "new");
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), "new\nmore\n");
+    // fetch in check mode writes nothing.
+    let dest = env.p("fetched");
+    let out = env
+        .run_mode("fetch", json!({"src": real, "dest": dest}), true, false)
+        .await;
+    assert!(out.changed);
+    assert!(!Path::new(&dest).exists());
+}
