@@ -6,6 +6,18 @@
 //! `rc`, `stdout`, `stat`, ...) follow the matching `ansible.builtin` module so that `register`ed
 //! values and changed counts are the same as with `ansible-playbook`.
 
+pub mod apt;
+pub mod assert;
+pub mod command;
+pub mod debug;
+pub mod fail;
+pub mod group;
+pub mod pause;
+pub mod service;
+pub mod sysutil;
+pub mod user;
+pub mod wait_for;
+
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -132,20 +144,46 @@ pub fn short_name(name: &str) -> &str {
 /// The registry: every module talon supports. Returns `None` for unknown names.
 pub fn lookup(name: &str) -> Option<&'static ModuleInfo> {
     let short = short_name(name);
-    REGISTRY.iter().find(|m| m.name == short)
+    REGISTRY.iter().copied().find(|m| m.name == short)
 }
 
 /// All module infos (for messages listing what is supported).
-pub static REGISTRY: &[ModuleInfo] = &[];
+pub static REGISTRY: &[&ModuleInfo] = &[
+    &command::INFO,
+    &command::SHELL_INFO,
+    &debug::INFO,
+    &assert::INFO,
+    &fail::INFO,
+    &pause::INFO,
+    &wait_for::INFO,
+    &apt::INFO,
+    &service::INFO,
+    &service::SYSTEMD_INFO,
+    &user::INFO,
+    &group::INFO,
+];
 
 /// Runs module `name` with rendered `args` on the context's host.
 ///
 /// Errors: [`ModuleError::BadArgs`] when the args do not fit; [`ModuleError::Transport`] when
 /// the host connection broke. A module that ran and failed returns `Ok` with `failed: true`.
 pub async fn run(name: &str, args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let _ = (args, ctx);
-    Err(ModuleError::BadArgs {
-        module: "talon",
-        message: format!("module {name} is not implemented"),
-    })
+    match short_name(name) {
+        "command" => command::run(args, ctx).await,
+        "shell" => command::run_shell(args, ctx).await,
+        "debug" => debug::run(args, ctx).await,
+        "assert" => assert::run(args, ctx).await,
+        "fail" => fail::run(args, ctx).await,
+        "pause" => pause::run(args, ctx).await,
+        "wait_for" => wait_for::run(args, ctx).await,
+        "apt" => apt::run(args, ctx).await,
+        "service" => service::run(args, ctx).await,
+        "systemd" => service::run_systemd(args, ctx).await,
+        "user" => user::run(args, ctx).await,
+        "group" => group::run(args, ctx).await,
+        _ => Err(ModuleError::BadArgs {
+            module: "talon",
+            message: format!("module {name} is not implemented"),
+        }),
+    }
 }
