@@ -15,6 +15,17 @@ pub mod lineinfile;
 pub mod slurp;
 pub mod stat;
 pub mod template;
+pub mod apt;
+pub mod assert;
+pub mod command;
+pub mod debug;
+pub mod fail;
+pub mod group;
+pub mod pause;
+pub mod service;
+pub mod sysutil;
+pub mod user;
+pub mod wait_for;
 
 use std::path::PathBuf;
 
@@ -142,19 +153,31 @@ pub fn short_name(name: &str) -> &str {
 /// The registry: every module talon supports. Returns `None` for unknown names.
 pub fn lookup(name: &str) -> Option<&'static ModuleInfo> {
     let short = short_name(name);
-    REGISTRY.iter().find(|m| m.name == short)
+    REGISTRY.iter().copied().find(|m| m.name == short)
 }
 
 /// All module infos (for messages listing what is supported).
-pub static REGISTRY: &[ModuleInfo] = &[
-    blockinfile::INFO,
-    copy::INFO,
-    fetch::INFO,
-    file::INFO,
-    lineinfile::INFO,
-    slurp::INFO,
-    stat::INFO,
-    template::INFO,
+pub static REGISTRY: &[&ModuleInfo] = &[
+    &command::INFO,
+    &command::SHELL_INFO,
+    &debug::INFO,
+    &assert::INFO,
+    &fail::INFO,
+    &pause::INFO,
+    &wait_for::INFO,
+    &apt::INFO,
+    &service::INFO,
+    &service::SYSTEMD_INFO,
+    &user::INFO,
+    &group::INFO,
+    &blockinfile::INFO,
+    &copy::INFO,
+    &fetch::INFO,
+    &file::INFO,
+    &lineinfile::INFO,
+    &slurp::INFO,
+    &stat::INFO,
+    &template::INFO,
 ];
 
 /// Runs module `name` with rendered `args` on the context's host.
@@ -171,6 +194,18 @@ pub async fn run(name: &str, args: &Vars, ctx: &ModuleContext<'_>) -> Result<Mod
         "slurp" => slurp::run(args, ctx).await,
         "stat" => stat::run(args, ctx).await,
         "template" => template::run(args, ctx).await,
+        "command" => command::run(args, ctx).await,
+        "shell" => command::run_shell(args, ctx).await,
+        "debug" => debug::run(args, ctx).await,
+        "assert" => assert::run(args, ctx).await,
+        "fail" => fail::run(args, ctx).await,
+        "pause" => pause::run(args, ctx).await,
+        "wait_for" => wait_for::run(args, ctx).await,
+        "apt" => apt::run(args, ctx).await,
+        "service" => service::run(args, ctx).await,
+        "systemd" => service::run_systemd(args, ctx).await,
+        "user" => user::run(args, ctx).await,
+        "group" => group::run(args, ctx).await,
         _ => Err(ModuleError::BadArgs {
             module: "talon",
             message: format!("module {name} is not implemented"),

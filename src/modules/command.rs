@@ -1,0 +1,368 @@
+//! `command` and `shell`: run a program on the host, as `ansible.builtin.command` and
+//! `ansible.builtin.shell` do, in ONE round trip.
+//!
+//! A small POSIX `sh` wrapper receives everything as positional arguments (never spliced into
+//! its text): it changes to `chdir`, evaluates the `creates`/`removes` globs, writes a marker
+//! line saying what it decided to stderr, and then `exec`s the command (or stops, in check
+//! mode). The marker line is removed from the registered `stderr`.
+
+use std::time::{Instant, SystemTime};
+
+use serde_json::Value;
+
+use super::sysutil::{Args, format_delta, format_time, marker, run_script, shlex_split, splitlines};
+use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::vars::Vars;
+
+/// `command`: free-form text (split like Python `shlex.split`, no shell) or `argv`.
+pub static INFO: ModuleInfo = ModuleInfo {
+    name: "command",
+    args: &[
+        "_raw_params",
+        "cmd",
+        "argv",
+        "chdir",
+        "creates",
+        "removes",
+        "stdin",
+        "stdin_add_newline",
+        "strip_empty_ends",
+        "executable",
+        "expand_argument_vars",
+    ],
+    free_form: true,
+};
+
+/// `shell`: free-form text run by `/bin/sh -c` (or `executable -c`).
+pub static SHELL_INFO: ModuleInfo = ModuleInfo {
+    name: "shell",
+    args: &[
+        "_raw_params",
+        "cmd",
+        "chdir",
+        "creates",
+        "removes",
+        "stdin",
+        "stdin_add_newline",
+        "strip_empty_ends",
+        "executable",
+    ],
+    free_form: true,
+};
+
+/// The wrapper. `$1` marker, `$2` mode (`run`/`check`), `$3` chdir, `$4` creates, `$5`
+/// removes, then the command's argv. Decisions are reported on stderr as `MARKER WORD`.
+const WRAPPER: &str = r#"m=$1; mode=$2; d=$3; c=$4; r=$5; shift 5
+if [ -n "$d" ]; then
+  case $d in "~"|"~/"*) d=$HOME${d#"~"};; esac
+  if [ ! -d "$d" ]; then printf '%s chdir-missing\n' "$m" >&2; exit 0; fi
+  cd "$d" 2>/dev/null || { printf '%s chdir-denied\n' "$m" >&2; exit 0; }
+fi
+if [ -n "$c" ]; then
+  case $c in "~"|"~/"*) c=$HOME${c#"~"};; esac
+  IFS=
+  for f in $c; do
+    if [ -e "$f" ] || [ -L "$f" ]; then printf '%s creates\n' "$m" >&2; exit 0; fi
+  done
+  unset IFS
+fi
+if [ -n "$r" ]; then
+  case $r in "~"|"~/"*) r=$HOME${r#"~"};; esac
+  found=
+  IFS=
+  for f in $r; do
+    if [ -e "$f" ] || [ -L "$f" ]; then found=1; break; fi
+  done
+  unset IFS
+  if [ -z "$found" ]; then printf '%s removes\n' "$m" >&2; exit 0; fi
+fi
+printf '%s run\n' "$m" >&2
+if [ "$mode" = check ]; then exit 0; fi
+exec "$@"
+"#;
+
+/// Runs `ansible.builtin.command`. See [`run_any`] for the result.
+pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+    run_any(args, ctx, false).await
+}
+
+/// Runs `ansible.builtin.shell`. See [`run_any`] for the result.
+pub async fn run_shell(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+    run_any(args, ctx, true).await
+}
+
+/// What the wrapper decided.
+#[derive(Debug, PartialEq)]
+enum Decision {
+    Run,
+    Creates,
+    Removes,
+    ChdirMissing,
+    ChdirDenied,
+}
+
+/// Finds the wrapper's marker line in stderr, removes it, and returns the decision.
+fn take_decision(stderr: &str, m: &str) -> (Option<Decision>, String) {
+    let mut rest = String::with_capacity(stderr.len());
+    let mut decision = None;
+    for line in stderr.split_inclusive('\n') {
+        if decision.is_none()
+            && let Some(word) = line.trim_end().strip_prefix(m)
+        {
+            decision = match word.trim() {
+                "run" => Some(Decision::Run),
+                "creates" => Some(Decision::Creates),
+                "removes" => Some(Decision::Removes),
+                "chdir-missing" => Some(Decision::ChdirMissing),
+                "chdir-denied" => Some(Decision::ChdirDenied),
+                _ => None,
+            };
+            if decision.is_some() {
+                continue;
+            }
+        }
+        rest.push_str(line);
+    }
+    (decision, rest)
+}
+
+/// Shared body of `command` (`shell = false`) and `shell` (`shell = true`).
+///
+/// Result (as `ansible.builtin.command`): `cmd` (argv list for command, string for shell), `rc`,
+/// `stdout`, `stderr`, `stdout_lines`, `stderr_lines`, `start`, `end`, `delta` (null when the
+/// command did not run); `msg` goes to [`ModuleOutcome::msg`] (`""` after a run).
+/// - ran: changed; rc != 0 => failed with msg "non-zero return code".
+/// - `creates` matched / `removes` did not: ok, rc 0, msg "Did not run command since 'X'
+///   exists" / "... does not exist", stdout "skipped, since X exists" / "... does not exist".
+/// - check mode: the command never runs. Without creates/removes: skipped, msg "Command would
+///   have run if not in check mode" (no round trip unless `chdir` must be checked). With them:
+///   they are evaluated on the host; "Would not run command since ..." (ok) or the would-run
+///   message with changed=true.
+/// - missing program (command only): failed, rc 2, msg "[Errno 2] No such file or directory: b'X'".
+pub async fn run_any(
+    args: &Vars,
+    ctx: &ModuleContext<'_>,
+    shell: bool,
+) -> Result<ModuleOutcome, ModuleError> {
+    let a = Args::new(if shell { "shell" } else { "command" }, args);
+    let raw = a.str(&["_raw_params", "cmd"])?;
+    let argv_arg = if shell { None } else { a.list(&["argv"])? };
+    let chdir = a.str(&["chdir"])?;
+    let creates = a.str(&["creates"])?;
+    let removes = a.str(&["removes"])?;
+    let stdin = a.str(&["stdin"])?;
+    let add_newline = a.bool(&["stdin_add_newline"], true)?;
+    let strip = a.bool(&["strip_empty_ends"], true)?;
+    let executable = if shell { a.str(&["executable"])? } else { None };
+
+    let base = |msg: &str, rc: Value, cmd: Value| {
+        let mut o = ModuleOutcome::failed(msg)
+            .with("cmd", cmd)
+            .with("rc", rc)
+            .with("stdout", "")
+            .with("stderr", "")
+            .with("stdout_lines", Vec::<Value>::new())
+            .with("stderr_lines", Vec::<Value>::new())
+            .with("start", Value::Null)
+            .with("end", Value::Null)
+            .with("delta", Value::Null);
+        o.failed = false;
+        o
+    };
+    let raw = raw.filter(|r| !r.trim().is_empty());
+    let (cmd_value, argv): (Value, Vec<String>) = match (raw, argv_arg) {
+        (Some(_), Some(_)) => {
+            let mut o = base(
+                "only command or argv can be given, not both",
+                256.into(),
+                Value::Null,
+            );
+            o.failed = true;
+            return Ok(o);
+        }
+        (None, None) => {
+            let mut o = base("no command given", 256.into(), Value::Null);
+            o.failed = true;
+            return Ok(o);
+        }
+        (None, Some(v)) if v.is_empty() => {
+            let mut o = base("no command given", 256.into(), Value::Null);
+            o.failed = true;
+            return Ok(o);
+        }
+        (Some(text), None) if shell => {
+            let exe = executable.unwrap_or_else(|| "/bin/sh".to_string());
+            (Value::String(text.clone()), vec![exe, "-c".to_string(), text])
+        }
+        (Some(text), None) => match shlex_split(&text) {
+            Ok(words) if !words.is_empty() => (words.clone().into(), words),
+            Ok(_) => {
+                let mut o = base("no command given", 256.into(), Value::Null);
+                o.failed = true;
+                return Ok(o);
+            }
+            Err(e) => {
+                let mut o = base(
+                    &format!("cannot split command '{text}': {e}"),
+                    256.into(),
+                    Value::Null,
+                );
+                o.failed = true;
+                return Ok(o);
+            }
+        },
+        (None, Some(v)) => (v.clone().into(), v),
+    };
+
+    let conditional = creates.is_some() || removes.is_some();
+    if ctx.check && !conditional && chdir.is_none() {
+        let mut o = base("Command would have run if not in check mode", 0.into(), cmd_value);
+        o.skipped = true;
+        return Ok(o);
+    }
+
+    let m = marker();
+    let mut script_args = vec![
+        m.clone(),
+        if ctx.check { "check" } else { "run" }.to_string(),
+        chdir.clone().unwrap_or_default(),
+        creates.clone().unwrap_or_default(),
+        removes.clone().unwrap_or_default(),
+    ];
+    script_args.extend(argv.iter().cloned());
+    let stdin_bytes = stdin.filter(|s| !s.is_empty()).map(|mut s| {
+        if add_newline {
+            s.push('\n');
+        }
+        s.into_bytes()
+    });
+
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let out = run_script(ctx, WRAPPER, &script_args, stdin_bytes).await?;
+    let elapsed = clock.elapsed();
+    let ended = SystemTime::now();
+
+    let (decision, stderr) = take_decision(&out.stderr_str(), &m);
+    let shoulda = if ctx.check { "Would" } else { "Did" };
+    let mut o = match decision {
+        None => {
+            // The wrapper never started (sudo refused, no /bin/sh): report what the host said.
+            let stderr = stderr.trim_end_matches(['\r', '\n']).to_string();
+            let mut o = base(
+                &format!("the command wrapper did not start ({}): {stderr}", out.status),
+                out.status.rc().into(),
+                cmd_value,
+            );
+            o.failed = true;
+            o.result.insert("stderr_lines".into(), splitlines(&stderr).into());
+            o.result.insert("stderr".into(), stderr.into());
+            return Ok(o);
+        }
+        Some(Decision::ChdirMissing) => {
+            let mut o = base(
+                &format!(
+                    "Unable to change directory before execution: [Errno 2] No such file or directory: '{}'",
+                    chdir.unwrap_or_default()
+                ),
+                Value::Null,
+                cmd_value,
+            );
+            o.failed = true;
+            return Ok(o);
+        }
+        Some(Decision::ChdirDenied) => {
+            let mut o = base(
+                &format!(
+                    "Unable to change directory before execution: [Errno 13] Permission denied: '{}'",
+                    chdir.unwrap_or_default()
+                ),
+                Value::Null,
+                cmd_value,
+            );
+            o.failed = true;
+            return Ok(o);
+        }
+        Some(Decision::Creates) => {
+            let c = creates.unwrap_or_default();
+            let mut o = base(
+                &format!("{shoulda} not run command since '{c}' exists"),
+                0.into(),
+                cmd_value,
+            );
+            let so = format!("skipped, since {c} exists");
+            o.result.insert("stdout_lines".into(), splitlines(&so).into());
+            o.result.insert("stdout".into(), so.into());
+            return Ok(o);
+        }
+        Some(Decision::Removes) => {
+            let r = removes.unwrap_or_default();
+            let mut o = base(
+                &format!("{shoulda} not run command since '{r}' does not exist"),
+                0.into(),
+                cmd_value,
+            );
+            let so = format!("skipped, since {r} does not exist");
+            o.result.insert("stdout_lines".into(), splitlines(&so).into());
+            o.result.insert("stdout".into(), so.into());
+            return Ok(o);
+        }
+        Some(Decision::Run) if ctx.check => {
+            let mut o = base("Command would have run if not in check mode", 0.into(), cmd_value);
+            if conditional {
+                o.changed = true;
+            } else {
+                o.skipped = true;
+            }
+            return Ok(o);
+        }
+        Some(Decision::Run) => base("", out.status.rc().into(), cmd_value),
+    };
+
+    let mut stdout = out.stdout_str();
+    let mut stderr = stderr;
+    if strip {
+        stdout = stdout.trim_end_matches(['\r', '\n']).to_string();
+        stderr = stderr.trim_end_matches(['\r', '\n']).to_string();
+    }
+    let rc = out.status.rc();
+    o.changed = true;
+    if !shell && rc == 127 && stdout.is_empty() && stderr.contains(&format!("exec: {}: not found", argv[0])) {
+        // Ansible runs the program directly, so a missing program is an OSError, not rc 127.
+        o.failed = true;
+        o.msg = Some(format!("[Errno 2] No such file or directory: b'{}'", argv[0]));
+        o.result.insert("rc".into(), 2.into());
+        o.result.insert("stderr".into(), Value::String(String::new()));
+        o.result.insert("start".into(), format_time(started).into());
+        o.result.insert("end".into(), format_time(ended).into());
+        o.result.insert("delta".into(), format_delta(elapsed).into());
+        return Ok(o);
+    }
+    o.result.insert("stdout_lines".into(), splitlines(&stdout).into());
+    o.result.insert("stderr_lines".into(), splitlines(&stderr).into());
+    o.result.insert("stdout".into(), stdout.into());
+    o.result.insert("stderr".into(), stderr.into());
+    o.result.insert("start".into(), format_time(started).into());
+    o.result.insert("end".into(), format_time(ended).into());
+    o.result.insert("delta".into(), format_delta(elapsed).into());
+    if rc != 0 {
+        o.failed = true;
+        o.msg = Some("non-zero return code".into());
+    }
+    Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decision_line_is_removed_from_stderr() {
+        let (d, rest) = take_decision("sudo: warning\nMK run\nreal error\n", "MK");
+        assert_eq!(d, Some(Decision::Run));
+        assert_eq!(rest, "sudo: warning\nreal error\n");
+        let (d, rest) = take_decision("oops\n", "MK");
+        assert_eq!(d, None);
+        assert_eq!(rest, "oops\n");
+    }
+}

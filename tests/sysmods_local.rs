@@ -1,0 +1,355 @@
+//! The system modules against a real local connection (`ansible_connection: local`): command,
+//! shell, debug, assert, fail, pause, wait_for run for real; apt, user, group and service only
+//! in check mode (nothing is installed or created on the controller).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use talon::modules::{self, ModuleContext, ModuleOutcome};
+use talon::template::{Scope, Templater};
+use talon::transport::Connection;
+use talon::transport::local::LocalConnection;
+use talon::vars::Vars;
+
+struct Env {
+    conn: Connection,
+    scope: Scope,
+    templater: Templater,
+}
+
+impl Env {
+    fn new() -> Self {
+        Env {
+            conn: Connection::Local(LocalConnection::new("localhost")),
+            scope: Scope::default(),
+            templater: Templater::new(),
+        }
+    }
+
+    fn ctx(&self, check: bool) -> ModuleContext<'_> {
+        ModuleContext {
+            conn: &self.conn,
+            host: "localhost",
+            check,
+            diff: false,
+            become_: None,
+            scope: &self.scope,
+            templater: &self.templater,
+            search_paths: &[],
+        }
+    }
+
+    async fn run(&self, module: &str, args: Value, check: bool) -> ModuleOutcome {
+        let args: Vars = args.as_object().cloned().unwrap_or_default();
+        assert!(modules::lookup(module).is_some(), "{module} registered");
+        modules::run(module, &args, &self.ctx(check)).await.unwrap()
+    }
+}
+
+fn r<'a>(o: &'a ModuleOutcome, k: &str) -> &'a Value {
+    o.result.get(k).unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn command_runs_argv_without_a_shell() {
+    let e = Env::new();
+    let o = e
+        .run("command", json!({"_raw_params": "echo 'a  b' $HOME;"}), false)
+        .await;
+    assert!(o.changed && !o.failed, "{o:?}");
+    assert_eq!(r(&o, "stdout"), "a  b $HOME;");
+    assert_eq!(r(&o, "stdout_lines"), &json!(["a  b $HOME;"]));
+    assert_eq!(r(&o, "rc"), 0);
+    assert_eq!(r(&o, "cmd"), &json!(["echo", "a  b", "$HOME;"]));
+    assert!(r(&o, "delta").as_str().unwrap().starts_with("0:00:0"));
+    assert_eq!(o.msg.as_deref(), Some(""));
+}
+
+#[tokio::test]
+async fn command_nonzero_rc_fails_and_keeps_output() {
+    let e = Env::new();
+    let o = e
+        .run(
+            "command",
+            json!({"argv": ["sh", "-c", "echo out; echo err >&2; exit 3"]}),
+            false,
+        )
+        .await;
+    assert!(o.failed && o.changed);
+    assert_eq!(o.msg.as_deref(), Some("non-zero return code"));
+    assert_eq!(r(&o, "rc"), 3);
+    assert_eq!(r(&o, "stdout"), "out");
+    assert_eq!(r(&o, "stderr"), "err");
+}
+
+#[tokio::test]
+async fn command_missing_program_is_errno_2() {
+    let e = Env::new();
+    let o = e
+        .run(
+            "command",
+            json!({"_raw_params": "no-such-program-talon x"}),
+            false,
+        )
+        .await;
+    assert!(o.failed);
+    assert_eq!(r(&o, "rc"), 2);
+    assert_eq!(
+        o.msg.as_deref(),
+        Some("[Errno 2] No such file or directory: b'no-such-program-talon'")
+    );
+}
+
+#[tokio::test]
+async fn command_creates_removes_chdir_and_stdin() {
+    let e = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    std::fs::write(dir.path().join("exists.txt"), "x").unwrap();
+
+    // creates with a glob that matches, relative to chdir: not run.
+    let o = e
+        .run(
+            "command",
+            json!({"_raw_params": "touch ran", "chdir": d, "creates": "*.txt"}),
+            false,
+        )
+        .await;
+    assert!(!o.changed && !o.failed, "{o:?}");
+    assert_eq!(o.msg.as_deref(), Some("Did not run command since '*.txt' exists"));
+    assert_eq!(r(&o, "stdout"), "skipped, since *.txt exists");
+    assert!(!dir.path().join("ran").exists());
+
+    // removes that does not exist: not run.
+    let o = e
+        .run(
+            "command",
+            json!({"_raw_params": "touch ran", "chdir": d, "removes": "nope"}),
+            false,
+        )
+        .await;
+    assert_eq!(
+        o.msg.as_deref(),
+        Some("Did not run command since 'nope' does not exist")
+    );
+    assert!(!dir.path().join("ran").exists());
+
+    // creates that does not exist: runs in chdir.
+    let o = e
+        .run(
+            "command",
+            json!({"_raw_params": "touch ran", "chdir": d, "creates": "ran"}),
+            false,
+        )
+        .await;
+    assert!(o.changed && !o.failed, "{o:?}");
+    assert!(dir.path().join("ran").exists());
+
+    // stdin with the default trailing newline.
+    let o = e
+        .run("command", json!({"argv": ["od", "-c"], "stdin": "hi"}), false)
+        .await;
+    assert!(r(&o, "stdout").as_str().unwrap().contains("h   i  \\n"), "{o:?}");
+
+    // a missing chdir fails like Ansible.
+    let o = e
+        .run(
+            "command",
+            json!({"_raw_params": "true", "chdir": format!("{d}/missing")}),
+            false,
+        )
+        .await;
+    assert!(o.failed);
+    assert!(
+        o.msg
+            .unwrap()
+            .starts_with("Unable to change directory before execution")
+    );
+}
+
+#[tokio::test]
+async fn command_check_mode_never_runs() {
+    let e = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("made");
+    let fs = f.to_str().unwrap();
+    let o = e.run("command", json!({"argv": ["touch", fs]}), true).await;
+    assert!(o.skipped && !o.changed);
+    assert_eq!(
+        o.msg.as_deref(),
+        Some("Command would have run if not in check mode")
+    );
+    let o = e
+        .run("command", json!({"argv": ["touch", fs], "creates": fs}), true)
+        .await;
+    assert!(!o.skipped && o.changed);
+    assert!(!f.exists());
+    std::fs::write(&f, "").unwrap();
+    let o = e
+        .run("command", json!({"argv": ["touch", fs], "creates": fs}), true)
+        .await;
+    assert!(!o.changed);
+    assert_eq!(
+        o.msg.unwrap(),
+        format!("Would not run command since '{fs}' exists")
+    );
+}
+
+#[tokio::test]
+async fn shell_uses_sh_and_executable() {
+    let e = Env::new();
+    let o = e
+        .run(
+            "shell",
+            json!({"_raw_params": "echo $((1+2)) | tr 3 x\n\n"}),
+            false,
+        )
+        .await;
+    assert!(o.changed && !o.failed, "{o:?}");
+    assert_eq!(r(&o, "stdout"), "x");
+    assert_eq!(r(&o, "cmd"), "echo $((1+2)) | tr 3 x\n\n");
+    let o = e
+        .run(
+            "shell",
+            json!({"cmd": "echo ${BASH_VERSION:+bash}", "executable": "/bin/bash"}),
+            false,
+        )
+        .await;
+    assert_eq!(r(&o, "stdout"), "bash");
+    let o = e
+        .run(
+            "shell",
+            json!({"cmd": "exit 4", "strip_empty_ends": false}),
+            false,
+        )
+        .await;
+    assert!(o.failed);
+    assert_eq!(r(&o, "rc"), 4);
+}
+
+#[tokio::test]
+async fn debug_fail_assert() {
+    let e = Env::new();
+    let o = e.run("debug", json!({}), false).await;
+    assert_eq!(o.msg.as_deref(), Some("Hello world!"));
+    assert!(!o.changed);
+    let o = e.run("debug", json!({"msg": ["a", 1]}), false).await;
+    assert_eq!(r(&o, "msg"), &json!(["a", 1]));
+    // The placeholder templater evaluates every expression to null; the key is the var name.
+    let o = e.run("debug", json!({"var": "x.y"}), false).await;
+    assert!(o.result.contains_key("x.y"));
+    let o = e.run("debug", json!({"msg": "hi", "verbosity": 2}), false).await;
+    assert!(o.skipped);
+
+    let o = e.run("fail", json!({}), false).await;
+    assert!(o.failed);
+    assert_eq!(o.msg.as_deref(), Some("Failed as requested from task"));
+    let o = e.run("fail", json!({"msg": "boom"}), false).await;
+    assert_eq!(o.msg.as_deref(), Some("boom"));
+
+    // The placeholder templater says every condition is true.
+    let o = e
+        .run(
+            "assert",
+            json!({"that": ["1 == 1", true], "success_msg": "fine"}),
+            false,
+        )
+        .await;
+    assert!(!o.failed && !o.changed);
+    assert_eq!(o.msg.as_deref(), Some("fine"));
+}
+
+#[tokio::test]
+async fn pause_sleeps_on_the_controller() {
+    let e = Env::new();
+    let t = std::time::Instant::now();
+    let o = e.run("pause", json!({"seconds": "0.3"}), false).await;
+    assert!(t.elapsed() >= Duration::from_millis(300));
+    assert!(
+        r(&o, "stdout").as_str().unwrap().starts_with("Paused for 0.3"),
+        "{o:?}"
+    );
+    let o = e.run("pause", json!({"prompt": "continue?"}), false).await;
+    assert!(!o.failed && o.msg.is_some());
+}
+
+#[tokio::test]
+async fn wait_for_port_opened_and_closed() {
+    let e = Env::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let o = e
+        .run("wait_for", json!({"port": port, "timeout": 5}), false)
+        .await;
+    assert!(!o.failed, "{o:?}");
+    assert_eq!(r(&o, "port"), port);
+    assert_eq!(r(&o, "state"), "started");
+    drop(listener);
+    let o = e
+        .run(
+            "wait_for",
+            json!({"port": port, "state": "stopped", "timeout": 5}),
+            false,
+        )
+        .await;
+    assert!(!o.failed, "{o:?}");
+    let o = e
+        .run(
+            "wait_for",
+            json!({"port": port, "timeout": 1, "sleep": 0.2}),
+            false,
+        )
+        .await;
+    assert!(o.failed);
+    assert_eq!(
+        o.msg.unwrap(),
+        format!("Timeout when waiting for 127.0.0.1:{port}")
+    );
+}
+
+#[tokio::test]
+async fn wait_for_path_and_regex() {
+    let e = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("ready");
+    let fs = f.to_str().unwrap().to_string();
+    let writer = {
+        let f = f.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            std::fs::write(&f, "booting\nlistening on port 8080\n").unwrap();
+        })
+    };
+    let o = e
+        .run(
+            "wait_for",
+            json!({"path": fs, "search_regex": r"^listening on port (?P<port>\d+)$", "timeout": 10, "sleep": 0.2}),
+            false,
+        )
+        .await;
+    writer.await.unwrap();
+    assert!(!o.failed, "{o:?}");
+    assert_eq!(r(&o, "match_groups"), &json!(["8080"]));
+    assert_eq!(r(&o, "match_groupdict"), &json!({"port": "8080"}));
+
+    let o = e
+        .run(
+            "wait_for",
+            json!({"path": fs, "state": "absent", "timeout": 1}),
+            false,
+        )
+        .await;
+    assert!(o.failed);
+    assert_eq!(
+        o.msg.unwrap(),
+        format!("Timeout when waiting for {fs} to be absent.")
+    );
+    let o = e
+        .run(
+            "wait_for",
+            json!({"path": fs, "search_regex": "nothere", "timeout": 1, "msg": "custom"}),
+            false,
+        )
+        .await;
+    assert_eq!(o.msg.as_deref(), Some("custom"));
+}
