@@ -3,6 +3,7 @@
 //! See `DESIGN` in the README for the flow of a run: cli -> config -> inventory -> playbook ->
 //! runner -> report.
 
+pub mod inventory;
 pub mod modules;
 pub mod template;
 pub mod transport;
