@@ -1,48 +1,928 @@
-//! Inventory (temporary stand-in until the real loader lands).
+//! Inventory: hosts, groups, their variables with Ansible's precedence, and host patterns.
+//!
+//! Users bring their Ansible inventories unchanged, so this module reads the same sources
+//! ansible-core does (YAML and INI files, directories of them, `host1,host2,` lists), adds the
+//! same `group_vars/` and `host_vars/` files from next to the inventory and next to the playbook,
+//! merges variables in the documented order, and selects hosts with the same pattern language
+//! (`hosts:` and `--limit`). `list_json`, `graph` and `host_json` reproduce `ansible-inventory`.
+//!
+//! # Variable precedence (low to high), as ansible-core's `VariableManager.get_vars`
+//! 1. inventory file group vars of `all`;
+//! 2. inventory file group vars of the host's other groups, by (depth, `ansible_group_priority`,
+//!    name): parents before children;
+//! 3. `group_vars/all` next to each inventory source (in source order);
+//! 4. `group_vars/all` next to each playbook directory;
+//! 5. `group_vars/<group>` next to each inventory source (source order, then group order as in 2);
+//! 6. `group_vars/<group>` next to each playbook directory;
+//! 7. inventory file host vars (including `ansible_port` from `host:port`, `inventory_file`,
+//!    `inventory_dir`);
+//! 8. `host_vars/<host>` next to each inventory source;
+//! 9. `host_vars/<host>` next to each playbook directory;
+//! 10. magic variables `inventory_hostname`, `inventory_hostname_short`, `group_names`.
+//!
+//! Each layer replaces whole values (`hash_behaviour = replace`).
+
+mod files;
+mod ini;
+pub mod pattern;
+mod yaml;
+
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::vars::Vars;
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
 
-/// An inventory.
-#[derive(Debug, Default)]
-pub struct Inventory {}
+use crate::vars::{Vars, overlay};
+use crate::yaml::{Mark, YamlError};
+use files::DirVars;
+use pattern::{Matcher, Step, Term};
 
-/// An inventory problem.
+/// Names Ansible treats as the implicit localhost (`C.LOCALHOST`).
+const LOCALHOST_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "::1"];
+
+/// Variables `ansible-inventory` leaves out of its output (part of `C.INTERNAL_STATIC_VARS`;
+/// the rest never come from inventory).
+const INTERNAL_VARS: [&str; 5] = [
+    "inventory_dir",
+    "inventory_file",
+    "inventory_hostname",
+    "inventory_hostname_short",
+    "group_names",
+];
+
+/// Why an inventory could not be loaded or a pattern evaluated. Every variant says where and
+/// what to do.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InventoryError(pub String);
+pub enum InventoryError {
+    /// A source path that does not exist (and is not a `host1,host2` list).
+    #[error(
+        "{path}: inventory source not found; check the path given with -i (relative paths start at the current directory)"
+    )]
+    Missing { path: PathBuf },
+    /// A file or directory that could not be read.
+    #[error("{path}: cannot read: {source}; check that it exists and is readable")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A YAML syntax error in an inventory or variables file.
+    #[error("{0}; fix the YAML syntax there")]
+    Yaml(#[from] YamlError),
+    /// Content that parsed but is not a valid inventory: where, what, and how to fix it.
+    #[error("{at}: {what}; {fix}")]
+    Parse { at: Mark, what: String, fix: String },
+    /// `children` that loop back to themselves.
+    #[error("group '{group}' is a descendant of itself ({chain}); remove one of these children entries")]
+    Cycle { group: String, chain: String },
+    /// A host pattern that cannot be evaluated (bad `~regex`, subscript out of range).
+    #[error("host pattern '{pattern}': {what}; fix the pattern in `hosts:` or --limit")]
+    Pattern { pattern: String, what: String },
+    /// A `--limit @file` that cannot be read.
+    #[error("--limit file {path}: {what}; give a readable file with one host name per line")]
+    LimitFile { path: PathBuf, what: String },
+}
 
-impl Inventory {
-    /// Loads.
-    pub fn load(_sources: &[PathBuf]) -> Result<Inventory, InventoryError> {
-        Ok(Inventory {})
-    }
-    /// Adds playbook-adjacent group_vars/host_vars.
-    pub fn add_playbook_dir(&mut self, _dir: &Path) -> Result<(), InventoryError> {
-        Ok(())
-    }
-    /// Host vars.
-    pub fn host_vars(&self, _host: &str) -> Vars {
-        Vars::new()
-    }
-    /// Pattern.
-    pub fn select(&self, _pattern: &str) -> Result<Vec<String>, InventoryError> {
-        Ok(Vec::new())
-    }
-    /// Groups.
-    pub fn groups_map(&self) -> Vars {
-        Vars::new()
-    }
-    /// Graph.
-    pub fn graph(&self) -> String {
-        String::new()
-    }
-    /// Host JSON.
-    pub fn host_json(&self, _h: &str) -> Option<serde_json::Value> {
-        None
-    }
-    /// List JSON.
-    pub fn list_json(&self) -> serde_json::Value {
-        serde_json::Value::Null
+impl InventoryError {
+    fn parse(at: Mark, what: String, fix: &str) -> Self {
+        InventoryError::Parse {
+            at,
+            what,
+            fix: fix.to_string(),
+        }
     }
 }
+
+/// One inventory host.
+#[derive(Debug, Clone)]
+pub struct Host {
+    name: String,
+    vars: Vars,
+    groups: Vec<String>,
+    implicit: bool,
+}
+
+impl Host {
+    /// The inventory hostname (what patterns and `inventory_hostname` see).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Variables set on the host in inventory files only (host lines, `hosts:` entries, `:port`),
+    /// in definition order; see [`Inventory::host_vars`] for the merged view.
+    pub fn inventory_vars(&self) -> &Vars {
+        &self.vars
+    }
+
+    /// Every group the host belongs to, directly or through `children`, including `all`.
+    pub fn groups(&self) -> &[String] {
+        &self.groups
+    }
+
+    /// Whether this is Ansible's implicit localhost (named in a pattern, absent from the
+    /// inventory; `ansible_connection=local`, not a member of `all`).
+    pub fn is_implicit(&self) -> bool {
+        self.implicit
+    }
+}
+
+/// One group.
+#[derive(Debug, Clone, Default)]
+struct Group {
+    hosts: Vec<String>,
+    children: Vec<String>,
+    parents: Vec<String>,
+    vars: Vars,
+    priority: i64,
+    depth: usize,
+}
+
+/// Collects hosts and groups while sources are parsed (ansible-core `InventoryData`).
+pub(crate) struct Builder {
+    hosts: IndexMap<String, Host>,
+    groups: IndexMap<String, Group>,
+    source: Option<PathBuf>,
+}
+
+impl Builder {
+    fn new() -> Self {
+        let mut b = Builder {
+            hosts: IndexMap::new(),
+            groups: IndexMap::new(),
+            source: None,
+        };
+        b.add_group("all");
+        b.add_group("ungrouped");
+        b.add_child("all", "ungrouped");
+        b
+    }
+
+    fn has_group(&self, name: &str) -> bool {
+        self.groups.contains_key(name)
+    }
+
+    fn add_group(&mut self, name: &str) {
+        self.groups.entry(name.to_string()).or_insert_with(|| Group {
+            priority: 1,
+            ..Group::default()
+        });
+    }
+
+    fn add_child(&mut self, parent: &str, child: &str) {
+        self.add_group(parent);
+        self.add_group(child);
+        if let Some(p) = self.groups.get_mut(parent)
+            && !p.children.iter().any(|c| c == child)
+        {
+            p.children.push(child.to_string());
+        }
+        if let Some(c) = self.groups.get_mut(child)
+            && !c.parents.iter().any(|p| p == parent)
+        {
+            c.parents.push(parent.to_string());
+        }
+    }
+
+    /// Sets a group variable; `ansible_group_priority` sets the priority instead (ansible-core
+    /// `Group.set_variable`), a non-integer priority is ignored.
+    fn set_group_var(&mut self, group: &str, key: &str, value: Value) {
+        self.add_group(group);
+        let Some(g) = self.groups.get_mut(group) else {
+            return;
+        };
+        if key == "ansible_group_priority" {
+            let p = value
+                .as_i64()
+                .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()));
+            if let Some(p) = p {
+                g.priority = p;
+            }
+        } else {
+            g.vars.insert(key.to_string(), value);
+        }
+    }
+
+    /// Adds the hosts of one inventory entry (`web[01:03]:2222`) to `group` with `vars`.
+    fn add_host_entry(
+        &mut self,
+        entry: &str,
+        group: Option<&str>,
+        vars: Vars,
+        at: &Mark,
+    ) -> Result<(), InventoryError> {
+        let (name, port) = pattern::split_host_port(entry);
+        if entry.trim_end().ends_with(':') && port.is_none() {
+            return Err(InventoryError::parse(
+                at.clone(),
+                format!("host '{entry}' ends in ':'"),
+                "':' introduces a port: write host:PORT, or drop the ':'",
+            ));
+        }
+        let names = pattern::expand_range(&name).map_err(|e| {
+            InventoryError::parse(
+                at.clone(),
+                e.0,
+                "write host ranges as name[01:10] or name[a:f], optionally with :step",
+            )
+        })?;
+        for n in names {
+            self.add_host(&n, group, port);
+            if let Some(h) = self.hosts.get_mut(&n) {
+                for (k, v) in &vars {
+                    h.vars.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a host (first definition sets `ansible_port`, `inventory_file`, `inventory_dir`).
+    fn add_host(&mut self, name: &str, group: Option<&str>, port: Option<u16>) {
+        if !self.hosts.contains_key(name) {
+            let mut vars = Vars::new();
+            if let Some(port) = port {
+                vars.insert("ansible_port".into(), Value::from(port));
+            }
+            let (file, dir) = match &self.source {
+                Some(s) => (
+                    Value::from(s.display().to_string()),
+                    s.parent()
+                        .map_or(Value::Null, |d| Value::from(d.display().to_string())),
+                ),
+                None => (Value::Null, Value::Null),
+            };
+            vars.insert("inventory_file".into(), file);
+            vars.insert("inventory_dir".into(), dir);
+            self.hosts.insert(
+                name.to_string(),
+                Host {
+                    name: name.to_string(),
+                    vars,
+                    groups: Vec::new(),
+                    implicit: false,
+                },
+            );
+        }
+        if let Some(g) = group {
+            self.add_group(g);
+            if let Some(grp) = self.groups.get_mut(g)
+                && !grp.hosts.iter().any(|h| h == name)
+            {
+                grp.hosts.push(name.to_string());
+            }
+            if let Some(h) = self.hosts.get_mut(name)
+                && !h.groups.iter().any(|x| x == g)
+            {
+                h.groups.push(g.to_string());
+            }
+        }
+    }
+
+    /// Ansible's `reconcile_inventory`: parentless groups become children of `all`, hosts with no
+    /// group go to `ungrouped` (and leave it once they have another group); then depths and each
+    /// host's full group list are computed.
+    fn reconcile(&mut self) -> Result<(), InventoryError> {
+        let orphans: Vec<String> = self
+            .groups
+            .iter()
+            .filter(|(n, g)| n.as_str() != "all" && g.parents.is_empty())
+            .map(|(n, _)| n.clone())
+            .collect();
+        for g in orphans {
+            self.add_child("all", &g);
+        }
+        let names: Vec<String> = self.hosts.keys().cloned().collect();
+        for name in names {
+            let direct: Vec<String> = self
+                .hosts
+                .get(&name)
+                .map(|h| h.groups.clone())
+                .unwrap_or_default();
+            let real = direct.iter().any(|g| g != "all" && g != "ungrouped");
+            if real && direct.iter().any(|g| g == "ungrouped") {
+                if let Some(u) = self.groups.get_mut("ungrouped") {
+                    u.hosts.retain(|h| *h != name);
+                }
+                if let Some(h) = self.hosts.get_mut(&name) {
+                    h.groups.retain(|g| g != "ungrouped");
+                }
+            } else if !real && !direct.iter().any(|g| g == "ungrouped") {
+                self.add_host(&name, Some("ungrouped"), None);
+            }
+        }
+        self.compute_depths()?;
+        let names: Vec<String> = self.hosts.keys().cloned().collect();
+        for name in names {
+            let direct = self
+                .hosts
+                .get(&name)
+                .map(|h| h.groups.clone())
+                .unwrap_or_default();
+            let mut all: Vec<String> = Vec::new();
+            let mut stack = direct;
+            while let Some(g) = stack.pop() {
+                if all.contains(&g) {
+                    continue;
+                }
+                if let Some(grp) = self.groups.get(&g) {
+                    stack.extend(grp.parents.iter().cloned());
+                }
+                all.push(g);
+            }
+            if let Some(h) = self.hosts.get_mut(&name) {
+                h.groups = all;
+            }
+        }
+        Ok(())
+    }
+
+    /// Depth = longest `children` path from `all`; a loop is an error.
+    fn compute_depths(&mut self) -> Result<(), InventoryError> {
+        fn visit(
+            g: &str,
+            groups: &IndexMap<String, Group>,
+            memo: &mut HashMap<String, usize>,
+            path: &mut Vec<String>,
+        ) -> Result<usize, InventoryError> {
+            if let Some(d) = memo.get(g) {
+                return Ok(*d);
+            }
+            if let Some(pos) = path.iter().position(|p| p == g) {
+                let mut chain = path[pos..].to_vec();
+                chain.push(g.to_string());
+                return Err(InventoryError::Cycle {
+                    group: g.to_string(),
+                    chain: chain.join(" -> "),
+                });
+            }
+            path.push(g.to_string());
+            let mut depth = 0;
+            if let Some(grp) = groups.get(g) {
+                for p in &grp.parents {
+                    depth = depth.max(visit(p, groups, memo, path)? + 1);
+                }
+            }
+            path.pop();
+            memo.insert(g.to_string(), depth);
+            Ok(depth)
+        }
+        let mut memo = HashMap::new();
+        let names: Vec<String> = self.groups.keys().cloned().collect();
+        for n in &names {
+            visit(n, &self.groups, &mut memo, &mut Vec::new())?;
+        }
+        for (n, g) in self.groups.iter_mut() {
+            g.depth = memo.get(n).copied().unwrap_or(0);
+        }
+        Ok(())
+    }
+}
+
+/// A loaded inventory: hosts and groups in definition order, variables merged per host.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    hosts: IndexMap<String, Host>,
+    groups: IndexMap<String, Group>,
+    /// Base directories of the inventory sources (where their `group_vars/`/`host_vars/` are).
+    source_dirs: Vec<PathBuf>,
+    source_vars: Vec<DirVars>,
+    playbook_dirs: Vec<PathBuf>,
+    playbook_vars: Vec<DirVars>,
+    /// Implicit localhost entries for the localhost names absent from the inventory.
+    implicit: IndexMap<String, Host>,
+    /// Merged variables (including magic variables) per host, implicit localhost included.
+    merged: HashMap<String, Arc<Vars>>,
+}
+
+impl Inventory {
+    /// Loads and merges inventory sources, like `ansible-playbook -i SRC -i SRC2`.
+    ///
+    /// Each source is a file (YAML when named `.yml`/`.yaml`/`.json`, or when it has no
+    /// extension and parses as a YAML mapping; INI otherwise), a directory (every entry, sorted,
+    /// recursively, skipping dotfiles, `group_vars`, `host_vars`, `*.md`, `*.retry`, `*.cfg` ...),
+    /// or, when no such path exists and it contains a comma, a `host1,host2,` list. Then the
+    /// `group_vars/`/`host_vars/` beside each source are read (inside a directory source, beside
+    /// a file source).
+    ///
+    /// Errors: see [`InventoryError`]; any source that fails is an error (Ansible only warns).
+    pub fn load(sources: &[PathBuf]) -> Result<Inventory, InventoryError> {
+        let mut b = Builder::new();
+        let mut source_dirs = Vec::new();
+        for src in sources {
+            if !src.exists() {
+                let text = src.to_string_lossy();
+                if text.contains(',') {
+                    host_list(&text, &mut b);
+                    continue;
+                }
+                return Err(InventoryError::Missing { path: src.clone() });
+            }
+            let abs = std::path::absolute(src).unwrap_or_else(|_| src.clone());
+            parse_source(&abs, &mut b)?;
+            let dir = if abs.is_dir() {
+                abs.clone()
+            } else {
+                abs.parent().map(Path::to_path_buf).unwrap_or_default()
+            };
+            source_dirs.push(dir);
+        }
+        b.reconcile()?;
+        let mut inv = Inventory {
+            hosts: b.hosts,
+            groups: b.groups,
+            source_dirs: Vec::new(),
+            source_vars: Vec::new(),
+            playbook_dirs: Vec::new(),
+            playbook_vars: Vec::new(),
+            implicit: IndexMap::new(),
+            merged: HashMap::new(),
+        };
+        for name in LOCALHOST_NAMES {
+            if !inv.hosts.contains_key(name) {
+                let mut vars = inv.groups.get("all").map(|g| g.vars.clone()).unwrap_or_default();
+                vars.insert("ansible_connection".into(), Value::from("local"));
+                inv.implicit.insert(
+                    name.to_string(),
+                    Host {
+                        name: name.to_string(),
+                        vars,
+                        groups: Vec::new(),
+                        implicit: true,
+                    },
+                );
+            }
+        }
+        for dir in source_dirs {
+            let dv = inv.dir_vars(&dir)?;
+            inv.source_dirs.push(dir);
+            inv.source_vars.push(dv);
+        }
+        inv.remerge();
+        Ok(inv)
+    }
+
+    /// Adds a playbook directory whose `group_vars/` and `host_vars/` apply above the inventory's
+    /// (precedence layers 4, 6 and 9 in the module docs). Call once per playbook directory, in
+    /// playbook order; adding the same directory twice has no further effect.
+    ///
+    /// Errors: a variables file there that cannot be read or parsed.
+    pub fn add_playbook_dir(&mut self, dir: &Path) -> Result<(), InventoryError> {
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        if self.playbook_dirs.contains(&dir) {
+            return Ok(());
+        }
+        let dv = self.dir_vars(&dir)?;
+        self.playbook_dirs.push(dir);
+        self.playbook_vars.push(dv);
+        self.remerge();
+        Ok(())
+    }
+
+    fn dir_vars(&self, dir: &Path) -> Result<DirVars, InventoryError> {
+        DirVars::load(
+            dir,
+            self.groups.keys().map(String::as_str),
+            self.hosts.keys().chain(self.implicit.keys()).map(String::as_str),
+        )
+    }
+
+    /// Recomputes every host's merged variables.
+    fn remerge(&mut self) {
+        let mut merged = HashMap::new();
+        for h in self.hosts.values().chain(self.implicit.values()) {
+            let mut v = self.layered_vars(h);
+            add_magic(&mut v, h);
+            merged.insert(h.name.clone(), Arc::new(v));
+        }
+        self.merged = merged;
+    }
+
+    /// Precedence layers 1-9 (no magic variables) for one host.
+    fn layered_vars(&self, h: &Host) -> Vars {
+        let mut groups: Vec<(&String, &Group)> = h
+            .groups
+            .iter()
+            .filter(|g| g.as_str() != "all")
+            .filter_map(|g| self.groups.get_key_value(g.as_str()))
+            .collect();
+        groups.sort_by(|a, b| (a.1.depth, a.1.priority, a.0).cmp(&(b.1.depth, b.1.priority, b.0)));
+        let mut v = Vars::new();
+        if let Some(all) = self.groups.get("all") {
+            overlay(&mut v, &all.vars);
+        }
+        for (_, g) in &groups {
+            overlay(&mut v, &g.vars);
+        }
+        for dv in self.source_vars.iter().chain(&self.playbook_vars) {
+            if let Some(all) = dv.groups.get("all") {
+                overlay(&mut v, all);
+            }
+        }
+        for dvs in [&self.source_vars, &self.playbook_vars] {
+            for dv in dvs {
+                for (name, _) in &groups {
+                    if let Some(gv) = dv.groups.get(name.as_str()) {
+                        overlay(&mut v, gv);
+                    }
+                }
+            }
+        }
+        overlay(&mut v, &h.vars);
+        for dv in self.source_vars.iter().chain(&self.playbook_vars) {
+            if let Some(hv) = dv.hosts.get(&h.name) {
+                overlay(&mut v, hv);
+            }
+        }
+        v
+    }
+
+    /// The merged variables of a host (every precedence layer in the module docs, magic
+    /// variables `inventory_hostname`, `inventory_hostname_short`, `group_names` included; `groups`
+    /// is not, see [`Inventory::groups_map`]). Also answers for the implicit localhost
+    /// (`localhost`, `127.0.0.1`, `::1` when absent from the inventory). Empty for an unknown host.
+    ///
+    /// `group_names` is sorted and, as in Ansible, excludes `all` but includes `ungrouped`.
+    /// Cached: computed at load and when a playbook directory is added.
+    pub fn host_vars(&self, host: &str) -> Vars {
+        self.merged.get(host).map(|v| (**v).clone()).unwrap_or_default()
+    }
+
+    /// Like [`Inventory::host_vars`] without copying (shared, read-only).
+    pub fn host_vars_shared(&self, host: &str) -> Option<Arc<Vars>> {
+        self.merged.get(host).cloned()
+    }
+
+    /// A host by name, including the implicit localhost names.
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts.get(name).or_else(|| self.implicit.get(name))
+    }
+
+    /// Every inventory host in definition order (the implicit localhost is not one).
+    pub fn hosts(&self) -> impl Iterator<Item = &Host> {
+        self.hosts.values()
+    }
+
+    /// Group names in definition order (`all` and `ungrouped` first).
+    pub fn group_names(&self) -> impl Iterator<Item = &str> {
+        self.groups.keys().map(String::as_str)
+    }
+
+    /// The hosts of a group including its descendants' hosts, in Ansible's order (the group's own
+    /// hosts, then its children breadth-first); `None` for an unknown group.
+    pub fn group_hosts(&self, group: &str) -> Option<Vec<String>> {
+        let g = self.groups.get(group)?;
+        let mut order: Vec<&str> = vec![group];
+        let mut seen: HashSet<&str> = HashSet::from([group]);
+        let mut frontier: Vec<&str> = Vec::new();
+        for c in &g.children {
+            if seen.insert(c) {
+                order.push(c);
+                frontier.push(c);
+            }
+        }
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for f in frontier {
+                for c in self
+                    .groups
+                    .get(f)
+                    .map(|g| g.children.as_slice())
+                    .unwrap_or_default()
+                {
+                    if seen.insert(c) {
+                        order.push(c);
+                        next.push(c.as_str());
+                    }
+                }
+            }
+            frontier = next;
+        }
+        let mut out = Vec::new();
+        let mut seen_hosts = HashSet::new();
+        for gname in order {
+            for h in self
+                .groups
+                .get(gname)
+                .map(|g| g.hosts.as_slice())
+                .unwrap_or_default()
+            {
+                if seen_hosts.insert(h.as_str()) {
+                    out.push(h.clone());
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// The `groups` magic variable: every group (including `all` and `ungrouped`) -> its hosts
+    /// (descendants included, see [`Inventory::group_hosts`]), in group definition order.
+    pub fn groups_map(&self) -> Vars {
+        self.groups
+            .keys()
+            .map(|g| {
+                let hosts = self.group_hosts(g).unwrap_or_default();
+                (
+                    g.clone(),
+                    Value::Array(hosts.into_iter().map(Value::String).collect()),
+                )
+            })
+            .collect()
+    }
+
+    /// The hosts a pattern selects (`hosts:` of a play), in inventory order, without duplicates;
+    /// empty when nothing matches (the caller warns like Ansible "no hosts matched").
+    ///
+    /// Matches ansible-core `InventoryManager.get_hosts`: items separated by `,` (or `:` in the
+    /// legacy form); each item is a host or group name, `all`/`*`, a glob (`web*`), or `~regex`
+    /// (matched from the start of the name); `&item` intersects, `!item` excludes, applied after
+    /// all plain items; `group[0]`, `group[-1]`, `group[1:3]` (inclusive), `group[2:]` subscript a
+    /// group's hosts. A name in `localhost`/`127.0.0.1`/`::1` that matches nothing selects the
+    /// implicit localhost.
+    ///
+    /// Errors: an invalid `~regex`, a `[i]` subscript past the end.
+    pub fn select(&self, pattern: &str) -> Result<Vec<String>, InventoryError> {
+        self.evaluate(pattern::parse(pattern), pattern)
+    }
+
+    /// Filters `hosts` (keeping their order) by a `--limit` pattern, like ansible-core
+    /// `InventoryManager.subset`: the same pattern language as [`Inventory::select`], plus
+    /// `@path` items naming a file with one pattern (usually a host name) per line.
+    ///
+    /// Errors: an unreadable `@file`, or an invalid pattern.
+    pub fn limit(&self, hosts: Vec<String>, limit: &str) -> Result<Vec<String>, InventoryError> {
+        let mut items = Vec::new();
+        for item in pattern::split_patterns(limit) {
+            if let Some(path) = item.strip_prefix('@') {
+                let path = PathBuf::from(path);
+                if path.is_dir() {
+                    return Err(InventoryError::LimitFile {
+                        path,
+                        what: "is a directory".into(),
+                    });
+                }
+                let text = std::fs::read_to_string(&path).map_err(|e| InventoryError::LimitFile {
+                    path: path.clone(),
+                    what: e.to_string(),
+                })?;
+                items.extend(
+                    text.lines()
+                        .map(|l| l.trim().to_string())
+                        .filter(|l| !l.is_empty()),
+                );
+            } else {
+                items.push(item);
+            }
+        }
+        let allowed: HashSet<String> = self.evaluate(pattern::order(items), limit)?.into_iter().collect();
+        Ok(hosts.into_iter().filter(|h| allowed.contains(h)).collect())
+    }
+
+    fn evaluate(&self, steps: Vec<Step>, whole: &str) -> Result<Vec<String>, InventoryError> {
+        let mut hosts: Vec<String> = Vec::new();
+        for step in steps {
+            match step {
+                Step::Union(t) => {
+                    let matched = if t.subscript.is_none() && self.hosts.contains_key(&t.expr) {
+                        vec![t.expr.clone()]
+                    } else {
+                        self.match_term(&t, whole)?
+                    };
+                    for h in matched {
+                        if !hosts.contains(&h) {
+                            hosts.push(h);
+                        }
+                    }
+                }
+                Step::Intersect(t) => {
+                    let set: HashSet<String> = self.match_term(&t, whole)?.into_iter().collect();
+                    hosts.retain(|h| set.contains(h));
+                }
+                Step::Exclude(t) => {
+                    let set: HashSet<String> = self.match_term(&t, whole)?.into_iter().collect();
+                    hosts.retain(|h| !set.contains(h));
+                }
+            }
+        }
+        Ok(hosts)
+    }
+
+    /// ansible-core `_match_one_pattern` + `_enumerate_matches` for one term.
+    fn match_term(&self, t: &Term, whole: &str) -> Result<Vec<String>, InventoryError> {
+        let err = |what: String| InventoryError::Pattern {
+            pattern: whole.to_string(),
+            what,
+        };
+        let m = Matcher::new(&t.expr).map_err(|e| err(e.0))?;
+        let mut results = Vec::new();
+        let mut matched_group = false;
+        for g in self.groups.keys() {
+            if m.is_match(g) {
+                matched_group = true;
+                results.extend(self.group_hosts(g).unwrap_or_default());
+            }
+        }
+        if !matched_group || pattern::is_wild(&t.expr) {
+            results.extend(self.hosts.keys().filter(|h| m.is_match(h)).cloned());
+        }
+        if results.is_empty() && self.implicit.contains_key(&t.expr) {
+            results.push(t.expr.clone());
+        }
+        pattern::apply_subscript(results, t.subscript).map_err(|e| err(e.0))
+    }
+
+    /// The `ansible-inventory --list` document: `_meta.hostvars` (each host's merged variables
+    /// without magic/internal ones, hosts with none omitted), then one entry per non-empty group
+    /// with `hosts` (direct members) and `children`; keys sorted like its `json.dumps(sort_keys)`.
+    pub fn list_json(&self) -> Value {
+        let mut out = Map::new();
+        let mut seen = HashSet::new();
+        self.format_group("all", &mut out, &mut seen);
+        let mut hostvars = Map::new();
+        for h in self.hosts.values() {
+            let v = self.export_vars(h);
+            if !v.is_empty() {
+                hostvars.insert(h.name.clone(), Value::Object(v));
+            }
+        }
+        let mut meta = Map::new();
+        meta.insert("hostvars".into(), Value::Object(hostvars));
+        out.insert("_meta".into(), Value::Object(meta));
+        sorted(Value::Object(out))
+    }
+
+    fn format_group(&self, name: &str, out: &mut Map<String, Value>, seen: &mut HashSet<String>) {
+        let Some(g) = self.groups.get(name) else {
+            return;
+        };
+        let mut entry = Map::new();
+        if name != "all" && !g.hosts.is_empty() {
+            entry.insert("hosts".into(), Value::from(g.hosts.clone()));
+        }
+        if !g.children.is_empty() {
+            entry.insert("children".into(), Value::from(g.children.clone()));
+        }
+        for c in &g.children {
+            if seen.insert(c.clone()) {
+                self.format_group(c, out, seen);
+            }
+        }
+        if !entry.is_empty() {
+            out.insert(name.to_string(), Value::Object(entry));
+        }
+    }
+
+    /// Merged variables minus the ones `ansible-inventory` hides.
+    fn export_vars(&self, h: &Host) -> Vars {
+        let mut v = self.layered_vars(h);
+        for k in INTERNAL_VARS {
+            v.remove(k);
+        }
+        v
+    }
+
+    /// `ansible-inventory --host NAME`: the host's merged variables (sorted keys, without
+    /// magic/internal ones); `None` for a host not in the inventory (the implicit localhost
+    /// answers, as in Ansible).
+    pub fn host_json(&self, host: &str) -> Option<Value> {
+        self.host(host)
+            .map(|h| sorted(Value::Object(self.export_vars(h))))
+    }
+
+    /// `ansible-inventory --graph` text from `all`: `@all:`, then `  |--@group:` for children and
+    /// `  |  |--host` for each group's direct hosts (hosts directly in `all` are not drawn).
+    pub fn graph(&self) -> String {
+        self.graph_group("all").unwrap_or_default()
+    }
+
+    /// `ansible-inventory --graph GROUP`; `None` when the group does not exist.
+    pub fn graph_group(&self, group: &str) -> Option<String> {
+        self.groups.get(group)?;
+        let mut lines = Vec::new();
+        self.graph_lines(group, 0, &mut lines, &mut Vec::new());
+        Some(lines.join("\n"))
+    }
+
+    fn graph_lines(&self, name: &str, depth: usize, lines: &mut Vec<String>, path: &mut Vec<String>) {
+        let Some(g) = self.groups.get(name) else {
+            return;
+        };
+        let indent = |d: usize, s: &str| {
+            if d == 0 {
+                s.to_string()
+            } else {
+                format!("{}--{s}", "  |".repeat(d))
+            }
+        };
+        lines.push(indent(depth, &format!("@{name}:")));
+        path.push(name.to_string());
+        for c in &g.children {
+            if !path.contains(c) {
+                self.graph_lines(c, depth + 1, lines, path);
+            }
+        }
+        path.pop();
+        if name != "all" {
+            for h in &g.hosts {
+                lines.push(indent(depth + 1, h));
+            }
+        }
+    }
+}
+
+/// `inventory_hostname`, `inventory_hostname_short`, `group_names` (ansible-core
+/// `Host.get_magic_vars`: the short name is the text before the first `.`, except for IP
+/// addresses).
+fn add_magic(v: &mut Vars, h: &Host) {
+    let is_ip = h.name.parse::<std::net::IpAddr>().is_ok();
+    let short = if is_ip {
+        h.name.as_str()
+    } else {
+        h.name.split('.').next().unwrap_or(&h.name)
+    };
+    let mut names: Vec<&String> = h.groups.iter().filter(|g| g.as_str() != "all").collect();
+    names.sort();
+    v.insert("inventory_hostname".into(), Value::from(h.name.clone()));
+    v.insert("inventory_hostname_short".into(), Value::from(short));
+    v.insert(
+        "group_names".into(),
+        Value::Array(names.into_iter().map(|n| Value::from(n.clone())).collect()),
+    );
+}
+
+/// A JSON value with every object's keys sorted (recursively).
+fn sorted(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+/// A `host1,host2:2222,` source (ansible-core `host_list` plugin): hosts into `ungrouped`.
+fn host_list(text: &str, b: &mut Builder) {
+    for item in text.split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let (name, port) = pattern::split_host_port(item);
+        if !b.hosts.contains_key(&name) {
+            b.add_host(&name, Some("ungrouped"), port);
+        }
+    }
+}
+
+/// Parses one existing source path: a directory recursively, or a file.
+fn parse_source(path: &Path, b: &mut Builder) -> Result<(), InventoryError> {
+    if path.is_dir() {
+        let names = files::sorted_entries(path).map_err(|source| InventoryError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        for n in names {
+            if !files::ignored_in_inventory_dir(&n) {
+                parse_source(&path.join(n), b)?;
+            }
+        }
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    files::reject_vault(&text, path)?;
+    b.source = Some(path.to_path_buf());
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let result = match ext.as_deref() {
+        Some("yml" | "yaml" | "json") => {
+            let node = crate::yaml::parse_str(&text, path)?;
+            yaml::parse(&node, b)
+        }
+        Some("toml") => Err(InventoryError::parse(
+            Mark::file(path),
+            "TOML inventories are not supported".into(),
+            "convert it to YAML or INI",
+        )),
+        None if text.starts_with("#!") => Err(InventoryError::parse(
+            Mark::file(path),
+            "executable inventory scripts are not supported".into(),
+            "run the script once and save its output as a YAML inventory",
+        )),
+        None => match crate::yaml::parse_str(&text, path) {
+            Ok(node) if node.as_map().is_some() => yaml::parse(&node, b),
+            _ => ini::parse(&text, &Mark::file(path), b),
+        },
+        Some(_) => ini::parse(&text, &Mark::file(path), b),
+    };
+    b.source = None;
+    result
+}
+
+#[cfg(test)]
+mod tests;

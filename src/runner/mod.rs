@@ -157,9 +157,12 @@ impl<'a> Runner<'a> {
             }
         };
         if let Some(limit) = &self.opts.limit {
-            match self.inv.select(limit) {
-                Ok(allowed) => hosts.retain(|h| allowed.contains(h)),
-                Err(e) => self.reporter.send(Event::Warning(format!("--limit: {e}"))),
+            match self.inv.limit(hosts.clone(), limit) {
+                Ok(h) => hosts = h,
+                Err(e) => {
+                    self.reporter.send(Event::Warning(format!("--limit: {e}")));
+                    hosts.clear();
+                }
             }
         }
         hosts.retain(|h| states.get(h).is_none_or(|s| !s.failed && !s.unreachable));
