@@ -2,6 +2,8 @@
 //! shell, debug, assert, fail, pause, wait_for run for real; apt, user, group and service only
 //! in check mode (nothing is installed or created on the controller).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use serde_json::{Value, json};
