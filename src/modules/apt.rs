@@ -230,7 +230,8 @@ printf '%s end\n' "$m"
 /// Arguments: `name` (aliases `package`, `pkg`; string, comma list or list; `name=version`),
 /// `state` present (default) | installed | latest | absent | removed, `update_cache`,
 /// `cache_valid_time` (s), `deb` (a path ON THE HOST), `purge`, `install_recommends`,
-/// `autoremove`, `allow_unauthenticated`, `allow_downgrade`, `default_release`.
+/// `autoremove`, `allow_unauthenticated`, `allow_downgrade`, `default_release`, `lock_timeout`
+/// (s, default 60: apt waits this long for the dpkg lock).
 ///
 /// Result: `cache_updated`, `cache_update_time` (epoch s), and after apt-get ran `stdout`,
 /// `stderr`. `changed` when packages were installed/removed; when only the cache is refreshed
@@ -283,6 +284,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         false,
     )?;
     let release = a.str(&["default_release", "default-release"])?;
+    let lock_timeout = a.u64(&["lock_timeout"])?.unwrap_or(60);
     if deb.is_some() && state != "present" {
         return Ok(ModuleOutcome::failed("deb only supports state=present"));
     }
@@ -364,7 +366,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         )
     };
     if stale {
-        script.push_str("apt-get update -q");
+        script.push_str(&format!(
+            "apt-get update -q -o DPkg::Lock::Timeout={lock_timeout}"
+        ));
         script.push_str(&fail("update"));
         script.push_str(&format!(
             "printf '%s stamp\\n' {}\nstat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %Y /var/lib/apt/lists\n",
@@ -379,6 +383,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let mut cmds = Vec::new();
     if !install.is_empty() {
         let mut c: Vec<String> = ["apt-get", "install", "-y", "-q"].map(String::from).to_vec();
+        c.extend(["-o".to_string(), format!("DPkg::Lock::Timeout={lock_timeout}")]);
         c.extend(
             [
                 "-o",
@@ -407,6 +412,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     }
     if !plan.remove.is_empty() {
         let mut c: Vec<String> = ["apt-get", "remove", "-y", "-q"].map(String::from).to_vec();
+        c.extend(["-o".to_string(), format!("DPkg::Lock::Timeout={lock_timeout}")]);
         if purge {
             c.push("--purge".into());
         }
