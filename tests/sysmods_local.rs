@@ -2,7 +2,7 @@
 //! shell, debug, assert, fail, pause, wait_for run for real; apt, user, group and service only
 //! in check mode (nothing is installed or created on the controller).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -354,4 +354,125 @@ async fn wait_for_path_and_regex() {
         )
         .await;
     assert_eq!(o.msg.as_deref(), Some("custom"));
+}
+
+#[tokio::test]
+async fn apt_check_mode_plans_without_installing() {
+    let e = Env::new();
+    // bash is installed on Debian; a made-up package is not.
+    let o = e.run("apt", json!({"name": ["bash"]}), true).await;
+    assert!(!o.changed && !o.failed, "{o:?}");
+    assert_eq!(r(&o, "cache_updated"), false);
+    let o = e
+        .run(
+            "apt",
+            json!({"name": "bash,talon-no-such-pkg", "state": "present"}),
+            true,
+        )
+        .await;
+    assert!(o.changed && !o.failed, "{o:?}");
+    let o = e
+        .run(
+            "apt",
+            json!({"name": "talon-no-such-pkg", "state": "absent"}),
+            true,
+        )
+        .await;
+    assert!(!o.changed, "{o:?}");
+    let o = e
+        .run("apt", json!({"name": "bash", "state": "absent"}), true)
+        .await;
+    assert!(o.changed, "{o:?}");
+    let o = e.run("apt", json!({"update_cache": true}), true).await;
+    assert!(o.changed && r(&o, "cache_updated") == true, "{o:?}");
+    let o = e
+        .run(
+            "apt",
+            json!({"update_cache": true, "cache_valid_time": 315360000}),
+            true,
+        )
+        .await;
+    assert!(!o.changed, "{o:?}");
+    assert!(r(&o, "cache_update_time").as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn user_and_group_check_mode() {
+    let e = Env::new();
+    let o = e
+        .run(
+            "user",
+            json!({"name": "root", "uid": 0, "shell": "/bin/bash"}),
+            true,
+        )
+        .await;
+    assert!(!o.failed, "{o:?}");
+    assert_eq!(r(&o, "uid"), 0);
+    assert_eq!(r(&o, "home"), "/root");
+    let o = e
+        .run("user", json!({"name": "root", "shell": "/bin/talon-shell"}), true)
+        .await;
+    assert!(o.changed && !o.failed, "{o:?}");
+    let o = e
+        .run(
+            "user",
+            json!({"name": "talon-no-such-user", "groups": ["root"]}),
+            true,
+        )
+        .await;
+    assert!(o.changed && !o.failed, "{o:?}");
+    assert!(
+        std::process::Command::new("id")
+            .arg("talon-no-such-user")
+            .status()
+            .map(|s| !s.success())
+            .unwrap()
+    );
+    let o = e
+        .run(
+            "user",
+            json!({"name": "talon-no-such-user", "state": "absent"}),
+            true,
+        )
+        .await;
+    assert!(!o.changed, "{o:?}");
+    let o = e
+        .run("user", json!({"name": "x", "group": "talon-no-such-group"}), true)
+        .await;
+    assert!(o.failed);
+    assert_eq!(o.msg.as_deref(), Some("Group talon-no-such-group does not exist"));
+
+    let o = e.run("group", json!({"name": "root", "gid": 0}), true).await;
+    assert!(!o.changed && !o.failed, "{o:?}");
+    assert_eq!(r(&o, "gid"), 0);
+    let o = e
+        .run(
+            "group",
+            json!({"name": "talon-no-such-group", "system": true}),
+            true,
+        )
+        .await;
+    assert!(o.changed, "{o:?}");
+    let o = e
+        .run(
+            "group",
+            json!({"name": "talon-no-such-group", "state": "absent"}),
+            true,
+        )
+        .await;
+    assert!(!o.changed, "{o:?}");
+}
+
+#[tokio::test]
+async fn service_without_systemd_fails_clearly() {
+    let e = Env::new();
+    let o = e
+        .run("service", json!({"name": "cron", "state": "started"}), true)
+        .await;
+    if std::path::Path::new("/run/systemd/system").is_dir() {
+        assert!(!o.msg.unwrap_or_default().contains("systemd is not running"));
+    } else {
+        assert!(o.failed);
+        assert!(o.msg.unwrap().contains("systemd is not running"), "clear message");
+    }
 }

@@ -353,6 +353,7 @@ pub async fn run_any(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

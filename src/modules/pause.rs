@@ -77,6 +77,7 @@ pub async fn run(args: &Vars, _ctx: &ModuleContext<'_>) -> Result<ModuleOutcome,
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::py_float;
 
