@@ -44,8 +44,8 @@ pub fn as_bool(v: &Value) -> Option<bool> {
             Some(1) => Some(true),
             Some(0) => Some(false),
             _ => match n.as_f64() {
-                Some(f) if f == 1.0 => Some(true),
-                Some(f) if f == 0.0 => Some(false),
+                Some(1.0) => Some(true),
+                Some(0.0) => Some(false),
                 _ => None,
             },
         },

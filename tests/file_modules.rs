@@ -50,6 +50,7 @@ impl Env {
             scope: &self.scope,
             templater: &self.templater,
             search_paths: &self.search,
+            env: &[],
         }
     }
 

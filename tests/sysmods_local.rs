@@ -38,6 +38,7 @@ impl Env {
             scope: &self.scope,
             templater: &self.templater,
             search_paths: &[],
+            env: &[],
         }
     }
 

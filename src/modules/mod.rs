@@ -6,24 +6,24 @@
 //! `rc`, `stdout`, `stat`, ...) follow the matching `ansible.builtin` module so that `register`ed
 //! values and changed counts are the same as with `ansible-playbook`.
 
-pub mod args;
-pub mod blockinfile;
-pub mod copy;
-pub mod fetch;
-pub mod file;
-pub mod lineinfile;
-pub mod slurp;
-pub mod stat;
-pub mod template;
 pub mod apt;
+pub mod args;
 pub mod assert;
+pub mod blockinfile;
 pub mod command;
+pub mod copy;
 pub mod debug;
 pub mod fail;
+pub mod fetch;
+pub mod file;
 pub mod group;
+pub mod lineinfile;
 pub mod pause;
 pub mod service;
+pub mod slurp;
+pub mod stat;
 pub mod sysutil;
+pub mod template;
 pub mod user;
 pub mod wait_for;
 
@@ -54,6 +54,8 @@ pub struct ModuleContext<'a> {
     /// Where a relative `src` is looked up, in order: the role's `files/` or `templates/`,
     /// the role dir, the playbook dir. The module picks the sub-folder it needs.
     pub search_paths: &'a [PathBuf],
+    /// The task's `environment:` (merged from play, blocks and task), for commands it runs.
+    pub env: &'a [(String, String)],
 }
 
 /// One file change shown by `--diff`.

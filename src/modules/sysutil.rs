@@ -321,6 +321,7 @@ pub async fn run_script(
     argv.extend(args.iter().cloned());
     let mut req = ExecRequest::argv(argv).with_become(ctx.become_.clone());
     req.stdin = stdin;
+    req.env = ctx.env.to_vec();
     Ok(ctx.conn.exec(&req).await?)
 }
 

@@ -435,10 +435,10 @@ impl Loader {
             Some(n) => scalar_string(n)?,
             None => hosts.clone(),
         };
-        if let Some(m) = node.get("become_method") {
-            if scalar_string(m)? != "sudo" {
-                return Err(LoadError::at(&m.mark, "talon supports only become_method: sudo"));
-            }
+        if let Some(m) = node.get("become_method")
+            && scalar_string(m)? != "sudo"
+        {
+            return Err(LoadError::at(&m.mark, "talon supports only become_method: sudo"));
         }
         let strategy = match node.get("strategy") {
             None => Strategy::Linear,
@@ -767,7 +767,7 @@ impl Loader {
                     .ok_or_else(|| LoadError::at(&key.mark, unknown_action_message(&key.name)))?;
                 let args = module_args(info.name, value, args_kw)?;
                 for (name, _) in &args {
-                    if !info.args.contains(&name.as_str()) && !(info.free_form && name == "_raw_params") {
+                    if !(info.args.contains(&name.as_str()) || info.free_form && name == "_raw_params") {
                         return Err(LoadError::at(
                             &value.mark,
                             format!(

@@ -12,8 +12,11 @@ use super::{HostStats, Status, TaskReport};
 /// Collects results as they arrive, grouped by play and task.
 #[derive(Default)]
 pub struct JsonReport {
-    plays: Vec<(usize, String, Vec<(usize, String, Map<String, Value>)>)>,
+    plays: Vec<(usize, String, Vec<TaskHosts>)>,
 }
+
+/// One task's results: (task id, task name, host -> result).
+type TaskHosts = (usize, String, Map<String, Value>);
 
 impl JsonReport {
     /// A play starts.

@@ -35,10 +35,10 @@ pub fn known_hosts_from_args(args: &str) -> Option<PathBuf> {
         };
         if let Some(o) = opt {
             let o = o.trim_matches(|c| c == '"' || c == '\'');
-            if let Some((k, v)) = o.split_once('=') {
-                if k.eq_ignore_ascii_case("UserKnownHostsFile") {
-                    return Some(expand_tilde(v.trim()));
-                }
+            if let Some((k, v)) = o.split_once('=')
+                && k.eq_ignore_ascii_case("UserKnownHostsFile")
+            {
+                return Some(expand_tilde(v.trim()));
             }
         }
         i += 1;

@@ -612,10 +612,10 @@ impl<'a> Runner<'a> {
             if out.status == Status::Unreachable {
                 return out;
             }
-            if out.status != Status::Skipped {
-                if let Err(msg) = self.apply_when_overrides(task, st, &scope, &mut out) {
-                    return failed(msg);
-                }
+            if out.status != Status::Skipped
+                && let Err(msg) = self.apply_when_overrides(task, st, &scope, &mut out)
+            {
+                return failed_at(task, msg);
             }
             let Some(until) = &task.until else { return out };
             let scope2 = self.with_result(&scope, task, &out.result);
@@ -815,6 +815,10 @@ impl<'a> Runner<'a> {
                 let check = task.check_mode.or(inh.check_mode).unwrap_or(self.opts.check);
                 let diff = task.diff.unwrap_or(self.opts.diff);
                 let search_paths = self.search_paths(task, inh);
+                let env = match self.environment(task, inh, scope) {
+                    Ok(e) => e,
+                    Err(m) => return failed_at(task, m),
+                };
                 let mctx = ModuleContext {
                     conn: conn_ref,
                     host: &st.name,
@@ -824,6 +828,7 @@ impl<'a> Runner<'a> {
                     scope,
                     templater: &self.templater,
                     search_paths: &search_paths,
+                    env: &env,
                 };
                 match modules::run(name, &args, &mctx).await {
                     Ok(o) => outcome_from_module(o),
@@ -874,6 +879,33 @@ impl<'a> Runner<'a> {
             }
             None => v,
         })
+    }
+
+    /// `environment:` of the play, enclosing blocks and the task, rendered; later ones win.
+    fn environment(
+        &self,
+        task: &Task,
+        inh: &Inherited,
+        scope: &Scope,
+    ) -> Result<Vec<(String, String)>, String> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for e in inh.environment.iter().chain(task.environment.iter()) {
+            let v = self
+                .templater
+                .render_value(e, scope)
+                .map_err(|e| format!("environment: {e}"))?;
+            match v {
+                Value::Object(m) => {
+                    for (k, v) in m {
+                        out.retain(|(x, _)| x != &k);
+                        out.push((k, vars::as_string(&v)));
+                    }
+                }
+                Value::Null => {}
+                other => return Err(format!("environment must be a mapping, got {other}")),
+            }
+        }
+        Ok(out)
     }
 
     fn search_paths(&self, task: &Task, inh: &Inherited) -> Vec<PathBuf> {
@@ -1059,10 +1091,10 @@ impl<'a> Runner<'a> {
             vars::overlay(&mut v, &r.vars);
         }
         vars::overlay(&mut v, &inh.vars);
-        if let Some(t) = task {
-            if !matches!(t.action, Some(Action::Block { .. })) {
-                vars::overlay(&mut v, &t.vars);
-            }
+        if let Some(t) = task
+            && !matches!(t.action, Some(Action::Block { .. }))
+        {
+            vars::overlay(&mut v, &t.vars);
         }
         vars::overlay(&mut v, &st.include_vars);
         vars::overlay(&mut v, &st.host_facts);

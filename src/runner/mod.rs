@@ -248,10 +248,10 @@ impl<'a> Runner<'a> {
         &self,
         st: &HostState,
     ) -> Result<Arc<Connection>, crate::transport::TransportError> {
-        if let Ok(map) = self.conns.lock() {
-            if let Some(c) = map.get(&st.name) {
-                return Ok(c.clone());
-            }
+        if let Ok(map) = self.conns.lock()
+            && let Some(c) = map.get(&st.name)
+        {
+            return Ok(c.clone());
         }
         let spec = connect::spec_for(self, st)?;
         let conn = Arc::new(Connection::open(&spec).await?);

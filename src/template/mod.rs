@@ -293,11 +293,10 @@ pub fn is_template(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains("{#")
 }
 
-/// If `s` is exactly one `{{ expr }}` (whitespace and `-` trim markers allowed), the inner
-/// expression.
+/// If `s` is exactly one `{{ expr }}` (`-` trim markers allowed; no text around it, not even a
+/// newline: `"{{ x }}\n"` renders to a string that keeps its newline), the inner expression.
 fn single_expression(s: &str) -> Option<&str> {
-    let t = s.trim();
-    let inner = t.strip_prefix("{{")?.strip_suffix("}}")?;
+    let inner = s.strip_prefix("{{")?.strip_suffix("}}")?;
     if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") || inner.contains("{#") {
         return None;
     }
