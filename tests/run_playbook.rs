@@ -312,3 +312,28 @@ fn bad_playbooks_fail_with_a_location_and_change_nothing() {
     assert!(run.stdout.contains("undefined.yml:4:7"), "{}", run.stdout);
     assert!(lab.stat(&host, "/tmp/should-not-exist").is_none());
 }
+
+#[test]
+fn json_output_has_the_ansible_callback_shape() {
+    let lab = Lab::up(1);
+    let host = lab.hosts[0].0.clone();
+    let run = lab.run(&root().join("playbooks/demo.yml"), &["--json"]);
+    run.assert_code(0);
+    let doc: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let stats = &doc["stats"][&host];
+    assert_eq!(stats["failures"], 0);
+    assert!(stats["changed"].as_u64().unwrap() > 0);
+    assert_eq!(
+        stats["ok"].as_u64().unwrap(),
+        doc["plays"][0]["tasks"].as_array().unwrap().len() as u64
+    );
+    let task = doc["plays"][0]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task"]["name"] == "App config from a template")
+        .unwrap();
+    assert_eq!(task["hosts"][&host]["changed"], true);
+    assert_eq!(task["hosts"][&host]["dest"], "/opt/demo/app.conf");
+}
