@@ -164,6 +164,21 @@ pub struct AttrChanges {
 }
 
 impl AttrChanges {
+    /// Adds the changed attributes to a result (`mode` as `0644`, `owner`, `group`), as
+    /// Ansible's file-family modules report them.
+    pub fn report(&self, mut out: ModuleOutcome) -> ModuleOutcome {
+        if let Some(m) = self.attrs.mode {
+            out = out.with("mode", format!("{m:04o}"));
+        }
+        if let Some(o) = &self.attrs.owner {
+            out = out.with("owner", o.clone());
+        }
+        if let Some(g) = &self.attrs.group {
+            out = out.with("group", g.clone());
+        }
+        out
+    }
+
     /// True when some attribute must change.
     pub fn any(&self) -> bool {
         self.attrs != FileAttrs::default()

@@ -259,22 +259,15 @@ pub async fn run_any(
             o.result.insert("stderr".into(), stderr.into());
             return Ok(o);
         }
-        Some(Decision::ChdirMissing) => {
+        Some(d @ (Decision::ChdirMissing | Decision::ChdirDenied)) => {
+            let why = if d == Decision::ChdirMissing {
+                "[Errno 2] No such file or directory"
+            } else {
+                "[Errno 13] Permission denied"
+            };
             let mut o = base(
                 &format!(
-                    "Unable to change directory before execution: [Errno 2] No such file or directory: '{}'",
-                    chdir.unwrap_or_default()
-                ),
-                Value::Null,
-                cmd_value,
-            );
-            o.failed = true;
-            return Ok(o);
-        }
-        Some(Decision::ChdirDenied) => {
-            let mut o = base(
-                &format!(
-                    "Unable to change directory before execution: [Errno 13] Permission denied: '{}'",
+                    "Unable to change directory before execution: {why}: '{}'",
                     chdir.unwrap_or_default()
                 ),
                 Value::Null,

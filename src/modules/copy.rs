@@ -163,15 +163,7 @@ pub(crate) async fn put_content(
         if let Err(e) = files::set_attrs(ctx.conn, &dest, &ch.attrs, req.follow, &ctx.become_).await {
             return files_failure(e);
         }
-        if let Some(m) = ch.attrs.mode {
-            out = out.with("mode", format!("{m:04o}"));
-        }
-        if let Some(o) = &ch.attrs.owner {
-            out = out.with("owner", o.clone());
-        }
-        if let Some(g) = &ch.attrs.group {
-            out = out.with("group", g.clone());
-        }
+        out = ch.report(out);
         return Ok(out);
     }
 
@@ -247,6 +239,22 @@ pub(crate) async fn put_content(
 
 /// Finds a controller file: absolute as is; relative in each search path's `sub/` first, then the
 /// search path itself (Ansible's `find_file_in_search_path`).
+pub(crate) fn find_local_file(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> Result<PathBuf, ModuleError> {
+    find_local(src, sub, ctx).ok_or_else(|| ModuleError::LocalFile {
+        path: PathBuf::from(src),
+        message: format!(
+            "Could not find or access '{src}' (searched {sub}/ and the directory itself in: {})",
+            ctx.search_paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
+}
+
+/// Looks a controller-side `src` up: absolute as is, else `DIR/SUB/src` then `DIR/src` for each
+/// search path (role folder, task file folder, playbook folder), like Ansible's lookup order.
 pub(crate) fn find_local(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> Option<PathBuf> {
     let p = Path::new(src);
     if p.is_absolute() {
@@ -326,17 +334,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             if src.ends_with('/') {
                 return Err(a.bad("copying a directory (src ending in /) is not supported yet"));
             }
-            let path = find_local(&src, "files", ctx).ok_or_else(|| ModuleError::LocalFile {
-                path: PathBuf::from(&src),
-                message: format!(
-                    "Could not find or access '{src}' (searched files/ and the directory itself in: {})",
-                    ctx.search_paths
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            })?;
+            let path = find_local_file(&src, "files", ctx)?;
             if path.is_dir() {
                 return Err(a.bad(format!(
                     "src {} is a directory: copying directories is not supported yet",

@@ -89,15 +89,7 @@ async fn ensure_attrs(
             after: ch.after.clone(),
         });
     }
-    if let Some(m) = ch.attrs.mode {
-        out = out.with("mode", format!("{m:04o}"));
-    }
-    if let Some(o) = &ch.attrs.owner {
-        out = out.with("owner", o.clone());
-    }
-    if let Some(g) = &ch.attrs.group {
-        out = out.with("group", g.clone());
-    }
+    out = ch.report(out);
     if ctx.check {
         return Ok(out);
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use super::{ModuleContext, ModuleError};
-use crate::transport::{ExecOutput, ExecRequest};
+use crate::transport::ExecOutput;
 use crate::vars::{Vars, as_bool, as_string};
 
 /// Builds a [`ModuleError::BadArgs`] for `module`.
@@ -312,15 +312,7 @@ pub async fn run_script(
     args: &[String],
     stdin: Option<Vec<u8>>,
 ) -> Result<ExecOutput, ModuleError> {
-    let mut argv = vec![
-        "/bin/sh".to_string(),
-        "-c".to_string(),
-        script.to_string(),
-        "talon".to_string(),
-    ];
-    argv.extend(args.iter().cloned());
-    let mut req = ExecRequest::argv(argv).with_become(ctx.become_.clone());
-    req.stdin = stdin;
+    let mut req = crate::transport::files::script_request(script, args, stdin, &ctx.become_);
     req.env = ctx.env.to_vec();
     Ok(ctx.conn.exec(&req).await?)
 }

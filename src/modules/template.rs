@@ -5,10 +5,8 @@
 //! Round trips: the same as `copy` (one probe to decide, one write or chmod/chown to apply); the
 //! rendering happens on the controller.
 
-use std::path::PathBuf;
-
 use super::args::Args;
-use super::copy::{PutOptions, PutRequest, find_local, put_content, put_options};
+use super::copy::{PutOptions, PutRequest, find_local_file, put_content, put_options};
 use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
 
@@ -60,17 +58,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             )));
         }
     };
-    let path = find_local(&src, "templates", ctx).ok_or_else(|| ModuleError::LocalFile {
-        path: PathBuf::from(&src),
-        message: format!(
-            "Could not find or access '{src}' (searched templates/ and the directory itself in: {})",
-            ctx.search_paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    })?;
+    let path = find_local_file(&src, "templates", ctx)?;
     let text = tokio::fs::read_to_string(&path)
         .await
         .map_err(|e| ModuleError::LocalFile {

@@ -263,7 +263,7 @@ impl<'a> Runner<'a> {
                 let a = self.run_list(ctx, st, conn, always, &child).await;
                 r.and(a)
             }
-            Some(Action::IncludeTasks { file, base, role }) => {
+            Some(Action::IncludeTasks { .. }) | Some(Action::IncludeRole { .. }) => {
                 if !self.tags_selected(&child.tags) {
                     return Ok(());
                 }
@@ -281,59 +281,66 @@ impl<'a> Runner<'a> {
                         }
                         Err(msg) => return self.fail_task(ctx, st, task, msg),
                     }
-                    let name = match self.templater.render_str(file, &scope) {
-                        Ok(v) => vars::as_string(&v),
-                        Err(e) => return self.fail_task(ctx, st, task, e.to_string()),
+                    let (tasks, sub) = match self.load_include(task, &child, inh, &scope, &item_vars) {
+                        Ok(x) => x,
+                        Err(msg) => return self.fail_task(ctx, st, task, msg),
                     };
-                    let path = crate::playbook::resolve_task_file(base, role.as_ref(), &name);
-                    let loader = self.loader();
-                    let tasks = match loader.task_file(&path, role.as_ref()) {
-                        Ok(t) => t,
-                        Err(e) => return self.fail_task(ctx, st, task, e.to_string()),
-                    };
-                    let mut sub = child.clone();
-                    sub.when.clear();
-                    sub.tags = inh.tags.clone();
-                    vars::overlay(&mut sub.params, &item_vars);
-                    vars::overlay(&mut sub.params, &task.vars);
                     self.run_list(ctx, st, conn, &tasks, &sub).await?;
                 }
                 Ok(())
             }
+            _ => self.run_leaf(ctx, st, conn, task, &child).await,
+        }
+    }
+
+    /// Loads what an `include_tasks` / `include_role` brings in, and the keywords its tasks
+    /// inherit: the include's `when` and tags stay on the include itself (Ansible's dynamic
+    /// include rules); its vars and loop item become include params.
+    fn load_include(
+        &self,
+        task: &Task,
+        child: &Inherited,
+        inh: &Inherited,
+        scope: &Scope,
+        item: &Vars,
+    ) -> Result<(Vec<Task>, Inherited), String> {
+        let loader = self.loader();
+        let mut sub = child.clone();
+        sub.when.clear();
+        sub.tags = inh.tags.clone();
+        let render = |s: &str| {
+            self.templater
+                .render_str(s, scope)
+                .map(|v| vars::as_string(&v))
+                .map_err(|e| e.to_string())
+        };
+        match &task.action {
+            Some(Action::IncludeTasks { file, base, role }) => {
+                let path = crate::playbook::resolve_task_file(base, role.as_ref(), &render(file)?);
+                let tasks = loader
+                    .task_file(&path, role.as_ref())
+                    .map_err(|e| e.to_string())?;
+                vars::overlay(&mut sub.params, item);
+                vars::overlay(&mut sub.params, &task.vars);
+                Ok((tasks, sub))
+            }
             Some(Action::IncludeRole { name, tasks_from }) => {
-                if !self.tags_selected(&child.tags) {
-                    return Ok(());
-                }
-                let scope = self.scope_for(ctx, st, Some(task), inh, &Vars::new());
-                match self.when_holds(&child_when(inh, task), &scope) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        self.skip(ctx, st, task);
-                        return Ok(());
-                    }
-                    Err(msg) => return self.fail_task(ctx, st, task, msg),
-                }
-                let loader = self.loader();
-                let role = match loader.load_role(name, &task.vars, &task.mark) {
-                    Ok(r) => r,
-                    Err(e) => return self.fail_task(ctx, st, task, e.to_string()),
-                };
-                let tasks = match loader.role_tasks(&role, tasks_from.as_deref(), &task.mark) {
-                    Ok(t) => t,
-                    Err(e) => return self.fail_task(ctx, st, task, e.to_string()),
-                };
-                let mut sub = child.clone();
-                sub.when.clear();
-                sub.tags = inh.tags.clone();
-                sub.role = Some(role.clone());
+                let role = loader
+                    .load_role(&render(name)?, &task.vars, &task.mark)
+                    .map_err(|e| e.to_string())?;
+                let tasks = loader
+                    .role_tasks(&role, tasks_from.as_deref(), &task.mark)
+                    .map_err(|e| e.to_string())?;
                 // The included role's defaults and vars apply to its own tasks.
                 let mut params = role.defaults.clone();
                 vars::overlay(&mut params, &role.vars);
+                vars::overlay(&mut params, item);
                 vars::overlay(&mut params, &task.vars);
                 sub.params = params;
-                self.run_list(ctx, st, conn, &tasks, &sub).await
+                sub.role = Some(role);
+                Ok((tasks, sub))
             }
-            _ => self.run_leaf(ctx, st, conn, task, &child).await,
+            _ => Err("internal: not an include".into()),
         }
     }
 

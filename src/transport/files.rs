@@ -244,14 +244,14 @@ fn algo(c: Option<Checksum>) -> String {
     c.map(|c| c.tool().to_string()).unwrap_or_default()
 }
 
-/// Runs `script` with `/bin/sh -c SCRIPT talon ARGS...` (so `$1..` are the args).
-async fn run_script(
-    conn: &Connection,
+/// The request that runs `script` as `/bin/sh -c SCRIPT talon ARGS...`: the data in `args`
+/// reaches the script as `$1...` and is never parsed as shell.
+pub fn script_request(
     script: &str,
     args: &[String],
     stdin: Option<Vec<u8>>,
     become_: &Option<Become>,
-) -> Result<ExecOutput, TransportError> {
+) -> ExecRequest {
     let mut argv = vec![
         "/bin/sh".to_string(),
         "-c".to_string(),
@@ -259,13 +259,23 @@ async fn run_script(
         "talon".to_string(),
     ];
     argv.extend(args.iter().cloned());
-    let req = ExecRequest {
+    ExecRequest {
         argv,
         stdin,
         become_: become_.clone(),
         ..Default::default()
-    };
-    conn.exec(&req).await
+    }
+}
+
+/// Runs [`script_request`] on the host.
+async fn run_script(
+    conn: &Connection,
+    script: &str,
+    args: &[String],
+    stdin: Option<Vec<u8>>,
+    become_: &Option<Become>,
+) -> Result<ExecOutput, TransportError> {
+    conn.exec(&script_request(script, args, stdin, become_)).await
 }
 
 fn remote_err(op: &'static str, path: &str, out: &ExecOutput) -> FilesError {
