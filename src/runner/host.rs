@@ -285,6 +285,8 @@ impl<'a> Runner<'a> {
                         Ok(x) => x,
                         Err(msg) => return self.fail_task(ctx, st, task, msg),
                     };
+                    // Ansible counts each include as an ok result of its own.
+                    st.stats.ok += 1;
                     self.run_list(ctx, st, conn, &tasks, &sub).await?;
                 }
                 Ok(())
@@ -363,12 +365,17 @@ impl<'a> Runner<'a> {
         if let Some(Action::Meta(m)) = &task.action {
             return self.meta(ctx, st, conn, task, inh, m).await;
         }
+        if ctx.linear {
+            ctx.lockstep.step().await;
+        }
         let name = task.display_name();
         self.reporter.send(Event::TaskStart {
             host: st.name.clone(),
             task: name.clone(),
         });
-        if task.run_once {
+        // `pause` runs once for all hosts of the play, like Ansible's (BYPASS_HOST_LOOP).
+        let is_pause = matches!(&task.action, Some(Action::Module { name, .. }) if name == "pause");
+        if task.run_once || is_pause {
             return self.run_once(ctx, st, conn, task, inh).await;
         }
         let items = match self.prepare_loop(ctx, st, task, inh).await {
@@ -533,24 +540,41 @@ impl<'a> Runner<'a> {
         task: &Task,
         inh: &Inherited,
     ) -> Flow {
-        let cell = {
-            let mut map = self.run_once.lock().await;
-            map.entry(task.id)
+        let cell = match ctx.run_once.lock() {
+            Ok(mut map) => map
+                .entry(task.id)
                 .or_insert_with(|| Arc::new(tokio::sync::OnceCell::new()))
-                .clone()
+                .clone(),
+            Err(_) => Arc::new(tokio::sync::OnceCell::new()),
         };
+        // The first host of the batch still running executes it (like Ansible); the others wait
+        // for its result, or take over if it leaves the play before reaching this task.
         let mut ran_here = false;
-        let shared = cell
-            .get_or_init(|| async {
-                ran_here = true;
-                let out = self.run_once_item(ctx, st, conn, task, inh, &Vars::new()).await;
-                Shared {
-                    status: out.status,
-                    result: out.result,
-                }
-            })
-            .await
-            .clone();
+        let shared = loop {
+            let notified = ctx.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(s) = cell.get() {
+                break s.clone();
+            }
+            let designated = ctx.active.lock().ok().and_then(|a| a.first().cloned());
+            if designated.as_deref().is_none_or(|d| d == st.name) {
+                let s = cell
+                    .get_or_init(|| async {
+                        ran_here = true;
+                        let out = self.run_once_item(ctx, st, conn, task, inh, &Vars::new()).await;
+                        Shared {
+                            status: out.status,
+                            result: out.result,
+                        }
+                    })
+                    .await
+                    .clone();
+                ctx.changed.notify_waiters();
+                break s;
+            }
+            notified.await;
+        };
         let out = Outcome {
             status: shared.status,
             result: shared.result,

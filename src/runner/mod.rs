@@ -8,6 +8,7 @@
 mod connect;
 pub mod facts;
 mod host;
+mod lockstep;
 mod pending;
 
 use std::collections::{BTreeMap, HashMap};
@@ -85,8 +86,6 @@ pub struct Runner<'a> {
     pub(crate) templater: Templater,
     pub(crate) reporter: Reporter,
     conns: Mutex<HashMap<String, Arc<Connection>>>,
-    /// `run_once` results by task id: the first host runs, the others reuse.
-    pub(crate) run_once: tokio::sync::Mutex<HashMap<usize, Arc<tokio::sync::OnceCell<host::Shared>>>>,
     pub(crate) groups: Value,
     /// Every host's variables as other hosts see them (`hostvars`), refreshed at each play start.
     pub(crate) hostvars: std::sync::RwLock<Arc<crate::template::HostVars>>,
@@ -101,6 +100,27 @@ pub(crate) struct PlayCtx<'p> {
     pub role_vars: Vars,
     /// The hosts of the play (`ansible_play_hosts`).
     pub play_hosts: Vec<String>,
+    /// Keeps hosts in step under `strategy: linear` (reset for each `serial` batch).
+    pub lockstep: lockstep::Lockstep,
+    /// Whether hosts are held in lock-step (`strategy: linear` and enough forks).
+    pub linear: bool,
+    /// The batch's hosts still running, in play order: the first one runs `run_once` tasks.
+    pub active: Mutex<Vec<String>>,
+    /// Signalled when a host leaves the batch or a `run_once` result is ready.
+    pub changed: tokio::sync::Notify,
+    /// `run_once` results of this batch by task id.
+    pub run_once: Mutex<HashMap<usize, Arc<tokio::sync::OnceCell<host::Shared>>>>,
+}
+
+impl PlayCtx<'_> {
+    /// A host is done with the batch.
+    fn leave(&self, host: &str) {
+        self.lockstep.leave();
+        if let Ok(mut a) = self.active.lock() {
+            a.retain(|h| h != host);
+        }
+        self.changed.notify_waiters();
+    }
 }
 
 impl<'a> Runner<'a> {
@@ -119,7 +139,6 @@ impl<'a> Runner<'a> {
             templater: Templater::new(),
             reporter,
             conns: Mutex::new(HashMap::new()),
-            run_once: tokio::sync::Mutex::new(HashMap::new()),
             groups: Value::Object(inv.groups_map()),
             hostvars: std::sync::RwLock::new(Arc::new(crate::template::HostVars::new())),
         };
@@ -186,8 +205,29 @@ impl<'a> Runner<'a> {
             role_defaults,
             role_vars,
             play_hosts: hosts.clone(),
+            lockstep: lockstep::Lockstep::default(),
+            linear: false,
+            active: Mutex::new(Vec::new()),
+            changed: tokio::sync::Notify::new(),
+            run_once: Mutex::new(HashMap::new()),
         };
-        for batch in batches(&hosts, &play.serial) {
+        let all_batches = batches(&hosts, &play.serial);
+        let forks = self.opts.forks.max(1);
+        // Lock-step needs every host of a batch running at once; with fewer forks than hosts,
+        // hosts run through the play one fork-slot at a time (as `free`).
+        let ctx = PlayCtx {
+            linear: play.strategy == crate::playbook::Strategy::Linear
+                && all_batches.iter().all(|b| b.len() <= forks),
+            ..ctx
+        };
+        for batch in all_batches {
+            ctx.lockstep.reset(batch.len());
+            if let Ok(mut a) = ctx.active.lock() {
+                *a = batch.clone();
+            }
+            if let Ok(mut r) = ctx.run_once.lock() {
+                r.clear();
+            }
             let mut work = Vec::new();
             for h in &batch {
                 let mut st = states
@@ -196,12 +236,15 @@ impl<'a> Runner<'a> {
                 st.pending_handlers = pending.take(play.index, h);
                 work.push(st);
             }
-            let forks = self.opts.forks.max(1);
-            let done: Vec<HostState> =
-                futures::stream::iter(work.into_iter().map(|st| self.play_host(&ctx, st)))
-                    .buffer_unordered(forks)
-                    .collect()
-                    .await;
+            let ctx = &ctx;
+            let done: Vec<HostState> = futures::stream::iter(work.into_iter().map(|st| async move {
+                let st = self.play_host(ctx, st).await;
+                ctx.leave(&st.name);
+                st
+            }))
+            .buffer_unordered(forks)
+            .collect()
+            .await;
             let mut all_failed = true;
             for st in done {
                 if !st.failed && !st.unreachable {
