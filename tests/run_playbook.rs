@@ -161,8 +161,11 @@ fn check_mode_changes_nothing_and_predicts_the_real_run() {
     let lab = Lab::up(1);
     let pb = root().join("playbooks/demo.yml");
     let host = lab.hosts[0].0.clone();
-    let check = lab.run(&pb, &["--check"]);
+    let check = lab.run(&pb, &["--check", "--diff"]);
     check.assert_code(0);
+    // --diff shows what the template would write and the directory it would create.
+    assert!(check.stdout.contains(&format!("+host = {host}")), "{}", check.stdout);
+    assert!(check.stdout.contains("-state: absent\n+state: directory"), "{}", check.stdout);
     assert!(
         lab.stat(&host, "/opt/demo").is_none(),
         "check mode created /opt/demo"
