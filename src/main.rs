@@ -3,7 +3,15 @@
 use clap::Parser;
 
 fn main() {
-    let cli = talon::cli::Cli::parse();
+    // Bad options exit 5 like ansible-playbook (clap's own code, 2, would read as "a host failed").
+    let cli = match talon::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 5 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TALON_LOG")

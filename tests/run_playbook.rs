@@ -164,8 +164,16 @@ fn check_mode_changes_nothing_and_predicts_the_real_run() {
     let check = lab.run(&pb, &["--check", "--diff"]);
     check.assert_code(0);
     // --diff shows what the template would write and the directory it would create.
-    assert!(check.stdout.contains(&format!("+host = {host}")), "{}", check.stdout);
-    assert!(check.stdout.contains("-state: absent\n+state: directory"), "{}", check.stdout);
+    assert!(
+        check.stdout.contains(&format!("+host = {host}")),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("-state: absent\n+state: directory"),
+        "{}",
+        check.stdout
+    );
     assert!(
         lab.stat(&host, "/opt/demo").is_none(),
         "check mode created /opt/demo"
