@@ -22,6 +22,11 @@ async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
         .map_err(|e| Error::Inventory(e.to_string()))?;
     let host_count = inv.select("all").map(|h| h.len()).unwrap_or(1);
     let opts = crate::config::run_options(&args, host_count)?;
+    let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for h in inv.select("all").unwrap_or_default() {
+        names.extend(inv.host_vars(&h).keys().cloned());
+    }
+    crate::playbook::lint::check_undefined(&pb, names, opts.extra_vars.keys().cloned())?;
     let (reporter, view) = Reporter::start(ViewOptions {
         json: args.json,
         verbosity: args.verbose,

@@ -315,12 +315,40 @@ fn bad_playbooks_fail_with_a_location_and_change_nothing() {
         );
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     }
-    // An undefined variable fails the task that uses it, naming the variable and the place.
-    let undefined = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: uses undefined\n      copy:\n        content: \"{{ not_defined_anywhere }}\"\n        dest: /tmp/should-not-exist\n";
-    let run = run_text(&lab, "undefined.yml", undefined);
+    // An undefined variable, even in a late task, is found before anything runs.
+    let undefined = format!(
+        "{marker}    - name: uses undefined\n      copy:\n        content: \"{{{{ not_defined_anywhere }}}}\"\n        dest: /tmp/x\n"
+    );
+    let run = run_text(&lab, "undefined.yml", &undefined);
+    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("'not_defined_anywhere' is undefined"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("undefined.yml:6:7"), "{}", run.stderr);
+    // A variable one host has and another lacks fails at run time on that host, naming it
+    // and the place; the task changes nothing there.
+    let partial = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: uses a var only other hosts have\n      copy:\n        content: \"{{ only_elsewhere }}\"\n        dest: /tmp/should-not-exist\n      when: inventory_hostname == 'nowhere' or true\n";
+    std::fs::write(
+        lab.dir.path().join("extra-inv.yml"),
+        "other:\n  hosts:\n    nowhere:\n      only_elsewhere: 1\n",
+    )
+    .unwrap();
+    let p = lab.dir.path().join("partial.yml");
+    std::fs::write(&p, partial).unwrap();
+    let run = lab.run(
+        &p,
+        &[
+            "-i",
+            lab.dir.path().join("extra-inv.yml").to_str().unwrap(),
+            "-l",
+            "lab",
+        ],
+    );
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("not_defined_anywhere"), "{}", run.stdout);
-    assert!(run.stdout.contains("undefined.yml:4:7"), "{}", run.stdout);
+    assert!(run.stdout.contains("only_elsewhere"), "{}", run.stdout);
+    assert!(run.stdout.contains("partial.yml:4:7"), "{}", run.stdout);
     assert!(lab.stat(&host, "/tmp/should-not-exist").is_none());
 }
 

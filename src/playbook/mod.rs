@@ -5,6 +5,7 @@
 //! silently ignored key is how a budget limit or a health check quietly stops existing.
 
 mod kv;
+pub mod lint;
 mod role;
 
 use std::path::{Path, PathBuf};

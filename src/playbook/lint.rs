@@ -1,0 +1,349 @@
+//! Undefined variables found before anything runs.
+//!
+//! Ansible finds an undefined variable only when the task that uses it runs, after earlier
+//! tasks already changed hosts. talon collects every name that anything in the run can define
+//! (inventory, extra vars, play vars and vars_files, role defaults/vars/params, task and block
+//! vars, `register`, `set_fact`, `include_vars`, loop variables, facts, magic variables) and
+//! rejects, at load time, a template that uses a name none of them defines, with the task's
+//! `file:line:column`. Uses guarded by `default(...)` or `is defined` are left to run time, and a
+//! play whose variable sources cannot be known statically (templated `vars_files` or
+//! `include_vars` names) is not checked.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{Action, Loader, Playbook, Role, Task, resolve_task_file, vars_of_node};
+use crate::error::LoadError;
+use crate::yaml::Mark;
+
+/// Variables Ansible (and talon) always provide.
+const MAGIC: &[&str] = &[
+    "hostvars",
+    "groups",
+    "group_names",
+    "inventory_hostname",
+    "inventory_hostname_short",
+    "inventory_dir",
+    "inventory_file",
+    "playbook_dir",
+    "role_path",
+    "role_name",
+    "omit",
+    "item",
+    "vars",
+    "environment",
+    "lookup",
+    "query",
+    "q",
+    "range",
+    "dict",
+    "namespace",
+    "loop",
+    "true",
+    "false",
+    "none",
+    "True",
+    "False",
+    "None",
+    "undefined",
+];
+
+/// Every name the run can define, plus whether the set is complete.
+struct Known {
+    names: HashSet<String>,
+    complete: bool,
+}
+
+impl Known {
+    fn add_keys(&mut self, v: &crate::vars::Vars) {
+        self.names.extend(v.keys().cloned());
+    }
+
+    fn knows(&self, name: &str) -> bool {
+        name.starts_with("ansible_") || self.names.contains(name)
+    }
+}
+
+/// Rejects templates that use a variable nothing defines.
+///
+/// `inventory_names` are the variable names of every inventory host; `extra` the `-e` names.
+/// Errors: [`LoadError::At`] naming the task, the variable and the place.
+pub fn check_undefined(
+    pb: &Playbook,
+    inventory_names: impl IntoIterator<Item = String>,
+    extra: impl IntoIterator<Item = String>,
+) -> Result<(), LoadError> {
+    let mut known = Known {
+        names: MAGIC.iter().map(|s| s.to_string()).collect(),
+        complete: true,
+    };
+    known.names.extend(inventory_names);
+    known.names.extend(extra);
+    let loader = Loader::new(&pb.dir);
+    let mut tasks: Vec<Task> = Vec::new();
+    for play in &pb.plays {
+        known.add_keys(&play.vars);
+        for f in &play.vars_files {
+            if f.contains("{{") {
+                known.complete = false;
+                continue;
+            }
+            if let Ok(node) = crate::yaml::load_file(&pb.dir.join(f))
+                && let Ok(v) = vars_of_node(&node)
+            {
+                known.add_keys(&v);
+            }
+        }
+        for r in &play.roles {
+            add_role(&mut known, r);
+        }
+        for section in &play.sections {
+            collect(&loader, section, &mut known, &mut tasks, 0);
+        }
+        collect(&loader, &play.handlers, &mut known, &mut tasks, 0);
+    }
+    if !known.complete {
+        return Ok(());
+    }
+    let env = minijinja::Environment::new();
+    for t in &tasks {
+        check_task(&env, t, &known)?;
+    }
+    Ok(())
+}
+
+fn add_role(known: &mut Known, r: &Role) {
+    known.add_keys(&r.defaults);
+    known.add_keys(&r.vars);
+    known.add_keys(&r.params);
+}
+
+/// Walks tasks (following blocks and static includes) collecting defined names and leaf tasks.
+fn collect(loader: &Loader, list: &[Task], known: &mut Known, out: &mut Vec<Task>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    for t in list {
+        known.add_keys(&t.vars);
+        if let Some(r) = &t.register {
+            known.names.insert(r.clone());
+        }
+        for v in [&t.loop_control.loop_var, &t.loop_control.index_var]
+            .into_iter()
+            .flatten()
+        {
+            known.names.insert(v.clone());
+        }
+        if let Some(r) = &t.role {
+            add_role(known, r);
+        }
+        match &t.action {
+            Some(Action::Block {
+                block,
+                rescue,
+                always,
+            }) => {
+                for l in [block, rescue, always] {
+                    collect(loader, l, known, out, depth + 1);
+                }
+            }
+            Some(Action::SetFact { args }) => {
+                if args.keys().any(|k| k.contains("{{")) {
+                    known.complete = false;
+                }
+                known.add_keys(args);
+                out.push(t.clone());
+            }
+            Some(Action::IncludeVars { args }) => match args.get("name").and_then(Value::as_str) {
+                Some(n) if !n.contains("{{") => {
+                    known.names.insert(n.to_string());
+                }
+                _ => {
+                    let file = args
+                        .get("file")
+                        .or_else(|| args.get("_raw_params"))
+                        .and_then(Value::as_str);
+                    let base = args.get("__base").and_then(Value::as_str).unwrap_or(".");
+                    match file
+                        .filter(|f| !f.contains("{{"))
+                        .and_then(|f| load_vars(Path::new(base), f))
+                    {
+                        Some(v) => known.add_keys(&v),
+                        None => known.complete = false,
+                    }
+                }
+            },
+            Some(Action::IncludeTasks { file, base, role }) => {
+                if file.contains("{{") {
+                    known.complete = false;
+                } else if let Ok(sub) =
+                    loader.task_file(&resolve_task_file(base, role.as_ref(), file), role.as_ref())
+                {
+                    collect(loader, &sub, known, out, depth + 1);
+                }
+                out.push(t.clone());
+            }
+            Some(Action::IncludeRole { name, tasks_from }) => {
+                if name.contains("{{") {
+                    known.complete = false;
+                } else if let Ok(r) = loader.load_role(name, &t.vars, &t.mark) {
+                    add_role(known, &r);
+                    let r: Arc<Role> = r;
+                    if let Ok(sub) = loader.role_tasks(&r, tasks_from.as_deref(), &t.mark) {
+                        collect(loader, &sub, known, out, depth + 1);
+                    }
+                }
+                out.push(t.clone());
+            }
+            _ => out.push(t.clone()),
+        }
+    }
+}
+
+fn load_vars(base: &Path, file: &str) -> Option<crate::vars::Vars> {
+    let mut candidates = vec![base.join(file), base.join("vars").join(file)];
+    if let Some(parent) = base.parent() {
+        candidates.push(parent.join("vars").join(file));
+    }
+    let path = candidates.into_iter().find(|p| p.is_file())?;
+    vars_of_node(&crate::yaml::load_file(&path).ok()?).ok()
+}
+
+/// A use that is guarded (`default`, `is defined`) is decided at run time.
+fn guarded(text: &str) -> bool {
+    static GUARD: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\bis\s+(not\s+)?(un)?defined\b|\|\s*(default|d)\s*\(|\bmandatory\b").ok()
+    });
+    GUARD.as_ref().is_none_or(|re| re.is_match(text))
+}
+
+fn undeclared(env: &minijinja::Environment<'_>, text: &str) -> HashSet<String> {
+    if guarded(text) {
+        return HashSet::new();
+    }
+    match env.template_from_str(text) {
+        Ok(t) => t.undeclared_variables(false),
+        Err(_) => HashSet::new(), // syntax errors are reported when the task runs
+    }
+}
+
+fn strings<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+    match v {
+        Value::String(s) if s.contains("{{") || s.contains("{%") => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+fn check_task(env: &minijinja::Environment<'_>, t: &Task, known: &Known) -> Result<(), LoadError> {
+    let mut templates: Vec<String> = Vec::new();
+    let mut vals: Vec<&str> = Vec::new();
+    match &t.action {
+        Some(Action::Module { args, .. }) | Some(Action::SetFact { args }) => {
+            for v in args.values() {
+                strings(v, &mut vals);
+            }
+        }
+        Some(Action::IncludeTasks { file, .. }) => vals.push(file),
+        _ => {}
+    }
+    for v in t.vars.values() {
+        strings(v, &mut vals);
+    }
+    if let Some(l) = &t.loop_ {
+        strings(l, &mut vals);
+    }
+    templates.extend(vals.into_iter().map(str::to_string));
+    // Conditions are bare expressions.
+    let conds = t
+        .when
+        .iter()
+        .chain(t.changed_when.iter().flatten())
+        .chain(t.failed_when.iter().flatten());
+    for c in conds.chain(t.until.iter().flatten()) {
+        if c.contains("{{") {
+            templates.push(c.clone());
+        } else {
+            templates.push(format!("{{{{ {c} }}}}"));
+        }
+    }
+    for text in &templates {
+        let mut missing: Vec<String> = undeclared(env, text)
+            .into_iter()
+            .filter(|n| !known.knows(n))
+            .collect();
+        missing.sort();
+        if let Some(name) = missing.first() {
+            return Err(LoadError::at(
+                &mark_of(t),
+                format!(
+                    "'{name}' is undefined: task '{}' uses it, and no inventory, play, role, register, set_fact or extra var defines it (define it, or guard it with default())",
+                    t.display_name()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn mark_of(t: &Task) -> Mark {
+    t.mark.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pb(text: &str) -> (tempfile::TempDir, Playbook) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.yml");
+        std::fs::write(&p, text).unwrap();
+        let pb = crate::playbook::load(&p).unwrap();
+        (dir, pb)
+    }
+
+    #[test]
+    fn rejects_a_name_nothing_defines_with_its_place() {
+        let (_d, pb) = pb(
+            "- hosts: all\n  vars: {a: 1}\n  tasks:\n    - debug: msg=ok\n    - name: bad\n      debug:\n        msg: \"{{ a }} {{ nope }}\"\n",
+        );
+        let e = check_undefined(&pb, Vec::new(), Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("'nope' is undefined") && e.contains("p.yml:5:7"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn accepts_registered_facts_loop_vars_inventory_and_guards() {
+        let (_d, pb) = pb(concat!(
+            "- hosts: all\n  tasks:\n",
+            "    - command: id\n      register: r\n",
+            "    - set_fact: {f: 1}\n",
+            "    - debug: msg=\"{{ r.stdout }} {{ f }} {{ item }} {{ inv_var }} {{ ansible_facts.os_family }}\"\n      loop: [1]\n",
+            "    - debug: msg=\"{{ maybe | default('x') }}\"\n",
+            "    - debug: msg=hi\n      when: other is defined\n",
+            "    - debug: msg=\"{% for x in [1] %}{{ x }}{% endfor %}\"\n",
+        ));
+        check_undefined(&pb, vec!["inv_var".to_string()], Vec::new()).unwrap();
+    }
+
+    #[test]
+    fn guards_are_recognised_precisely() {
+        assert!(guarded("{{ x | default(1) }}") && guarded("x is not defined") && guarded("{{ x|d('') }}"));
+        assert!(!guarded("{{ not_defined_anywhere }}") && !guarded("{{ defaults.port }}"));
+    }
+
+    #[test]
+    fn conditions_are_checked_too() {
+        let (_d, pb) = pb("- hosts: all\n  tasks:\n    - debug: msg=x\n      when: flag_nobody_sets\n");
+        assert!(check_undefined(&pb, Vec::new(), Vec::new()).is_err());
+        check_undefined(&pb, Vec::new(), vec!["flag_nobody_sets".to_string()]).unwrap();
+    }
+}
