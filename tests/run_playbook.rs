@@ -124,6 +124,11 @@ fn full_playbook_converges_then_second_run_changes_nothing() {
             lab.read(host, &format!("{base}/whoami.txt")).unwrap(),
             "talonuser\n"
         );
+        // set_fact on lab1 is visible to every host through hostvars in the same play.
+        assert_eq!(
+            lab.read(host, &format!("{base}/peer-greeting.txt")).unwrap(),
+            "DEFAULT-GREETING-lab1\n"
+        );
         assert!(lab.read(host, &format!("{base}/never-tag.txt")).is_none());
         assert_eq!(
             lab.sh_ok(host, "getent passwd talonuser").trim(),

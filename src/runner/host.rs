@@ -489,6 +489,14 @@ impl<'a> Runner<'a> {
         if let Some(reg) = &task.register {
             st.host_facts.insert(reg.clone(), out.result.clone());
         }
+        if task.register.is_some()
+            || matches!(
+                task.action,
+                Some(Action::SetFact { .. } | Action::IncludeVars { .. } | Action::GatherFacts)
+            )
+        {
+            self.publish_hostvars(st);
+        }
         let ignored = self.ignore_errors(task, inh, st);
         match out.status {
             Status::Ok => st.stats.ok += 1,

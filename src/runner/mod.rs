@@ -264,25 +264,29 @@ impl<'a> Runner<'a> {
     fn refresh_hostvars(&self, states: &BTreeMap<String, HostState>) {
         let mut hv = crate::template::HostVars::new();
         for h in self.inv.select("all").unwrap_or_default() {
-            let mut v = match states.get(&h) {
-                Some(st) => {
-                    let mut v = st.inv_vars.clone();
-                    for (k, val) in &st.facts {
-                        v.insert(format!("ansible_{k}"), val.clone());
-                    }
-                    if !st.facts.is_empty() {
-                        v.insert("ansible_facts".into(), Value::Object(st.facts.clone()));
-                    }
-                    crate::vars::overlay(&mut v, &st.host_facts);
+            let v = match states.get(&h) {
+                Some(st) => visible_vars(st),
+                None => {
+                    let mut v = self.inv.host_vars(&h);
+                    v.insert("inventory_hostname".into(), Value::String(h.clone()));
                     v
                 }
-                None => self.inv.host_vars(&h),
             };
-            v.insert("inventory_hostname".into(), Value::String(h.clone()));
             hv.insert(h, Arc::new(v));
         }
         if let Ok(mut slot) = self.hostvars.write() {
             *slot = Arc::new(hv);
+        }
+    }
+
+    /// Publishes one host's current variables to `hostvars`, so that other hosts see its facts,
+    /// `set_fact` and `register` results during the same play (as in Ansible).
+    pub(crate) fn publish_hostvars(&self, st: &HostState) {
+        let v = Arc::new(visible_vars(st));
+        if let Ok(mut slot) = self.hostvars.write() {
+            let mut map = (**slot).clone();
+            map.insert(st.name.clone(), v);
+            *slot = Arc::new(map);
         }
     }
 
@@ -313,6 +317,21 @@ impl<'a> Runner<'a> {
             c.close().await;
         }
     }
+}
+
+/// What other hosts see of a host through `hostvars`: inventory vars, facts, set_fact/register.
+fn visible_vars(st: &HostState) -> crate::vars::Vars {
+    let mut v = st.inv_vars.clone();
+    for (k, val) in &st.facts {
+        v.insert(format!("ansible_{k}"), val.clone());
+    }
+    if !st.facts.is_empty() {
+        v.insert("ansible_facts".into(), Value::Object(st.facts.clone()));
+    }
+    crate::vars::overlay(&mut v, &st.include_vars);
+    crate::vars::overlay(&mut v, &st.host_facts);
+    v.insert("inventory_hostname".into(), Value::String(st.name.clone()));
+    v
 }
 
 /// Splits hosts into `serial:` batches (the last size repeats, like Ansible).
