@@ -37,6 +37,8 @@ fn ansible_playbook() -> PathBuf {
 
 fn run_ansible(lab: &Lab, playbook: &Path) -> Run {
     let out = Command::new(ansible_playbook())
+        .arg("-e")
+        .arg(format!("fetch_dir={}", lab.dir.path().join("fetched").display()))
         .arg("-i")
         .arg(lab.inventory())
         .arg(playbook)
@@ -92,7 +94,13 @@ fn full_fixture_matches_ansible_playbook_stats_and_trees() {
     let talon_lab = Lab::up(2);
     let ansible_lab = Lab::up(2);
     for round in ["cold", "warm"] {
-        let t = talon_lab.run(&pb, &[]);
+        let t = talon_lab.run(
+            &pb,
+            &[
+                "-e",
+                &format!("fetch_dir={}", talon_lab.dir.path().join("fetched").display()),
+            ],
+        );
         let a = run_ansible(&ansible_lab, &pb);
         t.assert_code(0);
         a.assert_code(0);
@@ -107,6 +115,12 @@ fn full_fixture_matches_ansible_playbook_stats_and_trees() {
         }
     }
     for (host, _) in &talon_lab.hosts {
+        // fetch wrote the same files on the controller.
+        let rel = format!("fetched/{host}/srv/talon-test/plain.txt");
+        assert_eq!(
+            std::fs::read(talon_lab.dir.path().join(&rel)).unwrap(),
+            std::fs::read(ansible_lab.dir.path().join(&rel)).unwrap()
+        );
         let ts = state(&talon_lab, host);
         let as_ = state(&ansible_lab, host);
         assert!(ts.lines().count() > 30, "suspiciously small tree:\n{ts}");

@@ -11,7 +11,8 @@ use common::{Lab, root};
 fn full_playbook_converges_then_second_run_changes_nothing() {
     let lab = Lab::up(2);
     let pb = root().join("tests/fixtures/full/site.yml");
-    let first = lab.run(&pb, &[]);
+    let fetch = format!("fetch_dir={}", lab.dir.path().join("fetched").display());
+    let first = lab.run(&pb, &["-e", &fetch]);
     first.assert_code(0);
     for (host, _) in &lab.hosts {
         let base = "/srv/talon-test";
@@ -51,7 +52,9 @@ fn full_playbook_converges_then_second_run_changes_nothing() {
         );
         let settings = lab.read(host, &format!("{base}/settings.ini")).unwrap();
         assert!(
-            settings.starts_with(&format!("port = 8080\n# after port\nhost = {host}\n")),
+            settings.starts_with(&format!(
+                "port = 8080\n# after port\n# before host\nhost = {host}\n"
+            )),
             "{settings}"
         );
         assert!(
@@ -124,6 +127,28 @@ fn full_playbook_converges_then_second_run_changes_nothing() {
             lab.read(host, &format!("{base}/whoami.txt")).unwrap(),
             "talonuser\n"
         );
+        assert_eq!(
+            lab.read(host, &format!("{base}/backref.txt")).unwrap(),
+            "speed is fast\n"
+        );
+        assert_eq!(
+            lab.read(host, &format!("{base}/plain.txt")).unwrap(),
+            "plain file content\n"
+        );
+        assert_eq!(
+            lab.stat(host, &format!("{base}/tree/sub")).unwrap(),
+            "750 root root directory"
+        );
+        assert!(
+            lab.read(host, &format!("{base}/settings.ini"))
+                .unwrap()
+                .contains("# before host\nhost = ")
+        );
+        let fetched = lab
+            .dir
+            .path()
+            .join(format!("fetched/{host}/srv/talon-test/plain.txt"));
+        assert_eq!(std::fs::read_to_string(&fetched).unwrap(), "plain file content\n");
         // set_fact on lab1 is visible to every host through hostvars in the same play.
         assert_eq!(
             lab.read(host, &format!("{base}/peer-greeting.txt")).unwrap(),
@@ -145,7 +170,7 @@ fn full_playbook_converges_then_second_run_changes_nothing() {
     }
     // The no_log result never reaches the output.
     assert!(!first.stdout.contains("hidden-value"), "{}", first.stdout);
-    let second = lab.run(&pb, &[]);
+    let second = lab.run(&pb, &["-e", &fetch]);
     second.assert_code(0);
     for (host, _) in &lab.hosts {
         assert_eq!(
