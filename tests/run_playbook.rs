@@ -406,3 +406,35 @@ fn json_output_has_the_ansible_callback_shape() {
     assert_eq!(task["hosts"][&host]["changed"], true);
     assert_eq!(task["hosts"][&host]["dest"], "/opt/demo/app.conf");
 }
+
+#[test]
+fn become_with_a_sudo_password_from_inventory_vars() {
+    let lab = Lab::up(1);
+    let host = lab.hosts[0].0.clone();
+    let pb = "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: whoami\n      register: who\n      changed_when: false\n    - copy:\n        content: \"{{ who.stdout }}\\n\"\n        dest: /root/become.txt\n      become: true\n";
+    let p = lab.dir.path().join("become.yml");
+    std::fs::write(&p, pb).unwrap();
+    let ok = lab.run(
+        &p,
+        &[
+            "-e",
+            "ansible_user=deploy",
+            "-e",
+            "ansible_become_password=deploy-lab-pass",
+        ],
+    );
+    ok.assert_code(0);
+    // The unprivileged login user wrote a root-owned file through sudo.
+    assert_eq!(lab.read(&host, "/root/become.txt").unwrap(), "deploy\n");
+    assert_eq!(
+        lab.stat(&host, "/root/become.txt").unwrap(),
+        "644 root root regular file"
+    );
+    assert!(!ok.stdout.contains("deploy-lab-pass") && !ok.stderr.contains("deploy-lab-pass"));
+    let bad = lab.run(
+        &p,
+        &["-e", "ansible_user=deploy", "-e", "ansible_become_password=wrong"],
+    );
+    assert_eq!(bad.code, 2, "{}\n{}", bad.stdout, bad.stderr);
+    assert!(!bad.stdout.contains("wrong\n"), "{}", bad.stdout);
+}
