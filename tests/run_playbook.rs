@@ -438,3 +438,46 @@ fn become_with_a_sudo_password_from_inventory_vars() {
     assert_eq!(bad.code, 2, "{}\n{}", bad.stdout, bad.stderr);
     assert!(!bad.stdout.contains("wrong\n"), "{}", bad.stdout);
 }
+
+#[test]
+fn apt_installs_a_local_deb_and_removes_it_idempotently() {
+    let lab = Lab::up(1);
+    let host = lab.hosts[0].0.clone();
+    // A tiny package built here with dpkg-deb: no network needed.
+    let pkg = lab.dir.path().join("pkg");
+    std::fs::create_dir_all(pkg.join("DEBIAN")).unwrap();
+    std::fs::create_dir_all(pkg.join("usr/share/talon-test")).unwrap();
+    std::fs::write(
+        pkg.join("DEBIAN/control"),
+        "Package: talon-test-pkg\nVersion: 1.0\nArchitecture: all\nMaintainer: talon <talon@localhost>\nDescription: talon test package\n",
+    )
+    .unwrap();
+    std::fs::write(pkg.join("usr/share/talon-test/marker"), "installed\n").unwrap();
+    let deb = lab.dir.path().join("talon-test-pkg.deb");
+    let st = std::process::Command::new("dpkg-deb")
+        .args(["--build", "--root-owner-group"])
+        .arg(&pkg)
+        .arg(&deb)
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", common::text(&st.stderr));
+    let install = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: src={} dest=/tmp/talon-test-pkg.deb\n    - apt: deb=/tmp/talon-test-pkg.deb\n",
+        deb.display()
+    );
+    let remove =
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt: name=talon-test-pkg state=absent\n";
+    let first = run_text(&lab, "install.yml", &install);
+    first.assert_code(0);
+    assert_eq!(first.changed(&host), 2, "{}", first.stdout);
+    assert_eq!(
+        lab.read(&host, "/usr/share/talon-test/marker").unwrap(),
+        "installed\n"
+    );
+    assert_eq!(run_text(&lab, "install.yml", &install).changed(&host), 0);
+    let gone = run_text(&lab, "remove.yml", remove);
+    gone.assert_code(0);
+    assert_eq!(gone.changed(&host), 1, "{}", gone.stdout);
+    assert!(lab.sh(&host, "dpkg -s talon-test-pkg").status.code() != Some(0));
+    assert_eq!(run_text(&lab, "remove.yml", remove).changed(&host), 0);
+}
