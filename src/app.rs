@@ -1,6 +1,6 @@
 //! What each subcommand does, from parsed arguments to an exit code.
 
-use crate::cli::{Cli, Command, InventoryArgs, LabCommand, RunArgs};
+use crate::cli::{Cli, Command, InventoryArgs, LabCommand, RunArgs, VerifyArgs};
 use crate::error::Error;
 use crate::inventory::Inventory;
 use crate::report::{Reporter, view::ViewOptions};
@@ -10,6 +10,7 @@ use crate::runner::Runner;
 pub async fn run(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Run(args) => run_playbook(args).await,
+        Command::Verify(args) => verify(args).await,
         Command::Inventory(args) => inventory(args),
         Command::Lab { command } => lab(command),
     }
@@ -35,6 +36,36 @@ async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
     let summary = Runner::run(&pb, &inv, &opts, reporter).await;
     let _ = view.await;
     Ok(summary.exit_code())
+}
+
+async fn verify(args: VerifyArgs) -> Result<i32, Error> {
+    let mut pb = crate::playbook::load(&args.playbook)?;
+    if args.no_drift {
+        pb.plays.retain(crate::verify::is_verify_play);
+    }
+    let mut inv = Inventory::load(&args.inventory).map_err(|e| Error::Inventory(e.to_string()))?;
+    inv.add_playbook_dir(&pb.dir)
+        .map_err(|e| Error::Inventory(e.to_string()))?;
+    let host_count = inv.select("all").map(|h| h.len()).unwrap_or(1);
+    let run_args = RunArgs {
+        playbook: args.playbook.clone(),
+        inventory: args.inventory.clone(),
+        limit: args.limit.clone(),
+        tags: Vec::new(),
+        skip_tags: Vec::new(),
+        check: false,
+        diff: false,
+        forks: args.forks,
+        extra_vars: args.extra_vars.clone(),
+        force_handlers: false,
+        json: false,
+        verbose: 0,
+        ssh: args.ssh,
+    };
+    let opts = crate::config::run_options(&run_args, host_count)?;
+    let report = crate::verify::verify(&pb, &inv, &opts).await;
+    println!("{}", report.render());
+    Ok(report.exit_code())
 }
 
 fn inventory(args: InventoryArgs) -> Result<i32, Error> {

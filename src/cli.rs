@@ -17,6 +17,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a playbook against an inventory (like `ansible-playbook`).
     Run(RunArgs),
+    /// Verify an inventory: drift (check mode) and the playbook's verification plays.
+    Verify(VerifyArgs),
     /// Show the resolved inventory (like `ansible-inventory`).
     Inventory(InventoryArgs),
     /// Disposable Debian hosts in Docker containers, for trying roles and for tests.
@@ -81,6 +83,31 @@ pub struct SshArgs {
     /// Seconds to wait for a host to connect.
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
+}
+
+/// `talon verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The playbook whose plays define the desired state and the checks.
+    #[arg(default_value = "playbooks/site.yml")]
+    pub playbook: PathBuf,
+    /// Inventory file or directory (repeatable).
+    #[arg(short = 'i', long = "inventory", required = true)]
+    pub inventory: Vec<PathBuf>,
+    /// Further limit the hosts with a pattern.
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
+    /// Hosts checked in parallel (default: all hosts, up to 64).
+    #[arg(short = 'f', long)]
+    pub forks: Option<usize>,
+    /// Extra variables, as for `talon run`.
+    #[arg(short = 'e', long = "extra-vars")]
+    pub extra_vars: Vec<String>,
+    /// Skip the drift stage (only run the verification plays).
+    #[arg(long)]
+    pub no_drift: bool,
+    #[command(flatten)]
+    pub ssh: SshArgs,
 }
 
 /// `talon inventory`.

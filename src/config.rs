@@ -69,6 +69,7 @@ pub fn run_options(args: &RunArgs, host_count: usize) -> Result<RunOptions, Erro
         connect_timeout: Duration::from_secs(args.ssh.timeout.max(1)),
         verbosity: args.verbose,
         state_dir,
+        keep_going: false,
     })
 }
 

@@ -19,4 +19,5 @@ pub mod runner;
 pub mod template;
 pub mod transport;
 pub mod vars;
+pub mod verify;
 pub mod yaml;

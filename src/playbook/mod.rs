@@ -23,7 +23,7 @@ pub use kv::parse_kv;
 pub use role::Role;
 
 /// A loaded playbook: its plays in order.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Playbook {
     /// The playbook file.
     pub path: PathBuf,
@@ -52,7 +52,7 @@ pub enum SerialStep {
 }
 
 /// One play.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Play {
     /// Position of the play in the playbook (0-based).
     pub index: usize,

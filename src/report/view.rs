@@ -36,6 +36,13 @@ impl Reporter {
         (Reporter { tx }, handle)
     }
 
+    /// A reporter whose events go to the caller instead of a view (for commands such as
+    /// `talon verify` that present results their own way).
+    pub fn collector() -> (Reporter, mpsc::UnboundedReceiver<Event>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Reporter { tx }, rx)
+    }
+
     /// Sends an event (dropped silently if the reporter is gone: output is best effort).
     pub fn send(&self, e: Event) {
         let _ = self.tx.send(e);

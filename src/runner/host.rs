@@ -535,7 +535,7 @@ impl<'a> Runner<'a> {
         }
         match out.status {
             Status::Unreachable => Err(Stop::Unreachable),
-            Status::Failed if !ignored => Err(Stop::Failed),
+            Status::Failed if !ignored && !self.opts.keep_going => Err(Stop::Failed),
             _ => Ok(()),
         }
     }

@@ -57,6 +57,9 @@ pub struct RunOptions {
     pub verbosity: u8,
     /// Where pending handler notifications are kept between runs.
     pub state_dir: PathBuf,
+    /// A failed task does not stop its host (used by `talon verify`, where every check is
+    /// independent). Failures are still reported and counted.
+    pub keep_going: bool,
 }
 
 /// How a run ended: per-host stats, to decide the exit code.
