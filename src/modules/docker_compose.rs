@@ -183,7 +183,11 @@ pub fn parse_containers(text: &str) -> Vec<Ctr> {
 /// service name -> hash (empty when unknown).
 pub fn parse_services(hashes: Option<&str>, services: Option<&str>) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for l in hashes.unwrap_or_default().lines().chain(services.unwrap_or_default().lines()) {
+    for l in hashes
+        .unwrap_or_default()
+        .lines()
+        .chain(services.unwrap_or_default().lines())
+    {
         let mut w = l.split_whitespace();
         if let Some(s) = w.next() {
             out.insert(s.to_string(), w.next().unwrap_or_default().to_string());
@@ -272,7 +276,10 @@ fn parse_spec(args: &Vars) -> Result<Spec, ModuleError> {
     let a = Args::new(M, args);
     let env_files = a.list(&["env_files"])?.unwrap_or_default();
     if env_files.len() > 1 {
-        return Err(bad(M, "talon passes one env file to Compose; give a single entry in env_files"));
+        return Err(bad(
+            M,
+            "talon passes one env file to Compose; give a single entry in env_files",
+        ));
     }
     let spec = Spec {
         project_src: a.str(&["project_src"])?.unwrap_or_default(),
@@ -281,7 +288,10 @@ fn parse_spec(args: &Vars) -> Result<Spec, ModuleError> {
         env_file: env_files.into_iter().next().unwrap_or_default(),
         profiles: a.list(&["profiles"])?.unwrap_or_default(),
         state: a
-            .choice(&["state"], &["present", "absent", "stopped", "restarted", "pulled"])?
+            .choice(
+                &["state"],
+                &["present", "absent", "stopped", "restarted", "pulled"],
+            )?
             .unwrap_or_else(|| "present".into()),
         services: a.list(&["services"])?.unwrap_or_default(),
         recreate: a
@@ -348,7 +358,11 @@ fn images_of(secs: &[(&str, &str)], name: &str) -> BTreeSet<String> {
         if *n == name {
             after = true;
         } else if after && *n == "images" {
-            return body.lines().map(str::to_string).filter(|l| !l.is_empty()).collect();
+            return body
+                .lines()
+                .map(str::to_string)
+                .filter(|l| !l.is_empty())
+                .collect();
         } else if after {
             break;
         }
@@ -383,7 +397,11 @@ async fn read(ctx: &ModuleContext<'_>, spec: &Spec, extras: &str) -> Result<Read
     if section(&secs, "psfail").is_some() {
         return Ok(ReadResult::Failed(format!(
             "cannot list the project's containers: {}",
-            if stderr.is_empty() { "compose ps failed" } else { &stderr }
+            if stderr.is_empty() {
+                "compose ps failed"
+            } else {
+                &stderr
+            }
         )));
     }
     Ok(ReadResult::Ok(Reading {
@@ -497,13 +515,21 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                 }
             }
             if spec.remove_orphans {
-                for c in r.containers.iter().filter(|c| !r.services.contains_key(&c.service)) {
+                for c in r
+                    .containers
+                    .iter()
+                    .filter(|c| !r.services.contains_key(&c.service))
+                {
                     predicted.push(action(&c.name, "Removing"));
                 }
             }
         }
         "stopped" => {
-            let running: Vec<&Ctr> = r.containers.iter().filter(|c| targeted(c) && c.running()).collect();
+            let running: Vec<&Ctr> = r
+                .containers
+                .iter()
+                .filter(|c| targeted(c) && c.running())
+                .collect();
             if !running.is_empty() {
                 let mut stop = vec!["stop".to_string()];
                 if let Some(t) = spec.timeout {
@@ -626,12 +652,21 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         let rc = failed_rc.unwrap_or(-1);
         let text = cmd_out.join("\n");
         let stderr = out.stderr_str();
-        let detail = if text.is_empty() { stderr.trim() } else { text.as_str() };
+        let detail = if text.is_empty() {
+            stderr.trim()
+        } else {
+            text.as_str()
+        };
         o.failed = true;
         o.msg = Some(format!(
             "Error when processing {}: {} failed: {detail}",
-            if spec.project_src.is_empty() { &spec.files[0] } else { &spec.project_src },
-            cmds.get(rcs.len().saturating_sub(1)).map_or("compose", |c| c[0].as_str()),
+            if spec.project_src.is_empty() {
+                &spec.files[0]
+            } else {
+                &spec.project_src
+            },
+            cmds.get(rcs.len().saturating_sub(1))
+                .map_or("compose", |c| c[0].as_str()),
         ));
         o = o.with("rc", rc).with("stderr", text.clone());
     }

@@ -123,7 +123,10 @@ pub fn is_image_id(name: &str) -> bool {
     } else {
         (12..=64).contains(&hex.len())
     };
-    ok_len && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    ok_len
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 /// `build:` options (the subset talon passes to `docker build`).
@@ -249,11 +252,19 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let platform = match a.raw(&["pull"]) {
         Some(Value::Object(m)) => {
             if let Some(k) = m.keys().find(|k| k.as_str() != "platform") {
-                return Err(bad("docker_image", format!("pull.{k} is not supported (only platform)")));
+                return Err(bad(
+                    "docker_image",
+                    format!("pull.{k} is not supported (only platform)"),
+                ));
             }
             Args::new("docker_image", m).str(&["platform"])?
         }
-        Some(_) => return Err(bad("docker_image", "pull must be a mapping (pull: {platform: ...})")),
+        Some(_) => {
+            return Err(bad(
+                "docker_image",
+                "pull must be a mapping (pull: {platform: ...})",
+            ));
+        }
         None => None,
     };
     let r = ImageRef::parse(&name, tag.as_deref()).map_err(|e| bad("docker_image", e))?;
@@ -268,7 +279,10 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         ));
     }
     if source.as_deref() == Some("build") && build.is_none() {
-        return Err(bad("docker_image", "source is build but the build option is missing"));
+        return Err(bad(
+            "docker_image",
+            "source is build but the build option is missing",
+        ));
     }
 
     let before = match read(ctx, &reference).await? {
@@ -291,7 +305,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         }
         return match apply(ctx, "rmi", &reference, dargs).await? {
             Ok(_) => Ok(result(true, None, actions)),
-            Err(msg) => Ok(ModuleOutcome::failed(format!("Error removing image {reference} - {msg}"))),
+            Err(msg) => Ok(ModuleOutcome::failed(format!(
+                "Error removing image {reference} - {msg}"
+            ))),
         };
     }
 
@@ -369,8 +385,10 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         }
         Err(msg) => {
             let what = if act == "pull" { "pulling" } else { "building" };
-            Ok(ModuleOutcome::failed(format!("Error {what} image {reference} - {msg}"))
-                .with("actions", actions))
+            Ok(
+                ModuleOutcome::failed(format!("Error {what} image {reference} - {msg}"))
+                    .with("actions", actions),
+            )
         }
     }
 }
@@ -395,7 +413,10 @@ fn first_image(stdout: &str) -> Result<Option<Value>, String> {
 
 /// One round trip: the image's inspect data, `None` when missing, `Err(message)` when docker
 /// failed (daemon down, no permission, no docker).
-async fn read(ctx: &ModuleContext<'_>, reference: &str) -> Result<Result<Option<Value>, String>, ModuleError> {
+async fn read(
+    ctx: &ModuleContext<'_>,
+    reference: &str,
+) -> Result<Result<Option<Value>, String>, ModuleError> {
     let out = run_script(ctx, READ, &[reference.to_string()], None).await?;
     if !out.status.success() {
         return Ok(Err(docker_error(&out.stderr_str(), &out.status.to_string())));
@@ -465,7 +486,9 @@ mod tests {
 
     #[test]
     fn inspect_output_first_element() {
-        let v = first_image(r#"[{"Id":"sha256:1","RepoTags":["a:1"]}]"#).unwrap().unwrap();
+        let v = first_image(r#"[{"Id":"sha256:1","RepoTags":["a:1"]}]"#)
+            .unwrap()
+            .unwrap();
         assert_eq!(v["Id"], "sha256:1");
         assert_eq!(first_image("").unwrap(), None);
         assert!(first_image("nope").is_err());

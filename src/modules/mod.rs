@@ -155,7 +155,11 @@ pub fn short_name(name: &str) -> &str {
         .or_else(|| name.strip_prefix("ansible.legacy."))
         .or_else(|| name.strip_prefix("community.docker."))
         .unwrap_or(name);
-    if short == "docker_compose_v2" { "docker_compose" } else { short }
+    if short == "docker_compose_v2" {
+        "docker_compose"
+    } else {
+        short
+    }
 }
 
 /// The registry: every module talon supports. Returns `None` for unknown names.
