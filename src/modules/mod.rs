@@ -13,6 +13,8 @@ pub mod blockinfile;
 pub mod command;
 pub mod copy;
 pub mod debug;
+pub mod docker_compose;
+pub mod docker_image;
 pub mod fail;
 pub mod fetch;
 pub mod file;
@@ -145,11 +147,19 @@ pub struct ModuleInfo {
     pub free_form: bool,
 }
 
-/// Strips `ansible.builtin.` / `ansible.legacy.` from a module name.
+/// Strips `ansible.builtin.` / `ansible.legacy.` / `community.docker.` from a module name;
+/// `docker_compose_v2` is talon's `docker_compose`.
 pub fn short_name(name: &str) -> &str {
-    name.strip_prefix("ansible.builtin.")
+    let short = name
+        .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("ansible.legacy."))
-        .unwrap_or(name)
+        .or_else(|| name.strip_prefix("community.docker."))
+        .unwrap_or(name);
+    if short == "docker_compose_v2" {
+        "docker_compose"
+    } else {
+        short
+    }
 }
 
 /// The registry: every module talon supports. Returns `None` for unknown names.
@@ -180,6 +190,8 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &slurp::INFO,
     &stat::INFO,
     &template::INFO,
+    &docker_image::INFO,
+    &docker_compose::INFO,
 ];
 
 /// Runs module `name` with rendered `args` on the context's host.
@@ -208,6 +220,8 @@ pub async fn run(name: &str, args: &Vars, ctx: &ModuleContext<'_>) -> Result<Mod
         "systemd" => service::run_systemd(args, ctx).await,
         "user" => user::run(args, ctx).await,
         "group" => group::run(args, ctx).await,
+        "docker_image" => docker_image::run(args, ctx).await,
+        "docker_compose" => docker_compose::run(args, ctx).await,
         _ => Err(ModuleError::BadArgs {
             module: "talon",
             message: format!("module {name} is not implemented"),
