@@ -20,8 +20,8 @@
 //! controller machine's Docker socket: every lab host drives the same engine. `--systemd` boots
 //! `/lib/systemd/systemd` as PID 1; on Docker 20.10 with cgroup v1 (cgroupfs driver) it needs
 //! only `--tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro` (no `--privileged`,
-//! no added capabilities; without the cgroup mount systemd exits with "Failed to allocate
-//! manager object"), and no `--init`.
+//! no added capabilities). Without the tmpfs mounts systemd exits with "Failed to mount API
+//! filesystems"; without the cgroup mount with "Failed to allocate manager object". No `--init`.
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
