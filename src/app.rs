@@ -90,9 +90,19 @@ fn inventory(args: InventoryArgs) -> Result<i32, Error> {
 
 fn lab(cmd: LabCommand) -> Result<i32, Error> {
     match cmd {
-        LabCommand::Up { count, dir } => {
-            let info = crate::lab::up(&crate::lab::LabOptions { dir, count })
-                .map_err(|e| Error::Lab(e.to_string()))?;
+        LabCommand::Up {
+            count,
+            dir,
+            docker,
+            systemd,
+        } => {
+            let info = crate::lab::up(&crate::lab::LabOptions {
+                dir,
+                count,
+                docker,
+                systemd,
+            })
+            .map_err(|e| Error::Lab(e.to_string()))?;
             println!("{info}");
             Ok(0)
         }

@@ -141,6 +141,13 @@ pub enum LabCommand {
         /// Where the lab's files go.
         #[arg(long, default_value = ".talon/lab")]
         dir: PathBuf,
+        /// Give every host this machine's Docker engine (socket bind-mounted; `docker`,
+        /// `docker-compose` v1 installed). The engine is shared: see `lab_port_base`.
+        #[arg(long)]
+        docker: bool,
+        /// Run systemd as PID 1 on every host, so systemd/service tasks work for real.
+        #[arg(long)]
+        systemd: bool,
     },
     /// Build (or find cached) the lab host image without starting hosts.
     Image,

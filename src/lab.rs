@@ -13,6 +13,15 @@
 //! The image (`talon-lab:bookworm`) is built without a registry: from a root filesystem made
 //! once by `debootstrap` (cached as a tarball under `~/.cache/talon/lab/`) and `docker import`ed,
 //! or from `debian:bookworm` if that image is already present. The recipe lives in `lab/`.
+//!
+//! Extras (`talon lab up --docker` / `--systemd`) use a second image, `talon-lab:bookworm-extras`,
+//! built from the first with Debian packages (Docker CLI, Compose v1, systemd, dbus), so hosts
+//! without extras keep the small image and start exactly as before. `--docker` bind-mounts the
+//! controller machine's Docker socket: every lab host drives the same engine. `--systemd` boots
+//! `/lib/systemd/systemd` as PID 1; on Docker 20.10 with cgroup v1 (cgroupfs driver) it needs
+//! only `--tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro` (no `--privileged`,
+//! no added capabilities). Without the tmpfs mounts systemd exits with "Failed to mount API
+//! filesystems"; without the cgroup mount with "Failed to allocate manager object". No `--init`.
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -30,6 +39,19 @@ use sha2::{Digest, Sha256};
 
 /// The tag of the lab host image that [`ensure_image`] builds.
 pub const IMAGE_TAG: &str = "talon-lab:bookworm";
+/// The tag of the lab host image with extras that [`ensure_extras_image`] builds from
+/// [`IMAGE_TAG`]: Docker CLI, `docker-compose` (v1) and systemd.
+pub const EXTRAS_IMAGE_TAG: &str = "talon-lab:bookworm-extras";
+/// `lab_port_base` of host `labI` is `PORT_BASE_START + PORT_BASE_STEP * I`: a block of
+/// [`PORT_BASE_STEP`] host ports per lab host that its Docker workloads may publish without
+/// colliding with another lab host's (they share one engine under `--docker`).
+pub const PORT_BASE_START: u32 = 20000;
+/// See [`PORT_BASE_START`].
+pub const PORT_BASE_STEP: u32 = 100;
+/// Where a `--docker` lab host finds the engine's socket (the Docker CLI's default).
+const DOCKER_SOCKET_IN_HOST: &str = "/var/run/docker.sock";
+/// The controller's engine socket when `DOCKER_HOST` is not set.
+const DEFAULT_DOCKER_SOCKET: &str = "/var/run/docker.sock";
 /// The tag of the imported debootstrap root filesystem the lab image is built from.
 pub const BASE_IMAGE_TAG: &str = "talon-lab-base:bookworm";
 /// Used as the base instead of debootstrap when it is already present locally.
@@ -50,6 +72,7 @@ pub const MAX_HOSTS: usize = 250;
 const DOCKERFILE: &str = include_str!("../lab/Dockerfile");
 const ENTRYPOINT: &str = include_str!("../lab/entrypoint.sh");
 const SSHD_CONFIG: &str = include_str!("../lab/sshd_config");
+const DOCKERFILE_EXTRAS: &str = include_str!("../lab/Dockerfile.extras");
 /// Packages debootstrap adds to the `minbase` variant (the Dockerfile checks the same tools).
 const PACKAGES: &[&str] = &[
     "openssh-server",
@@ -134,6 +157,12 @@ pub enum LabError {
     /// `docker port` gave something that is not `ADDRESS:PORT`.
     #[error("could not read the published SSH port of container {container} from `docker port`: {output:?}")]
     NoPort { container: String, output: String },
+    /// `--docker` needs the engine's unix socket on this machine, and it is not there.
+    #[error(
+        "`talon lab up --docker` shares this machine's Docker engine through its unix socket, but {reason}: \
+         run the lab where the Docker engine runs (with DOCKER_HOST unset or `unix://PATH`)"
+    )]
+    DockerSocket { reason: String },
     /// A host's sshd did not answer in time; `log` is the tail of `docker logs`.
     #[error(
         "lab host {host} (127.0.0.1:{port}) did not answer with an SSH banner within {}s: {last_error}\n\
@@ -149,13 +178,21 @@ pub enum LabError {
     },
 }
 
-/// What [`up`] builds: where the lab lives and how many hosts it has.
+/// What [`up`] builds: where the lab lives, how many hosts it has and what they can do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabOptions {
     /// The lab folder (created if missing). Default `.talon/lab`.
     pub dir: PathBuf,
     /// Number of hosts, 1..=[`MAX_HOSTS`]. Default 3.
     pub count: usize,
+    /// Share this machine's Docker engine with every host: its socket is bind-mounted at
+    /// `/var/run/docker.sock` and the hosts have `docker` and `docker-compose` (v1). Images,
+    /// containers, networks and published ports are the engine's, so they are shared by all
+    /// hosts (see [`PORT_BASE_START`]). Default false.
+    pub docker: bool,
+    /// Boot systemd as PID 1 (sshd runs as `ssh.service`), so `systemctl` and the
+    /// systemd/service modules work for real. Default false.
+    pub systemd: bool,
 }
 
 impl Default for LabOptions {
@@ -163,6 +200,8 @@ impl Default for LabOptions {
         LabOptions {
             dir: PathBuf::from(".talon/lab"),
             count: 3,
+            docker: false,
+            systemd: false,
         }
     }
 }
@@ -193,6 +232,10 @@ pub struct LabInfo {
     pub ssh_config: PathBuf,
     /// The hosts, `lab1` first.
     pub hosts: Vec<LabHost>,
+    /// Whether the hosts share this machine's Docker engine ([`LabOptions::docker`]).
+    pub docker: bool,
+    /// Whether the hosts run systemd as PID 1 ([`LabOptions::systemd`]).
+    pub systemd: bool,
 }
 
 /// What a user needs after `talon lab up`: the hosts and how to reach them, one item a line.
@@ -209,6 +252,15 @@ impl std::fmt::Display for LabInfo {
         writeln!(f, "key:         {}", self.key.display())?;
         writeln!(f, "known_hosts: {}", self.known_hosts.display())?;
         writeln!(f, "log in:      ssh -F {} lab1", self.ssh_config.display())?;
+        if self.docker {
+            writeln!(
+                f,
+                "docker:      this machine's engine (shared by all hosts; use lab_port_base for ports)"
+            )?;
+        }
+        if self.systemd {
+            writeln!(f, "systemd:     PID 1 on every host")?;
+        }
         write!(
             f,
             "users:       root (key), {DEPLOY_USER} (sudo password {DEPLOY_PASSWORD}), {NOPW_USER} (sudo, no password)"
@@ -219,20 +271,27 @@ impl std::fmt::Display for LabInfo {
 /// Brings up a lab of `opts.count` hosts in `opts.dir` and returns where everything is.
 ///
 /// Replaces a lab that already lives in the same folder (its containers are removed, a fresh
-/// client key is generated). Builds the image first if needed ([`ensure_image`]). Returns once
+/// client key is generated). Builds the image first if needed ([`ensure_image`]). With `docker` or
+/// `systemd` the hosts use [`EXTRAS_IMAGE_TAG`] ([`ensure_extras_image`]). Returns once
 /// every host's sshd answers with an SSH banner; on any failure the containers made so far are
 /// removed again.
 ///
 /// Errors: [`LabError::BadCount`], [`LabError::ForeignDir`] when the folder holds files of the
-/// same names that `talon lab` did not write, Docker/ssh-keygen failures, [`LabError::NotReady`].
+/// same names that `talon lab` did not write, [`LabError::DockerSocket`] (`docker` without a
+/// local engine socket), Docker/ssh-keygen failures, [`LabError::NotReady`].
 pub fn up(opts: &LabOptions) -> Result<LabInfo, LabError> {
     if opts.count == 0 || opts.count > MAX_HOSTS {
         return Err(LabError::BadCount(opts.count));
     }
+    let docker_socket = if opts.docker { Some(docker_socket()?) } else { None };
     fs::create_dir_all(&opts.dir).map_err(io_err(&opts.dir))?;
     let dir = fs::canonicalize(&opts.dir).map_err(io_err(&opts.dir))?;
     check_ours(&dir)?;
-    let image = ensure_image()?;
+    let image = if opts.docker || opts.systemd {
+        ensure_extras_image()?
+    } else {
+        ensure_image()?
+    };
     write_atomic(&dir.join(MARKER), MARKER_TEXT.as_bytes(), 0o644)?;
     remove_containers(&dir)?;
     // The old lab's files name ports that are gone; none must survive a failed `up`.
@@ -254,6 +313,8 @@ pub fn up(opts: &LabOptions) -> Result<LabInfo, LabError> {
             label: &label,
             client_pub: &client_pub,
             key_dir: host_keys.path(),
+            docker_socket: docker_socket.as_deref(),
+            systemd: opts.systemd,
         })
     });
     let mut hosts = Vec::with_capacity(results.len());
@@ -280,6 +341,8 @@ pub fn up(opts: &LabOptions) -> Result<LabInfo, LabError> {
         key,
         hosts,
         dir,
+        docker: opts.docker,
+        systemd: opts.systemd,
     };
     write_atomic(
         &info.known_hosts,
@@ -324,11 +387,36 @@ pub fn down(dir: &Path) -> Result<usize, LabError> {
 /// Errors: [`LabError::DockerMissing`], [`LabError::DebootstrapMissing`],
 /// [`LabError::Debootstrap`], Docker build/import failures.
 pub fn ensure_image() -> Result<String, LabError> {
+    let recipe = recipe_hash(&[DOCKERFILE, ENTRYPOINT, SSHD_CONFIG]);
+    ensure_built(IMAGE_TAG, &recipe, DOCKERFILE, base_image)
+}
+
+/// Makes sure the lab image with extras exists and matches the recipe in `lab/` (both
+/// Dockerfiles); returns its tag, [`EXTRAS_IMAGE_TAG`]. Builds [`IMAGE_TAG`] first if needed
+/// ([`ensure_image`]), then installs Debian packages on top of it (`docker.io` for the CLI,
+/// `docker-compose`, `systemd`, `dbus`: about 20 s with a nearby mirror, ~300 MB more). No
+/// registry is asked.
+///
+/// Errors: those of [`ensure_image`]; a failed `docker build` (e.g. the Debian mirror is not
+/// reachable) as [`LabError::Docker`] with the end of the build output.
+pub fn ensure_extras_image() -> Result<String, LabError> {
+    let base = ensure_image()?;
+    let recipe = recipe_hash(&[DOCKERFILE, ENTRYPOINT, SSHD_CONFIG, DOCKERFILE_EXTRAS]);
+    ensure_built(EXTRAS_IMAGE_TAG, &recipe, DOCKERFILE_EXTRAS, |_| Ok(base))
+}
+
+/// Builds `tag` from `dockerfile` unless an image of that tag carries the label `recipe` already.
+/// `base` picks the `FROM` image (called only when a build is needed, under the build lock).
+fn ensure_built(
+    tag: &str,
+    recipe: &str,
+    dockerfile: &str,
+    base: impl FnOnce(&Path) -> Result<String, LabError>,
+) -> Result<String, LabError> {
     static IN_PROCESS: Mutex<()> = Mutex::new(());
     let _guard = IN_PROCESS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let recipe = recipe_hash();
-    if image_label(IMAGE_TAG, RECIPE_LABEL)?.as_deref() == Some(recipe.as_str()) {
-        return Ok(IMAGE_TAG.to_string());
+    if image_label(tag, RECIPE_LABEL)?.as_deref() == Some(recipe) {
+        return Ok(tag.to_string());
     }
     let cache = cache_dir()?;
     fs::create_dir_all(&cache).map_err(io_err(&cache))?;
@@ -336,19 +424,46 @@ pub fn ensure_image() -> Result<String, LabError> {
     let lock = fs::File::create(&lock_path).map_err(io_err(&lock_path))?;
     lock.lock().map_err(io_err(&lock_path))?;
     // Another process may have built it while this one waited for the lock.
-    if image_label(IMAGE_TAG, RECIPE_LABEL)?.as_deref() == Some(recipe.as_str()) {
-        return Ok(IMAGE_TAG.to_string());
+    if image_label(tag, RECIPE_LABEL)?.as_deref() == Some(recipe) {
+        return Ok(tag.to_string());
     }
-    let base = base_image(&cache)?;
-    let previous = image_id(IMAGE_TAG)?;
-    build_image(&base, &recipe)?;
-    if let Some(old) = previous.filter(|old| image_id(IMAGE_TAG).ok().flatten().as_ref() != Some(old)) {
+    let base = base(&cache)?;
+    let previous = image_id(tag)?;
+    build_image(&base, tag, dockerfile, recipe)?;
+    if let Some(old) = previous.filter(|old| image_id(tag).ok().flatten().as_ref() != Some(old)) {
         // The outdated image is now untagged; containers of an old lab may still use it.
         if let Err(e) = docker(&["image", "rm", &old], None) {
             tracing::debug!("keeping the previous lab image {old}: {e}");
         }
     }
-    Ok(IMAGE_TAG.to_string())
+    Ok(tag.to_string())
+}
+
+/// The engine socket `--docker` bind-mounts: the path in `DOCKER_HOST=unix://PATH`, else
+/// `/var/run/docker.sock`. It must be a socket on this machine (the daemon resolves the bind
+/// mount on its own machine, so a remote engine cannot be shared this way).
+fn docker_socket() -> Result<PathBuf, LabError> {
+    use std::os::unix::fs::FileTypeExt;
+    let path = match std::env::var("DOCKER_HOST") {
+        Ok(host) if !host.is_empty() => match host.strip_prefix("unix://") {
+            Some(path) => PathBuf::from(path),
+            None => {
+                return Err(LabError::DockerSocket {
+                    reason: format!("DOCKER_HOST is {host:?}, not a unix socket"),
+                });
+            }
+        },
+        _ => PathBuf::from(DEFAULT_DOCKER_SOCKET),
+    };
+    match fs::metadata(&path) {
+        Ok(meta) if meta.file_type().is_socket() => Ok(path),
+        Ok(_) => Err(LabError::DockerSocket {
+            reason: format!("{} is not a socket", path.display()),
+        }),
+        Err(e) => Err(LabError::DockerSocket {
+            reason: format!("{}: {e}", path.display()),
+        }),
+    }
 }
 
 const MARKER_TEXT: &str = "This folder is a talon lab: `talon lab down --dir <this folder>` removes it.\n";
@@ -377,6 +492,55 @@ struct HostPlan<'a> {
     label: &'a str,
     client_pub: &'a str,
     key_dir: &'a Path,
+    /// The engine socket to bind-mount at [`DOCKER_SOCKET_IN_HOST`] (`--docker`).
+    docker_socket: Option<&'a Path>,
+    /// Boot systemd as PID 1 instead of the image's sshd entrypoint.
+    systemd: bool,
+}
+
+/// The `docker create` arguments of one host, up to and including the image.
+fn create_args(plan: &HostPlan<'_>) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "create".into(),
+        "--name".into(),
+        plan.container.clone(),
+        "--label".into(),
+        plan.label.to_string(),
+        "--label".into(),
+        format!("{LABEL}.host={}", plan.name),
+        format!("--hostname={}", plan.name),
+        "-p".into(),
+        "127.0.0.1::22".into(),
+    ];
+    if plan.systemd {
+        // The minimum that boots systemd 252 on cgroup v1 here (see the module doc). systemd is
+        // PID 1 itself, so no `--init`; it shuts down cleanly on SIGRTMIN+3.
+        args.extend(
+            [
+                "--tmpfs",
+                "/run",
+                "--tmpfs",
+                "/run/lock",
+                "-v",
+                "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+                "-e",
+                "container=docker",
+                "--stop-signal",
+                "SIGRTMIN+3",
+                "--entrypoint",
+                "/lib/systemd/systemd",
+            ]
+            .map(String::from),
+        );
+    } else {
+        args.push("--init".into());
+    }
+    if let Some(socket) = plan.docker_socket {
+        args.push("-v".into());
+        args.push(format!("{}:{DOCKER_SOCKET_IN_HOST}", socket.to_string_lossy()));
+    }
+    args.push(plan.image.to_string());
+    args
 }
 
 /// Creates, provisions and starts one container and waits for its sshd. Returns the host and
@@ -388,25 +552,8 @@ fn start_host(plan: &HostPlan<'_>) -> Result<(LabHost, String), LabError> {
     let host_pub = keygen(&host_key, &format!("root@{}", plan.name))?;
     let host_secret = fs::read(&host_key).map_err(io_err(&host_key))?;
 
-    let hostname_arg = format!("--hostname={}", plan.name);
-    let host_label = format!("{LABEL}.host={}", plan.name);
-    docker(
-        &[
-            "create",
-            "--name",
-            &plan.container,
-            "--label",
-            plan.label,
-            "--label",
-            &host_label,
-            &hostname_arg,
-            "--init",
-            "-p",
-            "127.0.0.1::22",
-            plan.image,
-        ],
-        None,
-    )?;
+    let args = create_args(plan);
+    docker(&args.iter().map(String::as_str).collect::<Vec<_>>(), None)?;
 
     let authorized = format!("{}\n", plan.client_pub);
     let pub_line = format!("{host_pub}\n");
@@ -660,10 +807,10 @@ fn lab_id(dir: &Path) -> String {
     hex::encode(&digest[..4])
 }
 
-/// Hash of the image recipe, stored as an image label to notice a changed recipe.
-fn recipe_hash() -> String {
+/// Hash of an image recipe (its files), stored as an image label to notice a changed recipe.
+fn recipe_hash(parts: &[&str]) -> String {
     let mut h = Sha256::new();
-    for part in [DOCKERFILE, ENTRYPOINT, SSHD_CONFIG] {
+    for part in parts {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -824,17 +971,18 @@ fn find_debootstrap() -> Result<String, LabError> {
     Err(LabError::DebootstrapMissing)
 }
 
-/// Builds [`IMAGE_TAG`] from `base` with the recipe in `lab/`, labelled with `recipe`.
-fn build_image(base: &str, recipe: &str) -> Result<(), LabError> {
+/// Builds `tag` from `base` with `dockerfile` and the other files in `lab/`, labelled with
+/// `recipe`.
+fn build_image(base: &str, tag: &str, dockerfile: &str, recipe: &str) -> Result<(), LabError> {
     let context = tempfile::tempdir().map_err(io_err(Path::new("temporary folder")))?;
     for (name, text, mode) in [
-        ("Dockerfile", DOCKERFILE, 0o644),
+        ("Dockerfile", dockerfile, 0o644),
         ("entrypoint.sh", ENTRYPOINT, 0o755),
         ("sshd_config", SSHD_CONFIG, 0o644),
     ] {
         write_atomic(&context.path().join(name), text.as_bytes(), mode)?;
     }
-    tracing::info!("building {IMAGE_TAG} from {base}");
+    tracing::info!("building {tag} from {base}");
     let base_arg = format!("BASE={base}");
     let label_arg = format!("{RECIPE_LABEL}={recipe}");
     let context_arg = context.path().to_string_lossy().into_owned();
@@ -845,7 +993,7 @@ fn build_image(base: &str, recipe: &str) -> Result<(), LabError> {
         "--label",
         &label_arg,
         "--tag",
-        IMAGE_TAG,
+        tag,
         &context_arg,
     ];
     // The classic builder uses local images for FROM without asking a registry.
@@ -1027,11 +1175,31 @@ fn render_inventory(info: &LabInfo) -> String {
         "#   {DEPLOY_USER} - sudo with password: become password is \"{DEPLOY_PASSWORD}\""
     );
     let _ = writeln!(y, "#   {NOPW_USER}   - sudo without password (NOPASSWD)");
+    if info.docker {
+        let _ = writeln!(
+            y,
+            "# --docker: every host drives this machine's Docker engine (shared images, containers,"
+        );
+        let _ = writeln!(
+            y,
+            "# ports): give each host's compose project its own name and publish host ports in"
+        );
+        let _ = writeln!(y, "# lab_port_base .. lab_port_base + {}.", PORT_BASE_STEP - 1);
+    }
+    if info.systemd {
+        let _ = writeln!(y, "# --systemd: systemd is PID 1 on every host.");
+    }
     let _ = writeln!(y, "all:\n  children:\n    lab:\n      hosts:");
-    for host in &info.hosts {
+    for (index, host) in (1u32..).zip(&info.hosts) {
         let _ = writeln!(y, "        {}:", host.name);
         let _ = writeln!(y, "          ansible_host: 127.0.0.1");
         let _ = writeln!(y, "          ansible_port: {}", host.port);
+        let _ = writeln!(y, "          lab_index: {index}");
+        let _ = writeln!(
+            y,
+            "          lab_port_base: {}",
+            PORT_BASE_START + PORT_BASE_STEP * index
+        );
     }
     let common = format!(
         "-o UserKnownHostsFile={} -o StrictHostKeyChecking=yes",
@@ -1092,6 +1260,8 @@ mod tests {
                 },
             ],
             dir,
+            docker: false,
+            systemd: false,
         }
     }
 
@@ -1113,6 +1283,54 @@ mod tests {
         );
         assert_eq!(lab["vars"]["ansible_python_interpreter"], "/usr/bin/python3");
         assert!(text.contains("deploy-lab-pass"));
+    }
+
+    #[test]
+    fn inventory_gives_each_host_an_index_and_a_port_block() {
+        let value: serde_json::Value = serde_saphyr::from_str(&render_inventory(&sample())).unwrap();
+        let hosts = &value["all"]["children"]["lab"]["hosts"];
+        assert_eq!(hosts["lab1"]["lab_index"], 1);
+        assert_eq!(hosts["lab1"]["lab_port_base"], 20100);
+        assert_eq!(hosts["lab2"]["lab_index"], 2);
+        assert_eq!(hosts["lab2"]["lab_port_base"], 20200);
+    }
+
+    fn plan<'a>(docker_socket: Option<&'a Path>, systemd: bool) -> HostPlan<'a> {
+        HostPlan {
+            name: "lab1".into(),
+            container: "talon-lab-x-1".into(),
+            image: "img",
+            label: "talon.lab=/tmp/x",
+            client_pub: "ssh-ed25519 AAAA",
+            key_dir: Path::new("/tmp"),
+            docker_socket,
+            systemd,
+        }
+    }
+
+    #[test]
+    fn create_args_per_mode() {
+        let plain = create_args(&plan(None, false));
+        assert!(plain.contains(&"--init".to_string()), "{plain:?}");
+        assert!(
+            !plain
+                .iter()
+                .any(|a| a.contains("systemd") || a.contains("docker.sock"))
+        );
+        assert_eq!(plain.last().map(String::as_str), Some("img"));
+
+        let sock = Path::new("/run/docker.sock");
+        let both = create_args(&plan(Some(sock), true)).join(" ");
+        assert!(!both.contains("--init"), "systemd is PID 1: {both}");
+        assert!(both.contains("--tmpfs /run --tmpfs /run/lock"), "{both}");
+        assert!(both.contains("-v /sys/fs/cgroup:/sys/fs/cgroup:ro"), "{both}");
+        assert!(both.contains("--entrypoint /lib/systemd/systemd"), "{both}");
+        assert!(
+            both.contains("-v /run/docker.sock:/var/run/docker.sock"),
+            "{both}"
+        );
+        assert!(!both.contains("--privileged"), "{both}");
+        assert!(both.ends_with(" img"), "{both}");
     }
 
     #[test]

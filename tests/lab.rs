@@ -79,6 +79,7 @@ fn lab_in_temp_dir(count: usize) -> (tempfile::TempDir, PathBuf, LabInfo) {
     let info = lab::up(&LabOptions {
         dir: dir.clone(),
         count,
+        ..LabOptions::default()
     })
     .unwrap();
     (tmp, dir, info)
@@ -153,6 +154,7 @@ fn lab_up_login_sudo_and_down() {
     let again = lab::up(&LabOptions {
         dir: dir.clone(),
         count: 1,
+        ..LabOptions::default()
     })
     .unwrap();
     assert_eq!(containers(&canonical).len(), 1);
@@ -168,6 +170,46 @@ fn lab_up_login_sudo_and_down() {
     assert_eq!(lab::down(&dir).unwrap(), 0);
 }
 
+/// `--docker`: a lab host drives this machine's Docker engine with the Docker CLI and Compose
+/// v1 over a real SSH login, and sees the same containers (its own among them).
+#[test]
+fn docker_lab_host_uses_the_machines_engine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lab");
+    let info = lab::up(&LabOptions {
+        dir: dir.clone(),
+        count: 1,
+        docker: true,
+        ..LabOptions::default()
+    })
+    .unwrap();
+    let here = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output()
+        .unwrap();
+    let engine = String::from_utf8_lossy(&here.stdout).trim().to_string();
+    assert!(!engine.is_empty());
+    let remote = stdout(&ssh(
+        &info,
+        0,
+        "root",
+        "docker version --format '{{.Server.Version}}'",
+        "",
+    ));
+    assert_eq!(remote, engine);
+    let compose = stdout(&ssh(&info, 0, "root", "docker-compose version", ""));
+    assert!(compose.starts_with("docker-compose version 1."), "{compose}");
+    let names = stdout(&ssh(&info, 0, "root", "docker ps --format '{{.Names}}'", ""));
+    assert!(
+        names.lines().any(|n| n == info.hosts[0].container),
+        "the shared engine lists the lab host itself: {names}"
+    );
+    let inventory = std::fs::read_to_string(&info.inventory).unwrap();
+    assert!(inventory.contains("lab_index: 1"), "{inventory}");
+    assert!(inventory.contains("lab_port_base: 20100"), "{inventory}");
+    assert_eq!(lab::down(&dir).unwrap(), 1);
+}
+
 #[test]
 fn up_refuses_a_folder_with_foreign_files() {
     let tmp = tempfile::tempdir().unwrap();
@@ -175,6 +217,7 @@ fn up_refuses_a_folder_with_foreign_files() {
     let err = lab::up(&LabOptions {
         dir: tmp.path().to_path_buf(),
         count: 1,
+        ..LabOptions::default()
     })
     .unwrap_err();
     assert!(matches!(err, lab::LabError::ForeignDir { .. }), "{err}");

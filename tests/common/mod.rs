@@ -20,6 +20,11 @@ pub struct Lab {
 impl Lab {
     /// Starts `n` fresh hosts.
     pub fn up(n: usize) -> Lab {
+        Lab::up_with(n, &[])
+    }
+
+    /// Starts `n` fresh hosts with extra `talon lab up` flags (`--docker`, `--systemd`).
+    pub fn up_with(n: usize, flags: &[&str]) -> Lab {
         let dir = tempfile::Builder::new()
             .prefix("talon-test-lab-")
             .tempdir()
@@ -27,6 +32,7 @@ impl Lab {
         let out = talon()
             .args(["lab", "up", "-n", &n.to_string(), "--dir"])
             .arg(dir.path())
+            .args(flags)
             .output()
             .unwrap();
         assert!(
