@@ -50,6 +50,9 @@ pub const PORT_BASE_START: u32 = 20000;
 pub const PORT_BASE_STEP: u32 = 100;
 /// Where a `--docker` lab host finds the engine's socket (the Docker CLI's default).
 const DOCKER_SOCKET_IN_HOST: &str = "/var/run/docker.sock";
+/// `--docker`: per-host folders under the lab dir, mounted at the same path in each host
+/// (`lab_shared_dir`), for files the shared engine must bind-mount.
+const SHARED_DIR: &str = "shared";
 /// The controller's engine socket when `DOCKER_HOST` is not set.
 const DEFAULT_DOCKER_SOCKET: &str = "/var/run/docker.sock";
 /// The tag of the imported debootstrap root filesystem the lab image is built from.
@@ -314,6 +317,7 @@ pub fn up(opts: &LabOptions) -> Result<LabInfo, LabError> {
             client_pub: &client_pub,
             key_dir: host_keys.path(),
             docker_socket: docker_socket.as_deref(),
+            shared_dir: opts.docker.then(|| dir.join(SHARED_DIR).join(format!("lab{i}"))),
             systemd: opts.systemd,
         })
     });
@@ -367,6 +371,10 @@ pub fn down(dir: &Path) -> Result<usize, LabError> {
     if dir.join(MARKER).is_file() {
         for name in LAB_FILES.iter().chain([&MARKER]) {
             remove_file_if_exists(&dir.join(name))?;
+        }
+        let shared = dir.join(SHARED_DIR);
+        if shared.is_dir() {
+            fs::remove_dir_all(&shared).map_err(io_err(&shared))?;
         }
         // Only succeeds when nothing else is in the folder; anything else stays.
         let _ = fs::remove_dir(&dir);
@@ -494,6 +502,9 @@ struct HostPlan<'a> {
     key_dir: &'a Path,
     /// The engine socket to bind-mount at [`DOCKER_SOCKET_IN_HOST`] (`--docker`).
     docker_socket: Option<&'a Path>,
+    /// `--docker`: a controller folder mounted at the same path inside the host, so that bind
+    /// mounts of compose projects kept there resolve identically for the shared engine.
+    shared_dir: Option<PathBuf>,
     /// Boot systemd as PID 1 instead of the image's sshd entrypoint.
     systemd: bool,
 }
@@ -539,6 +550,11 @@ fn create_args(plan: &HostPlan<'_>) -> Vec<String> {
         args.push("-v".into());
         args.push(format!("{}:{DOCKER_SOCKET_IN_HOST}", socket.to_string_lossy()));
     }
+    if let Some(shared) = &plan.shared_dir {
+        let p = shared.to_string_lossy();
+        args.push("-v".into());
+        args.push(format!("{p}:{p}"));
+    }
     args.push(plan.image.to_string());
     args
 }
@@ -552,6 +568,9 @@ fn start_host(plan: &HostPlan<'_>) -> Result<(LabHost, String), LabError> {
     let host_pub = keygen(&host_key, &format!("root@{}", plan.name))?;
     let host_secret = fs::read(&host_key).map_err(io_err(&host_key))?;
 
+    if let Some(shared) = &plan.shared_dir {
+        fs::create_dir_all(shared).map_err(io_err(shared))?;
+    }
     let args = create_args(plan);
     docker(&args.iter().map(String::as_str).collect::<Vec<_>>(), None)?;
 
@@ -1200,6 +1219,10 @@ fn render_inventory(info: &LabInfo) -> String {
             "          lab_port_base: {}",
             PORT_BASE_START + PORT_BASE_STEP * index
         );
+        if info.docker {
+            let shared = info.dir.join(SHARED_DIR).join(&host.name);
+            let _ = writeln!(y, "          lab_shared_dir: {}", shared.to_string_lossy());
+        }
     }
     let common = format!(
         "-o UserKnownHostsFile={} -o StrictHostKeyChecking=yes",
@@ -1304,6 +1327,7 @@ mod tests {
             client_pub: "ssh-ed25519 AAAA",
             key_dir: Path::new("/tmp"),
             docker_socket,
+            shared_dir: None,
             systemd,
         }
     }

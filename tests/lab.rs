@@ -207,7 +207,23 @@ fn docker_lab_host_uses_the_machines_engine() {
     let inventory = std::fs::read_to_string(&info.inventory).unwrap();
     assert!(inventory.contains("lab_index: 1"), "{inventory}");
     assert!(inventory.contains("lab_port_base: 20100"), "{inventory}");
+    // The shared folder has the same path inside the host and for the engine, so a bind mount
+    // made from the host sees what the host wrote there.
+    let shared = std::fs::canonicalize(&dir).unwrap().join("shared/lab1");
+    assert!(inventory.contains(&format!("lab_shared_dir: {}", shared.display())), "{inventory}");
+    let seen = stdout(&ssh(
+        &info,
+        0,
+        "root",
+        &format!(
+            "echo from-host > {p}/f && docker run --rm -v {p}:/m talon-lab-base:bookworm cat /m/f",
+            p = shared.display()
+        ),
+        "",
+    ));
+    assert_eq!(seen, "from-host");
     assert_eq!(lab::down(&dir).unwrap(), 1);
+    assert!(!shared.exists(), "lab down leaves the shared folder");
 }
 
 #[test]
