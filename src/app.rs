@@ -23,10 +23,17 @@ async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
     let host_count = inv.select("all").map(|h| h.len()).unwrap_or(1);
     let opts = crate::config::run_options(&args, host_count)?;
     let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    // secrets: inventory vars too, so a variable defined from a secret is followed.
+    let mut inv_vars = Vec::new();
     for h in inv.select("all").unwrap_or_default() {
-        names.extend(inv.host_vars(&h).keys().cloned());
+        let hv = inv.host_vars(&h);
+        names.extend(hv.keys().cloned());
+        inv_vars.push(hv);
     }
-    crate::playbook::lint::check_undefined(&pb, names, opts.extra_vars.keys().cloned())?;
+    let secret_names = opts.secrets.names().map(str::to_string);
+    crate::playbook::lint::check_undefined(&pb, names, opts.extra_vars.keys().cloned().chain(secret_names))?;
+    inv_vars.push(opts.extra_vars.clone());
+    opts.secrets.check_playbook(&pb, &inv_vars)?;
     let (reporter, view) = Reporter::start(ViewOptions {
         json: args.json,
         verbosity: args.verbose,

@@ -66,6 +66,17 @@ pub struct RunArgs {
     pub verbose: u8,
     #[command(flatten)]
     pub ssh: SshArgs,
+    // -- secrets (src/secrets.rs) --
+    /// YAML file of secrets (`name: value`), outside the repository, mode 0600, owned by you.
+    #[arg(long = "secrets", value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
+    /// A secret from an environment variable: `NAME` (exposed as lowercase `name`) or
+    /// `name=VAR` (repeatable).
+    #[arg(long = "secret-env", value_name = "NAME[=VAR]")]
+    pub secret_env: Vec<String>,
+    /// Prompt for a secret on the terminal, without echo (repeatable).
+    #[arg(long = "ask-secret", value_name = "NAME")]
+    pub ask_secret: Vec<String>,
 }
 
 /// SSH options shared by commands that connect.

@@ -69,7 +69,24 @@ pub fn run_options(args: &RunArgs, host_count: usize) -> Result<RunOptions, Erro
         connect_timeout: Duration::from_secs(args.ssh.timeout.max(1)),
         verbosity: args.verbose,
         state_dir,
+        secrets: std::sync::Arc::new(load_secrets(args)?),
     })
+}
+
+/// Loads `--secrets FILE`, `--secret-env` and `--ask-secret` into one store (bad option: exit 5).
+pub fn load_secrets(args: &RunArgs) -> Result<crate::secrets::SecretStore, Error> {
+    let mut store = crate::secrets::SecretStore::new();
+    let opt = |e: crate::secrets::SecretError| Error::Options(e.to_string());
+    if let Some(f) = &args.secrets {
+        store.load_file(f).map_err(opt)?;
+    }
+    for spec in &args.secret_env {
+        store.load_env(spec).map_err(opt)?;
+    }
+    for name in &args.ask_secret {
+        store.ask(name).map_err(opt)?;
+    }
+    Ok(store)
 }
 
 #[cfg(test)]

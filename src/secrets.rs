@@ -558,9 +558,6 @@ impl SecretStore {
     ///
     /// Errors: [`LoadError::At`] naming the secret, the task, its `file:line:col` and the fix.
     pub fn check_playbook(&self, pb: &Playbook, more_vars: &[Vars]) -> Result<(), LoadError> {
-        if self.entries.is_empty() {
-            return Ok(());
-        }
         let env = minijinja::Environment::new();
         let loader = Loader::new(&pb.dir);
         let mut tasks: Vec<(Task, Vec<Value>)> = Vec::new();
@@ -583,7 +580,8 @@ impl SecretStore {
         let tainted = taint(&env, self.names().map(str::to_string).collect(), &defs);
         let direct: HashSet<String> = self.names().map(str::to_string).collect();
         for (t, envs) in &tasks {
-            let place = format!("task '{}' at {}", t.display_name(), t.mark);
+            // The load error itself starts with the task's file:line:col.
+            let place = format!("task '{}'", t.display_name());
             let uses = |text: &str| -> Option<String> {
                 let names = referenced(&env, text);
                 let mut hits: Vec<&String> = names.iter().filter(|n| tainted.contains_key(*n)).collect();
@@ -606,6 +604,13 @@ impl SecretStore {
             }
             if let Some(Action::Module { name, args }) = &t.action {
                 let short = crate::modules::short_name(name);
+                if short == "talon_secret_file"
+                    && let Some(Value::String(n)) = args.get("secret")
+                    && !n.contains("{{")
+                    && self.get(n).is_none()
+                {
+                    return Err(at(SecretError::Unknown { name: n.clone() }));
+                }
                 let allowed = allowed_args(short);
                 for (k, v) in args {
                     if allowed.is_some_and(|a| a.contains(&k.as_str()) || a.contains(&"*")) {
@@ -652,7 +657,10 @@ fn refusal(module: &str, arg: &str, name: String, place: String) -> SecretError 
     if matches!(module, "command" | "shell") {
         SecretError::OnCommandLine {
             name,
-            place: format!("{place} (argument {arg})"),
+            place: match arg {
+                "_raw_params" | "cmd" => format!("{place} (the command)"),
+                _ => format!("{place} (argument {arg})"),
+            },
             fix: FIX_ARGV,
         }
     } else {
@@ -1016,6 +1024,11 @@ mod tests {
             check("- hosts: all\n  tasks:\n    - lineinfile: {path: /x, line: \"{{ gateway_token }}\"}\n")
                 .unwrap_err();
         assert!(e.contains("module lineinfile"), "{e}");
+        let e =
+            check("- hosts: all\n  tasks:\n    - talon_secret_file: {secret: nope, dest: /x}\n").unwrap_err();
+        assert!(e.contains("no secret 'nope' was given"), "{e}");
+        check("- hosts: all\n  tasks:\n    - talon_secret_file: {secret: gateway_token, dest: /x}\n")
+            .unwrap();
     }
 
     #[test]

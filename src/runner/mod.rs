@@ -57,6 +57,9 @@ pub struct RunOptions {
     pub verbosity: u8,
     /// Where pending handler notifications are kept between runs.
     pub state_dir: PathBuf,
+    /// Secrets of the run (`--secrets`, `--secret-env`, `--ask-secret`): markers in templates,
+    /// revealed only on delivery, masked in every report (src/secrets.rs).
+    pub secrets: Arc<crate::secrets::SecretStore>,
 }
 
 /// How a run ended: per-host stats, to decide the exit code.
