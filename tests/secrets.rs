@@ -230,15 +230,20 @@ fn secrets_reach_files_and_stdin_never_argv_or_output() {
     assert_eq!(mode(&out.join("cfg.json")), 0o600);
     assert!(f.temp_leftovers().is_empty(), "{:?}", f.temp_leftovers());
 
-    // Again, as JSON: nothing changes (sha256 compared, value never sent), nothing leaks.
+    // Again, as JSON: content is unchanged (sha256 compared, value never sent); only a loosened
+    // mode is put back. Nothing leaks.
+    let token = out.join("secrets/telegram.token");
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
     let (run, leaks) = f.run(&pb, &["--json"]);
     run.assert_code(0);
     run.assert_no_value();
     assert!(leaks.is_empty(), "{leaks:?}");
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let stats = &doc["stats"]["box1"];
-    // Only the two commands report changed.
-    assert_eq!(stats["changed"], 2, "{stats}");
+    // The mode fix and the two commands.
+    assert_eq!(stats["changed"], 3, "{stats}");
+    assert_eq!(mode(&token), 0o600);
+    assert_eq!(std::fs::read_to_string(&token).unwrap(), TELEGRAM);
     let tasks = doc["plays"][0]["tasks"].as_array().unwrap();
     let echoed = &tasks[3]["hosts"]["box1"];
     assert_eq!(echoed["stdout"], "********", "{echoed}");

@@ -172,26 +172,7 @@ pub(crate) async fn put_content(
         if let Some(c) = &checksum_shown {
             out = out.with("checksum", c.clone());
         }
-        if !ch.any() {
-            return Ok(out);
-        }
-        out.changed = true;
-        if ctx.diff {
-            out.diff.push(FileDiff {
-                before_header: dest.clone(),
-                after_header: dest.clone(),
-                before: ch.before.clone(),
-                after: ch.after.clone(),
-            });
-        }
-        if ctx.check {
-            return Ok(out);
-        }
-        if let Err(e) = files::set_attrs(ctx.conn, &dest, &ch.attrs, req.follow, &ctx.become_).await {
-            return files_failure(e);
-        }
-        out = ch.report(out);
-        return Ok(out);
+        return fix_attrs(out, &ch, &dest, req.follow, ctx).await;
     }
 
     let mut out = base;
@@ -264,6 +245,37 @@ pub(crate) async fn put_content(
         out = out.with("backup_file", b);
     }
     Ok(out)
+}
+
+/// Applies only attribute changes `ch` to `dest`, whose content is already right: changed and a
+/// `--diff` of the attributes when any differ, nothing applied in check mode (Ansible runs the
+/// file module here). Shared by copy/template and `talon_secret_file`.
+pub(crate) async fn fix_attrs(
+    mut out: ModuleOutcome,
+    ch: &super::args::AttrChanges,
+    dest: &str,
+    follow: bool,
+    ctx: &ModuleContext<'_>,
+) -> Result<ModuleOutcome, ModuleError> {
+    if !ch.any() {
+        return Ok(out);
+    }
+    out.changed = true;
+    if ctx.diff {
+        out.diff.push(FileDiff {
+            before_header: dest.to_string(),
+            after_header: dest.to_string(),
+            before: ch.before.clone(),
+            after: ch.after.clone(),
+        });
+    }
+    if ctx.check {
+        return Ok(out);
+    }
+    if let Err(e) = files::set_attrs(ctx.conn, dest, &ch.attrs, follow, &ctx.become_).await {
+        return files_failure(e);
+    }
+    Ok(ch.report(out))
 }
 
 /// Finds a controller file: absolute as is; relative in each search path's `sub/` first, then the

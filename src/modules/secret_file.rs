@@ -94,25 +94,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         if st.checksum.as_deref() == Some(want.as_str()) {
             let ch = fa.changes(st);
             out = out.with("mode", st.mode_string());
-            if !ch.any() {
-                return Ok(out);
-            }
-            out.changed = true;
-            if ctx.diff {
-                out.diff.push(FileDiff {
-                    before_header: dest.clone(),
-                    after_header: dest.clone(),
-                    before: ch.before.clone(),
-                    after: ch.after.clone(),
-                });
-            }
-            if ctx.check {
-                return Ok(out);
-            }
-            if let Err(e) = files::set_attrs(ctx.conn, &dest, &ch.attrs, false, &ctx.become_).await {
-                return files_failure(e);
-            }
-            return Ok(ch.report(out));
+            return super::copy::fix_attrs(out, &ch, &dest, false, ctx).await;
         }
     }
     out.changed = true;
