@@ -120,6 +120,8 @@ pub struct SecretStore {
     entries: Vec<Entry>,
     /// More values to mask (not usable as variables), e.g. `ansible_become_password`.
     extra: RwLock<Vec<SecretString>>,
+    /// The marker pattern, compiled once (the nonce is fixed once a secret is inserted).
+    marker_re: std::sync::OnceLock<Option<Regex>>,
 }
 
 /// A store with no secrets, for module contexts outside a run (tests, tools).
@@ -185,6 +187,7 @@ impl SecretStore {
             nonce: String::new(),
             entries: Vec::new(),
             extra: RwLock::new(Vec::new()),
+            marker_re: std::sync::OnceLock::new(),
         }
     }
 
@@ -352,11 +355,13 @@ impl SecretStore {
             .collect()
     }
 
-    fn marker_re(&self) -> Option<Regex> {
+    fn marker_re(&self) -> Option<&Regex> {
         if self.entries.is_empty() {
             return None;
         }
-        Regex::new(&format!("__talon_secret_{}_([0-9]+)__", self.nonce)).ok()
+        self.marker_re
+            .get_or_init(|| Regex::new(&format!("__talon_secret_{}_([0-9]+)__", self.nonce)).ok())
+            .as_ref()
     }
 
     /// Traces of a marker changed by a filter: the nonce in any letter case, or inside base64
