@@ -3,8 +3,9 @@
 use crate::cli::{Cli, Command, InventoryArgs, LabCommand, RunArgs, VerifyArgs};
 use crate::error::Error;
 use crate::inventory::Inventory;
+use crate::playbook::Playbook;
 use crate::report::{Reporter, view::ViewOptions};
-use crate::runner::Runner;
+use crate::runner::{RunOptions, Runner};
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> Result<i32, Error> {
@@ -16,18 +17,36 @@ pub async fn run(cli: Cli) -> Result<i32, Error> {
     }
 }
 
-async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
-    let pb = crate::playbook::load(&args.playbook)?;
+/// Everything a run needs, loaded and checked before any host is touched: the playbook, the
+/// inventory, the resolved options, no undefined variable, no secret on a command line.
+async fn prepare(
+    args: &RunArgs,
+    keep: impl Fn(&crate::playbook::Play) -> bool,
+) -> Result<(Playbook, Inventory, RunOptions), Error> {
+    let mut pb = crate::playbook::load(&args.playbook)?;
+    pb.plays.retain(|p| keep(p));
     let mut inv = Inventory::load(&args.inventory).map_err(|e| Error::Inventory(e.to_string()))?;
     inv.add_playbook_dir(&pb.dir)
         .map_err(|e| Error::Inventory(e.to_string()))?;
     let host_count = inv.select("all").map(|h| h.len()).unwrap_or(1);
-    let opts = crate::config::run_options(&args, host_count)?;
+    let opts = crate::config::run_options(args, host_count)?;
     let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    // secrets: inventory vars too, so a variable defined from a secret is followed.
+    let mut inv_vars = Vec::new();
     for h in inv.select("all").unwrap_or_default() {
-        names.extend(inv.host_vars(&h).keys().cloned());
+        let hv = inv.host_vars(&h);
+        names.extend(hv.keys().cloned());
+        inv_vars.push(hv);
     }
-    crate::playbook::lint::check_undefined(&pb, names, opts.extra_vars.keys().cloned())?;
+    let secret_names = opts.secrets.names().map(str::to_string);
+    crate::playbook::lint::check_undefined(&pb, names, opts.extra_vars.keys().cloned().chain(secret_names))?;
+    inv_vars.push(opts.extra_vars.clone());
+    opts.secrets.check_playbook(&pb, &inv_vars)?;
+    Ok((pb, inv, opts))
+}
+
+async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
+    let (pb, inv, opts) = prepare(&args, |_| true).await?;
     let (reporter, view) = Reporter::start(ViewOptions {
         json: args.json,
         verbosity: args.verbose,
@@ -39,30 +58,24 @@ async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
 }
 
 async fn verify(args: VerifyArgs) -> Result<i32, Error> {
-    let mut pb = crate::playbook::load(&args.playbook)?;
-    if args.no_drift {
-        pb.plays.retain(crate::verify::is_verify_play);
-    }
-    let mut inv = Inventory::load(&args.inventory).map_err(|e| Error::Inventory(e.to_string()))?;
-    inv.add_playbook_dir(&pb.dir)
-        .map_err(|e| Error::Inventory(e.to_string()))?;
-    let host_count = inv.select("all").map(|h| h.len()).unwrap_or(1);
+    let no_drift = args.no_drift;
     let run_args = RunArgs {
-        playbook: args.playbook.clone(),
-        inventory: args.inventory.clone(),
-        limit: args.limit.clone(),
+        playbook: args.playbook,
+        inventory: args.inventory,
+        limit: args.limit,
         tags: Vec::new(),
         skip_tags: Vec::new(),
         check: false,
         diff: false,
         forks: args.forks,
-        extra_vars: args.extra_vars.clone(),
+        extra_vars: args.extra_vars,
         force_handlers: false,
         json: false,
         verbose: 0,
         ssh: args.ssh,
+        secret: args.secret,
     };
-    let opts = crate::config::run_options(&run_args, host_count)?;
+    let (pb, inv, opts) = prepare(&run_args, |p| !no_drift || crate::verify::is_verify_play(p)).await?;
     let report = crate::verify::verify(&pb, &inv, &opts).await;
     println!("{}", report.render());
     Ok(report.exit_code())

@@ -68,6 +68,23 @@ pub struct RunArgs {
     pub verbose: u8,
     #[command(flatten)]
     pub ssh: SshArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+}
+
+/// Where a run's secrets come from (src/secrets.rs).
+#[derive(Debug, Args, Default, Clone)]
+pub struct SecretArgs {
+    /// YAML file of secrets (`name: value`), outside the repository, mode 0600, owned by you.
+    #[arg(long = "secrets", value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
+    /// A secret from an environment variable: `NAME` (exposed as lowercase `name`) or
+    /// `name=VAR` (repeatable).
+    #[arg(long = "secret-env", value_name = "NAME[=VAR]")]
+    pub secret_env: Vec<String>,
+    /// Prompt for a secret on the terminal, without echo (repeatable).
+    #[arg(long = "ask-secret", value_name = "NAME")]
+    pub ask_secret: Vec<String>,
 }
 
 /// SSH options shared by commands that connect.
@@ -108,6 +125,8 @@ pub struct VerifyArgs {
     pub no_drift: bool,
     #[command(flatten)]
     pub ssh: SshArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
 }
 
 /// `talon inventory`.

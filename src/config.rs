@@ -70,7 +70,24 @@ pub fn run_options(args: &RunArgs, host_count: usize) -> Result<RunOptions, Erro
         verbosity: args.verbose,
         state_dir,
         keep_going: false,
+        secrets: std::sync::Arc::new(load_secrets(args)?),
     })
+}
+
+/// Loads `--secrets FILE`, `--secret-env` and `--ask-secret` into one store (bad option: exit 5).
+pub fn load_secrets(args: &RunArgs) -> Result<crate::secrets::SecretStore, Error> {
+    let mut store = crate::secrets::SecretStore::new();
+    let opt = |e: crate::secrets::SecretError| Error::Options(e.to_string());
+    if let Some(f) = &args.secret.secrets {
+        store.load_file(f).map_err(opt)?;
+    }
+    for spec in &args.secret.secret_env {
+        store.load_env(spec).map_err(opt)?;
+    }
+    for name in &args.secret.ask_secret {
+        store.ask(name).map_err(opt)?;
+    }
+    Ok(store)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod modules;
 pub mod playbook;
 pub mod report;
 pub mod runner;
+pub mod secrets;
 pub mod template;
 pub mod transport;
 pub mod vars;

@@ -51,6 +51,7 @@ impl Env {
             templater: &self.templater,
             search_paths: &[],
             env: &[],
+            secrets: &talon::secrets::NONE,
         };
         modules::run(module, &args, &ctx).await.unwrap()
     }

@@ -51,6 +51,7 @@ impl Env {
             templater: &self.templater,
             search_paths: &self.search,
             env: &[],
+            secrets: &talon::secrets::NONE,
         }
     }
 

@@ -210,7 +210,10 @@ fn docker_lab_host_uses_the_machines_engine() {
     // The shared folder has the same path inside the host and for the engine, so a bind mount
     // made from the host sees what the host wrote there.
     let shared = std::fs::canonicalize(&dir).unwrap().join("shared/lab1");
-    assert!(inventory.contains(&format!("lab_shared_dir: {}", shared.display())), "{inventory}");
+    assert!(
+        inventory.contains(&format!("lab_shared_dir: {}", shared.display())),
+        "{inventory}"
+    );
     let seen = stdout(&ssh(
         &info,
         0,

@@ -39,6 +39,7 @@ impl Env {
             templater: &self.templater,
             search_paths: &[],
             env: &[],
+            secrets: &talon::secrets::NONE,
         }
     }
 

@@ -230,12 +230,23 @@ pub async fn run_any(
         removes.clone().unwrap_or_default(),
     ];
     script_args.extend(argv.iter().cloned());
-    let stdin_bytes = stdin.filter(|s| !s.is_empty()).map(|mut s| {
+    let stdin_text = stdin.filter(|s| !s.is_empty()).map(|mut s| {
         if add_newline {
             s.push('\n');
         }
-        s.into_bytes()
+        s
     });
+    // secrets: `stdin` is the one place a command may receive a secret; markers become values
+    // only in the bytes written to its stdin (the runner refused them everywhere else).
+    let stdin_bytes = match stdin_text.map(|t| ctx.secrets.reveal(&t)) {
+        None => None,
+        Some(Ok(r)) => Some(r.content.to_vec()),
+        Some(Err(e)) => {
+            let mut o = base(&e.to_string(), 256.into(), cmd_value);
+            o.failed = true;
+            return Ok(o);
+        }
+    };
 
     let started = SystemTime::now();
     let clock = Instant::now();

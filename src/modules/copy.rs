@@ -70,6 +70,9 @@ pub(crate) struct PutRequest {
     pub follow: bool,
     /// Mode of parent directories created for a dest ending in `/` (`directory_mode`).
     pub directory_mode: Option<super::args::Mode>,
+    /// The content is templated text that may hold secret markers (`content:`, template files):
+    /// they are revealed into values in the bytes written, and only there.
+    pub reveal: bool,
 }
 
 /// Renders bytes for a diff side: `None` when binary or too large (Ansible omits those).
@@ -93,10 +96,27 @@ fn dest_probe_options(ctx: &ModuleContext<'_>, follow: bool) -> ProbeOptions {
 /// Returns the outcome Ansible registers (`dest`, `checksum`, `size`, `mode`, `owner`, `group`,
 /// `uid`, `gid`, `state`, `backup_file`). Fails (as a task) on a validation failure, a missing
 /// destination directory, or `content` aimed at a directory.
+///
+/// Secrets (beyond Ansible): with `req.reveal`, secret markers in the content are replaced by
+/// their values in the bytes written (on stdin, into a 0600 temp file) and nowhere else; diffs
+/// show the markers (masked when reported). A file whose content holds a secret and whose task
+/// gives no `mode` is made owner-only: 0600 when new, an existing file loses its group/other
+/// bits; its `checksum` is not reported. A marker changed by a filter fails the task.
 pub(crate) async fn put_content(
-    req: PutRequest,
+    mut req: PutRequest,
     ctx: &ModuleContext<'_>,
 ) -> Result<ModuleOutcome, ModuleError> {
+    let text = std::str::from_utf8(&req.content).ok().filter(|_| req.reveal);
+    let revealed = match text.map(|t| ctx.secrets.reveal(t)) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => return Ok(ModuleOutcome::failed(format!("{}: {e}", req.module))),
+        None => crate::secrets::Revealed {
+            content: secrecy::zeroize::Zeroizing::new(req.content.clone()),
+            has_secret: false,
+        },
+    };
+    let has_secret = revealed.has_secret;
+    let deliver: &[u8] = &revealed.content;
     let mut dest = req.dest.clone();
     if dest.ends_with('/') {
         match &req.src_name {
@@ -121,9 +141,15 @@ pub(crate) async fn put_content(
             None => return Ok(ModuleOutcome::failed("can not use content with a dir as dest")),
         }
     }
-    let checksum = Checksum::Sha1.digest(&req.content);
+    let checksum = Checksum::Sha1.digest(deliver);
     let base = ModuleOutcome::ok().with("dest", dest.clone());
     let existing = probe.stat.as_ref();
+    if has_secret && req.file.mode.is_none() {
+        let owner_only = existing.map_or(0o600, |s| s.mode & 0o700);
+        req.file.mode = Some(super::args::Mode::Numeric(owner_only));
+    }
+    // A hash of content holding a secret helps guess a short secret: not reported.
+    let checksum_shown = (!has_secret).then(|| checksum.clone());
     if existing.is_some() && !req.force {
         return Ok(base);
     }
@@ -142,29 +168,11 @@ pub(crate) async fn put_content(
             return Ok(base);
         };
         let ch = req.file.changes(st);
-        let mut out = path_info(base, st)
-            .with("checksum", checksum)
-            .with("path", dest.clone());
-        if !ch.any() {
-            return Ok(out);
+        let mut out = path_info(base, st).with("path", dest.clone());
+        if let Some(c) = &checksum_shown {
+            out = out.with("checksum", c.clone());
         }
-        out.changed = true;
-        if ctx.diff {
-            out.diff.push(FileDiff {
-                before_header: dest.clone(),
-                after_header: dest.clone(),
-                before: ch.before.clone(),
-                after: ch.after.clone(),
-            });
-        }
-        if ctx.check {
-            return Ok(out);
-        }
-        if let Err(e) = files::set_attrs(ctx.conn, &dest, &ch.attrs, req.follow, &ctx.become_).await {
-            return files_failure(e);
-        }
-        out = ch.report(out);
-        return Ok(out);
+        return fix_attrs(out, &ch, &dest, req.follow, ctx).await;
     }
 
     let mut out = base;
@@ -223,18 +231,51 @@ pub(crate) async fn put_content(
         follow: req.follow,
         checksum: Some(Checksum::Sha1),
     };
-    let written = match files::write_atomic(ctx.conn, &dest, &req.content, &wopts, &ctx.become_).await {
+    let written = match files::write_atomic(ctx.conn, &dest, deliver, &wopts, &ctx.become_).await {
         Ok(w) => w,
         Err(e) => return files_failure(e),
     };
     if let Some(st) = &written.stat {
         out = path_info(out, st);
     }
-    out = out.with("checksum", checksum);
+    if let Some(c) = checksum_shown {
+        out = out.with("checksum", c);
+    }
     if let Some(b) = written.backup_file {
         out = out.with("backup_file", b);
     }
     Ok(out)
+}
+
+/// Applies only attribute changes `ch` to `dest`, whose content is already right: changed and a
+/// `--diff` of the attributes when any differ, nothing applied in check mode (Ansible runs the
+/// file module here). Shared by copy/template and `talon_secret_file`.
+pub(crate) async fn fix_attrs(
+    mut out: ModuleOutcome,
+    ch: &super::args::AttrChanges,
+    dest: &str,
+    follow: bool,
+    ctx: &ModuleContext<'_>,
+) -> Result<ModuleOutcome, ModuleError> {
+    if !ch.any() {
+        return Ok(out);
+    }
+    out.changed = true;
+    if ctx.diff {
+        out.diff.push(FileDiff {
+            before_header: dest.to_string(),
+            after_header: dest.to_string(),
+            before: ch.before.clone(),
+            after: ch.after.clone(),
+        });
+    }
+    if ctx.check {
+        return Ok(out);
+    }
+    if let Err(e) = files::set_attrs(ctx.conn, dest, &ch.attrs, follow, &ctx.become_).await {
+        return files_failure(e);
+    }
+    Ok(ch.report(out))
 }
 
 /// Finds a controller file: absolute as is; relative in each search path's `sub/` first, then the
@@ -321,14 +362,14 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         return Err(a.bad("remote_src is not supported yet; use command: cp on the host"));
     }
     let directory_mode = a.mode(&["directory_mode"])?;
-    let (content, source_label, src_name) = match (a.value(&["content"]), a.opt_str(&["src"])?) {
+    let (content, source_label, src_name, reveal) = match (a.value(&["content"]), a.opt_str(&["src"])?) {
         (Some(v), _) => {
             let text = match v {
                 Value::String(s) => s.clone(),
                 Value::Array(_) | Value::Object(_) => v.to_string(),
                 other => crate::vars::as_string(other),
             };
-            (text.into_bytes(), "dynamically generated".to_string(), None)
+            (text.into_bytes(), "dynamically generated".to_string(), None, true)
         }
         (None, Some(src)) => {
             if src.ends_with('/') {
@@ -346,7 +387,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                 message: e.to_string(),
             })?;
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            (data, path.display().to_string(), name)
+            (data, path.display().to_string(), name, false)
         }
         (None, None) => return Err(a.bad("src (or content) is required")),
     };
@@ -362,6 +403,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         validate,
         follow,
         directory_mode,
+        reveal,
     };
     put_content(req, ctx).await
 }

@@ -21,6 +21,7 @@ pub mod file;
 pub mod group;
 pub mod lineinfile;
 pub mod pause;
+pub mod secret_file;
 pub mod service;
 pub mod slurp;
 pub mod stat;
@@ -58,6 +59,9 @@ pub struct ModuleContext<'a> {
     pub search_paths: &'a [PathBuf],
     /// The task's `environment:` (merged from play, blocks and task), for commands it runs.
     pub env: &'a [(String, String)],
+    /// The run's secrets: modules that deliver content reveal markers with it, on stdin only
+    /// (`&crate::secrets::NONE` outside a run).
+    pub secrets: &'a crate::secrets::SecretStore,
 }
 
 /// One file change shown by `--diff`.
@@ -192,6 +196,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &template::INFO,
     &docker_image::INFO,
     &docker_compose::INFO,
+    &secret_file::INFO,
 ];
 
 /// Runs module `name` with rendered `args` on the context's host.
@@ -222,6 +227,7 @@ pub async fn run(name: &str, args: &Vars, ctx: &ModuleContext<'_>) -> Result<Mod
         "group" => group::run(args, ctx).await,
         "docker_image" => docker_image::run(args, ctx).await,
         "docker_compose" => docker_compose::run(args, ctx).await,
+        "talon_secret_file" => secret_file::run(args, ctx).await,
         _ => Err(ModuleError::BadArgs {
             module: "talon",
             message: format!("module {name} is not implemented"),

@@ -87,6 +87,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         validate,
         follow,
         directory_mode: None,
+        reveal: true,
     };
     put_content(req, ctx).await
 }

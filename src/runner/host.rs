@@ -858,6 +858,11 @@ impl<'a> Runner<'a> {
                     Ok(e) => e,
                     Err(m) => return failed_at(task, m),
                 };
+                // secrets: refuse a secret on a command line before the module runs.
+                let place = format!("task '{}' at {}", task.display_name(), task.mark);
+                if let Err(e) = self.opts.secrets.refuse_args(name, &args, &env, &place) {
+                    return failed(e.to_string());
+                }
                 let mctx = ModuleContext {
                     conn: conn_ref,
                     host: &st.name,
@@ -868,6 +873,7 @@ impl<'a> Runner<'a> {
                     templater: &self.templater,
                     search_paths: &search_paths,
                     env: &env,
+                    secrets: &self.opts.secrets,
                 };
                 match modules::run(name, &args, &mctx).await {
                     Ok(o) => outcome_from_module(o),
@@ -992,7 +998,9 @@ impl<'a> Runner<'a> {
         {
             Some(p) => {
                 let p = self.templater.render_value(p, scope).map_err(|e| e.to_string())?;
-                Some(secrecy::SecretString::from(vars::as_string(&p)))
+                let p = secrecy::SecretString::from(vars::as_string(&p));
+                self.opts.secrets.also_mask(&p); // secrets: masked in every report
+                Some(p)
             }
             None => None,
         };
@@ -1144,6 +1152,8 @@ impl<'a> Runner<'a> {
         }
         vars::overlay(&mut v, &inh.params);
         vars::overlay(&mut v, &self.opts.extra_vars);
+        // secrets: templates see opaque markers, never values (src/secrets.rs).
+        vars::overlay(&mut v, &self.opts.secrets.marker_vars());
         vars::overlay(&mut v, item);
         v.insert("inventory_hostname".into(), json!(st.name));
         v.insert("playbook_dir".into(), json!(self.pb.dir.display().to_string()));
@@ -1287,16 +1297,18 @@ impl<'a> Runner<'a> {
         ignored: bool,
         handler: bool,
     ) {
+        // secrets: every value and marker is masked in what is shown or put in JSON.
+        let s = &self.opts.secrets;
         self.reporter.send(Event::TaskResult(TaskReport {
             play: ctx.play.index,
             task_id,
-            task_name: name.to_string(),
+            task_name: s.mask(name),
             host: st.name.clone(),
             status,
             ignored,
-            item,
-            result,
-            diff,
+            item: item.map(|i| s.mask(&i)),
+            result: s.mask_value(result),
+            diff: diff.iter().map(|d| s.mask(d)).collect(),
             handler,
         }));
     }

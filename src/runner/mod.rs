@@ -60,6 +60,9 @@ pub struct RunOptions {
     /// A failed task does not stop its host (used by `talon verify`, where every check is
     /// independent). Failures are still reported and counted.
     pub keep_going: bool,
+    /// Secrets of the run (`--secrets`, `--secret-env`, `--ask-secret`): markers in templates,
+    /// revealed only on delivery, masked in every report (src/secrets.rs).
+    pub secrets: Arc<crate::secrets::SecretStore>,
 }
 
 /// How a run ended: per-host stats, to decide the exit code.

@@ -1,0 +1,371 @@
+//! Secrets end to end: the real `talon` binary against real processes on this machine
+//! (`ansible_connection: local`). Values must reach files (0600) and stdin, and never argv
+//! (`/proc/*/cmdline`, watched while talon runs), talon's output, `--json` or temp files.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+const GATEWAY: &str = "gw-Tok3n-5f0c9a7e1d2b";
+const TELEGRAM: &str = "123456:tg-AAE-zz9yx8wv7";
+const FROM_ENV: &str = "envS3cret-77aa31";
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::Builder::new()
+            .prefix("talon-secrets-")
+            .tempdir()
+            .unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("inventory.yml"),
+            "all:\n  hosts:\n    box1:\n      ansible_connection: local\n",
+        )
+        .unwrap();
+        let secrets = d.join("secrets.yml");
+        std::fs::write(
+            &secrets,
+            format!("gateway_token: \"{GATEWAY}\"\ntelegram_token: \"{TELEGRAM}\"\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::create_dir(d.join("out")).unwrap();
+        std::fs::create_dir(d.join("templates")).unwrap();
+        std::fs::write(
+            d.join("templates/cfg.json.j2"),
+            "{\"gateway\": {\"auth\": {\"token\": \"{{ gateway_token }}\"}}, \"env\": \"{{ env_token }}\"}\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("templates/b64.j2"), "t={{ gateway_token | b64encode }}\n").unwrap();
+        Fixture { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn out(&self) -> PathBuf {
+        self.path("out")
+    }
+
+    fn playbook(&self, name: &str, tasks: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(
+            &p,
+            format!("- hosts: all\n  gather_facts: false\n  tasks:\n{tasks}"),
+        )
+        .unwrap();
+        p
+    }
+
+    /// Runs talon with the secrets file and one `--secret-env`, watching every process's argv.
+    fn run(&self, playbook: &Path, extra: &[&str]) -> (Run, Vec<String>) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_talon"));
+        cmd.arg("run")
+            .arg(playbook)
+            .arg("-i")
+            .arg(self.path("inventory.yml"))
+            .arg("--secrets")
+            .arg(self.path("secrets.yml"))
+            .args(["--secret-env", "env_token=TALON_TEST_ENV_TOKEN"])
+            .arg("-e")
+            .arg(format!("out={}", self.out().display()))
+            .args(extra)
+            .env("TALON_TEST_ENV_TOKEN", FROM_ENV)
+            .env("TALON_STATE_DIR", self.path("state"));
+        let (stop, watcher) = watch_cmdlines(&[GATEWAY, TELEGRAM, FROM_ENV]);
+        let out = cmd.output().unwrap();
+        stop.store(true, Ordering::SeqCst);
+        let leaks = watcher.join().unwrap();
+        (Run::from(out), leaks)
+    }
+
+    /// Temp files talon's atomic writes could leave behind (`.NAME.talon.XXXXXX`).
+    fn temp_leftovers(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut stack = vec![self.out()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let e = e.unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                if e.file_type().unwrap().is_dir() {
+                    stack.push(e.path());
+                } else if name.contains(".talon") {
+                    found.push(e.path().display().to_string());
+                }
+            }
+        }
+        found
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    fn assert_code(&self, code: i32) {
+        assert_eq!(
+            self.code, code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+    }
+
+    fn assert_no_value(&self) {
+        for v in [GATEWAY, TELEGRAM, FROM_ENV] {
+            assert!(
+                !self.stdout.contains(v) && !self.stderr.contains(v),
+                "secret value in talon output:\n{}\n{}",
+                self.stdout,
+                self.stderr
+            );
+        }
+        assert!(
+            !self.stdout.contains("__talon_secret_"),
+            "marker in output:\n{}",
+            self.stdout
+        );
+    }
+}
+
+/// A thread reading every `/proc/*/cmdline` every 2 ms until stopped; returns the argv lines
+/// that contained one of `needles`.
+fn watch_cmdlines(needles: &'static [&'static str]) -> (Arc<AtomicBool>, JoinHandle<Vec<String>>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let handle = std::thread::spawn(move || {
+        let mut leaks = Vec::new();
+        let mut scans = 0u64;
+        while !flag.load(Ordering::SeqCst) || scans < 2 {
+            scans += 1;
+            let Ok(rd) = std::fs::read_dir("/proc") else { break };
+            for e in rd.flatten() {
+                let Ok(bytes) = std::fs::read(e.path().join("cmdline")) else {
+                    continue;
+                };
+                let line = String::from_utf8_lossy(&bytes).replace('\0', " ");
+                if needles.iter().any(|v| line.contains(v)) {
+                    leaks.push(line);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        leaks
+    });
+    (stop, handle)
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+const DELIVER: &str = r#"    - name: telegram token as a file
+      talon_secret_file: {secret: telegram_token, dest: "{{ out }}/secrets/telegram.token"}
+    - name: gateway env file
+      copy: {dest: "{{ out }}/gateway.env", content: "TOKEN={{ gateway_token }}\n"}
+    - name: gateway config
+      template: {src: cfg.json.j2, dest: "{{ out }}/cfg.json"}
+    - name: token on stdin
+      command: {cmd: cat, stdin: "{{ gateway_token }}"}
+      register: echoed
+    - name: a command that prints a value it read from a file
+      command: cat {{ out }}/gateway.env
+    - name: show what was registered
+      debug: {var: echoed.stdout}
+"#;
+
+#[test]
+fn secrets_reach_files_and_stdin_never_argv_or_output() {
+    let f = Fixture::new();
+    let pb = f.playbook("deliver.yml", DELIVER);
+    let (run, leaks) = f.run(&pb, &["-v", "--diff"]);
+    run.assert_code(0);
+    run.assert_no_value();
+    assert!(leaks.is_empty(), "secret in a process's argv: {leaks:?}");
+    assert!(run.stdout.contains("********"), "{}", run.stdout);
+
+    let out = f.out();
+    assert_eq!(
+        std::fs::read_to_string(out.join("secrets/telegram.token")).unwrap(),
+        TELEGRAM
+    );
+    assert_eq!(mode(&out.join("secrets/telegram.token")), 0o600);
+    assert_eq!(mode(&out.join("secrets")), 0o700);
+    assert_eq!(
+        std::fs::read_to_string(out.join("gateway.env")).unwrap(),
+        format!("TOKEN={GATEWAY}\n")
+    );
+    assert_eq!(
+        mode(&out.join("gateway.env")),
+        0o600,
+        "content with a secret and no mode: 0600"
+    );
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("cfg.json")).unwrap()).unwrap();
+    assert_eq!(cfg["gateway"]["auth"]["token"], GATEWAY);
+    assert_eq!(cfg["env"], FROM_ENV);
+    assert_eq!(mode(&out.join("cfg.json")), 0o600);
+    assert!(f.temp_leftovers().is_empty(), "{:?}", f.temp_leftovers());
+
+    // Again, as JSON: content is unchanged (sha256 compared, value never sent); only a loosened
+    // mode is put back. Nothing leaks.
+    let token = out.join("secrets/telegram.token");
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (run, leaks) = f.run(&pb, &["--json"]);
+    run.assert_code(0);
+    run.assert_no_value();
+    assert!(leaks.is_empty(), "{leaks:?}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let stats = &doc["stats"]["box1"];
+    // The mode fix and the two commands.
+    assert_eq!(stats["changed"], 3, "{stats}");
+    assert_eq!(mode(&token), 0o600);
+    assert_eq!(std::fs::read_to_string(&token).unwrap(), TELEGRAM);
+    let tasks = doc["plays"][0]["tasks"].as_array().unwrap();
+    let echoed = &tasks[3]["hosts"]["box1"];
+    assert_eq!(echoed["stdout"], "********", "{echoed}");
+    assert_eq!(tasks[4]["hosts"]["box1"]["stdout"], "TOKEN=********");
+}
+
+#[test]
+fn a_secret_on_a_command_line_is_refused_before_anything_runs() {
+    let f = Fixture::new();
+    let pb = f.playbook(
+        "leak.yml",
+        r#"    - name: first change
+      file: {path: "{{ out }}/marker", state: touch}
+    - name: call the api
+      command: 'curl -H "Authorization: Bearer {{ gateway_token }}" http://127.0.0.1:9'
+"#,
+    );
+    let (run, leaks) = f.run(&pb, &[]);
+    run.assert_code(4);
+    run.assert_no_value();
+    assert!(leaks.is_empty(), "{leaks:?}");
+    assert!(
+        run.stderr
+            .contains("secret 'gateway_token' would be on the command line of task 'call the api'")
+            && run.stderr.contains("leak.yml:6:7")
+            && run.stderr.contains("talon_secret_file")
+            && run.stderr.contains("stdin"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !f.out().join("marker").exists(),
+        "an earlier task ran before the refusal"
+    );
+
+    // Through a variable and through environment: also refused at load time.
+    let pb = f.playbook(
+        "leak2.yml",
+        r#"    - file: {path: "{{ out }}/marker", state: touch}
+    - command: env
+      environment: {TOKEN: "{{ auth }}"}
+      vars: {auth: "Bearer {{ gateway_token }}"}
+"#,
+    );
+    let (run, _) = f.run(&pb, &[]);
+    run.assert_code(4);
+    assert!(run.stderr.contains("through variable 'auth'"), "{}", run.stderr);
+    assert!(!f.out().join("marker").exists());
+}
+
+#[test]
+fn removed_after_use_even_when_a_later_task_fails_and_no_temp_file_is_left() {
+    let f = Fixture::new();
+    let pb = f.playbook(
+        "use.yml",
+        r#"    - block:
+        - talon_secret_file: {secret: gateway_token, dest: "{{ out }}/run/token"}
+        - name: the consumer reads it
+          command: test -s {{ out }}/run/token
+        - name: then something fails
+          command: "false"
+      always:
+        - talon_secret_file: {secret: gateway_token, dest: "{{ out }}/run/token", state: absent}
+"#,
+    );
+    let (run, leaks) = f.run(&pb, &[]);
+    run.assert_code(2);
+    run.assert_no_value();
+    assert!(leaks.is_empty(), "{leaks:?}");
+    assert!(
+        run.stdout.contains("fatal: [box1] then something fails"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !f.out().join("run/token").exists(),
+        "the secret file outlived the failure"
+    );
+    assert!(f.out().join("run").is_dir());
+    assert!(f.temp_leftovers().is_empty(), "{:?}", f.temp_leftovers());
+}
+
+#[test]
+fn a_filtered_secret_fails_instead_of_delivering_garbage() {
+    let f = Fixture::new();
+    let pb = f.playbook(
+        "b64.yml",
+        r#"    - template: {src: b64.j2, dest: "{{ out }}/b64.txt"}
+"#,
+    );
+    let (run, _) = f.run(&pb, &[]);
+    run.assert_code(2);
+    run.assert_no_value();
+    assert!(run.stdout.contains("b64encode"), "{}", run.stdout);
+    assert!(!f.out().join("b64.txt").exists());
+    assert!(f.temp_leftovers().is_empty());
+}
+
+#[test]
+fn a_readable_secrets_file_is_refused_with_the_fix() {
+    let f = Fixture::new();
+    std::fs::set_permissions(f.path("secrets.yml"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let pb = f.playbook("noop.yml", "    - debug: {msg: hi}\n");
+    let (run, _) = f.run(&pb, &[]);
+    run.assert_code(5);
+    run.assert_no_value();
+    assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
+}
+
+#[test]
+fn the_argv_watcher_sees_a_value_in_argv() {
+    // Its own value: the other tests' watchers run in parallel and must not see this one.
+    const PROBE: &str = "watcher-selftest-9d1e";
+    let (stop, watcher) = watch_cmdlines(&[PROBE]);
+    let status = Command::new("sh")
+        .args(["-c", "sleep 0.2", PROBE])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    stop.store(true, Ordering::SeqCst);
+    assert!(
+        !watcher.join().unwrap().is_empty(),
+        "the watcher must catch a value in argv"
+    );
+}
