@@ -15,47 +15,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::{Value, json};
-use talon::modules::{self, ModuleContext, ModuleOutcome};
-use talon::template::{Scope, Templater};
-use talon::transport::Connection;
-use talon::transport::local::LocalConnection;
-use talon::vars::Vars;
 
 const APP: &str = "talon-test/app:1";
 
-struct Env {
-    conn: Connection,
-    scope: Scope,
-    templater: Templater,
-}
+mod common;
 
-impl Env {
-    fn new() -> Env {
-        Env {
-            conn: Connection::Local(LocalConnection::new("localhost")),
-            scope: Scope::default(),
-            templater: Templater::new(),
-        }
-    }
-
-    async fn run(&self, module: &str, args: Value, check: bool) -> ModuleOutcome {
-        let args: Vars = serde_json::from_value(args).unwrap();
-        assert!(modules::lookup(module).is_some(), "{module} is registered");
-        let ctx = ModuleContext {
-            conn: &self.conn,
-            host: "localhost",
-            check,
-            diff: false,
-            become_: None,
-            scope: &self.scope,
-            templater: &self.templater,
-            search_paths: &[],
-            env: &[],
-            secrets: &talon::secrets::NONE,
-        };
-        modules::run(module, &args, &ctx).await.unwrap()
-    }
-}
+use common::local::LocalEnv as Env;
 
 fn sh(args: &[&str]) -> (bool, String) {
     let out = Command::new(args[0]).args(&args[1..]).output().unwrap();

@@ -7,58 +7,32 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use talon::modules::{self, ModuleContext, ModuleOutcome};
-use talon::template::{Scope, Templater};
-use talon::transport::Connection;
-use talon::transport::local::LocalConnection;
+use talon::modules::{self, ModuleOutcome};
 use talon::vars::Vars;
 
+mod common;
+
 struct Env {
-    conn: Connection,
-    scope: Scope,
-    templater: Templater,
-    search: Vec<PathBuf>,
+    local: common::local::LocalEnv,
     dir: tempfile::TempDir,
 }
 
 impl Env {
     fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let search = vec![dir.path().join("play")];
         std::fs::create_dir_all(dir.path().join("play/files")).unwrap();
         std::fs::create_dir_all(dir.path().join("play/templates")).unwrap();
-        Env {
-            conn: Connection::Local(LocalConnection::new("localhost")),
-            scope: Scope::default(),
-            templater: Templater::new(),
-            search,
-            dir,
-        }
+        let mut local = common::local::LocalEnv::new();
+        local.search = vec![dir.path().join("play")];
+        Env { local, dir }
     }
 
     fn p(&self, rel: &str) -> String {
         self.dir.path().join(rel).to_str().unwrap().to_string()
     }
 
-    fn ctx(&self, check: bool, diff: bool) -> ModuleContext<'_> {
-        ModuleContext {
-            conn: &self.conn,
-            host: "web1",
-            check,
-            diff,
-            become_: None,
-            scope: &self.scope,
-            templater: &self.templater,
-            search_paths: &self.search,
-            env: &[],
-            secrets: &talon::secrets::NONE,
-        }
-    }
-
     async fn run_mode(&self, module: &str, args: Value, check: bool, diff: bool) -> ModuleOutcome {
-        let args: Vars = serde_json::from_value(args).unwrap();
-        let ctx = self.ctx(check, diff);
-        modules::run(module, &args, &ctx).await.unwrap()
+        self.local.run_mode(module, args, check, diff).await
     }
 
     async fn run(&self, module: &str, args: Value) -> ModuleOutcome {
@@ -190,7 +164,7 @@ async fn copy_src_from_files_into_dir_owner_and_validate() {
     assert_eq!(std::fs::read_to_string(env.p("etc/motd")).unwrap(), "hi\n");
     // Missing local src is an error naming it.
     let args: Vars = serde_json::from_value(json!({"src": "nope.txt", "dest": dest_dir})).unwrap();
-    let ctx = env.ctx(false, false);
+    let ctx = env.local.ctx(false, false);
     let err = modules::run("ansible.builtin.copy", &args, &ctx)
         .await
         .unwrap_err();
@@ -494,7 +468,7 @@ async fn stat_slurp_fetch() {
 async fn unknown_args_are_rejected() {
     let env = Env::new();
     let args: Vars = serde_json::from_value(json!({"path": "/tmp", "bogus": 1})).unwrap();
-    let ctx = env.ctx(false, false);
+    let ctx = env.local.ctx(false, false);
     let err = modules::run("stat", &args, &ctx).await.unwrap_err();
     assert!(err.to_string().contains("bogus"));
 }

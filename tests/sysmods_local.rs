@@ -7,48 +7,11 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use talon::modules::{self, ModuleContext, ModuleOutcome};
-use talon::template::{Scope, Templater};
-use talon::transport::Connection;
-use talon::transport::local::LocalConnection;
-use talon::vars::Vars;
+use talon::modules::ModuleOutcome;
 
-struct Env {
-    conn: Connection,
-    scope: Scope,
-    templater: Templater,
-}
+mod common;
 
-impl Env {
-    fn new() -> Self {
-        Env {
-            conn: Connection::Local(LocalConnection::new("localhost")),
-            scope: Scope::default(),
-            templater: Templater::new(),
-        }
-    }
-
-    fn ctx(&self, check: bool) -> ModuleContext<'_> {
-        ModuleContext {
-            conn: &self.conn,
-            host: "localhost",
-            check,
-            diff: false,
-            become_: None,
-            scope: &self.scope,
-            templater: &self.templater,
-            search_paths: &[],
-            env: &[],
-            secrets: &talon::secrets::NONE,
-        }
-    }
-
-    async fn run(&self, module: &str, args: Value, check: bool) -> ModuleOutcome {
-        let args: Vars = args.as_object().cloned().unwrap_or_default();
-        assert!(modules::lookup(module).is_some(), "{module} registered");
-        modules::run(module, &args, &self.ctx(check)).await.unwrap()
-    }
-}
+use common::local::LocalEnv as Env;
 
 fn r<'a>(o: &'a ModuleOutcome, k: &str) -> &'a Value {
     o.result.get(k).unwrap_or(&Value::Null)
