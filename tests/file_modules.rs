@@ -24,6 +24,7 @@ impl Env {
         std::fs::create_dir_all(dir.path().join("play/templates")).unwrap();
         let mut local = common::local::LocalEnv::new();
         local.search = vec![dir.path().join("play")];
+        local.host = "web1";
         Env { local, dir }
     }
 

@@ -16,6 +16,8 @@ pub struct LocalEnv {
     pub templater: Templater,
     /// Where a relative `src` is looked up.
     pub search: Vec<PathBuf>,
+    /// The inventory name modules see (e.g. in fetch's `dest/HOST/` layout).
+    pub host: &'static str,
 }
 
 impl LocalEnv {
@@ -25,13 +27,14 @@ impl LocalEnv {
             scope: Scope::default(),
             templater: Templater::new(),
             search: Vec::new(),
+            host: "localhost",
         }
     }
 
     pub fn ctx(&self, check: bool, diff: bool) -> ModuleContext<'_> {
         ModuleContext {
             conn: &self.conn,
-            host: "localhost",
+            host: self.host,
             check,
             diff,
             become_: None,
