@@ -7,6 +7,8 @@
 //! seven-bugs-zero-model-problems.md), named after it, asserts the corrected shape on the
 //! rendered output, so the broken shape fails it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -145,7 +147,11 @@ fn compose() -> &'static Value {
             .arg("config")
             .output()
             .expect("docker-compose must be installed (apt-get install docker-compose)");
-        assert!(out.status.success(), "docker-compose config: {}", text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "docker-compose config: {}",
+            text(&out.stderr)
+        );
         serde_saphyr::from_str(&text(&out.stdout)).unwrap()
     })
 }
@@ -204,7 +210,10 @@ fn run_ok(cmd: &mut Command) -> String {
 fn render_is_idempotent() {
     let r = rendered();
     assert!(r.first_changed > 0, "the first render changed nothing?");
-    assert_eq!(r.second_changed, 0, "a second render with the same inputs must change nothing");
+    assert_eq!(
+        r.second_changed, 0,
+        "a second render with the same inputs must change nothing"
+    );
 }
 
 #[test]
@@ -326,7 +335,10 @@ fn golden_config_is_valid_json() {
     assert_eq!(c["gateway"]["mode"], "local");
     assert_eq!(c["gateway"]["bind"], "lan");
     assert_eq!(c["gateway"]["auth"]["mode"], "token");
-    assert!(c["gateway"]["auth"].get("token").is_none(), "the gateway token must not be inlined");
+    assert!(
+        c["gateway"]["auth"].get("token").is_none(),
+        "the gateway token must not be inlined"
+    );
     // openclaw_settings (dotted keys) are merged into the golden config.
     assert_eq!(c["agents"]["defaults"]["model"]["primary"], "litellm/default");
 }
@@ -354,7 +366,9 @@ fn only_caddy_publishes_ports_and_every_service_restarts_unless_stopped() {
     for (name, svc) in compose()["services"].as_object().unwrap() {
         assert_eq!(svc["restart"], "unless-stopped", "{name}");
         assert_eq!(svc["read_only"], true, "{name} must have a read-only rootfs");
-        let has_ports = svc.get("ports").is_some_and(|p| !p.as_array().unwrap().is_empty());
+        let has_ports = svc
+            .get("ports")
+            .is_some_and(|p| !p.as_array().unwrap().is_empty());
         assert_eq!(has_ports, name == "caddy", "{name}: only caddy publishes ports");
     }
     assert_eq!(service("docker-proxy")["environment"]["CONTAINERS"], "1");
@@ -367,7 +381,10 @@ fn only_caddy_publishes_ports_and_every_service_restarts_unless_stopped() {
 fn bug1_egress_healthcheck_is_a_tcp_probe() {
     let test = service("egress")["healthcheck"]["test"].to_string();
     assert!(test.contains("nc -z localhost 4750"), "{test}");
-    assert!(!test.contains("/healthcheck"), "Smokescreen serves no /healthcheck: {test}");
+    assert!(
+        !test.contains("/healthcheck"),
+        "Smokescreen serves no /healthcheck: {test}"
+    );
 }
 
 #[test]
@@ -391,11 +408,20 @@ fn bug3_egress_allows_missing_role_with_a_default_rule() {
     assert!(domains.iter().any(|d| d == "api.anthropic.com"), "{acl}");
     for d in domains {
         let d = d.as_str().unwrap();
-        assert!(!d.contains('*') || (d.starts_with("*.") && !d[2..].contains('*')), "{d}");
+        assert!(
+            !d.contains('*') || (d.starts_with("*.") && !d[2..].contains('*')),
+            "{d}"
+        );
     }
     let cmd = service("egress")["command"].to_string();
-    assert!(cmd.contains("--config-file=/etc/smokescreen/config.yaml"), "{cmd}");
-    assert!(cmd.contains("--egress-acl-file=/etc/smokescreen/acl.yaml"), "{cmd}");
+    assert!(
+        cmd.contains("--config-file=/etc/smokescreen/config.yaml"),
+        "{cmd}"
+    );
+    assert!(
+        cmd.contains("--egress-acl-file=/etc/smokescreen/acl.yaml"),
+        "{cmd}"
+    );
 }
 
 #[test]
@@ -426,7 +452,10 @@ fn bug4_gateway_only_on_internal_networks() {
 fn bug5_litellm_rpm_inside_litellm_params() {
     let cfg = yaml("litellm/config.yaml");
     for m in cfg["model_list"].as_array().unwrap() {
-        assert!(m.get("rpm").is_none() && m.get("tpm").is_none(), "top-level rpm/tpm is ignored: {m}");
+        assert!(
+            m.get("rpm").is_none() && m.get("tpm").is_none(),
+            "top-level rpm/tpm is ignored: {m}"
+        );
         assert!(m["litellm_params"]["rpm"].is_u64(), "{m}");
         assert!(m["litellm_params"]["tpm"].is_u64(), "{m}");
     }
@@ -445,10 +474,19 @@ fn bug5_litellm_budget_inside_litellm_params() {
         assert!(m["litellm_params"]["max_budget"].is_f64(), "{m}");
         assert_eq!(m["litellm_params"]["budget_duration"], "1d");
     }
-    assert_eq!(cfg["router_settings"]["provider_budget_config"]["anthropic"]["budget_limit"], 50.0);
+    assert_eq!(
+        cfg["router_settings"]["provider_budget_config"]["anthropic"]["budget_limit"],
+        50.0
+    );
     let l = litellm_loaded();
     assert_eq!(l["deployments"][0]["max_budget"], 20.0, "{l}");
-    assert!(l["provider_budgets"]["anthropic"].as_str().unwrap().contains("50"), "{l}");
+    assert!(
+        l["provider_budgets"]["anthropic"]
+            .as_str()
+            .unwrap()
+            .contains("50"),
+        "{l}"
+    );
 }
 
 /// Secret variable names that must never reach a command line.
@@ -476,15 +514,27 @@ fn bug6_telegram_token_is_a_file_never_inline_or_argv() {
                 continue;
             }
             for t in flat_tasks(&role_file(role, file)) {
-                for m in ["command", "shell", "ansible.builtin.command", "ansible.builtin.shell"] {
+                for m in [
+                    "command",
+                    "shell",
+                    "ansible.builtin.command",
+                    "ansible.builtin.shell",
+                ] {
                     if let Some(args) = t.get(m) {
                         let s = args.to_string();
                         for v in SECRET_VARS {
-                            assert!(!s.contains(v), "{role}/{file}: '{}' passes {v} in argv", t["name"]);
+                            assert!(
+                                !s.contains(v),
+                                "{role}/{file}: '{}' passes {v} in argv",
+                                t["name"]
+                            );
                         }
                     }
                 }
-                assert!(t.get("environment").is_none(), "{role}/{file}: no task environment");
+                assert!(
+                    t.get("environment").is_none(),
+                    "{role}/{file}: no task environment"
+                );
             }
         }
     }
@@ -494,7 +544,11 @@ fn bug6_telegram_token_is_a_file_never_inline_or_argv() {
         .iter()
         .find(|t| t.get("talon_secret_file").is_some())
         .expect("integrate delivers the Telegram token with talon_secret_file");
-    assert!(deliver["talon_secret_file"]["dest"].to_string().contains("telegram_bot_token"));
+    assert!(
+        deliver["talon_secret_file"]["dest"]
+            .to_string()
+            .contains("telegram_bot_token")
+    );
 }
 
 #[test]
@@ -512,18 +566,28 @@ fn bug8_config_handlers_survive_a_missing_container() {
     let handlers = flat_tasks(&role_file("deploy", "handlers/main.yml"));
     assert!(!handlers.is_empty());
     for h in &handlers {
-        let dc = h
-            .get("docker_compose")
-            .unwrap_or_else(|| panic!("handler {} must use docker_compose, not a restart command", h["name"]));
+        let dc = h.get("docker_compose").unwrap_or_else(|| {
+            panic!(
+                "handler {} must use docker_compose, not a restart command",
+                h["name"]
+            )
+        });
         assert_eq!(dc["state"], "present", "{h}");
         assert_eq!(dc["recreate"], "always", "{h}");
-        assert_eq!(dc["services"].as_array().map(|s| s.len()), Some(1), "only one service: {h}");
+        assert_eq!(
+            dc["services"].as_array().map(|s| s.len()),
+            Some(1),
+            "only one service: {h}"
+        );
     }
     // Every handler the config role notifies exists in deploy.
     let names: Vec<&str> = handlers.iter().map(|h| h["name"].as_str().unwrap()).collect();
     for t in flat_tasks(&role_file("config", "tasks/main.yml")) {
         if let Some(n) = t.get("notify").and_then(Value::as_str) {
-            assert!(names.contains(&n), "config notifies '{n}', which no handler defines");
+            assert!(
+                names.contains(&n),
+                "config notifies '{n}', which no handler defines"
+            );
         }
     }
 }
@@ -536,9 +600,18 @@ fn bug9_backup_image_pinned_and_prepulled() {
     )
     .unwrap();
     let tag = defaults["backup_image_tag"].as_str().unwrap();
-    assert!(!tag.is_empty() && tag != "latest", "backup image tag must be pinned");
-    assert!(script.contains(&format!("debian:{tag}")), "backup uses the pinned image");
-    assert!(script.contains("--pull never"), "a missing image must fail loudly");
+    assert!(
+        !tag.is_empty() && tag != "latest",
+        "backup image tag must be pinned"
+    );
+    assert!(
+        script.contains(&format!("debian:{tag}")),
+        "backup uses the pinned image"
+    );
+    assert!(
+        script.contains("--pull never"),
+        "a missing image must fail loudly"
+    );
     let pulls = flat_tasks(&role_file("deploy", "tasks/main.yml"));
     let pull = pulls
         .iter()
@@ -561,15 +634,32 @@ fn seven1_firewall_skips_empty_allowlist_and_names_missing_ipset() {
         .iter()
         .find(|t| t.get("block").is_some() && t["name"].as_str().unwrap().contains("Firewall"))
         .expect("a firewall block");
-    assert!(fw["when"].as_str().unwrap().contains("firewall_allowlist | length > 0"));
+    assert!(
+        fw["when"]
+            .as_str()
+            .unwrap()
+            .contains("firewall_allowlist | length > 0")
+    );
     let inner = flat_tasks(&fw["block"]);
     let first_assert = inner.iter().position(|t| t.get("assert").is_some()).unwrap();
     let first_change = inner
         .iter()
-        .position(|t| t.get("template").is_some() || t.get("command").is_some_and(|c| c.to_string().contains("restore")))
+        .position(|t| {
+            t.get("template").is_some()
+                || t.get("command")
+                    .is_some_and(|c| c.to_string().contains("restore"))
+        })
         .unwrap();
-    assert!(first_assert < first_change, "the tools are asserted before anything is applied");
-    assert!(inner[first_assert]["assert"]["fail_msg"].as_str().unwrap().contains("ipset"));
+    assert!(
+        first_assert < first_change,
+        "the tools are asserted before anything is applied"
+    );
+    assert!(
+        inner[first_assert]["assert"]["fail_msg"]
+            .as_str()
+            .unwrap()
+            .contains("ipset")
+    );
     // The rendered rules keep established traffic and SSH and never become a DNS-only chain.
     let rules = read("rendered/firewall.rules");
     assert!(rules.contains("ESTABLISHED,RELATED -j RETURN"));
@@ -599,7 +689,10 @@ fn seven2_golden_config_synced_every_run() {
 fn seven4_read_only_rootfs_has_tmpfs_for_runtime_paths() {
     for (name, svc) in compose()["services"].as_object().unwrap() {
         assert_eq!(svc["read_only"], true, "{name}");
-        assert!(svc["tmpfs"].to_string().contains("/tmp"), "{name} needs a /tmp tmpfs");
+        assert!(
+            svc["tmpfs"].to_string().contains("/tmp"),
+            "{name} needs a /tmp tmpfs"
+        );
     }
     // The gateway logs to /tmp/openclaw and runs as uid 1000: its tmpfs must be writable by it.
     let tmpfs = service("openclaw")["tmpfs"].to_string();
@@ -615,7 +708,11 @@ fn seven6_no_project_restart_only_single_service_recreate() {
             }
             for t in flat_tasks(&role_file(role, file)) {
                 let s = t.to_string();
-                assert!(!s.contains("compose restart"), "{role}/{file}: {} restarts the project", t["name"]);
+                assert!(
+                    !s.contains("compose restart"),
+                    "{role}/{file}: {} restarts the project",
+                    t["name"]
+                );
                 if let Some(dc) = t.get("docker_compose") {
                     assert_ne!(dc["state"], "restarted", "{role}/{file}: {}", t["name"]);
                 }
@@ -626,12 +723,27 @@ fn seven6_no_project_restart_only_single_service_recreate() {
 
 #[test]
 fn every_stack_yaml_file_parses() {
-    let mut files = vec![root().join("playbooks/site.yml"), root().join("inventory/hosts.yml")];
+    let mut files = vec![
+        root().join("playbooks/site.yml"),
+        root().join("inventory/hosts.yml"),
+    ];
     files.push(root().join("inventory/lab.yml"));
     files.push(root().join("inventory/group_vars/all.yml"));
-    for role in ["stack_common", "config", "harden", "deploy", "integrate", "maintenance", "verify"] {
+    for role in [
+        "stack_common",
+        "config",
+        "harden",
+        "deploy",
+        "integrate",
+        "maintenance",
+        "verify",
+    ] {
         for sub in ["tasks", "handlers", "defaults", "vars", "meta"] {
-            let p = root().join("playbooks/roles").join(role).join(sub).join("main.yml");
+            let p = root()
+                .join("playbooks/roles")
+                .join(role)
+                .join(sub)
+                .join("main.yml");
             if p.exists() {
                 files.push(p);
             }
