@@ -771,6 +771,7 @@ fn seven7_allowlist_format_is_what_the_proxy_loads() {
                  a['default']['allowed_domains']))",
             )
             .arg(root().join("images/smokescreen-standin/smokescreen.py"))
+            .env("PYTHONDONTWRITEBYTECODE", "1")
             .arg(rendered().base.join("egress/acl.yaml")),
     );
     assert_eq!(out.trim(), "True False");

@@ -69,17 +69,21 @@ def main():
     acl = load_acl(args.egress_acl_file) if args.egress_acl_file else None
     deny = PRIVATE + [ipaddress.ip_network(c) for c in args.deny_range]
 
-    def decide(host, addr):
-        """None to allow, or the reason for a 403."""
-        if acl is not None:
-            # Plain-HTTP clients carry no TLS client certificate: no role.
-            if not allow_missing_role:
-                return "no role for a client without a TLS client certificate"
-            rule = acl.get("default")
-            if rule is None:
-                return "no default ACL rule"
-            if rule["action"] == "enforce" and not domain_allowed(host, rule.get("allowed_domains", [])):
-                return f"{host} is not in the allowed domains"
+    def acl_denies(host):
+        """The reason the ACL denies a host (checked before any DNS lookup), or None."""
+        if acl is None:
+            return None
+        # Plain-HTTP clients carry no TLS client certificate: no role.
+        if not allow_missing_role:
+            return "no role for a client without a TLS client certificate"
+        rule = acl.get("default")
+        if rule is None:
+            return "no default ACL rule"
+        if rule["action"] == "enforce" and not domain_allowed(host, rule.get("allowed_domains", [])):
+            return f"{host} is not in the allowed domains"
+        return None
+
+    def range_denies(host, addr):
         ip = ipaddress.ip_address(addr)
         if any(ip in n for n in deny):
             return f"{host} resolves to a denied range ({ip})"
@@ -89,7 +93,7 @@ def main():
         def deny(self, code, reason):
             body = f"{reason}\n".encode()
             self.wfile.write(
-                f"HTTP/1.1 {code} Forbidden\r\nContent-Length: {len(body)}\r\n"
+                f"HTTP/1.1 {code} {'Forbidden' if code == 403 else 'Bad Gateway'}\r\nContent-Length: {len(body)}\r\n"
                 f"X-Smokescreen-Error: {reason}\r\nConnection: close\r\n\r\n".encode() + body)
             print(f"deny {code}: {reason}", file=sys.stderr, flush=True)
 
@@ -105,11 +109,14 @@ def main():
                 return
             host, _, port = parts[1].rpartition(":")
             host = host.strip("[]")
+            reason = acl_denies(host)
+            if reason:
+                return self.deny(403, reason)
             try:
                 addr = socket.getaddrinfo(host, int(port), proto=socket.IPPROTO_TCP)[0][4][0]
             except (OSError, ValueError):
                 return self.deny(502, f"cannot resolve {host}")
-            reason = decide(host, addr)
+            reason = range_denies(host, addr)
             if reason:
                 return self.deny(403, reason)
             try:
