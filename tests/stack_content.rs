@@ -87,6 +87,7 @@ fn render_into(dir: &Path, base: &Path) -> u32 {
         "openclaw_telegram_allow_from": [4242],
         "backup_dir": base.join("backups"),
         "stack_log_dir": base.join("log"),
+        "config_validator_packages": [],
         "firewall_allowlist": [{"port": 443, "proto": "tcp", "sources": ["203.0.113.0/24"]}],
     });
     let mut extra = extra.as_object().unwrap().clone();
