@@ -296,6 +296,8 @@ pub fn load(path: &Path) -> Result<Playbook, LoadError> {
     } else {
         dir
     };
+    // `playbook_dir` is absolute in Ansible; paths built from it must not depend on the cwd.
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
     let mut loader = Loader::new(&dir);
     loader.next_id = AtomicUsize::new(0);
     let root = yaml::load_file(path)?;

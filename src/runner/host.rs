@@ -34,6 +34,9 @@ pub struct HostState {
     pub stats: HostStats,
     /// Notified handlers not yet run, by handler name (kept across runs when a run fails).
     pub pending_handlers: Vec<String>,
+    /// Notifications saved by an earlier failed run: they join `pending_handlers` at the flush
+    /// after the play's main section (roles + tasks), so they run once what they restart exists.
+    pub restored_handlers: Vec<String>,
 }
 
 impl HostState {
@@ -50,6 +53,7 @@ impl HostState {
             unreachable: false,
             stats: HostStats::default(),
             pending_handlers: Vec::new(),
+            restored_handlers: Vec::new(),
         }
     }
 }
@@ -157,8 +161,15 @@ impl<'a> Runner<'a> {
             }
         }
         let force = self.opts.force_handlers || play.force_handlers;
-        for section in &play.sections {
+        for (index, section) in play.sections.iter().enumerate() {
             let r = self.run_list(ctx, &mut st, &conn, section, &base).await;
+            if index == 1 || r.is_err() {
+                for h in std::mem::take(&mut st.restored_handlers) {
+                    if !st.pending_handlers.contains(&h) {
+                        st.pending_handlers.push(h);
+                    }
+                }
+            }
             match r {
                 Ok(()) => {
                     if let Err(stop) = self.flush_handlers(ctx, &mut st, &conn).await {

@@ -239,7 +239,7 @@ impl<'a> Runner<'a> {
                 let mut st = states
                     .remove(h)
                     .unwrap_or_else(|| HostState::new(h, self.inv.host_vars(h)));
-                st.pending_handlers = pending.take(play.index, h);
+                st.restored_handlers = pending.take(play.index, h);
                 work.push(st);
             }
             let ctx = &ctx;
@@ -252,11 +252,14 @@ impl<'a> Runner<'a> {
             .collect()
             .await;
             let mut all_failed = true;
-            for st in done {
+            for mut st in done {
                 if !st.failed && !st.unreachable {
                     all_failed = false;
                 }
-                pending.put(play.index, &st.name, &st.pending_handlers);
+                // Restored notifications that never got to run (the host stopped early) stay saved.
+                let mut keep = std::mem::take(&mut st.restored_handlers);
+                keep.extend(st.pending_handlers.iter().cloned());
+                pending.put(play.index, &st.name, &keep);
                 states.insert(st.name.clone(), st);
             }
             if all_failed {
