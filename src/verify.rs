@@ -162,14 +162,20 @@ fn message(r: &TaskReport) -> String {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    // A failed_when failure has no message of its own: show what the probe printed.
+    for key in ["stderr", "stdout"] {
+        if msg.trim().is_empty() {
+            msg = r
+                .result
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .trim()
+                .to_string();
+        }
+    }
     if msg.is_empty() {
-        msg = r
-            .result
-            .get("stderr")
-            .and_then(Value::as_str)
-            .unwrap_or("failed")
-            .trim()
-            .to_string();
+        msg = "failed".into();
     }
     if let Some(item) = &r.item {
         msg = format!("{msg} (item={item})");

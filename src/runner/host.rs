@@ -668,6 +668,10 @@ impl<'a> Runner<'a> {
                 return failed_at(task, msg);
             }
             let Some(until) = &task.until else { return out };
+            // A skipped action (e.g. a command in check mode) has nothing to retry.
+            if out.status == Status::Skipped {
+                return out;
+            }
             let scope2 = self.with_result(&scope, task, &out.result);
             let ok = match self.when_holds(until, &scope2) {
                 Ok(b) => b,
