@@ -1,0 +1,259 @@
+//! The OpenClaw stack end to end on fresh lab hosts (`--docker --systemd`, the machine's engine
+//! shared through its socket, images built locally by images/build.sh): site.yml converges,
+//! `talon verify` passes, a second run changes nothing, no secret ever reaches a command line,
+//! a stopped container and a hand-edited config are caught by verify, and the next run repairs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use common::{Lab, Run, root, talon, text};
+
+/// Builds the stack images once (cached by Docker afterwards).
+fn build_images() {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = Command::new(root().join("images/build.sh")).output().unwrap();
+        assert!(
+            out.status.success(),
+            "images/build.sh failed:\n{}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    });
+}
+
+struct Stack {
+    lab: Lab,
+    secrets: tempfile::NamedTempFile,
+    values: Vec<String>,
+}
+
+impl Stack {
+    fn up() -> Stack {
+        build_images();
+        let lab = Lab::up_with(2, &["--docker", "--systemd"]);
+        let n = std::process::id();
+        let values = vec![
+            format!("gw-token-{n}-a1b2c3d4e5"),
+            format!("tg-bot-{n}-f6g7h8i9j0"),
+            format!("sk-ant-{n}-k1l2m3n4o5"),
+            format!("sk-master-{n}-p6q7r8s9t0"),
+        ];
+        let mut secrets = tempfile::NamedTempFile::new().unwrap();
+        let body = format!(
+            "openclaw_gateway_token: {}\ntelegram_bot_token: {}\nanthropic_api_key: {}\nlitellm_master_key: {}\n",
+            values[0], values[1], values[2], values[3]
+        );
+        std::io::Write::write_all(&mut secrets, body.as_bytes()).unwrap();
+        std::fs::set_permissions(secrets.path(), std::fs::Permissions::from_mode(0o600)).unwrap();
+        Stack { lab, secrets, values }
+    }
+
+    fn args(&self, cmd: &str, playbook: &str) -> Command {
+        let mut c = talon();
+        c.arg(cmd)
+            .arg(root().join(playbook))
+            .arg("-i")
+            .arg(self.lab.inventory())
+            .arg("-i")
+            .arg(root().join("inventory/lab.yml"))
+            .arg("--secrets")
+            .arg(self.secrets.path())
+            // Telegram on, so its token is delivered (as a 0600 file) and its path configured.
+            .args(["-e", "openclaw_telegram_enabled=true"])
+            .env("TALON_STATE_DIR", self.lab.dir.path().join("state"));
+        c
+    }
+
+    fn run(&self, extra: &[&str]) -> Run {
+        Run::from(
+            self.args("run", "playbooks/site.yml")
+                .args(extra)
+                .output()
+                .unwrap(),
+        )
+    }
+
+    fn verify(&self) -> Run {
+        Run::from(self.args("verify", "playbooks/site.yml").output().unwrap())
+    }
+
+    fn assert_no_secret(&self, what: &str, text: &str) {
+        for v in &self.values {
+            assert!(!text.contains(v.as_str()), "a secret value appears in {what}");
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        for (host, _) in &self.lab.hosts {
+            let idx = host.trim_start_matches("lab");
+            let project = format!("openclaw-lab{idx}");
+            let dir = self
+                .lab
+                .dir
+                .path()
+                .canonicalize()
+                .unwrap()
+                .join(format!("shared/{host}/openclaw"));
+            let _ = Command::new("docker-compose")
+                .args(["-p", &project, "down", "-v", "--remove-orphans"])
+                .current_dir(&dir)
+                .output();
+        }
+    }
+}
+
+/// Reads every process's argv on this machine (which sees the lab hosts' and their containers'
+/// processes) until stopped; returns every argv seen that contains one of `needles`.
+fn watch_argv(needles: Vec<String>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<String>> {
+    std::thread::spawn(move || {
+        let mut hits = Vec::new();
+        let mut scans = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok(dir) = std::fs::read_dir("/proc") {
+                for e in dir.flatten() {
+                    if let Ok(raw) = std::fs::read(e.path().join("cmdline")) {
+                        let argv = String::from_utf8_lossy(&raw).replace('\0', " ");
+                        if needles.iter().any(|n| argv.contains(n.as_str())) {
+                            hits.push(argv);
+                        }
+                    }
+                }
+            }
+            scans += 1;
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(scans > 10, "the argv watcher barely ran");
+        hits
+    })
+}
+
+#[test]
+fn openclaw_stack_converges_verifies_and_repairs() {
+    let stack = Stack::up();
+    let base = |host: &str| {
+        stack
+            .lab
+            .dir
+            .path()
+            .canonicalize()
+            .unwrap()
+            .join(format!("shared/{host}/openclaw"))
+            .display()
+            .to_string()
+    };
+
+    // A handler that restarts a service whose container was never created: no failure.
+    stack.run(&["--tags", "stack_render"]).assert_code(0);
+    let restart = format!(
+        "- hosts: lab\n  gather_facts: false\n  roles: [stack_common]\n  tasks:\n    - command: 'true'\n      changed_when: true\n      notify: restart litellm\n  handlers:\n    - name: restart litellm\n      docker_compose:\n        project_src: \"{{{{ stack_base_dir }}}}\"\n        project_name: \"{{{{ stack_project_name }}}}\"\n        state: restarted\n        services: [litellm]\n"
+    );
+    let p = stack.lab.dir.path().join("restart-handler.yml");
+    std::fs::write(&p, restart).unwrap();
+    let r = Run::from(
+        stack
+            .args("run", p.to_str().unwrap())
+            .env("ANSIBLE_ROLES_PATH", root().join("playbooks/roles"))
+            .output()
+            .unwrap(),
+    );
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains("ok: [lab1] RUNNING HANDLER restart litellm"),
+        "{}",
+        r.stdout
+    );
+
+    // The whole site, watched: no secret value in any process's argv.
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = watch_argv(stack.values.clone(), stop.clone());
+    let first = stack.run(&[]);
+    stop.store(true, Ordering::Relaxed);
+    let hits = watcher.join().unwrap();
+    first.assert_code(0);
+    assert!(
+        hits.is_empty(),
+        "secret values seen in argv: {} process(es)",
+        hits.len()
+    );
+    stack.assert_no_secret(
+        "the first run's output",
+        &format!("{}{}", first.stdout, first.stderr),
+    );
+    for (host, _) in &stack.lab.hosts {
+        // Secrets reached their files, 0600, and no temp file was left next to them.
+        let tok = format!("{}/openclaw-secrets/telegram_bot_token", base(host));
+        assert_eq!(std::fs::read_to_string(&tok).unwrap(), stack.values[1]);
+        assert_eq!(
+            std::fs::metadata(&tok).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let leftovers = Command::new("sh")
+            .args(["-c", &format!("find '{}' -name '.talon*' | head", base(host))])
+            .output()
+            .unwrap();
+        assert_eq!(text(&leftovers.stdout), "", "temp files left behind");
+    }
+
+    let verified = stack.verify();
+    verified.assert_code(0);
+    assert!(
+        verified.stdout.contains("checks passed on 2 host(s)"),
+        "{}",
+        verified.stdout
+    );
+    stack.assert_no_secret("verify's output", &verified.stdout);
+
+    let second = stack.run(&[]);
+    second.assert_code(0);
+    assert_eq!(second.changed("lab1"), 0, "{}", second.stdout);
+    assert_eq!(second.changed("lab2"), 0, "{}", second.stdout);
+
+    // Stop a container on lab2 and edit the golden config by hand on lab1.
+    let st = Command::new("docker")
+        .args(["stop", "openclaw-lab2-redis"])
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    std::fs::write(
+        format!("{}/openclaw/openclaw.json", base("lab1")),
+        "{\"gateway\": {\"mode\": \"local\"}}\n",
+    )
+    .unwrap();
+    let bad = stack.verify();
+    assert_eq!(bad.code, 2, "{}", bad.stdout);
+    assert!(
+        bad.stdout
+            .contains("- lab2: verify : Every stack container is running and not restarting: exited"),
+        "{}",
+        bad.stdout
+    );
+    assert!(
+        bad.stdout.contains("(item=openclaw-lab2-redis)"),
+        "{}",
+        bad.stdout
+    );
+    assert!(bad.stdout.contains("- lab1: config drift (check mode: nothing would change): would change: config : OpenClaw golden config"), "{}", bad.stdout);
+    assert!(
+        !bad.stdout.contains("- lab1: verify : Every stack container"),
+        "{}",
+        bad.stdout
+    );
+
+    let repair = stack.run(&[]);
+    repair.assert_code(0);
+    assert!(
+        repair.changed("lab1") > 0 && repair.changed("lab2") > 0,
+        "{}",
+        repair.stdout
+    );
+    stack.verify().assert_code(0);
+}
