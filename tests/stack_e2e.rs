@@ -153,9 +153,7 @@ fn openclaw_stack_converges_verifies_and_repairs() {
 
     // A handler that restarts a service whose container was never created: no failure.
     stack.run(&["--tags", "stack_render"]).assert_code(0);
-    let restart = format!(
-        "- hosts: lab\n  gather_facts: false\n  roles: [stack_common]\n  tasks:\n    - command: 'true'\n      changed_when: true\n      notify: restart litellm\n  handlers:\n    - name: restart litellm\n      docker_compose:\n        project_src: \"{{{{ stack_base_dir }}}}\"\n        project_name: \"{{{{ stack_project_name }}}}\"\n        state: restarted\n        services: [litellm]\n"
-    );
+    let restart = "- hosts: lab\n  gather_facts: false\n  roles: [stack_common]\n  tasks:\n    - command: 'true'\n      changed_when: true\n      notify: restart litellm\n  handlers:\n    - name: restart litellm\n      docker_compose:\n        project_src: \"{{ stack_base_dir }}\"\n        project_name: \"{{ stack_project_name }}\"\n        state: restarted\n        services: [litellm]\n";
     let p = stack.lab.dir.path().join("restart-handler.yml");
     std::fs::write(&p, restart).unwrap();
     let r = Run::from(
