@@ -208,12 +208,58 @@ fn openclaw_stack_converges_verifies_and_repairs() {
         "{}",
         verified.stdout
     );
+    for check in [
+        "Only Caddy publishes ports",
+        "Every image the stack and its jobs use is present",
+        "No secret appears in any process command line",
+    ] {
+        assert!(
+            verified
+                .stdout
+                .lines()
+                .any(|l| l.contains(check) && l.contains("PASS")),
+            "{check}:\n{}",
+            verified.stdout
+        );
+    }
     stack.assert_no_secret("verify's output", &verified.stdout);
 
     let second = stack.run(&[]);
     second.assert_code(0);
     assert_eq!(second.changed("lab1"), 0, "{}", second.stdout);
     assert_eq!(second.changed("lab2"), 0, "{}", second.stdout);
+
+    // The backup job's script, then data lost, then the restore script brings it back.
+    let volume_run = |script: &str| {
+        let out = Command::new("docker")
+            .args([
+                "run",
+                "--rm",
+                "-v",
+                "openclaw-lab1-data:/d",
+                "talon-stack/backup:1",
+                "sh",
+                "-c",
+                script,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    volume_run("echo keep-me > /d/restore-marker");
+    stack.lab.sh_ok("lab1", "/usr/local/sbin/openclaw-backup");
+    let archive = stack.lab.sh_ok(
+        "lab1",
+        &format!("ls {}/backups/openclaw-data-*.tar.gz | tail -n 1", base("lab1")),
+    );
+    volume_run("rm /d/restore-marker");
+    stack.lab.sh_ok(
+        "lab1",
+        &format!("/usr/local/sbin/openclaw-restore {}", archive.trim()),
+    );
+    assert_eq!(volume_run("cat /d/restore-marker"), "keep-me\n");
+    stack.verify().assert_code(0);
 
     // Stop a container on lab2 and edit the golden config by hand on lab1.
     let st = Command::new("docker")
