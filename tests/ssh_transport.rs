@@ -190,7 +190,8 @@ async fn exec_round_trips_argv_stdin_status_and_stderr() {
         .exec(&ExecRequest::shell("echo before; kill -9 $$"))
         .await
         .unwrap();
-    assert_eq!(out.status, ExitStatus::Signal("KILL".into()));
+    // Commands run on a long-lived remote shell, which reports a signal as sh does: 128 + n.
+    assert_eq!(out.status, ExitStatus::Code(137));
     assert_eq!(out.stdout_str(), "before\n");
 
     let out = conn
@@ -212,6 +213,96 @@ async fn exec_round_trips_argv_stdin_status_and_stderr() {
         .await
         .unwrap();
     assert_eq!(out.status, ExitStatus::Code(127));
+    conn.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_shell_keeps_commands_apart_and_output_exact() {
+    let sshd = Sshd::start();
+    let conn = connect(&sshd.spec()).await;
+
+    // Nothing one command does to its shell reaches the next one.
+    let out = conn
+        .exec(&ExecRequest::shell("cd /tmp; X=1; export Y=2; umask 077; exit 4"))
+        .await
+        .unwrap();
+    assert_eq!(out.status, ExitStatus::Code(4));
+    let out = conn
+        .exec(&ExecRequest::shell("pwd; echo \"${X-unset} ${Y-unset}\"; umask"))
+        .await
+        .unwrap();
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    assert_eq!(out.stdout_str(), format!("{home}\nunset unset\n0022\n"));
+
+    // `$$` is the command's own shell, different for every command.
+    let a = conn
+        .exec(&ExecRequest::shell("echo $$"))
+        .await
+        .unwrap()
+        .stdout_str();
+    let b = conn
+        .exec(&ExecRequest::shell("echo $$"))
+        .await
+        .unwrap()
+        .stdout_str();
+    assert_ne!(a, b, "each command must get its own sh (pid {a} twice)");
+
+    // Output without a final newline, binary output and output that looks like a marker.
+    let out = conn.exec(&ExecRequest::shell("printf abc")).await.unwrap();
+    assert_eq!(out.stdout, b"abc");
+    let out = conn
+        .exec(&ExecRequest::shell(
+            "printf '\\000\\001\\377t0 0\\n'; printf 'e\\000' >&2",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout, b"\x00\x01\xfft0 0\n");
+    assert_eq!(out.stderr, b"e\x00");
+
+    // stdin: empty, small binary, and larger than what is sent inline (a channel of its own).
+    let out = conn
+        .exec(&ExecRequest::argv(["wc", "-c"]).with_stdin(Vec::new()))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout_str().trim(), "0");
+    let big: Vec<u8> = (0..5 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let out = conn
+        .exec(&ExecRequest::argv(["sha256sum"]).with_stdin(big.clone()))
+        .await
+        .unwrap();
+    let want = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&big))
+    };
+    assert!(
+        out.stdout_str().starts_with(&want),
+        "5 MiB stdin altered: {}",
+        out.stdout_str()
+    );
+
+    // A background process that keeps stdout open does not hold the command up.
+    let started = Instant::now();
+    let out = conn
+        .exec(&ExecRequest::shell("sleep 3 & echo started"))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout_str(), "started\n");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+
+    // A command that kills the remote shell (its parent is the subshell the shell forked for it)
+    // is an error for that command only.
+    let err = conn
+        .exec(&ExecRequest::shell(
+            "read -r _ _ _ d _ </proc/$PPID/stat; kill -9 $d; sleep 1",
+        ))
+        .await
+        .expect_err("the shell running the command was killed");
+    assert!(err.to_string().contains("remote shell ended"), "{err}");
+    assert!(runs_true(&conn).await, "the next command gets a new shell");
     conn.close().await;
 }
 

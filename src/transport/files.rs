@@ -263,6 +263,7 @@ pub fn script_request(
         argv,
         stdin,
         become_: become_.clone(),
+        inline: true,
         ..Default::default()
     }
 }
@@ -457,6 +458,20 @@ pub async fn read(
     }
 }
 
+/// A name part unique to this write on the host (temporary names, backup names): the
+/// controller's process id and a per-process counter with the time in nanoseconds, since
+/// talon's scripts run without a shell of their own (`$$` is not theirs).
+fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{}{n}{nanos:09}", std::process::id())
+}
+
 /// Builds the shell text that runs a `validate` command on `"$t"`: the command is split like a
 /// shell word list on the controller, each word quoted, and `%s` becomes the temp path.
 fn validate_snippet(validate: &str) -> Result<String, String> {
@@ -496,13 +511,15 @@ fn attr_args(attrs: &FileAttrs) -> [String; 3] {
     ]
 }
 
-/// Writes `content` to `path` atomically in one round trip: a `mktemp` file (mode 0600 from the
-/// first byte) in the destination's directory receives the content on stdin, gets the target
-/// mode/owner/group, is validated and synced, the old file is backed up when asked, and the temp
-/// file is renamed over `path` (`mv -f`). The temp file is removed on any failure.
+/// Writes `content` to `path` atomically in one round trip: a temp file with a unique name in the
+/// destination's directory is created exclusively (`O_EXCL`) with mode 0600 from the first byte
+/// and receives the content on stdin, synced (`dd conv=excl,fsync` under umask 077: one process
+/// for create, write and fsync; GNU coreutils), gets the target mode/owner/group, is validated,
+/// the old file is backed up when asked, and the temp file is renamed over `path` (`mv -f`). The
+/// temp file is removed on any failure. The reported checksum is computed on the controller.
 ///
 /// Matches the observable behaviour of Ansible's `atomic_move` (attributes of an existing file are
-/// kept when none are given) and `backup_local` (backup name `PATH.PID.YYYY-MM-DD@HH:MM:SS~`).
+/// kept when none are given) and `backup_local` (backup name `PATH.N.YYYY-MM-DD@HH:MM:SS~`, N unique as Ansible's PID).
 ///
 /// Errors: [`FilesError::Validate`] when `validate` fails (nothing is changed);
 /// [`FilesError::Remote`] when the directory is missing (and `create_parents` is off), or a step
@@ -525,17 +542,18 @@ pub async fn write_atomic(
     let mut script = String::from(ST_FN);
     script.push_str(ATTRS_FN);
     script.push_str(
-        r#"d=$1 m=$2 o=$3 g=$4 bk=$5 mk=$6 fl=$7 alg=$8
+        r#"d=$1 m=$2 o=$3 g=$4 bk=$5 mk=$6 fl=$7 u=$8
 if [ "$fl" = 1 ] && [ -L "$d" ]; then d=$(readlink -f -- "$d") || exit 1; fi
-dir=$(dirname -- "$d"); b=$(basename -- "$d")
+case $d in */*) dir=${d%/*} b=${d##*/} ;; *) dir=. b=$d ;; esac
+[ -n "$dir" ] || dir=/
 if [ ! -d "$dir" ]; then
   if [ "$mk" = 1 ]; then mkdir -p -- "$dir" || exit 1
   else echo "Destination directory $dir does not exist" >&2; exit 1; fi
 fi
-t=$(mktemp -- "$dir/.$b.talon.XXXXXX") || exit 1
+t="$dir/.$b.talon.$u"
 trap 'rm -f -- "$t"' EXIT
 trap 'exit 1' HUP INT TERM
-cat > "$t" || exit 1
+(umask 077; exec dd of="$t" conv=excl,fsync bs=65536 status=none) || exit 1
 if [ -z "$o$g" ] && [ -e "$d" ]; then chown --reference="$d" -- "$t" 2>/dev/null; fi
 if [ -z "$m" ]; then
   if [ -e "$d" ]; then chmod --reference="$d" -- "$t" || exit 1
@@ -550,15 +568,14 @@ attrs "$t" || exit 1
         script.push_str(" 2>&1 </dev/null); vr=$?\nif [ \"$vr\" != 0 ]; then printf '%s' \"$vo\" >&2; echo \"$vr\"; exit 30; fi\n");
     }
     script.push_str(
-        r#"sync -- "$t" 2>/dev/null
-bf=
+        r#"bf=
 if [ "$bk" = 1 ] && [ -f "$d" ]; then
-  bf="$d.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$d" "$bf" || exit 1
+  bf="$d.$u.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$d" "$bf" || exit 1
 fi
 mv -f -- "$t" "$d" || exit 1
 trap - EXIT
 printf '%s\000' "$bf"
-st "$d" 0 "$alg" 0
+st "$d" 0 "" 0
 "#,
     );
     let [m, o, g] = attr_args(&opts.attrs);
@@ -570,7 +587,7 @@ st "$d" 0 "$alg" 0
         flag(opts.backup),
         flag(opts.create_parents),
         flag(opts.follow),
-        algo(opts.checksum),
+        unique_suffix(),
     ];
     let out = run_script(conn, &script, &args, Some(content.to_vec()), become_).await?;
     if out.status == super::ExitStatus::Code(30) {
@@ -589,7 +606,11 @@ st "$d" 0 "$alg" 0
         .ok_or_else(|| parse_err(path, "no backup line"))?;
     let bf = String::from_utf8_lossy(&buf[..nul]).into_owned();
     buf = &buf[nul + 1..];
-    let stat = parse_st(path, &mut buf, false)?;
+    let mut stat = parse_st(path, &mut buf, false)?;
+    // The checksum of what was just written is the checksum of `content`: no hashing on the host.
+    if let (Some(st), Some(alg)) = (stat.as_mut(), opts.checksum) {
+        st.checksum = Some(alg.digest(content));
+    }
     Ok(WriteOutcome {
         backup_file: Some(bf).filter(|b| !b.is_empty()),
         stat,
@@ -736,8 +757,7 @@ pub async fn link(
     become_: &Option<Become>,
 ) -> Result<(), FilesError> {
     let script = r#"s=$1 p=$2 o=$4 g=$5
-t="$p.talon-link.$$"
-rm -f -- "$t"
+t="$p.talon-link.$7"
 if [ "$6" = 1 ]; then ln -s -- "$s" "$t" || exit 1; else ln -- "$s" "$t" || exit 1; fi
 if [ -d "$p" ] && [ ! -L "$p" ]; then rmdir -- "$p" 2>/dev/null || { rm -f -- "$t"; echo "refusing to replace directory $p" >&2; exit 1; }; fi
 mv -f -T -- "$t" "$p" || { rm -f -- "$t"; exit 1; }
@@ -748,7 +768,15 @@ if [ "$6" = 0 ] && [ -n "$3" ]; then chmod -- "$3" "$p" || exit 1; fi
 exit 0
 "#;
     let [m, o, g] = attr_args(attrs);
-    let args = [src.to_string(), path.to_string(), m, o, g, flag(symbolic)];
+    let args = [
+        src.to_string(),
+        path.to_string(),
+        m,
+        o,
+        g,
+        flag(symbolic),
+        unique_suffix(),
+    ];
     let out = run_script(conn, script, &args, None, become_).await?;
     if !out.status.success() {
         return Err(remote_err("link", path, &out));

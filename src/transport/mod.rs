@@ -9,6 +9,7 @@ pub mod files;
 pub mod known_hosts;
 pub mod local;
 pub mod quote;
+pub mod shell;
 pub mod ssh;
 pub mod ssh_config;
 
@@ -76,6 +77,10 @@ pub struct ExecRequest {
     pub chdir: Option<String>,
     /// Extra environment variables (`env K=V` before the command). Not for secrets.
     pub env: Vec<(String, String)>,
+    /// For talon's own `/bin/sh -c SCRIPT NAME ARGS...` scripts that use neither `$$` nor `$0`:
+    /// the remote shell may evaluate SCRIPT in a subshell with `set -- ARGS` instead of starting
+    /// another `sh` (one exec fewer). Never set for user commands (`shell`, `command`).
+    pub inline: bool,
 }
 
 impl ExecRequest {

@@ -23,9 +23,10 @@ use russh::keys::agent::client::AgentClient;
 use russh::keys::{Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use russh::{ChannelMsg, Disconnect, Sig};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use super::known_hosts::{self, HostKey, Verdict};
+use super::shell::{self, RemoteShell, ShellError};
 use super::{ConnectSpec, ExecOutput, ExecRequest, ExitStatus, TransportError, quote};
 
 /// Session channels open at once on one connection. OpenSSH's sshd refuses more than
@@ -46,15 +47,30 @@ const HANDSHAKE_ATTEMPTS: u64 = 4;
 /// Passphrase attempts per encrypted key (as `ssh`).
 const PASSPHRASE_ATTEMPTS: usize = 3;
 
+/// Idle remote shells kept per connection (each holds one of the [`MAX_CONCURRENT_CHANNELS`]
+/// session slots).
+const MAX_IDLE_SHELLS: usize = 2;
+
 /// An authenticated SSH connection to one host. `exec` may be called concurrently from many
-/// tasks; each call is one channel.
+/// tasks; each call runs on a long-lived remote shell ([`shell`]) or, for large stdin, on a
+/// channel of its own.
 pub struct SshConnection {
     name: String,
     addr: String,
     handle: Handle<Verifier>,
-    channels: Semaphore,
+    channels: Arc<Semaphore>,
+    /// Remote shells not running anything now, each with its session slot.
+    idle_shells: std::sync::Mutex<Vec<PooledShell>>,
     /// Kept open for as long as this connection runs through it.
     jump: Option<Box<SshConnection>>,
+}
+
+/// A remote shell with the session slot it occupies.
+struct PooledShell {
+    shell: RemoteShell,
+    /// `base64` found on the host: requests with stdin may run on this shell.
+    has_base64: bool,
+    _permit: OwnedSemaphorePermit,
 }
 
 /// The russh client handler: checks the server's host key.
@@ -258,17 +274,107 @@ impl SshConnection {
             name: spec.name.clone(),
             addr,
             handle,
-            channels: Semaphore::new(MAX_CONCURRENT_CHANNELS),
+            channels: Arc::new(Semaphore::new(MAX_CONCURRENT_CHANNELS)),
+            idle_shells: std::sync::Mutex::new(Vec::new()),
             jump,
         })
     }
 
-    /// Runs one command on a new channel and waits until the channel closes. stdin (if any) is
-    /// sent, then EOF always. A non-zero exit or a signal is reported in the output, not as an
-    /// error. Errors: `Channel` (the server refused the channel or the command), `Connect` (the
+    /// Runs one command and waits for it to end. A non-zero exit is reported in the output, not
+    /// as an error. The command runs on an idle remote shell of this connection (one is opened
+    /// when none is idle), or on a channel of its own when its stdin is larger than
+    /// [`shell::MAX_INLINE_STDIN`] or the host's shell lacks `base64`. Errors: `Channel` (the
+    /// server refused the channel, or the remote shell ended during the command), `Connect` (the
     /// connection was lost: the host is unreachable).
     pub async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
+        if !RemoteShell::accepts(req) {
+            return self.exec_channel(req).await;
+        }
+        let idle = self.idle_shells.lock().ok().and_then(|mut v| v.pop());
+        let mut pooled = match idle {
+            Some(p) => p,
+            None => self.open_shell().await?,
+        };
+        if req.stdin.as_ref().is_some_and(|d| !d.is_empty()) && !pooled.has_base64 {
+            self.park(pooled).await;
+            return self.exec_channel(req).await;
+        }
+        match pooled.shell.run(req).await {
+            Ok(out) => {
+                self.park(pooled).await;
+                Ok(out)
+            }
+            Err(ShellError::Ended(message)) => {
+                if self.handle.is_closed() {
+                    return Err(self.lost("while running a command"));
+                }
+                Err(TransportError::Channel {
+                    host: self.name.clone(),
+                    message,
+                })
+            }
+        }
+    }
+
+    /// Opens a session channel running a remote shell and asks it whether `base64` is there
+    /// (one round trip).
+    async fn open_shell(&self) -> Result<PooledShell, TransportError> {
+        let permit = self
+            .channels
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| self.lost("opening a channel"))?;
+        let token = shell::random_token().map_err(|e| TransportError::Io {
+            host: self.name.clone(),
+            message: format!("cannot read /dev/urandom for a marker token: {e}"),
+        })?;
+        let channel = self.open_session().await?;
+        channel
+            .exec(true, shell::SHELL_COMMAND)
+            .await
+            .map_err(|e| self.lost(&describe(&e)))?;
+        let (reader, writer) = channel.split();
+        let mut shell = RemoteShell::new(reader, writer, token);
+        let probe = ExecRequest::shell("command -v base64 >/dev/null 2>&1");
+        let has_base64 = match shell.run(&probe).await {
+            Ok(out) => out.status.success(),
+            Err(ShellError::Ended(message)) => {
+                if self.handle.is_closed() {
+                    return Err(self.lost("while starting a remote shell"));
+                }
+                return Err(TransportError::Channel {
+                    host: self.name.clone(),
+                    message: format!("cannot start /bin/sh on the host: {message}"),
+                });
+            }
+        };
+        Ok(PooledShell {
+            shell,
+            has_base64,
+            _permit: permit,
+        })
+    }
+
+    /// Returns a shell to the idle pool, or closes it when the pool is full.
+    async fn park(&self, pooled: PooledShell) {
+        let overflow = match self.idle_shells.lock() {
+            Ok(mut idle) if idle.len() < MAX_IDLE_SHELLS => {
+                idle.push(pooled);
+                None
+            }
+            _ => Some(pooled),
+        };
+        if let Some(p) = overflow {
+            p.shell.close().await;
+        }
+    }
+
+    /// Runs one command on a new channel and waits until the channel closes. stdin (if any) is
+    /// sent, then EOF always. Errors as [`SshConnection::exec`].
+    async fn exec_channel(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
         let (line, stdin) = quote::command_line(req);
+        tracing::debug!(bytes = line.len(), "channel request");
         let _permit = self
             .channels
             .acquire()
@@ -332,6 +438,11 @@ impl SshConnection {
         if !closed && out.status == ExitStatus::Unknown && self.handle.is_closed() {
             return Err(self.lost("while running a command"));
         }
+        tracing::debug!(
+            stdout = out.stdout.len(),
+            stderr = out.stderr.len(),
+            "channel request done"
+        );
         Ok(out)
     }
 
