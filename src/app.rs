@@ -108,12 +108,14 @@ fn lab(cmd: LabCommand) -> Result<i32, Error> {
             dir,
             docker,
             systemd,
+            net_admin,
         } => {
             let info = crate::lab::up(&crate::lab::LabOptions {
                 dir,
                 count,
                 docker,
                 systemd,
+                net_admin,
             })
             .map_err(|e| Error::Lab(e.to_string()))?;
             println!("{info}");

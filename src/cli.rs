@@ -167,6 +167,10 @@ pub enum LabCommand {
         /// Run systemd as PID 1 on every host, so systemd/service tasks work for real.
         #[arg(long)]
         systemd: bool,
+        /// Give every host the NET_ADMIN capability, so iptables/ipset work on it (each host
+        /// filters only its own network namespace, never this machine's).
+        #[arg(long)]
+        net_admin: bool,
     },
     /// Build (or find cached) the lab host image without starting hosts.
     Image,

@@ -14,14 +14,20 @@
 //! once by `debootstrap` (cached as a tarball under `~/.cache/talon/lab/`) and `docker import`ed,
 //! or from `debian:bookworm` if that image is already present. The recipe lives in `lab/`.
 //!
-//! Extras (`talon lab up --docker` / `--systemd`) use a second image, `talon-lab:bookworm-extras`,
-//! built from the first with Debian packages (Docker CLI, Compose v1, systemd, dbus), so hosts
-//! without extras keep the small image and start exactly as before. `--docker` bind-mounts the
-//! controller machine's Docker socket: every lab host drives the same engine. `--systemd` boots
+//! Extras (`talon lab up --docker` / `--systemd` / `--net-admin`) use a second image,
+//! `talon-lab:bookworm-extras`, built from the first with Debian packages (Docker CLI, Compose
+//! v1, systemd, dbus, iptables, ipset), so hosts without extras keep the small image and start
+//! exactly as before. `--docker` bind-mounts the controller machine's Docker socket: every lab
+//! host drives the same engine. `--systemd` boots
 //! `/lib/systemd/systemd` as PID 1; on Docker 20.10 with cgroup v1 (cgroupfs driver) it needs
 //! only `--tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro` (no `--privileged`,
 //! no added capabilities). Without the tmpfs mounts systemd exits with "Failed to mount API
 //! filesystems"; without the cgroup mount with "Failed to allocate manager object". No `--init`.
+//!
+//! `--net-admin` (extras image: iptables, ipset) adds the capability `NET_ADMIN` and nothing
+//! else, so a host can change its own firewall (`iptables`, `ipset`). A container has its own
+//! network namespace: its rules filter only traffic to and from that host, never the machine's
+//! (its INPUT, FORWARD or `DOCKER-USER` chains stay untouched). `--systemd` does not grant it.
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -196,6 +202,9 @@ pub struct LabOptions {
     /// Boot systemd as PID 1 (sshd runs as `ssh.service`), so `systemctl` and the
     /// systemd/service modules work for real. Default false.
     pub systemd: bool,
+    /// Add the `NET_ADMIN` capability, so `iptables`/`ipset` work inside each host (on the
+    /// host's own network namespace only). Default false.
+    pub net_admin: bool,
 }
 
 impl Default for LabOptions {
@@ -205,6 +214,7 @@ impl Default for LabOptions {
             count: 3,
             docker: false,
             systemd: false,
+            net_admin: false,
         }
     }
 }
@@ -239,6 +249,8 @@ pub struct LabInfo {
     pub docker: bool,
     /// Whether the hosts run systemd as PID 1 ([`LabOptions::systemd`]).
     pub systemd: bool,
+    /// Whether the hosts have `NET_ADMIN` ([`LabOptions::net_admin`]).
+    pub net_admin: bool,
 }
 
 /// What a user needs after `talon lab up`: the hosts and how to reach them, one item a line.
@@ -263,6 +275,12 @@ impl std::fmt::Display for LabInfo {
         }
         if self.systemd {
             writeln!(f, "systemd:     PID 1 on every host")?;
+        }
+        if self.net_admin {
+            writeln!(
+                f,
+                "net-admin:   iptables/ipset work on every host (its own network namespace)"
+            )?;
         }
         write!(
             f,
@@ -290,7 +308,7 @@ pub fn up(opts: &LabOptions) -> Result<LabInfo, LabError> {
     fs::create_dir_all(&opts.dir).map_err(io_err(&opts.dir))?;
     let dir = fs::canonicalize(&opts.dir).map_err(io_err(&opts.dir))?;
     check_ours(&dir)?;
-    let image = if opts.docker || opts.systemd {
+    let image = if opts.docker || opts.systemd || opts.net_admin {
         ensure_extras_image()?
     } else {
         ensure_image()?
@@ -319,6 +337,7 @@ pub fn up(opts: &LabOptions) -> Result<LabInfo, LabError> {
             docker_socket: docker_socket.as_deref(),
             shared_dir: opts.docker.then(|| dir.join(SHARED_DIR).join(format!("lab{i}"))),
             systemd: opts.systemd,
+            net_admin: opts.net_admin,
         })
     });
     let mut hosts = Vec::with_capacity(results.len());
@@ -347,6 +366,7 @@ pub fn up(opts: &LabOptions) -> Result<LabInfo, LabError> {
         dir,
         docker: opts.docker,
         systemd: opts.systemd,
+        net_admin: opts.net_admin,
     };
     write_atomic(
         &info.known_hosts,
@@ -507,6 +527,8 @@ struct HostPlan<'a> {
     shared_dir: Option<PathBuf>,
     /// Boot systemd as PID 1 instead of the image's sshd entrypoint.
     systemd: bool,
+    /// `--cap-add NET_ADMIN` (the host's own firewall).
+    net_admin: bool,
 }
 
 /// The `docker create` arguments of one host, up to and including the image.
@@ -545,6 +567,9 @@ fn create_args(plan: &HostPlan<'_>) -> Vec<String> {
         );
     } else {
         args.push("--init".into());
+    }
+    if plan.net_admin {
+        args.push("--cap-add=NET_ADMIN".into());
     }
     if let Some(socket) = plan.docker_socket {
         args.push("-v".into());
@@ -1208,6 +1233,12 @@ fn render_inventory(info: &LabInfo) -> String {
     if info.systemd {
         let _ = writeln!(y, "# --systemd: systemd is PID 1 on every host.");
     }
+    if info.net_admin {
+        let _ = writeln!(
+            y,
+            "# --net-admin: iptables/ipset work on every host (its own network namespace)."
+        );
+    }
     let _ = writeln!(y, "all:\n  children:\n    lab:\n      hosts:");
     for (index, host) in (1u32..).zip(&info.hosts) {
         let _ = writeln!(y, "        {}:", host.name);
@@ -1285,6 +1316,7 @@ mod tests {
             dir,
             docker: false,
             systemd: false,
+            net_admin: false,
         }
     }
 
@@ -1319,6 +1351,10 @@ mod tests {
     }
 
     fn plan<'a>(docker_socket: Option<&'a Path>, systemd: bool) -> HostPlan<'a> {
+        plan_with(docker_socket, systemd, false)
+    }
+
+    fn plan_with<'a>(docker_socket: Option<&'a Path>, systemd: bool, net_admin: bool) -> HostPlan<'a> {
         HostPlan {
             name: "lab1".into(),
             container: "talon-lab-x-1".into(),
@@ -1329,6 +1365,7 @@ mod tests {
             docker_socket,
             shared_dir: None,
             systemd,
+            net_admin,
         }
     }
 
@@ -1354,7 +1391,12 @@ mod tests {
             "{both}"
         );
         assert!(!both.contains("--privileged"), "{both}");
+        assert!(!both.contains("--cap-add"), "{both}");
         assert!(both.ends_with(" img"), "{both}");
+
+        let net = create_args(&plan_with(None, false, true));
+        let caps: Vec<&String> = net.iter().filter(|a| a.starts_with("--cap-add")).collect();
+        assert_eq!(caps, ["--cap-add=NET_ADMIN"], "only NET_ADMIN: {net:?}");
     }
 
     #[test]

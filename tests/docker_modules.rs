@@ -1,12 +1,19 @@
-//! `docker_image` and `docker_compose` against this machine's real Docker engine, through a
-//! local connection (`ansible_connection: local`). A tiny image `talon-test/app:1` (FROM the lab
-//! base image, `sleep infinity`) is built once; every test uses its own tags and Compose project
-//! names and removes them in a `Drop` guard. Assertions read the engine's state back with the
-//! `docker` CLI, not the module's own report.
+//! `docker_image` and `docker_compose` against this machine's real Docker engine. A tiny image
+//! `talon-test/app:1` (FROM the lab base image, `sleep infinity`) is built once; every test uses
+//! its own tags and Compose project names and removes them in a `Drop` guard. Assertions read
+//! the engine's state back with the `docker` CLI, not the module's own report.
 //!
-//! Needs: Docker, the `talon-lab-base:bookworm` image (`talon lab image`), and a Compose (v1
-//! `docker-compose` or the v2 plugin). The digest test needs `docker-registry` (Debian package)
-//! to get a real repo digest; without it that test says so and returns.
+//! `docker_image` runs through a local connection (`ansible_connection: local`). Every
+//! `docker_compose` scenario runs twice, once per Compose flavour, each on its own `--docker`
+//! lab host over SSH: v1 is the lab image's `docker-compose` 1.29; v2 is the `docker compose`
+//! 2.26 plugin from Debian's package, installed by `common::compose_v2` with v1 removed, so the
+//! module's own detection must pick it. Project folders live in the host's shared folder, so
+//! bind mounts resolve for the shared engine.
+//!
+//! Needs: Docker, the `talon-lab-base:bookworm` image (`talon lab image`), `curl` and
+//! `dpkg-deb` (Compose v2 from deb.debian.org, cached under the target dir;
+//! `TALON_TEST_COMPOSE_V2=skip` skips v2 when offline). The digest and pulled tests need
+//! `docker-registry` (Debian package) for a real registry; without it they say so and return.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -322,25 +329,143 @@ impl Drop for Registry {
     }
 }
 
-/// A Compose project in a temp dir, taken down when dropped.
-struct Project {
-    dir: tempfile::TempDir,
-    name: String,
+/// Which Compose a [`ComposeHost`] has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    /// `docker-compose` 1.29 (Debian bookworm's package, in the lab image with extras).
+    V1,
+    /// The `docker compose` 2.26 plugin (Debian trixie's package), v1 removed.
+    V2,
 }
 
-impl Project {
-    fn new(compose: &str) -> Project {
+impl Flavor {
+    fn name(self) -> &'static str {
+        match self {
+            Flavor::V1 => "v1",
+            Flavor::V2 => "v2",
+        }
+    }
+}
+
+/// A `--docker` lab host (this machine's engine through its socket) that has exactly one
+/// Compose, driven by the module over a real SSH connection. Every result must name that
+/// flavour.
+struct ComposeHost {
+    lab: common::Lab,
+    env: Env,
+    flavor: Flavor,
+}
+
+impl ComposeHost {
+    /// None when Compose v2 cannot be had and `TALON_TEST_COMPOSE_V2=skip` says to skip.
+    async fn up(flavor: Flavor) -> Option<ComposeHost> {
         ensure_app_image();
-        let dir = tempfile::tempdir().unwrap();
+        let lab = common::Lab::up_with(1, &["--docker"]);
+        match flavor {
+            Flavor::V1 => {
+                assert!(
+                    !lab.sh("lab1", "docker compose version").status.success(),
+                    "the lab image must not have Compose v2"
+                );
+                lab.sh_ok("lab1", "docker-compose version --short");
+            }
+            Flavor::V2 => common::compose_v2::install(&lab, "lab1")?,
+        }
+        let env = Env::with_connection(lab.connect("lab1").await, "lab1");
+        Some(ComposeHost { lab, env, flavor })
+    }
+
+    /// Runs the module (as `module`, one of its names) and asserts it did not fail and
+    /// reported `changed` as expected.
+    async fn expect(
+        &self,
+        module: &str,
+        args: Value,
+        check: bool,
+        changed: bool,
+    ) -> talon::modules::ModuleOutcome {
+        let o = self.run(module, args, check).await;
+        assert!(
+            o.changed == changed && !o.failed,
+            "expected changed={changed}: {o:?}"
+        );
+        o
+    }
+
+    async fn run(&self, module: &str, args: Value, check: bool) -> talon::modules::ModuleOutcome {
+        let o = self.env.run(module, args, check).await;
+        if let Some(f) = o.result.get("compose_flavor") {
+            assert_eq!(f, &json!(self.flavor.name()), "{o:?}");
+        }
+        o
+    }
+
+    /// A project folder in the host's shared folder (same path on the controller, in the host
+    /// and for the engine, so relative bind mounts resolve).
+    fn project(&self, compose: &str) -> Project {
+        let shared = self.lab.shared_dir("lab1");
+        let dir = tempfile::Builder::new()
+            .prefix("proj-")
+            .tempdir_in(shared)
+            .unwrap();
         std::fs::write(dir.path().join("docker-compose.yml"), compose).unwrap();
         Project {
             dir,
             name: unique("talontest"),
         }
     }
+}
 
+/// Brings up a [`ComposeHost`] or returns from the test (v2 skipped on request).
+macro_rules! compose_host {
+    ($flavor:expr) => {
+        match ComposeHost::up($flavor).await {
+            Some(h) => h,
+            None => return,
+        }
+    };
+}
+
+/// One test per Compose flavour for each scenario below.
+macro_rules! per_flavor {
+    ($($scenario:ident => $v1:ident, $v2:ident;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $v1() {
+            $scenario(Flavor::V1).await
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $v2() {
+            $scenario(Flavor::V2).await
+        }
+    )*};
+}
+
+per_flavor! {
+    compose_lifecycle => compose_v1_lifecycle_is_idempotent_and_precise, compose_v2_lifecycle_is_idempotent_and_precise;
+    compose_config_change => compose_v1_config_change_recreates, compose_v2_config_change_recreates;
+    compose_bind_mount_change => compose_v1_bind_mounted_file_needs_force_recreate, compose_v2_bind_mounted_file_needs_force_recreate;
+    compose_pulled => compose_v1_pulled_reports_new_images_only, compose_v2_pulled_reports_new_images_only;
+    compose_errors => compose_v1_errors_are_clear, compose_v2_errors_are_clear;
+}
+
+/// A Compose project in a temp dir, taken down when dropped (through the engine directly, by
+/// the project label, whatever Compose made it).
+struct Project {
+    dir: tempfile::TempDir,
+    name: String,
+}
+
+impl Project {
     fn src(&self) -> &str {
         self.dir.path().to_str().unwrap()
+    }
+
+    fn args(&self, extra: Value) -> Value {
+        let mut v = json!({"project_src": self.src(), "project_name": self.name});
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        v
     }
 
     /// Container ids by service, and whether each runs, read from the engine.
@@ -378,16 +503,24 @@ impl Project {
 
 impl Drop for Project {
     fn drop(&mut self) {
-        let file = self.dir.path().join("docker-compose.yml");
-        let file = file.to_str().unwrap();
-        let v2 = sh(&["docker", "compose", "version"]).0;
-        let mut cmd: Vec<&str> = if v2 {
-            vec!["docker", "compose"]
-        } else {
-            vec!["docker-compose"]
-        };
-        cmd.extend(["-p", &self.name, "-f", file, "down", "-v", "--remove-orphans"]);
-        let _ = sh(&cmd);
+        let label = format!("label=com.docker.compose.project={}", self.name);
+        for (list, rm) in [
+            (["ps", "-a", "-q"].as_slice(), ["rm", "-f", "-v"].as_slice()),
+            (&["network", "ls", "-q"], &["network", "rm"]),
+            (&["volume", "ls", "-q"], &["volume", "rm", "-f"]),
+        ] {
+            let mut cmd = vec!["docker"];
+            cmd.extend_from_slice(list);
+            cmd.extend(["--filter", &label]);
+            let (_, ids) = sh(&cmd);
+            let ids: Vec<&str> = ids.split_whitespace().collect();
+            if !ids.is_empty() {
+                let mut cmd = vec!["docker"];
+                cmd.extend_from_slice(rm);
+                cmd.extend(ids);
+                let _ = sh(&cmd);
+            }
+        }
     }
 }
 
@@ -401,40 +534,30 @@ const TWO: &str = "services:
     profiles: [later]
 ";
 
-#[tokio::test]
-async fn compose_lifecycle_is_idempotent_and_precise() {
-    let p = Project::new(TWO);
-    let e = Env::new();
-    let base = json!({"project_src": p.src(), "project_name": p.name});
-    let with = |extra: Value| {
-        let mut v = base.clone();
-        v.as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        v
-    };
+async fn compose_lifecycle(flavor: Flavor) {
+    let h = compose_host!(flavor);
+    let p = h.project(TWO);
+    let base = p.args(json!({}));
 
     // Restart before anything exists: ok, nothing to restart, no error (v1 would fail).
-    let o = e
-        .run(
+    let o = h
+        .expect(
             "docker_compose",
-            with(json!({"state": "restarted", "services": ["web"]})),
+            p.args(json!({"state": "restarted", "services": ["web"]})),
+            false,
             false,
         )
         .await;
-    assert!(!o.changed && !o.failed, "{o:?}");
+    assert_eq!(o.result["compose_flavor"], flavor.name());
 
     // Check mode before the first up: predicts, creates nothing.
-    let o = e
-        .run("community.docker.docker_compose_v2", base.clone(), true)
+    h.expect("community.docker.docker_compose_v2", base.clone(), true, true)
         .await;
-    assert!(o.changed && !o.failed, "{o:?}");
     assert!(p.containers().is_empty());
 
-    let o = e
-        .run("community.docker.docker_compose_v2", base.clone(), false)
+    let o = h
+        .expect("community.docker.docker_compose_v2", base.clone(), false, true)
         .await;
-    assert!(o.changed && !o.failed, "{o:?}");
     let cs = p.containers();
     assert_eq!(cs.len(), 2, "{cs:?}");
     assert!(cs.iter().all(|c| c.2), "all running: {cs:?}");
@@ -445,21 +568,18 @@ async fn compose_lifecycle_is_idempotent_and_precise() {
     assert!(acts.iter().any(|a| a["status"] == "Creating"), "{acts:?}");
 
     // Second up: nothing changes, in check mode nor for real.
-    let o = e.run("docker_compose_v2", base.clone(), true).await;
-    assert!(!o.changed && !o.failed, "{o:?}");
-    let o = e.run("docker_compose_v2", base.clone(), false).await;
-    assert!(!o.changed && !o.failed, "{o:?}");
+    h.expect("docker_compose_v2", base.clone(), true, false).await;
+    h.expect("docker_compose_v2", base.clone(), false, false).await;
     assert_eq!(p.containers(), cs);
 
     // Restart of a service in a profile that never ran: ok, unchanged.
-    let o = e
-        .run(
-            "docker_compose",
-            with(json!({"state": "restarted", "services": ["later"]})),
-            false,
-        )
-        .await;
-    assert!(!o.changed && !o.failed, "{o:?}");
+    h.expect(
+        "docker_compose",
+        p.args(json!({"state": "restarted", "services": ["later"]})),
+        false,
+        false,
+    )
+    .await;
 
     // Restart of an existing one: changed, same container, new start time.
     let started = |id: &str| sh(&["docker", "inspect", "-f", "{{.State.StartedAt}}", id]).1;
@@ -467,74 +587,117 @@ async fn compose_lifecycle_is_idempotent_and_precise() {
     let worker = p.id("worker").unwrap();
     let (web_t0, worker_t0) = (started(&web), started(&worker));
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let o = e
-        .run(
+    let o = h
+        .expect(
             "docker_compose",
-            with(json!({"state": "restarted", "services": ["web"]})),
+            p.args(json!({"state": "restarted", "services": ["web"]})),
             false,
+            true,
         )
         .await;
-    assert!(o.changed && !o.failed, "{o:?}");
     assert_eq!(o.result["actions"][0]["status"], "Restarting");
     assert_eq!(p.id("web").unwrap(), web);
     assert_ne!(started(&web), web_t0, "web restarted");
     assert_eq!(started(&worker), worker_t0, "worker untouched");
 
     // Force-recreate one service: only its container id changes.
-    let o = e
-        .run(
+    let o = h
+        .expect(
             "docker_compose",
-            with(json!({"state": "present", "services": ["worker"], "recreate": "always"})),
+            p.args(json!({"state": "present", "services": ["worker"], "recreate": "always"})),
             false,
+            true,
         )
         .await;
-    assert!(o.changed && !o.failed, "{o:?}");
     assert_eq!(p.id("web").unwrap(), web, "web kept");
     let worker2 = p.id("worker").unwrap();
     assert_ne!(worker2, worker, "worker recreated");
     assert_eq!(o.result["actions"][0]["status"], "Recreating");
 
-    // Stopped, twice.
-    let o = e
-        .run("docker_compose", with(json!({"state": "stopped"})), false)
+    // Stopped, twice; a subset first.
+    h.expect(
+        "docker_compose",
+        p.args(json!({"state": "stopped", "services": ["web"]})),
+        false,
+        true,
+    )
+    .await;
+    let cs = p.containers();
+    assert!(!cs[0].2 && cs[1].2, "only web stopped: {cs:?}");
+    let o = h
+        .expect("docker_compose", p.args(json!({"state": "stopped"})), false, true)
         .await;
-    assert!(o.changed && !o.failed, "{o:?}");
+    assert_eq!(o.result["actions"].as_array().unwrap().len(), 1, "{o:?}");
     assert!(p.containers().iter().all(|c| !c.2));
-    let o = e
-        .run("docker_compose", with(json!({"state": "stopped"})), false)
-        .await;
-    assert!(!o.changed && !o.failed, "{o:?}");
+    h.expect(
+        "docker_compose",
+        p.args(json!({"state": "stopped"})),
+        false,
+        false,
+    )
+    .await;
     // present starts them again, same containers.
-    let o = e.run("docker_compose", base.clone(), false).await;
-    assert!(o.changed && !o.failed, "{o:?}");
+    h.expect("docker_compose", base.clone(), false, true).await;
     assert_eq!(p.id("worker").unwrap(), worker2);
     assert!(p.containers().iter().all(|c| c.2));
+    h.expect("docker_compose", base.clone(), false, false).await;
+
+    // absent of a subset: only that service's container goes; again: unchanged.
+    h.expect(
+        "docker_compose",
+        p.args(json!({"state": "absent", "services": ["worker"]})),
+        false,
+        true,
+    )
+    .await;
+    assert_eq!(p.containers().len(), 1);
+    assert_eq!(p.id("web").unwrap(), web);
+    h.expect(
+        "docker_compose",
+        p.args(json!({"state": "absent", "services": ["worker"]})),
+        false,
+        false,
+    )
+    .await;
+    // Restart of a service whose container is gone: ok, unchanged.
+    h.expect(
+        "docker_compose",
+        p.args(json!({"state": "restarted", "services": ["worker"]})),
+        false,
+        false,
+    )
+    .await;
+    let o = h.run("docker_compose", base.clone(), false).await;
+    assert!(o.changed && !o.failed, "worker created again: {o:?}");
+    assert_eq!(p.containers().len(), 2);
 
     // absent: check mode keeps everything; real run removes everything; then unchanged.
-    let o = e
-        .run("docker_compose", with(json!({"state": "absent"})), true)
+    h.expect("docker_compose", p.args(json!({"state": "absent"})), true, true)
         .await;
-    assert!(o.changed && !o.failed, "{o:?}");
     assert_eq!(p.containers().len(), 2);
-    let o = e
-        .run("docker_compose", with(json!({"state": "absent"})), false)
+    let o = h
+        .expect("docker_compose", p.args(json!({"state": "absent"})), false, true)
         .await;
-    assert!(o.changed && !o.failed, "{o:?}");
     assert!(p.containers().is_empty());
     assert_eq!(o.result["containers"], json!([]));
-    let o = e
-        .run("docker_compose", with(json!({"state": "absent"})), false)
+    let (_, nets) = sh(&[
+        "docker",
+        "network",
+        "ls",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={}", p.name),
+    ]);
+    assert!(nets.trim().is_empty(), "down removes the network: {nets}");
+    h.expect("docker_compose", p.args(json!({"state": "absent"})), false, false)
         .await;
-    assert!(!o.changed && !o.failed, "{o:?}");
 }
 
-#[tokio::test]
-async fn compose_config_change_recreates_and_check_mode_sees_it() {
-    let p = Project::new("services:\n  web:\n    image: talon-test/app:1\n");
-    let e = Env::new();
-    let base = json!({"project_src": p.src(), "project_name": p.name});
-    let o = e.run("docker_compose", base.clone(), false).await;
-    assert!(o.changed && !o.failed, "{o:?}");
+async fn compose_config_change(flavor: Flavor) {
+    let h = compose_host!(flavor);
+    let p = h.project("services:\n  web:\n    image: talon-test/app:1\n");
+    let base = p.args(json!({}));
+    h.expect("docker_compose", base.clone(), false, true).await;
     let id = p.id("web").unwrap();
 
     std::fs::write(
@@ -542,28 +705,93 @@ async fn compose_config_change_recreates_and_check_mode_sees_it() {
         "services:\n  web:\n    image: talon-test/app:1\n    environment:\n      A: \"1\"\n",
     )
     .unwrap();
-    let o = e.run("docker_compose", base.clone(), true).await;
+    let o = h.run("docker_compose", base.clone(), true).await;
     assert!(o.changed && !o.failed, "the config hash differs: {o:?}");
     assert_eq!(o.result["actions"][0]["status"], "Recreating");
     assert_eq!(p.id("web").unwrap(), id, "check mode changed nothing");
 
-    let o = e
-        .run(
-            "docker_compose",
-            json!({"project_src": p.src(), "project_name": p.name, "recreate": "never"}),
-            false,
-        )
+    let o = h
+        .run("docker_compose", p.args(json!({"recreate": "never"})), false)
         .await;
     assert!(!o.changed && !o.failed, "recreate: never keeps it: {o:?}");
-    let o = e.run("docker_compose", base.clone(), false).await;
-    assert!(o.changed && !o.failed, "{o:?}");
+    h.expect("docker_compose", base.clone(), false, true).await;
     assert_ne!(p.id("web").unwrap(), id);
+    h.expect("docker_compose", base.clone(), false, false).await;
 }
 
-#[tokio::test]
-async fn compose_errors_are_clear() {
-    let e = Env::new();
-    let o = e
+/// A bind-mounted file replaced the way talon writes files (a rename): Compose cannot see it,
+/// the container keeps the old inode, and only a force-recreate of that service applies it
+/// (what the stack's handlers do).
+async fn compose_bind_mount_change(flavor: Flavor) {
+    let h = compose_host!(flavor);
+    let p = h.project(
+        "services:\n  web:\n    image: talon-test/app:1\n    volumes:\n      - ./app.conf:/etc/app.conf:ro\n  \
+         worker:\n    image: talon-test/app:1\n",
+    );
+    let conf = p.dir.path().join("app.conf");
+    std::fs::write(&conf, "version=1\n").unwrap();
+    h.expect("docker_compose", p.args(json!({})), false, true).await;
+    let (web, worker) = (p.id("web").unwrap(), p.id("worker").unwrap());
+    let seen = |id: &str| sh(&["docker", "exec", id, "cat", "/etc/app.conf"]).1;
+    assert_eq!(seen(&web), "version=1\n");
+
+    let tmp = p.dir.path().join(".app.conf.tmp");
+    std::fs::write(&tmp, "version=2\n").unwrap();
+    std::fs::rename(&tmp, &conf).unwrap();
+    assert_eq!(seen(&web), "version=1\n", "the container still has the old file");
+    let o = h.run("docker_compose", p.args(json!({})), false).await;
+    assert!(
+        !o.changed && !o.failed,
+        "Compose cannot see the file change: {o:?}"
+    );
+
+    let handler = p.args(json!({"services": ["web"], "recreate": "always"}));
+    h.expect("docker_compose", handler.clone(), true, true).await;
+    assert_eq!(p.id("web").unwrap(), web, "check mode changed nothing");
+    let o = h.expect("docker_compose", handler, false, true).await;
+    let statuses: Vec<&str> = o.result["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["Recreating", "Starting"], "{o:?}");
+    let web2 = p.id("web").unwrap();
+    assert_ne!(web2, web);
+    assert_eq!(p.id("worker").unwrap(), worker, "worker untouched");
+    assert_eq!(seen(&web2), "version=2\n");
+    h.expect("docker_compose", p.args(json!({})), false, false).await;
+}
+
+/// `state: pulled` against a throwaway registry on 127.0.0.1 (the engine pulls from it):
+/// changed when the project's image arrives, unchanged on the next pull.
+async fn compose_pulled(flavor: Flavor) {
+    let h = compose_host!(flavor);
+    let Some(reg) = Registry::start() else {
+        eprintln!("SKIPPED: /usr/bin/docker-registry is missing (apt-get install docker-registry)");
+        return;
+    };
+    let image = format!("127.0.0.1:{}/talon/{}:1", reg.port, unique("pl"));
+    let _g = Tags(vec![image.clone()]);
+    assert!(sh(&["docker", "tag", APP, &image]).0);
+    let (ok, out) = sh(&["docker", "push", &image]);
+    assert!(ok, "{out}");
+    assert!(sh(&["docker", "rmi", &image]).0);
+    let p = h.project(&format!(
+        "services:\n  web:\n    image: {image}\n  local:\n    image: talon-test/app:1\n"
+    ));
+
+    let pulled = p.args(json!({"state": "pulled", "services": ["web"]}));
+    h.expect("docker_compose", pulled.clone(), false, true).await;
+    assert_eq!(image_id(&image), image_id(APP), "pulled from the registry");
+    assert!(p.containers().is_empty(), "pulled creates no container");
+    let o = h.run("docker_compose", pulled, false).await;
+    assert!(!o.changed && !o.failed, "nothing new to pull: {o:?}");
+}
+
+async fn compose_errors(flavor: Flavor) {
+    let h = compose_host!(flavor);
+    let o = h
         .run(
             "docker_compose",
             json!({"project_src": "/nonexistent/talon"}),
@@ -575,14 +803,8 @@ async fn compose_errors_are_clear() {
         "{o:?}"
     );
 
-    let p = Project::new("services:\n  web:\n    image: talon-test/app:1\n    bogus_key: 1\n");
-    let o = e
-        .run(
-            "docker_compose",
-            json!({"project_src": p.src(), "project_name": p.name}),
-            false,
-        )
-        .await;
+    let p = h.project("services:\n  web:\n    image: talon-test/app:1\n    bogus_key: 1\n");
+    let o = h.run("docker_compose", p.args(json!({})), false).await;
     assert!(o.failed, "{o:?}");
     assert!(
         o.msg.as_deref().unwrap().contains("bogus_key"),
@@ -590,16 +812,29 @@ async fn compose_errors_are_clear() {
     );
 
     // A service whose image cannot be had: up fails, nothing claimed as changed beyond reality.
-    let p =
-        Project::new("services:\n  web:\n    image: talon-test/missing-image:0\n    pull_policy: never\n");
-    let o = e
-        .run(
-            "docker_compose",
-            json!({"project_src": p.src(), "project_name": p.name}),
-            false,
-        )
-        .await;
+    let p = h.project("services:\n  web:\n    image: talon-test/missing-image:0\n    pull_policy: never\n");
+    let o = h.run("docker_compose", p.args(json!({})), false).await;
     assert!(o.failed, "{o:?}");
     assert!(o.result.contains_key("rc"));
     assert!(p.containers().is_empty());
+
+    // Features only v2 has: a clear failure on v1, honoured on v2.
+    let p = h.project("services:\n  web:\n    image: talon-test/app:1\n");
+    let o = h
+        .run(
+            "docker_compose",
+            p.args(json!({"wait": true, "pull": "never"})),
+            false,
+        )
+        .await;
+    match flavor {
+        Flavor::V1 => {
+            assert!(o.failed && o.msg.as_deref().unwrap().contains("v2"), "{o:?}");
+            assert!(p.containers().is_empty());
+        }
+        Flavor::V2 => {
+            assert!(o.changed && !o.failed, "{o:?}");
+            assert!(p.containers()[0].2);
+        }
+    }
 }

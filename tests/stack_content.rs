@@ -62,6 +62,7 @@ const RENDER_PLAYBOOK: &str = r#"
         - { src: openclaw.logrotate.j2, dest: openclaw.logrotate }
         - { src: firewall.rules.j2, dest: firewall.rules }
         - { src: firewall.ipset.j2, dest: firewall.ipset }
+        - { src: openclaw-firewall.sh.j2, dest: openclaw-firewall.sh }
   handlers:
     - { name: recreate openclaw gateway, debug: { msg: gateway } }
     - { name: recreate litellm, debug: { msg: litellm } }
@@ -89,6 +90,7 @@ fn render_into(dir: &Path, base: &Path) -> u32 {
         "stack_log_dir": base.join("log"),
         "config_validator_packages": [],
         "firewall_allowlist": [{"port": 443, "proto": "tcp", "sources": ["203.0.113.0/24"]}],
+        "harden_fw_docker_user": true,
     });
     let mut extra = extra.as_object().unwrap().clone();
     for (k, v) in SECRETS {
@@ -320,6 +322,7 @@ fn scripts_pass_shellcheck() {
         base.join("rendered/backup.sh"),
         base.join("rendered/restore.sh"),
         base.join("rendered/check-secrets-argv.sh"),
+        base.join("rendered/openclaw-firewall.sh"),
         root().join("images/build.sh"),
     ];
     run_ok(Command::new("shellcheck").args(&scripts));
@@ -667,6 +670,20 @@ fn seven1_firewall_skips_empty_allowlist_and_names_missing_ipset() {
     assert!(rules.contains("--dport 22 -j RETURN"));
     assert!(rules.contains("--dport 443 -m set --match-set openclaw-allow-1 src -j RETURN"));
     assert!(read("rendered/firewall.ipset").contains("add openclaw-allow-1 203.0.113.0/24"));
+    // Published ports bypass INPUT: the allowlisted port is enforced in DOCKER-USER too, by its
+    // original (pre-DNAT) destination port, and only new DNAT'ed connections are judged.
+    assert!(rules.contains(
+        "-A OPENCLAW-DOCKER -p tcp -m conntrack --ctstate DNAT --ctorigdstport 443 -m set \
+         --match-set openclaw-allow-1 src -j RETURN"
+    ));
+    assert!(rules.contains("--ctorigdstport 443 -j DROP"));
+    assert!(rules.contains("-I DOCKER-USER 1 -j OPENCLAW-DOCKER"));
+    assert!(
+        !rules.contains("OPENCLAW-DOCKER -j DROP"),
+        "containers' own traffic passes"
+    );
+    let script = read("rendered/openclaw-firewall.sh");
+    assert!(script.contains("dedup DOCKER-USER OPENCLAW-DOCKER"), "{script}");
 }
 
 #[test]

@@ -62,7 +62,8 @@ pub static INFO: ModuleInfo = ModuleInfo {
 
 /// The script. `$1` marker, `$2` op (`read`/`run`), `$3` project_src, `$4` project_name, `$5`
 /// compose files separated by newlines, `$6` profiles (comma-separated), `$7` env file, `$8`
-/// extras (`images`: also list local image IDs), `$9` flavour for `run` (`v1`/`v2`); then, for
+/// extras (`images`: also list, for every `image:` of the project's config, `REF ID`, the ID
+/// `missing` when the engine does not have it), `$9` flavour for `run` (`v1`/`v2`); then, for
 /// `run`, Compose commands separated by the marker. Everything is data in `$N`; the only `eval`
 /// runs text made of `"${N}"` references. Output: `MARKER name` section lines.
 const SCRIPT: &str = r#"m=$1; op=$2; dir=$3; pn=$4; files=$5; profiles=$6; envf=$7; extras=$8; flavor=$9; shift 9
@@ -93,7 +94,12 @@ snap() {
   if [ -n "$p" ]; then ids="$ids $(docker ps -a -q --no-trunc --filter "label=com.docker.compose.project=$p")"; fi
   set -- $ids
   if [ $# -gt 0 ]; then docker inspect --format "$FMT" "$@" 2>/dev/null; fi
-  case " $extras " in *" images "*) printf '%s images\n' "$m"; docker images -q --no-trunc | sort -u;; esac
+  case " $extras " in *" images "*)
+    printf '%s images\n' "$m"
+    compose config 2>/dev/null | sed -n 's/^    image: *//p' | tr -d "\"'" | sort -u | while IFS= read -r ref; do
+      printf '%s %s\n' "$ref" "$(docker image inspect --format '{{.Id}}' "$ref" 2>/dev/null || echo missing)"
+    done;;
+  esac
   return 0
 }
 if [ "$op" = read ]; then
@@ -418,8 +424,9 @@ async fn read(ctx: &ModuleContext<'_>, spec: &Spec, extras: &str) -> Result<Read
 /// for `never`, `--remove-orphans`, `--no-deps` for `dependencies: false`, `--pull`/`--wait` on
 /// v2), `stopped` (`stop` when a targeted container runs), `restarted` (`restart` of the
 /// targeted services that have a container; none is ok and unchanged), `absent` (`down`, or
-/// `rm -s -f` of `services`, when there are containers), `pulled` (`pull`; changed when the
-/// set of local image IDs changed).
+/// `rm -s -f` of `services`, when there are containers), `pulled` (`pull`; changed when an
+/// image the project's config names became present or got another ID; images of other
+/// projects do not count, so concurrent work on the same engine is not reported).
 ///
 /// Result: `containers` (`ID`, `Name`, `Service`, `State`, `Image`, `Project`, after the run),
 /// `actions` (`{what: container, id: NAME, status: Creating|Recreating|Starting|Stopping|

@@ -22,12 +22,17 @@ pub struct LocalEnv {
 
 impl LocalEnv {
     pub fn new() -> Self {
+        Self::with_connection(Connection::Local(LocalConnection::new("localhost")), "localhost")
+    }
+
+    /// The same, over another connection (e.g. SSH to a lab host, [`super::Lab::connect`]).
+    pub fn with_connection(conn: Connection, host: &'static str) -> Self {
         LocalEnv {
-            conn: Connection::Local(LocalConnection::new("localhost")),
+            conn,
             scope: Scope::default(),
             templater: Templater::new(),
             search: Vec::new(),
-            host: "localhost",
+            host,
         }
     }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod compose_v2;
 pub mod local;
 
 use std::path::{Path, PathBuf};
@@ -73,6 +74,41 @@ impl Lab {
 
     pub fn container(&self, host: &str) -> &str {
         &self.hosts.iter().find(|(h, _)| h == host).unwrap().1
+    }
+
+    /// The port on 127.0.0.1 that reaches a host's sshd (`docker port`).
+    pub fn port(&self, host: &str) -> u16 {
+        let out = Command::new("docker")
+            .args(["port", self.container(host), "22/tcp"])
+            .output()
+            .unwrap();
+        let out = text(&out.stdout);
+        let first = out.lines().next().unwrap_or_default();
+        first
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no published SSH port for {host}: {out:?}"))
+    }
+
+    /// A talon SSH connection to a host as root, with the lab's key and known_hosts.
+    pub async fn connect(&self, host: &str) -> talon::transport::Connection {
+        let mut spec = talon::transport::ConnectSpec::ssh(host, "127.0.0.1", self.port(host));
+        spec.user = Some("root".into());
+        spec.identity_files = vec![self.dir.path().join("id_ed25519")];
+        spec.known_hosts = self.dir.path().join("known_hosts");
+        match talon::transport::Connection::open(&spec).await {
+            Ok(c) => c,
+            Err(e) => panic!("connecting to {host}: {e}"),
+        }
+    }
+
+    /// The `--docker` folder shared between the controller and `host` at the same path
+    /// (`lab_shared_dir`): files the shared engine bind-mounts live there.
+    pub fn shared_dir(&self, host: &str) -> PathBuf {
+        std::fs::canonicalize(self.dir.path())
+            .unwrap()
+            .join("shared")
+            .join(host)
     }
 
     /// Runs a shell command on a host through `docker exec` (independent of talon).
