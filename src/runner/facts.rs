@@ -11,21 +11,35 @@ use crate::vars::Vars;
 const SCRIPT: &str = r#"
 read -r h < /proc/sys/kernel/hostname; echo "hostname=$h"
 echo "fqdn=$(hostname -f 2>/dev/null || echo "$h")"
-set -- $(uname -r -m -s); echo "system=$1"; echo "kernel=$2"; echo "machine=$3"
+read -r sys < /proc/sys/kernel/ostype; read -r kr < /proc/sys/kernel/osrelease
+if [ -r /proc/sys/kernel/arch ]; then read -r mach < /proc/sys/kernel/arch; else mach=$(uname -m); fi
+echo "system=$sys"; echo "kernel=$kr"; echo "machine=$mach"
 if [ -r /etc/os-release ]; then . /etc/os-release; echo "os_ID=${ID-}"; echo "os_VERSION_ID=${VERSION_ID-}"; echo "os_VERSION_CODENAME=${VERSION_CODENAME-}"; echo "os_ID_LIKE=${ID_LIKE-}"; fi
 [ -r /etc/debian_version ] && read -r dv < /etc/debian_version && echo "debian_version=$dv"
 while read -r k v _; do case $k in MemTotal:) echo "memtotal_kb=$v";; MemAvailable:) echo "memfree_kb=$v";; esac; done < /proc/meminfo
-echo "vcpus=$(nproc 2>/dev/null || echo 1)"
+n=0
+if [ -r /sys/devices/system/cpu/online ]; then
+  read -r on < /sys/devices/system/cpu/online; IFS=,; set -- $on; unset IFS
+  for r in "$@"; do case $r in *-*) n=$((n + ${r#*-} - ${r%-*} + 1));; ?*) n=$((n + 1));; esac; done
+fi
+[ "$n" -gt 0 ] || n=$(nproc 2>/dev/null || echo 1)
+echo "vcpus=$n"
 [ -r /proc/1/comm ] && read -r p1 < /proc/1/comm && echo "pid1=$p1"
 echo "python=$(command -v python3 || command -v python)"
 while read -r k v _; do [ "$k" = Uid: ] && echo "uid=$v"; done < /proc/self/status
-echo "user=$(id -un)"
-if command -v ip >/dev/null 2>&1; then
-  set -- $(ip -4 route show default 2>/dev/null)
-  gw=; dev=
-  while [ $# -gt 0 ]; do case $1 in via) gw=$2;; dev) dev=$2;; esac; shift; done
-  if [ -n "$dev" ]; then
-    echo "ipv4_dev=$dev"; echo "ipv4_gw=$gw"
+echo "user=${USER:-$(id -un)}"
+dev=; gw=
+if [ -r /proc/net/route ]; then
+  while read -r ifc dst g _; do
+    if [ "$dst" = 00000000 ]; then
+      dev=$ifc; a=${g#??????}; b=${g#????}; b=${b%??}; c=${g#??}; c=${c%????}; d=${g%??????}
+      gw=$((0x$a)).$((0x$b)).$((0x$c)).$((0x$d)); break
+    fi
+  done < /proc/net/route
+fi
+if [ -n "$dev" ]; then
+  echo "ipv4_dev=$dev"; echo "ipv4_gw=$gw"
+  if command -v ip >/dev/null 2>&1; then
     set -- $(ip -4 -o addr show dev "$dev" 2>/dev/null)
     while [ $# -gt 0 ]; do [ "$1" = inet ] && { echo "ipv4_addr=${2%%/*}"; break; }; shift; done
   fi
@@ -41,7 +55,13 @@ true
 /// memfree_mb, processor_vcpus, processor_count, service_mgr, python (interpreter path or
 /// null), user_id, user_uid, default_ipv4 {address, interface, gateway}.
 pub async fn gather(conn: &Connection) -> Result<Vars, TransportError> {
-    let out = conn.exec(&ExecRequest::shell(SCRIPT)).await?;
+    // No `$$` or `$0` in the script: the remote shell may run it without another `sh`.
+    let req = ExecRequest {
+        argv: vec!["/bin/sh".into(), "-c".into(), SCRIPT.into(), "talon".into()],
+        inline: true,
+        ..Default::default()
+    };
+    let out = conn.exec(&req).await?;
     Ok(parse(&out.stdout_str()))
 }
 
