@@ -369,3 +369,116 @@ fn the_argv_watcher_sees_a_value_in_argv() {
         "the watcher must catch a value in argv"
     );
 }
+
+/// Runs `argv` under a new pseudo-terminal (Python's `pty`, the machine's python3): answers the
+/// prompt `secret ask_token: ` with `$ASK_VALUE` once it appears and the terminal's echo is off
+/// (as a person typing would: the prompt is printed just before echo is turned off), and
+/// returns what the terminal showed (talon's output plus any echo) and the exit code. Fails
+/// (exit 97) when echo is not turned off within 5 s of the prompt.
+const PTY_DRIVER: &str = r#"
+import os, pty, sys, termios, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+value, shown, sent = os.environ["ASK_VALUE"].encode(), b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    shown += chunk
+    if not sent and b"secret ask_token: " in shown:
+        deadline = time.time() + 5
+        while termios.tcgetattr(fd)[3] & termios.ECHO:
+            if time.time() > deadline:
+                sys.stdout.buffer.write(shown + b"\n[echo never turned off]\n")
+                sys.exit(97)
+            time.sleep(0.005)
+        os.write(fd, value + b"\n")
+        sent = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.buffer.write(shown)
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+const ASKED: &str = "asked-V4lue-9c1e0b";
+
+#[test]
+fn ask_secret_prompts_without_echo_and_delivers() {
+    let f = Fixture::new();
+    let pb = f.playbook(
+        "ask.yml",
+        "    - talon_secret_file: {secret: ask_token, dest: \"{{ out }}/asked.token\"}\n    - debug: {msg: \"token is {{ ask_token }}\"}\n",
+    );
+    let (stop, watcher) = watch_cmdlines(&[ASKED]);
+    let out = Command::new("python3")
+        .args(["-c", PTY_DRIVER, env!("CARGO_BIN_EXE_talon"), "run"])
+        .arg(&pb)
+        .arg("-i")
+        .arg(f.path("inventory.yml"))
+        .args(["-vv", "--ask-secret", "ask_token", "-e"])
+        .arg(format!("out={}", f.out().display()))
+        .env("ASK_VALUE", ASKED)
+        .env("TALON_STATE_DIR", f.path("state"))
+        .output()
+        .unwrap();
+    stop.store(true, Ordering::SeqCst);
+    let leaks = watcher.join().unwrap();
+    let run = Run::from(out);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("secret ask_token: "),
+        "no prompt:\n{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains(ASKED),
+        "the value was echoed or printed:\n{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("token is ********"), "{}", run.stdout);
+    assert!(leaks.is_empty(), "{leaks:?}");
+    let token = f.out().join("asked.token");
+    assert_eq!(std::fs::read_to_string(&token).unwrap(), ASKED);
+    assert_eq!(mode(&token), 0o600);
+}
+
+#[test]
+fn ask_secret_without_a_terminal_fails_clearly_before_anything_runs() {
+    let f = Fixture::new();
+    let pb = f.playbook(
+        "ask.yml",
+        "    - file: {path: \"{{ out }}/touched\", state: touch}\n",
+    );
+    // A new session has no controlling terminal: /dev/tty cannot be opened.
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import os, sys; os.setsid(); os.execv(sys.argv[1], sys.argv[1:])",
+        ])
+        .arg(env!("CARGO_BIN_EXE_talon"))
+        .arg("run")
+        .arg(&pb)
+        .arg("-i")
+        .arg(f.path("inventory.yml"))
+        .args(["--ask-secret", "ask_token", "-e"])
+        .arg(format!("out={}", f.out().display()))
+        .stdin(std::process::Stdio::null())
+        .env("TALON_STATE_DIR", f.path("state"))
+        .output()
+        .unwrap();
+    let run = Run::from(out);
+    run.assert_code(5);
+    assert!(
+        run.stderr
+            .contains("--ask-secret ask_token: cannot read from the terminal"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !f.out().join("touched").exists(),
+        "nothing may run without the secret"
+    );
+}
