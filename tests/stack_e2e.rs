@@ -317,18 +317,17 @@ fn openclaw_stack_converges_verifies_and_repairs() {
     for check in [OLLAMA_INSTALLED, OLLAMA_TOOLS] {
         assert_eq!(cells(&verified, check), ["PASS", "skip"], "{}", verified.stdout);
     }
-    // The gateway has the name but no route: only the proxy reaches Ollama.
-    let direct = Command::new("docker")
-        .args(["exec", "openclaw-lab1", "timeout", "3", "bash", "-c"])
-        .arg(format!(
-            "exec 3<>/dev/tcp/host.docker.internal/{}",
-            stack.ollama.port
-        ))
+    // The probe went through the egress proxy (plain HTTP, allowed by the ACL and by
+    // --allow-address), as the gateway's own traffic does.
+    let logs = Command::new("docker")
+        .args(["logs", "openclaw-lab1-egress"])
         .output()
         .unwrap();
+    let want = format!("allow host.docker.internal:{} (http)", stack.ollama.port);
     assert!(
-        !direct.status.success(),
-        "the gateway reached Ollama without the proxy"
+        text(&logs.stderr).contains(&want),
+        "{want} not in the proxy's log:\n{}",
+        text(&logs.stderr)
     );
 
     // A model without tool calling, then one that is not installed: named in the reasons.
