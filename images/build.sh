@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every image the lab override (inventory/lab.yml) points at, from the local
 # talon-lab-base:bookworm image (no registry): real Redis, Caddy and LiteLLM from Debian and
-# PyPI, stand-ins for the OpenClaw gateway, Smokescreen and the docker socket proxy.
+# PyPI, stand-ins for the OpenClaw gateway, Smokescreen and the docker socket proxy, and a
+# stand-in for a host-side Ollama (ollama-standin: not part of the stack, the tests run it).
 # Usage: images/build.sh [NAME...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,11 +23,12 @@ declare -A tags=(
   [docker-proxy-standin]=talon-stack/docker-proxy-standin:1
   [caddy]=talon-stack/caddy:2.6
   [backup]=talon-stack/backup:1
+  [ollama-standin]=talon-stack/ollama-standin:1
 )
 
 names=("$@")
 if [ "${#names[@]}" -eq 0 ]; then
-  names=(backup redis caddy openclaw-standin smokescreen-standin docker-proxy-standin litellm)
+  names=(backup redis caddy openclaw-standin smokescreen-standin docker-proxy-standin ollama-standin litellm)
 fi
 
 for name in "${names[@]}"; do

@@ -12,12 +12,15 @@
 //! - **Templates never see plaintext**: each secret variable is exposed to templates as an
 //!   opaque marker (`__talon_secret_<run nonce>_<index>__`). A template that embeds it yields
 //!   text containing the marker; registered results, diffs and error messages therefore carry
-//!   the marker, not the value.
+//!   the marker, not the value. `to_json`/`to_nice_json` put a marker inside a JSON string, so
+//!   they rewrite it to a variant that records the escaping owed to the value
+//!   (`__talon_secret_<nonce>_<index>_json__`, one `_json` per level: [`json_escape_markers`]).
 //! - **Delivery**: only `copy`/`template` content (written through a 0600 temp file on stdin),
 //!   the `talon_secret_file` module and `command`/`shell` `stdin` turn markers back into values
-//!   ([`SecretStore::reveal`]), in the bytes sent on stdin and nowhere else. A marker changed by a
-//!   filter (`upper`, `to_json` escaping, `b64encode`, ...) is detected and the task fails rather
-//!   than delivering garbage.
+//!   ([`SecretStore::reveal`]), in the bytes sent on stdin and nowhere else; a `_json` variant
+//!   gets the value JSON-string-escaped (as many times as it was quoted). A marker changed by a
+//!   filter (`upper`, `b64encode`, a slice, ...) is detected and the task fails rather than
+//!   delivering garbage.
 //! - **Refusal**: a task that would put a secret on a command line (command/shell arguments,
 //!   `environment:`, any module argument that is not a delivery channel) is refused before any
 //!   host is touched ([`SecretStore::check_playbook`], a load error, exit 4), and again at run
@@ -81,7 +84,8 @@ pub enum SecretError {
     /// A marker was transformed (by a filter) before delivery; the value cannot be put back.
     #[error(
         "a secret was transformed before delivery ({how}): filters cannot see a secret's value, \
-         so `{{{{ name | b64encode }}}}`, `| to_json`, `| upper`, slicing and the like cannot work. \
+         so `{{{{ name | b64encode }}}}`, `| upper`, slicing and the like cannot work (`to_json` \
+         and `to_nice_json` can). \
          Insert secrets as is (`{{{{ name }}}}`); store a transformed value as its own secret"
     )]
     Mangled { how: String },
@@ -360,7 +364,13 @@ impl SecretStore {
             return None;
         }
         self.marker_re
-            .get_or_init(|| Regex::new(&format!("__talon_secret_{}_([0-9]+)__", self.nonce)).ok())
+            .get_or_init(|| {
+                Regex::new(&format!(
+                    "__talon_secret_{}_([0-9]+)((?:{JSON_LEVEL})*)__",
+                    self.nonce
+                ))
+                .ok()
+            })
             .as_ref()
     }
 
@@ -371,7 +381,7 @@ impl SecretStore {
             return None;
         }
         if text.to_ascii_lowercase().contains(&self.nonce) {
-            return Some("a marker changed by a filter such as upper, to_json or a slice".into());
+            return Some("a marker changed by a filter such as upper, replace or a slice".into());
         }
         let core = format!("__talon_secret_{}_", self.nonce);
         for align in 0..3usize {
@@ -389,7 +399,9 @@ impl SecretStore {
         None
     }
 
-    /// Replaces every marker in `text` by its secret's value, for delivery on stdin.
+    /// Replaces every marker in `text` by its secret's value, for delivery on stdin. A marker
+    /// with N `_json` levels (from `to_json`/`to_nice_json`) gets the value escaped as the inside
+    /// of a JSON string N times, so the delivered JSON parses back to exactly the value.
     ///
     /// Errors: [`SecretError::Mangled`] when a marker was transformed by a filter (its value
     /// cannot be put back, and delivering the transformed marker would be garbage).
@@ -418,7 +430,16 @@ impl SecretStore {
                 })?;
             out.extend_from_slice(&text.as_bytes()[last..all.start()]);
             rest_text.push_str(&text[last..all.start()]);
-            out.extend_from_slice(entry.value.expose_secret().as_bytes());
+            let levels = cap.get(2).map_or(0, |m| m.len() / JSON_LEVEL.len());
+            if levels == 0 {
+                out.extend_from_slice(entry.value.expose_secret().as_bytes());
+            } else {
+                let mut v = Zeroizing::new(entry.value.expose_secret().to_string());
+                for _ in 0..levels {
+                    v = Zeroizing::new(json_string_inside(&v));
+                }
+                out.extend_from_slice(v.as_bytes());
+            }
             last = all.end();
             found = true;
         }
@@ -645,6 +666,35 @@ impl SecretStore {
     }
 }
 
+/// What each JSON-quoting of a marker appends to it (before the closing `__`).
+const JSON_LEVEL: &str = "_json";
+
+/// `s` escaped as the inside of a JSON string (what `serde_json` writes between the quotes,
+/// the same escaping `to_json`/`to_nice_json` apply to every other string).
+fn json_string_inside(s: &str) -> String {
+    let quoted = Value::String(s.to_string()).to_string();
+    quoted
+        .get(1..quoted.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Rewrites every secret marker in `text` (JSON produced by `to_json`/`to_nice_json`, where a
+/// marker can only sit inside a string literal) to record one more level of JSON-string
+/// escaping: `__talon_secret_N_I__` becomes `__talon_secret_N_I_json__`, and `..._json__`
+/// becomes `..._json_json__`. [`SecretStore::reveal`] then escapes the value accordingly.
+/// Markers of any run match (the nonce is not needed); text without markers is returned as is.
+pub fn json_escape_markers(text: &str) -> std::borrow::Cow<'_, str> {
+    static MARKER: LazyLock<Option<Regex>> =
+        LazyLock::new(|| Regex::new(r"(__talon_secret_[0-9a-f]{16}_[0-9]+(?:_json)*)__").ok());
+    match MARKER.as_ref() {
+        Some(re) if text.contains("__talon_secret_") => {
+            re.replace_all(text, format!("${{1}}{JSON_LEVEL}__").as_str())
+        }
+        _ => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 /// The module arguments that may carry a secret: delivery channels (`copy` content,
 /// `command`/`shell` stdin) and controller-side modules that only hold or print it
 /// (printed output is masked). `None`: no argument may.
@@ -815,8 +865,9 @@ fn task_templates(t: &Task) -> Vec<String> {
     out
 }
 
-/// Filters that leave a secret's marker intact.
-const SAFE_FILTERS: &[&str] = &["default", "d", "string", "mandatory"];
+/// Filters that leave a secret's marker intact, or (`to_json`, `to_nice_json`) record the
+/// escaping its value needs on delivery.
+const SAFE_FILTERS: &[&str] = &["default", "d", "string", "mandatory", "to_json", "to_nice_json"];
 
 /// A use of a secret with a filter, slice or method in `text`: the message, or `None`.
 fn filtered_use(text: &str, secrets: &HashSet<String>) -> Option<String> {
@@ -828,8 +879,15 @@ fn filtered_use(text: &str, secrets: &HashSet<String>) -> Option<String> {
     if !text.contains("{{") && !text.contains("{%") {
         return None;
     }
+    // Only inside `{{ }}` / `{% %}`: literal text around them (`{{ out }}/tok.json`) is no use.
+    static BLOCK: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?s)\{\{.*?\}\}|\{%.*?%\}").ok());
     let re = FILTER.as_ref()?;
-    for cap in re.captures_iter(text) {
+    let blocks = BLOCK.as_ref()?;
+    let exprs: Vec<&str> = blocks
+        .find_iter(text)
+        .map(|m| m.as_str().get(2..m.len().saturating_sub(2)).unwrap_or(""))
+        .collect();
+    for cap in exprs.iter().flat_map(|e| re.captures_iter(e)) {
         let Some(name) = cap.get(1).map(|m| m.as_str()) else {
             continue;
         };
@@ -956,6 +1014,37 @@ mod tests {
     }
 
     #[test]
+    fn json_quoted_markers_reveal_escaped_values() {
+        let value = "a\"b\\c\nd\u{1}é";
+        let s = store(&[("token", value), ("other", "plain")]);
+        let m = s.marker("token").unwrap();
+        // One level (to_json of a mapping), two levels (to_json of to_json's output).
+        let one = json_escape_markers(&serde_json::json!({"t": m, "o": s.marker("other")}).to_string())
+            .into_owned();
+        assert!(one.contains(&format!("{}_json__", &m[..m.len() - 2])), "{one}");
+        let shown = s.reveal(&one).unwrap();
+        let back: Value = serde_json::from_slice(&shown.content).unwrap();
+        assert_eq!(back["t"], value);
+        assert_eq!(back["o"], "plain");
+        assert!(shown.has_secret);
+        let two = json_escape_markers(&Value::String(one.clone()).to_string()).into_owned();
+        assert!(two.contains("_json_json__"), "{two}");
+        let shown = s.reveal(&two).unwrap();
+        let outer: Value = serde_json::from_slice(&shown.content).unwrap();
+        let inner: Value = serde_json::from_str(outer.as_str().unwrap()).unwrap();
+        assert_eq!(inner["t"], value);
+        // Variants are masked and found like plain markers; text without markers is untouched.
+        assert_eq!(s.mask(&one), r#"{"t":"********","o":"********"}"#);
+        assert_eq!(s.find_in(&two).as_deref(), Some("token"));
+        assert!(matches!(
+            json_escape_markers("{\"a\": 1}"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        // A plain marker still reveals verbatim.
+        assert_eq!(&s.reveal(&m).unwrap().content[..], value.as_bytes());
+    }
+
+    #[test]
     fn run_time_refusal_names_secret_and_argument() {
         let s = store(&[("token", "tok-123")]);
         let m = s.marker("token").unwrap();
@@ -1042,6 +1131,13 @@ mod tests {
         assert!(filtered_use("{{ tok | upper }}", &s).is_some());
         assert!(filtered_use("{{ tok[:3] }}", &s).is_some());
         assert!(filtered_use("{{ tok | default('') }}", &s).is_none());
+        assert!(filtered_use("{{ tok | to_json }}", &s).is_none());
+        // Literal text outside the expressions is not a use.
+        assert!(filtered_use("{{ out }}/tok.json", &s).is_none());
+        assert!(filtered_use("tok.x {{ tok }}", &s).is_none());
+        assert!(filtered_use("a {{ x }} b {{ tok.upper() }}", &s).is_some());
+        assert!(filtered_use("{% if tok | length %}x{% endif %}", &s).is_some());
+        assert!(filtered_use("{{ tok | to_nice_json }}", &s).is_none());
         assert!(filtered_use("{{ hostvars.x.tok | upper }} {{ tok }}", &s).is_none());
         assert!(filtered_use("{{ other.tok | upper }}", &s).is_none());
     }

@@ -155,23 +155,29 @@ pub fn is_verify_play(p: &Play) -> bool {
     p.name.eq_ignore_ascii_case("verify") || p.tags.iter().any(|t| t == "verify")
 }
 
+/// The reason shown for a failed check: the task's `msg`, or what the probe printed (stderr,
+/// else stdout) when `msg` is empty (a `failed_when` failure) or only the command module's
+/// generic "non-zero return code" (then the rc is kept: `<output> (rc=N)`). First 3 lines.
 fn message(r: &TaskReport) -> String {
-    let mut msg = r
-        .result
-        .get("msg")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    // A failed_when failure has no message of its own: show what the probe printed.
-    for key in ["stderr", "stdout"] {
-        if msg.trim().is_empty() {
-            msg = r
-                .result
-                .get(key)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .trim()
-                .to_string();
+    let field = |key: &str| {
+        r.result
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let mut msg = field("msg");
+    let generic = msg == "non-zero return code";
+    if msg.is_empty() || generic {
+        let printed = [field("stderr"), field("stdout")]
+            .into_iter()
+            .find(|s| !s.is_empty());
+        if let Some(printed) = printed {
+            msg = match r.result.get("rc").and_then(Value::as_i64) {
+                Some(rc) if generic => format!("{printed} (rc={rc})"),
+                _ => printed,
+            };
         }
     }
     if msg.is_empty() {
@@ -303,5 +309,42 @@ mod tests {
         assert!(text.contains("2/3 checks passed on 2 host(s)"), "{text}");
         r.set("c", "h3", Verdict::Unreachable("timeout".into()));
         assert_eq!(r.exit_code(), 4);
+    }
+
+    fn failed(result: Value) -> TaskReport {
+        TaskReport {
+            play: 0,
+            task_id: 0,
+            task_name: "t".into(),
+            host: "h".into(),
+            status: Status::Failed,
+            ignored: false,
+            item: None,
+            result,
+            diff: vec![],
+            handler: false,
+        }
+    }
+
+    #[test]
+    fn a_probe_that_exits_non_zero_is_reported_by_what_it_printed() {
+        let r = failed(serde_json::json!({
+            "msg": "non-zero return code", "rc": 1,
+            "stdout": "", "stderr": "model llama3.2:3b lacks tools capability (capabilities: completion)"
+        }));
+        assert_eq!(
+            message(&r),
+            "model llama3.2:3b lacks tools capability (capabilities: completion) (rc=1)"
+        );
+        // Silent probe: the generic message stays.
+        let r =
+            failed(serde_json::json!({"msg": "non-zero return code", "rc": 3, "stdout": "", "stderr": ""}));
+        assert_eq!(message(&r), "non-zero return code");
+        // failed_when (no msg): stderr first, then stdout.
+        let r = failed(serde_json::json!({"msg": "", "rc": 0, "stdout": "exited", "stderr": ""}));
+        assert_eq!(message(&r), "exited");
+        // A module's own message wins over its output.
+        let r = failed(serde_json::json!({"msg": "Could not find", "rc": 1, "stderr": "x"}));
+        assert_eq!(message(&r), "Could not find");
     }
 }

@@ -482,3 +482,66 @@ fn ask_secret_without_a_terminal_fails_clearly_before_anything_runs() {
         "nothing may run without the secret"
     );
 }
+
+#[test]
+fn to_json_delivers_a_secret_holding_quotes_and_backslashes_as_valid_json() {
+    // A value that breaks JSON when inserted verbatim: quote, backslash, tab, newline, non-ASCII.
+    const TRICKY: &str = "pa\"ss\\wo\trd\nline2-é-5e1f";
+    let f = Fixture::new();
+    let d = f.dir.path();
+    let secrets = d.join("tricky-secrets.yml");
+    std::fs::write(
+        &secrets,
+        format!("tricky: {}\n", serde_json::to_string(TRICKY).unwrap()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::write(
+        d.join("templates/tricky.json.j2"),
+        "{\"plain\": {{ tricky | to_json }},\n \"nice\": {{ {'k': tricky, 'list': [tricky]} | to_nice_json }},\n \"twice\": {{ tricky | to_json | to_json }}}\n",
+    )
+    .unwrap();
+    let pb = f.playbook(
+        "tricky.yml",
+        r#"    - template: {src: tricky.json.j2, dest: "{{ out }}/tricky.json"}
+    - copy: {content: "{{ {'token': tricky} | to_json }}", dest: "{{ out }}/inline.json"}
+"#,
+    );
+    let run = |pb: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_talon"))
+            .arg("run")
+            .arg(pb)
+            .arg("-i")
+            .arg(f.path("inventory.yml"))
+            .arg("--secrets")
+            .arg(&secrets)
+            .arg("-e")
+            .arg(format!("out={}", f.out().display()))
+            .arg("--diff")
+            .env("TALON_STATE_DIR", f.path("state"))
+            .output()
+            .unwrap();
+        Run::from(out)
+    };
+    let first = run(&pb);
+    first.assert_code(0);
+    for text in [&first.stdout, &first.stderr] {
+        assert!(!text.contains("line2-é-5e1f"), "value in output:\n{text}");
+        assert!(!text.contains("__talon_secret_"), "marker in output:\n{text}");
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.out().join("tricky.json")).unwrap()).unwrap();
+    assert_eq!(doc["plain"], TRICKY);
+    assert_eq!(doc["nice"]["k"], TRICKY);
+    assert_eq!(doc["nice"]["list"][0], TRICKY);
+    let inner: serde_json::Value = serde_json::from_str(doc["twice"].as_str().unwrap()).unwrap();
+    assert_eq!(inner, TRICKY);
+    let inline: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.out().join("inline.json")).unwrap()).unwrap();
+    assert_eq!(inline["token"], TRICKY);
+    assert_eq!(mode(&f.out().join("tricky.json")), 0o600);
+    // Idempotent: the revealed content is compared by checksum, nothing changes.
+    let second = run(&pb);
+    second.assert_code(0);
+    assert!(second.stdout.contains("changed=0"), "{}", second.stdout);
+}

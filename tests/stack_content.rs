@@ -73,6 +73,11 @@ const RENDER_PLAYBOOK: &str = r#"
 /// Writes the playbook and inventory into `dir` and runs talon on it; returns the recap's
 /// changed count, asserting success.
 fn render_into(dir: &Path, base: &Path) -> u32 {
+    render_with(dir, base, serde_json::json!({}))
+}
+
+/// `render_into` with more extra vars (a JSON object) on top of the defaults.
+fn render_with(dir: &Path, base: &Path, more: Value) -> u32 {
     let roles = root().join("playbooks/roles");
     let playbook = RENDER_PLAYBOOK.replace("@ROLES@", &roles.display().to_string());
     std::fs::write(dir.join("render.yml"), playbook).unwrap();
@@ -95,6 +100,9 @@ fn render_into(dir: &Path, base: &Path) -> u32 {
     let mut extra = extra.as_object().unwrap().clone();
     for (k, v) in SECRETS {
         extra.insert(k.into(), Value::String(v.into()));
+    }
+    for (k, v) in more.as_object().unwrap() {
+        extra.insert(k.clone(), v.clone());
     }
     let out = talon()
         .arg("run")
@@ -793,4 +801,73 @@ fn seven7_allowlist_format_is_what_the_proxy_loads() {
             .arg(rendered().base.join("egress/acl.yaml")),
     );
     assert_eq!(out.trim(), "True False");
+}
+
+#[test]
+fn ollama_on_the_host_is_reached_through_the_egress_proxy_only() {
+    // Default: no trace of Ollama anywhere.
+    let plain = compose().to_string();
+    assert!(!plain.contains("host.docker.internal"), "{plain}");
+    assert!(!plain.contains("--allow-address"), "{plain}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("opt-openclaw");
+    // The config role validates the compose file with docker-compose: host-gateway included.
+    render_with(
+        dir.path(),
+        &base,
+        serde_json::json!({"openclaw_ollama_enabled": true, "openclaw_ollama_port": 11500}),
+    );
+    let out = Command::new("docker-compose")
+        .arg("-f")
+        .arg(base.join("docker-compose.yml"))
+        .arg("config")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let c: Value = serde_saphyr::from_str(&text(&out.stdout)).unwrap();
+    let svc = &c["services"];
+    // The gateway and the proxy resolve the name to the host; only the proxy has a route.
+    for name in ["openclaw", "egress"] {
+        assert_eq!(
+            svc[name]["extra_hosts"],
+            serde_json::json!(["host.docker.internal:host-gateway"]),
+            "{name}"
+        );
+    }
+    let nets: Vec<String> = svc["openclaw"]["networks"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    for n in &nets {
+        assert_eq!(c["networks"][n]["internal"], true, "gateway network {n}");
+    }
+    // Smokescreen allows exactly the host-gateway address and Ollama's port.
+    let cmd = svc["egress"]["command"].to_string();
+    assert!(cmd.contains("--allow-address=172.17.0.1:11500"), "{cmd}");
+    assert!(!cmd.contains("--allow-range"), "{cmd}");
+    // The name is in the ACL; it is not in NO_PROXY (the gateway must use the proxy).
+    let acl: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(base.join("egress/acl.yaml")).unwrap()).unwrap();
+    let allowed = acl["default"]["allowed_domains"].to_string();
+    assert!(allowed.contains("\"host.docker.internal\""), "{allowed}");
+    let no_proxy = svc["openclaw"]["environment"]["NO_PROXY"].to_string();
+    assert!(!no_proxy.contains("host.docker.internal"), "{no_proxy}");
+    // Both verify checks are there and probe from inside the gateway container.
+    let tasks = flat_tasks(&role_file("verify", "tasks/main.yml"));
+    let probes: Vec<&Value> = tasks
+        .iter()
+        .filter(|t| t.to_string().contains("ollama-probe.py"))
+        .collect();
+    assert_eq!(probes.len(), 2);
+    for t in probes {
+        let argv = t["command"]["argv"].to_string();
+        assert!(
+            argv.contains("\"exec\",\"-i\",\"{{ openclaw_container }}\""),
+            "{argv}"
+        );
+        assert_eq!(t["when"], "openclaw_ollama_enabled | bool");
+    }
 }

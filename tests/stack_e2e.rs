@@ -2,6 +2,9 @@
 //! shared through its socket, images built locally by images/build.sh): site.yml converges,
 //! `talon verify` passes, a second run changes nothing, no secret ever reaches a command line,
 //! a stopped container and a hand-edited config are caught by verify, and the next run repairs.
+//! lab1 also uses a host-side Ollama (the stand-in image, on this machine's docker0 address,
+//! reached from the gateway through the egress proxy): its model checks pass, fail naming the
+//! model when it lacks `tools` or is not installed, and are skipped on lab2 (no Ollama).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -32,6 +35,55 @@ struct Stack {
     lab: Lab,
     secrets: tempfile::NamedTempFile,
     values: Vec<String>,
+    /// Per-host vars: lab1 uses the host-side Ollama, lab2 has none.
+    host_vars: tempfile::NamedTempFile,
+    ollama: Ollama,
+}
+
+/// The Ollama stand-in as a host-side server: host network, listening on docker0's address
+/// only (what `host-gateway` resolves to), on a free port. Removed on drop.
+struct Ollama {
+    name: String,
+    port: u16,
+}
+
+/// docker0's address on this machine: where a host-side Ollama listens for containers.
+const HOST_GATEWAY_IP: &str = "172.17.0.1";
+
+impl Ollama {
+    fn start() -> Ollama {
+        let port = std::net::TcpListener::bind((HOST_GATEWAY_IP, 0))
+            .expect("docker0 must have 172.17.0.1 (Docker's default bridge)")
+            .local_addr()
+            .unwrap()
+            .port();
+        let name = format!("talon-ollama-e2e-{}", std::process::id());
+        let out = Command::new("docker")
+            .args(["run", "-d", "--rm", "--name", &name, "--network", "host"])
+            .args(["-e", &format!("OLLAMA_HOST={HOST_GATEWAY_IP}:{port}")])
+            .args([
+                "-e",
+                "OLLAMA_STANDIN_MODELS=qwen2.5:7b=completion,tools;llama3.2:3b=completion",
+            ])
+            .arg("talon-stack/ollama-standin:1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let o = Ollama { name, port };
+        for _ in 0..50 {
+            if std::net::TcpStream::connect((HOST_GATEWAY_IP, port)).is_ok() {
+                return o;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the Ollama stand-in did not listen on {HOST_GATEWAY_IP}:{port}");
+    }
+}
+
+impl Drop for Ollama {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.name]).output();
+    }
 }
 
 impl Stack {
@@ -52,7 +104,20 @@ impl Stack {
         );
         std::io::Write::write_all(&mut secrets, body.as_bytes()).unwrap();
         std::fs::set_permissions(secrets.path(), std::fs::Permissions::from_mode(0o600)).unwrap();
-        Stack { lab, secrets, values }
+        let ollama = Ollama::start();
+        let mut host_vars = tempfile::NamedTempFile::with_suffix(".yml").unwrap();
+        let hv = format!(
+            "all:\n  hosts:\n    lab1:\n      openclaw_ollama_enabled: true\n      openclaw_ollama_port: {}\n      openclaw_ollama_host_gateway_ip: {HOST_GATEWAY_IP}\n",
+            ollama.port
+        );
+        std::io::Write::write_all(&mut host_vars, hv.as_bytes()).unwrap();
+        Stack {
+            lab,
+            secrets,
+            values,
+            host_vars,
+            ollama,
+        }
     }
 
     fn args(&self, cmd: &str, playbook: &str) -> Command {
@@ -63,6 +128,8 @@ impl Stack {
             .arg(self.lab.inventory())
             .arg("-i")
             .arg(root().join("inventory/lab.yml"))
+            .arg("-i")
+            .arg(self.host_vars.path())
             .arg("--secrets")
             .arg(self.secrets.path())
             // Telegram on, so its token is delivered (as a 0600 file) and its path configured.
@@ -81,7 +148,16 @@ impl Stack {
     }
 
     fn verify(&self) -> Run {
-        Run::from(self.args("verify", "playbooks/site.yml").output().unwrap())
+        self.verify_with(&[])
+    }
+
+    fn verify_with(&self, extra: &[&str]) -> Run {
+        Run::from(
+            self.args("verify", "playbooks/site.yml")
+                .args(extra)
+                .output()
+                .unwrap(),
+        )
     }
 
     fn assert_no_secret(&self, what: &str, text: &str) {
@@ -134,6 +210,20 @@ fn watch_argv(needles: Vec<String>, stop: Arc<AtomicBool>) -> std::thread::JoinH
         assert!(scans > 10, "the argv watcher barely ran");
         hits
     })
+}
+
+const OLLAMA_INSTALLED: &str = "Ollama model is installed (from the gateway)";
+const OLLAMA_TOOLS: &str = "Ollama model has the tools capability (from the gateway)";
+
+/// The verdicts of a check's row for lab1 and lab2, read from verify's table.
+fn cells(run: &Run, check: &str) -> Vec<String> {
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains(check))
+        .unwrap_or_else(|| panic!("no row {check}:\n{}", run.stdout));
+    let rest = &line[line.find(check).unwrap() + check.len()..];
+    rest.split_whitespace().map(str::to_string).collect()
 }
 
 #[test]
@@ -223,6 +313,47 @@ fn openclaw_stack_converges_verifies_and_repairs() {
         );
     }
     stack.assert_no_secret("verify's output", &verified.stdout);
+    // Ollama: checked on lab1 (configured), skipped on lab2 (not configured).
+    for check in [OLLAMA_INSTALLED, OLLAMA_TOOLS] {
+        assert_eq!(cells(&verified, check), ["PASS", "skip"], "{}", verified.stdout);
+    }
+    // The probe went through the egress proxy (plain HTTP, allowed by the ACL and by
+    // --allow-address), as the gateway's own traffic does.
+    let logs = Command::new("docker")
+        .args(["logs", "openclaw-lab1-egress"])
+        .output()
+        .unwrap();
+    let want = format!("allow host.docker.internal:{} (http)", stack.ollama.port);
+    assert!(
+        text(&logs.stderr).contains(&want),
+        "{want} not in the proxy's log:\n{}",
+        text(&logs.stderr)
+    );
+
+    // A model without tool calling, then one that is not installed: named in the reasons.
+    let no_tools = stack.verify_with(&["--no-drift", "-e", "openclaw_ollama_model=llama3.2:3b"]);
+    assert_eq!(no_tools.code, 2, "{}", no_tools.stdout);
+    assert_eq!(cells(&no_tools, OLLAMA_INSTALLED), ["PASS", "skip"]);
+    assert_eq!(cells(&no_tools, OLLAMA_TOOLS), ["FAIL", "skip"]);
+    assert!(
+        no_tools.stdout.contains(&format!(
+            "- lab1: verify : {OLLAMA_TOOLS}: model llama3.2:3b lacks tools capability (capabilities: completion)"
+        )),
+        "{}",
+        no_tools.stdout
+    );
+    let missing = stack.verify_with(&["--no-drift", "-e", "openclaw_ollama_model=mistral:7b"]);
+    assert_eq!(missing.code, 2, "{}", missing.stdout);
+    for check in [OLLAMA_INSTALLED, OLLAMA_TOOLS] {
+        assert_eq!(cells(&missing, check), ["FAIL", "skip"], "{}", missing.stdout);
+        assert!(
+            missing.stdout.contains(&format!(
+                "- lab1: verify : {check}: model mistral:7b not installed (installed: llama3.2:3b, qwen2.5:7b)"
+            )),
+            "{}",
+            missing.stdout
+        );
+    }
 
     let second = stack.run(&[]);
     second.assert_code(0);

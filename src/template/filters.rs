@@ -482,7 +482,8 @@ fn to_json_filter(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Err
     if args.flag(99, "sort_keys") {
         sort_keys(&mut j);
     }
-    Ok(python_json(&j))
+    // A secret's marker is now inside a JSON string: its value must be escaped on delivery.
+    Ok(crate::secrets::json_escape_markers(&python_json(&j)).into_owned())
 }
 
 /// `to_nice_json(indent=4, sort_keys=True)`.
@@ -498,7 +499,7 @@ fn to_nice_json(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error
     let mut buf = Vec::new();
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
     serde::Serialize::serialize(&j, &mut ser).map_err(|e| err(format!("to_nice_json: {e}")))?;
-    Ok(String::from_utf8_lossy(&buf).into_owned())
+    Ok(crate::secrets::json_escape_markers(&String::from_utf8_lossy(&buf)).into_owned())
 }
 
 /// `to_yaml`/`to_nice_yaml`: block-style YAML.
