@@ -157,21 +157,27 @@ fn valid_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// `bytes` random bytes from the OS (`/dev/urandom`) as lowercase hex (2 x `bytes` digits).
+/// Errors: the device cannot be opened or read.
+pub(crate) fn random_hex(bytes: usize) -> std::io::Result<String> {
+    let mut buf = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
+    Ok(hex::encode(buf))
+}
+
 fn random_nonce() -> String {
-    let mut buf = [0u8; 8];
-    let got = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf));
-    if got.is_err() {
+    random_hex(8).unwrap_or_else(|_| {
         use sha2::Digest;
+        // A stack address is mixed in: it differs between runs under ASLR.
+        let local = 0u8;
         let seed = format!(
             "{:?}{}{:p}",
             std::time::SystemTime::now(),
             std::process::id(),
-            &buf
+            &local
         );
-        let d = sha2::Sha256::digest(seed.as_bytes());
-        buf.copy_from_slice(&d[..8]);
-    }
-    hex::encode(buf)
+        hex::encode(&sha2::Sha256::digest(seed.as_bytes())[..8])
+    })
 }
 
 /// The uid talon runs as (owner of `/proc/self`, else of a fresh temp file).

@@ -207,14 +207,6 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// A fresh random token (32 hex digits) from the OS.
-pub fn random_token() -> std::io::Result<String> {
-    use std::io::Read;
-    let mut buf = [0u8; 16];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
-    Ok(format!("t{}", hex::encode(buf)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

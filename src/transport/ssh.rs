@@ -304,15 +304,7 @@ impl SshConnection {
                 self.park(pooled).await;
                 Ok(out)
             }
-            Err(ShellError::Ended(message)) => {
-                if self.handle.is_closed() {
-                    return Err(self.lost("while running a command"));
-                }
-                Err(TransportError::Channel {
-                    host: self.name.clone(),
-                    message,
-                })
-            }
+            Err(ShellError::Ended(message)) => Err(self.shell_ended("while running a command", message)),
         }
     }
 
@@ -325,10 +317,12 @@ impl SshConnection {
             .acquire_owned()
             .await
             .map_err(|_| self.lost("opening a channel"))?;
-        let token = shell::random_token().map_err(|e| TransportError::Io {
-            host: self.name.clone(),
-            message: format!("cannot read /dev/urandom for a marker token: {e}"),
-        })?;
+        let token = crate::secrets::random_hex(16)
+            .map(|hex| format!("t{hex}"))
+            .map_err(|e| TransportError::Io {
+                host: self.name.clone(),
+                message: format!("cannot read /dev/urandom for a marker token: {e}"),
+            })?;
         let channel = self.open_session().await?;
         channel
             .exec(true, shell::SHELL_COMMAND)
@@ -340,13 +334,10 @@ impl SshConnection {
         let has_base64 = match shell.run(&probe).await {
             Ok(out) => out.status.success(),
             Err(ShellError::Ended(message)) => {
-                if self.handle.is_closed() {
-                    return Err(self.lost("while starting a remote shell"));
-                }
-                return Err(TransportError::Channel {
-                    host: self.name.clone(),
-                    message: format!("cannot start /bin/sh on the host: {message}"),
-                });
+                return Err(self.shell_ended(
+                    "while starting a remote shell",
+                    format!("cannot start /bin/sh on the host: {message}"),
+                ));
             }
         };
         Ok(PooledShell {
@@ -354,6 +345,18 @@ impl SshConnection {
             has_base64,
             _permit: permit,
         })
+    }
+
+    /// The error for a remote shell that ended: the connection is lost (`Connect`, unreachable)
+    /// when the whole connection closed, else `Channel` with `message`.
+    fn shell_ended(&self, when: &str, message: String) -> TransportError {
+        if self.handle.is_closed() {
+            return self.lost(when);
+        }
+        TransportError::Channel {
+            host: self.name.clone(),
+            message,
+        }
     }
 
     /// Returns a shell to the idle pool, or closes it when the pool is full.
