@@ -265,6 +265,25 @@ async fn remote_shell_keeps_commands_apart_and_output_exact() {
         .await
         .unwrap();
     assert_eq!(out.stdout_str().trim(), "0");
+    // stdin without NUL travels as a printf format: every other byte value, printf's own
+    // specials, a digit after an escaped byte, a trailing backslash; small, and larger than the
+    // always-printf size as text and as mostly non-ASCII (base64 then).
+    let mut tricky: Vec<u8> = (1..=255u8).collect();
+    tricky.extend_from_slice(b"%s %d %% \\c \\n \\047 '' \n7\x017 end\\");
+    let text: Vec<u8> = b"line %s with 'quotes' and \\ \n".repeat(4096);
+    let high: Vec<u8> = (0..100_000u32).map(|i| 0x80 + (i % 100) as u8).collect();
+    for (what, data) in [
+        ("every byte but NUL", tricky),
+        ("128 KiB of text", text),
+        ("non-ASCII", high),
+    ] {
+        let out = conn
+            .exec(&ExecRequest::argv(["cat"]).with_stdin(data.clone()))
+            .await
+            .unwrap();
+        assert_eq!(out.status, ExitStatus::Code(0), "{what}: {}", out.stderr_str());
+        assert!(out.stdout == data, "{what}: stdin altered on the way");
+    }
     let big: Vec<u8> = (0..5 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let out = conn
         .exec(&ExecRequest::argv(["sha256sum"]).with_stdin(big.clone()))

@@ -7,7 +7,8 @@
 //!
 //! ```text
 //! (eval 'SCRIPT') </dev/null; printf '%s %d\n' TOKEN "$?"; printf '%s\n' TOKEN >&2
-//! printf %s 'BASE64' | base64 -d | (eval 'SCRIPT'); printf ...        # with stdin
+//! printf 'DATA' | (eval 'SCRIPT'); printf ...                         # with stdin
+//! printf %s 'BASE64' | base64 -d | (eval 'SCRIPT'); printf ...        # stdin with a NUL byte
 //! ```
 //!
 //! - The command line is the one a session channel would run (`/bin/sh -c ...` for scripts),
@@ -17,8 +18,9 @@
 //!   token (128 bits, per shell, sent on stdin, never in argv), so any output, binary included,
 //!   passes through unchanged. The exit status is the subshell's: `128 + n` for a command killed by
 //!   signal `n` (a channel of its own reports the signal by name).
-//! - stdin data travels inside the request as base64 in a single-quoted word given to the
-//!   `printf` builtin: it never appears in any process's argv (`printf` is not exec'd), never
+//! - stdin data travels inside the request as a single-quoted `printf` format (octal escapes for
+//!   everything but printable ASCII; see [`needs_base64`] for when it is base64 instead, decoded
+//!   by the host's `base64`) given to the `printf` builtin: it never appears in any process's argv (`printf` is not exec'd), never
 //!   touches the disk (no here-document, which some shells back with a temporary file) and can
 //!   never be read as commands by the shell. Data above [`MAX_INLINE_STDIN`] takes a channel of
 //!   its own instead.
@@ -141,9 +143,15 @@ impl RemoteShell {
         let mut line = String::with_capacity(script.len() + 128);
         match stdin.filter(|d| !d.is_empty()) {
             Some(data) => {
-                line.push_str("printf %s '");
-                line.push_str(&base64::engine::general_purpose::STANDARD.encode(data));
-                line.push_str("' | base64 -d | (eval ");
+                if needs_base64(&data) {
+                    line.push_str("printf %s '");
+                    line.push_str(&base64::engine::general_purpose::STANDARD.encode(data));
+                    line.push_str("' | base64 -d | (eval ");
+                } else {
+                    line.push_str("printf '");
+                    push_printf_format(&mut line, &data);
+                    line.push_str("' | (eval ");
+                }
                 line.push_str(&quote::quote(&script));
                 line.push(')');
             }
@@ -159,6 +167,47 @@ impl RemoteShell {
         line.push_str(&self.token);
         line.push_str(" >&2\n");
         line
+    }
+}
+
+/// Data up to this size (bytes) travels as a `printf` format even where that is larger than
+/// base64; above it, only when it is at most twice the size of base64.
+const PRINTF_ALWAYS: usize = 64 * 1024;
+
+/// True when `data` must travel as base64 (decoded by the host's `base64`): it holds a NUL byte,
+/// which a `printf` format cannot carry portably, or it is large and mostly non-ASCII, where
+/// octal escapes would more than double base64's size. Everything else travels as a `printf`
+/// format (see [`push_printf_format`]), which costs the host no `base64` process.
+pub fn needs_base64(data: &[u8]) -> bool {
+    if data.contains(&0) {
+        return true;
+    }
+    if data.len() <= PRINTF_ALWAYS {
+        return false;
+    }
+    let escaped = data.iter().filter(|&&b| !(0x20..0x7f).contains(&b)).count();
+    data.len() + 3 * escaped > 2 * (data.len().div_ceil(3) * 4)
+}
+
+/// Appends `data` (no NUL) as the body of a single-quoted POSIX `printf` format that prints
+/// exactly those bytes: printable ASCII as itself, `%` as `%%`, `\` as `\\`, and everything
+/// else (the quote, newlines, control and non-ASCII bytes) as a three-digit octal escape
+/// (`\ooo`, POSIX `printf`), so the line stays one line of plain ASCII.
+fn push_printf_format(line: &mut String, data: &[u8]) {
+    line.reserve(data.len() + data.len() / 8);
+    for &b in data {
+        match b {
+            b'%' => line.push_str("%%"),
+            b'\\' => line.push_str("\\\\"),
+            b'\'' => line.push_str("\\047"),
+            0x20..=0x7e => line.push(char::from(b)),
+            _ => {
+                line.push('\\');
+                line.push(char::from(b'0' + (b >> 6)));
+                line.push(char::from(b'0' + ((b >> 3) & 7)));
+                line.push(char::from(b'0' + (b & 7)));
+            }
+        }
     }
 }
 
@@ -222,6 +271,33 @@ mod tests {
         );
         req.chdir = Some("/tmp".into());
         assert_eq!(inline_script(&req), None);
+    }
+
+    #[test]
+    fn printf_formats_print_the_exact_bytes_in_the_local_sh() {
+        let mut data: Vec<u8> = (1..=255u8).collect();
+        data.extend_from_slice(b"%s%%\\c\\0477'\n1");
+        let mut fmt = String::new();
+        push_printf_format(&mut fmt, &data);
+        assert!(fmt.is_ascii() && !fmt.contains('\'') && !fmt.contains('\n'));
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("printf '{fmt}'"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(out.stdout, data);
+    }
+
+    #[test]
+    fn base64_only_for_nul_or_large_non_ascii_data() {
+        assert!(needs_base64(b"a\0b"));
+        assert!(
+            !needs_base64("é".repeat(1000).as_bytes()),
+            "small data: always printf"
+        );
+        assert!(!needs_base64(&b"plain text\n".repeat(20_000)));
+        assert!(needs_base64("é".repeat(100_000).as_bytes()));
     }
 
     #[test]

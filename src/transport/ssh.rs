@@ -63,6 +63,7 @@ pub struct SshConnection {
     idle_shells: std::sync::Mutex<Vec<PooledShell>>,
     /// Kept open for as long as this connection runs through it.
     jump: Option<Box<SshConnection>>,
+    pub(crate) state: super::ConnState,
 }
 
 /// A remote shell with the session slot it occupies.
@@ -277,13 +278,14 @@ impl SshConnection {
             channels: Arc::new(Semaphore::new(MAX_CONCURRENT_CHANNELS)),
             idle_shells: std::sync::Mutex::new(Vec::new()),
             jump,
+            state: Default::default(),
         })
     }
 
     /// Runs one command and waits for it to end. A non-zero exit is reported in the output, not
     /// as an error. The command runs on an idle remote shell of this connection (one is opened
     /// when none is idle), or on a channel of its own when its stdin is larger than
-    /// [`shell::MAX_INLINE_STDIN`] or the host's shell lacks `base64`. Errors: `Channel` (the
+    /// [`shell::MAX_INLINE_STDIN`] or must travel as base64 and the host lacks `base64`. Errors: `Channel` (the
     /// server refused the channel, or the remote shell ended during the command), `Connect` (the
     /// connection was lost: the host is unreachable).
     pub async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
@@ -295,7 +297,7 @@ impl SshConnection {
             Some(p) => p,
             None => self.open_shell().await?,
         };
-        if req.stdin.as_ref().is_some_and(|d| !d.is_empty()) && !pooled.has_base64 {
+        if req.stdin.as_ref().is_some_and(|d| shell::needs_base64(d)) && !pooled.has_base64 {
             self.park(pooled).await;
             return self.exec_channel(req).await;
         }
