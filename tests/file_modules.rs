@@ -109,6 +109,222 @@ async fn copy_content_idempotent_check_diff_attrs() {
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "port=2\n");
 }
 
+/// copy reports mode, owner and size of what it wrote: read back with `stat` for the first new
+/// file, then from what that taught the connection, and read back again where the directory's
+/// setgid bit or an existing file decides the group or owner.
+#[tokio::test]
+async fn copy_reports_the_owner_of_new_files_read_once_then_learned() {
+    let env = Env::new();
+    let owner_of = |out: &ModuleOutcome, path: &str| {
+        let md = std::fs::metadata(path).unwrap();
+        assert_eq!(out.result["uid"], md.uid(), "{path}: {:?}", out.result);
+        assert_eq!(out.result["gid"], md.gid(), "{path}: {:?}", out.result);
+        assert_eq!(
+            out.result["mode"],
+            format!("{:04o}", md.permissions().mode() & 0o7777)
+        );
+        assert_eq!(out.result["size"], md.len());
+        assert_eq!(out.result["state"], "file");
+    };
+    assert!(
+        env.local
+            .conn
+            .learned()
+            .lock()
+            .unwrap()
+            .new_file_owner("")
+            .is_none()
+    );
+    let first = env.p("first");
+    let out = env
+        .run("copy", json!({"content": "one\n", "dest": first, "mode": "0640"}))
+        .await;
+    owner_of(&out, &first);
+    let learned = env
+        .local
+        .conn
+        .learned()
+        .lock()
+        .unwrap()
+        .new_file_owner("")
+        .cloned();
+    let learned = learned.expect("the first new file teaches the owner of new files");
+    assert_eq!(learned.uid, std::fs::metadata(&first).unwrap().uid());
+    // Learned: with a mode, without one (the umask decides), an executable mode.
+    for (name, mode) in [
+        ("second", Some("0600")),
+        ("third", None),
+        ("fourth", Some("0755")),
+    ] {
+        let dest = env.p(name);
+        let mut args = json!({"content": format!("{name}\n"), "dest": dest});
+        if let Some(m) = mode {
+            args["mode"] = json!(m);
+        }
+        let out = env.run("copy", args).await;
+        assert!(out.changed);
+        owner_of(&out, &dest);
+        assert_eq!(out.result["owner"], learned.owner.as_str());
+        assert_eq!(out.result["group"], learned.group.as_str());
+    }
+    // An existing file keeps its attributes: read back.
+    let out = env
+        .run("copy", json!({"content": "changed\n", "dest": first}))
+        .await;
+    owner_of(&out, &first);
+    assert_eq!(out.result["mode"], "0640");
+    if nix_is_root() {
+        // A setgid directory of another group gives new files its group: read back, not learned.
+        let sgid = env.p("sgid");
+        std::fs::create_dir(&sgid).unwrap();
+        std::os::unix::fs::chown(&sgid, None, Some(65534)).unwrap();
+        std::fs::set_permissions(&sgid, std::fs::Permissions::from_mode(0o2775)).unwrap();
+        let dest = format!("{sgid}/inherits");
+        let out = env
+            .run("copy", json!({"content": "g\n", "dest": dest, "mode": "0644"}))
+            .await;
+        owner_of(&out, &dest);
+        assert_eq!(out.result["gid"], 65534);
+        // Owner given: chown'd, read back.
+        let dest = env.p("nobody");
+        let out = env
+            .run(
+                "copy",
+                json!({"content": "n\n", "dest": dest, "owner": "nobody", "mode": "0644"}),
+            )
+            .await;
+        owner_of(&out, &dest);
+        assert_eq!(out.result["owner"], "nobody");
+    }
+}
+
+/// Round trips per task (what the benchmark's wire table documents): a copy of small content
+/// probes and writes in one; owner/group to compare, diff or a symbolic mode take a second.
+#[tokio::test]
+async fn copy_and_file_round_trips() {
+    let env = Env::new();
+    let trips = |before: u64| env.local.conn.exec_count() - before;
+    let dest = env.p("conf");
+    let mut n = env.local.conn.exec_count();
+    let out = env
+        .run("copy", json!({"content": "a\n", "dest": dest, "mode": "0644"}))
+        .await;
+    assert!(out.changed);
+    assert_eq!(trips(n), 1, "new file: probe and write together");
+    n = env.local.conn.exec_count();
+    let out = env
+        .run("copy", json!({"content": "a\n", "dest": dest, "mode": "0644"}))
+        .await;
+    assert!(!out.changed);
+    assert_eq!(trips(n), 1, "same content: the probe only");
+    n = env.local.conn.exec_count();
+    let out = env
+        .run("copy", json!({"content": "b\n", "dest": dest, "mode": "0600"}))
+        .await;
+    assert!(out.changed);
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "b\n");
+    assert_eq!(mode_of(&dest), 0o600);
+    assert_eq!(trips(n), 1, "differing content: written with the probe");
+    n = env.local.conn.exec_count();
+    let out = env
+        .run("copy", json!({"content": "b\n", "dest": dest, "mode": "0640"}))
+        .await;
+    assert!(out.changed);
+    assert_eq!(mode_of(&dest), 0o640);
+    assert_eq!(trips(n), 2, "same content, other mode: probe, then chmod");
+    n = env.local.conn.exec_count();
+    let out = env
+        .run(
+            "copy",
+            json!({"content": "c\n", "dest": dest, "mode": "u=rw,g=r"}),
+        )
+        .await;
+    assert!(out.changed);
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "c\n");
+    assert_eq!(trips(n), 2, "symbolic mode: probe, then write");
+    n = env.local.conn.exec_count();
+    let out = env
+        .run_mode("copy", json!({"content": "d\n", "dest": dest}), false, true)
+        .await;
+    assert!(out.changed && out.diff[0].before == "c\n");
+    assert_eq!(trips(n), 2, "diff: probe with content, then write");
+    n = env.local.conn.exec_count();
+    let out = env
+        .run("copy", json!({"content": "e\n", "dest": dest, "force": false}))
+        .await;
+    assert!(!out.changed);
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "d\n");
+    assert_eq!(trips(n), 1, "force: false on an existing file");
+    n = env.local.conn.exec_count();
+    let out = env
+        .run_mode("copy", json!({"content": "f\n", "dest": env.p("")}), false, false)
+        .await;
+    assert!(out.failed, "content with a directory as dest fails");
+    assert_eq!(trips(n), 0);
+    let sub = env.p("sub");
+    n = env.local.conn.exec_count();
+    let out = env
+        .run("file", json!({"path": sub, "state": "directory", "mode": "0750"}))
+        .await;
+    assert!(out.changed);
+    assert_eq!(mode_of(&sub), 0o750);
+    assert_eq!(trips(n), 1, "new directory: probe and mkdir together");
+    n = env.local.conn.exec_count();
+    let out = env
+        .run("file", json!({"path": sub, "state": "directory", "mode": "0755"}))
+        .await;
+    assert!(out.changed);
+    assert_eq!(mode_of(&sub), 0o755);
+    assert_eq!(trips(n), 2, "existing directory, other mode: probe, then chmod");
+    n = env.local.conn.exec_count();
+    let deep = env.p("a/b/c");
+    let out = env
+        .run(
+            "file",
+            json!({"path": deep, "state": "directory", "mode": "0700"}),
+        )
+        .await;
+    assert!(out.changed);
+    assert_eq!(
+        (mode_of(&env.p("a")), mode_of(&deep)),
+        (0o700, 0o700),
+        "parents get the mode too"
+    );
+    assert_eq!(trips(n), 1);
+    let link = env.p("link");
+    n = env.local.conn.exec_count();
+    let out = env
+        .run("file", json!({"src": sub, "dest": link, "state": "link"}))
+        .await;
+    assert!(out.changed);
+    assert_eq!(std::fs::read_link(&link).unwrap(), Path::new(&sub));
+    assert_eq!(trips(n), 2, "link: probe (with src's existence), then ln");
+    n = env.local.conn.exec_count();
+    let out = env
+        .run("file", json!({"src": sub, "dest": link, "state": "link"}))
+        .await;
+    assert!(!out.changed);
+    assert_eq!(trips(n), 1);
+    let out = env
+        .run_mode(
+            "file",
+            json!({"src": env.p("missing"), "dest": env.p("l2"), "state": "link"}),
+            false,
+            false,
+        )
+        .await;
+    assert!(
+        out.failed
+            && out
+                .msg
+                .as_deref()
+                .unwrap_or("")
+                .contains("src file does not exist"),
+        "{:?}",
+        out.msg
+    );
+}
+
 #[tokio::test]
 async fn copy_checksum_is_sha1_of_content() {
     let env = Env::new();

@@ -125,9 +125,65 @@ pub(crate) async fn put_content(
         }
     }
     let opts = dest_probe_options(ctx, req.follow);
-    let mut probe: Probe = match files::probe(ctx.conn, &dest, opts, &ctx.become_).await {
-        Ok(p) => p,
-        Err(e) => return files_failure(e),
+    let checksum = Checksum::Sha1.digest(deliver);
+    // Small content whose attributes do not depend on what is there goes with the probe: a new
+    // or differing file is written in the same round trip.
+    let numeric_mode = match &req.file.mode {
+        None => Some(None),
+        Some(super::args::Mode::Numeric(m)) => Some(Some(*m)),
+        Some(super::args::Mode::Symbolic(_)) => None,
+    };
+    let combined = match numeric_mode {
+        Some(mode)
+            if !ctx.check
+                && !ctx.diff
+                && !has_secret
+                && !req.dest.ends_with('/')
+                && deliver.len() <= PUT_WITH_PROBE_MAX =>
+        {
+            Some(WriteOptions {
+                attrs: crate::transport::files::FileAttrs {
+                    mode,
+                    owner: req.file.owner.clone(),
+                    group: req.file.group.clone(),
+                },
+                backup: req.backup,
+                validate: req.validate.clone(),
+                create_parents: false,
+                follow: req.follow,
+                report: true,
+            })
+        }
+        _ => None,
+    };
+    let mut probe: Probe = match &combined {
+        Some(wopts) => {
+            let put = files::put_if_changed(
+                ctx.conn,
+                &dest,
+                deliver,
+                &checksum,
+                req.force,
+                wopts,
+                &ctx.become_,
+            );
+            match put.await {
+                Ok(files::PutOutcome { written: Some(w), .. }) => {
+                    return Ok(written_outcome(
+                        ModuleOutcome::ok().with("dest", dest),
+                        w,
+                        !has_secret,
+                        &checksum,
+                    ));
+                }
+                Ok(p) => p.before,
+                Err(e) => return files_failure(e),
+            }
+        }
+        None => match files::probe(ctx.conn, &dest, opts, &ctx.become_).await {
+            Ok(p) => p,
+            Err(e) => return files_failure(e),
+        },
     };
     if probe.stat.as_ref().is_some_and(|s| s.kind == FileKind::Directory) {
         match &req.src_name {
@@ -141,7 +197,6 @@ pub(crate) async fn put_content(
             None => return Ok(ModuleOutcome::failed("can not use content with a dir as dest")),
         }
     }
-    let checksum = Checksum::Sha1.digest(deliver);
     let base = ModuleOutcome::ok().with("dest", dest.clone());
     let existing = probe.stat.as_ref();
     if has_secret && req.file.mode.is_none() {
@@ -229,22 +284,43 @@ pub(crate) async fn put_content(
         validate: req.validate.clone(),
         create_parents: false,
         follow: req.follow,
-        checksum: Some(Checksum::Sha1),
+        report: true,
     };
-    let written = match files::write_atomic(ctx.conn, &dest, deliver, &wopts, &ctx.become_).await {
-        Ok(w) => w,
-        Err(e) => return files_failure(e),
-    };
-    if let Some(st) = &written.stat {
-        out = path_info(out, st);
+    match files::write_atomic(ctx.conn, &dest, deliver, &wopts, &ctx.become_).await {
+        Ok(w) => Ok(written_outcome(out, w, checksum_shown.is_some(), &checksum)),
+        Err(e) => files_failure(e),
     }
-    if let Some(c) = checksum_shown {
-        out = out.with("checksum", c);
+}
+
+/// Content up to this size (bytes) is sent with the probe ([`files::put_if_changed`]).
+const PUT_WITH_PROBE_MAX: usize = 64 * 1024;
+
+/// The result of a write: changed, with what was written (mode, owner, size), the checksum
+/// (unless the content holds a secret) and the backup, as Ansible's copy reports them.
+fn written_outcome(
+    mut out: ModuleOutcome,
+    w: files::WriteOutcome,
+    show_checksum: bool,
+    checksum: &str,
+) -> ModuleOutcome {
+    out.changed = true;
+    if let Some(f) = &w.written {
+        out = out
+            .with("mode", format!("{:04o}", f.mode))
+            .with("owner", f.owner.owner.clone())
+            .with("group", f.owner.group.clone())
+            .with("uid", f.owner.uid)
+            .with("gid", f.owner.gid)
+            .with("size", f.size)
+            .with("state", "file");
     }
-    if let Some(b) = written.backup_file {
+    if show_checksum {
+        out = out.with("checksum", checksum.to_string());
+    }
+    if let Some(b) = w.backup_file {
         out = out.with("backup_file", b);
     }
-    Ok(out)
+    out
 }
 
 /// Applies only attribute changes `ch` to `dest`, whose content is already right: changed and a

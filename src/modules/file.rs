@@ -133,9 +133,53 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     }
     let base = ModuleOutcome::ok().with("path", path.clone());
 
-    let probed = match probe(ctx, &path, false).await {
-        Ok(p) => p,
-        Err(e) => return files_failure(e),
+    // A new directory whose mode does not depend on the umask is made in the probe's round
+    // trip; a symlink's source is looked for in the same round trip as the path.
+    let numeric_mode = match &fa.mode {
+        None => Some(None),
+        Some(super::args::Mode::Numeric(m)) => Some(Some(*m)),
+        Some(super::args::Mode::Symbolic(_)) => None,
+    };
+    let (probed, src_exists) = match (state.as_deref(), &src) {
+        (Some("directory"), None) if !recurse && !ctx.check && numeric_mode.is_some() => {
+            let mode = numeric_mode.flatten();
+            let attrs = FileAttrs {
+                mode,
+                owner: fa.owner.clone(),
+                group: fa.group.clone(),
+            };
+            match files::mkdir_if_missing(ctx.conn, &path, &attrs, &ctx.become_).await {
+                Ok((p, created)) if p.stat.is_none() && !created.is_empty() => {
+                    let mut out = base.with("state", "directory");
+                    out.changed = true;
+                    if ctx.diff {
+                        out.diff.push(state_diff(&path, "absent", "directory"));
+                    }
+                    if let Some(m) = mode {
+                        out = out.with("mode", format!("{m:04o}"));
+                    }
+                    return Ok(out);
+                }
+                Ok((p, _)) => (p, None),
+                Err(e) => return files_failure(e),
+            }
+        }
+        (Some("link"), Some(s)) => {
+            let opts = ProbeOptions {
+                follow: false,
+                checksum: None,
+                content: false,
+            };
+            let other = link_src_abs(&path, s, true);
+            match files::probe_and_exists(ctx.conn, &path, opts, &other, &ctx.become_).await {
+                Ok((p, e)) => (p, Some(e)),
+                Err(e) => return files_failure(e),
+            }
+        }
+        _ => match probe(ctx, &path, false).await {
+            Ok(p) => (p, None),
+            Err(e) => return files_failure(e),
+        },
     };
     let state = match state {
         Some(s) => s,
@@ -148,7 +192,13 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         },
     };
     if matches!(state.as_str(), "link" | "hard") {
-        return link_state(ctx, &path, state == "link", src, force, &fa, probed, base).await;
+        let link = LinkRequest {
+            symbolic: state == "link",
+            src,
+            src_exists,
+            force,
+        };
+        return link_state(ctx, &path, link, &fa, probed, base).await;
     }
     if src.is_some() {
         return Err(a.bad(format!(
@@ -302,17 +352,44 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
 }
 
 /// `state: link` / `state: hard`.
-#[allow(clippy::too_many_arguments)]
+/// Where a link's `src` is, seen from the host: a symlink's relative target is relative to the
+/// link's directory, a hard link's to the working directory.
+fn link_src_abs(path: &str, src: &str, symbolic: bool) -> String {
+    if src.starts_with('/') || !symbolic {
+        return src.to_string();
+    }
+    let dir = std::path::Path::new(path)
+        .parent()
+        .map(|p| p.to_string_lossy().into_owned());
+    match dir.filter(|d| !d.is_empty()) {
+        Some(d) => format!("{d}/{src}"),
+        None => src.to_string(),
+    }
+}
+
+/// What `state: link|hard` asks for.
+struct LinkRequest {
+    symbolic: bool,
+    src: Option<String>,
+    /// Whether `src` exists, when the probe already looked (symbolic links with `src` given).
+    src_exists: Option<bool>,
+    force: bool,
+}
+
 async fn link_state(
     ctx: &ModuleContext<'_>,
     path: &str,
-    symbolic: bool,
-    src: Option<String>,
-    force: bool,
+    link: LinkRequest,
     fa: &FileArgs,
     probed: Probe,
     base: ModuleOutcome,
 ) -> Result<ModuleOutcome, ModuleError> {
+    let LinkRequest {
+        symbolic,
+        src,
+        src_exists,
+        force,
+    } = link;
     let want = if symbolic { "link" } else { "hard" };
     let existing = probed.stat.as_ref();
     let src = match (src, existing) {
@@ -328,19 +405,7 @@ async fn link_state(
     };
     let mut out = base.with("state", want).with("src", src.clone());
     let prev = state_name(existing);
-    // Where src is, seen from the host: symlink targets are relative to the link's directory.
-    let src_abs = if src.starts_with('/') {
-        src.clone()
-    } else {
-        let dir = std::path::Path::new(path)
-            .parent()
-            .map(|p| p.to_string_lossy().into_owned());
-        match dir.filter(|d| !d.is_empty()) {
-            Some(d) => format!("{d}/{src}"),
-            None => src.clone(),
-        }
-    };
-    let src_abs = if symbolic { src_abs } else { src.clone() };
+    let src_abs = link_src_abs(path, &src, symbolic);
     // Is the link already right?
     let already = match existing {
         Some(st) if symbolic => st.kind == FileKind::Link && st.link_target.as_deref() == Some(src.as_str()),
@@ -383,11 +448,19 @@ async fn link_state(
         }
         _ => {}
     }
-    let src_stat = match files::stat(ctx.conn, &src_abs, true, None, &ctx.become_).await {
-        Ok(s) => s,
-        Err(e) => return files_failure(e),
+    // A symlink only needs to know that src exists (the probe may have looked already); a hard
+    // link takes its mode from src.
+    let (src_stat, src_missing) = match src_exists.filter(|_| symbolic) {
+        Some(e) => (None, !e),
+        None => match files::stat(ctx.conn, &src_abs, true, None, &ctx.become_).await {
+            Ok(s) => {
+                let missing = s.is_none();
+                (s, missing)
+            }
+            Err(e) => return files_failure(e),
+        },
     };
-    if src_stat.is_none() && !(symbolic && force) {
+    if src_missing && !(symbolic && force) {
         let msg = if symbolic {
             format!(
                 "src file does not exist, use \"force=yes\" if you really want to create the link: {src_abs}"

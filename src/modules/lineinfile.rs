@@ -8,7 +8,7 @@
 
 use regex::bytes::{Captures, Regex};
 
-use super::args::{Args, FileArgs, files_failure, path_info};
+use super::args::{Args, FileArgs, files_failure};
 use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, FileKind, ProbeOptions, WriteOptions};
 use crate::vars::Vars;
@@ -423,13 +423,12 @@ pub(crate) async fn rewrite(
             validate: r.validate.clone(),
             create_parents: true,
             follow: true,
-            checksum: None,
+            report: false,
         };
         match files::write_atomic(ctx.conn, r.path, &r.after, &wopts, &ctx.become_).await {
+            // Ansible's lineinfile/blockinfile report no path info (no `path` key): the file's
+            // metadata is not read back.
             Ok(w) => {
-                if let Some(st) = &w.stat {
-                    out = path_info(out, st);
-                }
                 if let Some(b) = w.backup_file {
                     out = out.with("backup", b.clone()).with("backup_file", b);
                 }

@@ -162,8 +162,10 @@ pub struct WriteOptions {
     /// When `path` is a symlink, write to the file it points to (lineinfile/blockinfile) instead of
     /// replacing the link (copy/template without `follow`).
     pub follow: bool,
-    /// Checksum to report for the written file.
-    pub checksum: Option<Checksum>,
+    /// Report the written file's mode, owner and size ([`WriteOutcome::written`]): read back
+    /// with one `stat` on the host, except for a new file created without `chown` in a
+    /// directory without the setgid bit once the owner of such files is known ([`Learned`]).
+    pub report: bool,
 }
 
 /// What [`write_atomic`] did.
@@ -171,8 +173,64 @@ pub struct WriteOptions {
 pub struct WriteOutcome {
     /// The backup copy, when one was made.
     pub backup_file: Option<String>,
-    /// The written file's metadata afterwards.
-    pub stat: Option<FileStat>,
+    /// The written file's mode, owner and size, when [`WriteOptions::report`] asked for them.
+    pub written: Option<WrittenFile>,
+}
+
+/// Owner and group of a file, as `stat` reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileOwner {
+    /// Owner uid.
+    pub uid: u32,
+    /// Group gid.
+    pub gid: u32,
+    /// Owner name (`UNKNOWN` when the uid has no name).
+    pub owner: String,
+    /// Group name (`UNKNOWN` when the gid has no name).
+    pub group: String,
+}
+
+/// The metadata of a file [`write_atomic`] just wrote: what copy and template report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenFile {
+    /// Permission bits.
+    pub mode: u32,
+    /// Owner and group.
+    pub owner: FileOwner,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// What the file primitives learned about one host during a connection (kept by
+/// [`Connection`]): the owner and group of a file created without `chown` in a directory
+/// without the setgid bit, per effective user (`""`: the connecting user; else the become
+/// user). A later such write reports them without a `stat` on the host. Where a filesystem
+/// maps owners (NFS `root_squash`), the reported owner is the creating user's, not the mapped one.
+#[derive(Debug, Default)]
+pub struct Learned {
+    new_file_owner: std::collections::HashMap<String, FileOwner>,
+}
+
+impl Learned {
+    /// The owner and group learned for new files of `user` (`""`: the connecting user).
+    pub fn new_file_owner(&self, user: &str) -> Option<&FileOwner> {
+        self.new_file_owner.get(user)
+    }
+}
+
+fn effective_user(become_: &Option<Become>) -> String {
+    become_.as_ref().map(|b| b.user.clone()).unwrap_or_default()
+}
+
+fn learned_owner(conn: &Connection, become_: &Option<Become>) -> Option<FileOwner> {
+    let learned = conn.learned().lock().ok()?;
+    learned.new_file_owner.get(&effective_user(become_)).cloned()
+}
+
+fn learn_owner(conn: &Connection, become_: &Option<Become>, owner: FileOwner) {
+    if let Ok(mut learned) = conn.learned().lock() {
+        learned.new_file_owner.insert(effective_user(become_), owner);
+    }
 }
 
 /// Why a file primitive failed.
@@ -418,6 +476,42 @@ pub async fn probe(
     Ok(Probe { umask, stat })
 }
 
+/// [`probe`] of `path`, and whether `other` exists (`test -e`, following links), in one round
+/// trip: `file state=link` learns whether the link's source is there without a `stat` of it.
+///
+/// Errors: as [`probe`].
+pub async fn probe_and_exists(
+    conn: &Connection,
+    path: &str,
+    opts: ProbeOptions,
+    other: &str,
+    become_: &Option<Become>,
+) -> Result<(Probe, bool), FilesError> {
+    let script = format!(
+        "{ST_FN}umask; if [ -e \"$5\" ]; then echo Y; else echo N; fi; st \"$1\" \"$2\" \"$3\" \"$4\""
+    );
+    let args = [
+        path.to_string(),
+        flag(opts.follow),
+        algo(opts.checksum),
+        flag(opts.content),
+        other.to_string(),
+    ];
+    let out = run_script(conn, &script, &args, None, become_).await?;
+    if !out.status.success() {
+        return Err(remote_err("stat", path, &out));
+    }
+    let mut buf = &out.stdout[..];
+    let umask = parse_umask(path, &mut buf)?;
+    let exists = match take_line(&mut buf) {
+        Some(b"Y") => true,
+        Some(b"N") => false,
+        _ => return Err(parse_err(other, "no existence line")),
+    };
+    let stat = parse_st(path, &mut buf, opts.content)?;
+    Ok((Probe { umask, stat }, exists))
+}
+
 /// `stat` of one path (Ansible's `stat` module data): `None` when it does not exist.
 pub async fn stat(
     conn: &Connection,
@@ -511,12 +605,25 @@ fn attr_args(attrs: &FileAttrs) -> [String; 3] {
     ]
 }
 
+/// The umask under which the temp file is created with exactly `attrs.mode`, so that no `chmod`
+/// runs: only for a mode without execute or special bits (`open` gives `0666 & ~umask`) and
+/// without an owner or group to set (the file must not be readable by anyone the final owner
+/// and group would not be: until the chown it belongs to the connecting user).
+fn create_umask(attrs: &FileAttrs) -> Option<u32> {
+    let m = attrs.mode?;
+    (m & 0o7111 == 0 && attrs.owner.is_none() && attrs.group.is_none()).then_some(0o777 & !m)
+}
+
 /// Writes `content` to `path` atomically in one round trip: a temp file with a unique name in the
-/// destination's directory is created exclusively (`O_EXCL`) with mode 0600 from the first byte
-/// and receives the content on stdin, synced (`dd conv=excl,fsync` under umask 077: one process
-/// for create, write and fsync; GNU coreutils), gets the target mode/owner/group, is validated,
-/// the old file is backed up when asked, and the temp file is renamed over `path` (`mv -f`). The
-/// temp file is removed on any failure. The reported checksum is computed on the controller.
+/// destination's directory is created exclusively (`O_EXCL`) and receives the content on stdin,
+/// synced (`dd conv=excl,fsync`: one process for create, write and fsync; GNU coreutils), gets
+/// the target mode/owner/group, is validated, the old file is backed up when asked, and the temp
+/// file is renamed over `path` (`mv -f`). The temp file is removed on any failure. It is never
+/// more open than the result: it is created 0600 (umask 077) and then chown'd and chmod'ed,
+/// except where its final mode needs no chmod and no owner or group changes: then it is created
+/// with that mode (a new file without `mode` under the host's umask, a mode without execute or
+/// special bits under the matching umask). The reported checksum is computed on the controller;
+/// the file's metadata is read back only when [`WriteOptions::report`] asks.
 ///
 /// Matches the observable behaviour of Ansible's `atomic_move` (attributes of an existing file are
 /// kept when none are given) and `backup_local` (backup name `PATH.N.YYYY-MM-DD@HH:MM:SS~`, N unique as Ansible's PID).
@@ -531,6 +638,76 @@ pub async fn write_atomic(
     opts: &WriteOptions,
     become_: &Option<Become>,
 ) -> Result<WriteOutcome, FilesError> {
+    let mut script = String::from(ST_FN);
+    script.push_str(ATTRS_FN);
+    script.push_str(&write_script(path, opts)?);
+    let known = learned_owner(conn, become_);
+    let args = write_args(path, opts, known.is_some());
+    let out = run_script(conn, &script, &args, Some(content.to_vec()), become_).await?;
+    let mut buf = write_status(path, &out)?;
+    parse_write(conn, path, &mut buf, content, opts, known, become_)
+}
+
+/// What [`put_if_changed`] found and did.
+#[derive(Debug, Clone)]
+pub struct PutOutcome {
+    /// The destination before the write, as [`probe`] reports it (with its sha1).
+    pub before: Probe,
+    /// Set when the content was written.
+    pub written: Option<WriteOutcome>,
+}
+
+/// [`probe`] (following links as `opts.follow`, with sha1) and [`write_atomic`] in one round
+/// trip: the content is written when `path` is missing, or (with `force`) is a regular file whose
+/// sha1 differs from `sha1` and no owner or group is asked for. Everything else (a directory, a
+/// link not followed, an existing file without `force`, owner/group to compare) is left for the
+/// caller to decide from [`PutOutcome::before`], exactly as after a [`probe`]. `opts.attrs.mode`
+/// must not depend on the existing file (numeric or absent, as copy's numeric `mode`).
+///
+/// For small files the content costs less to send than the round trip it saves: copy and
+/// template use this for content up to 64 KiB. Errors: as [`probe`] and [`write_atomic`].
+pub async fn put_if_changed(
+    conn: &Connection,
+    path: &str,
+    content: &[u8],
+    sha1: &str,
+    force: bool,
+    opts: &WriteOptions,
+    become_: &Option<Become>,
+) -> Result<PutOutcome, FilesError> {
+    let mut script = String::from(ST_FN);
+    script.push_str(ATTRS_FN);
+    script.push_str(
+        r#"umask
+st "$1" "$7" sha1 0 || exit 1
+w=1
+if [ "$7" = 1 ]; then [ -e "$1" ] && w=0; else { [ -e "$1" ] || [ -L "$1" ]; } && w=0; fi
+if [ "$w" = 0 ] && [ "${12}" = 1 ] && [ -z "$3$4" ] && [ -f "$1" ] && { [ "$7" = 1 ] || [ ! -L "$1" ]; } && [ -n "$sc" ] && [ "$sc" != "${13}" ]; then w=1; fi
+if [ "$w" = 0 ]; then echo N; exit 0; fi
+echo W
+"#,
+    );
+    script.push_str(&write_script(path, opts)?);
+    let known = learned_owner(conn, become_);
+    let mut args = write_args(path, opts, known.is_some());
+    args.push(flag(force));
+    args.push(sha1.to_string());
+    let out = run_script(conn, &script, &args, Some(content.to_vec()), become_).await?;
+    let mut buf = write_status(path, &out)?;
+    let umask = parse_umask(path, &mut buf)?;
+    let stat = parse_st(path, &mut buf, false)?;
+    let before = Probe { umask, stat };
+    let written = match take_line(&mut buf) {
+        Some(b"N") => None,
+        Some(b"W") => Some(parse_write(conn, path, &mut buf, content, opts, known, become_)?),
+        _ => return Err(parse_err(path, "no decision line")),
+    };
+    Ok(PutOutcome { before, written })
+}
+
+/// The write part of [`write_atomic`]'s script (after `ST_FN` and `ATTRS_FN`), reading its
+/// arguments as [`write_args`] lays them out.
+fn write_script(path: &str, opts: &WriteOptions) -> Result<String, FilesError> {
     let validate = match &opts.validate {
         Some(v) => validate_snippet(v).map_err(|message| FilesError::Remote {
             op: "validate",
@@ -539,10 +716,9 @@ pub async fn write_atomic(
         })?,
         None => String::new(),
     };
-    let mut script = String::from(ST_FN);
-    script.push_str(ATTRS_FN);
+    let mut script = String::new();
     script.push_str(
-        r#"d=$1 m=$2 o=$3 g=$4 bk=$5 mk=$6 fl=$7 u=$8
+        r#"d=$1 m=$2 o=$3 g=$4 bk=$5 mk=$6 fl=$7 u=$8 cu=$9 rs=${10} kn=${11}
 if [ "$fl" = 1 ] && [ -L "$d" ]; then d=$(readlink -f -- "$d") || exit 1; fi
 case $d in */*) dir=${d%/*} b=${d##*/} ;; *) dir=. b=$d ;; esac
 [ -n "$dir" ] || dir=/
@@ -551,11 +727,16 @@ if [ ! -d "$dir" ]; then
   else echo "Destination directory $dir does not exist" >&2; exit 1; fi
 fi
 t="$dir/.$b.talon.$u"
+ex=; [ -e "$d" ] && ex=1
 trap 'rm -f -- "$t"' EXIT
 trap 'exit 1' HUP INT TERM
-(umask 077; exec dd of="$t" conv=excl,fsync bs=65536 status=none) || exit 1
+km=1
+if [ -n "$cu" ]; then m=
+elif [ -z "$m$o$g" ] && [ ! -e "$d" ]; then cu=$(umask)
+else cu=077 km=0; fi
+(umask "$cu"; exec dd of="$t" conv=excl,fsync bs=65536 status=none) || exit 1
 if [ -z "$o$g" ] && [ -e "$d" ]; then chown --reference="$d" -- "$t" 2>/dev/null; fi
-if [ -z "$m" ]; then
+if [ "$km" = 0 ] && [ -z "$m" ]; then
   if [ -e "$d" ]; then chmod --reference="$d" -- "$t" || exit 1
   else chmod -- "$(printf '%o' $((0666 & ~$(umask))))" "$t" || exit 1; fi
 fi
@@ -575,11 +756,22 @@ fi
 mv -f -- "$t" "$d" || exit 1
 trap - EXIT
 printf '%s\000' "$bf"
-st "$d" 0 "" 0
+if [ "$rs" = 1 ]; then
+  if [ -z "$ex$o$g" ] && [ ! -g "$dir" ]; then
+    if [ "$kn" = 1 ]; then echo "K $cu"; exit 0; fi
+    echo L
+  else echo F; fi
+  st "$d" 0 "" 0
+fi
 "#,
     );
+    Ok(script)
+}
+
+/// `$1`..`$11` of [`write_script`].
+fn write_args(path: &str, opts: &WriteOptions, known_owner: bool) -> Vec<String> {
     let [m, o, g] = attr_args(&opts.attrs);
-    let args = [
+    vec![
         path.to_string(),
         m,
         o,
@@ -588,8 +780,16 @@ st "$d" 0 "" 0
         flag(opts.create_parents),
         flag(opts.follow),
         unique_suffix(),
-    ];
-    let out = run_script(conn, &script, &args, Some(content.to_vec()), become_).await?;
+        create_umask(&opts.attrs)
+            .map(|u| format!("{u:03o}"))
+            .unwrap_or_default(),
+        flag(opts.report),
+        flag(known_owner),
+    ]
+}
+
+/// The output of a write script that exited 0, or its error (validation failed: exit 30).
+fn write_status<'a>(path: &str, out: &'a ExecOutput) -> Result<&'a [u8], FilesError> {
     if out.status == super::ExitStatus::Code(30) {
         return Err(FilesError::Validate {
             rc: out.stdout_str().trim().parse().unwrap_or(-1),
@@ -597,23 +797,66 @@ st "$d" 0 "" 0
         });
     }
     if !out.status.success() {
-        return Err(remote_err("write", path, &out));
+        return Err(remote_err("write", path, out));
     }
-    let mut buf = &out.stdout[..];
+    Ok(&out.stdout[..])
+}
+
+/// Parses what [`write_script`] printed (backup name, report) starting at `buf`.
+fn parse_write(
+    conn: &Connection,
+    path: &str,
+    buf: &mut &[u8],
+    content: &[u8],
+    opts: &WriteOptions,
+    known: Option<FileOwner>,
+    become_: &Option<Become>,
+) -> Result<WriteOutcome, FilesError> {
     let nul = buf
         .iter()
         .position(|&b| b == 0)
         .ok_or_else(|| parse_err(path, "no backup line"))?;
     let bf = String::from_utf8_lossy(&buf[..nul]).into_owned();
-    buf = &buf[nul + 1..];
-    let mut stat = parse_st(path, &mut buf, false)?;
-    // The checksum of what was just written is the checksum of `content`: no hashing on the host.
-    if let (Some(st), Some(alg)) = (stat.as_mut(), opts.checksum) {
-        st.checksum = Some(alg.digest(content));
-    }
+    *buf = &buf[nul + 1..];
+    let written = if opts.report {
+        let tag = take_line(buf).ok_or_else(|| parse_err(path, "no report line"))?;
+        match tag {
+            [b'K', b' ', cu @ ..] => {
+                let cu = u32::from_str_radix(String::from_utf8_lossy(cu).trim(), 8)
+                    .map_err(|_| parse_err(path, "bad umask"))?;
+                let owner = known.ok_or_else(|| parse_err(path, "owner not known"))?;
+                Some(WrittenFile {
+                    mode: opts.attrs.mode.unwrap_or(0o666 & !cu),
+                    owner,
+                    size: content.len() as u64,
+                })
+            }
+            b"L" | b"F" => {
+                let st =
+                    parse_st(path, buf, false)?.ok_or_else(|| parse_err(path, "written file missing"))?;
+                let owner = FileOwner {
+                    uid: st.uid,
+                    gid: st.gid,
+                    owner: st.owner,
+                    group: st.group,
+                };
+                if tag == b"L" {
+                    learn_owner(conn, become_, owner.clone());
+                }
+                Some(WrittenFile {
+                    mode: st.mode,
+                    owner,
+                    size: st.size,
+                })
+            }
+            _ => return Err(parse_err(path, "bad report line")),
+        }
+    } else {
+        None
+    };
     Ok(WriteOutcome {
         backup_file: Some(bf).filter(|b| !b.is_empty()),
-        stat,
+        written,
     })
 }
 
@@ -703,7 +946,8 @@ pub async fn remove(conn: &Connection, path: &str, become_: &Option<Become>) -> 
 }
 
 /// Creates `path` and any missing parents; every directory created gets `attrs` (as Ansible's
-/// `file state=directory` does). Returns the directories created, outermost first.
+/// `file state=directory` does): with only a mode, by `mkdir -m` (one process), else by `mkdir`
+/// then `chown` before `chmod`. Returns the directories created, outermost first.
 ///
 /// Errors: [`FilesError::Remote`] when a component exists and is not a directory, or `mkdir`
 /// fails.
@@ -713,9 +957,60 @@ pub async fn mkdir(
     attrs: &FileAttrs,
     become_: &Option<Become>,
 ) -> Result<Vec<String>, FilesError> {
-    let mut script = String::from(ATTRS_FN);
-    script.push_str(
-        r#"d=$1 m=$2 o=$3 g=$4
+    let script = format!("{ATTRS_FN}{MKDIR_BODY}");
+    let [m, o, g] = attr_args(attrs);
+    let args = [path.to_string(), m, o, g];
+    let out = run_script(conn, &script, &args, None, become_).await?;
+    if !out.status.success() {
+        return Err(remote_err("mkdir", path, &out));
+    }
+    Ok(created_dirs(&out.stdout))
+}
+
+/// [`probe`] of `path` (not following a link) and, when nothing is there, [`mkdir`] with
+/// `attrs`, in one round trip. Returns the probe (as before the mkdir) and the directories
+/// created (empty when `path` existed: then nothing was done). `attrs.mode` must not depend on
+/// the umask (numeric or absent).
+///
+/// Errors: as [`probe`] and [`mkdir`].
+pub async fn mkdir_if_missing(
+    conn: &Connection,
+    path: &str,
+    attrs: &FileAttrs,
+    become_: &Option<Become>,
+) -> Result<(Probe, Vec<String>), FilesError> {
+    let script = format!(
+        "{ST_FN}{ATTRS_FN}umask; st \"$1\" 0 \"\" 0 || exit 1\n\
+         if [ -e \"$1\" ] || [ -L \"$1\" ]; then echo N; exit 0; fi\necho W\n{MKDIR_BODY}"
+    );
+    let [m, o, g] = attr_args(attrs);
+    let args = [path.to_string(), m, o, g];
+    let out = run_script(conn, &script, &args, None, become_).await?;
+    if !out.status.success() {
+        return Err(remote_err("mkdir", path, &out));
+    }
+    let mut buf = &out.stdout[..];
+    let umask = parse_umask(path, &mut buf)?;
+    let stat = parse_st(path, &mut buf, false)?;
+    let created = match take_line(&mut buf) {
+        Some(b"N") => Vec::new(),
+        Some(b"W") => created_dirs(buf),
+        _ => return Err(parse_err(path, "no decision line")),
+    };
+    Ok((Probe { umask, stat }, created))
+}
+
+/// The directories [`MKDIR_BODY`] reports, NUL-terminated, outermost first.
+fn created_dirs(out: &[u8]) -> Vec<String> {
+    out.split(|&b| b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+/// `mkdir -p "$1"` giving every directory it creates `$2` (mode), `$3`/`$4` (owner/group), and
+/// printing each one created followed by a NUL.
+const MKDIR_BODY: &str = r#"d=$1 m=$2 o=$3 g=$4
 cur=
 case $d in /*) abs=1 ;; *) abs=0 ;; esac
 set -f; IFS=/
@@ -724,29 +1019,16 @@ for c in $d; do
   if [ -z "$cur" ]; then if [ "$abs" = 1 ]; then cur="/$c"; else cur=$c; fi; else cur="$cur/$c"; fi
   if [ ! -d "$cur" ]; then
     if [ -e "$cur" ] || [ -L "$cur" ]; then echo "$cur exists and is not a directory" >&2; exit 1; fi
-    mkdir -- "$cur" || exit 1
-    attrs "$cur" || exit 1
+    if [ -n "$m" ] && [ -z "$o$g" ]; then mkdir -m "$m" -- "$cur" || exit 1
+    else mkdir -- "$cur" || exit 1; attrs "$cur" || exit 1; fi
     printf '%s\000' "$cur"
   fi
 done
-"#,
-    );
-    let [m, o, g] = attr_args(attrs);
-    let args = [path.to_string(), m, o, g];
-    let out = run_script(conn, &script, &args, None, become_).await?;
-    if !out.status.success() {
-        return Err(remote_err("mkdir", path, &out));
-    }
-    Ok(out
-        .stdout
-        .split(|&b| b == 0)
-        .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect())
-}
+"#;
 
-/// Creates or replaces `path` as a link to `src` (symbolic when `symbolic`, else hard) via a
-/// temporary name renamed into place (`mv -T`), then applies `attrs` (owner/group with `chown -h`
+/// Creates `path` as a link to `src` (symbolic when `symbolic`, else hard), or replaces what is
+/// there via a temporary link renamed into place (`mv -T`: there is no moment without `path`),
+/// then applies `attrs` (owner/group with `chown -h`
 /// for symlinks). A non-empty directory at `path` is never replaced.
 pub async fn link(
     conn: &Connection,
@@ -757,10 +1039,14 @@ pub async fn link(
     become_: &Option<Become>,
 ) -> Result<(), FilesError> {
     let script = r#"s=$1 p=$2 o=$4 g=$5
-t="$p.talon-link.$7"
-if [ "$6" = 1 ]; then ln -s -- "$s" "$t" || exit 1; else ln -- "$s" "$t" || exit 1; fi
-if [ -d "$p" ] && [ ! -L "$p" ]; then rmdir -- "$p" 2>/dev/null || { rm -f -- "$t"; echo "refusing to replace directory $p" >&2; exit 1; }; fi
-mv -f -T -- "$t" "$p" || { rm -f -- "$t"; exit 1; }
+if [ ! -e "$p" ] && [ ! -L "$p" ]; then
+  if [ "$6" = 1 ]; then ln -s -- "$s" "$p" || exit 1; else ln -- "$s" "$p" || exit 1; fi
+else
+  t="$p.talon-link.$7"
+  if [ "$6" = 1 ]; then ln -s -- "$s" "$t" || exit 1; else ln -- "$s" "$t" || exit 1; fi
+  if [ -d "$p" ] && [ ! -L "$p" ]; then rmdir -- "$p" 2>/dev/null || { rm -f -- "$t"; echo "refusing to replace directory $p" >&2; exit 1; }; fi
+  mv -f -T -- "$t" "$p" || { rm -f -- "$t"; exit 1; }
+fi
 if [ -n "$o$g" ]; then
   if [ "$6" = 1 ]; then chown -h -- "$o${g:+:$g}" "$p" || exit 1; else chown -- "$o${g:+:$g}" "$p" || exit 1; fi
 fi
@@ -875,16 +1161,15 @@ mod tests {
                 mode: Some(0o600),
                 ..Default::default()
             },
-            checksum: Some(Checksum::Sha1),
+            report: true,
             ..Default::default()
         };
         let out = write_atomic(&c, fs, b"one\n", &opts, &None).await.unwrap();
         assert_eq!(std::fs::read(&f).unwrap(), b"one\n");
         assert_eq!(std::fs::metadata(&f).unwrap().mode() & 0o7777, 0o600);
-        assert_eq!(
-            out.stat.unwrap().checksum.unwrap(),
-            Checksum::Sha1.digest(b"one\n")
-        );
+        let written = out.written.unwrap();
+        assert_eq!((written.mode, written.size), (0o600, 4));
+        assert_eq!(written.owner.uid, std::fs::metadata(&f).unwrap().uid());
         // No mode given: the existing mode is kept; backup made.
         let opts = WriteOptions {
             backup: true,

@@ -10,6 +10,7 @@ use super::{ExecOutput, ExecRequest, ExitStatus, TransportError, quote};
 /// Runs commands on the controller.
 pub struct LocalConnection {
     name: String,
+    pub(crate) state: super::ConnState,
 }
 
 impl LocalConnection {
@@ -17,6 +18,7 @@ impl LocalConnection {
     pub fn new(name: &str) -> Self {
         LocalConnection {
             name: name.to_string(),
+            state: Default::default(),
         }
     }
 

@@ -240,6 +240,14 @@ impl TransportError {
     }
 }
 
+/// Per-connection state shared by the transports: what the file primitives learned about the
+/// host, and the number of commands run.
+#[derive(Debug, Default)]
+pub struct ConnState {
+    learned: std::sync::Mutex<files::Learned>,
+    execs: std::sync::atomic::AtomicU64,
+}
+
 /// An open connection to one host. Cheap to share (`&Connection` across tasks of that host).
 pub enum Connection {
     Ssh(ssh::SshConnection),
@@ -258,10 +266,31 @@ impl Connection {
     /// Runs one command and waits for it to end, collecting stdout and stderr.
     /// A non-zero exit is not an error here: it is in [`ExecOutput::status`].
     pub async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
+        self.state()
+            .execs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match self {
             Connection::Ssh(c) => c.exec(req).await,
             Connection::Local(c) => c.exec(req).await,
         }
+    }
+
+    fn state(&self) -> &ConnState {
+        match self {
+            Connection::Ssh(c) => &c.state,
+            Connection::Local(c) => &c.state,
+        }
+    }
+
+    /// What the file primitives learned about this host so far (see [`files::Learned`]).
+    pub fn learned(&self) -> &std::sync::Mutex<files::Learned> {
+        &self.state().learned
+    }
+
+    /// How many commands ([`Connection::exec`] calls, i.e. round trips) ran on this connection
+    /// so far: tests and profiles count a module's round trips with it.
+    pub fn exec_count(&self) -> u64 {
+        self.state().execs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Closes the connection politely.
