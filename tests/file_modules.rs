@@ -43,6 +43,17 @@ impl Env {
     }
 }
 
+/// The owner the connection has learned for new files of the connecting user.
+fn learned_owner(env: &Env) -> Option<talon::transport::files::FileOwner> {
+    env.local
+        .conn
+        .learned()
+        .lock()
+        .unwrap()
+        .new_file_owner("")
+        .cloned()
+}
+
 fn mode_of(p: &str) -> u32 {
     std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
 }
@@ -126,29 +137,13 @@ async fn copy_reports_the_owner_of_new_files_read_once_then_learned() {
         assert_eq!(out.result["size"], md.len());
         assert_eq!(out.result["state"], "file");
     };
-    assert!(
-        env.local
-            .conn
-            .learned()
-            .lock()
-            .unwrap()
-            .new_file_owner("")
-            .is_none()
-    );
+    assert!(learned_owner(&env).is_none());
     let first = env.p("first");
     let out = env
         .run("copy", json!({"content": "one\n", "dest": first, "mode": "0640"}))
         .await;
     owner_of(&out, &first);
-    let learned = env
-        .local
-        .conn
-        .learned()
-        .lock()
-        .unwrap()
-        .new_file_owner("")
-        .cloned();
-    let learned = learned.expect("the first new file teaches the owner of new files");
+    let learned = learned_owner(&env).expect("the first new file teaches the owner of new files");
     assert_eq!(learned.uid, std::fs::metadata(&first).unwrap().uid());
     // Learned: with a mode, without one (the umask decides), an executable mode.
     for (name, mode) in [
@@ -323,6 +318,43 @@ async fn copy_and_file_round_trips() {
         "{:?}",
         out.msg
     );
+}
+
+/// lineinfile rewrites keep the existing file's mode and owner, whether or not the connection
+/// has learned that new files get that owner anyway (then no chown runs).
+#[tokio::test]
+async fn lineinfile_keeps_mode_and_owner_of_existing_files() {
+    let env = Env::new();
+    let mine = env.p("mine.conf");
+    let out = env
+        .run("copy", json!({"content": "a=1\n", "dest": mine, "mode": "0751"}))
+        .await;
+    assert!(out.changed);
+    assert!(learned_owner(&env).is_some());
+    let before = std::fs::metadata(&mine).unwrap();
+    let out = env.run("lineinfile", json!({"path": mine, "line": "b=2"})).await;
+    assert!(out.changed);
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "a=1\nb=2\n");
+    let after = std::fs::metadata(&mine).unwrap();
+    assert_eq!(mode_of(&mine), 0o751);
+    assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+    assert_ne!(after.ino(), before.ino(), "replaced by a rename");
+    if nix_is_root() {
+        let theirs = env.p("theirs.conf");
+        std::fs::write(&theirs, "x=1\n").unwrap();
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o4640)).unwrap();
+        let out = env
+            .run(
+                "lineinfile",
+                json!({"path": theirs, "regexp": "^x=", "line": "x=2"}),
+            )
+            .await;
+        assert!(out.changed);
+        assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "x=2\n");
+        let md = std::fs::metadata(&theirs).unwrap();
+        assert_eq!((md.uid(), md.gid(), mode_of(&theirs)), (65534, 65534, 0o4640));
+    }
 }
 
 #[tokio::test]

@@ -152,6 +152,7 @@ pub(crate) async fn put_content(
                 create_parents: false,
                 follow: req.follow,
                 report: true,
+                owner_is_creator: false,
             })
         }
         _ => None,
@@ -285,6 +286,7 @@ pub(crate) async fn put_content(
         create_parents: false,
         follow: req.follow,
         report: true,
+        owner_is_creator: existing.is_some_and(|st| files::owned_as_new(ctx.conn, &ctx.become_, st)),
     };
     match files::write_atomic(ctx.conn, &dest, deliver, &wopts, &ctx.become_).await {
         Ok(w) => Ok(written_outcome(out, w, checksum_shown.is_some(), &checksum)),

@@ -410,9 +410,14 @@ pub(crate) async fn rewrite(
         let attrs = match existing {
             Some(st) => {
                 let mut a = attr.attrs.clone();
-                if let Some(m) = &r.file.mode {
-                    a.mode = Some(m.resolve(st.mode, false));
-                }
+                // The existing mode, given explicitly: the temp file can then be created with
+                // it instead of a chmod --reference.
+                a.mode = Some(
+                    r.file
+                        .mode
+                        .as_ref()
+                        .map_or(st.mode, |m| m.resolve(st.mode, false)),
+                );
                 a
             }
             None => r.file.for_new(probe.umask, false),
@@ -424,6 +429,7 @@ pub(crate) async fn rewrite(
             create_parents: true,
             follow: true,
             report: false,
+            owner_is_creator: existing.is_some_and(|st| files::owned_as_new(ctx.conn, &ctx.become_, st)),
         };
         match files::write_atomic(ctx.conn, r.path, &r.after, &wopts, &ctx.become_).await {
             // Ansible's lineinfile/blockinfile report no path info (no `path` key): the file's

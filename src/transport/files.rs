@@ -166,6 +166,9 @@ pub struct WriteOptions {
     /// with one `stat` on the host, except for a new file created without `chown` in a
     /// directory without the setgid bit once the owner of such files is known ([`Learned`]).
     pub report: bool,
+    /// The existing file's owner and group are those a new file gets (see
+    /// [`owned_as_new`]): it is not chown'd to them (unless its directory has the setgid bit).
+    pub owner_is_creator: bool,
 }
 
 /// What [`write_atomic`] did.
@@ -216,6 +219,12 @@ impl Learned {
     pub fn new_file_owner(&self, user: &str) -> Option<&FileOwner> {
         self.new_file_owner.get(user)
     }
+}
+
+/// True when `st` has the owner and group a new file of this connection's effective user gets
+/// (learned from an earlier write; false when nothing is learned yet).
+pub fn owned_as_new(conn: &Connection, become_: &Option<Become>, st: &FileStat) -> bool {
+    learned_owner(conn, become_).is_some_and(|o| o.uid == st.uid && o.gid == st.gid)
 }
 
 fn effective_user(become_: &Option<Become>) -> String {
@@ -682,7 +691,7 @@ pub async fn put_if_changed(
 st "$1" "$7" sha1 0 || exit 1
 w=1
 if [ "$7" = 1 ]; then [ -e "$1" ] && w=0; else { [ -e "$1" ] || [ -L "$1" ]; } && w=0; fi
-if [ "$w" = 0 ] && [ "${12}" = 1 ] && [ -z "$3$4" ] && [ -f "$1" ] && { [ "$7" = 1 ] || [ ! -L "$1" ]; } && [ -n "$sc" ] && [ "$sc" != "${13}" ]; then w=1; fi
+if [ "$w" = 0 ] && [ "${13}" = 1 ] && [ -z "$3$4" ] && [ -f "$1" ] && { [ "$7" = 1 ] || [ ! -L "$1" ]; } && [ -n "$sc" ] && [ "$sc" != "${14}" ]; then w=1; fi
 if [ "$w" = 0 ]; then echo N; exit 0; fi
 echo W
 "#,
@@ -718,7 +727,7 @@ fn write_script(path: &str, opts: &WriteOptions) -> Result<String, FilesError> {
     };
     let mut script = String::new();
     script.push_str(
-        r#"d=$1 m=$2 o=$3 g=$4 bk=$5 mk=$6 fl=$7 u=$8 cu=$9 rs=${10} kn=${11}
+        r#"d=$1 m=$2 o=$3 g=$4 bk=$5 mk=$6 fl=$7 u=$8 cu=$9 rs=${10} kn=${11} oc=${12}
 if [ "$fl" = 1 ] && [ -L "$d" ]; then d=$(readlink -f -- "$d") || exit 1; fi
 case $d in */*) dir=${d%/*} b=${d##*/} ;; *) dir=. b=$d ;; esac
 [ -n "$dir" ] || dir=/
@@ -735,7 +744,7 @@ if [ -n "$cu" ]; then m=
 elif [ -z "$m$o$g" ] && [ ! -e "$d" ]; then cu=$(umask)
 else cu=077 km=0; fi
 (umask "$cu"; exec dd of="$t" conv=excl,fsync bs=65536 status=none) || exit 1
-if [ -z "$o$g" ] && [ -e "$d" ]; then chown --reference="$d" -- "$t" 2>/dev/null; fi
+if [ -z "$o$g" ] && [ -e "$d" ] && { [ "$oc" != 1 ] || [ -g "$dir" ]; }; then chown --reference="$d" -- "$t" 2>/dev/null; fi
 if [ "$km" = 0 ] && [ -z "$m" ]; then
   if [ -e "$d" ]; then chmod --reference="$d" -- "$t" || exit 1
   else chmod -- "$(printf '%o' $((0666 & ~$(umask))))" "$t" || exit 1; fi
@@ -768,7 +777,7 @@ fi
     Ok(script)
 }
 
-/// `$1`..`$11` of [`write_script`].
+/// `$1`..`$12` of [`write_script`].
 fn write_args(path: &str, opts: &WriteOptions, known_owner: bool) -> Vec<String> {
     let [m, o, g] = attr_args(&opts.attrs);
     vec![
@@ -785,6 +794,7 @@ fn write_args(path: &str, opts: &WriteOptions, known_owner: bool) -> Vec<String>
             .unwrap_or_default(),
         flag(opts.report),
         flag(known_owner),
+        flag(opts.owner_is_creator),
     ]
 }
 
