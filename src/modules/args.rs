@@ -213,6 +213,17 @@ impl FileArgs {
         }
     }
 
+    /// The attributes a new path gets when they depend on nothing on the host (a numeric mode
+    /// or none; owner and group as given), as [`FileArgs::for_new`] gives them; `None` for a
+    /// symbolic mode, which applies to the umask or the existing mode. Modules that check and
+    /// create in one round trip use this.
+    pub fn fixed_attrs(&self) -> Option<FileAttrs> {
+        match self.mode {
+            Some(Mode::Symbolic(_)) => None,
+            _ => Some(self.for_new(0, false)),
+        }
+    }
+
     /// What differs on an existing path (Ansible's `set_fs_attributes_if_different`).
     pub fn changes(&self, st: &FileStat) -> AttrChanges {
         let mut c = AttrChanges::default();

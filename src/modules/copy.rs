@@ -128,13 +128,8 @@ pub(crate) async fn put_content(
     let checksum = Checksum::Sha1.digest(deliver);
     // Small content whose attributes do not depend on what is there goes with the probe: a new
     // or differing file is written in the same round trip.
-    let numeric_mode = match &req.file.mode {
-        None => Some(None),
-        Some(super::args::Mode::Numeric(m)) => Some(Some(*m)),
-        Some(super::args::Mode::Symbolic(_)) => None,
-    };
-    let combined = match numeric_mode {
-        Some(mode)
+    let combined = match req.file.fixed_attrs() {
+        Some(attrs)
             if !ctx.check
                 && !ctx.diff
                 && !has_secret
@@ -142,11 +137,7 @@ pub(crate) async fn put_content(
                 && deliver.len() <= PUT_WITH_PROBE_MAX =>
         {
             Some(WriteOptions {
-                attrs: crate::transport::files::FileAttrs {
-                    mode,
-                    owner: req.file.owner.clone(),
-                    group: req.file.group.clone(),
-                },
+                attrs,
                 backup: req.backup,
                 validate: req.validate.clone(),
                 create_parents: false,

@@ -135,19 +135,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
 
     // A new directory whose mode does not depend on the umask is made in the probe's round
     // trip; a symlink's source is looked for in the same round trip as the path.
-    let numeric_mode = match &fa.mode {
-        None => Some(None),
-        Some(super::args::Mode::Numeric(m)) => Some(Some(*m)),
-        Some(super::args::Mode::Symbolic(_)) => None,
-    };
-    let (probed, src_exists) = match (state.as_deref(), &src) {
-        (Some("directory"), None) if !recurse && !ctx.check && numeric_mode.is_some() => {
-            let mode = numeric_mode.flatten();
-            let attrs = FileAttrs {
-                mode,
-                owner: fa.owner.clone(),
-                group: fa.group.clone(),
-            };
+    let fixed = fa.fixed_attrs();
+    let (probed, src_exists) = match (state.as_deref(), &src, fixed) {
+        (Some("directory"), None, Some(attrs)) if !recurse && !ctx.check => {
             match files::mkdir_if_missing(ctx.conn, &path, &attrs, &ctx.become_).await {
                 Ok((p, created)) if p.stat.is_none() && !created.is_empty() => {
                     let mut out = base.with("state", "directory");
@@ -155,7 +145,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                     if ctx.diff {
                         out.diff.push(state_diff(&path, "absent", "directory"));
                     }
-                    if let Some(m) = mode {
+                    if let Some(m) = attrs.mode {
                         out = out.with("mode", format!("{m:04o}"));
                     }
                     return Ok(out);
@@ -164,7 +154,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                 Err(e) => return files_failure(e),
             }
         }
-        (Some("link"), Some(s)) => {
+        (Some("link"), Some(s), _) => {
             let opts = ProbeOptions {
                 follow: false,
                 checksum: None,

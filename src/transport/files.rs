@@ -458,6 +458,13 @@ fn parse_umask(path: &str, buf: &mut &[u8]) -> Result<u32, FilesError> {
     u32::from_str_radix(String::from_utf8_lossy(l).trim(), 8).map_err(|_| parse_err(path, "bad umask"))
 }
 
+/// Parses a probe's output (`umask`, then `st`) starting at `buf`; advances `buf` past it.
+fn parse_probe(path: &str, buf: &mut &[u8], want_content: bool) -> Result<Probe, FilesError> {
+    let umask = parse_umask(path, buf)?;
+    let stat = parse_st(path, buf, want_content)?;
+    Ok(Probe { umask, stat })
+}
+
 /// Reads the metadata of `path` (and optionally its checksum and content) in one round trip.
 ///
 /// Errors: [`FilesError::Remote`] when `stat`, the checksum tool or `cat` fail (e.g. permission
@@ -480,9 +487,7 @@ pub async fn probe(
         return Err(remote_err("stat", path, &out));
     }
     let mut buf = &out.stdout[..];
-    let umask = parse_umask(path, &mut buf)?;
-    let stat = parse_st(path, &mut buf, opts.content)?;
-    Ok(Probe { umask, stat })
+    parse_probe(path, &mut buf, opts.content)
 }
 
 /// [`probe`] of `path`, and whether `other` exists (`test -e`, following links), in one round
@@ -703,9 +708,7 @@ echo W
     args.push(sha1.to_string());
     let out = run_script(conn, &script, &args, Some(content.to_vec()), become_).await?;
     let mut buf = write_status(path, &out)?;
-    let umask = parse_umask(path, &mut buf)?;
-    let stat = parse_st(path, &mut buf, false)?;
-    let before = Probe { umask, stat };
+    let before = parse_probe(path, &mut buf, false)?;
     let written = match take_line(&mut buf) {
         Some(b"N") => None,
         Some(b"W") => Some(parse_write(conn, path, &mut buf, content, opts, known, become_)?),
@@ -1000,14 +1003,13 @@ pub async fn mkdir_if_missing(
         return Err(remote_err("mkdir", path, &out));
     }
     let mut buf = &out.stdout[..];
-    let umask = parse_umask(path, &mut buf)?;
-    let stat = parse_st(path, &mut buf, false)?;
+    let probed = parse_probe(path, &mut buf, false)?;
     let created = match take_line(&mut buf) {
         Some(b"N") => Vec::new(),
         Some(b"W") => created_dirs(buf),
         _ => return Err(parse_err(path, "no decision line")),
     };
-    Ok((Probe { umask, stat }, created))
+    Ok((probed, created))
 }
 
 /// The directories [`MKDIR_BODY`] reports, NUL-terminated, outermost first.
