@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -370,39 +372,6 @@ fn the_argv_watcher_sees_a_value_in_argv() {
     );
 }
 
-/// Runs `argv` under a new pseudo-terminal (Python's `pty`, the machine's python3): answers the
-/// prompt `secret ask_token: ` with `$ASK_VALUE` once it appears and the terminal's echo is off
-/// (as a person typing would: the prompt is printed just before echo is turned off), and
-/// returns what the terminal showed (talon's output plus any echo) and the exit code. Fails
-/// (exit 97) when echo is not turned off within 5 s of the prompt.
-const PTY_DRIVER: &str = r#"
-import os, pty, sys, termios, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-value, shown, sent = os.environ["ASK_VALUE"].encode(), b"", False
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    shown += chunk
-    if not sent and b"secret ask_token: " in shown:
-        deadline = time.time() + 5
-        while termios.tcgetattr(fd)[3] & termios.ECHO:
-            if time.time() > deadline:
-                sys.stdout.buffer.write(shown + b"\n[echo never turned off]\n")
-                sys.exit(97)
-            time.sleep(0.005)
-        os.write(fd, value + b"\n")
-        sent = True
-_, status = os.waitpid(pid, 0)
-sys.stdout.buffer.write(shown)
-sys.exit(os.waitstatus_to_exitcode(status))
-"#;
-
 const ASKED: &str = "asked-V4lue-9c1e0b";
 
 #[test]
@@ -414,7 +383,7 @@ fn ask_secret_prompts_without_echo_and_delivers() {
     );
     let (stop, watcher) = watch_cmdlines(&[ASKED]);
     let out = Command::new("python3")
-        .args(["-c", PTY_DRIVER, env!("CARGO_BIN_EXE_talon"), "run"])
+        .args(["-c", common::PTY_DRIVER, env!("CARGO_BIN_EXE_talon"), "run"])
         .arg(&pb)
         .arg("-i")
         .arg(f.path("inventory.yml"))

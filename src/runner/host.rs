@@ -1013,7 +1013,16 @@ impl<'a> Runner<'a> {
         {
             Some(p) => {
                 let p = self.templater.render_value(p, scope).map_err(|e| e.to_string())?;
-                let p = secrecy::SecretString::from(vars::as_string(&p));
+                // A password from --secrets/--secret-env/--ask-secret is a marker here: sudo
+                // gets the value, never the marker.
+                let revealed = self
+                    .opts
+                    .secrets
+                    .reveal(&vars::as_string(&p))
+                    .map_err(|e| format!("ansible_become_password: {e}"))?;
+                let text = String::from_utf8(revealed.content.to_vec())
+                    .map_err(|_| "ansible_become_password is not valid UTF-8".to_string())?;
+                let p = secrecy::SecretString::from(text);
                 self.opts.secrets.also_mask(&p); // secrets: masked in every report
                 Some(p)
             }

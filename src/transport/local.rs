@@ -25,11 +25,11 @@ impl LocalConnection {
     /// Runs one command to completion. Errors only when the process cannot be started or its
     /// pipes fail; a non-zero exit is reported in the output.
     pub async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
-        let (line, stdin) = quote::command_line(req);
         let io = |e: std::io::Error| TransportError::Io {
             host: self.name.clone(),
             message: e.to_string(),
         };
+        let (line, stdin) = quote::command_line(req).map_err(io)?;
         let mut child = tokio::process::Command::new("/bin/sh")
             .arg("-c")
             .arg(&line)

@@ -246,6 +246,8 @@ impl TransportError {
 pub struct ConnState {
     learned: std::sync::Mutex<files::Learned>,
     execs: std::sync::atomic::AtomicU64,
+    /// A command with a become password ran: the host has this run's askpass directory.
+    askpass_used: std::sync::atomic::AtomicBool,
 }
 
 /// An open connection to one host. Cheap to share (`&Connection` across tasks of that host).
@@ -269,6 +271,11 @@ impl Connection {
         self.state()
             .execs
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if req.become_.as_ref().is_some_and(|b| b.password.is_some()) {
+            self.state()
+                .askpass_used
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         match self {
             Connection::Ssh(c) => c.exec(req).await,
             Connection::Local(c) => c.exec(req).await,
@@ -293,8 +300,18 @@ impl Connection {
         self.state().execs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Closes the connection politely.
+    /// Closes the connection politely, first removing this run's askpass directory from the
+    /// host when a become password was used (see [`quote::askpass_cleanup`]; failures ignored:
+    /// it holds no secret).
     pub async fn close(&self) {
+        if self
+            .state()
+            .askpass_used
+            .load(std::sync::atomic::Ordering::Relaxed)
+            && let Some(cleanup) = quote::askpass_cleanup()
+        {
+            let _ = self.exec(&ExecRequest::shell(cleanup)).await;
+        }
         if let Connection::Ssh(c) = self {
             c.close().await;
         }

@@ -37,9 +37,12 @@ pub fn join(argv: &[String]) -> String {
 /// The full command line for a request, and the bytes to send on stdin.
 ///
 /// Shape: `sudo -n -H -u USER -- /bin/sh -c 'cd DIR && exec env K=V ARGV'` (each part only when
-/// needed). With a become password, `sudo -S -p ''` reads it as the first line of stdin, before
-/// the request's own stdin.
-pub fn command_line(req: &ExecRequest) -> (String, Option<Vec<u8>>) {
+/// needed). With a become password the line is [`askpass_wrapper`]'s POSIX shell code around
+/// `sudo -A`, and the password is the first line of stdin, read by the wrapper's shell (never by
+/// sudo or the command): it reaches sudo only when sudo asks for it.
+///
+/// Errors: the OS random source for the run's askpass directory name cannot be read.
+pub fn command_line(req: &ExecRequest) -> std::io::Result<(String, Option<Vec<u8>>)> {
     let mut inner = String::new();
     if let Some(dir) = &req.chdir {
         inner.push_str("cd ");
@@ -60,30 +63,84 @@ pub fn command_line(req: &ExecRequest) -> (String, Option<Vec<u8>>) {
         None if needs_shell => format!("/bin/sh -c {}", quote(&inner)),
         None => inner,
         Some(b) => {
-            let mut line = String::from("sudo ");
-            if let Some(pw) = &b.password {
-                use secrecy::ExposeSecret;
-                line.push_str("-S -p '' ");
-                let mut data = pw.expose_secret().as_bytes().to_vec();
-                data.push(b'\n');
-                data.extend(stdin.take().unwrap_or_default());
-                stdin = Some(data);
-            } else {
-                line.push_str("-n ");
-            }
-            line.push_str("-H -u ");
-            line.push_str(&quote(&b.user));
-            line.push_str(" -- ");
+            let mut sudo = String::new();
+            sudo.push_str(if b.password.is_some() { "-A" } else { "-n" });
+            sudo.push_str(" -H -u ");
+            sudo.push_str(&quote(&b.user));
+            sudo.push_str(" -- ");
             if needs_shell {
-                line.push_str("/bin/sh -c ");
-                line.push_str(&quote(&inner));
+                sudo.push_str("/bin/sh -c ");
+                sudo.push_str(&quote(&inner));
             } else {
-                line.push_str(&inner);
+                sudo.push_str(&inner);
             }
-            line
+            match &b.password {
+                Some(pw) => {
+                    use secrecy::ExposeSecret;
+                    let mut data = pw.expose_secret().as_bytes().to_vec();
+                    data.push(b'\n');
+                    data.extend(stdin.take().unwrap_or_default());
+                    stdin = Some(data);
+                    format!("/bin/sh -c {}", quote(&askpass_wrapper(askpass_dir()?, &sudo)))
+                }
+                None => format!("sudo {sudo}"),
+            }
         }
     };
-    (line, stdin)
+    Ok((line, stdin))
+}
+
+/// The name of this run's askpass directory (`$HOME/.talon-become-ID` on the host): random per
+/// talon process (64 bits), so no other user can guess and prepare it.
+fn askpass_dir() -> std::io::Result<&'static str> {
+    static DIR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(d) = DIR.get() {
+        return Ok(d);
+    }
+    let d = format!(".talon-become-{}", crate::secrets::random_hex(8)?);
+    Ok(DIR.get_or_init(|| d))
+}
+
+/// The shell command that removes this run's askpass directory on a host (run when a connection
+/// that used a become password closes; the directory holds no secret, only the askpass script
+/// and unused FIFOs).
+pub fn askpass_cleanup() -> Option<String> {
+    let dir = askpass_dir().ok()?;
+    Some(format!("rm -rf \"${{HOME:-/tmp}}\"/{dir}"))
+}
+
+/// POSIX shell code that gives a become password to `sudo -A` only if sudo asks for it.
+///
+/// Why: `sudo -S` reads the password from the command's own stdin, and only until the
+/// credential is cached (or never, under `NOPASSWD`); after that the password line became the
+/// command's data (written into files, given to `docker login --password-stdin`). Here the
+/// wrapper's shell reads the first stdin line itself (`read` builtin: no argv, no disk), and a
+/// background subshell offers it on a FIFO (mode 0600, in a 0700 directory owned by the login
+/// user) that the askpass script `cat`s. sudo runs askpass only when it needs a password; when it
+/// does not, the offer is withdrawn (the writer is killed) and the rest of stdin reaches the
+/// command untouched. The writer unlinks the FIFO as soon as askpass opens it, so a wrong
+/// password fails at once (askpass finds no FIFO: "no password was provided") instead of
+/// hanging on a second prompt. The directory lives under `$HOME` (a `noexec` `/tmp` would stop
+/// the askpass script) and is created once per run and host; `$$` names the FIFO per shell.
+fn askpass_wrapper(dir: &str, sudo_args: &str) -> String {
+    format!(
+        concat!(
+            "IFS= read -r p || exit 125\n",
+            "D=\"${{HOME:-/tmp}}/{dir}\"; F=\"$D/f$$\"\n",
+            "if ! [ -x \"$D/ask\" ]; then\n",
+            "  mkdir -m 700 \"$D\" 2>/dev/null\n",
+            "  [ -d \"$D\" ] && [ -O \"$D\" ] && [ ! -L \"$D\" ] || {{ echo \"talon: cannot create $D for the become password\" >&2; exit 125; }}\n",
+            "  printf '#!/bin/sh\\nexec cat \"$TALON_BECOME_FIFO\"\\n' >\"$D/ask.$$\" && chmod 700 \"$D/ask.$$\" && mv -f \"$D/ask.$$\" \"$D/ask\" || exit 125\n",
+            "fi\n",
+            "[ -p \"$F\" ] || mkfifo -m 600 \"$F\" || exit 125\n",
+            "(exec >\"$F\"; rm -f \"$F\"; printf '%s\\n' \"$p\") & w=$!\n",
+            "p=\n",
+            "TALON_BECOME_FIFO=\"$F\" SUDO_ASKPASS=\"$D/ask\" sudo {sudo_args}\n",
+            "r=$?; kill \"$w\" 2>/dev/null; wait \"$w\" 2>/dev/null; exit \"$r\"",
+        ),
+        dir = dir,
+        sudo_args = sudo_args,
+    )
 }
 
 #[cfg(test)]
@@ -106,10 +163,11 @@ mod tests {
             user: "root".into(),
             password: Some(secrecy::SecretString::from("s3cret")),
         }));
-        let (line, stdin) = command_line(&req);
+        let (line, stdin) = command_line(&req).unwrap();
         assert!(!line.contains("s3cret"));
         assert_eq!(stdin.as_deref(), Some(&b"s3cret\n"[..]));
-        assert_eq!(line, "sudo -S -p '' -H -u root -- id");
+        assert!(line.starts_with("/bin/sh -c "), "{line}");
+        assert!(line.contains("sudo -A -H -u root -- id"), "{line}");
     }
 
     #[test]
@@ -117,7 +175,7 @@ mod tests {
         let mut req = ExecRequest::argv(["ls", "-l"]);
         req.chdir = Some("/tmp/x y".into());
         req.env = vec![("A".into(), "1 2".into())];
-        let (line, _) = command_line(&req);
+        let (line, _) = command_line(&req).unwrap();
         assert_eq!(
             line,
             "/bin/sh -c 'cd '\\''/tmp/x y'\\'' && exec env '\\''A=1 2'\\'' ls -l'"

@@ -54,6 +54,8 @@ pub struct RemoteShell {
 pub enum ShellError {
     /// The shell's channel ended or failed (the shell is unusable; the command may have run).
     Ended(String),
+    /// The request could not be prepared (nothing was sent; the shell is still usable).
+    Prepare(std::io::Error),
 }
 
 impl RemoteShell {
@@ -75,7 +77,7 @@ impl RemoteShell {
     /// Runs one request and collects its output. A non-zero exit is in the output; an `Err`
     /// means the shell is gone (drop it).
     pub async fn run(&mut self, req: &ExecRequest) -> Result<ExecOutput, ShellError> {
-        let line = self.request_line(req);
+        let line = self.request_line(req).map_err(ShellError::Prepare)?;
         tracing::debug!(bytes = line.len(), "shell request");
         self.writer
             .data_bytes(line.into_bytes())
@@ -133,12 +135,12 @@ impl RemoteShell {
     }
 
     /// The line of shell code for one request (see the module documentation).
-    fn request_line(&self, req: &ExecRequest) -> String {
+    fn request_line(&self, req: &ExecRequest) -> std::io::Result<String> {
         let (script, stdin) = match inline_script(req) {
             Some(code) => (code, req.stdin.clone()),
             // The same command line a session channel would run, so `$$`, `exit` and `exec`
             // mean what they mean under `sh -c`.
-            None => quote::command_line(req),
+            None => quote::command_line(req)?,
         };
         let mut line = String::with_capacity(script.len() + 128);
         match stdin.filter(|d| !d.is_empty()) {
@@ -166,7 +168,7 @@ impl RemoteShell {
         line.push_str(" \"$?\"; printf '%s\\n' ");
         line.push_str(&self.token);
         line.push_str(" >&2\n");
-        line
+        Ok(line)
     }
 }
 

@@ -307,6 +307,10 @@ impl SshConnection {
                 Ok(out)
             }
             Err(ShellError::Ended(message)) => Err(self.shell_ended("while running a command", message)),
+            Err(ShellError::Prepare(e)) => {
+                self.park(pooled).await;
+                Err(self.prepare_failed(&e))
+            }
         }
     }
 
@@ -341,6 +345,7 @@ impl SshConnection {
                     format!("cannot start /bin/sh on the host: {message}"),
                 ));
             }
+            Err(ShellError::Prepare(e)) => return Err(self.prepare_failed(&e)),
         };
         Ok(PooledShell {
             shell,
@@ -378,7 +383,7 @@ impl SshConnection {
     /// Runs one command on a new channel and waits until the channel closes. stdin (if any) is
     /// sent, then EOF always. Errors as [`SshConnection::exec`].
     async fn exec_channel(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
-        let (line, stdin) = quote::command_line(req);
+        let (line, stdin) = quote::command_line(req).map_err(|e| self.prepare_failed(&e))?;
         tracing::debug!(bytes = line.len(), "channel request");
         let _permit = self
             .channels
@@ -487,6 +492,14 @@ impl SshConnection {
             .await;
         if let Some(j) = &self.jump {
             Box::pin(j.close()).await;
+        }
+    }
+
+    /// The error for a request that could not be built on the controller (nothing was sent).
+    fn prepare_failed(&self, e: &std::io::Error) -> TransportError {
+        TransportError::Io {
+            host: self.name.clone(),
+            message: format!("cannot prepare the command on the controller: {e}"),
         }
     }
 

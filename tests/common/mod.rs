@@ -240,3 +240,36 @@ pub fn text(b: &[u8]) -> String {
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Runs `argv` under a new pseudo-terminal (Python's `pty`, the machine's python3): answers the
+/// prompt `$ASK_PROMPT` (default `secret ask_token: `) with `$ASK_VALUE` once it appears and the terminal's echo is off
+/// (as a person typing would: the prompt is printed just before echo is turned off), and
+/// returns what the terminal showed (talon's output plus any echo) and the exit code. Fails
+/// (exit 97) when echo is not turned off within 5 s of the prompt.
+pub const PTY_DRIVER: &str = r#"
+import os, pty, sys, termios, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+value, shown, sent = os.environ["ASK_VALUE"].encode(), b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    shown += chunk
+    if not sent and os.environ.get("ASK_PROMPT", "secret ask_token: ").encode() in shown:
+        deadline = time.time() + 5
+        while termios.tcgetattr(fd)[3] & termios.ECHO:
+            if time.time() > deadline:
+                sys.stdout.buffer.write(shown + b"\n[echo never turned off]\n")
+                sys.exit(97)
+            time.sleep(0.005)
+        os.write(fd, value + b"\n")
+        sent = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.buffer.write(shown)
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
