@@ -514,3 +514,35 @@ fn to_json_delivers_a_secret_holding_quotes_and_backslashes_as_valid_json() {
     second.assert_code(0);
     assert!(second.stdout.contains("changed=0"), "{}", second.stdout);
 }
+
+/// D8: the `--secret-env` variable stayed in talon's environment, so every local child process
+/// (`connection: local`, `delegate_to: localhost`, `lookup('pipe')`) inherited it and showed it
+/// in `/proc/PID/environ`; `lookup('env')` read it in plain text.
+#[test]
+fn d8_secret_env_values_never_reach_local_child_processes() {
+    let f = Fixture::new();
+    let pb = f.playbook(
+        "d8.yml",
+        concat!(
+            "    - shell: 'if [ -n \"${TALON_TEST_ENV_TOKEN+x}\" ]; then echo inherited; else echo absent; fi; cat /proc/$$/environ | tr \"\\0\" \"\\n\" > {{ out }}/environ.txt'\n",
+            "      register: child\n",
+            "    - copy:\n",
+            "        dest: \"{{ out }}/d8.txt\"\n",
+            "        content: \"{{ child.stdout }} env=[{{ lookup('env', 'TALON_TEST_ENV_TOKEN') }}] pipe=[{{ lookup('pipe', 'printenv TALON_TEST_ENV_TOKEN || true') }}]\\n\"\n",
+        ),
+    );
+    let (run, leaks) = f.run(&pb, &[]);
+    run.assert_code(0);
+    run.assert_no_value();
+    assert!(leaks.is_empty(), "{leaks:?}");
+    assert_eq!(
+        std::fs::read_to_string(f.out().join("d8.txt")).unwrap(),
+        "absent env=[] pipe=[]\n"
+    );
+    let environ = std::fs::read_to_string(f.out().join("environ.txt")).unwrap();
+    assert!(!environ.contains(FROM_ENV), "{environ}");
+    assert!(
+        environ.contains("PATH="),
+        "the rest of the environment is kept: {environ}"
+    );
+}

@@ -57,7 +57,7 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
                     .get(usize::MAX, "default")
                     .map(|d| str_of(&d))
                     .unwrap_or_default();
-                Value::from(std::env::var(str_of(t)).unwrap_or(default))
+                Value::from(crate::secrets::env_var(&str_of(t)).unwrap_or(default))
             })
             .collect(),
         "file" | "ansible.builtin.file" => terms
@@ -101,9 +101,12 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
             .iter()
             .map(|t| {
                 let cmd = str_of(t);
-                let out = std::process::Command::new("/bin/sh")
-                    .arg("-c")
-                    .arg(&cmd)
+                let mut command = std::process::Command::new("/bin/sh");
+                command.arg("-c").arg(&cmd);
+                for var in crate::secrets::scrubbed_env() {
+                    command.env_remove(var);
+                }
+                let out = command
                     .output()
                     .map_err(|e| err(format!("lookup('pipe'): could not run '{cmd}': {e}")))?;
                 if !out.status.success() {

@@ -30,7 +30,11 @@ impl LocalConnection {
             message: e.to_string(),
         };
         let (line, stdin) = quote::command_line(req).map_err(io)?;
-        let mut child = tokio::process::Command::new("/bin/sh")
+        let mut command = tokio::process::Command::new("/bin/sh");
+        for var in crate::secrets::scrubbed_env() {
+            command.env_remove(var);
+        }
+        let mut child = command
             .arg("-c")
             .arg(&line)
             .stdin(if stdin.is_some() {
