@@ -546,3 +546,51 @@ fn d8_secret_env_values_never_reach_local_child_processes() {
         "the rest of the environment is kept: {environ}"
     );
 }
+
+/// D6: after a secret was rotated, `--diff` showed the old value in clear on the old side
+/// (`-token=OLD`): the masking only knows the current value.
+#[test]
+fn d6_diff_never_shows_a_rotated_secret() {
+    let f = Fixture::new();
+    std::fs::write(f.path("templates/rot.j2"), "name=app\ntoken={{ tok }}\n").unwrap();
+    let pb = f.playbook(
+        "rot.yml",
+        "    - template: {src: templates/rot.j2, dest: \"{{ out }}/rot.conf\"}\n",
+    );
+    let rotate = |value: &str, extra: &[&str]| {
+        let secrets = f.path("rot-secrets.yml");
+        std::fs::write(&secrets, format!("tok: {value}\n")).unwrap();
+        std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_talon"))
+            .arg("run")
+            .arg(&pb)
+            .arg("-i")
+            .arg(f.path("inventory.yml"))
+            .arg("--secrets")
+            .arg(&secrets)
+            .arg("-e")
+            .arg(format!("out={}", f.out().display()))
+            .args(extra)
+            .env("TALON_STATE_DIR", f.path("state"))
+            .output()
+            .unwrap();
+        Run::from(out)
+    };
+    let first = rotate("OLD-rot-5e6f", &[]);
+    first.assert_code(0);
+    let second = rotate("NEW-rot-7a8b", &["--diff"]);
+    second.assert_code(0);
+    assert!(!second.stdout.contains("OLD-rot-5e6f"), "{}", second.stdout);
+    assert!(!second.stdout.contains("NEW-rot-7a8b"), "{}", second.stdout);
+    assert!(second.stdout.contains("-********"), "{}", second.stdout);
+    assert!(second.stdout.contains("+token=********"), "{}", second.stdout);
+    assert!(
+        second.stdout.contains(" name=app"),
+        "unchanged lines still show: {}",
+        second.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.out().join("rot.conf")).unwrap(),
+        "name=app\ntoken=NEW-rot-7a8b\n"
+    );
+}

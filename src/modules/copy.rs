@@ -83,6 +83,32 @@ fn diff_text(data: &[u8]) -> String {
     String::from_utf8_lossy(data).into_owned()
 }
 
+/// The "before" side of a content diff: the host's old content, except for a `sensitive` file
+/// (it holds a secret now, or it is owner-only): there only the lines that the new content has
+/// too are shown, and every other line, where an old or rotated secret may stand, reads
+/// [`crate::secrets::MASK`]. Lines of the new content hold markers, never values, so a line with
+/// a secret value never matches one.
+fn before_side(old: &str, new: &str, sensitive: bool) -> String {
+    if !sensitive {
+        return old.to_string();
+    }
+    let kept: std::collections::HashSet<&str> = new.lines().collect();
+    let mut out = String::with_capacity(old.len());
+    for line in old.split_inclusive('\n') {
+        let (text, end) = match line.strip_suffix('\n') {
+            Some(t) => (t, "\n"),
+            None => (line, ""),
+        };
+        out.push_str(if kept.contains(text) {
+            text
+        } else {
+            crate::secrets::MASK
+        });
+        out.push_str(end);
+    }
+    out
+}
+
 fn dest_probe_options(ctx: &ModuleContext<'_>, follow: bool) -> ProbeOptions {
     ProbeOptions {
         follow,
@@ -225,15 +251,19 @@ pub(crate) async fn put_content(
     let mut out = base;
     out.changed = true;
     if ctx.diff {
+        let after = diff_text(&req.content);
+        // Files that hold a secret now, or are owner-only (as talon leaves every file it
+        // delivered a secret into), may hold an old value the masking no longer knows.
+        let sensitive = has_secret || existing.is_some_and(|s| s.mode & 0o077 == 0);
         let before = existing
             .and_then(|s| s.content.as_deref())
-            .map(diff_text)
+            .map(|old| before_side(&diff_text(old), &after, sensitive))
             .unwrap_or_default();
         out.diff.push(FileDiff {
             before_header: dest.clone(),
             after_header: req.source_label.clone(),
             before,
-            after: diff_text(&req.content),
+            after,
         });
     }
     if ctx.check {
@@ -475,4 +505,17 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         reveal,
     };
     put_content(req, ctx).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn d6_before_side_of_a_sensitive_file_shows_only_lines_the_new_content_has() {
+        let old = "a=1\ntoken=OLD\nb=2";
+        let new = "a=1\ntoken=__talon_secret_x_0__\nb=2\n";
+        assert_eq!(before_side(old, new, false), old);
+        assert_eq!(before_side(old, new, true), "a=1\n********\nb=2");
+    }
 }
