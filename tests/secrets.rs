@@ -594,3 +594,74 @@ fn d6_diff_never_shows_a_rotated_secret() {
         "name=app\ntoken=NEW-rot-7a8b\n"
     );
 }
+
+/// D7: `slurp` of a file talon delivered a secret into printed its base64 under `-vv`/`--json`
+/// (no mask matches base64), and `fetch` reported its sha1 and wrote the local copy 0644.
+#[test]
+fn d7_slurp_and_fetch_never_reveal_a_secret_file() {
+    let f = Fixture::new();
+    let pb = f.playbook(
+        "d7.yml",
+        concat!(
+            "    - talon_secret_file: {secret: gateway_token, dest: \"{{ out }}/gw.token\"}\n",
+            "    - slurp: {src: \"{{ out }}/gw.token\"}\n",
+            "      register: s\n",
+            "    - fetch: {src: \"{{ out }}/gw.token\", dest: \"{{ out }}/fetched/\", flat: true}\n",
+            "    - copy: {content: \"plain\\n\", dest: \"{{ out }}/plain.txt\", mode: \"0640\"}\n",
+            "    - fetch: {src: \"{{ out }}/plain.txt\", dest: \"{{ out }}/fetched/\", flat: true}\n",
+            "      register: p\n",
+            "    - copy: {content: \"{{ s.content }} {{ p.checksum }}\\n\", dest: \"{{ out }}/shown.txt\"}\n",
+        ),
+    );
+    let sha1_of = |data: &str| {
+        let out = Command::new("sha1sum")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(data.as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let b64 = {
+        use std::io::Write;
+        let mut c = Command::new("base64")
+            .args(["-w", "0"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(GATEWAY.as_bytes()).unwrap();
+        String::from_utf8_lossy(&c.wait_with_output().unwrap().stdout).into_owned()
+    };
+    let secret_sha1 = sha1_of(GATEWAY);
+    for extra in [&["-vv", "--diff"][..], &["--json"][..]] {
+        let _ = std::fs::remove_dir_all(f.out().join("fetched"));
+        let (run, leaks) = f.run(&pb, extra);
+        run.assert_code(0);
+        run.assert_no_value();
+        assert!(leaks.is_empty(), "{leaks:?}");
+        for shown in [&b64[..16], &secret_sha1[..]] {
+            assert!(!run.stdout.contains(shown), "{shown} in:\n{}", run.stdout);
+        }
+    }
+    let fetched = f.out().join("fetched/gw.token");
+    assert_eq!(std::fs::read_to_string(&fetched).unwrap(), GATEWAY);
+    assert_eq!(mode(&fetched), 0o600);
+    assert_eq!(
+        mode(&f.out().join("fetched/plain.txt")),
+        0o640,
+        "the remote mode is kept"
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.out().join("shown.txt")).unwrap(),
+        format!("******** {}\n", sha1_of("plain\n"))
+    );
+}

@@ -2,7 +2,10 @@
 //! default layout is `DEST/HOSTNAME/SRC`; `flat: true` uses `dest` itself (or `dest/BASENAME`
 //! when it ends in `/`); `changed` when the local copy differs (sha1).
 //!
-//! One round trip (read of the remote file); the local write is atomic (temp file + rename).
+//! One round trip (read of the remote file); the local write is atomic (temp file + rename) and
+//! gets the remote file's permission bits (`mode & 0o777`; `tempfile` creates it 0600, so it is
+//! never wider meanwhile). Beyond Ansible: a file holding a secret value is written at most 0600
+//! and its checksum and content are not reported.
 
 use std::path::{Path, PathBuf};
 
@@ -78,15 +81,32 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let checksum = Checksum::Sha1.digest(&data);
     let old = std::fs::read(&target).ok();
     let old_sum = old.as_deref().map(|o| Checksum::Sha1.digest(o));
+    // A file holding a secret value: neither its hash (it helps guess a short secret) nor its
+    // content is reported, and the local copy is owner-only.
+    let secret = ctx.secrets.find_in(&String::from_utf8_lossy(&data)).is_some();
+    let shown_sum = if secret {
+        crate::secrets::MASK.to_string()
+    } else {
+        checksum.clone()
+    };
+    let remote_mode = st.as_ref().map_or(0o600, |s| s.mode & 0o777);
+    let mode = if secret { remote_mode & 0o600 } else { remote_mode };
     let mut out = ModuleOutcome::ok()
-        .with("checksum", checksum.clone())
-        .with("remote_checksum", checksum.clone())
+        .with("checksum", shown_sum.clone())
+        .with("remote_checksum", shown_sum)
         .with("dest", target.display().to_string());
     if old_sum.as_deref() == Some(checksum.as_str()) {
         return Ok(out);
     }
     out.changed = true;
-    if ctx.diff {
+    if ctx.diff && secret {
+        out.diff.push(FileDiff {
+            before_header: target.display().to_string(),
+            after_header: format!("{}:{src}", ctx.host),
+            before: String::new(),
+            after: "(content holding a secret is not shown)\n".to_string(),
+        });
+    } else if ctx.diff {
         out.diff.push(FileDiff {
             before_header: target.display().to_string(),
             after_header: format!("{}:{src}", ctx.host),
@@ -110,10 +130,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     tmp.as_file().sync_all().map_err(|e| local_err(&target, e))?;
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&target)
-            .map(|m| m.permissions().mode())
-            .unwrap_or(0o644);
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode & 0o7777))
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
             .map_err(|e| local_err(&target, e))?;
     }
     tmp.persist(&target).map_err(|e| local_err(&target, e.error))?;

@@ -18,7 +18,8 @@ pub const INFO: ModuleInfo = ModuleInfo {
 };
 
 /// Runs `slurp`. A missing file fails the task with Ansible's message (`file not found: SRC`);
-/// a directory fails with `source is a directory and must be a file`.
+/// a directory fails with `source is a directory and must be a file`. Beyond Ansible: the
+/// `content` of a file that holds a secret value is [`crate::secrets::MASK`], not its base64.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     let a = Args::new("slurp", args, ARGS)?;
     let src = a.req_str(&["src", "path"])?;
@@ -45,8 +46,15 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             "source is a directory and must be a file: {src}"
         )));
     };
+    // A file holding a secret value (one talon delivered, say) is not read back into results:
+    // its base64 would pass every mask.
+    let content = if ctx.secrets.find_in(&String::from_utf8_lossy(&data)).is_some() {
+        crate::secrets::MASK.to_string()
+    } else {
+        base64::engine::general_purpose::STANDARD.encode(data)
+    };
     Ok(ModuleOutcome::ok()
-        .with("content", base64::engine::general_purpose::STANDARD.encode(data))
+        .with("content", content)
         .with("encoding", "base64")
         .with("source", src))
 }
