@@ -72,7 +72,7 @@ pub struct RunArgs {
     pub secret: SecretArgs,
 }
 
-/// Where a run's secrets come from (src/secrets.rs).
+/// Where a run's secrets come from (src/secrets/).
 #[derive(Debug, Args, Default, Clone)]
 pub struct SecretArgs {
     /// YAML file of secrets (`name: value`), outside the repository, mode 0600, owned by you.

@@ -84,7 +84,7 @@ fn diff_text(data: &[u8]) -> String {
 }
 
 /// The "before" side of a content diff: the host's old content, except for a `sensitive` file
-/// (it holds a secret now, or it is owner-only): there only the lines that the new content has
+/// (it holds a secret now, or talon delivered one into it before): there only the lines that the new content has
 /// too are shown, and every other line, where an old or rotated secret may stand, reads
 /// [`crate::secrets::MASK`]. Lines of the new content hold markers, never values, so a line with
 /// a secret value never matches one.
@@ -187,6 +187,7 @@ pub(crate) async fn put_content(
             );
             match put.await {
                 Ok(files::PutOutcome { written: Some(w), .. }) => {
+                    ctx.secrets.held.mark(ctx.host, &dest, false);
                     return Ok(written_outcome(
                         ModuleOutcome::ok().with("dest", dest),
                         w,
@@ -216,6 +217,9 @@ pub(crate) async fn put_content(
         }
     }
     let base = ModuleOutcome::ok().with("dest", dest.clone());
+    if has_secret {
+        ctx.secrets.held.mark(ctx.host, &dest, true);
+    }
     let existing = probe.stat.as_ref();
     if has_secret && req.file.mode.is_none() {
         let owner_only = existing.map_or(0o600, |s| s.mode & 0o700);
@@ -252,9 +256,9 @@ pub(crate) async fn put_content(
     out.changed = true;
     if ctx.diff {
         let after = diff_text(&req.content);
-        // Files that hold a secret now, or are owner-only (as talon leaves every file it
-        // delivered a secret into), may hold an old value the masking no longer knows.
-        let sensitive = has_secret || existing.is_some_and(|s| s.mode & 0o077 == 0);
+        // A file that holds a secret now, or that talon delivered one into before, may hold an
+        // old value the masking no longer knows.
+        let sensitive = has_secret || ctx.secrets.held.holds(ctx.host, &dest);
         let before = existing
             .and_then(|s| s.content.as_deref())
             .map(|old| before_side(&diff_text(old), &after, sensitive))
@@ -310,7 +314,12 @@ pub(crate) async fn put_content(
         owner_is_creator: existing.is_some_and(|st| files::owned_as_new(ctx.conn, &ctx.become_, st)),
     };
     match files::write_atomic(ctx.conn, &dest, deliver, &wopts, &ctx.become_).await {
-        Ok(w) => Ok(written_outcome(out, w, checksum_shown.is_some(), &checksum)),
+        Ok(w) => {
+            if !has_secret {
+                ctx.secrets.held.mark(ctx.host, &dest, false);
+            }
+            Ok(written_outcome(out, w, checksum_shown.is_some(), &checksum))
+        }
         Err(e) => files_failure(e),
     }
 }

@@ -139,6 +139,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         ..Default::default()
     };
     let bytes = value.expose_secret().as_bytes();
+    ctx.secrets.held.mark(ctx.host, &dest, true);
     if let Err(e) = files::write_atomic(ctx.conn, &dest, bytes, &wopts, &ctx.become_).await {
         return files_failure(e);
     }

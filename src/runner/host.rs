@@ -1176,7 +1176,7 @@ impl<'a> Runner<'a> {
         }
         vars::overlay(&mut v, &inh.params);
         vars::overlay(&mut v, &self.opts.extra_vars);
-        // secrets: templates see opaque markers, never values (src/secrets.rs).
+        // secrets: templates see opaque markers, never values (src/secrets/).
         vars::overlay(&mut v, &self.opts.secrets.marker_vars());
         vars::overlay(&mut v, item);
         v.insert("inventory_hostname".into(), json!(st.name));

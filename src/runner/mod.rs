@@ -61,7 +61,7 @@ pub struct RunOptions {
     /// independent). Failures are still reported and counted.
     pub keep_going: bool,
     /// Secrets of the run (`--secrets`, `--secret-env`, `--ask-secret`): markers in templates,
-    /// revealed only on delivery, masked in every report (src/secrets.rs).
+    /// revealed only on delivery, masked in every report (src/secrets/).
     pub secrets: Arc<crate::secrets::SecretStore>,
 }
 
@@ -151,12 +151,15 @@ impl<'a> Runner<'a> {
         let start = Instant::now();
         let mut states: BTreeMap<String, HostState> = BTreeMap::new();
         let mut pending = pending::Pending::load(&opts.state_dir, &pb.path);
+        let held_files = opts.state_dir.join("secret-files.json");
+        opts.secrets.held.load(&held_files);
         for play in &pb.plays {
             if !runner.run_play(play, &mut states, &mut pending).await {
                 break;
             }
         }
         pending.save();
+        opts.secrets.held.save(&held_files);
         runner.close_all().await;
         let stats: BTreeMap<String, HostStats> = states.into_iter().map(|(h, s)| (h, s.stats)).collect();
         runner.reporter.send(Event::Done {

@@ -41,6 +41,8 @@ use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
+pub mod held;
+
 use crate::error::LoadError;
 use crate::playbook::{Action, Loader, Playbook, Task};
 use crate::vars::Vars;
@@ -126,6 +128,8 @@ pub struct SecretStore {
     extra: RwLock<Vec<SecretString>>,
     /// The marker pattern, compiled once (the nonce is fixed once a secret is inserted).
     marker_re: std::sync::OnceLock<Option<Regex>>,
+    /// Files talon delivered a secret into (their old content is never shown in a diff).
+    pub held: held::HeldFiles,
 }
 
 /// A store with no secrets, for module contexts outside a run (tests, tools).
@@ -220,6 +224,7 @@ impl SecretStore {
             entries: Vec::new(),
             extra: RwLock::new(Vec::new()),
             marker_re: std::sync::OnceLock::new(),
+            held: held::HeldFiles::new(),
         }
     }
 
@@ -995,8 +1000,11 @@ mod tests {
             .load_env(&format!("talon_test_secret_env_unique={}", "PATH"))
             .unwrap_err();
         assert!(e.to_string().contains("given twice"), "{e}");
-        s.load_env("other=PATH").unwrap();
+        // A variable no other test reads: it is scrubbed from children for the whole process.
+        s.load_env("other=CARGO_MANIFEST_DIR").unwrap();
         assert!(s.get("other").is_some());
+        assert!(scrubbed_env().iter().any(|v| v == "CARGO_MANIFEST_DIR"));
+        assert_eq!(env_var("CARGO_MANIFEST_DIR"), None);
         assert!(s.insert("empty", SecretString::from(String::new())).is_err());
     }
 
