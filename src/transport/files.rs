@@ -567,8 +567,9 @@ pub async fn read(
 }
 
 /// A name part unique to this write on the host (temporary names, backup names): the
-/// controller's process id and a per-process counter with the time in nanoseconds, since
-/// talon's scripts run without a shell of their own (`$$` is not theirs).
+/// controller's process id, a dot, and a per-process counter with the time in nanoseconds,
+/// since talon's scripts run without a shell of their own (`$$` is not theirs). The process id
+/// comes first so that a write can tell temp files of another (dead) run from this run's.
 fn unique_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -577,7 +578,7 @@ fn unique_suffix() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("{}{n}{nanos:09}", std::process::id())
+    format!("{}.{n}{nanos:09}", std::process::id())
 }
 
 /// Builds the shell text that runs a `validate` command on `"$t"`: the command is split like a
@@ -639,6 +640,12 @@ fn create_umask(attrs: &FileAttrs) -> Option<u32> {
 /// special bits under the matching umask). The reported checksum is computed on the controller;
 /// the file's metadata is read back only when [`WriteOptions::report`] asks.
 ///
+/// Never a partial destination: content that may travel on a channel of its own (above 64 KiB,
+/// or base64) is hashed on the host (`sha1sum`) and renamed only when it matches, so a lost
+/// connection or a killed talon leaves the old content (the temp file is removed). Temp files of
+/// an earlier run that died before its trap ran (`.NAME.talon.PID.*` of another controller
+/// process) are removed by the next write to the same destination.
+///
 /// Matches the observable behaviour of Ansible's `atomic_move` (attributes of an existing file are
 /// kept when none are given) and `backup_local` (backup name `PATH.N.YYYY-MM-DD@HH:MM:SS~`, N unique as Ansible's PID).
 ///
@@ -656,7 +663,7 @@ pub async fn write_atomic(
     script.push_str(ATTRS_FN);
     script.push_str(&write_script(path, opts)?);
     let known = learned_owner(conn, become_);
-    let args = write_args(path, opts, known.is_some());
+    let args = write_args(path, opts, known.is_some(), content);
     let out = run_script(conn, &script, &args, Some(content.to_vec()), become_).await?;
     let mut buf = write_status(path, &out)?;
     parse_write(conn, path, &mut buf, content, opts, known, become_)
@@ -696,14 +703,14 @@ pub async fn put_if_changed(
 st "$1" "$7" sha1 0 || exit 1
 w=1
 if [ "$7" = 1 ]; then [ -e "$1" ] && w=0; else { [ -e "$1" ] || [ -L "$1" ]; } && w=0; fi
-if [ "$w" = 0 ] && [ "${13}" = 1 ] && [ -z "$3$4" ] && [ -f "$1" ] && { [ "$7" = 1 ] || [ ! -L "$1" ]; } && [ -n "$sc" ] && [ "$sc" != "${14}" ]; then w=1; fi
+if [ "$w" = 0 ] && [ "${14}" = 1 ] && [ -z "$3$4" ] && [ -f "$1" ] && { [ "$7" = 1 ] || [ ! -L "$1" ]; } && [ -n "$sc" ] && [ "$sc" != "${15}" ]; then w=1; fi
 if [ "$w" = 0 ]; then echo N; exit 0; fi
 echo W
 "#,
     );
     script.push_str(&write_script(path, opts)?);
     let known = learned_owner(conn, become_);
-    let mut args = write_args(path, opts, known.is_some());
+    let mut args = write_args(path, opts, known.is_some(), content);
     args.push(flag(force));
     args.push(sha1.to_string());
     let out = run_script(conn, &script, &args, Some(content.to_vec()), become_).await?;
@@ -738,15 +745,21 @@ if [ ! -d "$dir" ]; then
   if [ "$mk" = 1 ]; then mkdir -p -- "$dir" || exit 1
   else echo "Destination directory $dir does not exist" >&2; exit 1; fi
 fi
+for s in "$dir/.$b.talon."*; do
+  case $s in "$dir/.$b.talon.${u%%.*}".*) ;; *) [ -f "$s" ] && [ ! -L "$s" ] && rm -f -- "$s" ;; esac
+done
 t="$dir/.$b.talon.$u"
 ex=; [ -e "$d" ] && ex=1
 trap 'rm -f -- "$t"' EXIT
-trap 'exit 1' HUP INT TERM
+trap 'exit 1' HUP INT TERM PIPE
 km=1
 if [ -n "$cu" ]; then m=
 elif [ -z "$m$o$g" ] && [ ! -e "$d" ]; then cu=$(umask)
 else cu=077 km=0; fi
 (umask "$cu"; exec dd of="$t" conv=excl,fsync bs=65536 status=none) || exit 1
+if [ -n "${13}" ]; then
+  h=$(sha1sum <"$t") && [ "${h%% *}" = "${13}" ] || { echo "the content arrived incomplete (connection lost?); $d is unchanged" >&2; exit 1; }
+fi
 if [ -z "$o$g" ] && [ -e "$d" ] && { [ "$oc" != 1 ] || [ -g "$dir" ]; }; then chown --reference="$d" -- "$t" 2>/dev/null; fi
 if [ "$km" = 0 ] && [ -z "$m" ]; then
   if [ -e "$d" ]; then chmod --reference="$d" -- "$t" || exit 1
@@ -780,8 +793,24 @@ fi
     Ok(script)
 }
 
-/// `$1`..`$12` of [`write_script`].
-fn write_args(path: &str, opts: &WriteOptions, known_owner: bool) -> Vec<String> {
+/// Content above this size (bytes), or that must travel as base64, is hashed on the host before
+/// the rename. Smaller text is inlined in the remote shell's request line, which the shell runs
+/// only once the whole line has arrived (a lost connection runs nothing); larger content may
+/// travel on a channel of its own, where a lost connection looks like the end of the data.
+const VERIFY_ABOVE: usize = 64 * 1024;
+
+/// The sha1 the host checks the temp file against before the rename (`${13}` of
+/// [`write_script`]), or an empty string when the content cannot arrive partially.
+fn verify_sha1(content: &[u8]) -> String {
+    if content.len() > VERIFY_ABOVE || super::shell::needs_base64(content) {
+        Checksum::Sha1.digest(content)
+    } else {
+        String::new()
+    }
+}
+
+/// `$1`..`$13` of [`write_script`].
+fn write_args(path: &str, opts: &WriteOptions, known_owner: bool, content: &[u8]) -> Vec<String> {
     let [m, o, g] = attr_args(&opts.attrs);
     vec![
         path.to_string(),
@@ -798,6 +827,7 @@ fn write_args(path: &str, opts: &WriteOptions, known_owner: bool) -> Vec<String>
         flag(opts.report),
         flag(known_owner),
         flag(opts.owner_is_creator),
+        verify_sha1(content),
     ]
 }
 
@@ -1021,7 +1051,10 @@ fn created_dirs(out: &[u8]) -> Vec<String> {
 }
 
 /// `mkdir -p "$1"` giving every directory it creates `$2` (mode), `$3`/`$4` (owner/group), and
-/// printing each one created followed by a NUL.
+/// printing each one created followed by a NUL. A directory that another process creates between
+/// the test and the `mkdir` is success and gets the attributes too, as in Ansible's file module
+/// (`EEXIST` on a directory is not an error); only a failure that leaves no directory is one (the
+/// `mkdir` is run again to report its message).
 const MKDIR_BODY: &str = r#"d=$1 m=$2 o=$3 g=$4
 cur=
 case $d in /*) abs=1 ;; *) abs=0 ;; esac
@@ -1031,8 +1064,12 @@ for c in $d; do
   if [ -z "$cur" ]; then if [ "$abs" = 1 ]; then cur="/$c"; else cur=$c; fi; else cur="$cur/$c"; fi
   if [ ! -d "$cur" ]; then
     if [ -e "$cur" ] || [ -L "$cur" ]; then echo "$cur exists and is not a directory" >&2; exit 1; fi
-    if [ -n "$m" ] && [ -z "$o$g" ]; then mkdir -m "$m" -- "$cur" || exit 1
-    else mkdir -- "$cur" || exit 1; attrs "$cur" || exit 1; fi
+    if [ -n "$m" ] && [ -z "$o$g" ]; then
+      mkdir -m "$m" -- "$cur" 2>/dev/null || { [ -d "$cur" ] && chmod -- "$m" "$cur"; } || { mkdir -m "$m" -- "$cur"; exit 1; }
+    else
+      mkdir -- "$cur" 2>/dev/null || [ -d "$cur" ] || { mkdir -- "$cur"; exit 1; }
+      attrs "$cur" || exit 1
+    fi
     printf '%s\000' "$cur"
   fi
 done

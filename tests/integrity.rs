@@ -1,0 +1,171 @@
+//! Data integrity under faults: a write is whole or not at all, whatever dies meanwhile, and what
+//! a dead run left behind is cleaned up by the next one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Lab, Run};
+
+/// 150 MiB of content that differs in every block (so nothing compresses it away).
+fn big_file(path: &Path) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut block = vec![0u8; 1 << 20];
+    for _ in 0..150 {
+        for chunk in block.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+        }
+        f.write_all(&block).unwrap();
+    }
+    f.flush().unwrap();
+}
+
+/// The size of the temp file talon is writing for `/root/big.bin`, if one exists.
+fn temp_size(lab: &Lab, host: &str) -> Option<u64> {
+    let out = lab.sh(host, "stat -c %s /root/.big.bin.talon.* 2>/dev/null | head -1");
+    common::text(&out.stdout).trim().parse().ok()
+}
+
+fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// D2: content above the inline limit travels on a channel of its own; when talon died or the
+/// connection dropped mid-transfer, `dd` saw the end of its input and the script renamed the
+/// partial temp file over the destination (the old content was lost).
+#[test]
+fn d2_an_interrupted_large_write_keeps_the_old_content() {
+    let lab = Lab::up(1);
+    let host = lab.hosts[0].0.clone();
+    let d = lab.dir.path();
+    let big = d.join("big.bin");
+    big_file(&big);
+    let pb = d.join("big.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: {{src: {}, dest: /root/big.bin}}\n",
+            big.display()
+        ),
+    )
+    .unwrap();
+    for how in ["kill talon", "kill the host's sshd session"] {
+        lab.sh_ok(&host, "printf 'old content\\n' > /root/big.bin");
+        let mut child = common::talon()
+            .arg("run")
+            .arg(&pb)
+            .arg("-i")
+            .arg(lab.inventory())
+            .env("TALON_STATE_DIR", d.join("state"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for("a partly written temp file", Duration::from_secs(60), || {
+            temp_size(&lab, &host).is_some_and(|n| n > 1 << 20)
+        });
+        if how == "kill talon" {
+            child.kill().unwrap();
+        } else {
+            lab.sh_ok(&host, "pkill -KILL -f '^sshd: root@notty'");
+        }
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{how}: the run must not succeed");
+        wait_for("the temp file to go", Duration::from_secs(30), || {
+            temp_size(&lab, &host).is_none()
+        });
+        assert_eq!(
+            lab.read(&host, "/root/big.bin").as_deref(),
+            Some("old content\n"),
+            "{how}: the destination lost its old content"
+        );
+    }
+    // A temp file of a run that died before it could clean up is removed by the next write to
+    // that destination, and the full write lands.
+    lab.sh_ok(
+        &host,
+        "printf partial > /root/.big.bin.talon.999999.1234; chmod 600 /root/.big.bin.talon.999999.1234",
+    );
+    let run = lab.run(&pb, &[]);
+    run.assert_code(0);
+    assert_eq!(temp_size(&lab, &host), None, "stale temp file left");
+    let sum = lab.sh_ok(&host, "sha1sum < /root/big.bin");
+    let local = Command::new("sh")
+        .arg("-c")
+        .arg(format!("sha1sum < {}", big.display()))
+        .output()
+        .unwrap();
+    assert_eq!(sum.trim(), common::text(&local.stdout).trim());
+    let again: Run = lab.run(&pb, &[]);
+    again.assert_code(0);
+    assert_eq!(again.changed(&host), 0);
+}
+
+/// `file: state=directory` failed with "mkdir: cannot create directory ...: File exists" when
+/// another process created the directory between talon's test and its mkdir (hosts sharing a
+/// filesystem). Here a `mkdir` first in PATH always loses that race.
+#[test]
+fn mkdir_race_a_directory_that_appears_meanwhile_is_success() {
+    let dir = tempfile::Builder::new()
+        .prefix("talon-mkdir-race-")
+        .tempdir()
+        .unwrap();
+    let d = dir.path();
+    let bin = d.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = bin.join("mkdir");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\n# Another process wins the race: the directory appears just before this mkdir.\nfor a; do last=$a; done\n/bin/mkdir -p -- \"$last\" 2>/dev/null\nexec /bin/mkdir \"$@\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        d.join("inventory.yml"),
+        "all:\n  hosts:\n    box1:\n      ansible_connection: local\n",
+    )
+    .unwrap();
+    let pb = d.join("race.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - file: {{path: {0}/a/b/c, state: directory, mode: \"0750\"}}\n    - file: {{path: {0}/x/y, state: directory, owner: root}}\n",
+            d.join("out").display()
+        ),
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = common::talon()
+        .arg("run")
+        .arg(&pb)
+        .arg("-i")
+        .arg(d.join("inventory.yml"))
+        .env("PATH", path)
+        .env("TALON_STATE_DIR", d.join("state"))
+        .output()
+        .unwrap();
+    let run = Run::from(out);
+    run.assert_code(0);
+    assert_eq!(run.changed("box1"), 2, "{}", run.stdout);
+    let mode = std::fs::metadata(d.join("out/a/b/c"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o750);
+    assert!(d.join("out/x/y").is_dir());
+}
