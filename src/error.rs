@@ -62,3 +62,6 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_HOST_FAILED: i32 = 2;
 /// Exit code when at least one host was unreachable.
 pub const EXIT_UNREACHABLE: i32 = 4;
+/// Exit code when the run was interrupted (Ctrl-C), as `ansible-playbook`'s
+/// "User interrupted execution".
+pub const EXIT_INTERRUPTED: i32 = 99;

@@ -169,3 +169,83 @@ fn mkdir_race_a_directory_that_appears_meanwhile_is_success() {
     assert_eq!(mode, 0o750);
     assert!(d.join("out/x/y").is_dir());
 }
+
+/// D11: SIGINT ended talon at once (exit 130) with no recap and no message, and local child
+/// processes outlived it. Now: nothing more starts, the in-flight task is abandoned (its local
+/// process killed), the recap of what ran is printed, and the exit code is ansible-playbook's 99.
+#[test]
+fn d11_interrupt_stops_cleanly_with_a_recap_and_exit_99() {
+    let dir = tempfile::Builder::new()
+        .prefix("talon-sigint-")
+        .tempdir()
+        .unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("inventory.yml"),
+        "all:\n  hosts:\n    box1:\n      ansible_connection: local\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    let pb = d.join("long.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            concat!(
+                "- hosts: all\n  gather_facts: false\n  tasks:\n",
+                "    - copy: {{content: \"first\\n\", dest: {0}/first.txt}}\n",
+                "    - shell: 'touch {0}/started; exec sleep 47.123'\n",
+                "    - copy: {{content: \"never\\n\", dest: {0}/never.txt}}\n",
+                "- hosts: all\n  gather_facts: false\n  tasks:\n",
+                "    - copy: {{content: \"never\\n\", dest: {0}/never2.txt}}\n",
+            ),
+            out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(&out).unwrap();
+    let child = common::talon()
+        .arg("run")
+        .arg(&pb)
+        .arg("-i")
+        .arg(d.join("inventory.yml"))
+        .env("TALON_STATE_DIR", d.join("state"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the long task to start", Duration::from_secs(30), || {
+        out.join("started").exists()
+    });
+    let start = Instant::now();
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "talon waited for the task"
+    );
+    let run = Run::from(output);
+    assert_eq!(run.code, 99, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("[ERROR]: User interrupted execution"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.recap("box1")[..2],
+        [1, 1],
+        "the recap counts what ran: {}",
+        run.stdout
+    );
+    assert!(out.join("first.txt").exists());
+    assert!(!out.join("never.txt").exists() && !out.join("never2.txt").exists());
+    // The local process of the abandoned task did not outlive talon.
+    let ps = Command::new("pgrep")
+        .args(["-f", "sleep 47.123"])
+        .output()
+        .unwrap();
+    assert!(ps.stdout.is_empty(), "left running: {}", common::text(&ps.stdout));
+}

@@ -55,6 +55,9 @@ pub enum Event {
     TaskResult(TaskReport),
     /// A warning for the user.
     Warning(String),
+    /// An error that ends the run early (shown as `[ERROR]: ...`, on stderr), e.g. "User
+    /// interrupted execution".
+    Error(String),
     /// The run is over: final per-host counters and elapsed time.
     Done {
         stats: BTreeMap<String, HostStats>,

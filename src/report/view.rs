@@ -118,6 +118,13 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Event>, opts: ViewOptions) -> BTree
                     }
                 }
             }
+            Event::Error(e) => {
+                if let Some(t) = &tty {
+                    let _ = t.multi.println(format!("[ERROR]: {e}"));
+                } else {
+                    eprintln!("[ERROR]: {e}");
+                }
+            }
             Event::Done { stats, elapsed } => {
                 if let Some(t) = tty.take() {
                     for b in t.hosts.values() {

@@ -89,6 +89,8 @@ pub(crate) enum Stop {
     Unreachable,
     /// `meta: end_play` / `end_host`.
     End,
+    /// The run was interrupted (Ctrl-C): nothing more starts, handlers do not run.
+    Interrupted,
 }
 
 type Flow = Result<(), Stop>;
@@ -178,6 +180,7 @@ impl<'a> Runner<'a> {
                     }
                 }
                 Err(Stop::End) => break,
+                Err(Stop::Interrupted) => return st,
                 Err(stop) => {
                     if force && stop == Stop::Failed {
                         let _ = self.flush_handlers(ctx, &mut st, &conn).await;
@@ -194,7 +197,7 @@ impl<'a> Runner<'a> {
         match stop {
             Stop::Failed => st.failed = true,
             Stop::Unreachable => st.unreachable = true,
-            Stop::End => {}
+            Stop::End | Stop::Interrupted => {}
         }
     }
 
@@ -241,7 +244,15 @@ impl<'a> Runner<'a> {
         task: &'s Task,
         inh: &'s Inherited,
     ) -> futures::future::BoxFuture<'s, Flow> {
-        Box::pin(self.run_task_inner(ctx, st, conn, task, inh))
+        Box::pin(async move {
+            if super::interrupt::is_set() {
+                return Err(Stop::Interrupted);
+            }
+            tokio::select! {
+                r = self.run_task_inner(ctx, st, conn, task, inh) => r,
+                () = super::interrupt::wait() => Err(Stop::Interrupted),
+            }
+        })
     }
 
     async fn run_task_inner(
@@ -268,7 +279,7 @@ impl<'a> Runner<'a> {
                     }
                     other => other,
                 };
-                if r == Err(Stop::Unreachable) {
+                if matches!(r, Err(Stop::Unreachable | Stop::Interrupted)) {
                     return r;
                 }
                 let a = self.run_list(ctx, st, conn, always, &child).await;

@@ -8,6 +8,7 @@
 mod connect;
 pub mod facts;
 mod host;
+mod interrupt;
 mod lockstep;
 mod pending;
 
@@ -69,12 +70,17 @@ pub struct RunOptions {
 #[derive(Debug, Default)]
 pub struct RunSummary {
     pub stats: BTreeMap<String, HostStats>,
+    /// The run was interrupted (Ctrl-C, SIGTERM): exit 99 as `ansible-playbook`.
+    pub interrupted: bool,
 }
 
 impl RunSummary {
-    /// `ansible-playbook`'s exit code: 4 if any host was unreachable, 2 if any failed, else 0.
+    /// `ansible-playbook`'s exit code: 99 if interrupted, 4 if any host was unreachable, 2 if any
+    /// failed, else 0.
     pub fn exit_code(&self) -> i32 {
-        if self.stats.values().any(|s| s.unreachable > 0) {
+        if self.interrupted {
+            crate::error::EXIT_INTERRUPTED
+        } else if self.stats.values().any(|s| s.unreachable > 0) {
             crate::error::EXIT_UNREACHABLE
         } else if self.stats.values().any(|s| s.failures > 0) {
             crate::error::EXIT_HOST_FAILED
@@ -153,10 +159,17 @@ impl<'a> Runner<'a> {
         let mut pending = pending::Pending::load(&opts.state_dir, &pb.path);
         let held_files = opts.state_dir.join("secret-files.json");
         opts.secrets.held.load(&held_files);
+        interrupt::install();
         for play in &pb.plays {
-            if !runner.run_play(play, &mut states, &mut pending).await {
+            if interrupt::is_set() || !runner.run_play(play, &mut states, &mut pending).await {
                 break;
             }
+        }
+        let interrupted = interrupt::is_set();
+        if interrupted {
+            runner
+                .reporter
+                .send(Event::Error("User interrupted execution".into()));
         }
         pending.save();
         opts.secrets.held.save(&held_files);
@@ -166,7 +179,7 @@ impl<'a> Runner<'a> {
             stats: stats.clone(),
             elapsed: start.elapsed(),
         });
-        RunSummary { stats }
+        RunSummary { stats, interrupted }
     }
 
     /// Runs one play; returns false when no host is left to continue with.
@@ -230,6 +243,9 @@ impl<'a> Runner<'a> {
             ..ctx
         };
         for batch in all_batches {
+            if interrupt::is_set() {
+                break;
+            }
             ctx.lockstep.reset(batch.len());
             if let Ok(mut a) = ctx.active.lock() {
                 *a = batch.clone();

@@ -34,6 +34,9 @@ impl LocalConnection {
         for var in crate::secrets::scrubbed_env() {
             command.env_remove(var);
         }
+        // Its own process group, so that an abandoned command (an interrupted run) is ended
+        // with everything it started, not just the outer shell.
+        command.process_group(0);
         let mut child = command
             .arg("-c")
             .arg(&line)
@@ -47,12 +50,17 @@ impl LocalConnection {
             .kill_on_drop(true)
             .spawn()
             .map_err(io)?;
+        let mut group = child.id().map(|pid| GroupGuard { pid, armed: true });
         if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
             // A command that does not read its stdin closes the pipe early: not an error.
             let _ = pipe.write_all(&data).await;
             drop(pipe);
         }
         let out = child.wait_with_output().await.map_err(io)?;
+        // Finished: what it left running in the background (a daemon it started) stays.
+        if let Some(g) = group.as_mut() {
+            g.armed = false;
+        }
         let status = match out.status.code() {
             Some(c) => ExitStatus::Code(u32::try_from(c).unwrap_or(255)),
             None => {
@@ -68,6 +76,24 @@ impl LocalConnection {
             stdout: out.stdout,
             stderr: out.stderr,
         })
+    }
+}
+
+/// Kills a local command's process group when its task is abandoned (dropped before the command
+/// ended, as in an interrupted run).
+struct GroupGuard {
+    pid: u32,
+    armed: bool,
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if self.armed
+            && let Ok(pid) = i32::try_from(self.pid)
+        {
+            let _ =
+                nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        }
     }
 }
 
