@@ -249,3 +249,154 @@ fn d11_interrupt_stops_cleanly_with_a_recap_and_exit_99() {
         .unwrap();
     assert!(ps.stdout.is_empty(), "left running: {}", common::text(&ps.stdout));
 }
+
+/// Unpauses a container when dropped, so a failed assertion leaves no paused lab host behind.
+struct Unpause(String);
+
+impl Drop for Unpause {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["unpause", &self.0]).output();
+    }
+}
+
+/// A `docker pause`d host held the whole run for 60 s (keepalives 15 s apart) and its error read
+/// "cannot connect". Now it is unreachable after `ServerAliveInterval x (ServerAliveCountMax + 1)`
+/// (here 1 s x 3), the message names the task the connection was lost under, and the other host
+/// goes on: under `strategy: free` it finishes before the paused one is given up.
+#[test]
+fn stall_a_paused_host_is_unreachable_after_its_keepalives_and_others_go_on() {
+    let lab = Lab::up(2);
+    let d = lab.dir.path();
+    let (h1, h2) = (lab.hosts[0].0.clone(), lab.hosts[1].0.clone());
+    let ssh_args = format!(
+        "ansible_ssh_common_args='-o UserKnownHostsFile={} -o StrictHostKeyChecking=yes -o ServerAliveInterval=1 -o ServerAliveCountMax=2'",
+        d.join("known_hosts").display()
+    );
+    for strategy in ["linear", "free"] {
+        let pb = d.join(format!("stall-{strategy}.yml"));
+        std::fs::write(
+            &pb,
+            format!(
+                concat!(
+                    "- hosts: all\n  gather_facts: false\n  strategy: {0}\n  tasks:\n",
+                    "    - shell: touch /tmp/started-{0}\n",
+                    "    - name: held up\n      shell: 'if [ \"$(hostname)\" = {1} ]; then sleep 30; fi'\n",
+                    "    - copy: {{content: \"after\\n\", dest: /tmp/after-{0}}}\n",
+                ),
+                strategy, h2
+            ),
+        )
+        .unwrap();
+        let child = common::talon()
+            .arg("run")
+            .arg(&pb)
+            .arg("-i")
+            .arg(lab.inventory())
+            .args(["-e", &ssh_args])
+            .env("TALON_STATE_DIR", d.join("state"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for(
+            "the first task on the second host",
+            Duration::from_secs(60),
+            || lab.read(&h2, &format!("/tmp/started-{strategy}")).is_some(),
+        );
+        // Let the second host enter its long task, then freeze it.
+        std::thread::sleep(Duration::from_millis(700));
+        let container = lab.container(&h2).to_string();
+        let paused = Instant::now();
+        assert!(
+            Command::new("docker")
+                .args(["pause", &container])
+                .output()
+                .unwrap()
+                .status
+                .success()
+        );
+        let guard = Unpause(container);
+        let run = Run::from(child.wait_with_output().unwrap());
+        let took = paused.elapsed();
+        drop(guard);
+        assert!(
+            took < Duration::from_secs(15),
+            "{strategy}: the run took {took:?} after the pause"
+        );
+        run.assert_code(4);
+        assert_eq!(run.recap(&h1), [3, 3, 0, 0, 0, 0, 0], "{}", run.stdout);
+        assert_eq!(run.recap(&h2)[2], 1, "{}", run.stdout);
+        let lost = run
+            .stdout
+            .lines()
+            .position(|l| l.contains(&format!("[{h2}]")) && l.contains("lost during TASK [held up]"))
+            .unwrap_or_else(|| panic!("no 'lost during TASK' line:\n{}", run.stdout));
+        assert!(run.stdout.contains("stopped answering"), "{}", run.stdout);
+        assert_eq!(
+            lab.read(&h1, &format!("/tmp/after-{strategy}")).as_deref(),
+            Some("after\n")
+        );
+        if strategy == "free" {
+            let last_h1 = run
+                .stdout
+                .lines()
+                .collect::<Vec<_>>()
+                .iter()
+                .rposition(|l| l.contains(&format!("[{h1}]")))
+                .unwrap();
+            assert!(last_h1 < lost, "{h1} waited for the paused host:\n{}", run.stdout);
+        }
+    }
+}
+
+/// A port that answers with something else than SSH (here an SMTP greeting) made the connect
+/// wait out its whole timeout and say only "timed out". Now it is an error at once that shows
+/// what answered.
+#[test]
+fn stall_a_non_ssh_banner_is_named_at_once() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut conn in listener.incoming().flatten() {
+            use std::io::Write;
+            let _ = conn.write_all(b"220 mail.example ESMTP ready\r\n");
+            held.push(conn);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("hosts.ini"),
+        format!("mail ansible_host=127.0.0.1 ansible_port={port}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("pb.yml"),
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: 'true'\n",
+    )
+    .unwrap();
+    let start = Instant::now();
+    let out = common::talon()
+        .arg("run")
+        .arg(d.join("pb.yml"))
+        .arg("-i")
+        .arg(d.join("hosts.ini"))
+        .args(["--known-hosts"])
+        .arg(d.join("known_hosts"))
+        .args(["--timeout", "30"])
+        .env("TALON_STATE_DIR", d.join("state"))
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    let run = Run::from(out);
+    run.assert_code(4);
+    assert!(
+        run.stdout.contains(&format!(
+            "port {port} answered with a non-SSH banner \"220 mail.example ESMTP ready\""
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}

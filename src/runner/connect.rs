@@ -23,6 +23,13 @@ pub fn expand_tilde(p: &str) -> PathBuf {
 /// Reads `-o UserKnownHostsFile=PATH` out of `ansible_ssh_common_args` / `ansible_ssh_extra_args`,
 /// so inventories written for `ansible-playbook` keep their known_hosts file.
 pub fn known_hosts_from_args(args: &str) -> Option<PathBuf> {
+    ssh_option_from_args(args, "UserKnownHostsFile").map(|v| expand_tilde(&v))
+}
+
+/// The value of `-o NAME=VALUE` (or `-oNAME=VALUE`, `-o "NAME VALUE"`) in an ssh argument
+/// string such as `ansible_ssh_common_args`; the first one wins, as in `ssh`. NAME is matched
+/// without regard to case.
+pub fn ssh_option_from_args(args: &str, name: &str) -> Option<String> {
     let words: Vec<&str> = args.split_whitespace().collect();
     let mut i = 0;
     while i < words.len() {
@@ -36,9 +43,9 @@ pub fn known_hosts_from_args(args: &str) -> Option<PathBuf> {
         if let Some(o) = opt {
             let o = o.trim_matches(|c| c == '"' || c == '\'');
             if let Some((k, v)) = o.split_once('=')
-                && k.eq_ignore_ascii_case("UserKnownHostsFile")
+                && k.trim().eq_ignore_ascii_case(name)
             {
-                return Some(expand_tilde(v.trim()));
+                return Some(v.trim().to_string());
             }
         }
         i += 1;
@@ -112,6 +119,28 @@ pub(super) fn spec_for(runner: &Runner<'_>, st: &HostState) -> Result<ConnectSpe
     spec.known_hosts = known_hosts.clone();
     spec.accept_new_host_keys = runner.opts.accept_new_host_keys;
     spec.connect_timeout = runner.opts.connect_timeout;
+    let alive = |name: &str| args.iter().flatten().find_map(|a| ssh_option_from_args(a, name));
+    if let Some(v) = alive("ServerAliveInterval") {
+        spec.server_alive_interval =
+            std::time::Duration::from_secs(v.parse::<u64>().map_err(|_| TransportError::Connect {
+                host: st.name.clone(),
+                addr: address.clone(),
+                message: format!(
+                    "ServerAliveInterval '{v}' in ansible_ssh_common_args is not a number of seconds"
+                ),
+            })?);
+    } else if let Some(n) = cfg.server_alive_interval {
+        spec.server_alive_interval = std::time::Duration::from_secs(n);
+    }
+    if let Some(v) = alive("ServerAliveCountMax") {
+        spec.server_alive_count_max = v.parse::<usize>().map_err(|_| TransportError::Connect {
+            host: st.name.clone(),
+            addr: address.clone(),
+            message: format!("ServerAliveCountMax '{v}' in ansible_ssh_common_args is not a number"),
+        })?;
+    } else if let Some(n) = cfg.server_alive_count_max {
+        spec.server_alive_count_max = n;
+    }
     // ProxyJump: a chain a,b becomes b with jump = a; each hop resolved through ~/.ssh/config.
     let mut jump: Option<Box<ConnectSpec>> = None;
     for hop in &cfg.proxy_jump {
@@ -123,6 +152,8 @@ pub(super) fn spec_for(runner: &Runner<'_>, st: &HostState) -> Result<ConnectSpe
         js.known_hosts = known_hosts.clone();
         js.accept_new_host_keys = runner.opts.accept_new_host_keys;
         js.connect_timeout = runner.opts.connect_timeout;
+        js.server_alive_interval = spec.server_alive_interval;
+        js.server_alive_count_max = spec.server_alive_count_max;
         js.jump = jump.take();
         jump = Some(Box::new(js));
     }
@@ -145,5 +176,12 @@ mod tests {
             Some(PathBuf::from("/y"))
         );
         assert_eq!(known_hosts_from_args("-o ForwardAgent=yes"), None);
+        assert_eq!(
+            ssh_option_from_args(
+                "-C -o ControlMaster=auto -oserveraliveinterval=3",
+                "ServerAliveInterval"
+            ),
+            Some("3".to_string())
+        );
     }
 }

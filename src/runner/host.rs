@@ -841,11 +841,7 @@ impl<'a> Runner<'a> {
                         diff: Vec::new(),
                     }
                 }
-                Err(e) if e.is_unreachable() => Outcome {
-                    status: Status::Unreachable,
-                    result: json!({"msg": e.to_string(), "unreachable": true}),
-                    diff: Vec::new(),
-                },
+                Err(e) if e.is_unreachable() => unreachable(&e, task),
                 Err(e) => failed(e.to_string()),
             },
             Some(Action::Module { name, args }) => {
@@ -903,11 +899,7 @@ impl<'a> Runner<'a> {
                 };
                 match modules::run(name, &args, &mctx).await {
                     Ok(o) => outcome_from_module(o),
-                    Err(modules::ModuleError::Transport(e)) if e.is_unreachable() => Outcome {
-                        status: Status::Unreachable,
-                        result: json!({"msg": e.to_string(), "unreachable": true}),
-                        diff: Vec::new(),
-                    },
+                    Err(modules::ModuleError::Transport(e)) if e.is_unreachable() => unreachable(&e, task),
                     Err(e) => failed(e.to_string()),
                 }
             }
@@ -1403,6 +1395,23 @@ fn truthy(v: Option<&Value>) -> bool {
 /// A failure found by talon itself (template, condition, bad value): names the task and place.
 fn failed_at(task: &Task, msg: String) -> Outcome {
     failed(format!("{msg} (task '{}' at {})", task.display_name(), task.mark))
+}
+
+/// The outcome of a task whose host could not be reached; a connection that was lost under the
+/// task says during which task ("connection to web1 (10.0.0.5:22) lost during TASK [...]").
+fn unreachable(e: &crate::transport::TransportError, task: &Task) -> Outcome {
+    let msg = match e {
+        crate::transport::TransportError::Lost { host, addr, reason } => format!(
+            "connection to {host} ({addr}) lost during TASK [{}]: {reason}",
+            task.display_name()
+        ),
+        other => other.to_string(),
+    };
+    Outcome {
+        status: Status::Unreachable,
+        result: json!({"msg": msg, "unreachable": true}),
+        diff: Vec::new(),
+    }
 }
 
 fn failed(msg: String) -> Outcome {

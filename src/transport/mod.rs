@@ -5,6 +5,7 @@
 //! ([`quote`]); content and secrets travel on stdin, never in argv. File operations
 //! ([`files`]) are built on `exec` so that they work the same with and without `become`.
 
+pub mod banner;
 pub mod files;
 pub mod known_hosts;
 pub mod local;
@@ -154,6 +155,12 @@ pub struct ConnectSpec {
     pub accept_new_host_keys: bool,
     /// TCP connect + SSH handshake timeout.
     pub connect_timeout: Duration,
+    /// `ServerAliveInterval`: how often a keepalive is sent on a quiet connection (zero: never).
+    /// A host that leaves [`ConnectSpec::server_alive_count_max`] of them in a row unanswered is
+    /// unreachable (`TransportError::Lost`), after about `interval x (count_max + 1)`.
+    pub server_alive_interval: Duration,
+    /// `ServerAliveCountMax` (OpenSSH's default 3).
+    pub server_alive_count_max: usize,
     /// `ProxyJump` (`ansible_ssh_common_args` / `~/.ssh/config`): reach this host through an SSH
     /// connection to the jump host (a `direct-tcpip` channel); both host keys are checked. A
     /// chain `a,b` is `b` with `jump: Some(a)`.
@@ -175,10 +182,19 @@ impl ConnectSpec {
             known_hosts: home.join(".ssh").join("known_hosts"),
             accept_new_host_keys: false,
             connect_timeout: Duration::from_secs(10),
+            server_alive_interval: DEFAULT_SERVER_ALIVE_INTERVAL,
+            server_alive_count_max: DEFAULT_SERVER_ALIVE_COUNT_MAX,
             jump: None,
         }
     }
 }
+
+/// Default `ServerAliveInterval`: with [`DEFAULT_SERVER_ALIVE_COUNT_MAX`], a host that stops
+/// answering (paused, cut off, powered down) is unreachable after about 20 s; a command that runs
+/// long and quietly is not affected (the host's sshd answers the keepalives).
+pub const DEFAULT_SERVER_ALIVE_INTERVAL: Duration = Duration::from_secs(5);
+/// Default `ServerAliveCountMax` (OpenSSH's).
+pub const DEFAULT_SERVER_ALIVE_COUNT_MAX: usize = 3;
 
 /// `ansible_connection`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,6 +214,14 @@ pub enum TransportError {
     },
     #[error("connecting to {host} timed out after {secs} s")]
     Timeout { host: String, secs: u64 },
+    /// An established connection ended: the host stopped answering keepalives, closed the
+    /// connection, or the network failed. `reason` says which.
+    #[error("connection to {host} ({addr}) lost: {reason}")]
+    Lost {
+        host: String,
+        addr: String,
+        reason: String,
+    },
     #[error(
         "host key for {host} ({fingerprint}) is not in {known_hosts}; verify it and add it, or run with --accept-new-host-keys to record it"
     )]

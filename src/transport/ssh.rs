@@ -25,6 +25,7 @@ use russh::{ChannelMsg, Disconnect, Sig};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
+use super::banner;
 use super::known_hosts::{self, HostKey, Verdict};
 use super::shell::{self, RemoteShell, ShellError};
 use super::{ConnectSpec, ExecOutput, ExecRequest, ExitStatus, TransportError, quote};
@@ -35,11 +36,6 @@ pub const MAX_CONCURRENT_CHANNELS: usize = 10;
 
 /// How long a refused channel open is retried before it is an error.
 const CHANNEL_RETRY_LIMIT: Duration = Duration::from_secs(5);
-
-/// Keepalive probe interval: with [`KEEPALIVE_MAX`] unanswered probes, a dead host is detected
-/// after about a minute. Commands themselves have no time limit.
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
-const KEEPALIVE_MAX: usize = 3;
 
 /// Handshake attempts when the server resets a new connection before the key exchange.
 const HANDSHAKE_ATTEMPTS: u64 = 4;
@@ -64,6 +60,8 @@ pub struct SshConnection {
     /// Kept open for as long as this connection runs through it.
     jump: Option<Box<SshConnection>>,
     pub(crate) state: super::ConnState,
+    /// Why the connection ended, once it did.
+    ended: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// A remote shell with the session slot it occupies.
@@ -82,6 +80,11 @@ struct Verifier {
     port: u16,
     known_hosts: PathBuf,
     accept_new: bool,
+    /// Why the connection ended, once it did (set by `disconnected`).
+    ended: Arc<std::sync::Mutex<Option<String>>>,
+    /// `ServerAliveInterval` and `ServerAliveCountMax`, for the message when keepalives go
+    /// unanswered.
+    alive: (Duration, usize),
 }
 
 #[derive(Debug)]
@@ -99,6 +102,37 @@ impl From<russh::Error> for HandlerError {
 
 impl client::Handler for Verifier {
     type Error = HandlerError;
+
+    async fn disconnected(
+        &mut self,
+        reason: client::DisconnectReason<HandlerError>,
+    ) -> Result<(), HandlerError> {
+        let (why, result) = match reason {
+            client::DisconnectReason::ReceivedDisconnect(info) => (
+                format!("the host closed the connection ({})", info.message.trim()),
+                Ok(()),
+            ),
+            client::DisconnectReason::Error(HandlerError::Ssh(russh::Error::KeepaliveTimeout)) => {
+                let (interval, max) = self.alive;
+                (
+                    format!(
+                        "the host stopped answering (nothing for {} s: {max} keepalives {} s apart unanswered; ServerAliveInterval and ServerAliveCountMax set this)",
+                        interval.as_secs().saturating_mul(max as u64 + 1),
+                        interval.as_secs()
+                    ),
+                    Err(HandlerError::Ssh(russh::Error::KeepaliveTimeout)),
+                )
+            }
+            client::DisconnectReason::Error(HandlerError::Ssh(e)) => {
+                (describe(&e), Err(HandlerError::Ssh(e)))
+            }
+            client::DisconnectReason::Error(e) => ("the connection failed".to_string(), Err(e)),
+        };
+        if let Ok(mut slot) = self.ended.lock() {
+            slot.get_or_insert(why);
+        }
+        result
+    }
 
     async fn check_server_key(&mut self, server_key: &PublicKeyOrCertificate) -> Result<bool, HandlerError> {
         // A certificate is checked as the plain key it certifies (talon does not trust CAs), and
@@ -203,25 +237,49 @@ impl SshConnection {
             Ok(text) => known_hosts::KnownHosts::parse(&text).key_types_for(&spec.address, spec.port),
             Err(_) => Vec::new(),
         };
-        let config = Arc::new(client_config(&recorded_types));
+        let config = Arc::new(client_config(
+            &recorded_types,
+            spec.server_alive_interval,
+            spec.server_alive_count_max,
+        ));
+        let ended = Arc::new(std::sync::Mutex::new(None));
         let verifier = Verifier {
             name: spec.name.clone(),
             address: spec.address.clone(),
             port: spec.port,
             known_hosts: spec.known_hosts.clone(),
             accept_new: spec.accept_new_host_keys,
+            ended: ended.clone(),
+            alive: (spec.server_alive_interval, spec.server_alive_count_max),
         };
         let handshake = async {
             let mut attempt = 1;
             loop {
                 let result = match &jump {
                     None => {
-                        client::connect(
-                            config.clone(),
-                            (spec.address.as_str(), spec.port),
-                            verifier.clone(),
-                        )
-                        .await
+                        let tcp = tokio::net::TcpStream::connect((spec.address.as_str(), spec.port))
+                            .await
+                            .map_err(|e| HandlerError::Ssh(russh::Error::IO(e)))?;
+                        // As russh's own connect: no Nagle delay.
+                        let _ = tcp.set_nodelay(true);
+                        let (stream, watch) = banner::watch(tcp);
+                        let not_ssh = |line: String| {
+                            HandlerError::Fatal(connect_err(format!(
+                                "port {} answered with a non-SSH banner \"{line}\": is ansible_port right?",
+                                spec.port
+                            )))
+                        };
+                        tokio::select! {
+                            r = client::connect_stream(config.clone(), stream, verifier.clone()) => {
+                                // sshd itself says "Exceeded MaxStartups" before dropping a
+                                // connection beyond its limit: retried below, not foreign.
+                                r.map_err(|e| match watch.non_ssh_line() {
+                                    Some(line) if !line.starts_with("Exceeded MaxStartups") => not_ssh(line),
+                                    _ => e,
+                                })
+                            }
+                            line = watch.non_ssh_banner() => Err(not_ssh(line)),
+                        }
                     }
                     Some(j) => {
                         let channel = j
@@ -279,6 +337,7 @@ impl SshConnection {
             idle_shells: std::sync::Mutex::new(Vec::new()),
             jump,
             state: Default::default(),
+            ended,
         })
     }
 
@@ -503,11 +562,14 @@ impl SshConnection {
         }
     }
 
+    /// The connection ended under a command: the recorded reason (keepalives unanswered, the
+    /// host closed it) when russh reported one, else `what` happened.
     fn lost(&self, what: &str) -> TransportError {
-        TransportError::Connect {
+        let recorded = self.ended.lock().ok().and_then(|r| r.clone());
+        TransportError::Lost {
             host: self.name.clone(),
             addr: self.addr.clone(),
-            message: format!("connection lost ({what})"),
+            reason: recorded.unwrap_or_else(|| what.to_string()),
         }
     }
 }
@@ -515,7 +577,7 @@ impl SshConnection {
 /// Client settings: keepalives instead of an inactivity timeout (long quiet commands are fine,
 /// dead hosts are not), no Nagle delay, AES-GCM first (hardware accelerated), and the host key
 /// types already recorded for this host asked for first (as OpenSSH orders HostKeyAlgorithms).
-fn client_config(recorded_types: &[String]) -> client::Config {
+fn client_config(recorded_types: &[String], alive_interval: Duration, alive_max: usize) -> client::Config {
     let mut preferred = russh::Preferred::default();
     let mut keys: Vec<Algorithm> = preferred.key.to_vec();
     keys.sort_by_key(|alg| !recorded_types.iter().any(|t| t == key_type_name(alg)));
@@ -525,8 +587,8 @@ fn client_config(recorded_types: &[String]) -> client::Config {
     preferred.cipher = Cow::Owned(ciphers);
     client::Config {
         preferred,
-        keepalive_interval: Some(KEEPALIVE_INTERVAL),
-        keepalive_max: KEEPALIVE_MAX,
+        keepalive_interval: (!alive_interval.is_zero()).then_some(alive_interval),
+        keepalive_max: alive_max,
         inactivity_timeout: None,
         nodelay: true,
         ..Default::default()

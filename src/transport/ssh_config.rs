@@ -61,6 +61,10 @@ pub struct SshHostConfig {
     pub user_known_hosts_file: Option<PathBuf>,
     /// `StrictHostKeyChecking`.
     pub strict_host_key_checking: Option<StrictHostKeyChecking>,
+    /// `ServerAliveInterval`, in seconds (0 turns keepalives off).
+    pub server_alive_interval: Option<u64>,
+    /// `ServerAliveCountMax`.
+    pub server_alive_count_max: Option<usize>,
 }
 
 /// The controller's side, used for `~` and `%u`/`%d` expansion.
@@ -171,6 +175,16 @@ pub fn resolve_with(config_text: &str, host_alias: &str, env: &LocalEnv) -> SshH
                 };
                 if let Some(v) = v {
                     set_once(&mut cfg.strict_host_key_checking, v);
+                }
+            }
+            "serveraliveinterval" => {
+                if let Ok(n) = value.parse::<u64>() {
+                    set_once(&mut cfg.server_alive_interval, n);
+                }
+            }
+            "serveralivecountmax" => {
+                if let Ok(n) = value.parse::<usize>() {
+                    set_once(&mut cfg.server_alive_count_max, n);
                 }
             }
             "proxyjump" if !proxy_jump_set => {
@@ -372,6 +386,22 @@ mod tests {
             home: PathBuf::from("/home/me"),
             user: "me".into(),
         }
+    }
+
+    #[test]
+    fn server_alive_options_first_value_wins() {
+        let text =
+            "Host lab*\n  ServerAliveInterval 2\n  ServerAliveCountMax=1\nHost *\n  ServerAliveInterval 30\n";
+        let c = resolve_with(text, "lab1", &env());
+        assert_eq!(
+            (c.server_alive_interval, c.server_alive_count_max),
+            (Some(2), Some(1))
+        );
+        let c = resolve_with(text, "web", &env());
+        assert_eq!(
+            (c.server_alive_interval, c.server_alive_count_max),
+            (Some(30), None)
+        );
     }
 
     #[test]
