@@ -595,6 +595,59 @@ fn d6_diff_never_shows_a_rotated_secret() {
     );
 }
 
+/// D6, edits: `lineinfile` and `blockinfile` show the whole file as diff context, so a `--diff`
+/// of an edit to a file talon delivered a secret into printed the (old, rotated) value on both
+/// sides. Only the task's own lines show now.
+#[test]
+fn d6_line_and_block_edits_of_a_secret_file_mask_their_diff() {
+    let f = Fixture::new();
+    std::fs::write(f.path("templates/edit.j2"), "name=app\ntoken={{ tok }}\n").unwrap();
+    let deliver = f.playbook(
+        "deliver.yml",
+        "    - template: {src: templates/edit.j2, dest: \"{{ out }}/edit.conf\"}\n",
+    );
+    let edit = f.playbook(
+        "edit.yml",
+        concat!(
+            "    - lineinfile: {path: \"{{ out }}/edit.conf\", line: \"level=debug\"}\n",
+            "    - blockinfile: {path: \"{{ out }}/edit.conf\", block: \"extra=1\"}\n",
+        ),
+    );
+    let run = |pb: &Path, value: &str, extra: &[&str]| {
+        let secrets = f.path("edit-secrets.yml");
+        std::fs::write(&secrets, format!("tok: {value}\n")).unwrap();
+        std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_talon"))
+            .arg("run")
+            .arg(pb)
+            .arg("-i")
+            .arg(f.path("inventory.yml"))
+            .arg("--secrets")
+            .arg(&secrets)
+            .arg("-e")
+            .arg(format!("out={}", f.out().display()))
+            .args(extra)
+            .env("TALON_STATE_DIR", f.path("state"))
+            .output()
+            .unwrap();
+        Run::from(out)
+    };
+    run(&deliver, "OLD-edit-3c4d", &[]).assert_code(0);
+    let second = run(&edit, "NEW-edit-9e0f", &["--diff"]);
+    second.assert_code(0);
+    assert!(!second.stdout.contains("OLD-edit-3c4d"), "{}", second.stdout);
+    assert!(second.stdout.contains("+level=debug"), "{}", second.stdout);
+    assert!(second.stdout.contains("+extra=1"), "{}", second.stdout);
+    assert!(second.stdout.contains("********"), "{}", second.stdout);
+    assert_eq!(
+        std::fs::read_to_string(f.out().join("edit.conf")).unwrap(),
+        concat!(
+            "name=app\ntoken=OLD-edit-3c4d\nlevel=debug\n",
+            "# BEGIN ANSIBLE MANAGED BLOCK\nextra=1\n# END ANSIBLE MANAGED BLOCK\n"
+        )
+    );
+}
+
 /// D7: `slurp` of a file talon delivered a secret into printed its base64 under `-vv`/`--json`
 /// (no mask matches base64), and `fetch` reported its sha1 and wrote the local copy 0644.
 #[test]

@@ -251,6 +251,11 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         file: &file,
         backup,
         validate,
+        shown: block
+            .lines()
+            .map(str::to_string)
+            .chain([begin.as_str(), end.as_str()].map(|m| marker.replace("{mark}", m)))
+            .collect(),
     };
     rewrite(r, &probe, ctx).await
 }

@@ -92,21 +92,7 @@ fn before_side(old: &str, new: &str, sensitive: bool) -> String {
     if !sensitive {
         return old.to_string();
     }
-    let kept: std::collections::HashSet<&str> = new.lines().collect();
-    let mut out = String::with_capacity(old.len());
-    for line in old.split_inclusive('\n') {
-        let (text, end) = match line.strip_suffix('\n') {
-            Some(t) => (t, "\n"),
-            None => (line, ""),
-        };
-        out.push_str(if kept.contains(text) {
-            text
-        } else {
-            crate::secrets::MASK
-        });
-        out.push_str(end);
-    }
-    out
+    crate::secrets::held::mask_lines_except(old, &new.lines().collect())
 }
 
 fn dest_probe_options(ctx: &ModuleContext<'_>, follow: bool) -> ProbeOptions {

@@ -363,6 +363,9 @@ pub(crate) struct Rewrite<'a> {
     pub backup: bool,
     /// `validate`.
     pub validate: Option<String>,
+    /// Lines of the task's own text (`line`, the block and its markers): in a `--diff` of a file
+    /// that holds a secret talon delivered, these are shown and every other line is masked.
+    pub shown: Vec<String>,
 }
 
 /// Applies a [`Rewrite`] given the earlier probe of the file. Ansible's result: `changed`, `msg`
@@ -378,11 +381,19 @@ pub(crate) async fn rewrite(
     let attr = existing.map(|st| r.file.changes(st)).unwrap_or_default();
     if ctx.diff {
         if r.content_changed {
+            let mut before = String::from_utf8_lossy(r.before.unwrap_or_default()).into_owned();
+            let mut after = String::from_utf8_lossy(&r.after).into_owned();
+            // Both sides of a file talon delivered a secret into hold its value (or an old one).
+            if ctx.secrets.held.holds(ctx.host, r.path) {
+                let shown = r.shown.iter().map(String::as_str).collect();
+                before = crate::secrets::held::mask_lines_except(&before, &shown);
+                after = crate::secrets::held::mask_lines_except(&after, &shown);
+            }
             out.diff.push(FileDiff {
                 before_header: format!("{} (content)", r.path),
                 after_header: format!("{} (content)", r.path),
-                before: String::from_utf8_lossy(r.before.unwrap_or_default()).into_owned(),
-                after: String::from_utf8_lossy(&r.after).into_owned(),
+                before,
+                after,
             });
         }
         if attr.any() {
@@ -574,6 +585,8 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         file: &file,
         backup,
         validate,
+        // With backrefs the written line holds text of the file's own line.
+        shown: if backrefs { Vec::new() } else { vec![line.clone()] },
     };
     let out = rewrite(r, &probe, ctx).await?;
     Ok(if state == "absent" {

@@ -86,6 +86,23 @@ impl HeldFiles {
     }
 }
 
+/// A diff side of a file that holds (or held) a secret: lines in `shown` (text the task itself
+/// wrote, which cannot hold a secret value) stay, every other line reads [`super::MASK`] with
+/// its line ending kept, so a diff still shows where lines changed but never an old or rotated
+/// value.
+pub fn mask_lines_except(text: &str, shown: &std::collections::HashSet<&str>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(t) => (t, "\n"),
+            None => (line, ""),
+        };
+        out.push_str(if shown.contains(body) { body } else { super::MASK });
+        out.push_str(end);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
