@@ -718,3 +718,69 @@ fn d7_slurp_and_fetch_never_reveal_a_secret_file() {
         format!("******** {}\n", sha1_of("plain\n"))
     );
 }
+
+/// `no_log` was accepted on plays, blocks and tasks and ignored: the result of a task that
+/// prints a credential the playbook knows only as an ordinary variable (from a registered
+/// command, say) was shown in full under `-v`, in failures, loop items, `--diff` and `--json`.
+/// Now it is censored as Ansible censors it, and the registered variable keeps the result.
+#[test]
+fn no_log_censors_every_view_of_a_result() {
+    let f = Fixture::new();
+    let p = f.path("nolog.yml");
+    std::fs::write(
+        &p,
+        concat!(
+            "- hosts: all\n  gather_facts: false\n  vars: {hide: true}\n  tasks:\n",
+            "    - command: echo PLAIN-cred-41d2\n",
+            "      register: r\n      no_log: true\n",
+            "    - command: echo PLAIN-cred-41d2 {{ item }}\n",
+            "      loop: [one, two]\n      no_log: \"{{ hide }}\"\n",
+            "    - block:\n",
+            "        - copy: {content: \"PLAIN-cred-41d2\\n\", dest: \"{{ out }}/cred.txt\"}\n",
+            "        - shell: echo PLAIN-cred-41d2; exit 3\n          ignore_errors: true\n",
+            "      no_log: true\n",
+            "    - assert: {that: [\"r.stdout == 'PLAIN-cred-41d2'\"]}\n",
+            "- hosts: all\n  gather_facts: false\n  no_log: true\n  tasks:\n",
+            "    - command: echo PLAIN-cred-41d2\n",
+            "    - command: echo shown-d8e1\n      no_log: false\n",
+        ),
+    )
+    .unwrap();
+    for extra in [&["-vvv", "--diff"][..], &["--json"][..]] {
+        let _ = std::fs::remove_file(f.out().join("cred.txt"));
+        let (run, _) = f.run(&p, extra);
+        run.assert_code(0);
+        assert!(
+            !run.stdout.contains("PLAIN-cred-41d2") && !run.stderr.contains("PLAIN-cred-41d2"),
+            "{extra:?}:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        assert!(
+            run.stdout.contains("the output has been hidden"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("shown-d8e1"),
+            "no_log: false shows: {}",
+            run.stdout
+        );
+        if extra[0] != "--json" {
+            let recap = run
+                .stdout
+                .lines()
+                .find(|l| l.starts_with("box1 "))
+                .unwrap_or_default();
+            assert!(
+                recap.contains("ok=7 ") && recap.contains("changed=5 ") && recap.contains("ignored=1"),
+                "{}",
+                run.stdout
+            );
+        }
+        assert_eq!(
+            std::fs::read_to_string(f.out().join("cred.txt")).unwrap(),
+            "PLAIN-cred-41d2\n"
+        );
+    }
+}

@@ -78,6 +78,8 @@ pub struct Play {
     pub force_handlers: bool,
     /// `environment:` for every task of the play.
     pub environment: Option<Value>,
+    /// `no_log:` for every task of the play (a boolean or a template), as the task keyword.
+    pub no_log: Option<Value>,
     /// `tags:` on the play (inherited by every task).
     pub tags: Vec<String>,
     /// Sections run in order with a handler flush after each: pre_tasks, roles + tasks, post_tasks.
@@ -520,6 +522,7 @@ impl Loader {
                 .transpose()?
                 .unwrap_or(false),
             environment: node.get("environment").map(Node::to_json),
+            no_log: node.get("no_log").map(Node::to_json),
             tags: node.get("tags").map(string_list).transpose()?.unwrap_or_default(),
             sections: vec![pre, main, post],
             handlers: play_handlers,

@@ -37,6 +37,8 @@ pub struct HostState {
     /// Notifications saved by an earlier failed run: they join `pending_handlers` at the flush
     /// after the play's main section (roles + tasks), so they run once what they restart exists.
     pub restored_handlers: Vec<String>,
+    /// `no_log` of the task running now: its results are shown censored (set per task).
+    pub(crate) censor: bool,
 }
 
 impl HostState {
@@ -54,6 +56,7 @@ impl HostState {
             stats: HostStats::default(),
             pending_handlers: Vec::new(),
             restored_handlers: Vec::new(),
+            censor: false,
         }
     }
 }
@@ -130,6 +133,7 @@ impl<'a> Runner<'a> {
             become_: play.become_,
             become_user: play.become_user.clone(),
             environment: play.environment.iter().cloned().collect(),
+            no_log: play.no_log.clone(),
             ..Default::default()
         };
         // vars_files are loaded per host (their names may use host variables).
@@ -264,6 +268,9 @@ impl<'a> Runner<'a> {
         inh: &Inherited,
     ) -> Flow {
         let child = inherit(inh, task);
+        if !matches!(task.action, Some(Action::Block { .. })) {
+            st.censor = self.no_log(ctx, st, task, &child);
+        }
         match &task.action {
             Some(Action::Block {
                 block,
@@ -1254,6 +1261,23 @@ impl<'a> Runner<'a> {
         ctx.play.handlers.iter().any(|h| h.id == task.id)
     }
 
+    /// `no_log` as inherited by `task` (play, block, task): a boolean, or a template rendered
+    /// with the task's variables. A value that renders to no boolean censors (a result is hidden
+    /// rather than shown when in doubt).
+    fn no_log(&self, ctx: &PlayCtx<'_>, st: &HostState, task: &Task, child: &Inherited) -> bool {
+        let Some(v) = &child.no_log else {
+            return false;
+        };
+        if let Some(b) = vars::as_bool(v) {
+            return b;
+        }
+        let scope = self.scope_for(ctx, st, Some(task), child, &Vars::new());
+        match self.templater.render_value(v, &scope) {
+            Ok(r) => vars::as_bool(&r).unwrap_or(true),
+            Err(_) => true,
+        }
+    }
+
     fn ignore_errors(&self, task: &Task, _inh: &Inherited, _st: &HostState) -> bool {
         task.ignore_errors
             .as_ref()
@@ -1324,6 +1348,21 @@ impl<'a> Runner<'a> {
         ignored: bool,
         handler: bool,
     ) {
+        // no_log: the result is shown as Ansible shows it, `censored` with `changed` (and the
+        // retry counters) kept; no diff, and a loop item reads `None`. Registered variables keep
+        // the whole result.
+        let (result, item, diff) = if st.censor {
+            let mut shown = serde_json::Map::new();
+            shown.insert("censored".into(), json!(NO_LOG_CENSORED));
+            for key in ["attempts", "changed", "retries"] {
+                if let Some(v) = result.get(key) {
+                    shown.insert(key.into(), v.clone());
+                }
+            }
+            (Value::Object(shown), item.map(|_| "None".to_string()), Vec::new())
+        } else {
+            (result, item, diff)
+        };
         // secrets: every value and marker is masked in what is shown or put in JSON.
         let s = &self.opts.secrets;
         self.reporter.send(Event::TaskResult(TaskReport {
@@ -1340,6 +1379,10 @@ impl<'a> Runner<'a> {
         }));
     }
 }
+
+/// What a `no_log` result shows instead of its content (Ansible's wording).
+const NO_LOG_CENSORED: &str =
+    "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 fn handler_matches(h: &Task, pending: &BTreeSet<String>) -> bool {
     let name = h.name.clone().unwrap_or_default();
