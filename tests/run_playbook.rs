@@ -481,3 +481,85 @@ fn apt_installs_a_local_deb_and_removes_it_idempotently() {
     assert!(lab.sh(&host, "dpkg -s talon-test-pkg").status.code() != Some(0));
     assert_eq!(run_text(&lab, "remove.yml", remove).changed(&host), 0);
 }
+
+/// Play keywords `remote_user`, `connection`, `ignore_errors`, `check_mode`, `diff` (and
+/// `ignore_errors` on a block) were accepted and silently ignored: the play connected as the
+/// inventory's user over SSH, failed, changed hosts in check mode. Each is applied now, and
+/// `any_errors_fatal: true`, not supported yet, is a load error instead of being ignored.
+#[test]
+fn d10_play_keywords_are_applied_not_ignored() {
+    let lab = Lab::up(1);
+    let host = lab.hosts[0].0.clone();
+    let d = lab.dir.path();
+    let inv = std::fs::read_to_string(lab.inventory()).unwrap();
+    assert!(inv.contains("ansible_user: root"), "{inv}");
+    let inv = inv.replace("ansible_user: root", "lab_user_removed: true");
+    std::fs::write(d.join("nouser.yml"), inv).unwrap();
+    let local = d.join("local-marker");
+    let pb = d.join("keywords.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            concat!(
+                "- hosts: all\n  gather_facts: false\n  remote_user: nopw\n  tasks:\n",
+                "    - command: whoami\n      register: who\n",
+                "    - copy: {{content: \"{{{{ who.stdout }}}}\\n\", dest: /tmp/who-keyword}}\n",
+                "- hosts: all\n  gather_facts: false\n  remote_user: nopw\n  vars: {{ansible_user: deploy}}\n  tasks:\n",
+                "    - command: whoami\n      register: who\n",
+                "    - copy: {{content: \"{{{{ who.stdout }}}}\\n\", dest: /tmp/who-var}}\n",
+                "- hosts: all\n  gather_facts: false\n  connection: local\n  tasks:\n",
+                "    - copy: {{content: \"controller\\n\", dest: {0}}}\n",
+                "- hosts: all\n  gather_facts: false\n  remote_user: root\n  ignore_errors: true\n  tasks:\n",
+                "    - command: 'false'\n",
+                "    - copy: {{content: \"went on\\n\", dest: /tmp/went-on}}\n",
+                "- hosts: all\n  gather_facts: false\n  remote_user: root\n  tasks:\n",
+                "    - block:\n        - command: 'false'\n      ignore_errors: true\n",
+                "    - copy: {{content: \"block went on\\n\", dest: /tmp/block-went-on}}\n",
+                "- hosts: all\n  gather_facts: false\n  remote_user: root\n  check_mode: true\n  tasks:\n",
+                "    - copy: {{content: \"x\\n\", dest: /tmp/never-written}}\n",
+                "- hosts: all\n  gather_facts: false\n  remote_user: root\n  diff: true\n  tasks:\n",
+                "    - copy: {{content: \"diffed-5f1a\\n\", dest: /tmp/diffed}}\n",
+            ),
+            local.display()
+        ),
+    )
+    .unwrap();
+    let run = common::Run::from(
+        common::talon()
+            .arg("run")
+            .arg(&pb)
+            .arg("-i")
+            .arg(d.join("nouser.yml"))
+            .env("TALON_STATE_DIR", d.join("state"))
+            .output()
+            .unwrap(),
+    );
+    run.assert_code(0);
+    assert_eq!(lab.read(&host, "/tmp/who-keyword").as_deref(), Some("nopw\n"));
+    assert_eq!(lab.read(&host, "/tmp/who-var").as_deref(), Some("deploy\n"));
+    assert_eq!(std::fs::read_to_string(&local).unwrap(), "controller\n");
+    assert_eq!(lab.read(&host, &local.display().to_string()), None);
+    assert_eq!(lab.read(&host, "/tmp/went-on").as_deref(), Some("went on\n"));
+    assert_eq!(
+        lab.read(&host, "/tmp/block-went-on").as_deref(),
+        Some("block went on\n")
+    );
+    assert_eq!(lab.read(&host, "/tmp/never-written"), None);
+    assert!(run.stdout.contains("+diffed-5f1a"), "{}", run.stdout);
+    assert_eq!(run.recap(&host)[6], 2, "{}", run.stdout);
+
+    let fatal = run_text(
+        &lab,
+        "fatal.yml",
+        "- hosts: all\n  any_errors_fatal: true\n  tasks:\n    - command: 'true'\n",
+    );
+    fatal.assert_code(4);
+    assert!(
+        fatal
+            .stderr
+            .contains("any_errors_fatal: true is not supported yet"),
+        "{}",
+        fatal.stderr
+    );
+    assert!(fatal.stderr.contains("fatal.yml:2:"), "{}", fatal.stderr);
+}

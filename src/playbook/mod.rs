@@ -80,6 +80,16 @@ pub struct Play {
     pub environment: Option<Value>,
     /// `no_log:` for every task of the play (a boolean or a template), as the task keyword.
     pub no_log: Option<Value>,
+    /// `remote_user:` the user to connect as when the host has no `ansible_user`.
+    pub remote_user: Option<String>,
+    /// `connection:` (`ssh`, `local`) when the host has no `ansible_connection`.
+    pub connection: Option<String>,
+    /// `ignore_errors:` for every task of the play (a boolean or a template).
+    pub ignore_errors: Option<Value>,
+    /// `check_mode:` for every task of the play.
+    pub check_mode: Option<bool>,
+    /// `diff:` for every task of the play.
+    pub diff: Option<bool>,
     /// `tags:` on the play (inherited by every task).
     pub tags: Vec<String>,
     /// Sections run in order with a handler flush after each: pre_tasks, roles + tasks, post_tasks.
@@ -432,6 +442,14 @@ impl Loader {
                 ));
             }
         }
+        if let Some(v) = node.get("any_errors_fatal")
+            && bool_of(v, "any_errors_fatal")?
+        {
+            return Err(LoadError::at(
+                &v.mark,
+                "any_errors_fatal: true is not supported yet (talon would let the other hosts go on after one fails); remove it to run with the default behaviour",
+            ));
+        }
         let hosts = match node.get("hosts") {
             Some(h) => string_list(h)?.join(","),
             None => return Err(LoadError::at(&node.mark, "the play has no 'hosts:'")),
@@ -523,6 +541,14 @@ impl Loader {
                 .unwrap_or(false),
             environment: node.get("environment").map(Node::to_json),
             no_log: node.get("no_log").map(Node::to_json),
+            remote_user: node.get("remote_user").map(scalar_string).transpose()?,
+            ignore_errors: node.get("ignore_errors").map(Node::to_json),
+            check_mode: node
+                .get("check_mode")
+                .map(|b| bool_of(b, "check_mode"))
+                .transpose()?,
+            diff: node.get("diff").map(|b| bool_of(b, "diff")).transpose()?,
+            connection: node.get("connection").map(scalar_string).transpose()?,
             tags: node.get("tags").map(string_list).transpose()?.unwrap_or_default(),
             sections: vec![pre, main, post],
             handlers: play_handlers,

@@ -103,10 +103,10 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Event>, opts: ViewOptions) -> BTree
                 json.task_result(&r);
                 let line = result_line(&r, opts);
                 print(&tty, line);
-                if opts.diff {
-                    for d in &r.diff {
-                        print(&tty, d.clone());
-                    }
+                // A result carries a diff only when diff mode was on for its task (`--diff`,
+                // or the `diff` keyword on the task, block or play).
+                for d in &r.diff {
+                    print(&tty, d.clone());
                 }
             }
             Event::Warning(w) => {

@@ -53,10 +53,20 @@ pub fn ssh_option_from_args(args: &str, name: &str) -> Option<String> {
     None
 }
 
-/// Builds the [`ConnectSpec`] for a host from its (templated) inventory variables.
-pub(super) fn spec_for(runner: &Runner<'_>, st: &HostState) -> Result<ConnectSpec, TransportError> {
+/// Builds the [`ConnectSpec`] for a host from its (templated) variables: inventory, then the
+/// play's `vars`, then extra vars, as Ansible's connection variables; the play's `remote_user`
+/// and `connection` keywords apply where no variable sets the user or connection (variables win
+/// over keywords, as in Ansible).
+pub(super) fn spec_for(
+    runner: &Runner<'_>,
+    st: &HostState,
+    play: Option<&crate::playbook::Play>,
+) -> Result<ConnectSpec, TransportError> {
     let scope = crate::template::Scope::new(std::sync::Arc::new({
         let mut v = st.inv_vars.clone();
+        if let Some(p) = play {
+            vars::overlay(&mut v, &p.vars);
+        }
         vars::overlay(&mut v, &runner.opts.extra_vars);
         v.insert("inventory_hostname".into(), serde_json::json!(st.name));
         v
@@ -66,7 +76,15 @@ pub(super) fn spec_for(runner: &Runner<'_>, st: &HostState) -> Result<ConnectSpe
         let v = runner.templater.render_value(raw, &scope).ok()?;
         Some(vars::as_string(&v))
     };
-    let kind = match get("ansible_connection").as_deref() {
+    let keyword = |k: Option<&String>| -> Option<String> {
+        let v = runner
+            .templater
+            .render_value(&serde_json::json!(k?), &scope)
+            .ok()?;
+        Some(vars::as_string(&v))
+    };
+    let connection = get("ansible_connection").or_else(|| keyword(play.and_then(|p| p.connection.as_ref())));
+    let kind = match connection.as_deref() {
         Some("local") => ConnectionKind::Local,
         None if st.name == "localhost" && get("ansible_host").is_none() => ConnectionKind::Local,
         Some("ssh") | Some("smart") | Some("paramiko") | None => ConnectionKind::Ssh,
@@ -114,6 +132,7 @@ pub(super) fn spec_for(runner: &Runner<'_>, st: &HostState) -> Result<ConnectSpe
     spec.kind = kind;
     spec.user = get("ansible_user")
         .or_else(|| get("ansible_ssh_user"))
+        .or_else(|| keyword(play.and_then(|p| p.remote_user.as_ref())))
         .or(cfg.user.clone());
     spec.identity_files = identity_files;
     spec.known_hosts = known_hosts.clone();

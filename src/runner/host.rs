@@ -79,7 +79,9 @@ pub(crate) struct Inherited {
     params: Vars,
     environment: Vec<Value>,
     no_log: Option<Value>,
+    ignore_errors: Option<Value>,
     check_mode: Option<bool>,
+    diff: Option<bool>,
     role: Option<Arc<Role>>,
 }
 
@@ -107,7 +109,7 @@ struct Outcome {
 impl<'a> Runner<'a> {
     /// Runs a whole play on one host and returns the updated host state.
     pub(crate) async fn play_host(&self, ctx: &PlayCtx<'_>, mut st: HostState) -> HostState {
-        let conn = match self.connection(&st).await {
+        let conn = match self.connection(&st, ctx.play).await {
             Ok(c) => c,
             Err(e) => {
                 st.unreachable = true;
@@ -134,6 +136,9 @@ impl<'a> Runner<'a> {
             become_user: play.become_user.clone(),
             environment: play.environment.iter().cloned().collect(),
             no_log: play.no_log.clone(),
+            ignore_errors: play.ignore_errors.clone(),
+            check_mode: play.check_mode,
+            diff: play.diff,
             ..Default::default()
         };
         // vars_files are loaded per host (their names may use host variables).
@@ -881,7 +886,7 @@ impl<'a> Runner<'a> {
                     None => conn,
                 };
                 let check = task.check_mode.or(inh.check_mode).unwrap_or(self.opts.check);
-                let diff = task.diff.unwrap_or(self.opts.diff);
+                let diff = task.diff.or(inh.diff).unwrap_or(self.opts.diff);
                 let search_paths = self.search_paths(task, inh);
                 let env = match self.environment(task, inh, scope) {
                     Ok(e) => e,
@@ -1278,9 +1283,10 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn ignore_errors(&self, task: &Task, _inh: &Inherited, _st: &HostState) -> bool {
+    fn ignore_errors(&self, task: &Task, inh: &Inherited, _st: &HostState) -> bool {
         task.ignore_errors
             .as_ref()
+            .or(inh.ignore_errors.as_ref())
             .and_then(vars::as_bool)
             .unwrap_or(false)
     }
@@ -1416,6 +1422,12 @@ fn inherit(inh: &Inherited, task: &Task) -> Inherited {
     }
     if task.check_mode.is_some() {
         c.check_mode = task.check_mode;
+    }
+    if task.diff.is_some() {
+        c.diff = task.diff;
+    }
+    if task.ignore_errors.is_some() {
+        c.ignore_errors = task.ignore_errors.clone();
     }
     if task.role.is_some() {
         c.role = task.role.clone();

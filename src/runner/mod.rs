@@ -322,16 +322,27 @@ impl<'a> Runner<'a> {
     pub(crate) async fn connection(
         &self,
         st: &HostState,
+        play: &crate::playbook::Play,
     ) -> Result<Arc<Connection>, crate::transport::TransportError> {
+        let spec = connect::spec_for(self, st, Some(play))?;
+        // One connection per host and way in: plays that connect as another user (or locally)
+        // get their own.
+        let key = format!(
+            "{}\0{:?}\0{}\0{}\0{}",
+            st.name,
+            spec.kind,
+            spec.address,
+            spec.port,
+            spec.user.as_deref().unwrap_or_default()
+        );
         if let Ok(map) = self.conns.lock()
-            && let Some(c) = map.get(&st.name)
+            && let Some(c) = map.get(&key)
         {
             return Ok(c.clone());
         }
-        let spec = connect::spec_for(self, st)?;
         let conn = Arc::new(Connection::open(&spec).await?);
         if let Ok(mut map) = self.conns.lock() {
-            map.insert(st.name.clone(), conn.clone());
+            map.insert(key, conn.clone());
         }
         Ok(conn)
     }
