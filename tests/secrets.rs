@@ -92,6 +92,27 @@ impl Fixture {
         (Run::from(out), leaks)
     }
 
+    /// Runs talon with a secrets file holding only `tok: VALUE` (as a rotated secret would be).
+    fn run_with_tok(&self, playbook: &Path, value: &str, extra: &[&str]) -> Run {
+        let secrets = self.path("tok-secrets.yml");
+        std::fs::write(&secrets, format!("tok: {value}\n")).unwrap();
+        std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_talon"))
+            .arg("run")
+            .arg(playbook)
+            .arg("-i")
+            .arg(self.path("inventory.yml"))
+            .arg("--secrets")
+            .arg(&secrets)
+            .arg("-e")
+            .arg(format!("out={}", self.out().display()))
+            .args(extra)
+            .env("TALON_STATE_DIR", self.path("state"))
+            .output()
+            .unwrap();
+        Run::from(out)
+    }
+
     /// Temp files talon's atomic writes could leave behind (`.NAME.talon.XXXXXX`).
     fn temp_leftovers(&self) -> Vec<String> {
         let mut found = Vec::new();
@@ -557,28 +578,9 @@ fn d6_diff_never_shows_a_rotated_secret() {
         "rot.yml",
         "    - template: {src: templates/rot.j2, dest: \"{{ out }}/rot.conf\"}\n",
     );
-    let rotate = |value: &str, extra: &[&str]| {
-        let secrets = f.path("rot-secrets.yml");
-        std::fs::write(&secrets, format!("tok: {value}\n")).unwrap();
-        std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_talon"))
-            .arg("run")
-            .arg(&pb)
-            .arg("-i")
-            .arg(f.path("inventory.yml"))
-            .arg("--secrets")
-            .arg(&secrets)
-            .arg("-e")
-            .arg(format!("out={}", f.out().display()))
-            .args(extra)
-            .env("TALON_STATE_DIR", f.path("state"))
-            .output()
-            .unwrap();
-        Run::from(out)
-    };
-    let first = rotate("OLD-rot-5e6f", &[]);
+    let first = f.run_with_tok(&pb, "OLD-rot-5e6f", &[]);
     first.assert_code(0);
-    let second = rotate("NEW-rot-7a8b", &["--diff"]);
+    let second = f.run_with_tok(&pb, "NEW-rot-7a8b", &["--diff"]);
     second.assert_code(0);
     assert!(!second.stdout.contains("OLD-rot-5e6f"), "{}", second.stdout);
     assert!(!second.stdout.contains("NEW-rot-7a8b"), "{}", second.stdout);
@@ -613,27 +615,8 @@ fn d6_line_and_block_edits_of_a_secret_file_mask_their_diff() {
             "    - blockinfile: {path: \"{{ out }}/edit.conf\", block: \"extra=1\"}\n",
         ),
     );
-    let run = |pb: &Path, value: &str, extra: &[&str]| {
-        let secrets = f.path("edit-secrets.yml");
-        std::fs::write(&secrets, format!("tok: {value}\n")).unwrap();
-        std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_talon"))
-            .arg("run")
-            .arg(pb)
-            .arg("-i")
-            .arg(f.path("inventory.yml"))
-            .arg("--secrets")
-            .arg(&secrets)
-            .arg("-e")
-            .arg(format!("out={}", f.out().display()))
-            .args(extra)
-            .env("TALON_STATE_DIR", f.path("state"))
-            .output()
-            .unwrap();
-        Run::from(out)
-    };
-    run(&deliver, "OLD-edit-3c4d", &[]).assert_code(0);
-    let second = run(&edit, "NEW-edit-9e0f", &["--diff"]);
+    f.run_with_tok(&deliver, "OLD-edit-3c4d", &[]).assert_code(0);
+    let second = f.run_with_tok(&edit, "NEW-edit-9e0f", &["--diff"]);
     second.assert_code(0);
     assert!(!second.stdout.contains("OLD-edit-3c4d"), "{}", second.stdout);
     assert!(second.stdout.contains("+level=debug"), "{}", second.stdout);
