@@ -1184,19 +1184,6 @@ fn yaml_str(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
 }
 
-/// A path as one shell word for `ansible_ssh_common_args` (split with shlex by Ansible).
-fn shell_word(path: &Path) -> String {
-    let s = path.to_string_lossy();
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%".contains(&b))
-    {
-        s.into_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
 /// The Ansible YAML inventory: group `lab` with every host, connection settings as group vars,
 /// and the lab users as comments.
 fn render_inventory(info: &LabInfo) -> String {
@@ -1257,7 +1244,7 @@ fn render_inventory(info: &LabInfo) -> String {
     }
     let common = format!(
         "-o UserKnownHostsFile={} -o StrictHostKeyChecking=yes",
-        shell_word(&info.known_hosts)
+        crate::transport::quote::quote(&info.known_hosts.to_string_lossy())
     );
     let _ = writeln!(y, "      vars:");
     let _ = writeln!(y, "        ansible_user: root");
@@ -1441,12 +1428,6 @@ mod tests {
         assert_eq!(a, lab_id(Path::new("/tmp/a")));
         assert_ne!(a, lab_id(Path::new("/tmp/b")));
         assert_eq!(a.len(), 8);
-    }
-
-    #[test]
-    fn shell_word_quotes_only_when_needed() {
-        assert_eq!(shell_word(Path::new("/a/b-c.d")), "/a/b-c.d");
-        assert_eq!(shell_word(Path::new("/a b/it's")), r"'/a b/it'\''s'");
     }
 
     #[test]

@@ -178,7 +178,7 @@ fn section(line: &str) -> Option<(&str, Option<&str>)> {
 
 /// A host line: `pattern[:port] [k=v ...] [# comment]`.
 fn host_line(line: &str, at: Mark, group: &str, b: &mut Builder) -> Result<(), InventoryError> {
-    let tokens = shlex_split(line).map_err(|e| {
+    let tokens = crate::transport::quote::split_with_comments(line).map_err(|e| {
         InventoryError::parse(
             at.clone(),
             format!("cannot split host line '{line}': {e}"),
@@ -207,70 +207,6 @@ fn host_line(line: &str, at: Mark, group: &str, b: &mut Builder) -> Result<(), I
         vars.insert(k.to_string(), literal_or_string(v));
     }
     b.add_host_entry(first, Some(group), vars, &at)
-}
-
-/// Splits like Python `shlex.split(line, comments=True)` (POSIX mode): whitespace separates,
-/// single quotes are literal, double quotes allow `\"` and `\\`, a backslash outside quotes
-/// escapes the next character, and `#` outside quotes ends the line.
-fn shlex_split(line: &str) -> Result<Vec<String>, &'static str> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut in_token = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_token {
-                    out.push(std::mem::take(&mut cur));
-                    in_token = false;
-                }
-            }
-            '#' => break,
-            '\\' => {
-                in_token = true;
-                match chars.next() {
-                    Some(n) => cur.push(n),
-                    None => return Err("no escaped character"),
-                }
-            }
-            '\'' => {
-                in_token = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(n) => cur.push(n),
-                        None => return Err("no closing quotation"),
-                    }
-                }
-            }
-            '"' => {
-                in_token = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.peek() {
-                            Some('"') | Some('\\') => {
-                                if let Some(n) = chars.next() {
-                                    cur.push(n);
-                                }
-                            }
-                            _ => cur.push('\\'),
-                        },
-                        Some(n) => cur.push(n),
-                        None => return Err("no closing quotation"),
-                    }
-                }
-            }
-            other => {
-                in_token = true;
-                cur.push(other);
-            }
-        }
-    }
-    if in_token {
-        out.push(cur);
-    }
-    Ok(out)
 }
 
 /// The value of an INI inventory variable: Python `ast.literal_eval(text)` when that succeeds
@@ -665,16 +601,6 @@ mod tests {
         // Python source comments after a literal are allowed by literal_eval.
         assert_eq!(literal_or_string("1 # one"), json!(1));
         assert_eq!(literal_or_string("hello # c"), json!("hello # c"));
-    }
-
-    #[test]
-    fn shlex_like_python() {
-        assert_eq!(
-            shlex_split(r#"web1 a="x y" b='q' c=d\ e # tail"#).unwrap(),
-            vec!["web1", "a=x y", "b=q", "c=d e"]
-        );
-        assert_eq!(shlex_split("h a=b#c").unwrap(), vec!["h", "a=b"]);
-        assert!(shlex_split("h a='x").is_err());
     }
 
     #[test]

@@ -462,68 +462,6 @@ fn perm_bits(who: u8, perms: &str, current: u32, is_dir: bool) -> u32 {
     bits
 }
 
-/// Splits a command line into words like Python's `shlex.split` (POSIX mode): whitespace
-/// separates, `'...'` is literal, `"..."` allows `\"`, `\\`, `\$`, backslash escapes outside
-/// quotes. Errors on an unterminated quote.
-pub fn shell_split(s: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => cur.push(c),
-                        None => return Err(format!("no closing quotation in {s:?}")),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$' | '`')) => cur.push(c),
-                            Some(c) => {
-                                cur.push('\\');
-                                cur.push(c);
-                            }
-                            None => return Err(format!("no closing quotation in {s:?}")),
-                        },
-                        Some(c) => cur.push(c),
-                        None => return Err(format!("no closing quotation in {s:?}")),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                if let Some(c) = chars.next() {
-                    cur.push(c);
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -571,17 +509,6 @@ mod tests {
     fn chmod_arg_spells_out_who() {
         assert_eq!(m(json!("+x,go-w")).chmod_arg(), "ugo+x,go-w");
         assert_eq!(m(json!(420)).chmod_arg(), "0644");
-    }
-
-    #[test]
-    fn shell_split_like_shlex() {
-        assert_eq!(shell_split("visudo -cf %s").unwrap(), ["visudo", "-cf", "%s"]);
-        assert_eq!(
-            shell_split(r#"sh -c 'test -s "%s"' x"#).unwrap(),
-            ["sh", "-c", "test -s \"%s\"", "x"]
-        );
-        assert_eq!(shell_split(r#"a\ b "c\"d" ''"#).unwrap(), ["a b", "c\"d", ""]);
-        assert!(shell_split("'open").is_err());
     }
 
     #[test]

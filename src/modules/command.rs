@@ -10,7 +10,7 @@ use std::time::{Instant, SystemTime};
 
 use serde_json::Value;
 
-use super::sysutil::{Args, format_delta, format_time, marker, run_script, shlex_split, splitlines};
+use super::sysutil::{Args, format_delta, format_time, marker, run_script, splitlines};
 use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
 
@@ -194,7 +194,7 @@ pub async fn run_any(
             let exe = executable.unwrap_or_else(|| "/bin/sh".to_string());
             (Value::String(text.clone()), vec![exe, "-c".to_string(), text])
         }
-        (Some(text), None) => match shlex_split(&text) {
+        (Some(text), None) => match crate::transport::quote::split(&text) {
             Ok(words) if !words.is_empty() => (words.clone().into(), words),
             Ok(_) => {
                 let mut o = base("no command given", 256.into(), Value::Null);

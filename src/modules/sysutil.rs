@@ -175,75 +175,6 @@ impl<'a> Args<'a> {
     }
 }
 
-/// Splits a command line into words like Python's `shlex.split(s)` (POSIX mode, no comments),
-/// which is what `ansible.builtin.command` does with its free-form text.
-///
-/// Outside quotes a backslash escapes any character; inside `'...'` nothing is special; inside
-/// `"..."` a backslash escapes only `"` and `\`. Quotes glue onto the surrounding word, and `''`
-/// is an empty word. Errors (Python's messages): "No closing quotation", "No escaped character".
-pub fn shlex_split(s: &str) -> Result<Vec<String>, String> {
-    #[derive(PartialEq)]
-    enum St {
-        Space,
-        Word,
-        Single,
-        Double,
-    }
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut st = St::Space;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match st {
-            St::Space | St::Word => match c {
-                c if c.is_whitespace() => {
-                    if st == St::Word {
-                        out.push(std::mem::take(&mut cur));
-                        st = St::Space;
-                    }
-                }
-                '\'' => st = St::Single,
-                '"' => st = St::Double,
-                '\\' => match chars.next() {
-                    Some(n) => {
-                        cur.push(n);
-                        st = St::Word;
-                    }
-                    None => return Err("No escaped character".into()),
-                },
-                c => {
-                    cur.push(c);
-                    st = St::Word;
-                }
-            },
-            St::Single => match c {
-                '\'' => st = St::Word,
-                c => cur.push(c),
-            },
-            St::Double => match c {
-                '"' => st = St::Word,
-                '\\' => match chars.peek() {
-                    Some(&n) if n == '"' || n == '\\' => {
-                        cur.push(n);
-                        chars.next();
-                    }
-                    Some(_) => cur.push('\\'),
-                    None => return Err("No escaped character".into()),
-                },
-                c => cur.push(c),
-            },
-        }
-    }
-    match st {
-        St::Single | St::Double => Err("No closing quotation".into()),
-        St::Word => {
-            out.push(cur);
-            Ok(out)
-        }
-        St::Space => Ok(out),
-    }
-}
-
 /// Splits text into lines like Python's `str.splitlines()` for the usual separators (`\n`,
 /// `\r\n`, `\r`): no trailing empty line. Used for `stdout_lines`/`stderr_lines`.
 pub fn splitlines(s: &str) -> Vec<Value> {
@@ -377,25 +308,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn shlex_like_python() {
-        assert_eq!(shlex_split("ls -l /tmp").unwrap(), ["ls", "-l", "/tmp"]);
-        assert_eq!(
-            shlex_split("echo 'a b'  \"c d\"").unwrap(),
-            ["echo", "a b", "c d"]
-        );
-        assert_eq!(shlex_split("a'b c'd").unwrap(), ["ab cd"]);
-        assert_eq!(shlex_split("echo '' x").unwrap(), ["echo", "", "x"]);
-        assert_eq!(
-            shlex_split(r#"echo "a\"b\\c\d""#).unwrap(),
-            ["echo", r#"a"b\c\d"#]
-        );
-        assert_eq!(shlex_split(r"a\ b c\$").unwrap(), ["a b", "c$"]);
-        assert_eq!(shlex_split("  ").unwrap(), Vec::<String>::new());
-        assert_eq!(shlex_split("echo 'x").unwrap_err(), "No closing quotation");
-        assert_eq!(shlex_split("echo x\\").unwrap_err(), "No escaped character");
-    }
 
     #[test]
     fn splitlines_like_python() {

@@ -587,7 +587,7 @@ fn validate_snippet(validate: &str) -> Result<String, String> {
     if !validate.contains("%s") {
         return Err(format!("validate must contain %s: {validate}"));
     }
-    let words = crate::modules::args::shell_split(validate)?;
+    let words = quote::split(validate).map_err(|e| format!("cannot split validate {validate:?}: {e}"))?;
     let quoted: Vec<String> = words
         .iter()
         .map(|w| {

@@ -34,6 +34,101 @@ pub fn join(argv: &[String]) -> String {
     argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
 }
 
+/// Why [`split`] refused a text: the two errors of Python's `shlex`, with its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SplitError {
+    /// A `'` or `"` is never closed.
+    #[error("No closing quotation")]
+    NoClosingQuotation,
+    /// The text ends with a backslash that has nothing to escape.
+    #[error("No escaped character")]
+    NoEscapedCharacter,
+}
+
+/// Splits text into words like Python's `shlex.split(s)` (POSIX mode, no comments): the one
+/// splitter for a command's free-form text (`ansible.builtin.command`), `validate` commands and
+/// shell-style arguments.
+///
+/// Outside quotes whitespace separates and a backslash escapes any character; inside `'...'`
+/// nothing is special; inside `"..."` a backslash escapes only `"` and `\` (otherwise it stays).
+/// Quotes glue onto the surrounding word, and `''` is an empty word.
+///
+/// Errors: [`SplitError`], Python's two messages.
+pub fn split(s: &str) -> Result<Vec<String>, SplitError> {
+    split_words(s, false)
+}
+
+/// [`split`] with `#` starting a comment that runs to the end of the text (outside quotes, also
+/// in the middle of a word), like Python's `shlex.split(s, comments=True)`: how ansible-core's INI
+/// inventory splits a host line.
+pub fn split_with_comments(s: &str) -> Result<Vec<String>, SplitError> {
+    split_words(s, true)
+}
+
+fn split_words(s: &str, comments: bool) -> Result<Vec<String>, SplitError> {
+    #[derive(PartialEq)]
+    enum St {
+        Space,
+        Word,
+        Single,
+        Double,
+    }
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut st = St::Space;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match st {
+            St::Space | St::Word => match c {
+                c if c.is_whitespace() => {
+                    if st == St::Word {
+                        out.push(std::mem::take(&mut cur));
+                        st = St::Space;
+                    }
+                }
+                '#' if comments => break,
+                '\'' => st = St::Single,
+                '"' => st = St::Double,
+                '\\' => match chars.next() {
+                    Some(n) => {
+                        cur.push(n);
+                        st = St::Word;
+                    }
+                    None => return Err(SplitError::NoEscapedCharacter),
+                },
+                c => {
+                    cur.push(c);
+                    st = St::Word;
+                }
+            },
+            St::Single => match c {
+                '\'' => st = St::Word,
+                c => cur.push(c),
+            },
+            St::Double => match c {
+                '"' => st = St::Word,
+                '\\' => match chars.peek() {
+                    Some(&n) if n == '"' || n == '\\' => {
+                        cur.push(n);
+                        chars.next();
+                    }
+                    Some(_) => cur.push('\\'),
+                    None => return Err(SplitError::NoEscapedCharacter),
+                },
+                c => cur.push(c),
+            },
+        }
+    }
+    match st {
+        St::Single | St::Double => Err(SplitError::NoClosingQuotation),
+        St::Word => {
+            out.push(cur);
+            Ok(out)
+        }
+        St::Space => Ok(out),
+    }
+}
+
 /// The full command line for a request, and the bytes to send on stdin.
 ///
 /// Shape: `sudo -n -H -u USER -- /bin/sh -c 'cd DIR && exec env K=V ARGV'` (each part only when
@@ -149,11 +244,45 @@ mod tests {
     use crate::transport::Become;
 
     #[test]
+    fn split_like_python_shlex() {
+        assert_eq!(split("ls -l /tmp").unwrap(), ["ls", "-l", "/tmp"]);
+        assert_eq!(split("echo 'a b'  \"c d\"").unwrap(), ["echo", "a b", "c d"]);
+        assert_eq!(split("a'b c'd").unwrap(), ["ab cd"]);
+        assert_eq!(split("echo '' x").unwrap(), ["echo", "", "x"]);
+        assert_eq!(split(r#"echo "a\"b\\c\d""#).unwrap(), ["echo", r#"a"b\c\d"#]);
+        assert_eq!(split(r"a\ b c\$").unwrap(), ["a b", "c$"]);
+        assert_eq!(split("  ").unwrap(), Vec::<String>::new());
+        assert_eq!(split("visudo -cf %s").unwrap(), ["visudo", "-cf", "%s"]);
+        assert_eq!(
+            split(r#"sh -c 'test -s "%s"' x"#).unwrap(),
+            ["sh", "-c", r#"test -s "%s""#, "x"]
+        );
+        assert_eq!(split("a#b").unwrap(), ["a#b"]);
+        assert_eq!(split(r#"a\ b "c\"d" ''"#).unwrap(), ["a b", "c\"d", ""]);
+        assert_eq!(split("echo 'x").unwrap_err().to_string(), "No closing quotation");
+        assert_eq!(split("echo x\\").unwrap_err().to_string(), "No escaped character");
+        assert_eq!(split("echo \"x\\").unwrap_err(), SplitError::NoEscapedCharacter);
+    }
+
+    #[test]
+    fn split_with_comments_stops_at_hash() {
+        assert_eq!(
+            split_with_comments(r#"web1 a="x y" b='q' c=d\ e # tail"#).unwrap(),
+            ["web1", "a=x y", "b=q", "c=d e"]
+        );
+        assert_eq!(split_with_comments("h a=b#c").unwrap(), ["h", "a=b"]);
+        assert_eq!(split_with_comments("h a='#x'").unwrap(), ["h", "a=#x"]);
+        assert!(split_with_comments("h a='x").is_err());
+    }
+
+    #[test]
     fn quotes_only_when_needed() {
         assert_eq!(quote("abc/def.txt"), "abc/def.txt");
         assert_eq!(quote(""), "''");
         assert_eq!(quote("a b"), "'a b'");
         assert_eq!(quote("it's"), "'it'\\''s'");
+        assert_eq!(quote("/a/b-c.d"), "/a/b-c.d");
+        assert_eq!(quote("/a b/it's"), r"'/a b/it'\''s'");
         assert_eq!(quote("$(rm -rf /)"), "'$(rm -rf /)'");
     }
 
