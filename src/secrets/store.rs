@@ -1,0 +1,248 @@
+//! The secret store: loading secrets (file, environment, prompt), holding them as
+//! [`SecretString`], and the environment variables that held one.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::RwLock;
+
+use regex::Regex;
+use secrecy::zeroize::Zeroizing;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{MASK, SecretError, held};
+
+/// One loaded secret.
+pub(super) struct Entry {
+    pub(super) name: String,
+    pub(super) value: SecretString,
+}
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={MASK}", self.name)
+    }
+}
+/// The secrets of one run: values (as [`SecretString`]), the markers that stand for them in
+/// templates, and further values to mask (become passwords).
+#[derive(Debug, Default)]
+pub struct SecretStore {
+    /// 16 hex digits, random per run: markers cannot be guessed or forged by a host's output.
+    pub(super) nonce: String,
+    pub(super) entries: Vec<Entry>,
+    /// More values to mask (not usable as variables), e.g. `ansible_become_password`.
+    pub(super) extra: RwLock<Vec<SecretString>>,
+    /// The marker pattern, compiled once (the nonce is fixed once a secret is inserted).
+    pub(super) marker_re: std::sync::OnceLock<Option<Regex>>,
+    /// Files talon delivered a secret into (their old content is never shown in a diff).
+    pub held: held::HeldFiles,
+}
+/// A store with no secrets, for module contexts outside a run (tests, tools).
+pub static NONE: SecretStore = SecretStore::empty();
+pub(super) fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+/// Environment variables that held a `--secret-env` value: talon's child processes never
+/// inherit them (see [`env_var`] and [`scrubbed_env`]).
+pub(super) static SCRUBBED_ENV: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+/// The environment variables every local child process must be started without (they held a
+/// `--secret-env` value): `ansible_connection: local` and `delegate_to: localhost` commands and
+/// `lookup('pipe')` remove them (`Command::env_remove`). talon cannot remove them from its own
+/// environment (that needs `unsafe` in Rust 2024), so they stay in `/proc/TALON_PID/environ`,
+/// readable by the same user and root, as in the shell that set them.
+pub fn scrubbed_env() -> Vec<String> {
+    SCRUBBED_ENV.read().map(|v| v.clone()).unwrap_or_default()
+}
+/// `std::env::var` as talon's templates see the environment: a variable that held a
+/// `--secret-env` value reads as unset (`lookup('env')` would otherwise put it in plain text).
+pub fn env_var(name: &str) -> Option<String> {
+    if scrubbed_env().iter().any(|v| v == name) {
+        return None;
+    }
+    std::env::var(name).ok()
+}
+/// `bytes` random bytes from the OS (`/dev/urandom`) as lowercase hex (2 x `bytes` digits).
+/// Errors: the device cannot be opened or read.
+pub(crate) fn random_hex(bytes: usize) -> std::io::Result<String> {
+    let mut buf = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
+    Ok(hex::encode(buf))
+}
+pub(super) fn random_nonce() -> String {
+    random_hex(8).unwrap_or_else(|_| {
+        use sha2::Digest;
+        // A stack address is mixed in: it differs between runs under ASLR.
+        let local = 0u8;
+        let seed = format!(
+            "{:?}{}{:p}",
+            std::time::SystemTime::now(),
+            std::process::id(),
+            &local
+        );
+        hex::encode(&sha2::Sha256::digest(seed.as_bytes())[..8])
+    })
+}
+/// The uid talon runs as (owner of `/proc/self`, else of a fresh temp file).
+pub(super) fn current_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(m) = std::fs::metadata("/proc/self") {
+        return Some(m.uid());
+    }
+    let f = tempfile::tempfile().ok()?;
+    f.metadata().ok().map(|m| m.uid())
+}
+
+impl SecretStore {
+    /// An empty store without a nonce (no markers can match it).
+    pub const fn empty() -> Self {
+        SecretStore {
+            nonce: String::new(),
+            entries: Vec::new(),
+            extra: RwLock::new(Vec::new()),
+            marker_re: std::sync::OnceLock::new(),
+            held: held::HeldFiles::new(),
+        }
+    }
+    /// An empty store with a fresh random nonce, ready to load secrets into.
+    pub fn new() -> Self {
+        SecretStore {
+            nonce: random_nonce(),
+            ..Self::empty()
+        }
+    }
+    /// True when no secret was given.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+    /// The names of the secrets, in load order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.name.as_str())
+    }
+    /// The value of a secret.
+    pub fn get(&self, name: &str) -> Option<&SecretString> {
+        self.entries.iter().find(|e| e.name == name).map(|e| &e.value)
+    }
+    /// Adds a secret. Errors ([`SecretError::Invalid`]): the name is not a variable name
+    /// (`[A-Za-z_][A-Za-z0-9_]*`), it was already given (`source` names where from), or the
+    /// value is empty (an empty value cannot be masked).
+    pub fn insert(&mut self, name: &str, value: SecretString) -> Result<(), SecretError> {
+        let invalid = |message: String| SecretError::Invalid {
+            name: name.to_string(),
+            message,
+        };
+        if !valid_name(name) {
+            return Err(invalid(
+                "not a valid variable name (letters, digits and _, not starting with a digit)".into(),
+            ));
+        }
+        if self.get(name).is_some() {
+            return Err(invalid(
+                "given twice (secrets file, --secret-env, --ask-secret)".into(),
+            ));
+        }
+        if value.expose_secret().is_empty() {
+            return Err(invalid("the value is empty".into()));
+        }
+        if self.nonce.is_empty() {
+            self.nonce = random_nonce();
+        }
+        self.entries.push(Entry {
+            name: name.to_string(),
+            value,
+        });
+        Ok(())
+    }
+    /// Loads a YAML secrets file: a mapping of name to string (plain scalars are taken as
+    /// written, so `pin: 0123` is the string `0123`).
+    ///
+    /// Refused ([`SecretError::File`], with the fix) unless `path` is a regular file owned by the
+    /// current user whose mode gives nothing to group and others (`chmod 600 FILE`). Parse
+    /// errors name the line, never the content.
+    pub fn load_file(&mut self, path: &Path) -> Result<(), SecretError> {
+        use std::os::unix::fs::MetadataExt;
+        let shown = path.display().to_string();
+        let err = |message: String| SecretError::File {
+            path: shown.clone(),
+            message,
+        };
+        let mut f = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+        // Checked on the open file, so a swap between check and read cannot slip through.
+        let md = f.metadata().map_err(|e| err(e.to_string()))?;
+        if !md.is_file() {
+            return Err(err("not a regular file".into()));
+        }
+        if let Some(uid) = current_uid()
+            && md.uid() != uid
+        {
+            return Err(err(format!(
+                "owned by uid {}, not by you (uid {uid}): secrets must be readable by you alone (chown it, then chmod 600 {shown})",
+                md.uid()
+            )));
+        }
+        let mode = md.mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(err(format!(
+                "mode {mode:04o} lets other users read it: run `chmod 600 {shown}`"
+            )));
+        }
+        let mut text = Zeroizing::new(String::new());
+        f.read_to_string(&mut text).map_err(|e| err(e.to_string()))?;
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        let map: indexmap::IndexMap<String, String> = serde_saphyr::from_str(&text).map_err(|e| {
+            let at = e
+                .location()
+                .map(|l| format!(" (line {})", l.line()))
+                .unwrap_or_default();
+            err(format!(
+                "expected a YAML mapping of name: string{at}; nested values, lists and null are not secrets"
+            ))
+        })?;
+        for (name, value) in map {
+            self.insert(&name, SecretString::from(value))?;
+        }
+        Ok(())
+    }
+    /// `--secret-env SPEC`: `NAME` takes env var `NAME` as secret `name` (lowercased);
+    /// `name=VAR` takes env var `VAR` as secret `name`.
+    /// Errors: [`SecretError::MissingEnv`] when the variable is unset; [`SecretError::Invalid`].
+    pub fn load_env(&mut self, spec: &str) -> Result<(), SecretError> {
+        let (name, var) = match spec.split_once('=') {
+            Some((n, v)) => (n.to_string(), v.to_string()),
+            None => (spec.to_ascii_lowercase(), spec.to_string()),
+        };
+        let value = std::env::var(&var).map_err(|_| SecretError::MissingEnv {
+            spec: spec.to_string(),
+            var: var.clone(),
+        })?;
+        self.insert(&name, SecretString::from(value))?;
+        if let Ok(mut scrubbed) = SCRUBBED_ENV.write()
+            && !scrubbed.contains(&var)
+        {
+            scrubbed.push(var);
+        }
+        Ok(())
+    }
+    /// `--ask-secret NAME`: prompts on the terminal without echo.
+    /// Errors: [`SecretError::Prompt`] when there is no terminal; [`SecretError::Invalid`].
+    pub fn ask(&mut self, name: &str) -> Result<(), SecretError> {
+        let value =
+            rpassword::prompt_password(format!("secret {name}: ")).map_err(|e| SecretError::Prompt {
+                name: name.to_string(),
+                message: e.to_string(),
+            })?;
+        self.insert(name, SecretString::from(value))
+    }
+    /// Masks this value too from now on (become passwords), without making it a variable.
+    pub fn also_mask(&self, value: &SecretString) {
+        if value.expose_secret().is_empty() {
+            return;
+        }
+        if let Ok(mut extra) = self.extra.write()
+            && !extra.iter().any(|v| v.expose_secret() == value.expose_secret())
+        {
+            extra.push(value.clone());
+        }
+    }
+}
