@@ -6,29 +6,12 @@
 //! `rc`, `stdout`, `stat`, ...) follow the matching `ansible.builtin` module so that `register`ed
 //! values and changed counts are the same as with `ansible-playbook`.
 
-pub mod apt;
 pub mod args;
-pub mod assert;
-pub mod blockinfile;
-pub mod command;
-pub mod copy;
-pub mod debug;
-pub mod docker_compose;
-pub mod docker_image;
-pub mod fail;
-pub mod fetch;
-pub mod file;
-pub mod group;
-pub mod lineinfile;
-pub mod pause;
-pub mod secret_file;
-pub mod service;
-pub mod slurp;
-pub mod stat;
+pub mod control;
+pub mod docker;
+pub mod files;
+pub mod system;
 pub mod sysutil;
-pub mod template;
-pub mod user;
-pub mod wait_for;
 
 use std::path::PathBuf;
 
@@ -174,29 +157,29 @@ pub fn lookup(name: &str) -> Option<&'static ModuleInfo> {
 
 /// All module infos (for messages listing what is supported).
 pub static REGISTRY: &[&ModuleInfo] = &[
-    &command::INFO,
-    &command::SHELL_INFO,
-    &debug::INFO,
-    &assert::INFO,
-    &fail::INFO,
-    &pause::INFO,
-    &wait_for::INFO,
-    &apt::INFO,
-    &service::INFO,
-    &service::SYSTEMD_INFO,
-    &user::INFO,
-    &group::INFO,
-    &blockinfile::INFO,
-    &copy::INFO,
-    &fetch::INFO,
-    &file::INFO,
-    &lineinfile::INFO,
-    &slurp::INFO,
-    &stat::INFO,
-    &template::INFO,
-    &docker_image::INFO,
-    &docker_compose::INFO,
-    &secret_file::INFO,
+    &system::command::INFO,
+    &system::command::SHELL_INFO,
+    &control::debug::INFO,
+    &control::assert::INFO,
+    &control::fail::INFO,
+    &control::pause::INFO,
+    &control::wait_for::INFO,
+    &system::apt::INFO,
+    &system::service::INFO,
+    &system::service::SYSTEMD_INFO,
+    &system::user::INFO,
+    &system::group::INFO,
+    &files::blockinfile::INFO,
+    &files::copy::INFO,
+    &files::fetch::INFO,
+    &files::file::INFO,
+    &files::lineinfile::INFO,
+    &files::slurp::INFO,
+    &files::stat::INFO,
+    &files::template::INFO,
+    &docker::docker_image::INFO,
+    &docker::docker_compose::INFO,
+    &files::secret_file::INFO,
 ];
 
 /// Runs module `name` with rendered `args` on the context's host.
@@ -205,29 +188,29 @@ pub static REGISTRY: &[&ModuleInfo] = &[
 /// the host connection broke. A module that ran and failed returns `Ok` with `failed: true`.
 pub async fn run(name: &str, args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     match short_name(name) {
-        "blockinfile" => blockinfile::run(args, ctx).await,
-        "copy" => copy::run(args, ctx).await,
-        "fetch" => fetch::run(args, ctx).await,
-        "file" => file::run(args, ctx).await,
-        "lineinfile" => lineinfile::run(args, ctx).await,
-        "slurp" => slurp::run(args, ctx).await,
-        "stat" => stat::run(args, ctx).await,
-        "template" => template::run(args, ctx).await,
-        "command" => command::run(args, ctx).await,
-        "shell" => command::run_shell(args, ctx).await,
-        "debug" => debug::run(args, ctx).await,
-        "assert" => assert::run(args, ctx).await,
-        "fail" => fail::run(args, ctx).await,
-        "pause" => pause::run(args, ctx).await,
-        "wait_for" => wait_for::run(args, ctx).await,
-        "apt" => apt::run(args, ctx).await,
-        "service" => service::run(args, ctx).await,
-        "systemd" => service::run_systemd(args, ctx).await,
-        "user" => user::run(args, ctx).await,
-        "group" => group::run(args, ctx).await,
-        "docker_image" => docker_image::run(args, ctx).await,
-        "docker_compose" => docker_compose::run(args, ctx).await,
-        "talon_secret_file" => secret_file::run(args, ctx).await,
+        "blockinfile" => files::blockinfile::run(args, ctx).await,
+        "copy" => files::copy::run(args, ctx).await,
+        "fetch" => files::fetch::run(args, ctx).await,
+        "file" => files::file::run(args, ctx).await,
+        "lineinfile" => files::lineinfile::run(args, ctx).await,
+        "slurp" => files::slurp::run(args, ctx).await,
+        "stat" => files::stat::run(args, ctx).await,
+        "template" => files::template::run(args, ctx).await,
+        "command" => system::command::run(args, ctx).await,
+        "shell" => system::command::run_shell(args, ctx).await,
+        "debug" => control::debug::run(args, ctx).await,
+        "assert" => control::assert::run(args, ctx).await,
+        "fail" => control::fail::run(args, ctx).await,
+        "pause" => control::pause::run(args, ctx).await,
+        "wait_for" => control::wait_for::run(args, ctx).await,
+        "apt" => system::apt::run(args, ctx).await,
+        "service" => system::service::run(args, ctx).await,
+        "systemd" => system::service::run_systemd(args, ctx).await,
+        "user" => system::user::run(args, ctx).await,
+        "group" => system::group::run(args, ctx).await,
+        "docker_image" => docker::docker_image::run(args, ctx).await,
+        "docker_compose" => docker::docker_compose::run(args, ctx).await,
+        "talon_secret_file" => files::secret_file::run(args, ctx).await,
         _ => Err(ModuleError::BadArgs {
             module: "talon",
             message: format!("module {name} is not implemented"),

@@ -8,9 +8,9 @@
 
 use regex::bytes::Regex;
 
-use super::args::{Args, FileArgs};
-use super::lineinfile::{Rewrite, compile, read_target, rewrite};
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use super::edit::{Rewrite, compile, read_target, rewrite};
+use crate::modules::args::{Args, FileArgs};
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
 
 const ARGS: &[&str] = &[
@@ -149,7 +149,7 @@ pub fn edit(original: Option<&[u8]>, spec: &BlockSpec<'_>) -> (Vec<u8>, &'static
                     }
                 } else {
                     for (i, l) in lines.iter().enumerate() {
-                        if super::lineinfile::py_search(re, l).is_some() {
+                        if super::edit::py_search(re, l).is_some() {
                             found = Some(i);
                         }
                     }

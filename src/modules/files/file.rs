@@ -8,8 +8,8 @@
 
 use serde_json::json;
 
-use super::args::{Args, FileArgs, files_failure, path_info};
-use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::{Args, FileArgs, files_failure, path_info};
+use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, FileAttrs, FileKind, FileStat, Probe, ProbeOptions};
 use crate::vars::Vars;
 
@@ -269,7 +269,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             }
             if recurse {
                 let chmod = fa.mode.as_ref().map(|m| match (ctx.check, m) {
-                    (true, super::args::Mode::Symbolic(_)) => {
+                    (true, crate::modules::args::Mode::Symbolic(_)) => {
                         format!("{:04o}", m.resolve(st.map_or(0o777 & !umask, |s| s.mode), true))
                     }
                     _ => m.chmod_arg(),

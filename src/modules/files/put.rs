@@ -1,51 +1,16 @@
-//! `copy`: put a controller file or inline `content` on the host, matching `ansible.builtin.copy`
-//! (action plugin + module): sha1 decides whether content changes, attributes are fixed
-//! separately, `force: false` leaves an existing file alone, `backup` and `validate` as Ansible.
-//!
-//! Also holds [`put_content`], the shared "make this file have these bytes and attributes" core
-//! that `template` uses. Round trips: one probe (stat + sha1 + content when diffing) to decide;
-//! one write or one chmod/chown to apply (plus one probe more when `dest` is a directory).
+//! The shared "make this file have these bytes and attributes" engine of `copy`, `template` and
+//! `talon_secret_file` ([`put_content`], [`fix_attrs`]), and the controller-side search for a
+//! task's `src` ([`find_local_file`]). Round trips: one probe (stat + sha1 + content when
+//! diffing) to decide; one write or one chmod/chown to apply (small content goes with the probe
+//! in one round trip).
 
+use crate::modules::args::{Args, FileArgs, files_failure, path_info};
+use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome};
+use crate::transport::files::{self, Checksum, FileKind, Probe, ProbeOptions, WriteOptions};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
-use super::args::{Args, FileArgs, files_failure, path_info};
-use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
-use crate::transport::files::{self, Checksum, FileKind, Probe, ProbeOptions, WriteOptions};
-use crate::vars::Vars;
-
-/// Arguments `copy` accepts.
-const ARGS: &[&str] = &[
-    "src",
-    "content",
-    "dest",
-    "backup",
-    "force",
-    "thirsty",
-    "validate",
-    "follow",
-    "directory_mode",
-    "local_follow",
-    "remote_src",
-    "decrypt",
-    "checksum",
-    "mode",
-    "owner",
-    "group",
-    "unsafe_writes",
-];
-
-/// `copy` in the registry.
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "copy",
-    args: ARGS,
-    free_form: false,
-};
-
 /// Ansible's `max_diff_size` default: larger files are not diffed.
-const MAX_DIFF_SIZE: usize = 104_448;
-
+pub(crate) const MAX_DIFF_SIZE: usize = 104_448;
 /// A request to make `dest` hold `content` with the given attributes (shared by copy/template).
 pub(crate) struct PutRequest {
     /// Module name for errors.
@@ -69,40 +34,36 @@ pub(crate) struct PutRequest {
     /// Follow a symlink at dest.
     pub follow: bool,
     /// Mode of parent directories created for a dest ending in `/` (`directory_mode`).
-    pub directory_mode: Option<super::args::Mode>,
+    pub directory_mode: Option<crate::modules::args::Mode>,
     /// The content is templated text that may hold secret markers (`content:`, template files):
     /// they are revealed into values in the bytes written, and only there.
     pub reveal: bool,
 }
-
 /// Renders bytes for a diff side: `None` when binary or too large (Ansible omits those).
-fn diff_text(data: &[u8]) -> String {
+pub(crate) fn diff_text(data: &[u8]) -> String {
     if data.len() > MAX_DIFF_SIZE || data.contains(&0) {
         return String::new();
     }
     String::from_utf8_lossy(data).into_owned()
 }
-
 /// The "before" side of a content diff: the host's old content, except for a `sensitive` file
 /// (it holds a secret now, or talon delivered one into it before): there only the lines that the new content has
 /// too are shown, and every other line, where an old or rotated secret may stand, reads
 /// [`crate::secrets::MASK`]. Lines of the new content hold markers, never values, so a line with
 /// a secret value never matches one.
-fn before_side(old: &str, new: &str, sensitive: bool) -> String {
+pub(crate) fn before_side(old: &str, new: &str, sensitive: bool) -> String {
     if !sensitive {
         return old.to_string();
     }
     crate::secrets::held::mask_lines_except(old, &new.lines().collect())
 }
-
-fn dest_probe_options(ctx: &ModuleContext<'_>, follow: bool) -> ProbeOptions {
+pub(crate) fn dest_probe_options(ctx: &ModuleContext<'_>, follow: bool) -> ProbeOptions {
     ProbeOptions {
         follow,
         checksum: Some(Checksum::Sha1),
         content: ctx.diff,
     }
 }
-
 /// Makes `req.dest` hold `req.content` with `req.file` attributes, as Ansible's copy action does.
 ///
 /// Returns the outcome Ansible registers (`dest`, `checksum`, `size`, `mode`, `owner`, `group`,
@@ -209,7 +170,7 @@ pub(crate) async fn put_content(
     let existing = probe.stat.as_ref();
     if has_secret && req.file.mode.is_none() {
         let owner_only = existing.map_or(0o600, |s| s.mode & 0o700);
-        req.file.mode = Some(super::args::Mode::Numeric(owner_only));
+        req.file.mode = Some(crate::modules::args::Mode::Numeric(owner_only));
     }
     // A hash of content holding a secret helps guess a short secret: not reported.
     let checksum_shown = (!has_secret).then(|| checksum.clone());
@@ -309,13 +270,11 @@ pub(crate) async fn put_content(
         Err(e) => files_failure(e),
     }
 }
-
 /// Content up to this size (bytes) is sent with the probe ([`files::put_if_changed`]).
-const PUT_WITH_PROBE_MAX: usize = 64 * 1024;
-
+pub(crate) const PUT_WITH_PROBE_MAX: usize = 64 * 1024;
 /// The result of a write: changed, with what was written (mode, owner, size), the checksum
 /// (unless the content holds a secret) and the backup, as Ansible's copy reports them.
-fn written_outcome(
+pub(crate) fn written_outcome(
     mut out: ModuleOutcome,
     w: files::WriteOutcome,
     show_checksum: bool,
@@ -340,13 +299,12 @@ fn written_outcome(
     }
     out
 }
-
 /// Applies only attribute changes `ch` to `dest`, whose content is already right: changed and a
 /// `--diff` of the attributes when any differ, nothing applied in check mode (Ansible runs the
 /// file module here). Shared by copy/template and `talon_secret_file`.
 pub(crate) async fn fix_attrs(
     mut out: ModuleOutcome,
-    ch: &super::args::AttrChanges,
+    ch: &crate::modules::args::AttrChanges,
     dest: &str,
     follow: bool,
     ctx: &ModuleContext<'_>,
@@ -371,7 +329,6 @@ pub(crate) async fn fix_attrs(
     }
     Ok(ch.report(out))
 }
-
 /// Finds a controller file: absolute as is; relative in each search path's `sub/` first, then the
 /// search path itself (Ansible's `find_file_in_search_path`).
 pub(crate) fn find_local_file(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> Result<PathBuf, ModuleError> {
@@ -387,7 +344,6 @@ pub(crate) fn find_local_file(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> 
         ),
     })
 }
-
 /// Looks a controller-side `src` up: absolute as is, else `DIR/SUB/src` then `DIR/src` for each
 /// search path (role folder, task file folder, playbook folder), like Ansible's lookup order.
 pub(crate) fn find_local(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> Option<PathBuf> {
@@ -405,7 +361,6 @@ pub(crate) fn find_local(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> Optio
     let here = PathBuf::from(src);
     (ctx.search_paths.is_empty() && here.exists()).then_some(here)
 }
-
 /// The destination arguments copy and template share.
 pub(crate) struct PutOptions {
     /// `dest`.
@@ -421,7 +376,6 @@ pub(crate) struct PutOptions {
     /// `follow` (default false).
     pub follow: bool,
 }
-
 /// Reads the common copy/template destination arguments.
 pub(crate) fn put_options(a: &Args<'_>) -> Result<PutOptions, ModuleError> {
     let dest = a.req_str(&["dest"])?;
@@ -436,70 +390,6 @@ pub(crate) fn put_options(a: &Args<'_>) -> Result<PutOptions, ModuleError> {
         validate: a.opt_str(&["validate"])?,
         follow: a.bool_or(&["follow"], false)?,
     })
-}
-
-/// Runs `copy`. See the file docs; errors: [`ModuleError::BadArgs`] for missing/conflicting
-/// `src`/`content`, a directory `src`, or `remote_src`; [`ModuleError::LocalFile`] when `src`
-/// cannot be found or read on the controller.
-pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("copy", args, ARGS)?;
-    a.exclusive("src", "content")?;
-    let PutOptions {
-        dest,
-        file,
-        backup,
-        force,
-        validate,
-        follow,
-    } = put_options(&a)?;
-    if a.bool_or(&["remote_src"], false)? {
-        return Err(a.bad("remote_src is not supported yet; use command: cp on the host"));
-    }
-    let directory_mode = a.mode(&["directory_mode"])?;
-    let (content, source_label, src_name, reveal) = match (a.value(&["content"]), a.opt_str(&["src"])?) {
-        (Some(v), _) => {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                Value::Array(_) | Value::Object(_) => v.to_string(),
-                other => crate::vars::as_string(other),
-            };
-            (text.into_bytes(), "dynamically generated".to_string(), None, true)
-        }
-        (None, Some(src)) => {
-            if src.ends_with('/') {
-                return Err(a.bad("copying a directory (src ending in /) is not supported yet"));
-            }
-            let path = find_local_file(&src, "files", ctx)?;
-            if path.is_dir() {
-                return Err(a.bad(format!(
-                    "src {} is a directory: copying directories is not supported yet",
-                    path.display()
-                )));
-            }
-            let data = tokio::fs::read(&path).await.map_err(|e| ModuleError::LocalFile {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            (data, path.display().to_string(), name, false)
-        }
-        (None, None) => return Err(a.bad("src (or content) is required")),
-    };
-    let req = PutRequest {
-        module: "copy",
-        dest,
-        content,
-        source_label,
-        src_name,
-        file,
-        backup,
-        force,
-        validate,
-        follow,
-        directory_mode,
-        reveal,
-    };
-    put_content(req, ctx).await
 }
 
 #[cfg(test)]

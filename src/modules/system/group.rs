@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::sysutil::{Args, bad, chain, marker, run_script, section, sections};
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::sysutil::{Args, bad, chain, marker, run_script, section, sections};
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
 
 /// `group` arguments.

@@ -3,8 +3,8 @@
 
 use base64::Engine;
 
-use super::args::{Args, files_failure};
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::{Args, files_failure};
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files;
 use crate::vars::Vars;
 

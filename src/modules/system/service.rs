@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::sysutil::{Args, bad, marker, run_script, section, sections};
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::sysutil::{Args, bad, marker, run_script, section, sections};
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::quote::quote;
 use crate::vars::Vars;
 

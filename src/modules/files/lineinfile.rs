@@ -6,12 +6,11 @@
 //!
 //! Round trips: one probe (stat + content); one atomic write or one chmod/chown to apply.
 
-use regex::bytes::{Captures, Regex};
-
-use super::args::{Args, FileArgs, files_failure};
-use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
-use crate::transport::files::{self, FileKind, ProbeOptions, WriteOptions};
+use super::edit::{Rewrite, compile, py_search, read_target, rewrite, split_lines, strip_eol};
+use crate::modules::args::{Args, FileArgs};
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
+use regex::bytes::{Captures, Regex};
 
 const ARGS: &[&str] = &[
     "path",
@@ -36,38 +35,12 @@ const ARGS: &[&str] = &[
     "group",
     "unsafe_writes",
 ];
-
 /// `lineinfile` in the registry.
 pub const INFO: ModuleInfo = ModuleInfo {
     name: "lineinfile",
     args: ARGS,
     free_form: false,
 };
-
-/// Splits bytes into lines keeping each `\n` (Python's `bytes.readlines`).
-pub fn split_lines(data: &[u8]) -> Vec<Vec<u8>> {
-    data.split_inclusive(|&b| b == b'\n')
-        .map(<[u8]>::to_vec)
-        .collect()
-}
-
-/// Python's `re.search` on one line: its `$` also matches before a final `\n`, Rust's does not,
-/// so the line is tried without its final `\n` first, then whole.
-pub fn py_search<'h>(re: &Regex, line: &'h [u8]) -> Option<Captures<'h>> {
-    match line.strip_suffix(b"\n") {
-        Some(short) => re.captures(short).or_else(|| re.captures(line)),
-        None => re.captures(line),
-    }
-}
-
-fn strip_eol(l: &[u8]) -> &[u8] {
-    let mut end = l.len();
-    while end > 0 && (l[end - 1] == b'\n' || l[end - 1] == b'\r') {
-        end -= 1;
-    }
-    &l[..end]
-}
-
 /// How to find the line (`present`/`absent` share it).
 pub struct LineSpec<'a> {
     /// `regexp`, compiled.
@@ -77,7 +50,6 @@ pub struct LineSpec<'a> {
     /// `line`.
     pub line: &'a str,
 }
-
 /// Where to insert when nothing matches: `insertafter` (`EOF` or a regex) / `insertbefore`
 /// (`BOF` or a regex). Both `None` means `insertafter=EOF`.
 pub struct Insert<'a> {
@@ -88,7 +60,6 @@ pub struct Insert<'a> {
     /// The compiled regex of whichever is not `EOF`/`BOF`.
     pub regex: Option<&'a Regex>,
 }
-
 /// Python's `match.expand(template)`: `\1`..`\99`, `\g<N>`, `\g<name>`, and the escapes `\n`,
 /// `\t`, `\r`, `\\`; a group that did not participate expands to nothing.
 pub fn expand_backrefs(template: &[u8], caps: &Captures<'_>) -> Vec<u8> {
@@ -159,7 +130,6 @@ pub fn expand_backrefs(template: &[u8], caps: &Captures<'_>) -> Vec<u8> {
     }
     out
 }
-
 /// The result of an edit: new lines, whether they changed, Ansible's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
@@ -172,7 +142,6 @@ pub struct Edit {
     /// Lines removed (`absent`).
     pub found: usize,
 }
-
 /// `state=present`, exactly as ansible.builtin.lineinfile's `present()`.
 pub fn present(
     mut lines: Vec<Vec<u8>>,
@@ -301,11 +270,9 @@ pub fn present(
         found: 0,
     }
 }
-
 fn memfind(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
-
 /// `state=absent`: drops every line matching `regexp`, containing `search_string`, or equal to
 /// `line` (ignoring its line ending), as ansible.builtin.lineinfile's `absent()`.
 pub fn absent(lines: Vec<Vec<u8>>, spec: &LineSpec<'_>) -> Edit {
@@ -333,158 +300,6 @@ pub fn absent(lines: Vec<Vec<u8>>, spec: &LineSpec<'_>) -> Edit {
         found,
     }
 }
-
-/// Compiles a user regex (Python syntax mostly matches Rust's `regex`; look-around and
-/// backreferences inside the pattern are not supported).
-pub fn compile(a: &Args<'_>, key: &str, pattern: &str) -> Result<Regex, ModuleError> {
-    Regex::new(pattern).map_err(|e| {
-        a.bad(format!(
-            "{key} {pattern:?} is not a supported regular expression: {e}"
-        ))
-    })
-}
-
-/// Writes edited content back (or only fixes attributes), shared with `blockinfile`: fills diff,
-/// stops in check mode, backs up, validates, sets mode/owner/group.
-pub(crate) struct Rewrite<'a> {
-    /// The file as given.
-    pub path: &'a str,
-    /// Its content before (None when missing).
-    pub before: Option<&'a [u8]>,
-    /// Its content after the edit.
-    pub after: Vec<u8>,
-    /// `before != after`.
-    pub content_changed: bool,
-    /// The edit's message (`line added`, `Block inserted`, ...).
-    pub msg: String,
-    /// `mode`/`owner`/`group`.
-    pub file: &'a FileArgs,
-    /// `backup`.
-    pub backup: bool,
-    /// `validate`.
-    pub validate: Option<String>,
-    /// Lines of the task's own text (`line`, the block and its markers): in a `--diff` of a file
-    /// that holds a secret talon delivered, these are shown and every other line is masked.
-    pub shown: Vec<String>,
-}
-
-/// Applies a [`Rewrite`] given the earlier probe of the file. Ansible's result: `changed`, `msg`
-/// (with " and ownership, perms or SE linux context changed" when attributes changed), `backup`.
-pub(crate) async fn rewrite(
-    r: Rewrite<'_>,
-    probe: &files::Probe,
-    ctx: &ModuleContext<'_>,
-) -> Result<ModuleOutcome, ModuleError> {
-    let mut out = ModuleOutcome::ok();
-    let mut msg = r.msg.clone();
-    let existing = probe.stat.as_ref();
-    let attr = existing.map(|st| r.file.changes(st)).unwrap_or_default();
-    if ctx.diff {
-        if r.content_changed {
-            let mut before = String::from_utf8_lossy(r.before.unwrap_or_default()).into_owned();
-            let mut after = String::from_utf8_lossy(&r.after).into_owned();
-            // Both sides of a file talon delivered a secret into hold its value (or an old one).
-            if ctx.secrets.held.holds(ctx.host, r.path) {
-                let shown = r.shown.iter().map(String::as_str).collect();
-                before = crate::secrets::held::mask_lines_except(&before, &shown);
-                after = crate::secrets::held::mask_lines_except(&after, &shown);
-            }
-            out.diff.push(FileDiff {
-                before_header: format!("{} (content)", r.path),
-                after_header: format!("{} (content)", r.path),
-                before,
-                after,
-            });
-        }
-        if attr.any() {
-            out.diff.push(FileDiff {
-                before_header: format!("{} (file attributes)", r.path),
-                after_header: format!("{} (file attributes)", r.path),
-                before: attr.before.clone(),
-                after: attr.after.clone(),
-            });
-        }
-    }
-    if attr.any() || (existing.is_none() && r.file != &FileArgs::default() && r.content_changed) {
-        if !msg.is_empty() {
-            msg.push_str(" and ");
-        }
-        msg.push_str("ownership, perms or SE linux context changed");
-    }
-    out.changed = r.content_changed || attr.any();
-    out.msg = Some(msg);
-    out = out.with("backup", "");
-    if ctx.check || !out.changed {
-        return Ok(out);
-    }
-    if r.content_changed {
-        let attrs = match existing {
-            Some(st) => {
-                let mut a = attr.attrs.clone();
-                // The existing mode, given explicitly: the temp file can then be created with
-                // it instead of a chmod --reference.
-                a.mode = Some(
-                    r.file
-                        .mode
-                        .as_ref()
-                        .map_or(st.mode, |m| m.resolve(st.mode, false)),
-                );
-                a
-            }
-            None => r.file.for_new(probe.umask, false),
-        };
-        let wopts = WriteOptions {
-            attrs,
-            backup: r.backup && existing.is_some(),
-            validate: r.validate.clone(),
-            create_parents: true,
-            follow: true,
-            report: false,
-            owner_is_creator: existing.is_some_and(|st| files::owned_as_new(ctx.conn, &ctx.become_, st)),
-        };
-        match files::write_atomic(ctx.conn, r.path, &r.after, &wopts, &ctx.become_).await {
-            // Ansible's lineinfile/blockinfile report no path info (no `path` key): the file's
-            // metadata is not read back.
-            Ok(w) => {
-                if let Some(b) = w.backup_file {
-                    out = out.with("backup", b.clone()).with("backup_file", b);
-                }
-            }
-            Err(e) => return files_failure(e),
-        }
-    } else if let Err(e) = files::set_attrs(ctx.conn, r.path, &attr.attrs, true, &ctx.become_).await {
-        return files_failure(e);
-    }
-    Ok(out)
-}
-
-/// Reads the target for lineinfile/blockinfile: `Ok(Err(outcome))` when the task must stop
-/// (directory, missing without `create`, host failure).
-pub(crate) async fn read_target(
-    ctx: &ModuleContext<'_>,
-    path: &str,
-    create: bool,
-    missing_msg: &str,
-) -> Result<Result<files::Probe, ModuleOutcome>, ModuleError> {
-    let opts = ProbeOptions {
-        follow: true,
-        checksum: None,
-        content: true,
-    };
-    let probe = match files::probe(ctx.conn, path, opts, &ctx.become_).await {
-        Ok(p) => p,
-        Err(e) => return files_failure(e).map(Err),
-    };
-    match &probe.stat {
-        Some(st) if st.kind == FileKind::Directory => Ok(Err(ModuleOutcome::failed(format!(
-            "Path {path} is a directory !"
-        ))
-        .with("rc", 256))),
-        None if !create => Ok(Err(ModuleOutcome::failed(missing_msg.to_string()).with("rc", 257))),
-        _ => Ok(Ok(probe)),
-    }
-}
-
 /// Runs `lineinfile`. Errors: [`ModuleError::BadArgs`] for Ansible's argument rules (`line`
 /// required for present, `regexp` required with `backrefs`, mutually exclusive options, bad
 /// regexes).
@@ -595,7 +410,6 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         out
     })
 }
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

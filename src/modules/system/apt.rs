@@ -12,8 +12,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use super::sysutil::{Args, bad, marker, run_script, section, sections};
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::sysutil::{Args, bad, marker, run_script, section, sections};
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::quote::{join, quote};
 use crate::vars::Vars;
 

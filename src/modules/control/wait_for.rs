@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use super::sysutil::{Args, bad, marker, run_script, section, sections};
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::sysutil::{Args, bad, marker, run_script, section, sections};
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
 
 /// `wait_for` arguments (Ansible's names and aliases).

@@ -30,8 +30,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::sysutil::{Args, bad, marker, run_script, section, sections};
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::sysutil::{Args, bad, marker, run_script, section, sections};
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
 
 /// `docker_compose` / `docker_compose_v2` arguments. `definition`, `docker_host`, TLS options

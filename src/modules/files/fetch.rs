@@ -9,8 +9,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{Args, files_failure};
-use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::{Args, files_failure};
+use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, Checksum, ProbeOptions};
 use crate::vars::Vars;
 

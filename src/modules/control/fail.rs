@@ -1,7 +1,7 @@
 //! `fail`: stop the host with a message, as `ansible.builtin.fail` does (usually with `when:`).
 
-use super::sysutil::Args;
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::sysutil::Args;
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
 
 /// `fail`: `msg` (default "Failed as requested from task").

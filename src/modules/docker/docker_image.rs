@@ -13,8 +13,8 @@
 
 use serde_json::{Map, Value};
 
-use super::sysutil::{Args, bad, run_script};
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::sysutil::{Args, bad, run_script};
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::{Vars, as_string};
 
 /// `docker_image` arguments. `docker_host`, `tls*`, `api_version`, `timeout` and friends are not

@@ -5,9 +5,9 @@
 //! Round trips: the same as `copy` (one probe to decide, one write or chmod/chown to apply); the
 //! rendering happens on the controller.
 
-use super::args::Args;
-use super::copy::{PutOptions, PutRequest, find_local_file, put_content, put_options};
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use super::put::{PutOptions, PutRequest, find_local_file, put_content, put_options};
+use crate::modules::args::Args;
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
 
 const ARGS: &[&str] = &[

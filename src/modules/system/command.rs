@@ -10,8 +10,8 @@ use std::time::{Instant, SystemTime};
 
 use serde_json::Value;
 
-use super::sysutil::{Args, format_delta, format_time, marker, run_script, splitlines};
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::sysutil::{Args, format_delta, format_time, marker, run_script, splitlines};
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
 
 /// `command`: free-form text (split like Python `shlex.split`, no shell) or `argv`.

@@ -13,8 +13,8 @@
 
 use secrecy::ExposeSecret;
 
-use super::args::{Args, FileArgs, Mode, files_failure};
-use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::{Args, FileArgs, Mode, files_failure};
+use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, Checksum, FileAttrs, FileKind, ProbeOptions, WriteOptions};
 use crate::vars::Vars;
 
@@ -94,7 +94,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         if st.checksum.as_deref() == Some(want.as_str()) {
             let ch = fa.changes(st);
             out = out.with("mode", st.mode_string());
-            return super::copy::fix_attrs(out, &ch, &dest, false, ctx).await;
+            return super::put::fix_attrs(out, &ch, &dest, false, ctx).await;
         }
     }
     out.changed = true;

@@ -5,8 +5,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::args::{Args, files_failure};
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::{Args, files_failure};
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, Checksum, FileKind, FileStat};
 use crate::vars::Vars;
 

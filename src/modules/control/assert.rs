@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::sysutil::{Args, bad};
-use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::sysutil::{Args, bad};
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::{Vars, as_string};
 
 /// `assert`: `that` (string or list), `fail_msg`/`msg`, `success_msg`, `quiet`.

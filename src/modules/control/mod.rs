@@ -1,0 +1,7 @@
+//! Modules that control the run itself: messages, assertions, failures and waits.
+
+pub mod assert;
+pub mod debug;
+pub mod fail;
+pub mod pause;
+pub mod wait_for;

@@ -1,0 +1,103 @@
+//! `copy`: put a controller file or inline `content` on the host, matching `ansible.builtin.copy`
+//! (action plugin + module): sha1 decides whether content changes, attributes are fixed
+//! separately, `force: false` leaves an existing file alone, `backup` and `validate` as Ansible.
+//!
+//! The work is [`put_content`] (in `put`, shared with `template`). Round trips: one probe (stat +
+//! sha1 + content when diffing) to decide; one write or one chmod/chown to apply (plus one probe
+//! more when `dest` is a directory).
+
+use super::put::{PutOptions, PutRequest, find_local_file, put_content, put_options};
+use crate::modules::args::Args;
+use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::vars::Vars;
+use serde_json::Value;
+
+/// Arguments `copy` accepts.
+const ARGS: &[&str] = &[
+    "src",
+    "content",
+    "dest",
+    "backup",
+    "force",
+    "thirsty",
+    "validate",
+    "follow",
+    "directory_mode",
+    "local_follow",
+    "remote_src",
+    "decrypt",
+    "checksum",
+    "mode",
+    "owner",
+    "group",
+    "unsafe_writes",
+];
+/// `copy` in the registry.
+pub const INFO: ModuleInfo = ModuleInfo {
+    name: "copy",
+    args: ARGS,
+    free_form: false,
+};
+/// Runs `copy`. See the file docs; errors: [`ModuleError::BadArgs`] for missing/conflicting
+/// `src`/`content`, a directory `src`, or `remote_src`; [`ModuleError::LocalFile`] when `src`
+/// cannot be found or read on the controller.
+pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+    let a = Args::new("copy", args, ARGS)?;
+    a.exclusive("src", "content")?;
+    let PutOptions {
+        dest,
+        file,
+        backup,
+        force,
+        validate,
+        follow,
+    } = put_options(&a)?;
+    if a.bool_or(&["remote_src"], false)? {
+        return Err(a.bad("remote_src is not supported yet; use command: cp on the host"));
+    }
+    let directory_mode = a.mode(&["directory_mode"])?;
+    let (content, source_label, src_name, reveal) = match (a.value(&["content"]), a.opt_str(&["src"])?) {
+        (Some(v), _) => {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Array(_) | Value::Object(_) => v.to_string(),
+                other => crate::vars::as_string(other),
+            };
+            (text.into_bytes(), "dynamically generated".to_string(), None, true)
+        }
+        (None, Some(src)) => {
+            if src.ends_with('/') {
+                return Err(a.bad("copying a directory (src ending in /) is not supported yet"));
+            }
+            let path = find_local_file(&src, "files", ctx)?;
+            if path.is_dir() {
+                return Err(a.bad(format!(
+                    "src {} is a directory: copying directories is not supported yet",
+                    path.display()
+                )));
+            }
+            let data = tokio::fs::read(&path).await.map_err(|e| ModuleError::LocalFile {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            (data, path.display().to_string(), name, false)
+        }
+        (None, None) => return Err(a.bad("src (or content) is required")),
+    };
+    let req = PutRequest {
+        module: "copy",
+        dest,
+        content,
+        source_label,
+        src_name,
+        file,
+        backup,
+        force,
+        validate,
+        follow,
+        directory_mode,
+        reveal,
+    };
+    put_content(req, ctx).await
+}

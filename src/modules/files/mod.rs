@@ -1,0 +1,13 @@
+//! Modules that read, write and edit files on the host, and the shared file engines.
+
+pub mod blockinfile;
+pub mod copy;
+pub mod edit;
+pub mod fetch;
+pub mod file;
+pub mod lineinfile;
+pub mod put;
+pub mod secret_file;
+pub mod slurp;
+pub mod stat;
+pub mod template;

@@ -1,0 +1,7 @@
+//! Modules that run commands and manage packages, services, users and groups.
+
+pub mod apt;
+pub mod command;
+pub mod group;
+pub mod service;
+pub mod user;
