@@ -29,8 +29,10 @@ pub(super) fn docker_socket() -> Result<PathBuf, LabError> {
         }),
     }
 }
+
 pub(super) const MARKER_TEXT: &str =
     "This folder is a talon lab: `talon lab down --dir <this folder>` removes it.\n";
+
 /// Refuses a folder whose lab file names are taken by files `talon lab` did not write.
 pub(super) fn check_ours(dir: &Path) -> Result<(), LabError> {
     if dir.join(MARKER).exists() {
@@ -46,6 +48,7 @@ pub(super) fn check_ours(dir: &Path) -> Result<(), LabError> {
     }
     Ok(())
 }
+
 /// Everything one worker needs to create and start one host.
 pub(super) struct HostPlan<'a> {
     pub(super) name: String,
@@ -64,6 +67,7 @@ pub(super) struct HostPlan<'a> {
     /// `--cap-add NET_ADMIN` (the host's own firewall).
     pub(super) net_admin: bool,
 }
+
 /// The `docker create` arguments of one host, up to and including the image.
 pub(super) fn create_args(plan: &HostPlan<'_>) -> Vec<String> {
     let mut args: Vec<String> = vec![
@@ -116,6 +120,7 @@ pub(super) fn create_args(plan: &HostPlan<'_>) -> Vec<String> {
     args.push(plan.image.to_string());
     args
 }
+
 /// Creates, provisions and starts one container and waits for its sshd. Returns the host and
 /// its public host key (`ssh-ed25519 AAAA...`).
 pub(super) fn start_host(plan: &HostPlan<'_>) -> Result<(LabHost, String), LabError> {
@@ -168,6 +173,7 @@ pub(super) fn start_host(plan: &HostPlan<'_>) -> Result<(LabHost, String), LabEr
         host_pub,
     ))
 }
+
 /// Waits until 127.0.0.1:`port` answers with an `SSH-` banner. Docker's proxy accepts TCP even
 /// before sshd listens (and then closes), so a TCP connect alone proves nothing.
 pub(super) fn wait_for_banner(host: &str, container: &str, port: u16) -> Result<(), LabError> {
@@ -193,6 +199,7 @@ pub(super) fn wait_for_banner(host: &str, container: &str, port: u16) -> Result<
         thread::sleep(Duration::from_millis(100));
     }
 }
+
 /// Connects once and reads the server's first line; Ok if it starts with `SSH-`.
 pub(super) fn read_banner(addr: &SocketAddr) -> Result<(), String> {
     let mut stream = TcpStream::connect_timeout(addr, Duration::from_secs(2)).map_err(|e| e.to_string())?;
@@ -220,6 +227,7 @@ pub(super) fn read_banner(addr: &SocketAddr) -> Result<(), String> {
         ))
     }
 }
+
 /// Removes every container labelled with this lab's folder; returns how many.
 pub(super) fn remove_containers(dir: &Path) -> Result<usize, LabError> {
     let filter = format!("label={LABEL}={}", dir.to_string_lossy());
@@ -240,6 +248,7 @@ pub(super) fn remove_containers(dir: &Path) -> Result<usize, LabError> {
     }
     Ok(ids.len())
 }
+
 /// Generates an ed25519 key pair without passphrase at `path` (replacing one that is there) and
 /// returns the public key as `ssh-ed25519 AAAA...` (comment dropped).
 pub(super) fn keygen(path: &Path, comment: &str) -> Result<String, LabError> {
@@ -279,11 +288,13 @@ pub(super) fn keygen(path: &Path, comment: &str) -> Result<String, LabError> {
         ))),
     }
 }
+
 /// A short stable id for a canonical lab folder: 8 hex digits of its SHA-256.
 pub(super) fn lab_id(dir: &Path) -> String {
     let digest = Sha256::digest(dir.to_string_lossy().as_bytes());
     hex::encode(&digest[..4])
 }
+
 /// Reads the port from `docker port` output such as `127.0.0.1:49153` (first line that parses).
 pub(super) fn parse_port(output: &str) -> Option<u16> {
     output

@@ -20,6 +20,7 @@ pub fn ensure_image() -> Result<String, LabError> {
     let recipe = recipe_hash(&[DOCKERFILE, ENTRYPOINT, SSHD_CONFIG]);
     ensure_built(IMAGE_TAG, &recipe, DOCKERFILE, base_image)
 }
+
 /// Makes sure the lab image with extras exists and matches the recipe in `lab/` (both
 /// Dockerfiles); returns its tag, [`EXTRAS_IMAGE_TAG`]. Builds [`IMAGE_TAG`] first if needed
 /// ([`ensure_image`]), then installs Debian packages on top of it (`docker.io` for the CLI,
@@ -33,6 +34,7 @@ pub fn ensure_extras_image() -> Result<String, LabError> {
     let recipe = recipe_hash(&[DOCKERFILE, ENTRYPOINT, SSHD_CONFIG, DOCKERFILE_EXTRAS]);
     ensure_built(EXTRAS_IMAGE_TAG, &recipe, DOCKERFILE_EXTRAS, |_| Ok(base))
 }
+
 /// Builds `tag` from `dockerfile` unless an image of that tag carries the label `recipe` already.
 /// `base` picks the `FROM` image (called only when a build is needed, under the build lock).
 pub(super) fn ensure_built(
@@ -66,6 +68,7 @@ pub(super) fn ensure_built(
     }
     Ok(tag.to_string())
 }
+
 /// Hash of an image recipe (its files), stored as an image label to notice a changed recipe.
 pub(super) fn recipe_hash(parts: &[&str]) -> String {
     let mut h = Sha256::new();
@@ -75,14 +78,17 @@ pub(super) fn recipe_hash(parts: &[&str]) -> String {
     }
     hex::encode(&h.finalize()[..6])
 }
+
 /// `None` if the image does not exist; else the value of `label` on it ("" when unset).
 pub(super) fn image_label(image: &str, label: &str) -> Result<Option<String>, LabError> {
     inspect_image(image, &format!("{{{{ index .Config.Labels \"{label}\" }}}}"))
 }
+
 /// The id of a local image, `None` if it does not exist.
 pub(super) fn image_id(image: &str) -> Result<Option<String>, LabError> {
     inspect_image(image, "{{.Id}}")
 }
+
 /// `docker image inspect --format FORMAT IMAGE`, trimmed; `None` if there is no such image.
 pub(super) fn inspect_image(image: &str, format: &str) -> Result<Option<String>, LabError> {
     match docker(&["image", "inspect", "--format", format, image], None) {
@@ -91,6 +97,7 @@ pub(super) fn inspect_image(image: &str, format: &str) -> Result<Option<String>,
         Err(e) => Err(e),
     }
 }
+
 /// The cache folder for the root filesystem tarball and build lock.
 pub(super) fn cache_dir() -> Result<PathBuf, LabError> {
     let base = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
@@ -102,6 +109,7 @@ pub(super) fn cache_dir() -> Result<PathBuf, LabError> {
     };
     Ok(base.join("talon").join("lab"))
 }
+
 /// Picks (and if needed makes) the local base image the lab image is built from.
 pub(super) fn base_image(cache: &Path) -> Result<String, LabError> {
     if image_id(BASE_IMAGE_TAG)?.is_some() {
@@ -129,6 +137,7 @@ pub(super) fn base_image(cache: &Path) -> Result<String, LabError> {
     )?;
     Ok(BASE_IMAGE_TAG.to_string())
 }
+
 /// Runs debootstrap into a scratch folder, trims it, and writes it as `tarball`.
 pub(super) fn build_rootfs(cache: &Path, tarball: &Path) -> Result<(), LabError> {
     let program = find_debootstrap()?;
@@ -198,6 +207,7 @@ pub(super) fn build_rootfs(cache: &Path, tarball: &Path) -> Result<(), LabError>
     }
     fs::rename(&partial, tarball).map_err(io_err(tarball))
 }
+
 /// `debootstrap` on PATH, or in /usr/sbin (not on a non-root user's PATH on Debian).
 pub(super) fn find_debootstrap() -> Result<String, LabError> {
     for candidate in ["debootstrap", "/usr/sbin/debootstrap"] {
@@ -214,6 +224,7 @@ pub(super) fn find_debootstrap() -> Result<String, LabError> {
     }
     Err(LabError::DebootstrapMissing)
 }
+
 /// Builds `tag` from `base` with `dockerfile` and the other files in `lab/`, labelled with
 /// `recipe`.
 pub(super) fn build_image(base: &str, tag: &str, dockerfile: &str, recipe: &str) -> Result<(), LabError> {
@@ -255,6 +266,7 @@ pub(super) fn build_image(base: &str, tag: &str, dockerfile: &str, recipe: &str)
         })
     }
 }
+
 /// One regular file in a tar stream for `docker cp --archive -`.
 pub(super) struct TarEntry<'a> {
     path: &'a str,
@@ -263,6 +275,7 @@ pub(super) struct TarEntry<'a> {
     uid: u32,
     data: &'a [u8],
 }
+
 impl<'a> TarEntry<'a> {
     pub(super) fn file(path: &'a str, mode: u32, uid: u32, data: &'a [u8]) -> Self {
         TarEntry {
@@ -273,6 +286,7 @@ impl<'a> TarEntry<'a> {
         }
     }
 }
+
 /// A POSIX ustar archive of regular files (paths under 100 bytes), as `docker cp -` reads it.
 /// Only files: the folders exist in the image with the right owners and modes already.
 pub(super) fn tar_archive(entries: &[TarEntry<'_>]) -> Vec<u8> {

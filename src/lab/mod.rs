@@ -30,8 +30,11 @@
 //! (its INPUT, FORWARD or `DOCKER-USER` chains stay untouched). `--systemd` does not grant it.
 
 mod container;
+
 mod image;
+
 mod render;
+
 #[cfg(test)]
 mod tests;
 
@@ -54,42 +57,61 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// The tag of the lab host image that [`ensure_image`] builds.
 pub const IMAGE_TAG: &str = "talon-lab:bookworm";
+
 /// The tag of the lab host image with extras that [`ensure_extras_image`] builds from
 /// [`IMAGE_TAG`]: Docker CLI, `docker-compose` (v1) and systemd.
 pub const EXTRAS_IMAGE_TAG: &str = "talon-lab:bookworm-extras";
+
 /// `lab_port_base` of host `labI` is `PORT_BASE_START + PORT_BASE_STEP * I`: a block of
 /// [`PORT_BASE_STEP`] host ports per lab host that its Docker workloads may publish without
 /// colliding with another lab host's (they share one engine under `--docker`).
 pub const PORT_BASE_START: u32 = 20000;
+
 /// See [`PORT_BASE_START`].
 pub const PORT_BASE_STEP: u32 = 100;
+
 /// Where a `--docker` lab host finds the engine's socket (the Docker CLI's default).
 const DOCKER_SOCKET_IN_HOST: &str = "/var/run/docker.sock";
+
 /// `--docker`: per-host folders under the lab dir, mounted at the same path in each host
 /// (`lab_shared_dir`), for files the shared engine must bind-mount.
 const SHARED_DIR: &str = "shared";
+
 /// The controller's engine socket when `DOCKER_HOST` is not set.
 const DEFAULT_DOCKER_SOCKET: &str = "/var/run/docker.sock";
+
 /// The tag of the imported debootstrap root filesystem the lab image is built from.
 pub const BASE_IMAGE_TAG: &str = "talon-lab-base:bookworm";
+
 /// Used as the base instead of debootstrap when it is already present locally.
 const DEBIAN_IMAGE: &str = "debian:bookworm";
+
 /// Docker label whose value is the canonical lab folder; [`down`] removes by it.
 pub const LABEL: &str = "talon.lab";
+
 /// Image label holding a hash of the recipe in `lab/`, so a changed recipe rebuilds the image.
 const RECIPE_LABEL: &str = "talon.lab.recipe";
+
 /// Login user with sudo rights that require its password ([`DEPLOY_PASSWORD`]).
 pub const DEPLOY_USER: &str = "deploy";
+
 /// The sudo password of [`DEPLOY_USER`] on every lab host: a published fixture, not a secret.
 pub const DEPLOY_PASSWORD: &str = "deploy-lab-pass";
+
 /// Login user with password-less sudo (`NOPASSWD: ALL`).
 pub const NOPW_USER: &str = "nopw";
+
 /// The largest `--count` accepted (each host is one container and one published port).
 pub const MAX_HOSTS: usize = 250;
+
 const DOCKERFILE: &str = include_str!("../../lab/Dockerfile");
+
 const ENTRYPOINT: &str = include_str!("../../lab/entrypoint.sh");
+
 const SSHD_CONFIG: &str = include_str!("../../lab/sshd_config");
+
 const DOCKERFILE_EXTRAS: &str = include_str!("../../lab/Dockerfile.extras");
+
 /// Packages debootstrap adds to the `minbase` variant (the Dockerfile checks the same tools).
 const PACKAGES: &[&str] = &[
     "openssh-server",
@@ -99,15 +121,23 @@ const PACKAGES: &[&str] = &[
     "iproute2",
     "ca-certificates",
 ];
+
 const SUITE: &str = "bookworm";
+
 /// Default Debian mirror; `TALON_LAB_MIRROR` overrides it.
 const MIRROR: &str = "http://deb.debian.org/debian";
+
 /// File that marks a folder as written by `talon lab`; without it [`up`] refuses to overwrite.
 const MARKER: &str = ".talon-lab";
+
 const KEY_FILE: &str = "id_ed25519";
+
 const INVENTORY_FILE: &str = "inventory.yml";
+
 const KNOWN_HOSTS_FILE: &str = "known_hosts";
+
 const SSH_CONFIG_FILE: &str = "ssh_config";
+
 /// Every file [`up`] writes into the lab folder (besides [`MARKER`]).
 const LAB_FILES: [&str; 5] = [
     INVENTORY_FILE,
@@ -116,13 +146,18 @@ const LAB_FILES: [&str; 5] = [
     KEY_FILE,
     "id_ed25519.pub",
 ];
+
 /// How long one host may take from `docker start` to answering with an SSH banner.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How many hosts are created and started at once (the Docker daemon serialises much of it).
 const WORKERS: usize = 8;
+
 /// Uid/gid of the users the Dockerfile creates.
 const DEPLOY_UID: u32 = 1000;
+
 const NOPW_UID: u32 = 1001;
+
 /// What can go wrong bringing a lab up or down. Each message says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
@@ -147,6 +182,7 @@ pub enum LabError {
         log: PathBuf,
         tail: String,
     },
+
     /// Another helper program (`ssh-keygen`, `tar`) failed or is missing.
     #[error("`{program}` failed: {message}")]
     Tool { program: String, message: String },
@@ -157,6 +193,7 @@ pub enum LabError {
         #[source]
         source: io::Error,
     },
+
     /// The lab folder holds files `talon lab` did not write (a marker file is missing).
     #[error(
         "{} already holds {file} but was not created by `talon lab` (no {MARKER} file): choose another \
@@ -193,6 +230,7 @@ pub enum LabError {
         log: String,
     },
 }
+
 /// What [`up`] builds: where the lab lives, how many hosts it has and what they can do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabOptions {
@@ -212,6 +250,7 @@ pub struct LabOptions {
     /// host's own network namespace only). Default false.
     pub net_admin: bool,
 }
+
 impl Default for LabOptions {
     fn default() -> Self {
         LabOptions {
@@ -223,6 +262,7 @@ impl Default for LabOptions {
         }
     }
 }
+
 /// One running lab host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabHost {
@@ -233,6 +273,7 @@ pub struct LabHost {
     /// The container name, `talon-lab-<id>-<i>`.
     pub container: String,
 }
+
 /// A lab that is up: its files (all absolute paths) and hosts, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabInfo {
@@ -255,6 +296,7 @@ pub struct LabInfo {
     /// Whether the hosts have `NET_ADMIN` ([`LabOptions::net_admin`]).
     pub net_admin: bool,
 }
+
 /// What a user needs after `talon lab up`: the hosts and how to reach them, one item a line.
 impl std::fmt::Display for LabInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -290,6 +332,7 @@ impl std::fmt::Display for LabInfo {
         )
     }
 }
+
 /// Brings up a lab of `opts.count` hosts in `opts.dir` and returns where everything is.
 ///
 /// Replaces a lab that already lives in the same folder (its containers are removed, a fresh
@@ -378,6 +421,7 @@ pub fn up(opts: &LabOptions) -> Result<LabInfo, LabError> {
     write_atomic(&info.ssh_config, render_ssh_config(&info).as_bytes(), 0o644)?;
     Ok(info)
 }
+
 /// Removes the lab in `dir`: exactly the containers labelled `talon.lab=<canonical dir>`, then
 /// the files [`up`] wrote (only if the folder carries the `talon lab` marker), then the folder
 /// if it is left empty. Returns how many containers were removed; 0 when there was no lab.
@@ -401,6 +445,7 @@ pub fn down(dir: &Path) -> Result<usize, LabError> {
     }
     Ok(removed)
 }
+
 /// Runs `f` over `items` on up to `workers` threads; results keep the order of `items`.
 fn parallel_map<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let next = AtomicUsize::new(0);
@@ -424,6 +469,7 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) ->
         .flatten()
         .collect()
 }
+
 /// Runs `docker ARGS` (stdin from `input` if given) and returns its stdout.
 fn docker(args: &[&str], input: Option<&[u8]>) -> Result<String, LabError> {
     let out = run_tool("docker", args, input, &[]).map_err(|e| match e.kind() {
@@ -442,6 +488,7 @@ fn docker(args: &[&str], input: Option<&[u8]>) -> Result<String, LabError> {
         })
     }
 }
+
 /// Runs a program to completion with captured stdout/stderr.
 fn run_tool<S: AsRef<OsStr>>(
     program: &str,
@@ -474,6 +521,7 @@ fn run_tool<S: AsRef<OsStr>>(
     }
     child.wait_with_output()
 }
+
 /// The exit status and the last lines of stderr (or stdout when stderr is empty).
 fn tool_failure(out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -484,11 +532,13 @@ fn tool_failure(out: &Output) -> String {
     };
     format!("{} ({})", tail(&text, 30).trim_end(), out.status)
 }
+
 /// The last `lines` lines of `text`.
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
+
 /// Removes a file if it exists.
 fn remove_file_if_exists(path: &Path) -> Result<(), LabError> {
     match fs::remove_file(path) {
@@ -497,6 +547,7 @@ fn remove_file_if_exists(path: &Path) -> Result<(), LabError> {
         Err(e) => Err(io_err(path)(e)),
     }
 }
+
 /// Removes a folder tree if it exists.
 fn remove_tree(path: &Path) -> Result<(), LabError> {
     match fs::remove_dir_all(path) {
@@ -505,6 +556,7 @@ fn remove_tree(path: &Path) -> Result<(), LabError> {
         Err(e) => Err(io_err(path)(e)),
     }
 }
+
 /// Removes everything inside `dir`, keeping `dir` itself; fine if `dir` does not exist.
 fn empty_dir(dir: &Path) -> Result<(), LabError> {
     let entries = match fs::read_dir(dir) {
@@ -523,6 +575,7 @@ fn empty_dir(dir: &Path) -> Result<(), LabError> {
     }
     Ok(())
 }
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, with
 /// permission bits `mode`.
 fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), LabError> {
@@ -533,10 +586,12 @@ fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), LabError> {
     tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
     Ok(())
 }
+
 fn set_mode(path: &Path, mode: u32) -> Result<(), LabError> {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io_err(path))
 }
+
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LabError + '_ {
     move |source| LabError::Io {
         path: path.to_path_buf(),

@@ -11,10 +11,12 @@ pub(super) fn render_known_hosts(hosts: &[LabHost], host_pubs: &[String]) -> Str
         .map(|(host, key)| format!("[127.0.0.1]:{} {key}\n", host.port))
         .collect()
 }
+
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
 pub(super) fn yaml_str(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
 }
+
 /// The Ansible YAML inventory: group `lab` with every host, connection settings as group vars,
 /// and the lab users as comments.
 pub(super) fn render_inventory(info: &LabInfo) -> String {
@@ -88,6 +90,7 @@ pub(super) fn render_inventory(info: &LabInfo) -> String {
     let _ = writeln!(y, "        ansible_python_interpreter: /usr/bin/python3");
     y
 }
+
 /// An OpenSSH client config: `ssh -F DIR/ssh_config lab1` (or `deploy@lab2`).
 pub(super) fn render_ssh_config(info: &LabInfo) -> String {
     let quote = |p: &Path| format!("\"{}\"", p.to_string_lossy());

@@ -1,5 +1,6 @@
-//! Argument parsing shared by the file modules: typed getters over the rendered `Vars`, Ansible's
-//! file-mode forms, and a small shell-word splitter for `validate`.
+//! Argument reading shared by every module: typed getters over the rendered `Vars` that resolve
+//! names, aliases and choices from the module's [`super::spec::ArgSpec`], and the file-common
+//! arguments (`mode` in Ansible's forms, `owner`, `group`).
 //!
 //! Why this exists: every module must reject bad arguments the same way (a
 //! [`ModuleError::BadArgs`] naming the module and the key) and read booleans, modes and aliases
@@ -7,37 +8,69 @@
 
 use serde_json::Value;
 
-use super::{ModuleError, ModuleOutcome};
+use super::spec::{ArgSpec, type_word};
+use super::{ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{FileAttrs, FileKind, FileStat, FilesError};
 use crate::vars::{Vars, as_bool, as_string};
 
-/// A module's view of its arguments: getters that know the module name for errors.
+/// One task's arguments as its module reads them: every getter takes the argument's name (as
+/// declared in the module's [`ArgSpec`]) and finds it under any of its aliases, with Ansible's
+/// type coercions. A `null` value counts as "not given" (Ansible's `None`).
+///
+/// Matches ansible-core's `AnsibleModule` argument handling: unknown keys are refused
+/// ("Unsupported parameters"), required arguments must be given ("missing required
+/// arguments"), mutually exclusive ones must not be given together ("parameters are mutually
+/// exclusive"), values outside `choices` are refused ("value of X must be one of").
 pub struct Args<'a> {
     module: &'static str,
+    spec: &'static ArgSpec,
     vars: &'a Vars,
 }
 
 impl<'a> Args<'a> {
-    /// Wraps `vars` for `module`, rejecting any key not in `accepted` (Ansible: "Unsupported
-    /// parameters").
-    pub fn new(module: &'static str, vars: &'a Vars, accepted: &[&str]) -> Result<Self, ModuleError> {
-        let mut unknown: Vec<&str> = vars
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !accepted.contains(k) && !k.starts_with('_'))
-            .collect();
+    /// Reads `vars` for the module `info` describes.
+    ///
+    /// Errors: [`ModuleError::BadArgs`] for a key the spec does not accept, a missing required
+    /// argument, or two mutually exclusive arguments given together.
+    pub fn new(info: &'static ModuleInfo, vars: &'a Vars) -> Result<Self, ModuleError> {
+        Self::with_spec(info.name, &info.spec, vars)
+    }
+
+    /// Reads `vars` against `spec` for `module` (a module's sub-options, such as
+    /// `docker_image`'s `build`). Errors: as [`Args::new`].
+    pub fn with_spec(
+        module: &'static str,
+        spec: &'static ArgSpec,
+        vars: &'a Vars,
+    ) -> Result<Self, ModuleError> {
+        let a = Args { module, spec, vars };
+        let unknown = spec.unknown(vars.keys().map(String::as_str));
         if !unknown.is_empty() {
-            unknown.sort_unstable();
-            return Err(ModuleError::BadArgs {
-                module,
-                message: format!(
-                    "Unsupported parameters: {}. Supported parameters include: {}",
-                    unknown.join(", "),
-                    accepted.join(", ")
-                ),
-            });
+            return Err(a.bad(format!(
+                "Unsupported parameters: {}. Supported parameters include: {}",
+                unknown.join(", "),
+                spec.names().join(", ")
+            )));
         }
-        Ok(Args { module, vars })
+        let mut missing: Vec<&str> = spec
+            .args
+            .iter()
+            .filter(|d| d.required && a.value(d.name).is_none())
+            .map(|d| d.name)
+            .collect();
+        if !missing.is_empty() {
+            missing.sort_unstable();
+            return Err(a.bad(format!("missing required arguments: {}", missing.join(", "))));
+        }
+        if let Some(both) = spec.conflict(|k| a.value(k).is_some()) {
+            return Err(a.bad(format!("parameters are mutually exclusive: {both}")));
+        }
+        Ok(a)
+    }
+
+    /// The module's name (for messages).
+    pub fn module(&self) -> &'static str {
+        self.module
     }
 
     /// A [`ModuleError::BadArgs`] for this module.
@@ -48,49 +81,112 @@ impl<'a> Args<'a> {
         }
     }
 
-    /// The first of `names` (a key and its aliases) that is set and not null.
-    pub fn value(&self, names: &[&str]) -> Option<&'a Value> {
-        names
-            .iter()
-            .find_map(|n| self.vars.get(*n))
-            .filter(|v| !v.is_null())
+    /// The value given for argument `name` under its name or any alias, unless null. A name the
+    /// spec does not declare is looked up as is.
+    pub fn value(&self, name: &str) -> Option<&'a Value> {
+        match self.spec.find(name) {
+            Some(d) => std::iter::once(d.name)
+                .chain(d.aliases.iter().copied())
+                .find_map(|k| self.vars.get(k).filter(|v| !v.is_null())),
+            None => self.vars.get(name).filter(|v| !v.is_null()),
+        }
     }
 
-    /// An optional string (scalars are converted as Ansible's `str` type does).
-    pub fn opt_str(&self, names: &[&str]) -> Result<Option<String>, ModuleError> {
-        match self.value(names) {
+    /// An optional string (scalars are converted as Ansible's `str` type does; lists and
+    /// mappings are refused).
+    pub fn str(&self, name: &str) -> Result<Option<String>, ModuleError> {
+        match self.value(name) {
             None => Ok(None),
-            Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => Ok(Some(as_string(v))),
-            Some(_) => Err(self.bad(format!("{} must be a string", names[0]))),
+            Some(v @ (Value::Array(_) | Value::Object(_))) => Err(self.unconvertible(name, v, "str")),
+            Some(v) => Ok(Some(as_string(v))),
         }
     }
 
     /// A required string.
-    pub fn req_str(&self, names: &[&str]) -> Result<String, ModuleError> {
-        self.opt_str(names)?
-            .ok_or_else(|| self.bad(format!("missing required arguments: {}", names[0])))
+    pub fn req_str(&self, name: &str) -> Result<String, ModuleError> {
+        self.str(name)?
+            .ok_or_else(|| self.bad(format!("missing required arguments: {name}")))
     }
 
-    /// A boolean with a default, read like Ansible's `type='bool'` (`yes`, `on`, `1`, ...).
-    pub fn bool_or(&self, names: &[&str], default: bool) -> Result<bool, ModuleError> {
-        match self.value(names) {
-            None => Ok(default),
-            Some(v) => as_bool(v).ok_or_else(|| {
-                self.bad(format!(
-                    "argument '{}' is of type {} and we were unable to convert to bool",
-                    names[0],
-                    type_name(v)
-                ))
-            }),
+    /// An optional boolean, read like Ansible's `type='bool'` (`yes`, `on`, `1`, ...).
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, ModuleError> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(v) => as_bool(v)
+                .map(Some)
+                .ok_or_else(|| self.unconvertible(name, v, "bool")),
         }
     }
 
-    /// An optional string that must be one of `choices`.
-    pub fn choice(&self, names: &[&str], choices: &[&str]) -> Result<Option<String>, ModuleError> {
-        match self.opt_str(names)? {
-            Some(s) if !choices.contains(&s.as_str()) => Err(self.bad(format!(
-                "value of {} must be one of: {}, got: {s}",
-                names[0],
+    /// A boolean with a default.
+    pub fn bool(&self, name: &str, default: bool) -> Result<bool, ModuleError> {
+        Ok(self.opt_bool(name)?.unwrap_or(default))
+    }
+
+    /// A list of strings. Like Ansible's `type='list'`, a string is split on commas and a
+    /// scalar becomes a one-element list; a mapping is refused.
+    pub fn list(&self, name: &str) -> Result<Option<Vec<String>>, ModuleError> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(Value::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    match item {
+                        Value::Array(_) | Value::Object(_) => {
+                            return Err(self.bad(format!("argument '{name}' must be a list of strings")));
+                        }
+                        v => out.push(as_string(v)),
+                    }
+                }
+                Ok(Some(out))
+            }
+            Some(Value::String(s)) => Ok(Some(
+                s.split(',')
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+            )),
+            Some(v @ Value::Object(_)) => Err(self.unconvertible(name, v, "list")),
+            Some(v) => Ok(Some(vec![as_string(v)])),
+        }
+    }
+
+    /// A number (integer or float, or a string holding one).
+    pub fn f64(&self, name: &str) -> Result<Option<f64>, ModuleError> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => Ok(n.as_f64()),
+            Some(v @ Value::String(s)) => s
+                .trim()
+                .parse::<f64>()
+                .map(Some)
+                .map_err(|_| self.unconvertible(name, v, "float")),
+            Some(v) => Err(self.unconvertible(name, v, "float")),
+        }
+    }
+
+    /// A non-negative integer (a string holding one is accepted).
+    pub fn u64(&self, name: &str) -> Result<Option<u64>, ModuleError> {
+        let fail = |v: &Value| {
+            self.bad(format!(
+                "argument '{name}' must be a non-negative integer, got {}",
+                as_string(v)
+            ))
+        };
+        match self.value(name) {
+            None => Ok(None),
+            Some(v @ Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| fail(v)),
+            Some(v @ Value::String(s)) => s.trim().parse::<u64>().map(Some).map_err(|_| fail(v)),
+            Some(v) => Err(fail(v)),
+        }
+    }
+
+    /// An optional string that must be one of the argument's declared `choices`.
+    pub fn choice(&self, name: &str) -> Result<Option<String>, ModuleError> {
+        let choices = self.spec.find(name).map(|d| d.choices).unwrap_or(&[]);
+        match self.str(name)? {
+            Some(s) if !choices.is_empty() && !choices.contains(&s.as_str()) => Err(self.bad(format!(
+                "value of {name} must be one of: {}, got: {s}",
                 choices.join(", ")
             ))),
             other => Ok(other),
@@ -98,30 +194,18 @@ impl<'a> Args<'a> {
     }
 
     /// An optional file mode in any Ansible form.
-    pub fn mode(&self, names: &[&str]) -> Result<Option<Mode>, ModuleError> {
-        match self.value(names) {
+    pub fn mode(&self, name: &str) -> Result<Option<Mode>, ModuleError> {
+        match self.value(name) {
             None => Ok(None),
             Some(v) => Mode::parse(v).map(Some).map_err(|e| self.bad(e)),
         }
     }
 
-    /// Fails when two mutually exclusive options are both given.
-    pub fn exclusive(&self, a: &str, b: &str) -> Result<(), ModuleError> {
-        if self.value(&[a]).is_some() && self.value(&[b]).is_some() {
-            return Err(self.bad(format!("parameters are mutually exclusive: {a}|{b}")));
-        }
-        Ok(())
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
+    fn unconvertible(&self, name: &str, v: &Value, want: &str) -> ModuleError {
+        self.bad(format!(
+            "argument '{name}' is of type {} and we were unable to convert to {want}",
+            type_word(v)
+        ))
     }
 }
 
@@ -196,9 +280,9 @@ impl FileArgs {
     /// Reads `mode`, `owner`, `group`.
     pub fn parse(a: &Args<'_>) -> Result<Self, ModuleError> {
         Ok(FileArgs {
-            mode: a.mode(&["mode"])?,
-            owner: a.opt_str(&["owner"])?.filter(|s| !s.is_empty()),
-            group: a.opt_str(&["group"])?.filter(|s| !s.is_empty()),
+            mode: a.mode("mode")?,
+            owner: a.str("owner")?.filter(|s| !s.is_empty()),
+            group: a.str("group")?.filter(|s| !s.is_empty()),
         })
     }
 
@@ -511,13 +595,83 @@ mod tests {
         assert_eq!(m(json!(420)).chmod_arg(), "0644");
     }
 
+    use crate::modules::spec::{ArgDef, ArgSpec};
+
+    const BOTH: ModuleInfo = ModuleInfo::test(ArgSpec::new(&[
+        ArgDef::path("path").aliases(&["dest"]),
+        ArgDef::bool("force"),
+        ArgDef::str("src"),
+    ]));
+    const PATH_ONLY: ModuleInfo = ModuleInfo::test(ArgSpec::new(&[ArgDef::path("path")]));
+
     #[test]
     fn args_reject_unknown_and_read_bools() {
         let v: Vars = serde_json::from_value(json!({"path": "/x", "force": "yes"})).unwrap();
-        let a = Args::new("file", &v, &["path", "force"]).unwrap();
-        assert!(a.bool_or(&["force"], false).unwrap());
-        assert_eq!(a.req_str(&["path", "dest"]).unwrap(), "/x");
-        assert!(a.req_str(&["src"]).is_err());
-        assert!(Args::new("file", &v, &["path"]).is_err());
+        let a = Args::new(&BOTH, &v).unwrap();
+        assert!(a.bool("force", false).unwrap());
+        assert_eq!(a.req_str("path").unwrap(), "/x");
+        assert!(a.req_str("src").is_err());
+        assert!(Args::new(&PATH_ONLY, &v).is_err());
+    }
+
+    #[test]
+    fn args_coerce_like_ansible() {
+        static SPEC: ArgSpec = ArgSpec::new(&[
+            ArgDef::list("a").choices(&["q"]),
+            ArgDef::bool("b"),
+            ArgDef::int("c"),
+            ArgDef::bool("d"),
+            ArgDef::list("e"),
+            ArgDef::str("zz").aliases(&["c"]),
+        ]);
+        let v = json!({"a": "x,y", "b": "yes", "c": 3, "d": null, "e": ["p", 1]});
+        let m = v.as_object().unwrap();
+        let a = Args::with_spec("t", &SPEC, m).unwrap();
+        assert_eq!(a.list("a").unwrap().unwrap(), ["x", "y"]);
+        assert_eq!(a.list("e").unwrap().unwrap(), ["p", "1"]);
+        assert!(a.bool("b", false).unwrap());
+        assert!(a.bool("d", true).unwrap());
+        assert_eq!(a.u64("c").unwrap(), Some(3));
+        assert_eq!(a.str("zz").unwrap().as_deref(), Some("3"));
+        assert!(a.choice("a").is_err());
+        assert!(a.str("e").is_err());
+    }
+
+    #[test]
+    fn args_resolve_aliases_and_check_required_and_exclusive() {
+        const SPEC: ModuleInfo = ModuleInfo::test(
+            ArgSpec::new(&[
+                ArgDef::path("path").aliases(&["dest"]).required(),
+                ArgDef::str("state").choices(&["present", "absent"]),
+                ArgDef::str("a"),
+                ArgDef::str("b"),
+            ])
+            .exclusive(&[&["a", "b"]]),
+        );
+        let v: Vars = serde_json::from_value(json!({"dest": "/x", "state": "gone"})).unwrap();
+        let a = Args::new(&SPEC, &v).unwrap();
+        assert_eq!(a.str("path").unwrap().as_deref(), Some("/x"));
+        assert!(
+            a.choice("state")
+                .unwrap_err()
+                .to_string()
+                .contains("must be one of: present, absent")
+        );
+        let v: Vars = serde_json::from_value(json!({"state": "present"})).unwrap();
+        assert!(
+            Args::new(&SPEC, &v)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("missing required arguments: path")
+        );
+        let v: Vars = serde_json::from_value(json!({"path": "/", "a": "1", "b": "2"})).unwrap();
+        assert!(
+            Args::new(&SPEC, &v)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("mutually exclusive: a|b")
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod args;
 pub mod control;
 pub mod docker;
 pub mod files;
+pub mod spec;
 pub mod system;
 pub mod sysutil;
 
@@ -122,16 +123,69 @@ pub enum ModuleError {
     LocalFile { path: PathBuf, message: String },
 }
 
-/// Static facts about a module, used at load time to reject unknown modules and arguments.
+/// The future a module's run returns: boxed so that every module fits one function type.
+pub type RunFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<ModuleOutcome, ModuleError>> + Send + 'a>>;
+
+/// How a module runs: its arguments (rendered) and the host's context, to its outcome.
+pub type RunFn = for<'a> fn(&'a Vars, &'a ModuleContext<'a>) -> RunFuture<'a>;
+
+/// Everything talon knows about a module: its name, what it accepts, and how it runs. The
+/// [`REGISTRY`] of these is the one table both the loader (which checks a task's arguments
+/// against [`ModuleInfo::spec`]) and the runner (which calls [`ModuleInfo::run`]) use.
+///
+/// Adding a module: one file with its `INFO` (see [`module_info!`]) and one line in
+/// [`REGISTRY`].
 #[derive(Debug)]
 pub struct ModuleInfo {
     /// Short name (`copy`); `ansible.builtin.copy` and `ansible.legacy.copy` map to it.
     pub name: &'static str,
-    /// Accepted argument names (aliases included).
-    pub args: &'static [&'static str],
-    /// Takes Ansible's free-form string (`command: ls -l`, `shell: ...`): the text that is not
-    /// `k=v` becomes `_raw_params`.
-    pub free_form: bool,
+    /// What the module accepts.
+    pub spec: spec::ArgSpec,
+    /// Runs the module on one host.
+    pub run: RunFn,
+}
+
+impl ModuleInfo {
+    /// A module that only has a spec (for unit tests of argument handling); it fails when run.
+    #[cfg(test)]
+    pub const fn test(spec: spec::ArgSpec) -> Self {
+        fn never<'a>(_: &'a Vars, _: &'a ModuleContext<'a>) -> RunFuture<'a> {
+            Box::pin(async {
+                Err(ModuleError::BadArgs {
+                    module: "test",
+                    message: "a test spec does not run".into(),
+                })
+            })
+        }
+        ModuleInfo {
+            name: "test",
+            spec,
+            run: never,
+        }
+    }
+}
+
+/// Declares a module's `INFO`: `module_info!(NAME, "name", SPEC, run_fn)` defines
+/// `pub static NAME: ModuleInfo` whose [`ModuleInfo::run`] calls the async `run_fn(args, ctx)`.
+#[macro_export]
+macro_rules! module_info {
+    ($(#[$doc:meta])* $item:ident, $name:literal, $spec:expr, $run:path) => {
+        $(#[$doc])*
+        pub static $item: $crate::modules::ModuleInfo = $crate::modules::ModuleInfo {
+            name: $name,
+            spec: $spec,
+            run: {
+                fn entry<'a>(
+                    args: &'a $crate::vars::Vars,
+                    ctx: &'a $crate::modules::ModuleContext<'a>,
+                ) -> $crate::modules::RunFuture<'a> {
+                    Box::pin($run(args, ctx))
+                }
+                entry
+            },
+        };
+    };
 }
 
 /// Strips `ansible.builtin.` / `ansible.legacy.` / `community.docker.` from a module name;
@@ -184,34 +238,13 @@ pub static REGISTRY: &[&ModuleInfo] = &[
 
 /// Runs module `name` with rendered `args` on the context's host.
 ///
-/// Errors: [`ModuleError::BadArgs`] when the args do not fit; [`ModuleError::Transport`] when
-/// the host connection broke. A module that ran and failed returns `Ok` with `failed: true`.
+/// Errors: [`ModuleError::BadArgs`] when the module is unknown or the args do not fit;
+/// [`ModuleError::Transport`] when the host connection broke. A module that ran and failed
+/// returns `Ok` with `failed: true`.
 pub async fn run(name: &str, args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    match short_name(name) {
-        "blockinfile" => files::blockinfile::run(args, ctx).await,
-        "copy" => files::copy::run(args, ctx).await,
-        "fetch" => files::fetch::run(args, ctx).await,
-        "file" => files::file::run(args, ctx).await,
-        "lineinfile" => files::lineinfile::run(args, ctx).await,
-        "slurp" => files::slurp::run(args, ctx).await,
-        "stat" => files::stat::run(args, ctx).await,
-        "template" => files::template::run(args, ctx).await,
-        "command" => system::command::run(args, ctx).await,
-        "shell" => system::command::run_shell(args, ctx).await,
-        "debug" => control::debug::run(args, ctx).await,
-        "assert" => control::assert::run(args, ctx).await,
-        "fail" => control::fail::run(args, ctx).await,
-        "pause" => control::pause::run(args, ctx).await,
-        "wait_for" => control::wait_for::run(args, ctx).await,
-        "apt" => system::apt::run(args, ctx).await,
-        "service" => system::service::run(args, ctx).await,
-        "systemd" => system::service::run_systemd(args, ctx).await,
-        "user" => system::user::run(args, ctx).await,
-        "group" => system::group::run(args, ctx).await,
-        "docker_image" => docker::docker_image::run(args, ctx).await,
-        "docker_compose" => docker::docker_compose::run(args, ctx).await,
-        "talon_secret_file" => files::secret_file::run(args, ctx).await,
-        _ => Err(ModuleError::BadArgs {
+    match lookup(name) {
+        Some(info) => (info.run)(args, ctx).await,
+        None => Err(ModuleError::BadArgs {
             module: "talon",
             message: format!("module {name} is not implemented"),
         }),

@@ -1,8 +1,7 @@
 //! Helpers shared by the system modules (`command`, `shell`, `wait_for`, `apt`, `service`,
-//! `user`, `group`, ...): typed access to a task's arguments with Ansible's coercions, Python
-//! `shlex.split`, timestamps formatted like Python's `datetime`, and running small POSIX `sh`
-//! scripts on the host with their data passed as positional arguments (never spliced into the
-//! script text), so that one check or one change is one round trip.
+//! `user`, `group`, ...): timestamps formatted like Python's `datetime`, and running small POSIX
+//! `sh` scripts on the host with their data passed as positional arguments (never spliced into
+//! the script text), so that one check or one change is one round trip.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -11,167 +10,12 @@ use serde_json::Value;
 
 use super::{ModuleContext, ModuleError};
 use crate::transport::ExecOutput;
-use crate::vars::{Vars, as_bool, as_string};
 
 /// Builds a [`ModuleError::BadArgs`] for `module`.
 pub fn bad(module: &'static str, message: impl Into<String>) -> ModuleError {
     ModuleError::BadArgs {
         module,
         message: message.into(),
-    }
-}
-
-/// Read-only view of one task's arguments for one module, with Ansible's type coercions.
-///
-/// Every getter takes the argument's name followed by its aliases; the first one present wins.
-/// A `null` value counts as "not given" (Ansible's `None`). Wrong types give
-/// [`ModuleError::BadArgs`] naming the argument.
-pub struct Args<'a> {
-    module: &'static str,
-    args: &'a Vars,
-}
-
-impl<'a> Args<'a> {
-    /// A view over `args` for `module` (the name is used in error messages).
-    pub fn new(module: &'static str, args: &'a Vars) -> Self {
-        Args { module, args }
-    }
-
-    /// The module name this view reports errors for.
-    pub fn module(&self) -> &'static str {
-        self.module
-    }
-
-    /// The raw value of the first of `keys` that is present and not null.
-    pub fn raw(&self, keys: &[&str]) -> Option<&'a Value> {
-        keys.iter()
-            .filter_map(|k| self.args.get(*k))
-            .find(|v| !v.is_null())
-    }
-
-    /// A string argument; scalars are converted like Python's `str()`. Lists and mappings are
-    /// rejected.
-    pub fn str(&self, keys: &[&str]) -> Result<Option<String>, ModuleError> {
-        match self.raw(keys) {
-            None => Ok(None),
-            Some(Value::Array(_) | Value::Object(_)) => Err(bad(
-                self.module,
-                format!("argument '{}' must be a string, not a list or mapping", keys[0]),
-            )),
-            Some(v) => Ok(Some(as_string(v))),
-        }
-    }
-
-    /// A boolean argument (`yes`/`no`/`true`/`1`/...), or `None` when not given.
-    pub fn opt_bool(&self, keys: &[&str]) -> Result<Option<bool>, ModuleError> {
-        match self.raw(keys) {
-            None => Ok(None),
-            Some(v) => as_bool(v).map(Some).ok_or_else(|| {
-                bad(
-                    self.module,
-                    format!(
-                        "argument '{}' must be a boolean (yes/no/true/false), got {v}",
-                        keys[0]
-                    ),
-                )
-            }),
-        }
-    }
-
-    /// A boolean argument with a default.
-    pub fn bool(&self, keys: &[&str], default: bool) -> Result<bool, ModuleError> {
-        Ok(self.opt_bool(keys)?.unwrap_or(default))
-    }
-
-    /// A list of strings. Like Ansible's `type='list'`, a string is split on commas and a
-    /// scalar becomes a one-element list.
-    pub fn list(&self, keys: &[&str]) -> Result<Option<Vec<String>>, ModuleError> {
-        match self.raw(keys) {
-            None => Ok(None),
-            Some(Value::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    match item {
-                        Value::Array(_) | Value::Object(_) => {
-                            return Err(bad(
-                                self.module,
-                                format!("argument '{}' must be a list of strings", keys[0]),
-                            ));
-                        }
-                        v => out.push(as_string(v)),
-                    }
-                }
-                Ok(Some(out))
-            }
-            Some(Value::String(s)) => Ok(Some(
-                s.split(',')
-                    .map(|p| p.trim().to_string())
-                    .filter(|p| !p.is_empty())
-                    .collect(),
-            )),
-            Some(Value::Object(_)) => Err(bad(
-                self.module,
-                format!("argument '{}' must be a list, not a mapping", keys[0]),
-            )),
-            Some(v) => Ok(Some(vec![as_string(v)])),
-        }
-    }
-
-    /// A number (integer or float, or a string holding one).
-    pub fn f64(&self, keys: &[&str]) -> Result<Option<f64>, ModuleError> {
-        match self.raw(keys) {
-            None => Ok(None),
-            Some(Value::Number(n)) => Ok(n.as_f64()),
-            Some(Value::String(s)) => s.trim().parse::<f64>().map(Some).map_err(|_| {
-                bad(
-                    self.module,
-                    format!("argument '{}' must be a number, got '{s}'", keys[0]),
-                )
-            }),
-            Some(v) => Err(bad(
-                self.module,
-                format!("argument '{}' must be a number, got {v}", keys[0]),
-            )),
-        }
-    }
-
-    /// A non-negative integer (a string holding one is accepted).
-    pub fn u64(&self, keys: &[&str]) -> Result<Option<u64>, ModuleError> {
-        match self.raw(keys) {
-            None => Ok(None),
-            Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
-                bad(
-                    self.module,
-                    format!("argument '{}' must be a non-negative integer, got {n}", keys[0]),
-                )
-            }),
-            Some(Value::String(s)) => s.trim().parse::<u64>().map(Some).map_err(|_| {
-                bad(
-                    self.module,
-                    format!("argument '{}' must be a non-negative integer, got '{s}'", keys[0]),
-                )
-            }),
-            Some(v) => Err(bad(
-                self.module,
-                format!("argument '{}' must be a non-negative integer, got {v}", keys[0]),
-            )),
-        }
-    }
-
-    /// A string that must be one of `choices`.
-    pub fn choice(&self, keys: &[&str], choices: &[&str]) -> Result<Option<String>, ModuleError> {
-        match self.str(keys)? {
-            None => Ok(None),
-            Some(s) if choices.contains(&s.as_str()) => Ok(Some(s)),
-            Some(s) => Err(bad(
-                self.module,
-                format!(
-                    "value of '{}' must be one of: {}, got: {s}",
-                    keys[0],
-                    choices.join(", ")
-                ),
-            )),
-        }
     }
 }
 
@@ -336,20 +180,5 @@ mod tests {
         assert_eq!(format_time(t), "2024-05-01 13:02:03.123456");
         assert_eq!(format_delta(Duration::from_micros(1_002_003)), "0:00:01.002003");
         assert_eq!(format_delta(Duration::from_secs(3725)), "1:02:05");
-    }
-
-    #[test]
-    fn args_coerce_like_ansible() {
-        let v = json!({"a": "x,y", "b": "yes", "c": 3, "d": null, "e": ["p", 1]});
-        let m = v.as_object().unwrap();
-        let a = Args::new("t", m);
-        assert_eq!(a.list(&["a"]).unwrap().unwrap(), ["x", "y"]);
-        assert_eq!(a.list(&["e"]).unwrap().unwrap(), ["p", "1"]);
-        assert!(a.bool(&["b"], false).unwrap());
-        assert!(a.bool(&["d"], true).unwrap());
-        assert_eq!(a.u64(&["c"]).unwrap(), Some(3));
-        assert_eq!(a.str(&["zz", "c"]).unwrap().as_deref(), Some("3"));
-        assert!(a.choice(&["a"], &["q"]).is_err());
-        assert!(a.str(&["e"]).is_err());
     }
 }

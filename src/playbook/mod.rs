@@ -114,7 +114,12 @@ pub struct LoopControl {
 #[derive(Debug, Clone)]
 pub enum Action {
     /// Run a module with these (raw, untemplated) arguments.
-    Module { name: String, args: Vars },
+    Module {
+        /// The module, from the registry.
+        module: &'static modules::ModuleInfo,
+        /// Its arguments as written.
+        args: Vars,
+    },
     /// `block:` with optional `rescue:` and `always:`.
     Block {
         block: Vec<Task>,
@@ -186,7 +191,7 @@ impl Task {
     pub fn display_name(&self) -> String {
         let base = match (&self.name, &self.action) {
             (Some(n), _) => n.clone(),
-            (None, Some(Action::Module { name, .. })) => name.clone(),
+            (None, Some(Action::Module { module, .. })) => module.name.to_string(),
             (None, Some(Action::Block { .. })) => "block".into(),
             (None, Some(Action::IncludeTasks { file, .. })) => format!("include_tasks {file}"),
             (None, Some(Action::IncludeRole { name, .. })) => format!("include_role {name}"),
@@ -798,29 +803,14 @@ impl Loader {
                 let info = modules::lookup(short)
                     .ok_or_else(|| LoadError::at(&key.mark, unknown_action_message(&key.name)))?;
                 let args = module_args(info.name, value, args_kw)?;
-                for (name, _) in &args {
-                    if !(info.args.contains(&name.as_str()) || info.free_form && name == "_raw_params") {
-                        return Err(LoadError::at(
-                            &value.mark,
-                            format!(
-                                "module '{}' does not take the argument '{}' (it takes: {})",
-                                info.name,
-                                name,
-                                info.args.join(", ")
-                            ),
-                        ));
-                    }
-                }
-                if info.free_form && args.is_empty() {
+                check_module_args(info, &args, &value.mark)?;
+                if info.spec.free_form && args.is_empty() {
                     return Err(LoadError::at(
                         &value.mark,
                         format!("module '{}' needs a command", info.name),
                     ));
                 }
-                task.action = Some(Action::Module {
-                    name: info.name.to_string(),
-                    args,
-                });
+                task.action = Some(Action::Module { module: info, args });
                 Ok(vec![task])
             }
         }
@@ -1137,9 +1127,53 @@ fn wrap_import(e: LoadError, mark: &Mark) -> LoadError {
     }
 }
 
+/// Checks a task's module arguments as written against the module's spec: every key must be
+/// an argument (or an alias) the module takes, mutually exclusive arguments must not be given
+/// together, and a value written literally (no template in it) must fit its argument's type and
+/// choices (ansible-core finds these only when the task runs, after earlier tasks changed hosts).
+///
+/// Errors: [`LoadError::At`] at `mark` naming the module and the argument.
+fn check_module_args(info: &modules::ModuleInfo, args: &Vars, mark: &Mark) -> Result<(), LoadError> {
+    let spec = &info.spec;
+    for (name, value) in args {
+        let Some(def) = spec.find(name) else {
+            if spec.free_form && name == "_raw_params" {
+                continue;
+            }
+            return Err(LoadError::at(
+                mark,
+                format!(
+                    "module '{}' does not take the argument '{}' (it takes: {})",
+                    info.name,
+                    name,
+                    spec.names().join(", ")
+                ),
+            ));
+        };
+        modules::spec::ArgSpec::check_literal(def, value)
+            .map_err(|e| LoadError::at(mark, format!("module '{}': {e}", info.name)))?;
+    }
+    if let Some(both) = spec.conflict(|k| {
+        spec.find(k).is_some_and(|d| {
+            std::iter::once(d.name)
+                .chain(d.aliases.iter().copied())
+                .any(|n| args.get(n).is_some_and(|v| !v.is_null()))
+        })
+    }) {
+        return Err(LoadError::at(
+            mark,
+            format!(
+                "module '{}': parameters are mutually exclusive: {both}",
+                info.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Module arguments from a task: a mapping, a free-form string, plus an `args:` mapping.
 fn module_args(module: &str, value: &Node, args_kw: Option<&Node>) -> Result<Vars, LoadError> {
-    let free_form = modules::lookup(module).map(|m| m.free_form).unwrap_or(false);
+    let free_form = modules::lookup(module).map(|m| m.spec.free_form).unwrap_or(false);
     let mut args = match &value.kind {
         NodeKind::Null => Vars::new(),
         NodeKind::Map(_) => vars_of(value, "module arguments")?,

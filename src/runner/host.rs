@@ -408,7 +408,7 @@ impl<'a> Runner<'a> {
             task: name.clone(),
         });
         // `pause` runs once for all hosts of the play, like Ansible's (BYPASS_HOST_LOOP).
-        let is_pause = matches!(&task.action, Some(Action::Module { name, .. }) if name == "pause");
+        let is_pause = matches!(&task.action, Some(Action::Module { module, .. }) if module.name == "pause");
         if task.run_once || is_pause {
             return self.run_once(ctx, st, conn, task, inh).await;
         }
@@ -856,7 +856,7 @@ impl<'a> Runner<'a> {
                 Err(e) if e.is_unreachable() => unreachable(&e, task),
                 Err(e) => failed(e.to_string()),
             },
-            Some(Action::Module { name, args }) => {
+            Some(Action::Module { module, args }) => {
                 let args = match self.render_args(args, scope) {
                     Ok(a) => a,
                     Err(m) => return failed_at(task, m),
@@ -894,7 +894,7 @@ impl<'a> Runner<'a> {
                 };
                 // secrets: refuse a secret on a command line before the module runs.
                 let place = format!("task '{}' at {}", task.display_name(), task.mark);
-                if let Err(e) = self.opts.secrets.refuse_args(name, &args, &env, &place) {
+                if let Err(e) = self.opts.secrets.refuse_args(module, &args, &env, &place) {
                     return failed(e.to_string());
                 }
                 let mctx = ModuleContext {
@@ -909,7 +909,7 @@ impl<'a> Runner<'a> {
                     env: &env,
                     secrets: &self.opts.secrets,
                 };
-                match modules::run(name, &args, &mctx).await {
+                match (module.run)(&args, &mctx).await {
                     Ok(o) => outcome_from_module(o),
                     Err(modules::ModuleError::Transport(e)) if e.is_unreachable() => unreachable(&e, task),
                     Err(e) => failed(e.to_string()),

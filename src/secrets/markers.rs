@@ -21,6 +21,7 @@ pub struct Revealed {
     /// plain text, e.g. a registered command output).
     pub has_secret: bool,
 }
+
 impl std::fmt::Debug for Revealed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -31,8 +32,10 @@ impl std::fmt::Debug for Revealed {
         )
     }
 }
+
 /// What each JSON-quoting of a marker appends to it (before the closing `__`).
 pub(super) const JSON_LEVEL: &str = "_json";
+
 /// `s` escaped as the inside of a JSON string (what `serde_json` writes between the quotes,
 /// the same escaping `to_json`/`to_nice_json` apply to every other string).
 pub(super) fn json_string_inside(s: &str) -> String {
@@ -42,6 +45,7 @@ pub(super) fn json_string_inside(s: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
 /// Rewrites every secret marker in `text` (JSON produced by `to_json`/`to_nice_json`, where a
 /// marker can only sit inside a string literal) to record one more level of JSON-string
 /// escaping: `__talon_secret_N_I__` becomes `__talon_secret_N_I_json__`, and `..._json__`
@@ -62,6 +66,7 @@ impl SecretStore {
     pub(super) fn marker_at(&self, index: usize) -> String {
         format!("__talon_secret_{}_{index}__", self.nonce)
     }
+
     /// The marker that stands for secret `name` in templates.
     pub fn marker(&self, name: &str) -> Option<String> {
         self.entries
@@ -69,12 +74,14 @@ impl SecretStore {
             .position(|e| e.name == name)
             .map(|i| self.marker_at(i))
     }
+
     /// Every secret as a variable whose value is its marker (what templates see).
     pub fn marker_vars(&self) -> Vars {
         (0..self.entries.len())
             .map(|i| (self.entries[i].name.clone(), Value::String(self.marker_at(i))))
             .collect()
     }
+
     pub(super) fn marker_re(&self) -> Option<&Regex> {
         if self.entries.is_empty() {
             return None;
@@ -89,6 +96,7 @@ impl SecretStore {
             })
             .as_ref()
     }
+
     /// Traces of a marker changed by a filter: the nonce in any letter case, or inside base64
     /// at any of the three byte alignments.
     pub(super) fn mangled_trace(&self, text: &str) -> Option<String> {
@@ -113,6 +121,7 @@ impl SecretStore {
         }
         None
     }
+
     /// Replaces every marker in `text` by its secret's value, for delivery on stdin. A marker
     /// with N `_json` levels (from `to_json`/`to_nice_json`) gets the value escaped as the inside
     /// of a JSON string N times, so the delivered JSON parses back to exactly the value.
@@ -168,6 +177,7 @@ impl SecretStore {
             has_secret,
         })
     }
+
     /// The name of a secret whose marker or value occurs in `text` (become passwords count as
     /// `ansible_become_password`).
     pub fn find_in(&self, text: &str) -> Option<String> {
@@ -184,6 +194,7 @@ impl SecretStore {
         }
         self.find_value(text)
     }
+
     pub(super) fn find_value(&self, text: &str) -> Option<String> {
         if let Some(e) = self
             .entries
@@ -198,6 +209,7 @@ impl SecretStore {
             .any(|v| text.contains(v.expose_secret()))
             .then(|| "ansible_become_password".to_string())
     }
+
     /// `text` with every marker and every secret value (longest first) replaced by [`MASK`].
     pub fn mask(&self, text: &str) -> String {
         let mut out = match self.marker_re() {
@@ -220,10 +232,12 @@ impl SecretStore {
         }
         out
     }
+
     /// Whether anything needs masking at all (no secrets, no become passwords: output as is).
     pub(super) fn masks_anything(&self) -> bool {
         !self.entries.is_empty() || self.extra.read().map(|e| !e.is_empty()).unwrap_or(true)
     }
+
     /// A JSON value with every string (keys included) masked by [`SecretStore::mask`].
     pub fn mask_value(&self, v: Value) -> Value {
         if !self.masks_anything() {
@@ -231,6 +245,7 @@ impl SecretStore {
         }
         self.mask_json(v)
     }
+
     pub(super) fn mask_json(&self, v: Value) -> Value {
         match v {
             Value::String(s) => Value::String(self.mask(&s)),

@@ -34,19 +34,27 @@
 //! playbooks or modules. Which task may use a secret where is the policy in `policy`.
 
 pub mod held;
+
 mod markers;
+
 mod policy;
+
 mod store;
+
 #[cfg(test)]
 mod tests;
 
 pub use markers::{Revealed, json_escape_markers};
-pub use policy::allowed_args;
+
+pub use policy::may_carry;
+
 pub(crate) use store::random_hex;
+
 pub use store::{NONE, SecretStore, env_var, scrubbed_env};
 
 /// What every secret value and marker is replaced with in output.
 pub const MASK: &str = "********";
+
 /// Why secrets could not be loaded, or a task may not use one.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -71,6 +79,7 @@ pub enum SecretError {
         place: String,
         fix: &'static str,
     },
+
     /// A secret is passed to a module argument that cannot deliver it safely.
     #[error("secret {name} is passed to argument '{arg}' of module {module} ({place}): {fix}")]
     WrongArgument {
@@ -80,6 +89,7 @@ pub enum SecretError {
         place: String,
         fix: &'static str,
     },
+
     /// A marker was transformed (by a filter) before delivery; the value cannot be put back.
     #[error(
         "a secret was transformed before delivery ({how}): filters cannot see a secret's value, \

@@ -12,27 +12,26 @@ use serde_json::Value;
 
 use super::{SecretError, SecretStore};
 use crate::error::LoadError;
+use crate::modules::ModuleInfo;
 use crate::playbook::{Action, Loader, Playbook, Task};
 use crate::vars::Vars;
 
 /// The fix named in every "on the command line" refusal.
 pub(super) const FIX_ARGV: &str = "deliver it as a 0600 file (talon_secret_file, or copy/template with content) \
                         or on stdin (command: stdin:)";
+
 /// The fix named when a secret reaches an argument that is not a delivery channel.
 pub(super) const FIX_ARG: &str = "only copy `content`, template files, talon_secret_file and command/shell \
                        `stdin` deliver secrets (debug, assert, fail and set_fact may hold them)";
-/// The module arguments that may carry a secret: delivery channels (`copy` content,
-/// `command`/`shell` stdin) and controller-side modules that only hold or print it
-/// (printed output is masked). `None`: no argument may.
-pub fn allowed_args(module: &str) -> Option<&'static [&'static str]> {
-    Some(match module {
-        "copy" => &["content"],
-        "command" | "shell" => &["stdin"],
-        "debug" | "fail" => &["msg", "var"],
-        "assert" => &["*"],
-        _ => return None,
-    })
+
+/// True when argument `arg` of `module` may carry a secret: its spec marks it
+/// [`ArgDef::delivers`](crate::modules::spec::ArgDef::delivers) (delivery channels such as copy
+/// `content` and command `stdin`, and controller-side arguments that only hold or print it,
+/// such as debug `msg`: printed output is masked).
+pub fn may_carry(module: &ModuleInfo, arg: &str) -> bool {
+    module.spec.find(arg).is_some_and(|d| d.delivers)
 }
+
 pub(super) fn refusal(module: &str, arg: &str, name: String, place: String) -> SecretError {
     if matches!(module, "command" | "shell") {
         SecretError::OnCommandLine {
@@ -53,6 +52,7 @@ pub(super) fn refusal(module: &str, arg: &str, name: String, place: String) -> S
         }
     }
 }
+
 pub(super) fn collect_strings<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
     match v {
         Value::String(s) => out.push(s),
@@ -61,6 +61,7 @@ pub(super) fn collect_strings<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
         _ => {}
     }
 }
+
 /// Top-level variable names a template string uses (empty when it is no template).
 pub(super) fn referenced(env: &minijinja::Environment<'_>, text: &str) -> HashSet<String> {
     if !text.contains("{{") && !text.contains("{%") {
@@ -71,6 +72,7 @@ pub(super) fn referenced(env: &minijinja::Environment<'_>, text: &str) -> HashSe
         Err(_) => HashSet::new(),
     }
 }
+
 /// Every leaf task with the `environment:` values it inherits (play, blocks, itself); collects
 /// variable definitions (task/block vars, set_fact) along the way. Static includes are followed.
 pub(super) fn walk(
@@ -122,6 +124,7 @@ pub(super) fn walk(
         }
     }
 }
+
 /// Names that carry a secret: the secrets, and (to a fixed point) every variable whose
 /// definition uses one. Maps each to the secret it carries, for messages.
 pub(super) fn taint(
@@ -154,12 +157,14 @@ pub(super) fn taint(
         }
     }
 }
+
 pub(super) fn describe(name: &str, tainted: &BTreeMap<String, String>) -> String {
     match tainted.get(name) {
         Some(s) if s != name => format!("'{s}' (through variable '{name}')"),
         _ => format!("'{name}'"),
     }
 }
+
 /// Every template string of a task outside its module arguments and inside them.
 pub(super) fn task_templates(t: &Task) -> Vec<String> {
     let mut vals: Vec<&str> = Vec::new();
@@ -183,9 +188,11 @@ pub(super) fn task_templates(t: &Task) -> Vec<String> {
     out.extend(conds.map(|c| format!("{{{{ {c} }}}}")));
     out
 }
+
 /// Filters that leave a secret's marker intact, or (`to_json`, `to_nice_json`) record the
 /// escaping its value needs on delivery.
 pub(super) const SAFE_FILTERS: &[&str] = &["default", "d", "string", "mandatory", "to_json", "to_nice_json"];
+
 /// A use of a secret with a filter, slice or method in `text`: the message, or `None`.
 pub(super) fn filtered_use(text: &str, secrets: &HashSet<String>) -> Option<String> {
     static FILTER: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -227,11 +234,11 @@ pub(super) fn filtered_use(text: &str, secrets: &HashSet<String>) -> Option<Stri
 impl SecretStore {
     /// Run-time check of a module's rendered arguments and environment: refuses a secret (marker
     /// or value) in any argument that is not a delivery channel for `module` (see
-    /// [`allowed_args`]), and in any `environment:` value (it would become `env K=V` in argv).
+    /// [`may_carry`]), and in any `environment:` value (it would become `env K=V` in argv).
     /// `place` names the task for the message.
     pub fn refuse_args(
         &self,
-        module: &str,
+        module: &ModuleInfo,
         args: &Vars,
         env: &[(String, String)],
         place: &str,
@@ -248,22 +255,21 @@ impl SecretStore {
                 });
             }
         }
-        let short = crate::modules::short_name(module);
-        let allowed = allowed_args(short);
         for (k, v) in args {
-            if allowed.is_some_and(|a| a.contains(&k.as_str()) || a.contains(&"*")) {
+            if may_carry(module, k) {
                 continue;
             }
             let mut texts = Vec::new();
             collect_strings(v, &mut texts);
             for t in texts {
                 if let Some(name) = self.find_in(t) {
-                    return Err(refusal(short, k, format!("'{name}'"), place.to_string()));
+                    return Err(refusal(module.name, k, format!("'{name}'"), place.to_string()));
                 }
             }
         }
         Ok(())
     }
+
     /// Load-time check of a playbook (before any host is touched): refuses every task whose
     /// command line, `environment:` or non-delivering module argument uses a secret, directly
     /// or through variables defined from it (play/role/task vars, `set_fact`, inventory vars in
@@ -316,8 +322,8 @@ impl SecretStore {
                     }
                 }
             }
-            if let Some(Action::Module { name, args }) = &t.action {
-                let short = crate::modules::short_name(name);
+            if let Some(Action::Module { module, args }) = &t.action {
+                let short = module.name;
                 if short == "talon_secret_file"
                     && let Some(Value::String(n)) = args.get("secret")
                     && !n.contains("{{")
@@ -325,9 +331,8 @@ impl SecretStore {
                 {
                     return Err(at(SecretError::Unknown { name: n.clone() }));
                 }
-                let allowed = allowed_args(short);
                 for (k, v) in args {
-                    if allowed.is_some_and(|a| a.contains(&k.as_str()) || a.contains(&"*")) {
+                    if may_carry(module, k) {
                         continue;
                     }
                     let mut texts = Vec::new();

@@ -16,11 +16,13 @@ pub(super) struct Entry {
     pub(super) name: String,
     pub(super) value: SecretString,
 }
+
 impl std::fmt::Debug for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}={MASK}", self.name)
     }
 }
+
 /// The secrets of one run: values (as [`SecretString`]), the markers that stand for them in
 /// templates, and further values to mask (become passwords).
 #[derive(Debug, Default)]
@@ -35,16 +37,20 @@ pub struct SecretStore {
     /// Files talon delivered a secret into (their old content is never shown in a diff).
     pub held: held::HeldFiles,
 }
+
 /// A store with no secrets, for module contexts outside a run (tests, tools).
 pub static NONE: SecretStore = SecretStore::empty();
+
 pub(super) fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
+
 /// Environment variables that held a `--secret-env` value: talon's child processes never
 /// inherit them (see [`env_var`] and [`scrubbed_env`]).
 pub(super) static SCRUBBED_ENV: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
 /// The environment variables every local child process must be started without (they held a
 /// `--secret-env` value): `ansible_connection: local` and `delegate_to: localhost` commands and
 /// `lookup('pipe')` remove them (`Command::env_remove`). talon cannot remove them from its own
@@ -53,6 +59,7 @@ pub(super) static SCRUBBED_ENV: std::sync::RwLock<Vec<String>> = std::sync::RwLo
 pub fn scrubbed_env() -> Vec<String> {
     SCRUBBED_ENV.read().map(|v| v.clone()).unwrap_or_default()
 }
+
 /// `std::env::var` as talon's templates see the environment: a variable that held a
 /// `--secret-env` value reads as unset (`lookup('env')` would otherwise put it in plain text).
 pub fn env_var(name: &str) -> Option<String> {
@@ -61,6 +68,7 @@ pub fn env_var(name: &str) -> Option<String> {
     }
     std::env::var(name).ok()
 }
+
 /// `bytes` random bytes from the OS (`/dev/urandom`) as lowercase hex (2 x `bytes` digits).
 /// Errors: the device cannot be opened or read.
 pub(crate) fn random_hex(bytes: usize) -> std::io::Result<String> {
@@ -68,6 +76,7 @@ pub(crate) fn random_hex(bytes: usize) -> std::io::Result<String> {
     std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
     Ok(hex::encode(buf))
 }
+
 pub(super) fn random_nonce() -> String {
     random_hex(8).unwrap_or_else(|_| {
         use sha2::Digest;
@@ -82,6 +91,7 @@ pub(super) fn random_nonce() -> String {
         hex::encode(&sha2::Sha256::digest(seed.as_bytes())[..8])
     })
 }
+
 /// The uid talon runs as (owner of `/proc/self`, else of a fresh temp file).
 pub(super) fn current_uid() -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
@@ -103,6 +113,7 @@ impl SecretStore {
             held: held::HeldFiles::new(),
         }
     }
+
     /// An empty store with a fresh random nonce, ready to load secrets into.
     pub fn new() -> Self {
         SecretStore {
@@ -110,18 +121,22 @@ impl SecretStore {
             ..Self::empty()
         }
     }
+
     /// True when no secret was given.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
     /// The names of the secrets, in load order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|e| e.name.as_str())
     }
+
     /// The value of a secret.
     pub fn get(&self, name: &str) -> Option<&SecretString> {
         self.entries.iter().find(|e| e.name == name).map(|e| &e.value)
     }
+
     /// Adds a secret. Errors ([`SecretError::Invalid`]): the name is not a variable name
     /// (`[A-Za-z_][A-Za-z0-9_]*`), it was already given (`source` names where from), or the
     /// value is empty (an empty value cannot be masked).
@@ -152,6 +167,7 @@ impl SecretStore {
         });
         Ok(())
     }
+
     /// Loads a YAML secrets file: a mapping of name to string (plain scalars are taken as
     /// written, so `pin: 0123` is the string `0123`).
     ///
@@ -204,6 +220,7 @@ impl SecretStore {
         }
         Ok(())
     }
+
     /// `--secret-env SPEC`: `NAME` takes env var `NAME` as secret `name` (lowercased);
     /// `name=VAR` takes env var `VAR` as secret `name`.
     /// Errors: [`SecretError::MissingEnv`] when the variable is unset; [`SecretError::Invalid`].
@@ -224,6 +241,7 @@ impl SecretStore {
         }
         Ok(())
     }
+
     /// `--ask-secret NAME`: prompts on the terminal without echo.
     /// Errors: [`SecretError::Prompt`] when there is no terminal; [`SecretError::Invalid`].
     pub fn ask(&mut self, name: &str) -> Result<(), SecretError> {
@@ -234,6 +252,7 @@ impl SecretStore {
             })?;
         self.insert(name, SecretString::from(value))
     }
+
     /// Masks this value too from now on (become passwords), without making it a variable.
     pub fn also_mask(&self, value: &SecretString) {
         if value.expose_secret().is_empty() {

@@ -154,7 +154,7 @@ fn run_time_refusal_names_secret_and_argument() {
     let m = s.marker("token").unwrap();
     let args: Vars = serde_json::from_value(serde_json::json!({"_raw_params": format!("echo {m}")})).unwrap();
     let e = s
-        .refuse_args("command", &args, &[], "task 't'")
+        .refuse_args(&crate::modules::system::command::INFO, &args, &[], "task 't'")
         .unwrap_err()
         .to_string();
     assert!(
@@ -162,12 +162,21 @@ fn run_time_refusal_names_secret_and_argument() {
         "{e}"
     );
     let args: Vars = serde_json::from_value(serde_json::json!({"stdin": m, "cmd": "cat"})).unwrap();
-    s.refuse_args("ansible.builtin.command", &args, &[], "t").unwrap();
+    s.refuse_args(
+        crate::modules::lookup("ansible.builtin.command").unwrap(),
+        &args,
+        &[],
+        "t",
+    )
+    .unwrap();
     let env = vec![("TOKEN".to_string(), "tok-123".to_string())];
-    assert!(s.refuse_args("command", &args, &env, "t").is_err());
+    assert!(
+        s.refuse_args(&crate::modules::system::command::INFO, &args, &env, "t")
+            .is_err()
+    );
     let args: Vars = serde_json::from_value(serde_json::json!({"line": m})).unwrap();
     let e = s
-        .refuse_args("lineinfile", &args, &[], "t")
+        .refuse_args(&crate::modules::files::lineinfile::INFO, &args, &[], "t")
         .unwrap_err()
         .to_string();
     assert!(e.contains("argument 'line' of module lineinfile"), "{e}");

@@ -3,16 +3,24 @@
 
 use serde_json::Value;
 
-use crate::modules::sysutil::{Args, bad};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::Args;
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::sysutil::bad;
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::{Vars, as_string};
 
-/// `assert`: `that` (string or list), `fail_msg`/`msg`, `success_msg`, `quiet`.
-pub static INFO: ModuleInfo = ModuleInfo {
-    name: "assert",
-    args: &["that", "fail_msg", "msg", "success_msg", "quiet"],
-    free_form: false,
-};
+crate::module_info!(
+    /// `assert`: `that` (string or list), `fail_msg`/`msg`, `success_msg`, `quiet`.
+    INFO,
+    "assert",
+    ArgSpec::new(&[
+        ArgDef::raw("that").required().delivers(),
+        ArgDef::raw("fail_msg").aliases(&["msg"]).delivers(),
+        ArgDef::raw("success_msg").delivers(),
+        ArgDef::bool("quiet").delivers(),
+    ]),
+    run
+);
 
 /// The conditions of `that`, as expression texts (YAML booleans become `True`/`False`).
 fn conditions(v: &Value) -> Result<Vec<String>, ModuleError> {
@@ -38,18 +46,18 @@ fn one(v: &Value) -> Result<String, ModuleError> {
 /// that cannot be evaluated fails with "The conditional check 'X' failed. The error was: ...".
 /// `quiet` only affects how much Ansible prints, so it is accepted and ignored here.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("assert", args);
+    let a = Args::new(&INFO, args)?;
     let that = a
-        .raw(&["that"])
-        .ok_or_else(|| bad("assert", "missing required argument: that"))?;
+        .value("that")
+        .ok_or_else(|| a.bad("missing required arguments: that"))?;
     let thats = conditions(that)?;
-    let _quiet = a.bool(&["quiet"], false)?;
+    let _quiet = a.bool("quiet", false)?;
     let fail_msg = a
-        .raw(&["fail_msg", "msg"])
+        .value("fail_msg")
         .cloned()
         .unwrap_or_else(|| Value::String("Assertion failed".into()));
     let success_msg = a
-        .raw(&["success_msg"])
+        .value("success_msg")
         .cloned()
         .unwrap_or_else(|| Value::String("All assertions passed".into()));
     for cond in thats {

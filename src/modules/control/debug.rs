@@ -3,16 +3,23 @@
 
 use serde_json::Value;
 
-use crate::modules::sysutil::{Args, bad};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::Args;
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::{Vars, as_string};
 
-/// `debug`: `msg` (any value, default "Hello world!") or `var` (an expression), `verbosity`.
-pub static INFO: ModuleInfo = ModuleInfo {
-    name: "debug",
-    args: &["msg", "var", "verbosity"],
-    free_form: false,
-};
+crate::module_info!(
+    /// `debug`: `msg` (any value, default "Hello world!") or `var` (an expression), `verbosity`.
+    INFO,
+    "debug",
+    ArgSpec::new(&[
+        ArgDef::raw("msg").delivers(),
+        ArgDef::str("var").delivers(),
+        ArgDef::int("verbosity"),
+    ])
+    .exclusive(&[&["msg", "var"]]),
+    run
+);
 
 /// What Ansible prints for a `var` that is not defined.
 pub const NOT_DEFINED: &str = "VARIABLE IS NOT DEFINED!";
@@ -30,13 +37,10 @@ pub const NOT_DEFINED: &str = "VARIABLE IS NOT DEFINED!";
 /// Errors: both `msg` and `var` given (Ansible: mutually exclusive); `var` whose evaluation fails
 /// for another reason than an undefined name ([`ModuleError::Template`]).
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("debug", args);
-    let verbosity = a.u64(&["verbosity"])?.unwrap_or(0);
-    let msg = a.raw(&["msg"]);
-    let var = a.str(&["var"])?;
-    if msg.is_some() && var.is_some() {
-        return Err(bad("debug", "parameters are mutually exclusive: msg|var"));
-    }
+    let a = Args::new(&INFO, args)?;
+    let verbosity = a.u64("verbosity")?.unwrap_or(0);
+    let msg = a.value("msg");
+    let var = a.str("var")?;
     if verbosity > 0 {
         let mut o = ModuleOutcome::ok().with("skipped_reason", "Verbosity threshold not met.");
         o.skipped = true;

@@ -4,16 +4,25 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::modules::sysutil::{Args, bad, format_time};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::Args;
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::sysutil::{bad, format_time};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
 
-/// `pause`: `seconds` or `minutes` (numbers, may be strings), `prompt`, `echo`.
-pub static INFO: ModuleInfo = ModuleInfo {
-    name: "pause",
-    args: &["seconds", "minutes", "prompt", "echo"],
-    free_form: false,
-};
+crate::module_info!(
+    /// `pause`: `seconds` or `minutes` (numbers, may be strings), `prompt`, `echo`.
+    INFO,
+    "pause",
+    ArgSpec::new(&[
+        ArgDef::float("seconds"),
+        ArgDef::float("minutes"),
+        ArgDef::str("prompt"),
+        ArgDef::bool("echo"),
+    ])
+    .exclusive(&[&["minutes", "seconds"]]),
+    run
+);
 
 /// What [`run`] reports instead of waiting for a key press.
 pub const NOT_INTERACTIVE: &str = "Not waiting for response to prompt as talon does not read the terminal";
@@ -36,14 +45,13 @@ fn py_float(x: f64) -> String {
 /// when stdin is not a terminal).
 /// Errors: both `seconds` and `minutes`, or a negative / non-numeric value.
 pub async fn run(args: &Vars, _ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("pause", args);
-    let seconds = a.f64(&["seconds"])?;
-    let minutes = a.f64(&["minutes"])?;
-    let echo = a.bool(&["echo"], true)?;
-    let _prompt = a.str(&["prompt"])?;
+    let a = Args::new(&INFO, args)?;
+    let seconds = a.f64("seconds")?;
+    let minutes = a.f64("minutes")?;
+    let echo = a.bool("echo", true)?;
+    let _prompt = a.str("prompt")?;
     let (wait, unit) = match (seconds, minutes) {
-        (Some(_), Some(_)) => return Err(bad("pause", "parameters are mutually exclusive: minutes|seconds")),
-        (Some(s), None) => (Some(s), "seconds"),
+        (Some(s), _) => (Some(s), "seconds"),
         (None, Some(m)) => (Some(m * 60.0), "minutes"),
         (None, None) => (None, "seconds"),
     };

@@ -10,30 +10,32 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use crate::modules::sysutil::{Args, bad, marker, run_script, section, sections};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::Args;
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::sysutil::{bad, marker, run_script, section, sections};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
 
-/// `wait_for` arguments (Ansible's names and aliases).
-pub static INFO: ModuleInfo = ModuleInfo {
-    name: "wait_for",
-    args: &[
-        "host",
-        "port",
-        "path",
-        "state",
-        "timeout",
-        "delay",
-        "sleep",
-        "connect_timeout",
-        "search_regex",
-        "regex",
-        "msg",
-        "exclude_hosts",
-        "active_connection_states",
-    ],
-    free_form: false,
-};
+crate::module_info!(
+    /// `wait_for` arguments (Ansible's names and aliases).
+    INFO,
+    "wait_for",
+    ArgSpec::new(&[
+        ArgDef::str("host"),
+        ArgDef::int("port"),
+        ArgDef::path("path"),
+        ArgDef::str("state").choices(&["started", "present", "stopped", "absent", "drained"]),
+        ArgDef::float("timeout"),
+        ArgDef::float("delay"),
+        ArgDef::float("sleep"),
+        ArgDef::float("connect_timeout"),
+        ArgDef::str("search_regex").aliases(&["regex"]),
+        ArgDef::str("msg"),
+        ArgDef::list("exclude_hosts"),
+        ArgDef::list("active_connection_states"),
+    ]),
+    run
+);
 
 /// The poll loop. `$1` mode (port|path|regex), `$2` wanted result (up|down), `$3` timeout s,
 /// `$4` poll interval s, `$5` delay s, `$6` host, `$7` port, `$8` path, `$9` regex,
@@ -109,22 +111,17 @@ fn groups(regex: &str, matched: &str) -> (Vec<Value>, Map<String, Value>) {
 /// Errors: `state: drained`, `search_regex` with `port`, and both `port` and `path` are not
 /// supported ([`ModuleError::BadArgs`]).
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("wait_for", args);
-    let host = a.str(&["host"])?.unwrap_or_else(|| "127.0.0.1".into());
-    let port = a.u64(&["port"])?;
-    let path = a.str(&["path"])?;
-    let state = a
-        .choice(
-            &["state"],
-            &["started", "present", "stopped", "absent", "drained"],
-        )?
-        .unwrap_or_else(|| "started".into());
-    let timeout = a.f64(&["timeout"])?.unwrap_or(300.0).max(0.0);
-    let delay = a.f64(&["delay"])?.unwrap_or(0.0).max(0.0);
-    let interval = a.f64(&["sleep"])?.unwrap_or(1.0).max(0.0);
-    let connect_timeout = a.f64(&["connect_timeout"])?.unwrap_or(5.0).max(0.1);
-    let regex = a.str(&["search_regex", "regex"])?;
-    let msg = a.str(&["msg"])?;
+    let a = Args::new(&INFO, args)?;
+    let host = a.str("host")?.unwrap_or_else(|| "127.0.0.1".into());
+    let port = a.u64("port")?;
+    let path = a.str("path")?;
+    let state = a.choice("state")?.unwrap_or_else(|| "started".into());
+    let timeout = a.f64("timeout")?.unwrap_or(300.0).max(0.0);
+    let delay = a.f64("delay")?.unwrap_or(0.0).max(0.0);
+    let interval = a.f64("sleep")?.unwrap_or(1.0).max(0.0);
+    let connect_timeout = a.f64("connect_timeout")?.unwrap_or(5.0).max(0.1);
+    let regex = a.str("search_regex")?;
+    let msg = a.str("msg")?;
 
     if state == "drained" {
         return Err(bad("wait_for", "state=drained is not supported by talon yet"));

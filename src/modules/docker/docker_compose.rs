@@ -30,35 +30,38 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::modules::sysutil::{Args, bad, marker, run_script, section, sections};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::Args;
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::sysutil::{bad, marker, run_script, section, sections};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
 
-/// `docker_compose` / `docker_compose_v2` arguments. `definition`, `docker_host`, TLS options
-/// and `scale` are not accepted.
-pub static INFO: ModuleInfo = ModuleInfo {
-    name: "docker_compose",
-    args: &[
-        "project_src",
-        "project_name",
-        "files",
-        "env_files",
-        "profiles",
-        "state",
-        "services",
-        "recreate",
-        "remove_orphans",
-        "remove_volumes",
-        "remove_images",
-        "pull",
-        "build",
-        "dependencies",
-        "timeout",
-        "wait",
-        "wait_timeout",
-    ],
-    free_form: false,
-};
+crate::module_info!(
+    /// `docker_compose` / `docker_compose_v2` arguments. `definition`, `docker_host`, TLS options
+    /// and `scale` are not accepted.
+    INFO,
+    "docker_compose",
+    ArgSpec::new(&[
+        ArgDef::path("project_src"),
+        ArgDef::str("project_name"),
+        ArgDef::list("files"),
+        ArgDef::list("env_files"),
+        ArgDef::list("profiles"),
+        ArgDef::str("state").choices(&["present", "absent", "stopped", "restarted", "pulled"]),
+        ArgDef::list("services"),
+        ArgDef::str("recreate").choices(&["auto", "always", "never"]),
+        ArgDef::bool("remove_orphans"),
+        ArgDef::bool("remove_volumes"),
+        ArgDef::str("remove_images").choices(&["all", "local"]),
+        ArgDef::str("pull").choices(&["always", "missing", "never", "policy"]),
+        ArgDef::str("build").choices(&["always", "never", "policy"]),
+        ArgDef::bool("dependencies"),
+        ArgDef::int("timeout"),
+        ArgDef::bool("wait"),
+        ArgDef::int("wait_timeout"),
+    ]),
+    run
+);
 
 /// The script. `$1` marker, `$2` op (`read`/`run`), `$3` project_src, `$4` project_name, `$5`
 /// compose files separated by newlines, `$6` profiles (comma-separated), `$7` env file, `$8`
@@ -279,8 +282,8 @@ struct Spec {
 
 fn parse_spec(args: &Vars) -> Result<Spec, ModuleError> {
     const M: &str = "docker_compose";
-    let a = Args::new(M, args);
-    let env_files = a.list(&["env_files"])?.unwrap_or_default();
+    let a = Args::new(&INFO, args)?;
+    let env_files = a.list("env_files")?.unwrap_or_default();
     if env_files.len() > 1 {
         return Err(bad(
             M,
@@ -288,34 +291,23 @@ fn parse_spec(args: &Vars) -> Result<Spec, ModuleError> {
         ));
     }
     let spec = Spec {
-        project_src: a.str(&["project_src"])?.unwrap_or_default(),
-        project_name: a.str(&["project_name"])?.unwrap_or_default(),
-        files: a.list(&["files"])?.unwrap_or_default(),
+        project_src: a.str("project_src")?.unwrap_or_default(),
+        project_name: a.str("project_name")?.unwrap_or_default(),
+        files: a.list("files")?.unwrap_or_default(),
         env_file: env_files.into_iter().next().unwrap_or_default(),
-        profiles: a.list(&["profiles"])?.unwrap_or_default(),
-        state: a
-            .choice(
-                &["state"],
-                &["present", "absent", "stopped", "restarted", "pulled"],
-            )?
-            .unwrap_or_else(|| "present".into()),
-        services: a.list(&["services"])?.unwrap_or_default(),
-        recreate: a
-            .choice(&["recreate"], &["auto", "always", "never"])?
-            .unwrap_or_else(|| "auto".into()),
-        remove_orphans: a.bool(&["remove_orphans"], false)?,
-        remove_volumes: a.bool(&["remove_volumes"], false)?,
-        remove_images: a.choice(&["remove_images"], &["all", "local"])?,
-        pull: a
-            .choice(&["pull"], &["always", "missing", "never", "policy"])?
-            .filter(|p| p != "policy"),
-        build: a
-            .choice(&["build"], &["always", "never", "policy"])?
-            .filter(|b| b != "policy"),
-        dependencies: a.bool(&["dependencies"], true)?,
-        timeout: a.u64(&["timeout"])?,
-        wait: a.bool(&["wait"], false)?,
-        wait_timeout: a.u64(&["wait_timeout"])?,
+        profiles: a.list("profiles")?.unwrap_or_default(),
+        state: a.choice("state")?.unwrap_or_else(|| "present".into()),
+        services: a.list("services")?.unwrap_or_default(),
+        recreate: a.choice("recreate")?.unwrap_or_else(|| "auto".into()),
+        remove_orphans: a.bool("remove_orphans", false)?,
+        remove_volumes: a.bool("remove_volumes", false)?,
+        remove_images: a.choice("remove_images")?,
+        pull: a.choice("pull")?.filter(|p| p != "policy"),
+        build: a.choice("build")?.filter(|b| b != "policy"),
+        dependencies: a.bool("dependencies", true)?,
+        timeout: a.u64("timeout")?,
+        wait: a.bool("wait", false)?,
+        wait_timeout: a.u64("wait_timeout")?,
     };
     if spec.project_src.is_empty() && spec.files.is_empty() {
         return Err(bad(M, "one of the following is required: project_src, files"));

@@ -13,27 +13,30 @@
 
 use serde_json::{Map, Value};
 
-use crate::modules::sysutil::{Args, bad, run_script};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::Args;
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::sysutil::{bad, run_script};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::{Vars, as_string};
 
-/// `docker_image` arguments. `docker_host`, `tls*`, `api_version`, `timeout` and friends are not
-/// accepted: talon talks to the engine through the host's `docker` CLI and its defaults
-/// (`DOCKER_HOST` from the task's `environment:` works).
-pub static INFO: ModuleInfo = ModuleInfo {
-    name: "docker_image",
-    args: &[
-        "name",
-        "tag",
-        "source",
-        "state",
-        "force_source",
-        "force_absent",
-        "build",
-        "pull",
-    ],
-    free_form: false,
-};
+crate::module_info!(
+    /// `docker_image` arguments. `docker_host`, `tls*`, `api_version`, `timeout` and friends are not
+    /// accepted: talon talks to the engine through the host's `docker` CLI and its defaults
+    /// (`DOCKER_HOST` from the task's `environment:` works).
+    INFO,
+    "docker_image",
+    ArgSpec::new(&[
+        ArgDef::str("name").required(),
+        ArgDef::str("tag"),
+        ArgDef::str("source").choices(&["pull", "build", "local", "load"]),
+        ArgDef::str("state").choices(&["present", "absent"]),
+        ArgDef::bool("force_source"),
+        ArgDef::bool("force_absent"),
+        ArgDef::dict("build"),
+        ArgDef::raw("pull"),
+    ]),
+    run
+);
 
 /// An image reference split the way Docker reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,32 +145,36 @@ struct BuildOpts {
     network: Option<String>,
 }
 
-const BUILD_KEYS: &[&str] = &[
-    "path",
-    "dockerfile",
-    "args",
-    "pull",
-    "nocache",
-    "rm",
-    "target",
-    "platform",
-    "network",
-];
+/// The `build` sub-options talon supports (community.docker's names).
+static BUILD_SPEC: ArgSpec = ArgSpec::new(&[
+    ArgDef::path("path"),
+    ArgDef::str("dockerfile"),
+    ArgDef::dict("args"),
+    ArgDef::bool("pull"),
+    ArgDef::bool("nocache"),
+    ArgDef::bool("rm"),
+    ArgDef::str("target"),
+    ArgDef::str("platform"),
+    ArgDef::str("network"),
+]);
+
+/// The `pull` sub-options talon supports.
+static PULL_SPEC: ArgSpec = ArgSpec::new(&[ArgDef::str("platform")]);
 
 fn parse_build(v: &Value) -> Result<BuildOpts, ModuleError> {
     let Value::Object(map) = v else {
         return Err(bad("docker_image", "build must be a mapping"));
     };
-    if let Some(k) = map.keys().find(|k| !BUILD_KEYS.contains(&k.as_str())) {
+    if let Some(k) = map.keys().find(|k| !BUILD_SPEC.accepts(k)) {
         return Err(bad(
             "docker_image",
             format!(
                 "build.{k} is not supported by talon (supported: {})",
-                BUILD_KEYS.join(", ")
+                BUILD_SPEC.names().join(", ")
             ),
         ));
     }
-    let a = Args::new("docker_image", map);
+    let a = Args::with_spec("docker_image", &BUILD_SPEC, map)?;
     let mut args = Vec::new();
     if let Some(v) = map.get("args").filter(|v| !v.is_null()) {
         let Value::Object(m) = v else {
@@ -179,15 +186,15 @@ fn parse_build(v: &Value) -> Result<BuildOpts, ModuleError> {
     }
     Ok(BuildOpts {
         path: a
-            .str(&["path"])?
+            .str("path")?
             .ok_or_else(|| bad("docker_image", "missing required arguments: path found in build"))?,
-        dockerfile: a.str(&["dockerfile"])?,
+        dockerfile: a.str("dockerfile")?,
         args,
-        pull: a.bool(&["pull"], false)?,
-        nocache: a.bool(&["nocache"], false)?,
-        target: a.str(&["target"])?,
-        platform: a.str(&["platform"])?,
-        network: a.str(&["network"])?,
+        pull: a.bool("pull", false)?,
+        nocache: a.bool("nocache", false)?,
+        target: a.str("target")?,
+        platform: a.str("platform")?,
+        network: a.str("network")?,
     })
 }
 
@@ -228,28 +235,24 @@ docker image inspect "$ref"
 /// Check mode predicts from the inspect read alone. Errors: bad arguments
 /// ([`ModuleError::BadArgs`]), a broken connection.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("docker_image", args);
-    let name = a
-        .str(&["name"])?
-        .ok_or_else(|| bad("docker_image", "missing required arguments: name"))?;
-    let tag = a.str(&["tag"])?;
-    let state = a
-        .choice(&["state"], &["present", "absent"])?
-        .unwrap_or_else(|| "present".into());
-    let source = a.choice(&["source"], &["pull", "build", "local", "load"])?;
+    let a = Args::new(&INFO, args)?;
+    let name = a.req_str("name")?;
+    let tag = a.str("tag")?;
+    let state = a.choice("state")?.unwrap_or_else(|| "present".into());
+    let source = a.choice("source")?;
     if source.as_deref() == Some("load") {
         return Err(bad(
             "docker_image",
             "source: load is not supported by talon; copy the archive and run `docker load` with command",
         ));
     }
-    let force_source = a.bool(&["force_source"], false)?;
-    let force_absent = a.bool(&["force_absent"], false)?;
-    let build = match a.raw(&["build"]) {
+    let force_source = a.bool("force_source", false)?;
+    let force_absent = a.bool("force_absent", false)?;
+    let build = match a.value("build") {
         Some(v) => Some(parse_build(v)?),
         None => None,
     };
-    let platform = match a.raw(&["pull"]) {
+    let platform = match a.value("pull") {
         Some(Value::Object(m)) => {
             if let Some(k) = m.keys().find(|k| k.as_str() != "platform") {
                 return Err(bad(
@@ -257,7 +260,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                     format!("pull.{k} is not supported (only platform)"),
                 ));
             }
-            Args::new("docker_image", m).str(&["platform"])?
+            Args::with_spec("docker_image", &PULL_SPEC, m)?.str("platform")?
         }
         Some(_) => {
             return Err(bad(

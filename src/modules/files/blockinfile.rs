@@ -10,39 +10,36 @@ use regex::bytes::Regex;
 
 use super::edit::{Rewrite, compile, read_target, rewrite};
 use crate::modules::args::{Args, FileArgs};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
 
-const ARGS: &[&str] = &[
-    "path",
-    "dest",
-    "destfile",
-    "name",
-    "state",
-    "marker",
-    "block",
-    "content",
-    "insertafter",
-    "insertbefore",
-    "create",
-    "backup",
-    "validate",
-    "marker_begin",
-    "marker_end",
-    "append_newline",
-    "prepend_newline",
-    "mode",
-    "owner",
-    "group",
-    "unsafe_writes",
-];
-
-/// `blockinfile` in the registry.
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "blockinfile",
-    args: ARGS,
-    free_form: false,
-};
+crate::module_info!(
+    /// `blockinfile` in the registry.
+    INFO,
+    "blockinfile",
+    ArgSpec::new(&[
+        ArgDef::path("path").aliases(&["dest", "destfile", "name"]).required(),
+        ArgDef::str("state").choices(&["present", "absent"]),
+        ArgDef::str("marker"),
+        ArgDef::str("block").aliases(&["content"]),
+        ArgDef::str("insertafter"),
+        ArgDef::str("insertbefore"),
+        ArgDef::bool("create"),
+        ArgDef::bool("backup"),
+        ArgDef::str("validate"),
+        ArgDef::str("marker_begin"),
+        ArgDef::str("marker_end"),
+        ArgDef::bool("append_newline"),
+        ArgDef::bool("prepend_newline"),
+        ArgDef::mode("mode"),
+        ArgDef::str("owner"),
+        ArgDef::str("group"),
+        ArgDef::bool("unsafe_writes"),
+    ])
+    .exclusive(&[&["insertbefore", "insertafter"]]),
+    run
+);
 
 /// Python's `bytes.splitlines(keepends=True)`: splits after `\n`, `\r\n` or a lone `\r`.
 pub fn splitlines(data: &[u8]) -> Vec<Vec<u8>> {
@@ -192,23 +189,22 @@ pub fn edit(original: Option<&[u8]>, spec: &BlockSpec<'_>) -> (Vec<u8>, &'static
 /// Runs `blockinfile`. Task failures: `Path P is a directory !`, `Path P does not exist !`.
 /// Errors: [`ModuleError::BadArgs`] for bad options or regexes.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("blockinfile", args, ARGS)?;
-    let path = a.req_str(&["path", "dest", "destfile", "name"])?;
-    let present = a.choice(&["state"], &["present", "absent"])?.as_deref() != Some("absent");
+    let a = Args::new(&INFO, args)?;
+    let path = a.req_str("path")?;
+    let present = a.choice("state")?.as_deref() != Some("absent");
     let marker = a
-        .opt_str(&["marker"])?
+        .str("marker")?
         .unwrap_or_else(|| "# {mark} ANSIBLE MANAGED BLOCK".into());
-    let block = a.opt_str(&["block", "content"])?.unwrap_or_default();
-    a.exclusive("insertbefore", "insertafter")?;
-    let insertafter = a.opt_str(&["insertafter"])?;
-    let insertbefore = a.opt_str(&["insertbefore"])?;
-    let create = a.bool_or(&["create"], false)?;
-    let backup = a.bool_or(&["backup"], false)?;
-    let validate = a.opt_str(&["validate"])?;
-    let begin = a.opt_str(&["marker_begin"])?.unwrap_or_else(|| "BEGIN".into());
-    let end = a.opt_str(&["marker_end"])?.unwrap_or_else(|| "END".into());
-    let append_newline = a.bool_or(&["append_newline"], false)?;
-    let prepend_newline = a.bool_or(&["prepend_newline"], false)?;
+    let block = a.str("block")?.unwrap_or_default();
+    let insertafter = a.str("insertafter")?;
+    let insertbefore = a.str("insertbefore")?;
+    let create = a.bool("create", false)?;
+    let backup = a.bool("backup", false)?;
+    let validate = a.str("validate")?;
+    let begin = a.str("marker_begin")?.unwrap_or_else(|| "BEGIN".into());
+    let end = a.str("marker_end")?.unwrap_or_else(|| "END".into());
+    let append_newline = a.bool("append_newline", false)?;
+    let prepend_newline = a.bool("prepend_newline", false)?;
     let file = FileArgs::parse(&a)?;
     let pattern = match (insertafter.as_deref(), insertbefore.as_deref()) {
         (Some(p), _) if p != "EOF" => Some(p),

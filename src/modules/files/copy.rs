@@ -8,42 +8,43 @@
 
 use super::put::{PutOptions, PutRequest, find_local_file, put_content, put_options};
 use crate::modules::args::Args;
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
 use serde_json::Value;
 
-/// Arguments `copy` accepts.
-const ARGS: &[&str] = &[
-    "src",
-    "content",
-    "dest",
-    "backup",
-    "force",
-    "thirsty",
-    "validate",
-    "follow",
-    "directory_mode",
-    "local_follow",
-    "remote_src",
-    "decrypt",
-    "checksum",
-    "mode",
-    "owner",
-    "group",
-    "unsafe_writes",
-];
-/// `copy` in the registry.
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "copy",
-    args: ARGS,
-    free_form: false,
-};
+crate::module_info!(
+    /// Arguments `copy` accepts.
+    /// `copy` in the registry.
+    INFO,
+    "copy",
+    ArgSpec::new(&[
+        ArgDef::path("src"),
+        ArgDef::raw("content").delivers(),
+        ArgDef::path("dest").required(),
+        ArgDef::bool("backup"),
+        ArgDef::bool("force").aliases(&["thirsty"]),
+        ArgDef::str("validate"),
+        ArgDef::bool("follow"),
+        ArgDef::mode("directory_mode"),
+        ArgDef::bool("local_follow"),
+        ArgDef::bool("remote_src"),
+        ArgDef::bool("decrypt"),
+        ArgDef::str("checksum"),
+        ArgDef::mode("mode"),
+        ArgDef::str("owner"),
+        ArgDef::str("group"),
+        ArgDef::bool("unsafe_writes"),
+    ])
+    .exclusive(&[&["src", "content"]]),
+    run
+);
+
 /// Runs `copy`. See the file docs; errors: [`ModuleError::BadArgs`] for missing/conflicting
 /// `src`/`content`, a directory `src`, or `remote_src`; [`ModuleError::LocalFile`] when `src`
 /// cannot be found or read on the controller.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("copy", args, ARGS)?;
-    a.exclusive("src", "content")?;
+    let a = Args::new(&INFO, args)?;
     let PutOptions {
         dest,
         file,
@@ -52,11 +53,11 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         validate,
         follow,
     } = put_options(&a)?;
-    if a.bool_or(&["remote_src"], false)? {
+    if a.bool("remote_src", false)? {
         return Err(a.bad("remote_src is not supported yet; use command: cp on the host"));
     }
-    let directory_mode = a.mode(&["directory_mode"])?;
-    let (content, source_label, src_name, reveal) = match (a.value(&["content"]), a.opt_str(&["src"])?) {
+    let directory_mode = a.mode("directory_mode")?;
+    let (content, source_label, src_name, reveal) = match (a.value("content"), a.str("src")?) {
         (Some(v), _) => {
             let text = match v {
                 Value::String(s) => s.clone(),

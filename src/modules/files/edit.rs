@@ -14,6 +14,7 @@ pub fn split_lines(data: &[u8]) -> Vec<Vec<u8>> {
         .map(<[u8]>::to_vec)
         .collect()
 }
+
 /// Python's `re.search` on one line: its `$` also matches before a final `\n`, Rust's does not,
 /// so the line is tried without its final `\n` first, then whole.
 pub fn py_search<'h>(re: &Regex, line: &'h [u8]) -> Option<Captures<'h>> {
@@ -22,6 +23,7 @@ pub fn py_search<'h>(re: &Regex, line: &'h [u8]) -> Option<Captures<'h>> {
         None => re.captures(line),
     }
 }
+
 pub(crate) fn strip_eol(l: &[u8]) -> &[u8] {
     let mut end = l.len();
     while end > 0 && (l[end - 1] == b'\n' || l[end - 1] == b'\r') {
@@ -29,6 +31,7 @@ pub(crate) fn strip_eol(l: &[u8]) -> &[u8] {
     }
     &l[..end]
 }
+
 /// Compiles a user regex (Python syntax mostly matches Rust's `regex`; look-around and
 /// backreferences inside the pattern are not supported).
 pub fn compile(a: &Args<'_>, key: &str, pattern: &str) -> Result<Regex, ModuleError> {
@@ -38,6 +41,7 @@ pub fn compile(a: &Args<'_>, key: &str, pattern: &str) -> Result<Regex, ModuleEr
         ))
     })
 }
+
 /// Writes edited content back (or only fixes attributes), shared with `blockinfile`: fills diff,
 /// stops in check mode, backs up, validates, sets mode/owner/group.
 pub(crate) struct Rewrite<'a> {
@@ -61,6 +65,7 @@ pub(crate) struct Rewrite<'a> {
     /// that holds a secret talon delivered, these are shown and every other line is masked.
     pub shown: Vec<String>,
 }
+
 /// Applies a [`Rewrite`] given the earlier probe of the file. Ansible's result: `changed`, `msg`
 /// (with " and ownership, perms or SE linux context changed" when attributes changed), `backup`.
 pub(crate) async fn rewrite(
@@ -150,6 +155,7 @@ pub(crate) async fn rewrite(
     }
     Ok(out)
 }
+
 /// Reads the target for lineinfile/blockinfile: `Ok(Err(outcome))` when the task must stop
 /// (directory, missing without `create`, host failure).
 pub(crate) async fn read_target(

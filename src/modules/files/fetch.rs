@@ -10,18 +10,24 @@
 use std::path::{Path, PathBuf};
 
 use crate::modules::args::{Args, files_failure};
-use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::files::{self, Checksum, ProbeOptions};
 use crate::vars::Vars;
 
-const ARGS: &[&str] = &["src", "dest", "flat", "fail_on_missing", "validate_checksum"];
-
-/// `fetch` in the registry.
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "fetch",
-    args: ARGS,
-    free_form: false,
-};
+crate::module_info!(
+    /// `fetch` in the registry.
+    INFO,
+    "fetch",
+    ArgSpec::new(&[
+        ArgDef::str("src").required(),
+        ArgDef::str("dest").required(),
+        ArgDef::bool("flat"),
+        ArgDef::bool("fail_on_missing"),
+        ArgDef::bool("validate_checksum"),
+    ]),
+    run
+);
 
 /// Where the fetched file goes on the controller (Ansible's fetch action plugin rules).
 pub fn local_dest(dest: &str, src: &str, host: &str, flat: bool) -> PathBuf {
@@ -49,12 +55,12 @@ fn local_err(path: &Path, e: impl std::fmt::Display) -> ModuleError {
 /// otherwise it is ok with Ansible's message. Errors: [`ModuleError::LocalFile`] when the local
 /// file cannot be written.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("fetch", args, ARGS)?;
-    let src = a.req_str(&["src"])?;
-    let dest = a.req_str(&["dest"])?;
-    let flat = a.bool_or(&["flat"], false)?;
-    let fail_on_missing = a.bool_or(&["fail_on_missing"], true)?;
-    a.bool_or(&["validate_checksum"], true)?;
+    let a = Args::new(&INFO, args)?;
+    let src = a.req_str("src")?;
+    let dest = a.req_str("dest")?;
+    let flat = a.bool("flat", false)?;
+    let fail_on_missing = a.bool("fail_on_missing", true)?;
+    a.bool("validate_checksum", true)?;
     let opts = ProbeOptions {
         follow: true,
         checksum: None,

@@ -9,35 +9,33 @@
 use serde_json::json;
 
 use crate::modules::args::{Args, FileArgs, files_failure, path_info};
-use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::files::{self, FileAttrs, FileKind, FileStat, Probe, ProbeOptions};
 use crate::vars::Vars;
 
-const ARGS: &[&str] = &[
-    "path",
-    "dest",
-    "name",
-    "state",
-    "src",
-    "recurse",
-    "force",
-    "follow",
-    "access_time",
-    "modification_time",
-    "access_time_format",
-    "modification_time_format",
-    "mode",
-    "owner",
-    "group",
-    "unsafe_writes",
-];
-
-/// `file` in the registry.
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "file",
-    args: ARGS,
-    free_form: false,
-};
+crate::module_info!(
+    /// `file` in the registry.
+    INFO,
+    "file",
+    ArgSpec::new(&[
+        ArgDef::path("path").aliases(&["dest", "name"]).required(),
+        ArgDef::str("state").choices(&["file", "directory", "absent", "touch", "link", "hard"]),
+        ArgDef::path("src"),
+        ArgDef::bool("recurse"),
+        ArgDef::bool("force"),
+        ArgDef::bool("follow"),
+        ArgDef::str("access_time"),
+        ArgDef::str("modification_time"),
+        ArgDef::str("access_time_format"),
+        ArgDef::str("modification_time_format"),
+        ArgDef::mode("mode"),
+        ArgDef::str("owner"),
+        ArgDef::str("group"),
+        ArgDef::bool("unsafe_writes"),
+    ]),
+    run
+);
 
 /// Ansible's name for what is at a path (`absent`, `file`, `directory`, `link`, `hard`).
 fn state_name(st: Option<&FileStat>) -> &'static str {
@@ -104,25 +102,22 @@ async fn ensure_attrs(
 /// Errors: [`ModuleError::BadArgs`] for a bad `state`/`mode`, `src` missing for links, or times
 /// other than `now`/`preserve`.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("file", args, ARGS)?;
-    let path = a.req_str(&["path", "dest", "name"])?;
+    let a = Args::new(&INFO, args)?;
+    let path = a.req_str("path")?;
     let path = if path.len() > 1 {
         path.trim_end_matches('/').to_string()
     } else {
         path
     };
-    let state = a.choice(
-        &["state"],
-        &["file", "directory", "absent", "touch", "link", "hard"],
-    )?;
+    let state = a.choice("state")?;
     let fa = FileArgs::parse(&a)?;
-    let recurse = a.bool_or(&["recurse"], false)?;
-    let force = a.bool_or(&["force"], false)?;
-    let follow = a.bool_or(&["follow"], true)?;
-    let src = a.opt_str(&["src"])?;
+    let recurse = a.bool("recurse", false)?;
+    let force = a.bool("force", false)?;
+    let follow = a.bool("follow", true)?;
+    let src = a.str("src")?;
     let mut times_preserved = true;
     for key in ["access_time", "modification_time"] {
-        match a.opt_str(&[key])?.as_deref() {
+        match a.str(key)?.as_deref() {
             None | Some("now") => times_preserved = false,
             Some("preserve") => {}
             Some(other) => return Err(a.bad(format!("{key}={other} is not supported (now, preserve)"))),

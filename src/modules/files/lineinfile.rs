@@ -8,39 +8,41 @@
 
 use super::edit::{Rewrite, compile, py_search, read_target, rewrite, split_lines, strip_eol};
 use crate::modules::args::{Args, FileArgs};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
 use regex::bytes::{Captures, Regex};
 
-const ARGS: &[&str] = &[
-    "path",
-    "dest",
-    "destfile",
-    "name",
-    "state",
-    "regexp",
-    "regex",
-    "search_string",
-    "line",
-    "value",
-    "insertafter",
-    "insertbefore",
-    "backrefs",
-    "create",
-    "backup",
-    "firstmatch",
-    "validate",
-    "mode",
-    "owner",
-    "group",
-    "unsafe_writes",
-];
-/// `lineinfile` in the registry.
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "lineinfile",
-    args: ARGS,
-    free_form: false,
-};
+crate::module_info!(
+    /// `lineinfile` in the registry.
+    INFO,
+    "lineinfile",
+    ArgSpec::new(&[
+        ArgDef::path("path").aliases(&["dest", "destfile", "name"]).required(),
+        ArgDef::str("state").choices(&["present", "absent"]),
+        ArgDef::str("regexp").aliases(&["regex"]),
+        ArgDef::str("search_string"),
+        ArgDef::str("line").aliases(&["value"]),
+        ArgDef::str("insertafter"),
+        ArgDef::str("insertbefore"),
+        ArgDef::bool("backrefs"),
+        ArgDef::bool("create"),
+        ArgDef::bool("backup"),
+        ArgDef::bool("firstmatch"),
+        ArgDef::str("validate"),
+        ArgDef::mode("mode"),
+        ArgDef::str("owner"),
+        ArgDef::str("group"),
+        ArgDef::bool("unsafe_writes"),
+    ])
+    .exclusive(&[
+        &["insertbefore", "insertafter"],
+        &["regexp", "search_string"],
+        &["backrefs", "search_string"],
+    ]),
+    run
+);
+
 /// How to find the line (`present`/`absent` share it).
 pub struct LineSpec<'a> {
     /// `regexp`, compiled.
@@ -50,6 +52,7 @@ pub struct LineSpec<'a> {
     /// `line`.
     pub line: &'a str,
 }
+
 /// Where to insert when nothing matches: `insertafter` (`EOF` or a regex) / `insertbefore`
 /// (`BOF` or a regex). Both `None` means `insertafter=EOF`.
 pub struct Insert<'a> {
@@ -60,6 +63,7 @@ pub struct Insert<'a> {
     /// The compiled regex of whichever is not `EOF`/`BOF`.
     pub regex: Option<&'a Regex>,
 }
+
 /// Python's `match.expand(template)`: `\1`..`\99`, `\g<N>`, `\g<name>`, and the escapes `\n`,
 /// `\t`, `\r`, `\\`; a group that did not participate expands to nothing.
 pub fn expand_backrefs(template: &[u8], caps: &Captures<'_>) -> Vec<u8> {
@@ -130,6 +134,7 @@ pub fn expand_backrefs(template: &[u8], caps: &Captures<'_>) -> Vec<u8> {
     }
     out
 }
+
 /// The result of an edit: new lines, whether they changed, Ansible's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
@@ -142,6 +147,7 @@ pub struct Edit {
     /// Lines removed (`absent`).
     pub found: usize,
 }
+
 /// `state=present`, exactly as ansible.builtin.lineinfile's `present()`.
 pub fn present(
     mut lines: Vec<Vec<u8>>,
@@ -270,9 +276,11 @@ pub fn present(
         found: 0,
     }
 }
+
 fn memfind(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
+
 /// `state=absent`: drops every line matching `regexp`, containing `search_string`, or equal to
 /// `line` (ignoring its line ending), as ansible.builtin.lineinfile's `absent()`.
 pub fn absent(lines: Vec<Vec<u8>>, spec: &LineSpec<'_>) -> Edit {
@@ -300,32 +308,24 @@ pub fn absent(lines: Vec<Vec<u8>>, spec: &LineSpec<'_>) -> Edit {
         found,
     }
 }
+
 /// Runs `lineinfile`. Errors: [`ModuleError::BadArgs`] for Ansible's argument rules (`line`
 /// required for present, `regexp` required with `backrefs`, mutually exclusive options, bad
 /// regexes).
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("lineinfile", args, ARGS)?;
-    let path = a.req_str(&["path", "dest", "destfile", "name"])?;
-    let state = a
-        .choice(&["state"], &["present", "absent"])?
-        .unwrap_or_else(|| "present".into());
-    let regexp_s = a.opt_str(&["regexp", "regex"])?;
-    let search_string = a.opt_str(&["search_string"])?;
-    let line = a.opt_str(&["line", "value"])?;
-    let insertafter = a.opt_str(&["insertafter"])?;
-    let insertbefore = a.opt_str(&["insertbefore"])?;
-    a.exclusive("insertbefore", "insertafter")?;
-    if regexp_s.is_some() && search_string.is_some() {
-        return Err(a.bad("parameters are mutually exclusive: regexp|search_string"));
-    }
-    let backrefs = a.bool_or(&["backrefs"], false)?;
-    if backrefs && search_string.is_some() {
-        return Err(a.bad("parameters are mutually exclusive: backrefs|search_string"));
-    }
-    let create = a.bool_or(&["create"], false)?;
-    let backup = a.bool_or(&["backup"], false)?;
-    let firstmatch = a.bool_or(&["firstmatch"], false)?;
-    let validate = a.opt_str(&["validate"])?;
+    let a = Args::new(&INFO, args)?;
+    let path = a.req_str("path")?;
+    let state = a.choice("state")?.unwrap_or_else(|| "present".into());
+    let regexp_s = a.str("regexp")?;
+    let search_string = a.str("search_string")?;
+    let line = a.str("line")?;
+    let insertafter = a.str("insertafter")?;
+    let insertbefore = a.str("insertbefore")?;
+    let backrefs = a.bool("backrefs", false)?;
+    let create = a.bool("create", false)?;
+    let backup = a.bool("backup", false)?;
+    let firstmatch = a.bool("firstmatch", false)?;
+    let validate = a.str("validate")?;
     let file = FileArgs::parse(&a)?;
     let regexp = regexp_s
         .as_deref()
@@ -410,6 +410,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         out
     })
 }
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// Ansible's `max_diff_size` default: larger files are not diffed.
 pub(crate) const MAX_DIFF_SIZE: usize = 104_448;
+
 /// A request to make `dest` hold `content` with the given attributes (shared by copy/template).
 pub(crate) struct PutRequest {
     /// Module name for errors.
@@ -39,6 +40,7 @@ pub(crate) struct PutRequest {
     /// they are revealed into values in the bytes written, and only there.
     pub reveal: bool,
 }
+
 /// Renders bytes for a diff side: `None` when binary or too large (Ansible omits those).
 pub(crate) fn diff_text(data: &[u8]) -> String {
     if data.len() > MAX_DIFF_SIZE || data.contains(&0) {
@@ -46,6 +48,7 @@ pub(crate) fn diff_text(data: &[u8]) -> String {
     }
     String::from_utf8_lossy(data).into_owned()
 }
+
 /// The "before" side of a content diff: the host's old content, except for a `sensitive` file
 /// (it holds a secret now, or talon delivered one into it before): there only the lines that the new content has
 /// too are shown, and every other line, where an old or rotated secret may stand, reads
@@ -57,6 +60,7 @@ pub(crate) fn before_side(old: &str, new: &str, sensitive: bool) -> String {
     }
     crate::secrets::held::mask_lines_except(old, &new.lines().collect())
 }
+
 pub(crate) fn dest_probe_options(ctx: &ModuleContext<'_>, follow: bool) -> ProbeOptions {
     ProbeOptions {
         follow,
@@ -64,6 +68,7 @@ pub(crate) fn dest_probe_options(ctx: &ModuleContext<'_>, follow: bool) -> Probe
         content: ctx.diff,
     }
 }
+
 /// Makes `req.dest` hold `req.content` with `req.file` attributes, as Ansible's copy action does.
 ///
 /// Returns the outcome Ansible registers (`dest`, `checksum`, `size`, `mode`, `owner`, `group`,
@@ -270,8 +275,10 @@ pub(crate) async fn put_content(
         Err(e) => files_failure(e),
     }
 }
+
 /// Content up to this size (bytes) is sent with the probe ([`files::put_if_changed`]).
 pub(crate) const PUT_WITH_PROBE_MAX: usize = 64 * 1024;
+
 /// The result of a write: changed, with what was written (mode, owner, size), the checksum
 /// (unless the content holds a secret) and the backup, as Ansible's copy reports them.
 pub(crate) fn written_outcome(
@@ -299,6 +306,7 @@ pub(crate) fn written_outcome(
     }
     out
 }
+
 /// Applies only attribute changes `ch` to `dest`, whose content is already right: changed and a
 /// `--diff` of the attributes when any differ, nothing applied in check mode (Ansible runs the
 /// file module here). Shared by copy/template and `talon_secret_file`.
@@ -329,6 +337,7 @@ pub(crate) async fn fix_attrs(
     }
     Ok(ch.report(out))
 }
+
 /// Finds a controller file: absolute as is; relative in each search path's `sub/` first, then the
 /// search path itself (Ansible's `find_file_in_search_path`).
 pub(crate) fn find_local_file(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> Result<PathBuf, ModuleError> {
@@ -344,6 +353,7 @@ pub(crate) fn find_local_file(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> 
         ),
     })
 }
+
 /// Looks a controller-side `src` up: absolute as is, else `DIR/SUB/src` then `DIR/src` for each
 /// search path (role folder, task file folder, playbook folder), like Ansible's lookup order.
 pub(crate) fn find_local(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> Option<PathBuf> {
@@ -361,6 +371,7 @@ pub(crate) fn find_local(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> Optio
     let here = PathBuf::from(src);
     (ctx.search_paths.is_empty() && here.exists()).then_some(here)
 }
+
 /// The destination arguments copy and template share.
 pub(crate) struct PutOptions {
     /// `dest`.
@@ -376,19 +387,20 @@ pub(crate) struct PutOptions {
     /// `follow` (default false).
     pub follow: bool,
 }
+
 /// Reads the common copy/template destination arguments.
 pub(crate) fn put_options(a: &Args<'_>) -> Result<PutOptions, ModuleError> {
-    let dest = a.req_str(&["dest"])?;
+    let dest = a.req_str("dest")?;
     if dest.is_empty() {
         return Err(a.bad("dest must not be empty"));
     }
     Ok(PutOptions {
         dest,
         file: FileArgs::parse(a)?,
-        backup: a.bool_or(&["backup"], false)?,
-        force: a.bool_or(&["force", "thirsty"], true)?,
-        validate: a.opt_str(&["validate"])?,
-        follow: a.bool_or(&["follow"], false)?,
+        backup: a.bool("backup", false)?,
+        force: a.bool("force", true)?,
+        validate: a.str("validate")?,
+        follow: a.bool("follow", false)?,
     })
 }
 

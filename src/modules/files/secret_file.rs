@@ -14,18 +14,24 @@
 use secrecy::ExposeSecret;
 
 use crate::modules::args::{Args, FileArgs, Mode, files_failure};
-use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::files::{self, Checksum, FileAttrs, FileKind, ProbeOptions, WriteOptions};
 use crate::vars::Vars;
 
-const ARGS: &[&str] = &["secret", "dest", "owner", "group", "state"];
-
-/// `talon_secret_file` in the registry.
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "talon_secret_file",
-    args: ARGS,
-    free_form: false,
-};
+crate::module_info!(
+    /// `talon_secret_file` in the registry.
+    INFO,
+    "talon_secret_file",
+    ArgSpec::new(&[
+        ArgDef::str("secret"),
+        ArgDef::path("dest").required(),
+        ArgDef::str("owner"),
+        ArgDef::str("group"),
+        ArgDef::str("state").choices(&["present", "absent"]),
+    ]),
+    run
+);
 
 /// The mode of every secret file (and of a directory created for it: [`DIR_MODE`]).
 pub const FILE_MODE: u32 = 0o600;
@@ -42,9 +48,9 @@ pub const DIR_MODE: u32 = 0o700;
 /// Errors: [`ModuleError::BadArgs`] for a missing `secret`/`dest`, an unknown secret or state.
 /// A `dest` that is a directory or a link fails the task (it is never followed or replaced).
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("talon_secret_file", args, ARGS)?;
-    let dest = a.req_str(&["dest"])?;
-    let state = a.choice(&["state"], &["present", "absent"])?;
+    let a = Args::new(&INFO, args)?;
+    let dest = a.req_str("dest")?;
+    let state = a.choice("state")?;
     let popts = |checksum| ProbeOptions {
         follow: false,
         checksum,
@@ -68,15 +74,15 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         }
         return Ok(out);
     }
-    let name = a.req_str(&["secret"])?;
+    let name = a.req_str("secret")?;
     let value = ctx
         .secrets
         .get(&name)
         .ok_or_else(|| a.bad(crate::secrets::SecretError::Unknown { name: name.clone() }.to_string()))?;
     let fa = FileArgs {
         mode: Some(Mode::Numeric(FILE_MODE)),
-        owner: a.opt_str(&["owner"])?.filter(|s| !s.is_empty()),
-        group: a.opt_str(&["group"])?.filter(|s| !s.is_empty()),
+        owner: a.str("owner")?.filter(|s| !s.is_empty()),
+        group: a.str("group")?.filter(|s| !s.is_empty()),
     };
     let want = Checksum::Sha256.digest(value.expose_secret().as_bytes());
     let probe = match files::probe(ctx.conn, &dest, popts(Some(Checksum::Sha256)), &ctx.become_).await {

@@ -4,25 +4,25 @@
 use base64::Engine;
 
 use crate::modules::args::{Args, files_failure};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::files;
 use crate::vars::Vars;
 
-const ARGS: &[&str] = &["src", "path"];
-
-/// `slurp` in the registry.
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "slurp",
-    args: ARGS,
-    free_form: false,
-};
+crate::module_info!(
+    /// `slurp` in the registry.
+    INFO,
+    "slurp",
+    ArgSpec::new(&[ArgDef::path("src").aliases(&["path"]).required()]),
+    run
+);
 
 /// Runs `slurp`. A missing file fails the task with Ansible's message (`file not found: SRC`);
 /// a directory fails with `source is a directory and must be a file`. Beyond Ansible: the
 /// `content` of a file that holds a secret value is [`crate::secrets::MASK`], not its base64.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("slurp", args, ARGS)?;
-    let src = a.req_str(&["src", "path"])?;
+    let a = Args::new(&INFO, args)?;
+    let src = a.req_str("src")?;
     let st = match files::probe(
         ctx.conn,
         &src,

@@ -6,35 +6,26 @@
 use serde_json::{Map, Value, json};
 
 use crate::modules::args::{Args, files_failure};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::files::{self, Checksum, FileKind, FileStat};
 use crate::vars::Vars;
 
-const ARGS: &[&str] = &[
-    "path",
-    "dest",
-    "name",
-    "follow",
-    "get_checksum",
-    "checksum_algorithm",
-    "checksum",
-    "checksum_algo",
-    "get_mime",
-    "get_md5",
-    "get_attributes",
-    "mime",
-    "mime_type",
-    "mime-type",
-    "attributes",
-    "attr",
-];
-
-/// `stat` in the registry.
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "stat",
-    args: ARGS,
-    free_form: false,
-};
+crate::module_info!(
+    /// `stat` in the registry.
+    INFO,
+    "stat",
+    ArgSpec::new(&[
+        ArgDef::path("path").aliases(&["dest", "name"]).required(),
+        ArgDef::bool("follow"),
+        ArgDef::bool("get_checksum"),
+        ArgDef::str("checksum_algorithm").aliases(&["checksum", "checksum_algo"]),
+        ArgDef::bool("get_mime").aliases(&["mime", "mime_type", "mime-type"]),
+        ArgDef::bool("get_md5"),
+        ArgDef::bool("get_attributes").aliases(&["attributes", "attr"]),
+    ]),
+    run
+);
 
 /// The `stat` dict for an existing path, with Ansible's key names.
 pub fn stat_dict(path: &str, st: &FileStat) -> Map<String, Value> {
@@ -93,14 +84,11 @@ pub fn stat_dict(path: &str, st: &FileStat) -> Map<String, Value> {
 /// Runs `stat`. Errors: [`ModuleError::BadArgs`] for a missing `path` or an unsupported
 /// `checksum_algorithm` (sha1 and sha256 are supported).
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("stat", args, ARGS)?;
-    let path = a.req_str(&["path", "dest", "name"])?;
-    let follow = a.bool_or(&["follow"], false)?;
-    let get_checksum = a.bool_or(&["get_checksum"], true)?;
-    let algo = match a
-        .opt_str(&["checksum_algorithm", "checksum", "checksum_algo"])?
-        .as_deref()
-    {
+    let a = Args::new(&INFO, args)?;
+    let path = a.req_str("path")?;
+    let follow = a.bool("follow", false)?;
+    let get_checksum = a.bool("get_checksum", true)?;
+    let algo = match a.str("checksum_algorithm")?.as_deref() {
         None | Some("sha1") => Checksum::Sha1,
         Some("sha256") => Checksum::Sha256,
         Some(other) => {
@@ -109,7 +97,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             )));
         }
     };
-    if a.bool_or(&["get_mime", "mime", "mime_type", "mime-type"], false)? {
+    if a.bool("get_mime", false)? {
         return Err(a.bad("get_mime is not supported"));
     }
     let checksum = get_checksum.then_some(algo);

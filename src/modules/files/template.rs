@@ -7,29 +7,29 @@
 
 use super::put::{PutOptions, PutRequest, find_local_file, put_content, put_options};
 use crate::modules::args::Args;
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
 
-const ARGS: &[&str] = &[
-    "src",
-    "dest",
-    "backup",
-    "force",
-    "validate",
-    "follow",
-    "newline_sequence",
-    "mode",
-    "owner",
-    "group",
-    "unsafe_writes",
-];
-
-/// `template` in the registry.
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "template",
-    args: ARGS,
-    free_form: false,
-};
+crate::module_info!(
+    /// `template` in the registry.
+    INFO,
+    "template",
+    ArgSpec::new(&[
+        ArgDef::path("src").required(),
+        ArgDef::path("dest").required(),
+        ArgDef::bool("backup"),
+        ArgDef::bool("force"),
+        ArgDef::str("validate"),
+        ArgDef::bool("follow"),
+        ArgDef::str("newline_sequence"),
+        ArgDef::mode("mode"),
+        ArgDef::str("owner"),
+        ArgDef::str("group"),
+        ArgDef::bool("unsafe_writes"),
+    ]),
+    run
+);
 
 /// Runs `template`: `src` is looked up in each search path's `templates/` first, then the path
 /// itself; rendered with `ctx.templater.render_template(text, src, ctx.scope)`.
@@ -38,8 +38,8 @@ pub const INFO: ModuleInfo = ModuleInfo {
 /// [`ModuleError::Template`] (naming the template) when rendering fails; [`ModuleError::BadArgs`]
 /// for a missing `src`/`dest` or an unsupported `newline_sequence`.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("template", args, ARGS)?;
-    let src = a.req_str(&["src"])?;
+    let a = Args::new(&INFO, args)?;
+    let src = a.req_str("src")?;
     let PutOptions {
         dest,
         file,
@@ -48,7 +48,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         validate,
         follow,
     } = put_options(&a)?;
-    let newline = match a.opt_str(&["newline_sequence"])?.as_deref() {
+    let newline = match a.str("newline_sequence")?.as_deref() {
         None | Some("\n") | Some("\\n") => "\n",
         Some("\r\n") | Some("\\r\\n") => "\r\n",
         Some("\r") | Some("\\r") => "\r",

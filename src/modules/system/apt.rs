@@ -12,41 +12,43 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use crate::modules::sysutil::{Args, bad, marker, run_script, section, sections};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::Args;
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::sysutil::{bad, marker, run_script, section, sections};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::quote::{join, quote};
 use crate::vars::Vars;
 
-/// `apt` arguments (aliases included).
-pub static INFO: ModuleInfo = ModuleInfo {
-    name: "apt",
-    args: &[
-        "name",
-        "package",
-        "pkg",
-        "state",
-        "update_cache",
-        "update-cache",
-        "cache_valid_time",
-        "deb",
-        "purge",
-        "install_recommends",
-        "install-recommends",
-        "autoremove",
-        "allow_unauthenticated",
-        "allow-unauthenticated",
-        "allow_downgrade",
-        "allow-downgrade",
-        "allow_downgrades",
-        "allow-downgrades",
-        "default_release",
-        "default-release",
-        "force",
-        "upgrade",
-        "lock_timeout",
-    ],
-    free_form: false,
-};
+crate::module_info!(
+    /// `apt` arguments (aliases included).
+    INFO,
+    "apt",
+    ArgSpec::new(&[
+        ArgDef::list("name").aliases(&["package", "pkg"]),
+        ArgDef::str("state").choices(&[
+            "present",
+            "installed",
+            "latest",
+            "absent",
+            "removed",
+            "build-dep",
+            "fixed",
+        ]),
+        ArgDef::bool("update_cache").aliases(&["update-cache"]),
+        ArgDef::int("cache_valid_time"),
+        ArgDef::path("deb"),
+        ArgDef::bool("purge"),
+        ArgDef::bool("install_recommends").aliases(&["install-recommends"]),
+        ArgDef::bool("autoremove"),
+        ArgDef::bool("allow_unauthenticated").aliases(&["allow-unauthenticated"]),
+        ArgDef::bool("allow_downgrade").aliases(&["allow-downgrade", "allow_downgrades", "allow-downgrades"]),
+        ArgDef::str("default_release").aliases(&["default-release"]),
+        ArgDef::bool("force"),
+        ArgDef::str("upgrade"),
+        ArgDef::int("lock_timeout"),
+    ]),
+    run
+);
 
 /// One requested package: `name` or `name=version` (`version` may end in `*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,51 +242,29 @@ printf '%s end\n' "$m"
 /// "'<cmd>' failed: <stderr>" or "No package matching 'X' is available".
 /// Errors: `upgrade` other than no, `state: build-dep|fixed`, `deb` with a state other than present.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("apt", args);
-    let names = a.list(&["name", "package", "pkg"])?.unwrap_or_default();
-    let state = match a
-        .choice(
-            &["state"],
-            &[
-                "present",
-                "installed",
-                "latest",
-                "absent",
-                "removed",
-                "build-dep",
-                "fixed",
-            ],
-        )?
-        .as_deref()
-    {
+    let a = Args::new(&INFO, args)?;
+    let names = a.list("name")?.unwrap_or_default();
+    let state = match a.choice("state")?.as_deref() {
         None | Some("present" | "installed") => "present",
         Some("absent" | "removed") => "absent",
         Some("latest") => "latest",
         Some(other) => return Err(bad("apt", format!("state={other} is not supported by talon yet"))),
     };
-    if let Some(u) = a.str(&["upgrade"])?
+    if let Some(u) = a.str("upgrade")?
         && !matches!(u.as_str(), "no" | "false" | "False")
     {
         return Err(bad("apt", "upgrade is not supported by talon yet"));
     }
-    let update_cache = a.bool(&["update_cache", "update-cache"], false)?;
-    let valid_time = a.u64(&["cache_valid_time"])?.unwrap_or(0);
-    let deb = a.str(&["deb"])?;
-    let purge = a.bool(&["purge"], false)?;
-    let recommends = a.opt_bool(&["install_recommends", "install-recommends"])?;
-    let autoremove = a.bool(&["autoremove"], false)?;
-    let unauth = a.bool(&["allow_unauthenticated", "allow-unauthenticated"], false)?;
-    let downgrade = a.bool(
-        &[
-            "allow_downgrade",
-            "allow-downgrade",
-            "allow_downgrades",
-            "allow-downgrades",
-        ],
-        false,
-    )?;
-    let release = a.str(&["default_release", "default-release"])?;
-    let lock_timeout = a.u64(&["lock_timeout"])?.unwrap_or(60);
+    let update_cache = a.bool("update_cache", false)?;
+    let valid_time = a.u64("cache_valid_time")?.unwrap_or(0);
+    let deb = a.str("deb")?;
+    let purge = a.bool("purge", false)?;
+    let recommends = a.opt_bool("install_recommends")?;
+    let autoremove = a.bool("autoremove", false)?;
+    let unauth = a.bool("allow_unauthenticated", false)?;
+    let downgrade = a.bool("allow_downgrade", false)?;
+    let release = a.str("default_release")?;
+    let lock_timeout = a.u64("lock_timeout")?.unwrap_or(60);
     if deb.is_some() && state != "present" {
         return Ok(ModuleOutcome::failed("deb only supports state=present"));
     }

@@ -10,45 +10,49 @@ use std::time::{Instant, SystemTime};
 
 use serde_json::Value;
 
-use crate::modules::sysutil::{Args, format_delta, format_time, marker, run_script, splitlines};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::Args;
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::sysutil::{format_delta, format_time, marker, run_script, splitlines};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
 
-/// `command`: free-form text (split like Python `shlex.split`, no shell) or `argv`.
-pub static INFO: ModuleInfo = ModuleInfo {
-    name: "command",
-    args: &[
-        "_raw_params",
-        "cmd",
-        "argv",
-        "chdir",
-        "creates",
-        "removes",
-        "stdin",
-        "stdin_add_newline",
-        "strip_empty_ends",
-        "executable",
-        "expand_argument_vars",
-    ],
-    free_form: true,
-};
+crate::module_info!(
+    /// `command`: free-form text (split like Python `shlex.split`, no shell) or `argv`.
+    INFO,
+    "command",
+    ArgSpec::new(&[
+        ArgDef::str("_raw_params").aliases(&["cmd"]),
+        ArgDef::list("argv"),
+        ArgDef::path("chdir"),
+        ArgDef::path("creates"),
+        ArgDef::path("removes"),
+        ArgDef::str("stdin").delivers(),
+        ArgDef::bool("stdin_add_newline"),
+        ArgDef::bool("strip_empty_ends"),
+        ArgDef::path("executable"),
+        ArgDef::bool("expand_argument_vars"),
+    ])
+    .free_form(),
+    run
+);
 
-/// `shell`: free-form text run by `/bin/sh -c` (or `executable -c`).
-pub static SHELL_INFO: ModuleInfo = ModuleInfo {
-    name: "shell",
-    args: &[
-        "_raw_params",
-        "cmd",
-        "chdir",
-        "creates",
-        "removes",
-        "stdin",
-        "stdin_add_newline",
-        "strip_empty_ends",
-        "executable",
-    ],
-    free_form: true,
-};
+crate::module_info!(
+    /// `shell`: free-form text run by `/bin/sh -c` (or `executable -c`).
+    SHELL_INFO,
+    "shell",
+    ArgSpec::new(&[
+        ArgDef::str("_raw_params").aliases(&["cmd"]),
+        ArgDef::path("chdir"),
+        ArgDef::path("creates"),
+        ArgDef::path("removes"),
+        ArgDef::str("stdin").delivers(),
+        ArgDef::bool("stdin_add_newline"),
+        ArgDef::bool("strip_empty_ends"),
+        ArgDef::path("executable"),
+    ])
+    .free_form(),
+    run_shell
+);
 
 /// The wrapper. `$1` marker, `$2` mode (`run`/`check`), `$3` chdir, `$4` creates, `$5`
 /// removes, then the command's argv. Decisions are reported on stderr as `MARKER WORD`.
@@ -144,16 +148,16 @@ pub async fn run_any(
     ctx: &ModuleContext<'_>,
     shell: bool,
 ) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new(if shell { "shell" } else { "command" }, args);
-    let raw = a.str(&["_raw_params", "cmd"])?;
-    let argv_arg = if shell { None } else { a.list(&["argv"])? };
-    let chdir = a.str(&["chdir"])?;
-    let creates = a.str(&["creates"])?;
-    let removes = a.str(&["removes"])?;
-    let stdin = a.str(&["stdin"])?;
-    let add_newline = a.bool(&["stdin_add_newline"], true)?;
-    let strip = a.bool(&["strip_empty_ends"], true)?;
-    let executable = if shell { a.str(&["executable"])? } else { None };
+    let a = Args::new(if shell { &SHELL_INFO } else { &INFO }, args)?;
+    let raw = a.str("_raw_params")?;
+    let argv_arg = if shell { None } else { a.list("argv")? };
+    let chdir = a.str("chdir")?;
+    let creates = a.str("creates")?;
+    let removes = a.str("removes")?;
+    let stdin = a.str("stdin")?;
+    let add_newline = a.bool("stdin_add_newline", true)?;
+    let strip = a.bool("strip_empty_ends", true)?;
+    let executable = if shell { a.str("executable")? } else { None };
 
     let base = |msg: &str, rc: Value, cmd: Value| {
         let mut o = ModuleOutcome::failed(msg)

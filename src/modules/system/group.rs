@@ -4,16 +4,27 @@
 
 use serde_json::Value;
 
-use crate::modules::sysutil::{Args, bad, chain, marker, run_script, section, sections};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::Args;
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::sysutil::{bad, chain, marker, run_script, section, sections};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
 
-/// `group` arguments.
-pub static INFO: ModuleInfo = ModuleInfo {
-    name: "group",
-    args: &["name", "state", "gid", "system", "non_unique", "local", "force"],
-    free_form: false,
-};
+crate::module_info!(
+    /// `group` arguments.
+    INFO,
+    "group",
+    ArgSpec::new(&[
+        ArgDef::str("name").required(),
+        ArgDef::str("state").choices(&["present", "absent"]),
+        ArgDef::int("gid"),
+        ArgDef::bool("system"),
+        ArgDef::bool("non_unique"),
+        ArgDef::bool("local"),
+        ArgDef::bool("force"),
+    ]),
+    run
+);
 
 /// One line of `getent group`: `name:x:gid:member,member`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,17 +115,15 @@ pub fn plan_group(
 /// Result: `name`, `state`, and for present groups `gid` and `system`; changed when a command
 /// ran (or would run, in check mode). A failing command fails the task with its stderr as `msg`.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("group", args);
-    let name = a
-        .str(&["name"])?
-        .ok_or_else(|| bad("group", "missing required argument: name"))?;
-    let present = a.choice(&["state"], &["present", "absent"])?.as_deref() != Some("absent");
+    let a = Args::new(&INFO, args)?;
+    let name = a.req_str("name")?;
+    let present = a.choice("state")?.as_deref() != Some("absent");
     let gid = a
-        .u64(&["gid"])?
+        .u64("gid")?
         .map(|g| u32::try_from(g).map_err(|_| bad("group", format!("gid {g} is too large"))))
         .transpose()?;
-    let system = a.bool(&["system"], false)?;
-    let non_unique = a.bool(&["non_unique"], false)?;
+    let system = a.bool("system", false)?;
+    let non_unique = a.bool("non_unique", false)?;
 
     let m = marker();
     let read = r#"printf '%s group\n' "$1"; getent group "$2" || true"#;

@@ -8,49 +8,48 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::modules::sysutil::{Args, bad, marker, run_script, section, sections};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::Args;
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::sysutil::{bad, marker, run_script, section, sections};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::quote::quote;
 use crate::vars::Vars;
 
-/// `service` arguments (`pattern`, `sleep`, `arguments`, `runlevel`, `use` are accepted and
-/// ignored: they only matter for non-systemd init systems).
-pub static INFO: ModuleInfo = ModuleInfo {
-    name: "service",
-    args: &[
-        "name",
-        "state",
-        "enabled",
-        "pattern",
-        "sleep",
-        "arguments",
-        "args",
-        "runlevel",
-        "use",
-    ],
-    free_form: false,
-};
+crate::module_info!(
+    /// `service` arguments (`pattern`, `sleep`, `arguments`, `runlevel`, `use` are accepted and
+    /// ignored: they only matter for non-systemd init systems).
+    INFO,
+    "service",
+    ArgSpec::new(&[
+        ArgDef::str("name").required(),
+        ArgDef::str("state").choices(&["started", "stopped", "restarted", "reloaded"]),
+        ArgDef::bool("enabled"),
+        ArgDef::str("pattern"),
+        ArgDef::int("sleep"),
+        ArgDef::str("arguments").aliases(&["args"]),
+        ArgDef::str("runlevel"),
+        ArgDef::str("use"),
+    ]),
+    run
+);
 
-/// `systemd` arguments (aliases included).
-pub static SYSTEMD_INFO: ModuleInfo = ModuleInfo {
-    name: "systemd",
-    args: &[
-        "name",
-        "service",
-        "unit",
-        "state",
-        "enabled",
-        "masked",
-        "daemon_reload",
-        "daemon-reload",
-        "daemon_reexec",
-        "daemon-reexec",
-        "no_block",
-        "force",
-        "scope",
-    ],
-    free_form: false,
-};
+crate::module_info!(
+    /// `systemd` arguments (aliases included).
+    SYSTEMD_INFO,
+    "systemd",
+    ArgSpec::new(&[
+        ArgDef::str("name").aliases(&["service", "unit"]),
+        ArgDef::str("state").choices(&["started", "stopped", "restarted", "reloaded"]),
+        ArgDef::bool("enabled"),
+        ArgDef::bool("masked"),
+        ArgDef::bool("daemon_reload").aliases(&["daemon-reload"]),
+        ArgDef::bool("daemon_reexec").aliases(&["daemon-reexec"]),
+        ArgDef::bool("no_block"),
+        ArgDef::bool("force"),
+        ArgDef::str("scope").choices(&["system", "user", "global"]),
+    ]),
+    run_systemd
+);
 
 /// The parsed task.
 #[derive(Debug, Clone, Default)]
@@ -147,14 +146,11 @@ printf '%s end\n' "$m"
 /// Runs `ansible.builtin.service` on a systemd host (same semantics as [`run_systemd`], without
 /// `daemon_reload`/`masked`).
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("service", args);
+    let a = Args::new(&INFO, args)?;
     let spec = UnitSpec {
-        name: Some(
-            a.str(&["name"])?
-                .ok_or_else(|| bad("service", "missing required argument: name"))?,
-        ),
-        state: a.choice(&["state"], &["started", "stopped", "restarted", "reloaded"])?,
-        enabled: a.opt_bool(&["enabled"])?,
+        name: Some(a.req_str("name")?),
+        state: a.choice("state")?,
+        enabled: a.opt_bool("enabled")?,
         ..Default::default()
     };
     if spec.state.is_none() && spec.enabled.is_none() {
@@ -172,20 +168,20 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
 /// units, "Unable to <verb> service X: <stderr>" when an action fails, and a clear message when
 /// systemd is not running on the host.
 pub async fn run_systemd(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new("systemd", args);
-    let scope = a.choice(&["scope"], &["system", "user", "global"])?;
+    let a = Args::new(&INFO, args)?;
+    let scope = a.choice("scope")?;
     if scope.as_deref().is_some_and(|s| s != "system") {
         return Err(bad("systemd", "only scope=system is supported by talon"));
     }
     let spec = UnitSpec {
-        name: a.str(&["name", "service", "unit"])?,
-        state: a.choice(&["state"], &["started", "stopped", "restarted", "reloaded"])?,
-        enabled: a.opt_bool(&["enabled"])?,
-        masked: a.opt_bool(&["masked"])?,
-        daemon_reload: a.bool(&["daemon_reload", "daemon-reload"], false)?,
-        daemon_reexec: a.bool(&["daemon_reexec", "daemon-reexec"], false)?,
-        no_block: a.bool(&["no_block"], false)?,
-        force: a.bool(&["force"], false)?,
+        name: a.str("name")?,
+        state: a.choice("state")?,
+        enabled: a.opt_bool("enabled")?,
+        masked: a.opt_bool("masked")?,
+        daemon_reload: a.bool("daemon_reload", false)?,
+        daemon_reexec: a.bool("daemon_reexec", false)?,
+        no_block: a.bool("no_block", false)?,
+        force: a.bool("force", false)?,
     };
     if spec.name.is_none() && (spec.state.is_some() || spec.enabled.is_some() || spec.masked.is_some()) {
         return Err(bad(

@@ -8,36 +8,38 @@
 use serde_json::Value;
 
 use super::group::{GroupEntry, parse_groups};
-use crate::modules::sysutil::{Args, bad, chain, marker, run_script, section, sections};
-use crate::modules::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
+use crate::modules::args::Args;
+use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::sysutil::{bad, chain, marker, run_script, section, sections};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::quote::quote;
 use crate::vars::Vars;
 
-/// `user` arguments (aliases included: `createhome`).
-pub static INFO: ModuleInfo = ModuleInfo {
-    name: "user",
-    args: &[
-        "name",
-        "state",
-        "uid",
-        "group",
-        "groups",
-        "append",
-        "shell",
-        "home",
-        "create_home",
-        "createhome",
-        "move_home",
-        "system",
-        "password",
-        "update_password",
-        "comment",
-        "remove",
-        "force",
-        "non_unique",
-    ],
-    free_form: false,
-};
+crate::module_info!(
+    /// `user` arguments (aliases included: `createhome`).
+    INFO,
+    "user",
+    ArgSpec::new(&[
+        ArgDef::str("name").required(),
+        ArgDef::str("state").choices(&["present", "absent"]),
+        ArgDef::int("uid"),
+        ArgDef::str("group"),
+        ArgDef::list("groups"),
+        ArgDef::bool("append"),
+        ArgDef::str("shell"),
+        ArgDef::path("home"),
+        ArgDef::bool("create_home").aliases(&["createhome"]),
+        ArgDef::bool("move_home"),
+        ArgDef::bool("system"),
+        ArgDef::str("password").no_log(),
+        ArgDef::str("update_password").choices(&["always", "on_create"]),
+        ArgDef::str("comment"),
+        ArgDef::bool("remove"),
+        ArgDef::bool("force"),
+        ArgDef::bool("non_unique"),
+    ]),
+    run
+);
 
 /// One line of `getent passwd`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,34 +278,29 @@ printf '%s end\n' "$m"
 "#;
 
 fn parse_spec(args: &Vars) -> Result<UserSpec, ModuleError> {
-    let a = Args::new("user", args);
-    let name = a
-        .str(&["name"])?
-        .ok_or_else(|| bad("user", "missing required argument: name"))?;
+    let a = Args::new(&INFO, args)?;
+    let name = a.req_str("name")?;
     let uid = a
-        .u64(&["uid"])?
+        .u64("uid")?
         .map(|u| u32::try_from(u).map_err(|_| bad("user", format!("uid {u} is too large"))))
         .transpose()?;
     Ok(UserSpec {
-        present: a.choice(&["state"], &["present", "absent"])?.as_deref() != Some("absent"),
+        present: a.choice("state")?.as_deref() != Some("absent"),
         uid,
-        group: a.str(&["group"])?,
-        groups: a.list(&["groups"])?,
-        append: a.bool(&["append"], false)?,
-        shell: a.str(&["shell"])?,
-        home: a.str(&["home"])?,
-        create_home: a.bool(&["create_home", "createhome"], true)?,
-        move_home: a.bool(&["move_home"], false)?,
-        system: a.bool(&["system"], false)?,
-        password: a.str(&["password"])?,
-        update_password_always: a
-            .choice(&["update_password"], &["always", "on_create"])?
-            .as_deref()
-            != Some("on_create"),
-        comment: a.str(&["comment"])?,
-        remove: a.bool(&["remove"], false)?,
-        force: a.bool(&["force"], false)?,
-        non_unique: a.bool(&["non_unique"], false)?,
+        group: a.str("group")?,
+        groups: a.list("groups")?,
+        append: a.bool("append", false)?,
+        shell: a.str("shell")?,
+        home: a.str("home")?,
+        create_home: a.bool("create_home", true)?,
+        move_home: a.bool("move_home", false)?,
+        system: a.bool("system", false)?,
+        password: a.str("password")?,
+        update_password_always: a.choice("update_password")?.as_deref() != Some("on_create"),
+        comment: a.str("comment")?,
+        remove: a.bool("remove", false)?,
+        force: a.bool("force", false)?,
+        non_unique: a.bool("non_unique", false)?,
         name,
     })
 }

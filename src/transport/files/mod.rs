@@ -11,6 +11,7 @@
 //! `types`.
 
 mod scripts;
+
 mod types;
 
 use super::{Become, Connection, ExecOutput, TransportError};
@@ -32,6 +33,7 @@ async fn run_script(
 ) -> Result<ExecOutput, TransportError> {
     conn.exec(&script_request(script, args, stdin, become_)).await
 }
+
 /// Reads the metadata of `path` (and optionally its checksum and content) in one round trip.
 ///
 /// Errors: [`FilesError::Remote`] when `stat`, the checksum tool or `cat` fail (e.g. permission
@@ -56,6 +58,7 @@ pub async fn probe(
     let mut buf = &out.stdout[..];
     parse_probe(path, &mut buf, opts.content)
 }
+
 /// [`probe`] of `path`, and whether `other` exists (`test -e`, following links), in one round
 /// trip: `file state=link` learns whether the link's source is there without a `stat` of it.
 ///
@@ -91,6 +94,7 @@ pub async fn probe_and_exists(
     let stat = parse_st(path, &mut buf, opts.content)?;
     Ok((Probe { umask, stat }, exists))
 }
+
 /// `stat` of one path (Ansible's `stat` module data): `None` when it does not exist.
 pub async fn stat(
     conn: &Connection,
@@ -106,6 +110,7 @@ pub async fn stat(
     };
     Ok(probe(conn, path, opts, become_).await?.stat)
 }
+
 /// The bytes of a regular file (following links), `None` when it does not exist.
 ///
 /// Errors: [`FilesError::Remote`] when the path is not a regular file or cannot be read.
@@ -129,6 +134,7 @@ pub async fn read(
         }),
     }
 }
+
 /// Writes `content` to `path` atomically in one round trip: a temp file with a unique name in the
 /// destination's directory is created exclusively (`O_EXCL`) and receives the content on stdin,
 /// synced (`dd conv=excl,fsync`: one process for create, write and fsync; GNU coreutils), gets
@@ -168,6 +174,7 @@ pub async fn write_atomic(
     let mut buf = write_status(path, &out)?;
     parse_write(conn, path, &mut buf, content, opts, known, become_)
 }
+
 /// What [`put_if_changed`] found and did.
 #[derive(Debug, Clone)]
 pub struct PutOutcome {
@@ -176,6 +183,7 @@ pub struct PutOutcome {
     /// Set when the content was written.
     pub written: Option<WriteOutcome>,
 }
+
 /// [`probe`] (following links as `opts.follow`, with sha1) and [`write_atomic`] in one round
 /// trip: the content is written when `path` is missing, or (with `force`) is a regular file whose
 /// sha1 differs from `sha1` and no owner or group is asked for. Everything else (a directory, a
@@ -221,6 +229,7 @@ echo W
     };
     Ok(PutOutcome { before, written })
 }
+
 /// Sets mode/owner/group of one existing path (`chmod`/`chown`; with `follow == false` a symlink's
 /// own owner is changed with `chown -h` and its mode is left alone, as Linux has no link modes).
 pub async fn set_attrs(
@@ -246,6 +255,7 @@ if [ -n "$m" ]; then chmod -- "$m" "$p" || exit 1; fi
     }
     Ok(())
 }
+
 /// Applies mode (a `chmod` argument: octal or explicit-who symbolic), owner and group to `path`
 /// and everything below it (`file recurse=yes`). Returns whether anything changed, decided by
 /// comparing a listing of modes and owners before and after. With `check`, nothing is changed and
@@ -293,6 +303,7 @@ exit 0
     }
     Ok(out.stdout_str().contains("changed"))
 }
+
 /// Removes `path` (`rm -rf` semantics for directories, as Ansible's `file state=absent`).
 /// Returns whether something was there.
 pub async fn remove(conn: &Connection, path: &str, become_: &Option<Become>) -> Result<bool, FilesError> {
@@ -303,6 +314,7 @@ pub async fn remove(conn: &Connection, path: &str, become_: &Option<Become>) -> 
     }
     Ok(out.stdout_str().contains("removed"))
 }
+
 /// Creates `path` and any missing parents; every directory created gets `attrs` (as Ansible's
 /// `file state=directory` does): with only a mode, by `mkdir -m` (one process), else by `mkdir`
 /// then `chown` before `chmod`. Returns the directories created, outermost first.
@@ -324,6 +336,7 @@ pub async fn mkdir(
     }
     Ok(created_dirs(&out.stdout))
 }
+
 /// [`probe`] of `path` (not following a link) and, when nothing is there, [`mkdir`] with
 /// `attrs`, in one round trip. Returns the probe (as before the mkdir) and the directories
 /// created (empty when `path` existed: then nothing was done). `attrs.mode` must not depend on
@@ -355,6 +368,7 @@ pub async fn mkdir_if_missing(
     };
     Ok((probed, created))
 }
+
 /// Creates `path` as a link to `src` (symbolic when `symbolic`, else hard), or replaces what is
 /// there via a temporary link renamed into place (`mv -T`: there is no moment without `path`),
 /// then applies `attrs` (owner/group with `chown -h`
@@ -398,6 +412,7 @@ exit 0
     }
     Ok(())
 }
+
 /// `touch PATH` (creating an empty file, mode `0666 & ~umask`, when missing), then `attrs`.
 pub async fn touch(
     conn: &Connection,
@@ -415,6 +430,7 @@ pub async fn touch(
     }
     Ok(())
 }
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

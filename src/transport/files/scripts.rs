@@ -43,12 +43,15 @@ pub(super) const ST_FN: &str = r#"st() {
   return 0
 }
 "#;
+
 pub(super) fn flag(b: bool) -> String {
     if b { "1" } else { "0" }.to_string()
 }
+
 pub(super) fn algo(c: Option<Checksum>) -> String {
     c.map(|c| c.tool().to_string()).unwrap_or_default()
 }
+
 /// The request that runs `script` as `/bin/sh -c SCRIPT talon ARGS...`: the data in `args`
 /// reaches the script as `$1...` and is never parsed as shell.
 pub fn script_request(
@@ -72,6 +75,7 @@ pub fn script_request(
         ..Default::default()
     }
 }
+
 pub(super) fn remote_err(op: &'static str, path: &str, out: &ExecOutput) -> FilesError {
     let err = out.stderr_str();
     let message = if err.trim().is_empty() {
@@ -85,6 +89,7 @@ pub(super) fn remote_err(op: &'static str, path: &str, out: &ExecOutput) -> File
         message,
     }
 }
+
 pub(super) fn parse_err(path: &str, what: &str) -> FilesError {
     FilesError::Remote {
         op: "stat",
@@ -92,6 +97,7 @@ pub(super) fn parse_err(path: &str, what: &str) -> FilesError {
         message: format!("unexpected output from the host's stat: {what}"),
     }
 }
+
 /// Splits off one `\n`-terminated line.
 pub(super) fn take_line<'a>(buf: &mut &'a [u8]) -> Option<&'a [u8]> {
     let pos = buf.iter().position(|&b| b == b'\n')?;
@@ -99,6 +105,7 @@ pub(super) fn take_line<'a>(buf: &mut &'a [u8]) -> Option<&'a [u8]> {
     *buf = &buf[pos + 1..];
     Some(line)
 }
+
 /// Parses the output of `st` starting at `buf`; advances `buf` past it.
 pub(super) fn parse_st(
     path: &str,
@@ -179,16 +186,19 @@ pub(super) fn parse_st(
         content,
     }))
 }
+
 pub(super) fn parse_umask(path: &str, buf: &mut &[u8]) -> Result<u32, FilesError> {
     let l = take_line(buf).ok_or_else(|| parse_err(path, "no umask"))?;
     u32::from_str_radix(String::from_utf8_lossy(l).trim(), 8).map_err(|_| parse_err(path, "bad umask"))
 }
+
 /// Parses a probe's output (`umask`, then `st`) starting at `buf`; advances `buf` past it.
 pub(super) fn parse_probe(path: &str, buf: &mut &[u8], want_content: bool) -> Result<Probe, FilesError> {
     let umask = parse_umask(path, buf)?;
     let stat = parse_st(path, buf, want_content)?;
     Ok(Probe { umask, stat })
 }
+
 /// A name part unique to this write on the host (temporary names, backup names): the
 /// controller's process id, a dot, and a per-process counter with the time in nanoseconds,
 /// since talon's scripts run without a shell of their own (`$$` is not theirs). The process id
@@ -203,6 +213,7 @@ pub(super) fn unique_suffix() -> String {
         .unwrap_or(0);
     format!("{}.{n}{nanos:09}", std::process::id())
 }
+
 /// Builds the shell text that runs a `validate` command on `"$t"`: the command is split like a
 /// shell word list on the controller, each word quoted, and `%s` becomes the temp path.
 pub(super) fn validate_snippet(validate: &str) -> Result<String, String> {
@@ -223,6 +234,7 @@ pub(super) fn validate_snippet(validate: &str) -> Result<String, String> {
         .collect();
     Ok(quoted.join(" "))
 }
+
 /// Shell function `attrs PATH` applying `$o`/`$g` then `$m` (chown before chmod: chown clears
 /// setuid/setgid bits).
 pub(super) const ATTRS_FN: &str = r#"attrs() {
@@ -232,6 +244,7 @@ pub(super) const ATTRS_FN: &str = r#"attrs() {
   return 0
 }
 "#;
+
 pub(super) fn attr_args(attrs: &FileAttrs) -> [String; 3] {
     [
         attrs.mode.map(|m| format!("{m:04o}")).unwrap_or_default(),
@@ -239,6 +252,7 @@ pub(super) fn attr_args(attrs: &FileAttrs) -> [String; 3] {
         attrs.group.clone().unwrap_or_default(),
     ]
 }
+
 /// The umask under which the temp file is created with exactly `attrs.mode`, so that no `chmod`
 /// runs: only for a mode without execute or special bits (`open` gives `0666 & ~umask`) and
 /// without an owner or group to set (the file must not be readable by anyone the final owner
@@ -247,6 +261,7 @@ pub(super) fn create_umask(attrs: &FileAttrs) -> Option<u32> {
     let m = attrs.mode?;
     (m & 0o7111 == 0 && attrs.owner.is_none() && attrs.group.is_none()).then_some(0o777 & !m)
 }
+
 /// The write part of [`write_atomic`]'s script (after `ST_FN` and `ATTRS_FN`), reading its
 /// arguments as [`write_args`] lays them out.
 pub(super) fn write_script(path: &str, opts: &WriteOptions) -> Result<String, FilesError> {
@@ -315,11 +330,13 @@ fi
     );
     Ok(script)
 }
+
 /// Content above this size (bytes), or that must travel as base64, is hashed on the host before
 /// the rename. Smaller text is inlined in the remote shell's request line, which the shell runs
 /// only once the whole line has arrived (a lost connection runs nothing); larger content may
 /// travel on a channel of its own, where a lost connection looks like the end of the data.
 pub(super) const VERIFY_ABOVE: usize = 64 * 1024;
+
 /// The sha1 the host checks the temp file against before the rename (`${13}` of
 /// [`write_script`]), or an empty string when the content cannot arrive partially.
 pub(super) fn verify_sha1(content: &[u8]) -> String {
@@ -329,6 +346,7 @@ pub(super) fn verify_sha1(content: &[u8]) -> String {
         String::new()
     }
 }
+
 /// `$1`..`$13` of [`write_script`].
 pub(super) fn write_args(path: &str, opts: &WriteOptions, known_owner: bool, content: &[u8]) -> Vec<String> {
     let [m, o, g] = attr_args(&opts.attrs);
@@ -350,6 +368,7 @@ pub(super) fn write_args(path: &str, opts: &WriteOptions, known_owner: bool, con
         verify_sha1(content),
     ]
 }
+
 /// The output of a write script that exited 0, or its error (validation failed: exit 30).
 pub(super) fn write_status<'a>(path: &str, out: &'a ExecOutput) -> Result<&'a [u8], FilesError> {
     if out.status == super::super::ExitStatus::Code(30) {
@@ -363,6 +382,7 @@ pub(super) fn write_status<'a>(path: &str, out: &'a ExecOutput) -> Result<&'a [u
     }
     Ok(&out.stdout[..])
 }
+
 /// Parses what [`write_script`] printed (backup name, report) starting at `buf`.
 pub(super) fn parse_write(
     conn: &Connection,
@@ -420,6 +440,7 @@ pub(super) fn parse_write(
         written,
     })
 }
+
 /// The directories [`MKDIR_BODY`] reports, NUL-terminated, outermost first.
 pub(super) fn created_dirs(out: &[u8]) -> Vec<String> {
     out.split(|&b| b == 0)
@@ -427,6 +448,7 @@ pub(super) fn created_dirs(out: &[u8]) -> Vec<String> {
         .map(|s| String::from_utf8_lossy(s).into_owned())
         .collect()
 }
+
 /// `mkdir -p "$1"` giving every directory it creates `$2` (mode), `$3`/`$4` (owner/group), and
 /// printing each one created followed by a NUL. A directory that another process creates between
 /// the test and the `mkdir` is success and gets the attributes too, as in Ansible's file module

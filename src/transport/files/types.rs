@@ -16,6 +16,7 @@ pub enum FileKind {
     /// Anything else: fifo, socket, device.
     Other,
 }
+
 impl FileKind {
     /// Ansible's `state` name for this kind (`file`, `directory`, `link`, ...), as `file` reports.
     pub fn ansible_state(self) -> &'static str {
@@ -27,6 +28,7 @@ impl FileKind {
         }
     }
 }
+
 /// Checksum algorithms the host computes with coreutils (`sha1sum`, `sha256sum`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Checksum {
@@ -35,6 +37,7 @@ pub enum Checksum {
     /// SHA-256.
     Sha256,
 }
+
 impl Checksum {
     pub(super) fn tool(self) -> &'static str {
         match self {
@@ -52,6 +55,7 @@ impl Checksum {
         }
     }
 }
+
 /// The metadata of one path, as `stat -c` reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileStat {
@@ -96,12 +100,14 @@ pub struct FileStat {
     /// The file's bytes, when asked for and the path is a regular file.
     pub content: Option<Vec<u8>>,
 }
+
 impl FileStat {
     /// The mode as Ansible prints it: four octal digits (`"0644"`).
     pub fn mode_string(&self) -> String {
         format!("{:04o}", self.mode)
     }
 }
+
 /// What [`probe`] should collect besides the metadata.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProbeOptions {
@@ -112,6 +118,7 @@ pub struct ProbeOptions {
     /// Return the content of a regular file.
     pub content: bool,
 }
+
 /// The result of [`probe`]: the host's umask (to predict the mode of new files) and the path's
 /// metadata (`None` when it does not exist).
 #[derive(Debug, Clone)]
@@ -121,6 +128,7 @@ pub struct Probe {
     /// The path's metadata, `None` when missing.
     pub stat: Option<FileStat>,
 }
+
 /// Target ownership and permissions for a file operation; `None` fields are left as they are
 /// (or, for a new file, as the umask and the connecting user make them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -132,6 +140,7 @@ pub struct FileAttrs {
     /// Group name or numeric gid.
     pub group: Option<String>,
 }
+
 /// Options of [`write_atomic`].
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
@@ -156,6 +165,7 @@ pub struct WriteOptions {
     /// [`owned_as_new`]): it is not chown'd to them (unless its directory has the setgid bit).
     pub owner_is_creator: bool,
 }
+
 /// What [`write_atomic`] did.
 #[derive(Debug, Clone)]
 pub struct WriteOutcome {
@@ -164,6 +174,7 @@ pub struct WriteOutcome {
     /// The written file's mode, owner and size, when [`WriteOptions::report`] asked for them.
     pub written: Option<WrittenFile>,
 }
+
 /// Owner and group of a file, as `stat` reports them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileOwner {
@@ -176,6 +187,7 @@ pub struct FileOwner {
     /// Group name (`UNKNOWN` when the gid has no name).
     pub group: String,
 }
+
 /// The metadata of a file [`write_atomic`] just wrote: what copy and template report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrittenFile {
@@ -186,6 +198,7 @@ pub struct WrittenFile {
     /// Size in bytes.
     pub size: u64,
 }
+
 /// What the file primitives learned about one host during a connection (kept by
 /// [`Connection`]): the owner and group of a file created without `chown` in a directory
 /// without the setgid bit, per effective user (`""`: the connecting user; else the become
@@ -195,29 +208,35 @@ pub struct WrittenFile {
 pub struct Learned {
     new_file_owner: std::collections::HashMap<String, FileOwner>,
 }
+
 impl Learned {
     /// The owner and group learned for new files of `user` (`""`: the connecting user).
     pub fn new_file_owner(&self, user: &str) -> Option<&FileOwner> {
         self.new_file_owner.get(user)
     }
 }
+
 /// True when `st` has the owner and group a new file of this connection's effective user gets
 /// (learned from an earlier write; false when nothing is learned yet).
 pub fn owned_as_new(conn: &Connection, become_: &Option<Become>, st: &FileStat) -> bool {
     learned_owner(conn, become_).is_some_and(|o| o.uid == st.uid && o.gid == st.gid)
 }
+
 pub(super) fn effective_user(become_: &Option<Become>) -> String {
     become_.as_ref().map(|b| b.user.clone()).unwrap_or_default()
 }
+
 pub(super) fn learned_owner(conn: &Connection, become_: &Option<Become>) -> Option<FileOwner> {
     let learned = conn.learned().lock().ok()?;
     learned.new_file_owner.get(&effective_user(become_)).cloned()
 }
+
 pub(super) fn learn_owner(conn: &Connection, become_: &Option<Become>, owner: FileOwner) {
     if let Ok(mut learned) = conn.learned().lock() {
         learned.new_file_owner.insert(effective_user(become_), owner);
     }
 }
+
 /// Why a file primitive failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FilesError {
@@ -234,6 +253,7 @@ pub enum FilesError {
         /// The host's error output, or a description.
         message: String,
     },
+
     /// The `validate` command rejected the new content; the destination was not touched.
     #[error("failed to validate: rc:{rc} error:{output}")]
     Validate {
