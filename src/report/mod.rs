@@ -40,6 +40,33 @@ pub struct HostStats {
     pub ignored: u32,
 }
 
+impl HostStats {
+    /// Counts one task result (the one place results are counted): `ok` includes changed
+    /// tasks; a failure whose errors are `ignored` counts as ok and ignored.
+    pub fn record(&mut self, status: Status, ignored: bool) {
+        match status {
+            Status::Ok => self.ok += 1,
+            Status::Changed => {
+                self.ok += 1;
+                self.changed += 1;
+            }
+            Status::Skipped => self.skipped += 1,
+            Status::Failed if ignored => {
+                self.ok += 1;
+                self.ignored += 1;
+            }
+            Status::Failed => self.failures += 1,
+            Status::Unreachable => self.unreachable += 1,
+        }
+    }
+
+    /// A failure counted earlier was rescued (`rescue:` ran): it counts as rescued, not failed.
+    pub fn rescue(&mut self) {
+        self.failures = self.failures.saturating_sub(1);
+        self.rescued += 1;
+    }
+}
+
 /// Something that happened during a run.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -83,4 +110,54 @@ pub struct TaskReport {
     pub diff: Vec<String>,
     /// Whether this is a handler.
     pub handler: bool,
+}
+
+impl TaskReport {
+    /// A report of `status` and `result` for task `task_id` (`task_name` as shown) on `host` in
+    /// play `play`: no loop item, no diff, not ignored, not a handler until said otherwise.
+    pub fn new(
+        play: usize,
+        task_id: usize,
+        task_name: &str,
+        host: &str,
+        status: Status,
+        result: Value,
+    ) -> Self {
+        TaskReport {
+            play,
+            task_id,
+            task_name: task_name.to_string(),
+            host: host.to_string(),
+            status,
+            ignored: false,
+            item: None,
+            result,
+            diff: Vec::new(),
+            handler: false,
+        }
+    }
+
+    /// The same report for one loop item (its label).
+    pub fn item(mut self, label: String) -> Self {
+        self.item = Some(label);
+        self
+    }
+
+    /// The same report with unified diffs.
+    pub fn diff(mut self, diff: Vec<String>) -> Self {
+        self.diff = diff;
+        self
+    }
+
+    /// The same report, its failure ignored (`ignore_errors`) or not.
+    pub fn ignored(mut self, ignored: bool) -> Self {
+        self.ignored = ignored;
+        self
+    }
+
+    /// The same report, of a handler or not.
+    pub fn handler(mut self, handler: bool) -> Self {
+        self.handler = handler;
+        self
+    }
 }

@@ -7,10 +7,14 @@
 
 mod connect;
 pub mod facts;
+mod handlers;
 mod host;
 mod interrupt;
 mod lockstep;
 mod pending;
+mod scope;
+mod task;
+mod walk;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

@@ -1,0 +1,443 @@
+//! One task on one host: its arguments rendered, `become`, `environment`, delegation, the
+//! secret policy's run-time check, and the module (or runner action) executed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use super::host::{Flow, HostState, Inherited, Outcome};
+use super::{PlayCtx, Runner};
+use crate::modules::{self, ModuleContext, ModuleOutcome};
+use crate::playbook::{Action, Task};
+use crate::report::{Event, Status, TaskReport};
+use crate::template::{OMIT, Scope};
+use crate::transport::{Become, Connection};
+use crate::vars::{self, Vars};
+
+impl<'a> Runner<'a> {
+    /// A task whose action runs (module, set_fact, meta...), with its loop.
+    pub(super) async fn run_leaf(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &mut HostState,
+        conn: &Arc<Connection>,
+        task: &Task,
+        inh: &Inherited,
+    ) -> Flow {
+        if !self.tags_selected(&inh.tags) && !matches!(task.action, Some(Action::GatherFacts)) {
+            return Ok(());
+        }
+        if let Some(Action::Meta(m)) = &task.action {
+            return self.meta(ctx, st, conn, task, inh, m).await;
+        }
+        if ctx.linear {
+            ctx.lockstep.step().await;
+        }
+        let name = task.display_name();
+        self.reporter.send(Event::TaskStart {
+            host: st.name.clone(),
+            task: name.clone(),
+        });
+        // `pause` runs once for all hosts of the play, like Ansible's (BYPASS_HOST_LOOP).
+        let is_pause = matches!(&task.action, Some(Action::Module { module, .. }) if module.name == "pause");
+        if task.run_once || is_pause {
+            return self.run_once(ctx, st, conn, task, inh).await;
+        }
+        let items = match self.prepare_loop(ctx, st, task, inh).await {
+            Ok(i) => i,
+            Err(msg) => return self.fail_task(ctx, st, task, msg),
+        };
+        let looped = task.loop_.is_some();
+        let mut results = Vec::new();
+        let mut any_changed = false;
+        let mut any_failed = false;
+        let mut all_skipped = true;
+        let mut unreachable = false;
+        for (item_vars, label) in &items {
+            let out = self.run_once_item(ctx, st, conn, task, inh, item_vars).await;
+            if looped {
+                let mut r = out.result.clone();
+                if let Value::Object(m) = &mut r {
+                    let loop_var = task
+                        .loop_control
+                        .loop_var
+                        .clone()
+                        .unwrap_or_else(|| "item".into());
+                    if let Some(v) = item_vars.get(&loop_var) {
+                        m.insert(loop_var.clone(), v.clone());
+                    }
+                    m.insert("ansible_loop_var".into(), json!(loop_var));
+                    m.entry("changed").or_insert(json!(out.status == Status::Changed));
+                    if out.status == Status::Failed {
+                        m.insert("failed".into(), json!(true));
+                    }
+                    if out.status == Status::Skipped {
+                        m.insert("skipped".into(), json!(true));
+                    }
+                }
+                results.push(r);
+                let r = TaskReport::new(
+                    ctx.play.index,
+                    task.id,
+                    &name,
+                    &st.name,
+                    out.status,
+                    out.result.clone(),
+                )
+                .item(label.clone())
+                .diff(out.diff.clone())
+                .ignored(self.ignore_errors(task, inh, st))
+                .handler(self.is_handler(ctx, task));
+                self.report(st, r);
+                if let Some(p) = task.loop_control.pause {
+                    tokio::time::sleep(Duration::from_secs_f64(p.max(0.0))).await;
+                }
+            }
+            any_changed |= out.status == Status::Changed;
+            any_failed |= out.status == Status::Failed;
+            unreachable |= out.status == Status::Unreachable;
+            all_skipped &= out.status == Status::Skipped;
+            if !looped {
+                return self.finish(ctx, st, task, inh, out, None);
+            }
+            if unreachable {
+                break;
+            }
+        }
+        // The loop as a whole.
+        let status = if unreachable {
+            Status::Unreachable
+        } else if any_failed {
+            Status::Failed
+        } else if all_skipped {
+            Status::Skipped
+        } else if any_changed {
+            Status::Changed
+        } else {
+            Status::Ok
+        };
+        let mut result = Map::new();
+        result.insert("results".into(), Value::Array(results));
+        result.insert("changed".into(), json!(any_changed));
+        result.insert(
+            "msg".into(),
+            json!(if any_failed {
+                "One or more items failed"
+            } else {
+                "All items completed"
+            }),
+        );
+        if any_failed {
+            result.insert("failed".into(), json!(true));
+        }
+        if all_skipped {
+            result.insert("skipped".into(), json!(true));
+        }
+        let out = Outcome {
+            status,
+            result: Value::Object(result),
+            diff: Vec::new(),
+        };
+        self.finish(ctx, st, task, inh, out, Some(()))
+    }
+
+    /// Runs the action itself (no conditions, no retries).
+    pub(super) async fn execute_action(
+        &self,
+        _ctx: &PlayCtx<'_>,
+        st: &mut HostState,
+        conn: &Arc<Connection>,
+        task: &Task,
+        inh: &Inherited,
+        scope: &Scope,
+    ) -> Outcome {
+        match &task.action {
+            Some(Action::SetFact { args }) => {
+                let rendered = match self.render_args(args, scope) {
+                    Ok(a) => a,
+                    Err(m) => return failed_at(task, m),
+                };
+                let mut facts = Map::new();
+                for (k, v) in rendered {
+                    if k == "cacheable" {
+                        continue;
+                    }
+                    st.host_facts.insert(k.clone(), v.clone());
+                    facts.insert(k, v);
+                }
+                Outcome {
+                    status: Status::Ok,
+                    result: json!({"ansible_facts": facts, "changed": false}),
+                    diff: Vec::new(),
+                }
+            }
+            Some(Action::IncludeVars { args }) => match self.include_vars(args, scope) {
+                Ok(v) => {
+                    let facts = v.clone();
+                    vars::overlay(&mut st.include_vars, &v);
+                    Outcome {
+                        status: Status::Ok,
+                        result: json!({"ansible_facts": facts, "changed": false}),
+                        diff: Vec::new(),
+                    }
+                }
+                Err(m) => failed_at(task, m),
+            },
+            Some(Action::GatherFacts) => match super::facts::gather(conn).await {
+                Ok(f) => {
+                    st.facts = f.clone();
+                    Outcome {
+                        status: Status::Ok,
+                        result: json!({"ansible_facts": f, "changed": false}),
+                        diff: Vec::new(),
+                    }
+                }
+                Err(e) if e.is_unreachable() => unreachable(&e, task),
+                Err(e) => failed(e.to_string()),
+            },
+            Some(Action::Module { module, args }) => {
+                let args = match self.render_args(args, scope) {
+                    Ok(a) => a,
+                    Err(m) => return failed_at(task, m),
+                };
+                let become_ = match self.become_for(task, inh, scope) {
+                    Ok(b) => b,
+                    Err(m) => return failed_at(task, m),
+                };
+                let local;
+                let conn_ref: &Connection = match &task.delegate_to {
+                    Some(d) => {
+                        let d = self
+                            .templater
+                            .render_str(d, scope)
+                            .map(|v| vars::as_string(&v))
+                            .unwrap_or_default();
+                        if d == "localhost" || d == "127.0.0.1" {
+                            local =
+                                Connection::Local(crate::transport::local::LocalConnection::new("localhost"));
+                            &local
+                        } else {
+                            return failed(format!(
+                                "delegate_to: '{d}': talon supports delegating only to localhost"
+                            ));
+                        }
+                    }
+                    None => conn,
+                };
+                let check = task.check_mode.or(inh.check_mode).unwrap_or(self.opts.check);
+                let diff = task.diff.or(inh.diff).unwrap_or(self.opts.diff);
+                let search_paths = self.search_paths(task, inh);
+                let env = match self.environment(task, inh, scope) {
+                    Ok(e) => e,
+                    Err(m) => return failed_at(task, m),
+                };
+                // secrets: refuse a secret on a command line before the module runs.
+                let place = format!("task '{}' at {}", task.display_name(), task.mark);
+                if let Err(e) = self.opts.secrets.refuse_args(module, &args, &env, &place) {
+                    return failed(e.to_string());
+                }
+                let mctx = ModuleContext {
+                    conn: conn_ref,
+                    host: &st.name,
+                    check,
+                    diff,
+                    become_,
+                    scope,
+                    templater: &self.templater,
+                    search_paths: &search_paths,
+                    env: &env,
+                    secrets: &self.opts.secrets,
+                };
+                match (module.run)(&args, &mctx).await {
+                    Ok(o) => outcome_from_module(o),
+                    Err(modules::ModuleError::Transport(e)) if e.is_unreachable() => unreachable(&e, task),
+                    Err(e) => failed(e.to_string()),
+                }
+            }
+            _ => failed("internal: this action cannot run as a leaf task".into()),
+        }
+    }
+
+    /// `environment:` of the play, enclosing blocks and the task, rendered; later ones win.
+    pub(super) fn environment(
+        &self,
+        task: &Task,
+        inh: &Inherited,
+        scope: &Scope,
+    ) -> Result<Vec<(String, String)>, String> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for e in inh.environment.iter().chain(task.environment.iter()) {
+            let v = self
+                .templater
+                .render_value(e, scope)
+                .map_err(|e| format!("environment: {e}"))?;
+            match v {
+                Value::Object(m) => {
+                    for (k, v) in m {
+                        out.retain(|(x, _)| x != &k);
+                        out.push((k, vars::as_string(&v)));
+                    }
+                }
+                Value::Null => {}
+                other => return Err(format!("environment must be a mapping, got {other}")),
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) fn search_paths(&self, task: &Task, inh: &Inherited) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if let Some(r) = task.role.as_ref().or(inh.role.as_ref()) {
+            out.push(r.path.clone());
+        }
+        out.push(task.mark.file.parent().map(PathBuf::from).unwrap_or_default());
+        out.push(self.pb.dir.clone());
+        out
+    }
+
+    pub(super) fn become_for(
+        &self,
+        task: &Task,
+        inh: &Inherited,
+        scope: &Scope,
+    ) -> Result<Option<Become>, String> {
+        let hv = &scope.vars;
+        let on = match task.become_.or(inh.become_) {
+            Some(b) => b,
+            None => hv.get("ansible_become").and_then(vars::as_bool).unwrap_or(false),
+        };
+        if !on {
+            return Ok(None);
+        }
+        let user_v = task
+            .become_user
+            .clone()
+            .or_else(|| inh.become_user.clone())
+            .or_else(|| hv.get("ansible_become_user").map(vars::as_string))
+            .unwrap_or_else(|| "root".into());
+        let user = vars::as_string(
+            &self
+                .templater
+                .render_str(&user_v, scope)
+                .map_err(|e| e.to_string())?,
+        );
+        let remote_user = hv
+            .get("ansible_user")
+            .map(vars::as_string)
+            .unwrap_or_else(|| std::env::var("USER").unwrap_or_else(|_| "root".into()));
+        if user == remote_user {
+            // Already that user: sudo would change nothing.
+            return Ok(None);
+        }
+        let password = match hv
+            .get("ansible_become_password")
+            .or_else(|| hv.get("ansible_become_pass"))
+        {
+            Some(p) => {
+                let p = self.templater.render_value(p, scope).map_err(|e| e.to_string())?;
+                // A password from --secrets/--secret-env/--ask-secret is a marker here: sudo
+                // gets the value, never the marker.
+                let revealed = self
+                    .opts
+                    .secrets
+                    .reveal(&vars::as_string(&p))
+                    .map_err(|e| format!("ansible_become_password: {e}"))?;
+                let text = String::from_utf8(revealed.content.to_vec())
+                    .map_err(|_| "ansible_become_password is not valid UTF-8".to_string())?;
+                let p = secrecy::SecretString::from(text);
+                self.opts.secrets.also_mask(&p); // secrets: masked in every report
+                Some(p)
+            }
+            None => None,
+        };
+        Ok(Some(Become { user, password }))
+    }
+
+    pub(super) fn render_args(&self, args: &Vars, scope: &Scope) -> Result<Vars, String> {
+        let mut out = Vars::new();
+        for (k, v) in args {
+            let r = self
+                .templater
+                .render_value(v, scope)
+                .map_err(|e| format!("argument '{k}': {e}"))?;
+            if r.as_str() == Some(OMIT) {
+                continue;
+            }
+            out.insert(k.clone(), r);
+        }
+        Ok(out)
+    }
+}
+
+/// A failure found by talon itself (template, condition, bad value): names the task and place.
+pub(super) fn failed_at(task: &Task, msg: String) -> Outcome {
+    failed(format!("{msg} (task '{}' at {})", task.display_name(), task.mark))
+}
+
+/// The outcome of a task whose host could not be reached; a connection that was lost under the
+/// task says during which task ("connection to web1 (10.0.0.5:22) lost during TASK [...]").
+pub(super) fn unreachable(e: &crate::transport::TransportError, task: &Task) -> Outcome {
+    let msg = match e {
+        crate::transport::TransportError::Lost { host, addr, reason } => format!(
+            "connection to {host} ({addr}) lost during TASK [{}]: {reason}",
+            task.display_name()
+        ),
+        other => other.to_string(),
+    };
+    Outcome {
+        status: Status::Unreachable,
+        result: json!({"msg": msg, "unreachable": true}),
+        diff: Vec::new(),
+    }
+}
+
+pub(super) fn failed(msg: String) -> Outcome {
+    Outcome {
+        status: Status::Failed,
+        result: json!({"msg": msg, "failed": true, "changed": false}),
+        diff: Vec::new(),
+    }
+}
+
+pub(super) fn outcome_from_module(o: ModuleOutcome) -> Outcome {
+    let mut result = o.result;
+    result.insert("changed".into(), json!(o.changed));
+    if let Some(m) = &o.msg {
+        result.insert("msg".into(), json!(m));
+    }
+    if o.failed {
+        result.insert("failed".into(), json!(true));
+    }
+    if o.skipped {
+        result.insert("skipped".into(), json!(true));
+    }
+    let status = if o.failed {
+        Status::Failed
+    } else if o.skipped {
+        Status::Skipped
+    } else if o.changed {
+        Status::Changed
+    } else {
+        Status::Ok
+    };
+    let diff = o.diff.iter().map(render_diff).collect();
+    Outcome {
+        status,
+        result: Value::Object(result),
+        diff,
+    }
+}
+
+/// A unified diff of one file change (for `--diff`).
+pub(super) fn render_diff(d: &modules::FileDiff) -> String {
+    let diff = similar::TextDiff::from_lines(&d.before, &d.after);
+    diff.unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("before: {}", d.before_header),
+            &format!("after: {}", d.after_header),
+        )
+        .to_string()
+}

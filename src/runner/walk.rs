@@ -1,0 +1,580 @@
+//! The walk through a list of tasks: blocks with rescue/always, static and dynamic includes,
+//! loops (with `until` retries), conditions, `run_once`, and how each result is counted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::host::{Flow, HostState, Inherited, Outcome, Shared, Stop, child_when, inherit, truthy};
+use super::task::failed_at;
+use super::{PlayCtx, Runner};
+use crate::playbook::{Action, Task};
+use crate::report::Status;
+use crate::template::Scope;
+use crate::transport::Connection;
+use crate::vars::{self, Vars};
+
+impl<'a> Runner<'a> {
+    pub(super) fn run_list<'s>(
+        &'s self,
+        ctx: &'s PlayCtx<'_>,
+        st: &'s mut HostState,
+        conn: &'s Arc<Connection>,
+        tasks: &'s [Task],
+        inh: &'s Inherited,
+    ) -> futures::future::BoxFuture<'s, Flow> {
+        Box::pin(async move {
+            for t in tasks {
+                self.run_task(ctx, st, conn, t, inh).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs one task entry: a block, an include, or a module (with its loop).
+    pub(super) fn run_task<'s>(
+        &'s self,
+        ctx: &'s PlayCtx<'_>,
+        st: &'s mut HostState,
+        conn: &'s Arc<Connection>,
+        task: &'s Task,
+        inh: &'s Inherited,
+    ) -> futures::future::BoxFuture<'s, Flow> {
+        Box::pin(async move {
+            if super::interrupt::is_set() {
+                return Err(Stop::Interrupted);
+            }
+            tokio::select! {
+                r = self.run_task_inner(ctx, st, conn, task, inh) => r,
+                () = super::interrupt::wait() => Err(Stop::Interrupted),
+            }
+        })
+    }
+
+    pub(super) async fn run_task_inner(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &mut HostState,
+        conn: &Arc<Connection>,
+        task: &Task,
+        inh: &Inherited,
+    ) -> Flow {
+        let child = inherit(inh, task);
+        if !matches!(task.action, Some(Action::Block { .. })) {
+            st.censor = self.no_log(ctx, st, task, &child);
+        }
+        match &task.action {
+            Some(Action::Block {
+                block,
+                rescue,
+                always,
+            }) => {
+                let r = self.run_list(ctx, st, conn, block, &child).await;
+                let r = match r {
+                    Err(Stop::Failed) if !rescue.is_empty() => {
+                        st.stats.rescue();
+                        self.run_list(ctx, st, conn, rescue, &child).await
+                    }
+                    other => other,
+                };
+                if matches!(r, Err(Stop::Unreachable | Stop::Interrupted)) {
+                    return r;
+                }
+                let a = self.run_list(ctx, st, conn, always, &child).await;
+                r.and(a)
+            }
+            Some(Action::IncludeTasks { .. }) | Some(Action::IncludeRole { .. }) => {
+                if !self.tags_selected(&child.tags) {
+                    return Ok(());
+                }
+                let items = match self.prepare_loop(ctx, st, task, inh).await {
+                    Ok(i) => i,
+                    Err(msg) => return self.fail_task(ctx, st, task, msg),
+                };
+                for (item_vars, _) in items {
+                    let scope = self.scope_for(ctx, st, Some(task), inh, &item_vars);
+                    match self.when_holds(&child_when(inh, task), &scope) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            self.skip(ctx, st, task);
+                            continue;
+                        }
+                        Err(msg) => return self.fail_task(ctx, st, task, msg),
+                    }
+                    let (tasks, sub) = match self.load_include(task, &child, inh, &scope, &item_vars) {
+                        Ok(x) => x,
+                        Err(msg) => return self.fail_task(ctx, st, task, msg),
+                    };
+                    // Ansible counts each include as an ok result of its own.
+                    st.stats.record(Status::Ok, false);
+                    self.run_list(ctx, st, conn, &tasks, &sub).await?;
+                }
+                Ok(())
+            }
+            _ => self.run_leaf(ctx, st, conn, task, &child).await,
+        }
+    }
+
+    /// Loads what an `include_tasks` / `include_role` brings in, and the keywords its tasks
+    /// inherit: the include's `when` and tags stay on the include itself (Ansible's dynamic
+    /// include rules); its vars and loop item become include params.
+    pub(super) fn load_include(
+        &self,
+        task: &Task,
+        child: &Inherited,
+        inh: &Inherited,
+        scope: &Scope,
+        item: &Vars,
+    ) -> Result<(Vec<Task>, Inherited), String> {
+        let loader = self.loader();
+        let mut sub = child.clone();
+        sub.when.clear();
+        sub.tags = inh.tags.clone();
+        let render = |s: &str| {
+            self.templater
+                .render_str(s, scope)
+                .map(|v| vars::as_string(&v))
+                .map_err(|e| e.to_string())
+        };
+        match &task.action {
+            Some(Action::IncludeTasks { file, base, role }) => {
+                let path = crate::playbook::resolve_task_file(base, role.as_ref(), &render(file)?);
+                let tasks = loader
+                    .task_file(&path, role.as_ref())
+                    .map_err(|e| e.to_string())?;
+                vars::overlay(&mut sub.params, item);
+                vars::overlay(&mut sub.params, &task.vars);
+                Ok((tasks, sub))
+            }
+            Some(Action::IncludeRole { name, tasks_from }) => {
+                let role = loader
+                    .load_role(&render(name)?, &task.vars, &task.mark)
+                    .map_err(|e| e.to_string())?;
+                let tasks = loader
+                    .role_tasks(&role, tasks_from.as_deref(), &task.mark)
+                    .map_err(|e| e.to_string())?;
+                // The included role's defaults and vars apply to its own tasks.
+                let mut params = role.defaults.clone();
+                vars::overlay(&mut params, &role.vars);
+                vars::overlay(&mut params, item);
+                vars::overlay(&mut params, &task.vars);
+                sub.params = params;
+                sub.role = Some(role);
+                Ok((tasks, sub))
+            }
+            _ => Err("internal: not an include".into()),
+        }
+    }
+
+    pub(super) fn loader(&self) -> crate::playbook::Loader {
+        crate::playbook::Loader::new(&self.pb.dir)
+    }
+
+    /// Records a task's final outcome: register, notify, stats, report; decides whether the host
+    /// goes on. `looped` is set when the items were already reported one by one.
+    pub(super) fn finish(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &mut HostState,
+        task: &Task,
+        inh: &Inherited,
+        out: Outcome,
+        looped: Option<()>,
+    ) -> Flow {
+        if let Some(reg) = &task.register {
+            st.host_facts.insert(reg.clone(), out.result.clone());
+        }
+        if task.register.is_some()
+            || matches!(
+                task.action,
+                Some(Action::SetFact { .. } | Action::IncludeVars { .. } | Action::GatherFacts)
+            )
+        {
+            self.publish_hostvars(st);
+        }
+        let ignored = self.ignore_errors(task, inh, st);
+        st.stats.record(out.status, ignored);
+        if looped.is_none() {
+            let r = self.task_report(ctx, st, task, &out).ignored(ignored);
+            self.report(st, r);
+        }
+        if out.status == Status::Changed {
+            for n in &task.notify {
+                if !st.pending_handlers.contains(n) {
+                    st.pending_handlers.push(n.clone());
+                }
+            }
+        }
+        match out.status {
+            Status::Unreachable => Err(Stop::Unreachable),
+            Status::Failed if !ignored && !self.opts.keep_going => Err(Stop::Failed),
+            _ => Ok(()),
+        }
+    }
+
+    pub(super) async fn run_once(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &mut HostState,
+        conn: &Arc<Connection>,
+        task: &Task,
+        inh: &Inherited,
+    ) -> Flow {
+        let cell = match ctx.run_once.lock() {
+            Ok(mut map) => map
+                .entry(task.id)
+                .or_insert_with(|| Arc::new(tokio::sync::OnceCell::new()))
+                .clone(),
+            Err(_) => Arc::new(tokio::sync::OnceCell::new()),
+        };
+        // The first host of the batch still running executes it (like Ansible); the others wait
+        // for its result, or take over if it leaves the play before reaching this task.
+        let mut ran_here = false;
+        let shared = loop {
+            let notified = ctx.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(s) = cell.get() {
+                break s.clone();
+            }
+            let designated = ctx.active.lock().ok().and_then(|a| a.first().cloned());
+            if designated.as_deref().is_none_or(|d| d == st.name) {
+                let s = cell
+                    .get_or_init(|| async {
+                        ran_here = true;
+                        let out = self.run_once_item(ctx, st, conn, task, inh, &Vars::new()).await;
+                        Shared {
+                            status: out.status,
+                            result: out.result,
+                        }
+                    })
+                    .await
+                    .clone();
+                ctx.changed.notify_waiters();
+                break s;
+            }
+            notified.await;
+        };
+        let out = Outcome {
+            status: shared.status,
+            result: shared.result,
+            diff: Vec::new(),
+        };
+        if ran_here {
+            self.finish(ctx, st, task, inh, out, None)
+        } else {
+            // Other hosts get the registered result and the notifications, not a report line.
+            if let Some(reg) = &task.register {
+                st.host_facts.insert(reg.clone(), out.result.clone());
+            }
+            Ok(())
+        }
+    }
+
+    /// One execution of a task's action for one loop item (or no loop): when, args, module,
+    /// retries, changed_when/failed_when.
+    pub(super) async fn run_once_item(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &mut HostState,
+        conn: &Arc<Connection>,
+        task: &Task,
+        inh: &Inherited,
+        item: &Vars,
+    ) -> Outcome {
+        let scope = self.scope_for(ctx, st, Some(task), inh, item);
+        match self.when_holds(&child_when(inh, task), &scope) {
+            Ok(true) => {}
+            Ok(false) => {
+                let cond = child_when(inh, task).last().cloned().unwrap_or_default();
+                return Outcome {
+                    status: Status::Skipped,
+                    result: json!({"changed": false, "skipped": true, "skip_reason": "Conditional result was False", "false_condition": cond}),
+                    diff: Vec::new(),
+                };
+            }
+            Err(msg) => return failed_at(task, msg),
+        }
+        let retries = match &task.until {
+            Some(_) => task
+                .retries
+                .as_ref()
+                .map(|r| self.int_of(r, &scope))
+                .unwrap_or(Ok(3)),
+            None => Ok(0),
+        };
+        let retries = match retries {
+            Ok(r) => r.max(0) as u32,
+            Err(m) => return failed_at(task, m),
+        };
+        let delay = match task
+            .delay
+            .as_ref()
+            .map(|d| self.int_of(d, &scope))
+            .unwrap_or(Ok(5))
+        {
+            Ok(d) => d.max(0) as u64,
+            Err(m) => return failed_at(task, m),
+        };
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let mut out = self.execute_action(ctx, st, conn, task, inh, &scope).await;
+            if out.status == Status::Unreachable {
+                return out;
+            }
+            if out.status != Status::Skipped
+                && let Err(msg) = self.apply_when_overrides(task, st, &scope, &mut out)
+            {
+                return failed_at(task, msg);
+            }
+            let Some(until) = &task.until else { return out };
+            // A skipped action (e.g. a command in check mode) has nothing to retry.
+            if out.status == Status::Skipped {
+                return out;
+            }
+            let scope2 = self.with_result(&scope, task, &out.result);
+            let ok = match self.when_holds(until, &scope2) {
+                Ok(b) => b,
+                Err(m) => return failed_at(task, m),
+            };
+            if let Value::Object(m) = &mut out.result {
+                m.insert("attempts".into(), json!(attempt));
+            }
+            if ok {
+                if out.status == Status::Failed && task.failed_when.is_none() {
+                    out.status = if truthy(out.result.get("changed")) {
+                        Status::Changed
+                    } else {
+                        Status::Ok
+                    };
+                    if let Value::Object(m) = &mut out.result {
+                        m.remove("failed");
+                    }
+                }
+                return out;
+            }
+            if attempt > retries {
+                out.status = Status::Failed;
+                if let Value::Object(m) = &mut out.result {
+                    m.insert("failed".into(), json!(true));
+                    m.entry("msg")
+                        .or_insert(json!("Task failed as maximum retries was encountered"));
+                }
+                return out;
+            }
+            tokio::time::sleep(Duration::from_secs(delay)).await;
+        }
+    }
+
+    pub(super) fn with_result(&self, scope: &Scope, task: &Task, result: &Value) -> Scope {
+        let mut vars = (*scope.vars).clone();
+        if let Some(reg) = &task.register {
+            vars.insert(reg.clone(), result.clone());
+        }
+        if let Value::Object(m) = result {
+            // Ansible exposes the fresh result's fields for changed_when/failed_when too.
+            for k in ["rc", "stdout", "stderr", "stdout_lines", "stderr_lines"] {
+                if let Some(v) = m.get(k) {
+                    vars.entry(k.to_string()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+        scope.with_vars(Arc::new(vars))
+    }
+
+    pub(super) fn apply_when_overrides(
+        &self,
+        task: &Task,
+        _st: &HostState,
+        scope: &Scope,
+        out: &mut Outcome,
+    ) -> Result<(), String> {
+        if task.changed_when.is_none() && task.failed_when.is_none() {
+            return Ok(());
+        }
+        let scope = self.with_result(scope, task, &out.result);
+        if let Some(conds) = &task.changed_when {
+            let changed = self.when_holds(conds, &scope)?;
+            if out.status == Status::Changed || out.status == Status::Ok {
+                out.status = if changed { Status::Changed } else { Status::Ok };
+            }
+            if let Value::Object(m) = &mut out.result {
+                m.insert("changed".into(), json!(changed));
+            }
+        }
+        if let Some(conds) = &task.failed_when {
+            let fail = if conds.is_empty() {
+                false
+            } else {
+                self.when_holds(conds, &scope)?
+            };
+            if fail {
+                out.status = Status::Failed;
+                if let Value::Object(m) = &mut out.result {
+                    m.insert("failed".into(), json!(true));
+                    m.insert("failed_when_result".into(), json!(true));
+                    m.entry("msg").or_insert(json!("failed_when condition was true"));
+                }
+            } else if out.status == Status::Failed {
+                let changed = truthy(out.result.get("changed"));
+                out.status = if changed { Status::Changed } else { Status::Ok };
+                if let Value::Object(m) = &mut out.result {
+                    m.insert("failed".into(), json!(false));
+                    m.insert("failed_when_result".into(), json!(false));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn int_of(&self, v: &Value, scope: &Scope) -> Result<i64, String> {
+        let r = self.templater.render_value(v, scope).map_err(|e| e.to_string())?;
+        match &r {
+            Value::Number(n) => n.as_i64().ok_or_else(|| format!("expected an integer, got {r}")),
+            Value::String(s) => s
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| format!("expected an integer, got '{s}'")),
+            _ => Err(format!("expected an integer, got {r}")),
+        }
+    }
+
+    pub(super) fn when_holds(&self, conds: &[String], scope: &Scope) -> Result<bool, String> {
+        for c in conds {
+            match self.templater.eval_condition(c, scope) {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(e) => return Err(format!("the conditional check '{c}' failed: {e}")),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Evaluates the loop of a task into (item vars, label) pairs; no loop = one empty item.
+    pub(super) async fn prepare_loop(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &HostState,
+        task: &Task,
+        inh: &Inherited,
+    ) -> Result<Vec<(Vars, String)>, String> {
+        let Some(raw) = &task.loop_ else {
+            return Ok(vec![(Vars::new(), String::new())]);
+        };
+        let scope = self.scope_for(ctx, st, Some(task), inh, &Vars::new());
+        let v = self
+            .templater
+            .render_value(raw, &scope)
+            .map_err(|e| format!("loop: {e}"))?;
+        let list = match v {
+            Value::Array(a) => a,
+            Value::Null => Vec::new(),
+            Value::String(s) if task.loop_flatten => vec![Value::String(s)],
+            other => {
+                return Err(format!(
+                    "Invalid data passed to 'loop', it requires a list, got this instead: {other}"
+                ));
+            }
+        };
+        let list: Vec<Value> = if task.loop_flatten {
+            list.into_iter()
+                .flat_map(|x| match x {
+                    Value::Array(inner) => inner,
+                    other => vec![other],
+                })
+                .collect()
+        } else {
+            list
+        };
+        let loop_var = task
+            .loop_control
+            .loop_var
+            .clone()
+            .unwrap_or_else(|| "item".into());
+        let n = list.len();
+        let mut out = Vec::with_capacity(n);
+        for (i, item) in list.into_iter().enumerate() {
+            let mut vars = Vars::new();
+            vars.insert(loop_var.clone(), item.clone());
+            vars.insert("ansible_loop_var".into(), json!(loop_var));
+            if let Some(iv) = &task.loop_control.index_var {
+                vars.insert(iv.clone(), json!(i));
+            }
+            if task.loop_control.extended {
+                vars.insert(
+                    "ansible_loop".into(),
+                    json!({"index": i + 1, "index0": i, "first": i == 0, "last": i + 1 == n, "length": n, "revindex": n - i, "revindex0": n - i - 1}),
+                );
+            }
+            let label = match &task.loop_control.label {
+                Some(l) => {
+                    let s = scope.with_vars(Arc::new({
+                        let mut v = (*scope.vars).clone();
+                        vars::overlay(&mut v, &vars);
+                        v
+                    }));
+                    self.templater
+                        .render_str(l, &s)
+                        .map(|v| vars::as_string(&v))
+                        .unwrap_or_else(|_| l.clone())
+                }
+                None => match &item {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                },
+            };
+            out.push((vars, label));
+        }
+        Ok(out)
+    }
+
+    /// `no_log` as inherited by `task` (play, block, task): a boolean, or a template rendered
+    /// with the task's variables. A value that renders to no boolean censors (a result is hidden
+    /// rather than shown when in doubt).
+    pub(super) fn no_log(&self, ctx: &PlayCtx<'_>, st: &HostState, task: &Task, child: &Inherited) -> bool {
+        let Some(v) = &child.no_log else {
+            return false;
+        };
+        if let Some(b) = vars::as_bool(v) {
+            return b;
+        }
+        let scope = self.scope_for(ctx, st, Some(task), child, &Vars::new());
+        match self.templater.render_value(v, &scope) {
+            Ok(r) => vars::as_bool(&r).unwrap_or(true),
+            Err(_) => true,
+        }
+    }
+
+    pub(super) fn ignore_errors(&self, task: &Task, inh: &Inherited, _st: &HostState) -> bool {
+        task.ignore_errors
+            .as_ref()
+            .or(inh.ignore_errors.as_ref())
+            .and_then(vars::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// `--tags` / `--skip-tags` selection for a task with these (inherited) tags.
+    pub(crate) fn tags_selected(&self, tags: &[String]) -> bool {
+        let has = |t: &str| tags.iter().any(|x| x == t);
+        if self
+            .opts
+            .skip_tags
+            .iter()
+            .any(|s| has(s) || (s == "tagged" && !tags.is_empty()) || (s == "untagged" && tags.is_empty()))
+        {
+            return false;
+        }
+        if has("always") {
+            return true;
+        }
+        if self.opts.tags.is_empty() || self.opts.tags.iter().any(|t| t == "all") {
+            return !has("never");
+        }
+        self.opts
+            .tags
+            .iter()
+            .any(|t| has(t) || (t == "tagged" && !tags.is_empty()) || (t == "untagged" && tags.is_empty()))
+    }
+}
