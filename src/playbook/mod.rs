@@ -4,6 +4,7 @@
 //! missing role is an error that names `file:line:column`. Nothing is silently ignored, because a
 //! silently ignored key is how a budget limit or a health check quietly stops existing.
 
+mod imports;
 mod kv;
 pub mod lint;
 mod role;
@@ -19,6 +20,8 @@ use crate::modules;
 use crate::vars::Vars;
 use crate::yaml::{self, Key, Mark, Node, NodeKind};
 
+use imports::{Entry, ImportStack};
+pub use imports::{MAX_IMPORT_DEPTH, MAX_INCLUDE_DEPTH};
 pub use kv::parse_kv;
 pub use role::Role;
 
@@ -211,6 +214,8 @@ pub struct Loader {
     pub roles_path: Vec<PathBuf>,
     /// The playbook folder.
     pub playbook_dir: PathBuf,
+    /// The files being loaded now (cycle and depth checks of static imports).
+    imports: Arc<ImportStack>,
 }
 
 const PLAY_KEYS: &[&str] = &[
@@ -297,8 +302,19 @@ fn strip_builtin(name: &str) -> &str {
 /// Loads a playbook file with all its roles and static imports.
 ///
 /// Errors: [`LoadError`] naming `file:line:column` for invalid YAML, unknown keywords, unknown
-/// modules or module arguments, missing roles or imported files.
+/// modules or module arguments, missing roles or imported files, and static imports that form a
+/// cycle or nest deeper than [`MAX_IMPORT_DEPTH`] (with the chain of imports).
 pub fn load(path: &Path) -> Result<Playbook, LoadError> {
+    load_nested(path, None, None)
+}
+
+/// Loads a playbook; `parent` is the import stack and the `import_playbook` statement when this
+/// playbook is imported by another.
+fn load_nested(
+    path: &Path,
+    imports: Option<&Arc<ImportStack>>,
+    at: Option<&Mark>,
+) -> Result<Playbook, LoadError> {
     let dir = path
         .parent()
         .map(Path::to_path_buf)
@@ -312,37 +328,48 @@ pub fn load(path: &Path) -> Result<Playbook, LoadError> {
     let dir = std::path::absolute(&dir).unwrap_or(dir);
     let mut loader = Loader::new(&dir);
     loader.next_id = AtomicUsize::new(0);
-    let root = yaml::load_file(path)?;
-    let items = match &root.kind {
-        NodeKind::Seq(items) => items.clone(),
-        NodeKind::Null => Vec::new(),
-        _ => return Err(LoadError::at(&root.mark, "a playbook must be a list of plays")),
-    };
-    let mut plays = Vec::new();
-    for item in &items {
-        if let Some(imp) = item
-            .get("import_playbook")
-            .or_else(|| item.get("ansible.builtin.import_playbook"))
-        {
-            let file = imp
-                .as_str()
-                .ok_or_else(|| LoadError::at(&imp.mark, "import_playbook takes a file name"))?;
-            let sub = load(&dir.join(file))?;
-            for mut p in sub.plays {
-                p.index = plays.len();
-                plays.push(p);
-            }
-            continue;
-        }
-        let index = plays.len();
-        plays.push(loader.play(item, index)?);
+    if let Some(stack) = imports {
+        loader.imports = stack.clone();
     }
-    Ok(Playbook {
-        path: path.to_path_buf(),
-        dir,
-        plays,
-        task_count: loader.next_id.load(Ordering::Relaxed),
-    })
+    let stack = loader.imports.clone();
+    stack.within(path, Entry::File, at, || loader.playbook(path, dir))
+}
+
+impl Loader {
+    /// The plays of one playbook file (imported playbooks expanded in place).
+    fn playbook(&self, path: &Path, dir: PathBuf) -> Result<Playbook, LoadError> {
+        let root = yaml::load_file(path)?;
+        let items = match &root.kind {
+            NodeKind::Seq(items) => items.clone(),
+            NodeKind::Null => Vec::new(),
+            _ => return Err(LoadError::at(&root.mark, "a playbook must be a list of plays")),
+        };
+        let mut plays = Vec::new();
+        for item in &items {
+            if let Some(imp) = item
+                .get("import_playbook")
+                .or_else(|| item.get("ansible.builtin.import_playbook"))
+            {
+                let file = imp
+                    .as_str()
+                    .ok_or_else(|| LoadError::at(&imp.mark, "import_playbook takes a file name"))?;
+                let sub = load_nested(&dir.join(file), Some(&self.imports), Some(&imp.mark))?;
+                for mut p in sub.plays {
+                    p.index = plays.len();
+                    plays.push(p);
+                }
+                continue;
+            }
+            let index = plays.len();
+            plays.push(self.play(item, index)?);
+        }
+        Ok(Playbook {
+            path: path.to_path_buf(),
+            dir,
+            plays,
+            task_count: self.next_id.load(Ordering::Relaxed),
+        })
+    }
 }
 
 /// Reads a scalar or list of scalars as strings (`tags: a` or `tags: [a, b]`).
@@ -419,6 +446,7 @@ impl Loader {
             next_id: AtomicUsize::new(1 << 32),
             roles_path,
             playbook_dir: playbook_dir.to_path_buf(),
+            imports: Arc::new(ImportStack::new(playbook_dir)),
         }
     }
 
@@ -522,7 +550,7 @@ impl Loader {
                 None => Vars::new(),
             },
             vars_files: match node.get("vars_files") {
-                Some(v) => string_list(v)?,
+                Some(v) => self.vars_files(v)?,
                 None => Vec::new(),
             },
             become_: node.get("become").map(|b| bool_of(b, "become")).transpose()?,
@@ -556,6 +584,20 @@ impl Loader {
         })
     }
 
+    /// `vars_files:` names. They are read per host at run time (a name may use host variables);
+    /// a file named without a template that exists is parsed now too, so that invalid YAML or an
+    /// inline `!vault` value in it is a load error.
+    fn vars_files(&self, node: &Node) -> Result<Vec<String>, LoadError> {
+        let names = string_list(node)?;
+        for name in names.iter().filter(|n| !crate::template::is_template(n)) {
+            let path = self.playbook_dir.join(name);
+            if path.is_file() {
+                vars_of_node(&yaml::load_file(&path)?)?;
+            }
+        }
+        Ok(names)
+    }
+
     /// Loads a list of tasks from a node (a task file's root or a `tasks:` section).
     pub fn task_list(
         &self,
@@ -580,10 +622,24 @@ impl Loader {
     }
 
     /// Loads a task file (for `import_tasks`, `include_tasks` and roles).
+    ///
+    /// Errors: as [`load`], including a cycle of imports through this file.
     pub fn task_file(&self, path: &Path, role: Option<&Arc<Role>>) -> Result<Vec<Task>, LoadError> {
-        let node = yaml::load_file(path)?;
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        self.task_list(&node, &base, role)
+        self.task_file_at(path, role, None)
+    }
+
+    /// [`Loader::task_file`] for the import statement at `at`.
+    fn task_file_at(
+        &self,
+        path: &Path,
+        role: Option<&Arc<Role>>,
+        at: Option<&Mark>,
+    ) -> Result<Vec<Task>, LoadError> {
+        self.imports.within(path, Entry::File, at, || {
+            let node = yaml::load_file(path)?;
+            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            self.task_list(&node, &base, role)
+        })
     }
 
     /// One task entry; static imports expand into several tasks (returned as one block).
@@ -701,7 +757,7 @@ impl Loader {
                 let file = import_target(value, &key.mark)?;
                 let path = resolve_task_file(base, role, &file);
                 let children = self
-                    .task_file(&path, role)
+                    .task_file_at(&path, role, Some(&key.mark))
                     .map_err(|e| wrap_import(e, &key.mark))?;
                 task.action = Some(Action::Block {
                     block: children,
@@ -723,10 +779,12 @@ impl Loader {
             }
             "include_tasks" => {
                 let file = import_target(value, &key.mark)?;
-                if !file.contains("{{") {
-                    // Validate now so that a bad included file fails before anything runs.
-                    let path = resolve_task_file(base, role, &file);
-                    self.task_file(&path, role)
+                let path = resolve_task_file(base, role, &file);
+                // Validate now so that a bad included file fails before anything runs; a file
+                // that includes itself (a recursion, valid with a condition that ends it) is
+                // checked once, and bounded when it runs (MAX_INCLUDE_DEPTH).
+                if !file.contains("{{") && !self.imports.busy(&path) {
+                    self.task_file_at(&path, role, Some(&key.mark))
                         .map_err(|e| wrap_import(e, &key.mark))?;
                 }
                 task.action = Some(Action::IncludeTasks {
@@ -873,7 +931,7 @@ impl Loader {
         let role = self.load_role(&name, &params, &entry.mark)?;
         // Dependencies first (meta/main.yml), each once per play.
         let mut order = Vec::new();
-        self.role_with_deps(&role, &mut order, 0)?;
+        self.role_with_deps(&role, &mut order, None)?;
         for r in order {
             if roles
                 .iter()
@@ -902,22 +960,23 @@ impl Loader {
         Ok(())
     }
 
+    /// `role` after its dependencies (depth first, each once); `at` is the dependency entry in
+    /// the depending role's `meta/main.yml`. A cycle of dependencies is an error naming that
+    /// entry and the chain of roles.
     fn role_with_deps(
         &self,
         role: &Arc<Role>,
         out: &mut Vec<Arc<Role>>,
-        depth: usize,
+        at: Option<&Mark>,
     ) -> Result<(), LoadError> {
-        if depth > 20 {
-            return Err(LoadError::File {
-                path: role.path.clone(),
-                message: "role dependencies nest too deep (a cycle?)".into(),
-            });
-        }
-        for (dep, params, mark) in &role.dependencies {
-            let d = self.load_role(dep, params, mark)?;
-            self.role_with_deps(&d, out, depth + 1)?;
-        }
+        self.imports
+            .within(&role.path.join("meta"), Entry::Role(&role.name), at, || {
+                for (dep, params, mark) in &role.dependencies {
+                    let d = self.load_role(dep, params, mark)?;
+                    self.role_with_deps(&d, out, Some(mark))?;
+                }
+                Ok(())
+            })?;
         if !out.iter().any(|x| x.path == role.path && x.params == role.params) {
             out.push(role.clone());
         }
@@ -933,7 +992,7 @@ impl Loader {
     ) -> Result<Vec<Task>, LoadError> {
         let file = tasks_from.unwrap_or("main");
         match role::find_yaml(&role.path.join("tasks"), file) {
-            Some(p) => self.task_file(&p, Some(role)),
+            Some(p) => self.task_file_at(&p, Some(role), Some(mark)),
             None if tasks_from.is_none() => Ok(Vec::new()),
             None => Err(LoadError::at(
                 mark,

@@ -83,6 +83,9 @@ pub(crate) struct Inherited {
     check_mode: Option<bool>,
     diff: Option<bool>,
     role: Option<Arc<Role>>,
+    /// The dynamic includes this task list runs inside, outermost first (`file (file:line:col)`),
+    /// bounded by [`crate::playbook::MAX_INCLUDE_DEPTH`].
+    includes: Vec<String>,
 }
 
 /// Why a host stopped walking its tasks.
@@ -350,6 +353,15 @@ impl<'a> Runner<'a> {
                 .map(|v| vars::as_string(&v))
                 .map_err(|e| e.to_string())
         };
+        let target = match &task.action {
+            Some(Action::IncludeTasks { file, .. }) => render(file)?,
+            Some(Action::IncludeRole { name, .. }) => format!("role {}", render(name)?),
+            _ => String::new(),
+        };
+        sub.includes.push(format!("{target} ({})", task.mark));
+        if sub.includes.len() > crate::playbook::MAX_INCLUDE_DEPTH {
+            return Err(include_depth_message(&sub.includes));
+        }
         match &task.action {
             Some(Action::IncludeTasks { file, base, role }) => {
                 let path = crate::playbook::resolve_task_file(base, role.as_ref(), &render(file)?);
@@ -1433,6 +1445,25 @@ fn inherit(inh: &Inherited, task: &Task) -> Inherited {
         c.role = task.role.clone();
     }
     c
+}
+
+/// The error of an include nested past [`crate::playbook::MAX_INCLUDE_DEPTH`]: the first
+/// includes and the last ones (a recursion repeats the same few).
+fn include_depth_message(chain: &[String]) -> String {
+    let shown = if chain.len() > 6 {
+        format!(
+            "{} -> ... ({} more) -> {}",
+            chain[..3].join(" -> "),
+            chain.len() - 6,
+            chain[chain.len() - 3..].join(" -> ")
+        )
+    } else {
+        chain.join(" -> ")
+    };
+    format!(
+        "includes nest deeper than {} levels (talon's limit; a recursion without a condition that ends it?): {shown}",
+        crate::playbook::MAX_INCLUDE_DEPTH
+    )
 }
 
 fn child_when(inh: &Inherited, task: &Task) -> Vec<String> {

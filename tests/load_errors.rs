@@ -1,0 +1,312 @@
+//! Playbooks, roles, vars and inventories that must be refused at load (exit 4, `file:line:column`
+//! and what to do), or bounded at run time, instead of overflowing the stack or shipping the wrong
+//! value (issue 9, "found by trying to break talon"). Everything runs against this machine
+//! (`ansible_connection=local`); load errors happen before any connection.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Output;
+
+use common::{talon, text};
+
+/// A throwaway project folder: files by relative path, and a local inventory `inv.ini`.
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new(files: &[(&str, &str)]) -> Project {
+        let dir = tempfile::Builder::new().prefix("talon-load-").tempdir().unwrap();
+        let p = Project { dir };
+        p.write("inv.ini", "h1 ansible_connection=local\n");
+        for (path, content) in files {
+            p.write(path, content);
+        }
+        p
+    }
+
+    fn write(&self, path: &str, content: &str) {
+        let full = self.dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, content).unwrap();
+    }
+
+    /// `talon run --syntax-check PLAYBOOK -i inv.ini` (or another inventory).
+    fn check_with(&self, playbook: &str, inventory: &str) -> Output {
+        talon()
+            .current_dir(self.dir.path())
+            .args(["run", "--syntax-check", playbook, "-i", inventory])
+            .output()
+            .unwrap()
+    }
+
+    fn check(&self, playbook: &str) -> Output {
+        self.check_with(playbook, "inv.ini")
+    }
+
+    /// `talon run PLAYBOOK -i inv.ini`, for real, on this machine.
+    fn run(&self, playbook: &str) -> Output {
+        talon()
+            .current_dir(self.dir.path())
+            .args(["run", playbook, "-i", "inv.ini"])
+            .output()
+            .unwrap()
+    }
+}
+
+/// The message of a load error: exit 4 (ansible-playbook's code for a playbook that cannot be
+/// parsed), no signal, nothing run.
+fn load_error(out: &Output) -> String {
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "expected a load error (exit 4):\n{all}"
+    );
+    assert!(!all.contains("PLAY RECAP"), "nothing may run:\n{all}");
+    all
+}
+
+/// The output of a run that a host failed (exit 2), without a crash.
+fn host_failed(out: &Output) -> String {
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "expected a failed host (exit 2):\n{all}"
+    );
+    all
+}
+
+const PLAY: &str = "- hosts: all\n  gather_facts: false\n  tasks:\n";
+
+#[test]
+fn d3_import_cycles_are_load_errors_with_the_chain() {
+    let p = Project::new(&[
+        ("pb_a.yml", "- import_playbook: pb_b.yml\n"),
+        ("pb_b.yml", "- import_playbook: pb_a.yml\n"),
+        ("tasks.yml", &format!("{PLAY}    - import_tasks: t1.yml\n")),
+        ("t1.yml", "- debug: msg=one\n- import_tasks: t2.yml\n"),
+        ("t2.yml", "- debug: msg=two\n- import_tasks: t1.yml\n"),
+        ("self.yml", &format!("{PLAY}    - import_tasks: me.yml\n")),
+        ("me.yml", "- import_tasks: me.yml\n"),
+        ("role.yml", "- hosts: all\n  roles: [r]\n"),
+        (
+            "roles/r/tasks/main.yml",
+            "- debug: msg=r\n- import_role:\n    name: r\n",
+        ),
+    ]);
+    let e = load_error(&p.check("pb_a.yml"));
+    assert!(
+        e.contains("pb_b.yml:1:20: import cycle: pb_a.yml -> pb_b.yml (pb_a.yml:1:20) -> pb_a.yml ("),
+        "{e}"
+    );
+    let e = load_error(&p.check("tasks.yml"));
+    assert!(e.contains("import cycle: t1.yml -> t2.yml ("), "{e}");
+    assert!(e.contains("t1.yml:2:3) -> t1.yml ("), "{e}");
+    assert!(e.contains("t2.yml:2:3"), "{e}");
+    assert!(
+        e.contains("include_tasks or include_role with a condition"),
+        "{e}"
+    );
+    let e = load_error(&p.check("self.yml"));
+    assert!(e.contains("me.yml:1:3: import cycle: me.yml -> me.yml ("), "{e}");
+    let e = load_error(&p.check("role.yml"));
+    assert!(
+        e.contains(
+            "roles/r/tasks/main.yml:2:3: import cycle: roles/r/tasks/main.yml -> roles/r/tasks/main.yml"
+        ),
+        "{e}"
+    );
+
+    // A chain of 70 distinct imports is past the static depth limit (64).
+    let mut files = vec![(
+        "deep.yml".to_string(),
+        format!("{PLAY}    - import_tasks: d0.yml\n"),
+    )];
+    for i in 0..70 {
+        files.push((format!("d{i}.yml"), format!("- import_tasks: d{}.yml\n", i + 1)));
+    }
+    files.push(("d70.yml".into(), "- debug: msg=end\n".into()));
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let p = Project::new(&refs);
+    let e = load_error(&p.check("deep.yml"));
+    assert!(e.contains("imports nest deeper than 64 levels"), "{e}");
+
+    // The same file imported twice side by side is no cycle.
+    let p = Project::new(&[
+        (
+            "twice.yml",
+            &format!("{PLAY}    - import_tasks: t.yml\n    - import_tasks: t.yml\n"),
+        ),
+        ("t.yml", "- debug: msg=t\n"),
+    ]);
+    assert!(p.check("twice.yml").status.success());
+}
+
+#[test]
+fn d3_dynamic_include_recursion_is_bounded() {
+    let p = Project::new(&[
+        (
+            "inc.yml",
+            &format!("{PLAY}    - include_tasks: again.yml\n    - debug: msg=after\n"),
+        ),
+        ("again.yml", "- include_tasks: again.yml\n"),
+        (
+            "role.yml",
+            &format!("{PLAY}    - include_role:\n        name: loop\n"),
+        ),
+        ("roles/loop/tasks/main.yml", "- include_role:\n    name: loop\n"),
+    ]);
+    // Loading is lazy: a file that includes itself is valid until it runs.
+    assert!(p.check("inc.yml").status.success());
+    let out = host_failed(&p.run("inc.yml"));
+    assert!(
+        out.contains("includes nest deeper than 128 levels")
+            && out.contains("again.yml (inc.yml:4:7) -> again.yml ("),
+        "{out}"
+    );
+    assert!(out.contains("(123 more)"), "{out}");
+    assert!(
+        !out.contains("msg: after"),
+        "the host stops at the failed include:\n{out}"
+    );
+    let out = host_failed(&p.run("role.yml"));
+    assert!(
+        out.contains("includes nest deeper than 128 levels")
+            && out.contains("role loop (role.yml:4:7) -> role loop ("),
+        "{out}"
+    );
+}
+
+#[test]
+fn d3_template_lookup_of_itself_is_an_error() {
+    let p = Project::new(&[
+        (
+            "pb.yml",
+            &format!("{PLAY}    - debug:\n        msg: \"{{{{ lookup('template', 'self.j2') }}}}\"\n"),
+        ),
+        ("templates/self.j2", "x{{ lookup('template', 'self.j2') }}\n"),
+    ]);
+    let out = host_failed(&p.run("pb.yml"));
+    assert!(
+        out.contains("lookup('template') nested deeper than 32 levels") && out.contains("self.j2"),
+        "{out}"
+    );
+    assert!(out.contains("pb.yml:4:7"), "{out}");
+}
+
+#[test]
+fn d3_deep_yaml_nesting_is_an_error() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let mut block = String::from("- hosts: all\n  vars:\n    x:\n");
+    for i in 0..100 {
+        block.push_str(&format!("{}a:\n", "  ".repeat(i + 3)));
+    }
+    let p = Project::new(&[
+        (
+            "flow.yml",
+            &format!("- hosts: all\n  vars:\n    x: {deep}\n  tasks: []\n"),
+        ),
+        ("block.yml", &block),
+        ("inv.yml", &format!("all:\n  hosts:\n    h1:\n      x: {deep}\n")),
+        ("ok.yml", "- hosts: all\n  tasks: []\n"),
+    ]);
+    let e = load_error(&p.check("flow.yml"));
+    assert!(
+        e.contains("flow.yml:3:") && e.contains("YAML nested deeper than 64 levels"),
+        "{e}"
+    );
+    let e = load_error(&p.check("block.yml"));
+    assert!(
+        e.contains("block.yml:") && e.contains("YAML nested deeper than 64 levels"),
+        "{e}"
+    );
+    let e = load_error(&p.check_with("ok.yml", "inv.yml"));
+    assert!(
+        e.contains("inv.yml:4:") && e.contains("YAML nested deeper than 64 levels"),
+        "{e}"
+    );
+}
+
+#[test]
+fn d12_role_dependency_cycles_name_their_file() {
+    let p = Project::new(&[
+        ("pb.yml", "- hosts: all\n  roles: [a]\n"),
+        ("roles/a/meta/main.yml", "dependencies:\n  - b\n"),
+        ("roles/a/tasks/main.yml", "- debug: msg=a\n"),
+        (
+            "roles/b/meta/main.yml",
+            "galaxy_info: {}\ndependencies:\n  - role: a\n",
+        ),
+        ("self.yml", "- hosts: all\n  roles: [s]\n"),
+        ("roles/s/meta/main.yml", "dependencies: [s]\n"),
+    ]);
+    let e = load_error(&p.check("pb.yml"));
+    assert!(
+        e.contains("roles/b/meta/main.yml:3:5: role dependency cycle: role a -> role b (")
+            && e.contains("roles/a/meta/main.yml:2:5) -> role a ("),
+        "{e}"
+    );
+    let e = load_error(&p.check("self.yml"));
+    assert!(
+        e.contains("roles/s/meta/main.yml:1:16: role dependency cycle: role s -> role s"),
+        "{e}"
+    );
+    // A diamond (a -> b, a -> c, b -> d, c -> d) is no cycle.
+    let p = Project::new(&[
+        ("pb.yml", "- hosts: all\n  roles: [a]\n"),
+        ("roles/a/meta/main.yml", "dependencies: [b, c]\n"),
+        ("roles/b/meta/main.yml", "dependencies: [d]\n"),
+        ("roles/c/meta/main.yml", "dependencies: [d]\n"),
+        ("roles/d/tasks/main.yml", "- debug: msg=d\n"),
+    ]);
+    assert!(p.check("pb.yml").status.success());
+}
+
+#[test]
+fn d13_inline_vault_is_a_load_error_not_ciphertext() {
+    const VAULT: &str = "!vault |\n      $ANSIBLE_VAULT;1.1;AES256\n      62313365396662343061393464336163383764373764613633653634306231386433626436623361\n";
+    let p = Project::new(&[
+        (
+            "play.yml",
+            &format!("- hosts: all\n  vars:\n    pw: {VAULT}  tasks: []\n"),
+        ),
+        (
+            "files.yml",
+            "- hosts: all\n  vars_files: [vars/secret.yml]\n  tasks: []\n",
+        ),
+        (
+            "vars/secret.yml",
+            &format!("a: 1\npw: {}", VAULT.replace("\n      ", "\n  ")),
+        ),
+        ("ok.yml", "- hosts: all\n  tasks: []\n"),
+        ("gv/inv.ini", "h1 ansible_connection=local\n"),
+        (
+            "gv/group_vars/all.yml",
+            &format!("pw: {}", VAULT.replace("\n      ", "\n  ")),
+        ),
+        (
+            "inv.yml",
+            &format!(
+                "all:\n  hosts:\n    h1:\n      pw: {}",
+                VAULT.replace("\n      ", "\n        ")
+            ),
+        ),
+    ]);
+    let e = load_error(&p.check("play.yml"));
+    assert!(e.contains("play.yml:4:7: an inline '!vault' value"), "{e}");
+    assert!(!e.contains("$ANSIBLE_VAULT"), "{e}");
+    let e = load_error(&p.check("files.yml"));
+    assert!(e.contains("vars/secret.yml:3:3: an inline '!vault' value"), "{e}");
+    let e = load_error(&p.check_with("ok.yml", "gv/inv.ini"));
+    assert!(
+        e.contains("group_vars/all.yml:2:3: an inline '!vault' value"),
+        "{e}"
+    );
+    let e = load_error(&p.check_with("ok.yml", "inv.yml"));
+    assert!(e.contains("inv.yml:5:9: an inline '!vault' value"), "{e}");
+    assert!(e.contains("--secrets"), "{e}");
+}
