@@ -310,3 +310,33 @@ fn d13_inline_vault_is_a_load_error_not_ciphertext() {
     assert!(e.contains("inv.yml:5:9: an inline '!vault' value"), "{e}");
     assert!(e.contains("--secrets"), "{e}");
 }
+
+/// Every playbook of the stack and every valid fixture still loads with every load check (so new
+/// strictness breaks nothing real): `talon run --syntax-check` with the stack's inventory.
+#[test]
+fn stack_playbooks_and_fixtures_pass_every_load_check() {
+    let root = common::root();
+    let mut playbooks = Vec::new();
+    for dir in ["playbooks", "tests/fixtures/full", "tests/fixtures/verify"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                playbooks.push(path);
+            }
+        }
+    }
+    playbooks.sort();
+    assert!(playbooks.len() >= 4, "{playbooks:?}");
+    for pb in &playbooks {
+        let out = talon()
+            .args(["run", "--syntax-check"])
+            .arg(pb)
+            .arg("-i")
+            .arg(root.join("inventory"))
+            .output()
+            .unwrap();
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(out.status.success(), "{}:\n{all}", pb.display());
+        assert!(all.contains(&format!("playbook: {}", pb.display())), "{all}");
+    }
+}
