@@ -340,3 +340,241 @@ fn stack_playbooks_and_fixtures_pass_every_load_check() {
         assert!(all.contains(&format!("playbook: {}", pb.display())), "{all}");
     }
 }
+
+#[test]
+fn d10_missing_handler_is_an_error() {
+    let p = Project::new(&[
+        (
+            "missing.yml",
+            &format!(
+                "{PLAY}    - command: 'true'\n      notify: restart nothing\n  handlers:\n    - name: restart app\n      command: 'true'\n"
+            ),
+        ),
+        (
+            "ok.yml",
+            &format!(
+                "{PLAY}    - command: 'true'\n      notify: [restart app, web restarts, 'r : bounce', bounce, imported]\n    - import_role:\n        name: i\n  roles: [r]\n  handlers:\n    - name: restart app\n      command: 'true'\n    - name: other\n      listen: web restarts\n      command: 'true'\n"
+            ),
+        ),
+        ("roles/r/handlers/main.yml", "- name: bounce\n  command: 'true'\n"),
+        ("roles/i/tasks/main.yml", "- debug: msg=i\n"),
+        (
+            "roles/i/handlers/main.yml",
+            "- name: imported\n  command: 'true'\n",
+        ),
+        (
+            "block.yml",
+            &format!("{PLAY}    - block:\n        - command: 'true'\n          notify: nope\n"),
+        ),
+    ]);
+    let e = load_error(&p.check("missing.yml"));
+    assert!(
+        e.contains("missing.yml:4:7: The requested handler 'restart nothing' was not found in either the main handlers list nor in the listening handlers list"),
+        "{e}"
+    );
+    let e = load_error(&p.check("block.yml"));
+    assert!(e.contains("block.yml:5:11: The requested handler 'nope'"), "{e}");
+    let out = p.check("ok.yml");
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+}
+
+#[test]
+fn d10_bad_role_meta_is_a_load_error() {
+    let p = Project::new(&[
+        ("pb.yml", "- hosts: all\n  roles: [r]\n"),
+        ("roles/r/meta/main.yml", "dependencies: 5\n"),
+        ("pb2.yml", "- hosts: all\n  roles: [s]\n"),
+        (
+            "roles/s/meta/main.yml",
+            "galaxy_info:\n  author: me\ndependancies: [r]\n",
+        ),
+        ("pb3.yml", "- hosts: all\n  roles: [ok]\n"),
+        (
+            "roles/ok/meta/main.yml",
+            "galaxy_info: {author: me}\nallow_duplicates: false\ncollections: []\nargument_specs: {}\ndependencies: []\n",
+        ),
+    ]);
+    let e = load_error(&p.check("pb.yml"));
+    assert!(
+        e.contains("roles/r/meta/main.yml:1:15: dependencies must be a list of roles"),
+        "{e}"
+    );
+    let e = load_error(&p.check("pb2.yml"));
+    assert!(
+        e.contains("roles/s/meta/main.yml:3:1: unknown key 'dependancies'"),
+        "{e}"
+    );
+    assert!(p.check("pb3.yml").status.success());
+}
+
+#[test]
+fn d10_jinja_syntax_error_is_a_load_error() {
+    let p = Project::new(&[
+        (
+            "arg.yml",
+            &format!("{PLAY}    - debug:\n        msg: \"{{{{ x | }}}}\"\n"),
+        ),
+        (
+            "when.yml",
+            &format!("{PLAY}    - debug: msg=hi\n      when: x ==\n"),
+        ),
+        (
+            "name.yml",
+            &format!("{PLAY}    - name: \"{{% if x %}}\"\n      debug: msg=hi\n"),
+        ),
+        (
+            "lazy.yml",
+            &format!(
+                "{PLAY}    - debug:\n        msg: \"{{{{ not_defined_anywhere | default('d') }}}}\"\n      when: also_undefined is not defined\n"
+            ),
+        ),
+    ]);
+    let e = load_error(&p.check("arg.yml"));
+    assert!(
+        e.contains("arg.yml:5:14: template error while templating string"),
+        "{e}"
+    );
+    let e = load_error(&p.check("when.yml"));
+    assert!(
+        e.contains("when.yml:5:13: template error while templating string"),
+        "{e}"
+    );
+    let e = load_error(&p.check("name.yml"));
+    assert!(e.contains("name.yml:4:13: template error"), "{e}");
+    // Undefined variables stay lazy.
+    assert!(p.check("lazy.yml").status.success());
+}
+
+#[test]
+fn d10_invalid_register_name() {
+    for (name, ok) in [
+        ("my-result", false),
+        ("1st", false),
+        ("class", false),
+        ("a.b", false),
+        ("my_result", true),
+    ] {
+        let p = Project::new(&[(
+            "pb.yml",
+            &format!("{PLAY}    - command: 'true'\n      register: {name}\n"),
+        )]);
+        let out = p.check("pb.yml");
+        if ok {
+            assert!(out.status.success(), "{name}");
+        } else {
+            let e = load_error(&out);
+            assert!(
+                e.contains(&format!(
+                    "pb.yml:5:17: Invalid variable name in 'register' specified: '{name}'"
+                )),
+                "{e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn d10_ignore_errors_must_be_boolean() {
+    let p = Project::new(&[
+        (
+            "task.yml",
+            &format!("{PLAY}    - command: 'false'\n      ignore_errors: sometimes\n"),
+        ),
+        (
+            "nolog.yml",
+            &format!("{PLAY}    - command: 'true'\n      no_log: [1]\n"),
+        ),
+        ("play.yml", "- hosts: all\n  ignore_errors: 5\n  tasks: []\n"),
+        (
+            "templated.yml",
+            "- hosts: all\n  gather_facts: false\n  vars:\n    tolerate: true\n    strict: false\n  tasks:\n    - command: 'false'\n      ignore_errors: \"{{ tolerate }}\"\n    - command: 'false'\n      ignore_errors: \"{{ strict }}\"\n    - debug: msg=unreached\n",
+        ),
+    ]);
+    let e = load_error(&p.check("task.yml"));
+    assert!(
+        e.contains("task.yml:5:22: ignore_errors must be a boolean (true/false) or a template"),
+        "{e}"
+    );
+    let e = load_error(&p.check("nolog.yml"));
+    assert!(e.contains("nolog.yml:5:15: no_log must be a boolean"), "{e}");
+    let e = load_error(&p.check("play.yml"));
+    assert!(
+        e.contains("play.yml:2:18: ignore_errors must be a boolean"),
+        "{e}"
+    );
+    // A templated value is evaluated when the task runs: true ignores, false does not.
+    let out = host_failed(&p.run("templated.yml"));
+    assert!(out.contains("ignored=1"), "{out}");
+    assert!(!out.contains("unreached"), "{out}");
+}
+
+#[test]
+fn d10_wrong_typed_module_args_are_load_errors() {
+    let p = Project::new(&[
+        (
+            "state.yml",
+            &format!("{PLAY}    - file:\n        path: /tmp/x\n        state: {{a: 1}}\n"),
+        ),
+        (
+            "choice.yml",
+            &format!("{PLAY}    - service: name=x state=running\n"),
+        ),
+        (
+            "range.yml",
+            &format!("{PLAY}    - copy:\n        content: x\n        dest: /tmp/x\n        mode: '0999'\n"),
+        ),
+        (
+            "big.yml",
+            &format!("{PLAY}    - file:\n        path: /tmp/x\n        mode: 99999\n"),
+        ),
+        (
+            "sym.yml",
+            &format!("{PLAY}    - file:\n        path: /tmp/x\n      args:\n        mode: u=rwz\n"),
+        ),
+        (
+            "bool.yml",
+            &format!(
+                "{PLAY}    - lineinfile:\n        path: /tmp/x\n        line: a\n        create: perhaps\n"
+            ),
+        ),
+        (
+            "ok.yml",
+            &format!(
+                "{PLAY}    - file:\n        path: /tmp/x\n        state: \"{{{{ st }}}}\"\n        mode: u=rw,g=r\n      vars:\n        st: touch\n    - copy: content=x dest=/tmp/y mode=0644 force=no\n"
+            ),
+        ),
+    ]);
+    let e = load_error(&p.check("state.yml"));
+    assert!(
+        e.contains("state.yml:6:16: module 'file': argument 'state' is of type dict"),
+        "{e}"
+    );
+    let e = load_error(&p.check("choice.yml"));
+    assert!(e.contains("choice.yml:4:16: module 'service': value of state must be one of: started, stopped, restarted, reloaded, got: running"), "{e}");
+    let e = load_error(&p.check("range.yml"));
+    assert!(
+        e.contains("range.yml:7:15: module 'copy': argument 'mode': mode must be in octal or symbolic form"),
+        "{e}"
+    );
+    let e = load_error(&p.check("big.yml"));
+    assert!(e.contains("big.yml:6:15: module 'file': argument 'mode'"), "{e}");
+    let e = load_error(&p.check("sym.yml"));
+    assert!(e.contains("sym.yml:7:15: module 'file': argument 'mode'"), "{e}");
+    let e = load_error(&p.check("bool.yml"));
+    assert!(e.contains("bool.yml:7:17: module 'lineinfile': argument 'create' is of type str and we were unable to convert to bool"), "{e}");
+    let out = p.check("ok.yml");
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+}
+
+#[test]
+fn d10_nul_in_ini_variable_name() {
+    let p = Project::new(&[
+        ("pb.yml", "- hosts: all\n  tasks: []\n"),
+        ("host.ini", "h1 ansible_connection=local a\0b=1\n"),
+        ("group.ini", "h1 ansible_connection=local\n[all:vars]\nx\0=2\n"),
+    ]);
+    let e = load_error(&p.check_with("pb.yml", "host.ini"));
+    assert!(e.contains("host.ini:1:1: invalid variable name \"a\\0b\""), "{e}");
+    let e = load_error(&p.check_with("pb.yml", "group.ini"));
+    assert!(e.contains("group.ini:3:1: invalid variable name \"x\\0\""), "{e}");
+}

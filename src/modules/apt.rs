@@ -46,6 +46,7 @@ pub static INFO: ModuleInfo = ModuleInfo {
         "lock_timeout",
     ],
     free_form: false,
+    types: &[],
 };
 
 /// One requested package: `name` or `name=version` (`version` may end in `*`).

@@ -11,6 +11,82 @@ use super::{ModuleError, ModuleOutcome};
 use crate::transport::files::{FileAttrs, FileKind, FileStat, FilesError};
 use crate::vars::{Vars, as_bool, as_string};
 
+/// The type of a module argument, as Ansible's argument spec declares it.
+#[derive(Debug, Clone, Copy)]
+pub enum ArgType {
+    /// A scalar read as a string (`type='str'`): not a mapping or a list.
+    Str,
+    /// A boolean in any form Ansible reads (`yes`, `on`, `1`, ...).
+    Bool,
+    /// An integer, or a string of one.
+    Int,
+    /// A file mode: octal (number or string, at most `07777`) or symbolic (`u=rw,g=r`).
+    Mode,
+    /// One of these strings.
+    Choice(&'static [&'static str]),
+}
+
+impl ArgType {
+    /// Checks a value against the type; the error reads like `AnsibleModule`'s.
+    pub fn check(self, name: &str, v: &Value) -> Result<(), String> {
+        let convert = |to: &str| {
+            format!(
+                "argument '{name}' is of type {} and we were unable to convert to {to}",
+                type_name(v)
+            )
+        };
+        match self {
+            ArgType::Str => match v {
+                Value::Array(_) | Value::Object(_) => Err(convert("str")),
+                _ => Ok(()),
+            },
+            ArgType::Bool => as_bool(v).map(drop).ok_or_else(|| convert("bool")),
+            ArgType::Int => match v {
+                Value::Number(n) if n.is_i64() || n.is_u64() => Ok(()),
+                Value::String(s) if s.trim().parse::<i64>().is_ok() => Ok(()),
+                _ => Err(convert("int")),
+            },
+            ArgType::Mode => Mode::parse(v)
+                .map(drop)
+                .map_err(|e| format!("argument '{name}': {e}")),
+            ArgType::Choice(choices) => match v {
+                Value::String(s) if choices.contains(&s.as_str()) => Ok(()),
+                Value::Array(_) | Value::Object(_) => Err(convert("str")),
+                other => Err(format!(
+                    "value of {name} must be one of: {}, got: {}",
+                    choices.join(", "),
+                    as_string(other)
+                )),
+            },
+        }
+    }
+}
+
+/// Checks the arguments of a task that are written without a template against the module's
+/// declared [`ArgType`]s (templated values are checked when the module runs). Returns the name of
+/// the first bad argument and why.
+pub fn check_literal(types: &[(&str, ArgType)], args: &Vars) -> Result<(), (String, String)> {
+    for (name, ty) in types {
+        match args.get(*name) {
+            None | Some(Value::Null) => {}
+            Some(v) if has_template(v) => {}
+            Some(v) => ty.check(name, v).map_err(|m| ((*name).to_string(), m))?,
+        }
+    }
+    Ok(())
+}
+
+fn has_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => crate::template::is_template(s),
+        Value::Array(items) => items.iter().any(has_template),
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| crate::template::is_template(k) || has_template(v)),
+        _ => false,
+    }
+}
+
 /// A module's view of its arguments: getters that know the module name for errors.
 pub struct Args<'a> {
     module: &'static str,

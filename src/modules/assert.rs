@@ -12,6 +12,7 @@ pub static INFO: ModuleInfo = ModuleInfo {
     name: "assert",
     args: &["that", "fail_msg", "msg", "success_msg", "quiet"],
     free_form: false,
+    types: &[],
 };
 
 /// The conditions of `that`, as expression texts (YAML booleans become `True`/`False`).

@@ -8,6 +8,7 @@
 
 use regex::bytes::Regex;
 
+use super::args::ArgType;
 use super::args::{Args, FileArgs};
 use super::lineinfile::{Rewrite, compile, read_target, rewrite};
 use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
@@ -42,6 +43,14 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "blockinfile",
     args: ARGS,
     free_form: false,
+    types: &[
+        ("state", ArgType::Choice(&["present", "absent"])),
+        ("mode", ArgType::Mode),
+        ("owner", ArgType::Str),
+        ("group", ArgType::Str),
+        ("create", ArgType::Bool),
+        ("backup", ArgType::Bool),
+    ],
 };
 
 /// Python's `bytes.splitlines(keepends=True)`: splits after `\n`, `\r\n` or a lone `\r`.

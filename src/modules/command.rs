@@ -31,6 +31,7 @@ pub static INFO: ModuleInfo = ModuleInfo {
         "expand_argument_vars",
     ],
     free_form: true,
+    types: &[],
 };
 
 /// `shell`: free-form text run by `/bin/sh -c` (or `executable -c`).
@@ -48,6 +49,7 @@ pub static SHELL_INFO: ModuleInfo = ModuleInfo {
         "executable",
     ],
     free_form: true,
+    types: &[],
 };
 
 /// The wrapper. `$1` marker, `$2` mode (`run`/`check`), `$3` chdir, `$4` creates, `$5`

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::args::ArgType;
 use super::args::{Args, FileArgs, files_failure, path_info};
 use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, Checksum, FileKind, Probe, ProbeOptions, WriteOptions};
@@ -41,6 +42,13 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "copy",
     args: ARGS,
     free_form: false,
+    types: &[
+        ("mode", ArgType::Mode),
+        ("owner", ArgType::Str),
+        ("group", ArgType::Str),
+        ("backup", ArgType::Bool),
+        ("force", ArgType::Bool),
+    ],
 };
 
 /// Ansible's `max_diff_size` default: larger files are not diffed.

@@ -12,6 +12,7 @@ pub static INFO: ModuleInfo = ModuleInfo {
     name: "debug",
     args: &["msg", "var", "verbosity"],
     free_form: false,
+    types: &[],
 };
 
 /// What Ansible prints for a `var` that is not defined.

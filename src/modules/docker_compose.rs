@@ -58,6 +58,7 @@ pub static INFO: ModuleInfo = ModuleInfo {
         "wait_timeout",
     ],
     free_form: false,
+    types: &[],
 };
 
 /// The script. `$1` marker, `$2` op (`read`/`run`), `$3` project_src, `$4` project_name, `$5`

@@ -33,6 +33,7 @@ pub static INFO: ModuleInfo = ModuleInfo {
         "pull",
     ],
     free_form: false,
+    types: &[],
 };
 
 /// An image reference split the way Docker reads it.

@@ -9,6 +9,7 @@ pub static INFO: ModuleInfo = ModuleInfo {
     name: "fail",
     args: &["msg"],
     free_form: false,
+    types: &[],
 };
 
 /// Runs `ansible.builtin.fail`: always failed, never changed; `msg` may be any value (a list or

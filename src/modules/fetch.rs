@@ -21,6 +21,7 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "fetch",
     args: ARGS,
     free_form: false,
+    types: &[],
 };
 
 /// Where the fetched file goes on the controller (Ansible's fetch action plugin rules).

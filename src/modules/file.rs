@@ -8,6 +8,7 @@
 
 use serde_json::json;
 
+use super::args::ArgType;
 use super::args::{Args, FileArgs, files_failure, path_info};
 use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, FileAttrs, FileKind, FileStat, Probe, ProbeOptions};
@@ -37,7 +38,19 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "file",
     args: ARGS,
     free_form: false,
+    types: &[
+        ("state", ArgType::Choice(STATES)),
+        ("mode", ArgType::Mode),
+        ("owner", ArgType::Str),
+        ("group", ArgType::Str),
+        ("recurse", ArgType::Bool),
+        ("force", ArgType::Bool),
+        ("follow", ArgType::Bool),
+    ],
 };
+
+/// `state:` values (Ansible's file module).
+const STATES: &[&str] = &["file", "directory", "absent", "touch", "link", "hard"];
 
 /// Ansible's name for what is at a path (`absent`, `file`, `directory`, `link`, `hard`).
 fn state_name(st: Option<&FileStat>) -> &'static str {
@@ -111,10 +124,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     } else {
         path
     };
-    let state = a.choice(
-        &["state"],
-        &["file", "directory", "absent", "touch", "link", "hard"],
-    )?;
+    let state = a.choice(&["state"], STATES)?;
     let fa = FileArgs::parse(&a)?;
     let recurse = a.bool_or(&["recurse"], false)?;
     let force = a.bool_or(&["force"], false)?;

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::args::ArgType;
 use super::sysutil::{Args, bad, chain, marker, run_script, section, sections};
 use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
@@ -13,6 +14,7 @@ pub static INFO: ModuleInfo = ModuleInfo {
     name: "group",
     args: &["name", "state", "gid", "system", "non_unique", "local", "force"],
     free_form: false,
+    types: &[("state", ArgType::Choice(&["present", "absent"]))],
 };
 
 /// One line of `getent group`: `name:x:gid:member,member`.

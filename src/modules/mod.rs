@@ -149,6 +149,10 @@ pub struct ModuleInfo {
     /// Takes Ansible's free-form string (`command: ls -l`, `shell: ...`): the text that is not
     /// `k=v` becomes `_raw_params`.
     pub free_form: bool,
+    /// The types of arguments that have one beyond "any value" (Ansible's argument spec
+    /// `type`/`choices`), checked at load for values written without a template
+    /// ([`args::check_literal`]) and again when the module reads them.
+    pub types: &'static [(&'static str, args::ArgType)],
 }
 
 /// Strips `ansible.builtin.` / `ansible.legacy.` / `community.docker.` from a module name;

@@ -13,6 +13,7 @@ pub static INFO: ModuleInfo = ModuleInfo {
     name: "pause",
     args: &["seconds", "minutes", "prompt", "echo"],
     free_form: false,
+    types: &[],
 };
 
 /// What [`run`] reports instead of waiting for a key press.

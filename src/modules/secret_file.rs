@@ -25,6 +25,7 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "talon_secret_file",
     args: ARGS,
     free_form: false,
+    types: &[],
 };
 
 /// The mode of every secret file (and of a directory created for it: [`DIR_MODE`]).

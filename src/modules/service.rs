@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::args::ArgType;
 use super::sysutil::{Args, bad, marker, run_script, section, sections};
 use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::quote::quote;
@@ -15,6 +16,9 @@ use crate::vars::Vars;
 
 /// `service` arguments (`pattern`, `sleep`, `arguments`, `runlevel`, `use` are accepted and
 /// ignored: they only matter for non-systemd init systems).
+/// `state:` values of service and systemd.
+const SERVICE_STATES: &[&str] = &["started", "stopped", "restarted", "reloaded"];
+
 pub static INFO: ModuleInfo = ModuleInfo {
     name: "service",
     args: &[
@@ -29,6 +33,11 @@ pub static INFO: ModuleInfo = ModuleInfo {
         "use",
     ],
     free_form: false,
+    types: &[
+        ("state", ArgType::Choice(SERVICE_STATES)),
+        ("enabled", ArgType::Bool),
+        ("daemon_reload", ArgType::Bool),
+    ],
 };
 
 /// `systemd` arguments (aliases included).
@@ -50,6 +59,11 @@ pub static SYSTEMD_INFO: ModuleInfo = ModuleInfo {
         "scope",
     ],
     free_form: false,
+    types: &[
+        ("state", ArgType::Choice(SERVICE_STATES)),
+        ("enabled", ArgType::Bool),
+        ("daemon_reload", ArgType::Bool),
+    ],
 };
 
 /// The parsed task.
@@ -153,7 +167,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             a.str(&["name"])?
                 .ok_or_else(|| bad("service", "missing required argument: name"))?,
         ),
-        state: a.choice(&["state"], &["started", "stopped", "restarted", "reloaded"])?,
+        state: a.choice(&["state"], SERVICE_STATES)?,
         enabled: a.opt_bool(&["enabled"])?,
         ..Default::default()
     };
@@ -179,7 +193,7 @@ pub async fn run_systemd(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleO
     }
     let spec = UnitSpec {
         name: a.str(&["name", "service", "unit"])?,
-        state: a.choice(&["state"], &["started", "stopped", "restarted", "reloaded"])?,
+        state: a.choice(&["state"], SERVICE_STATES)?,
         enabled: a.opt_bool(&["enabled"])?,
         masked: a.opt_bool(&["masked"])?,
         daemon_reload: a.bool(&["daemon_reload", "daemon-reload"], false)?,

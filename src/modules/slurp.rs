@@ -15,6 +15,7 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "slurp",
     args: ARGS,
     free_form: false,
+    types: &[],
 };
 
 /// Runs `slurp`. A missing file fails the task with Ansible's message (`file not found: SRC`);

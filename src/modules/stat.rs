@@ -34,6 +34,7 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "stat",
     args: ARGS,
     free_form: false,
+    types: &[],
 };
 
 /// The `stat` dict for an existing path, with Ansible's key names.

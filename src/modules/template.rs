@@ -5,6 +5,7 @@
 //! Round trips: the same as `copy` (one probe to decide, one write or chmod/chown to apply); the
 //! rendering happens on the controller.
 
+use super::args::ArgType;
 use super::args::Args;
 use super::copy::{PutOptions, PutRequest, find_local_file, put_content, put_options};
 use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
@@ -29,6 +30,13 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "template",
     args: ARGS,
     free_form: false,
+    types: &[
+        ("mode", ArgType::Mode),
+        ("owner", ArgType::Str),
+        ("group", ArgType::Str),
+        ("backup", ArgType::Bool),
+        ("force", ArgType::Bool),
+    ],
 };
 
 /// Runs `template`: `src` is looked up in each search path's `templates/` first, then the path

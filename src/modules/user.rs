@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use super::args::ArgType;
 use super::group::{GroupEntry, parse_groups};
 use super::sysutil::{Args, bad, chain, marker, run_script, section, sections};
 use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
@@ -37,6 +38,7 @@ pub static INFO: ModuleInfo = ModuleInfo {
         "non_unique",
     ],
     free_form: false,
+    types: &[("state", ArgType::Choice(&["present", "absent"]))],
 };
 
 /// One line of `getent passwd`.

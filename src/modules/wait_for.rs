@@ -33,6 +33,7 @@ pub static INFO: ModuleInfo = ModuleInfo {
         "active_connection_states",
     ],
     free_form: false,
+    types: &[],
 };
 
 /// The poll loop. `$1` mode (port|path|regex), `$2` wanted result (up|down), `$3` timeout s,

@@ -4,14 +4,15 @@
 //! missing role is an error that names `file:line:column`. Nothing is silently ignored, because a
 //! silently ignored key is how a budget limit or a health check quietly stops existing.
 
+mod checks;
 mod imports;
 mod kv;
 pub mod lint;
 mod role;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
@@ -216,6 +217,8 @@ pub struct Loader {
     pub playbook_dir: PathBuf,
     /// The files being loaded now (cycle and depth checks of static imports).
     imports: Arc<ImportStack>,
+    /// Handlers of roles imported by `import_role` in the play being loaded.
+    imported_handlers: Mutex<Vec<Task>>,
 }
 
 const PLAY_KEYS: &[&str] = &[
@@ -447,6 +450,7 @@ impl Loader {
             roles_path,
             playbook_dir: playbook_dir.to_path_buf(),
             imports: Arc::new(ImportStack::new(playbook_dir)),
+            imported_handlers: Mutex::new(Vec::new()),
         }
     }
 
@@ -540,7 +544,23 @@ impl Loader {
             None => Vec::new(),
         };
         play_handlers.extend(handlers);
-        Ok(Play {
+        // Handlers of roles brought in by import_role (Ansible adds them to the play's), once per
+        // role folder.
+        let imported = std::mem::take(
+            &mut *self
+                .imported_handlers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for h in imported {
+            let same = |p: &Task| {
+                p.name == h.name && matches!((&p.role, &h.role), (Some(a), Some(b)) if a.path == b.path)
+            };
+            if !play_handlers.iter().any(same) {
+                play_handlers.push(h);
+            }
+        }
+        let play = Play {
             index,
             name,
             mark: node.mark.clone(),
@@ -568,9 +588,15 @@ impl Loader {
                 .transpose()?
                 .unwrap_or(false),
             environment: node.get("environment").map(Node::to_json),
-            no_log: node.get("no_log").map(Node::to_json),
+            no_log: node
+                .get("no_log")
+                .map(|v| checks::bool_or_template(v, "no_log"))
+                .transpose()?,
             remote_user: node.get("remote_user").map(scalar_string).transpose()?,
-            ignore_errors: node.get("ignore_errors").map(Node::to_json),
+            ignore_errors: node
+                .get("ignore_errors")
+                .map(|v| checks::bool_or_template(v, "ignore_errors"))
+                .transpose()?,
             check_mode: node
                 .get("check_mode")
                 .map(|b| bool_of(b, "check_mode"))
@@ -581,7 +607,9 @@ impl Loader {
             sections: vec![pre, main, post],
             handlers: play_handlers,
             roles,
-        })
+        };
+        checks::notified_handlers_exist(&play)?;
+        Ok(play)
     }
 
     /// `vars_files:` names. They are read per host at run time (a name may use host variables);
@@ -658,6 +686,12 @@ impl Loader {
         let mut block: Option<(&Node, Option<&Node>, Option<&Node>)> = None;
         for (k, v) in entries {
             let key = k.name.as_str();
+            if !matches!(key, "block" | "rescue" | "always") {
+                checks::jinja_syntax(v)?;
+            }
+            if matches!(key, "when" | "changed_when" | "failed_when" | "until") {
+                checks::condition_syntax(v)?;
+            }
             match key {
                 "name" => task.name = Some(scalar_string(v)?),
                 "when" => task.when = conditions(v)?,
@@ -667,12 +701,12 @@ impl Loader {
                     task.loop_flatten = true;
                 }
                 "loop_control" => task.loop_control = loop_control(v)?,
-                "register" => task.register = Some(scalar_string(v)?),
+                "register" => task.register = Some(checks::register_name(v)?),
                 "notify" => task.notify = string_list_plain(v)?,
                 "listen" => task.listen = string_list_plain(v)?,
                 "changed_when" => task.changed_when = Some(conditions(v)?),
                 "failed_when" => task.failed_when = Some(conditions(v)?),
-                "ignore_errors" => task.ignore_errors = Some(v.to_json()),
+                "ignore_errors" => task.ignore_errors = Some(checks::bool_or_template(v, "ignore_errors")?),
                 "tags" => task.tags = string_list(v)?,
                 "become" => task.become_ = Some(bool_of(v, "become")?),
                 "become_user" => task.become_user = Some(scalar_string(v)?),
@@ -681,7 +715,7 @@ impl Loader {
                         return Err(LoadError::at(&v.mark, "talon supports only become_method: sudo"));
                     }
                 }
-                "no_log" => task.no_log = Some(v.to_json()),
+                "no_log" => task.no_log = Some(checks::bool_or_template(v, "no_log")?),
                 "vars" => task.vars = vars_of(v, "vars")?,
                 "environment" => task.environment = Some(v.to_json()),
                 "block" => block = Some((v, None, None)),
@@ -770,6 +804,11 @@ impl Loader {
                 let (name, tasks_from, vars) = role_ref(value, &key.mark)?;
                 let r = self.load_role(&name, &vars, &key.mark)?;
                 let children = self.role_tasks(&r, tasks_from.as_deref(), &key.mark)?;
+                let handlers = self.role_handlers(&r)?;
+                self.imported_handlers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend(handlers);
                 task.action = Some(Action::Block {
                     block: children,
                     rescue: Vec::new(),
@@ -868,6 +907,13 @@ impl Loader {
                             ),
                         ));
                     }
+                }
+                if let Err((name, message)) = modules::args::check_literal(info.types, &args) {
+                    let at = value
+                        .get(&name)
+                        .or_else(|| args_kw.and_then(|a| a.get(&name)))
+                        .map_or(&value.mark, |n| &n.mark);
+                    return Err(LoadError::at(at, format!("module '{}': {message}", info.name)));
                 }
                 if info.free_form && args.is_empty() {
                     return Err(LoadError::at(

@@ -466,7 +466,7 @@ impl<'a> Runner<'a> {
                     out.result.clone(),
                     Some(label.clone()),
                     out.diff.clone(),
-                    self.ignore_errors(task, inh, st),
+                    self.ignore_errors(ctx, st, task, inh),
                     self.is_handler(ctx, task),
                 );
                 if let Some(p) = task.loop_control.pause {
@@ -543,7 +543,7 @@ impl<'a> Runner<'a> {
         {
             self.publish_hostvars(st);
         }
-        let ignored = self.ignore_errors(task, inh, st);
+        let ignored = self.ignore_errors(ctx, st, task, inh);
         match out.status {
             Status::Ok => st.stats.ok += 1,
             Status::Changed => {
@@ -1295,11 +1295,20 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn ignore_errors(&self, task: &Task, inh: &Inherited, _st: &HostState) -> bool {
-        task.ignore_errors
-            .as_ref()
-            .or(inh.ignore_errors.as_ref())
-            .and_then(vars::as_bool)
+    /// `ignore_errors` as inherited by `task` (play, block, task): a boolean, or a template
+    /// rendered with the task's variables (a value that renders to no boolean does not ignore).
+    fn ignore_errors(&self, ctx: &PlayCtx<'_>, st: &HostState, task: &Task, inh: &Inherited) -> bool {
+        let Some(v) = task.ignore_errors.as_ref().or(inh.ignore_errors.as_ref()) else {
+            return false;
+        };
+        if let Some(b) = vars::as_bool(v) {
+            return b;
+        }
+        let scope = self.scope_for(ctx, st, Some(task), inh, &Vars::new());
+        self.templater
+            .render_value(v, &scope)
+            .ok()
+            .and_then(|r| vars::as_bool(&r))
             .unwrap_or(false)
     }
 
