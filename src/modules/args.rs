@@ -62,6 +62,25 @@ impl ArgType {
     }
 }
 
+/// The typed arguments of modules that write a whole file (copy, template).
+pub const PUT_TYPES: &[(&str, ArgType)] = &[
+    ("mode", ArgType::Mode),
+    ("owner", ArgType::Str),
+    ("group", ArgType::Str),
+    ("backup", ArgType::Bool),
+    ("force", ArgType::Bool),
+];
+
+/// The typed arguments of modules that edit a file in place (lineinfile, blockinfile).
+pub const EDIT_TYPES: &[(&str, ArgType)] = &[
+    ("state", ArgType::Choice(&["present", "absent"])),
+    ("mode", ArgType::Mode),
+    ("owner", ArgType::Str),
+    ("group", ArgType::Str),
+    ("create", ArgType::Bool),
+    ("backup", ArgType::Bool),
+];
+
 /// Checks the arguments of a task that are written without a template against the module's
 /// declared [`ArgType`]s (templated values are checked when the module runs). Returns the name of
 /// the first bad argument and why.

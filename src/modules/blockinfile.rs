@@ -8,8 +8,7 @@
 
 use regex::bytes::Regex;
 
-use super::args::ArgType;
-use super::args::{Args, FileArgs};
+use super::args::{Args, EDIT_TYPES, FileArgs};
 use super::lineinfile::{Rewrite, compile, read_target, rewrite};
 use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
@@ -43,14 +42,7 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "blockinfile",
     args: ARGS,
     free_form: false,
-    types: &[
-        ("state", ArgType::Choice(&["present", "absent"])),
-        ("mode", ArgType::Mode),
-        ("owner", ArgType::Str),
-        ("group", ArgType::Str),
-        ("create", ArgType::Bool),
-        ("backup", ArgType::Bool),
-    ],
+    types: EDIT_TYPES,
 };
 
 /// Python's `bytes.splitlines(keepends=True)`: splits after `\n`, `\r\n` or a lone `\r`.

@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::args::ArgType;
-use super::args::{Args, FileArgs, files_failure, path_info};
+use super::args::{Args, FileArgs, PUT_TYPES, files_failure, path_info};
 use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, Checksum, FileKind, Probe, ProbeOptions, WriteOptions};
 use crate::vars::Vars;
@@ -42,13 +41,7 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "copy",
     args: ARGS,
     free_form: false,
-    types: &[
-        ("mode", ArgType::Mode),
-        ("owner", ArgType::Str),
-        ("group", ArgType::Str),
-        ("backup", ArgType::Bool),
-        ("force", ArgType::Bool),
-    ],
+    types: PUT_TYPES,
 };
 
 /// Ansible's `max_diff_size` default: larger files are not diffed.

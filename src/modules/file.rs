@@ -8,8 +8,7 @@
 
 use serde_json::json;
 
-use super::args::ArgType;
-use super::args::{Args, FileArgs, files_failure, path_info};
+use super::args::{ArgType, Args, FileArgs, files_failure, path_info};
 use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, FileAttrs, FileKind, FileStat, Probe, ProbeOptions};
 use crate::vars::Vars;

@@ -8,8 +8,7 @@
 
 use regex::bytes::{Captures, Regex};
 
-use super::args::ArgType;
-use super::args::{Args, FileArgs, files_failure};
+use super::args::{Args, EDIT_TYPES, FileArgs, files_failure};
 use super::{FileDiff, ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{self, FileKind, ProbeOptions, WriteOptions};
 use crate::vars::Vars;
@@ -43,14 +42,7 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "lineinfile",
     args: ARGS,
     free_form: false,
-    types: &[
-        ("state", ArgType::Choice(&["present", "absent"])),
-        ("mode", ArgType::Mode),
-        ("owner", ArgType::Str),
-        ("group", ArgType::Str),
-        ("create", ArgType::Bool),
-        ("backup", ArgType::Bool),
-    ],
+    types: EDIT_TYPES,
 };
 
 /// Splits bytes into lines keeping each `\n` (Python's `bytes.readlines`).

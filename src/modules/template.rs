@@ -5,8 +5,7 @@
 //! Round trips: the same as `copy` (one probe to decide, one write or chmod/chown to apply); the
 //! rendering happens on the controller.
 
-use super::args::ArgType;
-use super::args::Args;
+use super::args::{Args, PUT_TYPES};
 use super::copy::{PutOptions, PutRequest, find_local_file, put_content, put_options};
 use super::{ModuleContext, ModuleError, ModuleInfo, ModuleOutcome};
 use crate::vars::Vars;
@@ -30,13 +29,7 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "template",
     args: ARGS,
     free_form: false,
-    types: &[
-        ("mode", ArgType::Mode),
-        ("owner", ArgType::Str),
-        ("group", ArgType::Str),
-        ("backup", ArgType::Bool),
-        ("force", ArgType::Bool),
-    ],
+    types: PUT_TYPES,
 };
 
 /// Runs `template`: `src` is looked up in each search path's `templates/` first, then the path

@@ -54,15 +54,20 @@ impl Ctx {
                 chain.join(" -> ")
             )));
         }
+        Ok(self.pushed(path))
+    }
+
+    /// The same context with `label` at the end of its chain.
+    fn pushed(self: &Arc<Self>, label: String) -> Arc<Ctx> {
         let mut chain = self.chain.clone();
-        chain.push(path);
-        Ok(Arc::new(Ctx {
+        chain.push(label);
+        Arc::new(Ctx {
             engine: self.engine.clone(),
             vars: self.vars.clone(),
             hostvars: self.hostvars.clone(),
             search_paths: self.search_paths.clone(),
             chain,
-        }))
+        })
     }
 
     /// The context for rendering the template file at `path` from `lookup('template')`, or an
@@ -79,15 +84,7 @@ impl Ctx {
         }
         // Not `enter`: the same template may be looked up inside itself (up to the limit), as a
         // variable may not.
-        let mut chain = self.chain.clone();
-        chain.push(label);
-        Ok(Arc::new(Ctx {
-            engine: self.engine.clone(),
-            vars: self.vars.clone(),
-            hostvars: self.hostvars.clone(),
-            search_paths: self.search_paths.clone(),
-            chain,
-        }))
+        Ok(self.pushed(label))
     }
 
     /// The same context over another host's variables (for `hostvars[name]`).
