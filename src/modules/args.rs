@@ -629,6 +629,60 @@ mod tests {
         Mode::parse(&v).unwrap()
     }
 
+    fn literal(types: &[(&str, ArgType)], args: Value) -> Result<(), (String, String)> {
+        let Value::Object(args) = args else { unreachable!() };
+        check_literal(types, &args)
+    }
+
+    #[test]
+    fn literal_arguments_are_checked_against_their_declared_type() {
+        let types = &[
+            ("state", ArgType::Choice(&["present", "absent"])),
+            ("mode", ArgType::Mode),
+            ("owner", ArgType::Str),
+            ("create", ArgType::Bool),
+            ("port", ArgType::Int),
+        ];
+        let ok = json!({"state": "absent", "mode": "u=rw", "owner": 0, "create": "yes", "port": "22", "other": [1]});
+        assert_eq!(literal(types, ok), Ok(()));
+        for (args, name, says) in [
+            (
+                json!({"state": {"a": 1}}),
+                "state",
+                "argument 'state' is of type dict and we were unable to convert to str",
+            ),
+            (
+                json!({"state": "gone"}),
+                "state",
+                "value of state must be one of: present, absent, got: gone",
+            ),
+            (
+                json!({"mode": "0999"}),
+                "mode",
+                "mode must be in octal or symbolic form",
+            ),
+            (
+                json!({"mode": 8191}),
+                "mode",
+                "mode must be in octal or symbolic form",
+            ),
+            (json!({"owner": ["root"]}), "owner", "is of type list"),
+            (
+                json!({"create": "perhaps"}),
+                "create",
+                "unable to convert to bool",
+            ),
+            (json!({"port": "http"}), "port", "unable to convert to int"),
+        ] {
+            let (n, m) = literal(types, args).unwrap_err();
+            assert_eq!(n, name);
+            assert!(m.contains(says), "{m}");
+        }
+        // Templates and nulls are left to run time.
+        let later = json!({"state": "{{ s }}", "mode": "{{ m }}", "owner": null, "create": {"k": "{{ x }}"}});
+        assert_eq!(literal(types, later), Ok(()));
+    }
+
     #[test]
     fn octal_forms() {
         assert_eq!(m(json!("0644")), Mode::Numeric(0o644));

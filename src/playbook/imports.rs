@@ -54,7 +54,7 @@ impl ImportStack {
     /// An empty stack whose messages show paths relative to `root`.
     pub(crate) fn new(root: &Path) -> Self {
         ImportStack {
-            root: root.to_path_buf(),
+            root: canonical(root),
             frames: Mutex::new(Vec::new()),
         }
     }
@@ -84,17 +84,18 @@ impl ImportStack {
         at: Option<&Mark>,
         load: impl FnOnce() -> Result<T, LoadError>,
     ) -> Result<T, LoadError> {
+        let path = canonical(path);
         let frame = Frame {
-            path: canonical(path),
             shown: match entry {
-                Entry::File => self.show(path),
+                Entry::File => self.show(&path),
                 Entry::Role(name) => format!("role {name}"),
             },
+            path,
             at: at.cloned(),
         };
         {
             let mut frames = self.frames();
-            let error_at = at.cloned().unwrap_or_else(|| Mark::file(path));
+            let error_at = at.cloned().unwrap_or_else(|| Mark::file(&frame.path));
             if let Some(start) = frames.iter().position(|f| f.path == frame.path) {
                 let mut cycle: Vec<Frame> = frames[start..].to_vec();
                 cycle.push(frame);
@@ -129,6 +130,7 @@ impl ImportStack {
         result
     }
 
+    /// A (canonical) path relative to the playbook folder when it is inside it.
     fn show(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)
             .unwrap_or(path)
