@@ -182,10 +182,17 @@ fn expression_syntax(s: &str) -> Result<(), String> {
         .map_err(|e| syntax_message(s, &e))
 }
 
+/// ansible-core's wording ("template error while templating string: ... String: ..."), with a
+/// long string cut to its first [`SHOWN_CHARS`] characters.
 fn syntax_message(s: &str, e: &minijinja::Error) -> String {
     let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.to_string());
-    format!("template error while templating string: {detail}. String: {s}")
+    let shown: String = s.chars().take(SHOWN_CHARS).collect();
+    let more = if shown.len() < s.len() { "..." } else { "" };
+    format!("template error while templating string: {detail}. String: {shown}{more}")
 }
+
+/// How much of a string a syntax error quotes.
+const SHOWN_CHARS: usize = 200;
 
 #[cfg(test)]
 mod tests {
@@ -234,5 +241,8 @@ mod tests {
         assert!(condition_syntax(&node("x is defined and y")).is_ok());
         assert!(condition_syntax(&node("x ==")).is_err());
         assert!(condition_syntax(&node("['{{ a }}', 'b )']")).is_err());
+        let deep = format!("'{{{{ {}1{} }}}}'", "(".repeat(100_000), ")".repeat(100_000));
+        let e = jinja_syntax(&node(&deep)).unwrap_err().to_string();
+        assert!(e.contains("recursion") && e.len() < 500, "{e}");
     }
 }
