@@ -311,8 +311,8 @@ pub fn load(path: &Path) -> Result<Playbook, LoadError> {
     load_nested(path, None, None)
 }
 
-/// Loads a playbook; `parent` is the import stack and the `import_playbook` statement when this
-/// playbook is imported by another.
+/// Loads a playbook; `imports` is the import stack and `at` the `import_playbook` statement when
+/// this playbook is imported by another.
 fn load_nested(
     path: &Path,
     imports: Option<&Arc<ImportStack>>,
@@ -686,11 +686,10 @@ impl Loader {
         let mut block: Option<(&Node, Option<&Node>, Option<&Node>)> = None;
         for (k, v) in entries {
             let key = k.name.as_str();
-            if !matches!(key, "block" | "rescue" | "always") {
-                checks::jinja_syntax(v)?;
-            }
-            if matches!(key, "when" | "changed_when" | "failed_when" | "until") {
-                checks::condition_syntax(v)?;
+            match key {
+                "when" | "changed_when" | "failed_when" | "until" => checks::condition_syntax(v)?,
+                "block" | "rescue" | "always" => {}
+                _ => checks::jinja_syntax(v)?,
             }
             match key {
                 "name" => task.name = Some(scalar_string(v)?),
