@@ -307,7 +307,7 @@ fn convert(raw: serde_saphyr::Spanned<Tagged>, file: &Arc<PathBuf>) -> Result<No
 
 /// Whether a resolved YAML tag is Ansible's `!vault` (or its old spelling
 /// `!vault-encrypted`), matching ansible-core's `AnsibleConstructor` tags.
-fn is_vault_tag(tag: &str) -> bool {
+pub fn is_vault_tag(tag: &str) -> bool {
     matches!(tag, "!vault" | "!vault-encrypted")
 }
 

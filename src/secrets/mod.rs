@@ -320,7 +320,7 @@ impl SecretStore {
         if text.trim().is_empty() {
             return Ok(());
         }
-        let map: indexmap::IndexMap<String, String> = serde_saphyr::from_str(&text).map_err(|e| {
+        let map: indexmap::IndexMap<String, serde_saphyr::Tagged<String>> = serde_saphyr::from_str(&text).map_err(|e| {
             let at = e
                 .location()
                 .map(|l| format!(" (line {})", l.line()))
@@ -329,7 +329,12 @@ impl SecretStore {
                 "expected a YAML mapping of name: string{at}; nested values, lists and null are not secrets"
             ))
         })?;
-        for (name, value) in map {
+        for (name, serde_saphyr::Tagged(value, tag)) in map {
+            if tag.as_deref().is_some_and(crate::yaml::is_vault_tag) {
+                return Err(err(format!(
+                    "'{name}' is an inline '!vault' value: talon does not decrypt Ansible Vault yet (the encrypted text would be delivered as the secret); put the plain value in this file"
+                )));
+            }
             self.insert(&name, SecretString::from(value))?;
         }
         Ok(())
@@ -986,6 +991,16 @@ mod tests {
         assert!(e.contains("not a regular file"), "{e}");
         let p = write_mode(dir.path(), "9bad: x\n", 0o600);
         assert!(SecretStore::new().load_file(&p).is_err());
+    }
+
+    #[test]
+    fn an_inline_vault_value_is_refused_not_delivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "ok: plain\ntok: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6231336539\n";
+        let p = write_mode(dir.path(), text, 0o600);
+        let e = SecretStore::new().load_file(&p).unwrap_err().to_string();
+        assert!(e.contains("'tok' is an inline '!vault' value"), "{e}");
+        assert!(!e.contains("ANSIBLE_VAULT;1.1"), "{e}");
     }
 
     #[test]
