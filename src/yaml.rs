@@ -92,6 +92,11 @@ pub enum YamlError {
         "{mark}: an inline '!vault' value: talon does not support Ansible Vault yet (the encrypted text would be used as the value); provide the value with --secrets, --secret-env or --ask-secret instead"
     )]
     Vault { mark: Mark },
+    /// A whole file encrypted with `ansible-vault encrypt`.
+    #[error(
+        "{path}: the file is encrypted with ansible-vault, which talon does not decrypt yet: decrypt it (`ansible-vault decrypt`) and give secrets with --secrets, --secret-env or --ask-secret instead"
+    )]
+    VaultFile { path: PathBuf },
 }
 
 /// The deepest nesting of collections (flow or block) accepted in a YAML file; Ansible content
@@ -171,7 +176,8 @@ impl Node {
 /// Reads and parses one YAML file into a [`Node`] (an empty file is `null`).
 ///
 /// Errors: [`YamlError::Read`] when the file cannot be read, [`YamlError::Parse`] with the
-/// parser's line:column when it is not valid YAML.
+/// parser's line:column when it is not valid YAML, [`YamlError::TooDeep`] past [`MAX_DEPTH`],
+/// [`YamlError::Vault`] / [`YamlError::VaultFile`] for Ansible Vault content (not supported yet).
 pub fn load_file(path: &Path) -> Result<Node, YamlError> {
     let text = std::fs::read_to_string(path).map_err(|source| YamlError::Read {
         path: path.to_path_buf(),
@@ -180,8 +186,20 @@ pub fn load_file(path: &Path) -> Result<Node, YamlError> {
     parse_str(&text, path)
 }
 
+/// [`YamlError::VaultFile`] when `text` is a file encrypted with `ansible-vault` (it starts with
+/// `$ANSIBLE_VAULT;`); for any source talon reads variables from, YAML or INI.
+pub fn reject_vault_file(text: &str, path: &Path) -> Result<(), YamlError> {
+    if text.trim_start().starts_with("$ANSIBLE_VAULT;") {
+        return Err(YamlError::VaultFile {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
 /// Parses YAML text; `path` names the source in marks and errors.
 pub fn parse_str(text: &str, path: &Path) -> Result<Node, YamlError> {
+    reject_vault_file(text, path)?;
     let file = Arc::new(path.to_path_buf());
     if text.trim().is_empty()
         || text
@@ -495,6 +513,8 @@ mod tests {
         assert!(matches!(&e, YamlError::Vault { mark } if mark.line == 3), "{e}");
         let e = parse_str("l:\n  - !vault x\n", Path::new("v.yml")).unwrap_err();
         assert!(e.to_string().starts_with("v.yml:2:"), "{e}");
+        let e = parse_str("$ANSIBLE_VAULT;1.1;AES256\n6231336539\n", Path::new("all.yml")).unwrap_err();
+        assert!(matches!(e, YamlError::VaultFile { .. }), "{e}");
         // Other tags (`!unsafe`) keep their value.
         assert_eq!(
             parse("a: !unsafe '{{ x }}'\n").to_json()["a"],

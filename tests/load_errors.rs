@@ -295,6 +295,11 @@ fn d13_inline_vault_is_a_load_error_not_ciphertext() {
                 VAULT.replace("\n      ", "\n        ")
             ),
         ),
+        ("enc/inv.ini", "h1 ansible_connection=local\n"),
+        (
+            "enc/group_vars/all.yml",
+            "$ANSIBLE_VAULT;1.1;AES256\n6231336539666234\n",
+        ),
     ]);
     let e = load_error(&p.check("play.yml"));
     assert!(e.contains("play.yml:4:7: an inline '!vault' value"), "{e}");
@@ -309,6 +314,12 @@ fn d13_inline_vault_is_a_load_error_not_ciphertext() {
     let e = load_error(&p.check_with("ok.yml", "inv.yml"));
     assert!(e.contains("inv.yml:5:9: an inline '!vault' value"), "{e}");
     assert!(e.contains("--secrets"), "{e}");
+    // A whole file encrypted with ansible-vault is named too.
+    let e = load_error(&p.check_with("ok.yml", "enc/inv.ini"));
+    assert!(
+        e.contains("group_vars/all.yml: the file is encrypted with ansible-vault"),
+        "{e}"
+    );
 }
 
 /// Every playbook of the stack and every valid fixture still loads with every load check (so new
