@@ -19,12 +19,13 @@ const PYTHON_KEYWORDS: &[&str] = &[
     "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
 ];
 
-/// Whether `name` can be a variable: an ASCII identifier that is not a Python keyword (what
-/// ansible-core's `isidentifier` accepts, minus non-ASCII letters).
+/// Whether `name` can be a variable: a Python identifier (a letter or `_`, then letters, digits
+/// or `_`; Unicode letters count, as for `str.isidentifier`) that is not a Python keyword, which
+/// is what ansible-core's `isidentifier` accepts.
 pub(crate) fn is_variable_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
         && !PYTHON_KEYWORDS.contains(&name)
 }
 
@@ -205,10 +206,12 @@ mod tests {
 
     #[test]
     fn variable_names_follow_python() {
-        for ok in ["x", "_x", "result_1", "Ansible"] {
+        for ok in ["x", "_x", "result_1", "Ansible", "résultat"] {
             assert!(is_variable_name(ok), "{ok}");
         }
-        for bad in ["", "1x", "my-var", "a.b", "with", "None", "é", "a b", "{{ x }}"] {
+        for bad in [
+            "", "1x", "my-var", "a.b", "with", "None", "a b", "{{ x }}", "x\u{0}",
+        ] {
             assert!(!is_variable_name(bad), "{bad}");
         }
     }
