@@ -121,6 +121,13 @@ fn a_notify_of_no_handler_names_the_task() {
         e.contains("pb.yml:5:7: The requested handler 'nothing' was not found"),
         "{e}"
     );
+    // A templated handler name may render to anything: not judged at load.
+    loads(&[(
+        "pb.yml",
+        &format!(
+            "{PLAY}    - command: 'true'\n      notify: restart web\n  vars:\n    svc: web\n  handlers:\n    - name: restart {{{{ svc }}}}\n      command: 'true'\n"
+        ),
+    )]);
 }
 
 #[test]
