@@ -47,6 +47,11 @@ async fn prepare(
 
 async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
     let (pb, inv, opts) = prepare(&args, |_| true).await?;
+    if args.syntax_check {
+        // ansible-playbook's `--syntax-check` output: everything loaded, nothing connected.
+        println!("\nplaybook: {}", args.playbook.display());
+        return Ok(crate::error::EXIT_OK);
+    }
     let (reporter, view) = Reporter::start(ViewOptions {
         json: args.json,
         verbosity: args.verbose,
@@ -72,6 +77,7 @@ async fn verify(args: VerifyArgs) -> Result<i32, Error> {
         force_handlers: false,
         json: false,
         verbose: 0,
+        syntax_check: false,
         ssh: args.ssh,
         secret: args.secret,
     };

@@ -66,6 +66,11 @@ pub struct RunArgs {
     /// More output (-v shows changed results, -vv every result).
     #[arg(short = 'v', action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Load and check the playbook, its roles and the inventory without connecting to any host
+    /// (ansible-playbook's `--syntax-check`): prints `playbook: PATH` and exits 0, or the first
+    /// load error and exits 4.
+    #[arg(long)]
+    pub syntax_check: bool,
     #[command(flatten)]
     pub ssh: SshArgs,
     #[command(flatten)]

@@ -82,7 +82,27 @@ pub enum YamlError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: invalid YAML: {message}")]
     Parse { path: PathBuf, message: String },
+    /// Collections nested deeper than [`MAX_DEPTH`] (a stack overflow guard).
+    #[error(
+        "{mark}: YAML nested deeper than {MAX_DEPTH} levels (talon's limit, against runaway or hostile input): flatten the data"
+    )]
+    TooDeep { mark: Mark },
+    /// An inline `!vault` value: talon cannot decrypt it yet, and must not ship the ciphertext.
+    #[error(
+        "{mark}: an inline '!vault' value: talon does not support Ansible Vault yet (the encrypted text would be used as the value); provide the value with --secrets, --secret-env or --ask-secret instead"
+    )]
+    Vault { mark: Mark },
+    /// A whole file encrypted with `ansible-vault encrypt`.
+    #[error(
+        "{path}: the file is encrypted with ansible-vault, which talon does not decrypt yet: decrypt it (`ansible-vault decrypt`) and give secrets with --secrets, --secret-env or --ask-secret instead"
+    )]
+    VaultFile { path: PathBuf },
 }
+
+/// The deepest nesting of collections (flow or block) accepted in a YAML file; Ansible content
+/// never comes near it, and it keeps every recursive walk over a [`Node`] far from the stack's
+/// end.
+pub const MAX_DEPTH: usize = 64;
 
 impl Node {
     /// The node as a JSON value (positions dropped), as Ansible variables see it.
@@ -156,7 +176,8 @@ impl Node {
 /// Reads and parses one YAML file into a [`Node`] (an empty file is `null`).
 ///
 /// Errors: [`YamlError::Read`] when the file cannot be read, [`YamlError::Parse`] with the
-/// parser's line:column when it is not valid YAML.
+/// parser's line:column when it is not valid YAML, [`YamlError::TooDeep`] past [`MAX_DEPTH`],
+/// [`YamlError::Vault`] / [`YamlError::VaultFile`] for Ansible Vault content (not supported yet).
 pub fn load_file(path: &Path) -> Result<Node, YamlError> {
     let text = std::fs::read_to_string(path).map_err(|source| YamlError::Read {
         path: path.to_path_buf(),
@@ -165,8 +186,20 @@ pub fn load_file(path: &Path) -> Result<Node, YamlError> {
     parse_str(&text, path)
 }
 
+/// [`YamlError::VaultFile`] when `text` is a file encrypted with `ansible-vault` (it starts with
+/// `$ANSIBLE_VAULT;`); for any source talon reads variables from, YAML or INI.
+pub fn reject_vault_file(text: &str, path: &Path) -> Result<(), YamlError> {
+    if text.trim_start().starts_with("$ANSIBLE_VAULT;") {
+        return Err(YamlError::VaultFile {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
 /// Parses YAML text; `path` names the source in marks and errors.
 pub fn parse_str(text: &str, path: &Path) -> Result<Node, YamlError> {
+    reject_vault_file(text, path)?;
     let file = Arc::new(path.to_path_buf());
     if text.trim().is_empty()
         || text
@@ -182,29 +215,94 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Node, YamlError> {
             kind: NodeKind::Null,
         });
     }
-    let options = serde_saphyr::options! { legacy_octal_numbers: true };
-    let raw: serde_saphyr::Spanned<RawNode> =
-        serde_saphyr::from_str_with_options(text, options).map_err(|e| YamlError::Parse {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    Ok(convert(raw, &file))
+    // serde's recursion costs tens of KiB of stack per nesting level in debug builds, more than a
+    // 2 MiB runtime worker thread has for MAX_DEPTH levels: parse on a thread of known stack.
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("talon-yaml".into())
+            .stack_size(PARSE_STACK)
+            .spawn_scoped(s, || parse_tree(text, &file))
+        {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(YamlError::Parse {
+                    path: path.to_path_buf(),
+                    message: "the YAML parser failed".into(),
+                })
+            }),
+            Err(_) => parse_tree(text, &file),
+        }
+    })
 }
 
-/// Parses every document of a multi-document YAML text (used for `---`-separated inventories).
-fn convert(raw: serde_saphyr::Spanned<RawNode>, file: &Arc<PathBuf>) -> Node {
+/// Parses non-empty YAML text into a [`Node`] tree (see [`parse_str`]).
+fn parse_tree(text: &str, file: &Arc<PathBuf>) -> Result<Node, YamlError> {
+    let options = serde_saphyr::options! {
+        legacy_octal_numbers: true,
+        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
+    };
+    let raw: serde_saphyr::Spanned<Tagged> =
+        serde_saphyr::from_str_with_options(text, options).map_err(|e| parse_error(&e, file))?;
+    convert(raw, file)
+}
+
+/// The stack of the thread a YAML file is parsed on (address space; only what is used is
+/// touched): room for [`MAX_DEPTH`] levels of serde recursion in a debug build, with margin.
+const PARSE_STACK: usize = 32 << 20;
+
+/// A parser error as a [`YamlError`]: nesting past [`MAX_DEPTH`] (the budget, or the parser's
+/// own recursion guard for flow collections) is [`YamlError::TooDeep`] at its position.
+fn parse_error(e: &serde_saphyr::Error, file: &Arc<PathBuf>) -> YamlError {
+    let inner = e.without_snippet();
+    let too_deep = matches!(
+        inner,
+        serde_saphyr::Error::Budget {
+            breach: serde_saphyr::budget::BudgetBreach::Depth { .. },
+            ..
+        }
+    ) || inner.to_string().contains("recursion limit exceeded");
+    if too_deep {
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+        return YamlError::TooDeep {
+            mark: Mark {
+                file: file.clone(),
+                line,
+                column,
+            },
+        };
+    }
+    YamlError::Parse {
+        path: file.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// A parsed value with its tag (`!vault`, `!unsafe`, ...), as serde-saphyr reports it.
+type Tagged = serde_saphyr::Tagged<RawNode>;
+
+/// Converts the parser's tree into a [`Node`] tree; an inline `!vault` value is
+/// [`YamlError::Vault`] (see [`is_vault_tag`]).
+fn convert(raw: serde_saphyr::Spanned<Tagged>, file: &Arc<PathBuf>) -> Result<Node, YamlError> {
     let mark = Mark {
         file: file.clone(),
         line: raw.referenced.line(),
         column: raw.referenced.column(),
     };
-    let kind = match raw.value {
+    let serde_saphyr::Tagged(value, tag) = raw.value;
+    if tag.as_deref().is_some_and(is_vault_tag) {
+        return Err(YamlError::Vault { mark });
+    }
+    let kind = match value {
         RawNode::Null => NodeKind::Null,
         RawNode::Bool(b) => NodeKind::Bool(b),
         RawNode::Int(i) => NodeKind::Int(i),
         RawNode::Float(f) => NodeKind::Float(f),
         RawNode::Str(s) => NodeKind::Str(s),
-        RawNode::Seq(items) => NodeKind::Seq(items.into_iter().map(|n| convert(n, file)).collect()),
+        RawNode::Seq(items) => NodeKind::Seq(
+            items
+                .into_iter()
+                .map(|n| convert(n, file))
+                .collect::<Result<_, _>>()?,
+        ),
         RawNode::Map(entries) => NodeKind::Map(
             entries
                 .into_iter()
@@ -217,12 +315,18 @@ fn convert(raw: serde_saphyr::Spanned<RawNode>, file: &Arc<PathBuf>) -> Node {
                             column: k.referenced.column(),
                         },
                     };
-                    (key, convert(v, file))
+                    Ok((key, convert(v, file)?))
                 })
-                .collect(),
+                .collect::<Result<_, YamlError>>()?,
         ),
     };
-    Node { mark, kind }
+    Ok(Node { mark, kind })
+}
+
+/// Whether a resolved YAML tag is Ansible's `!vault` (or its old spelling
+/// `!vault-encrypted`), matching ansible-core's `AnsibleConstructor` tags.
+pub fn is_vault_tag(tag: &str) -> bool {
+    matches!(tag, "!vault" | "!vault-encrypted")
 }
 
 /// The serde-facing twin of [`NodeKind`], with `Spanned` children.
@@ -232,8 +336,8 @@ enum RawNode {
     Int(i64),
     Float(f64),
     Str(String),
-    Seq(Vec<serde_saphyr::Spanned<RawNode>>),
-    Map(Vec<(serde_saphyr::Spanned<String>, serde_saphyr::Spanned<RawNode>)>),
+    Seq(Vec<serde_saphyr::Spanned<Tagged>>),
+    Map(Vec<(serde_saphyr::Spanned<String>, serde_saphyr::Spanned<Tagged>)>),
 }
 
 /// A key that may be written as any scalar in YAML (`1: x`, `true: y`) but is a string to us.
@@ -322,7 +426,7 @@ impl<'de> Deserialize<'de> for RawNode {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
                 let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<serde_saphyr::Spanned<RawNode>>()? {
+                while let Some(item) = seq.next_element::<serde_saphyr::Spanned<Tagged>>()? {
                     items.push(item);
                 }
                 Ok(RawNode::Seq(items))
@@ -330,7 +434,7 @@ impl<'de> Deserialize<'de> for RawNode {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
                 let mut entries = Vec::new();
                 while let Some(key) = map.next_key::<serde_saphyr::Spanned<KeyString>>()? {
-                    let value = map.next_value::<serde_saphyr::Spanned<RawNode>>()?;
+                    let value = map.next_value::<serde_saphyr::Spanned<Tagged>>()?;
                     let key = serde_saphyr::Spanned::new(key.value.0, key.referenced, key.defined);
                     entries.push((key, value));
                 }
@@ -374,6 +478,48 @@ mod tests {
         let s = e.to_string();
         assert!(s.contains("bad.yml"), "{s}");
         assert!(s.contains("line") || s.contains(':'), "{s}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let flow = format!("x: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let maps = format!("x: {}1{}\n", "{a: ".repeat(100), "}".repeat(100));
+        let mut block = String::new();
+        for i in 0..100 {
+            block.push_str(&format!("{}a:\n", "  ".repeat(i)));
+        }
+        for text in [flow, maps, block] {
+            let e = parse_str(&text, Path::new("deep.yml")).unwrap_err();
+            assert!(matches!(e, YamlError::TooDeep { .. }), "{e}");
+            let s = e.to_string();
+            assert!(
+                s.starts_with("deep.yml:") && s.contains("deeper than 64 levels"),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_is_fine() {
+        let text = format!("x: {}{}\n", "[".repeat(60), "]".repeat(60));
+        parse(&text);
+    }
+
+    #[test]
+    fn inline_vault_is_an_error_at_its_value() {
+        let text =
+            "a: 1\npw: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6231336539\nl:\n  - !vault-encrypted x\n";
+        let e = parse_str(text, Path::new("v.yml")).unwrap_err();
+        assert!(matches!(&e, YamlError::Vault { mark } if mark.line == 3), "{e}");
+        let e = parse_str("l:\n  - !vault x\n", Path::new("v.yml")).unwrap_err();
+        assert!(e.to_string().starts_with("v.yml:2:"), "{e}");
+        let e = parse_str("$ANSIBLE_VAULT;1.1;AES256\n6231336539\n", Path::new("all.yml")).unwrap_err();
+        assert!(matches!(e, YamlError::VaultFile { .. }), "{e}");
+        // Other tags (`!unsafe`) keep their value.
+        assert_eq!(
+            parse("a: !unsafe '{{ x }}'\n").to_json()["a"],
+            Value::from("{{ x }}")
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::InventoryError;
 use crate::vars::Vars;
-use crate::yaml::{self, Mark, NodeKind};
+use crate::yaml::{self, NodeKind};
 
 /// Extensions tried after the bare name, in order (`C.YAML_FILENAME_EXTENSIONS`).
 const VARS_EXTENSIONS: [&str; 3] = [".yml", ".yaml", ".json"];
@@ -148,14 +148,8 @@ pub(super) fn load_vars_file(path: &Path) -> Result<Vars, InventoryError> {
     }
 }
 
-/// Vault-encrypted files start with `$ANSIBLE_VAULT;`; talon cannot decrypt them.
+/// Vault-encrypted files start with `$ANSIBLE_VAULT;`; talon cannot decrypt them (INI sources
+/// too, which are not parsed as YAML): [`yaml::reject_vault_file`].
 pub(super) fn reject_vault(text: &str, path: &Path) -> Result<(), InventoryError> {
-    if text.trim_start().starts_with("$ANSIBLE_VAULT;") {
-        return Err(InventoryError::parse(
-            Mark::file(path),
-            "the file is encrypted with ansible-vault, which talon does not decrypt".to_string(),
-            "decrypt it (`ansible-vault decrypt`) and keep secrets in talon's secret store instead",
-        ));
-    }
-    Ok(())
+    Ok(yaml::reject_vault_file(text, path)?)
 }

@@ -97,7 +97,11 @@ pub(super) fn parse(text: &str, mark0: &Mark, b: &mut Builder) -> Result<(), Inv
                         "write one variable per line as name=value",
                     ));
                 };
-                b.set_group_var(&group, k.trim(), literal_or_string(v.trim()));
+                b.set_group_var(
+                    &group,
+                    var_name(k.trim(), at(indent))?,
+                    literal_or_string(v.trim()),
+                );
             }
             State::Children => {
                 let child = line.split('#').next().unwrap_or("").trim();
@@ -204,9 +208,24 @@ fn host_line(line: &str, at: Mark, group: &str, b: &mut Builder) -> Result<(), I
                 "write host variables as name=value, quoting values that contain spaces",
             ));
         };
-        vars.insert(k.to_string(), literal_or_string(v));
+        vars.insert(var_name(k, at.clone())?.to_string(), literal_or_string(v));
     }
     b.add_host_entry(first, Some(group), vars, &at)
+}
+
+/// A variable name from an INI line: not empty, and no control characters (a NUL byte or an
+/// escape cannot be part of a name any template could use).
+fn var_name(name: &str, at: Mark) -> Result<&str, InventoryError> {
+    if name.is_empty() || name.chars().any(char::is_control) {
+        return Err(InventoryError::parse(
+            at,
+            format!(
+                "invalid variable name {name:?}: a name cannot be empty or hold control characters (such as a NUL byte)"
+            ),
+            "write variables as name=value with a name of letters, digits and '_'",
+        ));
+    }
+    Ok(name)
 }
 
 /// The value of an INI inventory variable: Python `ast.literal_eval(text)` when that succeeds

@@ -292,6 +292,22 @@ fn yaml_unknown_key_is_an_error_with_position() {
 }
 
 #[test]
+fn ini_variable_names_cannot_hold_control_characters() {
+    let e = load_err("hosts", "h1 a\0b=1\n");
+    assert!(
+        e.contains("hosts:1:1") && e.contains("invalid variable name \"a\\0b\""),
+        "{e}"
+    );
+    let e = load_err("hosts", "[web]\nh1\n[web:vars]\nok=1\n\u{1b}x=2\n");
+    assert!(
+        e.contains("hosts:5:1") && e.contains("invalid variable name"),
+        "{e}"
+    );
+    let e = load_err("hosts", "h1 =1\n");
+    assert!(e.contains("invalid variable name \"\""), "{e}");
+}
+
+#[test]
 fn ini_errors_have_positions() {
     let e = load_err("hosts", "[web]\nh1\n[web:bogus]\n");
     assert!(e.contains("hosts:3:1") && e.contains("unknown type"), "{e}");

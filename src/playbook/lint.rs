@@ -226,7 +226,7 @@ fn undeclared(env: &minijinja::Environment<'_>, text: &str) -> HashSet<String> {
     }
     match env.template_from_str(text) {
         Ok(t) => t.undeclared_variables(false),
-        Err(_) => HashSet::new(), // syntax errors are reported when the task runs
+        Err(_) => HashSet::new(), // syntax errors are load errors already (checks.rs)
     }
 }
 

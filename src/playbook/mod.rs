@@ -4,13 +4,15 @@
 //! missing role is an error that names `file:line:column`. Nothing is silently ignored, because a
 //! silently ignored key is how a budget limit or a health check quietly stops existing.
 
+mod checks;
+mod imports;
 mod kv;
 pub mod lint;
 mod role;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
@@ -19,6 +21,8 @@ use crate::modules;
 use crate::vars::Vars;
 use crate::yaml::{self, Key, Mark, Node, NodeKind};
 
+use imports::{Entry, ImportStack};
+pub use imports::{MAX_IMPORT_DEPTH, MAX_INCLUDE_DEPTH};
 pub use kv::parse_kv;
 pub use role::Role;
 
@@ -216,6 +220,10 @@ pub struct Loader {
     pub roles_path: Vec<PathBuf>,
     /// The playbook folder.
     pub playbook_dir: PathBuf,
+    /// The files being loaded now (cycle and depth checks of static imports).
+    imports: Arc<ImportStack>,
+    /// Handlers of roles imported by `import_role` in the play being loaded.
+    imported_handlers: Mutex<Vec<Task>>,
 }
 
 const PLAY_KEYS: &[&str] = &[
@@ -302,8 +310,19 @@ fn strip_builtin(name: &str) -> &str {
 /// Loads a playbook file with all its roles and static imports.
 ///
 /// Errors: [`LoadError`] naming `file:line:column` for invalid YAML, unknown keywords, unknown
-/// modules or module arguments, missing roles or imported files.
+/// modules or module arguments, missing roles or imported files, and static imports that form a
+/// cycle or nest deeper than [`MAX_IMPORT_DEPTH`] (with the chain of imports).
 pub fn load(path: &Path) -> Result<Playbook, LoadError> {
+    load_nested(path, None, None)
+}
+
+/// Loads a playbook; `imports` is the import stack and `at` the `import_playbook` statement when
+/// this playbook is imported by another.
+fn load_nested(
+    path: &Path,
+    imports: Option<&Arc<ImportStack>>,
+    at: Option<&Mark>,
+) -> Result<Playbook, LoadError> {
     let dir = path
         .parent()
         .map(Path::to_path_buf)
@@ -317,37 +336,48 @@ pub fn load(path: &Path) -> Result<Playbook, LoadError> {
     let dir = std::path::absolute(&dir).unwrap_or(dir);
     let mut loader = Loader::new(&dir);
     loader.next_id = AtomicUsize::new(0);
-    let root = yaml::load_file(path)?;
-    let items = match &root.kind {
-        NodeKind::Seq(items) => items.clone(),
-        NodeKind::Null => Vec::new(),
-        _ => return Err(LoadError::at(&root.mark, "a playbook must be a list of plays")),
-    };
-    let mut plays = Vec::new();
-    for item in &items {
-        if let Some(imp) = item
-            .get("import_playbook")
-            .or_else(|| item.get("ansible.builtin.import_playbook"))
-        {
-            let file = imp
-                .as_str()
-                .ok_or_else(|| LoadError::at(&imp.mark, "import_playbook takes a file name"))?;
-            let sub = load(&dir.join(file))?;
-            for mut p in sub.plays {
-                p.index = plays.len();
-                plays.push(p);
-            }
-            continue;
-        }
-        let index = plays.len();
-        plays.push(loader.play(item, index)?);
+    if let Some(stack) = imports {
+        loader.imports = stack.clone();
     }
-    Ok(Playbook {
-        path: path.to_path_buf(),
-        dir,
-        plays,
-        task_count: loader.next_id.load(Ordering::Relaxed),
-    })
+    let stack = loader.imports.clone();
+    stack.within(path, Entry::File, at, || loader.playbook(path, dir))
+}
+
+impl Loader {
+    /// The plays of one playbook file (imported playbooks expanded in place).
+    fn playbook(&self, path: &Path, dir: PathBuf) -> Result<Playbook, LoadError> {
+        let root = yaml::load_file(path)?;
+        let items = match &root.kind {
+            NodeKind::Seq(items) => items.clone(),
+            NodeKind::Null => Vec::new(),
+            _ => return Err(LoadError::at(&root.mark, "a playbook must be a list of plays")),
+        };
+        let mut plays = Vec::new();
+        for item in &items {
+            if let Some(imp) = item
+                .get("import_playbook")
+                .or_else(|| item.get("ansible.builtin.import_playbook"))
+            {
+                let file = imp
+                    .as_str()
+                    .ok_or_else(|| LoadError::at(&imp.mark, "import_playbook takes a file name"))?;
+                let sub = load_nested(&dir.join(file), Some(&self.imports), Some(&imp.mark))?;
+                for mut p in sub.plays {
+                    p.index = plays.len();
+                    plays.push(p);
+                }
+                continue;
+            }
+            let index = plays.len();
+            plays.push(self.play(item, index)?);
+        }
+        Ok(Playbook {
+            path: path.to_path_buf(),
+            dir,
+            plays,
+            task_count: self.next_id.load(Ordering::Relaxed),
+        })
+    }
 }
 
 /// Reads a scalar or list of scalars as strings (`tags: a` or `tags: [a, b]`).
@@ -424,6 +454,8 @@ impl Loader {
             next_id: AtomicUsize::new(1 << 32),
             roles_path,
             playbook_dir: playbook_dir.to_path_buf(),
+            imports: Arc::new(ImportStack::new(playbook_dir)),
+            imported_handlers: Mutex::new(Vec::new()),
         }
     }
 
@@ -517,7 +549,23 @@ impl Loader {
             None => Vec::new(),
         };
         play_handlers.extend(handlers);
-        Ok(Play {
+        // Handlers of roles brought in by import_role (Ansible adds them to the play's), once per
+        // role folder.
+        let imported = std::mem::take(
+            &mut *self
+                .imported_handlers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for h in imported {
+            let same = |p: &Task| {
+                p.name == h.name && matches!((&p.role, &h.role), (Some(a), Some(b)) if a.path == b.path)
+            };
+            if !play_handlers.iter().any(same) {
+                play_handlers.push(h);
+            }
+        }
+        let play = Play {
             index,
             name,
             mark: node.mark.clone(),
@@ -527,7 +575,7 @@ impl Loader {
                 None => Vars::new(),
             },
             vars_files: match node.get("vars_files") {
-                Some(v) => string_list(v)?,
+                Some(v) => self.vars_files(v)?,
                 None => Vec::new(),
             },
             become_: node.get("become").map(|b| bool_of(b, "become")).transpose()?,
@@ -545,9 +593,15 @@ impl Loader {
                 .transpose()?
                 .unwrap_or(false),
             environment: node.get("environment").map(Node::to_json),
-            no_log: node.get("no_log").map(Node::to_json),
+            no_log: node
+                .get("no_log")
+                .map(|v| checks::bool_or_template(v, "no_log"))
+                .transpose()?,
             remote_user: node.get("remote_user").map(scalar_string).transpose()?,
-            ignore_errors: node.get("ignore_errors").map(Node::to_json),
+            ignore_errors: node
+                .get("ignore_errors")
+                .map(|v| checks::bool_or_template(v, "ignore_errors"))
+                .transpose()?,
             check_mode: node
                 .get("check_mode")
                 .map(|b| bool_of(b, "check_mode"))
@@ -558,7 +612,23 @@ impl Loader {
             sections: vec![pre, main, post],
             handlers: play_handlers,
             roles,
-        })
+        };
+        checks::notified_handlers_exist(&play)?;
+        Ok(play)
+    }
+
+    /// `vars_files:` names. They are read per host at run time (a name may use host variables);
+    /// a file named without a template that exists is parsed now too, so that invalid YAML or an
+    /// inline `!vault` value in it is a load error.
+    fn vars_files(&self, node: &Node) -> Result<Vec<String>, LoadError> {
+        let names = string_list(node)?;
+        for name in names.iter().filter(|n| !crate::template::is_template(n)) {
+            let path = self.playbook_dir.join(name);
+            if path.is_file() {
+                vars_of_node(&yaml::load_file(&path)?)?;
+            }
+        }
+        Ok(names)
     }
 
     /// Loads a list of tasks from a node (a task file's root or a `tasks:` section).
@@ -585,10 +655,24 @@ impl Loader {
     }
 
     /// Loads a task file (for `import_tasks`, `include_tasks` and roles).
+    ///
+    /// Errors: as [`load`], including a cycle of imports through this file.
     pub fn task_file(&self, path: &Path, role: Option<&Arc<Role>>) -> Result<Vec<Task>, LoadError> {
-        let node = yaml::load_file(path)?;
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        self.task_list(&node, &base, role)
+        self.task_file_at(path, role, None)
+    }
+
+    /// [`Loader::task_file`] for the import statement at `at`.
+    fn task_file_at(
+        &self,
+        path: &Path,
+        role: Option<&Arc<Role>>,
+        at: Option<&Mark>,
+    ) -> Result<Vec<Task>, LoadError> {
+        self.imports.within(path, Entry::File, at, || {
+            let node = yaml::load_file(path)?;
+            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            self.task_list(&node, &base, role)
+        })
     }
 
     /// One task entry; static imports expand into several tasks (returned as one block).
@@ -608,6 +692,11 @@ impl Loader {
         for (k, v) in entries {
             let key = k.name.as_str();
             match key {
+                "when" | "changed_when" | "failed_when" | "until" => checks::condition_syntax(v)?,
+                "block" | "rescue" | "always" => {}
+                _ => checks::jinja_syntax(v)?,
+            }
+            match key {
                 "name" => task.name = Some(scalar_string(v)?),
                 "when" => task.when = conditions(v)?,
                 "loop" | "with_list" => task.loop_ = Some(v.to_json()),
@@ -616,12 +705,12 @@ impl Loader {
                     task.loop_flatten = true;
                 }
                 "loop_control" => task.loop_control = loop_control(v)?,
-                "register" => task.register = Some(scalar_string(v)?),
+                "register" => task.register = Some(checks::register_name(v)?),
                 "notify" => task.notify = string_list_plain(v)?,
                 "listen" => task.listen = string_list_plain(v)?,
                 "changed_when" => task.changed_when = Some(conditions(v)?),
                 "failed_when" => task.failed_when = Some(conditions(v)?),
-                "ignore_errors" => task.ignore_errors = Some(v.to_json()),
+                "ignore_errors" => task.ignore_errors = Some(checks::bool_or_template(v, "ignore_errors")?),
                 "tags" => task.tags = string_list(v)?,
                 "become" => task.become_ = Some(bool_of(v, "become")?),
                 "become_user" => task.become_user = Some(scalar_string(v)?),
@@ -630,7 +719,7 @@ impl Loader {
                         return Err(LoadError::at(&v.mark, "talon supports only become_method: sudo"));
                     }
                 }
-                "no_log" => task.no_log = Some(v.to_json()),
+                "no_log" => task.no_log = Some(checks::bool_or_template(v, "no_log")?),
                 "vars" => task.vars = vars_of(v, "vars")?,
                 "environment" => task.environment = Some(v.to_json()),
                 "block" => block = Some((v, None, None)),
@@ -706,7 +795,7 @@ impl Loader {
                 let file = import_target(value, &key.mark)?;
                 let path = resolve_task_file(base, role, &file);
                 let children = self
-                    .task_file(&path, role)
+                    .task_file_at(&path, role, Some(&key.mark))
                     .map_err(|e| wrap_import(e, &key.mark))?;
                 task.action = Some(Action::Block {
                     block: children,
@@ -719,6 +808,11 @@ impl Loader {
                 let (name, tasks_from, vars) = role_ref(value, &key.mark)?;
                 let r = self.load_role(&name, &vars, &key.mark)?;
                 let children = self.role_tasks(&r, tasks_from.as_deref(), &key.mark)?;
+                let handlers = self.role_handlers(&r)?;
+                self.imported_handlers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend(handlers);
                 task.action = Some(Action::Block {
                     block: children,
                     rescue: Vec::new(),
@@ -728,10 +822,12 @@ impl Loader {
             }
             "include_tasks" => {
                 let file = import_target(value, &key.mark)?;
-                if !file.contains("{{") {
-                    // Validate now so that a bad included file fails before anything runs.
-                    let path = resolve_task_file(base, role, &file);
-                    self.task_file(&path, role)
+                let path = resolve_task_file(base, role, &file);
+                // Validate now so that a bad included file fails before anything runs; a file
+                // that includes itself (a recursion, valid with a condition that ends it) is
+                // checked once, and bounded when it runs (MAX_INCLUDE_DEPTH).
+                if !file.contains("{{") && !self.imports.busy(&path) {
+                    self.task_file_at(&path, role, Some(&key.mark))
                         .map_err(|e| wrap_import(e, &key.mark))?;
                 }
                 task.action = Some(Action::IncludeTasks {
@@ -803,7 +899,13 @@ impl Loader {
                 let info = modules::lookup(short)
                     .ok_or_else(|| LoadError::at(&key.mark, unknown_action_message(&key.name)))?;
                 let args = module_args(info.name, value, args_kw)?;
-                check_module_args(info, &args, &value.mark)?;
+                let mark_of = |name: &str| {
+                    value
+                        .get(name)
+                        .or_else(|| args_kw.and_then(|a| a.get(name)))
+                        .map_or(&value.mark, |n| &n.mark)
+                };
+                check_module_args(info, &args, &value.mark, mark_of)?;
                 if info.spec.free_form && args.is_empty() {
                     return Err(LoadError::at(
                         &value.mark,
@@ -863,7 +965,7 @@ impl Loader {
         let role = self.load_role(&name, &params, &entry.mark)?;
         // Dependencies first (meta/main.yml), each once per play.
         let mut order = Vec::new();
-        self.role_with_deps(&role, &mut order, 0)?;
+        self.role_with_deps(&role, &mut order, None)?;
         for r in order {
             if roles
                 .iter()
@@ -892,22 +994,23 @@ impl Loader {
         Ok(())
     }
 
+    /// `role` after its dependencies (depth first, each once); `at` is the dependency entry in
+    /// the depending role's `meta/main.yml`. A cycle of dependencies is an error naming that
+    /// entry and the chain of roles.
     fn role_with_deps(
         &self,
         role: &Arc<Role>,
         out: &mut Vec<Arc<Role>>,
-        depth: usize,
+        at: Option<&Mark>,
     ) -> Result<(), LoadError> {
-        if depth > 20 {
-            return Err(LoadError::File {
-                path: role.path.clone(),
-                message: "role dependencies nest too deep (a cycle?)".into(),
-            });
-        }
-        for (dep, params, mark) in &role.dependencies {
-            let d = self.load_role(dep, params, mark)?;
-            self.role_with_deps(&d, out, depth + 1)?;
-        }
+        self.imports
+            .within(&role.path.join("meta"), Entry::Role(&role.name), at, || {
+                for (dep, params, mark) in &role.dependencies {
+                    let d = self.load_role(dep, params, mark)?;
+                    self.role_with_deps(&d, out, Some(mark))?;
+                }
+                Ok(())
+            })?;
         if !out.iter().any(|x| x.path == role.path && x.params == role.params) {
             out.push(role.clone());
         }
@@ -923,7 +1026,7 @@ impl Loader {
     ) -> Result<Vec<Task>, LoadError> {
         let file = tasks_from.unwrap_or("main");
         match role::find_yaml(&role.path.join("tasks"), file) {
-            Some(p) => self.task_file(&p, Some(role)),
+            Some(p) => self.task_file_at(&p, Some(role), Some(mark)),
             None if tasks_from.is_none() => Ok(Vec::new()),
             None => Err(LoadError::at(
                 mark,
@@ -1133,7 +1236,12 @@ fn wrap_import(e: LoadError, mark: &Mark) -> LoadError {
 /// choices (ansible-core finds these only when the task runs, after earlier tasks changed hosts).
 ///
 /// Errors: [`LoadError::At`] at `mark` naming the module and the argument.
-fn check_module_args(info: &modules::ModuleInfo, args: &Vars, mark: &Mark) -> Result<(), LoadError> {
+fn check_module_args<'m>(
+    info: &modules::ModuleInfo,
+    args: &Vars,
+    mark: &'m Mark,
+    mark_of: impl Fn(&str) -> &'m Mark,
+) -> Result<(), LoadError> {
     let spec = &info.spec;
     for (name, value) in args {
         let Some(def) = spec.find(name) else {
@@ -1151,7 +1259,7 @@ fn check_module_args(info: &modules::ModuleInfo, args: &Vars, mark: &Mark) -> Re
             ));
         };
         modules::spec::ArgSpec::check_literal(def, value)
-            .map_err(|e| LoadError::at(mark, format!("module '{}': {e}", info.name)))?;
+            .map_err(|e| LoadError::at(mark_of(name), format!("module '{}': {e}", info.name)))?;
     }
     if let Some(both) = spec.conflict(|k| {
         spec.find(k).is_some_and(|d| {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::LoadError;
 use crate::vars::Vars;
-use crate::yaml::{self, Mark, NodeKind};
+use crate::yaml::{self, Mark, Node, NodeKind};
 
 /// A loaded role (one instance: a role with other params is another instance).
 #[derive(Debug, PartialEq)]
@@ -49,6 +49,55 @@ fn vars_file(dir: &Path) -> Result<Vars, LoadError> {
     }
 }
 
+/// The keys of a role's `meta/main.yml` (ansible-core's `RoleMetadata`, plus `argument_specs`
+/// that it reads from the same file).
+const META_KEYS: &[&str] = &[
+    "dependencies",
+    "galaxy_info",
+    "allow_duplicates",
+    "collections",
+    "argument_specs",
+];
+
+/// A role's `meta/main.yml`: a mapping (or empty) of [`META_KEYS`], `dependencies` a list.
+fn check_meta(node: &Node) -> Result<(), LoadError> {
+    let entries = match &node.kind {
+        NodeKind::Null => return Ok(()),
+        NodeKind::Map(entries) => entries,
+        _ => {
+            return Err(LoadError::at(
+                &node.mark,
+                format!(
+                    "a role's meta/main.yml must be a mapping, not a {}",
+                    node.type_name()
+                ),
+            ));
+        }
+    };
+    for (k, v) in entries {
+        if !META_KEYS.contains(&k.name.as_str()) {
+            return Err(LoadError::at(
+                &k.mark,
+                format!(
+                    "unknown key '{}' in a role's meta/main.yml (allowed: {})",
+                    k.name,
+                    META_KEYS.join(", ")
+                ),
+            ));
+        }
+        if k.name == "dependencies" && !matches!(v.kind, NodeKind::Seq(_) | NodeKind::Null) {
+            return Err(LoadError::at(
+                &v.mark,
+                format!(
+                    "dependencies must be a list of roles (names or mappings with 'role:'), not a {}",
+                    v.type_name()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Role {
     /// Loads a role folder's defaults, vars and dependencies.
     pub fn load(name: &str, path: &Path, params: Vars) -> Result<Role, LoadError> {
@@ -57,6 +106,7 @@ impl Role {
         let mut dependencies = Vec::new();
         if let Some(meta) = find_yaml(&path.join("meta"), "main") {
             let node = yaml::load_file(&meta)?;
+            check_meta(&node)?;
             if let Some(deps) = node.get("dependencies") {
                 for d in deps.as_seq().unwrap_or_default() {
                     match &d.kind {

@@ -1,1 +1,206 @@
+//! Loader tests over small projects written to a temp folder.
 
+use super::*;
+
+/// Writes `files` (relative path, content) into a temp folder and loads `pb.yml` from it.
+fn load_project(files: &[(&str, &str)]) -> (tempfile::TempDir, Result<Playbook, LoadError>) {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, content).unwrap();
+    }
+    let result = load(&dir.path().join("pb.yml"));
+    (dir, result)
+}
+
+fn load_err(files: &[(&str, &str)]) -> String {
+    match load_project(files).1 {
+        Ok(_) => panic!("expected a load error for {files:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn loads(files: &[(&str, &str)]) -> Playbook {
+    let (_dir, result) = load_project(files);
+    result.unwrap_or_else(|e| panic!("{e}"))
+}
+
+const PLAY: &str = "- hosts: all\n  tasks:\n";
+
+#[test]
+fn a_playbook_importing_itself_is_a_cycle() {
+    let e = load_err(&[("pb.yml", "- import_playbook: pb.yml\n")]);
+    assert!(e.contains("pb.yml:1:20: import cycle: pb.yml -> pb.yml ("), "{e}");
+}
+
+#[test]
+fn a_task_file_cycle_through_a_role_is_found() {
+    let e = load_err(&[
+        ("pb.yml", &format!("{PLAY}    - import_tasks: a.yml\n")),
+        ("a.yml", "- import_role:\n    name: r\n"),
+        ("roles/r/tasks/main.yml", "- import_tasks: ../../../a.yml\n"),
+    ]);
+    assert!(
+        e.contains("import cycle: a.yml -> roles/r/tasks/main.yml (") && e.contains("-> a.yml ("),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_include_of_itself_loads_and_is_checked_once() {
+    let pb = loads(&[
+        ("pb.yml", &format!("{PLAY}    - include_tasks: me.yml\n")),
+        (
+            "me.yml",
+            "- debug: msg=x\n- include_tasks: me.yml\n  when: false\n",
+        ),
+    ]);
+    assert_eq!(pb.plays.len(), 1);
+    // ...but a bad file it includes is still found at load.
+    let e = load_err(&[
+        ("pb.yml", &format!("{PLAY}    - include_tasks: me.yml\n")),
+        ("me.yml", "- include_tasks: me.yml\n- include_tasks: bad.yml\n"),
+        ("bad.yml", "- nosuchmodule: x\n"),
+    ]);
+    assert!(
+        e.contains("bad.yml:1:3: unknown module or keyword 'nosuchmodule'"),
+        "{e}"
+    );
+}
+
+#[test]
+fn role_dependency_diamonds_load_and_cycles_do_not() {
+    let pb = loads(&[
+        ("pb.yml", "- hosts: all\n  roles: [a]\n"),
+        ("roles/a/meta/main.yml", "dependencies: [b, c]\n"),
+        ("roles/b/meta/main.yml", "dependencies: [d]\n"),
+        ("roles/c/meta/main.yml", "dependencies: [d]\n"),
+        ("roles/d/tasks/main.yml", "- debug: msg=d\n"),
+    ]);
+    let names: Vec<&str> = pb.plays[0].roles.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["d", "b", "c", "a"]);
+    let e = load_err(&[
+        ("pb.yml", "- hosts: all\n  roles: [a]\n"),
+        ("roles/a/meta/main.yml", "dependencies: [b]\n"),
+        ("roles/b/meta/main.yml", "dependencies: [c]\n"),
+        ("roles/c/meta/main.yml", "dependencies: [a]\n"),
+    ]);
+    assert!(
+        e.contains("roles/c/meta/main.yml:1:16: role dependency cycle: role a -> role b (")
+            && e.contains("-> role c (")
+            && e.contains("-> role a ("),
+        "{e}"
+    );
+}
+
+#[test]
+fn import_role_handlers_join_the_play_once() {
+    let pb = loads(&[
+        (
+            "pb.yml",
+            "- hosts: all\n  roles: [r]\n  tasks:\n    - import_role:\n        name: r\n    - import_role:\n        name: s\n    - command: 'true'\n      notify: [bounce, 's : other']\n",
+        ),
+        ("roles/r/tasks/main.yml", "- debug: msg=r\n"),
+        ("roles/r/handlers/main.yml", "- name: bounce\n  command: 'true'\n"),
+        ("roles/s/handlers/main.yml", "- name: other\n  command: 'true'\n"),
+    ]);
+    let handlers: Vec<String> = pb.plays[0].handlers.iter().map(Task::display_name).collect();
+    assert_eq!(handlers, ["r : bounce", "s : other"]);
+}
+
+#[test]
+fn a_notify_of_no_handler_names_the_task() {
+    let e = load_err(&[(
+        "pb.yml",
+        &format!(
+            "{PLAY}    - command: 'true'\n      notify: \"{{{{ dynamic }}}}\"\n    - command: 'true'\n      notify: [nothing]\n"
+        ),
+    )]);
+    assert!(
+        e.contains("pb.yml:5:7: The requested handler 'nothing' was not found"),
+        "{e}"
+    );
+    // A templated handler name may render to anything: not judged at load.
+    loads(&[(
+        "pb.yml",
+        &format!(
+            "{PLAY}    - command: 'true'\n      notify: restart web\n  vars:\n    svc: web\n  handlers:\n    - name: restart {{{{ svc }}}}\n      command: 'true'\n"
+        ),
+    )]);
+}
+
+#[test]
+fn typed_module_arguments_are_checked_in_every_form() {
+    for (task, at) in [
+        ("    - file: path=/x state=dir\n", "pb.yml:3:13"),
+        (
+            "    - file:\n        path: /x\n        mode: [1]\n",
+            "pb.yml:5:15",
+        ),
+        (
+            "    - file: path=/x\n      args:\n        recurse: sometimes\n",
+            "pb.yml:5:18",
+        ),
+        (
+            "    - systemd:\n        name: x\n        enabled: {}\n",
+            "pb.yml:5:18",
+        ),
+    ] {
+        let e = load_err(&[("pb.yml", &format!("{PLAY}{task}"))]);
+        assert!(e.contains(at), "{at}: {e}");
+    }
+    loads(&[(
+        "pb.yml",
+        &format!(
+            "{PLAY}    - file: path=/x state=directory mode=0755 recurse=yes\n    - file:\n        path: /y\n        state: \"{{{{ s }}}}\"\n        mode: \"{{{{ m }}}}\"\n"
+        ),
+    )]);
+}
+
+#[test]
+fn keyword_values_are_checked_where_they_are_written() {
+    let e = load_err(&[(
+        "pb.yml",
+        &format!("{PLAY}    - block:\n        - debug: msg=x\n      no_log: often\n"),
+    )]);
+    assert!(e.contains("pb.yml:5:15: no_log must be a boolean"), "{e}");
+    let e = load_err(&[(
+        "pb.yml",
+        &format!("{PLAY}    - debug: msg=x\n      register: not valid\n"),
+    )]);
+    assert!(
+        e.contains("pb.yml:4:17: Invalid variable name in 'register'"),
+        "{e}"
+    );
+    let e = load_err(&[(
+        "pb.yml",
+        &format!("{PLAY}    - debug: msg=x\n      loop: \"{{{{ items | }}}}\"\n"),
+    )]);
+    assert!(
+        e.contains("pb.yml:4:13: template error while templating string"),
+        "{e}"
+    );
+    let e = load_err(&[(
+        "pb.yml",
+        &format!("{PLAY}    - command: 'true'\n      changed_when: rc ==\n"),
+    )]);
+    assert!(e.contains("pb.yml:4:21: template error"), "{e}");
+}
+
+#[test]
+fn role_meta_is_strict() {
+    let e = load_err(&[
+        ("pb.yml", "- hosts: all\n  roles: [r]\n"),
+        ("roles/r/meta/main.yml", "- dependencies\n"),
+    ]);
+    assert!(
+        e.contains("roles/r/meta/main.yml:1:1: a role's meta/main.yml must be a mapping"),
+        "{e}"
+    );
+    let e = load_err(&[
+        ("pb.yml", "- hosts: all\n  roles: [r]\n"),
+        ("roles/r/meta/main.yml", "dependencies: {a: 1}\n"),
+    ]);
+    assert!(e.contains("dependencies must be a list"), "{e}");
+}

@@ -76,6 +76,9 @@ pub(crate) struct Inherited {
     pub(super) check_mode: Option<bool>,
     pub(super) diff: Option<bool>,
     pub(super) role: Option<Arc<Role>>,
+    /// The dynamic includes this task list runs inside, outermost first (`file (file:line:col)`),
+    /// bounded by [`crate::playbook::MAX_INCLUDE_DEPTH`].
+    pub(super) includes: Vec<String>,
 }
 /// Why a host stopped walking its tasks.
 #[derive(Debug, PartialEq)]
@@ -302,6 +305,25 @@ pub(super) fn inherit(inh: &Inherited, task: &Task) -> Inherited {
         c.role = task.role.clone();
     }
     c
+}
+
+/// The error of an include nested past [`crate::playbook::MAX_INCLUDE_DEPTH`]: the first
+/// includes and the last ones (a recursion repeats the same few).
+pub(super) fn include_depth_message(chain: &[String]) -> String {
+    let shown = if chain.len() > 6 {
+        format!(
+            "{} -> ... ({} more) -> {}",
+            chain[..3].join(" -> "),
+            chain.len() - 6,
+            chain[chain.len() - 3..].join(" -> ")
+        )
+    } else {
+        chain.join(" -> ")
+    };
+    format!(
+        "includes nest deeper than {} levels (talon's limit; a recursion without a condition that ends it?): {shown}",
+        crate::playbook::MAX_INCLUDE_DEPTH
+    )
 }
 
 pub(super) fn child_when(inh: &Inherited, task: &Task) -> Vec<String> {

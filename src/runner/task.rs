@@ -88,7 +88,7 @@ impl<'a> Runner<'a> {
                 )
                 .item(label.clone())
                 .diff(out.diff.clone())
-                .ignored(self.ignore_errors(task, inh, st))
+                .ignored(self.ignore_errors(ctx, st, task, inh))
                 .handler(self.is_handler(ctx, task));
                 self.report(st, r);
                 if let Some(p) = task.loop_control.pause {

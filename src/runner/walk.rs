@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::host::{Flow, HostState, Inherited, Outcome, Shared, Stop, child_when, inherit, truthy};
+use super::host::{
+    Flow, HostState, Inherited, Outcome, Shared, Stop, child_when, include_depth_message, inherit, truthy,
+};
 use super::task::failed_at;
 use super::{PlayCtx, Runner};
 use crate::playbook::{Action, Task};
@@ -137,6 +139,15 @@ impl<'a> Runner<'a> {
                 .map(|v| vars::as_string(&v))
                 .map_err(|e| e.to_string())
         };
+        let target = match &task.action {
+            Some(Action::IncludeTasks { file, .. }) => render(file)?,
+            Some(Action::IncludeRole { name, .. }) => format!("role {}", render(name)?),
+            _ => String::new(),
+        };
+        sub.includes.push(format!("{target} ({})", task.mark));
+        if sub.includes.len() > crate::playbook::MAX_INCLUDE_DEPTH {
+            return Err(include_depth_message(&sub.includes));
+        }
         match &task.action {
             Some(Action::IncludeTasks { file, base, role }) => {
                 let path = crate::playbook::resolve_task_file(base, role.as_ref(), &render(file)?);
@@ -193,7 +204,7 @@ impl<'a> Runner<'a> {
         {
             self.publish_hostvars(st);
         }
-        let ignored = self.ignore_errors(task, inh, st);
+        let ignored = self.ignore_errors(ctx, st, task, inh);
         st.stats.record(out.status, ignored);
         if looped.is_none() {
             let r = self.task_report(ctx, st, task, &out).ignored(ignored);
@@ -547,11 +558,26 @@ impl<'a> Runner<'a> {
         }
     }
 
-    pub(super) fn ignore_errors(&self, task: &Task, inh: &Inherited, _st: &HostState) -> bool {
-        task.ignore_errors
-            .as_ref()
-            .or(inh.ignore_errors.as_ref())
-            .and_then(vars::as_bool)
+    /// `ignore_errors` as inherited by `task` (play, block, task): a boolean, or a template
+    /// rendered with the task's variables (a value that renders to no boolean does not ignore).
+    pub(super) fn ignore_errors(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &HostState,
+        task: &Task,
+        inh: &Inherited,
+    ) -> bool {
+        let Some(v) = task.ignore_errors.as_ref().or(inh.ignore_errors.as_ref()) else {
+            return false;
+        };
+        if let Some(b) = vars::as_bool(v) {
+            return b;
+        }
+        let scope = self.scope_for(ctx, st, Some(task), inh, &Vars::new());
+        self.templater
+            .render_value(v, &scope)
+            .ok()
+            .and_then(|r| vars::as_bool(&r))
             .unwrap_or(false)
     }
 

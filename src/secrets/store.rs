@@ -206,7 +206,7 @@ impl SecretStore {
         if text.trim().is_empty() {
             return Ok(());
         }
-        let map: indexmap::IndexMap<String, String> = serde_saphyr::from_str(&text).map_err(|e| {
+        let map: indexmap::IndexMap<String, serde_saphyr::Tagged<String>> = serde_saphyr::from_str(&text).map_err(|e| {
             let at = e
                 .location()
                 .map(|l| format!(" (line {})", l.line()))
@@ -215,7 +215,12 @@ impl SecretStore {
                 "expected a YAML mapping of name: string{at}; nested values, lists and null are not secrets"
             ))
         })?;
-        for (name, value) in map {
+        for (name, serde_saphyr::Tagged(value, tag)) in map {
+            if tag.as_deref().is_some_and(crate::yaml::is_vault_tag) {
+                return Err(err(format!(
+                    "'{name}' is an inline '!vault' value: talon does not decrypt Ansible Vault yet (the encrypted text would be delivered as the secret); put the plain value in this file"
+                )));
+            }
             self.insert(&name, SecretString::from(value))?;
         }
         Ok(())

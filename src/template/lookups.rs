@@ -12,6 +12,7 @@ use minijinja::{Environment, Error, State};
 
 use super::filters::{Args, err, str_of};
 use super::scope::{SCOPE_KEY, ScopeObj};
+use super::to_mj_error;
 
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_function("lookup", |state: &State, rest: Rest<ValueOrKwargs>| {
@@ -89,11 +90,11 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
                     ))
                 })?;
                 let name = path.display().to_string();
-                scope
-                    .ctx
+                let inner = scope.ctx.enter_template(&name).map_err(to_mj_error)?;
+                inner
                     .engine
                     .file_env
-                    .render_named_str(&name, &text, Value::from_dyn_object(scope.clone()))
+                    .render_named_str(&name, &text, Value::from_object(ScopeObj::new(inner.clone())))
                     .map(Value::from)
             })
             .collect::<Result<_, Error>>()?,

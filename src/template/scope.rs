@@ -17,6 +17,12 @@ use crate::vars::Vars;
 /// How deep lazily templated variables may nest before we call it a loop.
 const MAX_DEPTH: usize = 64;
 
+/// How deep `lookup('template')` may nest (a template that looks itself up never ends).
+pub(crate) const MAX_TEMPLATE_LOOKUP_DEPTH: usize = 32;
+
+/// The mark of a template lookup in [`Ctx::chain`].
+const LOOKUP_PREFIX: &str = "lookup('template', ";
+
 /// The hidden variable through which lookups find the render's context.
 pub(crate) const SCOPE_KEY: &str = "__talon_scope__";
 
@@ -48,15 +54,37 @@ impl Ctx {
                 chain.join(" -> ")
             )));
         }
+        Ok(self.pushed(path))
+    }
+
+    /// The same context with `label` at the end of its chain.
+    fn pushed(self: &Arc<Self>, label: String) -> Arc<Ctx> {
         let mut chain = self.chain.clone();
-        chain.push(path);
-        Ok(Arc::new(Ctx {
+        chain.push(label);
+        Arc::new(Ctx {
             engine: self.engine.clone(),
             vars: self.vars.clone(),
             hostvars: self.hostvars.clone(),
             search_paths: self.search_paths.clone(),
             chain,
-        }))
+        })
+    }
+
+    /// The context for rendering the template file at `path` from `lookup('template')`, or an
+    /// error with the chain of lookups once [`MAX_TEMPLATE_LOOKUP_DEPTH`] are open.
+    pub(crate) fn enter_template(self: &Arc<Self>, path: &str) -> Result<Arc<Ctx>, TemplateError> {
+        let open = self.chain.iter().filter(|c| c.starts_with(LOOKUP_PREFIX)).count();
+        let label = format!("{LOOKUP_PREFIX}'{path}')");
+        if open >= MAX_TEMPLATE_LOOKUP_DEPTH {
+            let first = self.chain.iter().find(|c| c.starts_with(LOOKUP_PREFIX));
+            return Err(TemplateError::msg(format!(
+                "lookup('template') nested deeper than {MAX_TEMPLATE_LOOKUP_DEPTH} levels (a template that looks itself up?): {} -> ... -> {label}",
+                first.map_or("", String::as_str)
+            )));
+        }
+        // Not `enter`: the same template may be looked up inside itself (up to the limit), as a
+        // variable may not.
+        Ok(self.pushed(label))
     }
 
     /// The same context over another host's variables (for `hostvars[name]`).
