@@ -82,6 +82,9 @@ pub enum YamlError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: invalid YAML: {message}")]
     Parse { path: PathBuf, message: String },
+    /// Too large, not a regular file, or not UTF-8 (see [`crate::input`]).
+    #[error(transparent)]
+    Input(crate::input::InputError),
 }
 
 impl Node {
@@ -158,9 +161,9 @@ impl Node {
 /// Errors: [`YamlError::Read`] when the file cannot be read, [`YamlError::Parse`] with the
 /// parser's line:column when it is not valid YAML.
 pub fn load_file(path: &Path) -> Result<Node, YamlError> {
-    let text = std::fs::read_to_string(path).map_err(|source| YamlError::Read {
-        path: path.to_path_buf(),
-        source,
+    let text = crate::input::read_text(path).map_err(|e| match e {
+        crate::input::InputError::Io { path, source } => YamlError::Read { path, source },
+        other => YamlError::Input(other),
     })?;
     parse_str(&text, path)
 }

@@ -64,12 +64,7 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
             .iter()
             .map(|t| {
                 let path = find(&scope, &str_of(t), "files")?;
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    err(format!(
-                        "lookup('file'): could not read '{}': {e}",
-                        path.display()
-                    ))
-                })?;
+                let text = crate::input::read_text(&path).map_err(|e| err(format!("lookup('file'): {e}")))?;
                 let text = if args.get(usize::MAX, "rstrip").is_none_or(|v| v.is_true()) {
                     text.trim_end().to_string()
                 } else {
@@ -82,12 +77,8 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
             .iter()
             .map(|t| {
                 let path = find(&scope, &str_of(t), "templates")?;
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    err(format!(
-                        "lookup('template'): could not read '{}': {e}",
-                        path.display()
-                    ))
-                })?;
+                let text =
+                    crate::input::read_text(&path).map_err(|e| err(format!("lookup('template'): {e}")))?;
                 let name = path.display().to_string();
                 scope
                     .ctx
