@@ -280,6 +280,9 @@ pub struct Term {
 /// Splits a host pattern string into single patterns like ansible-core `split_host_pattern`:
 /// commas first; without commas, a single address or range (`web[1:3]`, `::1`) stays whole,
 /// otherwise `:` separates (the legacy form `web:&prod:!db`). Whitespace around items is dropped.
+///
+/// Unlike ansible-core, which silently drops what its colon split cannot match (so `~[` became
+/// `~`, a regex matching every host), such a pattern stays whole and fails or matches nothing.
 pub fn split_patterns(pattern: &str) -> Vec<String> {
     static COLON_ITEMS: LazyLock<Regex> = LazyLock::new(|| {
         #[allow(clippy::expect_used)] // a constant pattern
@@ -290,10 +293,21 @@ pub fn split_patterns(pattern: &str) -> Vec<String> {
     } else if looks_like_single_address(pattern.trim()) {
         vec![pattern.to_string()]
     } else {
-        COLON_ITEMS
+        let items: Vec<String> = COLON_ITEMS
             .find_iter(pattern)
             .map(|m| m.as_str().to_string())
-            .collect()
+            .collect();
+        let kept: usize = items.iter().map(String::len).sum();
+        let meant = pattern
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != ':')
+            .map(char::len_utf8)
+            .sum::<usize>();
+        if kept == meant {
+            items
+        } else {
+            vec![pattern.to_string()]
+        }
     };
     items
         .into_iter()
@@ -591,6 +605,8 @@ mod tests {
         assert_eq!(split_patterns("web[1:3]"), vec!["web[1:3]"]);
         assert_eq!(split_patterns("fe80::1"), vec!["fe80::1"]);
         assert_eq!(split_patterns("host:2222"), vec!["host:2222"]);
+        // Nothing is silently dropped: `~[` is not the match-everything `~`.
+        assert_eq!(split_patterns("~["), vec!["~["]);
     }
 
     #[test]
