@@ -174,3 +174,95 @@ fn d12_group_cycles_name_their_file() {
         "{err}"
     );
 }
+
+/// Runs `tasks` (YAML, indented for a play's task list) with `vars` in a play on the implicit
+/// localhost (connection local); returns (exit code, stdout + stderr, seconds taken).
+fn run_local(vars: &str, tasks: &str) -> (Option<i32>, String, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("play.yml");
+    std::fs::write(
+        &pb,
+        format!("- hosts: localhost\n  gather_facts: false\n  vars:\n{vars}  tasks:\n{tasks}"),
+    )
+    .unwrap();
+    let inv = dir.path().join("hosts");
+    std::fs::write(&inv, "localhost ansible_connection=local\n").unwrap();
+    let start = Instant::now();
+    let out = talon()
+        .arg("run")
+        .arg(&pb)
+        .arg("-i")
+        .arg(&inv)
+        .env("TALON_STATE_DIR", dir.path().join("state"))
+        .output()
+        .unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.code() != Some(101) && !all.contains("panicked"),
+        "{all}"
+    );
+    (out.status.code(), all, secs)
+}
+
+#[test]
+fn d5_product_of_big_lists_is_a_clear_error() {
+    let (code, all, secs) = run_local(
+        "    l: \"{{ range(100) | list }}\"\n",
+        "    - name: multiply out\n      debug:\n        msg: \"{{ l | product(l, l, l, l) | length }}\"\n",
+    );
+    assert_eq!(code, Some(2), "{all}");
+    assert!(
+        all.contains("multiply out")
+            && all.contains("100 x 100 x 100 x 100 x 100")
+            && all.contains("1000000"),
+        "{all}"
+    );
+    assert!(secs < 20.0, "{secs}s");
+}
+
+#[test]
+fn d5_doubling_variables_are_bounded() {
+    let mut vars = String::from("    v0: \"0123456789012345678901234567890123456789\"\n");
+    for i in 1..26 {
+        vars.push_str(&format!("    v{i}: \"{{{{ v{p} ~ v{p} }}}}\"\n", p = i - 1));
+    }
+    assert!(vars.len() < 1100);
+    let (code, all, secs) = run_local(
+        &vars,
+        "    - name: grow\n      debug:\n        msg: \"{{ v25 | length }}\"\n",
+    );
+    assert_eq!(code, Some(2), "{all}");
+    assert!(
+        all.contains("grow") && all.contains("template rendering stopped"),
+        "{all}"
+    );
+    assert!(secs < 30.0, "{secs}s");
+}
+
+#[test]
+fn d5_loops_and_output_are_bounded() {
+    let (code, all, secs) = run_local(
+        "    unused: 1\n",
+        concat!(
+            "    - name: spin\n      debug:\n",
+            "        msg: \"{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\"\n",
+        ),
+    );
+    assert_eq!(code, Some(2), "{all}");
+    assert!(all.contains("spin") && all.contains("steps"), "{all}");
+    assert!(secs < 30.0, "{secs}s");
+    let (code, all, _) = run_local(
+        "    unused: 1\n",
+        "    - name: huge range\n      debug:\n        msg: \"{% for i in range(10**10) %}x{% endfor %}\"\n",
+    );
+    assert_eq!(code, Some(2), "{all}");
+    assert!(all.contains("huge range") && all.contains("range"), "{all}");
+    let (code, all, secs) = run_local(
+        "    big: \"{{ 'x' * 100000000 }}\"\n",
+        "    - name: flood\n      debug:\n        msg: \"{% for i in range(3) %}{{ big }}{% endfor %}\"\n",
+    );
+    assert_eq!(code, Some(2), "{all}");
+    assert!(all.contains("flood") && all.contains("256 MiB"), "{all}");
+    assert!(secs < 30.0, "{secs}s");
+}

@@ -83,9 +83,9 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
                 scope
                     .ctx
                     .engine
-                    .file_env
-                    .render_named_str(&name, &text, Value::from_dyn_object(scope.clone()))
+                    .render_text(&scope.ctx, true, &name, &text)
                     .map(Value::from)
+                    .map_err(super::to_mj_error)
             })
             .collect::<Result<_, Error>>()?,
         "pipe" | "ansible.builtin.pipe" => terms
