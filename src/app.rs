@@ -28,6 +28,9 @@ async fn prepare(
     let mut inv = Inventory::load(&args.inventory).map_err(|e| Error::Inventory(e.to_string()))?;
     inv.add_playbook_dir(&pb.dir)
         .map_err(|e| Error::Inventory(e.to_string()))?;
+    if let Some(limit) = &args.limit {
+        check_limit(&inv, limit)?;
+    }
     let host_count = inv.select("all").map(|h| h.len()).unwrap_or(1);
     let opts = crate::config::run_options(args, host_count)?;
     let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
@@ -43,6 +46,50 @@ async fn prepare(
     inv_vars.push(opts.extra_vars.clone());
     opts.secrets.check_playbook(&pb, &inv_vars)?;
     Ok((pb, inv, opts))
+}
+
+/// Like ansible-core `CLI.get_host_list`: a `--limit` that cannot be evaluated, or that leaves
+/// none of the inventory's hosts, ends the command (exit 1) before anything runs. An inventory
+/// with no hosts at all is not an error here (plays on the implicit localhost still run).
+fn check_limit(inv: &Inventory, limit: &str) -> Result<(), Error> {
+    let all = inv.select("all").map_err(|e| Error::Inventory(e.to_string()))?;
+    if all.is_empty() {
+        return Ok(());
+    }
+    // The implicit localhost counts when the limit names it (`--limit localhost`).
+    let mut candidates = all;
+    candidates.extend(
+        ["localhost", "127.0.0.1", "::1"]
+            .into_iter()
+            .filter(|n| inv.host(n).is_some_and(|h| h.is_implicit()))
+            .map(str::to_string),
+    );
+    let left = inv
+        .limit(candidates, limit)
+        .map_err(|e| Error::NoHosts(e.to_string()))?;
+    if left.is_empty() {
+        eprintln!("[WARNING]: Could not match supplied host pattern, ignoring: {limit}");
+        return Err(Error::NoHosts(crate::error::NO_HOSTS_TO_TARGET.into()));
+    }
+    Ok(())
+}
+
+/// Writes `text` and a newline to stdout. A closed pipe (`talon inventory --list | head -1`) is
+/// not an error: the reader wanted no more, so output stops quietly and the command keeps its
+/// exit code, as ripgrep and other Rust tools do (Rust ignores SIGPIPE, so the write fails with
+/// EPIPE instead of killing the process; talon forbids the unsafe code that restoring it takes).
+///
+/// Errors: any other write failure (a full disk behind `> file`).
+pub fn print_stdout(text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
+            context: "writing to standard output".into(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
@@ -83,7 +130,7 @@ async fn verify(args: VerifyArgs) -> Result<i32, Error> {
     };
     let (pb, inv, opts) = prepare(&run_args, |p| !no_drift || crate::verify::is_verify_play(p)).await?;
     let report = crate::verify::verify(&pb, &inv, &opts).await;
-    println!("{}", report.render());
+    print_stdout(&report.render())?;
     Ok(report.exit_code())
 }
 
@@ -103,7 +150,7 @@ fn inventory(args: InventoryArgs) -> Result<i32, Error> {
     } else {
         serde_json::to_string_pretty(&inv.list_json()).unwrap_or_default()
     };
-    println!("{text}");
+    print_stdout(&text)?;
     Ok(0)
 }
 
@@ -124,17 +171,17 @@ fn lab(cmd: LabCommand) -> Result<i32, Error> {
                 net_admin,
             })
             .map_err(|e| Error::Lab(e.to_string()))?;
-            println!("{info}");
+            print_stdout(&info.to_string())?;
             Ok(0)
         }
         LabCommand::Image => {
             let tag = crate::lab::ensure_image().map_err(|e| Error::Lab(e.to_string()))?;
-            println!("lab image: {tag}");
+            print_stdout(&format!("lab image: {tag}"))?;
             Ok(0)
         }
         LabCommand::Down { dir } => {
             let n = crate::lab::down(&dir).map_err(|e| Error::Lab(e.to_string()))?;
-            println!("lab: removed {n} host(s)");
+            print_stdout(&format!("lab: removed {n} host(s)"))?;
             Ok(0)
         }
     }

@@ -37,6 +37,10 @@ pub enum Error {
     Inventory(String),
     #[error("bad option: {0}")]
     Options(String),
+    /// `--limit` leaves no host, or cannot be evaluated (bad `~regex`, unreadable `@file`):
+    /// `ansible-playbook` exits 1 for these.
+    #[error("{0}")]
+    NoHosts(String),
     #[error("{0}")]
     Lab(String),
     #[error("{context}: {source}")]
@@ -51,10 +55,15 @@ impl Error {
         match self {
             Error::Load(_) | Error::Inventory(_) => 4,
             Error::Options(_) => 5,
-            Error::Lab(_) | Error::Io { .. } | Error::Other(_) => 1,
+            Error::NoHosts(_) | Error::Lab(_) | Error::Io { .. } | Error::Other(_) => 1,
         }
     }
 }
+
+/// The message of ansible-core 2.19 (`CLI.get_host_list`) when the inventory has hosts but the
+/// `--limit` selects none of them.
+pub const NO_HOSTS_TO_TARGET: &str =
+    "Specified inventory, host pattern and/or --limit leaves us with no hosts to target.";
 
 /// Exit code when every host finished without failures.
 pub const EXIT_OK: i32 = 0;

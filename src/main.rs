@@ -29,7 +29,8 @@ fn main() {
     let code = match runtime.block_on(talon::app::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("ERROR! {e}");
+            // ansible-core 2.19 prefixes errors this way ("ERROR! " before 2.19).
+            eprintln!("[ERROR]: {e}");
             e.code()
         }
     };

@@ -78,10 +78,13 @@ impl Report {
             .all(|v| matches!(v, Verdict::Pass | Verdict::Skip))
     }
 
-    /// Exit code: 0 all passed, 4 a host was unreachable, 2 a check failed.
+    /// Exit code: 0 all passed, 4 a host was unreachable, 2 a check failed, 1 nothing was
+    /// verified (no host, or no check: "0/0 checks passed" must not read as success).
     pub fn exit_code(&self) -> i32 {
         let cells = || self.cells.values().flat_map(|r| r.values());
-        if cells().any(|v| matches!(v, Verdict::Unreachable(_))) {
+        if cells().next().is_none() {
+            1
+        } else if cells().any(|v| matches!(v, Verdict::Unreachable(_))) {
             crate::error::EXIT_UNREACHABLE
         } else if cells().any(|v| matches!(v, Verdict::Fail(_))) {
             crate::error::EXIT_HOST_FAILED
@@ -146,6 +149,11 @@ impl Report {
             "\n{passed}/{total} checks passed on {} host(s)",
             hosts.len()
         ));
+        if total == 0 {
+            s.push_str(
+                "\nNothing was verified: no play matched a host; check the plays' `hosts:`, the inventory and --limit",
+            );
+        }
         s
     }
 }

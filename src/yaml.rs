@@ -97,6 +97,9 @@ pub enum YamlError {
         "{path}: the file is encrypted with ansible-vault, which talon does not decrypt yet: decrypt it (`ansible-vault decrypt`) and give secrets with --secrets, --secret-env or --ask-secret instead"
     )]
     VaultFile { path: PathBuf },
+    /// Too large, not a regular file, or not UTF-8 (see [`crate::input`]).
+    #[error(transparent)]
+    Input(crate::input::InputError),
 }
 
 /// The deepest nesting of collections (flow or block) accepted in a YAML file; Ansible content
@@ -179,9 +182,9 @@ impl Node {
 /// parser's line:column when it is not valid YAML, [`YamlError::TooDeep`] past [`MAX_DEPTH`],
 /// [`YamlError::Vault`] / [`YamlError::VaultFile`] for Ansible Vault content (not supported yet).
 pub fn load_file(path: &Path) -> Result<Node, YamlError> {
-    let text = std::fs::read_to_string(path).map_err(|source| YamlError::Read {
-        path: path.to_path_buf(),
-        source,
+    let text = crate::input::read_text(path).map_err(|e| match e {
+        crate::input::InputError::Io { path, source } => YamlError::Read { path, source },
+        other => YamlError::Input(other),
     })?;
     parse_str(&text, path)
 }

@@ -66,3 +66,117 @@ fn inventory_list_graph_and_host() {
     assert_eq!(v["web"]["hosts"], serde_json::json!(["web1", "web2"]));
     assert_eq!(v["_meta"]["hostvars"]["web1"]["port"], 80);
 }
+
+#[test]
+fn d9_limit_matching_nothing_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("p.yml");
+    // A play that would fail if it ran: nothing may connect (the hosts do not exist).
+    std::fs::write(
+        &pb,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - fail: msg=ran\n",
+    )
+    .unwrap();
+    let inv = dir.path().join("hosts.ini");
+    std::fs::write(
+        &inv,
+        "[web]\nweb1 ansible_host=192.0.2.1\nweb2 ansible_host=192.0.2.2\n",
+    )
+    .unwrap();
+    let missing = dir.path().join("missing.txt");
+    let missing_limit = format!("@{}", missing.display());
+    for (limit, expect) in [
+        ("nomatch", "leaves us with no hosts to target"),
+        ("web1:&nomatch", "leaves us with no hosts to target"),
+        ("~[", "~["),
+        (missing_limit.as_str(), "missing.txt"),
+    ] {
+        for cmd in ["run", "verify"] {
+            let out = talon()
+                .arg(cmd)
+                .arg(&pb)
+                .arg("-i")
+                .arg(&inv)
+                .args(["--limit", limit])
+                .output()
+                .unwrap();
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{cmd} --limit {limit}: {err}");
+            assert!(
+                err.contains("[ERROR]: ") && err.contains(expect),
+                "{cmd} --limit {limit}: {err}"
+            );
+            assert!(!text(&out.stdout).contains("ran"), "{cmd} --limit {limit}");
+        }
+    }
+    let out = talon()
+        .arg("run")
+        .arg(&pb)
+        .arg("-i")
+        .arg(&inv)
+        .args(["--limit", "nomatch"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stderr).contains(
+            "[ERROR]: Specified inventory, host pattern and/or --limit leaves us with no hosts to target."
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    // verify with no host to verify (the play's pattern matches nothing) fails too.
+    let none = dir.path().join("none.yml");
+    std::fs::write(
+        &none,
+        "- hosts: nomatch\n  name: verify\n  gather_facts: false\n  tasks:\n    - fail: msg=ran\n",
+    )
+    .unwrap();
+    let out = talon()
+        .arg("verify")
+        .arg(&none)
+        .arg("-i")
+        .arg(&inv)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("Nothing was verified"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn broken_pipe_on_stdout_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("hosts.ini");
+    // Output far larger than a pipe buffer, so talon is still writing when the reader leaves.
+    std::fs::write(&inv, "[web]\nweb[0:19999].example.com some_var=some_value\n").unwrap();
+    for args in [vec!["inventory", "--list"], vec!["inventory", "--graph"]] {
+        let mut child = talon()
+            .args(&args)
+            .arg("-i")
+            .arg(&inv)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        stdout.read_exact(&mut first).unwrap();
+        drop(stdout);
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}

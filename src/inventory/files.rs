@@ -128,10 +128,7 @@ fn dir_vars_files(dir: &Path, out: &mut Vec<PathBuf>) {
 ///
 /// Errors: unreadable, invalid YAML, vault-encrypted, or not a mapping.
 pub(super) fn load_vars_file(path: &Path) -> Result<Vars, InventoryError> {
-    let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = super::read_source(path)?;
     reject_vault(&text, path)?;
     let node = yaml::parse_str(&text, path)?;
     match node.kind {

@@ -113,7 +113,7 @@ pub(super) fn parse(text: &str, mark0: &Mark, b: &mut Builder) -> Result<(), Inv
                     ));
                 }
                 if b.has_group(child) {
-                    b.add_child(&group, child);
+                    b.declare_child(&group, child, &at(indent));
                 } else if let Some((_, p)) = pending.iter_mut().find(|(g, _)| g == child) {
                     p.parents.push(group.clone());
                     p.vars_only = false;
@@ -158,7 +158,7 @@ fn resolve_pending(group: &str, pending: &mut Vec<(String, Pending)>, b: &mut Bu
     };
     let (_, p) = pending.remove(pos);
     for parent in p.parents {
-        b.add_child(&parent, group);
+        b.declare_child(&parent, group, &p.mark);
         resolve_pending(&parent, pending, b);
     }
 }

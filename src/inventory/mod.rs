@@ -39,6 +39,11 @@ use crate::yaml::{Mark, YamlError};
 use files::DirVars;
 use pattern::{Matcher, Step, Term};
 
+/// The most hosts one inventory (all its sources together) may hold. ansible-core has no bound;
+/// this one keeps a typo such as `web[0:9999][0:99]` from taking gigabytes (each host costs
+/// about a kilobyte with its merged variables) while staying far above real fleets.
+pub const MAX_INVENTORY_HOSTS: u64 = 100_000;
+
 /// Names Ansible treats as the implicit localhost (`C.LOCALHOST`).
 const LOCALHOST_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "::1"];
 
@@ -68,15 +73,21 @@ pub enum InventoryError {
         #[source]
         source: std::io::Error,
     },
+    /// A file too large, not a regular file, or not UTF-8 (see [`crate::input`]).
+    #[error(transparent)]
+    Input(crate::input::InputError),
     /// A YAML syntax error in an inventory or variables file.
     #[error("{0}; fix the YAML syntax there")]
     Yaml(#[from] YamlError),
     /// Content that parsed but is not a valid inventory: where, what, and how to fix it.
     #[error("{at}: {what}; {fix}")]
     Parse { at: Mark, what: String, fix: String },
-    /// `children` that loop back to themselves.
-    #[error("group '{group}' is a descendant of itself ({chain}); remove one of these children entries")]
-    Cycle { group: String, chain: String },
+    /// `children` that loop back to themselves; `at` is where the loop's first `children` entry
+    /// is, `chain` every entry of the loop with its place.
+    #[error(
+        "{at}: group '{group}' is a descendant of itself ({chain}); remove one of these children entries"
+    )]
+    Cycle { at: Mark, group: String, chain: String },
     /// A host pattern that cannot be evaluated (bad `~regex`, subscript out of range).
     #[error("host pattern '{pattern}': {what}; fix the pattern in `hosts:` or --limit")]
     Pattern { pattern: String, what: String },
@@ -144,6 +155,8 @@ pub(crate) struct Builder {
     hosts: IndexMap<String, Host>,
     groups: IndexMap<String, Group>,
     source: Option<PathBuf>,
+    /// Where each `(parent, child)` relation was first declared, for loop errors.
+    child_marks: HashMap<(String, String), Mark>,
 }
 
 impl Builder {
@@ -152,6 +165,7 @@ impl Builder {
             hosts: IndexMap::new(),
             groups: IndexMap::new(),
             source: None,
+            child_marks: HashMap::new(),
         };
         b.add_group("all");
         b.add_group("ungrouped");
@@ -183,6 +197,14 @@ impl Builder {
         {
             c.parents.push(parent.to_string());
         }
+    }
+
+    /// [`Builder::add_child`] for a `children` entry of a file, remembering where it is.
+    fn declare_child(&mut self, parent: &str, child: &str, at: &Mark) {
+        self.child_marks
+            .entry((parent.to_string(), child.to_string()))
+            .or_insert_with(|| at.clone());
+        self.add_child(parent, child);
     }
 
     /// Sets a group variable; `ansible_group_priority` sets the priority instead (ansible-core
@@ -220,13 +242,16 @@ impl Builder {
                 "':' introduces a port: write host:PORT, or drop the ':'",
             ));
         }
-        let names = pattern::expand_range(&name).map_err(|e| {
+        let range_error = |e: pattern::PatternError| {
             InventoryError::parse(
                 at.clone(),
                 e.0,
                 "write host ranges as name[01:10] or name[a:f], optionally with :step",
             )
-        })?;
+        };
+        let count = pattern::range_len(&name).map_err(range_error)?;
+        self.check_room(count, entry, at)?;
+        let names = pattern::expand_range(&name).map_err(range_error)?;
         for n in names {
             self.add_host(&n, group, port);
             if let Some(h) = self.hosts.get_mut(&n) {
@@ -234,6 +259,22 @@ impl Builder {
                     h.vars.insert(k.clone(), v.clone());
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Errors when adding `count` more hosts could pass [`MAX_INVENTORY_HOSTS`] (counted before
+    /// any host is built; hosts already present count again, so the bound errs on the safe side).
+    fn check_room(&self, count: u64, entry: &str, at: &Mark) -> Result<(), InventoryError> {
+        if (self.hosts.len() as u64).saturating_add(count) > MAX_INVENTORY_HOSTS {
+            return Err(InventoryError::parse(
+                at.clone(),
+                format!(
+                    "host entry '{entry}' would take the inventory past {MAX_INVENTORY_HOSTS} hosts ({} so far, {count} more), the most talon loads",
+                    self.hosts.len()
+                ),
+                "check the host range bounds, or split the fleet into several inventories",
+            ));
         }
         Ok(())
     }
@@ -267,15 +308,15 @@ impl Builder {
         }
         if let Some(g) = group {
             self.add_group(g);
-            if let Some(grp) = self.groups.get_mut(g)
-                && !grp.hosts.iter().any(|h| h == name)
-            {
-                grp.hosts.push(name.to_string());
-            }
+            // A host is in a group's list exactly when the group is in the host's (short) list:
+            // checking there keeps loading linear in the number of hosts.
             if let Some(h) = self.hosts.get_mut(name)
                 && !h.groups.iter().any(|x| x == g)
             {
                 h.groups.push(g.to_string());
+                if let Some(grp) = self.groups.get_mut(g) {
+                    grp.hosts.push(name.to_string());
+                }
             }
         }
     }
@@ -294,6 +335,7 @@ impl Builder {
             self.add_child("all", &g);
         }
         let names: Vec<String> = self.hosts.keys().cloned().collect();
+        let mut leave_ungrouped = HashSet::new();
         for name in names {
             let direct: Vec<String> = self
                 .hosts
@@ -302,15 +344,16 @@ impl Builder {
                 .unwrap_or_default();
             let real = direct.iter().any(|g| g != "all" && g != "ungrouped");
             if real && direct.iter().any(|g| g == "ungrouped") {
-                if let Some(u) = self.groups.get_mut("ungrouped") {
-                    u.hosts.retain(|h| *h != name);
-                }
                 if let Some(h) = self.hosts.get_mut(&name) {
                     h.groups.retain(|g| g != "ungrouped");
                 }
+                leave_ungrouped.insert(name);
             } else if !real && !direct.iter().any(|g| g == "ungrouped") {
                 self.add_host(&name, Some("ungrouped"), None);
             }
+        }
+        if let Some(u) = self.groups.get_mut("ungrouped") {
+            u.hosts.retain(|h| !leave_ungrouped.contains(h));
         }
         self.compute_depths()?;
         let names: Vec<String> = self.hosts.keys().cloned().collect();
@@ -342,7 +385,7 @@ impl Builder {
     fn compute_depths(&mut self) -> Result<(), InventoryError> {
         fn visit(
             g: &str,
-            groups: &IndexMap<String, Group>,
+            b: &Builder,
             memo: &mut HashMap<String, usize>,
             path: &mut Vec<String>,
         ) -> Result<usize, InventoryError> {
@@ -350,18 +393,33 @@ impl Builder {
                 return Ok(*d);
             }
             if let Some(pos) = path.iter().position(|p| p == g) {
+                // path[i+1] is a parent of path[i]: describe each link with its place.
                 let mut chain = path[pos..].to_vec();
                 chain.push(g.to_string());
+                let links: Vec<(String, Option<&Mark>)> = chain
+                    .windows(2)
+                    .map(|w| {
+                        let mark = b.child_marks.get(&(w[1].clone(), w[0].clone()));
+                        let place = mark.map(|m| format!(" at {m}")).unwrap_or_default();
+                        (format!("'{}' is a child of '{}'{place}", w[0], w[1]), mark)
+                    })
+                    .collect();
+                let at = links
+                    .iter()
+                    .find_map(|(_, m)| m.cloned())
+                    .or_else(|| b.source.as_deref().map(Mark::file))
+                    .unwrap_or_else(|| Mark::file(Path::new("inventory")));
                 return Err(InventoryError::Cycle {
+                    at,
                     group: g.to_string(),
-                    chain: chain.join(" -> "),
+                    chain: links.into_iter().map(|(l, _)| l).collect::<Vec<_>>().join(", "),
                 });
             }
             path.push(g.to_string());
             let mut depth = 0;
-            if let Some(grp) = groups.get(g) {
+            if let Some(grp) = b.groups.get(g) {
                 for p in &grp.parents {
-                    depth = depth.max(visit(p, groups, memo, path)? + 1);
+                    depth = depth.max(visit(p, b, memo, path)? + 1);
                 }
             }
             path.pop();
@@ -371,7 +429,7 @@ impl Builder {
         let mut memo = HashMap::new();
         let names: Vec<String> = self.groups.keys().cloned().collect();
         for n in &names {
-            visit(n, &self.groups, &mut memo, &mut Vec::new())?;
+            visit(n, self, &mut memo, &mut Vec::new())?;
         }
         for (n, g) in self.groups.iter_mut() {
             g.depth = memo.get(n).copied().unwrap_or(0);
@@ -414,7 +472,7 @@ impl Inventory {
             if !src.exists() {
                 let text = src.to_string_lossy();
                 if text.contains(',') {
-                    host_list(&text, &mut b);
+                    host_list(&text, &mut b)?;
                     continue;
                 }
                 return Err(InventoryError::Missing { path: src.clone() });
@@ -662,9 +720,12 @@ impl Inventory {
                         what: "is a directory".into(),
                     });
                 }
-                let text = std::fs::read_to_string(&path).map_err(|e| InventoryError::LimitFile {
+                let text = crate::input::read_text(&path).map_err(|e| InventoryError::LimitFile {
                     path: path.clone(),
-                    what: e.to_string(),
+                    what: match e {
+                        crate::input::InputError::Io { source, .. } => source.to_string(),
+                        other => other.to_string(),
+                    },
                 })?;
                 items.extend(
                     text.lines()
@@ -865,7 +926,10 @@ fn sorted(v: Value) -> Value {
 }
 
 /// A `host1,host2:2222,` source (ansible-core `host_list` plugin): hosts into `ungrouped`.
-fn host_list(text: &str, b: &mut Builder) {
+///
+/// Errors: more than [`MAX_INVENTORY_HOSTS`] hosts in all.
+fn host_list(text: &str, b: &mut Builder) -> Result<(), InventoryError> {
+    let at = Mark::file(Path::new("-i host list"));
     for item in text.split(',') {
         let item = item.trim();
         if item.is_empty() {
@@ -873,9 +937,19 @@ fn host_list(text: &str, b: &mut Builder) {
         }
         let (name, port) = pattern::split_host_port(item);
         if !b.hosts.contains_key(&name) {
+            b.check_room(1, item, &at)?;
             b.add_host(&name, Some("ungrouped"), port);
         }
     }
+    Ok(())
+}
+
+/// Reads an inventory or variables file whole, within [`crate::input::TEXT_LIMIT`].
+fn read_source(path: &Path) -> Result<String, InventoryError> {
+    crate::input::read_text(path).map_err(|e| match e {
+        crate::input::InputError::Io { path, source } => InventoryError::Read { path, source },
+        other => InventoryError::Input(other),
+    })
 }
 
 /// Parses one existing source path: a directory recursively, or a file.
@@ -892,10 +966,7 @@ fn parse_source(path: &Path, b: &mut Builder) -> Result<(), InventoryError> {
         }
         return Ok(());
     }
-    let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_source(path)?;
     files::reject_vault(&text, path)?;
     b.source = Some(path.to_path_buf());
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());

@@ -15,6 +15,10 @@ use regex::Regex;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatternError(pub String);
 
+/// The most host names one host range (`web[0:99]`, with several ranges their product) may
+/// expand to; past it the range is an error, counted before any name is built.
+pub const MAX_RANGE_HOSTS: u64 = 1_000_000;
+
 /// Expands every `[begin:end]` / `[begin:end:step]` range in `name` into host names, in order.
 ///
 /// Matches ansible-core `expand_hostname_range`: numeric ranges keep zero padding when `begin`
@@ -22,17 +26,97 @@ pub struct PatternError(pub String);
 /// alphabetic ranges (`[a:c]`), an empty `begin` means 0, several ranges multiply out left to right.
 /// A name without `[` is returned as is.
 ///
-/// Errors: a range with other than 2 or 3 bounds, no end, unequal padded widths, a step of 0, or
-/// bounds that are neither numbers nor letters.
+/// Errors: a range with other than 2 or 3 bounds, no end, unequal padded widths, a step of 0,
+/// bounds that are neither numbers (below 2^64) nor letters, or more than [`MAX_RANGE_HOSTS`]
+/// names in all (Ansible has no bound: `h[0:99999999999]` would exhaust memory).
 pub fn expand_range(name: &str) -> Result<Vec<String>, PatternError> {
-    let Some(open) = name.find('[') else {
-        return Ok(vec![name.to_string()]);
-    };
-    let Some(close_rel) = name[open + 1..].find(']') else {
-        return Err(PatternError(format!("host range in '{name}' has no closing ']'")));
-    };
-    let close = open + 1 + close_rel;
-    let (head, range, tail) = (&name[..open], &name[open + 1..close], &name[close + 1..]);
+    let pieces = parse_ranges(name)?;
+    let total = count(&pieces, name)?;
+    let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut current = String::new();
+    expand_pieces(&pieces, &mut current, &mut out);
+    Ok(out)
+}
+
+/// How many host names [`expand_range`] gives for `name`, without building them.
+///
+/// Errors: as [`expand_range`].
+pub fn range_len(name: &str) -> Result<u64, PatternError> {
+    count(&parse_ranges(name)?, name)
+}
+
+/// A host name split into literal text and ranges.
+enum Piece<'a> {
+    Text(&'a str),
+    Range(Bounds),
+}
+
+/// One parsed `[begin:end:step]`.
+enum Bounds {
+    /// Numbers, zero-padded to `pad` digits (0: no padding).
+    Num {
+        beg: u64,
+        end: u64,
+        step: u64,
+        pad: usize,
+    },
+    /// Indexes into [`LETTERS`].
+    Alpha { beg: usize, end: usize, step: usize },
+}
+
+impl Bounds {
+    /// How many items the range gives (0 when begin > end for numbers, like Python `range`).
+    fn len(&self) -> u64 {
+        match *self {
+            Bounds::Num { beg, end, step, .. } => {
+                if beg > end {
+                    0
+                } else {
+                    ((end - beg) / step).saturating_add(1)
+                }
+            }
+            Bounds::Alpha { beg, end, step } => ((end - beg) / step + 1) as u64,
+        }
+    }
+
+    fn each(&self, mut f: impl FnMut(&str)) {
+        match *self {
+            Bounds::Num { beg, end, step, pad } => {
+                let mut i = beg;
+                while i <= end {
+                    f(&format!("{i:0pad$}"));
+                    match i.checked_add(step) {
+                        Some(n) => i = n,
+                        None => break,
+                    }
+                }
+            }
+            Bounds::Alpha { beg, end, step } => {
+                for i in (beg..=end).step_by(step) {
+                    f(&LETTERS[i..=i]);
+                }
+            }
+        }
+    }
+}
+
+fn parse_ranges(name: &str) -> Result<Vec<Piece<'_>>, PatternError> {
+    let mut pieces = Vec::new();
+    let mut rest = name;
+    while let Some(open) = rest.find('[') {
+        let Some(close_rel) = rest[open + 1..].find(']') else {
+            return Err(PatternError(format!("host range in '{name}' has no closing ']'")));
+        };
+        let close = open + 1 + close_rel;
+        pieces.push(Piece::Text(&rest[..open]));
+        pieces.push(Piece::Range(parse_bounds(&rest[open + 1..close], name)?));
+        rest = &rest[close + 1..];
+    }
+    pieces.push(Piece::Text(rest));
+    Ok(pieces)
+}
+
+fn parse_bounds(range: &str, name: &str) -> Result<Bounds, PatternError> {
     let bounds: Vec<&str> = range.split(':').collect();
     if bounds.len() != 2 && bounds.len() != 3 {
         return Err(PatternError(format!(
@@ -46,7 +130,7 @@ pub fn expand_range(name: &str) -> Result<Vec<String>, PatternError> {
             "host range '[{range}]' in '{name}' must specify an end value"
         )));
     }
-    let step: usize = match bounds.get(2) {
+    let step: u64 = match bounds.get(2) {
         None => 1,
         Some(s) => s.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
             PatternError(format!(
@@ -64,29 +148,76 @@ pub fn expand_range(name: &str) -> Result<Vec<String>, PatternError> {
     } else {
         0
     };
-    let items: Vec<String> = if let (Some(b), Some(e)) = (letter_index(beg), letter_index(end)) {
+    if let (Some(b), Some(e)) = (letter_index(beg), letter_index(end)) {
         if b > e {
             return Err(PatternError(format!(
                 "host range '[{range}]' in '{name}' must have begin <= end"
             )));
         }
-        (b..=e)
-            .step_by(step)
-            .map(|i| LETTERS[i..=i].to_string())
-            .collect()
-    } else {
-        let (Ok(b), Ok(e)) = (beg.parse::<u64>(), end.parse::<u64>()) else {
+        return Ok(Bounds::Alpha {
+            beg: b,
+            end: e,
+            step: usize::try_from(step).unwrap_or(usize::MAX),
+        });
+    }
+    let number = |s: &str| -> Result<u64, PatternError> {
+        if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
             return Err(PatternError(format!(
                 "host range '[{range}]' in '{name}' needs numbers or single letters as bounds"
             )));
-        };
-        (b..=e).step_by(step).map(|i| format!("{i:0pad$}")).collect()
+        }
+        s.parse().map_err(|_| {
+            PatternError(format!(
+                "host range '[{range}]' in '{name}' has a bound past 18446744073709551615; \
+                 at most {MAX_RANGE_HOSTS} host names may come from one range"
+            ))
+        })
     };
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        out.extend(expand_range(&format!("{head}{item}{tail}"))?);
+    Ok(Bounds::Num {
+        beg: number(beg)?,
+        end: number(end)?,
+        step,
+        pad,
+    })
+}
+
+/// The product of the ranges' lengths, or an error past [`MAX_RANGE_HOSTS`].
+fn count(pieces: &[Piece<'_>], name: &str) -> Result<u64, PatternError> {
+    let mut total: u64 = 1;
+    for p in pieces {
+        if let Piece::Range(b) = p {
+            total = total
+                .checked_mul(b.len())
+                .filter(|n| *n <= MAX_RANGE_HOSTS)
+                .ok_or_else(|| {
+                    PatternError(format!(
+                        "host range '{name}' expands to more than {MAX_RANGE_HOSTS} host names, the most talon expands from one entry"
+                    ))
+                })?;
+        }
     }
-    Ok(out)
+    Ok(total)
+}
+
+/// Appends every name `pieces` give, left-most range varying slowest.
+fn expand_pieces(pieces: &[Piece<'_>], current: &mut String, out: &mut Vec<String>) {
+    let Some((first, rest)) = pieces.split_first() else {
+        out.push(current.clone());
+        return;
+    };
+    let len = current.len();
+    match first {
+        Piece::Text(t) => {
+            current.push_str(t);
+            expand_pieces(rest, current, out);
+        }
+        Piece::Range(b) => b.each(|item| {
+            current.push_str(item);
+            expand_pieces(rest, current, out);
+            current.truncate(len);
+        }),
+    }
+    current.truncate(len);
 }
 
 /// Python's `string.ascii_letters`, the alphabet of alphabetic host ranges.
@@ -149,6 +280,9 @@ pub struct Term {
 /// Splits a host pattern string into single patterns like ansible-core `split_host_pattern`:
 /// commas first; without commas, a single address or range (`web[1:3]`, `::1`) stays whole,
 /// otherwise `:` separates (the legacy form `web:&prod:!db`). Whitespace around items is dropped.
+///
+/// Unlike ansible-core, which silently drops what its colon split cannot match (so `~[` became
+/// `~`, a regex matching every host), such a pattern stays whole and fails or matches nothing.
 pub fn split_patterns(pattern: &str) -> Vec<String> {
     static COLON_ITEMS: LazyLock<Regex> = LazyLock::new(|| {
         #[allow(clippy::expect_used)] // a constant pattern
@@ -159,10 +293,21 @@ pub fn split_patterns(pattern: &str) -> Vec<String> {
     } else if looks_like_single_address(pattern.trim()) {
         vec![pattern.to_string()]
     } else {
-        COLON_ITEMS
+        let items: Vec<String> = COLON_ITEMS
             .find_iter(pattern)
             .map(|m| m.as_str().to_string())
-            .collect()
+            .collect();
+        let kept: usize = items.iter().map(String::len).sum();
+        let meant = pattern
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != ':')
+            .map(char::len_utf8)
+            .sum::<usize>();
+        if kept == meant {
+            items
+        } else {
+            vec![pattern.to_string()]
+        }
     };
     items
         .into_iter()
@@ -410,6 +555,32 @@ mod tests {
     }
 
     #[test]
+    fn d4_host_range_expansion_is_bounded() {
+        for name in [
+            "h[0:18446744073709551615]",
+            "h[0:99999999999]",
+            "h[0:9999][0:9999]",
+            "h[0:99999999999999999999999]",
+            "h[0:1000000]",
+            "h[0:18446744073709551615:1]x[0:1]",
+        ] {
+            let e = expand_range(name).unwrap_err().0;
+            assert!(
+                e.contains("1000000") || e.contains("18446744073709551615"),
+                "{name}: {e}"
+            );
+            assert!(range_len(name).is_err(), "{name}");
+        }
+        assert_eq!(expand_range("h[0:999999]").unwrap().len(), 1_000_000);
+        assert_eq!(range_len("h[0:999][0:999]").unwrap(), 1_000_000);
+        assert_eq!(
+            expand_range("h[18446744073709551614:18446744073709551615]").unwrap(),
+            vec!["h18446744073709551614", "h18446744073709551615"]
+        );
+        assert!(expand_range("h[3:1]").unwrap().is_empty());
+    }
+
+    #[test]
     fn splits_ports() {
         assert_eq!(split_host_port("web1:2222"), ("web1".into(), Some(2222)));
         assert_eq!(
@@ -434,6 +605,8 @@ mod tests {
         assert_eq!(split_patterns("web[1:3]"), vec!["web[1:3]"]);
         assert_eq!(split_patterns("fe80::1"), vec!["fe80::1"]);
         assert_eq!(split_patterns("host:2222"), vec!["host:2222"]);
+        // Nothing is silently dropped: `~[` is not the match-everything `~`.
+        assert_eq!(split_patterns("~["), vec!["~["]);
     }
 
     #[test]

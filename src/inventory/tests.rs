@@ -502,3 +502,39 @@ fn extensionless_yaml_is_detected() {
     let (_d, inv) = load_text("inventory", "solo\n");
     assert_eq!(inv.select("all").unwrap(), ["solo"]);
 }
+
+#[test]
+fn d4_host_range_expansion_is_bounded_per_inventory() {
+    // Each entry is within the per-range bound; together they pass the inventory's.
+    let e = load_err("hosts", "[a]\na[0:59999]\n[b]\nb[0:59999]\n");
+    assert!(
+        e.contains("hosts:4:1") && e.contains(&MAX_INVENTORY_HOSTS.to_string()),
+        "{e}"
+    );
+    let e = load_err(
+        "inv.yml",
+        "all:\n  children:\n    a:\n      hosts:\n        a[0:59999]:\n    b:\n      hosts:\n        b[0:59999]:\n",
+    );
+    assert!(
+        e.contains("inv.yml:8:") && e.contains(&MAX_INVENTORY_HOSTS.to_string()),
+        "{e}"
+    );
+    // Across sources too.
+    let d = tempfile::tempdir().unwrap();
+    let one = write(d.path(), "one", "a[0:59999]\n");
+    let two = write(d.path(), "two", "b[0:59999]\n");
+    let e = Inventory::load(&[one, two]).unwrap_err().to_string();
+    assert!(e.contains("two:1:1"), "{e}");
+    // At the bound is fine.
+    let (_d, inv) = load_text("hosts", "a[1:50000]\nb[1:50000]\n");
+    assert_eq!(inv.hosts().count() as u64, MAX_INVENTORY_HOSTS);
+}
+
+#[test]
+fn group_cycles_name_the_entries() {
+    let e = load_err(
+        "hosts",
+        "[a:children]\nb\n\n[b:children]\nc\n\n[c:children]\na\n\n[a]\n",
+    );
+    assert!(e.contains("hosts:2:1") && e.contains("hosts:8:1"), "{e}");
+}

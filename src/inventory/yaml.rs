@@ -108,7 +108,7 @@ fn group(key: &Key, node: &Node, b: &mut Builder) -> Result<(), InventoryError> 
             "children" => {
                 for (k, v) in &items {
                     group(k, v, b)?;
-                    b.add_child(name, &k.name);
+                    b.declare_child(name, &k.name, &k.mark);
                 }
             }
             _ => {

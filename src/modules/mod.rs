@@ -121,6 +121,9 @@ pub enum ModuleError {
     /// A controller-side file could not be read (`copy src`, `template src`).
     #[error("{path}: {message}")]
     LocalFile { path: PathBuf, message: String },
+    /// A controller-side file that is too large, not a regular file, or not UTF-8.
+    #[error(transparent)]
+    Input(Box<crate::input::InputError>),
 }
 
 /// The future a module's run returns: boxed so that every module fits one function type.

@@ -23,7 +23,7 @@ impl Pending {
         use sha2::Digest;
         let key = hex::encode(sha2::Sha256::digest(canon.display().to_string().as_bytes()));
         let file = state_dir.join(format!("pending-handlers-{}.json", &key[..16]));
-        let table = std::fs::read_to_string(&file)
+        let table = crate::input::read_text(&file)
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default();

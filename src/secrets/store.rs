@@ -181,7 +181,7 @@ impl SecretStore {
             path: shown.clone(),
             message,
         };
-        let mut f = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+        let f = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
         // Checked on the open file, so a swap between check and read cannot slip through.
         let md = f.metadata().map_err(|e| err(e.to_string()))?;
         if !md.is_file() {
@@ -201,8 +201,10 @@ impl SecretStore {
                 "mode {mode:04o} lets other users read it: run `chmod 600 {shown}`"
             )));
         }
-        let mut text = Zeroizing::new(String::new());
-        f.read_to_string(&mut text).map_err(|e| err(e.to_string()))?;
+        let text = Zeroizing::new(crate::input::read_text_from(f, path).map_err(|e| match e {
+            crate::input::InputError::Io { source, .. } => err(source.to_string()),
+            other => err(other.to_string()),
+        })?);
         if text.trim().is_empty() {
             return Ok(());
         }

@@ -789,6 +789,18 @@ fn product(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     for a in Args::new(rest).positional() {
         lists.push(a.try_iter()?.collect());
     }
+    let total = lists
+        .iter()
+        .try_fold(1u64, |n, l| n.checked_mul(l.len() as u64))
+        .filter(|n| *n <= super::MAX_LIST_ITEMS);
+    if total.is_none() {
+        let sizes: Vec<String> = lists.iter().map(|l| l.len().to_string()).collect();
+        return Err(err(format!(
+            "product of lists of {} items would have more than {} items; use smaller lists",
+            sizes.join(" x "),
+            super::MAX_LIST_ITEMS
+        )));
+    }
     let mut acc: Vec<Vec<Value>> = vec![Vec::new()];
     for l in &lists {
         let mut next = Vec::with_capacity(acc.len() * l.len());

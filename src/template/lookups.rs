@@ -65,12 +65,7 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
             .iter()
             .map(|t| {
                 let path = find(&scope, &str_of(t), "files")?;
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    err(format!(
-                        "lookup('file'): could not read '{}': {e}",
-                        path.display()
-                    ))
-                })?;
+                let text = crate::input::read_text(&path).map_err(|e| err(format!("lookup('file'): {e}")))?;
                 let text = if args.get(usize::MAX, "rstrip").is_none_or(|v| v.is_true()) {
                     text.trim_end().to_string()
                 } else {
@@ -83,19 +78,15 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
             .iter()
             .map(|t| {
                 let path = find(&scope, &str_of(t), "templates")?;
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    err(format!(
-                        "lookup('template'): could not read '{}': {e}",
-                        path.display()
-                    ))
-                })?;
+                let text =
+                    crate::input::read_text(&path).map_err(|e| err(format!("lookup('template'): {e}")))?;
                 let name = path.display().to_string();
                 let inner = scope.ctx.enter_template(&name).map_err(to_mj_error)?;
                 inner
                     .engine
-                    .file_env
-                    .render_named_str(&name, &text, Value::from_object(ScopeObj::new(inner.clone())))
+                    .render_text(&inner, true, &name, &text)
                     .map(Value::from)
+                    .map_err(super::to_mj_error)
             })
             .collect::<Result<_, Error>>()?,
         "pipe" | "ansible.builtin.pipe" => terms

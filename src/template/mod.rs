@@ -30,6 +30,23 @@ use crate::vars::Vars;
 
 use scope::{Ctx, ScopeObj};
 
+/// Steps (minijinja fuel: about one per instruction) one render may take before it is stopped:
+/// a loop of a few million iterations is fine, `range(10**10)`-sized work is not. ansible-core
+/// has no bound. Each lazily rendered variable is a render of its own; their number is bounded by
+/// [`MAX_NESTED_RENDERS`].
+pub const RENDER_FUEL: u64 = 20_000_000;
+
+/// Bytes of output one top-level render may produce, counting the variables it renders lazily
+/// and strings its expressions build: 256 MiB.
+pub const MAX_OUTPUT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Templated variables one top-level render may render (each use counts: `"{{ a ~ a }}"` renders
+/// `a` twice), so variables doubling each other stop long before they exhaust time or memory.
+pub const MAX_NESTED_RENDERS: u64 = 100_000;
+
+/// Items a list-building filter (`product`) may produce; checked before building.
+pub const MAX_LIST_ITEMS: u64 = 1_000_000;
+
 /// The value `omit` renders to. A module argument whose rendered value equals this string is
 /// dropped by the runner (ansible: `{{ x | default(omit) }}`; Ansible's own sentinel is
 /// `__omit_place_holder__<sha1>`).
@@ -146,6 +163,7 @@ fn make_env(trim_blocks: bool) -> Environment<'static> {
     // Debug mode makes minijinja remember which expression produced an undefined value, so
     // errors can name the variable; it costs nothing until an error happens.
     env.set_debug(true);
+    env.set_fuel(Some(RENDER_FUEL));
     env.set_auto_escape_callback(|_| AutoEscape::None);
     if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
         .trim_blocks(trim_blocks)
@@ -180,6 +198,7 @@ impl Templater {
             hostvars: scope.hostvars.clone(),
             search_paths: scope.search_paths.clone(),
             chain: Vec::new(),
+            budget: Arc::new(scope::Budget::default()),
         })
     }
 
@@ -229,10 +248,7 @@ impl Templater {
     /// the line.
     pub fn render_template(&self, text: &str, name: &str, scope: &Scope) -> Result<String, TemplateError> {
         let ctx = self.root(scope);
-        self.engine
-            .file_env
-            .render_named_str(name, text, MjValue::from_object(ScopeObj::new(ctx)))
-            .map_err(|e| convert_error(e, Some(name)))
+        self.engine.render_text(&ctx, true, name, text)
     }
 
     /// Evaluates a bare Jinja expression (`debug: var=`, `that:`) to its native value. An
@@ -312,10 +328,30 @@ impl Engine {
         if let Some(expr) = single_expression(s) {
             return self.eval_native(ctx, expr);
         }
-        self.vars_env
-            .render_str(s, MjValue::from_object(ScopeObj::new(ctx.clone())))
-            .map(MjValue::from)
-            .map_err(|e| convert_error(e, None))
+        self.render_text(ctx, false, "<string>", s).map(MjValue::from)
+    }
+
+    /// Renders template text with the file environment (`file`) or the variables one, writing
+    /// through the render's output budget; `name` appears in errors unless it is `<string>`.
+    pub(crate) fn render_text(
+        &self,
+        ctx: &Arc<Ctx>,
+        file: bool,
+        name: &str,
+        text: &str,
+    ) -> Result<String, TemplateError> {
+        let env = if file { &self.file_env } else { &self.vars_env };
+        let shown = (name != "<string>").then_some(name);
+        let fail = |e: minijinja::Error| ctx.budget.exceeded().unwrap_or_else(|| convert_error(e, shown));
+        let template = env.template_from_named_str(name, text).map_err(fail)?;
+        let mut out = BudgetWriter {
+            budget: &ctx.budget,
+            bytes: Vec::new(),
+        };
+        template
+            .render_captured_to(MjValue::from_object(ScopeObj::new(ctx.clone())), &mut out)
+            .map_err(fail)?;
+        String::from_utf8(out.bytes).map_err(|_| TemplateError::msg("template output is not UTF-8"))
     }
 
     /// Evaluates a bare expression; an undefined result is an error naming the expression.
@@ -326,11 +362,34 @@ impl Engine {
             .map_err(|e| convert_error(e, None))?;
         let v = compiled
             .eval(MjValue::from_object(ScopeObj::new(ctx.clone())))
-            .map_err(|e| convert_error(e, None))?;
+            .map_err(|e| ctx.budget.exceeded().unwrap_or_else(|| convert_error(e, None)))?;
         if v.is_undefined() {
             return Err(TemplateError::undefined(expr));
         }
+        if let Some(s) = v.as_str() {
+            ctx.budget.charge_output(s.len() as u64)?;
+        }
         Ok(v)
+    }
+}
+
+/// Collects a render's output, charging every write to the render's budget.
+struct BudgetWriter<'a> {
+    budget: &'a scope::Budget,
+    bytes: Vec<u8>,
+}
+
+impl std::io::Write for BudgetWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.budget
+            .charge_output(buf.len() as u64)
+            .map_err(|e| std::io::Error::other(e.message))?;
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -401,6 +460,14 @@ fn describe(e: &minijinja::Error) -> (String, Option<String>) {
     }
     if e.kind() == ErrorKind::UndefinedError {
         return (format!("undefined value: {detail}"), Some(String::new()));
+    }
+    if e.kind() == ErrorKind::OutOfFuel {
+        return (
+            format!(
+                "template rendering stopped after {RENDER_FUEL} steps (a loop that is far too long); make the loop smaller"
+            ),
+            None,
+        );
     }
     let kind = e.kind().to_string();
     let message = if detail.is_empty() {

@@ -6,12 +6,15 @@
 //! render does not grow with the number of variables a host has.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value as MjValue, ValueKind};
 use serde_json::Value;
 
-use super::{Engine, HostVars, OMIT, TemplateError, is_template, to_mj_error};
+use super::{
+    Engine, HostVars, MAX_NESTED_RENDERS, MAX_OUTPUT_BYTES, OMIT, TemplateError, is_template, to_mj_error,
+};
 use crate::vars::Vars;
 
 /// How deep lazily templated variables may nest before we call it a loop.
@@ -35,6 +38,63 @@ pub(crate) struct Ctx {
     pub search_paths: Arc<Vec<PathBuf>>,
     /// Paths of the templated variables being rendered, outermost first (`a`, `b.c`).
     pub chain: Vec<String>,
+    /// The limits of the top-level render this context belongs to.
+    pub budget: Arc<Budget>,
+}
+
+/// What one top-level render (with every variable it renders lazily, and `lookup('template')`)
+/// may use: [`MAX_NESTED_RENDERS`] nested renders and [`MAX_OUTPUT_BYTES`] of output. The first
+/// limit hit is remembered, so the error that reaches the user names it even after minijinja
+/// wrapped it.
+#[derive(Debug, Default)]
+pub(crate) struct Budget {
+    renders: AtomicU64,
+    output: AtomicU64,
+    exceeded: Mutex<Option<String>>,
+}
+
+impl Budget {
+    /// Counts one nested variable render.
+    fn charge_render(&self) -> Result<(), TemplateError> {
+        if self.renders.fetch_add(1, Ordering::Relaxed) >= MAX_NESTED_RENDERS {
+            return Err(self.fail(format!(
+                "template rendering stopped: more than {MAX_NESTED_RENDERS} templated variables rendered for one value \
+                 (variables that use each other many times over grow without bound); simplify the variables"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Counts `bytes` of output (a render's text, or a string an expression produced).
+    pub fn charge_output(&self, bytes: u64) -> Result<(), TemplateError> {
+        let before = self.output.fetch_add(bytes, Ordering::Relaxed);
+        if before.saturating_add(bytes) > MAX_OUTPUT_BYTES {
+            return Err(self.fail(format!(
+                "template rendering stopped: the output passed {} MiB (counting the variables it renders); \
+                 check for loops or variables that repeat large values",
+                MAX_OUTPUT_BYTES / (1024 * 1024)
+            )));
+        }
+        Ok(())
+    }
+
+    fn fail(&self, message: String) -> TemplateError {
+        if let Ok(mut e) = self.exceeded.lock()
+            && e.is_none()
+        {
+            *e = Some(message.clone());
+        }
+        TemplateError::msg(message)
+    }
+
+    /// The limit that was hit, if any, as the error to report.
+    pub fn exceeded(&self) -> Option<TemplateError> {
+        self.exceeded
+            .lock()
+            .ok()
+            .and_then(|e| e.clone())
+            .map(TemplateError::msg)
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -54,6 +114,7 @@ impl Ctx {
                 chain.join(" -> ")
             )));
         }
+        self.budget.charge_render()?;
         Ok(self.pushed(path))
     }
 
@@ -67,6 +128,7 @@ impl Ctx {
             hostvars: self.hostvars.clone(),
             search_paths: self.search_paths.clone(),
             chain,
+            budget: self.budget.clone(),
         })
     }
 
@@ -84,6 +146,7 @@ impl Ctx {
         }
         // Not `enter`: the same template may be looked up inside itself (up to the limit), as a
         // variable may not.
+        self.budget.charge_render()?;
         Ok(self.pushed(label))
     }
 
@@ -95,6 +158,7 @@ impl Ctx {
             hostvars: self.hostvars.clone(),
             search_paths: self.search_paths.clone(),
             chain: self.chain.clone(),
+            budget: self.budget.clone(),
         })
     }
 

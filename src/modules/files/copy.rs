@@ -77,10 +77,16 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                     path.display()
                 )));
             }
-            let data = tokio::fs::read(&path).await.map_err(|e| ModuleError::LocalFile {
+            let read_path = path.clone();
+            let data = tokio::task::spawn_blocking(move || {
+                crate::input::read_bytes(&read_path, crate::input::CONTENT_LIMIT, "a copy src file")
+            })
+            .await
+            .map_err(|e| ModuleError::LocalFile {
                 path: path.clone(),
                 message: e.to_string(),
-            })?;
+            })?
+            .map_err(|e| ModuleError::Input(Box::new(e)))?;
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
             (data, path.display().to_string(), name, false)
         }

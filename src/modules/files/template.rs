@@ -59,12 +59,14 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         }
     };
     let path = find_local_file(&src, "templates", ctx)?;
-    let text = tokio::fs::read_to_string(&path)
+    let read_path = path.clone();
+    let text = tokio::task::spawn_blocking(move || crate::input::read_text(&read_path))
         .await
         .map_err(|e| ModuleError::LocalFile {
             path: path.clone(),
             message: e.to_string(),
-        })?;
+        })?
+        .map_err(|e| ModuleError::Input(Box::new(e)))?;
     let rendered = ctx
         .templater
         .render_template(&text, &src, ctx.scope)
