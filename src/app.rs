@@ -1,11 +1,12 @@
 //! What each subcommand does, from parsed arguments to an exit code.
 
 use crate::cli::{Cli, Command, InventoryArgs, LabCommand, RunArgs, VerifyArgs};
+use crate::config::Config;
 use crate::error::Error;
 use crate::inventory::Inventory;
 use crate::playbook::Playbook;
 use crate::report::{Reporter, view::ViewOptions};
-use crate::runner::{RunOptions, Runner};
+use crate::runner::Runner;
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> Result<i32, Error> {
@@ -22,17 +23,16 @@ pub async fn run(cli: Cli) -> Result<i32, Error> {
 async fn prepare(
     args: &RunArgs,
     keep: impl Fn(&crate::playbook::Play) -> bool,
-) -> Result<(Playbook, Inventory, RunOptions), Error> {
+) -> Result<(Playbook, Inventory, Config), Error> {
     let mut pb = crate::playbook::load(&args.playbook)?;
     pb.plays.retain(|p| keep(p));
-    let mut inv = Inventory::load(&args.inventory).map_err(|e| Error::Inventory(e.to_string()))?;
-    inv.add_playbook_dir(&pb.dir)
-        .map_err(|e| Error::Inventory(e.to_string()))?;
+    let mut inv = Inventory::load(&args.inventory).map_err(Error::from)?;
+    inv.add_playbook_dir(&pb.dir).map_err(Error::from)?;
     if let Some(limit) = &args.limit {
         check_limit(&inv, limit)?;
     }
     let host_count = inv.select("all").map(|h| h.len()).unwrap_or(1);
-    let opts = crate::config::run_options(args, host_count)?;
+    let opts = crate::config::resolve(args, host_count)?;
     let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     // secrets: inventory vars too, so a variable defined from a secret is followed.
     let mut inv_vars = Vec::new();
@@ -52,7 +52,7 @@ async fn prepare(
 /// none of the inventory's hosts, ends the command (exit 1) before anything runs. An inventory
 /// with no hosts at all is not an error here (plays on the implicit localhost still run).
 fn check_limit(inv: &Inventory, limit: &str) -> Result<(), Error> {
-    let all = inv.select("all").map_err(|e| Error::Inventory(e.to_string()))?;
+    let all = inv.select("all").map_err(Error::from)?;
     if all.is_empty() {
         return Ok(());
     }
@@ -111,23 +111,7 @@ async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
 
 async fn verify(args: VerifyArgs) -> Result<i32, Error> {
     let no_drift = args.no_drift;
-    let run_args = RunArgs {
-        playbook: args.playbook,
-        inventory: args.inventory,
-        limit: args.limit,
-        tags: Vec::new(),
-        skip_tags: Vec::new(),
-        check: false,
-        diff: false,
-        forks: args.forks,
-        extra_vars: args.extra_vars,
-        force_handlers: false,
-        json: false,
-        verbose: 0,
-        syntax_check: false,
-        ssh: args.ssh,
-        secret: args.secret,
-    };
+    let run_args = RunArgs::from(args);
     let (pb, inv, opts) = prepare(&run_args, |p| !no_drift || crate::verify::is_verify_play(p)).await?;
     let report = crate::verify::verify(&pb, &inv, &opts).await;
     print_stdout(&report.render())?;
@@ -135,17 +119,14 @@ async fn verify(args: VerifyArgs) -> Result<i32, Error> {
 }
 
 fn inventory(args: InventoryArgs) -> Result<i32, Error> {
-    let mut inv = Inventory::load(&args.inventory).map_err(|e| Error::Inventory(e.to_string()))?;
+    let mut inv = Inventory::load(&args.inventory).map_err(Error::from)?;
     if let Some(dir) = &args.playbook_dir {
-        inv.add_playbook_dir(dir)
-            .map_err(|e| Error::Inventory(e.to_string()))?;
+        inv.add_playbook_dir(dir).map_err(Error::from)?;
     }
     let text = if args.graph {
         inv.graph()
     } else if let Some(h) = &args.host {
-        let v = inv
-            .host_json(h)
-            .ok_or_else(|| Error::Inventory(format!("no host '{h}' in the inventory")))?;
+        let v = inv.host_json(h).ok_or_else(|| Error::UnknownHost(h.clone()))?;
         serde_json::to_string_pretty(&v).unwrap_or_default()
     } else {
         serde_json::to_string_pretty(&inv.list_json()).unwrap_or_default()
@@ -170,17 +151,17 @@ fn lab(cmd: LabCommand) -> Result<i32, Error> {
                 systemd,
                 net_admin,
             })
-            .map_err(|e| Error::Lab(e.to_string()))?;
+            .map_err(Error::from)?;
             print_stdout(&info.to_string())?;
             Ok(0)
         }
         LabCommand::Image => {
-            let tag = crate::lab::ensure_image().map_err(|e| Error::Lab(e.to_string()))?;
+            let tag = crate::lab::ensure_image().map_err(Error::from)?;
             print_stdout(&format!("lab image: {tag}"))?;
             Ok(0)
         }
         LabCommand::Down { dir } => {
-            let n = crate::lab::down(&dir).map_err(|e| Error::Lab(e.to_string()))?;
+            let n = crate::lab::down(&dir).map_err(Error::from)?;
             print_stdout(&format!("lab: removed {n} host(s)"))?;
             Ok(0)
         }

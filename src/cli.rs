@@ -186,3 +186,28 @@ pub enum LabCommand {
         dir: PathBuf,
     },
 }
+
+impl From<VerifyArgs> for RunArgs {
+    /// The run `talon verify` makes: the same playbook, inventory, limit, forks, extra vars,
+    /// SSH and secret options; no tags, no check or diff mode, no JSON or verbosity (verify
+    /// prints its own table).
+    fn from(v: VerifyArgs) -> Self {
+        RunArgs {
+            playbook: v.playbook,
+            inventory: v.inventory,
+            limit: v.limit,
+            tags: Vec::new(),
+            skip_tags: Vec::new(),
+            check: false,
+            diff: false,
+            forks: v.forks,
+            extra_vars: v.extra_vars,
+            force_handlers: false,
+            json: false,
+            verbose: 0,
+            syntax_check: false,
+            ssh: v.ssh,
+            secret: v.secret,
+        }
+    }
+}

@@ -1,14 +1,52 @@
-//! From what the user typed to what a run uses: extra vars parsed, forks bounded, paths resolved.
+//! From what the user typed to what a run uses ([`Config`]): extra vars parsed, forks bounded,
+//! paths resolved, secrets loaded. The runner and `talon verify` read only this.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::cli::RunArgs;
 use crate::error::Error;
-use crate::runner::RunOptions;
 use crate::vars::Vars;
+
+/// Options of one `talon run`, already resolved from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// `--check`.
+    pub check: bool,
+    /// `--diff`.
+    pub diff: bool,
+    /// `--forks` (at least 1).
+    pub forks: usize,
+    /// `--limit` pattern.
+    pub limit: Option<String>,
+    /// `--tags` (empty = all).
+    pub tags: Vec<String>,
+    /// `--skip-tags`.
+    pub skip_tags: Vec<String>,
+    /// `--extra-vars`, merged.
+    pub extra_vars: Vars,
+    /// `--force-handlers`.
+    pub force_handlers: bool,
+    /// `--known-hosts FILE` (default `~/.ssh/known_hosts`).
+    pub known_hosts: Option<PathBuf>,
+    /// `--accept-new-host-keys`.
+    pub accept_new_host_keys: bool,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// `-v` count.
+    pub verbosity: u8,
+    /// Where pending handler notifications are kept between runs.
+    pub state_dir: PathBuf,
+    /// A failed task does not stop its host (used by `talon verify`, where every check is
+    /// independent). Failures are still reported and counted.
+    pub keep_going: bool,
+    /// Secrets of the run (`--secrets`, `--secret-env`, `--ask-secret`): markers in templates,
+    /// revealed only on delivery, masked in every report (src/secrets/).
+    pub secrets: Arc<crate::secrets::SecretStore>,
+}
 
 /// Default upper bound of hosts run in parallel.
 pub const MAX_DEFAULT_FORKS: usize = 64;
@@ -40,8 +78,11 @@ pub fn parse_extra_vars(text: &str, base: &Path) -> Result<Vars, Error> {
     crate::playbook::parse_kv(t, false).map_err(|e| Error::Options(format!("--extra-vars: {e}")))
 }
 
-/// Resolves `talon run` arguments into [`RunOptions`].
-pub fn run_options(args: &RunArgs, host_count: usize) -> Result<RunOptions, Error> {
+/// Resolves `talon run` arguments into a [`Config`] for `host_count` inventory hosts.
+///
+/// Errors: [`Error::Options`] for `--forks 0`, a bad `--extra-vars`, or secrets that cannot be
+/// loaded.
+pub fn resolve(args: &RunArgs, host_count: usize) -> Result<Config, Error> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut extra_vars = Vars::new();
     for e in &args.extra_vars {
@@ -55,7 +96,7 @@ pub fn run_options(args: &RunArgs, host_count: usize) -> Result<RunOptions, Erro
     let state_dir = std::env::var_os("TALON_STATE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| cwd.join(".talon").join("state"));
-    Ok(RunOptions {
+    Ok(Config {
         check: args.check,
         diff: args.diff,
         forks,
@@ -70,7 +111,7 @@ pub fn run_options(args: &RunArgs, host_count: usize) -> Result<RunOptions, Erro
         verbosity: args.verbose,
         state_dir,
         keep_going: false,
-        secrets: std::sync::Arc::new(load_secrets(args)?),
+        secrets: Arc::new(load_secrets(args)?),
     })
 }
 

@@ -34,7 +34,10 @@ pub enum Error {
     #[error("{0}")]
     Load(#[from] LoadError),
     #[error("inventory: {0}")]
-    Inventory(String),
+    Inventory(#[from] crate::inventory::InventoryError),
+    /// `talon inventory --host NAME` names no host of the inventory.
+    #[error("inventory: no host '{0}' in the inventory")]
+    UnknownHost(String),
     #[error("bad option: {0}")]
     Options(String),
     /// `--limit` leaves no host, or cannot be evaluated (bad `~regex`, unreadable `@file`):
@@ -42,20 +45,18 @@ pub enum Error {
     #[error("{0}")]
     NoHosts(String),
     #[error("{0}")]
-    Lab(String),
+    Lab(#[from] crate::lab::LabError),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
-    #[error("{0}")]
-    Other(String),
 }
 
 impl Error {
     /// The process exit code for this error, as `ansible-playbook` would use.
     pub fn code(&self) -> i32 {
         match self {
-            Error::Load(_) | Error::Inventory(_) => 4,
-            Error::Options(_) => 5,
-            Error::NoHosts(_) | Error::Lab(_) | Error::Io { .. } | Error::Other(_) => 1,
+            Error::Load(_) | Error::Inventory(_) => EXIT_LOAD_ERROR,
+            Error::Options(_) => EXIT_BAD_OPTIONS,
+            Error::NoHosts(_) | Error::UnknownHost(_) | Error::Lab(_) | Error::Io { .. } => EXIT_ERROR,
         }
     }
 }
@@ -74,3 +75,38 @@ pub const EXIT_UNREACHABLE: i32 = 4;
 /// Exit code when the run was interrupted (Ctrl-C), as `ansible-playbook`'s
 /// "User interrupted execution".
 pub const EXIT_INTERRUPTED: i32 = 99;
+/// Exit code when a playbook, inventory or vars file could not be loaded (`ansible-playbook`
+/// uses 4 for parser errors as for unreachable hosts).
+pub const EXIT_LOAD_ERROR: i32 = 4;
+/// Exit code of any other error (`ansible-playbook`'s generic failure).
+pub const EXIT_ERROR: i32 = 1;
+/// Exit code of bad command-line options (`ansible-playbook` exits 5; clap's own 2 would read as
+/// "a host failed").
+pub const EXIT_BAD_OPTIONS: i32 = 5;
+
+/// How a run or a verification ended, as far as its exit code cares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ending {
+    /// Ctrl-C or SIGTERM stopped it.
+    pub interrupted: bool,
+    /// Some host was unreachable.
+    pub unreachable: bool,
+    /// Some task (or check) failed.
+    pub failed: bool,
+}
+
+impl Ending {
+    /// `ansible-playbook`'s exit code, the one mapping for `talon run` and `talon verify`: 99
+    /// interrupted, else 4 when a host was unreachable, else 2 when something failed, else 0.
+    pub fn exit_code(self) -> i32 {
+        if self.interrupted {
+            EXIT_INTERRUPTED
+        } else if self.unreachable {
+            EXIT_UNREACHABLE
+        } else if self.failed {
+            EXIT_HOST_FAILED
+        } else {
+            EXIT_OK
+        }
+    }
+}

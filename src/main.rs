@@ -3,11 +3,14 @@
 use clap::Parser;
 
 fn main() {
-    // Bad options exit 5 like ansible-playbook (clap's own code, 2, would read as "a host failed").
     let cli = match talon::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 5 } else { 0 };
+            let code = if e.use_stderr() {
+                talon::error::EXIT_BAD_OPTIONS
+            } else {
+                talon::error::EXIT_OK
+            };
             let _ = e.print();
             std::process::exit(code);
         }
@@ -23,7 +26,7 @@ fn main() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("talon: cannot start the async runtime: {e}");
-            std::process::exit(1);
+            std::process::exit(talon::error::EXIT_ERROR);
         }
     };
     let code = match runtime.block_on(talon::app::run(cli)) {

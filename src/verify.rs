@@ -15,10 +15,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::playbook::{Play, Playbook};
 use crate::report::{Event, Reporter, Status, TaskReport};
-use crate::runner::{RunOptions, Runner};
+use crate::runner::Runner;
 
 /// Name of the pseudo-check that holds the drift stage's result.
 pub const DRIFT: &str = "config drift (check mode: nothing would change)";
@@ -83,14 +84,14 @@ impl Report {
     pub fn exit_code(&self) -> i32 {
         let cells = || self.cells.values().flat_map(|r| r.values());
         if cells().next().is_none() {
-            1
-        } else if cells().any(|v| matches!(v, Verdict::Unreachable(_))) {
-            crate::error::EXIT_UNREACHABLE
-        } else if cells().any(|v| matches!(v, Verdict::Fail(_))) {
-            crate::error::EXIT_HOST_FAILED
-        } else {
-            crate::error::EXIT_OK
+            return crate::error::EXIT_ERROR;
         }
+        crate::error::Ending {
+            interrupted: false,
+            unreachable: cells().any(|v| matches!(v, Verdict::Unreachable(_))),
+            failed: cells().any(|v| matches!(v, Verdict::Fail(_))),
+        }
+        .exit_code()
     }
 
     /// The table and, below it, every failure's reason.
@@ -208,7 +209,7 @@ fn drain(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Vec<TaskReport
 }
 
 /// Runs drift detection and the verification plays, and builds the report.
-pub async fn verify(pb: &Playbook, inv: &Inventory, opts: &RunOptions) -> Report {
+pub async fn verify(pb: &Playbook, inv: &Inventory, opts: &Config) -> Report {
     let mut report = Report::default();
     let (converge, checks): (Vec<Play>, Vec<Play>) =
         pb.plays.iter().cloned().partition(|p| !is_verify_play(p));
@@ -218,7 +219,7 @@ pub async fn verify(pb: &Playbook, inv: &Inventory, opts: &RunOptions) -> Report
             plays: converge,
             ..pb.clone()
         };
-        let drift_opts = RunOptions {
+        let drift_opts = Config {
             check: true,
             diff: false,
             ..opts.clone()
@@ -268,7 +269,7 @@ pub async fn verify(pb: &Playbook, inv: &Inventory, opts: &RunOptions) -> Report
             plays: checks,
             ..pb.clone()
         };
-        let check_opts = RunOptions {
+        let check_opts = Config {
             check: false,
             keep_going: true,
             ..opts.clone()

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Action, Loader, Playbook, Role, Task, resolve_task_file, vars_of_node};
+use super::{Action, Loader, Playbook, Role, Task, resolve_task_file, vars_files};
 use crate::error::LoadError;
 use crate::yaml::Mark;
 
@@ -91,9 +91,7 @@ pub fn check_undefined(
                 known.complete = false;
                 continue;
             }
-            if let Ok(node) = crate::yaml::load_file(&pb.dir.join(f))
-                && let Ok(v) = vars_of_node(&node)
-            {
+            if let Ok(v) = super::vars_files::read(&super::vars_files::play_vars_file(&pb.dir, f)) {
                 known.add_keys(&v);
             }
         }
@@ -169,7 +167,8 @@ fn collect(loader: &Loader, list: &[Task], known: &mut Known, out: &mut Vec<Task
                     let base = args.get("__base").and_then(Value::as_str).unwrap_or(".");
                     match file
                         .filter(|f| !f.contains("{{"))
-                        .and_then(|f| load_vars(Path::new(base), f))
+                        .and_then(|f| vars_files::include_vars_file(Path::new(base), &loader.playbook_dir, f))
+                        .and_then(|p| vars_files::read(&p).ok())
                     {
                         Some(v) => known.add_keys(&v),
                         None => known.complete = false,
@@ -201,15 +200,6 @@ fn collect(loader: &Loader, list: &[Task], known: &mut Known, out: &mut Vec<Task
             _ => out.push(t.clone()),
         }
     }
-}
-
-fn load_vars(base: &Path, file: &str) -> Option<crate::vars::Vars> {
-    let mut candidates = vec![base.join(file), base.join("vars").join(file)];
-    if let Some(parent) = base.parent() {
-        candidates.push(parent.join("vars").join(file));
-    }
-    let path = candidates.into_iter().find(|p| p.is_file())?;
-    vars_of_node(&crate::yaml::load_file(&path).ok()?).ok()
 }
 
 /// A use that is guarded (`default`, `is defined`) is decided at run time.

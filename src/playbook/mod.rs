@@ -9,6 +9,7 @@ mod imports;
 mod kv;
 pub mod lint;
 mod role;
+pub mod vars_files;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

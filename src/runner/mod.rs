@@ -17,13 +17,13 @@ mod task;
 mod walk;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::StreamExt;
 use serde_json::Value;
 
+use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::playbook::{Play, Playbook, SerialStep};
 use crate::report::{Event, HostStats, Reporter};
@@ -32,43 +32,6 @@ use crate::transport::Connection;
 use crate::vars::Vars;
 
 pub use host::HostState;
-
-/// Options of one `talon run`, already resolved from the command line.
-#[derive(Debug, Clone, Default)]
-pub struct RunOptions {
-    /// `--check`.
-    pub check: bool,
-    /// `--diff`.
-    pub diff: bool,
-    /// `--forks` (at least 1).
-    pub forks: usize,
-    /// `--limit` pattern.
-    pub limit: Option<String>,
-    /// `--tags` (empty = all).
-    pub tags: Vec<String>,
-    /// `--skip-tags`.
-    pub skip_tags: Vec<String>,
-    /// `--extra-vars`, merged.
-    pub extra_vars: Vars,
-    /// `--force-handlers`.
-    pub force_handlers: bool,
-    /// `--known-hosts FILE` (default `~/.ssh/known_hosts`).
-    pub known_hosts: Option<PathBuf>,
-    /// `--accept-new-host-keys`.
-    pub accept_new_host_keys: bool,
-    /// Connect timeout.
-    pub connect_timeout: Duration,
-    /// `-v` count.
-    pub verbosity: u8,
-    /// Where pending handler notifications are kept between runs.
-    pub state_dir: PathBuf,
-    /// A failed task does not stop its host (used by `talon verify`, where every check is
-    /// independent). Failures are still reported and counted.
-    pub keep_going: bool,
-    /// Secrets of the run (`--secrets`, `--secret-env`, `--ask-secret`): markers in templates,
-    /// revealed only on delivery, masked in every report (src/secrets/).
-    pub secrets: Arc<crate::secrets::SecretStore>,
-}
 
 /// How a run ended: per-host stats, to decide the exit code.
 #[derive(Debug, Default)]
@@ -82,15 +45,12 @@ impl RunSummary {
     /// `ansible-playbook`'s exit code: 99 if interrupted, 4 if any host was unreachable, 2 if any
     /// failed, else 0.
     pub fn exit_code(&self) -> i32 {
-        if self.interrupted {
-            crate::error::EXIT_INTERRUPTED
-        } else if self.stats.values().any(|s| s.unreachable > 0) {
-            crate::error::EXIT_UNREACHABLE
-        } else if self.stats.values().any(|s| s.failures > 0) {
-            crate::error::EXIT_HOST_FAILED
-        } else {
-            crate::error::EXIT_OK
+        crate::error::Ending {
+            interrupted: self.interrupted,
+            unreachable: self.stats.values().any(|s| s.unreachable > 0),
+            failed: self.stats.values().any(|s| s.failures > 0),
         }
+        .exit_code()
     }
 }
 
@@ -98,7 +58,7 @@ impl RunSummary {
 pub struct Runner<'a> {
     pub(crate) pb: &'a Playbook,
     pub(crate) inv: &'a Inventory,
-    pub(crate) opts: &'a RunOptions,
+    pub(crate) opts: &'a Config,
     pub(crate) templater: Templater,
     pub(crate) reporter: Reporter,
     conns: Mutex<HashMap<String, Arc<Connection>>>,
@@ -145,7 +105,7 @@ impl<'a> Runner<'a> {
     pub async fn run(
         pb: &'a Playbook,
         inv: &'a Inventory,
-        opts: &'a RunOptions,
+        opts: &'a Config,
         reporter: Reporter,
     ) -> RunSummary {
         let runner = Runner {

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::host::{HostState, Inherited};
 use super::{PlayCtx, Runner};
+use crate::playbook::vars_files;
 use crate::playbook::{Action, Task};
 use crate::template::{OMIT, Scope};
 use crate::vars::{self, Vars};
@@ -23,9 +24,8 @@ impl<'a> Runner<'a> {
                 .templater
                 .render_str(f, &scope)
                 .map_err(|e| format!("vars_files '{f}': {e}"))?;
-            let path = self.pb.dir.join(vars::as_string(&name));
-            let node = crate::yaml::load_file(&path).map_err(|e| e.to_string())?;
-            let v = crate::playbook::vars_of_node(&node).map_err(|e| e.to_string())?;
+            let path = vars_files::play_vars_file(&self.pb.dir, &vars::as_string(&name));
+            let v = vars_files::read(&path).map_err(|e| e.to_string())?;
             vars::overlay(&mut st.vars_files, &v);
         }
         Ok(())
@@ -47,17 +47,9 @@ impl<'a> Runner<'a> {
         let Some(file) = file else {
             return Err("include_vars: give a file (dir: is not supported yet)".into());
         };
-        let mut candidates = vec![base.join(&file), base.join("vars").join(&file)];
-        if let Some(parent) = base.parent() {
-            candidates.push(parent.join("vars").join(&file));
-        }
-        candidates.push(self.pb.dir.join(&file));
-        let path = candidates
-            .into_iter()
-            .find(|p| p.is_file())
+        let path = vars_files::include_vars_file(&base, &self.pb.dir, &file)
             .ok_or_else(|| format!("include_vars: could not find '{file}'"))?;
-        let node = crate::yaml::load_file(&path).map_err(|e| e.to_string())?;
-        let v = crate::playbook::vars_of_node(&node).map_err(|e| e.to_string())?;
+        let v = vars_files::read(&path).map_err(|e| e.to_string())?;
         Ok(match rendered.get("name").and_then(Value::as_str) {
             Some(n) => {
                 let mut m = Vars::new();
