@@ -2,7 +2,9 @@
 //! `meta/` (dependencies), resolved like Ansible.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use super::*;
 use crate::error::LoadError;
 use crate::vars::Vars;
 use crate::yaml::{self, Mark, Node, NodeKind};
@@ -141,5 +143,197 @@ impl Role {
             params,
             dependencies,
         })
+    }
+}
+
+pub(super) fn role_ref(value: &Node, mark: &Mark) -> Result<(String, Option<String>, Vars), LoadError> {
+    match &value.kind {
+        NodeKind::Str(s) => Ok((s.clone(), None, Vars::new())),
+        NodeKind::Map(m) => {
+            let mut name = None;
+            let mut tasks_from = None;
+            let mut vars = Vars::new();
+            for (k, v) in m {
+                match k.name.as_str() {
+                    "name" | "role" => name = Some(scalar_string(v)?),
+                    "tasks_from" => tasks_from = Some(scalar_string(v)?),
+                    "vars" => vars.extend(vars_of(v, "vars")?),
+                    "public" | "apply" | "allow_duplicates" | "handlers_from" | "defaults_from"
+                    | "vars_from" => {
+                        return Err(LoadError::at(
+                            &k.mark,
+                            format!(
+                                "'{}' is not supported by talon's include_role/import_role yet",
+                                k.name
+                            ),
+                        ));
+                    }
+                    other => return Err(LoadError::at(&k.mark, format!("unknown role option '{other}'"))),
+                }
+            }
+            Ok((
+                name.ok_or_else(|| LoadError::at(mark, "needs 'name:'"))?,
+                tasks_from,
+                vars,
+            ))
+        }
+        _ => Err(LoadError::at(mark, "expected a role name or a mapping")),
+    }
+}
+
+impl Loader {
+    pub(super) fn role_entry(
+        &self,
+        entry: &Node,
+        roles: &mut Vec<Arc<Role>>,
+        tasks: &mut Vec<Task>,
+        handlers: &mut Vec<Task>,
+    ) -> Result<(), LoadError> {
+        let (name, tags, when, params) = match &entry.kind {
+            NodeKind::Str(s) => (s.clone(), Vec::new(), Vec::new(), Vars::new()),
+            NodeKind::Map(m) => {
+                let mut name = None;
+                let mut tags = Vec::new();
+                let mut when = Vec::new();
+                let mut params = Vars::new();
+                for (k, v) in m {
+                    match k.name.as_str() {
+                        "role" | "name" => name = Some(scalar_string(v)?),
+                        "tags" => tags = string_list(v)?,
+                        "when" => when = conditions(v)?,
+                        "vars" => params.extend(vars_of(v, "vars")?),
+                        "become" | "become_user" | "environment" | "no_log" => {
+                            return Err(LoadError::at(
+                                &k.mark,
+                                format!(
+                                    "'{}' on a role entry is not supported yet: set it on the play or the role's tasks",
+                                    k.name
+                                ),
+                            ));
+                        }
+                        _ => {
+                            params.insert(k.name.clone(), v.to_json());
+                        }
+                    }
+                }
+                let name = name.ok_or_else(|| LoadError::at(&entry.mark, "a role entry needs 'role:'"))?;
+                (name, tags, when, params)
+            }
+            _ => {
+                return Err(LoadError::at(
+                    &entry.mark,
+                    "a role entry must be a name or a mapping",
+                ));
+            }
+        };
+        let role = self.load_role(&name, &params, &entry.mark)?;
+        // Dependencies first (meta/main.yml), each once per play.
+        let mut order = Vec::new();
+        self.role_with_deps(&role, &mut order, None)?;
+        for r in order {
+            if roles
+                .iter()
+                .any(|x: &Arc<Role>| x.path == r.path && x.params == r.params)
+            {
+                continue;
+            }
+            let children = self.role_tasks(&r, None, &entry.mark)?;
+            let wrapper = Task {
+                id: self.next_id(),
+                mark: entry.mark.clone(),
+                name: Some(format!("role {}", r.name)),
+                tags: tags.clone(),
+                when: when.clone(),
+                action: Some(Action::Block {
+                    block: children,
+                    rescue: Vec::new(),
+                    always: Vec::new(),
+                }),
+                ..Default::default()
+            };
+            tasks.push(wrapper);
+            handlers.extend(self.role_handlers(&r)?);
+            roles.push(r);
+        }
+        Ok(())
+    }
+
+    /// `role` after its dependencies (depth first, each once); `at` is the dependency entry in
+    /// the depending role's `meta/main.yml`. A cycle of dependencies is an error naming that
+    /// entry and the chain of roles.
+    pub(super) fn role_with_deps(
+        &self,
+        role: &Arc<Role>,
+        out: &mut Vec<Arc<Role>>,
+        at: Option<&Mark>,
+    ) -> Result<(), LoadError> {
+        self.imports
+            .within(&role.path.join("meta"), Entry::Role(&role.name), at, || {
+                for (dep, params, mark) in &role.dependencies {
+                    let d = self.load_role(dep, params, mark)?;
+                    self.role_with_deps(&d, out, Some(mark))?;
+                }
+                Ok(())
+            })?;
+        if !out.iter().any(|x| x.path == role.path && x.params == role.params) {
+            out.push(role.clone());
+        }
+        Ok(())
+    }
+
+    /// The tasks of a role (`tasks/main.yml` or `tasks/<tasks_from>.yml`).
+    pub fn role_tasks(
+        &self,
+        role: &Arc<Role>,
+        tasks_from: Option<&str>,
+        mark: &Mark,
+    ) -> Result<Vec<Task>, LoadError> {
+        let file = tasks_from.unwrap_or("main");
+        match role::find_yaml(&role.path.join("tasks"), file) {
+            Some(p) => self.task_file_at(&p, Some(role), Some(mark)),
+            None if tasks_from.is_none() => Ok(Vec::new()),
+            None => Err(LoadError::at(
+                mark,
+                format!("role '{}' has no tasks/{file}.yml", role.name),
+            )),
+        }
+    }
+
+    pub(super) fn role_handlers(&self, role: &Arc<Role>) -> Result<Vec<Task>, LoadError> {
+        match role::find_yaml(&role.path.join("handlers"), "main") {
+            Some(p) => self.task_file(&p, Some(role)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Finds a role folder by name on the roles path.
+    pub fn find_role(&self, name: &str, mark: &Mark) -> Result<PathBuf, LoadError> {
+        let direct = PathBuf::from(name);
+        if direct.is_absolute() && direct.is_dir() {
+            return Ok(direct);
+        }
+        for dir in &self.roles_path {
+            let p = dir.join(name);
+            if p.is_dir() {
+                return Ok(p);
+            }
+        }
+        Err(LoadError::at(
+            mark,
+            format!(
+                "role '{name}' not found in {}",
+                self.roles_path
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ))
+    }
+
+    /// Loads a role folder: defaults, vars, meta dependencies.
+    pub fn load_role(&self, name: &str, params: &Vars, mark: &Mark) -> Result<Arc<Role>, LoadError> {
+        let path = self.find_role(name, mark)?;
+        Ok(Arc::new(Role::load(name, &path, params.clone())?))
     }
 }

@@ -1,0 +1,514 @@
+//! Tasks: the task keywords (strict), the action a task names (a module with its arguments
+//! checked against the module's spec, or a runner action: block, include/import, set_fact,
+//! include_vars, meta, ...), loops and their controls.
+
+use super::role::role_ref;
+use super::*;
+
+pub(super) const TASK_KEYS: &[&str] = &[
+    "name",
+    "when",
+    "loop",
+    "with_items",
+    "with_list",
+    "loop_control",
+    "register",
+    "notify",
+    "listen",
+    "changed_when",
+    "failed_when",
+    "ignore_errors",
+    "tags",
+    "become",
+    "become_user",
+    "become_method",
+    "no_log",
+    "vars",
+    "environment",
+    "block",
+    "rescue",
+    "always",
+    "run_once",
+    "delegate_to",
+    "retries",
+    "until",
+    "delay",
+    "args",
+    "check_mode",
+    "diff",
+    "collections",
+];
+
+/// Actions the runner handles itself (not modules in [`modules::REGISTRY`]).
+pub(super) const RUNNER_ACTIONS: &[&str] = &[
+    "include_tasks",
+    "import_tasks",
+    "include_role",
+    "import_role",
+    "set_fact",
+    "include_vars",
+    "meta",
+    "gather_facts",
+    "setup",
+    "import_playbook",
+];
+
+pub(super) fn strip_builtin(name: &str) -> &str {
+    modules::short_name(name)
+}
+
+pub(super) fn loop_control(node: &Node) -> Result<LoopControl, LoadError> {
+    let mut lc = LoopControl::default();
+    let entries = node
+        .as_map()
+        .ok_or_else(|| LoadError::at(&node.mark, "loop_control must be a mapping"))?;
+    for (k, v) in entries {
+        match k.name.as_str() {
+            "loop_var" => lc.loop_var = Some(scalar_string(v)?),
+            "index_var" => lc.index_var = Some(scalar_string(v)?),
+            "label" => lc.label = Some(scalar_string(v)?),
+            "pause" => {
+                lc.pause = Some(match &v.kind {
+                    NodeKind::Int(i) => *i as f64,
+                    NodeKind::Float(f) => *f,
+                    _ => {
+                        return Err(LoadError::at(
+                            &v.mark,
+                            "loop_control.pause must be a number of seconds",
+                        ));
+                    }
+                })
+            }
+            "extended" => lc.extended = bool_of(v, "extended")?,
+            other => {
+                return Err(LoadError::at(
+                    &k.mark,
+                    format!(
+                        "unknown loop_control key '{other}' (talon supports loop_var, index_var, label, pause, extended)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(lc)
+}
+
+pub(super) fn unknown_action_message(name: &str) -> String {
+    let mut known: Vec<&str> = modules::REGISTRY.iter().map(|m| m.name).collect();
+    known.extend(RUNNER_ACTIONS.iter().filter(|a| **a != "import_playbook"));
+    known.sort_unstable();
+    format!(
+        "unknown module or keyword '{name}': talon does not support it (modules: {}; keywords: {})",
+        known.join(", "),
+        TASK_KEYS.join(", ")
+    )
+}
+
+pub(super) fn import_target(value: &Node, mark: &Mark) -> Result<String, LoadError> {
+    match &value.kind {
+        NodeKind::Str(s) => Ok(s.clone()),
+        NodeKind::Map(_) => match value.get("file") {
+            Some(f) => scalar_string(f),
+            None => Err(LoadError::at(mark, "expected a file name or 'file:'")),
+        },
+        _ => Err(LoadError::at(mark, "expected a file name")),
+    }
+}
+
+/// Resolves a task file like Ansible: relative to the including file, then to the role's
+/// `tasks/` folder.
+pub fn resolve_task_file(base: &Path, role: Option<&Arc<Role>>, file: &str) -> PathBuf {
+    let p = Path::new(file);
+    if p.is_absolute() {
+        return p.to_path_buf();
+    }
+    let candidate = base.join(p);
+    if candidate.exists() {
+        return candidate;
+    }
+    if let Some(r) = role {
+        let c = r.path.join("tasks").join(p);
+        if c.exists() {
+            return c;
+        }
+    }
+    candidate
+}
+
+pub(super) fn wrap_import(e: LoadError, mark: &Mark) -> LoadError {
+    match e {
+        LoadError::Yaml(crate::yaml::YamlError::Read { path, source }) => LoadError::at(
+            mark,
+            format!("cannot read the imported file {}: {source}", path.display()),
+        ),
+        other => other,
+    }
+}
+
+/// Checks a task's module arguments as written against the module's spec: every key must be
+/// an argument (or an alias) the module takes, mutually exclusive arguments must not be given
+/// together, and a value written literally (no template in it) must fit its argument's type and
+/// choices (ansible-core finds these only when the task runs, after earlier tasks changed hosts).
+///
+/// Errors: [`LoadError::At`] at `mark` naming the module and the argument.
+pub(super) fn check_module_args<'m>(
+    info: &modules::ModuleInfo,
+    args: &Vars,
+    mark: &'m Mark,
+    mark_of: impl Fn(&str) -> &'m Mark,
+) -> Result<(), LoadError> {
+    let spec = &info.spec;
+    for (name, value) in args {
+        let Some(def) = spec.find(name) else {
+            if spec.free_form && name == "_raw_params" {
+                continue;
+            }
+            return Err(LoadError::at(
+                mark,
+                format!(
+                    "module '{}' does not take the argument '{}' (it takes: {})",
+                    info.name,
+                    name,
+                    spec.names().join(", ")
+                ),
+            ));
+        };
+        modules::spec::ArgSpec::check_literal(def, value)
+            .map_err(|e| LoadError::at(mark_of(name), format!("module '{}': {e}", info.name)))?;
+    }
+    if let Some(both) = spec.conflict(|k| {
+        spec.find(k).is_some_and(|d| {
+            std::iter::once(d.name)
+                .chain(d.aliases.iter().copied())
+                .any(|n| args.get(n).is_some_and(|v| !v.is_null()))
+        })
+    }) {
+        return Err(LoadError::at(
+            mark,
+            format!(
+                "module '{}': parameters are mutually exclusive: {both}",
+                info.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Module arguments from a task: a mapping, a free-form string, plus an `args:` mapping.
+pub(super) fn module_args(module: &str, value: &Node, args_kw: Option<&Node>) -> Result<Vars, LoadError> {
+    let free_form = modules::lookup(module).map(|m| m.spec.free_form).unwrap_or(false);
+    let mut args = match &value.kind {
+        NodeKind::Null => Vars::new(),
+        NodeKind::Map(_) => vars_of(value, "module arguments")?,
+        NodeKind::Str(s) => parse_kv(s, free_form).map_err(|m| LoadError::at(&value.mark, m))?,
+        NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_) if free_form => {
+            let mut m = Vars::new();
+            m.insert("_raw_params".into(), Value::String(scalar_string(value)?));
+            m
+        }
+        _ => {
+            return Err(LoadError::at(
+                &value.mark,
+                format!("arguments of '{module}' must be a mapping or k=v text"),
+            ));
+        }
+    };
+    if let Some(extra) = args_kw {
+        args.extend(vars_of(extra, "args")?);
+    }
+    Ok(args)
+}
+
+impl Loader {
+    /// Loads a list of tasks from a node (a task file's root or a `tasks:` section).
+    pub fn task_list(
+        &self,
+        node: &Node,
+        base: &Path,
+        role: Option<&Arc<Role>>,
+    ) -> Result<Vec<Task>, LoadError> {
+        match &node.kind {
+            NodeKind::Null => Ok(Vec::new()),
+            NodeKind::Seq(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    out.extend(self.task(item, base, role)?);
+                }
+                Ok(out)
+            }
+            _ => Err(LoadError::at(
+                &node.mark,
+                format!("expected a list of tasks, found a {}", node.type_name()),
+            )),
+        }
+    }
+
+    /// Loads a task file (for `import_tasks`, `include_tasks` and roles).
+    ///
+    /// Errors: as [`load`], including a cycle of imports through this file.
+    pub fn task_file(&self, path: &Path, role: Option<&Arc<Role>>) -> Result<Vec<Task>, LoadError> {
+        self.task_file_at(path, role, None)
+    }
+
+    /// [`Loader::task_file`] for the import statement at `at`.
+    pub(super) fn task_file_at(
+        &self,
+        path: &Path,
+        role: Option<&Arc<Role>>,
+        at: Option<&Mark>,
+    ) -> Result<Vec<Task>, LoadError> {
+        self.imports.within(path, Entry::File, at, || {
+            let node = yaml::load_file(path)?;
+            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            self.task_list(&node, &base, role)
+        })
+    }
+
+    /// One task entry; static imports expand into several tasks (returned as one block).
+    pub(super) fn task(
+        &self,
+        node: &Node,
+        base: &Path,
+        role: Option<&Arc<Role>>,
+    ) -> Result<Vec<Task>, LoadError> {
+        let entries = node
+            .as_map()
+            .ok_or_else(|| LoadError::at(&node.mark, "a task must be a mapping"))?;
+        let mut task = Task {
+            id: self.next_id(),
+            mark: node.mark.clone(),
+            role: role.cloned(),
+            ..Default::default()
+        };
+        let mut action: Option<(&Key, &Node)> = None;
+        let mut args_kw: Option<&Node> = None;
+        let mut block: Option<(&Node, Option<&Node>, Option<&Node>)> = None;
+        for (k, v) in entries {
+            let key = k.name.as_str();
+            match key {
+                "when" | "changed_when" | "failed_when" | "until" => checks::condition_syntax(v)?,
+                "block" | "rescue" | "always" => {}
+                _ => checks::jinja_syntax(v)?,
+            }
+            match key {
+                "name" => task.name = Some(scalar_string(v)?),
+                "when" => task.when = conditions(v)?,
+                "loop" | "with_list" => task.loop_ = Some(v.to_json()),
+                "with_items" => {
+                    task.loop_ = Some(v.to_json());
+                    task.loop_flatten = true;
+                }
+                "loop_control" => task.loop_control = loop_control(v)?,
+                "register" => task.register = Some(checks::register_name(v)?),
+                "notify" => task.notify = string_list_plain(v)?,
+                "listen" => task.listen = string_list_plain(v)?,
+                "changed_when" => task.changed_when = Some(conditions(v)?),
+                "failed_when" => task.failed_when = Some(conditions(v)?),
+                "ignore_errors" => task.ignore_errors = Some(checks::bool_or_template(v, "ignore_errors")?),
+                "tags" => task.tags = string_list(v)?,
+                "become" => task.become_ = Some(bool_of(v, "become")?),
+                "become_user" => task.become_user = Some(scalar_string(v)?),
+                "become_method" => {
+                    if scalar_string(v)? != "sudo" {
+                        return Err(LoadError::at(&v.mark, "talon supports only become_method: sudo"));
+                    }
+                }
+                "no_log" => task.no_log = Some(checks::bool_or_template(v, "no_log")?),
+                "vars" => task.vars = vars_of(v, "vars")?,
+                "environment" => task.environment = Some(v.to_json()),
+                "block" => block = Some((v, None, None)),
+                "rescue" | "always" => {}
+                "run_once" => task.run_once = bool_of(v, "run_once")?,
+                "delegate_to" => task.delegate_to = Some(scalar_string(v)?),
+                "retries" => task.retries = Some(v.to_json()),
+                "until" => task.until = Some(conditions(v)?),
+                "delay" => task.delay = Some(v.to_json()),
+                "args" => args_kw = Some(v),
+                "check_mode" => task.check_mode = Some(bool_of(v, "check_mode")?),
+                "diff" => task.diff = Some(bool_of(v, "diff")?),
+                "collections" => {}
+                other => {
+                    let short = strip_builtin(other);
+                    if TASK_KEYS.contains(&other) {
+                        continue;
+                    }
+                    if let Some((prev, _)) = action {
+                        return Err(LoadError::at(
+                            &k.mark,
+                            format!(
+                                "conflicting action statements: '{}' and '{}' (a task runs one module; if '{}' is meant as a keyword, talon does not support it)",
+                                prev.name, other, other
+                            ),
+                        ));
+                    }
+                    if modules::lookup(short).is_none() && !RUNNER_ACTIONS.contains(&short) {
+                        return Err(LoadError::at(&k.mark, unknown_action_message(other)));
+                    }
+                    action = Some((k, v));
+                }
+            }
+        }
+        if let Some((b, _, _)) = block {
+            if action.is_some() {
+                return Err(LoadError::at(&node.mark, "a block cannot also run a module"));
+            }
+            let rescue = node.get("rescue");
+            let always = node.get("always");
+            block = Some((b, rescue, always));
+        } else if let Some(k) = entries
+            .iter()
+            .find(|(k, _)| k.name == "rescue" || k.name == "always")
+        {
+            return Err(LoadError::at(
+                &k.0.mark,
+                format!("'{}' is only valid with 'block'", k.0.name),
+            ));
+        }
+        if let Some((b, rescue, always)) = block {
+            let list = |n: Option<&Node>| {
+                n.map(|n| self.task_list(n, base, role))
+                    .transpose()
+                    .map(Option::unwrap_or_default)
+            };
+            task.action = Some(Action::Block {
+                block: self.task_list(b, base, role)?,
+                rescue: list(rescue)?,
+                always: list(always)?,
+            });
+            return Ok(vec![task]);
+        }
+        let Some((key, value)) = action else {
+            return Err(LoadError::at(
+                &node.mark,
+                "this task has no action: name a module (e.g. 'command:', 'copy:')",
+            ));
+        };
+        let short = strip_builtin(&key.name);
+        match short {
+            "import_tasks" => {
+                let file = import_target(value, &key.mark)?;
+                let path = resolve_task_file(base, role, &file);
+                let children = self
+                    .task_file_at(&path, role, Some(&key.mark))
+                    .map_err(|e| wrap_import(e, &key.mark))?;
+                task.action = Some(Action::Block {
+                    block: children,
+                    rescue: Vec::new(),
+                    always: Vec::new(),
+                });
+                Ok(vec![task])
+            }
+            "import_role" => {
+                let (name, tasks_from, vars) = role_ref(value, &key.mark)?;
+                let r = self.load_role(&name, &vars, &key.mark)?;
+                let children = self.role_tasks(&r, tasks_from.as_deref(), &key.mark)?;
+                let handlers = self.role_handlers(&r)?;
+                self.imported_handlers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend(handlers);
+                task.action = Some(Action::Block {
+                    block: children,
+                    rescue: Vec::new(),
+                    always: Vec::new(),
+                });
+                Ok(vec![task])
+            }
+            "include_tasks" => {
+                let file = import_target(value, &key.mark)?;
+                let path = resolve_task_file(base, role, &file);
+                // Validate now so that a bad included file fails before anything runs; a file
+                // that includes itself (a recursion, valid with a condition that ends it) is
+                // checked once, and bounded when it runs (MAX_INCLUDE_DEPTH).
+                if !file.contains("{{") && !self.imports.busy(&path) {
+                    self.task_file_at(&path, role, Some(&key.mark))
+                        .map_err(|e| wrap_import(e, &key.mark))?;
+                }
+                task.action = Some(Action::IncludeTasks {
+                    file,
+                    base: base.to_path_buf(),
+                    role: role.cloned(),
+                });
+                Ok(vec![task])
+            }
+            "include_role" => {
+                let (name, tasks_from, vars) = role_ref(value, &key.mark)?;
+                if !name.contains("{{") {
+                    self.find_role(&name, &key.mark)?;
+                }
+                task.vars.extend(vars);
+                task.action = Some(Action::IncludeRole { name, tasks_from });
+                Ok(vec![task])
+            }
+            "set_fact" => {
+                let args = module_args(short, value, args_kw)?;
+                task.action = Some(Action::SetFact { args });
+                Ok(vec![task])
+            }
+            "include_vars" => {
+                let mut args = match &value.kind {
+                    NodeKind::Str(s) => {
+                        let mut m = Vars::new();
+                        m.insert("file".into(), Value::String(s.clone()));
+                        m
+                    }
+                    _ => vars_of(value, "include_vars")?,
+                };
+                args.insert("__base".into(), Value::String(base.display().to_string()));
+                task.action = Some(Action::IncludeVars { args });
+                Ok(vec![task])
+            }
+            "meta" => {
+                let m = scalar_string(value)?;
+                const METAS: &[&str] = &[
+                    "flush_handlers",
+                    "noop",
+                    "end_play",
+                    "end_host",
+                    "clear_host_errors",
+                    "refresh_inventory",
+                    "reset_connection",
+                ];
+                if !METAS.contains(&m.as_str()) {
+                    return Err(LoadError::at(
+                        &value.mark,
+                        format!(
+                            "unsupported meta action '{m}' (talon supports: {})",
+                            METAS.join(", ")
+                        ),
+                    ));
+                }
+                task.action = Some(Action::Meta(m));
+                Ok(vec![task])
+            }
+            "gather_facts" | "setup" => {
+                task.action = Some(Action::GatherFacts);
+                Ok(vec![task])
+            }
+            "import_playbook" => Err(LoadError::at(
+                &key.mark,
+                "import_playbook is only valid at the top level of a playbook",
+            )),
+            _ => {
+                let info = modules::lookup(short)
+                    .ok_or_else(|| LoadError::at(&key.mark, unknown_action_message(&key.name)))?;
+                let args = module_args(info.name, value, args_kw)?;
+                let mark_of = |name: &str| {
+                    value
+                        .get(name)
+                        .or_else(|| args_kw.and_then(|a| a.get(name)))
+                        .map_or(&value.mark, |n| &n.mark)
+                };
+                check_module_args(info, &args, &value.mark, mark_of)?;
+                if info.spec.free_form && args.is_empty() {
+                    return Err(LoadError::at(
+                        &value.mark,
+                        format!("module '{}' needs a command", info.name),
+                    ));
+                }
+                task.action = Some(Action::Module { module: info, args });
+                Ok(vec![task])
+            }
+        }
+    }
+}
