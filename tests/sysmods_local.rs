@@ -429,6 +429,22 @@ async fn user_and_group_check_mode() {
 }
 
 #[tokio::test]
+async fn systemd_reads_its_arguments_with_its_own_spec() {
+    // Regression: run_systemd read its arguments against service's spec, so daemon_reload (a
+    // systemd argument service does not take) was refused as unsupported at run time.
+    let e = Env::new();
+    let o = e
+        .run(
+            "systemd",
+            json!({"name": "cron", "state": "started", "daemon_reload": true, "masked": false}),
+            true,
+        )
+        .await;
+    let msg = o.msg.unwrap_or_default();
+    assert!(!msg.contains("Unsupported parameters"), "{msg}");
+}
+
+#[tokio::test]
 async fn service_without_systemd_fails_clearly() {
     let e = Env::new();
     let o = e

@@ -168,7 +168,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
 /// units, "Unable to <verb> service X: <stderr>" when an action fails, and a clear message when
 /// systemd is not running on the host.
 pub async fn run_systemd(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let a = Args::new(&INFO, args)?;
+    let a = Args::new(&SYSTEMD_INFO, args)?;
     let scope = a.choice("scope")?;
     if scope.as_deref().is_some_and(|s| s != "system") {
         return Err(bad("systemd", "only scope=system is supported by talon"));
