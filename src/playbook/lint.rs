@@ -11,11 +11,11 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Action, Loader, Playbook, Role, Task, resolve_task_file, vars_files};
+use super::walk::{Met, walk};
+use super::{Action, Loader, Playbook, Role, Task, vars_files};
 use crate::error::LoadError;
 use crate::yaml::Mark;
 
@@ -99,9 +99,9 @@ pub fn check_undefined(
             add_role(&mut known, r);
         }
         for section in &play.sections {
-            collect(&loader, section, &mut known, &mut tasks, 0);
+            collect(&loader, section, &mut known, &mut tasks);
         }
-        collect(&loader, &play.handlers, &mut known, &mut tasks, 0);
+        collect(&loader, &play.handlers, &mut known, &mut tasks);
     }
     if !known.complete {
         return Ok(());
@@ -119,87 +119,61 @@ fn add_role(known: &mut Known, r: &Role) {
     known.add_keys(&r.params);
 }
 
-/// Walks tasks (following blocks and static includes) collecting defined names and leaf tasks.
-fn collect(loader: &Loader, list: &[Task], known: &mut Known, out: &mut Vec<Task>, depth: usize) {
-    if depth > 32 {
-        return;
-    }
-    for t in list {
-        known.add_keys(&t.vars);
-        if let Some(r) = &t.register {
-            known.names.insert(r.clone());
-        }
-        for v in [&t.loop_control.loop_var, &t.loop_control.index_var]
-            .into_iter()
-            .flatten()
-        {
-            known.names.insert(v.clone());
-        }
-        if let Some(r) = &t.role {
-            add_role(known, r);
-        }
-        match &t.action {
-            Some(Action::Block {
-                block,
-                rescue,
-                always,
-            }) => {
-                for l in [block, rescue, always] {
-                    collect(loader, l, known, out, depth + 1);
-                }
+/// Walks tasks (following blocks and static includes, [`super::walk`]) collecting defined names
+/// and leaf tasks.
+fn collect(loader: &Loader, list: &[Task], known: &mut Known, out: &mut Vec<Task>) {
+    walk(loader, list, &[], &mut |met| match met {
+        Met::Task(t, _) => {
+            known.add_keys(&t.vars);
+            if let Some(r) = &t.register {
+                known.names.insert(r.clone());
             }
-            Some(Action::SetFact { args }) => {
-                if args.keys().any(|k| k.contains("{{")) {
-                    known.complete = false;
-                }
-                known.add_keys(args);
-                out.push(t.clone());
+            for v in [&t.loop_control.loop_var, &t.loop_control.index_var]
+                .into_iter()
+                .flatten()
+            {
+                known.names.insert(v.clone());
             }
-            Some(Action::IncludeVars { args }) => match args.get("name").and_then(Value::as_str) {
-                Some(n) if !n.contains("{{") => {
-                    known.names.insert(n.to_string());
-                }
-                _ => {
-                    let file = args
-                        .get("file")
-                        .or_else(|| args.get("_raw_params"))
-                        .and_then(Value::as_str);
-                    let base = args.get("__base").and_then(Value::as_str).unwrap_or(".");
-                    match file
-                        .filter(|f| !f.contains("{{"))
-                        .and_then(|f| vars_files::include_vars_file(Path::new(base), &loader.playbook_dir, f))
-                        .and_then(|p| vars_files::read(&p).ok())
-                    {
-                        Some(v) => known.add_keys(&v),
-                        None => known.complete = false,
+            if let Some(r) = &t.role {
+                add_role(known, r);
+            }
+            match &t.action {
+                Some(Action::Block { .. }) => {}
+                Some(Action::SetFact { args }) => {
+                    if args.keys().any(|k| k.contains("{{")) {
+                        known.complete = false;
                     }
+                    known.add_keys(args);
+                    out.push(t.clone());
                 }
-            },
-            Some(Action::IncludeTasks { file, base, role }) => {
-                if file.contains("{{") {
-                    known.complete = false;
-                } else if let Ok(sub) =
-                    loader.task_file(&resolve_task_file(base, role.as_ref(), file), role.as_ref())
-                {
-                    collect(loader, &sub, known, out, depth + 1);
-                }
-                out.push(t.clone());
-            }
-            Some(Action::IncludeRole { name, tasks_from }) => {
-                if name.contains("{{") {
-                    known.complete = false;
-                } else if let Ok(r) = loader.load_role(name, &t.vars, &t.mark) {
-                    add_role(known, &r);
-                    let r: Arc<Role> = r;
-                    if let Ok(sub) = loader.role_tasks(&r, tasks_from.as_deref(), &t.mark) {
-                        collect(loader, &sub, known, out, depth + 1);
+                Some(Action::IncludeVars { args }) => match args.get("name").and_then(Value::as_str) {
+                    Some(n) if !n.contains("{{") => {
+                        known.names.insert(n.to_string());
                     }
-                }
-                out.push(t.clone());
+                    _ => {
+                        let file = args
+                            .get("file")
+                            .or_else(|| args.get("_raw_params"))
+                            .and_then(Value::as_str);
+                        let base = args.get("__base").and_then(Value::as_str).unwrap_or(".");
+                        match file
+                            .filter(|f| !f.contains("{{"))
+                            .and_then(|f| {
+                                vars_files::include_vars_file(Path::new(base), &loader.playbook_dir, f)
+                            })
+                            .and_then(|p| vars_files::read(&p).ok())
+                        {
+                            Some(v) => known.add_keys(&v),
+                            None => known.complete = false,
+                        }
+                    }
+                },
+                _ => out.push(t.clone()),
             }
-            _ => out.push(t.clone()),
         }
-    }
+        Met::Role(r) => add_role(known, r),
+        Met::Dynamic => known.complete = false,
+    });
 }
 
 /// A use that is guarded (`default`, `is defined`) is decided at run time.

@@ -15,10 +15,12 @@ mod kv;
 pub mod lint;
 mod play;
 mod role;
+pub mod taint;
 mod task;
 #[cfg(test)]
 mod tests;
 pub mod vars_files;
+pub mod walk;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -46,8 +46,6 @@ mod tests;
 
 pub use markers::{Revealed, json_escape_markers};
 
-pub use policy::may_carry;
-
 pub(crate) use store::random_hex;
 
 pub use store::{NONE, SecretStore, env_var, scrubbed_env};
@@ -71,25 +69,9 @@ pub enum SecretError {
     /// `--ask-secret` could not read from the terminal.
     #[error("--ask-secret {name}: cannot read from the terminal: {message}")]
     Prompt { name: String, message: String },
-    /// A secret would end up on a command line. `name` is quoted, and says through which
-    /// variable when the use is indirect.
-    #[error("secret {name} would be on the command line of {place}: {fix}")]
-    OnCommandLine {
-        name: String,
-        place: String,
-        fix: &'static str,
-    },
-
-    /// A secret is passed to a module argument that cannot deliver it safely.
-    #[error("secret {name} is passed to argument '{arg}' of module {module} ({place}): {fix}")]
-    WrongArgument {
-        name: String,
-        arg: String,
-        module: String,
-        place: String,
-        fix: &'static str,
-    },
-
+    /// A task would use a secret where it may not (see [`crate::playbook::taint`]).
+    #[error(transparent)]
+    Policy(#[from] crate::playbook::taint::PolicyError),
     /// A marker was transformed (by a filter) before delivery; the value cannot be put back.
     #[error(
         "a secret was transformed before delivery ({how}): filters cannot see a secret's value, \
@@ -98,9 +80,4 @@ pub enum SecretError {
          Insert secrets as is (`{{{{ name }}}}`); store a transformed value as its own secret"
     )]
     Mangled { how: String },
-    /// `talon_secret_file` names a secret that was not given.
-    #[error(
-        "no secret '{name}' was given: add it to the --secrets file, or pass --secret-env / --ask-secret"
-    )]
-    Unknown { name: String },
 }

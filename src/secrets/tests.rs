@@ -9,8 +9,8 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::policy::filtered_use;
 use crate::playbook::Playbook;
+use crate::playbook::taint::filtered_use;
 use crate::vars::Vars;
 
 fn store(pairs: &[(&str, &str)]) -> SecretStore {
