@@ -112,6 +112,24 @@ fn d12_dev_zero_inventory_is_a_clear_error() {
         all.contains("/dev/zero") && all.contains("not a regular file"),
         "{all}"
     );
+    // copy src and template src too (read at run time, with the task named).
+    let dest = dir.path().join("out");
+    for module in ["copy", "template"] {
+        std::fs::write(
+            &pb,
+            format!(
+                "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: push zeros\n      {module}: {{src: /dev/zero, dest: {}}}\n",
+                dest.display()
+            ),
+        )
+        .unwrap();
+        let all = run_error(&pb, &inv);
+        assert!(
+            all.contains("push zeros") && all.contains("/dev/zero") && all.contains("not a regular file"),
+            "{module}: {all}"
+        );
+    }
+    assert!(!dest.exists());
 }
 
 #[test]
