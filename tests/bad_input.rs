@@ -255,6 +255,17 @@ fn d5_loops_and_output_are_bounded() {
     assert_eq!(code, Some(2), "{all}");
     assert!(all.contains("spin") && all.contains("steps"), "{all}");
     assert!(secs < 30.0, "{secs}s");
+    // Each use of `inner` loops a little; used 50,000 times the steps add up.
+    let (code, all, secs) = run_local(
+        "    inner: \"{% for j in range(1000) %}{% endfor %}\"\n",
+        "    - name: spin in variables\n      debug:\n        msg: \"{% for i in range(50000) %}{{ inner }}{% endfor %}\"\n",
+    );
+    assert_eq!(code, Some(2), "{all}");
+    assert!(
+        all.contains("spin in variables") && all.contains("steps"),
+        "{all}"
+    );
+    assert!(secs < 30.0, "{secs}s");
     let (code, all, _) = run_local(
         "    unused: 1\n",
         "    - name: huge range\n      debug:\n        msg: \"{% for i in range(10**10) %}x{% endfor %}\"\n",
