@@ -6,43 +6,53 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::{talon, text};
 
-/// Runs talon with `args`, asserting it ends within `limit`.
-fn run_within(args: &[&std::ffi::OsStr], limit: Duration) -> Output {
+/// Runs talon with `args`; asserts it fails (not by a panic, exit 101) within `limit` seconds.
+/// Returns stdout and stderr together.
+fn fails_within(args: &[&std::ffi::OsStr], limit: u64) -> String {
     let start = Instant::now();
     let out = talon().args(args).output().unwrap();
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(
-        start.elapsed() < limit,
-        "took {:?}: {}",
-        start.elapsed(),
-        text(&out.stderr)
+        start.elapsed() < Duration::from_secs(limit),
+        "took {:?}: {all}",
+        start.elapsed()
     );
-    out
+    assert!(
+        !out.status.success() && out.status.code() != Some(101) && !all.contains("panicked"),
+        "{:?} {all}",
+        out.status
+    );
+    all
 }
 
-/// `talon inventory --list -i FILE`: must fail (not panic: 101) fast; returns stderr.
+/// `talon inventory --list -i FILE`: must fail fast.
 fn inventory_error(file: &Path) -> String {
-    let out = run_within(
+    fails_within(
         &[
             "inventory".as_ref(),
             "--list".as_ref(),
             "-i".as_ref(),
             file.as_os_str(),
         ],
-        Duration::from_secs(10),
-    );
-    let err = text(&out.stderr);
-    assert!(
-        !out.status.success() && out.status.code() != Some(101),
-        "{:?} {err}",
-        out.status
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    err
+        10,
+    )
+}
+
+/// `talon run PLAYBOOK -i INVENTORY`: must fail fast.
+fn run_error(playbook: &Path, inventory: &Path) -> String {
+    fails_within(
+        &[
+            "run".as_ref(),
+            playbook.as_os_str(),
+            "-i".as_ref(),
+            inventory.as_os_str(),
+        ],
+        20,
+    )
 }
 
 #[test]
@@ -86,18 +96,9 @@ fn d12_dev_zero_inventory_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let inv = dir.path().join("hosts");
     std::fs::write(&inv, "localhost ansible_connection=local\n").unwrap();
-    let out = run_within(
-        &[
-            "run".as_ref(),
-            "/dev/zero".as_ref(),
-            "-i".as_ref(),
-            inv.as_os_str(),
-        ],
-        Duration::from_secs(10),
-    );
-    let err = text(&out.stderr);
+    let err = run_error(Path::new("/dev/zero"), &inv);
     assert!(
-        !out.status.success() && err.contains("/dev/zero") && err.contains("not a regular file"),
+        err.contains("/dev/zero") && err.contains("not a regular file"),
         "{err}"
     );
     let pb = dir.path().join("p.yml");
@@ -106,15 +107,29 @@ fn d12_dev_zero_inventory_is_a_clear_error() {
         "- hosts: localhost\n  gather_facts: false\n  vars_files: [/dev/zero]\n  tasks:\n    - debug: msg=hi\n",
     )
     .unwrap();
-    let out = run_within(
-        &["run".as_ref(), pb.as_os_str(), "-i".as_ref(), inv.as_os_str()],
-        Duration::from_secs(20),
-    );
-    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    let all = run_error(&pb, &inv);
     assert!(
-        !out.status.success() && all.contains("/dev/zero") && all.contains("not a regular file"),
+        all.contains("/dev/zero") && all.contains("not a regular file"),
         "{all}"
     );
+    // copy src and template src too (read at run time, with the task named).
+    let dest = dir.path().join("out");
+    for module in ["copy", "template"] {
+        std::fs::write(
+            &pb,
+            format!(
+                "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: push zeros\n      {module}: {{src: /dev/zero, dest: {}}}\n",
+                dest.display()
+            ),
+        )
+        .unwrap();
+        let all = run_error(&pb, &inv);
+        assert!(
+            all.contains("push zeros") && all.contains("/dev/zero") && all.contains("not a regular file"),
+            "{module}: {all}"
+        );
+    }
+    assert!(!dest.exists());
 }
 
 #[test]
@@ -133,20 +148,8 @@ fn d12_invalid_utf8_has_line_and_column() {
         b"- hosts: localhost\n  tasks:\n    - debug: msg=\"caf\xe9\"\n",
     )
     .unwrap();
-    let out = run_within(
-        &[
-            "run".as_ref(),
-            pb.as_os_str(),
-            "-i".as_ref(),
-            good_inv.as_os_str(),
-        ],
-        Duration::from_secs(20),
-    );
-    let err = text(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("p.yml:3:22") && err.contains("UTF-8"),
-        "{err}"
-    );
+    let err = run_error(&pb, &good_inv);
+    assert!(err.contains("p.yml:3:22") && err.contains("UTF-8"), "{err}");
 
     std::fs::create_dir_all(dir.path().join("group_vars")).unwrap();
     std::fs::write(dir.path().join("group_vars/all.yml"), b"a: 1\nb: \x80\n").unwrap();
@@ -251,6 +254,17 @@ fn d5_loops_and_output_are_bounded() {
     );
     assert_eq!(code, Some(2), "{all}");
     assert!(all.contains("spin") && all.contains("steps"), "{all}");
+    assert!(secs < 30.0, "{secs}s");
+    // Each use of `inner` loops a little; used 50,000 times the steps add up.
+    let (code, all, secs) = run_local(
+        "    inner: \"{% for j in range(1000) %}{% endfor %}\"\n",
+        "    - name: spin in variables\n      debug:\n        msg: \"{% for i in range(50000) %}{{ inner }}{% endfor %}\"\n",
+    );
+    assert_eq!(code, Some(2), "{all}");
+    assert!(
+        all.contains("spin in variables") && all.contains("steps"),
+        "{all}"
+    );
     assert!(secs < 30.0, "{secs}s");
     let (code, all, _) = run_local(
         "    unused: 1\n",

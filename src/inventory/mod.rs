@@ -246,7 +246,7 @@ impl Builder {
             InventoryError::parse(
                 at.clone(),
                 e.0,
-                "write host ranges as name[01:10] or name[a:f], optionally with :step",
+                "write host ranges as name[01:10] or name[a:f], optionally with :step, each giving at most 1000000 names",
             )
         };
         let count = pattern::range_len(&name).map_err(range_error)?;

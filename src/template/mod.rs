@@ -32,8 +32,9 @@ use scope::{Ctx, ScopeObj};
 
 /// Steps (minijinja fuel: about one per instruction) one render may take before it is stopped:
 /// a loop of a few million iterations is fine, `range(10**10)`-sized work is not. ansible-core
-/// has no bound. Each lazily rendered variable is a render of its own; their number is bounded by
-/// [`MAX_NESTED_RENDERS`].
+/// has no bound. The steps of the variables a render renders lazily count towards it too (those
+/// with `{% %}` blocks; a bare `{{ expr }}` cannot loop), so a top-level render stops within about
+/// twice this many steps.
 pub const RENDER_FUEL: u64 = 20_000_000;
 
 /// Bytes of output one top-level render may produce, counting the variables it renders lazily
@@ -348,9 +349,13 @@ impl Engine {
             budget: &ctx.budget,
             bytes: Vec::new(),
         };
-        template
+        let captured = template
             .render_captured_to(MjValue::from_object(ScopeObj::new(ctx.clone())), &mut out)
             .map_err(fail)?;
+        if let Some((used, _)) = captured.state().fuel_levels() {
+            ctx.budget.charge_fuel(used)?;
+        }
+        drop(captured);
         String::from_utf8(out.bytes).map_err(|_| TemplateError::msg("template output is not UTF-8"))
     }
 
@@ -448,6 +453,13 @@ fn convert_error(e: minijinja::Error, name: Option<&str>) -> TemplateError {
     }
 }
 
+/// The error for a render that used up [`RENDER_FUEL`].
+fn out_of_fuel() -> String {
+    format!(
+        "template rendering stopped after {RENDER_FUEL} steps (a loop that is far too long, or run for every use of a variable); make the loop smaller"
+    )
+}
+
 /// The message and undefined name for a minijinja error, worded like Ansible.
 fn describe(e: &minijinja::Error) -> (String, Option<String>) {
     let detail = e.detail().unwrap_or_default();
@@ -462,12 +474,7 @@ fn describe(e: &minijinja::Error) -> (String, Option<String>) {
         return (format!("undefined value: {detail}"), Some(String::new()));
     }
     if e.kind() == ErrorKind::OutOfFuel {
-        return (
-            format!(
-                "template rendering stopped after {RENDER_FUEL} steps (a loop that is far too long); make the loop smaller"
-            ),
-            None,
-        );
+        return (out_of_fuel(), None);
     }
     let kind = e.kind().to_string();
     let message = if detail.is_empty() {

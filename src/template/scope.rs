@@ -13,7 +13,8 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Value as MjValue, ValueKi
 use serde_json::Value;
 
 use super::{
-    Engine, HostVars, MAX_NESTED_RENDERS, MAX_OUTPUT_BYTES, OMIT, TemplateError, is_template, to_mj_error,
+    Engine, HostVars, MAX_NESTED_RENDERS, MAX_OUTPUT_BYTES, OMIT, RENDER_FUEL, TemplateError, is_template,
+    out_of_fuel, to_mj_error,
 };
 use crate::vars::Vars;
 
@@ -43,13 +44,15 @@ pub(crate) struct Ctx {
 }
 
 /// What one top-level render (with every variable it renders lazily, and `lookup('template')`)
-/// may use: [`MAX_NESTED_RENDERS`] nested renders and [`MAX_OUTPUT_BYTES`] of output. The first
+/// may use: [`MAX_NESTED_RENDERS`] nested renders, [`MAX_OUTPUT_BYTES`] of output and
+/// [`RENDER_FUEL`] steps of the text renders among them. The first
 /// limit hit is remembered, so the error that reaches the user names it even after minijinja
 /// wrapped it.
 #[derive(Debug, Default)]
 pub(crate) struct Budget {
     renders: AtomicU64,
     output: AtomicU64,
+    fuel: AtomicU64,
     exceeded: Mutex<Option<String>>,
 }
 
@@ -74,6 +77,15 @@ impl Budget {
                  check for loops or variables that repeat large values",
                 MAX_OUTPUT_BYTES / (1024 * 1024)
             )));
+        }
+        Ok(())
+    }
+
+    /// Counts the steps one finished text render took.
+    pub fn charge_fuel(&self, steps: u64) -> Result<(), TemplateError> {
+        let before = self.fuel.fetch_add(steps, Ordering::Relaxed);
+        if before.saturating_add(steps) > RENDER_FUEL {
+            return Err(self.fail(out_of_fuel()));
         }
         Ok(())
     }

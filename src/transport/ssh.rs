@@ -779,9 +779,17 @@ async fn load_key(path: &Path) -> LoadedKey {
 }
 
 async fn read_key(path: &Path) -> Result<PrivateKey, String> {
-    let text = match tokio::fs::read_to_string(path).await {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("not found".to_string()),
+    // Bounded (a key path from inventory could name /dev/zero); blocking, as a FIFO may be.
+    let owned = path.to_path_buf();
+    let text = match tokio::task::spawn_blocking(move || crate::input::read_text(&owned)).await {
+        Ok(Ok(t)) => t,
+        Ok(Err(crate::input::InputError::Io { source, .. }))
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return Err("not found".to_string());
+        }
+        Ok(Err(crate::input::InputError::Io { source, .. })) => return Err(format!("cannot read: {source}")),
+        Ok(Err(e)) => return Err(e.to_string()),
         Err(e) => return Err(format!("cannot read: {e}")),
     };
     match russh::keys::decode_secret_key(&text, None) {

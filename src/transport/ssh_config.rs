@@ -109,13 +109,16 @@ pub fn load_config_file(
     host_alias: &str,
     env: &LocalEnv,
 ) -> Result<SshHostConfig, std::io::Error> {
-    match std::fs::read_to_string(path) {
+    match crate::input::read_text(path) {
         Ok(text) => Ok(resolve_with(&text, host_alias, env)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SshHostConfig::default()),
-        Err(e) => Err(std::io::Error::new(
-            e.kind(),
-            format!("cannot read {}: {e}", path.display()),
+        Err(crate::input::InputError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(SshHostConfig::default())
+        }
+        Err(crate::input::InputError::Io { source, .. }) => Err(std::io::Error::new(
+            source.kind(),
+            format!("cannot read {}: {source}", path.display()),
         )),
+        Err(e) => Err(std::io::Error::other(e.to_string())),
     }
 }
 
@@ -380,6 +383,13 @@ fn wildcard_match(pat: &[u8], name: &[u8]) -> bool {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_as_ssh_config_is_refused_without_reading() {
+        let e = load_config_file(Path::new("/dev/zero"), "h", &env()).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        assert!(load_config_file(Path::new("/no/such/config"), "h", &env()).is_ok());
+    }
 
     fn env() -> LocalEnv {
         LocalEnv {
