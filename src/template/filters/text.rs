@@ -1,0 +1,314 @@
+//! Text filters: regular expressions (Python `re` semantics), JSON and YAML in and out (Python's
+//! formatting), `repr`.
+
+use super::*;
+
+/// Python's `repr()` of a value (strings single-quoted, `True`, `None`, `[...]`, `{...}`).
+pub(crate) fn py_repr(v: &Value) -> String {
+    let mut out = String::new();
+    write_repr(&mut out, v);
+    out
+}
+
+pub(super) fn write_repr(out: &mut String, v: &Value) {
+    match v.kind() {
+        ValueKind::None | ValueKind::Undefined => out.push_str("None"),
+        ValueKind::Bool => out.push_str(if v.is_true() { "True" } else { "False" }),
+        ValueKind::String => {
+            let s = v.as_str().unwrap_or_default();
+            let quote = if s.contains('\'') && !s.contains('"') {
+                '"'
+            } else {
+                '\''
+            };
+            out.push(quote);
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if c == quote => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push(quote);
+        }
+        ValueKind::Seq | ValueKind::Iterable => {
+            out.push('[');
+            if let Ok(iter) = v.try_iter() {
+                for (i, item) in iter.enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_repr(out, &item);
+                }
+            }
+            out.push(']');
+        }
+        ValueKind::Map => {
+            out.push('{');
+            if let Ok(iter) = v.try_iter() {
+                for (i, key) in iter.enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_repr(out, &key);
+                    out.push_str(": ");
+                    write_repr(out, &v.get_item(&key).unwrap_or_default());
+                }
+            }
+            out.push('}');
+        }
+        _ => out.push_str(&v.to_string()),
+    }
+}
+
+/// Output formatting like Ansible's templar: `None` prints as nothing, booleans and
+/// containers as Python prints them; everything else (including strict undefined errors) as
+/// minijinja does.
+pub(crate) fn python_formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    let text = match value.kind() {
+        ValueKind::None => return Ok(()),
+        ValueKind::Bool | ValueKind::Seq | ValueKind::Map => {
+            let json = to_json(value)?;
+            py_repr(&from_json_value(&json))
+        }
+        _ => return minijinja::escape_formatter(out, state, value),
+    };
+    out.write_str(&text).map_err(Error::from)
+}
+
+/// Compiles a Python regular expression (Rust `regex` syntax is a close superset of the common
+/// part; look-around and backreferences are not supported).
+pub(crate) fn compile_regex(pattern: &str, ignorecase: bool, multiline: bool) -> Result<regex::Regex, Error> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(ignorecase)
+        .multi_line(multiline)
+        .build()
+        .map_err(|e| err(format!("invalid regular expression '{pattern}': {e}")))
+}
+
+/// A Python `re.sub` replacement string in Rust `regex` syntax: `\1`, `\g<1>`, `\g<name>`
+/// become `${1}`/`${name}`, `$` is escaped, `\n`/`\t`/`\\` are unescaped.
+pub(super) fn python_replacement(rep: &str) -> String {
+    let mut out = String::with_capacity(rep.len());
+    let chars: Vec<char> = rep.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '$' {
+            out.push_str("$$");
+        } else if c == '\\' && i + 1 < chars.len() {
+            let n = chars[i + 1];
+            if n.is_ascii_digit() {
+                let mut j = i + 1;
+                let mut num = String::new();
+                while j < chars.len() && chars[j].is_ascii_digit() && num.len() < 2 {
+                    num.push(chars[j]);
+                    j += 1;
+                }
+                out.push_str(&format!("${{{num}}}"));
+                i = j;
+                continue;
+            }
+            if n == 'g'
+                && chars.get(i + 2) == Some(&'<')
+                && let Some(end) = chars[i + 3..].iter().position(|&c| c == '>')
+            {
+                {
+                    let name: String = chars[i + 3..i + 3 + end].iter().collect();
+                    out.push_str(&format!("${{{name}}}"));
+                    i = i + 3 + end + 1;
+                    continue;
+                }
+            }
+            match n {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                '\\' => out.push('\\'),
+                other => {
+                    out.push('\\');
+                    out.push(other);
+                }
+            }
+            i += 2;
+            continue;
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `regex_replace(pattern, replacement='', ignorecase=False, multiline=False, count=0)`.
+pub(super) fn regex_replace(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
+    let args = Args::new(rest);
+    let s = str_of(&value);
+    let pattern = args.str(0, "pattern").unwrap_or_default();
+    let rep = python_replacement(&args.str(1, "replacement").unwrap_or_default());
+    let re = compile_regex(&pattern, args.flag(2, "ignorecase"), args.flag(3, "multiline"))?;
+    let count = args.get(4, "count").and_then(|c| c.as_usize()).unwrap_or(0);
+    Ok(re.replacen(&s, count, rep.as_str()).into_owned())
+}
+
+/// `regex_search(regex, *groups, ignorecase=False, multiline=False)`: the first match (or
+/// None); with `'\\1'`/`'\\g<name>'` arguments, a list of those groups.
+pub(super) fn regex_search(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+    let args = Args::new(rest);
+    let s = str_of(&value);
+    let pattern = args.str(0, "regex").unwrap_or_default();
+    let re = compile_regex(&pattern, args.flag(99, "ignorecase"), args.flag(99, "multiline"))?;
+    let Some(caps) = re.captures(&s) else {
+        return Ok(Value::from(()));
+    };
+    let groups: Vec<String> = args.positional().iter().skip(1).map(str_of).collect();
+    if groups.is_empty() {
+        return Ok(Value::from(caps.get(0).map(|m| m.as_str()).unwrap_or_default()));
+    }
+    let mut out = Vec::new();
+    for g in groups {
+        let m = if let Some(n) = g.strip_prefix("\\g<").and_then(|r| r.strip_suffix('>')) {
+            match n.parse::<usize>() {
+                Ok(i) => caps.get(i),
+                Err(_) => caps.name(n),
+            }
+        } else if let Some(n) = g.strip_prefix('\\').and_then(|n| n.parse::<usize>().ok()) {
+            caps.get(n)
+        } else {
+            return Err(err(format!(
+                "regex_search: unknown group argument '{g}' (use '\\\\1' or '\\\\g<name>')"
+            )));
+        };
+        out.push(
+            m.map(|m| Value::from(m.as_str()))
+                .unwrap_or_else(|| Value::from(())),
+        );
+    }
+    Ok(Value::from(out))
+}
+
+/// `regex_findall(regex, ignorecase=False, multiline=False)`: all matches; with one group, the
+/// group's text; with several, a list per match.
+pub(super) fn regex_findall(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+    let args = Args::new(rest);
+    let s = str_of(&value);
+    let re = compile_regex(
+        &args.str(0, "regex").unwrap_or_default(),
+        args.flag(1, "ignorecase"),
+        args.flag(2, "multiline"),
+    )?;
+    let ngroups = re.captures_len() - 1;
+    let out: Vec<Value> = re
+        .captures_iter(&s)
+        .map(|c| match ngroups {
+            0 => Value::from(c.get(0).map(|m| m.as_str()).unwrap_or_default()),
+            1 => Value::from(c.get(1).map(|m| m.as_str()).unwrap_or_default()),
+            n => Value::from(
+                (1..=n)
+                    .map(|i| Value::from(c.get(i).map(|m| m.as_str()).unwrap_or_default()))
+                    .collect::<Vec<_>>(),
+            ),
+        })
+        .collect();
+    Ok(Value::from(out))
+}
+
+pub(super) fn sort_keys(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.sort_keys();
+            for (_, item) in m.iter_mut() {
+                sort_keys(item);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
+}
+
+/// Python `json.dumps` separators: `", "` and `": "` on one line.
+pub(super) fn python_json(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+
+    fn walk(out: &mut String, v: &serde_json::Value) {
+        match v {
+            serde_json::Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    walk(out, x);
+                }
+                out.push(']');
+            }
+            serde_json::Value::Object(m) => {
+                out.push('{');
+                for (i, (k, x)) in m.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                    out.push_str(": ");
+                    walk(out, x);
+                }
+                out.push('}');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    walk(&mut out, v);
+    out
+}
+
+/// `to_json(sort_keys=False)`: one line, Python's separators.
+pub(super) fn to_json_filter(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
+    let args = Args::new(rest);
+    let mut j = json_of(&value)?;
+    if args.flag(99, "sort_keys") {
+        sort_keys(&mut j);
+    }
+    // A secret's marker is now inside a JSON string: its value must be escaped on delivery.
+    Ok(crate::secrets::json_escape_markers(&python_json(&j)).into_owned())
+}
+
+/// `to_nice_json(indent=4, sort_keys=True)`.
+pub(super) fn to_nice_json(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
+    let args = Args::new(rest);
+    let mut j = json_of(&value)?;
+    if args.get(99, "sort_keys").is_none_or(|v| v.is_true()) {
+        sort_keys(&mut j);
+    }
+    let indent = args.get(99, "indent").and_then(|v| v.as_usize()).unwrap_or(4);
+    let pad = vec![b' '; indent];
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(&pad);
+    let mut buf = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    serde::Serialize::serialize(&j, &mut ser).map_err(|e| err(format!("to_nice_json: {e}")))?;
+    Ok(crate::secrets::json_escape_markers(&String::from_utf8_lossy(&buf)).into_owned())
+}
+
+/// `to_yaml`/`to_nice_yaml`: block-style YAML.
+pub(super) fn to_yaml(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
+    let _ = Args::new(rest);
+    let j = json_of(&value)?;
+    serde_saphyr::to_string(&j).map_err(|e| err(format!("to_yaml: {e}")))
+}
+
+pub(super) fn from_yaml(s: String) -> Result<Value, Error> {
+    let v: serde_json::Value = serde_saphyr::from_str(&s)
+        .map_err(|e| err(format!("from_yaml: the input is not valid YAML: {e}")))?;
+    Ok(from_json_value(&v))
+}
+
+pub(super) fn from_yaml_all(s: String) -> Result<Value, Error> {
+    let v: Vec<serde_json::Value> = serde_saphyr::from_multiple(&s)
+        .map_err(|e| err(format!("from_yaml_all: the input is not valid YAML: {e}")))?;
+    Ok(Value::from(minijinja::value::Serde(&v)))
+}
