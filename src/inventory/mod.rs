@@ -22,15 +22,10 @@
 //!
 //! Each layer replaces whole values (`hash_behaviour = replace`).
 mod builder;
-
 mod files;
-
 mod ini;
-
 pub mod pattern;
-
 mod show;
-
 mod yaml;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -30,20 +30,11 @@
 //! (its INPUT, FORWARD or `DOCKER-USER` chains stay untouched). `--systemd` does not grant it.
 
 mod container;
-
 mod image;
-
 mod render;
-
 #[cfg(test)]
 mod tests;
 
-use container::*;
-use image::*;
-pub use image::{ensure_extras_image, ensure_image};
-use render::*;
-
-use sha2::{Digest, Sha256};
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::fs;
@@ -55,6 +46,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+use container::*;
+use image::*;
+pub use image::{ensure_extras_image, ensure_image};
+use render::*;
+
 /// The tag of the lab host image that [`ensure_image`] builds.
 pub const IMAGE_TAG: &str = "talon-lab:bookworm";
 

@@ -30,7 +30,6 @@ use crate::report::{Event, HostStats, Reporter};
 use crate::template::Templater;
 use crate::transport::Connection;
 use crate::vars::Vars;
-
 pub use host::HostState;
 
 /// How a run ended: per-host stats, to decide the exit code.

@@ -34,20 +34,14 @@
 //! playbooks or modules. Which task may use a secret where is the policy in `policy`.
 
 pub mod held;
-
 mod markers;
-
 mod policy;
-
 mod store;
-
 #[cfg(test)]
 mod tests;
 
 pub use markers::{Revealed, json_escape_markers};
-
 pub(crate) use store::random_hex;
-
 pub use store::{NONE, SecretStore, env_var, scrubbed_env};
 
 /// What every secret value and marker is replaced with in output.

@@ -1,6 +1,5 @@
 #![allow(clippy::unwrap_used)]
 
-use super::*;
 use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -9,6 +8,7 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
+use super::*;
 use crate::playbook::Playbook;
 use crate::playbook::taint::filtered_use;
 use crate::vars::Vars;

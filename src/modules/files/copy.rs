@@ -6,12 +6,13 @@
 //! sha1 + content when diffing) to decide; one write or one chmod/chown to apply (plus one probe
 //! more when `dest` is a directory).
 
+use serde_json::Value;
+
 use super::put::{PutOptions, PutRequest, find_local_file, put_content, put_options};
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
-use serde_json::Value;
 
 crate::module_info!(
     /// Arguments `copy` accepts.

@@ -3,10 +3,11 @@
 //! atomically or fix only attributes ([`rewrite`]), with `--diff` and secret masking. Regexes
 //! behave as Python's `re.search` on a line ([`py_search`]).
 
+use regex::bytes::{Captures, Regex};
+
 use crate::modules::args::{Args, FileArgs, files_failure};
 use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::files::{self, FileKind, ProbeOptions, WriteOptions};
-use regex::bytes::{Captures, Regex};
 
 /// Splits bytes into lines keeping each `\n` (Python's `bytes.readlines`).
 pub fn split_lines(data: &[u8]) -> Vec<Vec<u8>> {

@@ -6,12 +6,13 @@
 //!
 //! Round trips: one probe (stat + content); one atomic write or one chmod/chown to apply.
 
+use regex::bytes::{Captures, Regex};
+
 use super::edit::{Rewrite, compile, py_search, read_target, rewrite, split_lines, strip_eol};
 use crate::modules::args::{Args, FileArgs};
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
-use regex::bytes::{Captures, Regex};
 
 crate::module_info!(
     /// `lineinfile` in the registry.

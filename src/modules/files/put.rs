@@ -4,10 +4,11 @@
 //! diffing) to decide; one write or one chmod/chown to apply (small content goes with the probe
 //! in one round trip).
 
+use std::path::{Path, PathBuf};
+
 use crate::modules::args::{Args, FileArgs, files_failure, path_info};
 use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::files::{self, Checksum, FileKind, Probe, ProbeOptions, WriteOptions};
-use std::path::{Path, PathBuf};
 
 /// Ansible's `max_diff_size` default: larger files are not diffed.
 pub(crate) const MAX_DIFF_SIZE: usize = 104_448;

@@ -3,7 +3,6 @@
 //! expect (`True`, `['a', 'b']`, `None` printed as nothing).
 
 mod collections;
-
 mod text;
 
 use std::collections::HashSet;
@@ -13,11 +12,10 @@ use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, Output, State};
 use sha1::Digest as _;
 
+use super::scope::to_json;
 use collections::*;
 use text::*;
 pub(crate) use text::{compile_regex, py_repr, python_formatter};
-
-use super::scope::to_json;
 
 /// Positional and keyword arguments of a filter, looked up Python-style (keyword first).
 pub(crate) struct Args {

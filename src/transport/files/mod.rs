@@ -11,7 +11,6 @@
 //! `types`.
 
 mod scripts;
-
 mod types;
 
 use super::{Become, Connection, ExecOutput, TransportError};

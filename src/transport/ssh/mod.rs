@@ -10,6 +10,9 @@
 //! `cat` cannot hang), and the channel is read until it closes, keeping the exit code or signal
 //! (DESIGN habit 4).
 
+mod auth;
+mod verify;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -29,6 +32,8 @@ use super::banner;
 use super::known_hosts::{self, HostKey, Verdict};
 use super::shell::{self, RemoteShell, ShellError};
 use super::{ConnectSpec, ExecOutput, ExecRequest, ExitStatus, TransportError, quote};
+use auth::*;
+use verify::*;
 
 /// Session channels open at once on one connection. OpenSSH's sshd refuses more than
 /// `MaxSessions` (default 10) per connection, so further commands wait for a free slot.
@@ -70,142 +75,6 @@ struct PooledShell {
     /// `base64` found on the host: requests with stdin may run on this shell.
     has_base64: bool,
     _permit: OwnedSemaphorePermit,
-}
-
-/// The russh client handler: checks the server's host key.
-#[derive(Clone)]
-struct Verifier {
-    name: String,
-    address: String,
-    port: u16,
-    known_hosts: PathBuf,
-    accept_new: bool,
-    /// Why the connection ended, once it did (set by `disconnected`).
-    ended: Arc<std::sync::Mutex<Option<String>>>,
-    /// `ServerAliveInterval` and `ServerAliveCountMax`, for the message when keepalives go
-    /// unanswered.
-    alive: (Duration, usize),
-}
-
-#[derive(Debug)]
-enum HandlerError {
-    Ssh(russh::Error),
-    /// Not retried: host key refused, jump channel refused, known_hosts unusable.
-    Fatal(TransportError),
-}
-
-impl From<russh::Error> for HandlerError {
-    fn from(e: russh::Error) -> Self {
-        HandlerError::Ssh(e)
-    }
-}
-
-impl client::Handler for Verifier {
-    type Error = HandlerError;
-
-    async fn disconnected(
-        &mut self,
-        reason: client::DisconnectReason<HandlerError>,
-    ) -> Result<(), HandlerError> {
-        let (why, result) = match reason {
-            client::DisconnectReason::ReceivedDisconnect(info) => (
-                format!("the host closed the connection ({})", info.message.trim()),
-                Ok(()),
-            ),
-            client::DisconnectReason::Error(HandlerError::Ssh(russh::Error::KeepaliveTimeout)) => {
-                let (interval, max) = self.alive;
-                (
-                    format!(
-                        "the host stopped answering (nothing for {} s: {max} keepalives {} s apart unanswered; ServerAliveInterval and ServerAliveCountMax set this)",
-                        interval.as_secs().saturating_mul(max as u64 + 1),
-                        interval.as_secs()
-                    ),
-                    Err(HandlerError::Ssh(russh::Error::KeepaliveTimeout)),
-                )
-            }
-            client::DisconnectReason::Error(HandlerError::Ssh(e)) => {
-                (describe(&e), Err(HandlerError::Ssh(e)))
-            }
-            client::DisconnectReason::Error(e) => ("the connection failed".to_string(), Err(e)),
-        };
-        if let Ok(mut slot) = self.ended.lock() {
-            slot.get_or_insert(why);
-        }
-        result
-    }
-
-    async fn check_server_key(&mut self, server_key: &PublicKeyOrCertificate) -> Result<bool, HandlerError> {
-        // A certificate is checked as the plain key it certifies (talon does not trust CAs), and
-        // russh only receives one if the client asks for certificates, which talon does not.
-        let public = match server_key {
-            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
-            PublicKeyOrCertificate::Certificate(cert) => {
-                russh::keys::PublicKey::from(cert.public_key().clone())
-            }
-        };
-        let key = public
-            .to_openssh()
-            .ok()
-            .and_then(|s| HostKey::from_openssh(&s))
-            .ok_or_else(|| self.key_error("the server presented a host key talon cannot encode"))?;
-        let (path, address, port, accept) = (
-            self.known_hosts.clone(),
-            self.address.clone(),
-            self.port,
-            self.accept_new,
-        );
-        let check_key = key.clone();
-        let verdict = tokio::task::spawn_blocking(move || {
-            known_hosts::verify(&path, &address, port, &check_key, accept)
-        })
-        .await
-        .map_err(|e| self.key_error(&format!("host key check failed: {e}")))?
-        .map_err(|e| {
-            self.key_error(&format!(
-                "cannot read or update known_hosts file {}: {e}",
-                self.known_hosts.display()
-            ))
-        })?;
-        let known_hosts = self.known_hosts.display().to_string();
-        let host = self.name.clone();
-        match verdict {
-            Verdict::Known { .. } => Ok(true),
-            Verdict::Recorded => {
-                tracing::warn!(
-                    host = %self.name,
-                    "recorded new host key {} for {} in {known_hosts}",
-                    key.fingerprint(),
-                    known_hosts::host_token(&self.address, self.port)
-                );
-                Ok(true)
-            }
-            Verdict::Unknown => Err(HandlerError::Fatal(TransportError::UnknownHostKey {
-                host,
-                known_hosts,
-                fingerprint: key.fingerprint(),
-            })),
-            Verdict::Changed { line } => Err(HandlerError::Fatal(TransportError::ChangedHostKey {
-                host,
-                known_hosts,
-                line,
-            })),
-            Verdict::Revoked { line } => Err(HandlerError::Fatal(TransportError::RevokedHostKey {
-                host,
-                known_hosts,
-                line,
-            })),
-        }
-    }
-}
-
-impl Verifier {
-    fn key_error(&self, message: &str) -> HandlerError {
-        HandlerError::Fatal(TransportError::Connect {
-            host: self.name.clone(),
-            addr: format!("{}:{}", self.address, self.port),
-            message: message.to_string(),
-        })
-    }
 }
 
 impl SshConnection {
@@ -595,15 +464,6 @@ fn client_config(recorded_types: &[String], alive_interval: Duration, alive_max:
     }
 }
 
-/// The known_hosts key type for a host key algorithm (all RSA signature variants are `ssh-rsa`).
-fn key_type_name(alg: &Algorithm) -> &str {
-    if matches!(alg, Algorithm::Rsa { .. }) {
-        "ssh-rsa"
-    } else {
-        alg.as_str()
-    }
-}
-
 fn signal_label(sig: &Sig) -> String {
     match sig {
         Sig::Custom(name) => name.clone(),
@@ -635,184 +495,4 @@ fn describe(e: &russh::Error) -> String {
         russh::Error::Disconnect | russh::Error::SendError => "the server closed the connection".to_string(),
         other => format!("SSH protocol error: {other}"),
     }
-}
-
-/// Tries ssh-agent identities, then the identity files, as `user`.
-async fn authenticate(
-    handle: &mut Handle<Verifier>,
-    spec: &ConnectSpec,
-    user: &str,
-) -> Result<(), TransportError> {
-    let mut tried: Vec<String> = Vec::new();
-    let mut rsa_hash: Option<Option<HashAlg>> = None;
-    if try_agent(handle, user, &mut tried, &mut rsa_hash).await {
-        return Ok(());
-    }
-    for path in identity_files(spec) {
-        let key = match load_key(&path).await {
-            Ok(k) => k,
-            Err(reason) => {
-                tried.push(format!("{} ({reason})", path.display()));
-                continue;
-            }
-        };
-        let hash = if key.algorithm().is_rsa() {
-            rsa_hash_for(handle, &mut rsa_hash).await
-        } else {
-            None
-        };
-        match handle
-            .authenticate_publickey(user, PrivateKeyWithHashAlg::new(key, hash))
-            .await
-        {
-            Ok(r) if r.success() => return Ok(()),
-            Ok(_) => tried.push(format!("{} (rejected by the server)", path.display())),
-            Err(e) => tried.push(format!("{} ({})", path.display(), describe(&e))),
-        }
-    }
-    Err(TransportError::Auth {
-        host: spec.name.clone(),
-        user: user.to_string(),
-        tried: if tried.is_empty() {
-            "nothing (no ssh-agent, no identity file)".to_string()
-        } else {
-            tried.join(", ")
-        },
-    })
-}
-
-/// Offers every agent key; true on success. Notes what happened in `tried`.
-async fn try_agent(
-    handle: &mut Handle<Verifier>,
-    user: &str,
-    tried: &mut Vec<String>,
-    rsa_hash: &mut Option<Option<HashAlg>>,
-) -> bool {
-    let Some(sock) = std::env::var_os("SSH_AUTH_SOCK").filter(|s| !s.is_empty()) else {
-        tried.push("ssh-agent (SSH_AUTH_SOCK not set)".to_string());
-        return false;
-    };
-    let mut agent = match AgentClient::connect_uds(&sock).await {
-        Ok(a) => a,
-        Err(e) => {
-            tried.push(format!("ssh-agent (cannot connect: {e})"));
-            return false;
-        }
-    };
-    let identities = match agent.request_identities().await {
-        Ok(ids) => ids,
-        Err(e) => {
-            tried.push(format!("ssh-agent (cannot list keys: {e})"));
-            return false;
-        }
-    };
-    let mut offered = 0;
-    for identity in identities {
-        let AgentIdentity::PublicKey { key, .. } = identity else {
-            continue;
-        };
-        offered += 1;
-        let hash = if key.algorithm().is_rsa() {
-            rsa_hash_for(handle, rsa_hash).await
-        } else {
-            None
-        };
-        if let Ok(r) = handle
-            .authenticate_publickey_with(user, key, hash, &mut agent)
-            .await
-            && r.success()
-        {
-            return true;
-        }
-    }
-    tried.push(format!("ssh-agent ({offered} keys rejected)"));
-    false
-}
-
-/// rsa-sha2-512/256 as the server announces (asked once per connection); rsa-sha2-256 when the
-/// server does not say.
-async fn rsa_hash_for(handle: &Handle<Verifier>, cached: &mut Option<Option<HashAlg>>) -> Option<HashAlg> {
-    if let Some(h) = cached {
-        return *h;
-    }
-    let h = match handle.best_supported_rsa_hash().await {
-        Ok(Some(h)) => h,
-        _ => Some(HashAlg::Sha256),
-    };
-    *cached = Some(h);
-    h
-}
-
-/// `spec.identity_files`, or the default `~/.ssh/id_{ed25519,ecdsa,rsa}` that exist.
-fn identity_files(spec: &ConnectSpec) -> Vec<PathBuf> {
-    if !spec.identity_files.is_empty() {
-        return spec.identity_files.clone();
-    }
-    let Some(home) = std::env::var_os("HOME") else {
-        return Vec::new();
-    };
-    let ssh = PathBuf::from(home).join(".ssh");
-    ["id_ed25519", "id_ecdsa", "id_rsa"]
-        .iter()
-        .map(|n| ssh.join(n))
-        .filter(|p| p.exists())
-        .collect()
-}
-
-/// A key ready to sign with, or a short reason why it cannot be used.
-type LoadedKey = Result<Arc<PrivateKey>, String>;
-
-/// Keys loaded so far in this process, by path (or why they cannot be used), so that 50 hosts
-/// ask for a passphrase once, not 50 times.
-static KEY_CACHE: LazyLock<Mutex<HashMap<PathBuf, LoadedKey>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// Loads a private key, asking for its passphrase on the terminal if it is encrypted.
-/// Errors are short reasons for the `Auth` message.
-async fn load_key(path: &Path) -> LoadedKey {
-    let mut cache = KEY_CACHE.lock().await;
-    if let Some(cached) = cache.get(path) {
-        return cached.clone();
-    }
-    let loaded = read_key(path).await.map(Arc::new);
-    cache.insert(path.to_path_buf(), loaded.clone());
-    loaded
-}
-
-async fn read_key(path: &Path) -> Result<PrivateKey, String> {
-    // Bounded (a key path from inventory could name /dev/zero); blocking, as a FIFO may be.
-    let owned = path.to_path_buf();
-    let text = match tokio::task::spawn_blocking(move || crate::input::read_text(&owned)).await {
-        Ok(Ok(t)) => t,
-        Ok(Err(crate::input::InputError::Io { source, .. }))
-            if source.kind() == std::io::ErrorKind::NotFound =>
-        {
-            return Err("not found".to_string());
-        }
-        Ok(Err(crate::input::InputError::Io { source, .. })) => return Err(format!("cannot read: {source}")),
-        Ok(Err(e)) => return Err(e.to_string()),
-        Err(e) => return Err(format!("cannot read: {e}")),
-    };
-    match russh::keys::decode_secret_key(&text, None) {
-        Ok(k) => return Ok(k),
-        Err(russh::keys::Error::KeyIsEncrypted) => {}
-        Err(e) => return Err(format!("not a usable private key: {e}")),
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(
-            "key is encrypted and there is no terminal to ask for its passphrase: load it into ssh-agent with `ssh-add`"
-                .to_string(),
-        );
-    }
-    for _ in 0..PASSPHRASE_ATTEMPTS {
-        let prompt = format!("Enter passphrase for key '{}': ", path.display());
-        let passphrase = tokio::task::spawn_blocking(move || rpassword::prompt_password(prompt))
-            .await
-            .map_err(|e| format!("passphrase prompt failed: {e}"))?
-            .map(SecretString::from)
-            .map_err(|e| format!("cannot read the passphrase from the terminal: {e}"))?;
-        if let Ok(k) = russh::keys::decode_secret_key(&text, Some(passphrase.expose_secret())) {
-            return Ok(k);
-        }
-    }
-    Err("wrong passphrase".to_string())
 }
