@@ -2,7 +2,10 @@
 //!
 //! Each module runs on the controller and drives the host through [`crate::transport`]
 //! primitives, so the host needs no Python. Every module first computes what it would change
-//! (the plan), stops there in check mode, and otherwise applies the plan. Results (changed/ok,
+//! (the plan), stops there in check mode, and otherwise applies the plan: modules written as
+//! [`Plan`] and apply leave the stop to [`converge`]; modules whose one round trip checks and
+//! writes at once (copy, template, file, the line editors, command) converge by themselves.
+//! Results (changed/ok,
 //! `rc`, `stdout`, `stat`, ...) follow the matching `ansible.builtin` module so that `register`ed
 //! values and changed counts are the same as with `ansible-playbook`.
 
@@ -169,8 +172,48 @@ impl ModuleInfo {
     }
 }
 
-/// Declares a module's `INFO`: `module_info!(NAME, "name", SPEC, run_fn)` defines
-/// `pub static NAME: ModuleInfo` whose [`ModuleInfo::run`] calls the async `run_fn(args, ctx)`.
+/// What a module's plan found: nothing to change, or a change still to make.
+///
+/// A module written as plan and apply (`module_info!`'s `plan = ..., apply = ...` form) never
+/// tests `ctx.check`: check mode stops after the plan in one place, [`converge`].
+#[derive(Debug)]
+pub enum Plan<W> {
+    /// Nothing to change (or a read-only module): the outcome as it is.
+    Done(ModuleOutcome),
+    /// A change: the outcome check mode reports (`changed: true`, what would be), and the work
+    /// that makes it so.
+    Change(ModuleOutcome, W),
+}
+
+/// Finishes a module run from its plan: a [`Plan::Done`] outcome as is; a [`Plan::Change`]
+/// reported as planned in check mode (`--check`, `check_mode: true`), else applied by `apply`
+/// with the work and the planned outcome. The one place check mode stops a plan-and-apply
+/// module.
+///
+/// Errors: what `apply` returns.
+pub async fn converge<W, F>(
+    plan: Plan<W>,
+    ctx: &ModuleContext<'_>,
+    apply: impl FnOnce(W, ModuleOutcome) -> F,
+) -> Result<ModuleOutcome, ModuleError>
+where
+    F: std::future::Future<Output = Result<ModuleOutcome, ModuleError>>,
+{
+    match plan {
+        Plan::Done(outcome) => Ok(outcome),
+        Plan::Change(planned, _) if ctx.check => Ok(planned),
+        Plan::Change(planned, work) => apply(work, planned).await,
+    }
+}
+
+/// Declares a module's `INFO` (a `pub static ModuleInfo`), in one of two forms:
+///
+/// - `module_info!(NAME, "name", SPEC, run)`: the async `run(args, ctx)` converges by itself
+///   (read-only modules, and modules whose one round trip checks and writes at once; they honour
+///   `ctx.check` themselves);
+/// - `module_info!(NAME, "name", SPEC, plan = plan, apply = apply)`: the async
+///   `plan(args, ctx) -> Result<Plan<W>, ModuleError>` finds what to change, the async
+///   `apply(work, planned, ctx)` changes it; check mode stops after the plan ([`converge`]).
 #[macro_export]
 macro_rules! module_info {
     ($(#[$doc:meta])* $item:ident, $name:literal, $spec:expr, $run:path) => {
@@ -184,6 +227,25 @@ macro_rules! module_info {
                     ctx: &'a $crate::modules::ModuleContext<'a>,
                 ) -> $crate::modules::RunFuture<'a> {
                     Box::pin($run(args, ctx))
+                }
+                entry
+            },
+        };
+    };
+    ($(#[$doc:meta])* $item:ident, $name:literal, $spec:expr, plan = $plan:path, apply = $apply:path) => {
+        $(#[$doc])*
+        pub static $item: $crate::modules::ModuleInfo = $crate::modules::ModuleInfo {
+            name: $name,
+            spec: $spec,
+            run: {
+                fn entry<'a>(
+                    args: &'a $crate::vars::Vars,
+                    ctx: &'a $crate::modules::ModuleContext<'a>,
+                ) -> $crate::modules::RunFuture<'a> {
+                    Box::pin(async move {
+                        let plan = $plan(args, ctx).await?;
+                        $crate::modules::converge(plan, ctx, |work, planned| $apply(work, planned, ctx)).await
+                    })
                 }
                 entry
             },

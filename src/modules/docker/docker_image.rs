@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::sysutil::{bad, run_script};
-use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome, Plan};
 use crate::vars::{Vars, as_string};
 
 crate::module_info!(
@@ -35,7 +35,8 @@ crate::module_info!(
         ArgDef::dict("build"),
         ArgDef::raw("pull"),
     ]),
-    run
+    plan = plan,
+    apply = apply
 );
 
 /// An image reference split the way Docker reads it.
@@ -234,7 +235,7 @@ docker image inspect "$ref"
 ///
 /// Check mode predicts from the inspect read alone. Errors: bad arguments
 /// ([`ModuleError::BadArgs`]), a broken connection.
-pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<ImageWork>, ModuleError> {
     let a = Args::new(&INFO, args)?;
     let name = a.req_str("name")?;
     let tag = a.str("tag")?;
@@ -290,45 +291,49 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
 
     let before = match read(ctx, &reference).await? {
         Ok(img) => img,
-        Err(msg) => return Ok(ModuleOutcome::failed(msg)),
+        Err(msg) => return Ok(Plan::Done(ModuleOutcome::failed(msg))),
     };
 
     let mut actions: Vec<Value> = Vec::new();
     if state == "absent" {
         let Some(_) = before else {
-            return Ok(result(false, None, actions));
+            return Ok(Plan::Done(result(false, None, actions)));
         };
         actions.push(format!("Removed image {reference}").into());
-        if ctx.check {
-            return Ok(result(true, None, actions));
-        }
         let mut dargs = Vec::new();
         if force_absent {
             dargs.push("--force".to_string());
         }
-        return match apply(ctx, "rmi", &reference, dargs).await? {
-            Ok(_) => Ok(result(true, None, actions)),
-            Err(msg) => Ok(ModuleOutcome::failed(format!(
-                "Error removing image {reference} - {msg}"
-            ))),
-        };
+        let planned = result(true, None, actions.clone());
+        return Ok(Plan::Change(
+            planned,
+            ImageWork {
+                act: "rmi",
+                reference,
+                dargs,
+                actions,
+                before: None,
+            },
+        ));
     }
 
     if before.is_some() && !force_source {
-        return Ok(result(false, before, actions));
+        return Ok(Plan::Done(result(false, before, actions)));
     }
     let (act, dargs, action) = match source.as_deref() {
-        None => return Ok(result(false, before, actions)),
+        None => return Ok(Plan::Done(result(false, before, actions))),
         Some("local") => {
             if before.is_some() {
-                return Ok(result(false, before, actions));
+                return Ok(Plan::Done(result(false, before, actions)));
             }
-            return Ok(ModuleOutcome::failed(format!(
-                "Cannot find the image {reference} locally: it is not present and source is local \
-                 (use source: pull or source: build to fetch it)"
-            ))
-            .with("actions", actions)
-            .with("image", Value::Object(Map::new())));
+            return Ok(Plan::Done(
+                ModuleOutcome::failed(format!(
+                    "Cannot find the image {reference} locally: it is not present and source is local \
+                     (use source: pull or source: build to fetch it)"
+                ))
+                .with("actions", actions)
+                .with("image", Value::Object(Map::new())),
+            ));
         }
         Some("pull") => {
             let mut d = Vec::new();
@@ -373,10 +378,41 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         }
     };
     actions.push(action.into());
-    if ctx.check {
-        return Ok(result(true, before, actions));
+    let planned = result(true, before.clone(), actions.clone());
+    Ok(Plan::Change(
+        planned,
+        ImageWork {
+            act,
+            reference,
+            dargs,
+            actions,
+            before,
+        },
+    ))
+}
+
+/// Applies a [`plan`]: removes, pulls or builds the image and reads it back.
+pub async fn apply(
+    w: ImageWork,
+    _planned: ModuleOutcome,
+    ctx: &ModuleContext<'_>,
+) -> Result<ModuleOutcome, ModuleError> {
+    let ImageWork {
+        act,
+        reference,
+        dargs,
+        actions,
+        before,
+    } = w;
+    if act == "rmi" {
+        return match run_action(ctx, "rmi", &reference, dargs).await? {
+            Ok(_) => Ok(result(true, None, actions)),
+            Err(msg) => Ok(ModuleOutcome::failed(format!(
+                "Error removing image {reference} - {msg}"
+            ))),
+        };
     }
-    match apply(ctx, act, &reference, dargs).await? {
+    match run_action(ctx, act, &reference, dargs).await? {
         Ok((after, log)) => {
             let id = |v: &Option<Value>| v.as_ref().and_then(|i| i.get("Id")).cloned();
             let changed = before.is_none() || id(&before) != id(&after);
@@ -394,6 +430,17 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             )
         }
     }
+}
+
+/// What a [`plan`] of `docker_image` found to do: the docker action (`rmi`, `pull`, `build`),
+/// its arguments, the actions to report, and the image before.
+#[derive(Debug)]
+pub struct ImageWork {
+    act: &'static str,
+    reference: String,
+    dargs: Vec<String>,
+    actions: Vec<Value>,
+    before: Option<Value>,
 }
 
 fn result(changed: bool, image: Option<Value>, actions: Vec<Value>) -> ModuleOutcome {
@@ -429,7 +476,7 @@ async fn read(
 
 /// One round trip: runs `docker <act>` and reads the image again. `Ok((image, log))` with the
 /// docker output as log, or `Err(message)`.
-async fn apply(
+async fn run_action(
     ctx: &ModuleContext<'_>,
     act: &str,
     reference: &str,

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::sysutil::{bad, chain, marker, run_script, section, sections};
-use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome, Plan};
 use crate::vars::Vars;
 
 crate::module_info!(
@@ -23,7 +23,8 @@ crate::module_info!(
         ArgDef::bool("local"),
         ArgDef::bool("force"),
     ]),
-    run
+    plan = plan,
+    apply = apply
 );
 
 /// One line of `getent group`: `name:x:gid:member,member`.
@@ -110,11 +111,21 @@ pub fn plan_group(
     }
 }
 
-/// Runs `ansible.builtin.group`.
+/// The commands that bring a group to the wanted state, and what to report after them.
+#[derive(Debug)]
+pub struct GroupWork {
+    cmds: Vec<Vec<String>>,
+    name: String,
+    present: bool,
+    marker: String,
+    base: ModuleOutcome,
+}
+
+/// Plans `ansible.builtin.group`: reads the group with `getent` (one round trip) and decides.
 ///
 /// Result: `name`, `state`, and for present groups `gid` and `system`; changed when a command
-/// ran (or would run, in check mode). A failing command fails the task with its stderr as `msg`.
-pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+/// would run (in check mode with the gid asked for or the current one).
+pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<GroupWork>, ModuleError> {
     let a = Args::new(&INFO, args)?;
     let name = a.req_str("name")?;
     let present = a.choice("state")?.as_deref() != Some("absent");
@@ -131,37 +142,59 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let text = out.stdout_str();
     let secs = sections(&text, &m);
     let Some(body) = section(&secs, "group") else {
-        return Ok(ModuleOutcome::failed(format!(
+        return Ok(Plan::Done(ModuleOutcome::failed(format!(
             "cannot read groups on {} ({}): {}",
             ctx.host,
             out.status,
             out.stderr_str().trim()
-        )));
+        ))));
     };
     let current = parse_groups(body).into_iter().find(|g| g.name == name);
-    let plan = plan_group(&name, present, gid, system, non_unique, current.as_ref());
+    let decided = plan_group(&name, present, gid, system, non_unique, current.as_ref());
     let mut o = ModuleOutcome::ok()
         .with("name", name.clone())
         .with("state", if present { "present" } else { "absent" });
     if present {
         o = o.with("system", system);
     }
-    let cmds = match plan {
+    let cmds = match decided {
         GroupPlan::Keep => {
             if let Some(c) = current {
                 o = o.with("gid", c.gid);
             }
-            return Ok(o);
+            return Ok(Plan::Done(o));
         }
         GroupPlan::Run(cmds) => cmds,
     };
     o.changed = true;
-    if ctx.check {
-        if let Some(g) = gid.or(current.map(|c| c.gid)).filter(|_| present) {
-            o = o.with("gid", g);
-        }
-        return Ok(o);
+    let mut planned = o.clone();
+    if let Some(g) = gid.or(current.map(|c| c.gid)).filter(|_| present) {
+        planned = planned.with("gid", g);
     }
+    let work = GroupWork {
+        cmds,
+        name,
+        present,
+        marker: m,
+        base: o,
+    };
+    Ok(Plan::Change(planned, work))
+}
+
+/// Applies a [`plan`]: runs the commands and reads the group back for its gid. A failing command
+/// fails the task with its stderr as `msg`.
+pub async fn apply(
+    w: GroupWork,
+    _planned: ModuleOutcome,
+    ctx: &ModuleContext<'_>,
+) -> Result<ModuleOutcome, ModuleError> {
+    let GroupWork {
+        cmds,
+        name,
+        present,
+        marker: m,
+        base: mut o,
+    } = w;
     let mut script = chain(&cmds);
     script.push_str(&format!(
         "printf '%s group\\n' {}\ngetent group {} || true\n",

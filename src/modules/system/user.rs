@@ -11,7 +11,7 @@ use super::group::{GroupEntry, parse_groups};
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::sysutil::{bad, chain, marker, run_script, section, sections};
-use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome, Plan};
 use crate::transport::quote::quote;
 use crate::vars::Vars;
 
@@ -38,7 +38,8 @@ crate::module_info!(
         ArgDef::bool("force"),
         ArgDef::bool("non_unique"),
     ]),
-    run
+    plan = plan,
+    apply = apply
 );
 
 /// One line of `getent passwd`.
@@ -305,43 +306,66 @@ fn parse_spec(args: &Vars) -> Result<UserSpec, ModuleError> {
     })
 }
 
-/// Runs `ansible.builtin.user`.
+/// What a [`plan`] of `user` found to change: the spec, the decided commands, the section
+/// marker and the outcome to complete after them.
+#[derive(Debug)]
+pub struct UserWork {
+    spec: UserSpec,
+    plan: UserPlan,
+    marker: String,
+    base: ModuleOutcome,
+}
+
+/// Plans `ansible.builtin.user` (one round trip reads passwd, shadow and group).
 ///
 /// Result: `name`, `state`; for present users `uid`, `group` (gid), `comment`, `home`, `shell`
 /// (after the change: re-read in the same round trip), `append`, `move_home`, `password`
 /// "NOT_LOGGING_PASSWORD" when given, and `create_home`/`system` when created; for absent users
-/// `force`, `remove`. Check mode: the plan decides `changed`, nothing runs. A failing command
-/// fails the task with its stderr as `msg` and `rc`.
-pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+/// `force`, `remove`. Check mode reports the plan; nothing runs. A failing command fails the task
+/// with its stderr as `msg` and `rc` ([`apply`]).
+pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<UserWork>, ModuleError> {
     let spec = parse_spec(args)?;
     let m = marker();
     let out = run_script(ctx, READ, &[m.clone(), spec.name.clone()], None).await?;
     let text = out.stdout_str();
     let secs = sections(&text, &m);
     if section(&secs, "end").is_none() {
-        return Ok(ModuleOutcome::failed(format!(
+        return Ok(Plan::Done(ModuleOutcome::failed(format!(
             "cannot read accounts on {} ({}): {}",
             ctx.host,
             out.status,
             out.stderr_str().trim()
-        )));
+        ))));
     }
     let current = section(&secs, "passwd").and_then(|b| b.lines().find_map(parse_passwd));
     let hash = section(&secs, "shadow").and_then(|b| b.lines().find_map(parse_shadow_hash));
     let groups = parse_groups(section(&secs, "group").unwrap_or_default());
     let plan = match plan_user(&spec, current.as_ref(), hash.as_deref(), &groups) {
         Ok(p) => p,
-        Err(msg) => return Ok(ModuleOutcome::failed(msg).with("name", spec.name.clone())),
+        Err(msg) => {
+            return Ok(Plan::Done(
+                ModuleOutcome::failed(msg).with("name", spec.name.clone()),
+            ));
+        }
     };
     let mut o = ModuleOutcome::changed(plan.changed())
         .with("name", spec.name.clone())
         .with("state", if spec.present { "present" } else { "absent" });
     if !spec.present {
-        return if !plan.changed() || ctx.check {
-            Ok(o.with("force", spec.force).with("remove", spec.remove))
+        let planned = o.clone().with("force", spec.force).with("remove", spec.remove);
+        return Ok(if plan.changed() {
+            Plan::Change(
+                planned,
+                UserWork {
+                    spec,
+                    plan,
+                    marker: m,
+                    base: o,
+                },
+            )
         } else {
-            apply(ctx, &spec, &plan, &m, o).await
-        };
+            Plan::Done(planned)
+        });
     }
     o = o.with("append", spec.append).with("move_home", spec.move_home);
     if spec.password.is_some() {
@@ -355,10 +379,29 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             .with("create_home", spec.create_home)
             .with("system", spec.system);
     }
-    if !plan.changed() || ctx.check {
-        return Ok(with_entry(o, current.as_ref()));
-    }
-    apply(ctx, &spec, &plan, &m, o).await
+    let planned = with_entry(o.clone(), current.as_ref());
+    Ok(if plan.changed() {
+        Plan::Change(
+            planned,
+            UserWork {
+                spec,
+                plan,
+                marker: m,
+                base: o,
+            },
+        )
+    } else {
+        Plan::Done(planned)
+    })
+}
+
+/// Applies a [`plan`]: runs the commands and re-reads the account in the same round trip.
+pub async fn apply(
+    w: UserWork,
+    _planned: ModuleOutcome,
+    ctx: &ModuleContext<'_>,
+) -> Result<ModuleOutcome, ModuleError> {
+    run_commands(ctx, &w.spec, &w.plan, &w.marker, w.base).await
 }
 
 fn with_entry(o: ModuleOutcome, e: Option<&PasswdEntry>) -> ModuleOutcome {
@@ -373,7 +416,7 @@ fn with_entry(o: ModuleOutcome, e: Option<&PasswdEntry>) -> ModuleOutcome {
     }
 }
 
-async fn apply(
+async fn run_commands(
     ctx: &ModuleContext<'_>,
     spec: &UserSpec,
     plan: &UserPlan,
