@@ -144,7 +144,7 @@ impl<'a> Runner<'a> {
                 "vars_files",
                 &st.name,
                 Status::Failed,
-                json!({"msg": msg}),
+                json!({"msg": msg.to_string()}),
             );
             self.report(&st, r);
             return st;
@@ -214,7 +214,13 @@ impl<'a> Runner<'a> {
         self.report(st, r);
     }
 
-    pub(super) fn fail_task(&self, ctx: &PlayCtx<'_>, st: &mut HostState, task: &Task, msg: String) -> Flow {
+    pub(super) fn fail_task(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &mut HostState,
+        task: &Task,
+        msg: impl std::fmt::Display,
+    ) -> Flow {
         let msg = format!("{msg} (task '{}' at {})", task.display_name(), task.mark);
         let out = Outcome {
             status: Status::Failed,

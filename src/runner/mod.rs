@@ -6,6 +6,7 @@
 //! `meta: flush_handlers`.
 
 mod connect;
+mod error;
 pub mod facts;
 mod handlers;
 mod host;

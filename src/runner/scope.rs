@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::error::TaskError;
 use super::host::{HostState, Inherited};
 use super::{PlayCtx, Runner};
 use crate::playbook::vars_files;
@@ -14,7 +15,7 @@ use crate::template::{OMIT, Scope};
 use crate::vars::{self, Vars};
 
 impl<'a> Runner<'a> {
-    pub(super) fn load_vars_files(&self, ctx: &PlayCtx<'_>, st: &mut HostState) -> Result<(), String> {
+    pub(super) fn load_vars_files(&self, ctx: &PlayCtx<'_>, st: &mut HostState) -> Result<(), TaskError> {
         if ctx.play.vars_files.is_empty() {
             return Ok(());
         }
@@ -23,15 +24,15 @@ impl<'a> Runner<'a> {
             let name = self
                 .templater
                 .render_str(f, &scope)
-                .map_err(|e| format!("vars_files '{f}': {e}"))?;
+                .map_err(TaskError::template(format!("vars_files '{f}'")))?;
             let path = vars_files::play_vars_file(&self.pb.dir, &vars::as_string(&name));
-            let v = vars_files::read(&path).map_err(|e| e.to_string())?;
+            let v = vars_files::read(&path)?;
             vars::overlay(&mut st.vars_files, &v);
         }
         Ok(())
     }
 
-    pub(super) fn include_vars(&self, args: &Vars, scope: &Scope) -> Result<Vars, String> {
+    pub(super) fn include_vars(&self, args: &Vars, scope: &Scope) -> Result<Vars, TaskError> {
         let base = args
             .get("__base")
             .and_then(Value::as_str)
@@ -45,11 +46,13 @@ impl<'a> Runner<'a> {
             .or_else(|| rendered.get("_raw_params"))
             .map(vars::as_string);
         let Some(file) = file else {
-            return Err("include_vars: give a file (dir: is not supported yet)".into());
+            return Err(TaskError::Invalid(
+                "include_vars: give a file (dir: is not supported yet)".into(),
+            ));
         };
         let path = vars_files::include_vars_file(&base, &self.pb.dir, &file)
-            .ok_or_else(|| format!("include_vars: could not find '{file}'"))?;
-        let v = vars_files::read(&path).map_err(|e| e.to_string())?;
+            .ok_or_else(|| TaskError::Invalid(format!("include_vars: could not find '{file}'")))?;
+        let v = vars_files::read(&path)?;
         Ok(match rendered.get("name").and_then(Value::as_str) {
             Some(n) => {
                 let mut m = Vars::new();

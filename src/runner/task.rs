@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
+use super::error::TaskError;
 use super::host::{Flow, HostState, Inherited, Outcome};
 use super::{PlayCtx, Runner};
 use crate::modules::{self, ModuleContext, ModuleOutcome};
@@ -266,13 +267,13 @@ impl<'a> Runner<'a> {
         task: &Task,
         inh: &Inherited,
         scope: &Scope,
-    ) -> Result<Vec<(String, String)>, String> {
+    ) -> Result<Vec<(String, String)>, TaskError> {
         let mut out: Vec<(String, String)> = Vec::new();
         for e in inh.environment.iter().chain(task.environment.iter()) {
             let v = self
                 .templater
                 .render_value(e, scope)
-                .map_err(|e| format!("environment: {e}"))?;
+                .map_err(TaskError::template("environment"))?;
             match v {
                 Value::Object(m) => {
                     for (k, v) in m {
@@ -281,7 +282,11 @@ impl<'a> Runner<'a> {
                     }
                 }
                 Value::Null => {}
-                other => return Err(format!("environment must be a mapping, got {other}")),
+                other => {
+                    return Err(TaskError::Invalid(format!(
+                        "environment must be a mapping, got {other}"
+                    )));
+                }
             }
         }
         Ok(out)
@@ -302,7 +307,7 @@ impl<'a> Runner<'a> {
         task: &Task,
         inh: &Inherited,
         scope: &Scope,
-    ) -> Result<Option<Become>, String> {
+    ) -> Result<Option<Become>, TaskError> {
         let hv = &scope.vars;
         let on = match task.become_.or(inh.become_) {
             Some(b) => b,
@@ -321,7 +326,7 @@ impl<'a> Runner<'a> {
             &self
                 .templater
                 .render_str(&user_v, scope)
-                .map_err(|e| e.to_string())?,
+                .map_err(TaskError::template(""))?,
         );
         let remote_user = hv
             .get("ansible_user")
@@ -336,16 +341,22 @@ impl<'a> Runner<'a> {
             .or_else(|| hv.get("ansible_become_pass"))
         {
             Some(p) => {
-                let p = self.templater.render_value(p, scope).map_err(|e| e.to_string())?;
+                let p = self
+                    .templater
+                    .render_value(p, scope)
+                    .map_err(TaskError::template(""))?;
                 // A password from --secrets/--secret-env/--ask-secret is a marker here: sudo
                 // gets the value, never the marker.
-                let revealed = self
-                    .opts
-                    .secrets
-                    .reveal(&vars::as_string(&p))
-                    .map_err(|e| format!("ansible_become_password: {e}"))?;
+                let revealed =
+                    self.opts
+                        .secrets
+                        .reveal(&vars::as_string(&p))
+                        .map_err(|source| TaskError::Secret {
+                            what: "ansible_become_password",
+                            source: Box::new(source),
+                        })?;
                 let text = String::from_utf8(revealed.content.to_vec())
-                    .map_err(|_| "ansible_become_password is not valid UTF-8".to_string())?;
+                    .map_err(|_| TaskError::Invalid("ansible_become_password is not valid UTF-8".into()))?;
                 let p = secrecy::SecretString::from(text);
                 self.opts.secrets.also_mask(&p); // secrets: masked in every report
                 Some(p)
@@ -355,13 +366,13 @@ impl<'a> Runner<'a> {
         Ok(Some(Become { user, password }))
     }
 
-    pub(super) fn render_args(&self, args: &Vars, scope: &Scope) -> Result<Vars, String> {
+    pub(super) fn render_args(&self, args: &Vars, scope: &Scope) -> Result<Vars, TaskError> {
         let mut out = Vars::new();
         for (k, v) in args {
             let r = self
                 .templater
                 .render_value(v, scope)
-                .map_err(|e| format!("argument '{k}': {e}"))?;
+                .map_err(TaskError::template(format!("argument '{k}'")))?;
             if r.as_str() == Some(OMIT) {
                 continue;
             }
@@ -372,7 +383,7 @@ impl<'a> Runner<'a> {
 }
 
 /// A failure found by talon itself (template, condition, bad value): names the task and place.
-pub(super) fn failed_at(task: &Task, msg: String) -> Outcome {
+pub(super) fn failed_at(task: &Task, msg: impl std::fmt::Display) -> Outcome {
     failed(format!("{msg} (task '{}' at {})", task.display_name(), task.mark))
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::error::TaskError;
 use super::host::{
     Flow, HostState, Inherited, Outcome, Shared, Stop, child_when, include_depth_message, inherit, truthy,
 };
@@ -128,7 +129,7 @@ impl<'a> Runner<'a> {
         inh: &Inherited,
         scope: &Scope,
         item: &Vars,
-    ) -> Result<(Vec<Task>, Inherited), String> {
+    ) -> Result<(Vec<Task>, Inherited), TaskError> {
         let loader = self.loader();
         let mut sub = child.clone();
         sub.when.clear();
@@ -137,7 +138,7 @@ impl<'a> Runner<'a> {
             self.templater
                 .render_str(s, scope)
                 .map(|v| vars::as_string(&v))
-                .map_err(|e| e.to_string())
+                .map_err(TaskError::template(""))
         };
         let target = match &task.action {
             Some(Action::IncludeTasks { file, .. }) => render(file)?,
@@ -146,25 +147,19 @@ impl<'a> Runner<'a> {
         };
         sub.includes.push(format!("{target} ({})", task.mark));
         if sub.includes.len() > crate::playbook::MAX_INCLUDE_DEPTH {
-            return Err(include_depth_message(&sub.includes));
+            return Err(TaskError::Invalid(include_depth_message(&sub.includes)));
         }
         match &task.action {
             Some(Action::IncludeTasks { file, base, role }) => {
                 let path = crate::playbook::resolve_task_file(base, role.as_ref(), &render(file)?);
-                let tasks = loader
-                    .task_file(&path, role.as_ref())
-                    .map_err(|e| e.to_string())?;
+                let tasks = loader.task_file(&path, role.as_ref())?;
                 vars::overlay(&mut sub.params, item);
                 vars::overlay(&mut sub.params, &task.vars);
                 Ok((tasks, sub))
             }
             Some(Action::IncludeRole { name, tasks_from }) => {
-                let role = loader
-                    .load_role(&render(name)?, &task.vars, &task.mark)
-                    .map_err(|e| e.to_string())?;
-                let tasks = loader
-                    .role_tasks(&role, tasks_from.as_deref(), &task.mark)
-                    .map_err(|e| e.to_string())?;
+                let role = loader.load_role(&render(name)?, &task.vars, &task.mark)?;
+                let tasks = loader.role_tasks(&role, tasks_from.as_deref(), &task.mark)?;
                 // The included role's defaults and vars apply to its own tasks.
                 let mut params = role.defaults.clone();
                 vars::overlay(&mut params, &role.vars);
@@ -174,7 +169,7 @@ impl<'a> Runner<'a> {
                 sub.role = Some(role);
                 Ok((tasks, sub))
             }
-            _ => Err("internal: not an include".into()),
+            _ => Err(TaskError::Invalid("internal: not an include".into())),
         }
     }
 
@@ -401,7 +396,7 @@ impl<'a> Runner<'a> {
         _st: &HostState,
         scope: &Scope,
         out: &mut Outcome,
-    ) -> Result<(), String> {
+    ) -> Result<(), TaskError> {
         if task.changed_when.is_none() && task.failed_when.is_none() {
             return Ok(());
         }
@@ -440,24 +435,34 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    pub(super) fn int_of(&self, v: &Value, scope: &Scope) -> Result<i64, String> {
-        let r = self.templater.render_value(v, scope).map_err(|e| e.to_string())?;
+    pub(super) fn int_of(&self, v: &Value, scope: &Scope) -> Result<i64, TaskError> {
+        let r = self
+            .templater
+            .render_value(v, scope)
+            .map_err(TaskError::template(""))?;
         match &r {
-            Value::Number(n) => n.as_i64().ok_or_else(|| format!("expected an integer, got {r}")),
+            Value::Number(n) => n
+                .as_i64()
+                .ok_or_else(|| TaskError::Invalid(format!("expected an integer, got {r}"))),
             Value::String(s) => s
                 .trim()
                 .parse::<i64>()
-                .map_err(|_| format!("expected an integer, got '{s}'")),
-            _ => Err(format!("expected an integer, got {r}")),
+                .map_err(|_| TaskError::Invalid(format!("expected an integer, got '{s}'"))),
+            _ => Err(TaskError::Invalid(format!("expected an integer, got {r}"))),
         }
     }
 
-    pub(super) fn when_holds(&self, conds: &[String], scope: &Scope) -> Result<bool, String> {
+    pub(super) fn when_holds(&self, conds: &[String], scope: &Scope) -> Result<bool, TaskError> {
         for c in conds {
             match self.templater.eval_condition(c, scope) {
                 Ok(true) => {}
                 Ok(false) => return Ok(false),
-                Err(e) => return Err(format!("the conditional check '{c}' failed: {e}")),
+                Err(source) => {
+                    return Err(TaskError::Condition {
+                        expr: c.clone(),
+                        source: Box::new(source),
+                    });
+                }
             }
         }
         Ok(true)
@@ -470,7 +475,7 @@ impl<'a> Runner<'a> {
         st: &HostState,
         task: &Task,
         inh: &Inherited,
-    ) -> Result<Vec<(Vars, String)>, String> {
+    ) -> Result<Vec<(Vars, String)>, TaskError> {
         let Some(raw) = &task.loop_ else {
             return Ok(vec![(Vars::new(), String::new())]);
         };
@@ -478,15 +483,15 @@ impl<'a> Runner<'a> {
         let v = self
             .templater
             .render_value(raw, &scope)
-            .map_err(|e| format!("loop: {e}"))?;
+            .map_err(TaskError::template("loop"))?;
         let list = match v {
             Value::Array(a) => a,
             Value::Null => Vec::new(),
             Value::String(s) if task.loop_flatten => vec![Value::String(s)],
             other => {
-                return Err(format!(
+                return Err(TaskError::Invalid(format!(
                     "Invalid data passed to 'loop', it requires a list, got this instead: {other}"
-                ));
+                )));
             }
         };
         let list: Vec<Value> = if task.loop_flatten {
