@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::sysutil::{bad, marker, run_script, section, sections};
-use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
+use crate::modules::{ModuleContext, ModuleError, ModuleOutcome, Plan};
 use crate::transport::quote::{join, quote};
 use crate::vars::Vars;
 
@@ -47,7 +47,8 @@ crate::module_info!(
         ArgDef::str("upgrade"),
         ArgDef::int("lock_timeout"),
     ]),
-    run
+    plan = plan,
+    apply = apply
 );
 
 /// One requested package: `name` or `name=version` (`version` may end in `*`).
@@ -227,7 +228,7 @@ if [ "$pol" = 1 ] && [ $# -gt 0 ]; then printf '%s policy\n' "$m"; LC_ALL=C apt-
 printf '%s end\n' "$m"
 "#;
 
-/// Runs `ansible.builtin.apt`.
+/// Plans `ansible.builtin.apt` (one round trip reads dpkg, apt-cache policy and the cache age).
 ///
 /// Arguments: `name` (aliases `package`, `pkg`; string, comma list or list; `name=version`),
 /// `state` present (default) | installed | latest | absent | removed, `update_cache`,
@@ -241,7 +242,7 @@ printf '%s end\n' "$m"
 /// (and a stale cache counts as updated), nothing runs. apt-get failures: failed with
 /// "'<cmd>' failed: <stderr>" or "No package matching 'X' is available".
 /// Errors: `upgrade` other than no, `state: build-dep|fixed`, `deb` with a state other than present.
-pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<AptWork>, ModuleError> {
     let a = Args::new(&INFO, args)?;
     let names = a.list("name")?.unwrap_or_default();
     let state = match a.choice("state")?.as_deref() {
@@ -266,18 +267,20 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let release = a.str("default_release")?;
     let lock_timeout = a.u64("lock_timeout")?.unwrap_or(60);
     if deb.is_some() && state != "present" {
-        return Ok(ModuleOutcome::failed("deb only supports state=present"));
+        return Ok(Plan::Done(ModuleOutcome::failed(
+            "deb only supports state=present",
+        )));
     }
     let mut specs = Vec::new();
     for n in &names {
         match PkgSpec::parse(n) {
             Ok(s) if s.version.is_some() && state == "latest" => {
-                return Ok(ModuleOutcome::failed(format!(
+                return Ok(Plan::Done(ModuleOutcome::failed(format!(
                     "version number inconsistent with state=latest: {n}"
-                )));
+                ))));
             }
             Ok(s) => specs.push(s),
-            Err(e) => return Ok(ModuleOutcome::failed(e)),
+            Err(e) => return Ok(Plan::Done(ModuleOutcome::failed(e))),
         }
     }
 
@@ -293,12 +296,12 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let text = out.stdout_str();
     let secs = sections(&text, &m);
     if section(&secs, "end").is_none() {
-        return Ok(ModuleOutcome::failed(format!(
+        return Ok(Plan::Done(ModuleOutcome::failed(format!(
             "cannot read package state on {} ({}): {}",
             ctx.host,
             out.status,
             out.stderr_str().trim()
-        )));
+        ))));
     }
     let num = |name: &str| -> u64 {
         section(&secs, name)
@@ -312,7 +315,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
     }
-    let mut stamp = num("stamp");
+    let stamp = num("stamp");
     let installed = parse_dpkg(section(&secs, "dpkg").unwrap_or_default());
     let candidates = parse_policy(section(&secs, "policy").unwrap_or_default());
     let mut plan = plan_apt(state, &specs, &installed, &candidates, purge);
@@ -330,11 +333,15 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     }
     let stale = (update_cache || valid_time > 0) && stamp.saturating_add(valid_time) <= now;
     let no_packages = specs.is_empty() && deb.is_none();
-    let mut o = ModuleOutcome::ok();
+    let o = ModuleOutcome::ok();
     let empty = plan.install.is_empty() && plan.remove.is_empty();
-    if ctx.check || (empty && !stale) {
-        o.changed = !empty || (no_packages && stale);
-        return Ok(o.with("cache_updated", stale).with("cache_update_time", stamp));
+    let mut planned = o.clone();
+    planned.changed = !empty || (no_packages && stale);
+    let planned = planned
+        .with("cache_updated", stale)
+        .with("cache_update_time", stamp);
+    if empty && !stale {
+        return Ok(Plan::Done(planned));
     }
 
     // The change: one script, one round trip.
@@ -419,6 +426,50 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         ));
     }
     script.push_str(&format!("printf '%s end\\n' {}\n", quote(&m)));
+    let work = AptWork {
+        script,
+        marker: m,
+        installed,
+        names_after,
+        stale,
+        stamp,
+        no_packages,
+        base: o,
+    };
+    Ok(Plan::Change(planned, work))
+}
+
+/// What a [`plan`] of `apt` decided: the one script that changes the host (cache update,
+/// install, remove, then the packages read back), and what the result is computed from.
+#[derive(Debug)]
+pub struct AptWork {
+    script: String,
+    marker: String,
+    installed: HashMap<String, DpkgRow>,
+    names_after: Vec<String>,
+    stale: bool,
+    stamp: u64,
+    no_packages: bool,
+    base: ModuleOutcome,
+}
+
+/// Applies a [`plan`]: runs its script (one round trip) and reports `stdout`, `stderr`, the cache
+/// state and whether a package changed.
+pub async fn apply(
+    w: AptWork,
+    _planned: ModuleOutcome,
+    ctx: &ModuleContext<'_>,
+) -> Result<ModuleOutcome, ModuleError> {
+    let AptWork {
+        script,
+        marker: m,
+        installed,
+        names_after,
+        stale,
+        mut stamp,
+        no_packages,
+        base: mut o,
+    } = w;
     let out = run_script(ctx, &script, &[], None).await?;
     let stdout = out.stdout_str();
     let stderr = out.stderr_str();
