@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::modules::args::{Args, files_failure};
 use crate::modules::spec::{ArgDef, ArgSpec};
-use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome};
+use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome, Plan};
 use crate::transport::files::{self, Checksum, ProbeOptions};
 use crate::vars::Vars;
 
@@ -26,7 +26,8 @@ crate::module_info!(
         ArgDef::bool("fail_on_missing"),
         ArgDef::bool("validate_checksum"),
     ]),
-    run
+    plan = plan,
+    apply = apply
 );
 
 /// Where the fetched file goes on the controller (Ansible's fetch action plugin rules).
@@ -51,10 +52,18 @@ fn local_err(path: &Path, e: impl std::fmt::Display) -> ModuleError {
     }
 }
 
-/// Runs `fetch`. A missing remote file fails the task when `fail_on_missing` (default true),
-/// otherwise it is ok with Ansible's message. Errors: [`ModuleError::LocalFile`] when the local
-/// file cannot be written.
-pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+/// What a [`plan`] of `fetch` read: the remote content, where it goes and with which mode.
+#[derive(Debug)]
+pub struct FetchWork {
+    data: Vec<u8>,
+    target: PathBuf,
+    mode: u32,
+}
+
+/// Plans `fetch`: reads the remote file (one round trip) and compares it with the local copy. A
+/// missing remote file fails the task when `fail_on_missing` (default true), otherwise it is ok
+/// with Ansible's message.
+pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<FetchWork>, ModuleError> {
     let a = Args::new(&INFO, args)?;
     let src = a.req_str("src")?;
     let dest = a.req_str("dest")?;
@@ -68,7 +77,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     };
     let st = match files::probe(ctx.conn, &src, opts, &ctx.become_).await {
         Ok(p) => p.stat,
-        Err(e) => return files_failure(e),
+        Err(e) => return files_failure(e).map(Plan::Done),
     };
     let Some(data) = st.as_ref().and_then(|s| s.content.clone()) else {
         let msg = if st.is_some() {
@@ -81,7 +90,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             .with("changed", false);
         out.msg = Some(msg.to_string());
         out.failed = fail_on_missing || st.is_some();
-        return Ok(out);
+        return Ok(Plan::Done(out));
     };
     let target = local_dest(&dest, &src, ctx.host, flat);
     let checksum = Checksum::Sha1.digest(&data);
@@ -102,7 +111,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         .with("remote_checksum", shown_sum)
         .with("dest", target.display().to_string());
     if old_sum.as_deref() == Some(checksum.as_str()) {
-        return Ok(out);
+        return Ok(Plan::Done(out));
     }
     out.changed = true;
     if ctx.diff && secret {
@@ -122,9 +131,18 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             after: String::from_utf8_lossy(&data).into_owned(),
         });
     }
-    if ctx.check {
-        return Ok(out);
-    }
+    Ok(Plan::Change(out, FetchWork { data, target, mode }))
+}
+
+/// Applies a [`plan`]: writes the local copy atomically (a synced temp file in the same folder,
+/// given the mode, renamed over the target). Errors: [`ModuleError::LocalFile`] when the local
+/// file cannot be written.
+pub async fn apply(
+    w: FetchWork,
+    out: ModuleOutcome,
+    _ctx: &ModuleContext<'_>,
+) -> Result<ModuleOutcome, ModuleError> {
+    let FetchWork { data, target, mode } = w;
     let dir = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
