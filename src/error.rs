@@ -28,6 +28,36 @@ impl LoadError {
     }
 }
 
+/// Why a task may not use a secret where it does: the secret policy's refusals, at load time
+/// ([`crate::playbook::taint`]) and at run time ([`crate::secrets::SecretStore::refuse_args`]).
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// A secret would end up on a command line. `name` is quoted, and says through which
+    /// variable when the use is indirect.
+    #[error("secret {name} would be on the command line of {place}: {fix}")]
+    OnCommandLine {
+        name: String,
+        place: String,
+        fix: &'static str,
+    },
+
+    /// A secret is passed to a module argument that cannot deliver it safely.
+    #[error("secret {name} is passed to argument '{arg}' of module {module} ({place}): {fix}")]
+    WrongArgument {
+        name: String,
+        arg: String,
+        module: String,
+        place: String,
+        fix: &'static str,
+    },
+
+    /// `talon_secret_file` names a secret that was not given.
+    #[error(
+        "no secret '{name}' was given: add it to the --secrets file, or pass --secret-env / --ask-secret"
+    )]
+    Unknown { name: String },
+}
+
 /// Everything that can end a talon command early.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -15,39 +15,9 @@ use serde_json::Value;
 
 use super::walk::{Met, walk};
 use super::{Action, Loader, Playbook, Task};
-use crate::error::LoadError;
+use crate::error::{LoadError, PolicyError};
 use crate::modules::ModuleInfo;
 use crate::vars::Vars;
-
-/// Why a task may not use a secret where it does (at load time here, at run time in
-/// [`crate::secrets`]).
-#[derive(Debug, thiserror::Error)]
-pub enum PolicyError {
-    /// A secret would end up on a command line. `name` is quoted, and says through which
-    /// variable when the use is indirect.
-    #[error("secret {name} would be on the command line of {place}: {fix}")]
-    OnCommandLine {
-        name: String,
-        place: String,
-        fix: &'static str,
-    },
-
-    /// A secret is passed to a module argument that cannot deliver it safely.
-    #[error("secret {name} is passed to argument '{arg}' of module {module} ({place}): {fix}")]
-    WrongArgument {
-        name: String,
-        arg: String,
-        module: String,
-        place: String,
-        fix: &'static str,
-    },
-
-    /// `talon_secret_file` names a secret that was not given.
-    #[error(
-        "no secret '{name}' was given: add it to the --secrets file, or pass --secret-env / --ask-secret"
-    )]
-    Unknown { name: String },
-}
 
 /// The fix named in every "on the command line" refusal.
 pub const FIX_ARGV: &str = "deliver it as a 0600 file (talon_secret_file, or copy/template with content) \

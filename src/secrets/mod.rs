@@ -63,9 +63,9 @@ pub enum SecretError {
     /// `--ask-secret` could not read from the terminal.
     #[error("--ask-secret {name}: cannot read from the terminal: {message}")]
     Prompt { name: String, message: String },
-    /// A task would use a secret where it may not (see [`crate::playbook::taint`]).
+    /// A task would use a secret where it may not.
     #[error(transparent)]
-    Policy(#[from] crate::playbook::taint::PolicyError),
+    Policy(#[from] crate::error::PolicyError),
     /// A marker was transformed (by a filter) before delivery; the value cannot be put back.
     #[error(
         "a secret was transformed before delivery ({how}): filters cannot see a secret's value, \

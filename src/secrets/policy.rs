@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 
 use super::{SecretError, SecretStore};
 use crate::error::LoadError;
+use crate::error::PolicyError;
 use crate::modules::ModuleInfo;
 use crate::playbook::Playbook;
-use crate::playbook::taint::{self, FIX_ARGV, PolicyError, collect_strings, may_carry, refusal};
+use crate::playbook::taint::{self, FIX_ARGV, collect_strings, may_carry, refusal};
 use crate::vars::Vars;
 
 impl SecretStore {

@@ -75,9 +75,10 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         return Ok(out);
     }
     let name = a.req_str("secret")?;
-    let value = ctx.secrets.get(&name).ok_or_else(|| {
-        a.bad(crate::playbook::taint::PolicyError::Unknown { name: name.clone() }.to_string())
-    })?;
+    let value = ctx
+        .secrets
+        .get(&name)
+        .ok_or_else(|| a.bad(crate::error::PolicyError::Unknown { name: name.clone() }.to_string()))?;
     let fa = FileArgs {
         mode: Some(Mode::Numeric(FILE_MODE)),
         owner: a.str("owner")?.filter(|s| !s.is_empty()),
