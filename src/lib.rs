@@ -14,6 +14,7 @@ pub mod input;
 pub mod inventory;
 pub mod lab;
 pub mod modules;
+pub mod osenv;
 pub mod playbook;
 pub mod report;
 pub mod runner;

@@ -41,8 +41,7 @@ mod store;
 mod tests;
 
 pub use markers::{Revealed, json_escape_markers};
-pub(crate) use store::random_hex;
-pub use store::{NONE, SecretStore, env_var, scrubbed_env};
+pub use store::{NONE, SecretStore};
 
 /// What every secret value and marker is replaced with in output.
 pub const MASK: &str = "********";

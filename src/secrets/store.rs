@@ -1,7 +1,6 @@
 //! The secret store: loading secrets (file, environment, prompt), holding them as
-//! [`SecretString`], and the environment variables that held one.
+//! [`SecretString`] (the environment variables that held one are kept in [`crate::osenv`]).
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::RwLock;
 
@@ -47,38 +46,8 @@ pub(super) fn valid_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Environment variables that held a `--secret-env` value: talon's child processes never
-/// inherit them (see [`env_var`] and [`scrubbed_env`]).
-pub(super) static SCRUBBED_ENV: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
-
-/// The environment variables every local child process must be started without (they held a
-/// `--secret-env` value): `ansible_connection: local` and `delegate_to: localhost` commands and
-/// `lookup('pipe')` remove them (`Command::env_remove`). talon cannot remove them from its own
-/// environment (that needs `unsafe` in Rust 2024), so they stay in `/proc/TALON_PID/environ`,
-/// readable by the same user and root, as in the shell that set them.
-pub fn scrubbed_env() -> Vec<String> {
-    SCRUBBED_ENV.read().map(|v| v.clone()).unwrap_or_default()
-}
-
-/// `std::env::var` as talon's templates see the environment: a variable that held a
-/// `--secret-env` value reads as unset (`lookup('env')` would otherwise put it in plain text).
-pub fn env_var(name: &str) -> Option<String> {
-    if scrubbed_env().iter().any(|v| v == name) {
-        return None;
-    }
-    std::env::var(name).ok()
-}
-
-/// `bytes` random bytes from the OS (`/dev/urandom`) as lowercase hex (2 x `bytes` digits).
-/// Errors: the device cannot be opened or read.
-pub(crate) fn random_hex(bytes: usize) -> std::io::Result<String> {
-    let mut buf = vec![0u8; bytes];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
-    Ok(hex::encode(buf))
-}
-
 pub(super) fn random_nonce() -> String {
-    random_hex(8).unwrap_or_else(|_| {
+    crate::osenv::random_hex(8).unwrap_or_else(|_| {
         use sha2::Digest;
         // A stack address is mixed in: it differs between runs under ASLR.
         let local = 0u8;
@@ -241,11 +210,7 @@ impl SecretStore {
             var: var.clone(),
         })?;
         self.insert(&name, SecretString::from(value))?;
-        if let Ok(mut scrubbed) = SCRUBBED_ENV.write()
-            && !scrubbed.contains(&var)
-        {
-            scrubbed.push(var);
-        }
+        crate::osenv::scrub(var);
         Ok(())
     }
 

@@ -75,8 +75,12 @@ fn env_names_and_duplicates() {
     // A variable no other test reads: it is scrubbed from children for the whole process.
     s.load_env("other=CARGO_MANIFEST_DIR").unwrap();
     assert!(s.get("other").is_some());
-    assert!(scrubbed_env().iter().any(|v| v == "CARGO_MANIFEST_DIR"));
-    assert_eq!(env_var("CARGO_MANIFEST_DIR"), None);
+    assert!(
+        crate::osenv::scrubbed_env()
+            .iter()
+            .any(|v| v == "CARGO_MANIFEST_DIR")
+    );
+    assert_eq!(crate::osenv::env_var("CARGO_MANIFEST_DIR"), None);
     assert!(s.insert("empty", SecretString::from(String::new())).is_err());
 }
 

@@ -58,7 +58,7 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
                     .get(usize::MAX, "default")
                     .map(|d| str_of(&d))
                     .unwrap_or_default();
-                Value::from(crate::secrets::env_var(&str_of(t)).unwrap_or(default))
+                Value::from(crate::osenv::env_var(&str_of(t)).unwrap_or(default))
             })
             .collect(),
         "file" | "ansible.builtin.file" => terms
@@ -95,7 +95,7 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
                 let cmd = str_of(t);
                 let mut command = std::process::Command::new("/bin/sh");
                 command.arg("-c").arg(&cmd);
-                for var in crate::secrets::scrubbed_env() {
+                for var in crate::osenv::scrubbed_env() {
                     command.env_remove(var);
                 }
                 let out = command

@@ -31,7 +31,7 @@ impl LocalConnection {
         };
         let (line, stdin) = quote::command_line(req).map_err(io)?;
         let mut command = tokio::process::Command::new("/bin/sh");
-        for var in crate::secrets::scrubbed_env() {
+        for var in crate::osenv::scrubbed_env() {
             command.env_remove(var);
         }
         // Its own process group, so that an abandoned command (an interrupted run) is ended

@@ -192,7 +192,7 @@ fn askpass_dir() -> std::io::Result<&'static str> {
     if let Some(d) = DIR.get() {
         return Ok(d);
     }
-    let d = format!(".talon-become-{}", crate::secrets::random_hex(8)?);
+    let d = format!(".talon-become-{}", crate::osenv::random_hex(8)?);
     Ok(DIR.get_or_init(|| d))
 }
 

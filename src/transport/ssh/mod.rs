@@ -251,7 +251,7 @@ impl SshConnection {
             .acquire_owned()
             .await
             .map_err(|_| self.lost("opening a channel"))?;
-        let token = crate::secrets::random_hex(16)
+        let token = crate::osenv::random_hex(16)
             .map(|hex| format!("t{hex}"))
             .map_err(|e| TransportError::Io {
                 host: self.name.clone(),
