@@ -16,23 +16,29 @@ use crate::modules::sysutil::{format_delta, format_time, marker, run_script, spl
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
 
+/// The arguments of `command`; `shell` takes the first [`SHELL_ARGS`] of them (not `argv` nor
+/// `expand_argument_vars`).
+const COMMAND_ARGS: [ArgDef; 10] = [
+    ArgDef::str("_raw_params").aliases(&["cmd"]),
+    ArgDef::path("chdir"),
+    ArgDef::path("creates"),
+    ArgDef::path("removes"),
+    ArgDef::str("stdin").delivers(),
+    ArgDef::bool("stdin_add_newline"),
+    ArgDef::bool("strip_empty_ends"),
+    ArgDef::path("executable"),
+    ArgDef::list("argv"),
+    ArgDef::bool("expand_argument_vars"),
+];
+
+/// How many of [`COMMAND_ARGS`] `shell` takes.
+const SHELL_ARGS: usize = 8;
+
 crate::module_info!(
     /// `command`: free-form text (split like Python `shlex.split`, no shell) or `argv`.
     INFO,
     "command",
-    ArgSpec::new(&[
-        ArgDef::str("_raw_params").aliases(&["cmd"]),
-        ArgDef::list("argv"),
-        ArgDef::path("chdir"),
-        ArgDef::path("creates"),
-        ArgDef::path("removes"),
-        ArgDef::str("stdin").delivers(),
-        ArgDef::bool("stdin_add_newline"),
-        ArgDef::bool("strip_empty_ends"),
-        ArgDef::path("executable"),
-        ArgDef::bool("expand_argument_vars"),
-    ])
-    .free_form(),
+    ArgSpec::new(&COMMAND_ARGS).free_form(),
     run
 );
 
@@ -40,17 +46,7 @@ crate::module_info!(
     /// `shell`: free-form text run by `/bin/sh -c` (or `executable -c`).
     SHELL_INFO,
     "shell",
-    ArgSpec::new(&[
-        ArgDef::str("_raw_params").aliases(&["cmd"]),
-        ArgDef::path("chdir"),
-        ArgDef::path("creates"),
-        ArgDef::path("removes"),
-        ArgDef::str("stdin").delivers(),
-        ArgDef::bool("stdin_add_newline"),
-        ArgDef::bool("strip_empty_ends"),
-        ArgDef::path("executable"),
-    ])
-    .free_form(),
+    ArgSpec::new(COMMAND_ARGS.split_at(SHELL_ARGS).0).free_form(),
     run_shell
 );
 
@@ -364,6 +360,27 @@ pub async fn run_any(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_takes_commands_arguments_but_argv_and_expand_argument_vars() {
+        for n in [
+            "cmd",
+            "chdir",
+            "creates",
+            "removes",
+            "stdin",
+            "stdin_add_newline",
+            "strip_empty_ends",
+            "executable",
+        ] {
+            assert!(SHELL_INFO.spec.find(n).is_some(), "{n}");
+            assert!(INFO.spec.find(n).is_some(), "{n}");
+        }
+        for n in ["argv", "expand_argument_vars"] {
+            assert!(SHELL_INFO.spec.find(n).is_none(), "{n}");
+            assert!(INFO.spec.find(n).is_some(), "{n}");
+        }
+    }
 
     #[test]
     fn decision_line_is_removed_from_stderr() {

@@ -351,48 +351,33 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<UserWork>
     let mut o = ModuleOutcome::changed(plan.changed())
         .with("name", spec.name.clone())
         .with("state", if spec.present { "present" } else { "absent" });
-    if !spec.present {
-        let planned = o.clone().with("force", spec.force).with("remove", spec.remove);
-        return Ok(if plan.changed() {
-            Plan::Change(
-                planned,
-                UserWork {
-                    spec,
-                    plan,
-                    marker: m,
-                    base: o,
-                },
-            )
-        } else {
-            Plan::Done(planned)
-        });
-    }
-    o = o.with("append", spec.append).with("move_home", spec.move_home);
-    if spec.password.is_some() {
-        o = o.with("password", "NOT_LOGGING_PASSWORD");
-    }
-    if let Some(g) = &spec.groups {
-        o = o.with("groups", g.join(","));
-    }
-    if current.is_none() {
-        o = o
-            .with("create_home", spec.create_home)
-            .with("system", spec.system);
-    }
-    let planned = with_entry(o.clone(), current.as_ref());
-    Ok(if plan.changed() {
-        Plan::Change(
-            planned,
-            UserWork {
-                spec,
-                plan,
-                marker: m,
-                base: o,
-            },
-        )
+    let planned = if spec.present {
+        o = o.with("append", spec.append).with("move_home", spec.move_home);
+        if spec.password.is_some() {
+            o = o.with("password", "NOT_LOGGING_PASSWORD");
+        }
+        if let Some(g) = &spec.groups {
+            o = o.with("groups", g.join(","));
+        }
+        if current.is_none() {
+            o = o
+                .with("create_home", spec.create_home)
+                .with("system", spec.system);
+        }
+        with_entry(o.clone(), current.as_ref())
     } else {
-        Plan::Done(planned)
-    })
+        o.clone().with("force", spec.force).with("remove", spec.remove)
+    };
+    if !plan.changed() {
+        return Ok(Plan::Done(planned));
+    }
+    let work = UserWork {
+        spec,
+        plan,
+        marker: m,
+        base: o,
+    };
+    Ok(Plan::Change(planned, work))
 }
 
 /// Applies a [`plan`]: runs the commands and re-reads the account in the same round trip.
