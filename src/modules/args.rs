@@ -84,12 +84,7 @@ impl<'a> Args<'a> {
     /// The value given for argument `name` under its name or any alias, unless null. A name the
     /// spec does not declare is looked up as is.
     pub fn value(&self, name: &str) -> Option<&'a Value> {
-        match self.spec.find(name) {
-            Some(d) => std::iter::once(d.name)
-                .chain(d.aliases.iter().copied())
-                .find_map(|k| self.vars.get(k).filter(|v| !v.is_null())),
-            None => self.vars.get(name).filter(|v| !v.is_null()),
-        }
+        self.spec.value(self.vars, name)
     }
 
     /// An optional string (scalars are converted as Ansible's `str` type does; lists and

@@ -202,6 +202,18 @@ impl ArgSpec {
             .flat_map(|d| std::iter::once(d.name).chain(d.aliases.iter().copied()))
     }
 
+    /// The value `vars` gives argument `name`, under its name or any alias, unless null (a name
+    /// the spec does not declare is looked up as is): how the loader and the run-time reader
+    /// see an argument as given.
+    pub fn value<'v>(&self, vars: &'v crate::vars::Vars, name: &str) -> Option<&'v Value> {
+        match self.find(name) {
+            Some(d) => std::iter::once(d.name)
+                .chain(d.aliases.iter().copied())
+                .find_map(|k| vars.get(k).filter(|v| !v.is_null())),
+            None => vars.get(name).filter(|v| !v.is_null()),
+        }
+    }
+
     /// Keys of `args` that the spec does not accept, sorted (Ansible: "Unsupported parameters").
     pub fn unknown<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Vec<&'k str> {
         let mut out: Vec<&str> = keys.into_iter().filter(|k| !self.accepts(k)).collect();

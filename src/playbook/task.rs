@@ -176,13 +176,7 @@ pub(super) fn check_module_args<'m>(
         modules::spec::ArgSpec::check_literal(def, value)
             .map_err(|e| LoadError::at(mark_of(name), format!("module '{}': {e}", info.name)))?;
     }
-    if let Some(both) = spec.conflict(|k| {
-        spec.find(k).is_some_and(|d| {
-            std::iter::once(d.name)
-                .chain(d.aliases.iter().copied())
-                .any(|n| args.get(n).is_some_and(|v| !v.is_null()))
-        })
-    }) {
+    if let Some(both) = spec.conflict(|k| spec.value(args, k).is_some()) {
         return Err(LoadError::at(
             mark,
             format!(
