@@ -6,46 +6,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use common::{Lab, Run, root, text};
-
-/// `ansible-playbook` from a venv under target/ (created on first use).
-fn ansible_playbook() -> PathBuf {
-    let venv = root().join("target").join("ansible-venv");
-    let bin = venv.join("bin").join("ansible-playbook");
-    if !bin.exists() {
-        let st = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .unwrap();
-        assert!(st.success(), "python3 -m venv failed");
-        let out = Command::new(venv.join("bin").join("pip"))
-            .args(["install", "-q", "ansible-core"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "pip install ansible-core failed: {}",
-            text(&out.stderr)
-        );
-    }
-    bin
-}
+use common::ansible::ansible_playbook;
+use common::{Lab, Run, root};
 
 fn run_ansible(lab: &Lab, playbook: &Path) -> Run {
-    let out = Command::new(ansible_playbook())
-        .arg("-e")
-        .arg(format!("fetch_dir={}", lab.dir.path().join("fetched").display()))
-        .arg("-i")
-        .arg(lab.inventory())
-        .arg(playbook)
-        .env("ANSIBLE_NOCOLOR", "1")
-        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
-        .env("ANSIBLE_HOST_KEY_CHECKING", "true")
-        .env("ANSIBLE_LOCAL_TEMP", lab.dir.path().join("ansible-tmp"))
+    let fetch = format!("fetch_dir={}", lab.dir.path().join("fetched").display());
+    let out = ansible_playbook(lab, playbook, &["-e", &fetch], &[])
         .output()
         .unwrap();
     Run::from(out)

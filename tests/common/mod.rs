@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod ansible;
 pub mod compose_v2;
 pub mod local;
 

@@ -1,0 +1,231 @@
+//! Side by side with `ansible-playbook` (ansible-core from PyPI, in a venv under target/ made
+//! on first use): the same playbook on two identical fresh lab hosts, one run by talon
+//! (`--json`) and one by ansible-playbook (our `talon_compare` stdout callback, the same
+//! document shape), read back into comparable per-task lines.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use super::{Lab, Run, root, text};
+
+/// Serialises venv creation between test threads.
+static VENV: Mutex<()> = Mutex::new(());
+
+/// A program from the ansible-core venv (`ansible-playbook`, `ansible-vault`, ...).
+pub fn ansible_bin(name: &str) -> PathBuf {
+    let venv = root().join("target").join("ansible-venv");
+    let marker = venv.join(".installed");
+    let _guard = VENV.lock().unwrap_or_else(|e| e.into_inner());
+    if !marker.exists() {
+        let st = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .unwrap();
+        assert!(st.success(), "python3 -m venv failed");
+        let out = Command::new(venv.join("bin").join("pip"))
+            .args(["install", "-q", "ansible-core"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pip install ansible-core failed: {}",
+            text(&out.stderr)
+        );
+        std::fs::write(&marker, b"").unwrap();
+    }
+    venv.join("bin").join(name)
+}
+
+/// `ansible-playbook` with the environment the comparisons use; `extra` goes before the
+/// playbook path.
+pub fn ansible_playbook(lab: &Lab, playbook: &Path, extra: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(ansible_bin("ansible-playbook"));
+    cmd.arg("-i")
+        .arg(lab.inventory())
+        .args(extra)
+        .arg(playbook)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
+        .env("ANSIBLE_HOST_KEY_CHECKING", "true")
+        .env("ANSIBLE_LOCAL_TEMP", lab.dir.path().join("ansible-tmp"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// One tool's run of a compared playbook on one host.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: i32,
+    /// One line per task the host ran: `NAME => STATUS`, plus ` items=[...]` for loops and
+    /// ` msg=JSON` for tasks whose name (after `role : `) starts with `show` or `error`.
+    pub lines: Vec<String>,
+    /// The recap: ok, changed, unreachable, failures, skipped, rescued, ignored.
+    pub recap: [u64; 7],
+    pub stdout: String,
+    pub stderr: String,
+}
+
+fn status(r: &Value) -> &'static str {
+    let flag = |k: &str| r.get(k).and_then(Value::as_bool).unwrap_or(false);
+    if flag("unreachable") {
+        "unreachable"
+    } else if flag("failed") {
+        "failed"
+    } else if flag("skipped") {
+        "skipped"
+    } else if flag("changed") {
+        "changed"
+    } else {
+        "ok"
+    }
+}
+
+/// Reads a `--json`-shaped document into per-task lines for `host`.
+fn outcome(run: Run, host: &str) -> Outcome {
+    let doc: Value = run
+        .stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .or_else(|| serde_json::from_str(&run.stdout).ok())
+        .unwrap_or_else(|| panic!("no JSON document in stdout:\n{}\n{}", run.stdout, run.stderr));
+    let mut lines = Vec::new();
+    for play in doc["plays"].as_array().into_iter().flatten() {
+        for task in play["tasks"].as_array().into_iter().flatten() {
+            let name = task["task"]["name"].as_str().unwrap_or_default();
+            if name == "Gathering Facts" {
+                continue;
+            }
+            let Some(r) = task["hosts"].get(host) else {
+                continue;
+            };
+            let mut line = format!("{name} => {}", status(r));
+            if let Some(items) = r.get("results").and_then(Value::as_array) {
+                let s: Vec<&str> = items.iter().map(status).collect();
+                line.push_str(&format!(" items={s:?}"));
+            }
+            // A role task's name is `role : name`.
+            let own = name.rsplit(" : ").next().unwrap_or(name);
+            if own.starts_with("show") || own.starts_with("error") {
+                line.push_str(&format!(" msg={}", r.get("msg").unwrap_or(&Value::Null)));
+            }
+            lines.push(line);
+        }
+    }
+    let s = &doc["stats"][host];
+    let n = |k: &str| s.get(k).and_then(Value::as_u64).unwrap_or(0);
+    Outcome {
+        code: run.code,
+        lines,
+        recap: [
+            n("ok"),
+            n("changed"),
+            n("unreachable"),
+            n("failures"),
+            n("skipped"),
+            n("rescued"),
+            n("ignored"),
+        ],
+        stdout: run.stdout,
+        stderr: run.stderr,
+    }
+}
+
+/// Two fresh identical hosts: the first for talon, the second for ansible-playbook.
+pub struct Compare {
+    pub lab: Lab,
+}
+
+impl Compare {
+    pub fn new() -> Compare {
+        Compare { lab: Lab::up(2) }
+    }
+
+    /// The host talon runs on.
+    pub fn talon_host(&self) -> &str {
+        &self.lab.hosts[0].0
+    }
+
+    /// The host ansible-playbook runs on.
+    pub fn ansible_host(&self) -> &str {
+        &self.lab.hosts[1].0
+    }
+
+    /// Runs `playbook` with talon (on the first host) and with ansible-playbook (on the
+    /// second), both with `extra` arguments and `env` variables.
+    pub fn run(&self, playbook: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Outcome, Outcome) {
+        let th = self.talon_host().to_string();
+        let ah = self.ansible_host().to_string();
+        let mut talon = super::talon();
+        talon
+            .arg("run")
+            .arg(playbook)
+            .arg("-i")
+            .arg(self.lab.inventory())
+            .args(["--json", "--limit", &th])
+            .args(extra)
+            .env("TALON_STATE_DIR", self.lab.dir.path().join("state"));
+        for (k, v) in env {
+            talon.env(k, v);
+        }
+        let t = Run::from(talon.output().unwrap());
+        let plugins = root().join("tests/fixtures/compare/callback_plugins");
+        let mut aargs = vec!["--limit", &ah];
+        aargs.extend_from_slice(extra);
+        let mut aenv = vec![
+            ("ANSIBLE_CALLBACK_PLUGINS", plugins.to_str().unwrap()),
+            ("ANSIBLE_STDOUT_CALLBACK", "talon_compare"),
+        ];
+        aenv.extend_from_slice(env);
+        let a = ansible_playbook(&self.lab, playbook, &aargs, &aenv)
+            .output()
+            .unwrap();
+        (outcome(t, &th), outcome(Run::from(a), &ah))
+    }
+
+    /// Runs both and asserts the same exit code, per-task lines and recap; returns both.
+    pub fn same(&self, playbook: &Path, extra: &[&str]) -> (Outcome, Outcome) {
+        self.same_env(playbook, extra, &[])
+    }
+
+    /// [`Compare::same`] with environment variables for both tools.
+    pub fn same_env(&self, playbook: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Outcome, Outcome) {
+        let (t, a) = self.run(playbook, extra, env);
+        let show = |o: &Outcome| format!("{}\n{}", o.stdout, o.stderr);
+        assert_eq!(
+            t.lines,
+            a.lines,
+            "per-task results differ\n--- talon:\n{}\n--- ansible:\n{}",
+            show(&t),
+            show(&a)
+        );
+        assert_eq!(
+            t.recap,
+            a.recap,
+            "recaps differ\n--- talon:\n{}\n--- ansible:\n{}",
+            show(&t),
+            show(&a)
+        );
+        assert_eq!(
+            t.code,
+            a.code,
+            "exit codes differ\n--- talon:\n{}\n--- ansible:\n{}",
+            show(&t),
+            show(&a)
+        );
+        assert!(!t.lines.is_empty(), "no task ran:\n{}", show(&t));
+        (t, a)
+    }
+}
+
+/// A fixture under tests/fixtures/compare/.
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures/compare").join(name)
+}
