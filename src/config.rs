@@ -46,6 +46,9 @@ pub struct Config {
     /// Secrets of the run (`--secrets`, `--secret-env`, `--ask-secret`): markers in templates,
     /// revealed only on delivery, masked in every report (src/secrets/).
     pub secrets: Arc<crate::secrets::SecretStore>,
+    /// ansible-core 2.19's `ALLOW_BROKEN_CONDITIONALS` (`ANSIBLE_ALLOW_BROKEN_CONDITIONALS`):
+    /// non-boolean conditionals are judged by truthiness instead of failing the task.
+    pub allow_broken_conditionals: bool,
 }
 
 /// Default upper bound of hosts run in parallel.
@@ -112,7 +115,26 @@ pub fn resolve(args: &RunArgs, host_count: usize) -> Result<Config, Error> {
         state_dir,
         keep_going: false,
         secrets: Arc::new(load_secrets(args)?),
+        allow_broken_conditionals: env_bool("ANSIBLE_ALLOW_BROKEN_CONDITIONALS")?.unwrap_or(false),
     })
+}
+
+/// A boolean setting from the environment, read as ansible-core reads booleans (`yes`, `on`,
+/// `1`, `true`, `y`, `t` and their opposites, any case). Unset or empty: `None`. Anything
+/// else is a bad option naming the variable.
+pub fn env_bool(name: &str) -> Result<Option<bool>, Error> {
+    let Some(raw) = std::env::var_os(name) else {
+        return Ok(None);
+    };
+    let text = raw.to_string_lossy().trim().to_ascii_lowercase();
+    match text.as_str() {
+        "" => Ok(None),
+        "y" | "yes" | "on" | "1" | "true" | "t" => Ok(Some(true)),
+        "n" | "no" | "off" | "0" | "false" | "f" => Ok(Some(false)),
+        _ => Err(Error::Options(format!(
+            "{name}={text:?} is not a boolean (use true or false)"
+        ))),
+    }
 }
 
 /// Loads `--secrets FILE`, `--secret-env` and `--ask-secret` into one store (bad option: exit 5).

@@ -35,7 +35,7 @@ use crate::yaml::{self, Key, Mark, Node, NodeKind};
 use imports::{Entry, ImportStack};
 pub use imports::{MAX_IMPORT_DEPTH, MAX_INCLUDE_DEPTH};
 pub use kv::parse_kv;
-pub use role::Role;
+pub use role::{Role, RoleFiles};
 pub use task::resolve_task_file;
 
 /// A loaded playbook: its plays in order.
@@ -149,10 +149,7 @@ pub enum Action {
         role: Option<Arc<Role>>,
     },
     /// `include_role:` (loaded when reached).
-    IncludeRole {
-        name: String,
-        tasks_from: Option<String>,
-    },
+    IncludeRole { name: String, from: RoleFiles },
     /// `set_fact:`.
     SetFact { args: Vars },
     /// `include_vars:` (a file or `file:`/`dir:`/`name:`).

@@ -26,6 +26,17 @@ pub struct Role {
     pub dependencies: Vec<(String, Vars, Mark)>,
 }
 
+/// Which files of a role an `import_role` / `include_role` reads (`tasks_from`,
+/// `handlers_from`, `vars_from`, `defaults_from`); `None` is `main`. Matches ansible-core's
+/// role include options: a named file that does not exist is an error.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoleFiles {
+    pub tasks: Option<String>,
+    pub handlers: Option<String>,
+    pub vars: Option<String>,
+    pub defaults: Option<String>,
+}
+
 /// Finds `dir/NAME.yml`, `dir/NAME.yaml` or `dir/NAME` (a YAML file).
 pub fn find_yaml(dir: &Path, name: &str) -> Option<PathBuf> {
     let direct = dir.join(name);
@@ -41,9 +52,17 @@ pub fn find_yaml(dir: &Path, name: &str) -> Option<PathBuf> {
     direct.is_file().then_some(direct)
 }
 
-fn vars_file(dir: &Path) -> Result<Vars, LoadError> {
-    match find_yaml(dir, "main") {
-        None => Ok(Vars::new()),
+/// A role's `defaults/` or `vars/` file: `main` (absent: no variables) or the named one
+/// (absent: an error naming it).
+fn vars_file(dir: &Path, named: Option<&str>) -> Result<Vars, LoadError> {
+    match find_yaml(dir, named.unwrap_or("main")) {
+        None => match named {
+            None => Ok(Vars::new()),
+            Some(n) => Err(LoadError::File {
+                path: dir.to_path_buf(),
+                message: format!("could not find specified file in role: {n}"),
+            }),
+        },
         Some(p) => {
             let node = yaml::load_file(&p)?;
             super::vars_of(&node, "a vars file")
@@ -101,10 +120,11 @@ fn check_meta(node: &Node) -> Result<(), LoadError> {
 }
 
 impl Role {
-    /// Loads a role folder's defaults, vars and dependencies.
-    pub fn load(name: &str, path: &Path, params: Vars) -> Result<Role, LoadError> {
-        let defaults = vars_file(&path.join("defaults"))?;
-        let vars = vars_file(&path.join("vars"))?;
+    /// Loads a role folder's defaults, vars (`main`, or the files `from` names) and
+    /// dependencies.
+    pub fn load(name: &str, path: &Path, params: Vars, from: &RoleFiles) -> Result<Role, LoadError> {
+        let defaults = vars_file(&path.join("defaults"), from.defaults.as_deref())?;
+        let vars = vars_file(&path.join("vars"), from.vars.as_deref())?;
         let mut dependencies = Vec::new();
         if let Some(meta) = find_yaml(&path.join("meta"), "main") {
             let node = yaml::load_file(&meta)?;
@@ -146,20 +166,24 @@ impl Role {
     }
 }
 
-pub(super) fn role_ref(value: &Node, mark: &Mark) -> Result<(String, Option<String>, Vars), LoadError> {
+/// An `import_role` / `include_role` argument: a name, or a mapping with `name`, the
+/// `*_from` files, `vars`, and the options talon does not have yet (an error naming them).
+pub(super) fn role_ref(value: &Node, mark: &Mark) -> Result<(String, RoleFiles, Vars), LoadError> {
     match &value.kind {
-        NodeKind::Str(s) => Ok((s.clone(), None, Vars::new())),
+        NodeKind::Str(s) => Ok((s.clone(), RoleFiles::default(), Vars::new())),
         NodeKind::Map(m) => {
             let mut name = None;
-            let mut tasks_from = None;
+            let mut files = RoleFiles::default();
             let mut vars = Vars::new();
             for (k, v) in m {
                 match k.name.as_str() {
                     "name" | "role" => name = Some(scalar_string(v)?),
-                    "tasks_from" => tasks_from = Some(scalar_string(v)?),
+                    "tasks_from" => files.tasks = Some(scalar_string(v)?),
+                    "handlers_from" => files.handlers = Some(scalar_string(v)?),
+                    "vars_from" => files.vars = Some(scalar_string(v)?),
+                    "defaults_from" => files.defaults = Some(scalar_string(v)?),
                     "vars" => vars.extend(vars_of(v, "vars")?),
-                    "public" | "apply" | "allow_duplicates" | "handlers_from" | "defaults_from"
-                    | "vars_from" => {
+                    "public" | "apply" | "allow_duplicates" => {
                         return Err(LoadError::at(
                             &k.mark,
                             format!(
@@ -173,7 +197,7 @@ pub(super) fn role_ref(value: &Node, mark: &Mark) -> Result<(String, Option<Stri
             }
             Ok((
                 name.ok_or_else(|| LoadError::at(mark, "needs 'name:'"))?,
-                tasks_from,
+                files,
                 vars,
             ))
         }
@@ -252,7 +276,7 @@ impl Loader {
                 ..Default::default()
             };
             tasks.push(wrapper);
-            handlers.extend(self.role_handlers(&r)?);
+            handlers.extend(self.role_handlers(&r, None, &entry.mark)?);
             roles.push(r);
         }
         Ok(())
@@ -299,10 +323,21 @@ impl Loader {
         }
     }
 
-    pub(super) fn role_handlers(&self, role: &Arc<Role>) -> Result<Vec<Task>, LoadError> {
-        match role::find_yaml(&role.path.join("handlers"), "main") {
+    /// The handlers of a role (`handlers/main.yml` or `handlers/<handlers_from>.yml`).
+    pub(super) fn role_handlers(
+        &self,
+        role: &Arc<Role>,
+        handlers_from: Option<&str>,
+        mark: &Mark,
+    ) -> Result<Vec<Task>, LoadError> {
+        let file = handlers_from.unwrap_or("main");
+        match role::find_yaml(&role.path.join("handlers"), file) {
             Some(p) => self.task_file(&p, Some(role)),
-            None => Ok(Vec::new()),
+            None if handlers_from.is_none() => Ok(Vec::new()),
+            None => Err(LoadError::at(
+                mark,
+                format!("role '{}' has no handlers/{file}.yml", role.name),
+            )),
         }
     }
 
@@ -332,8 +367,20 @@ impl Loader {
     }
 
     /// Loads a role folder: defaults, vars, meta dependencies.
+    /// Finds and loads a role with its `main` files.
     pub fn load_role(&self, name: &str, params: &Vars, mark: &Mark) -> Result<Arc<Role>, LoadError> {
+        self.load_role_from(name, params, mark, &RoleFiles::default())
+    }
+
+    /// Finds and loads a role, reading the defaults and vars files `from` names.
+    pub fn load_role_from(
+        &self,
+        name: &str,
+        params: &Vars,
+        mark: &Mark,
+        from: &RoleFiles,
+    ) -> Result<Arc<Role>, LoadError> {
         let path = self.find_role(name, mark)?;
-        Ok(Arc::new(Role::load(name, &path, params.clone())?))
+        Ok(Arc::new(Role::load(name, &path, params.clone(), from)?))
     }
 }

@@ -393,10 +393,10 @@ impl Loader {
                 Ok(vec![task])
             }
             "import_role" => {
-                let (name, tasks_from, vars) = role_ref(value, &key.mark)?;
-                let r = self.load_role(&name, &vars, &key.mark)?;
-                let children = self.role_tasks(&r, tasks_from.as_deref(), &key.mark)?;
-                let handlers = self.role_handlers(&r)?;
+                let (name, from, vars) = role_ref(value, &key.mark)?;
+                let r = self.load_role_from(&name, &vars, &key.mark, &from)?;
+                let children = self.role_tasks(&r, from.tasks.as_deref(), &key.mark)?;
+                let handlers = self.role_handlers(&r, from.handlers.as_deref(), &key.mark)?;
                 self.imported_handlers
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -426,12 +426,19 @@ impl Loader {
                 Ok(vec![task])
             }
             "include_role" => {
-                let (name, tasks_from, vars) = role_ref(value, &key.mark)?;
+                let (name, from, vars) = role_ref(value, &key.mark)?;
                 if !name.contains("{{") {
-                    self.find_role(&name, &key.mark)?;
+                    // The role's handlers join the play's, as for import_role, so that its
+                    // tasks can notify them.
+                    let r = self.load_role_from(&name, &vars, &key.mark, &from)?;
+                    let handlers = self.role_handlers(&r, from.handlers.as_deref(), &key.mark)?;
+                    self.imported_handlers
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .extend(handlers);
                 }
                 task.vars.extend(vars);
-                task.action = Some(Action::IncludeRole { name, tasks_from });
+                task.action = Some(Action::IncludeRole { name, from });
                 Ok(vec![task])
             }
             "set_fact" => {

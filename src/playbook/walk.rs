@@ -53,10 +53,10 @@ fn walk_at(loader: &Loader, list: &[Task], env: &[Value], visit: &mut dyn FnMut(
                 }
             }
             Some(Action::IncludeRole { name, .. }) if name.contains("{{") => visit(Met::Dynamic),
-            Some(Action::IncludeRole { name, tasks_from }) => {
-                if let Ok(r) = loader.load_role(name, &t.vars, &t.mark) {
+            Some(Action::IncludeRole { name, from }) => {
+                if let Ok(r) = loader.load_role_from(name, &t.vars, &t.mark, from) {
                     visit(Met::Role(&r));
-                    if let Ok(sub) = loader.role_tasks(&r, tasks_from.as_deref(), &t.mark) {
+                    if let Ok(sub) = loader.role_tasks(&r, from.tasks.as_deref(), &t.mark) {
                         walk_at(loader, &sub, &env, visit, depth + 1);
                     }
                 }

@@ -29,7 +29,10 @@ impl<'a> Runner<'a> {
         match m {
             "flush_handlers" => self.flush_handlers(ctx, st, conn).await,
             "end_play" | "end_host" => Err(Stop::End),
-            "clear_host_errors" => Ok(()),
+            "clear_host_errors" => {
+                st.errors_cleared = true;
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -52,6 +55,7 @@ impl<'a> Runner<'a> {
                 let inh = Inherited {
                     become_: ctx.play.become_,
                     become_user: ctx.play.become_user.clone(),
+                    handler: true,
                     ..Default::default()
                 };
                 self.run_task(ctx, st, conn, h, &inh).await?;

@@ -35,6 +35,9 @@ pub struct HostState {
     pub restored_handlers: Vec<String>,
     /// `no_log` of the task running now: its results are shown censored (set per task).
     pub(crate) censor: bool,
+    /// `meta: clear_host_errors` ran since the enclosing block failed: the block's failure
+    /// no longer stops the host once its `always` section ends.
+    pub(crate) errors_cleared: bool,
 }
 impl HostState {
     /// Fresh state for a host with its inventory variables.
@@ -52,6 +55,7 @@ impl HostState {
             pending_handlers: Vec::new(),
             restored_handlers: Vec::new(),
             censor: false,
+            errors_cleared: false,
         }
     }
 }
@@ -79,6 +83,9 @@ pub(crate) struct Inherited {
     /// The dynamic includes this task list runs inside, outermost first (`file (file:line:col)`),
     /// bounded by [`crate::playbook::MAX_INCLUDE_DEPTH`].
     pub(super) includes: Vec<String>,
+    /// Inside a handler: `--tags` / `--skip-tags` do not select handlers (a notified handler
+    /// runs whatever its tags, as in ansible-core).
+    pub(super) handler: bool,
 }
 /// Why a host stopped walking its tasks.
 #[derive(Debug, PartialEq)]

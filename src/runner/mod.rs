@@ -112,7 +112,7 @@ impl<'a> Runner<'a> {
             pb,
             inv,
             opts,
-            templater: Templater::new(),
+            templater: Templater::new().allow_broken_conditionals(opts.allow_broken_conditionals),
             reporter,
             conns: Mutex::new(HashMap::new()),
             groups: Value::Object(inv.groups_map()),

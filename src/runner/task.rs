@@ -27,7 +27,8 @@ impl<'a> Runner<'a> {
         task: &Task,
         inh: &Inherited,
     ) -> Flow {
-        if !self.tags_selected(&inh.tags) && !matches!(task.action, Some(Action::GatherFacts)) {
+        if !inh.handler && !self.tags_selected(&inh.tags) && !matches!(task.action, Some(Action::GatherFacts))
+        {
             return Ok(());
         }
         if let Some(Action::Meta(m)) = &task.action {

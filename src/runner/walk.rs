@@ -73,6 +73,7 @@ impl<'a> Runner<'a> {
                 rescue,
                 always,
             }) => {
+                st.errors_cleared = false;
                 let r = self.run_list(ctx, st, conn, block, &child).await;
                 let r = match r {
                     Err(Stop::Failed) if !rescue.is_empty() => {
@@ -85,10 +86,15 @@ impl<'a> Runner<'a> {
                     return r;
                 }
                 let a = self.run_list(ctx, st, conn, always, &child).await;
+                // `meta: clear_host_errors` in rescue or always: the host goes on.
+                let r = match r {
+                    Err(Stop::Failed) if std::mem::take(&mut st.errors_cleared) => Ok(()),
+                    other => other,
+                };
                 r.and(a)
             }
             Some(Action::IncludeTasks { .. }) | Some(Action::IncludeRole { .. }) => {
-                if !self.tags_selected(&child.tags) {
+                if !child.handler && !self.tags_selected(&child.tags) {
                     return Ok(());
                 }
                 let items = match self.prepare_loop(ctx, st, task, inh).await {
@@ -157,9 +163,9 @@ impl<'a> Runner<'a> {
                 vars::overlay(&mut sub.params, &task.vars);
                 Ok((tasks, sub))
             }
-            Some(Action::IncludeRole { name, tasks_from }) => {
-                let role = loader.load_role(&render(name)?, &task.vars, &task.mark)?;
-                let tasks = loader.role_tasks(&role, tasks_from.as_deref(), &task.mark)?;
+            Some(Action::IncludeRole { name, from }) => {
+                let role = loader.load_role_from(&render(name)?, &task.vars, &task.mark, from)?;
+                let tasks = loader.role_tasks(&role, from.tasks.as_deref(), &task.mark)?;
                 // The included role's defaults and vars apply to its own tasks.
                 let mut params = role.defaults.clone();
                 vars::overlay(&mut params, &role.vars);
@@ -302,25 +308,27 @@ impl<'a> Runner<'a> {
             }
             Err(msg) => return failed_at(task, msg),
         }
-        let retries = match &task.until {
-            Some(_) => task
-                .retries
-                .as_ref()
-                .map(|r| self.int_of(r, &scope))
-                .unwrap_or(Ok(3)),
-            None => Ok(0),
+        // Matches ansible-core 2.19's TaskExecutor: `retries` (default 3 with `until`) more
+        // attempts after the first; `retries` without `until` retries until the task does not
+        // fail; a negative `delay` is 1 second; `attempts` is in the result (also for
+        // changed_when/failed_when) whenever more than one attempt is allowed.
+        let extra = match (&task.retries, &task.until) {
+            (Some(r), _) => match self.int_of(r, &scope) {
+                Ok(r) => r.clamp(0, i64::from(u32::MAX)) as u32,
+                Err(m) => return failed_at(task, m),
+            },
+            (None, Some(_)) => 3,
+            (None, None) => 0,
         };
-        let retries = match retries {
-            Ok(r) => r.max(0) as u32,
-            Err(m) => return failed_at(task, m),
-        };
+        let attempts = extra.saturating_add(1);
         let delay = match task
             .delay
             .as_ref()
-            .map(|d| self.int_of(d, &scope))
-            .unwrap_or(Ok(5))
+            .map(|d| self.float_of(d, &scope))
+            .unwrap_or(Ok(5.0))
         {
-            Ok(d) => d.max(0) as u64,
+            Ok(d) if d < 0.0 => 1.0,
+            Ok(d) => d.min(MAX_RETRY_DELAY_SECS),
             Err(m) => return failed_at(task, m),
         };
         let mut attempt = 0u32;
@@ -330,47 +338,44 @@ impl<'a> Runner<'a> {
             if out.status == Status::Unreachable {
                 return out;
             }
+            if attempts > 1
+                && let Value::Object(m) = &mut out.result
+            {
+                m.insert("attempts".into(), json!(attempt));
+            }
             if out.status != Status::Skipped
                 && let Err(msg) = self.apply_when_overrides(task, st, &scope, &mut out)
             {
                 return failed_at(task, msg);
             }
-            let Some(until) = &task.until else { return out };
             // A skipped action (e.g. a command in check mode) has nothing to retry.
-            if out.status == Status::Skipped {
+            if attempts <= 1 || out.status == Status::Skipped {
                 return out;
             }
-            let scope2 = self.with_result(&scope, task, &out.result);
-            let ok = match self.when_holds(until, &scope2) {
-                Ok(b) => b,
-                Err(m) => return failed_at(task, m),
-            };
-            if let Value::Object(m) = &mut out.result {
-                m.insert("attempts".into(), json!(attempt));
-            }
-            if ok {
-                if out.status == Status::Failed && task.failed_when.is_none() {
-                    out.status = if truthy(out.result.get("changed")) {
-                        Status::Changed
-                    } else {
-                        Status::Ok
-                    };
-                    if let Value::Object(m) = &mut out.result {
-                        m.remove("failed");
+            let done = match &task.until {
+                Some(until) => {
+                    let scope2 = self.with_result(&scope, task, &out.result);
+                    match self.when_holds(until, &scope2) {
+                        Ok(b) => b,
+                        Err(m) => return failed_at(task, m),
                     }
                 }
+                None => out.status != Status::Failed,
+            };
+            if done {
                 return out;
             }
-            if attempt > retries {
+            if attempt >= attempts {
+                // Out of attempts: failed, and `attempts` is what ansible-core reports then
+                // (the number of retries, one less than the runs).
                 out.status = Status::Failed;
                 if let Value::Object(m) = &mut out.result {
+                    m.insert("attempts".into(), json!(attempts - 1));
                     m.insert("failed".into(), json!(true));
-                    m.entry("msg")
-                        .or_insert(json!("Task failed as maximum retries was encountered"));
                 }
                 return out;
             }
-            tokio::time::sleep(Duration::from_secs(delay)).await;
+            tokio::time::sleep(Duration::from_secs_f64(delay)).await;
         }
     }
 
@@ -450,6 +455,21 @@ impl<'a> Runner<'a> {
                 .map_err(|_| TaskError::Invalid(format!("expected an integer, got '{s}'"))),
             _ => Err(TaskError::Invalid(format!("expected an integer, got {r}"))),
         }
+    }
+
+    /// A number of seconds (`delay`): an integer, a float, or a string holding one.
+    pub(super) fn float_of(&self, v: &Value, scope: &Scope) -> Result<f64, TaskError> {
+        let r = self
+            .templater
+            .render_value(v, scope)
+            .map_err(TaskError::template(""))?;
+        let f = match &r {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        f.filter(|f| f.is_finite())
+            .ok_or_else(|| TaskError::Invalid(format!("expected a number of seconds, got {r}")))
     }
 
     pub(super) fn when_holds(&self, conds: &[String], scope: &Scope) -> Result<bool, TaskError> {
@@ -609,3 +629,6 @@ impl<'a> Runner<'a> {
             .any(|t| has(t) || (t == "tagged" && !tags.is_empty()) || (t == "untagged" && tags.is_empty()))
     }
 }
+
+/// The longest `delay` between retries talon sleeps (a day): a larger value is taken as this.
+const MAX_RETRY_DELAY_SECS: f64 = 86_400.0;

@@ -144,6 +144,9 @@ pub(crate) struct Engine {
 /// The template engine: cheap to share (`Send + Sync`), one per run.
 pub struct Templater {
     engine: Arc<Engine>,
+    /// ansible-core 2.19's `ALLOW_BROKEN_CONDITIONALS`: a conditional whose result is not a
+    /// boolean is judged by Python truthiness instead of failing.
+    allow_broken_conditionals: bool,
 }
 
 impl Default for Templater {
@@ -189,7 +192,14 @@ impl Templater {
                 vars_env: make_env(false),
                 file_env: make_env(true),
             }),
+            allow_broken_conditionals: false,
         }
+    }
+
+    /// The same templater with ansible-core's `ALLOW_BROKEN_CONDITIONALS` set.
+    pub fn allow_broken_conditionals(mut self, allow: bool) -> Self {
+        self.allow_broken_conditionals = allow;
+        self
     }
 
     fn root(&self, scope: &Scope) -> Arc<Ctx> {
@@ -265,44 +275,94 @@ impl Templater {
     }
 
     /// Evaluates a condition (`when`, `changed_when`, `failed_when`, `until`, `assert.that`)
-    /// to a boolean, like ansible-core's `Conditional`: an empty condition is true; a
-    /// `{{ }}`-wrapped condition is rendered first and a string result is evaluated again as
-    /// an expression (so `when: "{{ flag }}"` with `flag: "False"` is false); results are then
-    /// judged by Python truthiness, except that the strings `true`/`false` (any case) count as
-    /// those booleans.
+    /// like ansible-core 2.19's `evaluate_conditional`: the text is trimmed; a condition
+    /// wholly inside template delimiters (`"{{ flag }}"`) is rendered first and a string result
+    /// is evaluated again as an expression; the result must be a boolean.
+    ///
+    /// Errors: an empty condition ("Empty conditional expressions are not allowed."), a result
+    /// that is not a boolean ("Conditional result (True) was derived from value of type
+    /// 'str' ..."), or a template error. With [`Templater::allow_broken_conditionals`], an
+    /// empty condition is true and other results are judged by Python truthiness (the string
+    /// `"false"` is then true, as in Python).
     pub fn eval_condition(&self, expr: &str, scope: &Scope) -> Result<bool, TemplateError> {
         let trimmed = expr.trim();
         if trimmed.is_empty() {
-            return Ok(true);
+            return self.empty_condition();
         }
-        let value = if is_template(trimmed) {
+        let value = if all_template(trimmed) {
             match self.render_str(trimmed, scope)? {
-                Value::String(s) if !s.trim().is_empty() && !is_template(&s) => {
-                    match s.trim().to_ascii_lowercase().as_str() {
-                        "true" => Value::Bool(true),
-                        "false" => Value::Bool(false),
-                        _ => self.eval_expr(&s, scope)?,
-                    }
-                }
+                Value::String(s) if s.trim().is_empty() => return self.empty_condition(),
+                Value::String(s) => match s.trim() {
+                    t if t.eq_ignore_ascii_case("true") => Value::Bool(true),
+                    t if t.eq_ignore_ascii_case("false") => Value::Bool(false),
+                    t if t.eq_ignore_ascii_case("none") => Value::Null,
+                    t => self.eval_expr(t, scope)?,
+                },
                 other => other,
             }
+        } else if is_template(trimmed) {
+            // Templates inside the expression's string constants (`x == '{{ y }}'`): rendered
+            // first, as ansible-core still allows (ALLOW_EMBEDDED_TEMPLATES).
+            let rendered = crate::vars::as_string(&self.render_str(trimmed, scope)?);
+            self.eval_expr(&rendered, scope)?
         } else {
             self.eval_expr(trimmed, scope)?
         };
-        Ok(truthy(&value))
+        match value {
+            Value::Bool(b) => Ok(b),
+            other if self.allow_broken_conditionals => Ok(truthy(&other)),
+            other => Err(TemplateError::msg(format!(
+                "Conditional result ({}) was derived from value of type '{}'. Conditionals must \
+                 have a boolean result. Broken conditionals can be temporarily allowed with the \
+                 `ALLOW_BROKEN_CONDITIONALS` configuration option.",
+                if truthy(&other) { "True" } else { "False" },
+                python_type(&other)
+            ))),
+        }
+    }
+
+    fn empty_condition(&self) -> Result<bool, TemplateError> {
+        if self.allow_broken_conditionals {
+            Ok(true)
+        } else {
+            Err(TemplateError::msg(
+                "Empty conditional expressions are not allowed.",
+            ))
+        }
     }
 }
 
-/// Python truthiness of a rendered value, with `"true"`/`"false"` strings read as booleans.
+/// Python truthiness of a rendered value.
 fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,
         Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !matches!(s.trim().to_ascii_lowercase().as_str(), "false" | ""),
+        Value::String(s) => !s.is_empty(),
         Value::Array(a) => !a.is_empty(),
         Value::Object(o) => !o.is_empty(),
     }
+}
+
+/// The Python type name of a value, as ansible-core's messages give it.
+fn python_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// Whether a condition is wholly inside template delimiters (ansible-core's
+/// `is_possibly_all_template`): it starts and ends with `{{ }}`, `{% %}` or `{# #}`.
+fn all_template(s: &str) -> bool {
+    [("{{", "}}"), ("{%", "%}"), ("{#", "#}")]
+        .iter()
+        .any(|(o, c)| s.starts_with(o) && s.ends_with(c))
 }
 
 /// Whether a string needs rendering at all (Ansible's `is_template`, cheaply).
@@ -325,9 +385,20 @@ fn single_expression(s: &str) -> Option<&str> {
 
 impl Engine {
     /// Renders a string natively: one `{{ expr }}` keeps its type, otherwise a string.
+    ///
+    /// As in ansible-core 2.19, one trailing newline after a lone expression is not text of
+    /// its own (Jinja drops it): `"{{ [1, 2] }}\n"` (a `>` block scalar) is the list, while a
+    /// string result gets the newline back (`"{{ 'x' }}\n"` is `"x\n"`).
     fn render_native(&self, ctx: &Arc<Ctx>, s: &str) -> Result<MjValue, TemplateError> {
         if let Some(expr) = single_expression(s) {
             return self.eval_native(ctx, expr);
+        }
+        if let Some(expr) = s.strip_suffix('\n').and_then(single_expression) {
+            let v = self.eval_native(ctx, expr)?;
+            return Ok(match v.as_str() {
+                Some(text) => MjValue::from(format!("{text}\n")),
+                None => v,
+            });
         }
         self.render_text(ctx, false, "<string>", s).map(MjValue::from)
     }

@@ -138,21 +138,51 @@ fn defined_tests_and_defaults() {
 }
 
 #[test]
-fn conditions_like_ansible() {
-    let v = json!({"t": true, "f": false, "s": "False", "l": [], "n": 3, "flag": "{{ n > 2 }}"});
+fn conditions_like_ansible_2_19() {
+    let v =
+        json!({"t": true, "f": false, "s": "False", "sf": "false", "l": [], "n": 3, "flag": "{{ n > 2 }}"});
     assert!(cond("t", v.clone()));
     assert!(!cond("f", v.clone()));
     assert!(!cond("{{ f }}", v.clone()));
+    // A template whose result is a string is evaluated again as an expression.
     assert!(!cond("{{ s }}", v.clone()));
-    assert!(!cond("s", v.clone()));
-    assert!(!cond("l", v.clone()));
+    assert!(!cond("  {{ sf }} ", v.clone()));
     assert!(cond("n == 3 and t", v.clone()));
     assert!(cond("flag", v.clone()));
-    assert!(cond("", v.clone()));
     assert!(cond("'a' in ['a', 'b']", v.clone()));
     assert!(cond("n is number", v.clone()));
-    let e = Templater::new().eval_condition("missing", &scope(v)).unwrap_err();
+    let t = Templater::new();
+    let broken = |c: &str| t.eval_condition(c, &scope(v.clone())).unwrap_err().to_string();
+    // Not a boolean: an error, by default, with ansible-core's wording.
+    assert!(
+        broken("sf").starts_with("Conditional result (True) was derived from value of type 'str'."),
+        "{}",
+        broken("sf")
+    );
+    assert!(broken("l").starts_with("Conditional result (False) was derived from value of type 'list'."));
+    assert!(broken("n").contains("type 'int'"));
+    assert!(broken("{{ 0 }}").contains("(False) was derived from value of type 'int'"));
+    assert_eq!(broken(" "), "Empty conditional expressions are not allowed.");
+    let e = Templater::new()
+        .eval_condition("missing", &scope(v.clone()))
+        .unwrap_err();
     assert_eq!(e.undefined.as_deref(), Some("missing"));
+    // ALLOW_BROKEN_CONDITIONALS: Python truthiness, and an empty condition is true.
+    let lax = Templater::new().allow_broken_conditionals(true);
+    let c = |e: &str| lax.eval_condition(e, &scope(v.clone())).unwrap();
+    assert!(c("sf") && c("s") && c("n") && c(""));
+    assert!(!c("l") && !c("{{ 0 }}") && !c("f"));
+}
+
+#[test]
+fn a_lone_expression_with_one_trailing_newline_keeps_its_type() {
+    let v = json!({"n": 5});
+    assert_eq!(r("{{ [1, 2] }}\n", v.clone()), json!([1, 2]));
+    assert_eq!(r("{{ n }}\n", v.clone()), json!(5));
+    assert_eq!(r("{{ 'x' }}\n", v.clone()), json!("x\n"));
+    assert_eq!(r("{{ n }}\n\n", v.clone()), json!("5\n\n"));
+    assert_eq!(r("a {{ n }}\n", v.clone()), json!("a 5\n"));
+    assert_eq!(r("\n{{ n }}", v), json!("\n5"));
 }
 
 #[test]

@@ -295,44 +295,58 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                 None => Ok(out),
             }
         }
-        _ => {
-            // touch
-            let mut out = base.with("state", "file");
-            match probed.stat.as_ref() {
-                None => {
-                    out.changed = true;
-                    if ctx.diff {
-                        out.diff.push(state_diff(&path, "absent", "touch"));
-                    }
-                    if !ctx.check
-                        && let Err(e) =
-                            files::touch(ctx.conn, &path, &fa.for_new(umask, false), &ctx.become_).await
-                    {
-                        return files_failure(e);
-                    }
-                    Ok(out)
-                }
-                Some(st) => {
-                    out = out.with("state", st.kind.ansible_state());
-                    if times_preserved {
-                        return ensure_attrs(ctx, &path, st, &fa, follow, out).await;
-                    }
-                    let ch = fa.changes(st);
-                    out = path_info(out, st);
-                    out.changed = true;
-                    if ctx.diff {
-                        out.diff.push(state_diff(&path, state_name(Some(st)), "touch"));
-                    }
-                    if ctx.check {
-                        return Ok(out);
-                    }
-                    match files::touch(ctx.conn, &path, &ch.attrs, &ctx.become_).await {
-                        Ok(()) => Ok(out),
-                        Err(e) => files_failure(e),
-                    }
-                }
-            }
+        _ => touch(ctx, &path, &probed, &fa, follow, times_preserved, base).await,
+    }
+}
+
+/// `state: touch`: creates the file or updates its times (always changed unless both times
+/// are `preserve`), then reports the path as it is afterwards (ansible.builtin.file's
+/// `add_path_info` runs after the change). A file touch created is removed again when its
+/// mode or owner cannot be set, as Ansible does.
+async fn touch(
+    ctx: &ModuleContext<'_>,
+    path: &str,
+    probed: &Probe,
+    fa: &FileArgs,
+    follow: bool,
+    times_preserved: bool,
+    base: ModuleOutcome,
+) -> Result<ModuleOutcome, ModuleError> {
+    let mut out = base.with("state", "file");
+    let created = probed.stat.is_none();
+    let attrs = match probed.stat.as_ref() {
+        None => fa.for_new(probed.umask, false),
+        Some(st) if times_preserved => {
+            let out = out.with("state", st.kind.ansible_state());
+            return ensure_attrs(ctx, path, st, fa, follow, out).await;
         }
+        Some(st) => {
+            out = path_info(out, st);
+            fa.changes(st).attrs
+        }
+    };
+    out.changed = true;
+    if ctx.diff {
+        let before = if created {
+            "absent"
+        } else {
+            state_name(probed.stat.as_ref())
+        };
+        out.diff.push(state_diff(path, before, "touch"));
+    }
+    if ctx.check {
+        return Ok(out);
+    }
+    if let Err(e) = files::touch(ctx.conn, path, &attrs, &ctx.become_).await {
+        if created {
+            let _ = files::remove(ctx.conn, path, &ctx.become_).await;
+        }
+        return files_failure(e);
+    }
+    match probe(ctx, path, follow).await {
+        Ok(Probe { stat: Some(st), .. }) => Ok(path_info(out, &st)),
+        Ok(_) => Ok(out),
+        Err(e) => files_failure(e),
     }
 }
 

@@ -51,12 +51,38 @@ crate::module_info!(
 );
 
 /// The wrapper. `$1` marker, `$2` mode (`run`/`check`), `$3` chdir, `$4` creates, `$5`
-/// removes, then the command's argv. Decisions are reported on stderr as `MARKER WORD`.
-const WRAPPER: &str = r#"m=$1; mode=$2; d=$3; c=$4; r=$5; shift 5
+/// removes, `$6` expand (`1`: expand each argument as `expand_argument_vars` does), then the
+/// command's argv. Decisions are reported on stderr as `MARKER WORD`.
+///
+/// Expansion matches Python's `os.path.expandvars` then `os.path.expanduser`, as ansible-core's
+/// `run_command(expand_user_and_vars=True)`: `$NAME` / `${NAME}` from the command's environment
+/// (a variable that is not set stays as written), then a leading `~` or `~user`. `chdir` is
+/// entered physically (`cd -P`), as Python's `os.chdir` does.
+const WRAPPER: &str = r#"m=$1; mode=$2; d=$3; c=$4; r=$5; x=$6; shift 6
+talon_expand() {
+  w=$1; R=
+  while :; do
+    case $w in *'$'*) ;; *) R=$R$w; break;; esac
+    pre=${w%%\$*}; R=$R$pre; w=${w#"$pre"}; w=${w#?}
+    case $w in
+      '{'*'}'*) inner=${w#?}; name=${inner%%\}*}; rest=${inner#*\}}; tok="{$name}";;
+      [A-Za-z0-9_]*) name=${w%%[!A-Za-z0-9_]*}; rest=${w#"$name"}; tok=$name;;
+      *) R=$R\$; continue;;
+    esac
+    if val=$(printenv -- "$name" && echo .); then R=$R${val%??}; else R=$R\$$tok; fi
+    w=$rest
+  done
+  case $R in
+    "~"|"~/"*) R=$HOME${R#"~"};;
+    "~"*) u=${R%%/*}; u=${u#"~"}
+      h=$(getent passwd -- "$u" 2>/dev/null | cut -d: -f6)
+      if [ -n "$h" ]; then R=$h${R#"~$u"}; fi;;
+  esac
+}
 if [ -n "$d" ]; then
   case $d in "~"|"~/"*) d=$HOME${d#"~"};; esac
   if [ ! -d "$d" ]; then printf '%s chdir-missing\n' "$m" >&2; exit 0; fi
-  cd "$d" 2>/dev/null || { printf '%s chdir-denied\n' "$m" >&2; exit 0; }
+  cd -P "$d" 2>/dev/null || { printf '%s chdir-denied\n' "$m" >&2; exit 0; }
 fi
 if [ -n "$c" ]; then
   case $c in "~"|"~/"*) c=$HOME${c#"~"};; esac
@@ -78,6 +104,12 @@ if [ -n "$r" ]; then
 fi
 printf '%s run\n' "$m" >&2
 if [ "$mode" = check ]; then exit 0; fi
+if [ "$x" = 1 ]; then
+  n=$#
+  while [ "$n" -gt 0 ]; do
+    talon_expand "$1"; shift; set -- "$@" "$R"; n=$((n - 1))
+  done
+fi
 exec "$@"
 "#;
 
@@ -154,6 +186,8 @@ pub async fn run_any(
     let add_newline = a.bool("stdin_add_newline", true)?;
     let strip = a.bool("strip_empty_ends", true)?;
     let executable = if shell { a.str("executable")? } else { None };
+    // `shell` leaves expansion to the shell; `command` expands `$VAR` and `~` by default.
+    let expand = !shell && a.bool("expand_argument_vars", true)?;
 
     let base = |msg: &str, rc: Value, cmd: Value| {
         let mut o = ModuleOutcome::failed(msg)
@@ -228,6 +262,7 @@ pub async fn run_any(
         chdir.clone().unwrap_or_default(),
         creates.clone().unwrap_or_default(),
         removes.clone().unwrap_or_default(),
+        if expand { "1" } else { "0" }.to_string(),
     ];
     script_args.extend(argv.iter().cloned());
     let stdin_text = stdin.filter(|s| !s.is_empty()).map(|mut s| {

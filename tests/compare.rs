@@ -1,0 +1,155 @@
+//! Behaviour compared with `ansible-playbook` (ansible-core 2.19 from PyPI): each fixture under
+//! tests/fixtures/compare/ runs with talon on one fresh lab host and with ansible-playbook on
+//! another; the per-task statuses, the chosen registered values (tasks named `show ...`), the
+//! recap and the exit code must be identical. Named after the finding each one guards.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::ansible::{Compare, fixture};
+
+#[test]
+fn d11_multiline_shell_keeps_its_newlines() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("shell_multiline.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show two") && l.contains(r#"["a","b"]"#)),
+        "{:#?}",
+        t.lines
+    );
+}
+
+#[test]
+fn d11_tags_never_stop_a_notified_handler() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("handlers_tags.yml"), &["--tags", "web"]);
+    assert!(
+        t.lines.iter().any(|l| l.starts_with("untagged handler => ok")),
+        "{:#?}",
+        t.lines
+    );
+    let (t, _) = c.same(
+        &fixture("force_handlers.yml"),
+        &["--tags", "web", "--force-handlers"],
+    );
+    assert!(
+        t.lines.iter().any(|l| l.starts_with("cleanup handler => ok")),
+        "{:#?}",
+        t.lines
+    );
+}
+
+#[test]
+fn d11_role_includes_read_the_files_they_name() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("handlers_from.yml"), &[]);
+    assert!(
+        t.lines.iter().any(|l| l.contains("vars-other defaults-other")),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        t.lines.iter().any(|l| l.contains("alt handler => ok")),
+        "{:#?}",
+        t.lines
+    );
+}
+
+#[test]
+fn d11_clear_host_errors_lets_the_host_go_on() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("clear_host_errors.yml"), &[]);
+    assert!(
+        t.lines.iter().any(|l| l.starts_with("after the block => ok")),
+        "{:#?}",
+        t.lines
+    );
+}
+
+#[test]
+fn d11_conditionals_must_be_booleans_as_in_2_19() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("conditionals.yml"), &[]);
+    assert!(
+        t.lines.iter().any(|l| l == "a string variable => failed"),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        t.lines.iter().any(|l| l.contains(r#"["list",[1,2],"int"]"#)),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        t.stdout
+            .contains("Conditional result (True) was derived from value of type 'str'"),
+        "{}",
+        t.stdout
+    );
+    // With broken conditionals allowed: Python truthiness ("false" is a non-empty string).
+    let (t, _) = c.same_env(
+        &fixture("conditionals.yml"),
+        &[],
+        &[("ANSIBLE_ALLOW_BROKEN_CONDITIONALS", "true")],
+    );
+    assert!(
+        t.lines.iter().any(|l| l == "a string variable => ok"),
+        "{:#?}",
+        t.lines
+    );
+}
+
+#[test]
+fn d11_until_retries_and_delay_as_in_2_19() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("until.yml"), &[]);
+    for want in [
+        r#"show attempts => ok msg="3 3""#,
+        r#"show exhausted attempts => ok msg="2 True""#,
+        r#"show retries without until => ok msg="2""#,
+        "until holds on a failed result => failed",
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+}
+
+#[test]
+fn d11_command_expands_variables_and_chdir_is_physical() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("expansion.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.contains("hello hellox $NOT_SET_ANYWHERE /root /root/x /root")),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show pwd") && l.contains("/tmp/talon-real [")),
+        "{:#?}",
+        t.lines
+    );
+}
+
+#[test]
+fn d11_file_touch_reports_the_path_after_the_change() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("file_touch.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l == r#"show new file => ok msg=["0600","root","root","file",0,0]"#),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        t.lines.iter().any(|l| l == r#"show leftover => ok msg=false"#),
+        "{:#?}",
+        t.lines
+    );
+}
