@@ -109,7 +109,7 @@ fn d11_until_retries_and_delay_as_in_2_19() {
     for want in [
         r#"show attempts => ok msg="3 3""#,
         r#"show exhausted attempts => ok msg="2 True""#,
-        r#"show retries without until => ok msg="2""#,
+        "show retries without until => ok msg=2",
         "until holds on a failed result => failed",
     ] {
         assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
@@ -149,6 +149,48 @@ fn d11_file_touch_reports_the_path_after_the_change() {
     );
     assert!(
         t.lines.iter().any(|l| l == r#"show leftover => ok msg=false"#),
+        "{:#?}",
+        t.lines
+    );
+}
+
+#[test]
+fn d11_registered_results_have_ansibles_keys() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("registered_keys.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show copy keys") && l.contains("md5sum")),
+        "{:#?}",
+        t.lines
+    );
+}
+
+#[test]
+fn d11_group_force_and_non_unique_rules() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("group_rules.yml"), &[]);
+    assert!(
+        t.lines.iter().any(|l| l == "remove it with force => changed"),
+        "{:#?}",
+        t.lines
+    );
+}
+
+#[test]
+fn d11_wait_for_drained_and_delay() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("wait_for.yml"), &[]);
+    assert!(
+        t.lines.iter().any(|l| l == "show slept => ok msg=2"),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.contains("Timeout when waiting for 0.0.0.0:22 to drain")),
         "{:#?}",
         t.lines
     );

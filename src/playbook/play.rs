@@ -74,6 +74,16 @@ impl Loader {
         }
     }
 
+    /// A loader for one dynamic include (`include_tasks`, `include_role`): its tasks get ids
+    /// from a block chosen by `seed` (the include task and its loop item), so two includes never
+    /// share task ids while every host running the same include gets the same ones.
+    pub fn for_include(playbook_dir: &Path, seed: u64) -> Loader {
+        let loader = Loader::new(playbook_dir);
+        let block = (seed % (1 << 40)) as usize;
+        loader.next_id.store((1 << 32) + (block << 20), Ordering::Relaxed);
+        loader
+    }
+
     pub(super) fn next_id(&self) -> usize {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }

@@ -42,8 +42,13 @@ pub struct HostStats {
 
 impl HostStats {
     /// Counts one task result (the one place results are counted): `ok` includes changed
-    /// tasks; a failure whose errors are `ignored` counts as ok and ignored.
-    pub fn record(&mut self, status: Status, ignored: bool) {
+    /// tasks; a failure whose errors are `ignored` counts as ok and ignored; a failed result
+    /// that says it `changed` (a command that ran and failed) counts as changed too, as
+    /// ansible-core's strategy counts it.
+    pub fn record(&mut self, status: Status, ignored: bool, changed: bool) {
+        if status == Status::Failed && changed {
+            self.changed += 1;
+        }
         match status {
             Status::Ok => self.ok += 1,
             Status::Changed => {

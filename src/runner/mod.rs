@@ -37,18 +37,21 @@ pub use host::HostState;
 #[derive(Debug, Default)]
 pub struct RunSummary {
     pub stats: BTreeMap<String, HostStats>,
+    /// Hosts that ended the run failed: a failure neither ignored, rescued nor cleared by
+    /// `meta: clear_host_errors` (the recap still counts a cleared one).
+    pub failed_hosts: std::collections::BTreeSet<String>,
     /// The run was interrupted (Ctrl-C, SIGTERM): exit 99 as `ansible-playbook`.
     pub interrupted: bool,
 }
 
 impl RunSummary {
     /// `ansible-playbook`'s exit code: 99 if interrupted, 4 if any host was unreachable, 2 if any
-    /// failed, else 0.
+    /// host ended failed, else 0.
     pub fn exit_code(&self) -> i32 {
         crate::error::Ending {
             interrupted: self.interrupted,
             unreachable: self.stats.values().any(|s| s.unreachable > 0),
-            failed: self.stats.values().any(|s| s.failures > 0),
+            failed: !self.failed_hosts.is_empty(),
         }
         .exit_code()
     }
@@ -138,12 +141,21 @@ impl<'a> Runner<'a> {
         pending.save();
         opts.secrets.held.save(&held_files);
         runner.close_all().await;
+        let failed_hosts = states
+            .iter()
+            .filter(|(_, s)| s.failed)
+            .map(|(h, _)| h.clone())
+            .collect();
         let stats: BTreeMap<String, HostStats> = states.into_iter().map(|(h, s)| (h, s.stats)).collect();
         runner.reporter.send(Event::Done {
             stats: stats.clone(),
             elapsed: start.elapsed(),
         });
-        RunSummary { stats, interrupted }
+        RunSummary {
+            stats,
+            failed_hosts,
+            interrupted,
+        }
     }
 
     /// Runs one play; returns false when no host is left to continue with.

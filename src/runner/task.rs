@@ -416,8 +416,9 @@ pub(super) fn failed(msg: String) -> Outcome {
 pub(super) fn outcome_from_module(o: ModuleOutcome) -> Outcome {
     let mut result = o.result;
     result.insert("changed".into(), json!(o.changed));
+    // A module's own `msg` value (debug's list or mapping) wins over its text form.
     if let Some(m) = &o.msg {
-        result.insert("msg".into(), json!(m));
+        result.entry("msg").or_insert_with(|| json!(m));
     }
     if o.failed {
         result.insert("failed".into(), json!(true));

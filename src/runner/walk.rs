@@ -13,7 +13,7 @@ use super::host::{
 use super::task::failed_at;
 use super::{PlayCtx, Runner};
 use crate::playbook::{Action, Task};
-use crate::report::Status;
+use crate::report::{Status, TaskReport};
 use crate::template::Scope;
 use crate::transport::Connection;
 use crate::vars::{self, Vars};
@@ -115,8 +115,17 @@ impl<'a> Runner<'a> {
                         Ok(x) => x,
                         Err(msg) => return self.fail_task(ctx, st, task, msg),
                     };
-                    // Ansible counts each include as an ok result of its own.
-                    st.stats.record(Status::Ok, false);
+                    // Ansible reports and counts each include as an ok result of its own.
+                    st.stats.record(Status::Ok, false, false);
+                    let r = TaskReport::new(
+                        ctx.play.index,
+                        task.id,
+                        &task.display_name(),
+                        &st.name,
+                        Status::Ok,
+                        json!({"changed": false, "failed": false}),
+                    );
+                    self.report(st, r);
                     self.run_list(ctx, st, conn, &tasks, &sub).await?;
                 }
                 Ok(())
@@ -136,7 +145,14 @@ impl<'a> Runner<'a> {
         scope: &Scope,
         item: &Vars,
     ) -> Result<(Vec<Task>, Inherited), TaskError> {
-        let loader = self.loader();
+        let seed = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            task.id.hash(&mut h);
+            serde_json::to_string(item).unwrap_or_default().hash(&mut h);
+            h.finish()
+        };
+        let loader = crate::playbook::Loader::for_include(&self.pb.dir, seed);
         let mut sub = child.clone();
         sub.when.clear();
         sub.tags = inh.tags.clone();
@@ -179,10 +195,6 @@ impl<'a> Runner<'a> {
         }
     }
 
-    pub(super) fn loader(&self) -> crate::playbook::Loader {
-        crate::playbook::Loader::new(&self.pb.dir)
-    }
-
     /// Records a task's final outcome: register, notify, stats, report; decides whether the host
     /// goes on. `looped` is set when the items were already reported one by one.
     pub(super) fn finish(
@@ -206,7 +218,8 @@ impl<'a> Runner<'a> {
             self.publish_hostvars(st);
         }
         let ignored = self.ignore_errors(ctx, st, task, inh);
-        st.stats.record(out.status, ignored);
+        st.stats
+            .record(out.status, ignored, truthy(out.result.get("changed")));
         if looped.is_none() {
             let r = self.task_report(ctx, st, task, &out).ignored(ignored);
             self.report(st, r);
@@ -338,15 +351,27 @@ impl<'a> Runner<'a> {
             if out.status == Status::Unreachable {
                 return out;
             }
+            // As ansible-core's TaskExecutor: every executed result says whether it failed.
+            if let Value::Object(m) = &mut out.result {
+                m.entry("failed").or_insert(json!(out.status == Status::Failed));
+            }
             if attempts > 1
                 && let Value::Object(m) = &mut out.result
             {
                 m.insert("attempts".into(), json!(attempt));
             }
             if out.status != Status::Skipped
-                && let Err(msg) = self.apply_when_overrides(task, st, &scope, &mut out)
+                && let Err(e) = self.apply_when_overrides(task, st, &scope, &mut out)
             {
-                return failed_at(task, msg);
+                // As ansible-core: the module's result stays (a command that ran still
+                // changed), marked failed with why.
+                out.status = Status::Failed;
+                let why = failed_at(task, e).result;
+                if let Value::Object(m) = &mut out.result {
+                    m.insert("failed".into(), json!(true));
+                    m.insert("msg".into(), why.get("msg").cloned().unwrap_or_default());
+                }
+                return out;
             }
             // A skipped action (e.g. a command in check mode) has nothing to retry.
             if attempts <= 1 || out.status == Status::Skipped {

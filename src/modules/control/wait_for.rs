@@ -37,12 +37,26 @@ crate::module_info!(
     run
 );
 
-/// The poll loop. `$1` mode (port|path|regex), `$2` wanted result (up|down), `$3` timeout s,
-/// `$4` poll interval s, `$5` delay s, `$6` host, `$7` port, `$8` path, `$9` regex,
-/// `$10` connect timeout s, `$11` marker. Prints `MARKER ok` (then, for regex, the first match
-/// NUL-terminated), `MARKER timeout` or `MARKER noprobe`.
-const LOOP: &str = r#"mode=$1; want=$2; to=$3; iv=$4; delay=$5; h=$6; p=$7; f=$8; re=$9; shift 9; ct=$1; m=$2
+/// The poll loop. `$1` mode (port|path|regex|drained), `$2` wanted result (up|down), `$3`
+/// timeout s, `$4` poll interval s, `$5` delay s, `$6` host, `$7` port, `$8` path, `$9` regex,
+/// `$10` connect timeout s, `$11` marker, `$12` active states (` 01 06 `: `/proc/net/tcp`
+/// state codes), `$13` excluded remote addresses (` 0100007F `). Prints `MARKER ok` (then, for
+/// regex, the first match NUL-terminated), `MARKER timeout` or `MARKER noprobe`.
+///
+/// `drained` counts the host's TCP connections on local port `$7` in one of the active states,
+/// whose local address is `$6` (any, for `0.0.0.0` / `::`) and whose remote address is not
+/// excluded, from `/proc/net/tcp` and `/proc/net/tcp6`, as ansible.builtin.wait_for's Linux
+/// connection counter does; the wait ends when none is left.
+const LOOP: &str = r#"mode=$1; want=$2; to=$3; iv=$4; delay=$5; h=$6; p=$7; f=$8; re=$9; shift 9; ct=$1; m=$2; states=$3; excl=$4
 start=$(date +%s)
+iphex() {
+  case $1 in
+    0.0.0.0|::) printf '' ;;
+    *.*.*.*) ( IFS=.; set -- $1; printf '%02X%02X%02X%02X' "$4" "$3" "$2" "$1" ) ;;
+    *) a=$(getent ahostsv4 "$1" 2>/dev/null | awk 'NR==1 {print $1}'); [ -n "$a" ] && iphex "$a" ;;
+  esac
+}
+if [ "$mode" = drained ]; then lip=$(iphex "$h"); phex=$(printf '%04X' "$p"); fi
 if [ "$delay" != 0 ]; then sleep "$delay"; fi
 if command -v bash >/dev/null 2>&1; then probe=bash
 elif command -v nc >/dev/null 2>&1; then probe=nc
@@ -57,6 +71,16 @@ check() {
       esac ;;
     path) [ -e "$f" ] ;;
     regex) [ -f "$f" ] && grep -Pzq -- "$re" "$f" 2>/dev/null ;;
+    drained)
+      n=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v port="$phex" -v ip="$lip" \
+        -v states="$states" -v excl="$excl" '
+        { split($2, l, ":"); split($3, r, ":")
+          if (l[2] != port || index(states, " " $4 " ") == 0) next
+          if (ip != "" && l[1] != ip) next
+          if (index(excl, " " r[1] " ") > 0) next
+          n++ }
+        END { print n + 0 }')
+      [ "$n" -gt 0 ] ;;
   esac
 }
 while :; do
@@ -71,6 +95,32 @@ while :; do
   sleep "$iv"
 done
 "#;
+
+/// The `/proc/net/tcp` code of a TCP state name (ansible.builtin.wait_for's
+/// `active_connection_states`).
+fn tcp_state_code(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "ESTABLISHED" => "01",
+        "SYN_SENT" => "02",
+        "SYN_RECV" => "03",
+        "FIN_WAIT1" => "04",
+        "FIN_WAIT2" => "05",
+        "TIME_WAIT" => "06",
+        "CLOSE" => "07",
+        "CLOSE_WAIT" => "08",
+        "LAST_ACK" => "09",
+        "LISTEN" => "0A",
+        "CLOSING" => "0B",
+        _ => return None,
+    })
+}
+
+/// An IPv4 address as `/proc/net/tcp` writes it (little-endian hex), or `None`.
+fn ipv4_hex(addr: &str) -> Option<String> {
+    let ip: std::net::Ipv4Addr = addr.trim().parse().ok()?;
+    let o = ip.octets();
+    Some(format!("{:02X}{:02X}{:02X}{:02X}", o[3], o[2], o[1], o[0]))
+}
 
 /// The regex groups of the first match, as Ansible's `match_groups` / `match_groupdict`.
 fn groups(regex: &str, matched: &str) -> (Vec<Value>, Map<String, Value>) {
@@ -108,8 +158,11 @@ fn groups(regex: &str, matched: &str) -> (Vec<Value>, Map<String, Value>) {
 /// `match_groupdict`; never changed. On timeout: failed with `msg` or Ansible's message
 /// ("Timeout when waiting for H:P", "... H:P to stop.", "... for file P", "... for P to be
 /// absent.", "... for search string R in P").
-/// Errors: `state: drained`, `search_regex` with `port`, and both `port` and `path` are not
-/// supported ([`ModuleError::BadArgs`]).
+/// `state: drained` waits until no active TCP connection is left on `port` (see [`LOOP`]);
+/// `exclude_hosts` (IPv4 addresses) and `active_connection_states` as Ansible's.
+///
+/// Errors: `search_regex` with `port`, and both `port` and `path` are not supported
+/// ([`ModuleError::BadArgs`]).
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     let a = Args::new(&INFO, args)?;
     let host = a.str("host")?.unwrap_or_else(|| "127.0.0.1".into());
@@ -123,9 +176,42 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let regex = a.str("search_regex")?;
     let msg = a.str("msg")?;
 
-    if state == "drained" {
-        return Err(bad("wait_for", "state=drained is not supported by talon yet"));
+    let drained = state == "drained";
+    if drained && path.is_some() {
+        return Ok(ModuleOutcome::failed(
+            "state=drained should only be used for checking a port in the wait_for module",
+        )
+        .with("elapsed", 0));
     }
+    let excluded = a.list("exclude_hosts")?;
+    if excluded.is_some() && !drained {
+        return Ok(
+            ModuleOutcome::failed("exclude_hosts should only be with state=drained").with("elapsed", 0),
+        );
+    }
+    let states = match a.list("active_connection_states")? {
+        None => " 01 02 03 04 05 06 ".to_string(),
+        Some(names) => {
+            let mut codes = String::from(" ");
+            for n in names {
+                match tcp_state_code(&n) {
+                    Some(c) => codes.push_str(&format!("{c} ")),
+                    None => {
+                        return Ok(ModuleOutcome::failed(format!(
+                            "unknown active_connection_state ({n}) defined"
+                        ))
+                        .with("elapsed", 0));
+                    }
+                }
+            }
+            codes
+        }
+    };
+    let excluded = excluded
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|h| ipv4_hex(h))
+        .fold(String::from(" "), |acc, h| format!("{acc}{h} "));
     if port.is_some() && path.is_some() {
         return Err(bad(
             "wait_for",
@@ -138,6 +224,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             "search_regex with port is not supported by talon yet; use path",
         ));
     }
+    // `drained` waits for the connection count to fall to zero, as `stopped` for a port.
     let up = matches!(state.as_str(), "started" | "present");
     let clock = Instant::now();
     let base = |o: ModuleOutcome, secs: u64| {
@@ -149,11 +236,14 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     };
 
     let (mode, target) = match (&port, &path, &regex) {
+        (Some(_), _, _) if drained => ("drained", format!("{host}:{}", port.unwrap_or_default())),
+        (None, None, _) if drained => ("drained", format!("{host}:")),
         (Some(_), _, _) => ("port", format!("{host}:{}", port.unwrap_or_default())),
         (None, Some(p), Some(_)) if up => ("regex", p.clone()),
         (None, Some(p), _) => ("path", p.clone()),
         (None, None, _) => {
-            tokio::time::sleep(Duration::from_secs_f64(timeout)).await;
+            // Ansible sleeps `delay`, then `timeout`.
+            tokio::time::sleep(Duration::from_secs_f64(delay + timeout)).await;
             let secs = clock.elapsed().as_secs();
             return Ok(base(ModuleOutcome::ok(), secs)
                 .with("match_groups", Vec::<Value>::new())
@@ -174,6 +264,8 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         regex.as_ref().map(|r| format!("(?m){r}")).unwrap_or_default(),
         format!("{}", connect_timeout.ceil()),
         m.clone(),
+        states,
+        excluded,
     ];
     let out = run_script(ctx, LOOP, &script_args, None).await?;
     let secs = clock.elapsed().as_secs();
@@ -209,6 +301,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         ));
     }
     let default_msg = match (mode, up) {
+        ("drained", _) => format!("Timeout when waiting for {target} to drain"),
         ("port", true) => format!("Timeout when waiting for {target}"),
         ("port", false) => format!("Timeout when waiting for {target} to stop."),
         ("regex", _) => format!(
@@ -225,6 +318,15 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proc_net_tcp_codes() {
+        assert_eq!(ipv4_hex("127.0.0.1").as_deref(), Some("0100007F"));
+        assert_eq!(ipv4_hex("10.1.2.3").as_deref(), Some("0302010A"));
+        assert_eq!(ipv4_hex("nope"), None);
+        assert_eq!(tcp_state_code("TIME_WAIT"), Some("06"));
+        assert_eq!(tcp_state_code("BOGUS"), None);
+    }
 
     #[test]
     fn groups_like_python() {

@@ -343,7 +343,8 @@ async fn touch(
         }
         return files_failure(e);
     }
-    match probe(ctx, path, follow).await {
+    // The path itself (a link stays a link), as Ansible's add_path_info reports it.
+    match probe(ctx, path, false).await {
         Ok(Probe { stat: Some(st), .. }) => Ok(path_info(out, &st)),
         Ok(_) => Ok(out),
         Err(e) => files_failure(e),

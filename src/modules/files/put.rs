@@ -146,6 +146,7 @@ pub(crate) async fn put_content(
                         w,
                         !has_secret,
                         &checksum,
+                        deliver,
                     ));
                 }
                 Ok(p) => p.before,
@@ -271,7 +272,13 @@ pub(crate) async fn put_content(
             if !has_secret {
                 ctx.secrets.held.mark(ctx.host, &dest, false);
             }
-            Ok(written_outcome(out, w, checksum_shown.is_some(), &checksum))
+            Ok(written_outcome(
+                out,
+                w,
+                checksum_shown.is_some(),
+                &checksum,
+                deliver,
+            ))
         }
         Err(e) => files_failure(e),
     }
@@ -281,12 +288,14 @@ pub(crate) async fn put_content(
 pub(crate) const PUT_WITH_PROBE_MAX: usize = 64 * 1024;
 
 /// The result of a write: changed, with what was written (mode, owner, size), the checksum
-/// (unless the content holds a secret) and the backup, as Ansible's copy reports them.
+/// and md5sum of `content` (unless it holds a secret), the temp file it came from (`src`) and
+/// the backup, as Ansible's copy reports them.
 pub(crate) fn written_outcome(
     mut out: ModuleOutcome,
     w: files::WriteOutcome,
     show_checksum: bool,
     checksum: &str,
+    content: &[u8],
 ) -> ModuleOutcome {
     out.changed = true;
     if let Some(f) = &w.written {
@@ -301,6 +310,10 @@ pub(crate) fn written_outcome(
     }
     if show_checksum {
         out = out.with("checksum", checksum.to_string());
+        out = out.with("md5sum", Checksum::md5(content));
+    }
+    if !w.source.is_empty() {
+        out = out.with("src", w.source);
     }
     if let Some(b) = w.backup_file {
         out = out.with("backup_file", b);

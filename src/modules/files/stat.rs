@@ -1,14 +1,15 @@
 //! `stat`: report facts about a path on the host, matching `ansible.builtin.stat`'s `stat` dict
 //! (exists, isdir, isreg, islnk, mode, uid, gid, pw_name, gr_name, size, mtime, checksum, ...).
 //!
-//! One round trip (`stat -c` + `sha1sum` in one script). Never changes anything.
+//! One round trip (`stat -c`, the checksum, `file` for the mime type and `lsattr` for the
+//! attributes in one script). Never changes anything.
 
 use serde_json::{Map, Value, json};
 
 use crate::modules::args::{Args, files_failure};
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
-use crate::transport::files::{self, Checksum, FileKind, FileStat};
+use crate::transport::files::{self, Checksum, FileKind, FileStat, StatExtra};
 use crate::vars::Vars;
 
 crate::module_info!(
@@ -50,9 +51,9 @@ pub fn stat_dict(path: &str, st: &FileStat) -> Map<String, Value> {
     put("inode", json!(st.inode));
     put("dev", json!(st.dev));
     put("nlink", json!(st.nlink));
-    put("atime", json!(st.atime as f64));
-    put("mtime", json!(st.mtime as f64));
-    put("ctime", json!(st.ctime as f64));
+    put("atime", json!(st.atime));
+    put("mtime", json!(st.mtime));
+    put("ctime", json!(st.ctime));
     put("wusr", json!(m & 0o200 != 0));
     put("rusr", json!(m & 0o400 != 0));
     put("xusr", json!(m & 0o100 != 0));
@@ -81,6 +82,62 @@ pub fn stat_dict(path: &str, st: &FileStat) -> Map<String, Value> {
     d
 }
 
+/// ansible.builtin.stat's file attribute flags and their names (`format_attributes`).
+const ATTRIBUTE_NAMES: &[(char, &str)] = &[
+    ('A', "noatime"),
+    ('a', "append"),
+    ('c', "compressed"),
+    ('C', "nocow"),
+    ('d', "nodump"),
+    ('D', "dirsync"),
+    ('e', "extents"),
+    ('E', "encrypted"),
+    ('h', "blocksize"),
+    ('i', "immutable"),
+    ('I', "indexed"),
+    ('j', "journalled"),
+    ('N', "inline"),
+    ('s', "zero"),
+    ('S', "synchronous"),
+    ('t', "notail"),
+    ('T', "blockroot"),
+    ('u', "undelete"),
+    ('X', "compressedraw"),
+    ('Z', "compresseddirty"),
+];
+
+/// Adds what ansible.builtin.stat reports beyond [`stat_dict`]: `block_size`, `blocks`,
+/// `device_type`; with `get_mime` `mimetype`/`charset` (`unknown` when the host's `file`
+/// cannot say); with `get_attributes` `version`, `attr_flags`, `attributes` (null, empty and
+/// empty when `lsattr` cannot say, e.g. on overlayfs).
+fn add_extra(d: &mut Map<String, Value>, x: &StatExtra, mime: bool, attrs: bool) {
+    d.insert("block_size".into(), json!(x.block_size));
+    d.insert("blocks".into(), json!(x.blocks));
+    d.insert("device_type".into(), json!(x.device_type));
+    if mime {
+        let (t, c) = x
+            .mime
+            .clone()
+            .unwrap_or_else(|| ("unknown".into(), "unknown".into()));
+        d.insert("mimetype".into(), json!(t));
+        d.insert("charset".into(), json!(c));
+    }
+    if attrs {
+        let (version, flags) = match &x.attrs {
+            Some((v, f)) => (json!(v), f.clone()),
+            None => (Value::Null, String::new()),
+        };
+        let names: Vec<&str> = ATTRIBUTE_NAMES
+            .iter()
+            .filter(|(c, _)| flags.contains(*c))
+            .map(|(_, n)| *n)
+            .collect();
+        d.insert("version".into(), version);
+        d.insert("attr_flags".into(), json!(flags));
+        d.insert("attributes".into(), json!(names));
+    }
+}
+
 /// Runs `stat`. Errors: [`ModuleError::BadArgs`] for a missing `path` or an unsupported
 /// `checksum_algorithm` (sha1 and sha256 are supported).
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
@@ -97,17 +154,20 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             )));
         }
     };
-    if a.bool("get_mime", false)? {
-        return Err(a.bad("get_mime is not supported"));
-    }
+    let mime = a.bool("get_mime", true)?;
+    let attrs = a.bool("get_attributes", true)?;
     let checksum = get_checksum.then_some(algo);
-    let st = match files::stat(ctx.conn, &path, follow, checksum, &ctx.become_).await {
+    let st = match files::stat_full(ctx.conn, &path, follow, checksum, mime, attrs, &ctx.become_).await {
         Ok(s) => s,
         Err(e) => return files_failure(e),
     };
     let dict = match &st {
         None => json!({"exists": false}),
-        Some(st) => Value::Object(stat_dict(&path, st)),
+        Some((st, extra)) => {
+            let mut d = stat_dict(&path, st);
+            add_extra(&mut d, extra, mime, attrs);
+            Value::Object(d)
+        }
     };
     Ok(ModuleOutcome::ok().with("stat", dict))
 }

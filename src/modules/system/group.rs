@@ -69,19 +69,21 @@ pub enum GroupPlan {
 }
 
 /// Computes the plan for `name` given its current entry: `groupadd [-g GID [-o]] [-r] NAME`,
-/// `groupmod -g GID [-o] NAME` when the gid differs, or `groupdel NAME` (matches
-/// `ansible.builtin.group`).
+/// `groupmod -g GID [-o] NAME` when the gid differs, or `groupdel [-f] NAME` (matches
+/// `ansible.builtin.group`; `force` deletes a group that is a user's primary group).
 pub fn plan_group(
     name: &str,
     present: bool,
     gid: Option<u32>,
     system: bool,
     non_unique: bool,
+    force: bool,
     current: Option<&GroupEntry>,
 ) -> GroupPlan {
     let s = |x: &str| x.to_string();
     match (present, current) {
         (false, None) => GroupPlan::Keep,
+        (false, Some(_)) if force => GroupPlan::Run(vec![vec![s("groupdel"), s("-f"), s(name)]]),
         (false, Some(_)) => GroupPlan::Run(vec![vec![s("groupdel"), s(name)]]),
         (true, None) => {
             let mut c = vec![s("groupadd")];
@@ -135,6 +137,18 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<GroupWork
         .transpose()?;
     let system = a.bool("system", false)?;
     let non_unique = a.bool("non_unique", false)?;
+    let force = a.bool("force", false)?;
+    // ansible.builtin.group's argument rules, with its messages.
+    if non_unique && gid.is_none() {
+        return Ok(Plan::Done(ModuleOutcome::failed(
+            "non_unique is True but all of the following are missing: gid",
+        )));
+    }
+    if force && a.bool("local", false)? {
+        return Ok(Plan::Done(ModuleOutcome::failed(
+            "force is not a valid option for local, force=True and local=True are mutually exclusive",
+        )));
+    }
 
     let m = marker();
     let read = r#"printf '%s group\n' "$1"; getent group "$2" || true"#;
@@ -150,7 +164,7 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<GroupWork
         ))));
     };
     let current = parse_groups(body).into_iter().find(|g| g.name == name);
-    let decided = plan_group(&name, present, gid, system, non_unique, current.as_ref());
+    let decided = plan_group(&name, present, gid, system, non_unique, force, current.as_ref());
     let mut o = ModuleOutcome::ok()
         .with("name", name.clone())
         .with("state", if present { "present" } else { "absent" });
@@ -236,15 +250,15 @@ mod tests {
             members: vec![],
         };
         assert_eq!(
-            plan_group("app", true, Some(1001), false, false, Some(&cur)),
+            plan_group("app", true, Some(1001), false, false, false, Some(&cur)),
             GroupPlan::Keep
         );
         assert_eq!(
-            plan_group("app", true, None, true, false, Some(&cur)),
+            plan_group("app", true, None, true, false, false, Some(&cur)),
             GroupPlan::Keep
         );
         assert_eq!(
-            plan_group("app", true, Some(1002), false, false, Some(&cur)),
+            plan_group("app", true, Some(1002), false, false, false, Some(&cur)),
             GroupPlan::Run(vec![vec![
                 "groupmod".into(),
                 "-g".into(),
@@ -253,7 +267,7 @@ mod tests {
             ]])
         );
         assert_eq!(
-            plan_group("app", true, Some(900), true, false, None),
+            plan_group("app", true, Some(900), true, false, false, None),
             GroupPlan::Run(vec![vec![
                 "groupadd".into(),
                 "-g".into(),
@@ -263,11 +277,15 @@ mod tests {
             ]])
         );
         assert_eq!(
-            plan_group("app", false, None, false, false, Some(&cur)),
+            plan_group("app", false, None, false, false, false, Some(&cur)),
             GroupPlan::Run(vec![vec!["groupdel".into(), "app".into()]])
         );
         assert_eq!(
-            plan_group("app", false, None, false, false, None),
+            plan_group("app", false, None, false, false, true, Some(&cur)),
+            GroupPlan::Run(vec![vec!["groupdel".into(), "-f".into(), "app".into()]])
+        );
+        assert_eq!(
+            plan_group("app", false, None, false, false, false, None),
             GroupPlan::Keep
         );
     }

@@ -16,8 +16,9 @@ mod types;
 use super::{Become, Connection, ExecOutput, TransportError};
 pub use scripts::script_request;
 use scripts::{
-    ATTRS_FN, MKDIR_BODY, ST_FN, algo, attr_args, created_dirs, flag, parse_err, parse_probe, parse_st,
-    parse_umask, parse_write, remote_err, take_line, unique_suffix, write_args, write_script, write_status,
+    ATTRS_FN, MKDIR_BODY, ST_FN, STAT_EXTRA, algo, attr_args, created_dirs, flag, parse_err, parse_probe,
+    parse_st, parse_stat_extra, parse_umask, parse_write, remote_err, take_line, unique_suffix, write_args,
+    write_script, write_status,
 };
 use types::learned_owner;
 pub use types::*;
@@ -108,6 +109,42 @@ pub async fn stat(
         content: false,
     };
     Ok(probe(conn, path, opts, become_).await?.stat)
+}
+
+/// `stat` of one path with everything ansible.builtin.stat reports (block size, blocks,
+/// device number; with `mime` the `file` command's mime type and charset; with `attrs`
+/// `lsattr`'s version and flags), in one round trip. `None` when the path does not exist.
+///
+/// Errors: [`FilesError::Remote`] when `stat` fails on the host; [`FilesError::Parse`] on
+/// output this module did not produce.
+pub async fn stat_full(
+    conn: &Connection,
+    path: &str,
+    follow: bool,
+    checksum: Option<Checksum>,
+    mime: bool,
+    attrs: bool,
+    become_: &Option<Become>,
+) -> Result<Option<(FileStat, StatExtra)>, FilesError> {
+    let script = format!("{ST_FN}umask; st \"$1\" \"$2\" \"$3\" 0 || exit 1\n{STAT_EXTRA}");
+    let args = [
+        path.to_string(),
+        flag(follow),
+        algo(checksum),
+        "0".to_string(),
+        flag(mime),
+        flag(attrs),
+    ];
+    let out = run_script(conn, &script, &args, None, become_).await?;
+    if !out.status.success() {
+        return Err(remote_err("stat", path, &out));
+    }
+    let mut buf = &out.stdout[..];
+    let Some(st) = parse_probe(path, &mut buf, false)?.stat else {
+        return Ok(None);
+    };
+    let extra = parse_stat_extra(path, &mut buf, mime, attrs)?;
+    Ok(Some((st, extra)))
 }
 
 /// The bytes of a regular file (following links), `None` when it does not exist.

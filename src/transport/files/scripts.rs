@@ -5,8 +5,8 @@
 
 use super::super::{Become, Connection, ExecOutput, ExecRequest, quote};
 use super::types::{
-    Checksum, FileAttrs, FileKind, FileOwner, FileStat, FilesError, Probe, WriteOptions, WriteOutcome,
-    WrittenFile, learn_owner,
+    Checksum, FileAttrs, FileKind, FileOwner, FileStat, FilesError, Probe, StatExtra, WriteOptions,
+    WriteOutcome, WrittenFile, learn_owner,
 };
 
 /// Shell function `st PATH FOLLOW ALGO CONTENT` printing `M` for missing, or `E`, twelve fields,
@@ -25,9 +25,9 @@ pub(super) const ST_FN: &str = r#"st() {
 %U
 %G
 %s
-%Y
-%X
-%Z
+%.9Y
+%.9X
+%.9Z
 %i
 %d
 %h' -- "$1" || return 1
@@ -130,11 +130,8 @@ pub(super) fn parse_st(
             .parse::<u64>()
             .map_err(|_| parse_err(path, "bad number"))
     };
-    let inum = |i: usize| -> Result<i64, FilesError> {
-        fields[i]
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| parse_err(path, "bad time"))
+    let time = |i: usize| -> Result<f64, FilesError> {
+        parse_time(fields[i].trim()).ok_or_else(|| parse_err(path, "bad time"))
     };
     let raw = u32::from_str_radix(fields[0].trim(), 16).map_err(|_| parse_err(path, "bad mode"))?;
     let kind = match raw & 0o170000 {
@@ -171,9 +168,9 @@ pub(super) fn parse_st(
         owner: fields[3].clone(),
         group: fields[4].clone(),
         size: num(5)?,
-        mtime: inum(6)?,
-        atime: inum(7)?,
-        ctime: inum(8)?,
+        mtime: time(6)?,
+        atime: time(7)?,
+        ctime: time(8)?,
         inode: num(9)?,
         dev: num(10)?,
         nlink: num(11)?,
@@ -185,6 +182,85 @@ pub(super) fn parse_st(
         checksum,
         content,
     }))
+}
+
+/// A time as `stat -c %.9Y` prints it (`SECONDS.NANOSECONDS`, or whole seconds), as the float
+/// Python's `os.stat` gives (`seconds + nanoseconds * 1e-9`), so it prints the same.
+pub(super) fn parse_time(t: &str) -> Option<f64> {
+    let (secs, frac) = t.split_once('.').unwrap_or((t, ""));
+    let secs: i64 = secs.parse().ok()?;
+    if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let nanos: u32 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}").parse().ok()?
+    };
+    Some(secs as f64 + f64::from(nanos) * 1e-9)
+}
+
+/// Shell text run after `st` for the `stat` module (`$1` path, `$2` follow, `$5` get_mime,
+/// `$6` get_attributes): block size, blocks and device numbers, then `F` + `file -b
+/// --mime-type --mime-encoding` (empty when `file` is missing or fails), then `A` + the first
+/// line of `lsattr -vd` (empty when it fails), as ansible.builtin.stat gathers them.
+pub(super) const STAT_EXTRA: &str = r#"
+if [ "$2" = 1 ]; then [ -e "$1" ] || exit 0; so=-L; else { [ -e "$1" ] || [ -L "$1" ]; } || exit 0; so=; fi
+stat $so -c '%o
+%b
+%t
+%T' -- "$1" || exit 1
+if [ "$5" = 1 ]; then
+  if o=$(file -b --mime-type --mime-encoding -- "$1" 2>/dev/null); then echo "F$o"; else echo F; fi
+fi
+if [ "$6" = 1 ]; then
+  if o=$(lsattr -vd -- "$1" 2>/dev/null); then printf 'A%s\n' "$o" | head -n 1; else echo A; fi
+fi
+"#;
+
+/// Parses [`STAT_EXTRA`]'s output (after `st`'s) into a [`StatExtra`].
+pub(super) fn parse_stat_extra(
+    path: &str,
+    buf: &mut &[u8],
+    mime: bool,
+    attrs: bool,
+) -> Result<StatExtra, FilesError> {
+    let mut line = |what: &str| -> Result<String, FilesError> {
+        take_line(buf)
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .ok_or_else(|| parse_err(path, &format!("no {what}")))
+    };
+    let num =
+        |t: &str, radix: u32| u64::from_str_radix(t.trim(), radix).map_err(|_| parse_err(path, "bad number"));
+    let block_size = num(&line("block size")?, 10)?;
+    let blocks = num(&line("blocks")?, 10)?;
+    let major = num(&line("major")?, 16)?;
+    let minor = num(&line("minor")?, 16)?;
+    // glibc's makedev.
+    let device_type =
+        (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & !0xff) << 12) | ((major & !0xfff) << 32);
+    let mut extra = StatExtra {
+        block_size,
+        blocks,
+        device_type,
+        ..Default::default()
+    };
+    if mime {
+        let l = line("mime line")?;
+        let text = l.strip_prefix('F').unwrap_or_default();
+        extra.mime = text.split_once(';').and_then(|(t, c)| {
+            let charset = c.split_once('=')?.1.trim().to_string();
+            Some((t.trim().to_string(), charset))
+        });
+    }
+    if attrs {
+        let l = line("attributes line")?;
+        let mut words = l.strip_prefix('A').unwrap_or_default().split_whitespace();
+        if let (Some(v), Some(f)) = (words.next(), words.next()) {
+            extra.attrs = Some((v.to_string(), f.replace('-', "")));
+        }
+    }
+    Ok(extra)
 }
 
 pub(super) fn parse_umask(path: &str, buf: &mut &[u8]) -> Result<u32, FilesError> {
@@ -318,7 +394,7 @@ if [ "$bk" = 1 ] && [ -f "$d" ]; then
 fi
 mv -f -- "$t" "$d" || exit 1
 trap - EXIT
-printf '%s\000' "$bf"
+printf '%s\000%s\000' "$bf" "$t"
 if [ "$rs" = 1 ]; then
   if [ -z "$ex$o$g" ] && [ ! -g "$dir" ]; then
     if [ "$kn" = 1 ]; then echo "K $cu"; exit 0; fi
@@ -399,6 +475,12 @@ pub(super) fn parse_write(
         .ok_or_else(|| parse_err(path, "no backup line"))?;
     let bf = String::from_utf8_lossy(&buf[..nul]).into_owned();
     *buf = &buf[nul + 1..];
+    let nul = buf
+        .iter()
+        .position(|&b| b == 0)
+        .ok_or_else(|| parse_err(path, "no temp file line"))?;
+    let source = String::from_utf8_lossy(&buf[..nul]).into_owned();
+    *buf = &buf[nul + 1..];
     let written = if opts.report {
         let tag = take_line(buf).ok_or_else(|| parse_err(path, "no report line"))?;
         match tag {
@@ -437,6 +519,7 @@ pub(super) fn parse_write(
     };
     Ok(WriteOutcome {
         backup_file: Some(bf).filter(|b| !b.is_empty()),
+        source,
         written,
     })
 }

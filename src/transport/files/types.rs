@@ -47,6 +47,12 @@ impl Checksum {
     }
 
     /// Hex digest of `data` computed on the controller, comparable with [`FileStat::checksum`].
+    /// The md5 of `data` in hex (what Ansible's copy and template report as `md5sum`).
+    pub fn md5(data: &[u8]) -> String {
+        use md5::Digest;
+        hex::encode(md5::Md5::digest(data))
+    }
+
     pub fn digest(self, data: &[u8]) -> String {
         use sha1::Digest;
         match self {
@@ -73,12 +79,13 @@ pub struct FileStat {
     pub group: String,
     /// Size in bytes.
     pub size: u64,
-    /// Modification time, seconds since the epoch.
-    pub mtime: i64,
+    /// Modification time, seconds since the epoch (nanosecond resolution, as Python's
+    /// `st_mtime`).
+    pub mtime: f64,
     /// Access time, seconds since the epoch.
-    pub atime: i64,
+    pub atime: f64,
     /// Status-change time, seconds since the epoch.
-    pub ctime: i64,
+    pub ctime: f64,
     /// Inode number.
     pub inode: u64,
     /// Device number.
@@ -99,6 +106,22 @@ pub struct FileStat {
     pub checksum: Option<String>,
     /// The file's bytes, when asked for and the path is a regular file.
     pub content: Option<Vec<u8>>,
+}
+
+/// What `stat` gathers beyond [`FileStat`] (ansible.builtin.stat's platform fields, mime
+/// data and file attributes).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatExtra {
+    /// `st_blksize`.
+    pub block_size: u64,
+    /// `st_blocks` (512-byte units).
+    pub blocks: u64,
+    /// `st_rdev` (0 for anything but a device).
+    pub device_type: u64,
+    /// `(mimetype, charset)` from `file`, when asked for; `None` when `file` could not say.
+    pub mime: Option<(String, String)>,
+    /// `(version, flags)` from `lsattr -vd`, when asked for and it answered.
+    pub attrs: Option<(String, String)>,
 }
 
 impl FileStat {
@@ -171,6 +194,9 @@ pub struct WriteOptions {
 pub struct WriteOutcome {
     /// The backup copy, when one was made.
     pub backup_file: Option<String>,
+    /// The temp file the content was written to and renamed onto the path from (what
+    /// Ansible's copy reports as `src`, its uploaded temp file).
+    pub source: String,
     /// The written file's mode, owner and size, when [`WriteOptions::report`] asked for them.
     pub written: Option<WrittenFile>,
 }
