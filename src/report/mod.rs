@@ -42,8 +42,9 @@ pub struct HostStats {
 
 impl HostStats {
     /// Counts one task result (the one place results are counted): `ok` includes changed
-    /// tasks; a failure whose errors are `ignored` counts as ok and ignored.
-    pub fn record(&mut self, status: Status, ignored: bool) {
+    /// tasks; a failure whose errors are `ignored` counts as ok and ignored, and as changed too
+    /// when its result says `changed` (ansible-core's strategy counts it so).
+    pub fn record(&mut self, status: Status, ignored: bool, changed: bool) {
         match status {
             Status::Ok => self.ok += 1,
             Status::Changed => {
@@ -54,6 +55,7 @@ impl HostStats {
             Status::Failed if ignored => {
                 self.ok += 1;
                 self.ignored += 1;
+                self.changed += u32::from(changed);
             }
             Status::Failed => self.failures += 1,
             Status::Unreachable => self.unreachable += 1,

@@ -115,7 +115,7 @@ impl<'a> Runner<'a> {
             Ok(c) => c,
             Err(e) => {
                 st.unreachable = true;
-                st.stats.record(Status::Unreachable, false);
+                st.stats.record(Status::Unreachable, false, false);
                 let result = json!({"msg": e.to_string(), "unreachable": true});
                 let r = TaskReport::new(
                     ctx.play.index,
@@ -144,7 +144,7 @@ impl<'a> Runner<'a> {
         // vars_files are loaded per host (their names may use host variables).
         if let Err(msg) = self.load_vars_files(ctx, &mut st) {
             st.failed = true;
-            st.stats.record(Status::Failed, false);
+            st.stats.record(Status::Failed, false, false);
             let r = TaskReport::new(
                 ctx.play.index,
                 0,
@@ -208,7 +208,7 @@ impl<'a> Runner<'a> {
     }
 
     pub(super) fn skip(&self, ctx: &PlayCtx<'_>, st: &mut HostState, task: &Task) {
-        st.stats.record(Status::Skipped, false);
+        st.stats.record(Status::Skipped, false, false);
         let result = json!({"changed": false, "skipped": true});
         let r = TaskReport::new(
             ctx.play.index,

@@ -116,7 +116,7 @@ impl<'a> Runner<'a> {
                         Err(msg) => return self.fail_task(ctx, st, task, msg),
                     };
                     // Ansible counts each include as an ok result of its own.
-                    st.stats.record(Status::Ok, false);
+                    st.stats.record(Status::Ok, false, false);
                     self.run_list(ctx, st, conn, &tasks, &sub).await?;
                 }
                 Ok(())
@@ -206,7 +206,8 @@ impl<'a> Runner<'a> {
             self.publish_hostvars(st);
         }
         let ignored = self.ignore_errors(ctx, st, task, inh);
-        st.stats.record(out.status, ignored);
+        st.stats
+            .record(out.status, ignored, truthy(out.result.get("changed")));
         if looped.is_none() {
             let r = self.task_report(ctx, st, task, &out).ignored(ignored);
             self.report(st, r);
@@ -334,7 +335,10 @@ impl<'a> Runner<'a> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let mut out = self.execute_action(ctx, st, conn, task, inh, &scope).await;
+            let mut out = match self.execute_action(ctx, st, conn, task, inh, &scope).await {
+                Ok(out) => out,
+                Err(msg) => return failed_at(task, msg),
+            };
             if out.status == Status::Unreachable {
                 return out;
             }
@@ -343,10 +347,8 @@ impl<'a> Runner<'a> {
             {
                 m.insert("attempts".into(), json!(attempt));
             }
-            if out.status != Status::Skipped
-                && let Err(msg) = self.apply_when_overrides(task, st, &scope, &mut out)
-            {
-                return failed_at(task, msg);
+            if out.status != Status::Skipped {
+                self.apply_when_overrides(task, st, &scope, &mut out);
             }
             // A skipped action (e.g. a command in check mode) has nothing to retry.
             if attempts <= 1 || out.status == Status::Skipped {
@@ -395,19 +397,48 @@ impl<'a> Runner<'a> {
         scope.with_vars(Arc::new(vars))
     }
 
+    /// `changed_when` then `failed_when` over a fresh result. As in ansible-core's
+    /// TaskExecutor, a condition that cannot be evaluated (an undefined variable) fails the
+    /// task, keeping its result, with the error in `changed_when_result`/`failed_when_result`.
     pub(super) fn apply_when_overrides(
         &self,
         task: &Task,
         _st: &HostState,
         scope: &Scope,
         out: &mut Outcome,
-    ) -> Result<(), TaskError> {
+    ) {
+        if let Err((cond, e)) = self.when_overrides(task, scope, out) {
+            out.status = Status::Failed;
+            let detail = match e {
+                TaskError::Condition { source, .. } => {
+                    format!("Error while evaluating conditional: {source}")
+                }
+                other => other.to_string(),
+            };
+            if let Value::Object(m) = &mut out.result {
+                m.insert("failed".into(), json!(true));
+                m.insert(format!("{cond}_when_result"), json!(detail));
+                if m.get("msg").and_then(Value::as_str).is_none_or(str::is_empty) {
+                    m.insert("msg".into(), json!(format!("{cond}_when: {detail}")));
+                }
+            }
+        }
+    }
+
+    /// [`Runner::apply_when_overrides`] until a condition fails to evaluate: which one
+    /// (`changed`, `failed`) and why.
+    fn when_overrides(
+        &self,
+        task: &Task,
+        scope: &Scope,
+        out: &mut Outcome,
+    ) -> Result<(), (&'static str, TaskError)> {
         if task.changed_when.is_none() && task.failed_when.is_none() {
             return Ok(());
         }
         let scope = self.with_result(scope, task, &out.result);
         if let Some(conds) = &task.changed_when {
-            let changed = self.when_holds(conds, &scope)?;
+            let changed = self.when_holds(conds, &scope).map_err(|e| ("changed", e))?;
             if out.status == Status::Changed || out.status == Status::Ok {
                 out.status = if changed { Status::Changed } else { Status::Ok };
             }
@@ -419,7 +450,7 @@ impl<'a> Runner<'a> {
             let fail = if conds.is_empty() {
                 false
             } else {
-                self.when_holds(conds, &scope)?
+                self.when_holds(conds, &scope).map_err(|e| ("failed", e))?
             };
             if fail {
                 out.status = Status::Failed;
