@@ -19,7 +19,9 @@ pub async fn run(cli: Cli) -> Result<i32, Error> {
 }
 
 /// Everything a run needs, loaded and checked before any host is touched: the playbook, the
-/// inventory, the resolved options, no undefined variable, no secret on a command line.
+/// inventory, the resolved options, no secret on a command line. Findings (undefined variables,
+/// module arguments that do not fit) are printed once as warnings, or refuse the playbook with
+/// `--strict`.
 async fn prepare(
     args: &RunArgs,
     keep: impl Fn(&crate::playbook::Play) -> bool,
@@ -42,7 +44,15 @@ async fn prepare(
         inv_vars.push(hv);
     }
     let secret_names = opts.secrets.names().map(str::to_string);
-    crate::playbook::lint::check_undefined(&pb, names, opts.extra_vars.keys().cloned().chain(secret_names))?;
+    let mut findings = std::mem::take(&mut pb.findings);
+    findings.extend(crate::playbook::lint::check_undefined(
+        &pb,
+        names,
+        opts.extra_vars.keys().cloned().chain(secret_names),
+    ));
+    for line in crate::playbook::findings::settle(findings, opts.strict)? {
+        eprintln!("{line}");
+    }
     inv_vars.push(opts.extra_vars.clone());
     opts.secrets.check_playbook(&pb, &inv_vars)?;
     Ok((pb, inv, opts))

@@ -68,9 +68,15 @@ pub struct RunArgs {
     pub verbose: u8,
     /// Load and check the playbook, its roles and the inventory without connecting to any host
     /// (ansible-playbook's `--syntax-check`): prints `playbook: PATH` and exits 0, or the first
-    /// load error and exits 4.
+    /// load error and exits 4. Load findings stay warnings unless `--strict`.
     #[arg(long)]
     pub syntax_check: bool,
+    /// Refuse the playbook (exit 4) for what would otherwise be warnings at load, because
+    /// ansible-playbook meets them only when the task runs: a variable nothing defines, a module
+    /// argument the module does not take or a literal value that does not fit it. Also
+    /// `TALON_STRICT=1`.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub ssh: SshArgs,
     #[command(flatten)]
@@ -128,6 +134,9 @@ pub struct VerifyArgs {
     /// Skip the drift stage (only run the verification plays).
     #[arg(long)]
     pub no_drift: bool,
+    /// Refuse the playbook for load findings that are otherwise warnings, as for `talon run`.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub ssh: SshArgs,
     #[command(flatten)]
@@ -189,7 +198,7 @@ pub enum LabCommand {
 
 impl From<VerifyArgs> for RunArgs {
     /// The run `talon verify` makes: the same playbook, inventory, limit, forks, extra vars,
-    /// SSH and secret options; no tags, no check or diff mode, no JSON or verbosity (verify
+    /// SSH and secret options and `--strict`; no tags, no check or diff mode, no JSON or verbosity (verify
     /// prints its own table).
     fn from(v: VerifyArgs) -> Self {
         RunArgs {
@@ -206,6 +215,7 @@ impl From<VerifyArgs> for RunArgs {
             json: false,
             verbose: 0,
             syntax_check: false,
+            strict: v.strict,
             ssh: v.ssh,
             secret: v.secret,
         }

@@ -49,6 +49,9 @@ pub struct Config {
     /// ansible-core 2.19's `ALLOW_BROKEN_CONDITIONALS` (`ANSIBLE_ALLOW_BROKEN_CONDITIONALS`):
     /// non-boolean conditionals are judged by truthiness instead of failing the task.
     pub allow_broken_conditionals: bool,
+    /// `--strict` or `TALON_STRICT`: load findings (an undefined variable, a module argument
+    /// that does not fit) refuse the playbook (exit 4) instead of being warnings.
+    pub strict: bool,
 }
 
 /// Default upper bound of hosts run in parallel.
@@ -83,8 +86,8 @@ pub fn parse_extra_vars(text: &str, base: &Path) -> Result<Vars, Error> {
 
 /// Resolves `talon run` arguments into a [`Config`] for `host_count` inventory hosts.
 ///
-/// Errors: [`Error::Options`] for `--forks 0`, a bad `--extra-vars`, or secrets that cannot be
-/// loaded.
+/// Errors: [`Error::Options`] for `--forks 0`, a bad `--extra-vars`, secrets that cannot be
+/// loaded, or an `ANSIBLE_ALLOW_BROKEN_CONDITIONALS`/`TALON_STRICT` that is no boolean.
 pub fn resolve(args: &RunArgs, host_count: usize) -> Result<Config, Error> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut extra_vars = Vars::new();
@@ -116,6 +119,7 @@ pub fn resolve(args: &RunArgs, host_count: usize) -> Result<Config, Error> {
         keep_going: false,
         secrets: Arc::new(load_secrets(args)?),
         allow_broken_conditionals: env_bool("ANSIBLE_ALLOW_BROKEN_CONDITIONALS")?.unwrap_or(false),
+        strict: args.strict || env_bool("TALON_STRICT")?.unwrap_or(false),
     })
 }
 

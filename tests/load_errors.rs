@@ -46,6 +46,15 @@ impl Project {
         self.check_with(playbook, "inv.ini")
     }
 
+    /// `talon run --syntax-check --strict PLAYBOOK -i inv.ini`.
+    fn check_strict(&self, playbook: &str) -> Output {
+        talon()
+            .current_dir(self.dir.path())
+            .args(["run", "--syntax-check", "--strict", playbook, "-i", "inv.ini"])
+            .output()
+            .unwrap()
+    }
+
     /// `talon run PLAYBOOK -i inv.ini`, for real, on this machine.
     fn run(&self, playbook: &str) -> Output {
         talon()
@@ -67,6 +76,28 @@ fn load_error(out: &Output) -> String {
     );
     assert!(!all.contains("PLAY RECAP"), "nothing may run:\n{all}");
     all
+}
+
+/// The warnings of a playbook that loads (exit 0) with findings: each line of stderr that
+/// starts `[WARNING]: `, once each.
+fn warnings(out: &Output) -> Vec<String> {
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "expected a playbook that loads:\n{all}"
+    );
+    let lines: Vec<String> = text(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("[WARNING]: "))
+        .map(str::to_string)
+        .collect();
+    assert!(!lines.is_empty(), "expected warnings:\n{all}");
+    let mut distinct = lines.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), lines.len(), "a warning is printed once:\n{all}");
+    lines
 }
 
 /// The output of a run that a host failed (exit 2), without a crash.
@@ -323,7 +354,8 @@ fn d13_inline_vault_is_a_load_error_not_ciphertext() {
 }
 
 /// Every playbook of the stack and every valid fixture still loads with every load check (so new
-/// strictness breaks nothing real): `talon run --syntax-check` with the stack's inventory.
+/// strictness breaks nothing real): `talon run --syntax-check --strict` with the stack's
+/// inventory.
 #[test]
 fn stack_playbooks_and_fixtures_pass_every_load_check() {
     let root = common::root();
@@ -340,7 +372,7 @@ fn stack_playbooks_and_fixtures_pass_every_load_check() {
     assert!(playbooks.len() >= 4, "{playbooks:?}");
     for pb in &playbooks {
         let out = talon()
-            .args(["run", "--syntax-check"])
+            .args(["run", "--syntax-check", "--strict"])
             .arg(pb)
             .arg("-i")
             .arg(root.join("inventory"))
@@ -520,7 +552,7 @@ fn d10_ignore_errors_must_be_boolean() {
 }
 
 #[test]
-fn d10_wrong_typed_module_args_are_load_errors() {
+fn d10_wrong_typed_module_args_warn_and_strict_refuses_them() {
     let p = Project::new(&[
         (
             "state.yml",
@@ -555,26 +587,39 @@ fn d10_wrong_typed_module_args_are_load_errors() {
             ),
         ),
     ]);
-    let e = load_error(&p.check("state.yml"));
+    let e = lazy_then_strict(&p, "state.yml");
     assert!(
         e.contains("state.yml:6:16: module 'file': argument 'state' is of type dict"),
         "{e}"
     );
-    let e = load_error(&p.check("choice.yml"));
+    let e = lazy_then_strict(&p, "choice.yml");
     assert!(e.contains("choice.yml:4:16: module 'service': value of state must be one of: started, stopped, restarted, reloaded, got: running"), "{e}");
-    let e = load_error(&p.check("range.yml"));
+    let e = lazy_then_strict(&p, "range.yml");
     assert!(
         e.contains("range.yml:7:15: module 'copy': argument 'mode': mode must be in octal or symbolic form"),
         "{e}"
     );
-    let e = load_error(&p.check("big.yml"));
+    let e = lazy_then_strict(&p, "big.yml");
     assert!(e.contains("big.yml:6:15: module 'file': argument 'mode'"), "{e}");
-    let e = load_error(&p.check("sym.yml"));
+    let e = lazy_then_strict(&p, "sym.yml");
     assert!(e.contains("sym.yml:7:15: module 'file': argument 'mode'"), "{e}");
-    let e = load_error(&p.check("bool.yml"));
+    let e = lazy_then_strict(&p, "bool.yml");
     assert!(e.contains("bool.yml:7:17: module 'lineinfile': argument 'create' is of type str and we were unable to convert to bool"), "{e}");
-    let out = p.check("ok.yml");
+    let out = p.check_strict("ok.yml");
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!text(&out.stderr).contains("[WARNING]"), "{}", text(&out.stderr));
+}
+
+/// A finding ansible-playbook meets only when the task runs: without `--strict` the playbook
+/// loads and the finding is one warning with its place; with `--strict` (or `TALON_STRICT=1`)
+/// it is the load error, with the same message. Returns the load error.
+fn lazy_then_strict(p: &Project, playbook: &str) -> String {
+    let w = warnings(&p.check(playbook));
+    assert_eq!(w.len(), 1, "{w:?}");
+    let e = load_error(&p.check_strict(playbook));
+    let message = w[0].trim_start_matches("[WARNING]: ");
+    assert!(e.contains(message), "{message}\n{e}");
+    e
 }
 
 #[test]
@@ -588,4 +633,76 @@ fn d10_nul_in_ini_variable_name() {
     assert!(e.contains("host.ini:1:1: invalid variable name \"a\\0b\""), "{e}");
     let e = load_error(&p.check_with("pb.yml", "group.ini"));
     assert!(e.contains("group.ini:3:1: invalid variable name \"x\\0\""), "{e}");
+}
+
+/// Issue 11: a variable nothing defines, in a task ansible-playbook skips, is a warning (once,
+/// with its place and task) and the run succeeds; `--strict` and `TALON_STRICT=1` refuse it
+/// (exit 4) before anything runs. Unknown keywords and modules stay load errors.
+#[test]
+fn d11_undefined_variables_warn_and_strict_refuses_them() {
+    let p = Project::new(&[
+        (
+            "undef.yml",
+            &format!(
+                "{PLAY}    - name: skipped\n      debug:\n        msg: \"{{{{ nobody_sets_this }}}}\"\n      when: false\n    - import_role: {{name: r}}\n    - import_role: {{name: r}}\n"
+            ),
+        ),
+        (
+            "roles/r/tasks/main.yml",
+            "- name: role task\n  command: \"echo {{ nor_this }}\"\n  when: false\n",
+        ),
+        (
+            "keyword.yml",
+            &format!("{PLAY}    - debug: msg=x\n      when: false\n      wehn: true\n"),
+        ),
+        (
+            "module.yml",
+            &format!("{PLAY}    - no_such_module: x=1\n      when: false\n"),
+        ),
+    ]);
+    let w = warnings(&p.check("undef.yml"));
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(
+        w[0].starts_with("[WARNING]: undef.yml:4:7: 'nobody_sets_this' is undefined: task 'skipped' uses it"),
+        "{w:?}"
+    );
+    assert!(
+        w[1].contains("roles/r/tasks/main.yml:1:3: 'nor_this' is undefined: task 'r : role task'"),
+        "{w:?}"
+    );
+    let e = load_error(&p.check_strict("undef.yml"));
+    assert!(
+        e.contains("undef.yml:4:7: 'nobody_sets_this' is undefined"),
+        "{e}"
+    );
+    let env = |v: &str| {
+        talon()
+            .current_dir(p.dir.path())
+            .args(["run", "--syntax-check", "undef.yml", "-i", "inv.ini"])
+            .env("TALON_STRICT", v)
+            .output()
+            .unwrap()
+    };
+    assert!(load_error(&env("1")).contains("undef.yml:4:7:"));
+    assert_eq!(warnings(&env("false")).len(), 2);
+    let out = env("maybe");
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("TALON_STRICT"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The run itself: the tasks are skipped, nothing fails.
+    let out = p.run("undef.yml");
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("skipped=3"), "{all}");
+    // Not findings: an unknown keyword or module is refused even in a skipped task.
+    let e = load_error(&p.check("keyword.yml"));
+    assert!(e.contains("keyword.yml:6:7:"), "{e}");
+    let e = load_error(&p.check("module.yml"));
+    assert!(
+        e.contains("module.yml:4:7: unknown module or keyword 'no_such_module'"),
+        "{e}"
+    );
 }

@@ -336,7 +336,16 @@ fn bad_playbooks_fail_with_a_location_and_change_nothing() {
         ),
     ];
     for (name, text, want) in cases {
-        let run = run_text(&lab, name, &text);
+        // An unknown argument is a warning unless --strict (ansible-playbook meets it only when
+        // the task runs); --strict refuses it like the others.
+        let strict: &[&str] = if name == "unknown-arg.yml" {
+            &["--strict"]
+        } else {
+            &[]
+        };
+        let p = lab.dir.path().join(name);
+        std::fs::write(&p, &text).unwrap();
+        let run = lab.run(&p, strict);
         assert_eq!(run.code, 4, "{name}: {}\n{}", run.stdout, run.stderr);
         assert!(
             run.stderr.contains(want),
@@ -345,11 +354,13 @@ fn bad_playbooks_fail_with_a_location_and_change_nothing() {
         );
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     }
-    // An undefined variable, even in a late task, is found before anything runs.
+    // With --strict, an undefined variable, even in a late task, is found before anything runs.
     let undefined = format!(
         "{marker}    - name: uses undefined\n      copy:\n        content: \"{{{{ not_defined_anywhere }}}}\"\n        dest: /tmp/x\n"
     );
-    let run = run_text(&lab, "undefined.yml", &undefined);
+    let p = lab.dir.path().join("undefined.yml");
+    std::fs::write(&p, &undefined).unwrap();
+    let run = lab.run(&p, &["--strict"]);
     assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("'not_defined_anywhere' is undefined"),
@@ -380,6 +391,25 @@ fn bad_playbooks_fail_with_a_location_and_change_nothing() {
     assert!(run.stdout.contains("only_elsewhere"), "{}", run.stdout);
     assert!(run.stdout.contains("partial.yml:4:7"), "{}", run.stdout);
     assert!(lab.stat(&host, "/tmp/should-not-exist").is_none());
+    // Without --strict, the same findings are warnings before the run, and the task fails
+    // when it runs with them (after the tasks before it ran).
+    for (name, failure) in [
+        (
+            "unknown-arg.yml",
+            "Unsupported parameters for (copy) module: contnet. Supported parameters include: ",
+        ),
+        ("undefined.yml", "'not_defined_anywhere' is undefined"),
+    ] {
+        let run = lab.run(&lab.dir.path().join(name), &[]);
+        assert_eq!(run.code, 2, "{name}: {}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.starts_with("[WARNING]: ") && run.stderr.contains(&format!("{name}:")),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.contains(failure), "{name}: {}", run.stdout);
+        assert!(lab.stat(&host, "/tmp/should-not-exist").is_some());
+    }
 }
 
 #[test]

@@ -755,8 +755,9 @@ fn no_log_censors_every_view_of_a_result() {
                 .lines()
                 .find(|l| l.starts_with("box1 "))
                 .unwrap_or_default();
+            // The ignored failure ran its command (changed): ansible-core counts it as changed.
             assert!(
-                recap.contains("ok=7 ") && recap.contains("changed=5 ") && recap.contains("ignored=1"),
+                recap.contains("ok=7 ") && recap.contains("changed=6 ") && recap.contains("ignored=1"),
                 "{}",
                 run.stdout
             );

@@ -18,7 +18,7 @@ use crate::vars::{Vars, as_bool, as_string};
 /// type coercions. A `null` value counts as "not given" (Ansible's `None`).
 ///
 /// Matches ansible-core's `AnsibleModule` argument handling: unknown keys are refused
-/// ("Unsupported parameters"), required arguments must be given ("missing required
+/// ("Unsupported parameters for (file) module: x"), required arguments must be given ("missing required
 /// arguments"), mutually exclusive ones must not be given together ("parameters are mutually
 /// exclusive"), values outside `choices` are refused ("value of X must be one of").
 pub struct Args<'a> {
@@ -30,8 +30,9 @@ pub struct Args<'a> {
 impl<'a> Args<'a> {
     /// Reads `vars` for the module `info` describes.
     ///
-    /// Errors: [`ModuleError::BadArgs`] for a key the spec does not accept, a missing required
-    /// argument, or two mutually exclusive arguments given together.
+    /// Errors: [`ModuleError::Unsupported`] for keys the spec does not accept;
+    /// [`ModuleError::BadArgs`] for a missing required argument, or two mutually exclusive
+    /// arguments given together.
     pub fn new(info: &'static ModuleInfo, vars: &'a Vars) -> Result<Self, ModuleError> {
         Self::with_spec(info.name, &info.spec, vars)
     }
@@ -46,11 +47,11 @@ impl<'a> Args<'a> {
         let a = Args { module, spec, vars };
         let unknown = spec.unknown(vars.keys().map(String::as_str));
         if !unknown.is_empty() {
-            return Err(a.bad(format!(
-                "Unsupported parameters: {}. Supported parameters include: {}",
-                unknown.join(", "),
-                spec.names().join(", ")
-            )));
+            return Err(ModuleError::Unsupported {
+                module,
+                names: unknown.join(", "),
+                supported: spec.supported(),
+            });
         }
         let mut missing: Vec<&str> = spec
             .args

@@ -115,6 +115,16 @@ pub enum ModuleError {
     /// Arguments that do not fit the module (unknown key, wrong type, missing required key).
     #[error("{module}: {message}")]
     BadArgs { module: &'static str, message: String },
+    /// Arguments the module does not take, worded as ansible-core's `AnsibleModule` words them:
+    /// `names` sorted, then what the module supports.
+    #[error(
+        "Unsupported parameters for ({module}) module: {names}. Supported parameters include: {supported}."
+    )]
+    Unsupported {
+        module: &'static str,
+        names: String,
+        supported: String,
+    },
     /// The connection broke while the module ran.
     #[error(transparent)]
     Transport(#[from] TransportError),

@@ -194,6 +194,20 @@ impl ArgSpec {
         out
     }
 
+    /// What the module supports, as ansible-core lists it after "Supported parameters include:":
+    /// the argument names sorted, then the aliases sorted in parentheses.
+    pub fn supported(&self) -> String {
+        let mut names: Vec<&str> = self.args.iter().map(|d| d.name).collect();
+        let mut aliases: Vec<&str> = self.args.iter().flat_map(|d| d.aliases.iter().copied()).collect();
+        names.sort_unstable();
+        aliases.sort_unstable();
+        let mut out = names.join(", ");
+        if !aliases.is_empty() {
+            out.push_str(&format!(" ({})", aliases.join(", ")));
+        }
+        out
+    }
+
     /// The names of the arguments that are delivery channels for secrets, aliases included.
     pub fn delivering(&self) -> impl Iterator<Item = &'static str> {
         self.args
@@ -358,6 +372,23 @@ mod tests {
             Some("force|port")
         );
         assert_eq!(SPEC.conflict(|k| k == "force"), None);
+    }
+
+    #[test]
+    fn unsupported_arguments_are_worded_as_ansible_core() {
+        assert_eq!(
+            SPEC.supported(),
+            "content, force, groups, mode, path, port, state (dest, name)"
+        );
+        static INFO: super::super::ModuleInfo = super::super::ModuleInfo::test(SPEC);
+        let vars = json!({"path": "/x", "zzz": 1, "aaa": 2});
+        let e = crate::modules::args::Args::new(&INFO, vars.as_object().unwrap())
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "Unsupported parameters for (test) module: aaa, zzz. Supported parameters include: content, force, groups, mode, path, port, state (dest, name)."
+        );
     }
 
     #[test]

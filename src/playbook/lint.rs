@@ -14,10 +14,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::findings::Finding;
 use super::walk::{Met, walk};
 use super::{Action, Loader, Playbook, Role, Task, vars_files};
-use crate::error::LoadError;
-use crate::yaml::Mark;
 
 /// Variables Ansible (and talon) always provide.
 const MAGIC: &[&str] = &[
@@ -67,15 +66,15 @@ impl Known {
     }
 }
 
-/// Rejects templates that use a variable nothing defines.
+/// Finds templates that use a variable nothing defines: one finding a task and name, naming
+/// the task, the variable and the place, in the order of the playbook.
 ///
 /// `inventory_names` are the variable names of every inventory host; `extra` the `-e` names.
-/// Errors: [`LoadError::At`] naming the task, the variable and the place.
 pub fn check_undefined(
     pb: &Playbook,
     inventory_names: impl IntoIterator<Item = String>,
     extra: impl IntoIterator<Item = String>,
-) -> Result<(), LoadError> {
+) -> Vec<Finding> {
     let mut known = Known {
         names: MAGIC.iter().map(|s| s.to_string()).collect(),
         complete: true,
@@ -103,14 +102,15 @@ pub fn check_undefined(
         }
         collect(&loader, &play.handlers, &mut known, &mut tasks);
     }
+    let mut findings = Vec::new();
     if !known.complete {
-        return Ok(());
+        return findings;
     }
     let env = minijinja::Environment::new();
     for t in &tasks {
-        check_task(&env, t, &known)?;
+        check_task(&env, t, &known, &mut findings);
     }
-    Ok(())
+    findings
 }
 
 fn add_role(known: &mut Known, r: &Role) {
@@ -203,7 +203,7 @@ fn strings<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
     }
 }
 
-fn check_task(env: &minijinja::Environment<'_>, t: &Task, known: &Known) -> Result<(), LoadError> {
+fn check_task(env: &minijinja::Environment<'_>, t: &Task, known: &Known, out: &mut Vec<Finding>) {
     let mut templates: Vec<String> = Vec::new();
     let mut vals: Vec<&str> = Vec::new();
     match &t.action {
@@ -235,27 +235,22 @@ fn check_task(env: &minijinja::Environment<'_>, t: &Task, known: &Known) -> Resu
             templates.push(format!("{{{{ {c} }}}}"));
         }
     }
-    for text in &templates {
-        let mut missing: Vec<String> = undeclared(env, text)
-            .into_iter()
-            .filter(|n| !known.knows(n))
-            .collect();
-        missing.sort();
-        if let Some(name) = missing.first() {
-            return Err(LoadError::at(
-                &mark_of(t),
-                format!(
-                    "'{name}' is undefined: task '{}' uses it, and no inventory, play, role, register, set_fact or extra var defines it (define it, or guard it with default())",
-                    t.display_name()
-                ),
-            ));
-        }
+    let mut missing: Vec<String> = templates
+        .iter()
+        .flat_map(|text| undeclared(env, text))
+        .filter(|n| !known.knows(n))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    for name in missing {
+        out.push(Finding::at(
+            &t.mark,
+            format!(
+                "'{name}' is undefined: task '{}' uses it, and no inventory, play, role, register, set_fact or extra var defines it, so the task fails if it runs (define it, or guard it with default())",
+                t.display_name()
+            ),
+        ));
     }
-    Ok(())
-}
-
-fn mark_of(t: &Task) -> Mark {
-    t.mark.clone()
 }
 
 #[cfg(test)]
@@ -271,17 +266,20 @@ mod tests {
     }
 
     #[test]
-    fn rejects_a_name_nothing_defines_with_its_place() {
+    fn finds_each_name_nothing_defines_with_its_place() {
         let (_d, pb) = pb(
-            "- hosts: all\n  vars: {a: 1}\n  tasks:\n    - debug: msg=ok\n    - name: bad\n      debug:\n        msg: \"{{ a }} {{ nope }}\"\n",
+            "- hosts: all\n  vars: {a: 1}\n  tasks:\n    - debug: msg=ok\n    - name: bad\n      debug:\n        msg: \"{{ a }} {{ nope }} {{ zilch }} {{ nope }}\"\n      when: zilch\n",
         );
-        let e = check_undefined(&pb, Vec::new(), Vec::new())
-            .unwrap_err()
-            .to_string();
+        let found: Vec<String> = check_undefined(&pb, Vec::new(), Vec::new())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(found.len(), 2, "{found:?}");
         assert!(
-            e.contains("'nope' is undefined") && e.contains("p.yml:5:7"),
-            "{e}"
+            found[0].contains("'nope' is undefined: task 'bad'") && found[0].contains("p.yml:5:7"),
+            "{found:?}"
         );
+        assert!(found[1].contains("'zilch' is undefined"), "{found:?}");
     }
 
     #[test]
@@ -295,7 +293,7 @@ mod tests {
             "    - debug: msg=hi\n      when: other is defined\n",
             "    - debug: msg=\"{% for x in [1] %}{{ x }}{% endfor %}\"\n",
         ));
-        check_undefined(&pb, vec!["inv_var".to_string()], Vec::new()).unwrap();
+        assert_eq!(check_undefined(&pb, vec!["inv_var".to_string()], Vec::new()), []);
     }
 
     #[test]
@@ -307,7 +305,10 @@ mod tests {
     #[test]
     fn conditions_are_checked_too() {
         let (_d, pb) = pb("- hosts: all\n  tasks:\n    - debug: msg=x\n      when: flag_nobody_sets\n");
-        assert!(check_undefined(&pb, Vec::new(), Vec::new()).is_err());
-        check_undefined(&pb, Vec::new(), vec!["flag_nobody_sets".to_string()]).unwrap();
+        assert_eq!(check_undefined(&pb, Vec::new(), Vec::new()).len(), 1);
+        assert_eq!(
+            check_undefined(&pb, Vec::new(), vec!["flag_nobody_sets".to_string()]),
+            []
+        );
     }
 }

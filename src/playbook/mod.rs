@@ -1,15 +1,18 @@
 //! Playbooks: raw YAML -> plays, roles and typed tasks (DESIGN habit 2 and 5).
 //!
-//! Loading is strict: an unknown play or task keyword, an unknown module or module argument, or a
-//! missing role is an error that names `file:line:column`. Nothing is silently ignored, because a
-//! silently ignored key is how a budget limit or a health check quietly stops existing.
+//! Loading is strict: an unknown play or task keyword, an unknown module, or a missing role is an
+//! error that names `file:line:column`. Nothing is silently ignored, because a silently ignored
+//! key is how a budget limit or a health check quietly stops existing. What ansible-playbook
+//! meets only when the task runs (a module argument the module does not take, a literal value of
+//! the wrong type) is a [`Finding`]: a warning, or an error with `--strict`.
 //!
 //! The types and the playbook file are here; the rooms beside: `play` (play keywords and
 //! sections), `task` (task keywords and actions), `role` (roles and their dependencies),
 //! `imports` (cycle and depth checks), `checks` (whole-play checks such as handlers), `lint`
-//! (undefined variables), `vars_files` (where variables files are found), `kv` (`k=v` text).
+//! (undefined variables), `findings` (what is a warning unless `--strict`), `vars_files` (where variables files are found), `kv` (`k=v` text).
 
 mod checks;
+pub mod findings;
 mod imports;
 mod kv;
 pub mod lint;
@@ -32,6 +35,7 @@ use crate::error::LoadError;
 use crate::modules;
 use crate::vars::Vars;
 use crate::yaml::{self, Key, Mark, Node, NodeKind};
+pub use findings::Finding;
 use imports::{Entry, ImportStack};
 pub use imports::{MAX_IMPORT_DEPTH, MAX_INCLUDE_DEPTH};
 pub use kv::parse_kv;
@@ -49,6 +53,8 @@ pub struct Playbook {
     pub plays: Vec<Play>,
     /// How many task ids were given out (ids are `0..task_count`).
     pub task_count: usize,
+    /// What loading found that fails a task only if it runs (module arguments), in order.
+    pub findings: Vec<Finding>,
 }
 
 /// `strategy:` of a play.
@@ -233,12 +239,14 @@ pub struct Loader {
     imports: Arc<ImportStack>,
     /// Handlers of roles imported by `import_role` in the play being loaded.
     imported_handlers: Mutex<Vec<Task>>,
+    /// Findings of the tasks loaded so far (warnings unless `--strict`).
+    findings: Mutex<Vec<Finding>>,
 }
 
 /// Loads a playbook file with all its roles and static imports.
 ///
 /// Errors: [`LoadError`] naming `file:line:column` for invalid YAML, unknown keywords, unknown
-/// modules or module arguments, missing roles or imported files, and static imports that form a
+/// modules, missing roles or imported files, and static imports that form a
 /// cycle or nest deeper than [`MAX_IMPORT_DEPTH`] (with the chain of imports).
 pub fn load(path: &Path) -> Result<Playbook, LoadError> {
     load_nested(path, None, None)
@@ -281,6 +289,7 @@ impl Loader {
             _ => return Err(LoadError::at(&root.mark, "a playbook must be a list of plays")),
         };
         let mut plays = Vec::new();
+        let mut findings = Vec::new();
         for item in &items {
             if let Some(imp) = item
                 .get("import_playbook")
@@ -290,6 +299,7 @@ impl Loader {
                     .as_str()
                     .ok_or_else(|| LoadError::at(&imp.mark, "import_playbook takes a file name"))?;
                 let sub = load_nested(&dir.join(file), Some(&self.imports), Some(&imp.mark))?;
+                findings.extend(sub.findings);
                 for mut p in sub.plays {
                     p.index = plays.len();
                     plays.push(p);
@@ -298,12 +308,14 @@ impl Loader {
             }
             let index = plays.len();
             plays.push(self.play(item, index)?);
+            findings.append(&mut self.findings.lock().unwrap_or_else(PoisonError::into_inner));
         }
         Ok(Playbook {
             path: path.to_path_buf(),
             dir,
             plays,
             task_count: self.next_id.load(Ordering::Relaxed),
+            findings,
         })
     }
 }

@@ -71,6 +71,7 @@ impl Loader {
             playbook_dir: playbook_dir.to_path_buf(),
             imports: Arc::new(ImportStack::new(playbook_dir)),
             imported_handlers: Mutex::new(Vec::new()),
+            findings: Mutex::new(Vec::new()),
         }
     }
 

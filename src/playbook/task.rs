@@ -2,6 +2,7 @@
 //! checked against the module's spec, or a runner action: block, include/import, set_fact,
 //! include_vars, meta, ...), loops and their controls.
 
+use super::findings::Finding;
 use super::role::role_ref;
 use super::*;
 
@@ -148,36 +149,37 @@ pub(super) fn wrap_import(e: LoadError, mark: &Mark) -> LoadError {
 /// Checks a task's module arguments as written against the module's spec: every key must be
 /// an argument (or an alias) the module takes, mutually exclusive arguments must not be given
 /// together, and a value written literally (no template in it) must fit its argument's type and
-/// choices (ansible-core finds these only when the task runs, after earlier tasks changed hosts).
-///
-/// Errors: [`LoadError::At`] at `mark` naming the module and the argument.
+/// choices. ansible-core finds these only when the task runs (and never in a skipped task), so
+/// they are findings ([`super::findings`]), each at `mark` or at the argument's own place.
 pub(super) fn check_module_args<'m>(
     info: &modules::ModuleInfo,
     args: &Vars,
     mark: &'m Mark,
     mark_of: impl Fn(&str) -> &'m Mark,
-) -> Result<(), LoadError> {
+) -> Vec<Finding> {
     let spec = &info.spec;
+    let mut out = Vec::new();
     for (name, value) in args {
         let Some(def) = spec.find(name) else {
-            if spec.free_form && name == "_raw_params" {
-                continue;
+            if !(spec.free_form && name == "_raw_params") {
+                out.push(Finding::at(
+                    mark,
+                    format!(
+                        "module '{}' does not take the argument '{}' (it takes: {})",
+                        info.name,
+                        name,
+                        spec.names().join(", ")
+                    ),
+                ));
             }
-            return Err(LoadError::at(
-                mark,
-                format!(
-                    "module '{}' does not take the argument '{}' (it takes: {})",
-                    info.name,
-                    name,
-                    spec.names().join(", ")
-                ),
-            ));
+            continue;
         };
-        modules::spec::ArgSpec::check_literal(def, value)
-            .map_err(|e| LoadError::at(mark_of(name), format!("module '{}': {e}", info.name)))?;
+        if let Err(e) = modules::spec::ArgSpec::check_literal(def, value) {
+            out.push(Finding::at(mark_of(name), format!("module '{}': {e}", info.name)));
+        }
     }
     if let Some(both) = spec.conflict(|k| spec.value(args, k).is_some()) {
-        return Err(LoadError::at(
+        out.push(Finding::at(
             mark,
             format!(
                 "module '{}': parameters are mutually exclusive: {both}",
@@ -185,7 +187,13 @@ pub(super) fn check_module_args<'m>(
             ),
         ));
     }
-    Ok(())
+    if spec.free_form && args.is_empty() {
+        out.push(Finding::at(
+            mark,
+            format!("module '{}' needs a command", info.name),
+        ));
+    }
+    out
 }
 
 /// Module arguments from a task: a mapping, a free-form string, plus an `args:` mapping.
@@ -500,14 +508,16 @@ impl Loader {
                         .or_else(|| args_kw.and_then(|a| a.get(name)))
                         .map_or(&value.mark, |n| &n.mark)
                 };
-                check_module_args(info, &args, &value.mark, mark_of)?;
-                if info.spec.free_form && args.is_empty() {
-                    return Err(LoadError::at(
-                        &value.mark,
-                        format!("module '{}' needs a command", info.name),
-                    ));
-                }
+                let found = check_module_args(info, &args, &value.mark, mark_of);
                 task.action = Some(Action::Module { module: info, args });
+                let name = task.display_name();
+                self.findings
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend(found.into_iter().map(|f| Finding {
+                        message: format!("{} (task '{name}' fails if it runs with it)", f.message),
+                        ..f
+                    }));
                 Ok(vec![task])
             }
         }

@@ -130,8 +130,13 @@ fn a_notify_of_no_handler_names_the_task() {
     )]);
 }
 
+/// The findings of loading `files` (the playbook loads).
+fn found(files: &[(&str, &str)]) -> Vec<String> {
+    loads(files).findings.iter().map(ToString::to_string).collect()
+}
+
 #[test]
-fn typed_module_arguments_are_checked_in_every_form() {
+fn typed_module_arguments_are_findings_in_every_form() {
     for (task, at) in [
         ("    - file: path=/x state=dir\n", "pb.yml:3:13"),
         (
@@ -147,15 +152,61 @@ fn typed_module_arguments_are_checked_in_every_form() {
             "pb.yml:5:18",
         ),
     ] {
-        let e = load_err(&[("pb.yml", &format!("{PLAY}{task}"))]);
-        assert!(e.contains(at), "{at}: {e}");
+        let f = found(&[("pb.yml", &format!("{PLAY}{task}"))]);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].contains(&format!("/{at}: module '")), "{at}: {f:?}");
     }
-    loads(&[(
+    let pb = loads(&[(
         "pb.yml",
         &format!(
             "{PLAY}    - file: path=/x state=directory mode=0755 recurse=yes\n    - file:\n        path: /y\n        state: \"{{{{ s }}}}\"\n        mode: \"{{{{ m }}}}\"\n"
         ),
     )]);
+    assert!(pb.findings.is_empty(), "{:?}", pb.findings);
+}
+
+#[test]
+fn module_argument_findings_name_the_task_and_every_problem() {
+    let f = found(&[
+        (
+            "pb.yml",
+            &format!(
+                "{PLAY}    - name: touch it\n      file:\n        path: /x\n        nope: 1\n        state: dir\n    - command:\n- import_playbook: other.yml\n"
+            ),
+        ),
+        ("other.yml", "- hosts: all\n  roles: [r]\n"),
+        ("roles/r/tasks/main.yml", "- copy: content=x dest=/y src=/z\n"),
+    ]);
+    assert_eq!(f.len(), 4, "{f:?}");
+    assert!(
+        f[0].contains("/pb.yml:5:9: module 'file' does not take the argument 'nope' (it takes: ")
+            && f[0].ends_with("(task 'touch it' fails if it runs with it)"),
+        "{f:?}"
+    );
+    assert!(
+        f[1].contains("/pb.yml:7:16: module 'file': value of state must be one of"),
+        "{f:?}"
+    );
+    assert!(
+        f[2].contains("/pb.yml:8:14: module 'command' needs a command (task 'command' fails"),
+        "{f:?}"
+    );
+    assert!(
+        f[3].contains("roles/r/tasks/main.yml:1:9: module 'copy': parameters are mutually exclusive: src|content (task 'r : copy'"),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn unknown_modules_stay_load_errors() {
+    let e = load_err(&[(
+        "pb.yml",
+        &format!("{PLAY}    - no_such_module: x=1\n      when: false\n"),
+    )]);
+    assert!(
+        e.contains("pb.yml:3:7: unknown module or keyword 'no_such_module'"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -42,13 +42,9 @@ pub struct HostStats {
 
 impl HostStats {
     /// Counts one task result (the one place results are counted): `ok` includes changed
-    /// tasks; a failure whose errors are `ignored` counts as ok and ignored; a failed result
-    /// that says it `changed` (a command that ran and failed) counts as changed too, as
-    /// ansible-core's strategy counts it.
+    /// tasks; a failure whose errors are `ignored` counts as ok and ignored, and as changed too
+    /// when its result says `changed` (ansible-core's strategy counts it so).
     pub fn record(&mut self, status: Status, ignored: bool, changed: bool) {
-        if status == Status::Failed && changed {
-            self.changed += 1;
-        }
         match status {
             Status::Ok => self.ok += 1,
             Status::Changed => {
@@ -59,6 +55,7 @@ impl HostStats {
             Status::Failed if ignored => {
                 self.ok += 1;
                 self.ignored += 1;
+                self.changed += u32::from(changed);
             }
             Status::Failed => self.failures += 1,
             Status::Unreachable => self.unreachable += 1,

@@ -77,12 +77,11 @@ impl<'a> Runner<'a> {
             vars::overlay(&mut v, &r.defaults);
         }
         vars::overlay(&mut v, &st.inv_vars);
-        if !st.facts.is_empty() {
-            for (k, val) in &st.facts {
-                v.insert(format!("ansible_{k}"), val.clone());
-            }
-            v.insert("ansible_facts".into(), Value::Object(st.facts.clone()));
+        for (k, val) in &st.facts {
+            v.insert(format!("ansible_{k}"), val.clone());
         }
+        // Defined (empty) before any facts are gathered, as in ansible-core.
+        v.insert("ansible_facts".into(), Value::Object(st.facts.clone()));
         vars::overlay(&mut v, &ctx.play.vars);
         vars::overlay(&mut v, &st.vars_files);
         vars::overlay(&mut v, &ctx.role_vars);

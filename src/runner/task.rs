@@ -146,6 +146,10 @@ impl<'a> Runner<'a> {
     }
 
     /// Runs the action itself (no conditions, no retries).
+    ///
+    /// Errors: a [`TaskError`] when the action could not be carried out at all (its arguments,
+    /// `become` or `environment` do not render, e.g. an undefined variable): like ansible-core's
+    /// exception path, that failure is final, not judged by `failed_when` or retried by `until`.
     pub(super) async fn execute_action(
         &self,
         _ctx: &PlayCtx<'_>,
@@ -154,13 +158,10 @@ impl<'a> Runner<'a> {
         task: &Task,
         inh: &Inherited,
         scope: &Scope,
-    ) -> Outcome {
-        match &task.action {
+    ) -> Result<Outcome, TaskError> {
+        Ok(match &task.action {
             Some(Action::SetFact { args }) => {
-                let rendered = match self.render_args(args, scope) {
-                    Ok(a) => a,
-                    Err(m) => return failed_at(task, m),
-                };
+                let rendered = self.render_args(args, scope)?;
                 let mut facts = Map::new();
                 for (k, v) in rendered {
                     if k == "cacheable" {
@@ -200,14 +201,8 @@ impl<'a> Runner<'a> {
                 Err(e) => failed(e.to_string()),
             },
             Some(Action::Module { module, args }) => {
-                let args = match self.render_args(args, scope) {
-                    Ok(a) => a,
-                    Err(m) => return failed_at(task, m),
-                };
-                let become_ = match self.become_for(task, inh, scope) {
-                    Ok(b) => b,
-                    Err(m) => return failed_at(task, m),
-                };
+                let args = self.render_args(args, scope)?;
+                let become_ = self.become_for(task, inh, scope)?;
                 let local;
                 let conn_ref: &Connection = match &task.delegate_to {
                     Some(d) => {
@@ -221,9 +216,9 @@ impl<'a> Runner<'a> {
                                 Connection::Local(crate::transport::local::LocalConnection::new("localhost"));
                             &local
                         } else {
-                            return failed(format!(
+                            return Ok(failed(format!(
                                 "delegate_to: '{d}': talon supports delegating only to localhost"
-                            ));
+                            )));
                         }
                     }
                     None => conn,
@@ -231,14 +226,11 @@ impl<'a> Runner<'a> {
                 let check = task.check_mode.or(inh.check_mode).unwrap_or(self.opts.check);
                 let diff = task.diff.or(inh.diff).unwrap_or(self.opts.diff);
                 let search_paths = self.search_paths(task, inh);
-                let env = match self.environment(task, inh, scope) {
-                    Ok(e) => e,
-                    Err(m) => return failed_at(task, m),
-                };
+                let env = self.environment(task, inh, scope)?;
                 // secrets: refuse a secret on a command line before the module runs.
                 let place = format!("task '{}' at {}", task.display_name(), task.mark);
                 if let Err(e) = self.opts.secrets.refuse_args(module, &args, &env, &place) {
-                    return failed(e.to_string());
+                    return Ok(failed(e.to_string()));
                 }
                 let mctx = ModuleContext {
                     conn: conn_ref,
@@ -259,7 +251,7 @@ impl<'a> Runner<'a> {
                 }
             }
             _ => failed("internal: this action cannot run as a leaf task".into()),
-        }
+        })
     }
 
     /// `environment:` of the play, enclosing blocks and the task, rendered; later ones win.

@@ -347,7 +347,10 @@ impl<'a> Runner<'a> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let mut out = self.execute_action(ctx, st, conn, task, inh, &scope).await;
+            let mut out = match self.execute_action(ctx, st, conn, task, inh, &scope).await {
+                Ok(out) => out,
+                Err(msg) => return failed_at(task, msg),
+            };
             if out.status == Status::Unreachable {
                 return out;
             }
@@ -360,18 +363,8 @@ impl<'a> Runner<'a> {
             {
                 m.insert("attempts".into(), json!(attempt));
             }
-            if out.status != Status::Skipped
-                && let Err(e) = self.apply_when_overrides(task, st, &scope, &mut out)
-            {
-                // As ansible-core: the module's result stays (a command that ran still
-                // changed), marked failed with why.
-                out.status = Status::Failed;
-                let why = failed_at(task, e).result;
-                if let Value::Object(m) = &mut out.result {
-                    m.insert("failed".into(), json!(true));
-                    m.insert("msg".into(), why.get("msg").cloned().unwrap_or_default());
-                }
-                return out;
+            if out.status != Status::Skipped {
+                self.apply_when_overrides(task, st, &scope, &mut out);
             }
             // A skipped action (e.g. a command in check mode) has nothing to retry.
             if attempts <= 1 || out.status == Status::Skipped {
@@ -420,19 +413,48 @@ impl<'a> Runner<'a> {
         scope.with_vars(Arc::new(vars))
     }
 
+    /// `changed_when` then `failed_when` over a fresh result. As in ansible-core's
+    /// TaskExecutor, a condition that cannot be evaluated (an undefined variable) fails the
+    /// task, keeping its result, with the error in `changed_when_result`/`failed_when_result`.
     pub(super) fn apply_when_overrides(
         &self,
         task: &Task,
         _st: &HostState,
         scope: &Scope,
         out: &mut Outcome,
-    ) -> Result<(), TaskError> {
+    ) {
+        if let Err((cond, e)) = self.when_overrides(task, scope, out) {
+            out.status = Status::Failed;
+            let detail = match e {
+                TaskError::Condition { source, .. } => {
+                    format!("Error while evaluating conditional: {source}")
+                }
+                other => other.to_string(),
+            };
+            if let Value::Object(m) = &mut out.result {
+                m.insert("failed".into(), json!(true));
+                m.insert(format!("{cond}_when_result"), json!(detail));
+                if m.get("msg").and_then(Value::as_str).is_none_or(str::is_empty) {
+                    m.insert("msg".into(), json!(format!("{cond}_when: {detail}")));
+                }
+            }
+        }
+    }
+
+    /// [`Runner::apply_when_overrides`] until a condition fails to evaluate: which one
+    /// (`changed`, `failed`) and why.
+    fn when_overrides(
+        &self,
+        task: &Task,
+        scope: &Scope,
+        out: &mut Outcome,
+    ) -> Result<(), (&'static str, TaskError)> {
         if task.changed_when.is_none() && task.failed_when.is_none() {
             return Ok(());
         }
         let scope = self.with_result(scope, task, &out.result);
         if let Some(conds) = &task.changed_when {
-            let changed = self.when_holds(conds, &scope)?;
+            let changed = self.when_holds(conds, &scope).map_err(|e| ("changed", e))?;
             if out.status == Status::Changed || out.status == Status::Ok {
                 out.status = if changed { Status::Changed } else { Status::Ok };
             }
@@ -444,7 +466,7 @@ impl<'a> Runner<'a> {
             let fail = if conds.is_empty() {
                 false
             } else {
-                self.when_holds(conds, &scope)?
+                self.when_holds(conds, &scope).map_err(|e| ("failed", e))?
             };
             if fail {
                 out.status = Status::Failed;
