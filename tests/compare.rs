@@ -195,3 +195,15 @@ fn d11_wait_for_drained_and_delay() {
         t.lines
     );
 }
+
+#[test]
+fn d11_edits_keep_the_files_acl_and_attributes() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("acl_kept.yml"), &[]);
+    assert!(
+        t.lines.iter().any(|l| l.starts_with("show attributes")
+            && l.contains("/tmp/acl-line ['system.posix_acl_access', 'user.talon'] kept")),
+        "{:#?}",
+        t.lines
+    );
+}

@@ -817,3 +817,24 @@ async fn edges_links_parents_backups_check() {
     assert!(out.changed);
     assert!(!Path::new(&dest).exists());
 }
+
+/// A vault-encrypted `src` (ansible-core decrypts it) is refused, never delivered as ciphertext.
+#[tokio::test]
+async fn d11_vault_encrypted_src_is_refused_never_copied() {
+    let env = Env::new();
+    let vaulted = "$ANSIBLE_VAULT;1.1;AES256\n6231336539\n";
+    std::fs::write(env.dir.path().join("play/files/secret.txt"), vaulted).unwrap();
+    std::fs::write(env.dir.path().join("play/templates/secret.j2"), vaulted).unwrap();
+    for (module, src) in [("copy", "secret.txt"), ("template", "secret.j2")] {
+        let dest = env.p(&format!("out-{module}"));
+        let args: Vars = serde_json::from_value(json!({"src": src, "dest": dest})).unwrap();
+        let e = modules::run(module, &args, &env.local.ctx(false, false))
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("encrypted with ansible-vault"),
+            "{module}: {e}"
+        );
+        assert!(!Path::new(&dest).exists(), "{module} wrote {dest}");
+    }
+}

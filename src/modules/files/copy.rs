@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use super::put::{PutOptions, PutRequest, find_local_file, put_content, put_options};
+use super::put::{PutOptions, PutRequest, find_local_file, is_vault, put_content, put_options, vault_src};
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
@@ -88,6 +88,11 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                 message: e.to_string(),
             })?
             .map_err(|e| ModuleError::Input(Box::new(e)))?;
+            // Ansible decrypts a vault-encrypted src (`decrypt: true`); talon cannot yet, and
+            // never copies the ciphertext in its place.
+            if is_vault(&data) {
+                return Err(vault_src(path));
+            }
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
             (data, path.display().to_string(), name, false)
         }

@@ -5,7 +5,7 @@
 //! Round trips: the same as `copy` (one probe to decide, one write or chmod/chown to apply); the
 //! rendering happens on the controller.
 
-use super::put::{PutOptions, PutRequest, find_local_file, put_content, put_options};
+use super::put::{PutOptions, PutRequest, find_local_file, is_vault, put_content, put_options, vault_src};
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
@@ -67,6 +67,11 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             message: e.to_string(),
         })?
         .map_err(|e| ModuleError::Input(Box::new(e)))?;
+    // A vault-encrypted template is decrypted by Ansible; talon cannot yet, and never renders
+    // the ciphertext.
+    if is_vault(text.trim_start().as_bytes()) {
+        return Err(vault_src(path));
+    }
     let rendered = ctx
         .templater
         .render_template(&text, &src, ctx.scope)

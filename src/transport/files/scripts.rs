@@ -366,7 +366,7 @@ t="$dir/.$b.talon.$u"
 ex=; [ -e "$d" ] && ex=1
 trap 'rm -f -- "$t"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
-km=1
+km=1 m0=$m
 if [ -n "$cu" ]; then m=
 elif [ -z "$m$o$g" ] && [ ! -e "$d" ]; then cu=$(umask)
 else cu=077 km=0; fi
@@ -375,9 +375,13 @@ if [ -n "${13}" ]; then
   h=$(sha1sum <"$t") && [ "${h%% *}" = "${13}" ] || { echo "the content arrived incomplete (connection lost?); $d is unchanged" >&2; exit 1; }
 fi
 if [ -z "$o$g" ] && [ -e "$d" ] && { [ "$oc" != 1 ] || [ -g "$dir" ]; }; then chown --reference="$d" -- "$t" 2>/dev/null; fi
-if [ "$km" = 0 ] && [ -z "$m" ]; then
-  if [ -e "$d" ]; then chmod --reference="$d" -- "$t" || exit 1
-  else chmod -- "$(printf '%o' $((0666 & ~$(umask))))" "$t" || exit 1; fi
+if [ -e "$d" ]; then
+  # As Ansible's atomic_move (shutil.copystat): the new file keeps the old one's mode, POSIX
+  # ACL and extended attributes; a mode asked for is applied after.
+  if cp --attributes-only --preserve=mode,xattr -- "$d" "$t" 2>/dev/null; then m=$m0
+  elif [ "$km" = 0 ] && [ -z "$m" ]; then chmod --reference="$d" -- "$t" || exit 1; fi
+elif [ "$km" = 0 ] && [ -z "$m" ]; then
+  chmod -- "$(printf '%o' $((0666 & ~$(umask))))" "$t" || exit 1
 fi
 attrs "$t" || exit 1
 "#,
