@@ -418,19 +418,6 @@ pub(crate) fn put_options(a: &Args<'_>) -> Result<PutOptions, ModuleError> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn d6_before_side_of_a_sensitive_file_shows_only_lines_the_new_content_has() {
-        let old = "a=1\ntoken=OLD\nb=2";
-        let new = "a=1\ntoken=__talon_secret_x_0__\nb=2\n";
-        assert_eq!(before_side(old, new, false), old);
-        assert_eq!(before_side(old, new, true), "a=1\n********\nb=2");
-    }
-}
-
 /// Whether controller file content is encrypted with `ansible-vault` (`$ANSIBLE_VAULT;...`).
 pub(crate) fn is_vault(data: &[u8]) -> bool {
     data.starts_with(b"$ANSIBLE_VAULT;")
@@ -444,5 +431,18 @@ pub(crate) fn vault_src(path: std::path::PathBuf) -> ModuleError {
         message: "the file is encrypted with ansible-vault, which talon does not decrypt yet: decrypt it \
                   (`ansible-vault decrypt`), or deliver the secret with talon_secret_file"
             .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn d6_before_side_of_a_sensitive_file_shows_only_lines_the_new_content_has() {
+        let old = "a=1\ntoken=OLD\nb=2";
+        let new = "a=1\ntoken=__talon_secret_x_0__\nb=2\n";
+        assert_eq!(before_side(old, new, false), old);
+        assert_eq!(before_side(old, new, true), "a=1\n********\nb=2");
     }
 }
