@@ -207,3 +207,15 @@ fn d11_edits_keep_the_files_acl_and_attributes() {
         t.lines
     );
 }
+
+#[test]
+fn d11_role_dependencies_see_their_own_parameters() {
+    let c = Compare::new();
+    c.same(&fixture("role_params.yml"), &[]);
+}
+
+#[test]
+fn d11_vars_files_precedence() {
+    let c = Compare::new();
+    c.same(&fixture("vars_precedence.yml"), &[]);
+}

@@ -169,6 +169,13 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
+        self.compose_down();
+    }
+}
+
+impl Stack {
+    /// Removes every host's stack containers and volumes (`docker-compose down -v`).
+    fn compose_down(&self) {
         for (host, _) in &self.lab.hosts {
             let idx = host.trim_start_matches("lab");
             let project = format!("openclaw-lab{idx}");
@@ -242,7 +249,10 @@ fn openclaw_stack_converges_verifies_and_repairs() {
     };
 
     // A handler that restarts a service whose container was never created: no failure.
+    // Rendering notifies the `recreate` handlers, which run whatever the tags (as in
+    // ansible-core) and create containers: remove them again.
     stack.run(&["--tags", "stack_render"]).assert_code(0);
+    stack.compose_down();
     let restart = "- hosts: lab\n  gather_facts: false\n  roles: [stack_common]\n  tasks:\n    - command: 'true'\n      changed_when: true\n      notify: restart litellm\n  handlers:\n    - name: restart litellm\n      docker_compose:\n        project_src: \"{{ stack_base_dir }}\"\n        project_name: \"{{ stack_project_name }}\"\n        state: restarted\n        services: [litellm]\n";
     let p = stack.lab.dir.path().join("restart-handler.yml");
     std::fs::write(&p, restart).unwrap();

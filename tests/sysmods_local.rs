@@ -24,8 +24,11 @@ async fn command_runs_argv_without_a_shell() {
         .run("command", json!({"_raw_params": "echo 'a  b' $HOME;"}), false)
         .await;
     assert!(o.changed && !o.failed, "{o:?}");
-    assert_eq!(r(&o, "stdout"), "a  b $HOME;");
-    assert_eq!(r(&o, "stdout_lines"), &json!(["a  b $HOME;"]));
+    // `$HOME` is expanded (expand_argument_vars, on by default), quotes or not, as Python's
+    // os.path.expandvars does in ansible-core's command module.
+    let home = std::env::var("HOME").unwrap();
+    assert_eq!(r(&o, "stdout"), &json!(format!("a  b {home};")));
+    assert_eq!(r(&o, "stdout_lines"), &json!([format!("a  b {home};")]));
     assert_eq!(r(&o, "rc"), 0);
     assert_eq!(r(&o, "cmd"), &json!(["echo", "a  b", "$HOME;"]));
     assert!(r(&o, "delta").as_str().unwrap().starts_with("0:00:0"));

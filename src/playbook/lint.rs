@@ -85,7 +85,7 @@ pub fn check_undefined(
     let mut tasks: Vec<Task> = Vec::new();
     for play in &pb.plays {
         known.add_keys(&play.vars);
-        for f in &play.vars_files {
+        for f in play.vars_files.iter().flatten() {
             if f.contains("{{") {
                 known.complete = false;
                 continue;

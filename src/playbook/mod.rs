@@ -86,8 +86,10 @@ pub struct Play {
     pub hosts: String,
     /// `vars:` (raw; templated lazily when used).
     pub vars: Vars,
-    /// `vars_files:` entries (templated at run time, loaded relative to the playbook).
-    pub vars_files: Vec<String>,
+    /// `vars_files:` entries (templated at run time, loaded relative to the playbook): each a
+    /// list of candidates of which the first that exists is read (one name, or Ansible's
+    /// `- [a.yml, b.yml]` alternatives).
+    pub vars_files: Vec<Vec<String>>,
     /// `become:` / `become_user:`.
     pub become_: Option<bool>,
     pub become_user: Option<String>,

@@ -243,17 +243,31 @@ impl Loader {
         Ok(play)
     }
 
-    /// `vars_files:` names. They are read per host at run time (a name may use host variables);
-    /// a file named without a template that exists is parsed now too, so that invalid YAML or an
-    /// inline `!vault` value in it is a load error.
-    pub(super) fn vars_files(&self, node: &Node) -> Result<Vec<String>, LoadError> {
-        let names = string_list(node)?;
-        for name in names.iter().filter(|n| !crate::template::is_template(n)) {
+    /// `vars_files:` entries: a name, or a list of names of which the first that exists is read
+    /// (ansible-core's alternatives). They are read per host at run time (a name may use host
+    /// variables); a file named without a template that exists is parsed now too, so that
+    /// invalid YAML or an inline `!vault` value in it is a load error.
+    pub(super) fn vars_files(&self, node: &Node) -> Result<Vec<Vec<String>>, LoadError> {
+        let entries: Vec<Vec<String>> = match &node.kind {
+            NodeKind::Seq(items) => items
+                .iter()
+                .map(|i| match &i.kind {
+                    NodeKind::Seq(_) => string_list(i),
+                    _ => scalar_string(i).map(|s| vec![s]),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => string_list(node)?.into_iter().map(|s| vec![s]).collect(),
+        };
+        for name in entries
+            .iter()
+            .flatten()
+            .filter(|n| !crate::template::is_template(n))
+        {
             let path = self.playbook_dir.join(name);
             if path.is_file() {
                 vars_of_node(&yaml::load_file(&path)?)?;
             }
         }
-        Ok(names)
+        Ok(entries)
     }
 }

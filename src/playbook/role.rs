@@ -294,7 +294,11 @@ impl Loader {
         self.imports
             .within(&role.path.join("meta"), Entry::Role(&role.name), at, || {
                 for (dep, params, mark) in &role.dependencies {
-                    let d = self.load_role(dep, params, mark)?;
+                    // ansible-core's get_role_params: a dependency sees the parameters of the
+                    // roles that depend on it, under its own.
+                    let mut inherited = role.params.clone();
+                    crate::vars::overlay(&mut inherited, params);
+                    let d = self.load_role(dep, &inherited, mark)?;
                     self.role_with_deps(&d, out, Some(mark))?;
                 }
                 Ok(())

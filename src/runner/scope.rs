@@ -20,12 +20,28 @@ impl<'a> Runner<'a> {
             return Ok(());
         }
         let scope = self.scope_for(ctx, st, None, &Inherited::default(), &Vars::new());
-        for f in &ctx.play.vars_files {
-            let name = self
-                .templater
-                .render_str(f, &scope)
-                .map_err(TaskError::template(format!("vars_files '{f}'")))?;
-            let path = vars_files::play_vars_file(&self.pb.dir, &vars::as_string(&name));
+        for candidates in &ctx.play.vars_files {
+            let mut paths = Vec::with_capacity(candidates.len());
+            for f in candidates {
+                let name = self
+                    .templater
+                    .render_str(f, &scope)
+                    .map_err(TaskError::template(format!("vars_files '{f}'")))?;
+                paths.push(vars_files::play_vars_file(&self.pb.dir, &vars::as_string(&name)));
+            }
+            // One name is read (a missing file is the read's error); of alternatives, the
+            // first that exists.
+            let path = match paths.iter().find(|p| p.is_file()) {
+                Some(p) => p.clone(),
+                None if paths.len() == 1 => paths[0].clone(),
+                None => {
+                    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                    return Err(TaskError::Invalid(format!(
+                        "none of the vars_files alternatives was found: {}",
+                        names.join(", ")
+                    )));
+                }
+            };
             let v = vars_files::read(&path)?;
             vars::overlay(&mut st.vars_files, &v);
         }
