@@ -219,3 +219,16 @@ fn d11_vars_files_precedence() {
     let c = Compare::new();
     c.same(&fixture("vars_precedence.yml"), &[]);
 }
+
+#[test]
+fn d11_tilde_in_path_arguments_is_the_home_folder() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("tilde.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l == r#"show copy dest => ok msg="/root/tilde-copy.txt""#),
+        "{:#?}",
+        t.lines
+    );
+}

@@ -311,6 +311,59 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &files::secret_file::INFO,
 ];
 
+/// Expands a leading `~` or `~user` in the module's `path`-typed arguments to that home folder
+/// on the host, as the user the module runs as (the become user, else the connecting user),
+/// as ansible-core does (`type='path'` arguments go through `os.path.expanduser` in the module;
+/// copy's and template's `dest` through `_remote_expand_user`). A `~user` that names no user
+/// stays as written. One round trip per new prefix; the answer is kept for the connection.
+///
+/// Errors: [`ModuleError::Transport`] when the host cannot be asked.
+pub async fn expand_user_paths(
+    info: &ModuleInfo,
+    args: &mut Vars,
+    ctx: &ModuleContext<'_>,
+) -> Result<(), ModuleError> {
+    let user = crate::transport::files::effective_user(&ctx.become_);
+    for def in info.spec.args.iter().filter(|d| d.ty == spec::ArgType::Path) {
+        for name in std::iter::once(&def.name).chain(def.aliases.iter()) {
+            let Some(serde_json::Value::String(path)) = args.get(*name) else {
+                continue;
+            };
+            if !path.starts_with('~') {
+                continue;
+            }
+            let prefix = path.split('/').next().unwrap_or_default().to_string();
+            let known = ctx
+                .conn
+                .learned()
+                .lock()
+                .ok()
+                .and_then(|l| l.home(&user, &prefix).cloned());
+            let home = match known {
+                Some(h) => h,
+                None => {
+                    let script = r#"case $1 in "~") printf '%s' "$HOME" ;; *) getent passwd -- "${1#"~"}" | cut -d: -f6 | tr -d '\n' ;; esac"#;
+                    let out = sysutil::run_script(ctx, script, std::slice::from_ref(&prefix), None).await?;
+                    let home = if out.status.success() {
+                        out.stdout_str().to_string()
+                    } else {
+                        String::new()
+                    };
+                    if let Ok(mut l) = ctx.conn.learned().lock() {
+                        l.learn_home(&user, &prefix, home.clone());
+                    }
+                    home
+                }
+            };
+            if !home.is_empty() {
+                let expanded = format!("{home}{}", &path[prefix.len()..]);
+                args.insert((*name).to_string(), serde_json::Value::String(expanded));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs module `name` with rendered `args` on the context's host.
 ///
 /// Errors: [`ModuleError::BadArgs`] when the module is unknown or the args do not fit;

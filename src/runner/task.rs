@@ -244,6 +244,13 @@ impl<'a> Runner<'a> {
                     env: &env,
                     secrets: &self.opts.secrets,
                 };
+                let mut args = args;
+                if let Err(e) = modules::expand_user_paths(module, &mut args, &mctx).await {
+                    return Ok(match e {
+                        modules::ModuleError::Transport(e) if e.is_unreachable() => unreachable(&e, task),
+                        e => failed(e.to_string()),
+                    });
+                }
                 match (module.run)(&args, &mctx).await {
                     Ok(o) => outcome_from_module(o),
                     Err(modules::ModuleError::Transport(e)) if e.is_unreachable() => unreachable(&e, task),

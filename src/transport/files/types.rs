@@ -230,12 +230,26 @@ pub struct WrittenFile {
 /// without the setgid bit, per effective user (`""`: the connecting user; else the become
 /// user). A later such write reports them without a `stat` on the host. Where a filesystem
 /// maps owners (NFS `root_squash`), the reported owner is the creating user's, not the mapped one.
+///
+/// Also the home folders `~` and `~user` stand for, per effective user.
 #[derive(Debug, Default)]
 pub struct Learned {
     new_file_owner: std::collections::HashMap<String, FileOwner>,
+    homes: std::collections::HashMap<(String, String), String>,
 }
 
 impl Learned {
+    /// The home folder `prefix` (`~` or `~user`) stood for when `user` (`""`: the connecting
+    /// user) asked; empty when it names no user.
+    pub fn home(&self, user: &str, prefix: &str) -> Option<&String> {
+        self.homes.get(&(user.to_string(), prefix.to_string()))
+    }
+
+    /// Records what `prefix` stands for for `user`.
+    pub fn learn_home(&mut self, user: &str, prefix: &str, home: String) {
+        self.homes.insert((user.to_string(), prefix.to_string()), home);
+    }
+
     /// The owner and group learned for new files of `user` (`""`: the connecting user).
     pub fn new_file_owner(&self, user: &str) -> Option<&FileOwner> {
         self.new_file_owner.get(user)
@@ -248,7 +262,9 @@ pub fn owned_as_new(conn: &Connection, become_: &Option<Become>, st: &FileStat) 
     learned_owner(conn, become_).is_some_and(|o| o.uid == st.uid && o.gid == st.gid)
 }
 
-pub(super) fn effective_user(become_: &Option<Become>) -> String {
+/// The user whose view of the host a request has: the become user, or `""` for the
+/// connecting user.
+pub fn effective_user(become_: &Option<Become>) -> String {
     become_.as_ref().map(|b| b.user.clone()).unwrap_or_default()
 }
 
