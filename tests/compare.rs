@@ -232,3 +232,28 @@ fn d11_tilde_in_path_arguments_is_the_home_folder() {
         t.lines
     );
 }
+
+#[test]
+fn d11_template_syntax_encoding_and_preserved_mode() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("template_args.yml"), &[]);
+    assert!(
+        t.lines.iter().any(|l| l.contains("value: talon")),
+        "{:#?}",
+        t.lines
+    );
+    // Idempotent: on the second run no template changes (only the reading shell task does).
+    let (t, _) = c.same(&fixture("template_args.yml"), &[]);
+    assert_eq!(t.recap[1], 1, "{:#?}", t.lines);
+    assert!(
+        t.lines[..5].iter().all(|l| l.ends_with("=> ok")),
+        "{:#?}",
+        t.lines
+    );
+}
+
+#[test]
+fn d11_registered_output_is_never_templated() {
+    let c = Compare::new();
+    c.same(&fixture("registered_unsafe.yml"), &[]);
+}

@@ -291,6 +291,8 @@ impl ArgSpec {
             }
             ArgType::List if v.is_object() => return Err(wrong("list")),
             ArgType::Dict if !(v.is_object() || v.is_string()) => return Err(wrong("dict")),
+            // `preserve` (copy, template): the source's own mode, known when the task runs.
+            ArgType::Mode if v.as_str() == Some("preserve") => {}
             ArgType::Mode => {
                 super::args::Mode::parse(v).map_err(|e| format!("argument '{name}': {e}"))?;
             }

@@ -21,6 +21,9 @@ pub struct HostState {
     pub facts: Vars,
     /// `set_fact` and `register` results.
     pub host_facts: Vars,
+    /// The names in `host_facts` (all of them: registered results and rendered `set_fact`
+    /// values) that are data, never templated again when read.
+    pub registered: std::collections::HashSet<String>,
     /// `include_vars` results.
     pub include_vars: Vars,
     /// The current play's `vars_files`.
@@ -47,6 +50,7 @@ impl HostState {
             inv_vars,
             facts: Vars::new(),
             host_facts: Vars::new(),
+            registered: std::collections::HashSet::new(),
             include_vars: Vars::new(),
             vars_files: Vars::new(),
             failed: false,

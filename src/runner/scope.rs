@@ -136,8 +136,19 @@ impl<'a> Runner<'a> {
             Some(t) => self.search_paths(t, inh),
             None => vec![self.pb.dir.clone()],
         };
+        // Registered results are data unless a higher layer replaced the name.
+        let higher = |k: &String| {
+            task.and_then(|t| t.role.as_ref())
+                .or(inh.role.as_ref())
+                .is_some_and(|r| r.params.contains_key(k))
+                || inh.params.contains_key(k)
+                || self.opts.extra_vars.contains_key(k)
+                || item.contains_key(k)
+        };
+        let raw = st.registered.iter().filter(|k| !higher(k)).cloned().collect();
         Scope::new(Arc::new(v))
             .with_hostvars(hostvars)
             .with_search_paths(search)
+            .with_raw(raw)
     }
 }

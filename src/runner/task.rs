@@ -168,6 +168,9 @@ impl<'a> Runner<'a> {
                         continue;
                     }
                     st.host_facts.insert(k.clone(), v.clone());
+                    // Already rendered: data from now on (ansible-core 2.19 never templates a
+                    // template's result again).
+                    st.registered.insert(k.clone());
                     facts.insert(k, v);
                 }
                 Outcome {

@@ -208,6 +208,7 @@ impl<'a> Runner<'a> {
     ) -> Flow {
         if let Some(reg) = &task.register {
             st.host_facts.insert(reg.clone(), out.result.clone());
+            st.registered.insert(reg.clone());
         }
         if task.register.is_some()
             || matches!(
@@ -292,6 +293,7 @@ impl<'a> Runner<'a> {
             // Other hosts get the registered result and the notifications, not a report line.
             if let Some(reg) = &task.register {
                 st.host_facts.insert(reg.clone(), out.result.clone());
+                st.registered.insert(reg.clone());
             }
             Ok(())
         }
@@ -399,18 +401,23 @@ impl<'a> Runner<'a> {
 
     pub(super) fn with_result(&self, scope: &Scope, task: &Task, result: &Value) -> Scope {
         let mut vars = (*scope.vars).clone();
+        let mut raw = (*scope.raw).clone();
         if let Some(reg) = &task.register {
             vars.insert(reg.clone(), result.clone());
+            raw.insert(reg.clone());
         }
         if let Value::Object(m) = result {
             // Ansible exposes the fresh result's fields for changed_when/failed_when too.
             for k in ["rc", "stdout", "stderr", "stdout_lines", "stderr_lines"] {
                 if let Some(v) = m.get(k) {
-                    vars.entry(k.to_string()).or_insert_with(|| v.clone());
+                    if !vars.contains_key(k) {
+                        vars.insert(k.to_string(), v.clone());
+                        raw.insert(k.to_string());
+                    }
                 }
             }
         }
-        scope.with_vars(Arc::new(vars))
+        scope.with_vars(Arc::new(vars)).with_raw(raw)
     }
 
     /// `changed_when` then `failed_when` over a fresh result. As in ansible-core's

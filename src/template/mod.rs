@@ -68,6 +68,9 @@ pub struct Scope {
     /// path (each as `DIR/files/PATH`, `DIR/templates/PATH`, then `DIR/PATH`), like Ansible's role
     /// then playbook search path. Empty: relative to the current directory.
     pub search_paths: Arc<Vec<PathBuf>>,
+    /// Top-level variables whose values are data, never templated when read (registered task
+    /// results: ansible-core marks them unsafe, so a `{{` in a command's output stays text).
+    pub raw: Arc<std::collections::HashSet<String>>,
 }
 
 impl Scope {
@@ -77,15 +80,22 @@ impl Scope {
             vars,
             hostvars: None,
             search_paths: Arc::new(Vec::new()),
+            raw: Arc::default(),
         }
     }
-    /// The same scope (hostvars, search paths) over other variables.
+    /// The same scope (hostvars, search paths, raw names) over other variables.
     pub fn with_vars(&self, vars: Arc<Vars>) -> Scope {
         Scope {
             vars,
             hostvars: self.hostvars.clone(),
             search_paths: self.search_paths.clone(),
+            raw: self.raw.clone(),
         }
+    }
+    /// The same scope with these top-level variables never templated.
+    pub fn with_raw(mut self, names: std::collections::HashSet<String>) -> Self {
+        self.raw = Arc::new(names);
+        self
     }
     /// The same scope with `hostvars` available.
     pub fn with_hostvars(mut self, hostvars: Arc<HostVars>) -> Self {
@@ -161,7 +171,42 @@ impl std::fmt::Debug for Templater {
     }
 }
 
+/// The Jinja syntax of one `template` task (ansible.builtin.template's `trim_blocks`,
+/// `lstrip_blocks` and delimiter arguments). [`TemplateSyntax::default`] is Ansible's default:
+/// `trim_blocks` on, `lstrip_blocks` off, the usual delimiters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateSyntax {
+    pub trim_blocks: bool,
+    pub lstrip_blocks: bool,
+    pub block: (String, String),
+    pub variable: (String, String),
+    pub comment: (String, String),
+}
+
+impl Default for TemplateSyntax {
+    fn default() -> Self {
+        TemplateSyntax {
+            trim_blocks: true,
+            lstrip_blocks: false,
+            block: ("{%".into(), "%}".into()),
+            variable: ("{{".into(), "}}".into()),
+            comment: ("{#".into(), "#}".into()),
+        }
+    }
+}
+
 fn make_env(trim_blocks: bool) -> Environment<'static> {
+    make_env_with(&TemplateSyntax {
+        trim_blocks,
+        ..TemplateSyntax::default()
+    })
+    .unwrap_or_else(|_| Environment::new())
+}
+
+/// An environment with Ansible's filters, tests and lookups and this syntax.
+///
+/// Errors: delimiters minijinja refuses (empty, or one the prefix of another).
+fn make_env_with(syntax: &TemplateSyntax) -> Result<Environment<'static>, TemplateError> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // Debug mode makes minijinja remember which expression produced an undefined value, so
@@ -169,19 +214,22 @@ fn make_env(trim_blocks: bool) -> Environment<'static> {
     env.set_debug(true);
     env.set_fuel(Some(RENDER_FUEL));
     env.set_auto_escape_callback(|_| AutoEscape::None);
-    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
-        .trim_blocks(trim_blocks)
+    let config = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(syntax.trim_blocks)
+        .lstrip_blocks(syntax.lstrip_blocks)
         .keep_trailing_newline(true)
+        .block_delimiters(syntax.block.0.clone(), syntax.block.1.clone())
+        .variable_delimiters(syntax.variable.0.clone(), syntax.variable.1.clone())
+        .comment_delimiters(syntax.comment.0.clone(), syntax.comment.1.clone())
         .build()
-    {
-        env.set_syntax(syntax);
-    }
+        .map_err(|e| TemplateError::msg(format!("template delimiters: {e}")))?;
+    env.set_syntax(config);
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     env.set_formatter(filters::python_formatter);
     filters::register(&mut env);
     predicates::register(&mut env);
     lookups::register(&mut env);
-    env
+    Ok(env)
 }
 
 impl Templater {
@@ -208,6 +256,7 @@ impl Templater {
             vars: scope.vars.clone(),
             hostvars: scope.hostvars.clone(),
             search_paths: scope.search_paths.clone(),
+            raw: scope.raw.clone(),
             chain: Vec::new(),
             budget: Arc::new(scope::Budget::default()),
         })
@@ -260,6 +309,31 @@ impl Templater {
     pub fn render_template(&self, text: &str, name: &str, scope: &Scope) -> Result<String, TemplateError> {
         let ctx = self.root(scope);
         self.engine.render_text(&ctx, true, name, text)
+    }
+
+    /// [`Templater::render_template`] with the task's own Jinja syntax (a fresh environment
+    /// when it is not Ansible's default).
+    ///
+    /// Errors: as `render_template`, and delimiters minijinja refuses.
+    pub fn render_template_with(
+        &self,
+        text: &str,
+        name: &str,
+        scope: &Scope,
+        syntax: &TemplateSyntax,
+    ) -> Result<String, TemplateError> {
+        if *syntax == TemplateSyntax::default() {
+            return self.render_template(text, name, scope);
+        }
+        let engine = Arc::new(Engine {
+            vars_env: make_env(false),
+            file_env: make_env_with(syntax)?,
+        });
+        let templater = Templater {
+            engine,
+            allow_broken_conditionals: self.allow_broken_conditionals,
+        };
+        templater.render_template(text, name, scope)
     }
 
     /// Evaluates a bare Jinja expression (`debug: var=`, `that:`) to its native value. An

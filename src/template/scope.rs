@@ -5,6 +5,7 @@
 //! Nothing is converted up front: a render touches only the variables it reads, so the cost of a
 //! render does not grow with the number of variables a host has.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -37,6 +38,8 @@ pub(crate) struct Ctx {
     pub vars: Arc<Vars>,
     pub hostvars: Option<Arc<HostVars>>,
     pub search_paths: Arc<Vec<PathBuf>>,
+    /// Top-level variables that are data, never templated ([`crate::template::Scope::raw`]).
+    pub raw: Arc<HashSet<String>>,
     /// Paths of the templated variables being rendered, outermost first (`a`, `b.c`).
     pub chain: Vec<String>,
     /// The limits of the top-level render this context belongs to.
@@ -139,6 +142,7 @@ impl Ctx {
             vars: self.vars.clone(),
             hostvars: self.hostvars.clone(),
             search_paths: self.search_paths.clone(),
+            raw: self.raw.clone(),
             chain,
             budget: self.budget.clone(),
         })
@@ -169,9 +173,16 @@ impl Ctx {
             vars,
             hostvars: self.hostvars.clone(),
             search_paths: self.search_paths.clone(),
+            raw: Arc::new(HashSet::new()),
             chain: self.chain.clone(),
             budget: self.budget.clone(),
         })
+    }
+
+    /// Whether the value at `path` (in this host's own variables) is data that is never
+    /// templated: inside a registered result, as ansible-core marks task results unsafe.
+    fn is_raw(&self, prefix: &str, path: &[Seg]) -> bool {
+        prefix.is_empty() && matches!(path.first(), Some(Seg::Key(k)) if self.raw.contains(k))
     }
 
     /// Renders a templated variable string found at `path`.
@@ -291,10 +302,12 @@ fn convert(ctx: &Arc<Ctx>, prefix: &str, path: &[Seg], v: &Value) -> MjValue {
                 MjValue::from(n.as_f64().unwrap_or(f64::NAN))
             }
         }
-        Value::String(s) if is_template(s) => match ctx.render_var(path_string(prefix, path), s) {
-            Ok(v) => v,
-            Err(e) => MjValue::from(to_mj_error(e)),
-        },
+        Value::String(s) if is_template(s) && !ctx.is_raw(prefix, path) => {
+            match ctx.render_var(path_string(prefix, path), s) {
+                Ok(v) => v,
+                Err(e) => MjValue::from(to_mj_error(e)),
+            }
+        }
         Value::String(s) => MjValue::from(s.as_str()),
         Value::Array(_) | Value::Object(_) => MjValue::from_object(LazyNode {
             ctx: ctx.clone(),
@@ -344,7 +357,7 @@ impl LazyNode {
 
     fn materialize_at(&self, path: &[Seg], v: &Value) -> Result<Value, minijinja::Error> {
         Ok(match v {
-            Value::String(s) if is_template(s) => {
+            Value::String(s) if is_template(s) && !self.ctx.is_raw(&self.prefix, path) => {
                 let rendered = self
                     .ctx
                     .render_var(path_string(&self.prefix, path), s)

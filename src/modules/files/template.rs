@@ -9,6 +9,7 @@ use super::put::{PutOptions, PutRequest, find_local_file, is_vault, put_content,
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
+use crate::template::TemplateSyntax;
 use crate::vars::Vars;
 
 crate::module_info!(
@@ -27,9 +28,64 @@ crate::module_info!(
         ArgDef::str("owner"),
         ArgDef::str("group"),
         ArgDef::bool("unsafe_writes"),
+        ArgDef::bool("trim_blocks"),
+        ArgDef::bool("lstrip_blocks"),
+        ArgDef::str("block_start_string"),
+        ArgDef::str("block_end_string"),
+        ArgDef::str("variable_start_string"),
+        ArgDef::str("variable_end_string"),
+        ArgDef::str("comment_start_string"),
+        ArgDef::str("comment_end_string"),
+        ArgDef::str("output_encoding"),
     ]),
     run
 );
+
+/// The Jinja syntax the task asks for (ansible.builtin.template's defaults otherwise).
+fn syntax(a: &Args) -> Result<TemplateSyntax, ModuleError> {
+    let d = TemplateSyntax::default();
+    let pair =
+        |open: &str, close: &str, default: &(String, String)| -> Result<(String, String), ModuleError> {
+            Ok((
+                a.str(open)?.unwrap_or_else(|| default.0.clone()),
+                a.str(close)?.unwrap_or_else(|| default.1.clone()),
+            ))
+        };
+    Ok(TemplateSyntax {
+        trim_blocks: a.bool("trim_blocks", d.trim_blocks)?,
+        lstrip_blocks: a.bool("lstrip_blocks", d.lstrip_blocks)?,
+        block: pair("block_start_string", "block_end_string", &d.block)?,
+        variable: pair("variable_start_string", "variable_end_string", &d.variable)?,
+        comment: pair("comment_start_string", "comment_end_string", &d.comment)?,
+    })
+}
+
+/// The rendered text in `output_encoding` (Python codec names): UTF-8 (default), Latin-1, or
+/// UTF-16 (`utf-16` with a little-endian byte order mark, as Python writes it; `utf-16-le`,
+/// `utf-16-be` without). `None` for a text Latin-1 cannot hold; an error for other encodings.
+fn encode(text: &str, encoding: &str) -> Result<Option<Vec<u8>>, String> {
+    let name = encoding.to_ascii_lowercase().replace('_', "-");
+    Ok(match name.as_str() {
+        "utf-8" | "utf8" | "u8" => Some(text.as_bytes().to_vec()),
+        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1" => text
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).ok())
+            .collect::<Option<Vec<u8>>>(),
+        "utf-16" | "utf16" => Some(
+            [0xFF, 0xFE]
+                .into_iter()
+                .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+                .collect(),
+        ),
+        "utf-16-le" | "utf-16le" => Some(text.encode_utf16().flat_map(u16::to_le_bytes).collect()),
+        "utf-16-be" | "utf-16be" => Some(text.encode_utf16().flat_map(u16::to_be_bytes).collect()),
+        _ => {
+            return Err(format!(
+                "output_encoding {encoding} is not supported by talon (utf-8, latin-1, utf-16)"
+            ));
+        }
+    })
+}
 
 /// Runs `template`: `src` is looked up in each search path's `templates/` first, then the path
 /// itself; rendered with `ctx.templater.render_template(text, src, ctx.scope)`.
@@ -40,6 +96,29 @@ crate::module_info!(
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     let a = Args::new(&INFO, args)?;
     let src = a.req_str("src")?;
+    let path = find_local_file(&src, "templates", ctx)?;
+    // `mode: preserve`: the template file's own mode.
+    let preserved;
+    let a = if a.str("mode")?.as_deref() == Some("preserve") {
+        let meta = std::fs::metadata(&path).map_err(|e| ModuleError::LocalFile {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let mut with_mode = args.clone();
+        with_mode.insert(
+            "mode".into(),
+            serde_json::Value::String(format!(
+                "{:04o}",
+                std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777
+            )),
+        );
+        preserved = with_mode;
+        Args::new(&INFO, &preserved)?
+    } else {
+        a
+    };
+    let syntax = syntax(&a)?;
+    let encoding = a.str("output_encoding")?.unwrap_or_else(|| "utf-8".into());
     let PutOptions {
         dest,
         file,
@@ -58,7 +137,6 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             )));
         }
     };
-    let path = find_local_file(&src, "templates", ctx)?;
     let read_path = path.clone();
     let text = tokio::task::spawn_blocking(move || crate::input::read_text(&read_path))
         .await
@@ -74,18 +152,27 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     }
     let rendered = ctx
         .templater
-        .render_template(&text, &src, ctx.scope)
+        .render_template_with(&text, &src, ctx.scope, &syntax)
         .map_err(|e| ModuleError::Template(format!("{src}: {e}")))?;
     let rendered = if newline == "\n" {
         rendered
     } else {
         rendered.replace("\r\n", "\n").replace('\n', newline)
     };
+    let content = match encode(&rendered, &encoding) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Ok(ModuleOutcome::failed(format!(
+                "the rendered template cannot be encoded as {encoding}"
+            )));
+        }
+        Err(m) => return Err(a.bad(m)),
+    };
     let src_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let req = PutRequest {
         module: "template",
         dest,
-        content: rendered.into_bytes(),
+        content,
         source_label: path.display().to_string(),
         src_name,
         file,
@@ -97,4 +184,20 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         reveal: true,
     };
     put_content(req, ctx).await
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::encode;
+
+    #[test]
+    fn output_encodings_as_python_writes_them() {
+        assert_eq!(encode("café", "UTF-8").unwrap().unwrap(), "café".as_bytes());
+        assert_eq!(encode("café", "latin-1").unwrap().unwrap(), b"caf\xe9");
+        assert_eq!(encode("€", "iso-8859-1").unwrap(), None);
+        assert_eq!(encode("a", "utf-16").unwrap().unwrap(), vec![0xFF, 0xFE, b'a', 0]);
+        assert_eq!(encode("a", "utf_16_be").unwrap().unwrap(), vec![0, b'a']);
+        assert!(encode("a", "koi8-r").is_err());
+    }
 }
