@@ -409,11 +409,11 @@ impl<'a> Runner<'a> {
         if let Value::Object(m) = result {
             // Ansible exposes the fresh result's fields for changed_when/failed_when too.
             for k in ["rc", "stdout", "stderr", "stdout_lines", "stderr_lines"] {
-                if let Some(v) = m.get(k) {
-                    if !vars.contains_key(k) {
-                        vars.insert(k.to_string(), v.clone());
-                        raw.insert(k.to_string());
-                    }
+                if let Some(v) = m.get(k)
+                    && !vars.contains_key(k)
+                {
+                    vars.insert(k.to_string(), v.clone());
+                    raw.insert(k.to_string());
                 }
             }
         }
