@@ -20,7 +20,9 @@ crate::module_info!(
         ArgDef::path("path").aliases(&["dest", "name"]).required(),
         ArgDef::bool("follow"),
         ArgDef::bool("get_checksum"),
-        ArgDef::str("checksum_algorithm").aliases(&["checksum", "checksum_algo"]),
+        ArgDef::str("checksum_algorithm")
+            .aliases(&["checksum", "checksum_algo"])
+            .choices(&["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]),
         ArgDef::bool("get_mime").aliases(&["mime", "mime_type", "mime-type"]),
         ArgDef::bool("get_md5"),
         ArgDef::bool("get_attributes").aliases(&["attributes", "attr"]),
@@ -138,21 +140,21 @@ fn add_extra(d: &mut Map<String, Value>, x: &StatExtra, mime: bool, attrs: bool)
     }
 }
 
-/// Runs `stat`. Errors: [`ModuleError::BadArgs`] for a missing `path` or an unsupported
-/// `checksum_algorithm` (sha1 and sha256 are supported).
+/// Runs `stat`. Errors: [`ModuleError::BadArgs`] for a missing `path` or a
+/// `checksum_algorithm` other than ansible.builtin.stat's (md5, sha1, sha224, sha256, sha384,
+/// sha512).
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     let a = Args::new(&INFO, args)?;
     let path = a.req_str("path")?;
     let follow = a.bool("follow", false)?;
     let get_checksum = a.bool("get_checksum", true)?;
-    let algo = match a.str("checksum_algorithm")?.as_deref() {
-        None | Some("sha1") => Checksum::Sha1,
-        Some("sha256") => Checksum::Sha256,
-        Some(other) => {
-            return Err(a.bad(format!(
-                "checksum_algorithm {other} is not supported (sha1, sha256)"
-            )));
-        }
+    let algo = match a.str("checksum_algorithm")? {
+        None => Checksum::Sha1,
+        Some(name) => Checksum::from_name(&name).ok_or_else(|| {
+            a.bad(format!(
+                "value of checksum_algorithm must be one of: md5, sha1, sha224, sha256, sha384, sha512, got: {name}"
+            ))
+        })?,
     };
     let mime = a.bool("get_mime", true)?;
     let attrs = a.bool("get_attributes", true)?;

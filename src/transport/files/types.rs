@@ -36,28 +36,58 @@ pub enum Checksum {
     Sha1,
     /// SHA-256.
     Sha256,
+    /// MD5 (`stat`'s `checksum_algorithm: md5`).
+    Md5,
+    /// SHA-224.
+    Sha224,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
 }
 
 impl Checksum {
+    /// The algorithm ansible.builtin.stat's `checksum_algorithm` names (`sha1`, `md5`,
+    /// `sha224`, `sha256`, `sha384`, `sha512`), or `None`.
+    pub fn from_name(name: &str) -> Option<Checksum> {
+        Some(match name {
+            "sha1" => Checksum::Sha1,
+            "md5" => Checksum::Md5,
+            "sha224" => Checksum::Sha224,
+            "sha256" => Checksum::Sha256,
+            "sha384" => Checksum::Sha384,
+            "sha512" => Checksum::Sha512,
+            _ => return None,
+        })
+    }
+
+    /// The coreutils program prefix (`sha1` for `sha1sum`).
     pub(super) fn tool(self) -> &'static str {
         match self {
             Checksum::Sha1 => "sha1",
             Checksum::Sha256 => "sha256",
+            Checksum::Md5 => "md5",
+            Checksum::Sha224 => "sha224",
+            Checksum::Sha384 => "sha384",
+            Checksum::Sha512 => "sha512",
         }
     }
 
-    /// Hex digest of `data` computed on the controller, comparable with [`FileStat::checksum`].
     /// The md5 of `data` in hex (what Ansible's copy and template report as `md5sum`).
     pub fn md5(data: &[u8]) -> String {
-        use md5::Digest;
-        hex::encode(md5::Md5::digest(data))
+        Checksum::Md5.digest(data)
     }
 
+    /// Hex digest of `data` computed on the controller, comparable with [`FileStat::checksum`].
     pub fn digest(self, data: &[u8]) -> String {
         use sha1::Digest;
         match self {
             Checksum::Sha1 => hex::encode(sha1::Sha1::digest(data)),
             Checksum::Sha256 => hex::encode(sha2::Sha256::digest(data)),
+            Checksum::Md5 => hex::encode(md5::Md5::digest(data)),
+            Checksum::Sha224 => hex::encode(sha2::Sha224::digest(data)),
+            Checksum::Sha384 => hex::encode(sha2::Sha384::digest(data)),
+            Checksum::Sha512 => hex::encode(sha2::Sha512::digest(data)),
         }
     }
 }
