@@ -257,3 +257,14 @@ fn d11_registered_output_is_never_templated() {
     let c = Compare::new();
     c.same(&fixture("registered_unsafe.yml"), &[]);
 }
+
+#[test]
+fn d11_file_sets_times_as_asked() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("file_times.yml"), &[]);
+    assert!(
+        t.lines.iter().any(|l| l == "set them again => ok"),
+        "{:#?}",
+        t.lines
+    );
+}

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::modules::args::{Args, FileArgs, files_failure, path_info};
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome};
-use crate::transport::files::{self, FileAttrs, FileKind, FileStat, Probe, ProbeOptions};
+use crate::transport::files::{self, FileAttrs, FileKind, FileStat, Probe, ProbeOptions, TimeSpec};
 use crate::vars::Vars;
 
 crate::module_info!(
@@ -97,11 +97,92 @@ async fn ensure_attrs(
     }
 }
 
+/// `access_time` / `modification_time`: `None` to keep the file's, `Now`, or a local time read
+/// with its `*_format` (Python `strptime` directives, default `%Y%m%d%H%M.%S`), as
+/// ansible.builtin.file's `get_timestamp_for_time`. Unset is `preserve`, except for
+/// `state: touch` where it is `now`. `Err` holds Ansible's failure message.
+fn time_arg(a: &Args, key: &str, touch: bool) -> Result<Result<Option<TimeSpec>, String>, ModuleError> {
+    let format = a
+        .str(&format!("{key}_format"))?
+        .unwrap_or_else(|| "%Y%m%d%H%M.%S".to_string());
+    Ok(match a.str(key)?.as_deref() {
+        None if touch => Ok(Some(TimeSpec::Now)),
+        None | Some("preserve") => Ok(None),
+        Some("now") => Ok(Some(TimeSpec::Now)),
+        Some(text) => local_time(text, &format)
+            .map(|t| Some(TimeSpec::At(t)))
+            .map_err(|e| {
+                format!("Error while obtaining timestamp for time {text} using format {format}: {e}")
+            }),
+    })
+}
+
+/// `text` read with a strptime `format`, as `YYYY-MM-DD HH:MM:SS` (a date alone is midnight).
+fn local_time(text: &str, format: &str) -> Result<String, String> {
+    use chrono::{NaiveDate, NaiveDateTime};
+    let t = NaiveDateTime::parse_from_str(text, format)
+        .or_else(|e| {
+            NaiveDate::parse_from_str(text, format)
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+                .map_err(|_| e)
+        })
+        .map_err(|e| format!("time data '{text}' does not match format '{format}' ({e})"))?;
+    Ok(t.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
 /// Runs `file`. Task failures (Ansible's messages): `file (PATH) is absent, cannot continue`,
 /// `PATH already exists as a file`, `refusing to convert from file to symlink for PATH`, ...
-/// Errors: [`ModuleError::BadArgs`] for a bad `state`/`mode`, `src` missing for links, or times
-/// other than `now`/`preserve`.
+/// `access_time` / `modification_time` are set after the state (see [`files::set_times`]).
+/// Errors: [`ModuleError::BadArgs`] for a bad `state`/`mode` or `src` missing for links.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+    let a = Args::new(&INFO, args)?;
+    let state = a.choice("state")?;
+    let touch = state.as_deref() == Some("touch");
+    let atime = match time_arg(&a, "access_time", touch)? {
+        Ok(t) => t,
+        Err(m) => return Ok(ModuleOutcome::failed(m)),
+    };
+    let mtime = match time_arg(&a, "modification_time", touch)? {
+        Ok(t) => t,
+        Err(m) => return Ok(ModuleOutcome::failed(m)),
+    };
+    let mut out = run_state(args, ctx, atime.is_none() && mtime.is_none()).await?;
+    let both_now = atime == Some(TimeSpec::Now) && mtime == Some(TimeSpec::Now);
+    if out.failed
+        || state.as_deref() == Some("absent")
+        || (atime.is_none() && mtime.is_none())
+        || (touch && both_now)
+    {
+        return Ok(out);
+    }
+    let path = a.req_str("path")?;
+    let follow = a.bool("follow", true)?;
+    match files::set_times(
+        ctx.conn,
+        &path,
+        atime.as_ref(),
+        mtime.as_ref(),
+        follow,
+        ctx.check,
+        &ctx.become_,
+    )
+    .await
+    {
+        Ok(changed) => out.changed |= changed,
+        // In check mode the path may not exist yet: the state already says it would change.
+        Err(_) if ctx.check => {}
+        Err(e) => return files_failure(e),
+    }
+    Ok(out)
+}
+
+/// The state part of [`run`]; `times_preserved`: neither time is to be set (a `touch` then
+/// changes nothing on an existing file unless its attributes differ).
+async fn run_state(
+    args: &Vars,
+    ctx: &ModuleContext<'_>,
+    times_preserved: bool,
+) -> Result<ModuleOutcome, ModuleError> {
     let a = Args::new(&INFO, args)?;
     let path = a.req_str("path")?;
     let path = if path.len() > 1 {
@@ -115,14 +196,6 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let force = a.bool("force", false)?;
     let follow = a.bool("follow", true)?;
     let src = a.str("src")?;
-    let mut times_preserved = true;
-    for key in ["access_time", "modification_time"] {
-        match a.str(key)?.as_deref() {
-            None | Some("now") => times_preserved = false,
-            Some("preserve") => {}
-            Some(other) => return Err(a.bad(format!("{key}={other} is not supported (now, preserve)"))),
-        }
-    }
     if recurse && state.as_deref().is_some_and(|s| s != "directory") {
         return Err(a.bad("recurse option requires state to be 'directory'"));
     }
@@ -491,5 +564,28 @@ async fn link_state(
     match files::link(ctx.conn, &src, path, symbolic, &attrs, &ctx.become_).await {
         Ok(()) => Ok(out.with("dest", json!(path))),
         Err(e) => files_failure(e),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::local_time;
+
+    #[test]
+    fn times_read_like_strptime() {
+        assert_eq!(
+            local_time("202401021530.45", "%Y%m%d%H%M.%S").unwrap(),
+            "2024-01-02 15:30:45"
+        );
+        assert_eq!(
+            local_time("2024-01-02", "%Y-%m-%d").unwrap(),
+            "2024-01-02 00:00:00"
+        );
+        assert_eq!(
+            local_time("02/01/24 07:05", "%d/%m/%y %H:%M").unwrap(),
+            "2024-01-02 07:05:00"
+        );
+        assert!(local_time("yesterday", "%Y%m%d%H%M.%S").is_err());
     }
 }

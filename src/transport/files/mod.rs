@@ -467,6 +467,66 @@ pub async fn touch(
     Ok(())
 }
 
+/// A time `set_times` sets: the current time, or a local time on the host
+/// (`YYYY-MM-DD HH:MM:SS`, read by the host's `date -d` in its own time zone, as Python's
+/// `time.mktime` in ansible.builtin.file reads it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeSpec {
+    Now,
+    At(String),
+}
+
+/// Sets the access and modification times of `path` (`None`: keep that one), as
+/// ansible.builtin.file's `update_timestamp_for_file`: both `now` always changes; otherwise
+/// it changes only when a time differs from the file's (to the nanosecond). With `check`
+/// nothing is written. `follow` sets a symlink's target's times, else the link's own.
+/// Returns whether the times changed (or would).
+///
+/// Errors: [`FilesError::Remote`] when the path cannot be read or a time cannot be read by
+/// the host's `date`.
+pub async fn set_times(
+    conn: &Connection,
+    path: &str,
+    atime: Option<&TimeSpec>,
+    mtime: Option<&TimeSpec>,
+    follow: bool,
+    check: bool,
+    become_: &Option<Become>,
+) -> Result<bool, FilesError> {
+    const SCRIPT: &str = r#"p=$1 fl=$2 ck=$3 at=$4 mt=$5
+if [ "$fl" = 1 ]; then so=-L h=; else so= h=-h; fi
+tgt() { case $1 in now) date +%s.%N ;; *) e=$(date -d "$1" +%s) || exit 3; echo "$e.000000000" ;; esac; }
+pa=$(stat $so -c %.9X -- "$p") || exit 1
+pm=$(stat $so -c %.9Y -- "$p") || exit 1
+if [ "$at" = now ] && [ "$mt" = now ]; then
+  echo changed; [ "$ck" = 1 ] || touch $h -- "$p" || exit 1; exit 0
+fi
+if [ -n "$at" ]; then ta=$(tgt "$at") || exit 3; else ta=$pa; fi
+if [ -n "$mt" ]; then tm=$(tgt "$mt") || exit 3; else tm=$pm; fi
+if [ "$ta" = "$pa" ] && [ "$tm" = "$pm" ]; then echo same; exit 0; fi
+echo changed
+[ "$ck" = 1 ] && exit 0
+touch $h -a -d "@$ta" -- "$p" && touch $h -m -d "@$tm" -- "$p" || exit 1
+"#;
+    let spec = |t: Option<&TimeSpec>| match t {
+        None => String::new(),
+        Some(TimeSpec::Now) => "now".to_string(),
+        Some(TimeSpec::At(s)) => s.clone(),
+    };
+    let args = [
+        path.to_string(),
+        flag(follow),
+        flag(check),
+        spec(atime),
+        spec(mtime),
+    ];
+    let out = run_script(conn, SCRIPT, &args, None, become_).await?;
+    if !out.status.success() {
+        return Err(remote_err("set times", path, &out));
+    }
+    Ok(out.stdout_str().trim() == "changed")
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
