@@ -268,3 +268,9 @@ fn d11_file_sets_times_as_asked() {
         t.lines
     );
 }
+
+#[test]
+fn d11_command_argument_errors_use_ansibles_words() {
+    let c = Compare::new();
+    c.same(&fixture("command_errors.yml"), &[]);
+}

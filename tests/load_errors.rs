@@ -493,7 +493,8 @@ fn d10_invalid_register_name() {
     for (name, ok) in [
         ("my-result", false),
         ("1st", false),
-        ("class", false),
+        ("class", true),
+        ("none", false),
         ("a.b", false),
         ("my_result", true),
     ] {

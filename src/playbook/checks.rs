@@ -12,21 +12,18 @@ use crate::error::LoadError;
 use crate::template::is_template;
 use crate::yaml::{Node, NodeKind};
 
-/// Python's keywords, which ansible-core refuses as variable names (`keyword.iskeyword`).
-const PYTHON_KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def",
-    "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
-    "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
-];
+/// Names Jinja gives a meaning of its own, which ansible-core 2.19 refuses as variable names
+/// (`JINJA_KEYWORDS`).
+const JINJA_KEYWORDS: &[&str] = &["true", "false", "none", "True", "False", "None", "not"];
 
-/// Whether `name` can be a variable: a Python identifier (a letter or `_`, then letters, digits
-/// or `_`; Unicode letters count, as for `str.isidentifier`) that is not a Python keyword, which
-/// is what ansible-core's `isidentifier` accepts.
+/// Whether `name` can be a variable, as ansible-core 2.19's `validate_variable_name`: ASCII
+/// letters, digits and `_`, not starting with a digit, and not one of [`JINJA_KEYWORDS`]
+/// (Python keywords such as `class` are allowed).
 pub(crate) fn is_variable_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || c == '_')
-        && !PYTHON_KEYWORDS.contains(&name)
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !JINJA_KEYWORDS.contains(&name)
 }
 
 /// `register:`: a variable name (ansible-core: "Invalid variable name in 'register' specified").
@@ -36,7 +33,7 @@ pub(crate) fn register_name(node: &Node) -> Result<String, LoadError> {
         return Err(LoadError::at(
             &node.mark,
             format!(
-                "Invalid variable name in 'register' specified: '{name}' (a name is letters, digits and '_', not starting with a digit, and not a Python keyword)"
+                "Invalid variable name in 'register' specified: '{name}' (a name is ASCII letters, digits and '_', not starting with a digit, and not true, false, none or not)"
             ),
         ));
     }
@@ -209,12 +206,23 @@ mod tests {
     }
 
     #[test]
-    fn variable_names_follow_python() {
-        for ok in ["x", "_x", "result_1", "Ansible", "résultat"] {
+    fn variable_names_follow_ansible_2_19() {
+        for ok in ["x", "_x", "result_1", "Ansible", "class", "with"] {
             assert!(is_variable_name(ok), "{ok}");
         }
         for bad in [
-            "", "1x", "my-var", "a.b", "with", "None", "a b", "{{ x }}", "x\u{0}",
+            "",
+            "1x",
+            "my-var",
+            "a.b",
+            "None",
+            "none",
+            "true",
+            "not",
+            "a b",
+            "{{ x }}",
+            "x\u{0}",
+            "résultat",
         ] {
             assert!(!is_variable_name(bad), "{bad}");
         }

@@ -203,18 +203,23 @@ pub async fn run_any(
         o.failed = false;
         o
     };
-    let raw = raw.filter(|r| !r.trim().is_empty());
-    let (cmd_value, argv): (Value, Vec<String>) = match (raw, argv_arg) {
-        (Some(_), Some(_)) => {
-            let mut o = base(
-                "only command or argv can be given, not both",
-                256.into(),
-                Value::Null,
-            );
-            o.failed = true;
-            return Ok(o);
+    // ansible.builtin.command's argument rules, with AnsibleModule's messages.
+    match (&raw, &argv_arg) {
+        (Some(_), Some(_)) if !shell => {
+            return Ok(ModuleOutcome::failed(
+                "parameters are mutually exclusive: _raw_params|cmd|argv",
+            ));
         }
         (None, None) => {
+            return Ok(ModuleOutcome::failed(
+                "one of the following is required: _raw_params, cmd, argv",
+            ));
+        }
+        _ => {}
+    }
+    let raw = raw.filter(|r| !r.trim().is_empty());
+    let (cmd_value, argv): (Value, Vec<String>) = match (raw, argv_arg) {
+        (Some(_), Some(_)) | (None, None) => {
             let mut o = base("no command given", 256.into(), Value::Null);
             o.failed = true;
             return Ok(o);
