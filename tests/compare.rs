@@ -274,3 +274,15 @@ fn d11_command_argument_errors_use_ansibles_words() {
     let c = Compare::new();
     c.same(&fixture("command_errors.yml"), &[]);
 }
+
+#[test]
+fn d11_line_and_block_edits_back_up_and_validate() {
+    let c = Compare::new();
+    c.same(&fixture("edit_args.yml"), &[]);
+}
+
+#[test]
+fn d11_file_follows_links_to_their_targets() {
+    let c = Compare::new();
+    c.same(&fixture("file_follow.yml"), &[]);
+}

@@ -255,6 +255,7 @@ async fn run_state(
             src,
             src_exists,
             force,
+            follow,
         };
         return link_state(ctx, &path, link, &fa, probed, base).await;
     }
@@ -447,6 +448,35 @@ struct LinkRequest {
     /// Whether `src` exists, when the probe already looked (symbolic links with `src` given).
     src_exists: Option<bool>,
     force: bool,
+    /// `follow`: a symlink's mode, owner and group are its target's.
+    follow: bool,
+}
+
+/// Sets the attributes `fa` asks for on a symlink's target (ansible.builtin.file's
+/// `load_file_common_arguments` follows the link), and reports the link itself. A dangling
+/// link has no target to set: nothing changes.
+async fn attrs_through_link(
+    ctx: &ModuleContext<'_>,
+    path: &str,
+    fa: &FileArgs,
+    out: ModuleOutcome,
+) -> Result<ModuleOutcome, ModuleError> {
+    let target = match files::stat(ctx.conn, path, true, None, &ctx.become_).await {
+        Ok(t) => t,
+        Err(e) => return files_failure(e),
+    };
+    let link = match files::stat(ctx.conn, path, false, None, &ctx.become_).await {
+        Ok(l) => l,
+        Err(e) => return files_failure(e),
+    };
+    let out = match &target {
+        Some(t) => ensure_attrs(ctx, path, t, fa, true, out).await?,
+        None => out,
+    };
+    Ok(match &link {
+        Some(l) => path_info(out, l),
+        None => out,
+    })
 }
 
 async fn link_state(
@@ -462,6 +492,7 @@ async fn link_state(
         src,
         src_exists,
         force,
+        follow,
     } = link;
     let want = if symbolic { "link" } else { "hard" };
     let existing = probed.stat.as_ref();
@@ -495,6 +526,11 @@ async fn link_state(
         let Some(st) = existing else {
             return Ok(out);
         };
+        if symbolic && follow && (fa.mode.is_some() || fa.owner.is_some() || fa.group.is_some()) {
+            return attrs_through_link(ctx, path, fa, out)
+                .await
+                .map(|o| o.with("state", want));
+        }
         return ensure_attrs(ctx, path, st, fa, !symbolic, out)
             .await
             .map(|o| o.with("state", want));
@@ -561,10 +597,16 @@ async fn link_state(
         owner: fa.owner.clone(),
         group: fa.group.clone(),
     };
-    match files::link(ctx.conn, &src, path, symbolic, &attrs, &ctx.become_).await {
-        Ok(()) => Ok(out.with("dest", json!(path))),
-        Err(e) => files_failure(e),
+    if let Err(e) = files::link(ctx.conn, &src, path, symbolic, &attrs, &ctx.become_).await {
+        return files_failure(e);
     }
+    let out = out.with("dest", json!(path));
+    if symbolic && follow && fa.mode.is_some() {
+        return attrs_through_link(ctx, path, fa, out)
+            .await
+            .map(|o| o.with("state", want));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
