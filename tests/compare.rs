@@ -286,3 +286,9 @@ fn d11_file_follows_links_to_their_targets() {
     let c = Compare::new();
     c.same(&fixture("file_follow.yml"), &[]);
 }
+
+#[test]
+fn d11_hard_links_check_src_as_ansible() {
+    let c = Compare::new();
+    c.same(&fixture("file_hard.yml"), &[]);
+}

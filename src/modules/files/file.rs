@@ -501,9 +501,17 @@ async fn link_state(
         (None, Some(st)) if symbolic && st.kind == FileKind::Link => {
             st.link_target.clone().unwrap_or_default()
         }
+        // Already a hard link (a file with more than one name): only its attributes.
+        (None, Some(st)) if !symbolic && st.kind == FileKind::File && st.nlink > 1 => {
+            let out = base.with("state", want);
+            return ensure_attrs(ctx, path, st, fa, false, out)
+                .await
+                .map(|o| o.with("state", want));
+        }
         _ => {
             return Ok(ModuleOutcome::failed(format!(
-                "src is required for creating new {want}s"
+                "src is required for creating new {}",
+                if symbolic { "symlinks" } else { "hardlinks" }
             )));
         }
     };
@@ -575,7 +583,7 @@ async fn link_state(
                 "src file does not exist, use \"force=yes\" if you really want to create the link: {src_abs}"
             )
         } else {
-            format!("src does not exist: {src_abs}")
+            "src does not exist".to_string()
         };
         return Ok(ModuleOutcome::failed(msg).with("path", path).with("src", src));
     }
@@ -597,16 +605,21 @@ async fn link_state(
         owner: fa.owner.clone(),
         group: fa.group.clone(),
     };
-    if let Err(e) = files::link(ctx.conn, &src, path, symbolic, &attrs, &ctx.become_).await {
-        return files_failure(e);
-    }
+    let made = match files::link(ctx.conn, &src, path, symbolic, &attrs, &ctx.become_).await {
+        Ok(st) => st,
+        Err(e) => return files_failure(e),
+    };
     let out = out.with("dest", json!(path));
     if symbolic && follow && fa.mode.is_some() {
         return attrs_through_link(ctx, path, fa, out)
             .await
             .map(|o| o.with("state", want));
     }
-    Ok(out)
+    // The new link as it is (ansible.builtin.file reports the path's info after the change).
+    Ok(match made {
+        Some(st) => path_info(out, &st).with("state", want),
+        None => out,
+    })
 }
 
 #[cfg(test)]

@@ -408,7 +408,8 @@ pub async fn mkdir_if_missing(
 /// Creates `path` as a link to `src` (symbolic when `symbolic`, else hard), or replaces what is
 /// there via a temporary link renamed into place (`mv -T`: there is no moment without `path`),
 /// then applies `attrs` (owner/group with `chown -h`
-/// for symlinks). A non-empty directory at `path` is never replaced.
+/// for symlinks). A non-empty directory at `path` is never replaced. Returns the new link's own
+/// stat (read in the same round trip).
 pub async fn link(
     conn: &Connection,
     src: &str,
@@ -416,8 +417,9 @@ pub async fn link(
     symbolic: bool,
     attrs: &FileAttrs,
     become_: &Option<Become>,
-) -> Result<(), FilesError> {
-    let script = r#"s=$1 p=$2 o=$4 g=$5
+) -> Result<Option<FileStat>, FilesError> {
+    let script = format!("{ST_FN}{LINK_BODY}");
+    const LINK_BODY: &str = r#"s=$1 p=$2 o=$4 g=$5
 if [ ! -e "$p" ] && [ ! -L "$p" ]; then
   if [ "$6" = 1 ]; then ln -s -- "$s" "$p" || exit 1; else ln -- "$s" "$p" || exit 1; fi
 else
@@ -430,7 +432,7 @@ if [ -n "$o$g" ]; then
   if [ "$6" = 1 ]; then chown -h -- "$o${g:+:$g}" "$p" || exit 1; else chown -- "$o${g:+:$g}" "$p" || exit 1; fi
 fi
 if [ "$6" = 0 ] && [ -n "$3" ]; then chmod -- "$3" "$p" || exit 1; fi
-exit 0
+st "$p" 0 "" 0
 "#;
     let [m, o, g] = attr_args(attrs);
     let args = [
@@ -442,11 +444,12 @@ exit 0
         flag(symbolic),
         unique_suffix(),
     ];
-    let out = run_script(conn, script, &args, None, become_).await?;
+    let out = run_script(conn, &script, &args, None, become_).await?;
     if !out.status.success() {
         return Err(remote_err("link", path, &out));
     }
-    Ok(())
+    let mut buf = &out.stdout[..];
+    parse_st(path, &mut buf, false)
 }
 
 /// `touch PATH` (creating an empty file, mode `0666 & ~umask`, when missing), then `attrs`.
