@@ -292,3 +292,9 @@ fn d11_hard_links_check_src_as_ansible() {
     let c = Compare::new();
     c.same(&fixture("file_hard.yml"), &[]);
 }
+
+#[test]
+fn d11_command_arguments_as_ansible() {
+    let c = Compare::new();
+    c.same(&fixture("command_args.yml"), &[]);
+}
