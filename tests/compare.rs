@@ -298,3 +298,16 @@ fn d11_command_arguments_as_ansible() {
     let c = Compare::new();
     c.same(&fixture("command_args.yml"), &[]);
 }
+
+#[test]
+fn d11_loop_results_per_item() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("loop_results.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("items of every kind => failed items=")),
+        "{:#?}",
+        t.lines
+    );
+}

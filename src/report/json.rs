@@ -53,7 +53,48 @@ impl JsonReport {
                 m.insert("unreachable".into(), Value::Bool(true));
             }
         }
-        hosts.insert(r.host.clone(), result);
+        if r.item.is_none() {
+            hosts.insert(r.host.clone(), result);
+            return;
+        }
+        // One item of a loop: gathered into the task's `results`, with the loop's flags and
+        // message as ansible-core's result of the whole loop has them.
+        let entry = hosts
+            .entry(r.host.clone())
+            .or_insert_with(|| json!({"results": [], "changed": false, "msg": "All items completed"}));
+        let Value::Object(agg) = entry else {
+            return;
+        };
+        let flag = |k: &str| result.get(k).and_then(Value::as_bool).unwrap_or(false);
+        let (changed, failed, skipped, unreachable) = (
+            flag("changed"),
+            flag("failed"),
+            flag("skipped"),
+            flag("unreachable"),
+        );
+        let first = agg
+            .get("results")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty);
+        if changed {
+            agg.insert("changed".into(), Value::Bool(true));
+        }
+        if failed {
+            agg.insert("failed".into(), Value::Bool(true));
+            agg.insert("msg".into(), Value::String("One or more items failed".into()));
+        }
+        if unreachable {
+            agg.insert("unreachable".into(), Value::Bool(true));
+        }
+        // Skipped only while every item so far was skipped.
+        if skipped && (first || agg.get("skipped") == Some(&Value::Bool(true))) {
+            agg.insert("skipped".into(), Value::Bool(true));
+        } else {
+            agg.remove("skipped");
+        }
+        if let Some(Value::Array(items)) = agg.get_mut("results") {
+            items.push(result);
+        }
     }
 
     /// The final document.

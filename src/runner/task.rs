@@ -79,19 +79,14 @@ impl<'a> Runner<'a> {
                         m.insert("skipped".into(), json!(true));
                     }
                 }
-                results.push(r);
-                let r = TaskReport::new(
-                    ctx.play.index,
-                    task.id,
-                    &name,
-                    &st.name,
-                    out.status,
-                    out.result.clone(),
-                )
-                .item(label.clone())
-                .diff(out.diff.clone())
-                .ignored(self.ignore_errors(ctx, st, task, inh))
-                .handler(self.is_handler(ctx, task));
+                results.push(r.clone());
+                // The item's result as Ansible's callbacks see it (with `item` and
+                // `ansible_loop_var`).
+                let r = TaskReport::new(ctx.play.index, task.id, &name, &st.name, out.status, r)
+                    .item(label.clone())
+                    .diff(out.diff.clone())
+                    .ignored(self.ignore_errors(ctx, st, task, inh))
+                    .handler(self.is_handler(ctx, task));
                 self.report(st, r);
                 if let Some(p) = task.loop_control.pause {
                     tokio::time::sleep(Duration::from_secs_f64(p.max(0.0))).await;
