@@ -5,7 +5,9 @@
 //! Round trips: the same as `copy` (one probe to decide, one write or chmod/chown to apply); the
 //! rendering happens on the controller.
 
-use super::put::{PutOptions, PutRequest, find_local_file, is_vault, put_content, put_options, vault_src};
+use super::put::{
+    PutOptions, PutRequest, find_local_file, is_vault, preserved_mode, put_content, put_options, vault_src,
+};
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
@@ -23,7 +25,7 @@ crate::module_info!(
         ArgDef::str("validate"),
         ArgDef::bool("follow"),
         ArgDef::str("newline_sequence"),
-        ArgDef::mode("mode"),
+        ArgDef::mode_or_preserve("mode"),
         ArgDef::str("owner"),
         ArgDef::str("group"),
         ArgDef::bool("unsafe_writes"),
@@ -47,7 +49,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         force,
         validate,
         follow,
+        preserve,
     } = put_options(&a)?;
+    let mut file = file;
     let newline = match a.str("newline_sequence")?.as_deref() {
         None | Some("\n") | Some("\\n") => "\n",
         Some("\r\n") | Some("\\r\\n") => "\r\n",
@@ -59,6 +63,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         }
     };
     let path = find_local_file(&src, "templates", ctx)?;
+    if preserve {
+        file.mode = Some(preserved_mode(&path)?);
+    }
     let read_path = path.clone();
     let text = tokio::task::spawn_blocking(move || crate::input::read_text(&read_path))
         .await
@@ -95,6 +102,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         follow,
         directory_mode: None,
         reveal: true,
+        expected_checksum: None,
     };
     put_content(req, ctx).await
 }
