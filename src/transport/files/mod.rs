@@ -11,6 +11,7 @@
 //! `types`.
 
 mod scripts;
+mod tree;
 mod types;
 
 use super::{Become, Connection, ExecOutput, TransportError};
@@ -20,6 +21,7 @@ use scripts::{
     parse_st, parse_stat_extra, parse_umask, parse_write, remote_err, take_line, unique_suffix, write_args,
     write_script, write_status,
 };
+pub use tree::{TreeOp, apply_tree, probe_many};
 use types::learned_owner;
 pub use types::*;
 
