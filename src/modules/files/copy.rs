@@ -4,11 +4,15 @@
 //!
 //! The work is [`put_content`] (in `put`, shared with `template`). Round trips: one probe (stat +
 //! sha1 + content when diffing) to decide; one write or one chmod/chown to apply (plus one probe
-//! more when `dest` is a directory).
+//! more when `dest` is a directory). A directory `src` is [`copy_tree`]: one probe of the whole
+//! destination tree, one script for every change.
 
 use serde_json::Value;
 
-use super::put::{PutOptions, PutRequest, find_local_file, is_vault, put_content, put_options, vault_src};
+use super::copy_tree::{TreeRequest, copy_tree};
+use super::put::{
+    PutOptions, PutRequest, find_local_file, is_vault, preserved_mode, put_content, put_options, vault_src,
+};
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
@@ -32,7 +36,7 @@ crate::module_info!(
         ArgDef::bool("remote_src"),
         ArgDef::bool("decrypt"),
         ArgDef::str("checksum"),
-        ArgDef::mode("mode"),
+        ArgDef::mode_or_preserve("mode"),
         ArgDef::str("owner"),
         ArgDef::str("group"),
         ArgDef::bool("unsafe_writes"),
@@ -42,8 +46,13 @@ crate::module_info!(
 );
 
 /// Runs `copy`. See the file docs; errors: [`ModuleError::BadArgs`] for missing/conflicting
-/// `src`/`content`, a directory `src`, or `remote_src`; [`ModuleError::LocalFile`] when `src`
-/// cannot be found or read on the controller.
+/// `src`/`content` or `remote_src`; [`ModuleError::LocalFile`] when `src` cannot be found or
+/// read on the controller.
+///
+/// Matches ansible.builtin.copy: `mode: preserve` gives the mode of the source file; `checksum`
+/// is the sha1 the copied bytes must have, checked only when they are about to be written (a
+/// falsy value, as YAML's unquoted `000...` is, checks nothing); `local_follow` (default true)
+/// follows links inside a directory `src`.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     let a = Args::new(&INFO, args)?;
     let PutOptions {
@@ -53,7 +62,10 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         force,
         validate,
         follow,
+        preserve,
     } = put_options(&a)?;
+    let mut file = file;
+    let expected_checksum = expected_checksum(a.value("checksum"));
     if a.bool("remote_src", false)? {
         return Err(a.bad("remote_src is not supported yet; use command: cp on the host"));
     }
@@ -68,15 +80,23 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             (text.into_bytes(), "dynamically generated".to_string(), None, true)
         }
         (None, Some(src)) => {
-            if src.ends_with('/') {
-                return Err(a.bad("copying a directory (src ending in /) is not supported yet"));
-            }
             let path = find_local_file(&src, "files", ctx)?;
             if path.is_dir() {
-                return Err(a.bad(format!(
-                    "src {} is a directory: copying directories is not supported yet",
-                    path.display()
-                )));
+                let req = TreeRequest {
+                    src: path,
+                    contents: src.ends_with('/'),
+                    dest,
+                    file,
+                    preserve,
+                    directory_mode,
+                    local_follow: a.bool("local_follow", true)?,
+                    force,
+                    expected_checksum,
+                };
+                return copy_tree(req, ctx).await;
+            }
+            if preserve {
+                file.mode = Some(preserved_mode(&path)?);
             }
             let read_path = path.clone();
             let data = tokio::task::spawn_blocking(move || {
@@ -111,6 +131,34 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         follow,
         directory_mode,
         reveal,
+        expected_checksum,
     };
     put_content(req, ctx).await
+}
+
+/// The `checksum` argument, `None` when falsy: Ansible's action plugin tests it for truth
+/// (`if not self._task.args.get('checksum')`), so `0`, `''` and `false` check nothing.
+fn expected_checksum(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Null | Value::Bool(false) => None,
+        Value::Number(n) if n.as_f64() == Some(0.0) => None,
+        Value::String(s) if s.is_empty() => None,
+        other => Some(crate::vars::as_string(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn d11_a_falsy_checksum_checks_nothing() {
+        assert_eq!(expected_checksum(None), None);
+        assert_eq!(expected_checksum(Some(&serde_json::json!(0))), None);
+        assert_eq!(expected_checksum(Some(&serde_json::json!(""))), None);
+        assert_eq!(
+            expected_checksum(Some(&serde_json::json!("da39"))),
+            Some("da39".to_string())
+        );
+    }
 }
