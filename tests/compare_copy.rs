@@ -47,3 +47,16 @@ fn d11_copy_directory_src_mode_preserve_local_follow_and_checksum() {
         "{first:#?}"
     );
 }
+
+#[test]
+fn d11_copy_remote_src_file_modes_checksum_and_missing_source() {
+    let (first, _) = twice("copy_remote.yml");
+    assert!(
+        first.iter().any(|l| l.contains("/tmp/rs-old f 700")),
+        "a replaced file takes the source's mode: {first:#?}"
+    );
+    assert!(
+        first.iter().any(|l| l.contains("Source /tmp/rs/nope not found")),
+        "{first:#?}"
+    );
+}

@@ -11,11 +11,14 @@ use serde_json::Value;
 
 use super::copy_tree::{TreeRequest, copy_tree};
 use super::put::{
-    PutOptions, PutRequest, find_local_file, is_vault, preserved_mode, put_content, put_options, vault_src,
+    PutOptions, PutRequest, checksum_mismatch, find_local_file, is_vault, preserved_mode, put_content,
+    put_options, vault_src,
 };
 use crate::modules::args::Args;
+use crate::modules::args::{FileArgs, Mode, files_failure, path_info};
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
+use crate::transport::files;
 use crate::vars::Vars;
 
 crate::module_info!(
@@ -46,7 +49,7 @@ crate::module_info!(
 );
 
 /// Runs `copy`. See the file docs; errors: [`ModuleError::BadArgs`] for missing/conflicting
-/// `src`/`content` or `remote_src`; [`ModuleError::LocalFile`] when `src` cannot be found or
+/// `src`/`content`; [`ModuleError::LocalFile`] when `src` cannot be found or
 /// read on the controller.
 ///
 /// Matches ansible.builtin.copy: `mode: preserve` gives the mode of the source file; `checksum`
@@ -66,10 +69,24 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     } = put_options(&a)?;
     let mut file = file;
     let expected_checksum = expected_checksum(a.value("checksum"));
-    if a.bool("remote_src", false)? {
-        return Err(a.bad("remote_src is not supported yet; use command: cp on the host"));
-    }
     let directory_mode = a.mode("directory_mode")?;
+    if a.bool("remote_src", false)? && a.value("content").is_none() {
+        let src = a
+            .str("src")?
+            .ok_or_else(|| a.bad("src (or content) is required"))?;
+        let req = files::HostCopy {
+            src,
+            dest,
+            mode: file.mode.as_ref().map(Mode::chmod_arg).unwrap_or_default(),
+            owner: file.owner.clone().unwrap_or_default(),
+            group: file.group.clone().unwrap_or_default(),
+            preserve,
+            force,
+            check: ctx.check,
+            expected: expected_checksum.unwrap_or_default(),
+        };
+        return copy_on_host(&req, &file, ctx).await;
+    }
     let (content, source_label, src_name, reveal) = match (a.value("content"), a.str("src")?) {
         (Some(v), _) => {
             let text = match v {
@@ -134,6 +151,51 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         expected_checksum,
     };
     put_content(req, ctx).await
+}
+
+/// `remote_src: true` with a file `src`: [`files::copy_on_host`], reported as
+/// ansible.builtin.copy's module reports it (`dest`, `src`, `checksum`, `changed`, the path
+/// information of `dest`). A directory `src` on the host is not copied yet (a failed task).
+async fn copy_on_host(
+    req: &files::HostCopy,
+    file: &FileArgs,
+    ctx: &ModuleContext<'_>,
+) -> Result<ModuleOutcome, ModuleError> {
+    let done = match files::copy_on_host(ctx.conn, req, &ctx.become_).await {
+        Ok(d) => d,
+        Err(e) => return files_failure(e),
+    };
+    match done {
+        files::HostCopyOutcome::Failed(msg) => Ok(ModuleOutcome::failed(msg)),
+        files::HostCopyOutcome::BadChecksum(actual) => Ok(checksum_mismatch(actual, req.expected.clone())),
+        files::HostCopyOutcome::Directory(src) => Ok(ModuleOutcome::failed(format!(
+            "copy: remote_src with a directory src ({src}) is not supported yet; use command: cp -R on the host"
+        ))),
+        files::HostCopyOutcome::Exists(dest) => Ok(ModuleOutcome::ok()
+            .with("msg", "file already exists")
+            .with("src", req.src.clone())
+            .with("dest", dest)),
+        files::HostCopyOutcome::Done {
+            changed,
+            dest,
+            checksum,
+            stat,
+        } => {
+            let mut out = ModuleOutcome::ok()
+                .with("dest", dest)
+                .with("src", req.src.clone())
+                .with("checksum", checksum);
+            out.changed = changed;
+            if let Some(st) = stat {
+                // In check mode nothing was applied: the attributes that differ are the change.
+                if ctx.check && file.changes(&st).any() {
+                    out.changed = true;
+                }
+                out = path_info(out, &st);
+            }
+            Ok(out)
+        }
+    }
 }
 
 /// The `checksum` argument, `None` when falsy: Ansible's action plugin tests it for truth
