@@ -39,6 +39,9 @@ pub enum ArgType {
     /// A file mode (`raw` in Ansible, but read by `file`-family rules): an octal number or
     /// string, or symbolic clauses.
     Mode,
+    /// A [`ArgType::Mode`] or the word `preserve` (the mode of the source file), as
+    /// ansible.builtin.copy and ansible.builtin.template read `mode`.
+    ModeOrPreserve,
 }
 
 /// One accepted argument.
@@ -109,6 +112,10 @@ impl ArgDef {
     /// An optional file-mode argument.
     pub const fn mode(name: &'static str) -> Self {
         Self::new(name, ArgType::Mode)
+    }
+    /// An optional file-mode argument that may also be `preserve`.
+    pub const fn mode_or_preserve(name: &'static str) -> Self {
+        Self::new(name, ArgType::ModeOrPreserve)
     }
     /// The same argument with `aliases`.
     pub const fn aliases(mut self, aliases: &'static [&'static str]) -> Self {
@@ -291,9 +298,8 @@ impl ArgSpec {
             }
             ArgType::List if v.is_object() => return Err(wrong("list")),
             ArgType::Dict if !(v.is_object() || v.is_string()) => return Err(wrong("dict")),
-            // `preserve` (copy, template): the source's own mode, known when the task runs.
-            ArgType::Mode if v.as_str() == Some("preserve") => {}
-            ArgType::Mode => {
+            ArgType::ModeOrPreserve if v.as_str() == Some("preserve") => {}
+            ArgType::Mode | ArgType::ModeOrPreserve => {
                 super::args::Mode::parse(v).map_err(|e| format!("argument '{name}': {e}"))?;
             }
             _ => {}

@@ -4,14 +4,21 @@
 //!
 //! The work is [`put_content`] (in `put`, shared with `template`). Round trips: one probe (stat +
 //! sha1 + content when diffing) to decide; one write or one chmod/chown to apply (plus one probe
-//! more when `dest` is a directory).
+//! more when `dest` is a directory). A directory `src` is [`copy_tree`]: one probe of the whole
+//! destination tree, one script for every change.
 
 use serde_json::Value;
 
-use super::put::{PutOptions, PutRequest, find_local_file, is_vault, put_content, put_options, vault_src};
+use super::copy_tree::{TreeRequest, copy_tree};
+use super::put::{
+    PutOptions, PutRequest, checksum_mismatch, find_local_file, is_vault, preserved_mode, put_content,
+    put_options, vault_src,
+};
 use crate::modules::args::Args;
+use crate::modules::args::{FileArgs, Mode, files_failure, path_info};
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
+use crate::transport::files;
 use crate::vars::Vars;
 
 crate::module_info!(
@@ -32,7 +39,7 @@ crate::module_info!(
         ArgDef::bool("remote_src"),
         ArgDef::bool("decrypt"),
         ArgDef::str("checksum"),
-        ArgDef::mode("mode"),
+        ArgDef::mode_or_preserve("mode"),
         ArgDef::str("owner"),
         ArgDef::str("group"),
         ArgDef::bool("unsafe_writes"),
@@ -42,8 +49,13 @@ crate::module_info!(
 );
 
 /// Runs `copy`. See the file docs; errors: [`ModuleError::BadArgs`] for missing/conflicting
-/// `src`/`content`, a directory `src`, or `remote_src`; [`ModuleError::LocalFile`] when `src`
-/// cannot be found or read on the controller.
+/// `src`/`content`; [`ModuleError::LocalFile`] when `src` cannot be found or
+/// read on the controller.
+///
+/// Matches ansible.builtin.copy: `mode: preserve` gives the mode of the source file; `checksum`
+/// is the sha1 the copied bytes must have, checked only when they are about to be written (a
+/// falsy value, as YAML's unquoted `000...` is, checks nothing); `local_follow` (default true)
+/// follows links inside a directory `src`.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     let a = Args::new(&INFO, args)?;
     let PutOptions {
@@ -53,11 +65,28 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         force,
         validate,
         follow,
+        preserve,
     } = put_options(&a)?;
-    if a.bool("remote_src", false)? {
-        return Err(a.bad("remote_src is not supported yet; use command: cp on the host"));
-    }
+    let mut file = file;
+    let expected_checksum = expected_checksum(a.value("checksum"));
     let directory_mode = a.mode("directory_mode")?;
+    if a.bool("remote_src", false)? && a.value("content").is_none() {
+        let src = a
+            .str("src")?
+            .ok_or_else(|| a.bad("src (or content) is required"))?;
+        let req = files::HostCopy {
+            src,
+            dest,
+            mode: file.mode.as_ref().map(Mode::chmod_arg).unwrap_or_default(),
+            owner: file.owner.clone().unwrap_or_default(),
+            group: file.group.clone().unwrap_or_default(),
+            preserve,
+            force,
+            check: ctx.check,
+            expected: expected_checksum.unwrap_or_default(),
+        };
+        return copy_on_host(&req, &file, ctx).await;
+    }
     let (content, source_label, src_name, reveal) = match (a.value("content"), a.str("src")?) {
         (Some(v), _) => {
             let text = match v {
@@ -68,15 +97,23 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             (text.into_bytes(), "dynamically generated".to_string(), None, true)
         }
         (None, Some(src)) => {
-            if src.ends_with('/') {
-                return Err(a.bad("copying a directory (src ending in /) is not supported yet"));
-            }
             let path = find_local_file(&src, "files", ctx)?;
             if path.is_dir() {
-                return Err(a.bad(format!(
-                    "src {} is a directory: copying directories is not supported yet",
-                    path.display()
-                )));
+                let req = TreeRequest {
+                    src: path,
+                    contents: src.ends_with('/'),
+                    dest,
+                    file,
+                    preserve,
+                    directory_mode,
+                    local_follow: a.bool("local_follow", true)?,
+                    force,
+                    expected_checksum,
+                };
+                return copy_tree(req, ctx).await;
+            }
+            if preserve {
+                file.mode = Some(preserved_mode(&path)?);
             }
             let read_path = path.clone();
             let data = tokio::task::spawn_blocking(move || {
@@ -111,6 +148,79 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         follow,
         directory_mode,
         reveal,
+        expected_checksum,
     };
     put_content(req, ctx).await
+}
+
+/// `remote_src: true` with a file `src`: [`files::copy_on_host`], reported as
+/// ansible.builtin.copy's module reports it (`dest`, `src`, `checksum`, `changed`, the path
+/// information of `dest`). A directory `src` on the host is not copied yet (a failed task).
+async fn copy_on_host(
+    req: &files::HostCopy,
+    file: &FileArgs,
+    ctx: &ModuleContext<'_>,
+) -> Result<ModuleOutcome, ModuleError> {
+    let done = match files::copy_on_host(ctx.conn, req, &ctx.become_).await {
+        Ok(d) => d,
+        Err(e) => return files_failure(e),
+    };
+    match done {
+        files::HostCopyOutcome::Failed(msg) => Ok(ModuleOutcome::failed(msg)),
+        files::HostCopyOutcome::BadChecksum(actual) => Ok(checksum_mismatch(actual, req.expected.clone())),
+        files::HostCopyOutcome::Directory(src) => Ok(ModuleOutcome::failed(format!(
+            "copy: remote_src with a directory src ({src}) is not supported yet; use command: cp -R on the host"
+        ))),
+        files::HostCopyOutcome::Exists(dest) => Ok(ModuleOutcome::ok()
+            .with("msg", "file already exists")
+            .with("src", req.src.clone())
+            .with("dest", dest)),
+        files::HostCopyOutcome::Done {
+            changed,
+            dest,
+            checksum,
+            stat,
+        } => {
+            let mut out = ModuleOutcome::ok()
+                .with("dest", dest)
+                .with("src", req.src.clone())
+                .with("checksum", checksum);
+            out.changed = changed;
+            if let Some(st) = stat {
+                // In check mode nothing was applied: the attributes that differ are the change.
+                if ctx.check && file.changes(&st).any() {
+                    out.changed = true;
+                }
+                out = path_info(out, &st);
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// The `checksum` argument, `None` when falsy: Ansible's action plugin tests it for truth
+/// (`if not self._task.args.get('checksum')`), so `0`, `''` and `false` check nothing.
+fn expected_checksum(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Null | Value::Bool(false) => None,
+        Value::Number(n) if n.as_f64() == Some(0.0) => None,
+        Value::String(s) if s.is_empty() => None,
+        other => Some(crate::vars::as_string(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn d11_a_falsy_checksum_checks_nothing() {
+        assert_eq!(expected_checksum(None), None);
+        assert_eq!(expected_checksum(Some(&serde_json::json!(0))), None);
+        assert_eq!(expected_checksum(Some(&serde_json::json!(""))), None);
+        assert_eq!(
+            expected_checksum(Some(&serde_json::json!("da39"))),
+            Some("da39".to_string())
+        );
+    }
 }

@@ -2,6 +2,7 @@
 
 pub mod blockinfile;
 pub mod copy;
+pub(crate) mod copy_tree;
 pub mod edit;
 pub mod fetch;
 pub mod file;

@@ -40,6 +40,10 @@ pub(crate) struct PutRequest {
     /// The content is templated text that may hold secret markers (`content:`, template files):
     /// they are revealed into values in the bytes written, and only there.
     pub reveal: bool,
+    /// copy's `checksum`: the sha1 the content must have. Matches ansible.builtin.copy: checked
+    /// only when the content is about to be written (a destination that already holds the
+    /// content is ok whatever this says), failing with the actual and the expected sums.
+    pub expected_checksum: Option<String>,
 }
 
 /// Renders bytes for a diff side: `None` when binary or too large (Ansible omits those).
@@ -105,6 +109,11 @@ pub(crate) async fn put_content(
     }
     let opts = dest_probe_options(ctx, req.follow);
     let checksum = Checksum::Sha1.digest(deliver);
+    let bad_checksum = req
+        .expected_checksum
+        .as_ref()
+        .filter(|e| **e != checksum)
+        .cloned();
     // Small content whose attributes do not depend on what is there goes with the probe: a new
     // or differing file is written in the same round trip.
     let combined = match req.file.fixed_attrs() {
@@ -112,6 +121,7 @@ pub(crate) async fn put_content(
             if !ctx.check
                 && !ctx.diff
                 && !has_secret
+                && bad_checksum.is_none()
                 && !req.dest.ends_with('/')
                 && deliver.len() <= PUT_WITH_PROBE_MAX =>
         {
@@ -227,6 +237,9 @@ pub(crate) async fn put_content(
     if ctx.check {
         return Ok(out);
     }
+    if let Some(expected) = bad_checksum {
+        return Ok(checksum_mismatch(checksum_shown.unwrap_or_default(), expected));
+    }
     let attrs = match existing {
         Some(st) => {
             let mut a = req.file.changes(st).attrs;
@@ -282,6 +295,14 @@ pub(crate) async fn put_content(
         }
         Err(e) => files_failure(e),
     }
+}
+
+/// The failure of a copy whose content's sha1 (`actual`) is not its `checksum` argument, as
+/// ansible.builtin.copy reports it (`checksum`, `expected_checksum`, not changed).
+pub(crate) fn checksum_mismatch(actual: String, expected: String) -> ModuleOutcome {
+    ModuleOutcome::failed("Copied file does not match the expected checksum. Transfer failed.")
+        .with("checksum", actual)
+        .with("expected_checksum", expected)
 }
 
 /// Content up to this size (bytes) is sent with the probe ([`files::put_if_changed`]).
@@ -400,6 +421,9 @@ pub(crate) struct PutOptions {
     pub validate: Option<String>,
     /// `follow` (default false).
     pub follow: bool,
+    /// `mode: preserve`: the destination gets the mode of the source file (`file.mode` is then
+    /// unset until the caller knows the source).
+    pub preserve: bool,
 }
 
 /// Reads the common copy/template destination arguments.
@@ -408,14 +432,38 @@ pub(crate) fn put_options(a: &Args<'_>) -> Result<PutOptions, ModuleError> {
     if dest.is_empty() {
         return Err(a.bad("dest must not be empty"));
     }
+    let preserve = a.value("mode").and_then(serde_json::Value::as_str) == Some("preserve");
+    let file = if preserve {
+        FileArgs {
+            mode: None,
+            owner: a.str("owner")?.filter(|s| !s.is_empty()),
+            group: a.str("group")?.filter(|s| !s.is_empty()),
+        }
+    } else {
+        FileArgs::parse(a)?
+    };
     Ok(PutOptions {
         dest,
-        file: FileArgs::parse(a)?,
+        file,
         backup: a.bool("backup", false)?,
         force: a.bool("force", true)?,
         validate: a.str("validate")?,
         follow: a.bool("follow", false)?,
+        preserve,
     })
+}
+
+/// The permission bits of a controller file (following links), for `mode: preserve`: matches
+/// ansible.builtin.copy/template's action plugins (`'0%03o' % S_IMODE(os.stat(src).st_mode)`).
+pub(crate) fn preserved_mode(path: &Path) -> Result<crate::modules::args::Mode, ModuleError> {
+    use std::os::unix::fs::PermissionsExt;
+    let md = std::fs::metadata(path).map_err(|e| ModuleError::LocalFile {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    Ok(crate::modules::args::Mode::Numeric(
+        md.permissions().mode() & 0o7777,
+    ))
 }
 
 /// Whether controller file content is encrypted with `ansible-vault` (`$ANSIBLE_VAULT;...`).

@@ -5,7 +5,9 @@
 //! Round trips: the same as `copy` (one probe to decide, one write or chmod/chown to apply); the
 //! rendering happens on the controller.
 
-use super::put::{PutOptions, PutRequest, find_local_file, is_vault, put_content, put_options, vault_src};
+use super::put::{
+    PutOptions, PutRequest, find_local_file, is_vault, preserved_mode, put_content, put_options, vault_src,
+};
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
@@ -24,7 +26,7 @@ crate::module_info!(
         ArgDef::str("validate"),
         ArgDef::bool("follow"),
         ArgDef::str("newline_sequence"),
-        ArgDef::mode("mode"),
+        ArgDef::mode_or_preserve("mode"),
         ArgDef::str("owner"),
         ArgDef::str("group"),
         ArgDef::bool("unsafe_writes"),
@@ -97,26 +99,6 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let a = Args::new(&INFO, args)?;
     let src = a.req_str("src")?;
     let path = find_local_file(&src, "templates", ctx)?;
-    // `mode: preserve`: the template file's own mode.
-    let preserved;
-    let a = if a.str("mode")?.as_deref() == Some("preserve") {
-        let meta = std::fs::metadata(&path).map_err(|e| ModuleError::LocalFile {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let mut with_mode = args.clone();
-        with_mode.insert(
-            "mode".into(),
-            serde_json::Value::String(format!(
-                "{:04o}",
-                std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777
-            )),
-        );
-        preserved = with_mode;
-        Args::new(&INFO, &preserved)?
-    } else {
-        a
-    };
     let syntax = syntax(&a)?;
     let encoding = a.str("output_encoding")?.unwrap_or_else(|| "utf-8".into());
     let PutOptions {
@@ -126,7 +108,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         force,
         validate,
         follow,
+        preserve,
     } = put_options(&a)?;
+    let mut file = file;
     let newline = match a.str("newline_sequence")?.as_deref() {
         None | Some("\n") | Some("\\n") => "\n",
         Some("\r\n") | Some("\\r\\n") => "\r\n",
@@ -137,6 +121,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             )));
         }
     };
+    if preserve {
+        file.mode = Some(preserved_mode(&path)?);
+    }
     let read_path = path.clone();
     let text = tokio::task::spawn_blocking(move || crate::input::read_text(&read_path))
         .await
@@ -182,6 +169,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         follow,
         directory_mode: None,
         reveal: true,
+        expected_checksum: None,
     };
     put_content(req, ctx).await
 }

@@ -10,16 +10,20 @@
 //! The operations are here; their shell texts and output parsers are in `scripts`, the types in
 //! `types`.
 
+mod remote_copy;
 mod scripts;
+mod tree;
 mod types;
 
 use super::{Become, Connection, ExecOutput, TransportError};
+pub use remote_copy::{HostCopy, HostCopyOutcome, copy_on_host};
 pub use scripts::script_request;
 use scripts::{
     ATTRS_FN, MKDIR_BODY, ST_FN, STAT_EXTRA, algo, attr_args, created_dirs, flag, parse_err, parse_probe,
     parse_st, parse_stat_extra, parse_umask, parse_write, remote_err, take_line, unique_suffix, write_args,
     write_script, write_status,
 };
+pub use tree::{TreeOp, apply_tree, probe_many};
 use types::learned_owner;
 pub use types::*;
 
