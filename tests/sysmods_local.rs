@@ -404,8 +404,18 @@ async fn user_and_group_check_mode() {
         )
         .await;
     assert!(!o.changed, "{o:?}");
+    // As ansible.builtin.user: check mode stops at "would create" before the groups are
+    // looked up; an existing user meets the missing group in check mode too.
     let o = e
         .run("user", json!({"name": "x", "group": "talon-no-such-group"}), true)
+        .await;
+    assert!(o.changed && !o.failed, "{o:?}");
+    let o = e
+        .run(
+            "user",
+            json!({"name": "root", "group": "talon-no-such-group"}),
+            true,
+        )
         .await;
     assert!(o.failed);
     assert_eq!(o.msg.as_deref(), Some("Group talon-no-such-group does not exist"));

@@ -177,6 +177,24 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// An optional integer that may be negative (Ansible's `type='int'`; a string holding one
+    /// is accepted), e.g. `password_expire_max: -1`.
+    pub fn i64(&self, name: &str) -> Result<Option<i64>, ModuleError> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(v @ Value::Number(n)) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| self.unconvertible(name, v, "int")),
+            Some(v @ Value::String(s)) => s
+                .trim()
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| self.unconvertible(name, v, "int")),
+            Some(v) => Err(self.unconvertible(name, v, "int")),
+        }
+    }
+
     /// An optional string that must be one of the argument's declared `choices`.
     pub fn choice(&self, name: &str) -> Result<Option<String>, ModuleError> {
         let choices = self.spec.find(name).map(|d| d.choices).unwrap_or(&[]);

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use super::{ModuleContext, ModuleError};
+use super::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::ExecOutput;
 
 /// Builds a [`ModuleError::BadArgs`] for `module`.
@@ -103,6 +103,62 @@ pub fn chain(cmds: &[Vec<String>]) -> String {
     s
 }
 
+/// The message ansible-core's `get_bin_path(required=True)` fails with when `tool` is not found:
+/// `Failed to find required executable "TOOL" in paths: P1:P2`, the paths being the host's
+/// `PATH` and then those of `/sbin`, `/usr/sbin`, `/usr/local/sbin` that exist and are not in it
+/// already (matches ansible.module_utils.common.process.get_bin_path).
+pub fn bin_path_missing(tool: &str, path: &str, sbin_existing: &[&str]) -> String {
+    let mut paths: Vec<&str> = path.split(':').collect();
+    for d in sbin_existing {
+        if !paths.contains(d) {
+            paths.push(d);
+        }
+    }
+    format!(
+        "Failed to find required executable \"{tool}\" in paths: {}",
+        paths.join(":")
+    )
+}
+
+/// A script fragment that prints, under section `path` of marker `$1`, the host's `PATH`, and
+/// under `sbin` the sbin folders that exist, and under `tools` which of the given programs
+/// `command -v` finds: what [`bin_path_missing`] needs.
+pub fn tools_probe(tools: &[&str]) -> String {
+    format!(
+        "printf '%s path\\n' \"$1\"; printf '%s\\n' \"$PATH\"\n\
+         printf '%s sbin\\n' \"$1\"; for d in /sbin /usr/sbin /usr/local/sbin; do [ -e \"$d\" ] && printf '%s\\n' \"$d\"; done\n\
+         printf '%s tools\\n' \"$1\"; for t in {}; do command -v \"$t\" >/dev/null 2>&1 && printf '%s\\n' \"$t\"; done\n",
+        tools.join(" ")
+    )
+}
+
+/// With the output of [`tools_probe`] split into `secs`: `None` when `tool` was found, else
+/// ansible-core's [`bin_path_missing`] message for it.
+pub fn missing_tool(secs: &[(&str, &str)], tool: &str) -> Option<String> {
+    let found = section(secs, "tools")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l == tool);
+    if found {
+        return None;
+    }
+    let path = section(secs, "path").unwrap_or_default().trim_end_matches('\n');
+    let sbin: Vec<&str> = section(secs, "sbin").unwrap_or_default().lines().collect();
+    Some(bin_path_missing(tool, path, &sbin))
+}
+
+/// Adds `stdout`/`stdout_lines` and `stderr`/`stderr_lines` to a result when the commands
+/// printed something (ansible.builtin.user and group return them only then; ansible-core's
+/// action adds the `_lines`).
+pub fn with_output(mut o: ModuleOutcome, stdout: &str, stderr: &str) -> ModuleOutcome {
+    for (key, text) in [("stdout", stdout), ("stderr", stderr)] {
+        if !text.is_empty() {
+            o = o.with(key, text).with(&format!("{key}_lines"), splitlines(text));
+        }
+    }
+    o
+}
+
 /// Formats a wall-clock time like Python's `str(datetime.datetime.now())`
 /// (`2024-05-01 13:02:03.123456`), in UTC (talon does not read the controller's time zone).
 pub fn format_time(t: SystemTime) -> String {
@@ -134,7 +190,7 @@ pub fn format_delta(d: Duration) -> String {
 
 /// Days since 1970-01-01 -> (year, month, day) in the proleptic Gregorian calendar
 /// (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -5,3 +5,4 @@ pub mod command;
 pub mod group;
 pub mod service;
 pub mod user;
+pub mod user_plan;

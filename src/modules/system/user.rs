@@ -1,282 +1,105 @@
 //! `user`: make a local account exist with the given properties (or not), as
-//! `ansible.builtin.user` does, without Python: one `sh` script reads `getent passwd`,
-//! `getent shadow` and `getent group` (one round trip), the plan is computed on the controller,
-//! and one more round trip runs `useradd`/`usermod`/`userdel` (argv quoted per argument) and
-//! re-reads the entry. An already-hashed `password` travels on stdin to `chpasswd -e`, never in
-//! argv (Ansible puts it in `usermod -p` argv).
+//! `ansible.builtin.user` does on Linux, without Python: one `sh` script reads the account
+//! (`getent passwd`, `shadow`, `group`), its home folder and SSH key (one round trip), the plan
+//! is computed on the controller ([`super::user_plan`]), and the change runs in at most two more
+//! round trips: `useradd`/`usermod`/`userdel` (argv quoted per argument), then what follows the
+//! account as in Ansible (a missing home folder, `ssh-keygen`, `chage`), each re-reading the
+//! account. Secrets never reach argv: an already-hashed `password` travels on stdin to
+//! `chpasswd -e` (Ansible puts it in `usermod -p` argv), and `ssh_key_passphrase` on stdin to a
+//! 0600 file that an `SSH_ASKPASS` script gives to `ssh-keygen` (Ansible types it on a pty).
 
 use serde_json::Value;
 
-use super::group::{GroupEntry, parse_groups};
+use super::group::parse_groups;
+use super::user_plan::{
+    AfterPlan, KeyAction, KeyProbe, KeySpec, Probe, ShadowEntry, UserPlan, home_mode, parse_shadow,
+    plan_after, plan_user,
+};
+pub use super::user_plan::{PasswdEntry, UserSpec, parse_passwd};
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
-use crate::modules::sysutil::{bad, chain, marker, run_script, section, sections};
+use crate::modules::sysutil::{
+    bad, marker, missing_tool, run_script, section, sections, tools_probe, with_output,
+};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome, Plan};
-use crate::transport::quote::quote;
+use crate::transport::quote::{join, quote};
 use crate::vars::Vars;
 
 crate::module_info!(
-    /// `user` arguments (aliases included: `createhome`).
+    /// `user` arguments (aliases included: `user`, `createhome`).
     INFO,
     "user",
     ArgSpec::new(&[
-        ArgDef::str("name").required(),
+        ArgDef::str("name").required().aliases(&["user"]),
         ArgDef::str("state").choices(&["present", "absent"]),
         ArgDef::int("uid"),
         ArgDef::str("group"),
         ArgDef::list("groups"),
         ArgDef::bool("append"),
-        ArgDef::str("shell"),
+        ArgDef::path("shell"),
         ArgDef::path("home"),
         ArgDef::bool("create_home").aliases(&["createhome"]),
         ArgDef::bool("move_home"),
         ArgDef::bool("system"),
         ArgDef::str("password").no_log(),
         ArgDef::str("update_password").choices(&["always", "on_create"]),
+        ArgDef::bool("password_lock"),
         ArgDef::str("comment"),
         ArgDef::bool("remove"),
         ArgDef::bool("force"),
         ArgDef::bool("non_unique"),
+        ArgDef::float("expires"),
+        ArgDef::int("password_expire_min"),
+        ArgDef::int("password_expire_max"),
+        ArgDef::int("password_expire_warn"),
+        ArgDef::int("password_expire_account_disable"),
+        ArgDef::bool("generate_ssh_key"),
+        ArgDef::int("ssh_key_bits"),
+        ArgDef::str("ssh_key_type"),
+        ArgDef::path("ssh_key_file"),
+        ArgDef::str("ssh_key_comment"),
+        ArgDef::str("ssh_key_passphrase").no_log(),
+        ArgDef::bool("local"),
+        ArgDef::str("umask"),
+        ArgDef::int("uid_min"),
+        ArgDef::int("uid_max"),
     ]),
     plan = plan,
     apply = apply
 );
 
-/// One line of `getent passwd`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasswdEntry {
-    /// Login name.
-    pub name: String,
-    /// Numeric user id.
-    pub uid: u32,
-    /// Primary group id.
-    pub gid: u32,
-    /// GECOS / comment.
-    pub comment: String,
-    /// Home directory.
-    pub home: String,
-    /// Login shell.
-    pub shell: String,
-}
-
-/// Parses one `getent passwd` line (`name:x:uid:gid:gecos:home:shell`).
-pub fn parse_passwd(line: &str) -> Option<PasswdEntry> {
-    let f: Vec<&str> = line.trim_end().split(':').collect();
-    if f.len() < 7 {
-        return None;
-    }
-    Some(PasswdEntry {
-        name: f[0].to_string(),
-        uid: f[2].parse().ok()?,
-        gid: f[3].parse().ok()?,
-        comment: f[4].to_string(),
-        home: f[5].to_string(),
-        shell: f[6].to_string(),
-    })
-}
-
-/// The password hash field of one `getent shadow` line.
-pub fn parse_shadow_hash(line: &str) -> Option<String> {
-    line.trim_end().split(':').nth(1).map(str::to_string)
-}
-
-/// What the task asks for (parsed arguments).
-#[derive(Debug, Clone, Default)]
-pub struct UserSpec {
-    pub name: String,
-    pub present: bool,
-    pub uid: Option<u32>,
-    /// Primary group, by name or gid.
-    pub group: Option<String>,
-    /// Supplementary groups, by name or gid (`None`: leave alone).
-    pub groups: Option<Vec<String>>,
-    pub append: bool,
-    pub shell: Option<String>,
-    pub home: Option<String>,
-    pub create_home: bool,
-    pub move_home: bool,
-    pub system: bool,
-    /// Already-hashed password (a secret).
-    pub password: Option<String>,
-    /// `update_password: always` (default) rather than `on_create`.
-    pub update_password_always: bool,
-    pub comment: Option<String>,
-    pub remove: bool,
-    pub force: bool,
-    pub non_unique: bool,
-}
-
-/// The computed change.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UserPlan {
-    /// Commands to run, in order (never containing the password).
-    pub cmds: Vec<Vec<String>>,
-    /// Feed `name:hash` to `chpasswd -e` after the commands.
-    pub set_password: bool,
-}
-
-impl UserPlan {
-    /// True when something would change.
-    pub fn changed(&self) -> bool {
-        !self.cmds.is_empty() || self.set_password
-    }
-}
-
-fn find_group<'g>(groups: &'g [GroupEntry], key: &str) -> Option<&'g GroupEntry> {
-    groups.iter().find(|g| g.name == key).or_else(|| {
-        key.parse::<u32>()
-            .ok()
-            .and_then(|gid| groups.iter().find(|g| g.gid == gid))
-    })
-}
-
-/// Computes the plan, like `ansible.builtin.user` (`useradd`/`usermod`/`userdel` flags).
-///
-/// `current` is the user's entry (if any), `hash` its shadow hash (if readable), `groups` all
-/// of `getent group`. Errors with Ansible's message "Group X does not exist" when `group` or
-/// one of `groups` is unknown.
-///
-/// Deviation: a primary group listed in `groups` is ignored when comparing (Ansible would
-/// report a change on every run).
-pub fn plan_user(
-    spec: &UserSpec,
-    current: Option<&PasswdEntry>,
-    hash: Option<&str>,
-    groups: &[GroupEntry],
-) -> Result<UserPlan, String> {
-    let s = |x: &str| x.to_string();
-    let mut plan = UserPlan::default();
-    if !spec.present {
-        if current.is_some() {
-            let mut c = vec![s("userdel")];
-            if spec.force {
-                c.push(s("-f"));
-            }
-            if spec.remove {
-                c.push(s("-r"));
-            }
-            c.push(spec.name.clone());
-            plan.cmds.push(c);
-        }
-        return Ok(plan);
-    }
-    let primary = match &spec.group {
-        Some(g) => Some(find_group(groups, g).ok_or_else(|| format!("Group {g} does not exist"))?),
-        None => None,
-    };
-    let wanted: Option<Vec<&GroupEntry>> = match &spec.groups {
-        Some(list) => Some(
-            list.iter()
-                .map(|g| find_group(groups, g).ok_or_else(|| format!("Group {g} does not exist")))
-                .collect::<Result<_, _>>()?,
-        ),
-        None => None,
-    };
-    let names = |v: &[&GroupEntry]| v.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(",");
-    match current {
-        None => {
-            let mut c = vec![s("useradd")];
-            if let Some(uid) = spec.uid {
-                c.extend([s("-u"), uid.to_string()]);
-                if spec.non_unique {
-                    c.push(s("-o"));
-                }
-            }
-            if let Some(g) = primary {
-                c.extend([s("-g"), g.name.clone()]);
-            } else if groups.iter().any(|g| g.name == spec.name) {
-                // useradd would try to create a same-named group and fail (USERGROUPS_ENAB).
-                c.push(s("-N"));
-            }
-            if let Some(w) = &wanted
-                && !w.is_empty()
-            {
-                c.extend([s("-G"), names(w)]);
-            }
-            if let Some(x) = &spec.comment {
-                c.extend([s("-c"), x.clone()]);
-            }
-            if let Some(x) = &spec.home {
-                c.extend([s("-d"), x.clone()]);
-            }
-            if let Some(x) = &spec.shell {
-                c.extend([s("-s"), x.clone()]);
-            }
-            if spec.system {
-                c.push(s("-r"));
-            }
-            c.push(s(if spec.create_home { "-m" } else { "-M" }));
-            c.push(spec.name.clone());
-            plan.cmds.push(c);
-            plan.set_password = spec.password.is_some();
-        }
-        Some(cur) => {
-            let mut c = vec![s("usermod")];
-            if let Some(uid) = spec.uid
-                && uid != cur.uid
-            {
-                c.extend([s("-u"), uid.to_string()]);
-                if spec.non_unique {
-                    c.push(s("-o"));
-                }
-            }
-            if let Some(g) = primary
-                && g.gid != cur.gid
-            {
-                c.extend([s("-g"), g.name.clone()]);
-            }
-            if let Some(w) = &wanted {
-                let new_gid = primary.map_or(cur.gid, |g| g.gid);
-                let have: Vec<&str> = groups
-                    .iter()
-                    .filter(|g| g.gid != new_gid && g.members.contains(&cur.name))
-                    .map(|g| g.name.as_str())
-                    .collect();
-                let want: Vec<&GroupEntry> = w.iter().copied().filter(|g| g.gid != new_gid).collect();
-                let missing = want.iter().any(|g| !have.contains(&g.name.as_str()));
-                let extra = have.iter().any(|h| !want.iter().any(|g| g.name == *h));
-                if spec.append && missing {
-                    c.extend([s("-a"), s("-G"), names(&want)]);
-                } else if !spec.append && (missing || extra) {
-                    c.extend([s("-G"), names(&want)]);
-                }
-            }
-            if let Some(x) = &spec.comment
-                && *x != cur.comment
-            {
-                c.extend([s("-c"), x.clone()]);
-            }
-            if let Some(x) = &spec.home
-                && *x != cur.home
-            {
-                c.extend([s("-d"), x.clone()]);
-                if spec.move_home {
-                    c.push(s("-m"));
-                }
-            }
-            if let Some(x) = &spec.shell
-                && *x != cur.shell
-            {
-                c.extend([s("-s"), x.clone()]);
-            }
-            if c.len() > 1 {
-                c.push(spec.name.clone());
-                plan.cmds.push(c);
-            }
-            plan.set_password =
-                spec.update_password_always && spec.password.as_deref().is_some_and(|p| Some(p) != hash);
-        }
-    }
-    Ok(plan)
-}
-
-/// The read-state script: `$1` marker, `$2` user name.
-const READ: &str = r#"m=$1; n=$2
-printf '%s passwd\n' "$m"; getent passwd "$n"
+/// The read-state script: `$1` marker, `$2` user name, `$3` the `home` asked for (or empty),
+/// `$4` the SSH key file asked for (or empty: no key), `$5` non-empty with `local`. Prints the
+/// passwd, shadow and group entries, whether the home folder (and its parent) exists with the
+/// login.defs lines that give a new one its mode, and the key's state, fingerprint and public
+/// half. Diagnostics go to /dev/null: stderr is left to the commands that change things.
+const PROBE: &str = r#"m=$1; n=$2; h=$3; k=$4
+printf '%s passwd\n' "$m"; pw=$(getent passwd "$n") && printf '%s\n' "$pw"
 printf '%s shadow\n' "$m"; getent shadow "$n" 2>/dev/null
 printf '%s group\n' "$m"; getent group
-printf '%s end\n' "$m"
+ph=${pw#*:*:*:*:*:}; ph=${ph%%:*}
+[ -n "$h" ] || h=$ph
+if [ -n "$h" ]; then
+  printf '%s home\n' "$m"
+  if [ -e "$h" ]; then echo exists; else
+    p=${h%/*}; [ -d "${p:-/}" ] && echo parent
+    grep -E '^(HOME_MODE|UMASK)[[:space:]]' /etc/login.defs 2>/dev/null
+  fi
+fi
+if [ -n "$k" ] && [ -n "$pw" ]; then
+  case $k in /*) f=$k ;; *) f=${ph%/}/$k ;; esac
+  printf '%s key\n' "$m"; printf '%s\n' "$f"
+  [ -d "${f%/*}" ] && echo dir
+  [ -e "$f" ] && echo exists
+  [ -e "$f.pub" ] && echo pub
+  printf '%s fingerprint\n' "$m"
+  if [ -e "$f" ]; then ssh-keygen -l -f "$f" 2>/dev/null || ssh-keygen -l -f "$f" 2>&1 >/dev/null; fi
+  [ -r "$f.pub" ] && { printf '%s public\n' "$m"; cat "$f.pub"; }
+fi
 "#;
+
+/// The `libuser` programs `local: true` needs (ansible.builtin.user looks them up first).
+const LOCAL_TOOLS: &[&str] = &["lgroupmod", "luserdel"];
 
 fn parse_spec(args: &Vars) -> Result<UserSpec, ModuleError> {
     let a = Args::new(&INFO, args)?;
@@ -285,6 +108,20 @@ fn parse_spec(args: &Vars) -> Result<UserSpec, ModuleError> {
         .u64("uid")?
         .map(|u| u32::try_from(u).map_err(|_| bad("user", format!("uid {u} is too large"))))
         .transpose()?;
+    let key = if a.bool("generate_ssh_key", false)? {
+        let key_type = a.str("ssh_key_type")?.unwrap_or_else(|| "rsa".into());
+        Some(KeySpec {
+            file: a
+                .str("ssh_key_file")?
+                .unwrap_or_else(|| format!(".ssh/id_{key_type}")),
+            bits: a.i64("ssh_key_bits")?.unwrap_or(0),
+            comment: a.str("ssh_key_comment")?,
+            passphrase: a.str("ssh_key_passphrase")?,
+            key_type,
+        })
+    } else {
+        None
+    };
     Ok(UserSpec {
         present: a.choice("state")?.as_deref() != Some("absent"),
         uid,
@@ -298,256 +135,441 @@ fn parse_spec(args: &Vars) -> Result<UserSpec, ModuleError> {
         system: a.bool("system", false)?,
         password: a.str("password")?,
         update_password_always: a.choice("update_password")?.as_deref() != Some("on_create"),
+        password_lock: a.opt_bool("password_lock")?,
         comment: a.str("comment")?,
         remove: a.bool("remove", false)?,
         force: a.bool("force", false)?,
         non_unique: a.bool("non_unique", false)?,
+        expires: a.f64("expires")?,
+        inactive: a.i64("password_expire_account_disable")?,
+        expire_min: a.i64("password_expire_min")?,
+        expire_max: a.i64("password_expire_max")?,
+        expire_warn: a.i64("password_expire_warn")?,
+        umask: a.str("umask")?,
+        uid_min: a.i64("uid_min")?,
+        uid_max: a.i64("uid_max")?,
+        local: a.bool("local", false)?,
+        key,
         name,
     })
 }
 
-/// What a [`plan`] of `user` found to change: the spec, the decided commands, the section
-/// marker and the outcome to complete after them.
+/// The account as one probe read it.
+#[derive(Debug, Clone, Default)]
+struct State {
+    entry: Option<PasswdEntry>,
+    shadow: Option<ShadowEntry>,
+    probe: Probe,
+    /// Output before the first section (what the commands ahead of the probe printed).
+    stdout: String,
+    /// `Some(message)` when `local` needs a libuser program the host lacks.
+    local_missing: Option<String>,
+    local_tool_found: bool,
+}
+
+fn probe_args(spec: &UserSpec, m: &str) -> Vec<String> {
+    vec![
+        m.to_string(),
+        spec.name.clone(),
+        spec.home.clone().unwrap_or_default(),
+        spec.key.as_ref().map(|k| k.file.clone()).unwrap_or_default(),
+        if spec.local { "1".into() } else { String::new() },
+    ]
+}
+
+fn probe_script(spec: &UserSpec) -> String {
+    let mut s = PROBE.to_string();
+    if spec.local {
+        s.push_str(&tools_probe(LOCAL_TOOLS));
+    }
+    s.push_str("printf '%s end\\n' \"$m\"\n");
+    s
+}
+
+/// Reads a probe's output; `None` when it did not finish (the account could not be read).
+fn read_state(text: &str, m: &str, tool: &str) -> Option<State> {
+    let secs = sections(text, m);
+    section(&secs, "end")?;
+    let key = section(&secs, "key").map(|body| {
+        let mut lines = body.lines();
+        let path = lines.next().unwrap_or_default().to_string();
+        let flags: Vec<&str> = lines.collect();
+        KeyProbe {
+            path,
+            dir_exists: flags.contains(&"dir"),
+            exists: flags.contains(&"exists"),
+            pub_exists: flags.contains(&"pub"),
+            fingerprint: section(&secs, "fingerprint")
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+            public: section(&secs, "public").map(|p| p.trim().to_string()),
+        }
+    });
+    let home = section(&secs, "home").unwrap_or_default();
+    let local_missing = missing_tool(&secs, tool);
+    Some(State {
+        entry: section(&secs, "passwd").and_then(|b| b.lines().find_map(parse_passwd)),
+        shadow: section(&secs, "shadow").and_then(|b| b.lines().find_map(parse_shadow)),
+        probe: Probe {
+            home_exists: home.lines().any(|l| l == "exists"),
+            home_parent: home.lines().any(|l| l == "parent"),
+            login_defs: home.to_string(),
+            key,
+        },
+        stdout: section(&secs, "").unwrap_or_default().to_string(),
+        local_tool_found: section(&secs, "tools").is_some() && local_missing.is_none(),
+        local_missing,
+    })
+}
+
+async fn probe(
+    ctx: &ModuleContext<'_>,
+    spec: &UserSpec,
+    prefix: &str,
+    m: &str,
+    stdin: Option<Vec<u8>>,
+) -> Result<(crate::transport::ExecOutput, Option<State>), ModuleError> {
+    let script = format!("{prefix}{}", probe_script(spec));
+    let out = run_script(ctx, &script, &probe_args(spec, m), stdin).await?;
+    let tool = if spec.present { "lgroupmod" } else { "luserdel" };
+    let state = read_state(&out.stdout_str(), m, tool);
+    Ok((out, state))
+}
+
+/// What `local: true` does on this host: fails with ansible-core's message when the libuser
+/// program is missing (Debian has none by default), and with talon's when it is there (talon
+/// does not drive libuser's `luseradd`/`lusermod`).
+fn local_failure(spec: &UserSpec, st: &State) -> Option<ModuleOutcome> {
+    if !spec.local {
+        return None;
+    }
+    if let Some(msg) = &st.local_missing {
+        return Some(ModuleOutcome::failed(msg.clone()));
+    }
+    st.local_tool_found.then(|| {
+        ModuleOutcome::failed("local: true: talon does not run libuser's luseradd/lusermod/luserdel")
+    })
+}
+
+/// What a [`plan`] of `user` found to change.
 #[derive(Debug)]
 pub struct UserWork {
     spec: UserSpec,
-    plan: UserPlan,
+    /// The account change, or why it fails (a missing group, found only when creating).
+    account: Result<UserPlan, String>,
+    state: State,
     marker: String,
-    base: ModuleOutcome,
 }
 
-/// Plans `ansible.builtin.user` (one round trip reads passwd, shadow and group).
+/// Plans `ansible.builtin.user` (one round trip reads the account, home folder and key).
 ///
-/// Result: `name`, `state`; for present users `uid`, `group` (gid), `comment`, `home`, `shell`
-/// (after the change: re-read in the same round trip), `append`, `move_home`, `password`
-/// "NOT_LOGGING_PASSWORD" when given, and `create_home`/`system` when created; for absent users
-/// `force`, `remove`. Check mode reports the plan; nothing runs. A failing command fails the task
-/// with its stderr as `msg` and `rc` ([`apply`]).
+/// Check mode reports what Ansible's does: `changed` alone when the user would be created or
+/// removed; for an existing user the current entry with `changed` when `usermod`, a missing home
+/// folder, the SSH key or `chage` would change something. Result (matches ansible.builtin.user's
+/// `main`): `name`, `state`; for present users `uid`, `group` (gid), `comment`, `home`, `shell`,
+/// `groups` (as given, joined), `password` "NOT_LOGGING_PASSWORD" when given, `append` and
+/// `move_home` (existing users), `system` and `create_home` (created users), `ssh_fingerprint`,
+/// `ssh_key_file`, `ssh_public_key` (`generate_ssh_key`), `stdout`/`stderr` of the account
+/// commands when they printed; for removed users `force`, `remove`.
 pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<UserWork>, ModuleError> {
     let spec = parse_spec(args)?;
+    if spec.local {
+        for (arg, set) in [
+            ("umask", spec.umask.is_some()),
+            ("uid_min", spec.uid_min.is_some()),
+            ("uid_max", spec.uid_max.is_some()),
+        ] {
+            if set {
+                return Ok(Plan::Done(ModuleOutcome::failed(format!(
+                    "'{arg}' can not be used with 'local'"
+                ))));
+            }
+        }
+    }
     let m = marker();
-    let out = run_script(ctx, READ, &[m.clone(), spec.name.clone()], None).await?;
-    let text = out.stdout_str();
-    let secs = sections(&text, &m);
-    if section(&secs, "end").is_none() {
+    let (out, state) = probe(ctx, &spec, "", &m, None).await?;
+    let Some(state) = state else {
         return Ok(Plan::Done(ModuleOutcome::failed(format!(
             "cannot read accounts on {} ({}): {}",
             ctx.host,
             out.status,
             out.stderr_str().trim()
         ))));
-    }
-    let current = section(&secs, "passwd").and_then(|b| b.lines().find_map(parse_passwd));
-    let hash = section(&secs, "shadow").and_then(|b| b.lines().find_map(parse_shadow_hash));
-    let groups = parse_groups(section(&secs, "group").unwrap_or_default());
-    let plan = match plan_user(&spec, current.as_ref(), hash.as_deref(), &groups) {
-        Ok(p) => p,
-        Err(msg) => {
-            return Ok(Plan::Done(
-                ModuleOutcome::failed(msg).with("name", spec.name.clone()),
-            ));
-        }
     };
-    let mut o = ModuleOutcome::changed(plan.changed())
+    let groups = parse_groups(&section_text(&out.stdout_str(), &m, "group"));
+    let account = plan_user(&spec, state.entry.as_ref(), state.shadow.as_ref(), &groups);
+    let base = ModuleOutcome::ok()
         .with("name", spec.name.clone())
         .with("state", if spec.present { "present" } else { "absent" });
-    let planned = if spec.present {
-        o = o.with("append", spec.append).with("move_home", spec.move_home);
-        if spec.password.is_some() {
-            o = o.with("password", "NOT_LOGGING_PASSWORD");
+    let Some(entry) = state.entry.clone() else {
+        if !spec.present {
+            return Ok(Plan::Done(base));
         }
-        if let Some(g) = &spec.groups {
-            o = o.with("groups", g.join(","));
-        }
-        if current.is_none() {
-            o = o
-                .with("create_home", spec.create_home)
-                .with("system", spec.system);
-        }
-        with_entry(o.clone(), current.as_ref())
-    } else {
-        o.clone().with("force", spec.force).with("remove", spec.remove)
+        // Ansible's check mode ends here with `changed` alone; a missing group fails only then.
+        return Ok(Plan::Change(
+            ModuleOutcome::changed(true),
+            work(spec, account, state, m),
+        ));
     };
-    if !plan.changed() {
-        return Ok(Plan::Done(planned));
+    if !spec.present {
+        return Ok(Plan::Change(
+            ModuleOutcome::changed(true),
+            work(spec, account, state, m),
+        ));
     }
-    let work = UserWork {
-        spec,
-        plan,
-        marker: m,
-        base: o,
+    if let Some(f) = local_failure(&spec, &state) {
+        return Ok(Plan::Done(f));
+    }
+    let account_plan = match &account {
+        Ok(p) => p.clone(),
+        Err(msg) => return Ok(Plan::Done(ModuleOutcome::failed(msg.clone()))),
     };
-    Ok(Plan::Change(planned, work))
+    let after = plan_after(&spec, &entry, state.shadow.as_ref(), &state.probe);
+    let mut o = present_result(base, &spec, false, &entry, state.probe.key.as_ref());
+    o.changed = account_plan.changed() || after.changed();
+    if !o.changed {
+        return Ok(Plan::Done(o));
+    }
+    Ok(Plan::Change(o, work(spec, account, state, m)))
 }
 
-/// Applies a [`plan`]: runs the commands and re-reads the account in the same round trip.
+fn work(spec: UserSpec, account: Result<UserPlan, String>, state: State, marker: String) -> UserWork {
+    UserWork {
+        spec,
+        account,
+        state,
+        marker,
+    }
+}
+
+fn section_text(text: &str, m: &str, name: &str) -> String {
+    section(&sections(text, m), name).unwrap_or_default().to_string()
+}
+
+/// The result of a present user: the entry, and the key when one was asked for.
+fn present_result(
+    mut o: ModuleOutcome,
+    spec: &UserSpec,
+    created: bool,
+    e: &PasswdEntry,
+    key: Option<&KeyProbe>,
+) -> ModuleOutcome {
+    if created {
+        o = o
+            .with("system", spec.system)
+            .with("create_home", spec.create_home);
+    } else {
+        o = o.with("append", spec.append).with("move_home", spec.move_home);
+    }
+    if spec.password.is_some() {
+        o = o.with("password", "NOT_LOGGING_PASSWORD");
+    }
+    o = o
+        .with("uid", e.uid)
+        .with("group", e.gid)
+        .with("comment", e.comment.clone())
+        .with("home", e.home.clone())
+        .with("shell", e.shell.clone());
+    if let Some(g) = &spec.groups {
+        o = o.with("groups", g.join(","));
+    }
+    if spec.key.is_some()
+        && let Some(k) = key
+    {
+        o = o
+            .with("ssh_fingerprint", k.fingerprint.clone())
+            .with("ssh_key_file", k.path.clone())
+            .with(
+                "ssh_public_key",
+                k.public.clone().map_or(Value::Null, Value::from),
+            );
+    }
+    o
+}
+
+fn failed_run(name: &str, out: &crate::transport::ExecOutput) -> ModuleOutcome {
+    let mut f = ModuleOutcome::failed(out.stderr_str()).with("name", name.to_string());
+    f.result.insert("rc".into(), Value::from(out.status.rc()));
+    f
+}
+
+/// Applies a [`plan`]: the account commands (re-reading the account in the same round trip),
+/// then what follows them (home folder, SSH key, `chage`) in one more when needed.
 pub async fn apply(
     w: UserWork,
     _planned: ModuleOutcome,
     ctx: &ModuleContext<'_>,
 ) -> Result<ModuleOutcome, ModuleError> {
-    run_commands(ctx, &w.spec, &w.plan, &w.marker, w.base).await
-}
-
-fn with_entry(o: ModuleOutcome, e: Option<&PasswdEntry>) -> ModuleOutcome {
-    match e {
-        None => o,
-        Some(e) => o
-            .with("uid", e.uid)
-            .with("group", e.gid)
-            .with("comment", e.comment.clone())
-            .with("home", e.home.clone())
-            .with("shell", e.shell.clone()),
+    let UserWork {
+        spec,
+        account,
+        mut state,
+        marker: m,
+    } = w;
+    let base = ModuleOutcome::changed(true)
+        .with("name", spec.name.clone())
+        .with("state", if spec.present { "present" } else { "absent" });
+    let created = state.entry.is_none();
+    if let Some(f) = local_failure(&spec, &state) {
+        return Ok(f);
     }
+    let account = match account {
+        Ok(p) => p,
+        Err(msg) => return Ok(ModuleOutcome::failed(msg)),
+    };
+    let mut o = base;
+    if account.changed() {
+        let (script, stdin) = account_script(&spec, &account, &state);
+        let (out, after) = probe(ctx, &spec, &script, &m, stdin).await?;
+        if !out.status.success() {
+            return Ok(failed_run(&spec.name, &out));
+        }
+        let Some(after) = after else {
+            return Ok(ModuleOutcome::failed(format!(
+                "cannot read accounts on {}: {}",
+                ctx.host,
+                out.stderr_str().trim()
+            )));
+        };
+        o = with_output(o, &after.stdout, &out.stderr_str());
+        state = after;
+    }
+    if !spec.present {
+        return Ok(o.with("force", spec.force).with("remove", spec.remove));
+    }
+    let Some(entry) = state.entry.clone() else {
+        return Ok(ModuleOutcome::failed(format!(
+            "failed to look up user name: {}",
+            spec.name
+        )));
+    };
+    o.changed = account.changed();
+    let after = plan_after(&spec, &entry, state.shadow.as_ref(), &state.probe);
+    let mut key = state.probe.key.clone();
+    if after.changed() {
+        o.changed = true;
+        let (script, stdin) = after_script(&spec, &entry, &after, &state.probe);
+        let (out, st) = probe(ctx, &spec, &script, &m, stdin).await?;
+        if !out.status.success() {
+            return Ok(failed_run(&spec.name, &out));
+        }
+        if let KeyAction::Fail(msg) = &after.key {
+            let mut f = ModuleOutcome::failed(msg.clone()).with("name", spec.name.clone());
+            f.result.insert("rc".into(), Value::from(1));
+            return Ok(f);
+        }
+        if let Some(st) = st {
+            key = st.probe.key;
+        }
+    }
+    Ok(present_result(o, &spec, created, &entry, key.as_ref()))
 }
 
-async fn run_commands(
-    ctx: &ModuleContext<'_>,
-    spec: &UserSpec,
-    plan: &UserPlan,
-    m: &str,
-    o: ModuleOutcome,
-) -> Result<ModuleOutcome, ModuleError> {
-    let mut script = chain(&plan.cmds);
+/// The account commands as script lines, each ending the script with its status when it fails;
+/// the password (with `!` when locking) on stdin to `chpasswd -e`. A new user whose home
+/// folder's parent is missing gets the folder first, as Ansible makes it (`useradd` does not
+/// create parents), and owns it after.
+fn account_script(spec: &UserSpec, plan: &UserPlan, st: &State) -> (String, Option<Vec<u8>>) {
+    let mut s = String::new();
+    let pre_home = (spec.present
+        && st.entry.is_none()
+        && spec.create_home
+        && !st.probe.home_exists
+        && !st.probe.home_parent)
+        .then_some(spec.home.as_deref())
+        .flatten();
+    if let Some(h) = pre_home {
+        s.push_str(&make_home(h, home_mode(&st.probe.login_defs)));
+    }
+    for c in &plan.cmds {
+        s.push_str(&format!("{} || exit $?\n", join(c)));
+    }
+    if let Some(h) = pre_home {
+        s.push_str(&format!(
+            "chown -R -- {n}:\"$(id -g {n})\" {h} || exit $?\n",
+            n = quote(&spec.name),
+            h = quote(h)
+        ));
+    }
     let mut stdin = None;
     if plan.set_password
         && let Some(pw) = &spec.password
     {
-        script.push_str("chpasswd -e\n");
-        stdin = Some(format!("{}:{pw}\n", spec.name).into_bytes());
+        s.push_str("chpasswd -e || exit $?\n");
+        let bang = if plan.lock_password { "!" } else { "" };
+        stdin = Some(format!("{}:{bang}{}\n", spec.name, pw.trim_start_matches('!')).into_bytes());
     }
-    script.push_str(&format!(
-        "printf '%s passwd\\n' {}\ngetent passwd {} || true\n",
-        quote(m),
-        quote(&spec.name)
-    ));
-    let out = run_script(ctx, &script, &[], stdin).await?;
-    if !out.status.success() {
-        let mut f =
-            ModuleOutcome::failed(out.stderr_str().trim().to_string()).with("name", spec.name.clone());
-        f.result.insert("rc".into(), Value::from(out.status.rc()));
-        return Ok(f);
-    }
-    let text = out.stdout_str();
-    let secs = sections(&text, m);
-    let after = section(&secs, "passwd").and_then(|b| b.lines().find_map(parse_passwd));
-    Ok(if spec.present {
-        with_entry(o, after.as_ref())
-    } else {
-        o.with("force", spec.force).with("remove", spec.remove)
-    })
+    (s, stdin)
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
+/// Creates home folder `h` as ansible.builtin.user's `create_homedir` does: a copy of
+/// /etc/skel (or an empty folder, parents included), then `mode`.
+fn make_home(h: &str, mode: u32) -> String {
+    let h = quote(h);
+    format!(
+        "mkdir -p -- \"$(dirname -- {h})\" && if [ -d /etc/skel ]; then cp -RPp /etc/skel {h}; else mkdir -- {h}; fi && chmod {mode:o} {h} || exit $?\n"
+    )
+}
 
-    fn groups() -> Vec<GroupEntry> {
-        parse_groups("alice:x:1000:\nsudo:x:27:alice\ndocker:x:998:\nadm:x:4:alice\n")
+/// The steps after the account: the home folder, the SSH key, `chage` (in Ansible's order).
+fn after_script(
+    spec: &UserSpec,
+    e: &PasswdEntry,
+    after: &AfterPlan,
+    probe: &Probe,
+) -> (String, Option<Vec<u8>>) {
+    let own = format!("{}:{}", e.uid, e.gid);
+    let mut s = String::new();
+    let mut stdin = None;
+    if let Some(h) = &after.make_home {
+        s.push_str(&make_home(h, home_mode(&probe.login_defs)));
+        s.push_str(&format!("chown -R -- {own} {} || exit $?\n", quote(h)));
     }
-
-    fn alice() -> PasswdEntry {
-        parse_passwd("alice:x:1000:1000:Alice:/home/alice:/bin/bash").unwrap()
+    if let KeyAction::Fail(_) = after.key {
+        return (s, None);
     }
-
-    fn spec() -> UserSpec {
-        UserSpec {
-            name: "alice".into(),
-            present: true,
-            create_home: true,
-            update_password_always: true,
-            ..Default::default()
+    if let (KeyAction::Generate, Some(k)) = (&after.key, &spec.key) {
+        let path = probe
+            .key
+            .as_ref()
+            .map(|kp| kp.path.clone())
+            .unwrap_or_else(|| format!("{}/{}", e.home.trim_end_matches('/'), k.file));
+        let f = quote(&path);
+        s.push_str(&format!(
+            "d=$(dirname -- {f}); [ -d \"$d\" ] || {{ mkdir -m 0700 -- \"$d\" && chown -- {own} \"$d\"; }} || exit $?\n"
+        ));
+        if spec.force {
+            s.push_str(&format!("rm -f -- {f} {f}.pub\n"));
         }
-    }
-
-    #[test]
-    fn parses_passwd_and_shadow() {
-        assert_eq!(alice().home, "/home/alice");
-        assert_eq!(parse_passwd("bad"), None);
-        assert_eq!(
-            parse_shadow_hash("alice:$6$x$y:19000:0:99999:7:::").as_deref(),
-            Some("$6$x$y")
-        );
-    }
-
-    #[test]
-    fn unchanged_user_has_empty_plan() {
-        let mut s = spec();
-        s.shell = Some("/bin/bash".into());
-        s.groups = Some(vec!["sudo".into(), "adm".into()]);
-        s.password = Some("$6$x$y".into());
-        let p = plan_user(&s, Some(&alice()), Some("$6$x$y"), &groups()).unwrap();
-        assert!(!p.changed(), "{p:?}");
-    }
-
-    #[test]
-    fn groups_append_and_replace() {
-        let mut s = spec();
-        s.groups = Some(vec!["docker".into()]);
-        s.append = true;
-        let p = plan_user(&s, Some(&alice()), None, &groups()).unwrap();
-        assert_eq!(p.cmds, vec![vec!["usermod", "-a", "-G", "docker", "alice"]]);
-        s.append = false;
-        let p = plan_user(&s, Some(&alice()), None, &groups()).unwrap();
-        assert_eq!(p.cmds, vec![vec!["usermod", "-G", "docker", "alice"]]);
-        s.groups = Some(vec!["nope".into()]);
-        assert_eq!(
-            plan_user(&s, Some(&alice()), None, &groups()).unwrap_err(),
-            "Group nope does not exist"
-        );
-    }
-
-    #[test]
-    fn create_and_password_on_stdin_only() {
-        let mut s = spec();
-        s.name = "bob".into();
-        s.uid = Some(1500);
-        s.shell = Some("/bin/sh".into());
-        s.system = true;
-        s.password = Some("$6$secret".into());
-        let p = plan_user(&s, None, None, &groups()).unwrap();
-        assert_eq!(
-            p.cmds,
-            vec![vec!["useradd", "-u", "1500", "-s", "/bin/sh", "-r", "-m", "bob"]]
-        );
-        assert!(p.set_password);
-        assert!(!p.cmds.concat().iter().any(|a| a.contains("secret")));
-        // A same-named group exists: -N.
-        s.name = "alice".into();
-        s.password = None;
-        let p = plan_user(&s, None, None, &groups()).unwrap();
-        assert!(p.cmds[0].contains(&"-N".to_string()));
-    }
-
-    #[test]
-    fn modify_and_delete() {
-        let mut s = spec();
-        s.uid = Some(1001);
-        s.home = Some("/srv/alice".into());
-        s.move_home = true;
-        s.password = Some("$6$new".into());
-        let p = plan_user(&s, Some(&alice()), Some("$6$old"), &groups()).unwrap();
-        assert_eq!(
-            p.cmds,
-            vec![vec!["usermod", "-u", "1001", "-d", "/srv/alice", "-m", "alice"]]
-        );
-        assert!(p.set_password);
-        s.update_password_always = false;
-        assert!(
-            !plan_user(&s, Some(&alice()), Some("$6$old"), &groups())
-                .unwrap()
-                .set_password
-        );
-        let d = UserSpec {
-            name: "alice".into(),
-            remove: true,
-            ..Default::default()
+        let mut argv = vec!["ssh-keygen".to_string(), "-t".into(), k.key_type.clone()];
+        if k.bits > 0 {
+            argv.extend(["-b".into(), k.bits.to_string()]);
+        }
+        let comment = match &k.comment {
+            Some(c) => quote(c),
+            None => "\"ansible-generated on $(uname -n)\"".to_string(),
         };
-        assert_eq!(
-            plan_user(&d, Some(&alice()), None, &groups()).unwrap().cmds,
-            vec![vec!["userdel", "-r", "alice"]]
-        );
-        assert!(!plan_user(&d, None, None, &groups()).unwrap().changed());
+        let keygen = format!("{} -C {comment} -f {f}", join(&argv));
+        match &k.passphrase {
+            None => s.push_str(&format!("{keygen} -N '' </dev/null >/dev/null || exit $?\n")),
+            Some(pp) => {
+                // The passphrase: stdin -> a 0600 file in a 0700 folder -> the askpass script.
+                s.push_str(concat!(
+                    "t=$(mktemp -d) || exit $?\n",
+                    "( umask 077; cat > \"$t/p\"; printf '#!/bin/sh\\ncat \"%s/p\"\\n' \"$t\" > \"$t/a\"; chmod 700 \"$t/a\" )",
+                    " || { rc=$?; rm -rf \"$t\"; exit $rc; }\n",
+                ));
+                s.push_str(&format!(
+                    "SSH_ASKPASS_REQUIRE=force SSH_ASKPASS=\"$t/a\" {keygen} </dev/null >/dev/null; rc=$?; rm -rf \"$t\"; [ $rc = 0 ] || exit $rc\n"
+                ));
+                stdin = Some(pp.clone().into_bytes());
+            }
+        }
+        s.push_str(&format!("chown -- {own} {f} {f}.pub || exit $?\n"));
     }
+    if let Some(c) = &after.chage {
+        s.push_str(&format!("{} || exit $?\n", join(c)));
+    }
+    (s, stdin)
 }
