@@ -70,6 +70,20 @@ pub fn as_string(v: &Value) -> String {
     }
 }
 
+/// Python's type name for a value (`NoneType`, `bool`, `int`, `float`, `str`, `list`, `dict`),
+/// as ansible-core's messages show it.
+pub fn python_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,9 +8,10 @@
 
 use serde_json::Value;
 
-use super::spec::{ArgSpec, type_word};
+use super::spec::ArgSpec;
 use super::{ModuleError, ModuleInfo, ModuleOutcome};
 use crate::transport::files::{FileAttrs, FileKind, FileStat, FilesError};
+use crate::vars::python_type as type_word;
 use crate::vars::{Vars, as_bool, as_string};
 
 /// One task's arguments as its module reads them: every getter takes the argument's name (as

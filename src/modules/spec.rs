@@ -267,7 +267,7 @@ impl ArgSpec {
             return Ok(());
         }
         let name = def.name;
-        let kind = type_word(v);
+        let kind = crate::vars::python_type(v);
         let wrong = |want: &str| {
             format!("argument '{name}' is of type {kind} and we were unable to convert to {want}")
         };
@@ -335,19 +335,6 @@ fn holds_template(v: &Value) -> bool {
             .iter()
             .any(|(k, x)| holds_template(&Value::String(k.clone())) || holds_template(x)),
         _ => false,
-    }
-}
-
-/// Python's type name for a value, as ansible-core's messages show it.
-pub fn type_word(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
     }
 }
 

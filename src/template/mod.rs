@@ -390,7 +390,7 @@ impl Templater {
                  have a boolean result. Broken conditionals can be temporarily allowed with the \
                  `ALLOW_BROKEN_CONDITIONALS` configuration option.",
                 if truthy(&other) { "True" } else { "False" },
-                python_type(&other)
+                crate::vars::python_type(&other)
             ))),
         }
     }
@@ -415,19 +415,6 @@ fn truthy(v: &Value) -> bool {
         Value::String(s) => !s.is_empty(),
         Value::Array(a) => !a.is_empty(),
         Value::Object(o) => !o.is_empty(),
-    }
-}
-
-/// The Python type name of a value, as ansible-core's messages give it.
-fn python_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
     }
 }
 
