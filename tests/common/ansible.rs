@@ -86,6 +86,20 @@ fn status(r: &Value) -> &'static str {
     }
 }
 
+/// `v` with every mapping's keys in order (Python's `sort_keys`), so two tools' values compare
+/// as data, not as text.
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Reads a `--json`-shaped document into per-task lines for `host`.
 fn outcome(run: Run, host: &str) -> Outcome {
     let doc: Value = run
@@ -114,7 +128,7 @@ fn outcome(run: Run, host: &str) -> Outcome {
             // A role task's name is `role : name`.
             let own = name.rsplit(" : ").next().unwrap_or(name);
             if own.starts_with("show") || own.starts_with("error") {
-                line.push_str(&format!(" msg={}", r.get("msg").unwrap_or(&Value::Null)));
+                line.push_str(&format!(" msg={}", sorted(r.get("msg").unwrap_or(&Value::Null))));
             }
             lines.push(line);
         }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::copy_tree::{TreeRequest, copy_tree};
 use super::put::{
     PutOptions, PutRequest, checksum_mismatch, find_local_file, is_vault, preserved_mode, put_content,
-    put_options, vault_src,
+    put_options, registered_diff, vault_src,
 };
 use crate::modules::args::Args;
 use crate::modules::args::{FileArgs, Mode, files_failure, path_info};
@@ -150,7 +150,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         reveal,
         expected_checksum,
     };
-    put_content(req, ctx).await
+    registered_diff(put_content(req, ctx).await, ctx)
 }
 
 /// `remote_src: true` with a file `src`: [`files::copy_on_host`], reported as

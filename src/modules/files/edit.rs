@@ -78,16 +78,21 @@ pub(crate) async fn rewrite(
     let mut msg = r.msg.clone();
     let existing = probe.stat.as_ref();
     let attr = existing.map(|st| r.file.changes(st)).unwrap_or_default();
+    // The texts of both sides, for `--diff` (masked where a secret talon delivered lives).
+    let (mut before, mut after) = (String::new(), String::new());
+    if ctx.diff {
+        before = String::from_utf8_lossy(r.before.unwrap_or_default()).into_owned();
+        after = String::from_utf8_lossy(&r.after).into_owned();
+        // Both sides of a file talon delivered a secret into hold its value (or an old one).
+        if ctx.secrets.held.holds(ctx.host, r.path) {
+            let shown = r.shown.iter().map(String::as_str).collect();
+            before = crate::secrets::held::mask_lines_except(&before, &shown);
+            after = crate::secrets::held::mask_lines_except(&after, &shown);
+        }
+    }
+    out = out.with("diff", registered_diff(r.path, &before, &after, &attr, existing));
     if ctx.diff {
         if r.content_changed {
-            let mut before = String::from_utf8_lossy(r.before.unwrap_or_default()).into_owned();
-            let mut after = String::from_utf8_lossy(&r.after).into_owned();
-            // Both sides of a file talon delivered a secret into hold its value (or an old one).
-            if ctx.secrets.held.holds(ctx.host, r.path) {
-                let shown = r.shown.iter().map(String::as_str).collect();
-                before = crate::secrets::held::mask_lines_except(&before, &shown);
-                after = crate::secrets::held::mask_lines_except(&after, &shown);
-            }
             out.diff.push(FileDiff {
                 before_header: format!("{} (content)", r.path),
                 after_header: format!("{} (content)", r.path),
@@ -155,6 +160,38 @@ pub(crate) async fn rewrite(
         return files_failure(e);
     }
     Ok(out)
+}
+
+/// The `diff` lineinfile and blockinfile register, as ansible-core's do, with or without
+/// `--diff`: the content (`before`/`after` filled only with `--diff`) and the attributes
+/// (`before`/`after` with the old and new `mode` when it changes), each with its headers.
+fn registered_diff(
+    path: &str,
+    before: &str,
+    after: &str,
+    attr: &crate::modules::args::AttrChanges,
+    existing: Option<&files::FileStat>,
+) -> serde_json::Value {
+    let mut attrs = serde_json::json!({
+        "before_header": format!("{path} (file attributes)"),
+        "after_header": format!("{path} (file attributes)"),
+    });
+    if let (Some(want), Some(st), serde_json::Value::Object(m)) = (attr.attrs.mode, existing, &mut attrs) {
+        m.insert(
+            "before".into(),
+            serde_json::json!({"mode": format!("{:04o}", st.mode)}),
+        );
+        m.insert("after".into(), serde_json::json!({"mode": format!("{want:04o}")}));
+    }
+    serde_json::json!([
+        {
+            "before": before,
+            "after": after,
+            "before_header": format!("{path} (content)"),
+            "after_header": format!("{path} (content)"),
+        },
+        attrs,
+    ])
 }
 
 /// Reads the target for lineinfile/blockinfile: `Ok(Err(outcome))` when the task must stop

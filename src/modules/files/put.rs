@@ -482,6 +482,18 @@ pub(crate) fn vault_src(path: std::path::PathBuf) -> ModuleError {
     }
 }
 
+/// Without `--diff`, copy and template register `diff: []` as ansible-core's copy action does
+/// (with `--diff` the result has no `diff` key yet: the shapes Ansible gives it differ by case).
+pub(crate) fn registered_diff(
+    out: Result<ModuleOutcome, ModuleError>,
+    ctx: &ModuleContext<'_>,
+) -> Result<ModuleOutcome, ModuleError> {
+    match out {
+        Ok(o) if !ctx.diff && !o.failed => Ok(o.with("diff", serde_json::Value::Array(Vec::new()))),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@
 //! rendering happens on the controller.
 
 use super::put::{
-    PutOptions, PutRequest, find_local_file, is_vault, preserved_mode, put_content, put_options, vault_src,
+    PutOptions, PutRequest, find_local_file, is_vault, preserved_mode, put_content, put_options,
+    registered_diff, vault_src,
 };
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
@@ -171,7 +172,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         reveal: true,
         expected_checksum: None,
     };
-    put_content(req, ctx).await
+    registered_diff(put_content(req, ctx).await, ctx)
 }
 
 #[cfg(test)]
