@@ -311,3 +311,10 @@ fn d11_loop_results_per_item() {
         t.lines
     );
 }
+
+#[test]
+fn d11_edits_register_their_diff() {
+    let c = Compare::new();
+    c.same(&fixture("edit_diff.yml"), &[]);
+    c.same(&fixture("edit_diff.yml"), &["--diff"]);
+}
