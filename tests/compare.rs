@@ -318,3 +318,9 @@ fn d11_edits_register_their_diff() {
     c.same(&fixture("edit_diff.yml"), &[]);
     c.same(&fixture("edit_diff.yml"), &["--diff"]);
 }
+
+#[test]
+fn d11_common_failures_in_ansibles_words() {
+    let c = Compare::new();
+    c.same(&fixture("error_messages.yml"), &[]);
+}

@@ -134,6 +134,10 @@ pub enum ModuleError {
     /// A controller-side file could not be read (`copy src`, `template src`).
     #[error("{path}: {message}")]
     LocalFile { path: PathBuf, message: String },
+    /// A controller-side file was not found on the search path: the message is
+    /// ansible-core's, with every place searched.
+    #[error("{0}")]
+    NotFound(String),
     /// A controller-side file that is too large, not a regular file, or not UTF-8.
     #[error(transparent)]
     Input(Box<crate::input::InputError>),

@@ -376,16 +376,21 @@ pub(crate) async fn fix_attrs(
 /// Finds a controller file: absolute as is; relative in each search path's `sub/` first, then the
 /// search path itself (Ansible's `find_file_in_search_path`).
 pub(crate) fn find_local_file(src: &str, sub: &str, ctx: &ModuleContext<'_>) -> Result<PathBuf, ModuleError> {
-    find_local(src, sub, ctx).ok_or_else(|| ModuleError::LocalFile {
-        path: PathBuf::from(src),
-        message: format!(
-            "Could not find or access '{src}' (searched {sub}/ and the directory itself in: {})",
+    find_local(src, sub, ctx).ok_or_else(|| {
+        let searched: Vec<String> = if Path::new(src).is_absolute() {
+            vec![src.to_string()]
+        } else {
             ctx.search_paths
                 .iter()
+                .flat_map(|b| [b.join(sub).join(src), b.join(src)])
                 .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+                .collect()
+        };
+        ModuleError::NotFound(format!(
+            "Could not find or access '{src}'\nSearched in:\n\t{} on the Ansible Controller.\n\
+             If you are using a module and expect the file to exist on the remote, see the remote_src option",
+            searched.join("\n\t")
+        ))
     })
 }
 

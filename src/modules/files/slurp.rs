@@ -17,7 +17,7 @@ crate::module_info!(
     run
 );
 
-/// Runs `slurp`. A missing file fails the task with Ansible's message (`file not found: SRC`);
+/// Runs `slurp`. A missing file fails the task with Ansible's message (`File not found: SRC`);
 /// a directory fails with `source is a directory and must be a file`. Beyond Ansible: the
 /// `content` of a file that holds a secret value is [`crate::secrets::MASK`], not its base64.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
@@ -39,7 +39,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         Err(e) => return files_failure(e),
     };
     let Some(st) = st else {
-        return Ok(ModuleOutcome::failed(format!("file not found: {src}")));
+        return Ok(ModuleOutcome::failed(format!("File not found: {src}")));
     };
     let Some(data) = st.content else {
         return Ok(ModuleOutcome::failed(format!(

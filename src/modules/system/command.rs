@@ -170,7 +170,8 @@ fn take_decision(stderr: &str, m: &str) -> (Option<Decision>, String) {
 ///   have run if not in check mode" (no round trip unless `chdir` must be checked). With them:
 ///   they are evaluated on the host; "Would not run command since ..." (ok) or the would-run
 ///   message with changed=true.
-/// - missing program (command only): failed, rc 2, msg "[Errno 2] No such file or directory: b'X'".
+/// - missing program (command only): failed, not changed, rc 2, msg "Error executing command."
+///   (ansible-core 2.19's run_command).
 pub async fn run_any(
     args: &Vars,
     ctx: &ModuleContext<'_>,
@@ -360,7 +361,7 @@ pub async fn run_any(
             }
             return Ok(o);
         }
-        Some(Decision::Run) => base("", out.status.rc().into(), cmd_value),
+        Some(Decision::Run) => base("", out.status.rc().into(), cmd_value.clone()),
     };
 
     let mut stdout = out.stdout_str();
@@ -372,14 +373,16 @@ pub async fn run_any(
     let rc = out.status.rc();
     o.changed = true;
     if !shell && rc == 127 && stdout.is_empty() && stderr.contains(&format!("exec: {}: not found", argv[0])) {
-        // Ansible runs the program directly, so a missing program is an OSError, not rc 127.
-        o.failed = true;
-        o.msg = Some(format!("[Errno 2] No such file or directory: b'{}'", argv[0]));
-        o.result.insert("rc".into(), 2.into());
-        o.result.insert("stderr".into(), Value::String(String::new()));
-        o.result.insert("start".into(), format_time(started).into());
-        o.result.insert("end".into(), format_time(ended).into());
-        o.result.insert("delta".into(), format_delta(elapsed).into());
+        // Ansible runs the program directly, so a missing program is an OSError (errno 2), not
+        // rc 127; 2.19's run_command fails then with "Error executing command." and no times.
+        let mut o = ModuleOutcome::failed("Error executing command.")
+            .with("cmd", cmd_value)
+            .with("rc", 2)
+            .with("stdout", "")
+            .with("stderr", "")
+            .with("stdout_lines", Vec::<Value>::new())
+            .with("stderr_lines", Vec::<Value>::new());
+        o.changed = false;
         return Ok(o);
     }
     o.result.insert("stdout_lines".into(), splitlines(&stdout).into());
