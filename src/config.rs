@@ -131,11 +131,13 @@ pub fn env_bool(name: &str) -> Result<Option<bool>, Error> {
         return Ok(None);
     };
     let text = raw.to_string_lossy().trim().to_ascii_lowercase();
-    match text.as_str() {
-        "" => Ok(None),
-        "y" | "yes" | "on" | "1" | "true" | "t" => Ok(Some(true)),
-        "n" | "no" | "off" | "0" | "false" | "f" => Ok(Some(false)),
-        _ => Err(Error::Options(format!(
+    if text.is_empty() {
+        return Ok(None);
+    }
+    // The same reading as every other boolean talon takes (vars::as_bool).
+    match crate::vars::as_bool(&Value::String(text.clone())) {
+        Some(b) => Ok(Some(b)),
+        None => Err(Error::Options(format!(
             "{name}={text:?} is not a boolean (use true or false)"
         ))),
     }
