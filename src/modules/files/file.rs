@@ -1,6 +1,6 @@
 //! `file`: manage a path's existence, type and attributes, matching `ansible.builtin.file`
 //! (states `file`, `directory`, `absent`, `touch`, `link`, `hard`; mode/owner/group; `recurse`;
-//! `force` for links; `touch` is always changed unless both times are `preserve`).
+//! `force` for links; `touch` is always changed unless neither time is `now`).
 //!
 //! Round trips: one probe to decide; one more to apply (mkdir, rm, touch, ln, chmod/chown).
 //! `link`/`hard` that must change probe `src` too (one more); `recurse` does its own check-and-set
@@ -146,7 +146,10 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         Ok(t) => t,
         Err(m) => return Ok(ModuleOutcome::failed(m)),
     };
-    let mut out = run_state(args, ctx, atime.is_none() && mtime.is_none()).await?;
+    // An existing file's times are compared, not touched, unless one of them is `now`
+    // (ansible.builtin.file's update_timestamp_for_file).
+    let no_now = atime != Some(TimeSpec::Now) && mtime != Some(TimeSpec::Now);
+    let mut out = run_state(args, ctx, no_now).await?;
     let both_now = atime == Some(TimeSpec::Now) && mtime == Some(TimeSpec::Now);
     if out.failed
         || state.as_deref() == Some("absent")
@@ -176,8 +179,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     Ok(out)
 }
 
-/// The state part of [`run`]; `times_preserved`: neither time is to be set (a `touch` then
-/// changes nothing on an existing file unless its attributes differ).
+/// The state part of [`run`]; `times_preserved`: neither time is `now` (a `touch` then
+/// changes nothing on an existing file unless its attributes differ; [`run`] compares and sets
+/// explicit times).
 async fn run_state(
     args: &Vars,
     ctx: &ModuleContext<'_>,
@@ -373,8 +377,8 @@ async fn run_state(
     }
 }
 
-/// `state: touch`: creates the file or updates its times (always changed unless both times
-/// are `preserve`), then reports the path as it is afterwards (ansible.builtin.file's
+/// `state: touch`: creates the file or updates its times (always changed unless neither time
+/// is `now`), then reports the path as it is afterwards (ansible.builtin.file's
 /// `add_path_info` runs after the change). A file touch created is removed again when its
 /// mode or owner cannot be set, as Ansible does.
 async fn touch(
