@@ -15,12 +15,12 @@ fn twice(name: &str) -> (Vec<String>, Vec<String>) {
     let (first, _) = c.same(&fixture(name), &[]);
     let (second, a) = c.same(&fixture(name), &[]);
     assert_eq!(
-        second.recap[1], 0,
+        second.recap[0][1], 0,
         "second run changed something:\n{}",
         second.stdout
     );
     assert_eq!(
-        a.recap[1], 0,
+        a.recap[0][1], 0,
         "ansible's second run changed something:\n{}",
         a.stdout
     );

@@ -13,9 +13,13 @@ use common::ansible::{Compare, fixture};
 fn d11_user_and_group_arguments_apply_as_ansible_and_are_idempotent() {
     let c = Compare::new();
     let (t, _) = c.same(&fixture("user_args.yml"), &[]);
-    assert!(t.recap[1] > 5, "the first run changes: {:?}", t.recap);
+    assert!(t.recap[0][1] > 5, "the first run changes: {:?}", t.recap);
     let (t2, _) = c.same(&fixture("user_args.yml"), &[]);
-    assert_eq!(t2.recap[1], 0, "the second run changes nothing:\n{:#?}", t2.lines);
+    assert_eq!(
+        t2.recap[0][1], 0,
+        "the second run changes nothing:\n{:#?}",
+        t2.lines
+    );
     // The fixture's comparisons are not blind: the values talon reported are the expected ones.
     let line = |prefix: &str| {
         t.lines

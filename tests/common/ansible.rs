@@ -63,10 +63,12 @@ pub fn ansible_playbook(lab: &Lab, playbook: &Path, extra: &[&str], env: &[(&str
 pub struct Outcome {
     pub code: i32,
     /// One line per task the host ran: `NAME => STATUS`, plus ` items=[...]` for loops and
-    /// ` msg=JSON` for tasks whose name (after `role : `) starts with `show` or `error`.
+    /// ` msg=JSON` for tasks whose name (after `role : `) starts with `show` or `error`. With
+    /// more than one host per tool, each line starts with the host's position: `#0 `, `#1 `.
     pub lines: Vec<String>,
-    /// The recap: ok, changed, unreachable, failures, skipped, rescued, ignored.
-    pub recap: [u64; 7],
+    /// Per host, in order, the recap: ok, changed, unreachable, failures, skipped, rescued,
+    /// ignored.
+    pub recap: Vec<[u64; 7]>,
     pub stdout: String,
     pub stderr: String,
 }
@@ -100,8 +102,8 @@ fn sorted(v: &Value) -> Value {
     }
 }
 
-/// Reads a `--json`-shaped document into per-task lines for `host`.
-fn outcome(run: Run, host: &str) -> Outcome {
+/// Reads a `--json`-shaped document into per-task lines for `hosts` (in order).
+fn outcome(run: Run, hosts: &[String]) -> Outcome {
     let doc: Value = run
         .stdout
         .lines()
@@ -117,66 +119,95 @@ fn outcome(run: Run, host: &str) -> Outcome {
             if name == "Gathering Facts" {
                 continue;
             }
-            let Some(r) = task["hosts"].get(host) else {
-                continue;
-            };
-            let mut line = format!("{name} => {}", status(r));
-            if let Some(items) = r.get("results").and_then(Value::as_array) {
-                let s: Vec<&str> = items.iter().map(status).collect();
-                line.push_str(&format!(" items={s:?}"));
+            for (i, host) in hosts.iter().enumerate() {
+                let Some(r) = task["hosts"].get(host) else {
+                    continue;
+                };
+                let mut line = if hosts.len() > 1 {
+                    format!("#{i} {name} => {}", status(r))
+                } else {
+                    format!("{name} => {}", status(r))
+                };
+                if let Some(items) = r.get("results").and_then(Value::as_array) {
+                    let s: Vec<&str> = items.iter().map(status).collect();
+                    line.push_str(&format!(" items={s:?}"));
+                }
+                // A role task's name is `role : name`.
+                let own = name.rsplit(" : ").next().unwrap_or(name);
+                if own.starts_with("show") || own.starts_with("error") {
+                    line.push_str(&format!(" msg={}", sorted(r.get("msg").unwrap_or(&Value::Null))));
+                }
+                lines.push(line);
             }
-            // A role task's name is `role : name`.
-            let own = name.rsplit(" : ").next().unwrap_or(name);
-            if own.starts_with("show") || own.starts_with("error") {
-                line.push_str(&format!(" msg={}", sorted(r.get("msg").unwrap_or(&Value::Null))));
-            }
-            lines.push(line);
         }
     }
-    let s = &doc["stats"][host];
-    let n = |k: &str| s.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let recap = hosts
+        .iter()
+        .map(|host| {
+            let s = &doc["stats"][host];
+            let n = |k: &str| s.get(k).and_then(Value::as_u64).unwrap_or(0);
+            [
+                n("ok"),
+                n("changed"),
+                n("unreachable"),
+                n("failures"),
+                n("skipped"),
+                n("rescued"),
+                n("ignored"),
+            ]
+        })
+        .collect();
     Outcome {
         code: run.code,
         lines,
-        recap: [
-            n("ok"),
-            n("changed"),
-            n("unreachable"),
-            n("failures"),
-            n("skipped"),
-            n("rescued"),
-            n("ignored"),
-        ],
+        recap,
         stdout: run.stdout,
         stderr: run.stderr,
     }
 }
 
-/// Two fresh identical hosts: the first for talon, the second for ansible-playbook.
+/// Fresh identical hosts: the first half for talon, the second for ansible-playbook.
 pub struct Compare {
     pub lab: Lab,
+    /// Hosts per tool.
+    n: usize,
 }
 
 impl Compare {
+    /// One host per tool.
     pub fn new() -> Compare {
-        Compare { lab: Lab::up(2) }
+        Compare::hosts(1)
     }
 
-    /// The host talon runs on.
+    /// `n` hosts per tool (for behaviour across the hosts of a play).
+    pub fn hosts(n: usize) -> Compare {
+        Compare {
+            lab: Lab::up(2 * n),
+            n,
+        }
+    }
+
+    fn names(&self, range: std::ops::Range<usize>) -> Vec<String> {
+        self.lab.hosts[range].iter().map(|(h, _)| h.clone()).collect()
+    }
+
+    /// The (first) host talon runs on.
     pub fn talon_host(&self) -> &str {
         &self.lab.hosts[0].0
     }
 
-    /// The host ansible-playbook runs on.
+    /// The (first) host ansible-playbook runs on.
     pub fn ansible_host(&self) -> &str {
-        &self.lab.hosts[1].0
+        &self.lab.hosts[self.n].0
     }
 
     /// Runs `playbook` with talon (on the first host) and with ansible-playbook (on the
     /// second), both with `extra` arguments and `env` variables.
     pub fn run(&self, playbook: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Outcome, Outcome) {
-        let th = self.talon_host().to_string();
-        let ah = self.ansible_host().to_string();
+        let talon_hosts = self.names(0..self.n);
+        let ansible_hosts = self.names(self.n..2 * self.n);
+        let th = talon_hosts.join(",");
+        let ah = ansible_hosts.join(",");
         let mut talon = super::talon();
         talon
             .arg("run")
@@ -201,7 +232,7 @@ impl Compare {
         let a = ansible_playbook(&self.lab, playbook, &aargs, &aenv)
             .output()
             .unwrap();
-        (outcome(t, &th), outcome(Run::from(a), &ah))
+        (outcome(t, &talon_hosts), outcome(Run::from(a), &ansible_hosts))
     }
 
     /// Runs both and asserts the same exit code, per-task lines and recap; returns both.
