@@ -30,7 +30,12 @@ impl<'a> Runner<'a> {
             "flush_handlers" => self.flush_handlers(ctx, st, conn).await,
             "end_play" | "end_host" => Err(Stop::End),
             "clear_host_errors" => {
+                // As ansible-core's strategy: every host of the play that failed so far is
+                // failed no more (it takes part in later plays; the recap keeps its failures);
+                // this host's enclosing block goes on after its rescue/always.
                 st.errors_cleared = true;
+                ctx.cleared_at
+                    .store(ctx.tick(), std::sync::atomic::Ordering::SeqCst);
                 Ok(())
             }
             _ => Ok(()),

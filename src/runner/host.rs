@@ -41,6 +41,10 @@ pub struct HostState {
     /// `meta: clear_host_errors` ran since the enclosing block failed: the block's failure
     /// no longer stops the host once its `always` section ends.
     pub(crate) errors_cleared: bool,
+    /// When the host failed or became unreachable in the current play, on the play's clock
+    /// ([`PlayCtx::tick`]): a later `meta: clear_host_errors` on any host of the same batch
+    /// clears it.
+    pub(crate) failed_at: u64,
 }
 impl HostState {
     /// Fresh state for a host with its inventory variables.
@@ -60,6 +64,7 @@ impl HostState {
             restored_handlers: Vec::new(),
             censor: false,
             errors_cleared: false,
+            failed_at: 0,
         }
     }
 }
@@ -148,6 +153,8 @@ impl<'a> Runner<'a> {
         // vars_files are loaded per host (their names may use host variables).
         if let Err(msg) = self.load_vars_files(ctx, &mut st) {
             st.failed = true;
+            st.failed_at = ctx.tick();
+            ctx.remove(&st.name);
             st.stats.record(Status::Failed, false, false);
             let r = TaskReport::new(
                 ctx.play.index,
@@ -168,7 +175,7 @@ impl<'a> Runner<'a> {
                 ..Default::default()
             };
             if let Err(stop) = self.run_task(ctx, &mut st, &conn, &gf, &base).await {
-                self.after_stop(&mut st, stop);
+                self.after_stop(ctx, &mut st, stop);
                 return st;
             }
         }
@@ -185,7 +192,7 @@ impl<'a> Runner<'a> {
             match r {
                 Ok(()) => {
                     if let Err(stop) = self.flush_handlers(ctx, &mut st, &conn).await {
-                        self.after_stop(&mut st, stop);
+                        self.after_stop(ctx, &mut st, stop);
                         return st;
                     }
                 }
@@ -195,7 +202,7 @@ impl<'a> Runner<'a> {
                     if force && stop == Stop::Failed {
                         let _ = self.flush_handlers(ctx, &mut st, &conn).await;
                     }
-                    self.after_stop(&mut st, stop);
+                    self.after_stop(ctx, &mut st, stop);
                     return st;
                 }
             }
@@ -203,10 +210,18 @@ impl<'a> Runner<'a> {
         st
     }
 
-    pub(super) fn after_stop(&self, st: &mut HostState, stop: Stop) {
+    pub(super) fn after_stop(&self, ctx: &PlayCtx<'_>, st: &mut HostState, stop: Stop) {
         match stop {
-            Stop::Failed => st.failed = true,
-            Stop::Unreachable => st.unreachable = true,
+            Stop::Failed => {
+                st.failed = true;
+                st.failed_at = ctx.tick();
+                ctx.remove(&st.name);
+            }
+            Stop::Unreachable => {
+                st.unreachable = true;
+                st.failed_at = ctx.tick();
+                ctx.remove(&st.name);
+            }
             Stop::End | Stop::Interrupted => {}
         }
     }

@@ -77,8 +77,15 @@ pub(crate) struct PlayCtx<'p> {
     pub role_defaults: Vars,
     /// Vars of every role of the play, merged in order.
     pub role_vars: Vars,
-    /// The hosts of the play (`ansible_play_hosts`).
+    /// Every host the play targets after `--limit`, in play order, with those failed in
+    /// earlier plays (`ansible_play_hosts_all`).
     pub play_hosts: Vec<String>,
+    /// Hosts out of the play: failed or unreachable in an earlier play or in this one
+    /// (ansible-core's `play._removed_hosts`). `meta: clear_host_errors` does not put a host
+    /// back here: `ansible_play_hosts` keeps leaving it out until the play ends.
+    pub removed: Mutex<Vec<String>>,
+    /// The hosts of the current `serial` batch, in play order.
+    pub batch: Mutex<Vec<String>>,
     /// Keeps hosts in step under `strategy: linear` (reset for each `serial` batch).
     pub lockstep: lockstep::Lockstep,
     /// Whether hosts are held in lock-step (`strategy: linear` and enough forks).
@@ -89,9 +96,43 @@ pub(crate) struct PlayCtx<'p> {
     pub changed: tokio::sync::Notify,
     /// `run_once` results of this batch by task id.
     pub run_once: Mutex<HashMap<usize, Arc<tokio::sync::OnceCell<host::Shared>>>>,
+    /// The play's clock: orders host failures and `meta: clear_host_errors` (see [`Self::tick`]).
+    pub clock: std::sync::atomic::AtomicU64,
+    /// The clock's value at the play's last `meta: clear_host_errors` (0: none yet).
+    pub cleared_at: std::sync::atomic::AtomicU64,
 }
 
 impl PlayCtx<'_> {
+    /// A host failed or became unreachable: out of `ansible_play_hosts` and
+    /// `ansible_play_batch` for the rest of the play.
+    pub(crate) fn remove(&self, host: &str) {
+        if let Ok(mut r) = self.removed.lock()
+            && !r.iter().any(|h| h == host)
+        {
+            r.push(host.to_string());
+        }
+    }
+
+    /// `ansible_play_hosts` and `ansible_play_batch`: the play's and the batch's hosts not
+    /// removed, as ansible-core's VariableManager lists them.
+    pub(crate) fn hosts_left(&self) -> (Vec<String>, Vec<String>) {
+        let removed = self.removed.lock().map(|r| r.clone()).unwrap_or_default();
+        let left = |v: &[String]| {
+            v.iter()
+                .filter(|h| !removed.contains(h))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let batch = self.batch.lock().map(|b| b.clone()).unwrap_or_default();
+        (left(&self.play_hosts), left(&batch))
+    }
+
+    /// The next moment on the play's clock (from 1), for host failures and
+    /// `meta: clear_host_errors`: a failure before the last clear no longer fails its host.
+    pub(crate) fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+    }
+
     /// A host is done with the batch.
     fn leave(&self, host: &str) {
         self.lockstep.leave();
@@ -182,7 +223,9 @@ impl<'a> Runner<'a> {
                 }
             }
         }
+        let hosts_all = hosts.clone();
         hosts.retain(|h| states.get(h).is_none_or(|s| !s.failed && !s.unreachable));
+        let removed: Vec<String> = hosts_all.iter().filter(|h| !hosts.contains(h)).cloned().collect();
         self.reporter.send(Event::PlayStart {
             index: play.index,
             name: play.name.clone(),
@@ -202,12 +245,16 @@ impl<'a> Runner<'a> {
             play,
             role_defaults,
             role_vars,
-            play_hosts: hosts.clone(),
+            play_hosts: hosts_all,
+            removed: Mutex::new(removed),
+            batch: Mutex::new(Vec::new()),
             lockstep: lockstep::Lockstep::default(),
             linear: false,
             active: Mutex::new(Vec::new()),
             changed: tokio::sync::Notify::new(),
             run_once: Mutex::new(HashMap::new()),
+            clock: std::sync::atomic::AtomicU64::new(0),
+            cleared_at: std::sync::atomic::AtomicU64::new(0),
         };
         let all_batches = batches(&hosts, &play.serial);
         let forks = self.opts.forks.max(1);
@@ -225,6 +272,9 @@ impl<'a> Runner<'a> {
             ctx.lockstep.reset(batch.len());
             if let Ok(mut a) = ctx.active.lock() {
                 *a = batch.clone();
+            }
+            if let Ok(mut b) = ctx.batch.lock() {
+                *b = batch.clone();
             }
             if let Ok(mut r) = ctx.run_once.lock() {
                 r.clear();
@@ -247,7 +297,15 @@ impl<'a> Runner<'a> {
             .collect()
             .await;
             let mut all_failed = true;
+            // `meta: clear_host_errors` clears the batch's hosts that failed before it (as
+            // ansible-core's strategy: the inventory is restricted to the batch); earlier
+            // batches' failures stand.
+            let cleared_at = ctx.cleared_at.load(std::sync::atomic::Ordering::SeqCst);
             for mut st in done {
+                if st.failed_at < cleared_at {
+                    st.failed = false;
+                    st.unreachable = false;
+                }
                 if !st.failed && !st.unreachable {
                     all_failed = false;
                 }

@@ -127,8 +127,10 @@ impl<'a> Runner<'a> {
         v.insert("ansible_check_mode".into(), json!(self.opts.check));
         v.insert("ansible_diff_mode".into(), json!(self.opts.diff));
         v.insert("ansible_play_name".into(), json!(ctx.play.name));
-        v.insert("ansible_play_hosts".into(), json!(ctx.play_hosts));
-        v.insert("ansible_play_batch".into(), json!(ctx.play_hosts));
+        let (left, batch) = ctx.hosts_left();
+        v.insert("ansible_play_hosts_all".into(), json!(ctx.play_hosts));
+        v.insert("ansible_play_hosts".into(), json!(left));
+        v.insert("ansible_play_batch".into(), json!(batch));
         v.insert("groups".into(), self.groups.clone());
         v.insert("omit".into(), json!(OMIT));
         let hostvars = self.hostvars.read().map(|h| h.clone()).unwrap_or_default();

@@ -32,6 +32,11 @@ impl<'a> Runner<'a> {
             return Ok(());
         }
         if let Some(Action::Meta(m)) = &task.action {
+            // clear_host_errors waits for the batch, as the linear strategy does, so that the
+            // failures of the tasks before it are known when it clears them.
+            if ctx.linear && m == "clear_host_errors" {
+                ctx.lockstep.step().await;
+            }
             return self.meta(ctx, st, conn, task, inh, m).await;
         }
         if ctx.linear {
