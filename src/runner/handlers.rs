@@ -30,8 +30,9 @@ impl<'a> Runner<'a> {
             "flush_handlers" => self.flush_handlers(ctx, st, conn).await,
             "end_play" | "end_host" => Err(Stop::End),
             "clear_host_errors" => {
-                // As ansible-core's strategy: every host of the play that failed so far is
-                // failed no more (it takes part in later plays; the recap keeps its failures);
+                // As ansible-core's strategy: every host of the batch that failed so far is
+                // failed no more (run_play clears them at the batch's end; they take part in
+                // later plays; the recap keeps their failures);
                 // this host's enclosing block goes on after its rescue/always.
                 st.errors_cleared = true;
                 ctx.cleared_at

@@ -152,9 +152,7 @@ impl<'a> Runner<'a> {
         };
         // vars_files are loaded per host (their names may use host variables).
         if let Err(msg) = self.load_vars_files(ctx, &mut st) {
-            st.failed = true;
-            st.failed_at = ctx.tick();
-            ctx.remove(&st.name);
+            self.after_stop(ctx, &mut st, Stop::Failed);
             st.stats.record(Status::Failed, false, false);
             let r = TaskReport::new(
                 ctx.play.index,
@@ -212,18 +210,12 @@ impl<'a> Runner<'a> {
 
     pub(super) fn after_stop(&self, ctx: &PlayCtx<'_>, st: &mut HostState, stop: Stop) {
         match stop {
-            Stop::Failed => {
-                st.failed = true;
-                st.failed_at = ctx.tick();
-                ctx.remove(&st.name);
-            }
-            Stop::Unreachable => {
-                st.unreachable = true;
-                st.failed_at = ctx.tick();
-                ctx.remove(&st.name);
-            }
-            Stop::End | Stop::Interrupted => {}
+            Stop::Failed => st.failed = true,
+            Stop::Unreachable => st.unreachable = true,
+            Stop::End | Stop::Interrupted => return,
         }
+        st.failed_at = ctx.tick();
+        ctx.remove(&st.name);
     }
 
     pub(super) fn skip(&self, ctx: &PlayCtx<'_>, st: &mut HostState, task: &Task) {

@@ -116,14 +116,15 @@ impl PlayCtx<'_> {
     /// `ansible_play_hosts` and `ansible_play_batch`: the play's and the batch's hosts not
     /// removed, as ansible-core's VariableManager lists them.
     pub(crate) fn hosts_left(&self) -> (Vec<String>, Vec<String>) {
-        let removed = self.removed.lock().map(|r| r.clone()).unwrap_or_default();
+        let (Ok(removed), Ok(batch)) = (self.removed.lock(), self.batch.lock()) else {
+            return (self.play_hosts.clone(), Vec::new());
+        };
         let left = |v: &[String]| {
             v.iter()
                 .filter(|h| !removed.contains(h))
                 .cloned()
                 .collect::<Vec<_>>()
         };
-        let batch = self.batch.lock().map(|b| b.clone()).unwrap_or_default();
         (left(&self.play_hosts), left(&batch))
     }
 
