@@ -338,3 +338,17 @@ fn d11_common_failures_in_ansibles_words() {
     let c = Compare::new();
     c.same(&fixture("error_messages.yml"), &[]);
 }
+
+#[test]
+fn d11_copy_template_and_file_register_their_diff() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("file_diff.yml"), &["--diff"]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show the file diffs") && l.contains(r#""owner":65534"#)),
+        "{:#?}",
+        t.lines
+    );
+    c.same(&fixture("file_diff.yml"), &[]);
+}

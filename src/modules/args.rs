@@ -260,6 +260,8 @@ pub struct AttrChanges {
     pub before: String,
     /// The same lines with the new values.
     pub after: String,
+    /// The same changes as registered `diff` keys (`mode`, `owner`, `group`).
+    pub fields: Vec<super::DiffField>,
 }
 
 impl AttrChanges {
@@ -282,6 +284,14 @@ impl AttrChanges {
     pub fn any(&self) -> bool {
         self.attrs != FileAttrs::default()
     }
+}
+
+/// An `owner`/`group` argument as a registered diff value: the id when numeric, else the name
+/// (resolved to its id on the host by the module that registers it).
+fn principal_value(wanted: &str) -> Value {
+    wanted
+        .parse::<u32>()
+        .map_or_else(|_| Value::from(wanted), Value::from)
 }
 
 fn same_principal(wanted: &str, name: &str, id: u32) -> bool {
@@ -333,6 +343,11 @@ impl FileArgs {
                 c.attrs.mode = Some(want);
                 c.before.push_str(&format!("mode: {:04o}\n", st.mode));
                 c.after.push_str(&format!("mode: {want:04o}\n"));
+                c.fields.push(super::DiffField {
+                    key: "mode",
+                    before: Value::from(format!("{:04o}", st.mode)),
+                    after: Value::from(format!("{want:04o}")),
+                });
             }
         }
         if let Some(o) = &self.owner
@@ -341,6 +356,11 @@ impl FileArgs {
             c.attrs.owner = Some(o.clone());
             c.before.push_str(&format!("owner: {}\n", st.owner));
             c.after.push_str(&format!("owner: {o}\n"));
+            c.fields.push(super::DiffField {
+                key: "owner",
+                before: Value::from(st.uid),
+                after: principal_value(o),
+            });
         }
         if let Some(g) = &self.group
             && !same_principal(g, &st.group, st.gid)
@@ -348,6 +368,11 @@ impl FileArgs {
             c.attrs.group = Some(g.clone());
             c.before.push_str(&format!("group: {}\n", st.group));
             c.after.push_str(&format!("group: {g}\n"));
+            c.fields.push(super::DiffField {
+                key: "group",
+                before: Value::from(st.gid),
+                after: principal_value(g),
+            });
         }
         c
     }

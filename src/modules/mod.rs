@@ -62,6 +62,23 @@ pub struct FileDiff {
     pub before: String,
     /// New content (or attribute summary).
     pub after: String,
+    /// The same change as keys of the `diff` dict ansible.builtin.file registers (`state`,
+    /// `mode`, `owner`, ...); empty for a content diff.
+    #[serde(skip)]
+    pub fields: Vec<DiffField>,
+}
+
+/// One key of the `{"before": {...}, "after": {...}}` diff ansible.builtin.file registers:
+/// `state` and `mode` as strings (`"0644"`), `owner`/`group` as ids (a name is resolved on the
+/// host before it is registered), `atime`/`mtime` as float seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffField {
+    /// The key (`state`, `mode`, `owner`, `group`, `atime`, `mtime`).
+    pub key: &'static str,
+    /// The old value.
+    pub before: Value,
+    /// The new value.
+    pub after: Value,
 }
 
 /// The result of one module run on one host.

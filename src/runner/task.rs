@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::error::TaskError;
-use super::host::{Flow, HostState, Inherited, Outcome};
+use super::host::{Flow, HostState, Inherited, Outcome, truthy};
 use super::{PlayCtx, Runner};
 use crate::modules::{self, ModuleContext, ModuleOutcome};
 use crate::playbook::{Action, Task};
@@ -97,7 +97,9 @@ impl<'a> Runner<'a> {
                     tokio::time::sleep(Duration::from_secs_f64(p.max(0.0))).await;
                 }
             }
-            any_changed |= out.status == Status::Changed;
+            // ansible-core: the loop changed when an item's result did, failed items too.
+            any_changed |= out.status == Status::Changed
+                || (looped && results.last().is_some_and(|r| truthy(r.get("changed"))));
             any_failed |= out.status == Status::Failed;
             unreachable |= out.status == Status::Unreachable;
             all_skipped &= out.status == Status::Skipped;
@@ -120,29 +122,36 @@ impl<'a> Runner<'a> {
         } else {
             Status::Ok
         };
+        // The loop's own keys, as ansible-core 2.19's TaskExecutor sets them: `skipped` always,
+        // "All items skipped" when every item was, and no `msg` but a `skipped_reason` for an
+        // empty loop.
+        let empty = results.is_empty();
         let mut result = Map::new();
         result.insert("results".into(), Value::Array(results));
         result.insert("changed".into(), json!(any_changed));
-        result.insert(
-            "msg".into(),
-            json!(if any_failed {
-                "One or more items failed"
-            } else {
-                "All items completed"
-            }),
-        );
+        let msg = if any_failed {
+            "One or more items failed"
+        } else if all_skipped {
+            "All items skipped"
+        } else {
+            "All items completed"
+        };
+        if empty {
+            result.insert("skipped_reason".into(), json!("No items in the list"));
+        } else {
+            result.insert("msg".into(), json!(msg));
+        }
         if any_failed {
             result.insert("failed".into(), json!(true));
         }
-        if all_skipped {
-            result.insert("skipped".into(), json!(true));
-        }
+        result.insert("skipped".into(), json!(all_skipped));
         let out = Outcome {
             status,
             result: Value::Object(result),
             diff: Vec::new(),
         };
-        self.finish(ctx, st, task, inh, out, Some(()))
+        // An empty loop is reported as a whole (skipped), as ansible-core's callbacks see it.
+        self.finish(ctx, st, task, inh, out, (!empty).then_some(()))
     }
 
     /// Runs the action itself (no conditions, no retries).

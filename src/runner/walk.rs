@@ -300,8 +300,28 @@ impl<'a> Runner<'a> {
     }
 
     /// One execution of a task's action for one loop item (or no loop): when, args, module,
-    /// retries, changed_when/failed_when.
+    /// retries, changed_when/failed_when. A failed result has `exception`, as in ansible-core
+    /// 2.19, whose results carry `"(traceback unavailable)"` there when no traceback was kept.
     pub(super) async fn run_once_item(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &mut HostState,
+        conn: &Arc<Connection>,
+        task: &Task,
+        inh: &Inherited,
+        item: &Vars,
+    ) -> Outcome {
+        let mut out = self.attempt_item(ctx, st, conn, task, inh, item).await;
+        if out.status == Status::Failed
+            && let Value::Object(m) = &mut out.result
+        {
+            m.entry("exception").or_insert(json!("(traceback unavailable)"));
+        }
+        out
+    }
+
+    /// [`Runner::run_once_item`] before the failure's `exception` is added.
+    async fn attempt_item(
         &self,
         ctx: &PlayCtx<'_>,
         st: &mut HostState,

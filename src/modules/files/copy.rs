@@ -94,7 +94,8 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                 Value::Array(_) | Value::Object(_) => v.to_string(),
                 other => crate::vars::as_string(other),
             };
-            (text.into_bytes(), "dynamically generated".to_string(), None, true)
+            // ansible-core labels the new side of content with the destination.
+            (text.into_bytes(), dest.clone(), None, true)
         }
         (None, Some(src)) => {
             let path = find_local_file(&src, "files", ctx)?;
@@ -131,7 +132,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                 return Err(vault_src(path));
             }
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            (data, path.display().to_string(), name, false)
+            // The label ansible-core gives the new side: the source's absolute path.
+            let label = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+            (data, label.display().to_string(), name, false)
         }
         (None, None) => return Err(a.bad("src (or content) is required")),
     };

@@ -98,6 +98,7 @@ pub(crate) async fn rewrite(
                 after_header: format!("{} (content)", r.path),
                 before,
                 after,
+                ..FileDiff::default()
             });
         }
         if attr.any() {
@@ -106,6 +107,7 @@ pub(crate) async fn rewrite(
                 after_header: format!("{} (file attributes)", r.path),
                 before: attr.before.clone(),
                 after: attr.after.clone(),
+                ..FileDiff::default()
             });
         }
     }

@@ -120,6 +120,7 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<FetchWork
             after_header: format!("{}:{src}", ctx.host),
             before: String::new(),
             after: "(content holding a secret is not shown)\n".to_string(),
+            ..FileDiff::default()
         });
     } else if ctx.diff {
         out.diff.push(FileDiff {
@@ -129,6 +130,7 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<FetchWork
                 .map(|o| String::from_utf8_lossy(&o).into_owned())
                 .unwrap_or_default(),
             after: String::from_utf8_lossy(&data).into_owned(),
+            ..FileDiff::default()
         });
     }
     Ok(Plan::Change(out, FetchWork { data, target, mode }))

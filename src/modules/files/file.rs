@@ -9,8 +9,9 @@
 use serde_json::json;
 
 use crate::modules::args::{Args, FileArgs, files_failure, path_info};
+use crate::modules::files::registered;
 use crate::modules::spec::{ArgDef, ArgSpec};
-use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome};
+use crate::modules::{DiffField, FileDiff, ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::files::{self, FileAttrs, FileKind, FileStat, Probe, ProbeOptions, TimeSpec};
 use crate::vars::Vars;
 
@@ -52,7 +53,19 @@ fn state_diff(path: &str, before: &str, after: &str) -> FileDiff {
         after_header: path.to_string(),
         before: format!("path: {path}\nstate: {before}\n"),
         after: format!("path: {path}\nstate: {after}\n"),
+        fields: vec![DiffField {
+            key: "state",
+            before: before.into(),
+            after: after.into(),
+        }],
     }
+}
+
+/// Seconds since the epoch on the controller, for the `atime`/`mtime` a touch registers.
+fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 async fn probe(ctx: &ModuleContext<'_>, path: &str, follow: bool) -> Result<Probe, files::FilesError> {
@@ -85,6 +98,7 @@ async fn ensure_attrs(
             after_header: format!("{path} (file attributes)"),
             before: ch.before.clone(),
             after: ch.after.clone(),
+            fields: ch.fields.clone(),
         });
     }
     out = ch.report(out);
@@ -150,6 +164,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     // (ansible.builtin.file's update_timestamp_for_file).
     let no_now = atime != Some(TimeSpec::Now) && mtime != Some(TimeSpec::Now);
     let mut out = run_state(args, ctx, no_now).await?;
+    out = registered_diff(ctx, out).await?;
     let both_now = atime == Some(TimeSpec::Now) && mtime == Some(TimeSpec::Now);
     if out.failed
         || state.as_deref() == Some("absent")
@@ -177,6 +192,24 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         Err(e) => return files_failure(e),
     }
     Ok(out)
+}
+
+/// With `--diff`, registers the `diff` dict ansible.builtin.file returns (see
+/// [`registered::file_dict`]); none for a failure or an `absent` path that stays absent, as
+/// Ansible.
+async fn registered_diff(ctx: &ModuleContext<'_>, out: ModuleOutcome) -> Result<ModuleOutcome, ModuleError> {
+    let stays_absent = !out.changed && out.result.get("state").and_then(|v| v.as_str()) == Some("absent");
+    if !ctx.diff || out.failed || stays_absent {
+        return Ok(out);
+    }
+    let path = out
+        .result
+        .get("path")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let d = registered::file_dict(ctx, &path, &out.diff).await?;
+    Ok(out.with("diff", d))
 }
 
 /// The state part of [`run`]; `times_preserved`: neither time is `now` (a `touch` then
@@ -392,15 +425,30 @@ async fn touch(
 ) -> Result<ModuleOutcome, ModuleError> {
     let mut out = base.with("state", "file");
     let created = probed.stat.is_none();
+    let mut fields = Vec::new();
     let attrs = match probed.stat.as_ref() {
-        None => fa.for_new(probed.umask, false),
+        None => {
+            let a = fa.for_new(probed.umask, false);
+            // Ansible creates the file, then sets the mode: its diff shows that change.
+            let made = 0o666 & !probed.umask;
+            if let Some(m) = a.mode.filter(|m| *m != made) {
+                fields.push(DiffField {
+                    key: "mode",
+                    before: format!("{made:04o}").into(),
+                    after: format!("{m:04o}").into(),
+                });
+            }
+            a
+        }
         Some(st) if times_preserved => {
             let out = out.with("state", st.kind.ansible_state());
             return ensure_attrs(ctx, path, st, fa, follow, out).await;
         }
         Some(st) => {
             out = path_info(out, st);
-            fa.changes(st).attrs
+            let ch = fa.changes(st);
+            fields = ch.fields;
+            ch.attrs
         }
     };
     out.changed = true;
@@ -410,7 +458,22 @@ async fn touch(
         } else {
             state_name(probed.stat.as_ref())
         };
-        out.diff.push(state_diff(path, before, "touch"));
+        let mut d = state_diff(path, before, "touch");
+        // Ansible registers the old times (now, for a new file) and the new ones.
+        let now = now_secs();
+        let (atime, mtime) = probed.stat.as_ref().map_or((now, now), |s| (s.atime, s.mtime));
+        d.fields.extend(fields);
+        d.fields.push(DiffField {
+            key: "atime",
+            before: atime.into(),
+            after: now.into(),
+        });
+        d.fields.push(DiffField {
+            key: "mtime",
+            before: mtime.into(),
+            after: now.into(),
+        });
+        out.diff.push(d);
     }
     if ctx.check {
         return Ok(out);

@@ -8,6 +8,7 @@ pub mod fetch;
 pub mod file;
 pub mod lineinfile;
 pub mod put;
+pub(crate) mod registered;
 pub mod secret_file;
 pub mod slurp;
 pub mod stat;

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::modules::args::{Args, FileArgs, files_failure, path_info};
+use crate::modules::files::registered;
 use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::files::{self, Checksum, FileKind, Probe, ProbeOptions, WriteOptions};
 
@@ -21,7 +22,7 @@ pub(crate) struct PutRequest {
     pub dest: String,
     /// The bytes wanted.
     pub content: Vec<u8>,
-    /// Label of the new side in diffs (the source file, or "dynamically generated").
+    /// Label of the new side in diffs (the controller source file; the destination for `content`).
     pub source_label: String,
     /// The source's file name, used when `dest` is a directory; `None` for inline content.
     pub src_name: Option<String>,
@@ -227,11 +228,28 @@ pub(crate) async fn put_content(
             .and_then(|s| s.content.as_deref())
             .map(|old| before_side(&diff_text(old), &after, sensitive))
             .unwrap_or_default();
+        let old = existing.map(|s| s.content.as_deref().unwrap_or_default());
+        out = out.with(
+            "diff",
+            registered::content_list(
+                registered::Side {
+                    header: &dest,
+                    data: old,
+                    shown: &before,
+                },
+                registered::Side {
+                    header: &req.source_label,
+                    data: Some(&req.content),
+                    shown: &after,
+                },
+            ),
+        );
         out.diff.push(FileDiff {
             before_header: dest.clone(),
             after_header: req.source_label.clone(),
             before,
             after,
+            ..FileDiff::default()
         });
     }
     if ctx.check {
@@ -293,7 +311,19 @@ pub(crate) async fn put_content(
                 deliver,
             ))
         }
-        Err(e) => files_failure(e),
+        Err(e) => with_diff_of(files_failure(e), &out),
+    }
+}
+
+/// A failure that keeps the registered `diff` of `out`: ansible-core computes the diff before
+/// the write that fails, and registers both.
+fn with_diff_of(
+    failure: Result<ModuleOutcome, ModuleError>,
+    out: &ModuleOutcome,
+) -> Result<ModuleOutcome, ModuleError> {
+    match (failure, out.result.get("diff")) {
+        (Ok(f), Some(d)) => Ok(f.with("diff", d.clone())),
+        (other, _) => other,
     }
 }
 
@@ -353,6 +383,10 @@ pub(crate) async fn fix_attrs(
     ctx: &ModuleContext<'_>,
 ) -> Result<ModuleOutcome, ModuleError> {
     if !ch.any() {
+        if ctx.diff {
+            let d = registered::file_dict(ctx, dest, &[]).await?;
+            out = out.with("diff", d);
+        }
         return Ok(out);
     }
     out.changed = true;
@@ -362,13 +396,16 @@ pub(crate) async fn fix_attrs(
             after_header: dest.to_string(),
             before: ch.before.clone(),
             after: ch.after.clone(),
+            fields: ch.fields.clone(),
         });
+        let d = registered::file_dict(ctx, dest, &out.diff).await?;
+        out = out.with("diff", d);
     }
     if ctx.check {
         return Ok(out);
     }
     if let Err(e) = files::set_attrs(ctx.conn, dest, &ch.attrs, follow, &ctx.become_).await {
-        return files_failure(e);
+        return with_diff_of(files_failure(e), &out);
     }
     Ok(ch.report(out))
 }
@@ -488,13 +525,14 @@ pub(crate) fn vault_src(path: std::path::PathBuf) -> ModuleError {
 }
 
 /// Without `--diff`, copy and template register `diff: []` as ansible-core's copy action does
-/// (with `--diff` the result has no `diff` key yet: the shapes Ansible gives it differ by case).
+/// (with `--diff`, [`put_content`] registers the shape Ansible gives the case: see
+/// [`registered`]).
 pub(crate) fn registered_diff(
     out: Result<ModuleOutcome, ModuleError>,
     ctx: &ModuleContext<'_>,
 ) -> Result<ModuleOutcome, ModuleError> {
     match out {
-        Ok(o) if !ctx.diff && !o.failed => Ok(o.with("diff", serde_json::Value::Array(Vec::new()))),
+        Ok(o) if !ctx.diff => Ok(o.with("diff", serde_json::Value::Array(Vec::new()))),
         other => other,
     }
 }

@@ -115,6 +115,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             }
             .into(),
             after: format!("(secret {name}, mode 0600)\n"),
+            ..FileDiff::default()
         });
     }
     if ctx.check {
