@@ -60,3 +60,24 @@ fn d11_copy_remote_src_file_modes_checksum_and_missing_source() {
         "{first:#?}"
     );
 }
+
+#[test]
+fn d11_copy_remote_src_directory_as_the_module_copies_it() {
+    let c = Compare::new();
+    let (first, _) = c.same(&fixture("copy_remote_dir.yml"), &[]);
+    // Run again: only the two copies made before the source changed pick the change up.
+    let (second, a) = c.same(&fixture("copy_remote_dir.yml"), &[]);
+    assert_eq!((second.recap[0][1], a.recap[0][1]), (2, 2), "{:#?}", second.lines);
+    let first = first.lines;
+    for want in [
+        "/tmp/rd/d1/src/sub/b f 644 root 2",
+        "/tmp/rd/d2 d 750 root",
+        "/tmp/rd/d2/sub/b f 644 root 3",
+        "/tmp/rd/d2/mine f 644 root",
+        "/tmp/rd/d2/c f 640 root 2",
+        "/tmp/rd/d3/src/lnk l 777 nobody 1 a",
+        "/tmp/rd/d3/src/.hidden f 644 nobody 2",
+    ] {
+        assert!(first.iter().any(|l| l.contains(want)), "{want}: {first:#?}");
+    }
+}

@@ -156,9 +156,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     registered_diff(put_content(req, ctx).await, ctx)
 }
 
-/// `remote_src: true` with a file `src`: [`files::copy_on_host`], reported as
+/// `remote_src: true`: [`files::copy_on_host`] (a file or a directory `src`), reported as
 /// ansible.builtin.copy's module reports it (`dest`, `src`, `checksum`, `changed`, the path
-/// information of `dest`). A directory `src` on the host is not copied yet (a failed task).
+/// information of `dest`; `checksum`/`md5sum` null for a directory).
 async fn copy_on_host(
     req: &files::HostCopy,
     file: &FileArgs,
@@ -171,9 +171,6 @@ async fn copy_on_host(
     match done {
         files::HostCopyOutcome::Failed(msg) => Ok(ModuleOutcome::failed(msg)),
         files::HostCopyOutcome::BadChecksum(actual) => Ok(checksum_mismatch(actual, req.expected.clone())),
-        files::HostCopyOutcome::Directory(src) => Ok(ModuleOutcome::failed(format!(
-            "copy: remote_src with a directory src ({src}) is not supported yet; use command: cp -R on the host"
-        ))),
         files::HostCopyOutcome::Exists(dest) => Ok(ModuleOutcome::ok()
             .with("msg", "file already exists")
             .with("src", req.src.clone())
@@ -184,10 +181,15 @@ async fn copy_on_host(
             checksum,
             stat,
         } => {
+            // A directory has no checksum: ansible-core reports `checksum` and `md5sum` null.
             let mut out = ModuleOutcome::ok()
                 .with("dest", dest)
-                .with("src", req.src.clone())
-                .with("checksum", checksum);
+                .with("src", req.src.clone());
+            out = if checksum.is_empty() {
+                out.with("checksum", Value::Null).with("md5sum", Value::Null)
+            } else {
+                out.with("checksum", checksum)
+            };
             out.changed = changed;
             if let Some(st) = stat {
                 // In check mode nothing was applied: the attributes that differ are the change.

@@ -1,5 +1,5 @@
-//! [`copy_on_host`]: copy a file that is already on the host to another path there, in one round
-//! trip (ansible.builtin.copy with `remote_src: true` and a file `src`).
+//! [`copy_on_host`]: copy a file or a directory that is already on the host to another path
+//! there, in one round trip (ansible.builtin.copy with `remote_src: true`).
 
 use super::scripts::{ATTRS_FN, ST_FN, parse_err, parse_st, remote_err, take_line, unique_suffix};
 use super::{Become, Connection, FileStat, FilesError, run_script};
@@ -36,10 +36,9 @@ pub enum HostCopyOutcome {
     BadChecksum(String),
     /// The destination exists and `force` is off.
     Exists(String),
-    /// The source is a directory (not copied).
-    Directory(String),
     /// Done (or, in check mode, planned): whether anything changed, the final destination, the
-    /// source's sha1, and the destination's stat (`None` in check mode when it would be new).
+    /// source's sha1 (empty for a directory), and the destination's stat (`None` in check mode
+    /// when it would be new).
     Done {
         changed: bool,
         dest: String,
@@ -48,10 +47,75 @@ pub enum HostCopyOutcome {
     },
 }
 
+/// The directory part of [`SCRIPT`] (ansible.builtin.copy's `copy_diff_files`,
+/// `copy_left_only`, `copy_common_dirs` and `chown_recursive`): `syncdir SRC DST` copies what
+/// is missing or differs (by content) from SRC into DST, recursively; files only in DST stay.
+/// A copied file gets its source's mode, a new subtree its modes and times; links are copied
+/// as links. `copydir` picks the target as the module does from the trailing `/` of `src` and
+/// whether `dest` exists, then gives owner/group to the whole target and `mode` to `dest`.
+const DIR_FNS: &str = r#"syncdir() {
+  local e n t
+  for e in "$1"/* "$1"/.[!.]* "$1"/..?*; do
+    [ -e "$e" ] || [ -L "$e" ] || continue
+    n=${e##*/}; t=$2/$n
+    if [ -L "$e" ]; then
+      [ -L "$t" ] && [ "$(readlink -- "$e")" = "$(readlink -- "$t")" ] && continue
+      [ -d "$t" ] && [ ! -L "$t" ] && continue
+      ch=1; [ "$ck" = 1 ] && continue
+      rm -f -- "$t" && cp -P -- "$e" "$t" || return 1
+    elif [ -d "$e" ]; then
+      if [ -d "$t" ] && [ ! -L "$t" ]; then syncdir "$e" "$t" || return 1
+      elif [ ! -e "$t" ] && [ ! -L "$t" ]; then
+        ch=1; [ "$ck" = 1 ] || cp -PR --preserve=mode,timestamps -- "$e" "$t" || return 1
+      fi
+    elif [ -f "$e" ]; then
+      [ -d "$t" ] && [ ! -L "$t" ] && continue
+      [ -f "$t" ] && cmp -s -- "$e" "$t" && continue
+      ch=1; [ "$ck" = 1 ] && continue
+      cp -- "$e" "$t" && chmod --reference="$e" -- "$t" || return 1
+    fi
+  done
+}
+copydir() {
+  S=${s%/}; [ -n "$S" ] || S=/
+  ch=0 out=$d T=
+  case $s in
+  */) if [ -d "$d" ]; then T=$d out="${d%/}/"; syncdir "$S" "$T" || return 1
+      elif [ ! -e "$d" ]; then
+        T=$d ch=1
+        [ "$ck" = 1 ] || { mkdir -p -- "$(dirname -- "$d")" && cp -PR --preserve=mode,timestamps -- "$S" "$T"; } || return 1
+      fi ;;
+  *)  T="${d%/}/${S##*/}"
+      if [ -d "$d" ]; then
+        out=$T
+        if [ -e "$T" ] || [ -L "$T" ]; then syncdir "$S" "$T" || return 1
+        else ch=1; [ "$ck" = 1 ] || cp -PR --preserve=mode,timestamps -- "$S" "$T" || return 1; fi
+      elif [ ! -e "$d" ]; then
+        ch=1
+        [ "$ck" = 1 ] || { mkdir -p -- "$T" && syncdir "$S" "$T"; } || return 1
+      else T=
+      fi ;;
+  esac
+  if [ -n "$o$g" ] && [ -n "$T" ] && [ -e "$T" ]; then
+    c=; [ -n "$o" ] && c=$(find "$T" ! -user "$o" -print -quit 2>/dev/null)
+    [ -z "$c" ] && [ -n "$g" ] && c=$(find "$T" ! -group "$g" -print -quit 2>/dev/null)
+    if [ -n "$c" ]; then ch=1; [ "$ck" = 1 ] || chown -hR -- "$o${g:+:$g}" "$T" || return 1; fi
+  fi
+  [ "$pr" = 1 ] && { m=$(stat -c %a -- "$S") || return 1; m=$(printf '%04o' "0$m"); }
+  if [ -n "$m" ] && [ -e "$out" ] && [ "$ck" != 1 ]; then
+    b=$(stat -c %a -- "$out") || return 1
+    chmod -- "$m" "$out" || return 1
+    [ "$(stat -c %a -- "$out")" != "$b" ] && ch=1
+  fi
+  printf 'R%s\n%s\n\n' "$ch" "$out"
+  st "$out" 0 "" 0
+}
+"#;
+
 const SCRIPT: &str = r#"s=$1 d=$2 m=$3 o=$4 g=$5 pr=$6 fo=$7 ck=$8 xc=$9 u=${10}
 [ -e "$s" ] || { echo "FSource $s not found"; exit 0; }
 [ -r "$s" ] || { echo "FSource $s not readable"; exit 0; }
-[ -d "$s" ] && { echo "D$s"; exit 0; }
+[ -d "$s" ] && { copydir; exit $?; }
 [ -f "$s" ] || { echo "FCannot copy invalid source '$s': not a file"; exit 0; }
 cs=$(sha1sum < "$s") || exit 1; cs=${cs%% *}
 if [ -n "$xc" ] && [ "$cs" != "$xc" ]; then echo "X$cs"; exit 0; fi
@@ -99,6 +163,9 @@ st "$d" 0 "" 0
 /// `mode`/`owner`/`group` are applied and count as a change when they differ. A `dest` ending
 /// in `/` is created when missing; an existing directory `dest` receives the source's name.
 ///
+/// A directory `src` is copied as the module's directory branch does (see [`DIR_FNS`]): `src/`
+/// into `dest` itself, `src` into `dest/NAME` (also when `dest` is missing, as the module does).
+///
 /// In check mode nothing is changed and attributes are not applied: the caller compares them
 /// with the returned stat. Errors: [`FilesError::Remote`] when a step fails on the host.
 pub async fn copy_on_host(
@@ -119,7 +186,7 @@ pub async fn copy_on_host(
         req.expected.clone(),
         unique_suffix(),
     ];
-    let script = format!("{ST_FN}{ATTRS_FN}{SCRIPT}");
+    let script = format!("{ST_FN}{ATTRS_FN}{DIR_FNS}{SCRIPT}");
     let out = run_script(conn, &script, &args, None, become_).await?;
     if !out.status.success() {
         return Err(remote_err("copy", &req.dest, &out));
@@ -131,7 +198,6 @@ pub async fn copy_on_host(
         Some(b'F') => Ok(HostCopyOutcome::Failed(text)),
         Some(b'X') => Ok(HostCopyOutcome::BadChecksum(text)),
         Some(b'O') => Ok(HostCopyOutcome::Exists(text)),
-        Some(b'D') => Ok(HostCopyOutcome::Directory(text)),
         Some(b'R') => {
             let mut next = || {
                 take_line(&mut buf)
