@@ -352,3 +352,17 @@ fn d11_copy_template_and_file_register_their_diff() {
     );
     c.same(&fixture("file_diff.yml"), &[]);
 }
+
+#[test]
+fn d11_attributes_are_read_compared_and_set_as_ansible() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("file_attributes.yml"), &["--diff"]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show results") && l.contains("chattr failed")),
+        "{:#?}",
+        t.lines
+    );
+    c.same(&fixture("file_attributes.yml"), &[]);
+}

@@ -838,3 +838,52 @@ async fn d11_vault_encrypted_src_is_refused_never_copied() {
         assert!(!Path::new(&dest).exists(), "{module} wrote {dest}");
     }
 }
+
+/// The flags `lsattr -d` shows for `path`, dashes removed.
+fn lsattr(path: &str) -> String {
+    let out = std::process::Command::new("lsattr")
+        .args(["-d", path])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .replace('-', "")
+}
+
+#[tokio::test]
+async fn file_attributes_set_and_removed_with_chattr() {
+    let e = Env::new();
+    let f = e.p("flagged");
+    std::fs::write(&f, "x\n").unwrap();
+    let before = lsattr(&f);
+    let want = format!("{before}A");
+    // Check mode predicts and changes nothing.
+    let o = e
+        .run_mode("file", json!({"path": f, "attributes": want}), true, false)
+        .await;
+    assert!(o.changed && !o.failed, "{o:?}");
+    assert_eq!(lsattr(&f), before);
+    let o = e
+        .run_mode("file", json!({"path": f, "attributes": want}), false, true)
+        .await;
+    assert!(o.changed && !o.failed, "{o:?}");
+    let now = lsattr(&f);
+    assert!(now.contains('A') && now.len() == want.len(), "{now}");
+    assert_eq!(o.result["diff"]["after"]["attributes"], json!(format!("={want}")));
+    assert_eq!(o.result["diff"]["before"]["attributes"], json!(before));
+    // The flags as lsattr lists them: unchanged (ansible-core compares them as a string).
+    let o = e.run("file", json!({"path": f, "attr": now})).await;
+    assert!(!o.changed && !o.failed, "{o:?}");
+    // `-` is always a change.
+    let o = e
+        .run("lineinfile", json!({"path": f, "line": "y", "attributes": "-A"}))
+        .await;
+    assert!(o.changed && !o.failed, "{o:?}");
+    assert_eq!(
+        o.msg.as_deref(),
+        Some("line added and ownership, perms or SE linux context changed")
+    );
+    assert_eq!(lsattr(&f), before);
+}

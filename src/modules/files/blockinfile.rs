@@ -6,6 +6,7 @@
 //!
 //! Round trips: one probe (stat + content); one atomic write or chmod/chown to apply.
 
+use crate::modules::files::attributes;
 use regex::bytes::Regex;
 
 use super::edit::{Rewrite, compile, read_target, rewrite};
@@ -33,6 +34,7 @@ crate::module_info!(
         ArgDef::bool("append_newline"),
         ArgDef::bool("prepend_newline"),
         ArgDef::mode("mode"),
+        ArgDef::str("attributes").aliases(&["attr"]),
         ArgDef::str("owner"),
         ArgDef::str("group"),
         ArgDef::bool("unsafe_writes"),
@@ -253,7 +255,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             .chain([begin.as_str(), end.as_str()].map(|m| marker.replace("{mark}", m)))
             .collect(),
     };
-    rewrite(r, &probe, ctx).await
+    let want = attributes::arg(&a)?;
+    let out = rewrite(r, &probe, ctx).await;
+    attributes::after(ctx, want.as_deref(), &path, out, true).await
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! more when `dest` is a directory). A directory `src` is [`copy_tree`]: one probe of the whole
 //! destination tree, one script for every change.
 
+use crate::modules::files::attributes;
 use serde_json::Value;
 
 use super::copy_tree::{TreeRequest, copy_tree};
@@ -40,6 +41,7 @@ crate::module_info!(
         ArgDef::bool("decrypt"),
         ArgDef::str("checksum"),
         ArgDef::mode_or_preserve("mode"),
+        ArgDef::str("attributes").aliases(&["attr"]),
         ArgDef::str("owner"),
         ArgDef::str("group"),
         ArgDef::bool("unsafe_writes"),
@@ -58,6 +60,7 @@ crate::module_info!(
 /// follows links inside a directory `src`.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     let a = Args::new(&INFO, args)?;
+    let want = attributes::arg(&a)?;
     let PutOptions {
         dest,
         file,
@@ -85,7 +88,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             check: ctx.check,
             expected: expected_checksum.unwrap_or_default(),
         };
-        return copy_on_host(&req, &file, ctx).await;
+        let out = copy_on_host(&req, &file, ctx).await;
+        let dest = attributes::result_path(&out, "dest");
+        return attributes::after(ctx, want.as_deref(), &dest, out, false).await;
     }
     let (content, source_label, src_name, reveal) = match (a.value("content"), a.str("src")?) {
         (Some(v), _) => {
@@ -111,6 +116,11 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                     force,
                     expected_checksum,
                 };
+                if want.is_some() {
+                    return Err(a.bad(
+                        "attributes with a directory src are not supported yet: set them with file on each path",
+                    ));
+                }
                 return copy_tree(req, ctx).await;
             }
             if preserve {
@@ -153,7 +163,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         reveal,
         expected_checksum,
     };
-    registered_diff(put_content(req, ctx).await, ctx)
+    let out = registered_diff(put_content(req, ctx).await, ctx);
+    let dest = attributes::result_path(&out, "dest");
+    attributes::after(ctx, want.as_deref(), &dest, out, false).await
 }
 
 /// `remote_src: true`: [`files::copy_on_host`] (a file or a directory `src`), reported as

@@ -6,10 +6,10 @@
 //! `link`/`hard` that must change probe `src` too (one more); `recurse` does its own check-and-set
 //! round trip on the whole tree.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::modules::args::{Args, FileArgs, files_failure, path_info};
-use crate::modules::files::registered;
+use crate::modules::files::{attributes, registered};
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{DiffField, FileDiff, ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::files::{self, FileAttrs, FileKind, FileStat, Probe, ProbeOptions, TimeSpec};
@@ -31,6 +31,7 @@ crate::module_info!(
         ArgDef::str("access_time_format"),
         ArgDef::str("modification_time_format"),
         ArgDef::mode("mode"),
+        ArgDef::str("attributes").aliases(&["attr"]),
         ArgDef::str("owner"),
         ArgDef::str("group"),
         ArgDef::bool("unsafe_writes"),
@@ -164,6 +165,16 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     // (ansible.builtin.file's update_timestamp_for_file).
     let no_now = atime != Some(TimeSpec::Now) && mtime != Some(TimeSpec::Now);
     let mut out = run_state(args, ctx, no_now).await?;
+    if state.as_deref() != Some("absent") {
+        let path = out
+            .result
+            .get("path")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let want = attributes::arg(&a)?;
+        out = attributes::after(ctx, want.as_deref(), &path, Ok(out), false).await?;
+    }
     out = registered_diff(ctx, out).await?;
     let both_now = atime == Some(TimeSpec::Now) && mtime == Some(TimeSpec::Now);
     if out.failed

@@ -6,6 +6,7 @@
 //!
 //! Round trips: one probe (stat + content); one atomic write or one chmod/chown to apply.
 
+use crate::modules::files::attributes;
 use regex::bytes::{Captures, Regex};
 
 use super::edit::{Rewrite, compile, py_search, read_target, rewrite, split_lines, strip_eol};
@@ -32,6 +33,7 @@ crate::module_info!(
         ArgDef::bool("firstmatch"),
         ArgDef::str("validate"),
         ArgDef::mode("mode"),
+        ArgDef::str("attributes").aliases(&["attr"]),
         ArgDef::str("owner"),
         ArgDef::str("group"),
         ArgDef::bool("unsafe_writes"),
@@ -404,7 +406,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         // With backrefs the written line holds text of the file's own line.
         shown: if backrefs { Vec::new() } else { vec![line.clone()] },
     };
-    let out = rewrite(r, &probe, ctx).await?;
+    let want = attributes::arg(&a)?;
+    let out = rewrite(r, &probe, ctx).await;
+    let out = attributes::after(ctx, want.as_deref(), &path, out, true).await?;
     Ok(if state == "absent" {
         out.with("found", found)
     } else {

@@ -1,5 +1,6 @@
 //! Modules that read, write and edit files on the host, and the shared file engines.
 
+pub(crate) mod attributes;
 pub mod blockinfile;
 pub mod copy;
 pub(crate) mod copy_tree;

@@ -10,6 +10,7 @@ use super::put::{
     registered_diff, vault_src,
 };
 use crate::modules::args::Args;
+use crate::modules::files::attributes;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::template::TemplateSyntax;
@@ -28,6 +29,7 @@ crate::module_info!(
         ArgDef::bool("follow"),
         ArgDef::str("newline_sequence"),
         ArgDef::mode_or_preserve("mode"),
+        ArgDef::str("attributes").aliases(&["attr"]),
         ArgDef::str("owner"),
         ArgDef::str("group"),
         ArgDef::bool("unsafe_writes"),
@@ -98,6 +100,7 @@ fn encode(text: &str, encoding: &str) -> Result<Option<Vec<u8>>, String> {
 /// for a missing `src`/`dest` or an unsupported `newline_sequence`.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     let a = Args::new(&INFO, args)?;
+    let want = attributes::arg(&a)?;
     let src = a.req_str("src")?;
     let path = find_local_file(&src, "templates", ctx)?;
     let syntax = syntax(&a)?;
@@ -172,7 +175,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         reveal: true,
         expected_checksum: None,
     };
-    registered_diff(put_content(req, ctx).await, ctx)
+    let out = registered_diff(put_content(req, ctx).await, ctx);
+    let dest = attributes::result_path(&out, "dest");
+    attributes::after(ctx, want.as_deref(), &dest, out, false).await
 }
 
 #[cfg(test)]
