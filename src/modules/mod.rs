@@ -119,6 +119,18 @@ impl ModuleOutcome {
             ..Self::default()
         }
     }
+    /// Adds a module warning, as ansible-core's `module.warn`: listed in the result's
+    /// `warnings` and printed as `[WARNING]: ...` before the task's result line.
+    pub fn warn(mut self, message: impl Into<String>) -> Self {
+        let message = Value::String(message.into());
+        match self.result.get_mut("warnings") {
+            Some(Value::Array(list)) => list.push(message),
+            _ => {
+                self.result.insert("warnings".into(), Value::Array(vec![message]));
+            }
+        }
+        self
+    }
     /// Adds a result field.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.result.insert(key.to_string(), value.into());

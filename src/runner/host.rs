@@ -289,6 +289,12 @@ impl<'a> Runner<'a> {
         r.item = r.item.map(|i| s.mask(&i));
         r.result = s.mask_value(r.result);
         r.diff = r.diff.iter().map(|d| s.mask(d)).collect();
+        // A module's warnings come before its result line, as ansible-core prints them.
+        if let Some(Value::Array(warnings)) = r.result.get("warnings") {
+            for w in warnings.iter().filter_map(Value::as_str) {
+                self.reporter.send(Event::Warning(w.to_string()));
+            }
+        }
         self.reporter.send(Event::TaskResult(r));
     }
 }

@@ -312,10 +312,34 @@ pub fn absent(lines: Vec<Vec<u8>>, spec: &LineSpec<'_>) -> Edit {
     }
 }
 
-/// Runs `lineinfile`. Errors: [`ModuleError::BadArgs`] for Ansible's argument rules (`line`
-/// required for present, `regexp` required with `backrefs`, mutually exclusive options, bad
-/// regexes).
+/// ansible.builtin.lineinfile's warning for an empty `regexp`.
+const EMPTY_REGEXP: &str = "The regular expression is an empty string, which will match every line in the file. \
+                            This may have unintended consequences, such as replacing the last line in the file \
+                            rather than appending. If this is desired, use '^' to match every line in the file \
+                            and avoid this warning.";
+/// ansible.builtin.lineinfile's warning for an empty `search_string`.
+const EMPTY_SEARCH: &str = "The search string is an empty string, which will match every line in the file. \
+                            This may have unintended consequences, such as replacing the last line in the file \
+                            rather than appending.";
+
+/// Runs `lineinfile`, with ansible.builtin.lineinfile's warnings for an empty `regexp` or
+/// `search_string` (whatever the outcome). Errors: [`ModuleError::BadArgs`] for Ansible's
+/// argument rules (`line` required for present, `regexp` required with `backrefs`, mutually
+/// exclusive options, bad regexes).
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+    let mut out = edit(args, ctx).await?;
+    let empty = |key: &str| args.get(key).and_then(serde_json::Value::as_str) == Some("");
+    if empty("regexp") {
+        out = out.warn(EMPTY_REGEXP);
+    }
+    if empty("search_string") {
+        out = out.warn(EMPTY_SEARCH);
+    }
+    Ok(out)
+}
+
+/// [`run`] before its warnings.
+async fn edit(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     let a = Args::new(&INFO, args)?;
     let path = a.req_str("path")?;
     let state = a.choice("state")?.unwrap_or_else(|| "present".into());

@@ -64,9 +64,53 @@ crate::module_info!(
         ArgDef::int("uid_min"),
         ArgDef::int("uid_max"),
     ]),
-    plan = plan,
-    apply = apply
+    run
 );
+
+/// The warning ansible.builtin.user gives a `password` that does not look like a crypt(3)
+/// hash.
+const UNHASHED: &str = "The input password appears not to have been hashed. The 'password' argument must be \
+                        encrypted for this module to work properly.";
+
+/// Whether `password` does not look hashed, by ansible.builtin.user's rules: `*`, `!` and
+/// `*************` are fine (they disable the account); `:`, `*` or `!` elsewhere, no `$`, fewer
+/// than three `$` fields, a salt-and-hash field outside `[a-zA-Z0-9./=]`, or the wrong length for
+/// md5 (`$1$`, 22), sha256 (`$5$`, 43), sha512 (`$6$`, 86) or yescrypt (`$y$`, 43) are not.
+fn looks_unhashed(password: &str) -> bool {
+    if matches!(password, "*" | "!" | "*************") {
+        return false;
+    }
+    if password.contains([':', '*', '!']) || !password.contains('$') {
+        return true;
+    }
+    let fields: Vec<&str> = password.split('$').collect();
+    let [_, kind, .., last] = fields.as_slice() else {
+        return true;
+    };
+    if fields.len() < 3 {
+        return true;
+    }
+    let odd = |c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '='));
+    let length = match *kind {
+        "1" => Some(22),
+        "5" | "y" => Some(43),
+        "6" => Some(86),
+        _ => None,
+    };
+    last.contains(odd) || length.is_some_and(|n| last.len() != n)
+}
+
+/// Runs `user`: [`plan`] then [`apply`], with ansible.builtin.user's warning for a `password`
+/// that [`looks_unhashed`] (in check mode too).
+async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
+    let planned = plan(args, ctx).await?;
+    let out = crate::modules::converge(planned, ctx, |w, p| apply(w, p, ctx)).await?;
+    let password = args.get("password").and_then(serde_json::Value::as_str);
+    Ok(match password {
+        Some(pw) if looks_unhashed(pw) => out.warn(UNHASHED),
+        _ => out,
+    })
+}
 
 /// The read-state script: `$1` marker, `$2` user name, `$3` the `home` asked for (or empty),
 /// `$4` the SSH key file asked for (or empty: no key), `$5` non-empty with `local`. Prints the
@@ -572,4 +616,28 @@ fn after_script(
         s.push_str(&format!("{} || exit $?\n", join(c)));
     }
     (s, stdin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_that_look_unhashed_as_ansible_judges_them() {
+        let sha512 = format!("$6$salt${}", "a".repeat(86));
+        for (pw, unhashed) in [
+            ("plain", true),
+            ("!", false),
+            ("*", false),
+            ("$6$abc$xyz", true),
+            (sha512.as_str(), false),
+            ("$1$salt$0123456789012345678901", false),
+            ("$y$j9T$salt$0123456789012345678901234567890123456789012", false),
+            ("$6$x", true),
+            ("!$6$x$y", true),
+            ("$6$salt$bad:char", true),
+        ] {
+            assert_eq!(looks_unhashed(pw), unhashed, "{pw}");
+        }
+    }
 }
