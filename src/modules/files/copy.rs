@@ -191,6 +191,7 @@ async fn copy_on_host(
             changed,
             dest,
             checksum,
+            md5sum,
             stat,
         } => {
             // A directory has no checksum: ansible-core reports `checksum` and `md5sum` null.
@@ -200,7 +201,7 @@ async fn copy_on_host(
             out = if checksum.is_empty() {
                 out.with("checksum", Value::Null).with("md5sum", Value::Null)
             } else {
-                out.with("checksum", checksum)
+                out.with("checksum", checksum).with("md5sum", md5sum)
             };
             out.changed = changed;
             if let Some(st) = stat {

@@ -37,12 +37,13 @@ pub enum HostCopyOutcome {
     /// The destination exists and `force` is off.
     Exists(String),
     /// Done (or, in check mode, planned): whether anything changed, the final destination, the
-    /// source's sha1 (empty for a directory), and the destination's stat (`None` in check mode
+    /// source's sha1 and md5 (empty for a directory), and the destination's stat (`None` in check mode
     /// when it would be new).
     Done {
         changed: bool,
         dest: String,
         checksum: String,
+        md5sum: String,
         stat: Option<Box<FileStat>>,
     },
 }
@@ -107,7 +108,7 @@ copydir() {
     chmod -- "$m" "$out" || return 1
     [ "$(stat -c %a -- "$out")" != "$b" ] && ch=1
   fi
-  printf 'R%s\n%s\n\n' "$ch" "$out"
+  printf 'R%s\n%s\n\n\n' "$ch" "$out"
   st "$out" 0 "" 0
 }
 "#;
@@ -153,7 +154,8 @@ if [ -e "$d" ] && [ "$ck" != 1 ]; then
   a=$(stat -c '%a %u %g' -- "$d") || exit 1
   [ "$a" != "$b" ] && ch=1
 fi
-printf 'R%s\n%s\n%s\n' "$ch" "$d" "$cs"
+m5=$(md5sum < "$s") || exit 1
+printf 'R%s\n%s\n%s\n%s\n' "$ch" "$d" "$cs" "${m5%% *}"
 st "$d" 0 "" 0
 "#;
 
@@ -206,11 +208,13 @@ pub async fn copy_on_host(
             };
             let dest = next()?;
             let checksum = next()?;
+            let md5sum = next()?;
             let stat = parse_st(&dest, &mut buf, false)?.map(Box::new);
             Ok(HostCopyOutcome::Done {
                 changed: text == "1",
                 dest,
                 checksum,
+                md5sum,
                 stat,
             })
         }
