@@ -10,11 +10,11 @@
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
-use crate::modules::sysutil::{bad, marker, run_script, section, sections};
+use crate::modules::sysutil::{bad, marker, run_script, section, sections, splitlines};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome, Plan};
 use crate::transport::quote::{join, quote};
 use crate::vars::Vars;
@@ -210,6 +210,86 @@ pub fn plan_apt(
     plan
 }
 
+/// The way out of ansible.builtin.apt a run takes, which decides its result's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Only the cache was refreshed (no package named): `cache_updated`, `cache_update_time`.
+    Cache,
+    /// `state` present or latest: the cache keys, and for a change `stdout`, `stderr`, `diff`.
+    Install,
+    /// `state` absent: only `changed`, and for a change `stdout`, `stderr`, `diff`.
+    Remove,
+    /// `deb`: `stdout`, `stderr` and `diff` always (empty strings when nothing changes), no
+    /// cache keys.
+    Deb,
+}
+
+impl Exit {
+    /// The exit for a run's arguments: `deb` given, no package and a stale cache to refresh,
+    /// or the `state` (present/latest or absent).
+    pub fn of(deb: bool, no_packages: bool, stale: bool, state: &str) -> Exit {
+        if deb {
+            Exit::Deb
+        } else if no_packages && stale {
+            Exit::Cache
+        } else if state == "absent" {
+            Exit::Remove
+        } else {
+            Exit::Install
+        }
+    }
+
+    /// Fills `o` with the keys ansible.builtin.apt returns on this exit (plus `stdout_lines`
+    /// and `stderr_lines`, which ansible-core adds to any result with `stdout`/`stderr`):
+    /// `cache` is (`cache_updated`, `cache_update_time`); `out` apt-get's stdout and stderr
+    /// when packages were (or in check mode would be) changed, `None` when none were; `diff`
+    /// the `--diff` flag (`diff` is `{"prepared": ...}` then, `{}` otherwise, as apt's
+    /// `parse_diff`; a `deb` always has the prepared form).
+    pub fn result(
+        self,
+        mut o: ModuleOutcome,
+        cache: (bool, u64),
+        out: Option<(&str, &str)>,
+        diff: bool,
+    ) -> ModuleOutcome {
+        if matches!(self, Exit::Cache | Exit::Install) {
+            o = o
+                .with("cache_updated", cache.0)
+                .with("cache_update_time", cache.1);
+        }
+        let (stdout, stderr, d) = match (self, out) {
+            (Exit::Cache, _) => return o,
+            (Exit::Deb, None) => ("", "", json!("")),
+            (_, None) => return o,
+            (Exit::Deb, Some((so, se))) => (so, se, json!({"prepared": prepared(so)})),
+            (_, Some((so, se))) if diff => (so, se, json!({"prepared": prepared(so)})),
+            (_, Some((so, se))) => (so, se, json!({})),
+        };
+        o.with("stdout", stdout)
+            .with("stdout_lines", splitlines(stdout))
+            .with("stderr", stderr)
+            .with("stderr_lines", splitlines(stderr))
+            .with("diff", d)
+    }
+}
+
+/// What ansible.builtin.apt's `parse_diff` keeps of apt-get's output: the lines after `Reading
+/// state information...` (or all), up to and including the `N upgraded` line.
+pub fn prepared(out: &str) -> String {
+    let lines: Vec<&str> = out.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| *l == "Resolving dependencies...")
+        .or_else(|| lines.iter().position(|l| *l == "Reading state information..."))
+        .map_or(0, |i| i + 1);
+    let upgraded = |l: &&str| {
+        let digits = l.len() - l.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        digits > 0 && (l[digits..].starts_with(" upgraded") || l[digits..].starts_with(" packages upgraded"))
+    };
+    let end = lines.iter().position(upgraded).map_or(lines.len(), |i| i + 1);
+    lines.get(start..end.max(start)).unwrap_or_default().join("\n")
+}
+
 const DPKG_FMT: &str = "${Package}\\t${Version}\\t${db:Status-Abbrev}\\n";
 
 /// Read script: `$1` marker, `$2` "1" for policy, `$3` deb path, `$4` dpkg format, then names.
@@ -236,10 +316,13 @@ printf '%s end\n' "$m"
 /// `autoremove`, `allow_unauthenticated`, `allow_downgrade`, `default_release`, `lock_timeout`
 /// (s, default 60: apt waits this long for the dpkg lock).
 ///
-/// Result: `cache_updated`, `cache_update_time` (epoch s), and after apt-get ran `stdout`,
-/// `stderr`. `changed` when packages were installed/removed; when only the cache is refreshed
-/// (no packages), `changed` = `cache_updated` (Ansible). Check mode: the plan decides `changed`
-/// (and a stale cache counts as updated), nothing runs. apt-get failures: failed with
+/// Result: the keys of ansible.builtin.apt's for the run's [`Exit`]: `cache_updated`,
+/// `cache_update_time` (epoch s) for present/latest and a cache refresh alone; `stdout`,
+/// `stderr` (and `_lines`) and `diff` when packages change (and always for `deb`); `absent`
+/// without a change has `changed` alone. `changed` when packages were installed/removed; when
+/// only the cache is refreshed (no packages), `changed` = `cache_updated` (Ansible). Check mode:
+/// the plan decides `changed` (and a stale cache counts as updated), nothing runs, so a planned
+/// change has empty `stdout`/`stderr` where ansible-core shows `apt-get --simulate`'s. apt-get failures: failed with
 /// "'<cmd>' failed: <stderr>" or "No package matching 'X' is available".
 /// Errors: `upgrade` other than no, `state: build-dep|fixed`, `deb` with a state other than present.
 pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<AptWork>, ModuleError> {
@@ -333,13 +416,15 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<AptWork>,
     }
     let stale = (update_cache || valid_time > 0) && stamp.saturating_add(valid_time) <= now;
     let no_packages = specs.is_empty() && deb.is_none();
-    let o = ModuleOutcome::ok();
+    let exit = Exit::of(deb.is_some(), no_packages, stale, state);
     let empty = plan.install.is_empty() && plan.remove.is_empty();
-    let mut planned = o.clone();
-    planned.changed = !empty || (no_packages && stale);
-    let planned = planned
-        .with("cache_updated", stale)
-        .with("cache_update_time", stamp);
+    // Check mode runs no apt-get: a planned change has empty output.
+    let planned = exit.result(
+        ModuleOutcome::changed(!empty || (no_packages && stale)),
+        (stale, stamp),
+        (!empty).then_some(("", "")),
+        ctx.diff,
+    );
     if empty && !stale {
         return Ok(Plan::Done(planned));
     }
@@ -434,7 +519,8 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<AptWork>,
         stale,
         stamp,
         no_packages,
-        base: o,
+        exit,
+        packages: !empty,
     };
     Ok(Plan::Change(planned, work))
 }
@@ -450,11 +536,14 @@ pub struct AptWork {
     stale: bool,
     stamp: u64,
     no_packages: bool,
-    base: ModuleOutcome,
+    exit: Exit,
+    /// Packages are installed or removed (not only the cache refreshed).
+    packages: bool,
 }
 
-/// Applies a [`plan`]: runs its script (one round trip) and reports `stdout`, `stderr`, the cache
-/// state and whether a package changed.
+/// Applies a [`plan`]: runs its script (one round trip) and reports whether a package changed,
+/// with the keys of ansible.builtin.apt's result for the run's [`Exit`] (`stdout`, `stderr`,
+/// `diff`, the cache state).
 pub async fn apply(
     w: AptWork,
     _planned: ModuleOutcome,
@@ -468,7 +557,8 @@ pub async fn apply(
         stale,
         mut stamp,
         no_packages,
-        base: mut o,
+        exit,
+        packages,
     } = w;
     let out = run_script(ctx, &script, &[], None).await?;
     let stdout = out.stdout_str();
@@ -494,11 +584,15 @@ pub async fn apply(
         } else {
             format!("'{step}' failed: {}", clean_err.trim())
         };
+        let printed = before_marker(&stdout, &m);
         let mut f = ModuleOutcome::failed(msg)
-            .with("stdout", before_marker(&stdout, &m))
-            .with("stderr", clean_err)
-            .with("cache_updated", false)
-            .with("cache_update_time", stamp);
+            .with("stdout", printed.as_str())
+            .with("stdout_lines", splitlines(&printed))
+            .with("stderr", clean_err.as_str())
+            .with("stderr_lines", splitlines(&clean_err));
+        if exit != Exit::Remove {
+            f = f.with("cache_updated", false).with("cache_update_time", stamp);
+        }
         f.result.insert("rc".into(), Value::from(out.status.rc()));
         return Ok(f);
     }
@@ -510,11 +604,10 @@ pub async fn apply(
     let key =
         |map: &HashMap<String, DpkgRow>, n: &str| map.get(n).map(|r| (r.version.clone(), r.status.clone()));
     let pkgs_changed = names_after.iter().any(|n| key(&installed, n) != key(&after, n));
-    o.changed = pkgs_changed || (no_packages && stale);
-    Ok(o.with("cache_updated", stale)
-        .with("cache_update_time", stamp)
-        .with("stdout", before_marker(&stdout, &m))
-        .with("stderr", clean_err))
+    let o = ModuleOutcome::changed(pkgs_changed || (no_packages && stale));
+    let printed = before_marker(&stdout, &m);
+    let out = packages.then_some((printed.as_str(), clean_err.as_str()));
+    Ok(exit.result(o, (stale, stamp), out, ctx.diff))
 }
 
 /// The text of `stdout` that apt-get printed (everything outside our marker sections).
@@ -559,6 +652,46 @@ mod tests {
         );
         assert!(PkgSpec::parse("a=b=c").is_err());
         assert!(PkgSpec::parse("-oFoo").is_err());
+    }
+
+    #[test]
+    fn result_keys_follow_the_modules_exit() {
+        let keys = |o: &ModuleOutcome| {
+            let mut k: Vec<&str> = o.result.keys().map(String::as_str).collect();
+            k.sort_unstable();
+            k.join(",")
+        };
+        let out = Some((
+            "Reading state information...\nThe following NEW packages will be installed:\n  x\n0 upgraded, 1 newly installed.\nSetting up x\n",
+            "",
+        ));
+        let ok = ModuleOutcome::ok;
+        assert_eq!(
+            keys(&Exit::Install.result(ok(), (false, 1), None, false)),
+            "cache_update_time,cache_updated"
+        );
+        assert_eq!(keys(&Exit::Remove.result(ok(), (false, 1), None, false)), "");
+        assert_eq!(
+            keys(&Exit::Cache.result(ok(), (true, 1), out, false)),
+            "cache_update_time,cache_updated"
+        );
+        let changed = Exit::Install.result(ok(), (false, 1), out, false);
+        assert_eq!(
+            keys(&changed),
+            "cache_update_time,cache_updated,diff,stderr,stderr_lines,stdout,stdout_lines"
+        );
+        assert_eq!(changed.result["diff"], json!({}));
+        let removed = Exit::Remove.result(ok(), (false, 1), out, true);
+        assert_eq!(keys(&removed), "diff,stderr,stderr_lines,stdout,stdout_lines");
+        assert_eq!(
+            removed.result["diff"]["prepared"],
+            "The following NEW packages will be installed:\n  x\n0 upgraded, 1 newly installed."
+        );
+        let deb = Exit::Deb.result(ok(), (false, 1), None, false);
+        assert_eq!(keys(&deb), "diff,stderr,stderr_lines,stdout,stdout_lines");
+        assert_eq!(deb.result["diff"], "");
+        assert_eq!(prepared(""), "");
+        assert_eq!(prepared("a\nb"), "a\nb");
     }
 
     #[test]
