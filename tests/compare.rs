@@ -366,3 +366,34 @@ fn d11_attributes_are_read_compared_and_set_as_ansible() {
     );
     c.same(&fixture("file_attributes.yml"), &[]);
 }
+
+/// ansible.builtin.package was an unknown module (a load error). On Debian it runs apt with every
+/// argument but `use` (an argument apt does not take fails as `ansible.legacy.apt`), the backend
+/// from `use`, `ansible_package_use`, the pkg_mgr fact or the host; apt's result keys, in check
+/// mode too and under --diff.
+#[test]
+fn d12_package_dispatches_to_apt() {
+    let c = Compare::new();
+    c.give_python3_apt();
+    let (t, _) = c.same(&fixture("package.yml"), &[]);
+    for want in [
+        r#"show pkg_mgr => ok msg="apt apt""#,
+        r#"error unsupported => ok msg="Unsupported parameters for (ansible.legacy.apt) module: enablerepo.""#,
+        "install it (pkg, use apt, ansible_package_use ignored) => changed",
+        "installed again, without state => ok",
+        "removed again => ok",
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+    // Installed and removed by the first run: the same again, and in check mode (the shell
+    // task is skipped), with --diff.
+    c.same(&fixture("package.yml"), &["--diff"]);
+    let (t, _) = c.same(&fixture("package.yml"), &["--check", "--diff"]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l == "installed again, without state => changed"),
+        "{:#?}",
+        t.lines
+    );
+}

@@ -327,6 +327,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &control::pause::INFO,
     &control::wait_for::INFO,
     &system::apt::INFO,
+    &system::package::INFO,
     &system::service::INFO,
     &system::service::SYSTEMD_INFO,
     &system::user::INFO,

@@ -158,6 +158,10 @@ pub struct ArgSpec {
     /// Takes Ansible's free-form string (`command: ls -l`, `shell: ...`): the text that is not
     /// `k=v` becomes `_raw_params`.
     pub free_form: bool,
+    /// Takes any other argument too, and hands it on unread to the module it runs (ansible's
+    /// `package` action passes everything but `use` to the package manager's module, which
+    /// judges it).
+    pub passthrough: bool,
 }
 
 impl ArgSpec {
@@ -167,6 +171,7 @@ impl ArgSpec {
             args,
             mutually_exclusive: &[],
             free_form: false,
+            passthrough: false,
         }
     }
     /// The same spec with mutually exclusive groups.
@@ -179,6 +184,11 @@ impl ArgSpec {
         self.free_form = true;
         self
     }
+    /// The same spec, taking any other argument for the module it hands them to.
+    pub const fn passthrough(mut self) -> Self {
+        self.passthrough = true;
+        self
+    }
 
     /// The argument `key` names (by name or alias).
     pub fn find(&self, key: &str) -> Option<&'static ArgDef> {
@@ -186,9 +196,10 @@ impl ArgSpec {
     }
 
     /// True when `key` may appear in a task's arguments: a name or alias, `_raw_params` of a
-    /// free-form module, or an internal key (`_` prefix) talon's loader adds.
+    /// free-form module, an internal key (`_` prefix) talon's loader adds, or any key for a
+    /// [`ArgSpec::passthrough`] spec.
     pub fn accepts(&self, key: &str) -> bool {
-        self.find(key).is_some() || key.starts_with('_')
+        self.passthrough || self.find(key).is_some() || key.starts_with('_')
     }
 
     /// Every accepted name, aliases included, in declaration order (for messages).

@@ -161,7 +161,8 @@ pub(super) fn check_module_args<'m>(
     let mut out = Vec::new();
     for (name, value) in args {
         let Some(def) = spec.find(name) else {
-            if !(spec.free_form && name == "_raw_params") {
+            // A passthrough module's other arguments are for the module it runs to judge.
+            if !(spec.free_form && name == "_raw_params" || spec.passthrough) {
                 out.push(Finding::at(
                     mark,
                     format!(

@@ -201,6 +201,30 @@ impl Compare {
         &self.lab.hosts[self.n].0
     }
 
+    /// Puts the controller's python3-apt bindings on every host: ansible-core's apt module
+    /// needs them and would otherwise install python3-apt from the network (lab hosts lack it).
+    /// talon's apt does not use them. Panics when the controller has no python3-apt or the
+    /// hosts' python3 cannot import the copy.
+    pub fn give_python3_apt(&self) {
+        let dist = "usr/lib/python3/dist-packages";
+        let files = format!("{dist}/apt {dist}/apt_pkg.cpython-* {dist}/apt_inst.cpython-*");
+        for (host, container) in &self.lab.hosts {
+            let copy = format!("cd / && tar -cf - {files} | docker exec -i {container} tar -C / -xf -");
+            let out = Command::new("sh").args(["-c", &copy]).output().unwrap();
+            assert!(
+                out.status.success(),
+                "copying python3-apt to {host} failed (install python3-apt on this machine): {}",
+                text(&out.stderr)
+            );
+            let out = self.lab.sh(host, "python3 -c 'import apt, apt.debfile, apt_pkg'");
+            assert!(
+                out.status.success(),
+                "{host} cannot import this machine's python3-apt: {}",
+                text(&out.stderr)
+            );
+        }
+    }
+
     /// Runs `playbook` with talon (on the first host) and with ansible-playbook (on the
     /// second), both with `extra` arguments and `env` variables.
     pub fn run(&self, playbook: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Outcome, Outcome) {

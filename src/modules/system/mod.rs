@@ -1,8 +1,10 @@
-//! Modules that run commands and manage packages, services, users and groups.
+//! Modules that run commands and manage packages (apt, and package over it), services, users
+//! and groups.
 
 pub mod apt;
 pub mod command;
 pub mod group;
+pub mod package;
 pub mod service;
 pub mod user;
 pub mod user_plan;
