@@ -397,3 +397,16 @@ fn d12_package_dispatches_to_apt() {
         t.lines
     );
 }
+
+#[test]
+fn d12_modules_talon_lacks_run_through_ansible_cores_code() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("python_path.yml"), &["--diff"]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show file") && l.contains("alpha=9")),
+        "{:#?}",
+        t.lines
+    );
+}

@@ -207,7 +207,9 @@ fn check_task(env: &minijinja::Environment<'_>, t: &Task, known: &Known, out: &m
     let mut templates: Vec<String> = Vec::new();
     let mut vals: Vec<&str> = Vec::new();
     match &t.action {
-        Some(Action::Module { args, .. }) | Some(Action::SetFact { args }) => {
+        Some(Action::Module { args, .. })
+        | Some(Action::Python { args, .. })
+        | Some(Action::SetFact { args }) => {
             for v in args.values() {
                 strings(v, &mut vals);
             }

@@ -144,6 +144,14 @@ pub enum Action {
         /// Its arguments as written.
         args: Vars,
     },
+    /// A module talon does not implement, run through ansible-core's own code on the host
+    /// (see [`modules::python`]).
+    Python {
+        /// The module as ansible-core resolved it.
+        module: std::sync::Arc<modules::python::PythonModule>,
+        /// Its arguments as written.
+        args: Vars,
+    },
     /// `block:` with optional `rescue:` and `always:`.
     Block {
         block: Vec<Task>,
@@ -213,6 +221,7 @@ impl Task {
         let base = match (&self.name, &self.action) {
             (Some(n), _) => n.clone(),
             (None, Some(Action::Module { module, .. })) => module.name.to_string(),
+            (None, Some(Action::Python { module, .. })) => module.name.clone(),
             (None, Some(Action::Block { .. })) => "block".into(),
             (None, Some(Action::IncludeTasks { file, .. })) => format!("include_tasks {file}"),
             (None, Some(Action::IncludeRole { name, .. })) => format!("include_role {name}"),

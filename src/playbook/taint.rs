@@ -242,7 +242,9 @@ fn describe(name: &str, tainted: &BTreeMap<String, String>) -> String {
 fn task_templates(t: &Task) -> Vec<String> {
     let mut vals: Vec<&str> = Vec::new();
     match &t.action {
-        Some(Action::Module { args, .. }) | Some(Action::SetFact { args }) => {
+        Some(Action::Module { args, .. })
+        | Some(Action::Python { args, .. })
+        | Some(Action::SetFact { args }) => {
             args.values().for_each(|v| collect_strings(v, &mut vals));
         }
         _ => {}

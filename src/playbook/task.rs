@@ -345,7 +345,13 @@ impl Loader {
                         ));
                     }
                     if modules::lookup(short).is_none() && !RUNNER_ACTIONS.contains(&short) {
-                        return Err(LoadError::at(&k.mark, unknown_action_message(other)));
+                        // Not native: ansible-core's own code may run it (the Python path).
+                        if let Err(why) = modules::python::resolve_cached(other) {
+                            return Err(LoadError::at(
+                                &k.mark,
+                                format!("{}\n{why}", unknown_action_message(other)),
+                            ));
+                        }
                     }
                     action = Some((k, v));
                 }
@@ -500,8 +506,14 @@ impl Loader {
                 "import_playbook is only valid at the top level of a playbook",
             )),
             _ => {
-                let info = modules::lookup(short)
-                    .ok_or_else(|| LoadError::at(&key.mark, unknown_action_message(&key.name)))?;
+                let Some(info) = modules::lookup(short) else {
+                    let module = modules::python::resolve_cached(&key.name).map_err(|why| {
+                        LoadError::at(&key.mark, format!("{}\n{why}", unknown_action_message(&key.name)))
+                    })?;
+                    let args = module_args(&key.name, value, args_kw)?;
+                    task.action = Some(Action::Python { module, args });
+                    return Ok(vec![task]);
+                };
                 let args = module_args(info.name, value, args_kw)?;
                 let mark_of = |name: &str| {
                     value

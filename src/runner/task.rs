@@ -212,7 +212,7 @@ impl<'a> Runner<'a> {
                 Err(e) if e.is_unreachable() => unreachable(&e, task),
                 Err(e) => failed(e.to_string()),
             },
-            Some(Action::Module { module, args }) => {
+            Some(action @ (Action::Module { args, .. } | Action::Python { args, .. })) => {
                 let args = self.render_args(args, scope)?;
                 let become_ = self.become_for(task, inh, scope)?;
                 let local;
@@ -239,9 +239,12 @@ impl<'a> Runner<'a> {
                 let diff = task.diff.or(inh.diff).unwrap_or(self.opts.diff);
                 let search_paths = self.search_paths(task, inh);
                 let env = self.environment(task, inh, scope)?;
-                // secrets: refuse a secret on a command line before the module runs.
+                // secrets: refuse a secret on a command line before the module runs (the
+                // Python path delivers every argument on stdin).
                 let place = format!("task '{}' at {}", task.display_name(), task.mark);
-                if let Err(e) = self.opts.secrets.refuse_args(module, &args, &env, &place) {
+                if let Action::Module { module, .. } = action
+                    && let Err(e) = self.opts.secrets.refuse_args(module, &args, &env, &place)
+                {
                     return Ok(failed(e.to_string()));
                 }
                 let mctx = ModuleContext {
@@ -256,14 +259,18 @@ impl<'a> Runner<'a> {
                     env: &env,
                     secrets: &self.opts.secrets,
                 };
-                let mut args = args;
-                if let Err(e) = modules::expand_user_paths(module, &mut args, &mctx).await {
-                    return Ok(match e {
-                        modules::ModuleError::Transport(e) if e.is_unreachable() => unreachable(&e, task),
-                        e => failed(e.to_string()),
-                    });
-                }
-                match (module.run)(&args, &mctx).await {
+                let ran = match action {
+                    Action::Module { module, .. } => {
+                        let mut args = args;
+                        match modules::expand_user_paths(module, &mut args, &mctx).await {
+                            Ok(()) => (module.run)(&args, &mctx).await,
+                            Err(e) => Err(e),
+                        }
+                    }
+                    Action::Python { module, .. } => modules::python::run(module, &args, &mctx).await,
+                    _ => return Ok(failed("internal: this action is not a module".into())),
+                };
+                match ran {
                     Ok(o) => outcome_from_module(o),
                     Err(modules::ModuleError::Transport(e)) if e.is_unreachable() => unreachable(&e, task),
                     Err(e) => failed(e.to_string()),

@@ -240,7 +240,13 @@ impl Compare {
             .arg(self.lab.inventory())
             .args(["--json", "--limit", &th])
             .args(extra)
-            .env("TALON_STATE_DIR", self.lab.dir.path().join("state"));
+            .env("TALON_STATE_DIR", self.lab.dir.path().join("state"))
+            // The Python path's ansible-core (modules talon does not implement).
+            .env("TALON_ANSIBLE_PYTHON", ansible_bin("python"))
+            .env(
+                "ANSIBLE_LOCAL_TEMP",
+                self.lab.dir.path().join("talon-ansible-tmp"),
+            );
         for (k, v) in env {
             talon.env(k, v);
         }
