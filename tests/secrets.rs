@@ -72,7 +72,13 @@ impl Fixture {
 
     /// Runs talon with the secrets file and one `--secret-env`, watching every process's argv.
     fn run(&self, playbook: &Path, extra: &[&str]) -> (Run, Vec<String>) {
+        self.run_env(playbook, extra, &[])
+    }
+
+    /// [`Fixture::run`] with more environment variables for talon.
+    fn run_env(&self, playbook: &Path, extra: &[&str], env: &[(&str, &Path)]) -> (Run, Vec<String>) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_talon"));
+        cmd.envs(env.iter().copied());
         cmd.arg("run")
             .arg(playbook)
             .arg("-i")
@@ -767,4 +773,33 @@ fn no_log_censors_every_view_of_a_result() {
             "PLAIN-cred-41d2\n"
         );
     }
+}
+
+#[test]
+fn a_secret_argument_of_a_python_path_module_reaches_the_module_never_argv_or_output() {
+    let f = Fixture::new();
+    std::fs::write(f.out().join("conf"), "token=PLACEHOLDER\n").unwrap();
+    let pb = f.playbook(
+        "python.yml",
+        r#"    - name: the token into a file through ansible-core's replace
+      ansible.builtin.replace:
+        path: "{{ out }}/conf"
+        regexp: PLACEHOLDER
+        replace: "{{ gateway_token }}"
+      register: r
+    - name: show the result
+      debug:
+        var: r
+"#,
+    );
+    let python = common::ansible::ansible_bin("python");
+    let (run, leaks) = f.run_env(&pb, &["-v", "--diff"], &[("TALON_ANSIBLE_PYTHON", &python)]);
+    run.assert_code(0);
+    run.assert_no_value();
+    assert!(leaks.is_empty(), "secret in a process's argv: {leaks:?}");
+    assert_eq!(
+        std::fs::read_to_string(f.out().join("conf")).unwrap(),
+        format!("token={GATEWAY}\n")
+    );
+    assert!(run.stdout.contains("1 replacements made"), "{}", run.stdout);
 }

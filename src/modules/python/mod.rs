@@ -244,8 +244,9 @@ pub fn resolve_cached(name: &str) -> Result<std::sync::Arc<PythonModule>, Unreso
 }
 
 /// The interpreters ansible-core's discovery tries, in order (`INTERPRETER_PYTHON_FALLBACK`).
+/// A candidate must also start (a version manager's shim may name a Python it cannot run).
 const DISCOVER: &str = r#"for p in python3.13 python3.12 python3.11 python3.10 python3.9 python3.8 /usr/bin/python3 python3; do
-  command -v "$p" && exit 0
+  c=$(command -v "$p") && "$c" -c '' 2>/dev/null && { printf '%s\n' "$c"; exit 0; }
 done
 exit 1"#;
 
