@@ -56,3 +56,16 @@ fn d11_findings_in_skipped_or_failing_tasks_do_not_refuse_the_playbook() {
         .unwrap();
     assert_eq!(out.status.code(), Some(4), "{}", common::text(&out.stderr));
 }
+
+#[test]
+fn d12_task_files_for_other_systems_are_checked_only_if_included() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("os_include.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l == "osrole : show the Debian setup => ok msg=true"),
+        "{:#?}",
+        t.lines
+    );
+}

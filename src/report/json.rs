@@ -29,9 +29,12 @@ impl JsonReport {
         let Some(play) = self.plays.iter_mut().rev().find(|p| p.0 == r.play) else {
             return;
         };
-        let pos = match play.2.iter().position(|t| t.0 == r.task_id) {
-            Some(p) => p,
-            None => {
+        // The same task again for a host that already has its result (a file included twice
+        // with the same item) is a new entry, as ansible-core's callback sees a new task start.
+        let again = |t: &(usize, String, Map<String, Value>)| r.item.is_none() && t.2.contains_key(&r.host);
+        let pos = match play.2.iter().rposition(|t| t.0 == r.task_id) {
+            Some(p) if !again(&play.2[p]) => p,
+            _ => {
                 play.2.push((r.task_id, r.task_name.clone(), Map::new()));
                 play.2.len() - 1
             }

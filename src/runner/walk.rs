@@ -101,7 +101,8 @@ impl<'a> Runner<'a> {
                     Ok(i) => i,
                     Err(msg) => return self.fail_task(ctx, st, task, msg),
                 };
-                for (item_vars, _) in items {
+                let looped = task.loop_.is_some();
+                for (item_vars, label) in items {
                     let scope = self.scope_for(ctx, st, Some(task), inh, &item_vars);
                     match self.when_holds(&child_when(inh, task), &scope) {
                         Ok(true) => {}
@@ -115,9 +116,10 @@ impl<'a> Runner<'a> {
                         Ok(x) => x,
                         Err(msg) => return self.fail_task(ctx, st, task, msg),
                     };
-                    // Ansible reports and counts each include as an ok result of its own.
+                    // Ansible reports and counts each include (each item of a looped one) as an
+                    // ok result of its own.
                     st.stats.record(Status::Ok, false, false);
-                    let r = TaskReport::new(
+                    let mut r = TaskReport::new(
                         ctx.play.index,
                         task.id,
                         &task.display_name(),
@@ -125,6 +127,9 @@ impl<'a> Runner<'a> {
                         Status::Ok,
                         json!({"changed": false, "failed": false}),
                     );
+                    if looped {
+                        r = r.item(label);
+                    }
                     self.report(st, r);
                     self.run_list(ctx, st, conn, &tasks, &sub).await?;
                 }
