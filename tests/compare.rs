@@ -410,3 +410,21 @@ fn d12_modules_talon_lacks_run_through_ansible_cores_code() {
         t.lines
     );
 }
+
+#[test]
+fn d12_collection_modules_run_through_ansible_cores_code() {
+    let colls = common::ansible::collections_path();
+    let c = Compare::new();
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
+    let (t, _) = c.same_env(&fixture("python_collections.yml"), &["--diff"], &env);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show files") && l.contains("vm.swappiness=10")),
+        "{:#?}",
+        t.lines
+    );
+    // Again: only the check-mode task reports a change, on both sides.
+    let (t, a) = c.same_env(&fixture("python_collections.yml"), &[], &env);
+    assert_eq!((t.recap[0][1], a.recap[0][1]), (1, 1), "{:#?}", t.lines);
+}

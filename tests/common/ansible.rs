@@ -40,6 +40,31 @@ pub fn ansible_bin(name: &str) -> PathBuf {
     venv.join("bin").join(name)
 }
 
+/// The collections of the `ansible` community package (ansible 12, for ansible-core 2.19) from
+/// PyPI, installed once into target/ansible-collections without touching the venv; the value
+/// for `ANSIBLE_COLLECTIONS_PATH`.
+pub fn collections_path() -> PathBuf {
+    let pip = ansible_bin("pip");
+    let dir = root().join("target").join("ansible-collections");
+    let marker = dir.join(".installed");
+    let _guard = VENV.lock().unwrap_or_else(|e| e.into_inner());
+    if !marker.exists() {
+        let out = Command::new(pip)
+            .args(["install", "-q", "--no-deps", "--target"])
+            .arg(&dir)
+            .arg("ansible>=12,<13")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pip install ansible failed: {}",
+            text(&out.stderr)
+        );
+        std::fs::write(&marker, b"").unwrap();
+    }
+    dir
+}
+
 /// `ansible-playbook` with the environment the comparisons use; `extra` goes before the
 /// playbook path.
 pub fn ansible_playbook(lab: &Lab, playbook: &Path, extra: &[&str], env: &[(&str, &str)]) -> Command {
