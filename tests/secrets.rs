@@ -802,4 +802,11 @@ fn a_secret_argument_of_a_python_path_module_reaches_the_module_never_argv_or_ou
         format!("token={GATEWAY}\n")
     );
     assert!(run.stdout.contains("1 replacements made"), "{}", run.stdout);
+    // -v names the tasks that took the Python path.
+    assert!(
+        run.stderr.contains("python path (ansible-core 2.19")
+            && run.stderr.contains("(ansible.builtin.replace)"),
+        "{}",
+        run.stderr
+    );
 }

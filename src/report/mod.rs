@@ -84,6 +84,8 @@ pub enum Event {
     TaskResult(TaskReport),
     /// A warning for the user.
     Warning(String),
+    /// Information shown with `-v` and more (never in `--json`), on stderr.
+    Note(String),
     /// An error that ends the run early (shown as `[ERROR]: ...`, on stderr), e.g. "User
     /// interrupted execution".
     Error(String),

@@ -118,6 +118,15 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Event>, opts: ViewOptions) -> BTree
                     }
                 }
             }
+            Event::Note(n) => {
+                if !opts.json && opts.verbosity > 0 {
+                    if let Some(t) = &tty {
+                        let _ = t.multi.println(n);
+                    } else {
+                        eprintln!("{n}");
+                    }
+                }
+            }
             Event::Error(e) => {
                 if let Some(t) = &tty {
                     let _ = t.multi.println(format!("[ERROR]: {e}"));

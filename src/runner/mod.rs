@@ -65,6 +65,9 @@ pub struct Runner<'a> {
     pub(crate) templater: Templater,
     pub(crate) reporter: Reporter,
     conns: Mutex<HashMap<String, Arc<Connection>>>,
+    /// Tasks that ran through the Python path (`task 'NAME' (FQCN)`), named after the recap
+    /// with `-v`.
+    pub(crate) python_tasks: Mutex<std::collections::BTreeSet<String>>,
     pub(crate) groups: Value,
     /// Every host's variables as other hosts see them (`hostvars`), refreshed at each play start.
     pub(crate) hostvars: std::sync::RwLock<Arc<crate::template::HostVars>>,
@@ -160,6 +163,7 @@ impl<'a> Runner<'a> {
             templater: Templater::new().allow_broken_conditionals(opts.allow_broken_conditionals),
             reporter,
             conns: Mutex::new(HashMap::new()),
+            python_tasks: Mutex::new(std::collections::BTreeSet::new()),
             groups: Value::Object(inv.groups_map()),
             hostvars: std::sync::RwLock::new(Arc::new(crate::template::HostVars::new())),
         };
@@ -193,6 +197,20 @@ impl<'a> Runner<'a> {
             stats: stats.clone(),
             elapsed: start.elapsed(),
         });
+        let python = std::mem::take(
+            &mut *runner
+                .python_tasks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if !python.is_empty() {
+            let version = crate::modules::python::ansible_version().unwrap_or_default();
+            let list: Vec<String> = python.into_iter().collect();
+            runner.reporter.send(Event::Note(format!(
+                "python path (ansible-core {version}, python on the host): {}",
+                list.join(", ")
+            )));
+        }
         RunSummary {
             stats,
             failed_hosts,

@@ -267,7 +267,12 @@ impl<'a> Runner<'a> {
                             Err(e) => Err(e),
                         }
                     }
-                    Action::Python { module, .. } => modules::python::run(module, &args, &mctx).await,
+                    Action::Python { module, .. } => {
+                        if let Ok(mut seen) = self.python_tasks.lock() {
+                            seen.insert(format!("task '{}' ({})", task.display_name(), module.fqcn));
+                        }
+                        modules::python::run(module, &args, &mctx).await
+                    }
                     _ => return Ok(failed("internal: this action is not a module".into())),
                 };
                 match ran {
