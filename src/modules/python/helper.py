@@ -32,15 +32,17 @@ def main():
 
     answer(out, {"ready": True, "version": ansible.__version__, "python": sys.executable})
 
-    def resolve(name):
+    def resolve(name, module_only):
         found = module_loader.find_plugin_with_context(name)
         if not found.resolved:
             paths = [p for p in module_loader._get_paths()] if hasattr(module_loader, "_get_paths") else []
             return {"found": False, "searched": paths, "collections": list(C.COLLECTIONS_PATHS)}
         fqcn = found.resolved_fqcn or name
         # A module with its own action plugin needs controller-side code that talon does not run.
+        # (an action that runs the module itself, as package does its backend, asks for the
+        # module only.)
         action = action_loader.find_plugin_with_context(fqcn)
-        needs_action = bool(action.resolved) and action.resolved_fqcn not in (
+        needs_action = not module_only and bool(action.resolved) and action.resolved_fqcn not in (
             "ansible.builtin.normal",
             "ansible.legacy.normal",
         )
@@ -91,7 +93,7 @@ def main():
             req = json.loads(line)
             op = req.get("op")
             if op == "resolve":
-                result = resolve(req["name"])
+                result = resolve(req["name"], bool(req.get("module_only")))
             elif op == "build":
                 result = build(req)
             else:

@@ -191,11 +191,24 @@ impl std::fmt::Display for Unresolved {
     }
 }
 
-/// Finds `name` as ansible-core would (blocking: starts the helper on first use).
+/// Finds `name` as ansible-core would for a task (blocking: starts the helper on first use).
 ///
 /// Errors: [`Unresolved`] says why the module cannot run through the Python path.
 pub fn resolve(name: &str) -> Result<PythonModule, Unresolved> {
-    let answer = ask(&json!({"op": "resolve", "name": name})).map_err(Unresolved::NoAnsible)?;
+    resolve_as(name, false)
+}
+
+/// Finds `name` as a module alone, whatever action plugin it has: for an action that runs a
+/// module itself (ansible-core's `package` runs its backend's module, not the backend's action).
+///
+/// Errors: [`Unresolved`] (never [`Unresolved::NeedsAction`]).
+pub fn resolve_module(name: &str) -> Result<PythonModule, Unresolved> {
+    resolve_as(name, true)
+}
+
+fn resolve_as(name: &str, module_only: bool) -> Result<PythonModule, Unresolved> {
+    let request = json!({"op": "resolve", "name": name, "module_only": module_only});
+    let answer = ask(&request).map_err(Unresolved::NoAnsible)?;
     if answer.get("found") != Some(&Value::Bool(true)) {
         let searched = answer
             .get("searched")

@@ -1,8 +1,8 @@
 //! `package`: the generic package module, as ansible-core 2.19's `package` action plugin: it
 //! picks the host's package manager and runs that manager's module with the task's arguments,
 //! all but `use`, unread (so an argument the manager's module does not take fails there, in its
-//! words). talon runs the `apt` backend natively ([`super::apt`]); any other backend fails the
-//! task naming it.
+//! words). talon runs the `apt` backend natively ([`super::apt`]); any other backend runs
+//! through the Python path (ansible-core's own module code on the host).
 //!
 //! The backend ([`choose`]): `use` unless it is `auto`; else the `ansible_package_use` variable;
 //! else the host's `pkg_mgr` fact when facts were gathered; else `pkg_mgr` detected on the host
@@ -65,10 +65,9 @@ pub enum PackageError {
     /// The host's `pkg_mgr` is `unknown`: no module stands for it (ansible-core's words).
     #[error("Could not find a matching action for the \"{0}\" package manager.")]
     NoAction(String),
-    /// A package manager whose module talon does not run (only apt is native).
-    #[error(
-        "package: the \"{0}\" package manager's module is not supported by talon yet (talon runs the apt backend natively)"
-    )]
+    /// A package manager whose module talon does not run natively (only apt is); it goes
+    /// through the Python path, and this names it when that cannot run it.
+    #[error("package: the \"{0}\" package manager's module cannot run")]
     NotNative(String),
 }
 
@@ -119,6 +118,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     };
     let module = match backend(&name) {
         Ok(m) => m,
+        Err(PackageError::NotNative(other)) => return through_python(&other, args, ctx).await,
         Err(e) => return Ok(ModuleOutcome::failed(e.to_string())),
     };
     let mut apt_args = args.clone();
@@ -132,6 +132,37 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         }),
         other => other,
     }
+}
+
+/// A backend talon does not run natively (`dnf`, `zypper`, ...) runs through the Python path
+/// ([`crate::modules::python`]) as `ansible.legacy.NAME` (an FQCN as given), as ansible-core's
+/// package action names its own managers' modules; the task fails naming the backend and why
+/// when ansible-core cannot run it.
+async fn through_python(
+    name: &str,
+    args: &Vars,
+    ctx: &ModuleContext<'_>,
+) -> Result<ModuleOutcome, ModuleError> {
+    let fqcn = if name.contains('.') {
+        name.to_string()
+    } else {
+        format!("ansible.legacy.{name}")
+    };
+    let lookup = fqcn.clone();
+    let resolved = tokio::task::spawn_blocking(move || crate::modules::python::resolve_module(&lookup)).await;
+    let module = match resolved {
+        Ok(Ok(m)) => m,
+        Ok(Err(why)) => {
+            return Ok(ModuleOutcome::failed(format!(
+                "{} ({why})",
+                PackageError::NotNative(name.to_string())
+            )));
+        }
+        Err(e) => return Ok(ModuleOutcome::failed(format!("package: {fqcn}: {e}"))),
+    };
+    let mut backend_args = args.clone();
+    backend_args.remove("use");
+    crate::modules::python::run(&module, &backend_args, ctx).await
 }
 
 #[cfg(test)]
@@ -168,6 +199,6 @@ mod tests {
             "Could not find a matching action for the \"unknown\" package manager."
         );
         let e = backend("dnf").unwrap_err().to_string();
-        assert!(e.contains("\"dnf\" package manager") && e.contains("apt"), "{e}");
+        assert!(e.contains("\"dnf\" package manager"), "{e}");
     }
 }
