@@ -23,6 +23,8 @@ fn d11_findings_in_skipped_or_failing_tasks_do_not_refuse_the_playbook() {
         r#"show rescued => ok msg="rescued""#,
         "unsupported argument skipped on Debian => skipped",
         "unsupported argument that runs => failed",
+        "misspelled argument of a python-path module skipped on Debian => skipped",
+        "misspelled argument of a python-path module that runs => failed",
         r#"show run-time variables => ok msg="registered-fact 0""#,
     ] {
         assert!(t.lines.iter().any(|l| l == line), "{line}\n{:#?}", t.lines);
@@ -43,6 +45,13 @@ fn d11_findings_in_skipped_or_failing_tasks_do_not_refuse_the_playbook() {
         warned
             .iter()
             .any(|l| l.contains("module 'file' does not take the argument 'no_such_argument'")),
+        "{warned:#?}"
+    );
+    // A Python-path module's documented options are checked the same way.
+    assert!(
+        warned
+            .iter()
+            .any(|l| l.contains("module 'replace' does not take the argument(s) replac")),
         "{warned:#?}"
     );
     // --strict refuses the same playbook before anything runs.

@@ -511,7 +511,27 @@ impl Loader {
                         LoadError::at(&key.mark, format!("{}\n{why}", unknown_action_message(&key.name)))
                     })?;
                     let args = module_args(&key.name, value, args_kw)?;
+                    // The module's documented options, as ansible-core's argument spec checks
+                    // them when it runs: a finding (the task's failure if it runs) before.
+                    let unknown = module.undocumented(args.keys());
+                    let names = module.option_names();
                     task.action = Some(Action::Python { module, args });
+                    if !unknown.is_empty() {
+                        let finding = Finding::at(
+                            &value.mark,
+                            format!(
+                                "module '{}' does not take the argument(s) {} (it takes: {}) (task '{}' fails if it runs with it)",
+                                key.name,
+                                unknown.join(", "),
+                                names.join(", "),
+                                task.display_name()
+                            ),
+                        );
+                        self.findings
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push(finding);
+                    }
                     return Ok(vec![task]);
                 };
                 let args = module_args(info.name, value, args_kw)?;

@@ -51,7 +51,25 @@ def main():
             "fqcn": fqcn,
             "path": found.plugin_resolved_path,
             "action": action.resolved_fqcn if needs_action else None,
+            "options": options(found.plugin_resolved_path, fqcn),
         }
+
+    def options(path, fqcn):
+        # The documented options and their aliases (None when the module documents none, or its
+        # documentation cannot be read: then nothing is checked before the run).
+        try:
+            from ansible.plugins.loader import fragment_loader
+            from ansible.utils.plugin_docs import get_docstring
+
+            parts = fqcn.split(".")
+            collection = ".".join(parts[:2]) if len(parts) > 2 and parts[0] != "ansible" else None
+            doc = get_docstring(path, fragment_loader, collection_name=collection, is_module=True)[0]
+            opts = (doc or {}).get("options")
+            if not isinstance(opts, dict):
+                return None
+            return {name: list((o or {}).get("aliases") or []) for name, o in opts.items()}
+        except Exception:
+            return None
 
     def build(req):
         args = dict(req["args"])

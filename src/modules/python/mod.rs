@@ -26,7 +26,7 @@ use crate::vars::Vars;
 const HELPER: &str = include_str!("helper.py");
 
 /// A module found by ansible-core, to run through the Python path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PythonModule {
     /// The name as the task wrote it.
     pub name: String,
@@ -34,6 +34,37 @@ pub struct PythonModule {
     pub fqcn: String,
     /// The module's source file on the controller.
     pub path: String,
+    /// Its documented options, each with its aliases (`None`: no readable documentation, so
+    /// nothing is checked before the run).
+    pub options: Option<Vec<(String, Vec<String>)>>,
+}
+
+impl PythonModule {
+    /// The names among `args` that the module's documentation does not list (as an option or an
+    /// alias); `_raw_params` and internal `_ansible_*` names are never reported. Empty when the
+    /// module documents no options.
+    pub fn undocumented<'a>(&self, args: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+        let Some(opts) = &self.options else {
+            return Vec::new();
+        };
+        args.into_iter()
+            .filter(|k| !k.starts_with('_'))
+            .filter(|k| !opts.iter().any(|(n, al)| n == *k || al.iter().any(|a| a == *k)))
+            .cloned()
+            .collect()
+    }
+
+    /// The documented option names, sorted, for messages.
+    pub fn option_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .options
+            .iter()
+            .flatten()
+            .flat_map(|(n, al)| std::iter::once(n.clone()).chain(al.iter().cloned()))
+            .collect();
+        names.sort();
+        names
+    }
 }
 
 /// The running helper: its pipes, and the answer it gave when it started (ansible-core's
@@ -227,10 +258,22 @@ fn resolve_as(name: &str, module_only: bool) -> Result<PythonModule, Unresolved>
     if answer.get("action").is_some_and(|a| !a.is_null()) {
         return Err(Unresolved::NeedsAction { fqcn: text("fqcn") });
     }
+    let options = answer.get("options").and_then(Value::as_object).map(|m| {
+        m.iter()
+            .map(|(k, v)| {
+                let aliases = v
+                    .as_array()
+                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .unwrap_or_default();
+                (k.clone(), aliases)
+            })
+            .collect()
+    });
     Ok(PythonModule {
         name: name.to_string(),
         fqcn: text("fqcn"),
         path: text("path"),
+        options,
     })
 }
 
@@ -472,6 +515,22 @@ fn shown_diffs(d: &Value) -> Vec<FileDiff> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undocumented_arguments_are_named_and_aliases_count() {
+        let m = PythonModule {
+            options: Some(vec![
+                ("path".into(), vec!["dest".into()]),
+                ("line".into(), vec![]),
+            ]),
+            ..PythonModule::default()
+        };
+        let args: Vec<String> = ["dest", "line", "lien", "_raw_params"].map(String::from).to_vec();
+        assert_eq!(m.undocumented(&args), ["lien"]);
+        assert_eq!(m.option_names(), ["dest", "line", "path"]);
+        let none = PythonModule::default();
+        assert!(none.undocumented(&args).is_empty());
+    }
 
     #[test]
     fn the_json_object_is_found_among_other_output() {
