@@ -428,3 +428,21 @@ fn d12_collection_modules_run_through_ansible_cores_code() {
     let (t, a) = c.same_env(&fixture("python_collections.yml"), &[], &env);
     assert_eq!((t.recap[0][1], a.recap[0][1]), (1, 1), "{:#?}", t.lines);
 }
+
+#[test]
+fn d12_uri_and_unarchive_without_controller_files_run_their_modules() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("thin_actions.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show pages") && l.contains("hello")),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        t.lines.iter().any(|l| l == r#"show unpacked => ok msg="hello""#),
+        "{:#?}",
+        t.lines
+    );
+}

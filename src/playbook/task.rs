@@ -511,6 +511,9 @@ impl Loader {
                         LoadError::at(&key.mark, format!("{}\n{why}", unknown_action_message(&key.name)))
                     })?;
                     let args = module_args(&key.name, value, args_kw)?;
+                    if let Some(why) = module.needs_action(&args) {
+                        return Err(LoadError::at(&key.mark, why));
+                    }
                     // The module's documented options, as ansible-core's argument spec checks
                     // them when it runs: a finding (the task's failure if it runs) before.
                     let unknown = module.undocumented(args.keys());

@@ -37,6 +37,25 @@ pub struct PythonModule {
     /// Its documented options, each with its aliases (`None`: no readable documentation, so
     /// nothing is checked before the run).
     pub options: Option<Vec<(String, Vec<String>)>>,
+    /// Its action plugin when that is one of [`THIN_ACTIONS`] (controller-side work only for
+    /// some arguments: see [`PythonModule::needs_action`]).
+    pub action: Option<String>,
+}
+
+/// Action plugins that only add controller-side work for some arguments, and otherwise run the
+/// module with the task's arguments: `uri` (uploads a controller `src` or form-multipart
+/// files), `unarchive` (copies a controller `src` unless `remote_src` or a URL).
+pub const THIN_ACTIONS: &[&str] = &["ansible.builtin.uri", "ansible.builtin.unarchive"];
+
+/// Whether an argument value is certainly true (`false` for a template not rendered yet).
+fn literal_true(v: Option<&Value>) -> bool {
+    v.and_then(crate::vars::as_bool).unwrap_or(false)
+}
+
+/// Whether an argument value is a template not rendered yet.
+fn templated(v: Option<&Value>) -> bool {
+    v.and_then(Value::as_str)
+        .is_some_and(|s| s.contains("{{") || s.contains("{%"))
 }
 
 impl PythonModule {
@@ -52,6 +71,38 @@ impl PythonModule {
             .filter(|k| !opts.iter().any(|(n, al)| n == *k || al.iter().any(|a| a == *k)))
             .cloned()
             .collect()
+    }
+
+    /// Why `args` need the module's action plugin, which talon does not run: `Some(message)`
+    /// for uri with a controller `src` or form-multipart body, unarchive of a controller `src`;
+    /// `None` when the module alone does what the action would (or, for arguments still
+    /// templated at load, cannot be told yet: asked again with the rendered arguments).
+    pub fn needs_action(&self, args: &Vars) -> Option<String> {
+        let action = self.action.as_deref()?;
+        let remote = args.get("remote_src");
+        if templated(remote) {
+            return None;
+        }
+        let why = match action {
+            "ansible.builtin.uri" => {
+                let src = args.get("src").is_some() && !literal_true(remote);
+                let multipart = args.get("body_format").and_then(Value::as_str) == Some("form-multipart");
+                (src || multipart)
+                    .then_some("a controller `src` or a form-multipart body (uploaded by its action plugin)")
+            }
+            "ansible.builtin.unarchive" => {
+                let src = args.get("src");
+                let url = src.and_then(Value::as_str).is_some_and(|s| s.contains("://"));
+                (!literal_true(remote) && !url && !templated(src)).then_some(
+                    "a controller `src` (copied to the host by its action plugin); use remote_src: true for an archive on the host",
+                )
+            }
+            _ => Some("its action plugin"),
+        }?;
+        Some(format!(
+            "{} with {why} needs code that runs on the controller, which talon does not run",
+            self.fqcn
+        ))
     }
 
     /// The documented option names, sorted, for messages.
@@ -255,7 +306,10 @@ fn resolve_as(name: &str, module_only: bool) -> Result<PythonModule, Unresolved>
             .unwrap_or_default()
             .to_string()
     };
-    if answer.get("action").is_some_and(|a| !a.is_null()) {
+    let action = answer.get("action").and_then(Value::as_str).map(str::to_string);
+    if let Some(a) = &action
+        && !THIN_ACTIONS.contains(&a.as_str())
+    {
         return Err(Unresolved::NeedsAction { fqcn: text("fqcn") });
     }
     let options = answer.get("options").and_then(Value::as_object).map(|m| {
@@ -274,6 +328,7 @@ fn resolve_as(name: &str, module_only: bool) -> Result<PythonModule, Unresolved>
         fqcn: text("fqcn"),
         path: text("path"),
         options,
+        action,
     })
 }
 
@@ -387,6 +442,9 @@ pub async fn run(
     args: &Vars,
     ctx: &ModuleContext<'_>,
 ) -> Result<ModuleOutcome, ModuleError> {
+    if let Some(why) = module.needs_action(args) {
+        return Ok(ModuleOutcome::failed(why));
+    }
     let (interp, discovered) = interpreter(ctx).await?;
     let revealed = reveal(&Value::Object(args.clone()), ctx)?;
     let request = json!({
@@ -515,6 +573,45 @@ fn shown_diffs(d: &Value) -> Vec<FileDiff> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thin_actions_are_refused_only_for_controller_files() {
+        let module = |action: &str| PythonModule {
+            fqcn: action.to_string(),
+            action: Some(action.to_string()),
+            ..PythonModule::default()
+        };
+        let args = |v: Value| v.as_object().cloned().unwrap_or_default();
+        let uri = module("ansible.builtin.uri");
+        assert_eq!(uri.needs_action(&args(json!({"url": "http://x"}))), None);
+        assert!(
+            uri.needs_action(&args(json!({"url": "http://x", "src": "f.json"})))
+                .is_some()
+        );
+        assert_eq!(
+            uri.needs_action(&args(json!({"src": "/f", "remote_src": true}))),
+            None
+        );
+        let un = module("ansible.builtin.unarchive");
+        assert!(
+            un.needs_action(&args(json!({"src": "a.tgz", "dest": "/d"})))
+                .is_some()
+        );
+        assert_eq!(
+            un.needs_action(&args(json!({"src": "a.tgz", "remote_src": "yes"}))),
+            None
+        );
+        assert_eq!(un.needs_action(&args(json!({"src": "https://h/a.tgz"}))), None);
+        // Templated: decided when the task runs, with the rendered arguments.
+        assert_eq!(
+            un.needs_action(&args(json!({"src": "a.tgz", "remote_src": "{{ r }}"}))),
+            None
+        );
+        assert_eq!(
+            PythonModule::default().needs_action(&args(json!({"src": "x"}))),
+            None
+        );
+    }
 
     #[test]
     fn undocumented_arguments_are_named_and_aliases_count() {
