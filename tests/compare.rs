@@ -446,3 +446,16 @@ fn d12_uri_and_unarchive_without_controller_files_run_their_modules() {
         t.lines
     );
 }
+
+#[test]
+fn d12_facts_real_roles_read() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("facts_more.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show python facts") && l.contains("/usr/bin/python3")),
+        "{:#?}",
+        t.lines
+    );
+}

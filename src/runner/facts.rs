@@ -75,7 +75,7 @@ read -r sys < /proc/sys/kernel/ostype; read -r kr < /proc/sys/kernel/osrelease
 if [ -r /proc/sys/kernel/arch ]; then read -r mach < /proc/sys/kernel/arch; else mach=$(uname -m); fi
 echo "system=$sys"; echo "kernel=$kr"; echo "machine=$mach"
 [ -r /etc/debian_version ] && read -r dv < /etc/debian_version && echo "debian_version=$dv"
-while read -r k v _; do case $k in MemTotal:) echo "memtotal_kb=$v";; MemAvailable:) echo "memfree_kb=$v";; esac; done < /proc/meminfo
+while read -r k v _; do case $k in MemTotal:|MemFree:|Buffers:|Cached:|SwapTotal:|SwapFree:|SwapCached:) echo "mem_${k%:}=$v";; esac; done < /proc/meminfo
 n=0
 if [ -r /sys/devices/system/cpu/online ]; then
   read -r on < /sys/devices/system/cpu/online; IFS=,; set -- $on; unset IFS
@@ -84,9 +84,18 @@ fi
 [ "$n" -gt 0 ] || n=$(nproc 2>/dev/null || echo 1)
 echo "vcpus=$n"
 [ -r /proc/1/comm ] && read -r p1 < /proc/1/comm && echo "pid1=$p1"
-echo "python=$(command -v python3 || command -v python)"
+py=$(command -v python3 || command -v python); echo "python=$py"
+[ -n "$py" ] && echo "pyV=$("$py" -V 2>&1 | tr '\n' ' ')"
 while read -r k v _; do [ "$k" = Uid: ] && echo "uid=$v"; done < /proc/self/status
 echo "user=${USER:-$(id -un)}"
+u=; while read -r k v _; do [ "$k" = Uid: ] && u=$v; done < /proc/self/status; echo "pw=$(getent passwd "$u")"
+env | while IFS= read -r l; do printf 'env.%s\n' "$l"; done
+printf '%s\n' 2000-01-01 2000-07-01 | date -f - '+tzs=%Z %z' 2>/dev/null
+date '+now=%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%N|%Z|%z'
+for m in /etc/machine-id /var/lib/dbus/machine-id; do [ -s "$m" ] && { read -r mid < "$m"; echo "machine_id=$mid"; break; }; done
+if command -v lsb_release >/dev/null 2>&1; then lsb_release -a 2>/dev/null | while IFS=: read -r k v; do printf 'lsbcmd.%s=%s\n' "$k" "$v"; done
+elif [ -r /etc/lsb-release ]; then while IFS= read -r l; do printf 'lsbfile.%s\n' "$l"; done < /etc/lsb-release; fi
+for i in /sys/class/net/*; do [ -e "$i" ] && echo "iface=${i##*/}"; done
 dev=; gw=
 if [ -r /proc/net/route ]; then
   while read -r ifc dst g _; do
@@ -98,10 +107,9 @@ if [ -r /proc/net/route ]; then
 fi
 if [ -n "$dev" ]; then
   echo "ipv4_dev=$dev"; echo "ipv4_gw=$gw"
-  if command -v ip >/dev/null 2>&1; then
-    set -- $(ip -4 -o addr show dev "$dev" 2>/dev/null)
-    while [ $# -gt 0 ]; do [ "$1" = inet ] && { echo "ipv4_addr=${2%%/*}"; break; }; shift; done
-  fi
+fi
+if command -v ip >/dev/null 2>&1; then
+  ip -4 -o addr 2>/dev/null | while read -r _ ifc _ a _; do echo "inet=$ifc ${a%%/*}"; done
 fi
 "#;
 
@@ -259,23 +267,105 @@ pub fn parse(text: &str) -> Vars {
     f.insert("distribution_version".into(), json!(version));
     f.insert("distribution_major_version".into(), json!(major));
     f.insert("distribution_release".into(), json!(get("os_VERSION_CODENAME")));
-    f.insert("memtotal_mb".into(), json!(num("memtotal_kb") / 1024));
-    f.insert("memfree_mb".into(), json!(num("memfree_kb") / 1024));
+    // Matches ansible-core's Linux hardware facts: memfree is MemFree, not MemAvailable.
+    let mb = |k: &str| num(&format!("mem_{k}")) / 1024;
+    let (total, free) = (mb("MemTotal"), mb("MemFree"));
+    let nocache_free = free + mb("Buffers") + mb("Cached");
+    f.insert("memtotal_mb".into(), json!(total));
+    f.insert("memfree_mb".into(), json!(free));
+    f.insert("swaptotal_mb".into(), json!(mb("SwapTotal")));
+    f.insert("swapfree_mb".into(), json!(mb("SwapFree")));
+    f.insert(
+        "memory_mb".into(),
+        json!({
+            "real": {"total": total, "used": total.saturating_sub(free), "free": free},
+            "nocache": {"free": nocache_free, "used": total.saturating_sub(nocache_free)},
+            "swap": {
+                "total": mb("SwapTotal"),
+                "free": mb("SwapFree"),
+                "used": mb("SwapTotal").saturating_sub(mb("SwapFree")),
+                "cached": mb("SwapCached"),
+            },
+        }),
+    );
     f.insert("processor_vcpus".into(), json!(num("vcpus")));
     f.insert("processor_count".into(), json!(num("vcpus")));
     f.insert("service_mgr".into(), json!(service_mgr));
     f.insert("pkg_mgr".into(), json!(pkg_mgr(family, &raw)));
-    f.insert(
-        "python".into(),
-        if python.is_empty() {
-            Value::Null
-        } else {
-            json!({"executable": python})
-        },
-    );
+    let (pyv, pyt) = python_v(&get("pyV"));
+    f.insert("python".into(), python_fact(&python, &pyv, &pyt));
+    if let Some(v) = python_version(&pyv) {
+        f.insert("python_version".into(), json!(v));
+    }
     f.insert("user_id".into(), json!(get("user")));
     f.insert("user_uid".into(), json!(num("uid")));
-    let addr = get("ipv4_addr");
+    // getent passwd: name:x:uid:gid:gecos:home:shell
+    let pw: Vec<String> = get("pw").split(':').map(str::to_string).collect();
+    if pw.len() >= 7 {
+        f.insert("user_gid".into(), json!(pw[3].parse::<u64>().unwrap_or(0)));
+        f.insert("user_gecos".into(), json!(pw[4]));
+        f.insert("user_dir".into(), json!(pw[5]));
+        f.insert("user_shell".into(), json!(pw[6]));
+    }
+    let mut env = Map::new();
+    let mut inets: Vec<(String, String)> = Vec::new();
+    let mut ifaces: Vec<String> = Vec::new();
+    let mut tzs: Vec<(String, String)> = Vec::new();
+    let mut lsb_cmd: Vec<(String, String)> = Vec::new();
+    let mut lsb_file: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some(kv) = line.strip_prefix("env.")
+            && let Some((k, v)) = kv.split_once('=')
+        {
+            env.insert(k.to_string(), json!(v));
+        } else if let Some(v) = line.strip_prefix("inet=")
+            && let Some((dev, a)) = v.split_once(' ')
+        {
+            inets.push((dev.to_string(), a.to_string()));
+        } else if let Some(v) = line.strip_prefix("iface=") {
+            ifaces.push(v.to_string());
+        } else if let Some(v) = line.strip_prefix("tzs=")
+            && let Some((name, off)) = v.split_once(' ')
+        {
+            tzs.push((name.to_string(), off.to_string()));
+        } else if let Some(kv) = line.strip_prefix("lsbcmd.")
+            && let Some((k, v)) = kv.split_once('=')
+        {
+            lsb_cmd.push((k.trim().to_string(), v.trim().to_string()));
+        } else if let Some(kv) = line.strip_prefix("lsbfile.")
+            && let Some((k, v)) = kv.split_once('=')
+        {
+            lsb_file.push((k.trim().to_string(), v.trim().trim_matches('"').to_string()));
+        }
+    }
+    f.insert("env".into(), Value::Object(env));
+    // In the order of the interfaces' names, as ansible-core lists them.
+    inets.sort_by_key(|(d, _)| ifaces.iter().position(|i| i == d).unwrap_or(usize::MAX));
+    f.insert(
+        "all_ipv4_addresses".into(),
+        json!(
+            inets
+                .iter()
+                .map(|(_, a)| a.clone())
+                .filter(|a| !a.starts_with("127."))
+                .collect::<Vec<_>>()
+        ),
+    );
+    f.insert("interfaces".into(), json!(ifaces));
+    if let Some(dt) = date_time(&get("now"), &tzs) {
+        f.insert("date_time".into(), dt);
+    }
+    let mid = get("machine_id");
+    if !mid.is_empty() {
+        f.insert("machine_id".into(), json!(mid));
+    }
+    f.insert("lsb".into(), lsb(&lsb_cmd, &lsb_file));
+    let dev = get("ipv4_dev");
+    let addr = inets
+        .iter()
+        .find(|(d, _)| *d == dev)
+        .map(|(_, a)| a.clone())
+        .unwrap_or_default();
     f.insert(
         "default_ipv4".into(),
         if addr.is_empty() {
@@ -287,14 +377,170 @@ pub fn parse(text: &str) -> Vars {
     f
 }
 
+/// The `python` fact from the host's interpreter path and `sys.version_info` (`pyv`: "3 11 2
+/// final 0") and implementation (`pyt`), as ansible-core's python facts: `executable`,
+/// `version` {major, minor, micro, releaselevel, serial}, `version_info`, `type`,
+/// `has_sslcontext`. `null` without a Python on the host.
+fn python_fact(executable: &str, pyv: &str, pyt: &str) -> Value {
+    if executable.is_empty() {
+        return Value::Null;
+    }
+    let parts: Vec<&str> = pyv.split(' ').collect();
+    let Some([major, minor, micro, level, serial]) = parts.get(..5) else {
+        return json!({"executable": executable});
+    };
+    let n = |s: &str| s.parse::<u64>().unwrap_or(0);
+    json!({
+        "executable": executable,
+        "version": {"major": n(major), "minor": n(minor), "micro": n(micro), "releaselevel": level, "serial": n(serial)},
+        "version_info": [n(major), n(minor), n(micro), level, n(serial)],
+        "type": if pyt == "cpython" { "cpython".to_string() } else { pyt.to_string() },
+        "has_sslcontext": true,
+    })
+}
+
+/// `python -V` ("Python 3.11.2", "Python 3.13.0rc1", PyPy's two lines) as `sys.version_info`
+/// text ("3 11 2 final 0") and the implementation (`cpython`, `pypy`): `python -V` answers
+/// without starting the interpreter (2 ms where `-c` takes 15-30).
+fn python_v(text: &str) -> (String, String) {
+    let kind = if text.contains("PyPy") { "pypy" } else { "cpython" };
+    let Some(v) = text.split_whitespace().nth(1) else {
+        return (String::new(), kind.into());
+    };
+    let split = v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len());
+    let (nums, tail) = v.split_at(split);
+    let mut n: Vec<&str> = nums.split('.').collect();
+    n.resize(3, "0");
+    let serial_at = tail.find(|c: char| c.is_ascii_digit()).unwrap_or(tail.len());
+    let (level, serial) = tail.split_at(serial_at);
+    let level = match level {
+        "" => "final",
+        "a" => "alpha",
+        "b" => "beta",
+        "rc" => "candidate",
+        other => other,
+    };
+    let serial = if serial.is_empty() { "0" } else { serial };
+    (
+        format!("{} {} {} {level} {serial}", n[0], n[1], n[2]),
+        kind.into(),
+    )
+}
+
+/// `python_version` ("3.11.2") from `pyv`.
+fn python_version(pyv: &str) -> Option<String> {
+    let parts: Vec<&str> = pyv.split(' ').collect();
+    (parts.len() >= 3).then(|| parts[..3].join("."))
+}
+
+/// The `date_time` fact from `date '+%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%N|%Z|%z'` on the host and
+/// the zone's names in January and July (`tzs`), as ansible-core's date_time facts: local
+/// fields, `epoch`/`epoch_int`, ISO 8601 forms in UTC (`iso8601`, `iso8601_micro`) and local
+/// (`iso8601_basic`, `_short`), `tz`, `tz_offset`, and `tz_dst` (the zone's summer name: the
+/// one with the larger offset).
+fn date_time(now: &str, tzs: &[(String, String)]) -> Option<Value> {
+    let p: Vec<&str> = now.split('|').collect();
+    let [
+        year,
+        month,
+        weekday,
+        wdn,
+        weeknumber,
+        day,
+        hour,
+        minute,
+        second,
+        epoch,
+        nanos,
+        tz,
+        offset,
+    ] = p.as_slice()
+    else {
+        return None;
+    };
+    let secs: i64 = epoch.parse().ok()?;
+    let micros = nanos.get(..6).unwrap_or("000000");
+    let utc = chrono::DateTime::from_timestamp(secs, 0)?;
+    let off = |o: &str| {
+        o.replace(['+', ':'], "").parse::<i64>().unwrap_or(0) * if o.starts_with('-') { -1 } else { 1 }
+    };
+    let dst = match tzs {
+        [(a, ao), (b, bo)] if off(bo) > off(ao) => b.clone(),
+        [(a, _), _] => a.clone(),
+        _ => tz.to_string(),
+    };
+    Some(json!({
+        "year": year, "month": month, "weekday": weekday, "weekday_number": wdn,
+        "weeknumber": weeknumber, "day": day, "hour": hour, "minute": minute, "second": second,
+        "epoch": epoch, "epoch_int": epoch,
+        "date": format!("{year}-{month}-{day}"),
+        "time": format!("{hour}:{minute}:{second}"),
+        "iso8601_micro": format!("{}.{micros}Z", utc.format("%Y-%m-%dT%H:%M:%S")),
+        "iso8601": utc.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "iso8601_basic": format!("{year}{month}{day}T{hour}{minute}{second}{micros}"),
+        "iso8601_basic_short": format!("{year}{month}{day}T{hour}{minute}{second}"),
+        "tz": tz, "tz_dst": dst, "tz_offset": offset,
+    }))
+}
+
+/// The `lsb` fact: from `lsb_release -a` when the host has it, else `/etc/lsb-release`, else
+/// `{}` (as ansible-core's LSB facts).
+fn lsb(cmd: &[(String, String)], file: &[(String, String)]) -> Value {
+    let mut m = Map::new();
+    let keys: &[(&str, &str)] = if cmd.is_empty() {
+        &[
+            ("DISTRIB_ID", "id"),
+            ("DISTRIB_RELEASE", "release"),
+            ("DISTRIB_DESCRIPTION", "description"),
+            ("DISTRIB_CODENAME", "codename"),
+        ]
+    } else {
+        &[
+            ("Distributor ID", "id"),
+            ("Release", "release"),
+            ("Description", "description"),
+            ("Codename", "codename"),
+        ]
+    };
+    for (k, v) in if cmd.is_empty() { file } else { cmd } {
+        if let Some((_, name)) = keys.iter().find(|(from, _)| from == k) {
+            m.insert((*name).to_string(), json!(v));
+        }
+    }
+    if let Some(r) = m.get("release").and_then(Value::as_str).map(str::to_string) {
+        m.insert(
+            "major_release".into(),
+            json!(r.split('.').next().unwrap_or_default()),
+        );
+    }
+    Value::Object(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn python_dash_v_reads_as_version_info() {
+        assert_eq!(
+            python_v("Python 3.11.2 "),
+            ("3 11 2 final 0".into(), "cpython".into())
+        );
+        assert_eq!(
+            python_v("Python 3.13.0rc1"),
+            ("3 13 0 candidate 1".into(), "cpython".into())
+        );
+        assert_eq!(
+            python_v("Python 3.9.16 (feeb, Jan 2023) [PyPy 7.3.11]").1,
+            "pypy".to_string()
+        );
+        assert_eq!(python_version("3 11 2 final 0").as_deref(), Some("3.11.2"));
+    }
+
+    #[test]
     fn parses_debian_facts() {
         let f = parse(
-            "hostname=lab1\nfqdn=lab1\nkernel=6.1.0\nmachine=x86_64\nsystem=Linux\nos_ID=debian\nos_VERSION_ID=\"12\"\nos_VERSION_CODENAME=bookworm\ndebian_version=12.5\nmemtotal_kb=2048000\nvcpus=2\npid1=sshd\npython=/usr/bin/python3\nipv4_dev=eth0\nipv4_gw=172.17.0.1\nipv4_addr=172.17.0.2\n",
+            "hostname=lab1\nfqdn=lab1\nkernel=6.1.0\nmachine=x86_64\nsystem=Linux\nos_ID=debian\nos_VERSION_ID=\"12\"\nos_VERSION_CODENAME=bookworm\ndebian_version=12.5\nmem_MemTotal=2048000\nvcpus=2\npid1=sshd\npython=/usr/bin/python3\nipv4_dev=eth0\nipv4_gw=172.17.0.1\ninet=eth0 172.17.0.2\n",
         );
         assert_eq!(f["os_family"], "Debian");
         assert_eq!(f["distribution"], "Debian");
