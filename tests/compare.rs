@@ -459,3 +459,21 @@ fn d12_facts_real_roles_read() {
         t.lines
     );
 }
+
+#[test]
+fn d12_meta_end_play_end_batch_and_clear_facts() {
+    let c = Compare::hosts(2);
+    let (t, _) = c.same(&fixture("meta_end.yml"), &[]);
+    assert!(
+        !t.lines.iter().any(|l| l.contains("after the end")),
+        "end_play on one host ends the play for both: {:#?}",
+        t.lines
+    );
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l == r#"#1 show facts after => ok msg="none""#),
+        "{:#?}",
+        t.lines
+    );
+}

@@ -481,6 +481,8 @@ impl Loader {
                     "noop",
                     "end_play",
                     "end_host",
+                    "end_batch",
+                    "clear_facts",
                     "clear_host_errors",
                     "refresh_inventory",
                     "reset_connection",

@@ -21,14 +21,24 @@ impl<'a> Runner<'a> {
         m: &str,
     ) -> Flow {
         let scope = self.scope_for(ctx, st, Some(task), inh, &Vars::new());
-        match self.when_holds(&child_when(inh, task), &scope) {
-            Ok(true) => {}
-            Ok(false) => return Ok(()),
+        let holds = match self.when_holds(&child_when(inh, task), &scope) {
+            Ok(b) => b,
             Err(msg) => return self.fail_task(ctx, st, task, msg),
+        };
+        if matches!(m, "end_play" | "end_batch" | "clear_facts") {
+            return self.meta_for_all(ctx, st, task, m, holds).await;
+        }
+        // noop, refresh_inventory and reset_connection take no condition in ansible-core.
+        if !holds && !matches!(m, "noop" | "refresh_inventory" | "reset_connection") {
+            self.meta_skipped(ctx, st, task, m);
+            return Ok(());
         }
         match m {
             "flush_handlers" => self.flush_handlers(ctx, st, conn).await,
-            "end_play" | "end_host" => Err(Stop::End),
+            "end_host" => {
+                ctx.remove(&st.name);
+                Err(Stop::End)
+            }
             "clear_host_errors" => {
                 // As ansible-core's strategy: every host of the batch that failed so far is
                 // failed no more (run_play clears them at the batch's end; they take part in
@@ -41,6 +51,83 @@ impl<'a> Runner<'a> {
             }
             _ => Ok(()),
         }
+    }
+
+    /// A meta task whose condition is false: reported as skipped (ansible-core's callback sees
+    /// it; the recap does not count it).
+    fn meta_skipped(&self, ctx: &PlayCtx<'_>, st: &HostState, task: &Task, m: &str) {
+        let why = match m {
+            "end_play" => "end_play conditional evaluated to False, continuing play".to_string(),
+            "end_batch" => "end_batch conditional evaluated to False, continuing current batch".to_string(),
+            other => format!("{other} conditional evaluated to False"),
+        };
+        let result = serde_json::json!({"msg": m, "skipped": true, "skip_reason": why, "changed": false});
+        let r = crate::report::TaskReport::new(
+            ctx.play.index,
+            task.id,
+            &task.display_name(),
+            &st.name,
+            crate::report::Status::Skipped,
+            result,
+        );
+        self.report(st, r);
+    }
+
+    /// `end_play`, `end_batch` and `clear_facts` act on every host of the play, as ansible-core's
+    /// linear strategy runs a meta task host by host in play order: the first host whose
+    /// condition holds ends the play (or batch) for all, or clears every host's facts; a host
+    /// before it whose condition is false reports a skip first; one after it, for the ends,
+    /// reports nothing. Under `linear` the hosts meet twice (all conditions known, then
+    /// decided); otherwise a host acts on its own condition.
+    async fn meta_for_all(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &mut HostState,
+        task: &Task,
+        m: &str,
+        holds: bool,
+    ) -> Flow {
+        let me = ctx
+            .batch
+            .lock()
+            .ok()
+            .and_then(|b| b.iter().position(|h| *h == st.name))
+            .unwrap_or(0);
+        let first = if ctx.linear {
+            if holds && let Ok(mut f) = ctx.meta_first.lock() {
+                let slot = f.entry(task.id).or_insert(me);
+                *slot = (*slot).min(me);
+            }
+            ctx.lockstep.step().await;
+            ctx.meta_first.lock().ok().and_then(|f| f.get(&task.id).copied())
+        } else {
+            holds.then_some(me)
+        };
+        let Some(first) = first else {
+            self.meta_skipped(ctx, st, task, m);
+            return Ok(());
+        };
+        if m == "clear_facts" {
+            // ansible-core clears the facts of every host of the play.
+            st.facts.clear();
+            self.publish_hostvars(st);
+            if !holds {
+                self.meta_skipped(ctx, st, task, m);
+            }
+            return Ok(());
+        }
+        if me < first {
+            self.meta_skipped(ctx, st, task, m);
+        }
+        let how = if m == "end_play" {
+            super::ENDED_PLAY
+        } else {
+            // end_batch also takes the batch's hosts out of ansible_play_hosts.
+            ctx.remove(&st.name);
+            super::ENDED_BATCH
+        };
+        ctx.ended.fetch_max(how, std::sync::atomic::Ordering::SeqCst);
+        Err(Stop::End)
     }
 
     /// Runs notified handlers on this host, in definition order, until none is pending.

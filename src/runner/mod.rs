@@ -103,7 +103,19 @@ pub(crate) struct PlayCtx<'p> {
     pub clock: std::sync::atomic::AtomicU64,
     /// The clock's value at the play's last `meta: clear_host_errors` (0: none yet).
     pub cleared_at: std::sync::atomic::AtomicU64,
+    /// `meta: end_play` ([`ENDED_PLAY`]) or `end_batch` ([`ENDED_BATCH`]) ran on some host: every
+    /// host of the play (or batch) stops before its next task, as ansible-core ends the play or
+    /// batch for all hosts. 0: neither.
+    pub ended: std::sync::atomic::AtomicU8,
+    /// For `end_play`, `end_batch` and `clear_facts` under `linear`: per task id, the batch
+    /// position of the first host whose condition held (see `Runner::meta`).
+    pub meta_first: Mutex<HashMap<usize, usize>>,
 }
+
+/// [`PlayCtx::ended`]: `meta: end_batch` ran in this batch.
+pub(crate) const ENDED_BATCH: u8 = 1;
+/// [`PlayCtx::ended`]: `meta: end_play` ran.
+pub(crate) const ENDED_PLAY: u8 = 2;
 
 impl PlayCtx<'_> {
     /// A host failed or became unreachable: out of `ansible_play_hosts` and
@@ -274,6 +286,8 @@ impl<'a> Runner<'a> {
             run_once: Mutex::new(HashMap::new()),
             clock: std::sync::atomic::AtomicU64::new(0),
             cleared_at: std::sync::atomic::AtomicU64::new(0),
+            ended: std::sync::atomic::AtomicU8::new(0),
+            meta_first: Mutex::new(HashMap::new()),
         };
         let all_batches = batches(&hosts, &play.serial);
         let forks = self.opts.forks.max(1);
@@ -288,6 +302,11 @@ impl<'a> Runner<'a> {
             if interrupt::is_set() {
                 break;
             }
+            // end_play ends the batches still to come; end_batch only its own.
+            match ctx.ended.load(std::sync::atomic::Ordering::SeqCst) {
+                ENDED_PLAY => break,
+                _ => ctx.ended.store(0, std::sync::atomic::Ordering::SeqCst),
+            }
             ctx.lockstep.reset(batch.len());
             if let Ok(mut a) = ctx.active.lock() {
                 *a = batch.clone();
@@ -297,6 +316,9 @@ impl<'a> Runner<'a> {
             }
             if let Ok(mut r) = ctx.run_once.lock() {
                 r.clear();
+            }
+            if let Ok(mut m) = ctx.meta_first.lock() {
+                m.clear();
             }
             let mut work = Vec::new();
             for h in &batch {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::error::TaskError;
-use super::host::{Flow, HostState, Inherited, Outcome, truthy};
+use super::host::{Flow, HostState, Inherited, Outcome, Stop, truthy};
 use super::{PlayCtx, Runner};
 use crate::modules::{self, ModuleContext, ModuleOutcome};
 use crate::playbook::{Action, Task};
@@ -33,14 +33,27 @@ impl<'a> Runner<'a> {
         }
         if let Some(Action::Meta(m)) = &task.action {
             // clear_host_errors waits for the batch, as the linear strategy does, so that the
-            // failures of the tasks before it are known when it clears them.
-            if ctx.linear && m == "clear_host_errors" {
+            // failures of the tasks before it are known when it clears them; the metas that act
+            // on every host wait too (see `Runner::meta`).
+            if ctx.linear
+                && matches!(
+                    m.as_str(),
+                    "clear_host_errors" | "end_play" | "end_batch" | "clear_facts"
+                )
+            {
                 ctx.lockstep.step().await;
+            }
+            if ctx.ended.load(std::sync::atomic::Ordering::SeqCst) != 0 {
+                return Err(Stop::End);
             }
             return self.meta(ctx, st, conn, task, inh, m).await;
         }
         if ctx.linear {
             ctx.lockstep.step().await;
+        }
+        // Another host ended the play or the batch (`meta: end_play` / `end_batch`).
+        if ctx.ended.load(std::sync::atomic::Ordering::SeqCst) != 0 {
+            return Err(Stop::End);
         }
         let name = task.display_name();
         self.reporter.send(Event::TaskStart {
