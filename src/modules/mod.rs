@@ -298,17 +298,18 @@ macro_rules! module_info {
 }
 
 /// Strips `ansible.builtin.` / `ansible.legacy.` / `community.docker.` from a module name;
-/// `docker_compose_v2` is talon's `docker_compose`.
+/// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`.
 pub fn short_name(name: &str) -> &str {
     let short = name
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("ansible.legacy."))
         .or_else(|| name.strip_prefix("community.docker."))
         .unwrap_or(name);
-    if short == "docker_compose_v2" {
-        "docker_compose"
-    } else {
-        short
+    match short {
+        "docker_compose_v2" => "docker_compose",
+        // ansible-core 2.19's real name for the systemd module (`systemd` redirects to it).
+        "systemd_service" => "systemd",
+        other => other,
     }
 }
 
@@ -411,5 +412,28 @@ pub async fn run(name: &str, args: &Vars, ctx: &ModuleContext<'_>) -> Result<Mod
             module: "talon",
             message: format!("module {name} is not implemented"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    #[test]
+    fn fqcns_and_ansible_core_names_reach_the_native_modules() {
+        assert_eq!(
+            lookup("ansible.builtin.systemd_service").map(|m| m.name),
+            Some("systemd")
+        );
+        assert_eq!(lookup("systemd_service").map(|m| m.name), Some("systemd"));
+        assert_eq!(lookup("ansible.legacy.copy").map(|m| m.name), Some("copy"));
+        assert_eq!(
+            lookup("community.docker.docker_compose_v2").map(|m| m.name),
+            Some("docker_compose")
+        );
+        assert!(
+            lookup("ansible.builtin.replace").is_none(),
+            "replace takes the Python path"
+        );
     }
 }

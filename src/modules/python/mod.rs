@@ -228,10 +228,22 @@ impl Helper {
 fn ask(request: &Value) -> Result<Value, String> {
     let cell = HELPER_PROC.get_or_init(|| Mutex::new(start()));
     let mut guard = cell.lock().unwrap_or_else(PoisonError::into_inner);
-    match guard.as_mut() {
+    let answer = match guard.as_mut() {
         Ok(h) => h.ask(request),
-        Err(e) => Err(e.clone()),
+        Err(e) => return Err(e.clone()),
+    };
+    // A helper that died (killed, out of memory) is started again once for this request.
+    if let Ok(h) = guard.as_mut()
+        && answer.is_err()
+        && h.child.try_wait().ok().flatten().is_some()
+    {
+        *guard = start();
+        return match guard.as_mut() {
+            Ok(h) => h.ask(request),
+            Err(e) => Err(e.clone()),
+        };
     }
+    answer
 }
 
 /// ansible-core's version as the helper reports it (`None` without a usable ansible-core).
