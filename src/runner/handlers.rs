@@ -110,6 +110,7 @@ impl<'a> Runner<'a> {
         if m == "clear_facts" {
             // ansible-core clears the facts of every host of the play.
             st.facts.clear();
+            st.plain_facts.clear();
             self.publish_hostvars(st);
             if !holds {
                 self.meta_skipped(ctx, st, task, m);

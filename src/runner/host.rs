@@ -19,6 +19,9 @@ pub struct HostState {
     pub inv_vars: Vars,
     /// Gathered facts (`ansible_facts`).
     pub facts: Vars,
+    /// Facts a module set under a name without `ansible_` (`services`, `getent_passwd`): their
+    /// variable is that name, as ansible-core injects facts (see [`HostState::fact_var`]).
+    pub plain_facts: std::collections::BTreeSet<String>,
     /// `set_fact` and `register` results.
     pub host_facts: Vars,
     /// The names in `host_facts` (all of them: registered results and rendered `set_fact`
@@ -47,12 +50,40 @@ pub struct HostState {
     pub(crate) failed_at: u64,
 }
 impl HostState {
+    /// The variable a fact is also visible as: `ansible_KEY` for gathered facts, the key itself
+    /// for a module's fact that had no `ansible_` prefix.
+    pub(crate) fn fact_var(&self, key: &str) -> String {
+        if self.plain_facts.contains(key) {
+            key.to_string()
+        } else {
+            format!("ansible_{key}")
+        }
+    }
+
+    /// Merges a module's `ansible_facts`: `ansible_X` keys as fact `X`, others under their own
+    /// name (ansible-core's namespace_facts), replacing earlier values.
+    pub(crate) fn merge_module_facts(&mut self, facts: &serde_json::Map<String, Value>) {
+        for (k, v) in facts {
+            match k.strip_prefix("ansible_") {
+                Some(bare) if !bare.is_empty() => {
+                    self.plain_facts.remove(bare);
+                    self.facts.insert(bare.to_string(), v.clone());
+                }
+                _ => {
+                    self.plain_facts.insert(k.clone());
+                    self.facts.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+
     /// Fresh state for a host with its inventory variables.
     pub fn new(name: &str, inv_vars: Vars) -> Self {
         HostState {
             name: name.to_string(),
             inv_vars,
             facts: Vars::new(),
+            plain_facts: std::collections::BTreeSet::new(),
             host_facts: Vars::new(),
             registered: std::collections::HashSet::new(),
             include_vars: Vars::new(),

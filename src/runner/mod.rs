@@ -437,7 +437,7 @@ impl<'a> Runner<'a> {
 fn visible_vars(st: &HostState) -> crate::vars::Vars {
     let mut v = st.inv_vars.clone();
     for (k, val) in &st.facts {
-        v.insert(format!("ansible_{k}"), val.clone());
+        v.insert(st.fact_var(k), val.clone());
     }
     if !st.facts.is_empty() {
         v.insert("ansible_facts".into(), Value::Object(st.facts.clone()));

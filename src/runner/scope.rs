@@ -94,7 +94,7 @@ impl<'a> Runner<'a> {
         }
         vars::overlay(&mut v, &st.inv_vars);
         for (k, val) in &st.facts {
-            v.insert(format!("ansible_{k}"), val.clone());
+            v.insert(st.fact_var(k), val.clone());
         }
         // Defined (empty) before any facts are gathered, as in ansible-core.
         v.insert("ansible_facts".into(), Value::Object(st.facts.clone()));

@@ -215,7 +215,11 @@ impl<'a> Runner<'a> {
             },
             Some(Action::GatherFacts) => match super::facts::gather(conn).await {
                 Ok(f) => {
-                    st.facts = f.clone();
+                    // Gathered facts join (and replace) what the host has, modules' facts too.
+                    for (k, v) in &f {
+                        st.plain_facts.remove(k);
+                        st.facts.insert(k.clone(), v.clone());
+                    }
                     Outcome {
                         status: Status::Ok,
                         result: json!({"ansible_facts": f, "changed": false}),

@@ -215,6 +215,23 @@ impl<'a> Runner<'a> {
             st.host_facts.insert(reg.clone(), out.result.clone());
             st.registered.insert(reg.clone());
         }
+        // A module's `ansible_facts` (service_facts, getent, a discovered interpreter) become
+        // the host's facts, as ansible-core merges them, from each loop item too.
+        let module_facts = matches!(task.action, Some(Action::Module { .. } | Action::Python { .. }))
+            && out.status != Status::Failed;
+        if module_facts {
+            let items = out.result.get("results").and_then(Value::as_array);
+            let facts: Vec<&serde_json::Map<String, Value>> = std::iter::once(&out.result)
+                .chain(items.into_iter().flatten())
+                .filter_map(|r| r.get("ansible_facts").and_then(Value::as_object))
+                .collect();
+            for f in &facts {
+                st.merge_module_facts(f);
+            }
+            if !facts.is_empty() {
+                self.publish_hostvars(st);
+            }
+        }
         if task.register.is_some()
             || matches!(
                 task.action,
