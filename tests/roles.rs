@@ -38,3 +38,21 @@ fn d12_a_galaxy_style_service_role_runs_as_with_ansible() {
     let (warm, a) = c.same(&pb, &[]);
     assert_eq!((warm.recap[0][1], a.recap[0][1]), (0, 0), "{:#?}", warm.lines);
 }
+
+#[test]
+fn d12_a_galaxy_style_hardening_role_with_collection_modules() {
+    let colls = common::ansible::collections_path();
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
+    let c = Compare::new();
+    let pb = common::root().join("tests/fixtures/roles/harden.yml");
+    let (check, _) = c.same_env(&pb, &["--check"], &env);
+    let (cold, _) = c.same_env(&pb, &["--diff"], &env);
+    assert!(
+        cold.lines.iter().any(|l| l == "harden : apply sysctl => changed"),
+        "{:#?}",
+        cold.lines
+    );
+    assert!(check.lines.iter().any(|l| l.starts_with("harden : Kernel settings => changed")));
+    let (warm, a) = c.same_env(&pb, &[], &env);
+    assert_eq!((warm.recap[0][1], a.recap[0][1]), (0, 0), "{:#?}", warm.lines);
+}
