@@ -477,3 +477,16 @@ fn d12_meta_end_play_end_batch_and_clear_facts() {
         t.lines
     );
 }
+
+#[test]
+fn d12_raw_runs_the_command_line_in_the_hosts_shell() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("raw.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show raw") && l.contains("/bin/bash")),
+        "{:#?}",
+        t.lines
+    );
+}

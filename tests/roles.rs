@@ -52,7 +52,12 @@ fn d12_a_galaxy_style_hardening_role_with_collection_modules() {
         "{:#?}",
         cold.lines
     );
-    assert!(check.lines.iter().any(|l| l.starts_with("harden : Kernel settings => changed")));
+    assert!(
+        check
+            .lines
+            .iter()
+            .any(|l| l.starts_with("harden : Kernel settings => changed"))
+    );
     let (warm, a) = c.same_env(&pb, &[], &env);
     assert_eq!((warm.recap[0][1], a.recap[0][1]), (0, 0), "{:#?}", warm.lines);
 }

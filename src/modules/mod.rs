@@ -329,6 +329,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &control::pause::INFO,
     &control::wait_for::INFO,
     &system::apt::INFO,
+    &system::raw::INFO,
     &system::package::INFO,
     &system::service::INFO,
     &system::service::SYSTEMD_INFO,

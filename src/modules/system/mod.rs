@@ -5,6 +5,7 @@ pub mod apt;
 pub mod command;
 pub mod group;
 pub mod package;
+pub mod raw;
 pub mod service;
 pub mod user;
 pub mod user_plan;
