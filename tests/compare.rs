@@ -490,3 +490,16 @@ fn d12_raw_runs_the_command_line_in_the_hosts_shell() {
         t.lines
     );
 }
+
+#[test]
+fn d12_script_runs_a_controller_file_on_the_host() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("script.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show script") && l.contains("args: one two words")),
+        "{:#?}",
+        t.lines
+    );
+}

@@ -330,6 +330,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &control::wait_for::INFO,
     &system::apt::INFO,
     &system::raw::INFO,
+    &system::script::INFO,
     &system::package::INFO,
     &system::service::INFO,
     &system::service::SYSTEMD_INFO,

@@ -6,6 +6,7 @@ pub mod command;
 pub mod group;
 pub mod package;
 pub mod raw;
+pub mod script;
 pub mod service;
 pub mod user;
 pub mod user_plan;
