@@ -503,3 +503,23 @@ fn d12_script_runs_a_controller_file_on_the_host() {
         t.lines
     );
 }
+
+#[test]
+fn d12_group_by_and_add_host_change_the_inventory() {
+    let c = Compare::hosts(2);
+    let (t, _) = c.same(&fixture("group_by.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("#0 show the first host's groups") && l.contains("kind_True")),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        !t.lines
+            .iter()
+            .any(|l| l.starts_with("#1 show the first host's groups")),
+        "{:#?}",
+        t.lines
+    );
+}

@@ -216,17 +216,7 @@ impl Builder {
                 .get(&name)
                 .map(|h| h.groups.clone())
                 .unwrap_or_default();
-            let mut all: Vec<String> = Vec::new();
-            let mut stack = direct;
-            while let Some(g) = stack.pop() {
-                if all.contains(&g) {
-                    continue;
-                }
-                if let Some(grp) = self.groups.get(&g) {
-                    stack.extend(grp.parents.iter().cloned());
-                }
-                all.push(g);
-            }
+            let all = super::with_ancestors(direct, &self.groups);
             if let Some(h) = self.hosts.get_mut(&name) {
                 h.groups = all;
             }

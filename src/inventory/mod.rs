@@ -22,6 +22,7 @@
 //!
 //! Each layer replaces whole values (`hash_behaviour = replace`).
 mod builder;
+mod dynamic;
 mod files;
 mod ini;
 pub mod pattern;
@@ -138,6 +139,22 @@ impl Host {
     pub fn is_implicit(&self) -> bool {
         self.implicit
     }
+}
+
+/// `direct` groups and every ancestor of them (through `parents`), each once.
+fn with_ancestors(direct: Vec<String>, groups: &IndexMap<String, Group>) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
+    let mut stack = direct;
+    while let Some(g) = stack.pop() {
+        if all.contains(&g) {
+            continue;
+        }
+        if let Some(grp) = groups.get(&g) {
+            stack.extend(grp.parents.iter().cloned());
+        }
+        all.push(g);
+    }
+    all
 }
 
 /// One group.

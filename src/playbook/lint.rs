@@ -209,7 +209,9 @@ fn check_task(env: &minijinja::Environment<'_>, t: &Task, known: &Known, out: &m
     match &t.action {
         Some(Action::Module { args, .. })
         | Some(Action::Python { args, .. })
-        | Some(Action::SetFact { args }) => {
+        | Some(Action::SetFact { args })
+        | Some(Action::GroupBy { args })
+        | Some(Action::AddHost { args }) => {
             for v in args.values() {
                 strings(v, &mut vals);
             }

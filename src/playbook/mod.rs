@@ -168,6 +168,10 @@ pub enum Action {
     IncludeRole { name: String, from: RoleFiles },
     /// `set_fact:`.
     SetFact { args: Vars },
+    /// `group_by:` (the inventory changes: see `Inventory::group_by`).
+    GroupBy { args: Vars },
+    /// `add_host:` (once per batch, as ansible-core's BYPASS_HOST_LOOP).
+    AddHost { args: Vars },
     /// `include_vars:` (a file or `file:`/`dir:`/`name:`).
     IncludeVars { args: Vars },
     /// `meta:` (flush_handlers, noop, end_play, end_host, clear_host_errors, refresh_inventory).
@@ -226,6 +230,8 @@ impl Task {
             (None, Some(Action::IncludeTasks { file, .. })) => format!("include_tasks {file}"),
             (None, Some(Action::IncludeRole { name, .. })) => format!("include_role {name}"),
             (None, Some(Action::SetFact { .. })) => "set_fact".into(),
+            (None, Some(Action::GroupBy { .. })) => "group_by".into(),
+            (None, Some(Action::AddHost { .. })) => "add_host".into(),
             (None, Some(Action::IncludeVars { .. })) => "include_vars".into(),
             (None, Some(Action::Meta(m))) => format!("meta: {m}"),
             (None, Some(Action::GatherFacts)) => "Gathering Facts".into(),

@@ -244,7 +244,9 @@ fn task_templates(t: &Task) -> Vec<String> {
     match &t.action {
         Some(Action::Module { args, .. })
         | Some(Action::Python { args, .. })
-        | Some(Action::SetFact { args }) => {
+        | Some(Action::SetFact { args })
+        | Some(Action::GroupBy { args })
+        | Some(Action::AddHost { args }) => {
             args.values().for_each(|v| collect_strings(v, &mut vals));
         }
         _ => {}

@@ -47,6 +47,8 @@ pub(super) const RUNNER_ACTIONS: &[&str] = &[
     "include_role",
     "import_role",
     "set_fact",
+    "group_by",
+    "add_host",
     "include_vars",
     "meta",
     "gather_facts",
@@ -459,6 +461,16 @@ impl Loader {
             "set_fact" => {
                 let args = module_args(short, value, args_kw)?;
                 task.action = Some(Action::SetFact { args });
+                Ok(vec![task])
+            }
+            "group_by" => {
+                let args = module_args(short, value, args_kw)?;
+                task.action = Some(Action::GroupBy { args });
+                Ok(vec![task])
+            }
+            "add_host" => {
+                let args = module_args(short, value, args_kw)?;
+                task.action = Some(Action::AddHost { args });
                 Ok(vec![task])
             }
             "include_vars" => {

@@ -11,6 +11,7 @@ pub mod facts;
 mod handlers;
 mod host;
 mod interrupt;
+mod inventory_actions;
 mod lockstep;
 mod pending;
 mod scope;
@@ -60,7 +61,8 @@ impl RunSummary {
 /// Shared, read-mostly state of one run.
 pub struct Runner<'a> {
     pub(crate) pb: &'a Playbook,
-    pub(crate) inv: &'a Inventory,
+    /// The inventory, which `add_host` and `group_by` change during the run.
+    pub(crate) inv: std::sync::RwLock<Inventory>,
     pub(crate) opts: &'a Config,
     pub(crate) templater: Templater,
     pub(crate) reporter: Reporter,
@@ -68,7 +70,8 @@ pub struct Runner<'a> {
     /// Tasks that ran through the Python path (`task 'NAME' (FQCN)`), named after the recap
     /// with `-v`.
     pub(crate) python_tasks: Mutex<std::collections::BTreeSet<String>>,
-    pub(crate) groups: Value,
+    /// The `groups` magic variable, rebuilt when `add_host`/`group_by` change the inventory.
+    pub(crate) groups: std::sync::RwLock<Value>,
     /// Every host's variables as other hosts see them (`hostvars`), refreshed at each play start.
     pub(crate) hostvars: std::sync::RwLock<Arc<crate::template::HostVars>>,
 }
@@ -170,13 +173,13 @@ impl<'a> Runner<'a> {
     ) -> RunSummary {
         let runner = Runner {
             pb,
-            inv,
+            inv: std::sync::RwLock::new(inv.clone()),
             opts,
             templater: Templater::new().allow_broken_conditionals(opts.allow_broken_conditionals),
             reporter,
             conns: Mutex::new(HashMap::new()),
             python_tasks: Mutex::new(std::collections::BTreeSet::new()),
-            groups: Value::Object(inv.groups_map()),
+            groups: std::sync::RwLock::new(Value::Object(inv.groups_map())),
             hostvars: std::sync::RwLock::new(Arc::new(crate::template::HostVars::new())),
         };
         let start = Instant::now();
@@ -237,7 +240,7 @@ impl<'a> Runner<'a> {
         states: &mut BTreeMap<String, HostState>,
         pending: &mut pending::Pending,
     ) -> bool {
-        let mut hosts = match self.inv.select(&play.hosts) {
+        let mut hosts = match self.inventory().select(&play.hosts) {
             Ok(h) => h,
             Err(e) => {
                 self.reporter
@@ -246,7 +249,7 @@ impl<'a> Runner<'a> {
             }
         };
         if let Some(limit) = &self.opts.limit {
-            match self.inv.limit(hosts.clone(), limit) {
+            match self.inventory().limit(hosts.clone(), limit) {
                 Ok(h) => hosts = h,
                 Err(e) => {
                     self.reporter.send(Event::Warning(format!("--limit: {e}")));
@@ -324,7 +327,7 @@ impl<'a> Runner<'a> {
             for h in &batch {
                 let mut st = states
                     .remove(h)
-                    .unwrap_or_else(|| HostState::new(h, self.inv.host_vars(h)));
+                    .unwrap_or_else(|| HostState::new(h, self.inventory().host_vars(h)));
                 st.restored_handlers = pending.take(play.index, h);
                 work.push(st);
             }
@@ -363,14 +366,37 @@ impl<'a> Runner<'a> {
         true
     }
 
+    /// The inventory as it stands (read lock; `add_host`/`group_by` write it).
+    pub(crate) fn inventory(&self) -> std::sync::RwLockReadGuard<'_, Inventory> {
+        self.inv.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Changes the inventory (`add_host`, `group_by`) and rebuilds the `groups` variable;
+    /// returns what `change` returned.
+    pub(crate) fn change_inventory<T>(&self, change: impl FnOnce(&mut Inventory) -> T) -> T {
+        let mut inv = self
+            .inv
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let out = change(&mut inv);
+        let groups = Value::Object(inv.groups_map());
+        drop(inv);
+        *self
+            .groups
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = groups;
+        out
+    }
+
     /// Rebuilds `hostvars` from the inventory and what earlier plays learned (facts, set_fact).
     fn refresh_hostvars(&self, states: &BTreeMap<String, HostState>) {
         let mut hv = crate::template::HostVars::new();
-        for h in self.inv.select("all").unwrap_or_default() {
+        let inv = self.inventory();
+        for h in inv.select("all").unwrap_or_default() {
             let v = match states.get(&h) {
                 Some(st) => visible_vars(st),
                 None => {
-                    let mut v = self.inv.host_vars(&h);
+                    let mut v = inv.host_vars(&h);
                     v.insert("inventory_hostname".into(), Value::String(h.clone()));
                     v
                 }

@@ -131,7 +131,12 @@ impl<'a> Runner<'a> {
         v.insert("ansible_play_hosts_all".into(), json!(ctx.play_hosts));
         v.insert("ansible_play_hosts".into(), json!(left));
         v.insert("ansible_play_batch".into(), json!(batch));
-        v.insert("groups".into(), self.groups.clone());
+        let groups = self
+            .groups
+            .read()
+            .map(|g| g.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        v.insert("groups".into(), groups);
         v.insert("omit".into(), json!(OMIT));
         let hostvars = self.hostvars.read().map(|h| h.clone()).unwrap_or_default();
         let search = match task {

@@ -55,6 +55,18 @@ impl<'a> Runner<'a> {
         if ctx.ended.load(std::sync::atomic::Ordering::SeqCst) != 0 {
             return Err(Stop::End);
         }
+        // add_host runs once, on the batch's first host still running, and only that host
+        // reports and registers it (ansible-core's BYPASS_HOST_LOOP).
+        if matches!(task.action, Some(Action::AddHost { .. }))
+            && ctx
+                .active
+                .lock()
+                .ok()
+                .and_then(|a| a.first().cloned())
+                .is_some_and(|first| first != st.name)
+        {
+            return Ok(());
+        }
         let name = task.display_name();
         self.reporter.send(Event::TaskStart {
             host: st.name.clone(),
@@ -199,6 +211,44 @@ impl<'a> Runner<'a> {
                     status: Status::Ok,
                     result: json!({"ansible_facts": facts, "changed": false}),
                     diff: Vec::new(),
+                }
+            }
+            Some(Action::GroupBy { args }) => {
+                let rendered = self.render_args(args, scope)?;
+                match super::inventory_actions::group_by(&rendered) {
+                    Ok((group, parents)) => {
+                        let changed = self.change_inventory(|inv| inv.group_by(&st.name, &group, &parents));
+                        st.inv_vars = self.inventory().host_vars(&st.name);
+                        self.publish_hostvars(st);
+                        Outcome {
+                            status: if changed { Status::Changed } else { Status::Ok },
+                            result: json!({"changed": changed, "add_group": group, "parent_groups": parents}),
+                            diff: Vec::new(),
+                        }
+                    }
+                    Err(msg) => failed(msg),
+                }
+            }
+            Some(Action::AddHost { args }) => {
+                let rendered = self.render_args(args, scope)?;
+                match super::inventory_actions::add_host(&rendered) {
+                    Ok(new) => {
+                        let changed =
+                            self.change_inventory(|inv| inv.add_host(&new.name, &new.groups, &new.vars));
+                        if new.name == st.name {
+                            st.inv_vars = self.inventory().host_vars(&st.name);
+                        }
+                        self.publish_inventory_host(&new.name, st);
+                        Outcome {
+                            status: if changed { Status::Changed } else { Status::Ok },
+                            result: json!({
+                                "changed": changed,
+                                "add_host": {"host_name": new.name, "groups": new.groups, "host_vars": new.vars},
+                            }),
+                            diff: Vec::new(),
+                        }
+                    }
+                    Err(msg) => failed(msg),
                 }
             }
             Some(Action::IncludeVars { args }) => match self.include_vars(args, scope) {
