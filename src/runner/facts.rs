@@ -96,6 +96,14 @@ for m in /etc/machine-id /var/lib/dbus/machine-id; do [ -s "$m" ] && { read -r m
 if command -v lsb_release >/dev/null 2>&1; then lsb_release -a 2>/dev/null | while IFS=: read -r k v; do printf 'lsbcmd.%s=%s\n' "$k" "$v"; done
 elif [ -r /etc/lsb-release ]; then while IFS= read -r l; do printf 'lsbfile.%s\n' "$l"; done < /etc/lsb-release; fi
 for i in /sys/class/net/*; do [ -e "$i" ] && echo "iface=${i##*/}"; done
+set --; while read -r dev mnt fs opts dump pass; do
+  case $dev in /*|\\*|*:/*) ;; *) continue ;; esac; [ "$fs" = none ] && continue
+  echo "mnt=$dev $mnt $fs $opts $dump $pass"; set -- "$@" "$mnt"
+done < /proc/mounts
+if [ $# -gt 0 ]; then stat -f -c 'mntst=%S %b %a %s %c %d %n' "$@" 2>/dev/null
+  command -v findmnt >/dev/null 2>&1 && findmnt --list --noheadings --notruncate 2>/dev/null | while read -r t s _; do case $s in *]) echo "mntbind=$t";; esac; done
+  command -v lsblk >/dev/null 2>&1 && lsblk --list --noheadings --paths --output NAME,UUID --exclude 2 2>/dev/null | while read -r n u; do [ -n "$u" ] && echo "mntuuid=$n $u"; done
+fi
 dev=; gw=
 if [ -r /proc/net/route ]; then
   while read -r ifc dst g _; do
@@ -360,6 +368,7 @@ pub fn parse(text: &str) -> Vars {
         f.insert("machine_id".into(), json!(mid));
     }
     f.insert("lsb".into(), lsb(&lsb_cmd, &lsb_file));
+    f.insert("mounts".into(), mounts(text));
     let dev = get("ipv4_dev");
     let addr = inets
         .iter()
@@ -483,6 +492,78 @@ fn date_time(now: &str, tzs: &[(String, String)]) -> Option<Value> {
     }))
 }
 
+/// `/proc/mounts` text with its octal escapes (`\040` for a space) decoded, as ansible-core's
+/// `_replace_octal_escapes`.
+fn unescape_octal(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The `mounts` fact, as ansible-core's Linux mount facts: the mounts of `/proc/mounts` whose
+/// device is a path (or `host:/path`), not `none`, in that order, each with `mount`, `device`,
+/// `fstype`, `options` (`,bind` added for a bind mount, which `findmnt` shows with a `[...]`
+/// source), `dump`, `passno`, statvfs sizes (`size_total`, `size_available`, `block_size`,
+/// `block_total`, `block_available`, `block_used`, `inode_total`, `inode_available`,
+/// `inode_used`) and `uuid` (`lsblk`, else "N/A").
+fn mounts(text: &str) -> Value {
+    let mut entries: Vec<Vec<String>> = Vec::new();
+    let mut stats: HashMap<String, Vec<u64>> = HashMap::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut uuids: HashMap<String, String> = HashMap::new();
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("mnt=") {
+            entries.push(v.split(' ').map(unescape_octal).collect());
+        } else if let Some(v) = line.strip_prefix("mntst=") {
+            // Six numbers, then the mount point (which may hold spaces).
+            let mut parts = v.splitn(7, ' ');
+            let nums: Vec<u64> = parts.by_ref().take(6).map(|n| n.parse().unwrap_or(0)).collect();
+            if let Some(path) = parts.next() {
+                stats.insert(path.to_string(), nums);
+            }
+        } else if let Some(v) = line.strip_prefix("mntbind=") {
+            binds.push(unescape_octal(v));
+        } else if let Some((dev, u)) = line.strip_prefix("mntuuid=").and_then(|v| v.split_once(' ')) {
+            uuids.insert(dev.to_string(), u.to_string());
+        }
+    }
+    let list: Vec<Value> = entries
+        .iter()
+        .filter_map(|e| {
+            let [dev, mnt, fs, opts, dump, pass] = e.get(..6)? else {
+                return None;
+            };
+            let mut options = opts.clone();
+            if binds.contains(mnt) && !options.contains("bind") {
+                options.push_str(",bind");
+            }
+            let st = stats.get(mnt).cloned().unwrap_or_default();
+            let n = |k: usize| st.get(k).copied().unwrap_or(0);
+            let (frsize, blocks, avail, bsize, files, ffree) = (n(0), n(1), n(2), n(3), n(4), n(5));
+            Some(json!({
+                "mount": mnt, "device": dev, "fstype": fs, "options": options,
+                "dump": dump.parse::<u64>().unwrap_or(0), "passno": pass.parse::<u64>().unwrap_or(0),
+                "size_total": frsize * blocks, "size_available": frsize * avail,
+                "block_size": bsize, "block_total": blocks, "block_available": avail,
+                "block_used": blocks.saturating_sub(avail),
+                "inode_total": files, "inode_available": ffree, "inode_used": files.saturating_sub(ffree),
+                "uuid": uuids.get(dev).cloned().unwrap_or_else(|| "N/A".to_string()),
+            }))
+        })
+        .collect();
+    Value::Array(list)
+}
+
 /// The `lsb` fact: from `lsb_release -a` when the host has it, else `/etc/lsb-release`, else
 /// `{}` (as ansible-core's LSB facts).
 fn lsb(cmd: &[(String, String)], file: &[(String, String)]) -> Value {
@@ -519,6 +600,20 @@ fn lsb(cmd: &[(String, String)], file: &[(String, String)]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mounts_with_escapes_binds_sizes_and_uuids() {
+        let text = "mnt=/dev/vda /etc/my\\040hosts ext4 rw,relatime 0 0\nmnt=/dev/sda1 / ext4 rw 0 1\nmntst=4096 100 40 4096 50 20 /etc/my hosts\nmntbind=/etc/my\\040hosts\nmntuuid=/dev/sda1 abcd-1234\n";
+        let m = mounts(text);
+        assert_eq!(m[0]["mount"], "/etc/my hosts");
+        assert_eq!(m[0]["options"], "rw,relatime,bind");
+        assert_eq!(m[0]["size_total"], 409600);
+        assert_eq!(m[0]["block_used"], 60);
+        assert_eq!(m[0]["uuid"], "N/A");
+        assert_eq!(m[1]["uuid"], "abcd-1234");
+        assert_eq!(m[1]["passno"], 1);
+        assert_eq!(m[1]["size_total"], 0);
+    }
 
     #[test]
     fn python_dash_v_reads_as_version_info() {
