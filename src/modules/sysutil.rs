@@ -92,6 +92,26 @@ pub async fn run_script(
     Ok(ctx.conn.exec(&req).await?)
 }
 
+/// The result ansible-core's raw and script actions give a command that ran: `rc`, `stdout`,
+/// `stderr` and their `_lines`, always changed; a non-zero `rc` fails with "non-zero return
+/// code".
+pub fn ran(out: &ExecOutput) -> ModuleOutcome {
+    let rc = out.status.rc();
+    let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
+    let lines = |s: &str| s.lines().map(str::to_string).collect::<Vec<_>>();
+    let mut o = ModuleOutcome::changed(true)
+        .with("rc", rc)
+        .with("stdout_lines", lines(&stdout))
+        .with("stderr_lines", lines(&stderr))
+        .with("stdout", stdout)
+        .with("stderr", stderr);
+    if rc != 0 {
+        o.failed = true;
+        o.msg = Some("non-zero return code".into());
+    }
+    o
+}
+
 /// Joins argvs into one `sh` script that runs them in order and stops at the first failure
 /// (`set -e`), each argument quoted on its own.
 pub fn chain(cmds: &[Vec<String>]) -> String {

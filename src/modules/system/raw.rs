@@ -35,18 +35,5 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     }
     let shell = a.str("executable")?.unwrap_or_else(|| "/bin/sh".to_string());
     let out = sysutil::run_script(ctx, r#"exec "$1" -c "$2""#, &[shell, command], None).await?;
-    let rc = out.status.rc();
-    let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
-    let lines = |s: &str| s.lines().map(str::to_string).collect::<Vec<_>>();
-    let mut o = ModuleOutcome::changed(true)
-        .with("rc", rc)
-        .with("stdout_lines", lines(&stdout))
-        .with("stderr_lines", lines(&stderr))
-        .with("stdout", stdout)
-        .with("stderr", stderr);
-    if rc != 0 {
-        o.failed = true;
-        o.msg = Some("non-zero return code".into());
-    }
-    Ok(o)
+    Ok(sysutil::ran(&out))
 }
