@@ -13,6 +13,7 @@ pub mod args;
 pub mod control;
 pub mod docker;
 pub mod files;
+pub mod mode;
 pub mod python;
 pub mod spec;
 pub mod system;

@@ -86,9 +86,9 @@ echo "vcpus=$n"
 [ -r /proc/1/comm ] && read -r p1 < /proc/1/comm && echo "pid1=$p1"
 py=$(command -v python3 || command -v python); echo "python=$py"
 [ -n "$py" ] && echo "pyV=$("$py" -V 2>&1 | tr '\n' ' ')"
-while read -r k v _; do [ "$k" = Uid: ] && echo "uid=$v"; done < /proc/self/status
+u=; while read -r k v _; do [ "$k" = Uid: ] && u=$v; done < /proc/self/status; echo "uid=$u"
 echo "user=${USER:-$(id -un)}"
-u=; while read -r k v _; do [ "$k" = Uid: ] && u=$v; done < /proc/self/status; echo "pw=$(getent passwd "$u")"
+echo "pw=$(getent passwd "$u")"
 env | while IFS= read -r l; do printf 'env.%s\n' "$l"; done
 printf '%s\n' 2000-01-01 2000-07-01 | date -f - '+tzs=%Z %z' 2>/dev/null
 date '+now=%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%N|%Z|%z'
