@@ -162,6 +162,11 @@ pub struct ArgSpec {
     /// `package` action passes everything but `use` to the package manager's module, which
     /// judges it).
     pub passthrough: bool,
+    /// Arguments of ansible-core's module (names and aliases) that talon's native module does
+    /// not implement: a task giving one of them runs the module through the Python path
+    /// (ansible-core's own code on the host) instead of the native module, so a rare option
+    /// is neither an error nor done wrong.
+    pub python_only: &'static [&'static str],
 }
 
 impl ArgSpec {
@@ -172,6 +177,7 @@ impl ArgSpec {
             mutually_exclusive: &[],
             free_form: false,
             passthrough: false,
+            python_only: &[],
         }
     }
     /// The same spec with mutually exclusive groups.
@@ -188,6 +194,21 @@ impl ArgSpec {
     pub const fn passthrough(mut self) -> Self {
         self.passthrough = true;
         self
+    }
+
+    /// The same spec, with the arguments (names and aliases) of ansible-core's module that only
+    /// its own code implements: see [`ArgSpec::python_only`].
+    pub const fn python_for(mut self, names: &'static [&'static str]) -> Self {
+        self.python_only = names;
+        self
+    }
+
+    /// Keys of `args` that only ansible-core's module implements (see [`ArgSpec::python_only`]),
+    /// sorted.
+    pub fn needs_python<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Vec<&'k str> {
+        let mut out: Vec<&str> = keys.into_iter().filter(|k| self.python_only.contains(k)).collect();
+        out.sort_unstable();
+        out
     }
 
     /// The argument `key` names (by name or alias).

@@ -520,9 +520,32 @@ impl Loader {
                 "import_playbook is only valid at the top level of a playbook",
             )),
             _ => {
-                let Some(info) = modules::lookup(short) else {
+                let native = modules::lookup(short);
+                // A native module given an option only ansible-core's module implements runs
+                // through the Python path for that task.
+                let python_only = match native {
+                    Some(info) if !info.spec.python_only.is_empty() => {
+                        let args = module_args(info.name, value, args_kw)?;
+                        info.spec
+                            .needs_python(args.keys().map(String::as_str))
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                };
+                let native = native.filter(|_| python_only.is_empty());
+                let Some(info) = native else {
                     let module = modules::python::resolve_cached(&key.name).map_err(|why| {
-                        LoadError::at(&key.mark, format!("{}\n{why}", unknown_action_message(&key.name)))
+                        let head = if python_only.is_empty() {
+                            unknown_action_message(&key.name)
+                        } else {
+                            format!(
+                                "talon's native '{short}' does not implement {}: ansible-core's own module does, through the Python path, which is not available",
+                                python_only.join(", ")
+                            )
+                        };
+                        LoadError::at(&key.mark, format!("{head}\n{why}"))
                     })?;
                     let args = module_args(&key.name, value, args_kw)?;
                     if let Some(why) = module.needs_action(&args) {

@@ -46,6 +46,20 @@ crate::module_info!(
         ArgDef::bool("force"),
         ArgDef::str("upgrade"),
         ArgDef::int("lock_timeout"),
+    ])
+    // Options only ansible-core's apt implements: such a task takes the Python path.
+    .python_for(&[
+        "auto_install_module_deps",
+        "update_cache_retries",
+        "update_cache_retry_max_delay",
+        "clean",
+        "allow_change_held_packages",
+        "dpkg_options",
+        "autoclean",
+        "policy_rc_d",
+        "only_upgrade",
+        "fail_on_autoremove",
+        "force_apt_get",
     ]),
     plan = plan,
     apply = apply

@@ -63,7 +63,10 @@ crate::module_info!(
         ArgDef::str("umask"),
         ArgDef::int("uid_min"),
         ArgDef::int("uid_max"),
-    ]),
+    ])
+    // SELinux user and skeleton folder (and other systems' options, which ansible-core's Linux
+    // user ignores): such a task takes the Python path.
+    .python_for(&["seuser", "skeleton", "hidden", "login_class", "profile", "authorization", "role"]),
     run
 );
 
