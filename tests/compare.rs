@@ -524,3 +524,24 @@ fn d12_group_by_and_add_host_change_the_inventory() {
         t.lines
     );
 }
+
+#[test]
+fn d12_with_first_found_and_ansible_managed() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("first_found.yml"), &[]);
+    for want in [
+        r#"show vars file => ok msg="['prec.yml'] ['prec.yml']""#,
+        r#"show paths and files => ok msg=["one.yml"]"#,
+        r#"show files folder => ok msg=["plain.txt"]"#,
+        "nothing found, skip => skipped items=[]",
+        "show nothing found => ok msg=true",
+        r#"show template => ok msg="Ansible managed / managed.j2\n""#,
+        r#"show user's managed => ok msg="mine / managed.j2\n""#,
+        r#"show folder => ok msg="['vardir/a.yml', 'vardir/b.yaml', 'vardir/j.json', 'vardir/sub/c.yml'] sub from-sub from-json""#,
+        r#"show one level => ok msg="['a.yml'] {'va': 'from-a', 'shared': 'a'}""#,
+        r#"show unknown extension => ok msg="/vardir/notes.txt does not have a valid extension: yaml, yml, json ['a.yml', 'b.yaml', 'j.json'] {}""#,
+        r#"show missing file => ok msg="True {} True""#,
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+}

@@ -35,6 +35,20 @@ fn d12_a_galaxy_style_service_role_runs_as_with_ansible() {
         "{:#?}",
         cold.lines
     );
+    // with_first_found chose vars/Debian.yml (the conf folder), the site overrides were
+    // skipped, and the template has ansible_managed and the template variables.
+    assert!(
+        cold.lines.iter().any(|l| l.starts_with("memo : show the configuration")
+            && l.contains(r"#\n# Ansible managed\n#\n# memo configuration, from memo.conf.j2 for /etc/memo/memo.conf")),
+        "{:#?}",
+        cold.lines
+    );
+    assert!(
+        cold.lines
+            .contains(&"memo : Include site overrides when there are any => skipped items=[]".to_string()),
+        "{:#?}",
+        cold.lines
+    );
     let (warm, a) = c.same(&pb, &[]);
     assert_eq!((warm.recap[0][1], a.recap[0][1]), (0, 0), "{:#?}", warm.lines);
 }

@@ -194,6 +194,13 @@ pub struct Task {
     /// (which flattens one level, like Ansible).
     pub loop_: Option<Value>,
     pub loop_flatten: bool,
+    /// `with_<lookup>:`: the lookup that turns the (templated) terms in `loop_` into the items,
+    /// as ansible-core's `with_` loops run it (`with_first_found` -> `first_found`).
+    pub loop_with: Option<String>,
+    /// For a `with_<lookup>` loop, the folder `first_found` searches under each search path:
+    /// `templates`, `vars` or `files`, after the first of `template`, `var`, `file` found in the
+    /// action's name as written (ansible-core's task executor), else `files`.
+    pub loop_subdir: &'static str,
     pub loop_control: LoopControl,
     pub register: Option<String>,
     pub notify: Vec<String>,

@@ -56,6 +56,59 @@ pub(super) const RUNNER_ACTIONS: &[&str] = &[
     "import_playbook",
 ];
 
+/// `include_vars`' options as ansible-core's action checks them: file (or free-form) or dir
+/// with its options, plus name and hash_behaviour.
+fn include_vars_options(args: &Vars, mark: &Mark) -> Result<(), LoadError> {
+    const DIR: &[&str] = &[
+        "dir",
+        "depth",
+        "files_matching",
+        "ignore_files",
+        "extensions",
+        "ignore_unknown_extensions",
+    ];
+    const FILE: &[&str] = &["file", "_raw_params"];
+    let (mut dirs, mut files) = (0, 0);
+    for k in args.keys() {
+        if DIR.contains(&k.as_str()) {
+            dirs += 1;
+        } else if FILE.contains(&k.as_str()) {
+            files += 1;
+        } else if k == "hash_behaviour" {
+            return Err(LoadError::at(
+                mark,
+                "include_vars: talon does not support hash_behaviour (variables replace, as with the default)",
+            ));
+        } else if k != "name" {
+            return Err(LoadError::at(
+                mark,
+                format!("{k} is not a valid option in include_vars"),
+            ));
+        }
+    }
+    if dirs > 0 && files > 0 {
+        return Err(LoadError::at(
+            mark,
+            "You are mixing file only and dir only arguments, these are incompatible",
+        ));
+    }
+    Ok(())
+}
+
+/// A task has one loop: a second of `loop`/`with_*` is an error, as in ansible-core.
+fn no_second_loop(task: &Task, key: &Key) -> Result<(), LoadError> {
+    if task.loop_.is_some() {
+        return Err(LoadError::at(
+            &key.mark,
+            format!(
+                "'{}': a task has only one loop (loop, with_items or another with_<lookup>)",
+                key.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn strip_builtin(name: &str) -> &str {
     modules::short_name(name)
 }
@@ -298,10 +351,25 @@ impl Loader {
             match key {
                 "name" => task.name = Some(scalar_string(v)?),
                 "when" => task.when = conditions(v)?,
-                "loop" | "with_list" => task.loop_ = Some(v.to_json()),
-                "with_items" => {
+                "loop" | "with_list" | "with_items" => {
+                    no_second_loop(&task, k)?;
                     task.loop_ = Some(v.to_json());
-                    task.loop_flatten = true;
+                    task.loop_flatten = key == "with_items";
+                }
+                with if with.starts_with("with_") => {
+                    no_second_loop(&task, k)?;
+                    let lookup = &with["with_".len()..];
+                    if !crate::template::LOOKUPS.contains(&lookup) {
+                        return Err(LoadError::at(
+                            &k.mark,
+                            format!(
+                                "'{with}': talon has no lookup '{lookup}' (with_<lookup> loops over a lookup; talon's lookups: {})",
+                                crate::template::LOOKUPS.join(", ")
+                            ),
+                        ));
+                    }
+                    task.loop_ = Some(v.to_json());
+                    task.loop_with = Some(lookup.to_string());
                 }
                 "loop_control" => task.loop_control = loop_control(v)?,
                 "register" => task.register = Some(checks::register_name(v)?),
@@ -358,6 +426,17 @@ impl Loader {
                     action = Some((k, v));
                 }
             }
+        }
+        if task.loop_with.is_some() {
+            let written = action.map_or("", |(k, _)| k.name.as_str());
+            task.loop_subdir = ["template", "var", "file"]
+                .into_iter()
+                .find(|s| written.contains(s))
+                .map_or("files", |s| match s {
+                    "template" => "templates",
+                    "var" => "vars",
+                    _ => "files",
+                });
         }
         if let Some((b, _, _)) = block {
             if action.is_some() {
@@ -482,6 +561,11 @@ impl Loader {
                     }
                     _ => vars_of(value, "include_vars")?,
                 };
+                args.extend(match args_kw {
+                    Some(extra) => vars_of(extra, "args")?,
+                    None => Vars::new(),
+                });
+                include_vars_options(&args, &value.mark)?;
                 args.insert("__base".into(), Value::String(base.display().to_string()));
                 task.action = Some(Action::IncludeVars { args });
                 Ok(vec![task])

@@ -255,3 +255,53 @@ fn role_meta_is_strict() {
     ]);
     assert!(e.contains("dependencies must be a list"), "{e}");
 }
+
+#[test]
+fn with_lookup_loops_name_a_lookup_and_pick_the_actions_folder() {
+    let pb = loads(&[(
+        "pb.yml",
+        &format!(
+            "{PLAY}    - include_vars: \"{{{{ item }}}}\"\n      with_first_found: [a.yml]\n    - ansible.builtin.template: src={{{{ item }}}} dest=/tmp/x\n      with_first_found: [a.j2]\n    - debug: msg=x\n      with_first_found: [a]\n"
+        ),
+    )]);
+    let tasks: Vec<&Task> = pb.plays[0].sections.iter().flatten().collect();
+    let got: Vec<(Option<&str>, &str)> = tasks
+        .iter()
+        .map(|t| (t.loop_with.as_deref(), t.loop_subdir))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (Some("first_found"), "vars"),
+            (Some("first_found"), "templates"),
+            (Some("first_found"), "files")
+        ]
+    );
+    let e = load_err(&[(
+        "pb.yml",
+        &format!("{PLAY}    - debug: msg=x\n      with_nonsense: [a]\n"),
+    )]);
+    assert!(e.contains("talon has no lookup 'nonsense'"), "{e}");
+    let e = load_err(&[(
+        "pb.yml",
+        &format!("{PLAY}    - debug: msg=x\n      loop: [1]\n      with_items: [2]\n"),
+    )]);
+    assert!(e.contains("a task has only one loop"), "{e}");
+}
+
+#[test]
+fn include_vars_options_are_checked_as_the_action_checks_them() {
+    let e = load_err(&[(
+        "pb.yml",
+        &format!("{PLAY}    - include_vars:\n        file: a.yml\n        dir: vars\n"),
+    )]);
+    assert!(
+        e.contains("You are mixing file only and dir only arguments"),
+        "{e}"
+    );
+    let e = load_err(&[(
+        "pb.yml",
+        &format!("{PLAY}    - include_vars:\n        dir: vars\n        depht: 1\n"),
+    )]);
+    assert!(e.contains("depht is not a valid option in include_vars"), "{e}");
+}

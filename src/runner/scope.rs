@@ -48,7 +48,23 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    pub(super) fn include_vars(&self, args: &Vars, scope: &Scope) -> Result<Vars, TaskError> {
+    /// Runs `include_vars` as ansible-core's action does (errors: [`IncludeVarsError`]): `file` (or the free-form name),
+    /// searched as [`vars_files::include_vars_file`]; or `dir` (in a role: the role's
+    /// `vars/DIR`, or `DIR` under the role when it starts with `vars`; else beside the task's
+    /// file) walked in sorted order to `depth` (0: all), its files filtered by
+    /// `files_matching` (a regex searched in the name), `ignore_files` (regexes matched at the
+    /// name's end), `extensions` (default yaml, yml, json; another extension fails unless
+    /// `ignore_unknown_extensions`), a role's `vars/main.yml` left out; `name` puts the
+    /// variables under one key. Returns the variables and the files read (absolute).
+    ///
+    /// Errors: a file that cannot be found or read, a folder that does not exist, a file whose
+    /// root is not a mapping, a bad regex: the message ansible-core gives.
+    pub(super) fn include_vars(
+        &self,
+        args: &Vars,
+        scope: &Scope,
+        role_path: Option<&std::path::Path>,
+    ) -> Result<(Vars, Vec<String>), IncludeVarsError> {
         let base = args
             .get("__base")
             .and_then(Value::as_str)
@@ -57,25 +73,65 @@ impl<'a> Runner<'a> {
         let mut clean = args.clone();
         clean.remove("__base");
         let rendered = self.render_args(&clean, scope)?;
-        let file = rendered
-            .get("file")
-            .or_else(|| rendered.get("_raw_params"))
-            .map(vars::as_string);
-        let Some(file) = file else {
-            return Err(TaskError::Invalid(
-                "include_vars: give a file (dir: is not supported yet)".into(),
-            ));
-        };
-        let path = vars_files::include_vars_file(&base, &self.pb.dir, &file)
-            .ok_or_else(|| TaskError::Invalid(format!("include_vars: could not find '{file}'")))?;
-        let v = vars_files::read(&path)?;
+        let mut files = Vec::new();
+        let mut out = Vars::new();
+        if let Some(dir) = rendered.get("dir").map(vars::as_string) {
+            let root = match role_path {
+                Some(role) if dir.split('/').next() == Some("vars") && role.join(&dir).exists() => {
+                    role.join(&dir)
+                }
+                Some(role) => role.join("vars").join(&dir),
+                None => base.join(&dir),
+            };
+            let opts = vars_files::DirOptions::from_args(&rendered).map_err(TaskError::Invalid)?;
+            let main = role_path.map(|r| r.join("vars").join("main.yml"));
+            let (groups, error) = vars_files::dir_files(&root, &opts, main.as_deref());
+            let last = groups.len();
+            for (i, group) in groups.into_iter().enumerate() {
+                let mut folder = Vars::new();
+                for path in group {
+                    let v = vars_files::read(&path).map_err(TaskError::from)?;
+                    files.push(path.display().to_string());
+                    vars::overlay(&mut folder, &v);
+                }
+                // The folder whose walk failed keeps its files listed but not its variables.
+                if error.is_none() || i + 1 < last {
+                    vars::overlay(&mut out, &folder);
+                }
+            }
+            if let Some(message) = error {
+                return Err(IncludeVarsError::Failed {
+                    message,
+                    facts: out,
+                    files,
+                });
+            }
+        } else {
+            let file = rendered
+                .get("file")
+                .or_else(|| rendered.get("_raw_params"))
+                .map(vars::as_string)
+                .map(|f| f.trim_end_matches('\n').to_string());
+            let Some(file) = file else {
+                return Err(TaskError::Invalid("include_vars: give a file or a dir".into()).into());
+            };
+            let Some(path) = vars_files::include_vars_file(&base, &self.pb.dir, &file) else {
+                return Err(IncludeVarsError::Failed {
+                    message: format!("Could not find or access '{file}'"),
+                    facts: Vars::new(),
+                    files,
+                });
+            };
+            out = vars_files::read(&path).map_err(TaskError::from)?;
+            files.push(path.display().to_string());
+        }
         Ok(match rendered.get("name").and_then(Value::as_str) {
             Some(n) => {
                 let mut m = Vars::new();
-                m.insert(n.to_string(), Value::Object(v));
-                m
+                m.insert(n.to_string(), Value::Object(out));
+                (m, files)
             }
-            None => v,
+            None => (out, files),
         })
     }
 
@@ -157,5 +213,25 @@ impl<'a> Runner<'a> {
             .with_hostvars(hostvars)
             .with_search_paths(search)
             .with_raw(raw)
+    }
+}
+
+/// Why `include_vars` failed.
+#[derive(Debug)]
+pub(super) enum IncludeVarsError {
+    /// ansible-core's action result fails: `message`, with the variables and files it read
+    /// before (they are reported, not applied).
+    Failed {
+        message: String,
+        facts: Vars,
+        files: Vec<String>,
+    },
+    /// A template, a vars file's syntax, ...: the task fails as any other.
+    Task(TaskError),
+}
+
+impl From<TaskError> for IncludeVarsError {
+    fn from(e: TaskError) -> Self {
+        IncludeVarsError::Task(e)
     }
 }

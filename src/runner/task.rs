@@ -251,18 +251,30 @@ impl<'a> Runner<'a> {
                     Err(msg) => failed(msg),
                 }
             }
-            Some(Action::IncludeVars { args }) => match self.include_vars(args, scope) {
-                Ok(v) => {
-                    let facts = v.clone();
-                    vars::overlay(&mut st.include_vars, &v);
-                    Outcome {
-                        status: Status::Ok,
-                        result: json!({"ansible_facts": facts, "changed": false}),
-                        diff: Vec::new(),
+            Some(Action::IncludeVars { args }) => {
+                match self.include_vars(args, scope, task.role.as_ref().map(|r| r.path.as_path())) {
+                    Ok((v, files)) => {
+                        let facts = v.clone();
+                        vars::overlay(&mut st.include_vars, &v);
+                        Outcome {
+                            status: Status::Ok,
+                            result: json!({"ansible_facts": facts, "ansible_included_var_files": files, "changed": false}),
+                            diff: Vec::new(),
+                        }
                     }
+                    // ansible-core's action fails with `message` (not `msg`) and empty results.
+                    Err(super::scope::IncludeVarsError::Failed {
+                        message,
+                        facts,
+                        files,
+                    }) => Outcome {
+                        status: Status::Failed,
+                        result: json!({"failed": true, "message": message, "ansible_facts": facts, "ansible_included_var_files": files, "changed": false}),
+                        diff: Vec::new(),
+                    },
+                    Err(super::scope::IncludeVarsError::Task(m)) => failed_at(task, m),
                 }
-                Err(m) => failed_at(task, m),
-            },
+            }
             Some(Action::GatherFacts) => match super::facts::gather(conn).await {
                 Ok(f) => {
                     // Gathered facts join (and replace) what the host has, modules' facts too.

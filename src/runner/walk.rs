@@ -367,6 +367,78 @@ impl<'a> Runner<'a> {
         Ok(true)
     }
 
+    /// The items of a `with_<lookup>` loop, as ansible-core's task executor makes them: the
+    /// terms templated (a string templated into a list, or a one-item list), then the lookup
+    /// run on them with `wantlist`. For `first_found` a term that is undefined is dropped (the
+    /// common `"{{ ansible_distribution }}.yml"` list on a host without that fact), and the
+    /// lookup searches `subdir` under each search path.
+    fn with_lookup(
+        &self,
+        lookup: &str,
+        subdir: &'static str,
+        raw: &Value,
+        scope: &crate::template::Scope,
+    ) -> Result<Value, TaskError> {
+        let render = |v: &Value| self.templater.render_value(v, scope);
+        // ansible-core's first_found drops undefined values at any depth of a with_ loop's terms.
+        fn defined(
+            v: &Value,
+            render: &dyn Fn(&Value) -> Result<Value, crate::template::TemplateError>,
+        ) -> Result<Option<Value>, crate::template::TemplateError> {
+            match v {
+                Value::Array(items) => {
+                    let mut kept = Vec::with_capacity(items.len());
+                    for item in items {
+                        kept.extend(defined(item, render)?);
+                    }
+                    Ok(Some(Value::Array(kept)))
+                }
+                Value::Object(map) => {
+                    let mut kept = serde_json::Map::new();
+                    for (k, item) in map {
+                        if let Some(x) = defined(item, render)? {
+                            kept.insert(k.clone(), x);
+                        }
+                    }
+                    Ok(Some(Value::Object(kept)))
+                }
+                other => match render(other) {
+                    Ok(x) => Ok(Some(x)),
+                    Err(e) if e.undefined.is_some() => Ok(None),
+                    Err(e) => Err(e),
+                },
+            }
+        }
+        let terms = match raw {
+            Value::Array(_) if lookup == "first_found" => defined(raw, &render)
+                .map_err(TaskError::template("loop"))?
+                .unwrap_or_default(),
+            other => match render(other).map_err(TaskError::template("loop"))? {
+                Value::Array(a) => Value::Array(a),
+                Value::Null => Value::Array(Vec::new()),
+                one => Value::Array(vec![one]),
+            },
+        };
+        let mut vars = (*scope.vars).clone();
+        vars.insert("__talon_with_terms".into(), terms);
+        vars.insert(
+            crate::template::WITH_SUBDIR_VAR.into(),
+            Value::String(subdir.into()),
+        );
+        let mut raw_names = (*scope.raw).clone();
+        raw_names.insert("__talon_with_terms".into());
+        let with_scope = scope.with_vars(Arc::new(vars)).with_raw(raw_names);
+        self.templater
+            .eval_expr(&format!("query('{lookup}', __talon_with_terms)"), &with_scope)
+            .map_err(|e| {
+                if e.undefined.is_some() {
+                    TaskError::template("loop")(e)
+                } else {
+                    TaskError::Invalid(format!("The lookup plugin '{lookup}' failed: {}", e.message))
+                }
+            })
+    }
+
     /// Evaluates the loop of a task into (item vars, label) pairs; no loop = one empty item.
     pub(super) async fn prepare_loop(
         &self,
@@ -379,10 +451,13 @@ impl<'a> Runner<'a> {
             return Ok(vec![(Vars::new(), String::new())]);
         };
         let scope = self.scope_for(ctx, st, Some(task), inh, &Vars::new());
-        let v = self
-            .templater
-            .render_value(raw, &scope)
-            .map_err(TaskError::template("loop"))?;
+        let v = match &task.loop_with {
+            Some(lookup) => self.with_lookup(lookup, task.loop_subdir, raw, &scope)?,
+            None => self
+                .templater
+                .render_value(raw, &scope)
+                .map_err(TaskError::template("loop"))?,
+        };
         let list = match v {
             Value::Array(a) => a,
             Value::Null => Vec::new(),

@@ -11,8 +11,9 @@
 //! defaults: `trim_blocks=True`, `lstrip_blocks=False`). Both keep trailing newlines, as
 //! Ansible's templar re-appends them.
 
+mod file_vars;
 mod filters;
-mod lookups;
+pub(crate) mod lookups;
 mod predicates;
 mod scope;
 #[cfg(test)]
@@ -29,6 +30,9 @@ use serde_json::Value;
 use crate::vars::Vars;
 
 use scope::{Ctx, ScopeObj};
+
+pub use file_vars::{ANSIBLE_MANAGED, with_template_vars};
+pub use lookups::{LOOKUPS, WITH_SUBDIR_VAR};
 
 /// Steps (minijinja fuel: about one per instruction) one render may take before it is stopped:
 /// a loop of a few million iterations is fine, `range(10**10)`-sized work is not. ansible-core

@@ -149,8 +149,13 @@ impl Ctx {
     }
 
     /// The context for rendering the template file at `path` from `lookup('template')`, or an
-    /// error with the chain of lookups once [`MAX_TEMPLATE_LOOKUP_DEPTH`] are open.
-    pub(crate) fn enter_template(self: &Arc<Self>, path: &str) -> Result<Arc<Ctx>, TemplateError> {
+    /// error with the chain of lookups once [`MAX_TEMPLATE_LOOKUP_DEPTH`] are open; the template
+    /// sees `vars` (this context's variables plus ansible-core's template variables).
+    pub(crate) fn enter_template(
+        self: &Arc<Self>,
+        path: &str,
+        vars: Arc<Vars>,
+    ) -> Result<Arc<Ctx>, TemplateError> {
         let open = self.chain.iter().filter(|c| c.starts_with(LOOKUP_PREFIX)).count();
         let label = format!("{LOOKUP_PREFIX}'{path}')");
         if open >= MAX_TEMPLATE_LOOKUP_DEPTH {
@@ -163,7 +168,11 @@ impl Ctx {
         // Not `enter`: the same template may be looked up inside itself (up to the limit), as a
         // variable may not.
         self.budget.charge_render()?;
-        Ok(self.pushed(label))
+        let mut inner = self.pushed(label);
+        if let Some(ctx) = Arc::get_mut(&mut inner) {
+            ctx.vars = vars;
+        }
+        Ok(inner)
     }
 
     /// The same context over another host's variables (for `hostvars[name]`).

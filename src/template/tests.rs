@@ -693,3 +693,40 @@ fn perf_micro_check() {
     }
     eprintln!("10k renders of '{{{{ a }}}}/x': {:?}", start.elapsed());
 }
+
+#[test]
+fn comment_filter_as_ansible_core_writes_it() {
+    // Expected values printed by ansible-core 2.19's own filter.
+    let v = json!({"m": "Ansible managed", "two": "a\nb", "gap": "a\n\nb"});
+    assert_eq!(rs("{{ m | comment }}", v.clone()), "#\n# Ansible managed\n#");
+    assert_eq!(
+        rs("{{ two | comment('cblock') }}", v.clone()),
+        "/*\n *\n * a\n * b\n *\n */"
+    );
+    assert_eq!(
+        rs("{{ gap | comment('xml') }}", v.clone()),
+        "<!--\n -\n - a\n -\n - b\n -\n-->"
+    );
+    assert_eq!(
+        rs(
+            "{{ 'x' | comment('c', prefix_count=2, postfix='--') }}",
+            v.clone()
+        ),
+        "//\n//\n// x\n--"
+    );
+    assert_eq!(
+        rs("{{ 'x' | comment(decoration='; ', prefix='\\n') }}", v.clone()),
+        "\n; x\n;"
+    );
+    assert_eq!(rs("{{ 'x' | comment('erlang') }}", v.clone()), "%\n% x\n%");
+    assert!(
+        re("{{ 'x' | comment('nope') }}", v.clone())
+            .message
+            .contains("Invalid style 'nope'")
+    );
+    assert!(
+        re("{{ 'x' | comment(decorashun='-') }}", v)
+            .message
+            .contains("decorashun")
+    );
+}

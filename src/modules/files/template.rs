@@ -141,9 +141,19 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     if is_vault(text.trim_start().as_bytes()) {
         return Err(vault_src(path));
     }
+    // ansible-core's template variables (template_path, ansible_managed, ...) for this file.
+    let dest_arg = a.str("dest")?;
+    let scope = ctx
+        .scope
+        .with_vars(std::sync::Arc::new(crate::template::with_template_vars(
+            &ctx.scope.vars,
+            &src,
+            &path,
+            dest_arg.as_deref(),
+        )));
     let rendered = ctx
         .templater
-        .render_template_with(&text, &src, ctx.scope, &syntax)
+        .render_template_with(&text, &src, &scope, &syntax)
         .map_err(|e| ModuleError::Template(format!("{src}: {e}")))?;
     let rendered = if newline == "\n" {
         rendered

@@ -55,6 +55,15 @@ impl Args {
     pub fn positional(&self) -> &[Value] {
         &self.pos
     }
+
+    /// The names of the keyword arguments given.
+    pub fn keyword_names(&self) -> Vec<String> {
+        self.kw
+            .as_ref()
+            .and_then(|kw| kw.try_iter().ok())
+            .map(|keys| keys.map(|k| str_of(&k)).collect())
+            .unwrap_or_default()
+    }
 }
 
 pub(crate) fn err(msg: impl Into<String>) -> Error {
@@ -88,6 +97,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("regex_replace", regex_replace);
     env.add_filter("regex_search", regex_search);
     env.add_filter("regex_findall", regex_findall);
+    env.add_filter("comment", comment);
     env.add_filter("regex_escape", |s: String| regex::escape(&s));
     env.add_filter("to_json", to_json_filter);
     env.add_filter("to_nice_json", to_nice_json);

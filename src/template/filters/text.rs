@@ -312,3 +312,96 @@ pub(super) fn from_yaml_all(s: String) -> Result<Value, Error> {
         .map_err(|e| err(format!("from_yaml_all: the input is not valid YAML: {e}")))?;
     Ok(Value::from(minijinja::value::Serde(&v)))
 }
+
+/// `comment`: `text` as a comment block, matching ansible-core's `comment` filter: styles
+/// `plain` (`# `, the default), `erlang` (`% `), `c` (`// `), `cblock` (`/*` ... ` */`) and `xml`
+/// (`<!--` ... `-->`); keyword arguments `decoration`, `beginning`, `end`, `prefix`,
+/// `prefix_count`, `postfix`, `postfix_count` and `newline` override the style's. With the
+/// defaults, `"Ansible managed" | comment` is `"#\n# Ansible managed\n#"`.
+///
+/// Errors: an unknown style ("Invalid style 'x'.") or an unknown keyword.
+pub(super) fn comment(text: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
+    let args = Args::new(rest);
+    let text = str_of(&text);
+    let style = args.str(0, "style").unwrap_or_else(|| "plain".into());
+    let (beginning, decoration, end) = match style.as_str() {
+        "plain" => ("", "# ", ""),
+        "erlang" => ("", "% ", ""),
+        "c" => ("", "// ", ""),
+        "cblock" => ("/*", " * ", " */"),
+        "xml" => ("<!--", " - ", "-->"),
+        other => {
+            return Err(err(format!(
+                "Invalid style '{other}'. Available styles: plain, erlang, c, cblock, xml"
+            )));
+        }
+    };
+    for name in args.keyword_names() {
+        if ![
+            "style",
+            "decoration",
+            "beginning",
+            "end",
+            "prefix",
+            "prefix_count",
+            "postfix",
+            "postfix_count",
+            "newline",
+        ]
+        .contains(&name.as_str())
+        {
+            return Err(err(format!(
+                "comment() got an unexpected keyword argument '{name}'"
+            )));
+        }
+    }
+    let kw = |name: &str| args.get(usize::MAX, name).map(|v| str_of(&v));
+    let count = |name: &str| -> Result<usize, Error> {
+        match args.get(usize::MAX, name) {
+            None => Ok(1),
+            Some(v) => str_of(&v)
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| err(format!("comment(): {name} must be a number, got {v}"))),
+        }
+    };
+    let prepostfix = kw("decoration").unwrap_or_else(|| decoration.to_string());
+    let newline = kw("newline").unwrap_or_else(|| "\n".into());
+    let beginning = kw("beginning").unwrap_or_else(|| beginning.to_string());
+    let end = kw("end").unwrap_or_else(|| end.to_string());
+    let decoration = kw("decoration").unwrap_or_else(|| decoration.to_string());
+    let prefix = kw("prefix").unwrap_or_else(|| prepostfix.trim_end().to_string());
+    let postfix = kw("postfix").unwrap_or_else(|| prepostfix.trim_end().to_string());
+    let (prefix_count, postfix_count) = (count("prefix_count")?, count("postfix_count")?);
+
+    let mut out = String::new();
+    if !beginning.is_empty() {
+        out.push_str(&beginning);
+        out.push_str(&newline);
+    }
+    if !prefix.is_empty() {
+        let unit = if prefix != newline {
+            format!("{prefix}{newline}")
+        } else {
+            newline.clone()
+        };
+        out.push_str(&unit.repeat(prefix_count));
+    }
+    let body = format!(
+        "{decoration}{}",
+        text.replace(&newline, &format!("{newline}{decoration}"))
+    );
+    out.push_str(&body.replace(
+        &format!("{decoration}{newline}"),
+        &format!("{}{newline}", decoration.trim_end()),
+    ));
+    for _ in 0..postfix_count {
+        out.push_str(&newline);
+        out.push_str(&postfix);
+    }
+    if !end.is_empty() {
+        out.push_str(&newline);
+        out.push_str(&end);
+    }
+    Ok(out)
+}
