@@ -545,3 +545,18 @@ fn d12_with_first_found_and_ansible_managed() {
         assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
     }
 }
+
+#[test]
+fn d12_setup_gather_subset_and_filter_are_applied_not_ignored() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("facts_subset.yml"), &[]);
+    for want in [
+        r#"show min facts only => ok msg=[true,false,false,["!all"],true]"#,
+        r#"show filter => ok msg=["ansible_distribution","ansible_distribution_file_parsed","ansible_distribution_file_path","ansible_distribution_file_variety","ansible_distribution_major_version","ansible_distribution_minor_version","ansible_distribution_release","ansible_distribution_version","ansible_pkg_mgr"]"#,
+        r#"show network => ok msg=[true,false,true,["!all","network"]]"#,
+        r#"show all but hardware => ok msg=[true,false,false]"#,
+        "a bad subset => failed",
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+}

@@ -95,6 +95,8 @@ pub struct Play {
     pub become_user: Option<String>,
     /// `gather_facts:` (default true).
     pub gather_facts: bool,
+    /// The play's `gather_subset` and `gather_timeout`, for its fact gathering (raw).
+    pub gather_args: Vars,
     pub strategy: Strategy,
     /// `serial:` batches (empty = all hosts at once).
     pub serial: Vec<SerialStep>,
@@ -176,8 +178,10 @@ pub enum Action {
     IncludeVars { args: Vars },
     /// `meta:` (flush_handlers, noop, end_play, end_host, clear_host_errors, refresh_inventory).
     Meta(String),
-    /// `gather_facts:` / `setup:` as a task.
-    GatherFacts,
+    /// `gather_facts:` / `setup:` as a task, with the setup module's `gather_subset`, `filter`
+    /// and `gather_timeout` (raw; templated at run time); the play's fact gathering passes the
+    /// play's `gather_subset`/`gather_timeout`.
+    GatherFacts(Vars),
 }
 
 /// Keywords that apply to a task (and are inherited from blocks, roles and imports).
@@ -241,7 +245,7 @@ impl Task {
             (None, Some(Action::AddHost { .. })) => "add_host".into(),
             (None, Some(Action::IncludeVars { .. })) => "include_vars".into(),
             (None, Some(Action::Meta(m))) => format!("meta: {m}"),
-            (None, Some(Action::GatherFacts)) => "Gathering Facts".into(),
+            (None, Some(Action::GatherFacts(_))) => "Gathering Facts".into(),
             (None, None) => "(empty)".into(),
         };
         match &self.role {

@@ -17,6 +17,8 @@ pub(super) const PLAY_KEYS: &[&str] = &[
     "become_user",
     "become_method",
     "gather_facts",
+    "gather_subset",
+    "gather_timeout",
     "strategy",
     "serial",
     "force_handlers",
@@ -211,6 +213,15 @@ impl Loader {
                 .map(|b| bool_of(b, "gather_facts"))
                 .transpose()?
                 .unwrap_or(true),
+            gather_args: {
+                let mut a = Vars::new();
+                for key in ["gather_subset", "gather_timeout"] {
+                    if let Some(v) = node.get(key) {
+                        a.insert(key.into(), v.to_json());
+                    }
+                }
+                a
+            },
             strategy,
             serial,
             force_handlers: node

@@ -596,7 +596,20 @@ impl Loader {
                 Ok(vec![task])
             }
             "gather_facts" | "setup" => {
-                task.action = Some(Action::GatherFacts);
+                let args = module_args(short, value, args_kw)?;
+                for k in args.keys() {
+                    if !["gather_subset", "filter", "gather_timeout"].contains(&k.as_str()) {
+                        let why = if k == "fact_path" {
+                            "talon does not read local facts (fact_path) yet".to_string()
+                        } else {
+                            format!(
+                                "Unsupported parameters for ({short}) module: {k}. Supported parameters include: fact_path, filter, gather_subset, gather_timeout."
+                            )
+                        };
+                        return Err(LoadError::at(&value.mark, why));
+                    }
+                }
+                task.action = Some(Action::GatherFacts(args));
                 Ok(vec![task])
             }
             "import_playbook" => Err(LoadError::at(

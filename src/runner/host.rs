@@ -200,7 +200,7 @@ impl<'a> Runner<'a> {
             let gf = Task {
                 id: usize::MAX,
                 name: Some("Gathering Facts".into()),
-                action: Some(Action::GatherFacts),
+                action: Some(Action::GatherFacts(play.gather_args.clone())),
                 ..Default::default()
             };
             if let Err(stop) = self.run_task(ctx, &mut st, &conn, &gf, &base).await {

@@ -27,7 +27,9 @@ impl<'a> Runner<'a> {
         task: &Task,
         inh: &Inherited,
     ) -> Flow {
-        if !inh.handler && !self.tags_selected(&inh.tags) && !matches!(task.action, Some(Action::GatherFacts))
+        if !inh.handler
+            && !self.tags_selected(&inh.tags)
+            && !matches!(task.action, Some(Action::GatherFacts(_)))
         {
             return Ok(());
         }
@@ -275,16 +277,25 @@ impl<'a> Runner<'a> {
                     Err(super::scope::IncludeVarsError::Task(m)) => failed_at(task, m),
                 }
             }
-            Some(Action::GatherFacts) => match super::facts::gather(conn).await {
-                Ok(f) => {
+            Some(Action::GatherFacts(args)) => match super::facts::gather(conn).await.map(|all| {
+                let args = self.render_args(args, scope)?;
+                super::facts::select(all, &args).map_err(TaskError::Invalid)
+            }) {
+                Ok(Err(e)) => failed_at(task, e),
+                Ok(Ok(f)) => {
                     // Gathered facts join (and replace) what the host has, modules' facts too.
                     for (k, v) in &f {
                         st.plain_facts.remove(k);
                         st.facts.insert(k.clone(), v.clone());
                     }
+                    // The result names them as setup returns them (`ansible_distribution`).
+                    let returned: Vars = f
+                        .into_iter()
+                        .map(|(k, v)| (super::facts::returned_name(&k), v))
+                        .collect();
                     Outcome {
                         status: Status::Ok,
-                        result: json!({"ansible_facts": f, "changed": false}),
+                        result: json!({"ansible_facts": returned, "changed": false}),
                         diff: Vec::new(),
                     }
                 }

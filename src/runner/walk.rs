@@ -233,7 +233,7 @@ impl<'a> Runner<'a> {
         if task.register.is_some()
             || matches!(
                 task.action,
-                Some(Action::SetFact { .. } | Action::IncludeVars { .. } | Action::GatherFacts)
+                Some(Action::SetFact { .. } | Action::IncludeVars { .. } | Action::GatherFacts(_))
             )
         {
             self.publish_hostvars(st);
