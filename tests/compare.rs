@@ -560,3 +560,16 @@ fn d12_setup_gather_subset_and_filter_are_applied_not_ignored() {
         assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
     }
 }
+
+#[test]
+fn d12_service_facts_is_native_and_reads_sysv_services() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("service_facts.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show services => ok") && l.contains(r#""source":"sysv""#)),
+        "{:#?}",
+        t.lines
+    );
+}

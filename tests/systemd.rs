@@ -92,3 +92,30 @@ fn systemd_module_manages_a_real_unit() {
     run.assert_code(0);
     assert_eq!(run.changed("lab1"), 0, "{}", run.stdout);
 }
+
+/// Writes the host's `ansible_facts.services` (from service_facts) to the file `out` names.
+const SERVICE_FACTS: &str = r#"- hosts: lab
+  gather_facts: false
+  tasks:
+    - service_facts:
+    - copy:
+        content: "{{ ansible_facts.services | to_nice_json }}"
+        dest: "{{ out }}"
+"#;
+
+#[test]
+fn d12_service_facts_reads_systemd_units_as_ansible() {
+    let lab = Lab::up_with(1, &["--systemd"]);
+    let playbook = lab.dir.path().join("sf.yml");
+    std::fs::write(&playbook, SERVICE_FACTS).unwrap();
+    let run = lab.run(&playbook, &["-e", "out=/tmp/sf-talon.json"]);
+    run.assert_code(0);
+    let out = common::ansible::ansible_playbook(&lab, &playbook, &["-e", "out=/tmp/sf-ansible.json"], &[])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::text(&out.stdout));
+    let talon = lab.sh_ok("lab1", "cat /tmp/sf-talon.json");
+    let ansible = lab.sh_ok("lab1", "cat /tmp/sf-ansible.json");
+    assert!(talon.contains(r#""source": "systemd""#), "{talon}");
+    assert_eq!(talon, ansible);
+}

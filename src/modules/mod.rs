@@ -334,6 +334,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::script::INFO,
     &system::package::INFO,
     &system::service::INFO,
+    &system::service_facts::INFO,
     &system::service::SYSTEMD_INFO,
     &system::user::INFO,
     &system::group::INFO,

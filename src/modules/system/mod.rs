@@ -8,5 +8,6 @@ pub mod package;
 pub mod raw;
 pub mod script;
 pub mod service;
+pub mod service_facts;
 pub mod user;
 pub mod user_plan;
