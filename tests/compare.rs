@@ -573,3 +573,25 @@ fn d12_service_facts_is_native_and_reads_sysv_services() {
         t.lines
     );
 }
+
+#[test]
+fn d12_debconf_is_native_and_matches_ansible() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("debconf.yml"), &["--diff"]);
+    for want in [
+        "a string in check mode => changed",
+        "the string again => ok",
+        "the multiselect in another order => ok",
+        "the password again => failed",
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+    assert!(
+        t.lines.iter().any(|l| l.starts_with("show string")
+            && l.contains(
+                r#""diff":{"after":{"talon-test/flavour":"vanilla"},"before":{"talon-test/flavour":""}}"#
+            )),
+        "{:#?}",
+        t.lines
+    );
+}

@@ -330,6 +330,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &control::pause::INFO,
     &control::wait_for::INFO,
     &system::apt::INFO,
+    &system::debconf::INFO,
     &system::raw::INFO,
     &system::script::INFO,
     &system::package::INFO,

@@ -3,6 +3,7 @@
 
 pub mod apt;
 pub mod command;
+pub mod debconf;
 pub mod group;
 pub mod package;
 pub mod raw;
