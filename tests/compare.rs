@@ -595,3 +595,19 @@ fn d12_debconf_is_native_and_matches_ansible() {
         t.lines
     );
 }
+
+#[test]
+fn d12_known_hosts_is_native_and_matches_ansible() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("known_hosts.yml"), &["--diff"]);
+    for want in [
+        "add in check mode => changed",
+        "add again => ok",
+        "replace the key of the same type => changed",
+        "show hashed => ok msg=[true,false]",
+        "show file => ok msg=\"1\"",
+        "a key for another host => failed",
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+}

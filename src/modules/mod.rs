@@ -339,6 +339,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::service::SYSTEMD_INFO,
     &system::user::INFO,
     &system::group::INFO,
+    &system::known_hosts::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,
     &files::fetch::INFO,

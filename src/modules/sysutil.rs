@@ -223,6 +223,54 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// A shell function `pathinfo PATH` for a script whose marker is in `$M`: prints section
+/// `pathinfo` with what ansible-core's `add_path_info` reads (nothing when the path does not
+/// exist): `uid gid user group nlink` (following links) then `mode size type` (of the path
+/// itself). Read it back with [`path_info_of`].
+pub const PATH_INFO_FN: &str = r#"pathinfo() { printf '%s pathinfo\n' "$M"; [ -e "$1" ] || return 0; stat -L -c '%u %g %U %G %h' -- "$1"; stat -c '%a %s %F' -- "$1"; }
+"#;
+
+/// The result fields ansible-core's `add_path_info` adds for a result naming a `path` or `dest`
+/// (`uid`, `gid`, `owner`, `group`, `mode` as "0644", `state` (link, directory, hard when it
+/// has several links, else file) and `size`), from the `pathinfo` section [`PATH_INFO_FN`]
+/// printed; empty when the path did not exist. An unknown user or group is its number, as
+/// Python's `str(uid)`.
+pub fn path_info_of(section: &str) -> Vec<(&'static str, Value)> {
+    let mut lines = section.lines();
+    let (Some(ids), Some(own)) = (lines.next(), lines.next()) else {
+        return Vec::new();
+    };
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    let own: Vec<&str> = own.splitn(3, ' ').collect();
+    if ids.len() < 5 || own.len() < 3 {
+        return Vec::new();
+    }
+    let num = |s: &str| s.parse::<u64>().unwrap_or(0);
+    let name = |name: &str, id: &str| {
+        if name == "UNKNOWN" {
+            id.to_string()
+        } else {
+            name.to_string()
+        }
+    };
+    let mode = u32::from_str_radix(own[0], 8).unwrap_or(0);
+    let state = match own[2] {
+        "symbolic link" => "link",
+        "directory" => "directory",
+        _ if num(ids[4]) > 1 => "hard",
+        _ => "file",
+    };
+    vec![
+        ("uid", Value::from(num(ids[0]))),
+        ("gid", Value::from(num(ids[1]))),
+        ("owner", Value::from(name(ids[2], ids[0]))),
+        ("group", Value::from(name(ids[3], ids[1]))),
+        ("mode", Value::from(format!("0{mode:03o}"))),
+        ("state", Value::from(state)),
+        ("size", Value::from(num(own[1]))),
+    ]
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

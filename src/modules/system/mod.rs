@@ -5,6 +5,7 @@ pub mod apt;
 pub mod command;
 pub mod debconf;
 pub mod group;
+pub mod known_hosts;
 pub mod package;
 pub mod raw;
 pub mod script;
