@@ -611,3 +611,20 @@ fn d12_known_hosts_is_native_and_matches_ansible() {
         assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
     }
 }
+
+#[test]
+fn d12_pam_limits_is_native_and_matches_ansible() {
+    let colls = common::ansible::collections_path();
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
+    let c = Compare::new();
+    let (t, _) = c.same_env(&fixture("pam_limits.yml"), &["--diff"], &env);
+    for want in [
+        "a new limit in check mode => changed",
+        "the new limit again => ok",
+        "keep the larger => ok",
+        "keep the smaller, with a comment => changed",
+        "the system file => changed",
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+}

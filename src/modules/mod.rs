@@ -307,6 +307,8 @@ pub fn short_name(name: &str) -> &str {
         .or_else(|| name.strip_prefix("community.docker."))
         .unwrap_or(name);
     match short {
+        // Collection modules talon implements natively, by their FQCN.
+        "community.general.pam_limits" => "pam_limits",
         "docker_compose_v2" => "docker_compose",
         // ansible-core 2.19's real name for the systemd module (`systemd` redirects to it).
         "systemd_service" => "systemd",
@@ -340,6 +342,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::user::INFO,
     &system::group::INFO,
     &system::known_hosts::INFO,
+    &system::pam_limits::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,
     &files::fetch::INFO,

@@ -7,6 +7,7 @@ pub mod debconf;
 pub mod group;
 pub mod known_hosts;
 pub mod package;
+pub mod pam_limits;
 pub mod raw;
 pub mod script;
 pub mod service;
