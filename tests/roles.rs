@@ -75,3 +75,30 @@ fn d12_a_galaxy_style_hardening_role_with_collection_modules() {
     let (warm, a) = c.same_env(&pb, &[], &env);
     assert_eq!((warm.recap[0][1], a.recap[0][1]), (0, 0), "{:#?}", warm.lines);
 }
+
+#[test]
+fn d12_a_galaxy_style_relay_role_with_native_modules() {
+    let colls = common::ansible::collections_path();
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
+    let c = Compare::new();
+    let pb = common::root().join("tests/fixtures/roles/relay.yml");
+    let (check, _) = c.same_env(&pb, &["--check"], &env);
+    let (cold, _) = c.same_env(&pb, &["--diff"], &env);
+    for line in cold.lines.iter().filter(|l| l.ends_with("=> changed")) {
+        let predicted = if line.starts_with("relay : reload relay") {
+            "relay : reload relay => skipped".to_string()
+        } else {
+            line.clone()
+        };
+        assert!(check.lines.contains(&predicted), "{predicted}: {:#?}", check.lines);
+    }
+    assert!(
+        cold.lines.iter().any(|l| l.starts_with("relay : show the relay")
+            && l.contains("/etc/relay")
+            && l.contains("relayhost = [mail.example.org]")),
+        "{:#?}",
+        cold.lines
+    );
+    let (warm, a) = c.same_env(&pb, &[], &env);
+    assert_eq!((warm.recap[0][1], a.recap[0][1]), (0, 0), "{:#?}", warm.lines);
+}
