@@ -459,6 +459,12 @@ fn d12_facts_real_roles_read() {
         "{:#?}",
         t.lines
     );
+    assert!(
+        t.lines.iter().any(|l| l
+            == r#"show virtualization and selinux => ok msg=["docker","guest",["container","docker"],[],{"status":"disabled"}]"#),
+        "{:#?}",
+        t.lines
+    );
 }
 
 #[test]

@@ -90,7 +90,11 @@ fn d12_a_galaxy_style_relay_role_with_native_modules() {
         } else {
             line.clone()
         };
-        assert!(check.lines.contains(&predicted), "{predicted}: {:#?}", check.lines);
+        assert!(
+            check.lines.contains(&predicted),
+            "{predicted}: {:#?}",
+            check.lines
+        );
     }
     assert!(
         cold.lines.iter().any(|l| l.starts_with("relay : show the relay")

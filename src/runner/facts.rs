@@ -61,9 +61,15 @@ if [ -e /usr/bin/rpm ] && [ -e /usr/bin/apt-get ] && /usr/bin/rpm -q --whatprovi
     )
 });
 
-/// The fact script: [`OS_RELEASE`], [`SCRIPT`], [`PKG_MGR_PROBE`].
-static FACTS_SCRIPT: LazyLock<String> =
-    LazyLock::new(|| format!("{OS_RELEASE}{SCRIPT}{}true\n", *PKG_MGR_PROBE));
+/// The fact script: [`OS_RELEASE`], [`SCRIPT`], [`PKG_MGR_PROBE`], the virtualization and
+/// SELinux probe.
+static FACTS_SCRIPT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{OS_RELEASE}{SCRIPT}{}{}true\n",
+        *PKG_MGR_PROBE,
+        super::virt_facts::PROBE
+    )
+});
 
 /// The rest of the fact script; it prints `key=value` lines. It reads /proc and /etc with shell
 /// builtins and starts only a handful of processes (hostname, uname, nproc, id, ip), because on a
@@ -379,6 +385,8 @@ pub fn parse(text: &str) -> Vars {
     }
     f.insert("lsb".into(), lsb(&lsb_cmd, &lsb_file));
     f.insert("mounts".into(), mounts(text));
+    f.extend(super::virt_facts::virtual_facts(text));
+    f.insert("selinux".into(), super::virt_facts::selinux_facts(text));
     let dev = get("ipv4_dev");
     let addr = inets
         .iter()
@@ -721,9 +729,17 @@ const HARDWARE: &[&str] = &[
 /// The facts of ansible-core's `network` collector among those talon gathers.
 const NETWORK: &[&str] = &["interfaces", "default_ipv4", "all_ipv4_addresses"];
 
+/// The facts of ansible-core's `virtual` collector.
+const VIRTUAL: &[&str] = &[
+    "virtualization_type",
+    "virtualization_role",
+    "virtualization_tech_guest",
+    "virtualization_tech_host",
+];
+
 /// The subsets `gather_subset` names, as ansible-core's `get_collector_names` resolves them
 /// over talon's facts: `all` (the default), `min` (always, unless `!min`), `hardware`,
-/// `network`, `virtual` (none gathered yet), `ohai`/`facter` (none), each negated with `!`
+/// `network`, `virtual`, `ohai`/`facter` (none), each negated with `!`
 /// (`!all` keeps only `min`; so does `!hardware` alone: `min` is always added, so `all` is
 /// not assumed); explicitly named subsets win over exclusions.
 ///
@@ -804,6 +820,8 @@ pub(crate) fn select(mut all: Vars, args: &Vars) -> Result<Vars, String> {
             "hardware"
         } else if NETWORK.contains(&k.as_str()) {
             "network"
+        } else if VIRTUAL.contains(&k.as_str()) {
+            "virtual"
         } else {
             "min"
         };

@@ -17,6 +17,7 @@ mod lockstep;
 mod pending;
 mod scope;
 mod task;
+mod virt_facts;
 mod walk;
 
 use std::collections::{BTreeMap, HashMap};
