@@ -634,3 +634,18 @@ fn d12_pam_limits_is_native_and_matches_ansible() {
         assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
     }
 }
+
+#[test]
+fn d12_deb822_repository_is_native_and_matches_ansible() {
+    let c = Compare::new();
+    c.give_python3_debian();
+    let (t, _) = c.same(&fixture("deb822_repository.yml"), &[]);
+    for want in [
+        "a repository in check mode => changed",
+        "the repository again => ok",
+        "another mode => changed",
+        "remove it again => ok",
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+}

@@ -333,6 +333,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &control::wait_for::INFO,
     &system::apt::INFO,
     &system::debconf::INFO,
+    &system::deb822_repository::INFO,
     &system::raw::INFO,
     &system::script::INFO,
     &system::package::INFO,

@@ -271,6 +271,15 @@ pub fn path_info_of(section: &str) -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// `out` with the fields of [`path_info_of`] (they replace a `state` the module returned, as
+/// ansible-core's `add_path_info` does).
+pub fn with_path_info(mut out: ModuleOutcome, info: Vec<(&'static str, Value)>) -> ModuleOutcome {
+    for (k, v) in info {
+        out = out.with(k, v);
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -250,6 +250,29 @@ impl Compare {
         }
     }
 
+    /// Puts the controller's python3-debian (and chardet, which it imports) on every host:
+    /// ansible-core's deb822_repository needs it (lab hosts lack it); talon's does not.
+    /// Panics when the controller has no python3-debian or the hosts cannot import the copy.
+    pub fn give_python3_debian(&self) {
+        let dist = "usr/lib/python3/dist-packages";
+        let files = format!("{dist}/debian {dist}/chardet");
+        for (host, container) in &self.lab.hosts {
+            let copy = format!("cd / && tar -cf - {files} | docker exec -i {container} tar -C / -xf -");
+            let out = Command::new("sh").args(["-c", &copy]).output().unwrap();
+            assert!(
+                out.status.success(),
+                "copying python3-debian to {host} failed (install python3-debian on this machine): {}",
+                text(&out.stderr)
+            );
+            let out = self.lab.sh(host, "python3 -c 'from debian.deb822 import Deb822'");
+            assert!(
+                out.status.success(),
+                "{host} cannot import this machine's python3-debian: {}",
+                text(&out.stderr)
+            );
+        }
+    }
+
     /// Runs `playbook` with talon (on the first host) and with ansible-playbook (on the
     /// second), both with `extra` arguments and `env` variables.
     pub fn run(&self, playbook: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Outcome, Outcome) {

@@ -294,12 +294,12 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<Write>, M
     result = result.with("diff", diff);
     let read_info = sysutil::path_info_of(sysutil::section(&secs, "pathinfo").unwrap_or_default());
     if !present && found_line.is_none() && key.is_some() {
-        return Ok(Plan::Done(with_info(result, read_info)));
+        return Ok(Plan::Done(sysutil::with_path_info(result, read_info)));
     }
     let remove_host = (found && key.is_none() && !present).then(|| name.clone());
     let write = replace_or_add || found != present;
     if remove_host.is_none() && !write {
-        return Ok(Plan::Done(with_info(result, read_info)));
+        return Ok(Plan::Done(sysutil::with_path_info(result, read_info)));
     }
     // Without a key, ssh-keygen -R removes the host's lines and the module copies the rest.
     let content = write.then(|| if key.is_none() { None } else { Some(after) });
@@ -356,15 +356,7 @@ pub async fn apply(
     let text = out.stdout_str();
     let secs = sysutil::sections(&text, &marker);
     let info = sysutil::path_info_of(sysutil::section(&secs, "pathinfo").unwrap_or_default());
-    Ok(with_info(w.result, info))
-}
-
-/// `out` with ansible-core's `add_path_info` fields (they replace `state`).
-fn with_info(mut out: ModuleOutcome, info: Vec<(&'static str, Value)>) -> ModuleOutcome {
-    for (k, v) in info {
-        out = out.with(k, v);
-    }
-    out
+    Ok(sysutil::with_path_info(w.result, info))
 }
 
 #[cfg(test)]

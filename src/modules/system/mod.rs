@@ -3,6 +3,7 @@
 
 pub mod apt;
 pub mod command;
+pub mod deb822_repository;
 pub mod debconf;
 pub mod group;
 pub mod known_hosts;
