@@ -343,6 +343,8 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::group::INFO,
     &system::known_hosts::INFO,
     &system::pam_limits::INFO,
+    &system::ping::INFO,
+    &system::getent::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,
     &files::fetch::INFO,

@@ -4,10 +4,12 @@
 pub mod apt;
 pub mod command;
 pub mod debconf;
+pub mod getent;
 pub mod group;
 pub mod known_hosts;
 pub mod package;
 pub mod pam_limits;
+pub mod ping;
 pub mod raw;
 pub mod script;
 pub mod service;

@@ -1,0 +1,68 @@
+//! Native system modules against ansible-playbook (ansible-core 2.19) on fresh Debian lab
+//! hosts: `ping`, `getent`, `ansible.posix.authorized_key`, `ansible.posix.sysctl` and `cron`
+//! ran through ansible-core's code on the host (the Python path); talon now runs them itself.
+//! Each test takes Python away from talon's host first, so a task that still took the Python
+//! path would fail there and the comparison with ansible-playbook (whose host keeps Python)
+//! would differ.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::ansible::{Compare, Outcome, fixture};
+
+/// Fresh hosts, Python removed from talon's (ansible-playbook's keeps it).
+fn compare_without_python_on_talons_host() -> Compare {
+    let c = Compare::new();
+    c.lab.sh_ok(
+        c.talon_host(),
+        "for f in /usr/bin/python3*; do mv \"$f\" \"$f.off\"; done; ! command -v python3",
+    );
+    c
+}
+
+/// The line of the task named `prefix...`, or a panic listing every line.
+fn line<'o>(o: &'o Outcome, prefix: &str) -> &'o str {
+    o.lines
+        .iter()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("{prefix}: {:#?}", o.lines))
+}
+
+#[test]
+fn d12_ping_is_native_and_matches_ansible() {
+    let c = compare_without_python_on_talons_host();
+    let (t, _) = c.same(&fixture("ping.yml"), &[]);
+    let show = line(&t, "show ping");
+    for want in [
+        r#""ping":"pong""#,
+        r#""ping":"hello""#,
+        r#""ping":"checked""#,
+        r#""msg":"Task failed: Module failed: boom""#,
+    ] {
+        assert!(show.contains(want), "{want} in {show}");
+    }
+    assert_eq!(t.recap[0], [5, 0, 0, 0, 0, 0, 1], "{:#?}", t.lines);
+}
+
+#[test]
+fn d12_getent_is_native_and_matches_ansible() {
+    let c = compare_without_python_on_talons_host();
+    let (t, _) = c.same(&fixture("getent.yml"), &["--diff"]);
+    let show = line(&t, "show getent");
+    for want in [
+        r#"{"ansible_facts":{"getent_passwd":{"root":["x","0","0","root","/root","/bin/bash"]}},"changed":false"#,
+        r#"[["localhost"],["localhost","ip6-localhost","ip6-loopback"]]"#,
+        r#""msg":"One or more supplied key could not be found in the database.""#,
+        r#"{"getent_passwd":{"nosuch":null}}"#,
+        r#""msg":"Missing arguments, or database unknown.""#,
+        r#""msg":"Enumeration not supported on this database.""#,
+        r#"{"root:":[":0:0:root:/root:/bin/bash"]}"#,
+    ] {
+        assert!(show.contains(want), "{want} in {show}");
+    }
+    // The last getent_passwd replaced the earlier ones, as ansible-core merges module facts.
+    let facts = line(&t, "show facts");
+    assert!(facts.contains(r#"[{"daemon":["x","1","1","daemon","#), "{facts}");
+    assert_eq!(t.recap[0][1], 0, "getent never changes: {:#?}", t.lines);
+}
