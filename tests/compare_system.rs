@@ -66,3 +66,43 @@ fn d12_getent_is_native_and_matches_ansible() {
     assert!(facts.contains(r#"[{"daemon":["x","1","1","daemon","#), "{facts}");
     assert_eq!(t.recap[0][1], 0, "getent never changes: {:#?}", t.lines);
 }
+
+#[test]
+fn d12_authorized_key_is_native_and_matches_ansible() {
+    let colls = common::ansible::collections_path();
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
+    let c = compare_without_python_on_talons_host();
+    let (t, _) = c.same_env(&fixture("authorized_key.yml"), &["--diff"], &env);
+    let files = line(&t, "show user files");
+    for want in [
+        r#"no-port-forwarding,from=\"10.0.0.1,10.0.0.2\",command=\"echo a,b\" ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC2 renamed key"#,
+        r#"from=\"10.0.0.1,10.0.0.2\",no-pty ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIThree ""#,
+        "# kept comment",
+        "700 akuser akuser /home/akuser/.ssh",
+        "600 akuser akuser /home/akuser/.ssh/authorized_keys",
+    ] {
+        assert!(files.contains(want), "{want} in {files}");
+    }
+    assert!(!files.contains("one@talon"), "removed: {files}");
+    let more = line(&t, "show more results");
+    assert!(more.contains(r#""after_header":"/tmp/ak-real/keys""#), "{more}");
+    assert!(more.contains(r#""state":"link""#), "{more}");
+    assert!(
+        line(&t, "error a missing user =>")
+            .contains(r#"Failed to lookup user nobody-here: \"getpwnam(): name not found: 'nobody-here'\""#),
+        "{:#?}",
+        t.lines
+    );
+    // Again on the same hosts: what is there stays (the first tasks change again because the
+    // earlier run's exclusive task removed their key, on both sides).
+    let (t2, _) = c.same_env(&fixture("authorized_key.yml"), &[], &env);
+    for ok in [
+        "a user without ~/.ssh => ok",
+        "the same key => ok",
+        "remove it again => ok",
+        "a path, no managed dir => ok",
+        "through the link => ok",
+    ] {
+        assert!(t2.lines.iter().any(|l| l == ok), "{ok}: {:#?}", t2.lines);
+    }
+}

@@ -299,8 +299,16 @@ macro_rules! module_info {
 }
 
 /// Strips `ansible.builtin.` / `ansible.legacy.` / `community.docker.` from a module name;
-/// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`.
+/// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`; of
+/// `ansible.posix`, only the modules talon implements (`authorized_key`, `sysctl`, whose short
+/// names ansible-core routes to that collection) map to their short names: every other
+/// `ansible.posix.*` name stays whole and takes the Python path.
 pub fn short_name(name: &str) -> &str {
+    if let Some(posix) = name.strip_prefix("ansible.posix.")
+        && ANSIBLE_POSIX_NATIVE.contains(&posix)
+    {
+        return posix;
+    }
     let short = name
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("ansible.legacy."))
@@ -315,6 +323,9 @@ pub fn short_name(name: &str) -> &str {
         other => other,
     }
 }
+
+/// The `ansible.posix` modules talon implements natively (see [`short_name`]).
+const ANSIBLE_POSIX_NATIVE: &[&str] = &["authorized_key", "sysctl"];
 
 /// The registry: every module talon supports. Returns `None` for unknown names.
 pub fn lookup(name: &str) -> Option<&'static ModuleInfo> {
@@ -345,6 +356,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::pam_limits::INFO,
     &system::ping::INFO,
     &system::getent::INFO,
+    &system::authorized_key::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,
     &files::fetch::INFO,
@@ -446,5 +458,15 @@ mod registry_tests {
             lookup("ansible.builtin.replace").is_none(),
             "replace takes the Python path"
         );
+        assert_eq!(
+            lookup("ansible.posix.authorized_key").map(|m| m.name),
+            Some("authorized_key")
+        );
+        assert_eq!(lookup("authorized_key").map(|m| m.name), Some("authorized_key"));
+        // Only the names talon implements: other ansible.posix modules take the Python path,
+        // and a posix name is not read as ansible.builtin's.
+        for other in ["ansible.posix.mount", "ansible.posix.acl", "ansible.posix.ping"] {
+            assert!(lookup(other).is_none(), "{other} takes the Python path");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! and groups.
 
 pub mod apt;
+pub mod authorized_key;
 pub mod command;
 pub mod debconf;
 pub mod getent;
@@ -14,5 +15,6 @@ pub mod raw;
 pub mod script;
 pub mod service;
 pub mod service_facts;
+pub mod ssh_keys;
 pub mod user;
 pub mod user_plan;
