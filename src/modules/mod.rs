@@ -357,6 +357,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::ping::INFO,
     &system::getent::INFO,
     &system::authorized_key::INFO,
+    &system::sysctl::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,
     &files::fetch::INFO,

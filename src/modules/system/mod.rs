@@ -16,5 +16,6 @@ pub mod script;
 pub mod service;
 pub mod service_facts;
 pub mod ssh_keys;
+pub mod sysctl;
 pub mod user;
 pub mod user_plan;
