@@ -142,3 +142,46 @@ fn d12_sysctl_is_native_and_matches_ansible() {
         assert!(t2.lines.iter().any(|l| l == ok), "{ok}: {:#?}", t2.lines);
     }
 }
+
+#[test]
+fn d12_cron_is_native_and_matches_ansible() {
+    let c = compare_without_python_on_talons_host();
+    let (t, _) = c.same(&fixture("cron.yml"), &["--diff"]);
+    let missing = line(&t, "error no crontab program, a cron file =>");
+    assert!(
+        missing.contains(r#"Failed to find required executable \"crontab\" in paths: "#),
+        "{missing}"
+    );
+    let tabs = line(&t, "show crontabs");
+    assert!(
+        tabs.contains(r##"[["PATH=\"/usr/bin:/bin\"","MAILTO=\"root\"","#Ansible: first","10 2 * * 1-5 /bin/true","#Ansible: deploy job","* 3 * * * echo hi"],1]"##),
+        "{tabs}"
+    );
+    let files = line(&t, "show cron files");
+    for want in [
+        "*/5 * * * * root /usr/bin/uptime",
+        "@daily nobody /bin/date",
+        "644 root /etc/cron.d/talon-test",
+    ] {
+        assert!(files.contains(want), "{want} in {files}");
+    }
+    let results = line(&t, "show file results");
+    assert!(results.ends_with(",false]"), "the cron file is gone: {results}");
+    assert!(
+        results.contains(r#""warnings":["Filename portion of cron_file"#),
+        "{results}"
+    );
+    // Again, now with the stand-in crontab from the start (the first tasks succeed, the jobs
+    // the fixture moves change again, on both sides): what is in place stays.
+    let (t2, _) = c.same(&fixture("cron.yml"), &[]);
+    for ok in [
+        "a stand-in crontab => ok",
+        "the same job => ok",
+        "a variable => ok",
+        "a job removed again => ok",
+        "another user's job => ok",
+        "a cron file with a name cron ignores => ok",
+    ] {
+        assert!(t2.lines.iter().any(|l| l == ok), "{ok}: {:#?}", t2.lines);
+    }
+}

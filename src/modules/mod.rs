@@ -358,6 +358,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::getent::INFO,
     &system::authorized_key::INFO,
     &system::sysctl::INFO,
+    &system::cron::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,
     &files::fetch::INFO,

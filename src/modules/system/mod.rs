@@ -5,6 +5,8 @@ pub mod apt;
 pub mod authorized_key;
 pub mod command;
 pub mod debconf;
+pub mod cron;
+pub mod crontab;
 pub mod getent;
 pub mod group;
 pub mod known_hosts;
