@@ -93,6 +93,29 @@ fn d12_authorized_key_is_native_and_matches_ansible() {
         "{:#?}",
         t.lines
     );
+    assert!(
+        line(&t, "show keys from a file").contains(r#""size":142,"state":"file""#),
+        "{:#?}",
+        t.lines
+    );
+    // A URL key is refused by talon (the module fetches it on the host), saying so; nothing
+    // is written.
+    let pb = c.lab.dir.path().join("url-key.yml");
+    std::fs::write(
+        &pb,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.posix.authorized_key:\n        user: root\n        key: https://example.com/keys\n        path: /tmp/ak-url\n",
+    )
+    .unwrap();
+    let run = c.lab.run(&pb, &["--limit", c.talon_host()]);
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("does not fetch keys from URLs (https://example.com/keys)"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(c.lab.read(c.talon_host(), "/tmp/ak-url").is_none());
     // Again on the same hosts: what is there stays (the first tasks change again because the
     // earlier run's exclusive task removed their key, on both sides).
     let (t2, _) = c.same_env(&fixture("authorized_key.yml"), &[], &env);

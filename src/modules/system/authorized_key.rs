@@ -336,3 +336,55 @@ fn parent(p: &str) -> String {
         None => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwd_entries_must_name_the_user() {
+        let root = "root:x:0:0:root:/root:/bin/bash\n";
+        assert_eq!(passwd_entry(root, "root"), Some(("0".into(), "0".into())));
+        // `getent passwd 0` answers with root: pwd.getpwnam("0") would not.
+        assert_eq!(passwd_entry(root, "0"), None);
+        assert_eq!(passwd_entry("", "root"), None);
+        assert_eq!(passwd_entry("root:x:0\n", "root"), None);
+    }
+
+    #[test]
+    fn python_reprs_pick_quotes_as_python() {
+        assert_eq!(py_repr("bob"), "'bob'");
+        assert_eq!(
+            py_repr("getpwnam(): name not found: 'bob'"),
+            "\"getpwnam(): name not found: 'bob'\""
+        );
+        assert_eq!(py_repr("a'b\"c"), "'a\\'b\"c'");
+        assert_eq!(py_repr("a\\b\n"), "'a\\\\b\\n'");
+    }
+
+    #[test]
+    fn path_info_as_add_path_info() {
+        let o = add_path_info(
+            ModuleOutcome::ok().with("state", "present"),
+            Some("0 0 root root 600 51\nfile\n"),
+        );
+        assert_eq!(o.result.get("mode"), Some(&json!("0600")));
+        assert_eq!(o.result.get("state"), Some(&json!("file")));
+        assert_eq!(o.result.get("size"), Some(&json!(51)));
+        let o = add_path_info(ModuleOutcome::ok(), Some("1234 5 UNKNOWN UNKNOWN 4755 9\nlink\n"));
+        assert_eq!(o.result.get("owner"), Some(&json!("1234")));
+        assert_eq!(o.result.get("group"), Some(&json!("5")));
+        assert_eq!(o.result.get("mode"), Some(&json!("04755")));
+        // No info (the path does not exist): the result as it was.
+        let o = add_path_info(ModuleOutcome::ok().with("state", "present"), None);
+        assert_eq!(o.result.get("state"), Some(&json!("present")));
+    }
+
+    #[test]
+    fn parents_as_os_path_dirname() {
+        assert_eq!(parent("/home/u/.ssh/authorized_keys"), "/home/u/.ssh");
+        assert_eq!(parent("/keys"), "/");
+        assert_eq!(parent("/a//b"), "/a");
+        assert_eq!(parent("keys"), "");
+    }
+}

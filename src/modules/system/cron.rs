@@ -396,3 +396,23 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     }
     Ok(with_warnings(o, &warnings))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cron_file_names_cron_reads() {
+        assert!(portable_file_name("talon-test_1"));
+        assert!(!portable_file_name("talon.test"));
+        assert!(!portable_file_name(""));
+        assert!(!portable_file_name("é"));
+    }
+
+    #[test]
+    fn failures_keep_the_warnings_given() {
+        let o = fail("x", &["w".to_string()]);
+        assert!(o.failed);
+        assert_eq!(o.result.get("warnings"), Some(&json!(["w"])));
+    }
+}
