@@ -5,6 +5,9 @@
 //! more round trip writes (the `.ssh` folder made 0700 and owned by the user when
 //! `manage_dir`, the file 0600 owned by the user, replaced atomically).
 //!
+//! As the module does, `manage_dir` with a `path` makes the path's folder 0700 and owned by
+//! the user (give `manage_dir: false` for a path in a shared folder).
+//!
 //! A `key` that starts with `http` is fetched on the host by the module: talon refuses it (the
 //! task fails, saying so) rather than fetch it otherwise.
 

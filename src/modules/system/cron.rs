@@ -42,10 +42,11 @@ crate::module_info!(
     run
 );
 
-/// Reads, under marker `$1`: whether `crontab` is there, the user running, and either the
+/// Reads, under marker `$1`: the kernel's name, whether `crontab` is there, the user running, and either the
 /// cron file `$2` (its kind and, when a readable regular file, its text) or `crontab [-u $3]
 /// -l`'s exit code and output (`-u` when `$3` is not the user running, as the module does).
 const READ: &str = r#"m=$1
+printf '%s os\n' "$m"; uname -s
 printf '%s whoami\n' "$m"; id -un
 if command -v crontab >/dev/null 2>&1; then
   if [ -n "$2" ]; then
@@ -162,6 +163,16 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let out = sysutil::run_script(ctx, &script, &rargs, None).await?;
     let text = out.stdout_str();
     let secs = sysutil::sections(&text, &m);
+    let os = sysutil::section(&secs, "os").unwrap_or_default().trim();
+    if matches!(os, "SunOS" | "AIX" | "HP-UX") {
+        // The module reads and installs crontabs with other commands there.
+        return Ok(fail(
+            format!(
+                "talon's native cron does not manage crontabs on {os} hosts (ansible.builtin.cron runs other commands there)"
+            ),
+            &warnings,
+        ));
+    }
     if let Some(msg) = sysutil::missing_tool(&secs, "crontab") {
         return Ok(fail(msg, &warnings));
     }

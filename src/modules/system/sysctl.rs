@@ -176,9 +176,10 @@ pub fn stderr_failed(err: &str) -> bool {
     })
 }
 
-/// Reads, in one trip: whether `sysctl` is there, `sysctl -e -n $2` (its exit code and
+/// Reads, in one trip: the kernel's name, whether `sysctl` is there, `sysctl -e -n $2` (its exit code and
 /// output, in the C locale), and the file `$3` when it is a regular file.
-const READ: &str = r#"if command -v sysctl >/dev/null 2>&1; then
+const READ: &str = r#"printf '%s os\n' "$1"; uname -s
+if command -v sysctl >/dev/null 2>&1; then
   v=$(LANG=C LC_ALL=C LC_MESSAGES=C sysctl -e -n "$2" 2>/dev/null; r=$?; echo x; exit $r); rc=$?
   printf '%s rc\n%s\n%s proc\n%s\n' "$1" "$rc" "$1" "${v%x}"
 fi
@@ -245,6 +246,13 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let out = sysutil::run_script(ctx, &script, &[m.clone(), name.clone(), file.clone()], None).await?;
     let text = out.stdout_str();
     let secs = sysutil::sections(&text, &m);
+    let os = sysutil::section(&secs, "os").unwrap_or_default().trim();
+    if os != "Linux" {
+        // The module runs other commands on OpenBSD and FreeBSD.
+        return Ok(ModuleOutcome::failed(format!(
+            "talon's native sysctl supports Linux hosts only (this host's kernel: {os:?}); ansible.posix.sysctl runs other commands there"
+        )));
+    }
     if let Some(msg) = sysutil::missing_tool(&secs, "sysctl") {
         return Ok(ModuleOutcome::failed(msg));
     }
