@@ -135,6 +135,15 @@ fn d12_sysctl_is_native_and_matches_ansible() {
     let colls = common::ansible::collections_path();
     let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
     let c = compare_without_python_on_talons_host();
+    // The whole run in check mode first: nothing is written, /proc is only read.
+    let (t, _) = c.same_env(&fixture("sysctl.yml"), &["--check"], &env);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l == "error setting /proc => changed msg=null"),
+        "{:#?}",
+        t.lines
+    );
     let (t, _) = c.same_env(&fixture("sysctl.yml"), &["--diff"], &env);
     let files = line(&t, "show files");
     assert!(
