@@ -304,11 +304,6 @@ macro_rules! module_info {
 /// names ansible-core routes to that collection) map to their short names: every other
 /// `ansible.posix.*` name stays whole and takes the Python path.
 pub fn short_name(name: &str) -> &str {
-    if let Some(posix) = name.strip_prefix("ansible.posix.")
-        && ANSIBLE_POSIX_NATIVE.contains(&posix)
-    {
-        return posix;
-    }
     let short = name
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("ansible.legacy."))
@@ -317,15 +312,15 @@ pub fn short_name(name: &str) -> &str {
     match short {
         // Collection modules talon implements natively, by their FQCN.
         "community.general.pam_limits" => "pam_limits",
+        // Only these ansible.posix names: the collection's other modules take the Python path.
+        "ansible.posix.authorized_key" => "authorized_key",
+        "ansible.posix.sysctl" => "sysctl",
         "docker_compose_v2" => "docker_compose",
         // ansible-core 2.19's real name for the systemd module (`systemd` redirects to it).
         "systemd_service" => "systemd",
         other => other,
     }
 }
-
-/// The `ansible.posix` modules talon implements natively (see [`short_name`]).
-const ANSIBLE_POSIX_NATIVE: &[&str] = &["authorized_key", "sysctl"];
 
 /// The registry: every module talon supports. Returns `None` for unknown names.
 pub fn lookup(name: &str) -> Option<&'static ModuleInfo> {

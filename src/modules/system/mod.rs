@@ -4,9 +4,9 @@
 pub mod apt;
 pub mod authorized_key;
 pub mod command;
-pub mod debconf;
 pub mod cron;
 pub mod crontab;
+pub mod debconf;
 pub mod getent;
 pub mod group;
 pub mod known_hosts;
