@@ -299,7 +299,10 @@ macro_rules! module_info {
 }
 
 /// Strips `ansible.builtin.` / `ansible.legacy.` / `community.docker.` from a module name;
-/// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`.
+/// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`; of
+/// `ansible.posix`, only the modules talon implements (`authorized_key`, `sysctl`, whose short
+/// names ansible-core routes to that collection) map to their short names: every other
+/// `ansible.posix.*` name stays whole and takes the Python path.
 pub fn short_name(name: &str) -> &str {
     let short = name
         .strip_prefix("ansible.builtin.")
@@ -309,6 +312,9 @@ pub fn short_name(name: &str) -> &str {
     match short {
         // Collection modules talon implements natively, by their FQCN.
         "community.general.pam_limits" => "pam_limits",
+        // Only these ansible.posix names: the collection's other modules take the Python path.
+        "ansible.posix.authorized_key" => "authorized_key",
+        "ansible.posix.sysctl" => "sysctl",
         "docker_compose_v2" => "docker_compose",
         // ansible-core 2.19's real name for the systemd module (`systemd` redirects to it).
         "systemd_service" => "systemd",
@@ -344,6 +350,11 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::group::INFO,
     &system::known_hosts::INFO,
     &system::pam_limits::INFO,
+    &system::ping::INFO,
+    &system::getent::INFO,
+    &system::authorized_key::INFO,
+    &system::sysctl::INFO,
+    &system::cron::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,
     &files::fetch::INFO,
@@ -445,5 +456,15 @@ mod registry_tests {
             lookup("ansible.builtin.replace").is_none(),
             "replace takes the Python path"
         );
+        assert_eq!(
+            lookup("ansible.posix.authorized_key").map(|m| m.name),
+            Some("authorized_key")
+        );
+        assert_eq!(lookup("authorized_key").map(|m| m.name), Some("authorized_key"));
+        // Only the names talon implements: other ansible.posix modules take the Python path,
+        // and a posix name is not read as ansible.builtin's.
+        for other in ["ansible.posix.mount", "ansible.posix.acl", "ansible.posix.ping"] {
+            assert!(lookup(other).is_none(), "{other} takes the Python path");
+        }
     }
 }
