@@ -245,7 +245,46 @@ fn parse_tree(text: &str, file: &Arc<PathBuf>) -> Result<Node, YamlError> {
     };
     let raw: serde_saphyr::Spanned<Tagged> =
         serde_saphyr::from_str_with_options(text, options).map_err(|e| parse_error(&e, file))?;
-    convert(raw, file)
+    convert(raw, file, &Source::new(text))
+}
+
+/// The booleans of PyYAML's YAML 1.1 resolver (the forms ansible-core reads as booleans);
+/// serde-saphyr also takes `y`/`n` and any letter case, which Ansible reads as strings.
+const PYYAML_BOOLS: &[&str] = &[
+    "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on", "On",
+    "ON", "off", "Off", "OFF",
+];
+
+/// A file's text with the byte offset of each line's start, to read a scalar back at a
+/// parser position without rescanning the text.
+struct Source<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Source<'t> {
+    fn new(text: &'t str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source { text, starts }
+    }
+
+    /// The plain scalar written at 1-based `line`:`column` (up to a space, `,`, `]`, `}` or
+    /// `#`), if the position is in the text.
+    fn token_at(&self, line: u64, column: u64) -> Option<&'t str> {
+        let start = *self.starts.get(usize::try_from(line.checked_sub(1)?).ok()?)?;
+        let l = self.text[start..].split('\n').next()?;
+        let from = l
+            .char_indices()
+            .nth(usize::try_from(column.checked_sub(1)?).ok()?)
+            .map(|(i, _)| i)?;
+        let rest = &l[from..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#'))
+            .unwrap_or(rest.len());
+        Some(&rest[..end])
+    }
 }
 
 /// The stack of the thread a YAML file is parsed on (address space; only what is used is
@@ -284,7 +323,11 @@ type Tagged = serde_saphyr::Tagged<RawNode>;
 
 /// Converts the parser's tree into a [`Node`] tree; an inline `!vault` value is
 /// [`YamlError::Vault`] (see [`is_vault_tag`]).
-fn convert(raw: serde_saphyr::Spanned<Tagged>, file: &Arc<PathBuf>) -> Result<Node, YamlError> {
+fn convert(
+    raw: serde_saphyr::Spanned<Tagged>,
+    file: &Arc<PathBuf>,
+    text: &Source<'_>,
+) -> Result<Node, YamlError> {
     let mark = Mark {
         file: file.clone(),
         line: raw.referenced.line(),
@@ -296,14 +339,20 @@ fn convert(raw: serde_saphyr::Spanned<Tagged>, file: &Arc<PathBuf>) -> Result<No
     }
     let kind = match value {
         RawNode::Null => NodeKind::Null,
-        RawNode::Bool(b) => NodeKind::Bool(b),
+        // A plain `y`, `n`, `tRUE`, ... is a string for ansible-core (PyYAML).
+        RawNode::Bool(b) => match text.token_at(mark.line, mark.column) {
+            Some(t) if !t.is_empty() && !t.starts_with(['*', '!', '&']) && !PYYAML_BOOLS.contains(&t) => {
+                NodeKind::Str(t.to_string())
+            }
+            _ => NodeKind::Bool(b),
+        },
         RawNode::Int(i) => NodeKind::Int(i),
         RawNode::Float(f) => NodeKind::Float(f),
         RawNode::Str(s) => NodeKind::Str(s),
         RawNode::Seq(items) => NodeKind::Seq(
             items
                 .into_iter()
-                .map(|n| convert(n, file))
+                .map(|n| convert(n, file, text))
                 .collect::<Result<_, _>>()?,
         ),
         RawNode::Map(entries) => NodeKind::Map(
@@ -318,7 +367,7 @@ fn convert(raw: serde_saphyr::Spanned<Tagged>, file: &Arc<PathBuf>) -> Result<No
                             column: k.referenced.column(),
                         },
                     };
-                    Ok((key, convert(v, file)?))
+                    Ok((key, convert(v, file, text)?))
                 })
                 .collect::<Result<_, YamlError>>()?,
         ),
@@ -473,6 +522,18 @@ mod tests {
         assert_eq!(j["b"], Value::from(420));
         assert_eq!(j["c"], Value::from("0644"));
         assert_eq!(j["d"], Value::from(1.5));
+    }
+
+    #[test]
+    fn only_pyyamls_booleans_are_booleans() {
+        let n = parse("a: y\nb: N\nc: [n, Off, tRUE]\nd: {e: Y}\nf: 'yes'\ng: ON\n");
+        let j = n.to_json();
+        assert_eq!(j["a"], Value::from("y"));
+        assert_eq!(j["b"], Value::from("N"));
+        assert_eq!(j["c"], serde_json::json!(["n", false, "tRUE"]));
+        assert_eq!(j["d"]["e"], Value::from("Y"));
+        assert_eq!(j["f"], Value::from("yes"));
+        assert_eq!(j["g"], Value::Bool(true));
     }
 
     #[test]

@@ -225,9 +225,10 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// A shell function `pathinfo PATH` for a script whose marker is in `$M`: prints section
 /// `pathinfo` with what ansible-core's `add_path_info` reads (nothing when the path does not
-/// exist): `uid gid user group nlink` (following links) then `mode size type` (of the path
-/// itself). Read it back with [`path_info_of`].
-pub const PATH_INFO_FN: &str = r#"pathinfo() { printf '%s pathinfo\n' "$M"; [ -e "$1" ] || return 0; stat -L -c '%u %g %U %G %h' -- "$1"; stat -c '%a %s %F' -- "$1"; }
+/// exist): `uid gid user group` of the path itself (`lstat`, as `user_and_group`) and its
+/// link count (following links, as `os.stat`), then `mode size type` of the path itself. Read it
+/// back with [`path_info_of`].
+pub const PATH_INFO_FN: &str = r#"pathinfo() { printf '%s pathinfo\n' "$M"; [ -e "$1" ] || return 0; printf '%s %s\n' "$(stat -c '%u %g %U %G' -- "$1")" "$(stat -L -c %h -- "$1")"; stat -c '%a %s %F' -- "$1"; }
 "#;
 
 /// The result fields ansible-core's `add_path_info` adds for a result naming a `path` or `dest`
