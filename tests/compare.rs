@@ -465,6 +465,12 @@ fn d12_facts_real_roles_read() {
         "{:#?}",
         t.lines
     );
+    assert!(
+        t.lines.iter().any(|l| l.starts_with("show local facts")
+            && l.contains(r#""Data":"/srv/data""#.to_lowercase().as_str())),
+        "{:#?}",
+        t.lines
+    );
 }
 
 #[test]

@@ -65,9 +65,10 @@ if [ -e /usr/bin/rpm ] && [ -e /usr/bin/apt-get ] && /usr/bin/rpm -q --whatprovi
 /// SELinux probe.
 static FACTS_SCRIPT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{OS_RELEASE}{SCRIPT}{}{}true\n",
+        "{OS_RELEASE}{SCRIPT}{}{}{}true\n",
         *PKG_MGR_PROBE,
-        super::virt_facts::PROBE
+        super::virt_facts::PROBE,
+        super::virt_facts::LOCAL_PROBE
     )
 });
 
@@ -387,6 +388,7 @@ pub fn parse(text: &str) -> Vars {
     f.insert("mounts".into(), mounts(text));
     f.extend(super::virt_facts::virtual_facts(text));
     f.insert("selinux".into(), super::virt_facts::selinux_facts(text));
+    f.insert("local".into(), super::virt_facts::local_facts(text));
     let dev = get("ipv4_dev");
     let addr = inets
         .iter()

@@ -378,6 +378,151 @@ pub(super) fn selinux_facts(text: &str) -> Value {
     facts
 }
 
+/// The fact-script part for ansible-core's local facts: every `/etc/ansible/facts.d/*.fact`
+/// in name order, run once when executable (its stdout, stderr and status), else read, as
+/// `local.NAME=KIND RC B64OUT B64ERR` lines (KIND `exec` or `file`).
+pub(super) const LOCAL_PROBE: &str = r#"
+for f in /etc/ansible/facts.d/*.fact; do
+  [ -e "$f" ] || continue; n=${f##*/}; n=${n%.fact}
+  if [ -x "$f" ]; then
+    t=$(mktemp -d) || continue
+    "$f" >"$t/o" 2>"$t/e"; r=$?
+    echo "local.$n=exec $r $(base64 -w0 <"$t/o") $(base64 -w0 <"$t/e")"; rm -rf "$t"
+  else echo "local.$n=file 0 $(base64 -w0 < "$f" 2>/dev/null) "; fi
+done
+"#;
+
+/// The `local` fact as ansible-core's local collector builds it from [`LOCAL_PROBE`]'s lines:
+/// per fact file (by name without `.fact`), its JSON, else its INI sections (option names
+/// lower-cased, `[DEFAULT]` options in every section, `%(name)s` and `%%` interpolated), else
+/// ansible-core's error text for it; a script that failed gives "Failure executing fact script
+/// ...". `{}` without fact files.
+pub(super) fn local_facts(text: &str) -> Value {
+    use base64::Engine;
+    let mut local = Map::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("local.") else {
+            continue;
+        };
+        let Some((name, data)) = rest.split_once('=') else {
+            continue;
+        };
+        let mut parts = data.splitn(4, ' ');
+        let (kind, rc, out, err) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
+        let decode = |b: &str| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .unwrap_or_default()
+        };
+        let path = format!("/etc/ansible/facts.d/{name}.fact");
+        if kind == "exec" && rc != "0" {
+            let err = String::from_utf8_lossy(&decode(err)).into_owned();
+            local.insert(
+                name.to_string(),
+                json!(format!(
+                    "Failure executing fact script ({path}), rc: {rc}, err: {err}"
+                )),
+            );
+            continue;
+        }
+        let Ok(mut out) = String::from_utf8(decode(out)) else {
+            local.insert(
+                name.to_string(),
+                json!(format!(
+                    "error loading fact - output of running \"{path}\" was not utf-8"
+                )),
+            );
+            continue;
+        };
+        if kind == "file" {
+            // get_file_content strips the file's text.
+            out = out.trim().to_string();
+        }
+        let fact = match serde_json::from_str::<Value>(&out) {
+            Ok(v) => v,
+            Err(_) => ini_fact(&out).unwrap_or_else(|| {
+                json!(format!(
+                    "error loading facts as JSON or ini - please check content: {path}"
+                ))
+            }),
+        };
+        local.insert(name.to_string(), fact);
+    }
+    Value::Object(local)
+}
+
+/// An INI fact as Python's `ConfigParser` reads it; `None` where it would fail to parse.
+fn ini_fact(text: &str) -> Option<Value> {
+    let mut ini = configparser::ini::Ini::new_cs();
+    ini.set_multiline(true);
+    ini.set_inline_comment_symbols(Some(&[]));
+    let map = ini.read(text.to_string()).ok()?;
+    // Python refuses options before the first section header (other than [DEFAULT]'s).
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with(['#', ';']))?;
+    if !first.starts_with('[') {
+        return None;
+    }
+    let lower = |m: &indexmap::IndexMap<String, Option<String>>| -> Option<Vec<(String, String)>> {
+        m.iter()
+            .map(|(k, v)| Some((k.to_lowercase(), v.clone()?)))
+            .collect()
+    };
+    let defaults = map.get("DEFAULT").map(lower).unwrap_or(Some(Vec::new()))?;
+    let mut out = Map::new();
+    for (section, options) in &map {
+        if section == "DEFAULT" {
+            continue;
+        }
+        let mut own = lower(options)?;
+        for (k, v) in &defaults {
+            if !own.iter().any(|(o, _)| o == k) {
+                own.push((k.clone(), v.clone()));
+            }
+        }
+        let mut values = Map::new();
+        for (k, v) in &own {
+            values.insert(k.clone(), json!(interpolate(v, &own, 0)?));
+        }
+        out.insert(section.clone(), Value::Object(values));
+    }
+    Some(Value::Object(out))
+}
+
+/// Python's `BasicInterpolation`: `%%` is `%`, `%(name)s` the option's (interpolated) value;
+/// anything else after `%`, an unknown name or 10 levels of nesting fail.
+fn interpolate(value: &str, options: &[(String, String)], depth: usize) -> Option<String> {
+    if depth > 10 {
+        return None;
+    }
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(r) = after.strip_prefix('%') {
+            out.push('%');
+            rest = r;
+        } else if let Some(r) = after.strip_prefix('(') {
+            let (name, tail) = r.split_once(")s")?;
+            let v = options.iter().find(|(k, _)| *k == name.to_lowercase())?.1.clone();
+            out.push_str(&interpolate(&v, options, depth + 1)?);
+            rest = tail;
+        } else {
+            return None;
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -413,6 +558,37 @@ mod tests {
         assert_eq!(lxc["virtualization_type"], "lxc");
         assert!(docker_scope("0::/system.slice/docker-3f4a.scope"));
         assert!(!docker_scope("0::/system.slice/docker-XYZ.scope"));
+    }
+
+    #[test]
+    fn local_facts_as_ansible_core_reads_them() {
+        use base64::Engine;
+        let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let text = format!(
+            "local.app=file 0 {} \nlocal.ini=file 0 {} \nlocal.bad=exec 2 {} {}\nlocal.junk=file 0 {} \n",
+            b("{\"a\": 1}\n"),
+            b("[DEFAULT]\nbase = /opt\n[Paths]\nHome = %(base)s/app\npct = 50%%\n"),
+            b(""),
+            b("boom\n"),
+            b("just text"),
+        );
+        let v = local_facts(&text);
+        assert_eq!(v["app"], json!({"a": 1}));
+        assert_eq!(
+            v["ini"],
+            json!({"Paths": {"home": "/opt/app", "pct": "50%", "base": "/opt"}})
+        );
+        assert_eq!(
+            v["bad"],
+            json!("Failure executing fact script (/etc/ansible/facts.d/bad.fact), rc: 2, err: boom\n")
+        );
+        assert_eq!(
+            v["junk"],
+            json!(
+                "error loading facts as JSON or ini - please check content: /etc/ansible/facts.d/junk.fact"
+            )
+        );
+        assert_eq!(local_facts(""), json!({}));
     }
 
     #[test]
