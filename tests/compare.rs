@@ -471,6 +471,13 @@ fn d12_facts_real_roles_read() {
         "{:#?}",
         t.lines
     );
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l == r#"show other local facts => ok msg={"mine":{"mine":true}}"#),
+        "{:#?}",
+        t.lines
+    );
 }
 
 #[test]

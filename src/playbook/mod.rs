@@ -95,7 +95,7 @@ pub struct Play {
     pub become_user: Option<String>,
     /// `gather_facts:` (default true).
     pub gather_facts: bool,
-    /// The play's `gather_subset` and `gather_timeout`, for its fact gathering (raw).
+    /// The play's `gather_subset`, `gather_timeout` and `fact_path`, for its fact gathering (raw).
     pub gather_args: Vars,
     pub strategy: Strategy,
     /// `serial:` batches (empty = all hosts at once).

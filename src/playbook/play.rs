@@ -19,6 +19,7 @@ pub(super) const PLAY_KEYS: &[&str] = &[
     "gather_facts",
     "gather_subset",
     "gather_timeout",
+    "fact_path",
     "strategy",
     "serial",
     "force_handlers",
@@ -215,7 +216,7 @@ impl Loader {
                 .unwrap_or(true),
             gather_args: {
                 let mut a = Vars::new();
-                for key in ["gather_subset", "gather_timeout"] {
+                for key in ["gather_subset", "gather_timeout", "fact_path"] {
                     if let Some(v) = node.get(key) {
                         a.insert(key.into(), v.to_json());
                     }

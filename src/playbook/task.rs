@@ -598,15 +598,13 @@ impl Loader {
             "gather_facts" | "setup" => {
                 let args = module_args(short, value, args_kw)?;
                 for k in args.keys() {
-                    if !["gather_subset", "filter", "gather_timeout"].contains(&k.as_str()) {
-                        let why = if k == "fact_path" {
-                            "talon does not read local facts (fact_path) yet".to_string()
-                        } else {
+                    if !["gather_subset", "filter", "gather_timeout", "fact_path"].contains(&k.as_str()) {
+                        return Err(LoadError::at(
+                            &value.mark,
                             format!(
                                 "Unsupported parameters for ({short}) module: {k}. Supported parameters include: fact_path, filter, gather_subset, gather_timeout."
-                            )
-                        };
-                        return Err(LoadError::at(&value.mark, why));
+                            ),
+                        ));
                     }
                 }
                 task.action = Some(Action::GatherFacts(args));

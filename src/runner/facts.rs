@@ -138,7 +138,25 @@ fi
 ///
 /// Errors: [`TransportError`] when the host cannot be asked.
 pub async fn gather(conn: &Connection) -> Result<Vars, TransportError> {
-    Ok(parse(&run(conn, &FACTS_SCRIPT).await?))
+    gather_from(conn, None).await
+}
+
+/// [`gather`] with the local facts read from `fact_path` (setup's `fact_path`) instead of
+/// `/etc/ansible/facts.d`.
+///
+/// Errors: as [`gather`].
+pub async fn gather_from(conn: &Connection, fact_path: Option<&str>) -> Result<Vars, TransportError> {
+    match fact_path {
+        None => Ok(parse(&run(conn, &FACTS_SCRIPT).await?)),
+        Some(p) => {
+            let script = format!(
+                "TALON_FACT_PATH={}\n{}",
+                crate::transport::quote::quote(p),
+                *FACTS_SCRIPT
+            );
+            Ok(parse(&run(conn, &script).await?))
+        }
+    }
 }
 
 /// The `pkg_mgr` fact alone (`apt` on Debian), in one round trip: what ansible-core's package

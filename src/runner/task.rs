@@ -277,31 +277,38 @@ impl<'a> Runner<'a> {
                     Err(super::scope::IncludeVarsError::Task(m)) => failed_at(task, m),
                 }
             }
-            Some(Action::GatherFacts(args)) => match super::facts::gather(conn).await.map(|all| {
+            Some(Action::GatherFacts(args)) => {
                 let args = self.render_args(args, scope)?;
-                super::facts::select(all, &args).map_err(TaskError::Invalid)
-            }) {
-                Ok(Err(e)) => failed_at(task, e),
-                Ok(Ok(f)) => {
-                    // Gathered facts join (and replace) what the host has, modules' facts too.
-                    for (k, v) in &f {
-                        st.plain_facts.remove(k);
-                        st.facts.insert(k.clone(), v.clone());
+                let fact_path = args
+                    .get("fact_path")
+                    .filter(|v| !v.is_null())
+                    .map(vars::as_string);
+                match super::facts::gather_from(conn, fact_path.as_deref())
+                    .await
+                    .map(|all| super::facts::select(all, &args).map_err(TaskError::Invalid))
+                {
+                    Ok(Err(e)) => failed_at(task, e),
+                    Ok(Ok(f)) => {
+                        // Gathered facts join (and replace) what the host has, modules' facts too.
+                        for (k, v) in &f {
+                            st.plain_facts.remove(k);
+                            st.facts.insert(k.clone(), v.clone());
+                        }
+                        // The result names them as setup returns them (`ansible_distribution`).
+                        let returned: Vars = f
+                            .into_iter()
+                            .map(|(k, v)| (super::facts::returned_name(&k), v))
+                            .collect();
+                        Outcome {
+                            status: Status::Ok,
+                            result: json!({"ansible_facts": returned, "changed": false}),
+                            diff: Vec::new(),
+                        }
                     }
-                    // The result names them as setup returns them (`ansible_distribution`).
-                    let returned: Vars = f
-                        .into_iter()
-                        .map(|(k, v)| (super::facts::returned_name(&k), v))
-                        .collect();
-                    Outcome {
-                        status: Status::Ok,
-                        result: json!({"ansible_facts": returned, "changed": false}),
-                        diff: Vec::new(),
-                    }
+                    Err(e) if e.is_unreachable() => unreachable(&e, task),
+                    Err(e) => failed(e.to_string()),
                 }
-                Err(e) if e.is_unreachable() => unreachable(&e, task),
-                Err(e) => failed(e.to_string()),
-            },
+            }
             Some(action @ (Action::Module { args, .. } | Action::Python { args, .. })) => {
                 let args = self.render_args(args, scope)?;
                 let become_ = self.become_for(task, inh, scope)?;

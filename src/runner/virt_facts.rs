@@ -378,11 +378,12 @@ pub(super) fn selinux_facts(text: &str) -> Value {
     facts
 }
 
-/// The fact-script part for ansible-core's local facts: every `/etc/ansible/facts.d/*.fact`
-/// in name order, run once when executable (its stdout, stderr and status), else read, as
+/// The fact-script part for ansible-core's local facts: every `*.fact` of the fact path
+/// (`$TALON_FACT_PATH`, set by `setup`'s `fact_path`, else `/etc/ansible/facts.d`) in name order, run once when executable (its stdout, stderr and status), else read, as
 /// `local.NAME=KIND RC B64OUT B64ERR` lines (KIND `exec` or `file`).
 pub(super) const LOCAL_PROBE: &str = r#"
-for f in /etc/ansible/facts.d/*.fact; do
+fp=${TALON_FACT_PATH:-/etc/ansible/facts.d}; echo "localdir=$fp"
+for f in "$fp"/*.fact; do
   [ -e "$f" ] || continue; n=${f##*/}; n=${n%.fact}
   if [ -x "$f" ]; then
     t=$(mktemp -d) || continue
@@ -400,6 +401,10 @@ done
 pub(super) fn local_facts(text: &str) -> Value {
     use base64::Engine;
     let mut local = Map::new();
+    let dir = text
+        .lines()
+        .find_map(|l| l.strip_prefix("localdir="))
+        .unwrap_or("/etc/ansible/facts.d");
     for line in text.lines() {
         let Some(rest) = line.strip_prefix("local.") else {
             continue;
@@ -419,7 +424,7 @@ pub(super) fn local_facts(text: &str) -> Value {
                 .decode(b.trim())
                 .unwrap_or_default()
         };
-        let path = format!("/etc/ansible/facts.d/{name}.fact");
+        let path = format!("{dir}/{name}.fact");
         if kind == "exec" && rc != "0" {
             let err = String::from_utf8_lossy(&decode(err)).into_owned();
             local.insert(
