@@ -342,6 +342,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &files::fetch::INFO,
     &files::file::INFO,
     &files::lineinfile::INFO,
+    &files::replace::INFO,
     &files::slurp::INFO,
     &files::stat::INFO,
     &files::template::INFO,
@@ -434,9 +435,10 @@ mod registry_tests {
             lookup("community.docker.docker_compose_v2").map(|m| m.name),
             Some("docker_compose")
         );
+        assert_eq!(lookup("ansible.builtin.replace").map(|m| m.name), Some("replace"));
         assert!(
-            lookup("ansible.builtin.replace").is_none(),
-            "replace takes the Python path"
+            lookup("ansible.builtin.getent").is_none(),
+            "getent takes the Python path"
         );
     }
 }

@@ -206,7 +206,10 @@ impl ArgSpec {
     /// Keys of `args` that only ansible-core's module implements (see [`ArgSpec::python_only`]),
     /// sorted.
     pub fn needs_python<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Vec<&'k str> {
-        let mut out: Vec<&str> = keys.into_iter().filter(|k| self.python_only.contains(k)).collect();
+        let mut out: Vec<&str> = keys
+            .into_iter()
+            .filter(|k| self.python_only.contains(k))
+            .collect();
         out.sort_unstable();
         out
     }

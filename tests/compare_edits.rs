@@ -1,0 +1,40 @@
+//! The file editors and finders talon runs natively (`replace`, `ini_file`, `tempfile`,
+//! `find`), compared with `ansible-playbook` (ansible-core 2.19 from PyPI) on fresh lab hosts:
+//! per-task statuses, the registered values `show ...` tasks print, the recap and the exit code
+//! must be identical. Each test also asserts talon runs the module natively (its registry
+//! has it), so a fallback to ansible-core's code cannot pass for the native module.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::ansible::{Compare, fixture};
+
+/// Asserts `name` reaches a native module of talon (not the Python path).
+fn native(name: &str) {
+    assert!(
+        talon::modules::lookup(name).is_some(),
+        "{name} must be a native module"
+    );
+}
+
+#[test]
+fn d12_replace_is_native_and_matches_ansible() {
+    native("ansible.builtin.replace");
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("replace.yml"), &[]);
+    assert!(
+        t.lines.iter().any(|l| l.starts_with("show results")
+            && l.contains(r#""3 replacements made","1 replacements made"]"#)),
+        "{:#?}",
+        t.lines
+    );
+    let (t, _) = c.same(&fixture("replace.yml"), &["--diff"]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show diffs") && l.contains("before_header")),
+        "{:#?}",
+        t.lines
+    );
+}
