@@ -257,7 +257,13 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     }
     out.changed = content_changed || attr.any();
     out.msg = Some(msg);
-    attributes::after(ctx, want_flags.as_deref(), &path, Ok(out), true).await
+    let mut out = attributes::after(ctx, want_flags.as_deref(), &path, Ok(out), true).await?;
+    // The module's key order ends with `msg`, `changed`: a registered result printed whole
+    // shows it.
+    let msg = out.msg.clone().unwrap_or_default();
+    let changed = out.changed;
+    out = out.with("msg", msg).with("changed", changed);
+    Ok(out)
 }
 
 #[cfg(test)]
