@@ -38,3 +38,27 @@ fn d12_replace_is_native_and_matches_ansible() {
         t.lines
     );
 }
+
+#[test]
+fn d12_ini_file_is_native_under_both_names_and_matches_the_collection() {
+    native("community.general.ini_file");
+    native("ini_file");
+    let colls = common::ansible::collections_path();
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
+    let c = Compare::new();
+    let (t, _) = c.same_env(&fixture("ini_file.yml"), &[], &env);
+    assert!(
+        t.lines.iter().any(|l| l.starts_with("show messages")
+            && l.contains("'option changed', 'option added', 'option changed'")),
+        "{:#?}",
+        t.lines
+    );
+    let (t, _) = c.same_env(&fixture("ini_file.yml"), &["--diff"], &env);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show full results") && l.contains("[main]")),
+        "{:#?}",
+        t.lines
+    );
+}

@@ -299,8 +299,13 @@ macro_rules! module_info {
 }
 
 /// Strips `ansible.builtin.` / `ansible.legacy.` / `community.docker.` from a module name;
-/// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`.
+/// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`;
+/// `community.general.ini_file` is `ini_file` (ansible-core redirects `ini_file` there).
 pub fn short_name(name: &str) -> &str {
+    // community.general's ini_file is native; the rest of that collection is not.
+    if name == "community.general.ini_file" {
+        return "ini_file";
+    }
     let short = name
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("ansible.legacy."))
@@ -341,6 +346,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &files::copy::INFO,
     &files::fetch::INFO,
     &files::file::INFO,
+    &files::ini_file::INFO,
     &files::lineinfile::INFO,
     &files::replace::INFO,
     &files::slurp::INFO,
@@ -436,6 +442,15 @@ mod registry_tests {
             Some("docker_compose")
         );
         assert_eq!(lookup("ansible.builtin.replace").map(|m| m.name), Some("replace"));
+        assert_eq!(
+            lookup("community.general.ini_file").map(|m| m.name),
+            Some("ini_file")
+        );
+        assert_eq!(lookup("ini_file").map(|m| m.name), Some("ini_file"));
+        assert!(
+            lookup("community.general.ufw").is_none(),
+            "only ini_file of community.general is native"
+        );
         assert!(
             lookup("ansible.builtin.getent").is_none(),
             "getent takes the Python path"

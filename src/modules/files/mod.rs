@@ -7,6 +7,7 @@ pub(crate) mod copy_tree;
 pub mod edit;
 pub mod fetch;
 pub mod file;
+pub mod ini_file;
 pub mod lineinfile;
 pub mod put;
 pub mod pyre;
