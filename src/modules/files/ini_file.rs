@@ -18,6 +18,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::attributes;
+use super::fallback::python_path;
 use crate::modules::args::{Args, FileArgs, files_failure};
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome, sysutil};
@@ -383,25 +384,6 @@ pub fn edit(lines: Option<Vec<String>>, p: &IniParams<'_>) -> Result<IniEdit, Ne
     })
 }
 
-/// Runs community.general.ini_file's own code on the host (the Python path).
-async fn python_path(args: &Vars, ctx: &ModuleContext<'_>, why: &str) -> Result<ModuleOutcome, ModuleError> {
-    tracing::debug!(host = ctx.host, "ini_file runs the collection's module: {why}");
-    let resolved =
-        tokio::task::spawn_blocking(|| crate::modules::python::resolve_cached("community.general.ini_file"))
-            .await
-            .map_err(|e| ModuleError::BadArgs {
-                module: "ini_file",
-                message: format!("the Python path could not be prepared: {e}"),
-            })?;
-    let module = resolved.map_err(|e| ModuleError::BadArgs {
-        module: "ini_file",
-        message: format!(
-            "{why}: only community.general's own module can run this, through the Python path: {e}"
-        ),
-    })?;
-    crate::modules::python::run(&module, args, ctx).await
-}
-
 /// Adds what ansible-core's `add_path_info` adds to a result naming an existing `path`:
 /// `uid`, `gid`, `owner`, `group`, `mode`, `state` (`hard` for a file with more than one
 /// link), `size`.
@@ -472,11 +454,31 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     };
     let st = probe.stat.as_ref();
     let lines = match st {
-        Some(s) if s.kind == FileKind::Directory => return python_path(args, ctx, "a directory").await,
-        Some(s) if s.kind == FileKind::Link => return python_path(args, ctx, "a symbolic link").await,
+        Some(s) if s.kind == FileKind::Directory => {
+            return python_path("community.general.ini_file", "ini_file", args, ctx, "a directory").await;
+        }
+        Some(s) if s.kind == FileKind::Link => {
+            return python_path(
+                "community.general.ini_file",
+                "ini_file",
+                args,
+                ctx,
+                "a symbolic link",
+            )
+            .await;
+        }
         Some(s) => match read_lines(s.content.as_deref().unwrap_or_default()) {
             Some(l) => Some(l),
-            None => return python_path(args, ctx, "a file that is not UTF-8").await,
+            None => {
+                return python_path(
+                    "community.general.ini_file",
+                    "ini_file",
+                    args,
+                    ctx,
+                    "a file that is not UTF-8",
+                )
+                .await;
+            }
         },
         None if !create => {
             return Ok(ModuleOutcome::failed(format!("Destination {path} does not exist!")).with("rc", 257));
@@ -486,7 +488,16 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let before_text = lines.as_ref().map(|l| l.concat()).unwrap_or_default();
     let e = match edit(lines, &params) {
         Ok(e) => e,
-        Err(why) => return python_path(args, ctx, &why.to_string()).await,
+        Err(why) => {
+            return python_path(
+                "community.general.ini_file",
+                "ini_file",
+                args,
+                ctx,
+                &why.to_string(),
+            )
+            .await;
+        }
     };
     let header = format!("{path} (content)");
     let (mut before, mut after) = (String::new(), String::new());

@@ -15,6 +15,7 @@ use std::collections::HashSet;
 
 use super::attributes;
 use super::edit::read_target;
+use super::fallback::python_path;
 use super::pyre::{PyRegex, Unsupported};
 use crate::modules::args::{Args, FileArgs, files_failure};
 use crate::modules::spec::{ArgDef, ArgSpec};
@@ -119,27 +120,6 @@ fn is_utf8(encoding: &str) -> bool {
     matches!(e.as_str(), "utf_8" | "utf8" | "u8" | "utf" | "cp65001")
 }
 
-/// Runs ansible-core's own `replace` module on the host: for what [`super::pyre`] leaves to
-/// Python.
-///
-/// Errors: [`ModuleError::BadArgs`] when the Python path is not available; those of
-/// [`crate::modules::python::run`].
-async fn python_path(args: &Vars, ctx: &ModuleContext<'_>, why: &str) -> Result<ModuleOutcome, ModuleError> {
-    tracing::debug!(host = ctx.host, "replace runs ansible-core's module: {why}");
-    let resolved =
-        tokio::task::spawn_blocking(|| crate::modules::python::resolve_cached("ansible.builtin.replace"))
-            .await
-            .map_err(|e| ModuleError::BadArgs {
-                module: "replace",
-                message: format!("the Python path could not be prepared: {e}"),
-            })?;
-    let module = resolved.map_err(|e| ModuleError::BadArgs {
-        module: "replace",
-        message: format!("{why}: only ansible-core's own module can run this, through the Python path: {e}"),
-    })?;
-    crate::modules::python::run(&module, args, ctx).await
-}
-
 /// Runs `replace`, matching ansible.builtin.replace: `rc: 0`, `msg` (`N replacements made`, or
 /// empty; `... and ownership, perms or SE linux context changed` when attributes change),
 /// `changed`, `diff` (`before_header`, `before`, `after_header`, `after`) with `--diff` when
@@ -163,7 +143,14 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let want_flags = attributes::arg(&a)?;
     a.bool("unsafe_writes", false)?;
     if !is_utf8(&encoding) {
-        return python_path(args, ctx, &format!("encoding {encoding}")).await;
+        return python_path(
+            "ansible.builtin.replace",
+            "replace",
+            args,
+            ctx,
+            &format!("encoding {encoding}"),
+        )
+        .await;
     }
     let probe = match read_target(ctx, &path, false, &format!("Path {path} does not exist !")).await? {
         Ok(p) => p,
@@ -172,11 +159,20 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let st = probe.stat.as_ref();
     let raw = st.and_then(|s| s.content.clone()).unwrap_or_default();
     let Ok(contents) = String::from_utf8(raw) else {
-        return python_path(args, ctx, "a file that is not UTF-8").await;
+        return python_path(
+            "ansible.builtin.replace",
+            "replace",
+            args,
+            ctx,
+            "a file that is not UTF-8",
+        )
+        .await;
     };
     let edit = match replace_text(&contents, &regexp, &replace, after.as_deref(), before.as_deref()) {
         Ok(e) => e,
-        Err(why) => return python_path(args, ctx, &why.to_string()).await,
+        Err(why) => {
+            return python_path("ansible.builtin.replace", "replace", args, ctx, &why.to_string()).await;
+        }
     };
     let (text, count, content_changed) = match edit {
         Replaced::NoSection { pattern } => {
