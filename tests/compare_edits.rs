@@ -62,3 +62,24 @@ fn d12_ini_file_is_native_under_both_names_and_matches_the_collection() {
         t.lines
     );
 }
+
+#[test]
+fn d12_tempfile_is_native_and_matches_ansible() {
+    native("ansible.builtin.tempfile");
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("tempfile.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l == "show names => ok msg=[true,true,true,true]"),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show check mode") && l.contains("does not support check mode")),
+        "{:#?}",
+        t.lines
+    );
+}

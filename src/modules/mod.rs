@@ -352,6 +352,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &files::slurp::INFO,
     &files::stat::INFO,
     &files::template::INFO,
+    &files::tempfile::INFO,
     &docker::docker_image::INFO,
     &docker::docker_compose::INFO,
     &files::secret_file::INFO,
