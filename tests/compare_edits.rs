@@ -83,3 +83,24 @@ fn d12_tempfile_is_native_and_matches_ansible() {
         t.lines
     );
 }
+
+#[test]
+fn d12_find_is_native_and_matches_ansible() {
+    native("ansible.builtin.find");
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("find.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show paths") && l.contains("/tmp/ft/sub/c.log")),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show a missing path") && l.contains("is not a directory")),
+        "{:#?}",
+        t.lines
+    );
+}

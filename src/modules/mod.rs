@@ -346,6 +346,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &files::copy::INFO,
     &files::fetch::INFO,
     &files::file::INFO,
+    &files::find::INFO,
     &files::ini_file::INFO,
     &files::lineinfile::INFO,
     &files::replace::INFO,

@@ -8,6 +8,7 @@ pub mod edit;
 pub(crate) mod fallback;
 pub mod fetch;
 pub mod file;
+pub mod find;
 pub mod ini_file;
 pub mod lineinfile;
 pub mod put;

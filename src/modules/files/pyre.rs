@@ -35,6 +35,9 @@ pub struct PyRegex {
     /// The pattern has an alternation or a lazy quantifier: after an empty match, Python may
     /// take a non-empty match of lower priority at the same place, which Rust cannot find.
     choices: bool,
+    /// The pattern has `$` without `re.MULTILINE`, which in Python also matches before a final
+    /// newline.
+    dollar: bool,
 }
 
 /// One piece of a parsed replacement template.
@@ -144,6 +147,7 @@ impl PyRegex {
         let mut out = String::new();
         let mut tables = false;
         let mut choices = false;
+        let mut dollar = false;
         let mut depth = 0usize;
         // True when the last thing written can take a quantifier.
         let mut atom = false;
@@ -276,8 +280,12 @@ impl PyRegex {
                     }
                 }
                 '$' if !multiline => {
-                    // Python's `$` also matches before a final newline; Rust's only at the end.
-                    return unsupported("$ without re.MULTILINE");
+                    // Python's `$` also matches before a final newline; Rust's only at the
+                    // end: the same on a text without newlines (see `fits`).
+                    dollar = true;
+                    out.push('$');
+                    atom = false;
+                    quantified = false;
                 }
                 '^' | '$' => {
                     out.push(c);
@@ -313,7 +321,12 @@ impl PyRegex {
             format!("(?{flags}){out}")
         };
         let re = Regex::new(&full).map_err(|e| Unsupported(format!("the pattern: {e}")))?;
-        Ok(PyRegex { re, tables, choices })
+        Ok(PyRegex {
+            re,
+            tables,
+            choices,
+            dollar,
+        })
     }
 
     /// Translates the class starting at `chars[0]` (a `[`): its Rust form and how many
@@ -361,7 +374,28 @@ impl PyRegex {
     /// pattern uses character tables (`\w`, `\s`, ignoring case, ...) and `text` holds
     /// characters beyond ASCII or `\x1c`-`\x1f` (where Python's tables differ from Rust's).
     pub fn fits(&self, text: &str) -> bool {
+        self.tables_fit(text) && !(self.dollar && text.contains('\n'))
+    }
+
+    /// The character-table half of [`PyRegex::fits`].
+    pub fn tables_fit(&self, text: &str) -> bool {
         !self.tables || text.bytes().all(|b| b.is_ascii() && !(0x1c..=0x1f).contains(&b))
+    }
+
+    /// Whether Python's `pattern.match(text)` (`at_start`) or `pattern.search(text)` finds a
+    /// match. Only whether, not where: the text is tried without its final newline first, then
+    /// whole, which gives Python's `$` (end, or before a final newline) its meaning.
+    ///
+    /// Errors: [`Unsupported`] when the text does not fit the character tables.
+    pub fn finds(&self, text: &str, at_start: bool) -> Result<bool, Unsupported> {
+        if !self.tables_fit(text) {
+            return unsupported("a text beyond ASCII for a pattern with character classes or ignoring case");
+        }
+        let hit = |t: &str| match self.re.find(t) {
+            Some(m) => !at_start || m.start() == 0,
+            None => false,
+        };
+        Ok(text.strip_suffix('\n').is_some_and(hit) || hit(text))
     }
 
     /// Python's `re.search`: the leftmost match, with its groups.
@@ -659,6 +693,25 @@ mod tests {
         assert!(subn("a*?", "-", "aa").is_err());
         // Alternatives without empty matches are fine.
         assert_eq!(ok("cat|dog", "pet", "cat dog"), ("pet pet".into(), 2));
+    }
+
+    #[test]
+    fn match_and_search_as_python_without_multiline() {
+        // Python: re.match(r'.*\.log$', 'a.log\n') matches; re.match(r'b', 'ab') does not.
+        let re = PyRegex::new(r".*\.log$", false, false).unwrap();
+        assert!(re.finds("a.log\n", true).unwrap());
+        assert!(re.finds("a.log", true).unwrap());
+        assert!(!re.finds("a.log\nx", true).unwrap());
+        assert!(
+            !re.fits("a.log\n"),
+            "positions with $ before a newline are Python's"
+        );
+        let re = PyRegex::new("b", false, false).unwrap();
+        assert!(!re.finds("ab", true).unwrap());
+        assert!(re.finds("ab", false).unwrap());
+        let re = PyRegex::new(r"^\w+$", false, false).unwrap();
+        assert!(re.finds("abc\n", true).unwrap());
+        assert!(re.finds("é", true).is_err());
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub fn py_repr(s: &str) -> String {
 }
 
 /// Python's `os.path.join(dir, name)` for one relative name.
-fn join(dir: &str, name: &str) -> String {
+pub(crate) fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() || dir.ends_with('/') {
         format!("{dir}{name}")
     } else {
