@@ -37,6 +37,8 @@ fn d12_replace_is_native_and_matches_ansible() {
         "{:#?}",
         t.lines
     );
+    // A whole run in check mode: nothing is written, every edit is reported as it would be.
+    c.same(&fixture("replace.yml"), &["--check"]);
 }
 
 #[test]
@@ -82,6 +84,7 @@ fn d12_tempfile_is_native_and_matches_ansible() {
         "{:#?}",
         t.lines
     );
+    c.same(&fixture("tempfile.yml"), &["--diff"]);
 }
 
 #[test]
@@ -103,4 +106,6 @@ fn d12_find_is_native_and_matches_ansible() {
         "{:#?}",
         t.lines
     );
+    // A whole run in check mode: find changes nothing and reports the same.
+    c.same(&fixture("find.yml"), &["--check", "--diff"]);
 }

@@ -608,6 +608,18 @@ fn contains_in(re: &PyRegex, text: &str, whole: bool) -> Result<bool, super::pyr
     Ok(false)
 }
 
+/// A `type='list'` argument as ansible-core's `check_type_list` reads it: a string is split
+/// on every comma with nothing trimmed or dropped (`"a, b"` is `["a", " b"]`, `""` is
+/// `[""]`); otherwise as [`Args::list`].
+///
+/// Errors: those of [`Args::list`].
+pub(crate) fn py_list(a: &Args<'_>, name: &str) -> Result<Option<Vec<String>>, ModuleError> {
+    match a.value(name) {
+        Some(Value::String(s)) => Ok(Some(s.split(',').map(str::to_string).collect())),
+        _ => a.list(name),
+    }
+}
+
 /// Runs `find`, matching ansible.builtin.find: `files` (each the module's `statinfo` with
 /// `path` first, `checksum` with `get_checksum`), `changed: false`, `msg` (`All paths
 /// examined`, `Limit of matches reached`, or `Not all paths examined, check warnings for
@@ -619,13 +631,13 @@ fn contains_in(re: &PyRegex, text: &str, whole: bool) -> Result<bool, super::pyr
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     const FQCN: &str = "ansible.builtin.find";
     let a = Args::new(&INFO, args)?;
-    let paths = a.list("paths")?.unwrap_or_default();
+    let paths = py_list(&a, "paths")?.unwrap_or_default();
     let use_regex = a.bool("use_regex", false)?;
-    let mut patterns = a.list("patterns")?.unwrap_or_default();
+    let mut patterns = py_list(&a, "patterns")?.unwrap_or_default();
     if patterns.is_empty() {
         patterns = vec![if use_regex { ".*" } else { "*" }.to_string()];
     }
-    let excludes = a.list("excludes")?.unwrap_or_default();
+    let excludes = py_list(&a, "excludes")?.unwrap_or_default();
     let contains = a.str("contains")?;
     let whole = a.bool("read_whole_file", false)?;
     let file_type = a.choice("file_type")?.unwrap_or_else(|| "file".into());
@@ -1161,5 +1173,16 @@ mod tests {
         assert_eq!((e.name.as_str(), e.kind, e.mode, e.size), ("a b", 'f', 0o644, 3));
         assert_eq!(e.group, "", "a gid without a name is Python's empty gr_name");
         assert!(parse_listing(b"x\0", 1).is_none());
+    }
+
+    #[test]
+    fn list_strings_split_as_ansible_core() {
+        use crate::modules::spec::ArgSpec;
+        static SPEC: ArgSpec = ArgSpec::new(&[ArgDef::list("l"), ArgDef::list("m"), ArgDef::list("n")]);
+        let v = serde_json::json!({"l": "a, b", "m": "", "n": ["x", 1]});
+        let a = Args::with_spec("t", &SPEC, v.as_object().unwrap()).unwrap();
+        assert_eq!(py_list(&a, "l").unwrap().unwrap(), ["a", " b"]);
+        assert_eq!(py_list(&a, "m").unwrap().unwrap(), [""]);
+        assert_eq!(py_list(&a, "n").unwrap().unwrap(), ["x", "1"]);
     }
 }

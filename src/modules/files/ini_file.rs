@@ -418,7 +418,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let section = a.str("section")?;
     let option = a.str("option")?;
     let value = a.str("value")?;
-    let values = a.list("values")?;
+    let values = super::find::py_list(&a, "values")?;
     let backup = a.bool("backup", false)?;
     let present = a.choice("state")?.is_none_or(|s| s == "present");
     let allow_no_value = a.bool("allow_no_value", false)?;
@@ -593,6 +593,8 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         if let Some(parent) = parent {
             sysutil::run_script(ctx, r#"[ -e "$1" ] || mkdir -p -- "$1""#, &[parent], None).await?;
         }
+        // Nothing at the path: the module sets no attributes.
+        return Ok(out);
     }
     attributes::after(ctx, want_flags.as_deref(), &path, Ok(out), false).await
 }
