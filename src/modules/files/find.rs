@@ -947,6 +947,17 @@ mod tests {
         }
     }
 
+    /// Cases generated from Python 3.11's `fnmatch.fnmatch` over random globs and names.
+    #[test]
+    fn globs_equal_pythons_fnmatch_on_generated_cases() {
+        let cases: Vec<(String, String, bool)> =
+            serde_json::from_str(include_str!("testdata/fnmatch_cases.json")).unwrap();
+        assert!(cases.iter().filter(|c| c.2).count() > 100);
+        for (name, pattern, want) in &cases {
+            assert_eq!(fnmatch(name, pattern), *want, "{name:?} {pattern:?}");
+        }
+    }
+
     #[test]
     fn ages_and_sizes_as_the_module_reads_them() {
         let age = [('s', 1), ('m', 60), ('h', 3600), ('d', 86400), ('w', 604_800)];

@@ -105,22 +105,41 @@ struct OptMatch {
     value: String,
 }
 
-/// The module's `match_opt` (`active`: `match_active_opt`, which takes no comment sign) on
-/// one line: `re.match('( |\t)*([#;]?)( |\t)*(OPTION)( |\t)*(=|$)( |\t)*(.*)', line)`.
-fn match_opt(option: &str, line: &str, active: bool) -> Option<OptMatch> {
-    let comment = if active { "()" } else { "([#;]?)" };
-    let re = Regex::new(&format!(
-        r"^( |\t)*{comment}( |\t)*({})( |\t)*(=|$)( |\t)*(.*)",
-        regex::escape(option)
-    ))
-    .ok()?;
-    // Python's `$` also matches before a final newline, and `.` never takes it.
-    let body = line.strip_suffix('\n').unwrap_or(line);
-    let c = re.captures(body)?;
-    Some(OptMatch {
-        commented: c.get(2).is_some_and(|m| !m.as_str().is_empty()),
-        value: c.get(8).map_or("", |m| m.as_str()).to_string(),
-    })
+/// The module's `match_opt` and `match_active_opt` for one option, compiled once:
+/// `re.match('( |\t)*([#;]?)( |\t)*(OPTION)( |\t)*(=|$)( |\t)*(.*)', line)` (the active form
+/// takes no comment sign).
+struct OptRes {
+    any: Regex,
+    active: Regex,
+}
+
+impl OptRes {
+    /// Errors: [`NeedsModule`] when the option makes a pattern too large for the regex crate.
+    fn new(option: &str) -> Result<OptRes, NeedsModule> {
+        let build = |comment: &str| {
+            Regex::new(&format!(
+                r"^( |\t)*{comment}( |\t)*({})( |\t)*(=|$)( |\t)*(.*)",
+                regex::escape(option)
+            ))
+            .map_err(|_| NeedsModule("an option the regex crate cannot hold"))
+        };
+        Ok(OptRes {
+            any: build("([#;]?)")?,
+            active: build("()")?,
+        })
+    }
+
+    /// The match on `line` (`active`: `match_active_opt`).
+    fn matches(&self, line: &str, active: bool) -> Option<OptMatch> {
+        let re = if active { &self.active } else { &self.any };
+        // Python's `$` also matches before a final newline, and `.` never takes it.
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let c = re.captures(body)?;
+        Some(OptMatch {
+            commented: c.get(2).is_some_and(|m| !m.as_str().is_empty()),
+            value: c.get(8).map_or("", |m| m.as_str()).to_string(),
+        })
+    }
 }
 
 /// A line that is blank or a comment (`^[ \t]*([#;].*)?$`).
@@ -208,10 +227,12 @@ pub fn edit(lines: Option<Vec<String>>, p: &IniParams<'_>) -> Result<IniEdit, Ne
     let mut changed_lines = vec![false; section_lines.len()];
     let active = !p.modify_inactive_option;
     let option = p.option;
+    let res = option.map(OptRes::new).transpose()?;
+    let match_opt = |line: &str, active: bool| res.as_ref().and_then(|r| r.matches(line, active));
     // `match_function(option, line)` where the module calls it with `option` possibly None.
     let mf = |line: &str| -> Result<Option<OptMatch>, NeedsModule> {
         match option {
-            Some(o) => Ok(match_opt(o, line, active)),
+            Some(_) => Ok(match_opt(line, active)),
             None => Err(NeedsModule("re.escape(None)")),
         }
     };
@@ -221,14 +242,13 @@ pub fn edit(lines: Option<Vec<String>>, p: &IniParams<'_>) -> Result<IniEdit, Ne
                   newline: String,
                   changed: &mut bool,
                   msg: &mut &'static str,
-                  changed_lines: &mut Vec<bool>,
-                  opt: &str| {
+                  changed_lines: &mut Vec<bool>| {
         let mut option_changed = None;
         if p.ignore_spaces
-            && let Some(old) = match_opt(opt, &section_lines[index], false)
+            && let Some(old) = match_opt(&section_lines[index], false)
             && !old.commented
         {
-            let new = match_opt(opt, &newline, false).map(|m| m.value);
+            let new = match_opt(&newline, false).map(|m| m.value);
             option_changed = Some(Some(old.value) != new);
         }
         let option_changed = option_changed.unwrap_or(section_lines[index] != newline);
@@ -244,7 +264,7 @@ pub fn edit(lines: Option<Vec<String>>, p: &IniParams<'_>) -> Result<IniEdit, Ne
     {
         let mut index = 0;
         while index < section_lines.len() {
-            if let Some(m) = match_opt(opt, &section_lines[index], active) {
+            if let Some(m) = match_opt(&section_lines[index], active) {
                 if !values.is_empty() && values.contains(&m.value) {
                     let newline = if m.value.is_empty() && p.allow_no_value {
                         option_no_value_present = true;
@@ -259,7 +279,6 @@ pub fn edit(lines: Option<Vec<String>>, p: &IniParams<'_>) -> Result<IniEdit, Ne
                         &mut changed,
                         &mut msg,
                         &mut changed_lines,
-                        opt,
                     );
                     if let Some(i) = values.iter().position(|v| *v == m.value) {
                         values.remove(i);
@@ -272,7 +291,6 @@ pub fn edit(lines: Option<Vec<String>>, p: &IniParams<'_>) -> Result<IniEdit, Ne
                         &mut changed,
                         &mut msg,
                         &mut changed_lines,
-                        opt,
                     );
                     option_no_value_present = true;
                     break;
@@ -294,7 +312,6 @@ pub fn edit(lines: Option<Vec<String>>, p: &IniParams<'_>) -> Result<IniEdit, Ne
                         &mut changed,
                         &mut msg,
                         &mut changed_lines,
-                        opt,
                     );
                     if values.is_empty() {
                         break;
@@ -330,17 +347,17 @@ pub fn edit(lines: Option<Vec<String>>, p: &IniParams<'_>) -> Result<IniEdit, Ne
                 break;
             }
         }
-    } else if let Some(opt) = truthy_option {
+    } else if truthy_option.is_some() {
         let keep: Vec<String> = if p.exclusive {
             section_lines
                 .iter()
-                .filter(|l| match_opt(opt, l, true).is_none())
+                .filter(|l| match_opt(l, true).is_none())
                 .cloned()
                 .collect()
         } else if !values.is_empty() {
             section_lines
                 .iter()
-                .filter(|l| !match_opt(opt, l, true).is_some_and(|m| values.contains(&m.value)))
+                .filter(|l| !match_opt(l, true).is_some_and(|m| values.contains(&m.value)))
                 .cloned()
                 .collect()
         } else {
@@ -754,5 +771,52 @@ mod tests {
     fn an_option_less_present_is_left_to_the_module() {
         let p = params(Some("a"), None, &["1"]);
         assert!(edit(read_lines(b"[a]\nx\ny\n"), &p).is_err());
+    }
+}
+
+/// Cases generated from community.general 11.4.2's `do_ini` (check mode, Python 3.11) over
+/// random files and parameters: talon's [`edit`] must give the same text, `changed` and
+/// `msg`, or leave to the module the cases where its code fails.
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod generated {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn edits_equal_the_collections_do_ini() {
+        let cases: Vec<Value> = serde_json::from_str(include_str!("testdata/ini_file_cases.json")).unwrap();
+        assert!(cases.len() > 300);
+        for (n, c) in cases.iter().enumerate() {
+            let s = |k: &str| c[k].as_str();
+            let b = |k: &str| c[k].as_bool().unwrap();
+            let p = IniParams {
+                section: s("section"),
+                option: s("option"),
+                values: c["values"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_string())
+                    .collect(),
+                present: b("present"),
+                exclusive: b("exclusive"),
+                no_extra_spaces: b("no_extra_spaces"),
+                ignore_spaces: b("ignore_spaces"),
+                allow_no_value: b("allow_no_value"),
+                modify_inactive_option: b("modify_inactive_option"),
+            };
+            let lines = s("text").map(|t| read_lines(t.as_bytes()).unwrap());
+            let want = &c["want"];
+            match edit(lines, &p) {
+                Ok(e) => {
+                    assert!(want.get("error").is_none(), "case {n}: the module fails: {c}");
+                    assert_eq!(e.text, want["text"].as_str().unwrap(), "case {n}: {c}");
+                    assert_eq!(e.changed, want["changed"].as_bool().unwrap(), "case {n}: {c}");
+                    assert_eq!(e.msg, want["msg"].as_str().unwrap(), "case {n}: {c}");
+                }
+                Err(_) => assert!(want.get("error").is_some(), "case {n}: talon refused: {c}"),
+            }
+        }
     }
 }

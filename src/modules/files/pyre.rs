@@ -723,3 +723,69 @@ mod tests {
         assert_eq!(c.get(g).unwrap().as_str(), "\n1\n");
     }
 }
+
+/// Cases generated from Python 3.11's `re.subn(pattern, repl, text, flags=re.MULTILINE)` over
+/// random patterns, templates and texts: talon must give Python's result, or leave the case
+/// to Python ([`Unsupported`]); never a result where Python fails, never a different one.
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod generated {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn subn_equals_pythons_or_leaves_it_to_python() {
+        let cases: Vec<Value> = serde_json::from_str(include_str!("testdata/pyre_cases.json")).unwrap();
+        let (mut native, mut left) = (0, 0);
+        for c in &cases {
+            let (p, r, t) = (
+                c["p"].as_str().unwrap(),
+                c["r"].as_str().unwrap(),
+                c["t"].as_str().unwrap(),
+            );
+            let got = PyRegex::new(p, true, false).and_then(|re| {
+                let tpl = re.template(r)?;
+                re.subn(t, &tpl)
+            });
+            match (got, c["want"].get("error")) {
+                (Err(_), _) => left += 1,
+                (Ok(g), Some(e)) => panic!("{p:?} {r:?} {t:?}: Python fails ({e}), talon gave {g:?}"),
+                (Ok((text, count)), None) => {
+                    native += 1;
+                    assert_eq!(text, c["want"]["text"].as_str().unwrap(), "{p:?} {r:?} {t:?}");
+                    assert_eq!(
+                        count as u64,
+                        c["want"]["count"].as_u64().unwrap(),
+                        "{p:?} {r:?} {t:?}"
+                    );
+                }
+            }
+        }
+        // Most of what Python runs, talon runs too.
+        assert!(native > 800, "native {native}, left to Python {left}");
+    }
+
+    #[test]
+    fn match_and_search_equal_pythons_or_leave_it_to_python() {
+        let cases: Vec<Value> = serde_json::from_str(include_str!("testdata/pyre_cases.json")).unwrap();
+        let mut native = 0;
+        for c in &cases {
+            let (p, t) = (c["p"].as_str().unwrap(), c["t"].as_str().unwrap());
+            let Ok(re) = PyRegex::new(p, false, false) else {
+                continue;
+            };
+            let want = &c["plain"];
+            assert!(
+                want.get("error").is_none(),
+                "{p:?}: Python refuses it, talon compiled it"
+            );
+            for (at_start, key) in [(true, "match"), (false, "search")] {
+                if let Ok(got) = re.finds(t, at_start) {
+                    native += 1;
+                    assert_eq!(got, want[key].as_bool().unwrap(), "{key} {p:?} {t:?}");
+                }
+            }
+        }
+        assert!(native > 1000, "native {native}");
+    }
+}
