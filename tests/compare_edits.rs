@@ -63,6 +63,8 @@ fn d12_ini_file_is_native_under_both_names_and_matches_the_collection() {
         "{:#?}",
         t.lines
     );
+    // A whole run in check mode: nothing is written, attributes are not looked at.
+    c.same_env(&fixture("ini_file.yml"), &["--check"], &env);
 }
 
 #[test]
