@@ -7,9 +7,10 @@
 //! atomically.
 //!
 //! Left to the collection's own module (the Python path): `section_has_values` and the SELinux
-//! options (at load), and at run time a file that is not UTF-8, a symbolic link (whose result
-//! describes the link, `follow` or not), a directory (the module fails with a traceback), and
-//! an `option`-less present with values (the module fails in `re.escape(None)`).
+//! options (at load), and at run time a secret in `value(s)`, a file that is not UTF-8, a
+//! symbolic link (whose result describes the link, `follow` or not), a directory (the module
+//! fails with a traceback), and an `option`-less present with values (the module fails in
+//! `re.escape(None)`).
 //!
 //! Round trips: one probe (stat + content); one atomic write, or one chmod/chown.
 
@@ -33,8 +34,9 @@ crate::module_info!(
         ArgDef::path("path").aliases(&["dest"]).required(),
         ArgDef::str("section"),
         ArgDef::str("option"),
-        ArgDef::str("value"),
-        ArgDef::list("values"),
+        // A secret may be the value: the collection's module then writes it (see `run`).
+        ArgDef::str("value").delivers(),
+        ArgDef::list("values").delivers(),
         ArgDef::bool("backup"),
         ArgDef::str("state").choices(&["absent", "present"]),
         ArgDef::bool("exclusive"),
@@ -444,6 +446,22 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let file = FileArgs::parse(&a)?;
     let want_flags = attributes::arg(&a)?;
     a.bool("unsafe_writes", false)?;
+    // A secret in the value(s): the collection's module receives its arguments on stdin and its
+    // output is masked, as for every Python-path module.
+    let secret = value
+        .iter()
+        .chain(values.iter().flatten())
+        .any(|v| ctx.secrets.find_in(v).is_some());
+    if secret {
+        return python_path(
+            "community.general.ini_file",
+            "ini_file",
+            args,
+            ctx,
+            "a secret in value(s)",
+        )
+        .await;
+    }
     if present && !allow_no_value && value.is_none() && values.as_ref().is_none_or(Vec::is_empty) {
         return Ok(ModuleOutcome::failed(
             "Parameter 'value(s)' must be defined if state=present and allow_no_value=False.",

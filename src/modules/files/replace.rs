@@ -7,7 +7,8 @@
 //! Python's regex dialect is carried by [`super::pyre`]; a pattern, template or text it cannot
 //! prove to behave as Python's `re` does (look-around, backreferences, a non-UTF-8 file, an
 //! `encoding` other than UTF-8, ...) runs ansible-core's own module on the host instead (the
-//! Python path), never a near miss.
+//! Python path), never a near miss. So does a secret in `replace` (the one argument that may
+//! carry one).
 //!
 //! Round trips: one probe (stat + content); one atomic write or one chmod/chown to apply.
 
@@ -30,7 +31,8 @@ crate::module_info!(
     ArgSpec::new(&[
         ArgDef::path("path").aliases(&["dest", "destfile", "name"]).required(),
         ArgDef::str("regexp").required(),
-        ArgDef::str("replace"),
+        // A secret may be the replacement: ansible-core's module then writes it (see `run`).
+        ArgDef::str("replace").delivers(),
         ArgDef::str("after"),
         ArgDef::str("before"),
         ArgDef::bool("backup"),
@@ -142,6 +144,19 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let file = FileArgs::parse(&a)?;
     let want_flags = attributes::arg(&a)?;
     a.bool("unsafe_writes", false)?;
+    // A secret in the replacement: ansible-core's module receives its arguments on stdin and
+    // its output is masked, as for every Python-path module; talon's native edit would have to
+    // compare, diff and report the secret's value itself.
+    if ctx.secrets.find_in(&replace).is_some() {
+        return python_path(
+            "ansible.builtin.replace",
+            "replace",
+            args,
+            ctx,
+            "a secret in replace",
+        )
+        .await;
+    }
     if !is_utf8(&encoding) {
         return python_path(
             "ansible.builtin.replace",
