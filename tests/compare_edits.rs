@@ -50,6 +50,13 @@ fn d12_ini_file_is_native_under_both_names_and_matches_the_collection() {
     let c = Compare::new();
     let (t, _) = c.same_env(&fixture("ini_file.yml"), &[], &env);
     assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show failures") && l.contains(r#""02640",true"#)),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
         t.lines.iter().any(|l| l.starts_with("show messages")
             && l.contains("'option changed', 'option added', 'option changed'")),
         "{:#?}",

@@ -403,6 +403,11 @@ pub fn edit(lines: Option<Vec<String>>, p: &IniParams<'_>) -> Result<IniEdit, Ne
     })
 }
 
+/// A mode as `add_path_info` writes it: `'0%03o' % mode` (`0644`, `02755`).
+fn py_mode(mode: u32) -> String {
+    format!("0{mode:03o}")
+}
+
 /// Adds what ansible-core's `add_path_info` adds to a result naming an existing `path`:
 /// `uid`, `gid`, `owner`, `group`, `mode`, `state` (`hard` for a file with more than one
 /// link), `size`.
@@ -416,7 +421,7 @@ fn with_path_info(out: ModuleOutcome, st: &files::FileStat) -> ModuleOutcome {
         .with("gid", st.gid)
         .with("owner", st.owner.clone())
         .with("group", st.group.clone())
-        .with("mode", st.mode_string())
+        .with("mode", py_mode(st.mode))
         .with("state", state)
         .with("size", st.size)
 }
@@ -597,7 +602,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                         .with("gid", f.owner.gid)
                         .with("owner", f.owner.owner)
                         .with("group", f.owner.group)
-                        .with("mode", format!("{:04o}", f.mode))
+                        .with("mode", py_mode(f.mode))
                         .with("state", "file")
                         .with("size", f.size);
                 }
@@ -783,6 +788,13 @@ mod tests {
             run(Some("[ a ]\n"), &p),
             ("[ a ]\nx = 1\n".into(), true, "option added")
         );
+    }
+
+    #[test]
+    fn modes_as_add_path_info_writes_them() {
+        assert_eq!(py_mode(0o644), "0644");
+        assert_eq!(py_mode(0o2755), "02755");
+        assert_eq!(py_mode(0o7), "0007");
     }
 
     #[test]
