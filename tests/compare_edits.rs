@@ -118,3 +118,78 @@ fn d12_find_is_native_and_matches_ansible() {
     // A whole run in check mode: find changes nothing and reports the same.
     c.same(&fixture("find.yml"), &["--check", "--diff"]);
 }
+
+/// Directory order is the filesystem's, so the compare hosts cannot show it: here both tools
+/// walk one tree on this machine (local connection), whose large folders list in hash order,
+/// and must report the same paths in the same order, with `limit` and `depth`.
+#[test]
+fn d12_find_walks_in_the_order_ansible_core_walks() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    for i in 0..40 {
+        let sub = tree.join(format!("d{i}")).join("s");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(tree.join(format!("f{i}.txt")), "x\n").unwrap();
+        std::fs::write(tree.join(format!("d{i}")).join(format!("g{i}.txt")), "y\n").unwrap();
+        std::fs::write(sub.join(format!("h{i}.txt")), "z\n").unwrap();
+    }
+    std::os::unix::fs::symlink("d1", tree.join("link1")).unwrap();
+    let playbook = dir.path().join("order.yml");
+    std::fs::write(
+        &playbook,
+        format!(
+            r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - find:
+        paths: {tree}
+        recurse: true
+        file_type: any
+        limit: 150
+      register: r
+    - find:
+        paths: {tree}
+        recurse: true
+        depth: 2
+      register: r2
+    - copy:
+        content: "{{{{ r.files | map(attribute='path') | join('\n') }}}}\n{{{{ r.examined }}}} {{{{ r.msg }}}}\n{{{{ r2.files | map(attribute='path') | join('\n') }}}}\n{{{{ r2.examined }}}}\n"
+        dest: "{{{{ out }}}}"
+"#,
+            tree = tree.display()
+        ),
+    )
+    .unwrap();
+    let inventory = dir.path().join("hosts.ini");
+    std::fs::write(
+        &inventory,
+        "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n",
+    )
+    .unwrap();
+    let (a_out, t_out) = (dir.path().join("ansible.txt"), dir.path().join("talon.txt"));
+    let a = std::process::Command::new(common::ansible::ansible_bin("ansible-playbook"))
+        .arg("-i")
+        .arg(&inventory)
+        .arg(&playbook)
+        .arg("-e")
+        .arg(format!("out={}", a_out.display()))
+        .output()
+        .unwrap();
+    assert!(a.status.success(), "{}", common::text(&a.stdout));
+    let t = common::talon()
+        .arg("run")
+        .arg(&playbook)
+        .arg("-i")
+        .arg(&inventory)
+        .arg("-e")
+        .arg(format!("out={}", t_out.display()))
+        .output()
+        .unwrap();
+    assert!(t.status.success(), "{}", common::text(&t.stderr));
+    let (a_text, t_text) = (
+        std::fs::read_to_string(&a_out).unwrap(),
+        std::fs::read_to_string(&t_out).unwrap(),
+    );
+    assert!(a_text.contains("Limit of matches reached"), "{a_text}");
+    assert_eq!(t_text, a_text);
+}
