@@ -121,7 +121,8 @@ fn d12_find_is_native_and_matches_ansible() {
 
 /// Directory order is the filesystem's, so the compare hosts cannot show it: here both tools
 /// walk one tree on this machine (local connection), whose large folders list in hash order,
-/// and must report the same paths in the same order, with `limit` and `depth`.
+/// and must report the same paths in the same order, with `limit`, `depth` and `follow` (a
+/// link to a folder walked into, reported as the link it is).
 #[test]
 fn d12_find_walks_in_the_order_ansible_core_walks() {
     let dir = tempfile::tempdir().unwrap();
@@ -152,8 +153,14 @@ fn d12_find_walks_in_the_order_ansible_core_walks() {
         recurse: true
         depth: 2
       register: r2
+    - find:
+        paths: {tree}
+        recurse: true
+        follow: true
+        file_type: any
+      register: r3
     - copy:
-        content: "{{{{ r.files | map(attribute='path') | join('\n') }}}}\n{{{{ r.examined }}}} {{{{ r.msg }}}}\n{{{{ r2.files | map(attribute='path') | join('\n') }}}}\n{{{{ r2.examined }}}}\n"
+        content: "{{{{ r.files | map(attribute='path') | join('\n') }}}}\n{{{{ r.examined }}}} {{{{ r.msg }}}}\n{{{{ r2.files | map(attribute='path') | join('\n') }}}}\n{{{{ r2.examined }}}}\n{{{{ r3.files | map(attribute='path') | join('\n') }}}}\n{{{{ r3.examined }}}} {{{{ r3.files | selectattr('islnk') | map(attribute='path') | list }}}}\n"
         dest: "{{{{ out }}}}"
 "#,
             tree = tree.display()
@@ -191,5 +198,9 @@ fn d12_find_walks_in_the_order_ansible_core_walks() {
         std::fs::read_to_string(&t_out).unwrap(),
     );
     assert!(a_text.contains("Limit of matches reached"), "{a_text}");
+    assert!(
+        a_text.contains("/link1/s/h1.txt"),
+        "follow walks into the link: {a_text}"
+    );
     assert_eq!(t_text, a_text);
 }

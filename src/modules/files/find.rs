@@ -8,8 +8,11 @@
 //! `age`, `size`, `mode`). `contains` and `get_checksum` take one more round trip for the
 //! candidate files (content in base64, checksums by the host's `*sum` tools).
 //!
+//! With `follow`, links to folders are walked into (`find -L` for the order and depths, `stat`
+//! for each entry's own `lstat` data, as the module reports links).
+//!
 //! What only the module's own code does exactly runs it through the Python path instead:
-//! `follow: true`, a path with `~`, `$` or not absolute or not normalised, another `encoding`
+//! a path with `~`, `$` or not absolute or not normalised, another `encoding`
 //! than UTF-8, a regex the translation leaves to Python, a file `contains` cannot read as
 //! UTF-8, any error `find` meets while walking (the module's `skipped_paths` from
 //! `os.walk`'s errors), names that are not UTF-8, and candidate contents over 64 MiB.
@@ -220,6 +223,8 @@ pub struct FindParams {
     pub limit: Option<usize>,
     /// `contains` is given (its test is the caller's).
     pub contains: bool,
+    /// `follow`: links to folders are walked into.
+    pub follow: bool,
 }
 
 /// Compiled name patterns: globs, or Python regexes.
@@ -395,9 +400,9 @@ pub fn walk<'e>(
         }
         if !pruned {
             // Depth first in directory order: the first folder is walked next. A link to a
-            // folder is not entered (`follow` is the Python path's).
+            // folder is entered only with `follow`.
             for &k in dirs.iter().rev() {
-                if entries[k].kind != 'l' {
+                if p.follow || entries[k].kind != 'l' {
                     todo.push((join(&root, &entries[k].name), Some(k)));
                 }
             }
@@ -492,18 +497,34 @@ const FIELDS: usize = 16;
 
 /// Prints the host's time, then per searched path `P` and `NOTDIR`, or `DIR` and its entries
 /// (16 NUL-terminated fields each, `lstat` data, in `find`'s order), then `END`. Arguments:
-/// pairs of max depth (`-` for none) and path. `find`'s complaints go to stderr.
+/// triples of max depth (`-` for none), follow (`1`: `LINKS` then, per entry, depth, name and
+/// type with links followed, then `STAT` and `stat`'s `lstat` data in the same order) and path.
+/// `find`'s complaints (a link loop, an unreadable folder) go to stderr.
 const LIST: &str = r#"fmt='%d\0%f\0%y\0%Y\0%m\0%U\0%G\0%u\0%g\0%s\0%i\0%D\0%n\0%A@\0%T@\0%C@\0'
+sfmt='%f\0%u\0%g\0%U\0%G\0%s\0%i\0%d\0%h\0%.9X\0%.9Y\0%.9Z\0'
 printf '%s\0' "$(date +%s.%N)"
-while [ "$#" -gt 1 ]; do
-  md=$1 p=$2; shift 2
+while [ "$#" -gt 2 ]; do
+  md=$1 fl=$2 p=$3; shift 3
   printf 'P\0'
   if [ -d "$p" ]; then
-    printf 'DIR\0'
-    if [ "$md" = - ]; then
-      find -H "$p" -mindepth 1 -printf "$fmt"
+    if [ "$fl" = 1 ]; then
+      printf 'LINKS\0'
+      if [ "$md" = - ]; then
+        find -L "$p" -mindepth 1 -printf '%d\0%f\0%Y\0'
+        printf 'STAT\0'
+        find -L "$p" -mindepth 1 -print0 | xargs -0 -r stat --printf "$sfmt" --
+      else
+        find -L "$p" -mindepth 1 -maxdepth "$md" -printf '%d\0%f\0%Y\0'
+        printf 'STAT\0'
+        find -L "$p" -mindepth 1 -maxdepth "$md" -print0 | xargs -0 -r stat --printf "$sfmt" --
+      fi
     else
-      find -H "$p" -mindepth 1 -maxdepth "$md" -printf "$fmt"
+      printf 'DIR\0'
+      if [ "$md" = - ]; then
+        find -H "$p" -mindepth 1 -printf "$fmt"
+      else
+        find -H "$p" -mindepth 1 -maxdepth "$md" -printf "$fmt"
+      fi
     fi
   else
     printf 'NOTDIR\0'
@@ -511,6 +532,20 @@ while [ "$#" -gt 1 ]; do
   printf 'END\0'
 done
 "#;
+
+/// `find`'s type letter for the file type bits of a raw `st_mode`.
+fn kind_of(raw: u32) -> char {
+    match raw & 0o170_000 {
+        0o100_000 => 'f',
+        0o040_000 => 'd',
+        0o120_000 => 'l',
+        0o020_000 => 'c',
+        0o060_000 => 'b',
+        0o010_000 => 'p',
+        0o140_000 => 's',
+        _ => 'U',
+    }
+}
 
 /// Parses [`LIST`]'s output: the host's time and, per path, `None` (not a folder) or its
 /// entries. `None` when the output is not what the script prints, or a name is not UTF-8.
@@ -527,6 +562,54 @@ pub fn parse_listing(out: &[u8], paths: usize) -> Option<(f64, Vec<Option<Vec<En
             "NOTDIR" => {
                 (tokens.next()?? == "END").then_some(())?;
                 all.push(None);
+            }
+            "LINKS" => {
+                // Depth, name, type followed; then the same entries' lstat data.
+                let mut heads: Vec<(usize, String, bool)> = Vec::new();
+                loop {
+                    let first = tokens.next()??;
+                    if first == "STAT" {
+                        break;
+                    }
+                    let name = tokens.next()??.to_string();
+                    let followed = tokens.next()?? == "d";
+                    heads.push((first.parse().ok()?, name, followed));
+                }
+                let mut entries = Vec::with_capacity(heads.len());
+                for (depth, name, dir_followed) in heads {
+                    let mut f = Vec::with_capacity(12);
+                    for _ in 0..12 {
+                        f.push(tokens.next()??);
+                    }
+                    let num = |s: &str| s.parse::<u64>().ok();
+                    let raw = u32::from_str_radix(f[0], 16).ok()?;
+                    // stat says UNKNOWN for an id without a name; Python says "".
+                    let name_of = |n: &str| {
+                        if n == "UNKNOWN" {
+                            String::new()
+                        } else {
+                            n.to_string()
+                        }
+                    };
+                    entries.push(Entry {
+                        depth,
+                        name,
+                        kind: kind_of(raw),
+                        dir_followed,
+                        mode: raw & 0o7777,
+                        uid: num(f[1])?,
+                        gid: num(f[2])?,
+                        user: name_of(f[3]),
+                        group: name_of(f[4]),
+                        size: num(f[5])?,
+                        inode: num(f[6])?,
+                        dev: num(f[7])?,
+                        nlink: num(f[8])?,
+                        times: [py_time(f[9])?, py_time(f[10])?, py_time(f[11])?],
+                    });
+                }
+                (tokens.next()?? == "END").then_some(())?;
+                all.push(Some(entries));
             }
             "DIR" => {
                 let mut entries = Vec::new();
@@ -716,9 +799,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         )));
     }
     // What the module's own code must do.
-    let why = if follow {
-        Some("follow")
-    } else if encoding.as_deref().is_some_and(|e| {
+    let why = if encoding.as_deref().is_some_and(|e| {
         !matches!(
             e.to_ascii_lowercase().replace(['-', ' '], "_").as_str(),
             "utf_8" | "utf8" | "u8" | "utf"
@@ -767,6 +848,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         depth: depth.filter(|d| *d != 0),
         limit: limit.and_then(|l| usize::try_from(l).ok()),
         contains: contains_re.is_some(),
+        follow,
     };
     // One listing of every path, as deep as the walk can look.
     let maxdepth = if !recurse {
@@ -781,6 +863,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let mut argv = Vec::new();
     for p in &paths {
         argv.push(maxdepth.clone());
+        argv.push(if follow { "1" } else { "0" }.to_string());
         argv.push(p.clone());
     }
     let listed = sysutil::run_script(ctx, LIST, &argv, None).await?;
@@ -1020,6 +1103,7 @@ mod tests {
             depth: None,
             limit: None,
             contains: false,
+            follow: false,
         }
     }
 
@@ -1184,6 +1268,25 @@ mod tests {
         assert_eq!((e.name.as_str(), e.kind, e.mode, e.size), ("a b", 'f', 0o644, 3));
         assert_eq!(e.group, "", "a gid without a name is Python's empty gr_name");
         assert!(parse_listing(b"x\0", 1).is_none());
+    }
+
+    #[test]
+    fn followed_listings_parse_with_their_lstat_data() {
+        let mut out = b"5.0\0P\0LINKS\0".to_vec();
+        for f in [
+            "1", "l", "d", "STAT", "a1ff", "0", "0", "root", "UNKNOWN", "1", "2", "3", "1", "1.5", "2.0",
+            "3.0",
+        ] {
+            out.extend_from_slice(f.as_bytes());
+            out.push(0);
+        }
+        out.extend_from_slice(b"END\0");
+        let (_, l) = parse_listing(&out, 1).unwrap();
+        let e = &l[0].as_ref().unwrap()[0];
+        assert_eq!((e.kind, e.dir_followed, e.mode), ('l', true, 0o777));
+        assert_eq!((e.user.as_str(), e.group.as_str(), e.times[0]), ("root", "", 1.5));
+        assert_eq!(kind_of(0o100644), 'f');
+        assert_eq!(kind_of(0o40755), 'd');
     }
 
     #[test]
