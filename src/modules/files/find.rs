@@ -657,18 +657,20 @@ pub fn parse_listing(out: &[u8], paths: usize) -> Option<(f64, Vec<Option<Vec<En
     Some((now, all))
 }
 
-/// Reads, for each file argument, a record: `OK`/`ERR`, the checksum (with `$1` an algorithm,
-/// else `-`), the content in base64 (when `$2` is 1), newline-terminated.
-const READ: &str = r#"algo=$1 content=$2; shift 2
+/// Reads, for each file named on stdin (NUL-separated), a record: `OK`/`ERR`, the checksum
+/// (with `$1` an algorithm, else `-`), the content in base64 (when `$2` is 1),
+/// newline-terminated. `xargs` keeps each batch of names within the host's argument limit.
+const READ: &str = r#"xargs -0 -r sh -c '
+algo=$1 content=$2; shift 2
 for f; do
   if [ -r "$f" ] && [ -f "$f" ]; then
-    s=-; [ "$algo" = - ] || s=$("${algo}sum" < "$f" | cut -d' ' -f1)
+    s=-; [ "$algo" = - ] || s=$("${algo}sum" < "$f" | cut -d" " -f1)
     c=-; [ "$content" = 1 ] && c=$(base64 -w0 < "$f")
-    printf 'OK %s %s\n' "$s" "$c"
+    printf "OK %s %s\n" "$s" "$c"
   else
-    printf 'ERR\n'
+    printf "ERR\n"
   fi
-done
+done' sh "$1" "$2"
 "#;
 
 /// Python's `universal newlines` reading of a text: `\r\n` and `\r` become `\n`.
@@ -906,16 +908,31 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         if read_content && total > CONTENT_CAP {
             return python_path(FQCN, "find", args, ctx, "contents over 64 MiB").await;
         }
-        let mut argv = vec![
+        let argv = vec![
             if get_checksum { algo.clone() } else { "-".into() },
             if read_content { "1" } else { "0" }.into(),
         ];
-        argv.extend(wanted.iter().cloned());
-        let read = sysutil::run_script(ctx, READ, &argv, None).await?;
-        let text = read.stdout_str();
+        let mut names_in = Vec::new();
+        for w in &wanted {
+            names_in.extend_from_slice(w.as_bytes());
+            names_in.push(0);
+        }
+        let read = if wanted.is_empty() {
+            None
+        } else {
+            Some(sysutil::run_script(ctx, READ, &argv, Some(names_in)).await?)
+        };
+        let text = read.as_ref().map(|r| r.stdout_str()).unwrap_or_default();
+        if read.as_ref().is_some_and(|r| !r.status.success()) || text.lines().count() != wanted.len() {
+            return python_path(FQCN, "find", args, ctx, "the candidates could not all be read").await;
+        }
         for (path, line) in wanted.iter().zip(text.lines()) {
             let mut parts = line.split(' ');
             if parts.next() != Some("OK") {
+                if get_checksum {
+                    // The module's digest_from_file fails on it, which skips the whole path.
+                    return python_path(FQCN, "find", args, ctx, "a candidate that cannot be read").await;
+                }
                 contents.insert(path.clone(), (None, None));
                 continue;
             }
