@@ -454,8 +454,8 @@ mod registry_tests {
             "only ini_file of community.general is native"
         );
         assert!(
-            lookup("ansible.builtin.getent").is_none(),
-            "getent takes the Python path"
+            lookup("ansible.builtin.git").is_none(),
+            "git takes the Python path"
         );
     }
 }
