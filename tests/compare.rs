@@ -421,7 +421,7 @@ fn d12_collection_modules_run_through_ansible_cores_code() {
     assert!(
         t.lines
             .iter()
-            .any(|l| l.starts_with("show files") && l.contains("vm.swappiness=10")),
+            .any(|l| l.starts_with("show files") && l.contains("logs /dev/sdc1")),
         "{:#?}",
         t.lines
     );

@@ -775,6 +775,9 @@ fn no_log_censors_every_view_of_a_result() {
     }
 }
 
+/// talon's native replace hands a task whose `replace` holds a secret to ansible-core's module
+/// (the Python path), which receives it on stdin; the `get_url` task shows `-v` naming the
+/// tasks that took the Python path at load.
 #[test]
 fn a_secret_argument_of_a_python_path_module_reaches_the_module_never_argv_or_output() {
     let f = Fixture::new();
@@ -790,6 +793,10 @@ fn a_secret_argument_of_a_python_path_module_reaches_the_module_never_argv_or_ou
     - name: show the result
       debug:
         var: r
+    - name: a module talon does not have
+      ansible.builtin.get_url:
+        url: "file://{{ out }}/conf"
+        dest: "{{ out }}/conf-copy"
 "#,
     );
     let python = common::ansible::ansible_bin("python");
@@ -805,7 +812,7 @@ fn a_secret_argument_of_a_python_path_module_reaches_the_module_never_argv_or_ou
     // -v names the tasks that took the Python path.
     assert!(
         run.stderr.contains("python path (ansible-core 2.19")
-            && run.stderr.contains("(ansible.builtin.replace)"),
+            && run.stderr.contains("(ansible.builtin.get_url)"),
         "{}",
         run.stderr
     );

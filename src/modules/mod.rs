@@ -299,10 +299,11 @@ macro_rules! module_info {
 }
 
 /// Strips `ansible.builtin.` / `ansible.legacy.` / `community.docker.` from a module name;
-/// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`; of
-/// `ansible.posix`, only the modules talon implements (`authorized_key`, `sysctl`, whose short
-/// names ansible-core routes to that collection) map to their short names: every other
-/// `ansible.posix.*` name stays whole and takes the Python path.
+/// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`; of the
+/// collections, only the modules talon implements map to their short names
+/// (`community.general.ini_file`, `community.general.pam_limits`, `ansible.posix.authorized_key`,
+/// `ansible.posix.sysctl`, whose short names ansible-core routes to those collections): every
+/// other collection name stays whole and takes the Python path.
 pub fn short_name(name: &str) -> &str {
     let short = name
         .strip_prefix("ansible.builtin.")
@@ -312,6 +313,7 @@ pub fn short_name(name: &str) -> &str {
     match short {
         // Collection modules talon implements natively, by their FQCN.
         "community.general.pam_limits" => "pam_limits",
+        "community.general.ini_file" => "ini_file",
         // Only these ansible.posix names: the collection's other modules take the Python path.
         "ansible.posix.authorized_key" => "authorized_key",
         "ansible.posix.sysctl" => "sysctl",
@@ -359,10 +361,14 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &files::copy::INFO,
     &files::fetch::INFO,
     &files::file::INFO,
+    &files::find::INFO,
+    &files::ini_file::INFO,
     &files::lineinfile::INFO,
+    &files::replace::INFO,
     &files::slurp::INFO,
     &files::stat::INFO,
     &files::template::INFO,
+    &files::tempfile::INFO,
     &docker::docker_image::INFO,
     &docker::docker_compose::INFO,
     &files::secret_file::INFO,
@@ -452,9 +458,19 @@ mod registry_tests {
             lookup("community.docker.docker_compose_v2").map(|m| m.name),
             Some("docker_compose")
         );
+        assert_eq!(lookup("ansible.builtin.replace").map(|m| m.name), Some("replace"));
+        assert_eq!(
+            lookup("community.general.ini_file").map(|m| m.name),
+            Some("ini_file")
+        );
+        assert_eq!(lookup("ini_file").map(|m| m.name), Some("ini_file"));
         assert!(
-            lookup("ansible.builtin.replace").is_none(),
-            "replace takes the Python path"
+            lookup("community.general.ufw").is_none(),
+            "only ini_file of community.general is native"
+        );
+        assert!(
+            lookup("ansible.builtin.git").is_none(),
+            "git takes the Python path"
         );
         assert_eq!(
             lookup("ansible.posix.authorized_key").map(|m| m.name),

@@ -1,0 +1,791 @@
+//! Python `re` patterns and replacement templates, for the native modules that take them
+//! (`replace`): the part of Python's syntax that the `regex` crate can run with the same
+//! meaning, translated ([`PyRegex::new`]), and `re.subn` with Python's rules for empty matches
+//! ([`PyRegex::subn`]).
+//!
+//! Why this exists: Python's and Rust's regex dialects look alike but differ in places a
+//! straight `Regex::new` would run silently differently (`[[a]]` is a nested class in Rust and
+//! `[` plus `a]` in Python; `\<` is a word start in Rust and `<` in Python; `(?<n>...)` and
+//! `\z` are errors in Python 3.11; Rust's `re.replace_all` skips an empty match right after a
+//! match, Python's `re.sub` does not). Whatever this module cannot prove to mean the same is
+//! [`Unsupported`]: the caller then runs ansible-core's own module (the Python path), so a rare
+//! pattern is never done differently.
+
+use regex::{Captures, Regex};
+
+/// Why a pattern, template or text is left to Python's own `re`: a feature the translation
+/// does not carry (look-around, backreferences, verbose mode, ...) or one Python itself refuses
+/// (so its error message comes from Python).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not run natively: {0}")]
+pub struct Unsupported(pub String);
+
+fn unsupported<T>(why: impl Into<String>) -> Result<T, Unsupported> {
+    Err(Unsupported(why.into()))
+}
+
+/// A Python pattern translated for the `regex` crate, with what decides whether a text can be
+/// searched natively.
+#[derive(Debug, Clone)]
+pub struct PyRegex {
+    re: Regex,
+    /// The pattern has `\d`, `\w`, `\s`, `\b` (or their negations) or ignores case: Python's
+    /// and Rust's Unicode tables differ beyond ASCII (and Python's `\s` holds `\x1c`-`\x1f`).
+    tables: bool,
+    /// The pattern has an alternation or a lazy quantifier: after an empty match, Python may
+    /// take a non-empty match of lower priority at the same place, which Rust cannot find.
+    choices: bool,
+    /// The pattern has `$` without `re.MULTILINE`, which in Python also matches before a final
+    /// newline.
+    dollar: bool,
+}
+
+/// One piece of a parsed replacement template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    Group(usize),
+}
+
+/// A Python replacement template (`re.sub`'s `repl` string), parsed against a pattern's groups:
+/// `\1`..`\99`, `\g<N>`, `\g<name>`, the escapes `\a \b \f \n \r \t \v \\`, an unknown escape
+/// of a non-letter kept as written (matches Python 3.11's `re._parser.parse_template`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template(Vec<Piece>);
+
+/// Python's inline flags talon carries: `i`, `m`, `s` (and `u`, Python 3's default for text).
+fn flags_ok(flags: &str) -> Result<bool, Unsupported> {
+    let mut ignore_case = false;
+    for c in flags.chars() {
+        match c {
+            'i' => ignore_case = true,
+            'm' | 's' | 'u' | '-' => {}
+            other => return unsupported(format!("the inline flag {other:?}")),
+        }
+    }
+    Ok(ignore_case)
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+/// A valid Python counted repetition at the start of `rest` (which starts with `{`): its
+/// length and its Rust form. `None` when Python reads the `{` as a literal.
+fn repetition(rest: &str) -> Option<(usize, String)> {
+    let end = rest.find('}')?;
+    let body = &rest[1..end];
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    let (lo, hi) = match body.split_once(',') {
+        Some((lo, hi)) => (lo, Some(hi)),
+        None => (body, None),
+    };
+    if !digits(lo) || !hi.is_none_or(digits) {
+        return None;
+    }
+    match (lo.is_empty(), hi) {
+        (true, None) => None,
+        (true, Some("")) => None,
+        (true, Some(hi)) => Some((end + 1, format!("{{0,{hi}}}"))),
+        (false, None) => Some((end + 1, format!("{{{lo}}}"))),
+        (false, Some(hi)) => Some((end + 1, format!("{{{lo},{hi}}}"))),
+    }
+}
+
+/// The Rust form of the escape `\c` (outside a class when `in_class` is false), as Python
+/// reads it; `next` is the text after `c`. Returns the form and how many characters after
+/// `c` it used; `tables` is set for the class escapes.
+fn escape(c: char, next: &str, in_class: bool, tables: &mut bool) -> Result<(String, usize), Unsupported> {
+    let hex = |n: usize| -> Result<(String, usize), Unsupported> {
+        let digits: String = next.chars().take(n).collect();
+        if digits.len() == n && digits.chars().all(|d| d.is_ascii_hexdigit()) {
+            Ok((format!("\\x{{{digits}}}"), n))
+        } else {
+            unsupported(format!("the escape \\{c}{digits}"))
+        }
+    };
+    match c {
+        'd' | 'D' | 'w' | 'W' | 's' | 'S' => {
+            *tables = true;
+            Ok((format!("\\{c}"), 0))
+        }
+        'b' if in_class => Ok(("\\x08".into(), 0)),
+        'b' | 'B' => {
+            *tables = true;
+            Ok((format!("\\{c}"), 0))
+        }
+        'A' if !in_class => Ok(("\\A".into(), 0)),
+        'Z' if !in_class => Ok(("\\z".into(), 0)),
+        'a' => Ok(("\\x07".into(), 0)),
+        'f' => Ok(("\\x0C".into(), 0)),
+        'n' => Ok(("\\n".into(), 0)),
+        'r' => Ok(("\\r".into(), 0)),
+        't' => Ok(("\\t".into(), 0)),
+        'v' => Ok(("\\x0B".into(), 0)),
+        'x' => hex(2),
+        'u' => hex(4),
+        'U' => hex(8),
+        // Octal escapes, backreferences, named characters, and letters Python refuses.
+        c if c.is_ascii_alphanumeric() => unsupported(format!("the escape \\{c}")),
+        // Any other character escaped is itself.
+        c => Ok((regex::escape(c.encode_utf8(&mut [0; 4])), 0)),
+    }
+}
+
+impl PyRegex {
+    /// Translates Python pattern `pattern`, compiled with `re.MULTILINE` when `multiline` and
+    /// `re.DOTALL` when `dotall`.
+    ///
+    /// Errors: [`Unsupported`] for what only Python's `re` runs (look-around, backreferences,
+    /// conditionals, atomic groups, possessive quantifiers, comments, the flags `x`, `a`, `L`,
+    /// flags after the start, octal and named-character escapes, classes holding `[`, `&&`,
+    /// `--` or `~~`), for patterns Python refuses (so that Python's message is the one shown),
+    /// and when the `regex` crate refuses the translation.
+    pub fn new(pattern: &str, multiline: bool, dotall: bool) -> Result<PyRegex, Unsupported> {
+        let mut out = String::new();
+        let mut tables = false;
+        let mut choices = false;
+        let mut dollar = false;
+        let mut depth = 0usize;
+        // True when the last thing written can take a quantifier.
+        let mut atom = false;
+        // True right after a quantifier (another one is Python's "multiple repeat").
+        let mut quantified = false;
+        let mut prefix = true;
+        let chars: Vec<(usize, char)> = pattern.char_indices().collect();
+        let mut k = 0;
+        while k < chars.len() {
+            let (at, c) = chars[k];
+            let rest = &pattern[at..];
+            let after = &pattern[at + c.len_utf8()..];
+            // Global flags: only at the very start (Python 3.11 refuses them later).
+            if c == '(' && after.starts_with('?') {
+                let body: String = after[1..]
+                    .chars()
+                    .take_while(|ch| ch.is_ascii_alphabetic() || *ch == '-')
+                    .collect();
+                let closing = after[1 + body.len()..].chars().next();
+                if !body.is_empty() && closing == Some(')') {
+                    if !prefix || body.contains('-') {
+                        return unsupported("inline flags after the start of the pattern");
+                    }
+                    tables |= flags_ok(&body)?;
+                    out.push_str(&format!("(?{body})"));
+                    k += 2 + body.chars().count() + 1;
+                    continue;
+                }
+            }
+            prefix = false;
+            match c {
+                '\\' => {
+                    let Some(e) = after.chars().next() else {
+                        return unsupported("a pattern ending in a backslash");
+                    };
+                    let (form, used) = escape(e, &after[e.len_utf8()..], false, &mut tables)?;
+                    out.push_str(&form);
+                    k += 2 + used;
+                    atom = !matches!(e, 'b' | 'B' | 'A' | 'Z');
+                    quantified = false;
+                    continue;
+                }
+                '[' => {
+                    let (form, used) = Self::class(&chars[k..], &mut tables)?;
+                    out.push_str(&form);
+                    k += used;
+                    atom = true;
+                    quantified = false;
+                    continue;
+                }
+                '(' => {
+                    if let Some(ext) = after.strip_prefix('?') {
+                        if let Some(named) = ext.strip_prefix("P<") {
+                            let name: String = named.chars().take_while(|&ch| ch != '>').collect();
+                            if !is_identifier(&name) || !named[name.len()..].starts_with('>') {
+                                return unsupported(format!("the group name {name:?}"));
+                            }
+                            out.push_str(&format!("(?P<{name}>"));
+                            k += 4 + name.chars().count() + 1;
+                        } else if ext.starts_with(':') {
+                            out.push_str("(?:");
+                            k += 3;
+                        } else {
+                            let body: String = ext
+                                .chars()
+                                .take_while(|ch| ch.is_ascii_alphabetic() || *ch == '-')
+                                .collect();
+                            if body.is_empty() || !ext[body.len()..].starts_with(':') {
+                                return unsupported(format!(
+                                    "the group (?{}",
+                                    ext.chars().take(3).collect::<String>()
+                                ));
+                            }
+                            tables |= flags_ok(&body)?;
+                            out.push_str(&format!("(?{body}:"));
+                            k += 2 + body.chars().count() + 1;
+                        }
+                    } else {
+                        out.push('(');
+                        k += 1;
+                    }
+                    depth += 1;
+                    atom = false;
+                    quantified = false;
+                    continue;
+                }
+                ')' => {
+                    if depth == 0 {
+                        return unsupported("an unbalanced parenthesis");
+                    }
+                    depth -= 1;
+                    out.push(')');
+                    atom = true;
+                    quantified = false;
+                }
+                '|' => {
+                    choices = true;
+                    out.push('|');
+                    atom = false;
+                    quantified = false;
+                }
+                '*' | '+' | '?' | '{' => {
+                    let rep = if c == '{' {
+                        repetition(rest)
+                    } else {
+                        Some((1, c.to_string()))
+                    };
+                    match rep {
+                        None => {
+                            // A `{` that is no repetition is a literal in Python.
+                            out.push_str("\\{");
+                            atom = true;
+                            quantified = false;
+                        }
+                        Some(_) if quantified && c == '?' => {
+                            choices = true;
+                            out.push('?');
+                            quantified = false;
+                            atom = false;
+                        }
+                        Some(_) if quantified => return unsupported("a quantifier after a quantifier"),
+                        Some(_) if !atom => return unsupported("a quantifier with nothing to repeat"),
+                        Some((used, form)) => {
+                            out.push_str(&form);
+                            k += rest[..used].chars().count();
+                            quantified = true;
+                            atom = false;
+                            continue;
+                        }
+                    }
+                }
+                '$' if !multiline => {
+                    // Python's `$` also matches before a final newline; Rust's only at the
+                    // end: the same on a text without newlines (see `fits`).
+                    dollar = true;
+                    out.push('$');
+                    atom = false;
+                    quantified = false;
+                }
+                '^' | '$' => {
+                    out.push(c);
+                    atom = false;
+                    quantified = false;
+                }
+                '.' => {
+                    out.push('.');
+                    atom = true;
+                    quantified = false;
+                }
+                other => {
+                    out.push_str(&regex::escape(other.encode_utf8(&mut [0; 4])));
+                    atom = true;
+                    quantified = false;
+                }
+            }
+            k += 1;
+        }
+        if depth != 0 {
+            return unsupported("an unbalanced parenthesis");
+        }
+        let mut flags = String::new();
+        if multiline {
+            flags.push('m');
+        }
+        if dotall {
+            flags.push('s');
+        }
+        let full = if flags.is_empty() {
+            out
+        } else {
+            format!("(?{flags}){out}")
+        };
+        let re = Regex::new(&full).map_err(|e| Unsupported(format!("the pattern: {e}")))?;
+        Ok(PyRegex {
+            re,
+            tables,
+            choices,
+            dollar,
+        })
+    }
+
+    /// Translates the class starting at `chars[0]` (a `[`): its Rust form and how many
+    /// characters it used.
+    fn class(chars: &[(usize, char)], tables: &mut bool) -> Result<(String, usize), Unsupported> {
+        let mut out = String::from("[");
+        let mut k = 1;
+        if chars.get(k).map(|c| c.1) == Some('^') {
+            out.push('^');
+            k += 1;
+        }
+        let mut first = true;
+        let mut prev = '\0';
+        while k < chars.len() {
+            let c = chars[k].1;
+            match c {
+                ']' if !first => return Ok((out + "]", k + 1)),
+                '[' => return unsupported("a class holding '['"),
+                '&' | '-' | '~' if prev == c => {
+                    return unsupported(format!("a class holding {c}{c}"));
+                }
+                '\\' => {
+                    let Some(&(_, e)) = chars.get(k + 1) else {
+                        return unsupported("an unterminated class");
+                    };
+                    let rest: String = chars[k + 2..].iter().map(|x| x.1).collect();
+                    let (form, used) = escape(e, &rest, true, tables)?;
+                    out.push_str(&form);
+                    k += 2 + used;
+                    first = false;
+                    prev = '\0';
+                    continue;
+                }
+                '-' => out.push('-'),
+                c => out.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
+            }
+            prev = c;
+            first = false;
+            k += 1;
+        }
+        unsupported("an unterminated class")
+    }
+
+    /// True when searching `text` natively finds what Python finds: always, unless the
+    /// pattern uses character tables (`\w`, `\s`, ignoring case, ...) and `text` holds
+    /// characters beyond ASCII or `\x1c`-`\x1f` (where Python's tables differ from Rust's).
+    pub fn fits(&self, text: &str) -> bool {
+        self.tables_fit(text) && !(self.dollar && text.contains('\n'))
+    }
+
+    /// The character-table half of [`PyRegex::fits`].
+    pub fn tables_fit(&self, text: &str) -> bool {
+        !self.tables || text.bytes().all(|b| b.is_ascii() && !(0x1c..=0x1f).contains(&b))
+    }
+
+    /// Whether Python's `pattern.match(text)` (`at_start`) or `pattern.search(text)` finds a
+    /// match. Only whether, not where: the text is tried without its final newline first, then
+    /// whole, which gives Python's `$` (end, or before a final newline) its meaning.
+    ///
+    /// Errors: [`Unsupported`] when the text does not fit the character tables.
+    pub fn finds(&self, text: &str, at_start: bool) -> Result<bool, Unsupported> {
+        if !self.tables_fit(text) {
+            return unsupported("a text beyond ASCII for a pattern with character classes or ignoring case");
+        }
+        let hit = |t: &str| match self.re.find(t) {
+            Some(m) => !at_start || m.start() == 0,
+            None => false,
+        };
+        Ok(text.strip_suffix('\n').is_some_and(hit) || hit(text))
+    }
+
+    /// Python's `re.search`: the leftmost match, with its groups.
+    pub fn search<'t>(&self, text: &'t str) -> Option<Captures<'t>> {
+        self.re.captures(text)
+    }
+
+    /// The number of the group called `name`, if any.
+    pub fn group(&self, name: &str) -> Option<usize> {
+        self.re.capture_names().position(|n| n == Some(name))
+    }
+
+    /// Parses replacement template `template` against this pattern's groups.
+    ///
+    /// Errors: [`Unsupported`] for octal escapes and for what Python refuses (a bad escape of a
+    /// letter, a reference to a group the pattern lacks, a malformed `\g<...>`).
+    pub fn template(&self, template: &str) -> Result<Template, Unsupported> {
+        let groups = self.re.captures_len();
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let chars: Vec<char> = template.chars().collect();
+        let mut k = 0;
+        let group = |text: &mut String, pieces: &mut Vec<Piece>, n: usize| {
+            if n >= groups {
+                return unsupported(format!("invalid group reference {n}"));
+            }
+            if !text.is_empty() {
+                pieces.push(Piece::Text(std::mem::take(text)));
+            }
+            pieces.push(Piece::Group(n));
+            Ok(())
+        };
+        while k < chars.len() {
+            let c = chars[k];
+            if c != '\\' {
+                text.push(c);
+                k += 1;
+                continue;
+            }
+            let Some(&e) = chars.get(k + 1) else {
+                return unsupported("a template ending in a backslash");
+            };
+            match e {
+                'g' => {
+                    if chars.get(k + 2) != Some(&'<') {
+                        return unsupported("\\g without <");
+                    }
+                    let name: String = chars[k + 3..].iter().take_while(|&&ch| ch != '>').collect();
+                    if chars.get(k + 3 + name.chars().count()) != Some(&'>') {
+                        return unsupported("\\g< without >");
+                    }
+                    let n = if !name.is_empty() && name.chars().all(|d| d.is_ascii_digit()) {
+                        name.parse::<usize>()
+                            .map_err(|_| Unsupported("a group number".into()))?
+                    } else if is_identifier(&name) {
+                        self.group(&name)
+                            .ok_or_else(|| Unsupported(format!("unknown group name {name:?}")))?
+                    } else {
+                        return unsupported(format!("bad character in group name {name:?}"));
+                    };
+                    group(&mut text, &mut pieces, n)?;
+                    k += 4 + name.chars().count();
+                }
+                '0' => return unsupported("an octal escape"),
+                '1'..='9' => {
+                    let d2 = chars.get(k + 2).filter(|d| d.is_ascii_digit());
+                    let d3 = chars.get(k + 3).filter(|d| d.is_ascii_digit());
+                    let octal = |d: char| ('0'..='7').contains(&d);
+                    if let (Some(&d2), Some(&d3)) = (d2, d3)
+                        && octal(e)
+                        && octal(d2)
+                        && octal(d3)
+                    {
+                        return unsupported("an octal escape");
+                    }
+                    let (n, used) = match d2 {
+                        Some(&d2) => ((e as usize - '0' as usize) * 10 + (d2 as usize - '0' as usize), 3),
+                        None => (e as usize - '0' as usize, 2),
+                    };
+                    group(&mut text, &mut pieces, n)?;
+                    k += used;
+                }
+                'a' => {
+                    text.push('\x07');
+                    k += 2;
+                }
+                'b' => {
+                    text.push('\x08');
+                    k += 2;
+                }
+                'f' => {
+                    text.push('\x0c');
+                    k += 2;
+                }
+                'n' => {
+                    text.push('\n');
+                    k += 2;
+                }
+                'r' => {
+                    text.push('\r');
+                    k += 2;
+                }
+                't' => {
+                    text.push('\t');
+                    k += 2;
+                }
+                'v' => {
+                    text.push('\x0b');
+                    k += 2;
+                }
+                '\\' => {
+                    text.push('\\');
+                    k += 2;
+                }
+                e if e.is_ascii_alphabetic() => return unsupported(format!("bad escape \\{e}")),
+                e => {
+                    text.push('\\');
+                    text.push(e);
+                    k += 2;
+                }
+            }
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text));
+        }
+        Ok(Template(pieces))
+    }
+
+    /// Python's `re.subn(pattern, template, text)`: the text with every match replaced, and
+    /// the number of matches. As Python 3.7+, an empty match right after a match is replaced
+    /// too, and after an empty match the next match may not be empty at the same place.
+    ///
+    /// Errors: [`Unsupported`] when `text` does not [`PyRegex::fits`], or when an empty match
+    /// meets a pattern with alternatives or lazy quantifiers (Python may then take a non-empty
+    /// match of lower priority there).
+    pub fn subn(&self, text: &str, template: &Template) -> Result<(String, usize), Unsupported> {
+        if !self.fits(text) {
+            return unsupported("a text beyond ASCII for a pattern with character classes or ignoring case");
+        }
+        let mut out = String::with_capacity(text.len());
+        let (mut last, mut pos, mut n) = (0usize, 0usize, 0usize);
+        let mut must_advance = false;
+        while pos <= text.len() {
+            let Some(mut caps) = self.re.captures_at(text, pos) else {
+                break;
+            };
+            let mut m = caps.get(0).map_or(pos..pos, |m| m.range());
+            if must_advance && m.start == pos && m.end == pos {
+                if self.choices {
+                    return unsupported("an empty match after an empty match with alternatives");
+                }
+                let Some(ch) = text[pos..].chars().next() else {
+                    break;
+                };
+                match self.re.captures_at(text, pos + ch.len_utf8()) {
+                    Some(c) => caps = c,
+                    None => break,
+                }
+                m = caps.get(0).map_or(pos..pos, |m| m.range());
+            }
+            out.push_str(&text[last..m.start]);
+            for piece in &template.0 {
+                match piece {
+                    Piece::Text(t) => out.push_str(t),
+                    Piece::Group(g) => out.push_str(caps.get(*g).map_or("", |x| x.as_str())),
+                }
+            }
+            n += 1;
+            last = m.end;
+            must_advance = m.start == m.end;
+            pos = m.end;
+        }
+        out.push_str(&text[last..]);
+        Ok((out, n))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// `re.subn(pattern, repl, text, flags=re.M)` natively.
+    fn subn(pattern: &str, repl: &str, text: &str) -> Result<(String, usize), Unsupported> {
+        let re = PyRegex::new(pattern, true, false)?;
+        let t = re.template(repl)?;
+        re.subn(text, &t)
+    }
+
+    fn ok(pattern: &str, repl: &str, text: &str) -> (String, usize) {
+        subn(pattern, repl, text).unwrap_or_else(|e| panic!("{pattern:?}: {e}"))
+    }
+
+    // Expected values below are Python 3.11's `re.subn(..., flags=re.MULTILINE)`.
+    #[test]
+    fn empty_matches_follow_python() {
+        assert_eq!(ok("x*", "-", "abxd"), ("-a-b--d-".into(), 5));
+        assert_eq!(ok("^", "# ", "a\nb\n"), ("# a\n# b\n# ".into(), 3));
+        assert_eq!(ok("$", ";", "a\nb"), ("a;\nb;".into(), 2));
+        assert_eq!(ok("", "-", "ab"), ("-a-b-".into(), 3));
+        assert_eq!(ok("^$", "EMPTY", "a\n\nb\n"), ("a\nEMPTY\nb\nEMPTY".into(), 2));
+    }
+
+    #[test]
+    fn groups_and_escapes_expand_as_python() {
+        assert_eq!(ok(r"(\w+)=(\w+)", r"\2=\1", "a=b\nc=d"), ("b=a\nd=c".into(), 2));
+        assert_eq!(ok(r"(?P<k>\w+)=", r"\g<k>: ", "a=1"), ("a: 1".into(), 1));
+        assert_eq!(ok(r"(a)(b)?", r"[\2\g<1>\g<0>]", "a"), ("[aa]".into(), 1));
+        assert_eq!(ok("a", r"\t\n\\\.", "a"), ("\t\n\\\\.".into(), 1));
+        assert!(
+            subn("(a)", r"\10", "a").is_err(),
+            "\\10 is group 10, which (a) lacks"
+        );
+    }
+
+    #[test]
+    fn refused_templates_are_left_to_python() {
+        assert!(subn("(a)", r"\2", "a").is_err(), "invalid group reference");
+        assert!(subn("(a)", r"\q", "a").is_err(), "bad escape");
+        assert!(subn("(a)", r"\g<x>", "a").is_err(), "unknown group name");
+        assert!(subn("(a)", r"\g1", "a").is_err(), "missing <");
+        assert!(subn("(a)", r"\0", "a").is_err(), "octal");
+        assert!(subn("(a)", r"\101", "a").is_err(), "octal");
+        assert!(subn("(a)", "x\\", "a").is_err(), "trailing backslash");
+    }
+
+    #[test]
+    fn python_only_patterns_are_left_to_python() {
+        for p in [
+            r"(?<=a)b",
+            r"(?=a)",
+            r"(?!a)",
+            r"(?<!a)b",
+            r"(a)\1",
+            r"(?P<n>a)(?P=n)",
+            r"(?<n>a)",
+            r"(?x) a",
+            r"(?a)\w",
+            r"a(?i)b",
+            r"(?#c)a",
+            r"(?>a)",
+            r"a*+",
+            r"a**",
+            r"*a",
+            r"[[a]]",
+            r"[a&&b]",
+            r"[a--b]",
+            r"\z",
+            r"\p{L}",
+            r"\x{41}",
+            r"\N{DIGIT ONE}",
+            r"\0",
+            r"\q",
+            r"(a",
+            r"a)",
+            r"[a",
+            r"(?P<a.b>x)",
+            r"(?(1)a|b)",
+        ] {
+            assert!(
+                PyRegex::new(p, true, false).is_err(),
+                "{p} should be left to Python"
+            );
+        }
+    }
+
+    #[test]
+    fn python_literals_stay_literals() {
+        assert_eq!(ok(r"\<a\>", "x", "<a>"), ("x".into(), 1));
+        assert_eq!(ok(r"a{", "x", "a{"), ("x".into(), 1));
+        assert_eq!(ok(r"a{,2}b", "x", "aab"), ("x".into(), 1));
+        assert_eq!(ok(r"a{x}", "y", "a{x}"), ("y".into(), 1));
+        assert_eq!(ok(r"#&~", "y", "#&~"), ("y".into(), 1));
+        assert_eq!(ok(r"[]a]", "y", "]a"), ("yy".into(), 2));
+        assert_eq!(ok(r"[\b]", "y", "\x08"), ("y".into(), 1));
+        assert_eq!(ok(r"a\Z", "y", "a\na"), ("a\ny".into(), 1));
+        assert_eq!(ok(r"(?i)ab", "y", "AB ab"), ("y y".into(), 2));
+        assert_eq!(ok(r"(?i:a)b", "y", "Ab AB"), ("y AB".into(), 1));
+        assert_eq!(ok(r"\x41\u0042", "y", "AB"), ("y".into(), 1));
+        assert_eq!(ok(r"a.c", "y", "abc\na\nc"), ("y\na\nc".into(), 1));
+    }
+
+    #[test]
+    fn tables_beyond_ascii_are_left_to_python() {
+        assert!(subn(r"\w+", "x", "héllo").is_err());
+        assert!(subn(r"\s", "x", "a\x1cb").is_err());
+        assert_eq!(ok("é", "e", "héllo"), ("hello".into(), 1), "no tables: fine");
+        assert_eq!(ok(r"\w+", "x", "a b"), ("x x".into(), 2));
+    }
+
+    #[test]
+    fn empty_match_with_alternatives_is_left_to_python() {
+        // Python: re.sub('x*|a', '-', 'a') == '---': after the empty match it takes 'a'.
+        assert!(subn("x*|a", "-", "a").is_err());
+        assert!(subn("a*?", "-", "aa").is_err());
+        // Alternatives without empty matches are fine.
+        assert_eq!(ok("cat|dog", "pet", "cat dog"), ("pet pet".into(), 2));
+    }
+
+    #[test]
+    fn match_and_search_as_python_without_multiline() {
+        // Python: re.match(r'.*\.log$', 'a.log\n') matches; re.match(r'b', 'ab') does not.
+        let re = PyRegex::new(r".*\.log$", false, false).unwrap();
+        assert!(re.finds("a.log\n", true).unwrap());
+        assert!(re.finds("a.log", true).unwrap());
+        assert!(!re.finds("a.log\nx", true).unwrap());
+        assert!(
+            !re.fits("a.log\n"),
+            "positions with $ before a newline are Python's"
+        );
+        let re = PyRegex::new("b", false, false).unwrap();
+        assert!(!re.finds("ab", true).unwrap());
+        assert!(re.finds("ab", false).unwrap());
+        let re = PyRegex::new(r"^\w+$", false, false).unwrap();
+        assert!(re.finds("abc\n", true).unwrap());
+        assert!(re.finds("é", true).is_err());
+    }
+
+    #[test]
+    fn dotall_sections_as_replace_builds_them() {
+        let re = PyRegex::new(r"\[a\](?P<subsection>.*?)\[b\]", false, true).unwrap();
+        let text = "x\n[a]\n1\n[b]\n";
+        let c = re.search(text).unwrap();
+        let g = re.group("subsection").unwrap();
+        assert_eq!(c.get(g).unwrap().as_str(), "\n1\n");
+    }
+}
+
+/// Cases generated from Python 3.11's `re.subn(pattern, repl, text, flags=re.MULTILINE)` over
+/// random patterns, templates and texts: talon must give Python's result, or leave the case
+/// to Python ([`Unsupported`]); never a result where Python fails, never a different one.
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod generated {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn subn_equals_pythons_or_leaves_it_to_python() {
+        let cases: Vec<Value> = serde_json::from_str(include_str!("testdata/pyre_cases.json")).unwrap();
+        let (mut native, mut left) = (0, 0);
+        for c in &cases {
+            let (p, r, t) = (
+                c["p"].as_str().unwrap(),
+                c["r"].as_str().unwrap(),
+                c["t"].as_str().unwrap(),
+            );
+            let got = PyRegex::new(p, true, false).and_then(|re| {
+                let tpl = re.template(r)?;
+                re.subn(t, &tpl)
+            });
+            match (got, c["want"].get("error")) {
+                (Err(_), _) => left += 1,
+                (Ok(g), Some(e)) => panic!("{p:?} {r:?} {t:?}: Python fails ({e}), talon gave {g:?}"),
+                (Ok((text, count)), None) => {
+                    native += 1;
+                    assert_eq!(text, c["want"]["text"].as_str().unwrap(), "{p:?} {r:?} {t:?}");
+                    assert_eq!(
+                        count as u64,
+                        c["want"]["count"].as_u64().unwrap(),
+                        "{p:?} {r:?} {t:?}"
+                    );
+                }
+            }
+        }
+        // Most of what Python runs, talon runs too.
+        assert!(native > 800, "native {native}, left to Python {left}");
+    }
+
+    #[test]
+    fn match_and_search_equal_pythons_or_leave_it_to_python() {
+        let cases: Vec<Value> = serde_json::from_str(include_str!("testdata/pyre_cases.json")).unwrap();
+        let mut native = 0;
+        for c in &cases {
+            let (p, t) = (c["p"].as_str().unwrap(), c["t"].as_str().unwrap());
+            let Ok(re) = PyRegex::new(p, false, false) else {
+                continue;
+            };
+            let want = &c["plain"];
+            assert!(
+                want.get("error").is_none(),
+                "{p:?}: Python refuses it, talon compiled it"
+            );
+            for (at_start, key) in [(true, "match"), (false, "search")] {
+                if let Ok(got) = re.finds(t, at_start) {
+                    native += 1;
+                    assert_eq!(got, want[key].as_bool().unwrap(), "{key} {p:?} {t:?}");
+                }
+            }
+        }
+        assert!(native > 1000, "native {native}");
+    }
+}
