@@ -359,8 +359,21 @@ fn convert(
             entries
                 .into_iter()
                 .map(|(k, v)| {
+                    // A plain key `n`/`y` came as a boolean: it is a string for PyYAML.
+                    let name = match k.value.as_str() {
+                        "True" | "False" => text
+                            .token_at(k.referenced.line(), k.referenced.column())
+                            .map(|t| t.strip_suffix(':').unwrap_or(t))
+                            .filter(|t| {
+                                !t.is_empty()
+                                    && !t.starts_with(['*', '!', '&', '"', '\''])
+                                    && !PYYAML_BOOLS.contains(t)
+                            })
+                            .map_or(k.value.clone(), str::to_string),
+                        _ => k.value,
+                    };
                     let key = Key {
-                        name: k.value,
+                        name,
                         mark: Mark {
                             file: file.clone(),
                             line: k.referenced.line(),
@@ -534,6 +547,12 @@ mod tests {
         assert_eq!(j["d"]["e"], Value::from("Y"));
         assert_eq!(j["f"], Value::from("yes"));
         assert_eq!(j["g"], Value::Bool(true));
+        let n = parse("- {n: data, y: 1}\n- n: x\n  yes: 2\n");
+        let j = n.to_json();
+        assert_eq!(j[0]["n"], Value::from("data"));
+        assert_eq!(j[0]["y"], Value::from(1));
+        assert_eq!(j[1]["n"], Value::from("x"));
+        assert_eq!(j[1]["True"], Value::from(2));
     }
 
     #[test]

@@ -100,6 +100,13 @@ impl Runner<'_> {
             // As ansible-core's TaskExecutor: every executed result says whether it failed.
             if let Value::Object(m) = &mut out.result {
                 m.entry("failed").or_insert(json!(out.status == Status::Failed));
+                // ansible-core's executor takes the warnings and deprecations out of a result
+                // and puts them back last.
+                for key in ["warnings", "deprecations"] {
+                    if let Some(v) = m.shift_remove(key) {
+                        m.insert(key.into(), v);
+                    }
+                }
             }
             if attempts > 1
                 && let Value::Object(m) = &mut out.result

@@ -458,7 +458,13 @@ pub async fn run(
         return Ok(ModuleOutcome::failed(why));
     }
     let (interp, discovered) = interpreter(ctx).await?;
-    let revealed = reveal(&Value::Object(args.clone()), ctx)?;
+    // ansible-core hands the module its arguments sorted by name (modules that echo their
+    // parameters show that order).
+    let mut sorted: Vec<(&String, &Value)> = args.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let sorted: serde_json::Map<String, Value> =
+        sorted.into_iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let revealed = reveal(&Value::Object(sorted), ctx)?;
     let request = json!({
         "op": "build",
         "name": module.name,
