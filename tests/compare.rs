@@ -662,3 +662,24 @@ fn d12_deb822_repository_is_native_and_matches_ansible() {
         assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
     }
 }
+
+#[test]
+fn d12_apt_repository_is_native_and_matches_ansible() {
+    let c = Compare::new();
+    c.give_python3_apt();
+    let (t, _) = c.same(&fixture("apt_repository.yml"), &["--diff"]);
+    for want in [
+        "add the local repository in check mode => changed",
+        "add it again => ok",
+        "enable the disabled source => changed",
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show files") && l.contains("deb [trusted=yes] file:/opt/aptrepo ./")),
+        "{:#?}",
+        t.lines
+    );
+}

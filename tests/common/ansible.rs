@@ -226,13 +226,14 @@ impl Compare {
         &self.lab.hosts[self.n].0
     }
 
-    /// Puts the controller's python3-apt bindings on every host: ansible-core's apt module
-    /// needs them and would otherwise install python3-apt from the network (lab hosts lack it).
+    /// Puts the controller's python3-apt bindings (with `aptsources`, which apt_repository
+    /// imports) on every host: ansible-core's apt module needs them and would otherwise install python3-apt from the network (lab hosts lack it).
     /// talon's apt does not use them. Panics when the controller has no python3-apt or the
     /// hosts' python3 cannot import the copy.
     pub fn give_python3_apt(&self) {
         let dist = "usr/lib/python3/dist-packages";
-        let files = format!("{dist}/apt {dist}/apt_pkg.cpython-* {dist}/apt_inst.cpython-*");
+        let files =
+            format!("{dist}/apt {dist}/aptsources {dist}/apt_pkg.cpython-* {dist}/apt_inst.cpython-*");
         for (host, container) in &self.lab.hosts {
             let copy = format!("cd / && tar -cf - {files} | docker exec -i {container} tar -C / -xf -");
             let out = Command::new("sh").args(["-c", &copy]).output().unwrap();
