@@ -227,8 +227,9 @@ impl Compare {
     }
 
     /// Puts the controller's python3-apt bindings (with `aptsources`, which apt_repository
-    /// imports) on every host: ansible-core's apt module needs them and would otherwise install python3-apt from the network (lab hosts lack it).
-    /// talon's apt does not use them. Panics when the controller has no python3-apt or the
+    /// imports) on every host: ansible-core's apt modules need them and would otherwise install
+    /// python3-apt from the Debian mirror (the copy keeps the tests off the network and fast).
+    /// talon's modules do not use them. Panics when the controller has no python3-apt or the
     /// hosts' python3 cannot import the copy.
     pub fn give_python3_apt(&self) {
         let dist = "usr/lib/python3/dist-packages";
