@@ -12,6 +12,7 @@
 pub mod args;
 pub mod control;
 pub mod docker;
+pub mod fallback;
 pub mod files;
 pub mod mode;
 pub mod python;

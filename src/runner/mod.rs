@@ -9,6 +9,7 @@ mod attempt;
 mod connect;
 mod error;
 pub mod facts;
+mod facts_select;
 mod handlers;
 mod host;
 mod interrupt;

@@ -285,7 +285,7 @@ impl<'a> Runner<'a> {
                     .map(vars::as_string);
                 match super::facts::gather_from(conn, fact_path.as_deref())
                     .await
-                    .map(|all| super::facts::select(all, &args).map_err(TaskError::Invalid))
+                    .map(|all| super::facts_select::select(all, &args).map_err(TaskError::Invalid))
                 {
                     Ok(Err(e)) => failed_at(task, e),
                     Ok(Ok(f)) => {
@@ -297,7 +297,7 @@ impl<'a> Runner<'a> {
                         // The result names them as setup returns them (`ansible_distribution`).
                         let returned: Vars = f
                             .into_iter()
-                            .map(|(k, v)| (super::facts::returned_name(&k), v))
+                            .map(|(k, v)| (super::facts_select::returned_name(&k), v))
                             .collect();
                         Outcome {
                             status: Status::Ok,

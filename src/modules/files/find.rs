@@ -22,10 +22,10 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::fallback::python_path;
 use super::pyre::PyRegex;
 use super::tempfile::{join, normpath};
 use crate::modules::args::{Args, Mode};
+use crate::modules::fallback::python_path;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome, sysutil};
 use crate::vars::Vars;

@@ -19,8 +19,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::attributes;
-use super::fallback::python_path;
 use crate::modules::args::{Args, FileArgs, files_failure};
+use crate::modules::fallback::python_path;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome, sysutil};
 use crate::transport::files::{self, FileKind, ProbeOptions, WriteOptions};

@@ -5,7 +5,6 @@ pub mod blockinfile;
 pub mod copy;
 pub(crate) mod copy_tree;
 pub mod edit;
-pub(crate) mod fallback;
 pub mod fetch;
 pub mod file;
 pub mod find;

@@ -16,9 +16,9 @@ use std::collections::HashSet;
 
 use super::attributes;
 use super::edit::read_target;
-use super::fallback::python_path;
 use super::pyre::{PyRegex, Unsupported};
 use crate::modules::args::{Args, FileArgs, files_failure};
+use crate::modules::fallback::python_path;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome};
 use crate::transport::files::{self, WriteOptions};

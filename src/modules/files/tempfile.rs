@@ -11,8 +11,8 @@
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::fallback::python_path;
 use crate::modules::args::Args;
+use crate::modules::fallback::python_path;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome, sysutil};
 use crate::vars::Vars;

@@ -192,7 +192,16 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<Work>, Mo
     let repo = a.req_str("repo")?;
     let state = a.choice("state")?.unwrap_or_else(|| "present".into());
     if repo.starts_with("ppa:") {
-        return Ok(Plan::Done(python_path(args, ctx).await?));
+        let why = "a ppa: repository needs Launchpad, which ansible-core's module asks";
+        let out = crate::modules::fallback::python_path(
+            "ansible.builtin.apt_repository",
+            "apt_repository",
+            args,
+            ctx,
+            why,
+        )
+        .await?;
+        return Ok(Plan::Done(out));
     }
     if repo.is_empty() {
         return Ok(Plan::Done(ModuleOutcome::failed(
@@ -427,20 +436,6 @@ pub async fn apply(
         ));
     }
     Ok(failed)
-}
-
-/// ansible-core's own module, for a `ppa:` repository.
-async fn python_path(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let module = tokio::task::spawn_blocking(|| crate::modules::python::resolve_cached("ansible.builtin.apt_repository"))
-        .await
-        .map_err(|e| sysutil::bad("apt_repository", e.to_string()))?
-        .map_err(|why| {
-            sysutil::bad(
-                "apt_repository",
-                format!("a ppa: repository runs ansible-core's module (the Python path), which is not available: {why}"),
-            )
-        })?;
-    crate::modules::python::run(&module, args, ctx).await
 }
 
 #[cfg(test)]

@@ -186,7 +186,7 @@ fn has_scheme(v: &str) -> bool {
 const READ: &str = r#"f=$1; sb=$2; slug=$3; M=$4
 [ -n "$sb" ] && [ -f "$sb" ] && echo SBFILE
 for k in "/etc/apt/keyrings/$slug.asc" "/etc/apt/keyrings/$slug.gpg"; do [ -e "$k" ] && echo "KEY $k"; done
-pathinfo "$f"
+pathinfo "$f"; printf '%s rest\n' "$M"
 if [ -f "$f" ]; then echo "MODE $(stat -c %a -- "$f")"; echo CONTENT; cat -- "$f"; elif [ -e "$f" ]; then echo OTHER; else echo NOFILE; fi
 "#;
 
@@ -214,17 +214,8 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<Work>, Mo
     )
     .await?;
     let text = out.stdout_str();
-    // The path info section ends at the next line this script prints (MODE, OTHER, NOFILE).
-    let info_text = text
-        .split_once(&format!("{marker} pathinfo\n"))
-        .map(|(_, rest)| {
-            rest.lines()
-                .take_while(|l| !l.starts_with("MODE ") && *l != "OTHER" && *l != "NOFILE")
-                .map(|l| format!("{l}\n"))
-                .collect::<String>()
-        })
-        .unwrap_or_default();
-    let info = sysutil::path_info_of(&info_text);
+    let secs = sysutil::sections(&text, &marker);
+    let info = sysutil::path_info_of(sysutil::section(&secs, "pathinfo").unwrap_or_default());
     let (head, content) = match text.split_once("CONTENT\n") {
         Some((h, c)) => (h.to_string(), Some(c.to_string())),
         None => (text.clone(), None),
@@ -255,7 +246,16 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<Work>, Mo
         && !sb_file
         && has_scheme(sb)
     {
-        return Ok(Plan::Done(python_path(args, ctx).await?));
+        let why = "a signed_by URL is fetched on the host by ansible-core's module";
+        let out = crate::modules::fallback::python_path(
+            "ansible.builtin.deb822_repository",
+            "deb822_repository",
+            args,
+            ctx,
+            why,
+        )
+        .await?;
+        return Ok(Plan::Done(out));
     }
     let mut fields = Vec::new();
     for (option, kind) in FIELDS {
@@ -321,22 +321,6 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<Work>, Mo
             mode: want_mode,
         },
     ))
-}
-
-/// ansible-core's own module, which fetches a `signed_by` URL on the host.
-async fn python_path(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let module = tokio::task::spawn_blocking(|| crate::modules::python::resolve_cached("ansible.builtin.deb822_repository"))
-        .await
-        .map_err(|e| sysutil::bad("deb822_repository", e.to_string()))?
-        .map_err(|why| {
-            sysutil::bad(
-                "deb822_repository",
-                format!(
-                    "a signed_by URL is fetched on the host by ansible-core's module, through the Python path, which is not available: {why}"
-                ),
-            )
-        })?;
-    crate::modules::python::run(&module, args, ctx).await
 }
 
 /// Writes or removes. Errors: [`ModuleError::Transport`].

@@ -192,15 +192,8 @@ fn edit(
             }
             if new_value != actual {
                 changed = true;
-                if !new_comment.is_empty() {
-                    new_comment = format!("\t#{new_comment}");
-                }
-                let new_limit = format!(
-                    "{}\t{}\t{}\t{new_value}{new_comment}\n",
-                    limit.domain, limit.kind, limit.item
-                );
-                message = new_limit.clone();
-                out.push_str(&new_limit);
+                message = new_limit(limit, &new_value, &mut new_comment);
+                out.push_str(&message);
             } else {
                 message = line.clone();
                 out.push_str(line);
@@ -211,17 +204,22 @@ fn edit(
     }
     if !found {
         changed = true;
-        if !new_comment.is_empty() {
-            new_comment = format!("\t#{new_comment}");
-        }
-        let new_limit = format!(
-            "{}\t{}\t{}\t{new_value}{new_comment}\n",
-            limit.domain, limit.kind, limit.item
-        );
-        message = new_limit.clone();
-        out.push_str(&new_limit);
+        message = new_limit(limit, &new_value, &mut new_comment);
+        out.push_str(&message);
     }
     Ok((out, changed, message))
+}
+
+/// The module's new line `DOMAIN<TAB>TYPE<TAB>ITEM<TAB>VALUE`, with the comment after a tab and
+/// `#` (which, as in the module, stays prefixed for any later use).
+fn new_limit(limit: &Limit<'_>, value: &str, comment: &mut String) -> String {
+    if !comment.is_empty() {
+        *comment = format!("\t#{comment}");
+    }
+    format!(
+        "{}\t{}\t{}\t{value}{comment}\n",
+        limit.domain, limit.kind, limit.item
+    )
 }
 
 /// Reads the file and decides. Errors: [`ModuleError::Transport`].

@@ -77,7 +77,14 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             .any(|p| l.strip_prefix(p).is_some_and(|v| !v.is_empty()))
     });
     if other_init {
-        return python_path(args, ctx).await;
+        return crate::modules::fallback::python_path(
+            "ansible.builtin.service_facts",
+            "service_facts",
+            args,
+            ctx,
+            "this host has upstart, chkconfig or OpenRC, which talon's service_facts does not read",
+        )
+        .await;
     }
     let mut warnings = Vec::new();
     let mut services = Map::new();
@@ -131,22 +138,6 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         result = result.warn(w);
     }
     Ok(result)
-}
-
-/// ansible-core's own module, for hosts with another init system.
-async fn python_path(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
-    let module = tokio::task::spawn_blocking(|| crate::modules::python::resolve_cached("ansible.builtin.service_facts"))
-        .await
-        .map_err(|e| sysutil::bad("service_facts", e.to_string()))?
-        .map_err(|why| {
-            sysutil::bad(
-                "service_facts",
-                format!(
-                    "this host has upstart, chkconfig or OpenRC, which talon's service_facts does not read; ansible-core's module would, through the Python path, which is not available: {why}"
-                ),
-            )
-        })?;
-    crate::modules::python::run(&module, args, ctx).await
 }
 
 /// `service --status-all` lines: `[ + ] name` running, `[ - ] name` stopped (`[ ? ]` is not
