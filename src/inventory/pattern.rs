@@ -472,7 +472,7 @@ pub fn is_wild(expr: &str) -> bool {
 }
 
 /// Translates a shell glob to regex source like Python `fnmatch.translate`.
-pub(crate) fn glob_to_regex(glob: &str) -> String {
+fn glob_to_regex(glob: &str) -> String {
     let chars: Vec<char> = glob.chars().collect();
     let mut out = String::new();
     let mut i = 0;

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::modules::files::fnmatch::fnmatch;
 use crate::vars::Vars;
 
 /// The facts of ansible-core's `hardware` collector among those talon gathers.
@@ -85,7 +86,7 @@ fn subsets(gather_subset: &[String]) -> Result<std::collections::BTreeSet<&'stat
 /// and `module_setup` facts. `gather_timeout` is accepted: talon gathers in one round trip
 /// bounded by the connection's timeout.
 ///
-/// Errors: a bad subset, a bad pattern or a non-list argument, as text for the task's failure.
+/// Errors: a bad subset or a non-list argument, as text for the task's failure.
 pub(crate) fn select(mut all: Vars, args: &Vars) -> Result<Vars, String> {
     let list = |name: &str| -> Result<Vec<String>, String> {
         match args.get(name) {
@@ -126,24 +127,18 @@ pub(crate) fn select(mut all: Vars, args: &Vars) -> Result<Vars, String> {
     if patterns.is_empty() || patterns.iter().any(|p| p == "*") {
         return Ok(all);
     }
-    let mut compiled = Vec::new();
-    for p in &patterns {
-        let mut alts = vec![p.clone()];
-        if !p.starts_with("ansible_") && !p.starts_with("facter") && !p.starts_with("ohai") {
-            alts.push(format!("ansible_{p}"));
-        }
-        for a in alts {
-            let re = regex::Regex::new(&format!(
-                "^(?s:{})$",
-                crate::inventory::pattern::glob_to_regex(&a)
-            ))
-            .map_err(|e| format!("filter: bad pattern '{p}': {e}"))?;
-            compiled.push(re);
-        }
-    }
+    // As the collector's _filter: fnmatch on the name, then (for a pattern without a known
+    // prefix) with `ansible_` added to the pattern.
+    let matches = |name: &str, p: &str| {
+        fnmatch(name, p)
+            || (!p.starts_with("ansible_")
+                && !p.starts_with("facter")
+                && !p.starts_with("ohai")
+                && fnmatch(name, &format!("ansible_{p}")))
+    };
     all.retain(|k, _| {
         let name = returned_name(k);
-        compiled.iter().any(|re| re.is_match(&name))
+        patterns.iter().any(|p| matches(&name, p))
     });
     Ok(all)
 }
