@@ -217,3 +217,47 @@ fn d12_cron_is_native_and_matches_ansible() {
         assert!(t2.lines.iter().any(|l| l == ok), "{ok}: {:#?}", t2.lines);
     }
 }
+
+#[test]
+fn d12_reboot_wait_for_connection_and_reset_connection_reconnect_as_ansible() {
+    let c = compare_without_python_on_talons_host();
+    let (t, _) = c.same(&fixture("reboot.yml"), &[]);
+    let show = line(&t, "show reboot");
+    assert!(
+        show.contains(r#"[{"changed":true,"elapsed":0,"failed":false,"rebooted":true},true,true,true,["changed","elapsed","failed","rebooted"]]"#),
+        "{show}"
+    );
+    assert_eq!(
+        line(&t, "show a new boot id"),
+        "show a new boot id => ok msg=true"
+    );
+    for want in [
+        r#"error a reboot command that is not there => failed msg="Task failed: Unable to find command \"nosuchshutdown\" in search paths: ['/sbin', '/bin', '/usr/sbin', '/usr/bin', '/usr/local/sbin']""#,
+        r#"error a reboot command that is not there, own search paths => failed msg="Task failed: Unable to find command \"nosuchshutdown\" in search paths: ['/opt/none']""#,
+        r#"error the boot id never changes => failed msg="Timed out waiting for last boot time check (timeout=2)""#,
+        "wait_for_connection in check mode => skipped",
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+    // ansible-playbook runs these commands on a pty (stdout and stderr merged, ssh's "Shared
+    // connection closed" in stderr); talon keeps the streams apart.
+    for want in [
+        r#""msg": "Reboot command failed. Error was: 'out, err'""#,
+        r#""msg": "reboot: failed to get host boot time info, rc: 1, stdout: , stderr: ""#,
+    ] {
+        assert!(t.stdout.contains(want), "{want}: {}", t.stdout);
+    }
+    assert!(
+        line(&t, "show failures").ends_with("msg=[false,true,false,true]"),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        line(&t, "show wait_for_connection").ends_with(r#"msg=[false,true,["changed","elapsed","failed"]]"#),
+        "{:#?}",
+        t.lines
+    );
+    // The same connection keeps the login's groups; after reset_connection the new login has adm.
+    let groups = line(&t, "show groups");
+    assert!(groups.ends_with(r#"msg=["nopw","nopw","nopw adm"]"#), "{groups}");
+}

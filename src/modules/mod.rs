@@ -355,6 +355,8 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::known_hosts::INFO,
     &system::pam_limits::INFO,
     &system::ping::INFO,
+    &system::reboot::INFO,
+    &system::wait_for_connection::INFO,
     &system::getent::INFO,
     &system::authorized_key::INFO,
     &system::sysctl::INFO,

@@ -281,6 +281,40 @@ pub fn with_path_info(mut out: ModuleOutcome, info: Vec<(&'static str, Value)>) 
     out
 }
 
+/// Python's `repr()` of a string, as the module's messages show it: single quotes unless the
+/// text holds one and no double quote; backslashes, the quote, and control characters escaped.
+pub fn py_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::from(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's `repr()` of a list of strings (`['/sbin', '/bin']`), as messages that format a
+/// list show it.
+pub fn py_list_repr(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| py_repr(s)).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -49,6 +49,11 @@ impl<'a> Runner<'a> {
                     .store(ctx.tick(), std::sync::atomic::Ordering::SeqCst);
                 Ok(())
             }
+            "reset_connection" => {
+                // The next task connects again (ansible-core's `connection.reset()`).
+                conn.reset().await;
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

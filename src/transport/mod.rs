@@ -324,6 +324,39 @@ impl Connection {
         self.state().execs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Resets the connection as ansible-core's `meta: reset_connection` does: the SSH session
+    /// is closed and the next command opens a new one (checking the host key again). What the
+    /// file primitives learned about the host is forgotten. A local connection has nothing to
+    /// reset.
+    pub async fn reset(&self) {
+        self.forget();
+        if let Connection::Ssh(c) = self {
+            c.reset().await;
+        }
+    }
+
+    /// Closes the SSH session and opens a new one now (`reboot`, `wait_for_connection`), with
+    /// `connect_timeout` instead of the host's when given. Errors as [`Connection::open`]; the
+    /// connection stays reset then, and the next command tries again.
+    pub async fn reconnect(&self, connect_timeout: Option<Duration>) -> Result<(), TransportError> {
+        self.forget();
+        match self {
+            Connection::Ssh(c) => c.reconnect(connect_timeout).await,
+            Connection::Local(_) => Ok(()),
+        }
+    }
+
+    /// True for `ansible_connection: local`.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Connection::Local(_))
+    }
+
+    fn forget(&self) {
+        if let Ok(mut l) = self.state().learned.lock() {
+            *l = files::Learned::default();
+        }
+    }
+
     /// Closes the connection politely, first removing this run's askpass directory from the
     /// host when a become password was used (see [`quote::askpass_cleanup`]; failures ignored:
     /// it holds no secret).
@@ -332,6 +365,7 @@ impl Connection {
             .state()
             .askpass_used
             .load(std::sync::atomic::Ordering::Relaxed)
+            && !matches!(self, Connection::Ssh(c) if !c.is_open())
             && let Some(cleanup) = quote::askpass_cleanup()
         {
             let _ = self.exec(&ExecRequest::shell(cleanup)).await;

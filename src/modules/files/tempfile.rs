@@ -63,33 +63,6 @@ pub fn names(prefix: &str, suffix: &str, count: usize) -> Vec<String> {
         .collect()
 }
 
-/// Python's `repr()` of a string, as the module's messages show it: single quotes unless the
-/// text holds one and no double quote; backslashes, the quote, and control characters escaped.
-pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::from(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
 /// Python's `os.path.join(dir, name)` for one relative name.
 pub(crate) fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() || dir.ends_with('/') {
@@ -162,7 +135,7 @@ fn os_error(errno: u32, path: &str) -> String {
         20 => "Not a directory",
         _ => "Permission denied",
     };
-    format!("[Errno {errno}] {text}: {}", py_repr(path))
+    format!("[Errno {errno}] {text}: {}", sysutil::py_repr(path))
 }
 
 /// Runs `tempfile`, matching ansible.builtin.tempfile: `changed: true`, `path`, and
@@ -184,7 +157,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         if v.contains('/') {
             return Ok(ModuleOutcome::failed(format!(
                 "{key} must be a valid file name component, got {}",
-                py_repr(v)
+                sysutil::py_repr(v)
             )));
         }
     }
@@ -303,10 +276,10 @@ mod tests {
 
     #[test]
     fn repr_as_python() {
-        assert_eq!(py_repr("a/b"), "'a/b'");
-        assert_eq!(py_repr("it's/x"), "\"it's/x\"");
-        assert_eq!(py_repr("a'\"/"), "'a\\'\"/'");
-        assert_eq!(py_repr("a\\b\n"), "'a\\\\b\\n'");
+        assert_eq!(sysutil::py_repr("a/b"), "'a/b'");
+        assert_eq!(sysutil::py_repr("it's/x"), "\"it's/x\"");
+        assert_eq!(sysutil::py_repr("a'\"/"), "'a\\'\"/'");
+        assert_eq!(sysutil::py_repr("a\\b\n"), "'a\\\\b\\n'");
     }
 
     #[test]

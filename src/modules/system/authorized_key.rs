@@ -93,31 +93,6 @@ fn passwd_entry(text: &str, user: &str) -> Option<(String, String)> {
     (f.len() >= 7 && f[0] == user).then(|| (f[2].to_string(), f[3].to_string()))
 }
 
-/// Python's `repr` of a string (the quotes it picks, backslash and quote escapes).
-fn py_repr(s: &str) -> String {
-    let q = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::from(q);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c == q => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(q);
-    out
-}
-
 /// The path info ansible-core's `add_path_info` adds to a result with a `path` that exists
 /// (`uid`, `gid`, `owner`, `group`, `mode`, `size`, and `state` replaced by the path's kind),
 /// from the `info` section [`INFO_FN`] prints.
@@ -236,8 +211,8 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         let msg = if ctx.check {
             "Either user must exist or you must provide full path to key file in check mode".to_string()
         } else {
-            let e = format!("getpwnam(): name not found: {}", py_repr(&user));
-            format!("Failed to lookup user {user}: {}", py_repr(&e))
+            let e = format!("getpwnam(): name not found: {}", sysutil::py_repr(&user));
+            format!("Failed to lookup user {user}: {}", sysutil::py_repr(&e))
         };
         return Ok(ModuleOutcome::failed(msg));
     }
@@ -356,13 +331,13 @@ mod tests {
 
     #[test]
     fn python_reprs_pick_quotes_as_python() {
-        assert_eq!(py_repr("bob"), "'bob'");
+        assert_eq!(sysutil::py_repr("bob"), "'bob'");
         assert_eq!(
-            py_repr("getpwnam(): name not found: 'bob'"),
+            sysutil::py_repr("getpwnam(): name not found: 'bob'"),
             "\"getpwnam(): name not found: 'bob'\""
         );
-        assert_eq!(py_repr("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(py_repr("a\\b\n"), "'a\\\\b\\n'");
+        assert_eq!(sysutil::py_repr("a'b\"c"), "'a\\'b\"c'");
+        assert_eq!(sysutil::py_repr("a\\b\n"), "'a\\\\b\\n'");
     }
 
     #[test]

@@ -52,29 +52,17 @@ const PASSPHRASE_ATTEMPTS: usize = 3;
 /// session slots).
 const MAX_IDLE_SHELLS: usize = 2;
 
-/// An authenticated SSH connection to one host. `exec` may be called concurrently from many
-/// tasks; each call runs on a long-lived remote shell ([`shell`]) or, for large stdin, on a
-/// channel of its own.
+/// An SSH connection to one host for the whole run: one [`Session`] at a time, replaced when
+/// the connection is reset (`meta: reset_connection`, `reboot`, `wait_for_connection`). `exec`
+/// may be called concurrently from many tasks.
 pub struct SshConnection {
-    name: String,
-    addr: String,
-    handle: Handle<Verifier>,
-    channels: Arc<Semaphore>,
-    /// Remote shells not running anything now, each with its session slot.
-    idle_shells: std::sync::Mutex<Vec<PooledShell>>,
-    /// Kept open for as long as this connection runs through it.
-    jump: Option<Box<SshConnection>>,
+    /// How to connect again after a reset.
+    spec: Box<ConnectSpec>,
+    /// The open session; `None` after [`SshConnection::reset`] until the next command.
+    session: std::sync::RwLock<Option<Arc<Session>>>,
+    /// Held while a session is being opened, so concurrent commands after a reset open one.
+    opening: Mutex<()>,
     pub(crate) state: super::ConnState,
-    /// Why the connection ended, once it did.
-    ended: Arc<std::sync::Mutex<Option<String>>>,
-}
-
-/// A remote shell with the session slot it occupies.
-struct PooledShell {
-    shell: RemoteShell,
-    /// `base64` found on the host: requests with stdin may run on this shell.
-    has_base64: bool,
-    _permit: OwnedSemaphorePermit,
 }
 
 impl SshConnection {
@@ -87,11 +75,124 @@ impl SshConnection {
     /// `accept_new_host_keys`), `ChangedHostKey`, `RevokedHostKey`, `Auth` (listing what was
     /// tried, never key material).
     pub async fn connect(spec: &ConnectSpec) -> Result<SshConnection, TransportError> {
+        let session = Session::connect(spec).await?;
+        Ok(SshConnection {
+            spec: Box::new(spec.clone()),
+            session: std::sync::RwLock::new(Some(Arc::new(session))),
+            opening: Mutex::new(()),
+            state: Default::default(),
+        })
+    }
+
+    /// The open session, or a new one after a reset (errors as [`SshConnection::connect`]).
+    async fn current(&self) -> Result<Arc<Session>, TransportError> {
+        if let Some(s) = self.open_session() {
+            return Ok(s);
+        }
+        let _opening = self.opening.lock().await;
+        if let Some(s) = self.open_session() {
+            return Ok(s);
+        }
+        self.replace(&self.spec).await
+    }
+
+    fn open_session(&self) -> Option<Arc<Session>> {
+        self.session.read().ok().and_then(|s| s.clone())
+    }
+
+    /// Opens a session with `spec` and makes it the current one.
+    async fn replace(&self, spec: &ConnectSpec) -> Result<Arc<Session>, TransportError> {
+        let s = Arc::new(Session::connect(spec).await?);
+        if let Ok(mut slot) = self.session.write() {
+            *slot = Some(s.clone());
+        }
+        Ok(s)
+    }
+
+    /// True while a session is open (false after a reset, until the next command).
+    pub fn is_open(&self) -> bool {
+        self.open_session().is_some()
+    }
+
+    /// Runs one command and waits for it to end, on the open session (a new one is opened
+    /// first after a reset). A non-zero exit is reported in the output, not as an error. The
+    /// command runs on an idle remote shell, or on a channel of its own when its stdin is larger
+    /// than [`shell::MAX_INLINE_STDIN`] or must travel as base64 and the host lacks `base64`.
+    /// Errors: `Channel` (the server refused the channel, or the remote shell ended during the
+    /// command), `Connect`/`Lost` (the connection was lost: the host is unreachable), and those
+    /// of [`SshConnection::connect`] when a session had to be opened.
+    pub async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
+        self.current().await?.exec(req).await
+    }
+
+    /// Closes the open session (as ansible-core's `reset()` of a connection: the next command
+    /// connects again, checking the host key again). Errors are ignored: the session is going
+    /// away either way.
+    pub async fn reset(&self) {
+        let old = self.session.write().ok().and_then(|mut s| s.take());
+        if let Some(s) = old {
+            s.close().await;
+        }
+    }
+
+    /// Closes the open session and opens a new one now, with `connect_timeout` instead of the
+    /// spec's when given. Errors as [`SshConnection::connect`]; the connection stays reset then
+    /// (the next command tries again).
+    pub async fn reconnect(&self, connect_timeout: Option<Duration>) -> Result<(), TransportError> {
+        let _opening = self.opening.lock().await;
+        self.reset().await;
+        let mut spec = (*self.spec).clone();
+        if let Some(t) = connect_timeout {
+            spec.connect_timeout = t;
+        }
+        self.replace(&spec).await.map(|_| ())
+    }
+
+    /// Disconnects politely (then from the jump host, if any). Errors are ignored.
+    pub async fn close(&self) {
+        self.reset().await;
+    }
+}
+
+/// One authenticated SSH session to one host (one TCP connection). `exec` may be called
+/// concurrently from many tasks; each call runs on a long-lived remote shell ([`shell`]) or,
+/// for large stdin, on a channel of its own.
+struct Session {
+    name: String,
+    addr: String,
+    handle: Handle<Verifier>,
+    channels: Arc<Semaphore>,
+    /// Remote shells not running anything now, each with its session slot.
+    idle_shells: std::sync::Mutex<Vec<PooledShell>>,
+    /// Kept open for as long as this connection runs through it.
+    jump: Option<Box<Session>>,
+    /// Why the connection ended, once it did.
+    ended: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+/// A remote shell with the session slot it occupies.
+struct PooledShell {
+    shell: RemoteShell,
+    /// `base64` found on the host: requests with stdin may run on this shell.
+    has_base64: bool,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Session {
+    /// Connects to `spec` (through `spec.jump` first, if set), checks the host key and
+    /// authenticates as `spec.user` (default `$USER`, else `root`).
+    ///
+    /// TCP connect and SSH handshake together are bounded by `spec.connect_timeout`
+    /// ([`TransportError::Timeout`]); a passphrase prompt is not. Errors: `Connect` (refused,
+    /// unresolvable, handshake failure, jump channel refused), `UnknownHostKey` (unless
+    /// `accept_new_host_keys`), `ChangedHostKey`, `RevokedHostKey`, `Auth` (listing what was
+    /// tried, never key material).
+    async fn connect(spec: &ConnectSpec) -> Result<Session, TransportError> {
         // Boxed: a jump host is connected with this same function.
         Box::pin(Self::connect_inner(spec)).await
     }
 
-    async fn connect_inner(spec: &ConnectSpec) -> Result<SshConnection, TransportError> {
+    async fn connect_inner(spec: &ConnectSpec) -> Result<Session, TransportError> {
         let jump = match &spec.jump {
             Some(j) => Some(Box::new(Self::connect(j).await?)),
             None => None,
@@ -198,14 +299,13 @@ impl SshConnection {
             .or_else(|| std::env::var("USER").ok())
             .unwrap_or_else(|| "root".to_string());
         authenticate(&mut handle, spec, &user).await?;
-        Ok(SshConnection {
+        Ok(Session {
             name: spec.name.clone(),
             addr,
             handle,
             channels: Arc::new(Semaphore::new(MAX_CONCURRENT_CHANNELS)),
             idle_shells: std::sync::Mutex::new(Vec::new()),
             jump,
-            state: Default::default(),
             ended,
         })
     }
@@ -216,7 +316,7 @@ impl SshConnection {
     /// [`shell::MAX_INLINE_STDIN`] or must travel as base64 and the host lacks `base64`. Errors: `Channel` (the
     /// server refused the channel, or the remote shell ended during the command), `Connect` (the
     /// connection was lost: the host is unreachable).
-    pub async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
+    async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
         if !RemoteShell::accepts(req) {
             return self.exec_channel(req).await;
         }
@@ -309,7 +409,7 @@ impl SshConnection {
     }
 
     /// Runs one command on a new channel and waits until the channel closes. stdin (if any) is
-    /// sent, then EOF always. Errors as [`SshConnection::exec`].
+    /// sent, then EOF always. Errors as [`Session::exec`].
     async fn exec_channel(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {
         let (line, stdin) = quote::command_line(req).map_err(|e| self.prepare_failed(&e))?;
         tracing::debug!(bytes = line.len(), "channel request");
@@ -413,7 +513,7 @@ impl SshConnection {
 
     /// Disconnects politely (then from the jump host, if any). Errors are ignored: the
     /// connection is going away either way.
-    pub async fn close(&self) {
+    async fn close(&self) {
         let _ = self
             .handle
             .disconnect(Disconnect::ByApplication, "talon done", "en")
