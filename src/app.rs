@@ -153,6 +153,7 @@ fn lab(cmd: LabCommand) -> Result<i32, Error> {
             docker,
             systemd,
             net_admin,
+            extras,
         } => {
             let info = crate::lab::up(&crate::lab::LabOptions {
                 dir,
@@ -160,6 +161,7 @@ fn lab(cmd: LabCommand) -> Result<i32, Error> {
                 docker,
                 systemd,
                 net_admin,
+                extras,
             })
             .map_err(Error::from)?;
             print_stdout(&info.to_string())?;

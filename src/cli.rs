@@ -185,6 +185,10 @@ pub enum LabCommand {
         /// filters only its own network namespace, never this machine's).
         #[arg(long)]
         net_admin: bool,
+        /// Use the extras image (curl, git, unzip, cron, systemd, the Docker CLI, ...) without
+        /// the changes the other flags make.
+        #[arg(long)]
+        extras: bool,
     },
     /// Build (or find cached) the lab host image without starting hosts.
     Image,

@@ -14,9 +14,9 @@
 //! once by `debootstrap` (cached as a tarball under `~/.cache/talon/lab/`) and `docker import`ed,
 //! or from `debian:bookworm` if that image is already present. The recipe lives in `lab/`.
 //!
-//! Extras (`talon lab up --docker` / `--systemd` / `--net-admin`) use a second image,
-//! `talon-lab:bookworm-extras`, built from the first with Debian packages (Docker CLI, Compose
-//! v1, systemd, dbus, iptables, ipset), so hosts without extras keep the small image and start
+//! Extras (`talon lab up --docker` / `--systemd` / `--net-admin` / `--extras`) use a second
+//! image, `talon-lab:bookworm-extras`, built from the first with Debian packages (Docker CLI,
+//! Compose v1, systemd, dbus, iptables, ipset, cron, curl, git, unzip), so hosts without extras keep the small image and start
 //! exactly as before. `--docker` bind-mounts the controller machine's Docker socket: every lab
 //! host drives the same engine. `--systemd` boots
 //! `/lib/systemd/systemd` as PID 1; on Docker 20.10 with cgroup v1 (cgroupfs driver) it needs
@@ -248,6 +248,10 @@ pub struct LabOptions {
     /// Add the `NET_ADMIN` capability, so `iptables`/`ipset` work inside each host (on the
     /// host's own network namespace only). Default false.
     pub net_admin: bool,
+    /// Start from the extras image (see [`ensure_extras_image`]) even without `docker`,
+    /// `systemd` or `net_admin`: hosts with `curl`, `git`, `unzip`, `cron`, ... and nothing
+    /// else changed. Default false.
+    pub extras: bool,
 }
 
 impl Default for LabOptions {
@@ -258,6 +262,7 @@ impl Default for LabOptions {
             docker: false,
             systemd: false,
             net_admin: false,
+            extras: false,
         }
     }
 }
@@ -351,7 +356,7 @@ pub fn up(opts: &LabOptions) -> Result<LabInfo, LabError> {
     fs::create_dir_all(&opts.dir).map_err(io_err(&opts.dir))?;
     let dir = fs::canonicalize(&opts.dir).map_err(io_err(&opts.dir))?;
     check_ours(&dir)?;
-    let image = if opts.docker || opts.systemd || opts.net_admin {
+    let image = if opts.docker || opts.systemd || opts.net_admin || opts.extras {
         ensure_extras_image()?
     } else {
         ensure_image()?

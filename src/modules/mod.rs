@@ -15,6 +15,7 @@ pub mod docker;
 pub mod fallback;
 pub mod files;
 pub mod mode;
+pub mod net;
 pub mod python;
 pub mod spec;
 pub mod system;
@@ -354,6 +355,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::group::INFO,
     &system::known_hosts::INFO,
     &system::pam_limits::INFO,
+    &net::get_url::INFO,
     &system::ping::INFO,
     &system::reboot::INFO,
     &system::wait_for_connection::INFO,

@@ -212,6 +212,14 @@ impl Compare {
         }
     }
 
+    /// One host per tool, started with `talon lab up` `flags` (`--extras`: curl, git, unzip).
+    pub fn with_lab_flags(flags: &[&str]) -> Compare {
+        Compare {
+            lab: Lab::up_with(2, flags),
+            n: 1,
+        }
+    }
+
     fn names(&self, range: std::ops::Range<usize>) -> Vec<String> {
         self.lab.hosts[range].iter().map(|(h, _)| h.clone()).collect()
     }
