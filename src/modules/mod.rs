@@ -359,6 +359,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::authorized_key::INFO,
     &system::sysctl::INFO,
     &system::cron::INFO,
+    &system::hostname::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,
     &files::fetch::INFO,

@@ -98,6 +98,16 @@ pub struct Outcome {
     pub stderr: String,
 }
 
+impl Outcome {
+    /// The line of the task named `prefix...`, or a panic listing every line.
+    pub fn line(&self, prefix: &str) -> &str {
+        self.lines
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix}: {:#?}", self.lines))
+    }
+}
+
 fn status(r: &Value) -> &'static str {
     let flag = |k: &str| r.get(k).and_then(Value::as_bool).unwrap_or(false);
     if flag("unreachable") {
@@ -214,6 +224,18 @@ impl Compare {
 
     fn names(&self, range: std::ops::Range<usize>) -> Vec<String> {
         self.lab.hosts[range].iter().map(|(h, _)| h.clone()).collect()
+    }
+
+    /// One host per tool, Python removed from talon's (ansible-playbook's keeps it): a task
+    /// that still took the Python path fails on talon's host and differs from
+    /// ansible-playbook's.
+    pub fn without_python_on_talons_host() -> Compare {
+        let c = Compare::new();
+        c.lab.sh_ok(
+            c.talon_host(),
+            "for f in /usr/bin/python3*; do mv \"$f\" \"$f.off\"; done; ! command -v python3",
+        );
+        c
     }
 
     /// The (first) host talon runs on.

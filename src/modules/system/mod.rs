@@ -11,6 +11,7 @@ pub mod deb822_repository;
 pub mod debconf;
 pub mod getent;
 pub mod group;
+pub mod hostname;
 pub mod known_hosts;
 pub mod package;
 pub mod pam_limits;
