@@ -48,3 +48,42 @@ fn d12_hostname_is_native_and_matches_ansible() {
         t.lines
     );
 }
+
+#[test]
+fn d12_timezone_is_native_and_matches_ansible() {
+    let colls = common::ansible::collections_path();
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
+    let c = Compare::without_python_on_talons_host();
+    let (t, _) = c.same_env(&fixture("timezone.yml"), &["--diff"], &env);
+    for want in [
+        "a zone in check mode => changed",
+        "a zone => changed",
+        "the same zone => ok",
+        "the same zone, a copied file => ok",
+        "another zone over the copied file => changed",
+        "hwclock UTC without rcS => changed",
+        "hwclock UTC again => ok",
+        "hwclock local and a zone => changed",
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+    for (task, want) in [
+        (
+            "error no hwclock program",
+            r#"Failed to find required executable \"hwclock\""#,
+        ),
+        (
+            "error an unknown zone",
+            r#"Error message:\ngiven timezone \"Nowhere/City\" is not available"#,
+        ),
+        ("error hwclock local, adjtime", "still not desired state"),
+        ("error hwclock cannot run", "Cannot access the Hardware Clock"),
+        (
+            "error the real hardware clock",
+            "Cannot access the Hardware Clock",
+        ),
+    ] {
+        let l = t.line(task);
+        assert!(l.contains(want), "{want} in {l}");
+    }
+}

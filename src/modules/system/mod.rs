@@ -22,5 +22,6 @@ pub mod service;
 pub mod service_facts;
 pub mod ssh_keys;
 pub mod sysctl;
+pub mod timezone;
 pub mod user;
 pub mod user_plan;
