@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::ansible::{Compare, Outcome, fixture};
+use common::ansible::{Compare, fixture};
 
 /// Fresh hosts with curl, each serving /srv/www on 127.0.0.1:8080; Python removed from talon's
 /// host afterwards (the running server keeps its interpreter).
@@ -24,26 +24,15 @@ fn compare_with_web_servers() -> Compare {
              && for i in $(seq 50); do curl -fs -o /dev/null http://127.0.0.1:8080/a.txt && exit 0; sleep 0.1; done; exit 1",
         );
     }
-    c.lab.sh_ok(
-        c.talon_host(),
-        "for f in /usr/bin/python3*; do mv \"$f\" \"$f.off\"; done; ! command -v python3",
-    );
+    c.take_python_from_talons_host();
     c
-}
-
-/// The line of the task named `prefix...`, or a panic listing every line.
-fn line<'o>(o: &'o Outcome, prefix: &str) -> &'o str {
-    o.lines
-        .iter()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("{prefix}: {:#?}", o.lines))
 }
 
 #[test]
 fn d12_get_url_is_native_and_matches_ansible() {
     let c = compare_with_web_servers();
     let (t, _) = c.same(&fixture("get_url.yml"), &[]);
-    let results = line(&t, "show results");
+    let results = t.line("show results");
     for want in [
         r#""msg":"OK (6 bytes)""#,
         r#""msg":"HTTP Error 304: Not Modified","#,
@@ -54,10 +43,10 @@ fn d12_get_url_is_native_and_matches_ansible() {
         assert!(results.contains(want), "{want} in {results}");
     }
     assert_eq!(
-        line(&t, "show a backup was made"),
+        t.line("show a backup was made"),
         "show a backup was made => ok msg=true"
     );
-    let failures = line(&t, "show failures");
+    let failures = t.line("show failures");
     for want in [
         r#""msg":"Request failed","response":"HTTP Error 404: File not found","status_code":404"#,
         r#""msg":"The checksum parameter has to be in format <algorithm>:<checksum>""#,
@@ -67,7 +56,7 @@ fn d12_get_url_is_native_and_matches_ansible() {
     ] {
         assert!(failures.contains(want), "{want} in {failures}");
     }
-    let files = line(&t, "show files");
+    let files = t.line("show files");
     assert!(
         files.contains(r#"["a.txt 640 nobody hello","b.txt 644 root bee","b2.txt 644 root bee","old.txt 644 root hello"]"#),
         "{files}"

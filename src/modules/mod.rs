@@ -303,7 +303,7 @@ macro_rules! module_info {
 /// Strips `ansible.builtin.` / `ansible.legacy.` / `community.docker.` from a module name;
 /// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`; of the
 /// collections, only the modules talon implements map to their short names
-/// (`community.general.ini_file`, `community.general.pam_limits`, `ansible.posix.authorized_key`,
+/// (`community.general.ini_file`, `community.general.pam_limits`, `community.general.timezone`, `ansible.posix.authorized_key`,
 /// `ansible.posix.sysctl`, whose short names ansible-core routes to those collections): every
 /// other collection name stays whole and takes the Python path.
 pub fn short_name(name: &str) -> &str {
@@ -316,6 +316,7 @@ pub fn short_name(name: &str) -> &str {
         // Collection modules talon implements natively, by their FQCN.
         "community.general.pam_limits" => "pam_limits",
         "community.general.ini_file" => "ini_file",
+        "community.general.timezone" => "timezone",
         // Only these ansible.posix names: the collection's other modules take the Python path.
         "ansible.posix.authorized_key" => "authorized_key",
         "ansible.posix.sysctl" => "sysctl",
@@ -363,6 +364,8 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::authorized_key::INFO,
     &system::sysctl::INFO,
     &system::cron::INFO,
+    &system::hostname::INFO,
+    &system::timezone::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,
     &files::fetch::INFO,
@@ -470,6 +473,10 @@ mod registry_tests {
             Some("ini_file")
         );
         assert_eq!(lookup("ini_file").map(|m| m.name), Some("ini_file"));
+        assert_eq!(
+            lookup("community.general.timezone").map(|m| m.name),
+            Some("timezone")
+        );
         assert!(
             lookup("community.general.ufw").is_none(),
             "only ini_file of community.general is native"

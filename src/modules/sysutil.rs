@@ -179,6 +179,56 @@ pub fn with_output(mut o: ModuleOutcome, stdout: &str, stderr: &str) -> ModuleOu
     o
 }
 
+/// A script fragment for a script whose marker is in `$M`: temp files for one command's output
+/// (removed on exit) and a shell function `step NAME CMD ARGS...` that runs the command and
+/// prints its exit code, stdout and stderr as sections `NAME_rc`, `NAME_out`, `NAME_err`,
+/// returning its exit code. Read one back with [`step`].
+pub const STEP_FN: &str = r#"o=$(mktemp) && e=$(mktemp) || exit 20
+trap 'rm -f -- "$o" "$e"' EXIT
+step() { n=$1; shift; "$@" >"$o" 2>"$e"; rc=$?
+  printf '%s %s_rc\n%s\n%s %s_out\n' "$M" "$n" "$rc" "$M" "$n"; cat -- "$o"
+  printf '\n%s %s_err\n' "$M" "$n"; cat -- "$e"; printf '\n%s %s_end\n' "$M" "$n"; return $rc; }
+"#;
+
+/// How one command of [`STEP_FN`]'s `step` ended, as ansible-core's `run_command` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The exit code.
+    pub rc: i64,
+    /// stdout, whole.
+    pub out: String,
+    /// stderr, whole.
+    pub err: String,
+}
+
+/// The `step NAME` of [`STEP_FN`] from a script's `secs`; `None` when it did not run.
+pub fn step(secs: &[(&str, &str)], name: &str) -> Option<Step> {
+    let rc = section(secs, &format!("{name}_rc"))?.trim().parse::<i64>().ok()?;
+    let strip = |s: &str| s.strip_suffix('\n').unwrap_or(s).to_string();
+    let out = strip(section(secs, &format!("{name}_out"))?);
+    let err = strip(section(secs, &format!("{name}_err"))?);
+    Some(Step { rc, out, err })
+}
+
+/// Python's `str(OSError)` for a failure to open `path` that the host's shell reported in
+/// `shell_err` (`sh: 1: cannot create /x: Permission denied`): `[Errno N] TEXT: 'PATH'`, the
+/// errno found from the C library's text at the end of the message. `None` when the text is
+/// not one of the usual open failures.
+pub fn python_os_error(shell_err: &str, path: &str) -> Option<String> {
+    const KNOWN: &[(u32, &str)] = &[
+        (2, "No such file or directory"),
+        (13, "Permission denied"),
+        (20, "Not a directory"),
+        (21, "Is a directory"),
+        (28, "No space left on device"),
+        (30, "Read-only file system"),
+        (1, "Operation not permitted"),
+    ];
+    let last = shell_err.trim_end().lines().last()?;
+    let (errno, text) = KNOWN.iter().find(|(_, t)| last.ends_with(t))?;
+    Some(format!("[Errno {errno}] {text}: {}", py_repr(path)))
+}
+
 /// Formats a wall-clock time like Python's `str(datetime.datetime.now())`
 /// (`2024-05-01 13:02:03.123456`), in UTC (talon does not read the controller's time zone).
 pub fn format_time(t: SystemTime) -> String {
@@ -340,6 +390,23 @@ mod tests {
         assert_eq!(section(&s, "b"), Some(""));
         assert_eq!(section(&s, "c"), Some("3"));
         assert_eq!(section(&s, "d"), None);
+    }
+
+    #[test]
+    fn shell_open_failures_read_as_pythons_os_error() {
+        assert_eq!(
+            python_os_error(
+                "sh: 1: cannot create /etc/hostname: Permission denied\n",
+                "/etc/hostname"
+            )
+            .as_deref(),
+            Some("[Errno 13] Permission denied: '/etc/hostname'")
+        );
+        assert_eq!(
+            python_os_error("sh: 1: cannot create /x: Read-only file system", "/x").as_deref(),
+            Some("[Errno 30] Read-only file system: '/x'")
+        );
+        assert_eq!(python_os_error("something else", "/x"), None);
     }
 
     #[test]

@@ -98,6 +98,16 @@ pub struct Outcome {
     pub stderr: String,
 }
 
+impl Outcome {
+    /// The line of the task named `prefix...`, or a panic listing every line.
+    pub fn line(&self, prefix: &str) -> &str {
+        self.lines
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix}: {:#?}", self.lines))
+    }
+}
+
 fn status(r: &Value) -> &'static str {
     let flag = |k: &str| r.get(k).and_then(Value::as_bool).unwrap_or(false);
     if flag("unreachable") {
@@ -222,6 +232,23 @@ impl Compare {
 
     fn names(&self, range: std::ops::Range<usize>) -> Vec<String> {
         self.lab.hosts[range].iter().map(|(h, _)| h.clone()).collect()
+    }
+
+    /// One host per tool, Python removed from talon's (ansible-playbook's keeps it): a task
+    /// that still took the Python path fails on talon's host and differs from
+    /// ansible-playbook's.
+    pub fn without_python_on_talons_host() -> Compare {
+        let c = Compare::new();
+        c.take_python_from_talons_host();
+        c
+    }
+
+    /// Moves python3 away on talon's host (programs already running keep their interpreter).
+    pub fn take_python_from_talons_host(&self) {
+        self.lab.sh_ok(
+            self.talon_host(),
+            "for f in /usr/bin/python3*; do mv \"$f\" \"$f.off\"; done; ! command -v python3",
+        );
     }
 
     /// The (first) host talon runs on.

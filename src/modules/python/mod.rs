@@ -563,7 +563,7 @@ fn from_result(mut result: Map<String, Value>, ctx: &ModuleContext<'_>) -> Modul
 
 /// A module's `diff` (one dict or a list of them, with `before`/`after` texts or values and
 /// optional headers) as the diffs `--diff` shows.
-fn shown_diffs(d: &Value) -> Vec<FileDiff> {
+pub(crate) fn shown_diffs(d: &Value) -> Vec<FileDiff> {
     let items: Vec<&Value> = match d {
         Value::Array(a) => a.iter().collect(),
         other => vec![other],
