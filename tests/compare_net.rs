@@ -71,3 +71,83 @@ fn d12_get_url_is_native_and_matches_ansible() {
     let (t, _) = c.same(&fixture("get_url.yml"), &[]);
     assert_eq!(t.recap[0][1], 0, "{:#?}", t.lines);
 }
+
+/// A small echo server for `uri`: JSON describing the request, redirects, chosen statuses and
+/// cookies (python3's http.server, on 127.0.0.1:8081).
+const ECHO_SERVER: &str = r#"
+import http.server, json
+class H(http.server.BaseHTTPRequestHandler):
+    def go(self):
+        n = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(n).decode() if n else ''
+        if self.path.startswith('/redirect'):
+            self.send_response(302); self.send_header('Location', '/echo?from=redirect'); self.end_headers(); return
+        if self.path.startswith('/status/'):
+            out = b'status body'
+            self.send_response(int(self.path.split('/')[2])); self.send_header('Content-Type', 'text/plain')
+            self.send_header('Content-Length', str(len(out))); self.end_headers(); self.wfile.write(out); return
+        if self.path.startswith('/cookie'):
+            self.send_response(200); self.send_header('Set-Cookie', 'a=1; Path=/'); self.send_header('Set-Cookie', 'b=2')
+            self.send_header('Content-Type', 'text/plain'); self.send_header('Content-Length', '2'); self.end_headers(); self.wfile.write(b'ok'); return
+        out = json.dumps({'method': self.command, 'path': self.path, 'body': body, 'type': self.headers.get('Content-Type'),
+                          'agent': self.headers.get('User-Agent'), 'x': self.headers.get('X-Test'),
+                          'auth': self.headers.get('Authorization')}).encode()
+        self.send_response(200); self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(out))); self.end_headers(); self.wfile.write(out)
+    do_GET = do_POST = do_PUT = go
+    def log_message(self, *a): pass
+http.server.HTTPServer(('127.0.0.1', 8081), H).serve_forever()
+"#;
+
+#[test]
+fn d12_uri_is_native_and_matches_ansible() {
+    let c = Compare::with_lab_flags(&["--extras"]);
+    for (host, container) in &c.lab.hosts {
+        let mut child = std::process::Command::new("docker")
+            .args(["exec", "-i", container, "sh", "-c", "cat > /srv/echo.py"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(ECHO_SERVER.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+        c.lab.sh_ok(
+            host,
+            "(setsid python3 /srv/echo.py >/dev/null 2>&1 </dev/null &) \
+             && for i in $(seq 50); do curl -fs -o /dev/null http://127.0.0.1:8081/echo && exit 0; sleep 0.1; done; exit 1",
+        );
+    }
+    c.take_python_from_talons_host();
+    let (t, _) = c.same(&fixture("uri.yml"), &[]);
+    let results = t.line("show results");
+    for want in [
+        r#""json":{"agent":"ansible-httpget","auth":null,"body":"","method":"GET","path":"/echo","type":null,"x":null}"#,
+        r#""body":"{\"a\": 1, \"b\": [\"x\", \"y z\"], \"c\": true}","method":"POST","path":"/echo","type":"application/json","x":"yes""#,
+        r#""body":"name=a+b%26c&n=1&n=2""#,
+        r#""redirected":true"#,
+        r#""location":"http://127.0.0.1:8081/echo?from=redirect""#,
+        r#""msg":"Status code was 302 and not [200]: HTTP Error 302: Found""#,
+        r#""msg":"Status code was 404 and not [200]: HTTP Error 404: Not Found""#,
+        r#""content":"status body""#,
+        r#""cookies":{"a":"1","b":"2"},"cookies_string":"a=1; b=2""#,
+        r#""auth":"Basic dTpwdy1zZWNyZXQ=""#,
+        r#""path":"/tmp/u/echo.json""#,
+        r#""stdout":"skipped, since '/tmp/u/echo.json' exists""#,
+    ] {
+        assert!(results.contains(want), "{want} in {results}");
+    }
+    assert_eq!(
+        t.line("show no answer"),
+        r#"show no answer => ok msg=[-1,true,"http://127.0.0.1:9/",false]"#
+    );
+    assert!(
+        t.line("show files").contains(r#""echo.json 600 {"#),
+        "{:#?}",
+        t.lines
+    );
+}

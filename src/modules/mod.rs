@@ -357,6 +357,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::known_hosts::INFO,
     &system::pam_limits::INFO,
     &net::get_url::INFO,
+    &net::uri::INFO,
     &system::ping::INFO,
     &system::reboot::INFO,
     &system::wait_for_connection::INFO,

@@ -13,6 +13,9 @@
 
 mod file_vars;
 mod filters;
+
+/// Python's `json.dumps` of a value (`", "` and `": "` separators), for modules that send JSON.
+pub(crate) use filters::python_json;
 pub(crate) mod lookups;
 mod predicates;
 mod scope;

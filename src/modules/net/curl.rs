@@ -10,7 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::modules::sysutil;
+use serde_json::Value;
+
+use crate::modules::args::Args;
+use crate::modules::{ModuleError, sysutil};
 
 /// What a request asks for, from the url_argument_spec options ansible-core's modules share.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +50,14 @@ pub struct Request {
     pub use_netrc: bool,
     /// Send `If-Modified-Since` with this HTTP date.
     pub if_modified_since: Option<String>,
+    /// The request body, sent as it is (`--data-raw`).
+    pub body: Option<String>,
+    /// A file on the host sent as the body (`--data-binary @FILE`).
+    pub body_file: Option<String>,
+    /// `unix_socket`: connect through this socket on the host.
+    pub unix_socket: Option<String>,
+    /// `ca_path`: the CA bundle on the host.
+    pub ca_path: Option<String>,
 }
 
 /// curl's config-file quoting: a double-quoted string with `\\`, `\"`, `\n`, `\r`, `\t` escaped.
@@ -67,6 +78,50 @@ pub fn quote(s: &str) -> String {
 }
 
 impl Request {
+    /// A request for `url` with `method` and the options ansible-core's url_argument_spec gives
+    /// every URL module (`headers`, `url_username`/`url_password`, `force_basic_auth`,
+    /// `validate_certs`, `use_proxy`, `http_agent`, `timeout` (default `timeout` seconds),
+    /// `client_cert`, `client_key`, `ciphers`, `decompress`, `use_netrc`) read from `a`;
+    /// `force` adds `cache-control: no-cache`, as `open_url` does. Errors: `headers` that is not
+    /// a mapping.
+    pub fn from_args(a: &Args<'_>, url: &str, method: &str, timeout: i64) -> Result<Request, ModuleError> {
+        let mut headers: Vec<(String, String)> = match a.value("headers") {
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| (k.clone(), crate::vars::as_string(v)))
+                .collect(),
+            Some(Value::Null) | None => Vec::new(),
+            Some(_) => return Err(a.bad("headers must be a dictionary")),
+        };
+        if a.bool("force", false)? {
+            headers.push(("cache-control".to_string(), "no-cache".to_string()));
+        }
+        let user = match a.str("url_username")? {
+            Some(u) => Some((u, a.str("url_password")?.unwrap_or_default())),
+            None => None,
+        };
+        Ok(Request {
+            url: url.to_string(),
+            method: method.to_string(),
+            headers,
+            user,
+            force_basic_auth: a.bool("force_basic_auth", false)?,
+            validate_certs: a.bool("validate_certs", true)?,
+            use_proxy: a.bool("use_proxy", true)?,
+            agent: a
+                .str("http_agent")?
+                .unwrap_or_else(|| "ansible-httpget".to_string()),
+            timeout: a.i64("timeout")?.unwrap_or(timeout).max(0) as u64,
+            client_cert: a.str("client_cert")?,
+            client_key: a.str("client_key")?,
+            ciphers: a.list("ciphers")?.unwrap_or_default(),
+            follow: true,
+            decompress: a.bool("decompress", true)?,
+            use_netrc: a.bool("use_netrc", true)?,
+            ..Request::default()
+        })
+    }
+
     /// The curl configuration for this request (read by `curl -K -`): it holds the secrets, so
     /// it travels on stdin only.
     pub fn config(&self) -> String {
@@ -125,6 +180,18 @@ impl Request {
         if self.decompress {
             line("compressed", None);
         }
+        if let Some(b) = &self.body {
+            line("data-raw", Some(b));
+        }
+        if let Some(f) = &self.body_file {
+            line("data-binary", Some(&format!("@{f}")));
+        }
+        if let Some(sock) = &self.unix_socket {
+            line("unix-socket", Some(sock));
+        }
+        if let Some(ca) = &self.ca_path {
+            line("cacert", Some(ca));
+        }
         c
     }
 }
@@ -154,6 +221,8 @@ pub struct Response {
     pub headers: BTreeMap<String, String>,
     /// `OK (N bytes)`, `HTTP Error CODE: REASON`, or `Request failed: WHY`.
     pub msg: String,
+    /// The cookies every response of the chain set (`Set-Cookie`), name and value, in order.
+    pub cookies: Vec<(String, String)>,
 }
 
 /// Reads the sections [`FETCH_FN`] printed. `None` when they are missing (the script did not
@@ -176,14 +245,16 @@ pub fn parse(secs: &[(&str, &str)], requested: &str) -> Option<Response> {
         }),
         headers,
         msg: String::new(),
+        cookies: set_cookies(raw_headers),
     };
-    if rc != 0 && code == 0 {
+    // A transfer curl could not finish (no answer, timeout, a body cut short) is no response.
+    if rc != 0 {
         r.status = -1;
         let why = err.strip_prefix("curl: ").unwrap_or(err);
         r.msg = format!("Request failed: {why}");
         return Some(r);
     }
-    if (200..400).contains(&code) && code != 304 {
+    if (200..300).contains(&code) {
         let len = r.headers.get("content-length").map_or("unknown", String::as_str);
         r.msg = format!("OK ({len} bytes)");
     } else {
@@ -217,6 +288,21 @@ fn last_block(raw: &str) -> (String, BTreeMap<String, String>) {
         }
     }
     (reason, headers)
+}
+
+/// The name and value of every `Set-Cookie` header in curl's `-D` output, in order.
+fn set_cookies(raw: &str) -> Vec<(String, String)> {
+    raw.lines()
+        .filter_map(|line| {
+            let (k, v) = line.trim_end_matches('\r').split_once(':')?;
+            if !k.trim().eq_ignore_ascii_case("set-cookie") {
+                return None;
+            }
+            let pair = v.trim().split(';').next()?;
+            let (name, value) = pair.split_once('=')?;
+            Some((name.trim().to_string(), value.trim().to_string()))
+        })
+        .collect()
 }
 
 /// ansible-core's `mask_url`: credentials in the URL become `****`.

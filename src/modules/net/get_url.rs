@@ -22,54 +22,22 @@ use super::curl::{self, FETCH_FN, Request};
 use crate::modules::args::{Args, FileArgs};
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome, fallback, sysutil};
-use crate::transport::files;
 use crate::vars::Vars;
 
 crate::module_info!(
     /// `get_url`: the module's options with url_argument_spec's and the file options.
     INFO,
     "get_url",
-    ArgSpec::new(&[
+    ArgSpec::new(super::url_and_file_args![
         ArgDef::str("url").required(),
         ArgDef::path("dest").required(),
         ArgDef::bool("backup"),
         ArgDef::str("checksum"),
-        ArgDef::int("timeout"),
-        ArgDef::dict("headers"),
         ArgDef::path("tmp_dest"),
-        ArgDef::list("unredirected_headers"),
-        ArgDef::bool("decompress"),
-        ArgDef::list("ciphers"),
-        ArgDef::bool("use_netrc"),
-        ArgDef::bool("force"),
-        ArgDef::str("http_agent"),
-        ArgDef::bool("use_proxy"),
-        ArgDef::bool("validate_certs"),
         ArgDef::str("url_username").aliases(&["username"]),
         ArgDef::str("url_password").aliases(&["password"]).no_log(),
-        ArgDef::bool("force_basic_auth"),
-        ArgDef::path("client_cert"),
-        ArgDef::path("client_key"),
-        ArgDef::bool("use_gssapi"),
-        ArgDef::mode("mode"),
-        ArgDef::str("owner"),
-        ArgDef::str("group"),
-        ArgDef::str("seuser"),
-        ArgDef::str("serole"),
-        ArgDef::str("setype"),
-        ArgDef::str("selevel"),
-        ArgDef::bool("unsafe_writes"),
-        ArgDef::str("attributes").aliases(&["attr"]),
     ])
-    .python_for(&[
-        "use_gssapi",
-        "unredirected_headers",
-        "seuser",
-        "serole",
-        "setype",
-        "selevel",
-        "attributes",
-    ]),
+    .python_for(super::PYTHON_ONLY),
     run
 );
 
@@ -188,44 +156,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         )
         .await;
     }
-    let headers = match a.value("headers") {
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, v)| (k.clone(), crate::vars::as_string(v)))
-            .collect(),
-        Some(Value::Null) | None => Vec::new(),
-        Some(_) => return Err(a.bad("headers must be a dictionary")),
-    };
     let force = a.bool("force", false)?;
-    let mut request = Request {
-        url: url.clone(),
-        method: if ctx.check { "HEAD" } else { "GET" }.to_string(),
-        headers,
-        user: a
-            .str("url_username")?
-            .map(|u| Ok::<_, ModuleError>((u, a.str("url_password")?.unwrap_or_default())))
-            .transpose()?,
-        force_basic_auth: a.bool("force_basic_auth", false)?,
-        validate_certs: a.bool("validate_certs", true)?,
-        use_proxy: a.bool("use_proxy", true)?,
-        agent: a
-            .str("http_agent")?
-            .unwrap_or_else(|| "ansible-httpget".to_string()),
-        timeout: a.i64("timeout")?.unwrap_or(10).max(0) as u64,
-        client_cert: a.str("client_cert")?,
-        client_key: a.str("client_key")?,
-        ciphers: a.list("ciphers")?.unwrap_or_default(),
-        follow: true,
-        decompress: a.bool("decompress", true)?,
-        use_netrc: a.bool("use_netrc", true)?,
-        if_modified_since: None,
-    };
-    if force {
-        // open_url with force adds this header instead of If-Modified-Since.
-        request
-            .headers
-            .push(("cache-control".to_string(), "no-cache".to_string()));
-    }
+    let method = if ctx.check { "HEAD" } else { "GET" };
+    let request = Request::from_args(&a, &url, method, 10)?;
     let want = Want {
         url,
         dest,
@@ -337,7 +270,7 @@ async fn download(
     if kind == "file" {
         let mismatch = !w.force && !expected.is_empty() && sec("digest") != expected;
         if !w.force && !expected.is_empty() && !mismatch {
-            let (changed, info) = attributes(&w, &w.dest, ctx, dest_info).await?;
+            let (changed, info) = super::attributes(&w.file, &w.dest, ctx, dest_info, "get_url").await?;
             let msg = if changed {
                 "file already exists but file attributes changed"
             } else {
@@ -466,48 +399,11 @@ async fn download(
         out = out.with("backup_file", bf.to_string());
     }
     let info = sysutil::path_info_of(sysutil::section(&secs, "pathinfo").unwrap_or(""));
-    let (attrs_changed, info) = attributes(&w, &dest, ctx, info).await?;
+    let (attrs_changed, info) = super::attributes(&w.file, &dest, ctx, info, "get_url").await?;
     out.changed |= attrs_changed;
     out.msg = Some(resp.msg);
     let out = out.with("md5sum", sec("md5")).with("status_code", resp.status);
     Ok(done(out, &info))
-}
-
-/// Sets `mode`/`owner`/`group` on `path` when they differ (the module's
-/// `set_fs_attributes_if_different`); returns whether they changed and the path info after.
-async fn attributes(
-    w: &Want,
-    path: &str,
-    ctx: &ModuleContext<'_>,
-    info: Vec<(&'static str, Value)>,
-) -> Result<(bool, Vec<(&'static str, Value)>), ModuleError> {
-    if w.file.mode.is_none() && w.file.owner.is_none() && w.file.group.is_none() {
-        return Ok((false, info));
-    }
-    let Some(st) = files::stat(ctx.conn, path, true, None, &ctx.become_)
-        .await
-        .map_err(|e| sysutil::bad("get_url", e.to_string()))?
-    else {
-        return Ok((false, info));
-    };
-    let c = w.file.changes(&st);
-    if !c.any() {
-        return Ok((false, info));
-    }
-    if !ctx.check {
-        files::set_attrs(ctx.conn, path, &c.attrs, true, &ctx.become_)
-            .await
-            .map_err(|e| sysutil::bad("get_url", e.to_string()))?;
-    }
-    let m = sysutil::marker();
-    let text = format!("M={m}\n{}pathinfo \"$1\"\n", sysutil::PATH_INFO_FN);
-    let out = sysutil::run_script(ctx, &text, &[path.to_string()], None).await?;
-    let stdout = out.stdout_str();
-    let secs = sysutil::sections(&stdout, &m);
-    Ok((
-        true,
-        sysutil::path_info_of(sysutil::section(&secs, "pathinfo").unwrap_or("")),
-    ))
 }
 
 /// The module's `is_url`: a checksum value with an http, https, ftp or file scheme.

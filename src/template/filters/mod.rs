@@ -15,7 +15,7 @@ use sha1::Digest as _;
 use super::scope::to_json;
 use collections::*;
 use text::*;
-pub(crate) use text::{compile_regex, py_repr, python_formatter};
+pub(crate) use text::{compile_regex, py_repr, python_formatter, python_json};
 
 /// Positional and keyword arguments of a filter, looked up Python-style (keyword first).
 pub(crate) struct Args {

@@ -211,7 +211,7 @@ pub(super) fn sort_keys(v: &mut serde_json::Value) {
 }
 
 /// Python `json.dumps` separators: `", "` and `": "` on one line.
-pub(super) fn python_json(v: &serde_json::Value) -> String {
+pub(crate) fn python_json(v: &serde_json::Value) -> String {
     let mut out = String::new();
 
     fn walk(out: &mut String, v: &serde_json::Value) {
