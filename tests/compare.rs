@@ -683,3 +683,18 @@ fn d12_apt_repository_is_native_and_matches_ansible() {
         t.lines
     );
 }
+
+#[test]
+fn d13_backslashes_in_jinja_literals_are_kept_as_ansible_does() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("jinja_literals.yml"), &[]);
+    for want in [
+        r#"show backreferences in double quotes => ok msg="ba""#,
+        r#"show backreferences in a block scalar => ok msg="01.web ['01']""#,
+        r#"show doubled backslashes are two characters => ok msg="4 4 it\\'s q\\\"""#,
+        "show conditions keep backslashes => ok msg=true",
+        r#"show a template file => ok msg="01-web\n3 three{{ '\\1' }} end\n""#,
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+}

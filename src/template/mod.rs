@@ -18,6 +18,7 @@ mod filters;
 pub(crate) use filters::python_json;
 pub(crate) mod lookups;
 mod predicates;
+mod raw_strings;
 mod scope;
 #[cfg(test)]
 mod tests;
@@ -483,7 +484,14 @@ impl Engine {
         let env = if file { &self.file_env } else { &self.vars_env };
         let shown = (name != "<string>").then_some(name);
         let fail = |e: minijinja::Error| ctx.budget.exceeded().unwrap_or_else(|| convert_error(e, shown));
-        let template = env.template_from_named_str(name, text).map_err(fail)?;
+        // Strings in playbooks keep their literals' backslashes (ansible-core 2.19); template
+        // files are read by Jinja's own lexer, escapes and all.
+        let text = if file {
+            std::borrow::Cow::Borrowed(text)
+        } else {
+            raw_strings::template(text, &raw_strings::DEFAULT)
+        };
+        let template = env.template_from_named_str(name, &text).map_err(fail)?;
         let mut out = BudgetWriter {
             budget: &ctx.budget,
             bytes: Vec::new(),
@@ -500,9 +508,10 @@ impl Engine {
 
     /// Evaluates a bare expression; an undefined result is an error naming the expression.
     fn eval_native(&self, ctx: &Arc<Ctx>, expr: &str) -> Result<MjValue, TemplateError> {
+        let code = raw_strings::expression(expr);
         let compiled = self
             .vars_env
-            .compile_expression(expr)
+            .compile_expression(&code)
             .map_err(|e| convert_error(e, None))?;
         let v = compiled
             .eval(MjValue::from_object(ScopeObj::new(ctx.clone())))

@@ -320,14 +320,16 @@ fn filters_conversions() {
 fn filters_regex() {
     let v = json!({"s": "host-01.example.com"});
     assert_eq!(
-        r(r"{{ s | regex_replace('^host-(\\d+).*$', 'h\\1') }}", v.clone()),
+        r(r"{{ s | regex_replace('^host-(\d+).*$', 'h\1') }}", v.clone()),
         json!("h01")
     );
+    // ansible-core 2.19 keeps backslashes in literals: `\\d` is a backslash and `d`.
     assert_eq!(
-        r(
-            r"{{ s | regex_replace('^(?P<n>\\w+)-.*', '\\g<n>!') }}",
-            v.clone()
-        ),
+        r(r"{{ s | regex_replace('^host-(\\d+).*$', 'h\\1') }}", v.clone()),
+        json!("host-01.example.com")
+    );
+    assert_eq!(
+        r(r"{{ s | regex_replace('^(?P<n>\w+)-.*', '\g<n>!') }}", v.clone()),
         json!("host!")
     );
     assert_eq!(
@@ -341,21 +343,18 @@ fn filters_regex() {
         ),
         json!("AxC")
     );
-    assert_eq!(r(r"{{ s | regex_search('\\d+') }}", v.clone()), json!("01"));
+    assert_eq!(r(r"{{ s | regex_search('\d+') }}", v.clone()), json!("01"));
     assert_eq!(r("{{ s | regex_search('zzz') }}", v.clone()), json!(null));
     assert_eq!(
-        r(
-            r"{{ s | regex_search('(\\w+)-(\\d+)', '\\2', '\\1') }}",
-            v.clone()
-        ),
+        r(r"{{ s | regex_search('(\w+)-(\d+)', '\2', '\1') }}", v.clone()),
         json!(["01", "host"])
     );
     assert_eq!(
-        r(r"{{ 'a1b22' | regex_findall('\\d+') }}", v.clone()),
+        r(r"{{ 'a1b22' | regex_findall('\d+') }}", v.clone()),
         json!(["1", "22"])
     );
     assert_eq!(
-        r(r"{{ 'k=v x=y' | regex_findall('(\\w)=(\\w)') }}", v.clone()),
+        r(r"{{ 'k=v x=y' | regex_findall('(\w)=(\w)') }}", v.clone()),
         json!([["k", "v"], ["x", "y"]])
     );
     assert_eq!(r("{{ 'a.b' | regex_escape }}", v.clone()), json!("a\\.b"));
@@ -383,7 +382,7 @@ fn filters_serialization() {
         json!({"a": [1]})
     );
     assert_eq!(
-        r("{{ 'a: 1\\nb: [x]' | from_yaml }}", v.clone()),
+        r("{{ 'a: 1\nb: [x]' | from_yaml }}", v.clone()),
         json!({"a": 1, "b": ["x"]})
     );
     let y = rs("{{ d | to_nice_yaml }}", v.clone());
@@ -716,7 +715,7 @@ fn comment_filter_as_ansible_core_writes_it() {
     );
     assert_eq!(
         rs("{{ 'x' | comment(decoration='; ', prefix='\\n') }}", v.clone()),
-        "\n; x\n;"
+        "\\n\n; x\n;"
     );
     assert_eq!(rs("{{ 'x' | comment('erlang') }}", v.clone()), "%\n% x\n%");
     assert!(
