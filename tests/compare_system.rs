@@ -9,31 +9,20 @@
 
 mod common;
 
-use common::ansible::{Compare, Outcome, fixture};
+use common::ansible::{Compare, fixture};
 
 /// Fresh hosts, Python removed from talon's (ansible-playbook's keeps it).
 fn compare_without_python_on_talons_host() -> Compare {
     let c = Compare::new();
-    c.lab.sh_ok(
-        c.talon_host(),
-        "for f in /usr/bin/python3*; do mv \"$f\" \"$f.off\"; done; ! command -v python3",
-    );
+    c.drop_python_on_talons_host();
     c
-}
-
-/// The line of the task named `prefix...`, or a panic listing every line.
-fn line<'o>(o: &'o Outcome, prefix: &str) -> &'o str {
-    o.lines
-        .iter()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("{prefix}: {:#?}", o.lines))
 }
 
 #[test]
 fn d12_ping_is_native_and_matches_ansible() {
     let c = compare_without_python_on_talons_host();
     let (t, _) = c.same(&fixture("ping.yml"), &[]);
-    let show = line(&t, "show ping");
+    let show = t.line("show ping");
     for want in [
         r#""ping":"pong""#,
         r#""ping":"hello""#,
@@ -49,7 +38,7 @@ fn d12_ping_is_native_and_matches_ansible() {
 fn d12_getent_is_native_and_matches_ansible() {
     let c = compare_without_python_on_talons_host();
     let (t, _) = c.same(&fixture("getent.yml"), &["--diff"]);
-    let show = line(&t, "show getent");
+    let show = t.line("show getent");
     for want in [
         r#"{"ansible_facts":{"getent_passwd":{"root":["x","0","0","root","/root","/bin/bash"]}},"changed":false"#,
         r#"[["localhost"],["localhost","ip6-localhost","ip6-loopback"]]"#,
@@ -62,7 +51,7 @@ fn d12_getent_is_native_and_matches_ansible() {
         assert!(show.contains(want), "{want} in {show}");
     }
     // The last getent_passwd replaced the earlier ones, as ansible-core merges module facts.
-    let facts = line(&t, "show facts");
+    let facts = t.line("show facts");
     assert!(facts.contains(r#"[{"daemon":["x","1","1","daemon","#), "{facts}");
     assert_eq!(t.recap[0][1], 0, "getent never changes: {:#?}", t.lines);
 }
@@ -73,7 +62,7 @@ fn d12_authorized_key_is_native_and_matches_ansible() {
     let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
     let c = compare_without_python_on_talons_host();
     let (t, _) = c.same_env(&fixture("authorized_key.yml"), &["--diff"], &env);
-    let files = line(&t, "show user files");
+    let files = t.line("show user files");
     for want in [
         r#"no-port-forwarding,from=\"10.0.0.1,10.0.0.2\",command=\"echo a,b\" ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC2 renamed key"#,
         r#"from=\"10.0.0.1,10.0.0.2\",no-pty ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIThree ""#,
@@ -84,17 +73,18 @@ fn d12_authorized_key_is_native_and_matches_ansible() {
         assert!(files.contains(want), "{want} in {files}");
     }
     assert!(!files.contains("one@talon"), "removed: {files}");
-    let more = line(&t, "show more results");
+    let more = t.line("show more results");
     assert!(more.contains(r#""after_header":"/tmp/ak-real/keys""#), "{more}");
     assert!(more.contains(r#""state":"link""#), "{more}");
     assert!(
-        line(&t, "error a missing user =>")
+        t.line("error a missing user =>")
             .contains(r#"Failed to lookup user nobody-here: \"getpwnam(): name not found: 'nobody-here'\""#),
         "{:#?}",
         t.lines
     );
     assert!(
-        line(&t, "show keys from a file").contains(r#""size":142,"state":"file""#),
+        t.line("show keys from a file")
+            .contains(r#""size":142,"state":"file""#),
         "{:#?}",
         t.lines
     );
@@ -145,7 +135,7 @@ fn d12_sysctl_is_native_and_matches_ansible() {
         t.lines
     );
     let (t, _) = c.same_env(&fixture("sysctl.yml"), &["--diff"], &env);
-    let files = line(&t, "show files");
+    let files = t.line("show files");
     assert!(
         files.contains(
             r##"["# comment","; another","kernel.panic=5","","not a setting","vm.swappiness=10","net.ipv4.ip_forward=1","vm.overcommit_memory=1","kernel.printk=4 4 1 7","644 root /tmp/sysctl-a.conf","644 root /tmp/sysctl-new.conf""##
@@ -179,17 +169,17 @@ fn d12_sysctl_is_native_and_matches_ansible() {
 fn d12_cron_is_native_and_matches_ansible() {
     let c = compare_without_python_on_talons_host();
     let (t, _) = c.same(&fixture("cron.yml"), &["--diff"]);
-    let missing = line(&t, "error no crontab program, a cron file =>");
+    let missing = t.line("error no crontab program, a cron file =>");
     assert!(
         missing.contains(r#"Failed to find required executable \"crontab\" in paths: "#),
         "{missing}"
     );
-    let tabs = line(&t, "show crontabs");
+    let tabs = t.line("show crontabs");
     assert!(
         tabs.contains(r##"[["PATH=\"/usr/bin:/bin\"","MAILTO=\"root\"","#Ansible: first","10 2 * * 1-5 /bin/true","#Ansible: deploy job","* 3 * * * echo hi"],1]"##),
         "{tabs}"
     );
-    let files = line(&t, "show cron files");
+    let files = t.line("show cron files");
     for want in [
         "*/5 * * * * root /usr/bin/uptime",
         "@daily nobody /bin/date",
@@ -197,7 +187,7 @@ fn d12_cron_is_native_and_matches_ansible() {
     ] {
         assert!(files.contains(want), "{want} in {files}");
     }
-    let results = line(&t, "show file results");
+    let results = t.line("show file results");
     assert!(results.ends_with(",false]"), "the cron file is gone: {results}");
     assert!(
         results.contains(r#""warnings":["Filename portion of cron_file"#),

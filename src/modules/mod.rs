@@ -347,6 +347,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::raw::INFO,
     &system::script::INFO,
     &system::package::INFO,
+    &system::package_facts::INFO,
     &system::service::INFO,
     &system::service_facts::INFO,
     &system::service::SYSTEMD_INFO,

@@ -98,6 +98,16 @@ pub struct Outcome {
     pub stderr: String,
 }
 
+impl Outcome {
+    /// The line of the task named `prefix...`, or a panic listing every line.
+    pub fn line(&self, prefix: &str) -> &str {
+        self.lines
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix}: {:#?}", self.lines))
+    }
+}
+
 fn status(r: &Value) -> &'static str {
     let flag = |k: &str| r.get(k).and_then(Value::as_bool).unwrap_or(false);
     if flag("unreachable") {
@@ -224,6 +234,15 @@ impl Compare {
     /// The (first) host ansible-playbook runs on.
     pub fn ansible_host(&self) -> &str {
         &self.lab.hosts[self.n].0
+    }
+
+    /// Takes Python away from talon's host (ansible-playbook's keeps it), so that a task that
+    /// still took the Python path fails there and the comparison differs.
+    pub fn drop_python_on_talons_host(&self) {
+        self.lab.sh_ok(
+            self.talon_host(),
+            "for f in /usr/bin/python3*; do mv \"$f\" \"$f.off\"; done; ! command -v python3",
+        );
     }
 
     /// Puts the controller's python3-apt bindings (with `aptsources`, which apt_repository

@@ -13,6 +13,7 @@ pub mod getent;
 pub mod group;
 pub mod known_hosts;
 pub mod package;
+pub mod package_facts;
 pub mod pam_limits;
 pub mod ping;
 pub mod raw;
