@@ -1,6 +1,6 @@
 //! Package and system modules made native by the "pkg" helper, against ansible-playbook
 //! (ansible-core 2.19, ansible.posix from the `ansible` 12 package) on fresh Debian lab hosts:
-//! `package_facts`, ... . They ran through ansible-core's code on the host (the Python path);
+//! `package_facts`, `ansible.posix.mount`. They ran through ansible-core's code on the host (the Python path);
 //! each test takes Python away from talon's host first, so a task that still took the Python
 //! path would fail there and the comparison with ansible-playbook (whose host keeps Python)
 //! would differ.
@@ -55,4 +55,38 @@ fn d12_package_facts_is_native_and_matches_ansible() {
         indexed.contains(r#""category":"web","name":"talon-nosect","origin":"TalonTest""#),
         "{indexed}"
     );
+}
+
+#[test]
+fn d12_mount_is_native_and_matches_ansible() {
+    let colls = common::ansible::collections_path();
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
+    let c = Compare::new();
+    c.drop_python_on_talons_host();
+    // The whole run in check mode first: only the missing fstab files are made (as the
+    // module makes them in check mode too).
+    let (t, _) = c.same_env(&fixture("mount.yml"), &["--check"], &env);
+    assert!(
+        t.lines.iter().any(|l| l == "present => changed"),
+        "{:#?}",
+        t.lines
+    );
+    let (t, _) = c.same_env(&fixture("mount.yml"), &[], &env);
+    let files = t.line("show the files");
+    assert!(
+        files.contains(r"//srv/share\\040a\\046b /mnt/my\\040data cifs credentials=/root/c,noauto 1 2"),
+        "{files}"
+    );
+    for want in [
+        r#"error mounted, mount refused (entry and folders undone) => failed msg="Error mounting /tmp/mnt/x/y: mount: /tmp/mnt/x/y: "#,
+        r#"error absent on a folder that is not empty => failed msg="Error rmdir /tmp/mnt-full: [Errno 39] Directory not empty: '/tmp/mnt-full'""#,
+        r#"error unmounted on a mount point => failed msg="Error unmounting /dev/shm: umount: /dev/shm: "#,
+        r#"error remounted with options => failed msg="Options were specified with remounted"#,
+    ] {
+        assert!(
+            t.lines.iter().any(|l| l.starts_with(want)),
+            "{want}: {:#?}",
+            t.lines
+        );
+    }
 }
