@@ -1,6 +1,6 @@
 //! Package and system modules made native by the "pkg" helper, against ansible-playbook
 //! (ansible-core 2.19, ansible.posix from the `ansible` 12 package) on fresh Debian lab hosts:
-//! `package_facts`, `ansible.posix.mount`. They ran through ansible-core's code on the host (the Python path);
+//! `package_facts`, `ansible.posix.mount`, `apt_key`. They ran through ansible-core's code on the host (the Python path);
 //! each test takes Python away from talon's host first, so a task that still took the Python
 //! path would fail there and the comparison with ansible-playbook (whose host keeps Python)
 //! would differ.
@@ -88,5 +88,109 @@ fn d12_mount_is_native_and_matches_ansible() {
             "{want}: {:#?}",
             t.lines
         );
+    }
+}
+
+/// A fresh signing key made with the controller's gpg in a scratch home: (armored, binary,
+/// long id, fingerprint). Panics when the controller has no gpg.
+fn controller_key(dir: &std::path::Path) -> (Vec<u8>, Vec<u8>, String, String) {
+    let home = dir.join("gnupg");
+    std::fs::create_dir_all(&home).unwrap();
+    let gpg = |args: &[&str]| {
+        let out = std::process::Command::new("gpg")
+            .arg("--homedir")
+            .arg(&home)
+            .args(["--batch", "--passphrase", ""])
+            .args(args)
+            .output()
+            .expect("gpg on the controller (apt-get install gpg)");
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "talon test <talon@localhost>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let armored = gpg(&["--armor", "--export"]);
+    let binary = gpg(&["--export"]);
+    let colons = String::from_utf8(gpg(&["--with-colons", "--list-keys"])).unwrap();
+    let field = |kind: &str, n: usize| {
+        colons
+            .lines()
+            .find(|l| l.starts_with(kind))
+            .and_then(|l| l.split(':').nth(n))
+            .unwrap()
+            .to_string()
+    };
+    (armored, binary, field("pub:", 4), field("fpr:", 9))
+}
+
+#[test]
+fn d12_apt_key_is_native_and_matches_ansible() {
+    let c = Compare::new();
+    c.drop_python_on_talons_host();
+    // Debian 12 has apt-key but no gpg: the module fails, saying so.
+    let (t, _) = c.same(&fixture("apt_key_nogpg.yml"), &[]);
+    assert!(
+        t.line("show without gpg")
+            .contains(r#""msg":"Failed to find required executable \"gpg\" in paths: "#),
+        "{:#?}",
+        t.lines
+    );
+    // The controller's gpg and gpg-agent (and the libraries the hosts lack) on both hosts, and
+    // a key.
+    let (armored, binary, id, fpr) = controller_key(c.lab.dir.path());
+    for (host, container) in &c.lab.hosts {
+        let copy = format!(
+            "cd / && tar -cf - usr/bin/gpg usr/bin/gpg-agent usr/lib/x86_64-linux-gnu/libassuan.so.0* usr/lib/x86_64-linux-gnu/libnpth.so.0* | docker exec -i {container} tar -C / -xf -"
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", &copy])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "copying gpg to {host}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for (path, bytes) in [
+            ("/tmp/k.asc", armored.clone()),
+            ("/tmp/k.gpg", binary.clone()),
+            ("/tmp/k.id", format!("{id}\n{fpr}\n").into_bytes()),
+        ] {
+            let mut child = std::process::Command::new("docker")
+                .args(["exec", "-i", container, "sh", "-c", &format!("cat > {path}")])
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(child.stdin.as_mut().unwrap(), &bytes).unwrap();
+            drop(child.stdin.take());
+            assert!(child.wait().unwrap().success());
+        }
+        c.lab.sh_ok(host, "gpg --version >/dev/null");
+    }
+    let (t, _) = c.same(&fixture("apt_key.yml"), &[]);
+    let results = t.line("show results");
+    for want in [
+        format!(r#""after":["{id}"],"before":[],"changed":true"#),
+        format!(r#""key_id":"{}","short_id":"{}""#, &id[8..], &id[8..]),
+        format!(r#""fp":"{id}","id":"{fpr}","key_id":"{fpr}""#),
+        r#""msg":"Unable to extract key from '/tmp/notakey'""#.to_string(),
+        r#""msg":"apt-key did not return an error, but failed to add the key (check that the id is correct and *not* a subkey)""#.to_string(),
+    ] {
+        assert!(results.contains(&want), "{want} in {results}");
+    }
+    for want in [
+        r#"error an id of a bad length => failed msg="Invalid key_id""#,
+        r#"error an id that is not hex => failed msg="Invalid key_id""#,
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
     }
 }

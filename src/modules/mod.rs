@@ -342,6 +342,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &control::pause::INFO,
     &control::wait_for::INFO,
     &system::apt::INFO,
+    &system::apt_key::INFO,
     &system::apt_repository::INFO,
     &system::debconf::INFO,
     &system::deb822_repository::INFO,

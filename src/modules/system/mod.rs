@@ -2,6 +2,7 @@
 //! and groups.
 
 pub mod apt;
+pub mod apt_key;
 pub mod apt_repository;
 pub mod authorized_key;
 pub mod command;
