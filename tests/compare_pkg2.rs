@@ -1,6 +1,6 @@
 //! Package and system modules made native by the "pkg" helper, against ansible-playbook
 //! (ansible-core 2.19, ansible.posix from the `ansible` 12 package) on fresh Debian lab hosts:
-//! `package_facts`, `ansible.posix.mount`, `apt_key`. They ran through ansible-core's code on the host (the Python path);
+//! `package_facts`, `ansible.posix.mount`, `apt_key`, `unarchive`. They ran through ansible-core's code on the host (the Python path);
 //! each test takes Python away from talon's host first, so a task that still took the Python
 //! path would fail there and the comparison with ansible-playbook (whose host keeps Python)
 //! would differ.
@@ -190,6 +190,57 @@ fn d12_apt_key_is_native_and_matches_ansible() {
     for want in [
         r#"error an id of a bad length => failed msg="Invalid key_id""#,
         r#"error an id that is not hex => failed msg="Invalid key_id""#,
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+}
+
+#[test]
+fn d12_unarchive_is_native_and_matches_ansible() {
+    let c = Compare::new();
+    c.drop_python_on_talons_host();
+    // The playbook beside its archives, made on the controller.
+    let dir = c.lab.dir.path().join("unarchive");
+    let files = dir.join("files");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("top/sub")).unwrap();
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(tree.join("top/a.txt"), "a\n").unwrap();
+    std::fs::write(tree.join("top/sub/b.txt"), "b\n").unwrap();
+    std::fs::write(tree.join("c.txt"), "c\n").unwrap();
+    for (name, flag) in [("t.tgz", "-czf"), ("t.tar", "-cf"), ("t.tar.xz", "-cJf")] {
+        let st = std::process::Command::new("tar")
+            .arg("-C")
+            .arg(&tree)
+            .arg(flag)
+            .arg(files.join(name))
+            .args(["top", "c.txt"])
+            .status()
+            .unwrap();
+        assert!(st.success(), "tar {flag}");
+    }
+    std::fs::write(files.join("empty.tgz"), "").unwrap();
+    let playbook = dir.join("unarchive.yml");
+    std::fs::copy(fixture("unarchive.yml"), &playbook).unwrap();
+    let (t, _) = c.same(&playbook, &[]);
+    let results = t.line("show results");
+    for want in [
+        r#""msg":"remote module (ansible.legacy.unarchive) does not support check mode when using gtar","skipped":true"#,
+        r#""files":["top/","top/sub/","top/sub/b.txt","top/a.txt","c.txt"],"gid":0,"group":"root","handler":"TgzArchive","mode":"0755""#,
+        r#""handler":"TarArchive""#,
+        r#""files":["","sub/","sub/b.txt","a.txt",""]"#,
+        r#""msg":"skipped, since /tmp/u1/c.txt exists","skipped":true"#,
+        "true,true,true]",
+    ] {
+        assert!(results.contains(want), "{want} in {results}");
+    }
+    for want in [
+        r#"error dest missing => failed msg="dest '/tmp/nodir' must be an existing dir""#,
+        r#"error an empty archive => failed msg="Invalid archive '/tmp/empty.tgz', the file is 0 bytes""#,
+        r#"error a missing remote archive => failed msg="Source '/tmp/nothere.tgz' does not exist""#,
+        "unpacked again over it => changed",
+        "the same again => ok",
+        "the remote archive again => ok",
     ] {
         assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
     }

@@ -375,6 +375,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &files::stat::INFO,
     &files::template::INFO,
     &files::tempfile::INFO,
+    &files::unarchive::INFO,
     &docker::docker_image::INFO,
     &docker::docker_compose::INFO,
     &files::secret_file::INFO,

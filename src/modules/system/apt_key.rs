@@ -21,6 +21,7 @@ use serde_json::json;
 
 use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
+use crate::modules::sysutil::Ran;
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome, sysutil};
 use crate::vars::Vars;
 
@@ -43,10 +44,6 @@ crate::module_info!(
     .python_for(&["url", "keyserver"]),
     run
 );
-
-/// Runs `"$@"` and prints its exit code, stdout and stderr in sections (`$M` first).
-const RUN: &str = r#"run() { n=$1; shift; "$@" >"$t/o" 2>"$t/e"; rc=$?; printf '%s %s_rc\n%s\n%s %s_out\n' "$M" "$n" "$rc" "$M" "$n"; cat "$t/o"; printf '%s %s_err\n' "$M" "$n"; cat "$t/e"; return $rc; }
-"#;
 
 /// The probe's own part: the tools' paths, the locale the module parses in, and (when `$2` is
 /// not empty) gpg's reading of the key file `$2` (`-`: the data on stdin).
@@ -137,26 +134,11 @@ fn python_reads_hex(s: &str) -> bool {
         && t.chars().all(|c| c.is_ascii_hexdigit() || c == '_')
 }
 
-/// One command's end as the probe or apply script printed it.
-struct Ran {
-    rc: i64,
-    out: String,
-    err: String,
-}
-
 /// The command `name` of an apt_key script's output. Errors: [`ModuleError::BadArgs`] when
 /// the script stopped before it (the host's shell failed).
 fn ran(secs: &[(&str, &str)], name: &str, host: &str) -> Result<Ran, ModuleError> {
-    let get = |part: &str| sysutil::section(secs, &format!("{name}_{part}"));
-    let rc = get("rc").and_then(|r| r.trim().parse().ok());
-    match (rc, get("out"), get("err")) {
-        (Some(rc), Some(out), Some(err)) => Ok(Ran {
-            rc,
-            out: out.to_string(),
-            err: err.to_string(),
-        }),
-        _ => Err(sysutil::bad("apt_key", format!("{name} did not run on {host}"))),
-    }
+    sysutil::ran_in(secs, name)
+        .ok_or_else(|| sysutil::bad("apt_key", format!("{name} did not run on {host}")))
 }
 
 /// `o` with a command's `stdout` and `stderr` (and the `_lines` ansible-core's action adds).
@@ -221,7 +203,11 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         _ => String::new(),
     };
     let stdin = (source == "-").then(|| data.clone().unwrap_or_default().into_bytes());
-    let script = format!("{RUN}{PROBE}{}", sysutil::tools_probe(&["apt-key", "gpg"]));
+    let script = format!(
+        "{}{PROBE}{}",
+        sysutil::RUN_FN,
+        sysutil::tools_probe(&["apt-key", "gpg"])
+    );
     let out = sysutil::run_script(ctx, &script, &[m.clone(), source.clone()], stdin).await?;
     let text = out.stdout_str();
     let secs = sysutil::sections(&text, &m);
@@ -275,7 +261,10 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     list_argv.extend(["adv", "--list-public-keys", "--keyid-format=long"].map(String::from));
     let list_cmd = list_argv.join(" ");
     let list_sh = format!("run list {}\n", crate::transport::quote::join(&list_argv));
-    let head = format!("{RUN}M=$1\nt=$(mktemp -d) || exit 1\ntrap 'rm -rf \"$t\"' EXIT\n");
+    let head = format!(
+        "{}M=$1\nt=$(mktemp -d) || exit 1\ntrap 'rm -rf \"$t\"' EXIT\n",
+        sysutil::RUN_FN
+    );
     let out = sysutil::run_script(ctx, &format!("{head}{list_sh}"), std::slice::from_ref(&m), None).await?;
     let text = out.stdout_str();
     let secs = sysutil::sections(&text, &m);
