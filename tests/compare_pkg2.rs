@@ -195,11 +195,10 @@ fn d12_apt_key_is_native_and_matches_ansible() {
     }
 }
 
-#[test]
-fn d12_unarchive_is_native_and_matches_ansible() {
-    let c = Compare::new();
-    c.drop_python_on_talons_host();
-    // The playbook beside its archives, made on the controller.
+/// `fixture` copied into the lab's folder beside `files/` with archives made on the
+/// controller (`t.tgz`, `t.tar`, `t.tar.xz` of `top/a.txt`, `top/sub/b.txt`, `c.txt`) and an
+/// empty `empty.tgz`; the copy's path.
+fn beside_archives(c: &Compare, fixture_name: &str) -> std::path::PathBuf {
     let dir = c.lab.dir.path().join("unarchive");
     let files = dir.join("files");
     let tree = dir.join("tree");
@@ -220,8 +219,16 @@ fn d12_unarchive_is_native_and_matches_ansible() {
         assert!(st.success(), "tar {flag}");
     }
     std::fs::write(files.join("empty.tgz"), "").unwrap();
-    let playbook = dir.join("unarchive.yml");
-    std::fs::copy(fixture("unarchive.yml"), &playbook).unwrap();
+    let playbook = dir.join(fixture_name);
+    std::fs::copy(fixture(fixture_name), &playbook).unwrap();
+    playbook
+}
+
+#[test]
+fn d12_unarchive_is_native_and_matches_ansible() {
+    let c = Compare::new();
+    c.drop_python_on_talons_host();
+    let playbook = beside_archives(&c, "unarchive.yml");
     let (t, _) = c.same(&playbook, &[]);
     let results = t.line("show results");
     for want in [
@@ -244,4 +251,23 @@ fn d12_unarchive_is_native_and_matches_ansible() {
     ] {
         assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
     }
+}
+
+#[test]
+fn d12_unarchive_hands_file_options_to_ansible_cores_module() {
+    let c = Compare::new();
+    let playbook = beside_archives(&c, "unarchive_python.yml");
+    let (t, _) = c.same(&playbook, &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l == r#"show results => ok msg=[true,"TgzArchive","0755",false]"#),
+        "{:#?}",
+        t.lines
+    );
+    let modes = t.line("show the modes");
+    assert!(
+        modes.contains(r#""750 ./c.txt""#) && modes.ends_with(r#""0"]"#),
+        "{modes}"
+    );
 }
