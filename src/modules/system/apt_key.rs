@@ -14,8 +14,8 @@
 //! Runs ansible-core's module instead (the Python path): `url` and `keyserver` (the host
 //! fetches), a key file or data gpg finds
 //! no key in, an id Python's `int(..., 16)` reads differently from plain hex digits, and a
-//! `file` or `keyring` the module's command string would split (white space, quotes,
-//! backslashes).
+//! relative `file` or `keyring` or one the module's command string would split (white space,
+//! quotes, backslashes).
 
 use serde_json::json;
 
@@ -186,11 +186,12 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let file = a.str("file")?.filter(|s| !s.is_empty());
     let keyring = a.str("keyring")?;
     let state = a.choice("state")?.unwrap_or_else(|| "present".into());
-    if file.as_deref().is_some_and(splits) || keyring.as_deref().is_some_and(splits) {
+    let odd = |p: &Option<String>| p.as_deref().is_some_and(|p| splits(p) || !p.starts_with('/'));
+    if odd(&file) || odd(&keyring) {
         return python(
             args,
             ctx,
-            "a file or keyring the module's command line would split",
+            "a relative file or keyring, or one the module's command line would split",
         )
         .await;
     }
