@@ -303,8 +303,9 @@ macro_rules! module_info {
 /// Strips `ansible.builtin.` / `ansible.legacy.` / `community.docker.` from a module name;
 /// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`; of the
 /// collections, only the modules talon implements map to their short names
-/// (`community.general.ini_file`, `community.general.pam_limits`, `community.general.timezone`, `ansible.posix.authorized_key`,
-/// `ansible.posix.sysctl`, whose short names ansible-core routes to those collections): every
+/// (`community.general.ini_file`, `community.general.pam_limits`, `community.general.timezone`,
+/// `ansible.posix.authorized_key`, `ansible.posix.sysctl`, `ansible.posix.mount`, whose short
+/// names ansible-core routes to those collections): every
 /// other collection name stays whole and takes the Python path.
 pub fn short_name(name: &str) -> &str {
     let short = name
@@ -320,6 +321,7 @@ pub fn short_name(name: &str) -> &str {
         // Only these ansible.posix names: the collection's other modules take the Python path.
         "ansible.posix.authorized_key" => "authorized_key",
         "ansible.posix.sysctl" => "sysctl",
+        "ansible.posix.mount" => "mount",
         "docker_compose_v2" => "docker_compose",
         // ansible-core 2.19's real name for the systemd module (`systemd` redirects to it).
         "systemd_service" => "systemd",
@@ -343,12 +345,14 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &control::pause::INFO,
     &control::wait_for::INFO,
     &system::apt::INFO,
+    &system::apt_key::INFO,
     &system::apt_repository::INFO,
     &system::debconf::INFO,
     &system::deb822_repository::INFO,
     &system::raw::INFO,
     &system::script::INFO,
     &system::package::INFO,
+    &system::package_facts::INFO,
     &system::service::INFO,
     &system::service_facts::INFO,
     &system::service::SYSTEMD_INFO,
@@ -364,6 +368,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::getent::INFO,
     &system::authorized_key::INFO,
     &system::sysctl::INFO,
+    &system::mount::INFO,
     &system::cron::INFO,
     &system::hostname::INFO,
     &system::timezone::INFO,
@@ -379,6 +384,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &files::stat::INFO,
     &files::template::INFO,
     &files::tempfile::INFO,
+    &files::unarchive::INFO,
     &docker::docker_image::INFO,
     &docker::docker_compose::INFO,
     &files::secret_file::INFO,
@@ -493,7 +499,8 @@ mod registry_tests {
         assert_eq!(lookup("authorized_key").map(|m| m.name), Some("authorized_key"));
         // Only the names talon implements: other ansible.posix modules take the Python path,
         // and a posix name is not read as ansible.builtin's.
-        for other in ["ansible.posix.mount", "ansible.posix.acl", "ansible.posix.ping"] {
+        assert_eq!(lookup("ansible.posix.mount").map(|m| m.name), Some("mount"));
+        for other in ["ansible.posix.acl", "ansible.posix.ping"] {
             assert!(lookup(other).is_none(), "{other} takes the Python path");
         }
     }

@@ -112,6 +112,34 @@ pub fn ran(out: &ExecOutput) -> ModuleOutcome {
     o
 }
 
+/// A shell function for a script whose marker is in `$M` and scratch folder in `$t`: `run NAME
+/// CMD...` runs the command and prints its exit code, stdout and stderr under sections
+/// `NAME_rc`, `NAME_out`, `NAME_err` (read back with [`ran_in`]), returning its exit code.
+pub const RUN_FN: &str = r#"run() { n=$1; shift; "$@" >"$t/o" 2>"$t/e"; rc=$?; printf '%s %s_rc\n%s\n%s %s_out\n' "$M" "$n" "$rc" "$M" "$n"; cat "$t/o"; printf '%s %s_err\n' "$M" "$n"; cat "$t/e"; return $rc; }
+"#;
+
+/// How one command of [`RUN_FN`] ended.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    /// Its exit code.
+    pub rc: i64,
+    /// Its stdout.
+    pub out: String,
+    /// Its stderr.
+    pub err: String,
+}
+
+/// The command `name` that [`RUN_FN`] ran, from the script's `secs`; `None` when it did not
+/// run.
+pub fn ran_in(secs: &[(&str, &str)], name: &str) -> Option<Ran> {
+    let get = |part: &str| section(secs, &format!("{name}_{part}"));
+    Some(Ran {
+        rc: get("rc")?.trim().parse().ok()?,
+        out: get("out")?.to_string(),
+        err: get("err")?.to_string(),
+    })
+}
+
 /// Joins argvs into one `sh` script that runs them in order and stops at the first failure
 /// (`set -e`), each argument quoted on its own.
 pub fn chain(cmds: &[Vec<String>]) -> String {

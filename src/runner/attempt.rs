@@ -99,7 +99,11 @@ impl Runner<'_> {
             }
             // As ansible-core's TaskExecutor: every executed result says whether it failed.
             if let Value::Object(m) = &mut out.result {
-                m.entry("failed").or_insert(json!(out.status == Status::Failed));
+                // ... except an action plugin's own skip (AnsibleActionSkip, e.g. unarchive's
+                // `creates`), which a module marks with `_ansible_action_skip`.
+                if m.shift_remove("_ansible_action_skip").is_none() {
+                    m.entry("failed").or_insert(json!(out.status == Status::Failed));
+                }
                 // ansible-core's executor takes the warnings and deprecations out of a result
                 // and puts them back last.
                 for key in ["warnings", "deprecations"] {

@@ -194,11 +194,14 @@ pub fn needs_base64(data: &[u8]) -> bool {
 /// Appends `data` (no NUL) as the body of a single-quoted POSIX `printf` format that prints
 /// exactly those bytes: printable ASCII as itself, `%` as `%%`, `\` as `\\`, and everything
 /// else (the quote, newlines, control and non-ASCII bytes) as a three-digit octal escape
-/// (`\ooo`, POSIX `printf`), so the line stays one line of plain ASCII.
+/// (`\ooo`, POSIX `printf`), so the line stays one line of plain ASCII. A leading `-` is
+/// escaped too: dash's `printf` reads a format starting with `-` as an option ("Illegal
+/// option"), which lost stdin that began with one (an armored key, a YAML document's `---`).
 fn push_printf_format(line: &mut String, data: &[u8]) {
     line.reserve(data.len() + data.len() / 8);
-    for &b in data {
+    for (i, &b) in data.iter().enumerate() {
         match b {
+            b'-' if i == 0 => line.push_str("\\055"),
             b'%' => line.push_str("%%"),
             b'\\' => line.push_str("\\\\"),
             b'\'' => line.push_str("\\047"),
@@ -273,6 +276,20 @@ mod tests {
         );
         req.chdir = Some("/tmp".into());
         assert_eq!(inline_script(&req), None);
+    }
+
+    #[test]
+    fn a_format_starting_with_a_dash_is_no_option() {
+        let data = b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n--x\n";
+        let mut fmt = String::new();
+        push_printf_format(&mut fmt, data);
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("printf '{fmt}'"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.stdout, data);
     }
 
     #[test]

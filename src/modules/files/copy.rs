@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use super::copy_tree::{TreeRequest, copy_tree};
 use super::put::{
-    PutOptions, PutRequest, checksum_mismatch, find_local_file, is_vault, preserved_mode, put_content,
-    put_options, registered_diff, vault_src,
+    PutOptions, PutRequest, checksum_mismatch, find_local_file, preserved_mode, put_content, put_options,
+    read_local_src, registered_diff,
 };
 use crate::modules::args::Args;
 use crate::modules::args::{FileArgs, Mode, files_failure, path_info};
@@ -126,21 +126,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             if preserve {
                 file.mode = Some(preserved_mode(&path)?);
             }
-            let read_path = path.clone();
-            let data = tokio::task::spawn_blocking(move || {
-                crate::input::read_bytes(&read_path, crate::input::CONTENT_LIMIT, "a copy src file")
-            })
-            .await
-            .map_err(|e| ModuleError::LocalFile {
-                path: path.clone(),
-                message: e.to_string(),
-            })?
-            .map_err(|e| ModuleError::Input(Box::new(e)))?;
-            // Ansible decrypts a vault-encrypted src (`decrypt: true`); talon cannot yet, and
-            // never copies the ciphertext in its place.
-            if is_vault(&data) {
-                return Err(vault_src(path));
-            }
+            let data = read_local_src(path.clone(), "a copy src file").await?;
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
             // The label ansible-core gives the new side: the source's absolute path.
             let label = std::path::absolute(&path).unwrap_or_else(|_| path.clone());

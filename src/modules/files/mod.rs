@@ -18,5 +18,7 @@ pub mod replace;
 pub mod secret_file;
 pub mod slurp;
 pub mod stat;
+pub mod tar_listing;
 pub mod tempfile;
 pub mod template;
+pub mod unarchive;

@@ -513,6 +513,30 @@ pub(crate) fn is_vault(data: &[u8]) -> bool {
     data.starts_with(b"$ANSIBLE_VAULT;")
 }
 
+/// The bytes of the controller file `path` (`what` names it in errors); a vault-encrypted file
+/// is refused ([`vault_src`]). Errors: [`ModuleError::LocalFile`], [`ModuleError::Input`].
+pub(crate) async fn read_local_src(
+    path: std::path::PathBuf,
+    what: &'static str,
+) -> Result<Vec<u8>, ModuleError> {
+    let read = path.clone();
+    let data = tokio::task::spawn_blocking(move || {
+        crate::input::read_bytes(&read, crate::input::CONTENT_LIMIT, what)
+    })
+    .await
+    .map_err(|e| ModuleError::LocalFile {
+        path: path.clone(),
+        message: e.to_string(),
+    })?
+    .map_err(|e| ModuleError::Input(Box::new(e)))?;
+    // Ansible decrypts a vault-encrypted src (`decrypt: true`); talon cannot yet, and never
+    // copies the ciphertext in its place.
+    if is_vault(&data) {
+        return Err(vault_src(path));
+    }
+    Ok(data)
+}
+
 /// The error for a vault-encrypted `src`: Ansible decrypts it; talon cannot yet and never
 /// delivers the ciphertext in its place.
 pub(crate) fn vault_src(path: std::path::PathBuf) -> ModuleError {

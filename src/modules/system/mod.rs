@@ -2,6 +2,7 @@
 //! and groups.
 
 pub mod apt;
+pub mod apt_key;
 pub mod apt_repository;
 pub mod authorized_key;
 pub mod command;
@@ -9,11 +10,14 @@ pub mod cron;
 pub mod crontab;
 pub mod deb822_repository;
 pub mod debconf;
+pub mod fstab;
 pub mod getent;
 pub mod group;
 pub mod hostname;
 pub mod known_hosts;
+pub mod mount;
 pub mod package;
+pub mod package_facts;
 pub mod pam_limits;
 pub mod ping;
 pub mod raw;

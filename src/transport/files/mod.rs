@@ -17,12 +17,12 @@ mod types;
 
 use super::{Become, Connection, ExecOutput, TransportError};
 pub use remote_copy::{HostCopy, HostCopyOutcome, copy_on_host};
-pub use scripts::script_request;
 use scripts::{
     ATTRS_FN, MKDIR_BODY, ST_FN, STAT_EXTRA, algo, attr_args, created_dirs, flag, parse_err, parse_probe,
-    parse_st, parse_stat_extra, parse_umask, parse_write, remote_err, take_line, unique_suffix, write_args,
-    write_script, write_status,
+    parse_st, parse_stat_extra, parse_umask, parse_write, remote_err, take_line, write_args, write_script,
+    write_status,
 };
+pub use scripts::{script_request, unique_suffix};
 pub use tree::{TreeOp, apply_tree, probe_many};
 use types::learned_owner;
 pub use types::*;

@@ -279,7 +279,7 @@ pub(super) fn parse_probe(path: &str, buf: &mut &[u8], want_content: bool) -> Re
 /// controller's process id, a dot, and a per-process counter with the time in nanoseconds,
 /// since talon's scripts run without a shell of their own (`$$` is not theirs). The process id
 /// comes first so that a write can tell temp files of another (dead) run from this run's.
-pub(super) fn unique_suffix() -> String {
+pub fn unique_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
