@@ -365,6 +365,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::sysctl::INFO,
     &system::cron::INFO,
     &system::hostname::INFO,
+    &system::iptables::INFO,
     &system::timezone::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,

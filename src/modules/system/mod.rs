@@ -12,6 +12,8 @@ pub mod debconf;
 pub mod getent;
 pub mod group;
 pub mod hostname;
+pub mod iptables;
+pub mod iptables_rule;
 pub mod known_hosts;
 pub mod package;
 pub mod pam_limits;
