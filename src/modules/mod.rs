@@ -303,7 +303,8 @@ macro_rules! module_info {
 /// Strips `ansible.builtin.` / `ansible.legacy.` / `community.docker.` from a module name;
 /// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`; of the
 /// collections, only the modules talon implements map to their short names
-/// (`community.general.ini_file`, `community.general.pam_limits`, `community.general.timezone`, `ansible.posix.authorized_key`,
+/// (`community.general.ini_file`, `community.general.pam_limits`, `community.general.timezone`,
+/// `community.general.locale_gen`, `ansible.posix.authorized_key`,
 /// `ansible.posix.sysctl`, whose short names ansible-core routes to those collections): every
 /// other collection name stays whole and takes the Python path.
 pub fn short_name(name: &str) -> &str {
@@ -317,6 +318,7 @@ pub fn short_name(name: &str) -> &str {
         "community.general.pam_limits" => "pam_limits",
         "community.general.ini_file" => "ini_file",
         "community.general.timezone" => "timezone",
+        "community.general.locale_gen" => "locale_gen",
         // Only these ansible.posix names: the collection's other modules take the Python path.
         "ansible.posix.authorized_key" => "authorized_key",
         "ansible.posix.sysctl" => "sysctl",
@@ -366,6 +368,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::cron::INFO,
     &system::hostname::INFO,
     &system::iptables::INFO,
+    &system::locale_gen::INFO,
     &system::timezone::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,
@@ -477,6 +480,14 @@ mod registry_tests {
         assert_eq!(
             lookup("community.general.timezone").map(|m| m.name),
             Some("timezone")
+        );
+        assert_eq!(
+            lookup("community.general.locale_gen").map(|m| m.name),
+            Some("locale_gen")
+        );
+        assert_eq!(
+            lookup("ansible.builtin.iptables").map(|m| m.name),
+            Some("iptables")
         );
         assert!(
             lookup("community.general.ufw").is_none(),

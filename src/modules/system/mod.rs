@@ -15,6 +15,7 @@ pub mod hostname;
 pub mod iptables;
 pub mod iptables_rule;
 pub mod known_hosts;
+pub mod locale_gen;
 pub mod package;
 pub mod pam_limits;
 pub mod ping;
