@@ -1,6 +1,7 @@
-//! Native firewall and locale modules against ansible-playbook (ansible-core 2.19 and
-//! community.general) on fresh Debian lab hosts: `iptables` (hosts with NET_ADMIN, each tool in
-//! its own network namespace), `community.general.locale_gen`. They ran through the module's
+//! Native firewall, locale and kernel-module modules against ansible-playbook (ansible-core 2.19
+//! and community.general) on fresh Debian lab hosts: `iptables` (hosts with NET_ADMIN, each tool
+//! in its own network namespace), `community.general.locale_gen`, `community.general.modprobe`
+//! (its failures: lab hosts have no kernel modules). They ran through the module's
 //! Python code on the host (the Python path); talon now runs them itself. Each test takes
 //! Python away from talon's host first, so a task that still took the Python path would fail
 //! there and differ from ansible-playbook's.
@@ -65,6 +66,14 @@ fn d12_iptables_is_native_and_matches_ansible() {
 fn d12_iptables_hands_what_it_does_not_cover_to_the_python_path() {
     let c = Compare::with_lab_flags(&["--net-admin"]);
     let (t, _) = c.same(&fixture("iptables_python.yml"), &[]);
+    let colls = common::ansible::collections_path();
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
+    let (m, _) = c.same_env(&fixture("modprobe_python.yml"), &[], &env);
+    let l = m.line("error a dotted name");
+    assert!(
+        l.contains(r#"Failed to find required executable \"modprobe\""#),
+        "{l}"
+    );
     let l = t.line("show the table =>");
     assert!(l.contains("home /root"), "{l}");
     for task in [
@@ -138,4 +147,35 @@ fn d12_locale_gen_is_native_and_matches_ansible() {
         let l = t.line(task);
         assert!(l.contains(want), "{want} in {l}");
     }
+}
+
+#[test]
+fn d12_modprobe_is_native_and_matches_ansible() {
+    let colls = common::ansible::collections_path();
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
+    let c = Compare::without_python_on_talons_host();
+    let (t, _) = c.same_env(&fixture("modprobe.yml"), &[], &env);
+    for (task, want) in [
+        (
+            "error no modprobe =>",
+            r#"Failed to find required executable \"modprobe\""#,
+        ),
+        (
+            "error no modprobe, persistent",
+            r#"Failed to find required executable \"modprobe\""#,
+        ),
+        (
+            "error no /proc/modules =>",
+            "[Errno 2] No such file or directory: '/proc/modules'",
+        ),
+        (
+            "error no /proc/modules, absent",
+            "[Errno 2] No such file or directory: '/proc/modules'",
+        ),
+    ] {
+        let l = t.line(task);
+        assert!(l.contains(want), "{want} in {l}");
+    }
+    let shown = t.line("show results");
+    assert!(shown.contains(r#""params":"numdummies=2""#), "{shown}");
 }

@@ -1,5 +1,6 @@
 //! The Python path at run time for native modules (`replace`, `ini_file`, `tempfile`,
-//! `find`, `service_facts`, `deb822_repository`, `apt_repository`, `hostname`, `timezone`): what a native module finds
+//! `find`, `service_facts`, `deb822_repository`, `apt_repository`, `hostname`, `timezone`,
+//! `iptables`, `locale_gen`, `modprobe`): what a native module finds
 //! it cannot do exactly as ansible-core's own code (a Python-only regex feature, a file that is
 //! not UTF-8, another init system, a URL to fetch on the host, ...) it hands to that code on
 //! the host, so a rare case is never done differently.

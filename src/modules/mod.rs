@@ -304,7 +304,7 @@ macro_rules! module_info {
 /// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`; of the
 /// collections, only the modules talon implements map to their short names
 /// (`community.general.ini_file`, `community.general.pam_limits`, `community.general.timezone`,
-/// `community.general.locale_gen`, `ansible.posix.authorized_key`,
+/// `community.general.locale_gen`, `community.general.modprobe`, `ansible.posix.authorized_key`,
 /// `ansible.posix.sysctl`, whose short names ansible-core routes to those collections): every
 /// other collection name stays whole and takes the Python path.
 pub fn short_name(name: &str) -> &str {
@@ -319,6 +319,7 @@ pub fn short_name(name: &str) -> &str {
         "community.general.ini_file" => "ini_file",
         "community.general.timezone" => "timezone",
         "community.general.locale_gen" => "locale_gen",
+        "community.general.modprobe" => "modprobe",
         // Only these ansible.posix names: the collection's other modules take the Python path.
         "ansible.posix.authorized_key" => "authorized_key",
         "ansible.posix.sysctl" => "sysctl",
@@ -369,6 +370,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::hostname::INFO,
     &system::iptables::INFO,
     &system::locale_gen::INFO,
+    &system::modprobe::INFO,
     &system::timezone::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,

@@ -320,6 +320,23 @@ pub fn log_sanitize(data: &str) -> String {
     output.concat()
 }
 
+/// A script fragment (marker in `$M`) defining `readf NAME PATH`: prints section `NAME` with
+/// `R` and the file's text plus a newline, or `E` and `cat`'s complaint. Read it back with
+/// [`read_file_section`].
+pub const READ_FILE_FN: &str = r#"readf() { printf '%s %s\n' "$M" "$1"; if [ -f "$2" ] && [ -r "$2" ]; then echo R; cat -- "$2"; printf '\n'; else echo E; cat -- "$2" 2>&1 >/dev/null; fi; }
+"#;
+
+/// A section of [`READ_FILE_FN`]'s `readf` for `path`: the file's text, or Python's
+/// `str(OSError)` for opening it (`[Errno 2] No such file or directory: 'PATH'`).
+pub fn read_file_section(body: &str, path: &str) -> Result<String, String> {
+    match body.split_once('\n') {
+        Some(("R", rest)) => Ok(rest.strip_suffix('\n').unwrap_or(rest).to_string()),
+        _ => {
+            Err(python_os_error(body, path).unwrap_or_else(|| format!("cannot read {path}: {}", body.trim())))
+        }
+    }
+}
+
 /// Formats a wall-clock time like Python's `str(datetime.datetime.now())`
 /// (`2024-05-01 13:02:03.123456`), in UTC (talon does not read the controller's time zone).
 pub fn format_time(t: SystemTime) -> String {

@@ -112,8 +112,7 @@ pub fn set_locales(content: &str, names: &[String], enabled: bool) -> String {
 const READ: &str = r#"printf '%s mech\n' "$M"
 if [ -e /etc/locale.gen ]; then echo glibc; elif [ -e /var/lib/locales/supported.d ]; then echo ubuntu_legacy; else exit 0; fi
 L=$(binpath locale) || { printf '%s missing\nlocale\n' "$M"; exit 0; }
-for f in supported:/usr/share/i18n/SUPPORTED gen:/etc/locale.gen; do printf '%s %s\n' "$M" "${f%%:*}"; p=${f#*:}
-  if [ -f "$p" ] && [ -r "$p" ]; then echo R; cat -- "$p"; printf '\n'; else echo E; cat -- "$p" 2>&1 >/dev/null; fi; done
+readf supported /usr/share/i18n/SUPPORTED; readf gen /etc/locale.gen
 step la env LANGUAGE=C LC_ALL=C "$L" -a
 "#;
 
@@ -128,17 +127,10 @@ printf '%s locale_path\n%s\n' "$M" "$L"
 step la env LANGUAGE=C LC_ALL=C "$L" -a
 "#;
 
-/// `R`/`E` sections of [`READ`]: the file's text, or the module's exception message for it.
+/// A file read by [`READ`]: its text, or the module's exception message for it.
 fn file_section(secs: &[(&str, &str)], name: &str, path: &str) -> Result<String, String> {
     let body = sysutil::section(secs, name).unwrap_or_default();
-    match body.split_once('\n') {
-        Some(("R", rest)) => Ok(rest.strip_suffix('\n').unwrap_or(rest).to_string()),
-        _ => {
-            let why = sysutil::python_os_error(body, path)
-                .unwrap_or_else(|| format!("cannot read {path}: {}", body.trim()));
-            Err(format!("Module failed with exception: {why}"))
-        }
-    }
+    sysutil::read_file_section(body, path).map_err(|why| format!("Module failed with exception: {why}"))
 }
 
 /// The module's output variables so far, in `ModuleHelper`'s order.
@@ -217,10 +209,11 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<Work>, Mo
     let present_wanted = a.choice("state")?.as_deref() != Some("absent");
     let m = sysutil::marker();
     let script = format!(
-        "M=$1\n{}{}{}{READ}",
+        "M=$1\n{}{}{}{}{READ}",
         sysutil::tools_probe(&[]),
         sysutil::STEP_FN,
-        sysutil::BIN_PATH_FN
+        sysutil::BIN_PATH_FN,
+        sysutil::READ_FILE_FN
     );
     let out = sysutil::run_script(ctx, &script, std::slice::from_ref(&m), None).await?;
     let text = out.stdout_str();

@@ -16,6 +16,8 @@ pub mod iptables;
 pub mod iptables_rule;
 pub mod known_hosts;
 pub mod locale_gen;
+pub mod modprobe;
+pub mod modprobe_files;
 pub mod package;
 pub mod pam_limits;
 pub mod ping;
