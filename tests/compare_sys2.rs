@@ -1,7 +1,7 @@
 //! Native system modules against ansible-playbook (ansible-core 2.19 and community.general) on
-//! fresh Debian lab hosts: `hostname`, `community.general.timezone`, `community.general.modprobe`,
-//! `community.general.locale_gen` ran through the module's Python code on the host (the Python
-//! path); talon now runs them itself. Each test takes Python away from talon's host first, so a
+//! fresh Debian lab hosts: `hostname` and `community.general.timezone` ran through the module's
+//! Python code on the host (the Python path); talon now runs them itself (`modprobe` and
+//! `locale_gen` are compared in compare_fw.rs). Each test takes Python away from talon's host first, so a
 //! task that still took the Python path would fail there and differ from ansible-playbook's.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

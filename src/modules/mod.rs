@@ -304,8 +304,9 @@ macro_rules! module_info {
 /// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`; of the
 /// collections, only the modules talon implements map to their short names
 /// (`community.general.ini_file`, `community.general.pam_limits`, `community.general.timezone`,
-/// `ansible.posix.authorized_key`, `ansible.posix.sysctl`, `ansible.posix.mount`, whose short
-/// names ansible-core routes to those collections): every
+/// `community.general.locale_gen`, `community.general.modprobe`, `ansible.posix.authorized_key`,
+/// `ansible.posix.sysctl`, `ansible.posix.mount`, whose short names ansible-core routes to
+/// those collections): every
 /// other collection name stays whole and takes the Python path.
 pub fn short_name(name: &str) -> &str {
     let short = name
@@ -318,6 +319,8 @@ pub fn short_name(name: &str) -> &str {
         "community.general.pam_limits" => "pam_limits",
         "community.general.ini_file" => "ini_file",
         "community.general.timezone" => "timezone",
+        "community.general.locale_gen" => "locale_gen",
+        "community.general.modprobe" => "modprobe",
         // Only these ansible.posix names: the collection's other modules take the Python path.
         "ansible.posix.authorized_key" => "authorized_key",
         "ansible.posix.sysctl" => "sysctl",
@@ -371,6 +374,9 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::mount::INFO,
     &system::cron::INFO,
     &system::hostname::INFO,
+    &system::iptables::INFO,
+    &system::locale_gen::INFO,
+    &system::modprobe::INFO,
     &system::timezone::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,
@@ -483,6 +489,14 @@ mod registry_tests {
         assert_eq!(
             lookup("community.general.timezone").map(|m| m.name),
             Some("timezone")
+        );
+        assert_eq!(
+            lookup("community.general.locale_gen").map(|m| m.name),
+            Some("locale_gen")
+        );
+        assert_eq!(
+            lookup("ansible.builtin.iptables").map(|m| m.name),
+            Some("iptables")
         );
         assert!(
             lookup("community.general.ufw").is_none(),

@@ -257,6 +257,114 @@ pub fn python_os_error(shell_err: &str, path: &str) -> Option<String> {
     Some(format!("[Errno {errno}] {text}: {}", py_repr(path)))
 }
 
+/// A script fragment defining `binpath TOOL`: prints the path ansible-core's
+/// `get_bin_path(TOOL)` finds (the first `PATH` entry, then `/sbin`, `/usr/sbin`,
+/// `/usr/local/sbin` when they exist and are not in `PATH`, holding an executable that is not
+/// a folder), or returns 1 when there is none.
+pub const BIN_PATH_FN: &str = r#"binpath() { _p=$PATH
+  for _d in /sbin /usr/sbin /usr/local/sbin; do case ":$PATH:" in *":$_d:"*) ;; *) [ -e "$_d" ] && _p="$_p:$_d" ;; esac; done
+  _i=$IFS; IFS=:; for _d in $_p; do [ -n "$_d" ] || continue; _f="${_d%/}/$1"
+    if [ -e "$_f" ] && [ ! -d "$_f" ] && [ -x "$_f" ]; then IFS=$_i; printf '%s\n' "$_f"; return 0; fi; done; IFS=$_i; return 1; }
+"#;
+
+/// The failure ansible-core's `run_command(..., check_rc=True)` gives a command `argv` that
+/// exited non-zero: `msg` its stderr without trailing blanks, `cmd` the arguments as
+/// `_clean_args` shows them, `rc`, `stdout`, `stderr` (and their `_lines`, as the action adds).
+pub fn command_failure(argv: &[String], s: &Step) -> ModuleOutcome {
+    ModuleOutcome::failed(log_sanitize(s.err.trim_end()))
+        .with("cmd", clean_args(argv))
+        .with("rc", s.rc)
+        .with("stdout_lines", splitlines(&s.out))
+        .with("stderr_lines", splitlines(&s.err))
+        .with("stdout", s.out.as_str())
+        .with("stderr", s.err.as_str())
+}
+
+/// ansible-core's `AnsibleModule._clean_args`: the argument after one that starts like a
+/// password option (`-pass`, `--password`, ... without `=`) masked, `NAME=` values of such
+/// options masked, each argument through [`log_sanitize`], joined with Python's `shlex.quote`.
+pub fn clean_args(argv: &[String]) -> String {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut masked = false;
+    for arg in argv {
+        if masked {
+            masked = false;
+            out.push("********".to_string());
+            continue;
+        }
+        if is_passwd_arg(arg) {
+            if let Some(i) = arg.find('=') {
+                out.push(format!("{}=********", &arg[..i]));
+                continue;
+            }
+            masked = true;
+        }
+        out.push(log_sanitize(arg));
+    }
+    crate::transport::quote::join(&out)
+}
+
+/// ansible-core's `PASSWD_ARG_RE` (`^[-]{0,2}pass[-]?(word|wd)?`) matches at the start of `arg`.
+fn is_passwd_arg(arg: &str) -> bool {
+    let rest = arg
+        .strip_prefix("--")
+        .or_else(|| arg.strip_prefix('-'))
+        .unwrap_or(arg);
+    rest.starts_with("pass")
+}
+
+/// ansible-core's `heuristic_log_sanitize` without `no_log` values: `user:PASSWORD@host` and
+/// `scheme://user:PASSWORD@host` passwords become `********`.
+pub fn log_sanitize(data: &str) -> String {
+    let mut output: Vec<&str> = Vec::new();
+    let mut begin = data.len();
+    let mut prev_begin = begin;
+    loop {
+        let Some(end) = data[..begin].rfind('@') else {
+            output.insert(0, &data[..begin]);
+            break;
+        };
+        let mut sep_search_end = end;
+        let sep = loop {
+            begin = data[..sep_search_end].rfind("://").unwrap_or(0);
+            let from = (begin + 3).min(end);
+            if let Some(i) = data[from..end].find(':') {
+                break Some(from + i);
+            }
+            if begin == 0 {
+                break None;
+            }
+            sep_search_end = begin;
+        };
+        let Some(sep) = sep else {
+            output.insert(0, &data[..prev_begin]);
+            break;
+        };
+        output.insert(0, &data[end..prev_begin]);
+        output.insert(0, "********");
+        output.insert(0, &data[begin..=sep]);
+        prev_begin = begin;
+    }
+    output.concat()
+}
+
+/// A script fragment (marker in `$M`) defining `readf NAME PATH`: prints section `NAME` with
+/// `R` and the file's text plus a newline, or `E` and `cat`'s complaint. Read it back with
+/// [`read_file_section`].
+pub const READ_FILE_FN: &str = r#"readf() { printf '%s %s\n' "$M" "$1"; if [ -f "$2" ] && [ -r "$2" ]; then echo R; cat -- "$2"; printf '\n'; else echo E; cat -- "$2" 2>&1 >/dev/null; fi; }
+"#;
+
+/// A section of [`READ_FILE_FN`]'s `readf` for `path`: the file's text, or Python's
+/// `str(OSError)` for opening it (`[Errno 2] No such file or directory: 'PATH'`).
+pub fn read_file_section(body: &str, path: &str) -> Result<String, String> {
+    match body.split_once('\n') {
+        Some(("R", rest)) => Ok(rest.strip_suffix('\n').unwrap_or(rest).to_string()),
+        _ => {
+            Err(python_os_error(body, path).unwrap_or_else(|| format!("cannot read {path}: {}", body.trim())))
+        }
+    }
+}
+
 /// Formats a wall-clock time like Python's `str(datetime.datetime.now())`
 /// (`2024-05-01 13:02:03.123456`), in UTC (talon does not read the controller's time zone).
 pub fn format_time(t: SystemTime) -> String {
@@ -435,6 +543,27 @@ mod tests {
             Some("[Errno 30] Read-only file system: '/x'")
         );
         assert_eq!(python_os_error("something else", "/x"), None);
+    }
+
+    #[test]
+    fn command_lines_cleaned_as_ansible_core() {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            clean_args(&v(&["/usr/sbin/iptables", "-m", "comment", "--comment", "a b"])),
+            "/usr/sbin/iptables -m comment --comment 'a b'"
+        );
+        assert_eq!(
+            clean_args(&v(&["x", "--password", "s3", "--pass=1", "passwd"])),
+            "x --password '********' '--pass=********' passwd"
+        );
+        assert_eq!(log_sanitize("http://u:secret@host/x"), "http://u:********@host/x");
+        assert_eq!(log_sanitize("u:pw@host"), "u:pw@host");
+        assert_eq!(log_sanitize("a:b@c:d@e"), "a:b@c:********@e");
+        assert_eq!(log_sanitize("x://a@b:c@d"), "x://a@b:********@d");
+        assert_eq!(log_sanitize("://:@"), "://:********@");
+        assert_eq!(log_sanitize(":@"), ":@");
+        assert_eq!(log_sanitize("no at sign"), "no at sign");
+        assert_eq!(log_sanitize("mail@example.com"), "mail@example.com");
     }
 
     #[test]

@@ -556,6 +556,14 @@ fn from_result(mut result: Map<String, Value>, ctx: &ModuleContext<'_>) -> Modul
     }
     if let Some(Value::String(m)) = result.get("msg") {
         out.msg = Some(m.clone());
+    } else if out.failed
+        && let Some(m) = result
+            .get("exception")
+            .and_then(|e| e.pointer("/event/msg"))
+            .and_then(Value::as_str)
+    {
+        // A module that raised: ansible-core 2.19 reports its error summary this way.
+        out.msg = Some(format!("Task failed: Module failed: {m}"));
     }
     out.result = result;
     out

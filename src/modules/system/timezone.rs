@@ -457,15 +457,7 @@ pub async fn apply(
             continue;
         };
         if s.rc != 0 {
-            let cmd = crate::transport::quote::join(&argv);
-            let o = ModuleOutcome::failed(s.err.trim_end())
-                .with("cmd", cmd)
-                .with("rc", s.rc)
-                .with("stdout_lines", sysutil::splitlines(&s.out))
-                .with("stderr_lines", sysutil::splitlines(&s.err))
-                .with("stdout", s.out)
-                .with("stderr", s.err);
-            return Ok(o);
+            return Ok(sysutil::command_failure(&argv, &s));
         }
         if step == "hwclock" {
             msgs.push(format!("executed `{}`", argv.join(" ")));
