@@ -698,3 +698,28 @@ fn d13_backslashes_in_jinja_literals_are_kept_as_ansible_does() {
         assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
     }
 }
+
+#[test]
+fn d13_filters_truncate_center_sizes_uuid_combinatorics_paths_as_ansible() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("filters_more.yml"), &[]);
+    for want in [
+        r#"show text => ok msg=["ab...","abc...","abc de...","abc def!","   hi   |  ab | abc  ",4]"#,
+        r#"show ids => ok msg=["66b2f013-1baa-5313-9c8c-e6f1182e0e90","#,
+        r#"show combinatorics => ok msg=[[[3,1],[3,2],[1,2]],[[3,1],[3,2],[1,3],[1,2],[2,3],[2,1]],6,[]]"#,
+        r#"show paths => ok msg=["b/c","../..","/etc/hostname"]"#,
+    ] {
+        assert!(
+            t.lines.iter().any(|l| l.starts_with(want)),
+            "{want}: {:#?}",
+            t.lines
+        );
+    }
+    assert!(
+        t.line("show sizes").contains(
+            r#""1.50 KB","0.50 Bytes","1.00 Mb","1024.00 KB","4.66 GB",1536,10485760,2048,1048576,2,3145728"#
+        ),
+        "{:#?}",
+        t.lines
+    );
+}

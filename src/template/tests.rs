@@ -729,3 +729,24 @@ fn comment_filter_as_ansible_core_writes_it() {
             .contains("decorashun")
     );
 }
+
+#[test]
+fn d13_filters_from_jinja2_and_ansible_core_missing_before() {
+    let v = json!({});
+    assert_eq!(rs("{{ 'abc def ghi' | truncate(5) }}", v.clone()), "ab...");
+    assert_eq!(rs("{{ 'abc def ghi jkl' | truncate(9) }}", v.clone()), "abc...");
+    assert_eq!(
+        rs("{{ 'abc def ghi jkl' | truncate(9, true) }}", v.clone()),
+        "abc de..."
+    );
+    assert_eq!(rs("{{ 1536 | human_readable }}", v.clone()), "1.50 KB");
+    assert_eq!(r("{{ '1.5K' | human_to_bytes }}", v.clone()), json!(1536));
+    assert_eq!(
+        r("{{ [3, 1, 2] | combinations(2) | list }}", v.clone()),
+        json!([[3, 1], [3, 2], [1, 2]])
+    );
+    assert_eq!(
+        rs("{{ 'x' | to_uuid }}", v.clone()),
+        "66b2f013-1baa-5313-9c8c-e6f1182e0e90"
+    );
+}

@@ -3,6 +3,8 @@
 //! expect (`True`, `['a', 'b']`, `None` printed as nothing).
 
 mod collections;
+mod mathstuff;
+mod strings;
 mod text;
 
 use std::collections::HashSet;
@@ -151,6 +153,17 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("float", to_float);
     env.add_filter("subelements", subelements);
     env.add_filter("zip_longest", zip_longest);
+    env.add_filter("human_readable", mathstuff::human_readable);
+    env.add_filter("human_to_bytes", mathstuff::human_to_bytes_filter);
+    env.add_filter("combinations", mathstuff::combinations);
+    env.add_filter("permutations", mathstuff::permutations);
+    env.add_filter("truncate", strings::truncate);
+    env.add_filter("center", strings::center);
+    env.add_filter("wordcount", strings::wordcount);
+    env.add_filter("to_uuid", strings::to_uuid);
+    env.add_filter("md5", strings::md5);
+    env.add_filter("realpath", strings::realpath);
+    env.add_filter("relpath", strings::relpath);
 }
 
 /// `default(value='', boolean=False)`: the default when undefined (or falsy with `boolean`).
