@@ -701,13 +701,16 @@ fn d13_backslashes_in_jinja_literals_are_kept_as_ansible_does() {
 
 #[test]
 fn d13_filters_truncate_center_sizes_uuid_combinatorics_paths_as_ansible() {
+    let colls = common::ansible::collections_path();
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
     let c = Compare::new();
-    let (t, _) = c.same(&fixture("filters_more.yml"), &[]);
+    let (t, _) = c.same_env(&fixture("filters_more.yml"), &[], &env);
     for want in [
         r#"show text => ok msg=["ab...","abc...","abc de...","abc def!","   hi   |  ab | abc  ",4]"#,
         r#"show ids => ok msg=["66b2f013-1baa-5313-9c8c-e6f1182e0e90","#,
         r#"show combinatorics => ok msg=[[[3,1],[3,2],[1,2]],[[3,1],[3,2],[1,3],[1,2],[2,3],[2,1]],6,[]]"#,
         r#"show paths => ok msg=["b/c","../..","/etc/hostname"]"#,
+        r#"show json_query => ok msg=[[1,2,3],[2,3],"x",{"b":1},3,null]"#,
     ] {
         assert!(
             t.lines.iter().any(|l| l.starts_with(want)),

@@ -37,6 +37,21 @@ pub fn ansible_bin(name: &str) -> PathBuf {
         );
         std::fs::write(&marker, b"").unwrap();
     }
+    // What ansible-core's filters import on the controller: jmespath (json_query) and passlib
+    // (password_hash). Installed once, also into a venv made before they were needed.
+    let extras = venv.join(".installed-filter-deps");
+    if !extras.exists() {
+        let out = Command::new(venv.join("bin").join("pip"))
+            .args(["install", "-q", "jmespath", "passlib"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pip install jmespath passlib failed: {}",
+            text(&out.stderr)
+        );
+        std::fs::write(&extras, b"").unwrap();
+    }
     venv.join("bin").join(name)
 }
 

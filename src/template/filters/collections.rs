@@ -351,3 +351,16 @@ pub(super) fn subelements(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Val
     }
     Ok(Value::from(out))
 }
+
+/// community.general's `json_query(expr)`: a JMESPath search of the value (the jmespath crate,
+/// as the filter uses Python's jmespath). Errors: an invalid expression or a search error, with
+/// the filter's "JMESPathError in json_query filter plugin:" prefix.
+pub(super) fn json_query(value: Value, expr: String) -> Result<Value, Error> {
+    let data = to_json(&value)?;
+    let fail = |e: String| err(format!("JMESPathError in json_query filter plugin:\n{e}"));
+    let compiled = jmespath::compile(&expr).map_err(|e| fail(e.to_string()))?;
+    let var = jmespath::Variable::from_serializable(&data).map_err(|e| fail(e.to_string()))?;
+    let found = compiled.search(var).map_err(|e| fail(e.to_string()))?;
+    let json = serde_json::to_value(&*found).map_err(|e| fail(e.to_string()))?;
+    Ok(super::from_json_value(&json))
+}

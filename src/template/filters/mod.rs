@@ -153,6 +153,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("float", to_float);
     env.add_filter("subelements", subelements);
     env.add_filter("zip_longest", zip_longest);
+    env.add_filter("json_query", json_query);
     env.add_filter("human_readable", mathstuff::human_readable);
     env.add_filter("human_to_bytes", mathstuff::human_to_bytes_filter);
     env.add_filter("combinations", mathstuff::combinations);
