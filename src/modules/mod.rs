@@ -14,6 +14,7 @@ pub mod control;
 pub mod docker;
 pub mod fallback;
 pub mod files;
+pub mod git;
 pub mod mode;
 pub mod net;
 pub mod python;
@@ -365,6 +366,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::pam_limits::INFO,
     &net::get_url::INFO,
     &net::uri::INFO,
+    &git::INFO,
     &system::ping::INFO,
     &system::reboot::INFO,
     &system::wait_for_connection::INFO,
@@ -503,9 +505,10 @@ mod registry_tests {
             "only ini_file of community.general is native"
         );
         assert!(
-            lookup("ansible.builtin.git").is_none(),
-            "git takes the Python path"
+            lookup("ansible.builtin.pip").is_none(),
+            "pip takes the Python path"
         );
+        assert_eq!(lookup("ansible.builtin.git").map(|m| m.name), Some("git"));
         assert_eq!(
             lookup("ansible.posix.authorized_key").map(|m| m.name),
             Some("authorized_key")
