@@ -776,7 +776,7 @@ fn no_log_censors_every_view_of_a_result() {
 }
 
 /// talon's native replace hands a task whose `replace` holds a secret to ansible-core's module
-/// (the Python path), which receives it on stdin; the `get_url` task shows `-v` naming the
+/// (the Python path), which receives it on stdin; the `mount_facts` task shows `-v` naming the
 /// tasks that took the Python path at load.
 #[test]
 fn a_secret_argument_of_a_python_path_module_reaches_the_module_never_argv_or_output() {
@@ -794,9 +794,8 @@ fn a_secret_argument_of_a_python_path_module_reaches_the_module_never_argv_or_ou
       debug:
         var: r
     - name: a module talon does not have
-      ansible.builtin.get_url:
-        url: "file://{{ out }}/conf"
-        dest: "{{ out }}/conf-copy"
+      ansible.builtin.mount_facts:
+        devices: ["/nosuch-device"]
 "#,
     );
     let python = common::ansible::ansible_bin("python");
@@ -812,7 +811,7 @@ fn a_secret_argument_of_a_python_path_module_reaches_the_module_never_argv_or_ou
     // -v names the tasks that took the Python path.
     assert!(
         run.stderr.contains("python path (ansible-core 2.19")
-            && run.stderr.contains("(ansible.builtin.get_url)"),
+            && run.stderr.contains("(ansible.builtin.mount_facts)"),
         "{}",
         run.stderr
     );
