@@ -89,19 +89,10 @@ fn d12_iptables_hands_what_it_does_not_cover_to_the_python_path() {
 /// every host: `locale-gen`, `/usr/share/i18n` and `locale.alias`, so neither tool's host needs
 /// the network. Panics when this machine lacks them.
 fn give_locales(c: &Compare) {
-    let files = "usr/sbin/locale-gen usr/share/i18n etc/locale.alias usr/share/locale/locale.alias";
-    for (host, container) in &c.lab.hosts {
-        let copy = format!("cd / && tar -cf - {files} | docker exec -i {container} tar -C / -xf -");
-        let out = std::process::Command::new("sh")
-            .args(["-c", &copy])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "copying locales to {host} failed (install locales on this machine): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    c.give_from_controller(
+        "usr/sbin/locale-gen usr/share/i18n etc/locale.alias usr/share/locale/locale.alias",
+        "locales",
+    );
 }
 
 #[test]

@@ -147,19 +147,11 @@ fn d12_apt_key_is_native_and_matches_ansible() {
     // The controller's gpg and gpg-agent (and the libraries the hosts lack) on both hosts, and
     // a key.
     let (armored, binary, id, fpr) = controller_key(c.lab.dir.path());
+    c.give_from_controller(
+        "usr/bin/gpg usr/bin/gpg-agent usr/lib/x86_64-linux-gnu/libassuan.so.0* usr/lib/x86_64-linux-gnu/libnpth.so.0*",
+        "gpg",
+    );
     for (host, container) in &c.lab.hosts {
-        let copy = format!(
-            "cd / && tar -cf - usr/bin/gpg usr/bin/gpg-agent usr/lib/x86_64-linux-gnu/libassuan.so.0* usr/lib/x86_64-linux-gnu/libnpth.so.0* | docker exec -i {container} tar -C / -xf -"
-        );
-        let out = std::process::Command::new("sh")
-            .args(["-c", &copy])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "copying gpg to {host}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         for (path, bytes) in [
             ("/tmp/k.asc", armored.clone()),
             ("/tmp/k.gpg", binary.clone()),

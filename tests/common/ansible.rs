@@ -283,16 +283,11 @@ impl Compare {
     /// hosts' python3 cannot import the copy.
     pub fn give_python3_apt(&self) {
         let dist = "usr/lib/python3/dist-packages";
-        let files =
-            format!("{dist}/apt {dist}/aptsources {dist}/apt_pkg.cpython-* {dist}/apt_inst.cpython-*");
-        for (host, container) in &self.lab.hosts {
-            let copy = format!("cd / && tar -cf - {files} | docker exec -i {container} tar -C / -xf -");
-            let out = Command::new("sh").args(["-c", &copy]).output().unwrap();
-            assert!(
-                out.status.success(),
-                "copying python3-apt to {host} failed (install python3-apt on this machine): {}",
-                text(&out.stderr)
-            );
+        self.give_from_controller(
+            &format!("{dist}/apt {dist}/aptsources {dist}/apt_pkg.cpython-* {dist}/apt_inst.cpython-*"),
+            "python3-apt",
+        );
+        for (host, _) in &self.lab.hosts {
             let out = self.lab.sh(host, "python3 -c 'import apt, apt.debfile, apt_pkg'");
             assert!(
                 out.status.success(),
@@ -307,19 +302,27 @@ impl Compare {
     /// Panics when the controller has no python3-debian or the hosts cannot import the copy.
     pub fn give_python3_debian(&self) {
         let dist = "usr/lib/python3/dist-packages";
-        let files = format!("{dist}/debian {dist}/chardet");
+        self.give_from_controller(&format!("{dist}/debian {dist}/chardet"), "python3-debian");
+        for (host, _) in &self.lab.hosts {
+            let out = self.lab.sh(host, "python3 -c 'from debian.deb822 import Deb822'");
+            assert!(
+                out.status.success(),
+                "{host} cannot import this machine's python3-debian: {}",
+                text(&out.stderr)
+            );
+        }
+    }
+
+    /// Copies this machine's `files` (paths relative to `/`, shell globs allowed) onto every
+    /// host at the same paths, keeping tests off the network; `package` names the Debian
+    /// package to install here when the copy fails.
+    pub fn give_from_controller(&self, files: &str, package: &str) {
         for (host, container) in &self.lab.hosts {
             let copy = format!("cd / && tar -cf - {files} | docker exec -i {container} tar -C / -xf -");
             let out = Command::new("sh").args(["-c", &copy]).output().unwrap();
             assert!(
                 out.status.success(),
-                "copying python3-debian to {host} failed (install python3-debian on this machine): {}",
-                text(&out.stderr)
-            );
-            let out = self.lab.sh(host, "python3 -c 'from debian.deb822 import Deb822'");
-            assert!(
-                out.status.success(),
-                "{host} cannot import this machine's python3-debian: {}",
+                "copying {package} to {host} failed (install {package} on this machine): {}",
                 text(&out.stderr)
             );
         }
