@@ -711,6 +711,7 @@ fn d13_filters_truncate_center_sizes_uuid_combinatorics_paths_as_ansible() {
         r#"show combinatorics => ok msg=[[[3,1],[3,2],[1,2]],[[3,1],[3,2],[1,3],[1,2],[2,3],[2,1]],6,[]]"#,
         r#"show paths => ok msg=["b/c","../..","/etc/hostname"]"#,
         r#"show json_query => ok msg=[[1,2,3],[2,3],"x",{"b":1},3,null]"#,
+        "show versions => ok msg=[true,true,true,true,false,true]",
     ] {
         assert!(
             t.lines.iter().any(|l| l.starts_with(want)),

@@ -203,14 +203,91 @@ pub(crate) fn compare_versions(a: &str, b: &str) -> Ordering {
     loose_parts(a).cmp(&loose_parts(b))
 }
 
-/// `version(version, operator='eq', strict=False, version_type='loose')`.
+/// A StrictVersion: `(major, minor, patch)` and the prerelease (`a`/`b` and its number).
+type Strict = ((u64, u64, u64), Option<(char, u64)>);
+
+/// distutils' StrictVersion: `N.N[.N][{a|b}N]`; a version without a prerelease sorts after one
+/// with. `None` when the text is not one.
+fn strict_version(v: &str) -> Option<Strict> {
+    let (body, pre) = match v.find(['a', 'b']) {
+        Some(i) => {
+            let (b, p) = v.split_at(i);
+            let letter = p.chars().next()?;
+            let n = &p[1..];
+            if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            (b, Some((letter, n.parse().ok()?)))
+        }
+        None => (v, None),
+    };
+    let nums: Vec<&str> = body.split('.').collect();
+    if !(2..=3).contains(&nums.len())
+        || nums
+            .iter()
+            .any(|n| n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()))
+    {
+        return None;
+    }
+    let n = |i: usize| nums.get(i).map_or(Some(0), |s| s.parse().ok());
+    Some(((n(0)?, n(1)?, n(2)?), pre))
+}
+
+/// Compares two StrictVersions (the prerelease rule included); errors as ansible-core words
+/// an invalid one.
+fn compare_strict(a: &str, b: &str) -> Result<Ordering, Error> {
+    let parse = |v: &str| {
+        strict_version(v)
+            .ok_or_else(|| err(format!("Version comparison failed: invalid version number '{v}'")))
+    };
+    let (va, pa) = parse(a)?;
+    let (vb, pb) = parse(b)?;
+    Ok(va.cmp(&vb).then(match (pa, pb) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (Some(x), Some(y)) => x.cmp(&y),
+    }))
+}
+
+/// ansible-core's `version(version, operator='eq', strict=None, version_type=None)`: `loose`
+/// (the default) and `strict` comparisons with its messages; `semver`, `semantic` and `pep440`
+/// are refused with an error rather than compared the loose way.
 fn version_test(v: Value, rest: Rest<ValueOrKwargs>) -> Result<bool, Error> {
     let args = Args::new(rest);
-    let other = args
-        .str(0, "version")
-        .ok_or_else(|| err("version test: a version to compare with is required"))?;
+    let other = args.str(0, "version").unwrap_or_default();
     let op = args.str(1, "operator").unwrap_or_else(|| "eq".into());
-    let ord = compare_versions(&str_of(&v), &other);
+    let strict = args.get(2, "strict").filter(|s| !s.is_none());
+    let version_type = args.str(3, "version_type");
+    if strict.is_some() && version_type.is_some() {
+        return Err(err("Cannot specify both 'strict' and 'version_type'"));
+    }
+    let value = str_of(&v);
+    if value.is_empty() || v.is_none() {
+        return Err(err("Input version value cannot be empty"));
+    }
+    if other.is_empty() {
+        return Err(err("Version parameter to compare against cannot be empty"));
+    }
+    let kind = match (strict.is_some_and(|s| s.is_true()), version_type.as_deref()) {
+        (true, _) => "strict",
+        (false, None) => "loose",
+        (false, Some(t)) => t,
+    };
+    let ord = match kind {
+        "loose" => compare_versions(&value, &other),
+        "strict" => compare_strict(&value, &other)?,
+        "semver" | "semantic" | "pep440" => {
+            return Err(err(format!(
+                "version test: version_type '{kind}' is not supported by talon yet (loose and strict are)"
+            )));
+        }
+        other => {
+            return Err(err(format!(
+                "Invalid version type ({other}). Must be one of 'loose', 'strict', 'semver', 'semantic', 'pep440'"
+            )));
+        }
+    };
     Ok(match op.as_str() {
         "==" | "=" | "eq" => ord == Ordering::Equal,
         "!=" | "<>" | "ne" => ord != Ordering::Equal,
@@ -220,7 +297,7 @@ fn version_test(v: Value, rest: Rest<ValueOrKwargs>) -> Result<bool, Error> {
         ">=" | "ge" => ord != Ordering::Less,
         other => {
             return Err(err(format!(
-                "version test: invalid operator '{other}' (use ==, !=, <, <=, >, >=)"
+                "Invalid operator type ({other}). Must be one of '==', '=', 'eq', '<', 'lt', '<=', 'le', '>', 'gt', '>=', 'ge', '!=', '<>', 'ne'"
             )));
         }
     })

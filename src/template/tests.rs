@@ -750,3 +750,40 @@ fn d13_filters_from_jinja2_and_ansible_core_missing_before() {
         "66b2f013-1baa-5313-9c8c-e6f1182e0e90"
     );
 }
+
+#[test]
+fn d13_version_test_strict_and_refused_types() {
+    let v = json!({});
+    assert_eq!(
+        r("{{ '1.0a1' is version('1.0', '<', strict=true) }}", v.clone()),
+        json!(true)
+    );
+    assert_eq!(
+        r(
+            "{{ '1.0.0' is version('1.0', 'eq', version_type='strict') }}",
+            v.clone()
+        ),
+        json!(true)
+    );
+    assert_eq!(r("{{ '1.0a1' is version('1.0', '<') }}", v.clone()), json!(false));
+    assert!(
+        re("{{ '1.0.0.1' is version('1.0', strict=true) }}", v.clone())
+            .message
+            .contains("invalid version number '1.0.0.1'")
+    );
+    assert!(
+        re("{{ '1.0' is version('1.0', version_type='pep440') }}", v.clone())
+            .message
+            .contains("not supported by talon yet")
+    );
+    assert!(
+        re("{{ '1.0' is version('1.0', 'is') }}", v.clone())
+            .message
+            .contains("Invalid operator type (is)")
+    );
+    assert!(
+        re("{{ '' is version('1.0') }}", v)
+            .message
+            .contains("Input version value cannot be empty")
+    );
+}
