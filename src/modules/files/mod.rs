@@ -8,6 +8,7 @@ pub mod edit;
 pub mod fetch;
 pub mod file;
 pub mod find;
+pub mod find_listing;
 pub mod fnmatch;
 pub mod ini_file;
 pub mod lineinfile;
