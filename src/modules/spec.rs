@@ -373,6 +373,27 @@ fn holds_template(v: &Value) -> bool {
     }
 }
 
+/// The argument definitions `extra` followed by ansible-core's common file options (`mode`,
+/// `owner`, `group`, the SELinux options, `unsafe_writes`, `attributes`/`attr`), as an array
+/// for [`ArgSpec::new`]: modules that take `add_file_common_args` declare them with it.
+macro_rules! with_file_args {
+    ($($extra:expr),* $(,)?) => {
+        &[
+            $($extra,)*
+            $crate::modules::spec::ArgDef::mode("mode"),
+            $crate::modules::spec::ArgDef::str("owner"),
+            $crate::modules::spec::ArgDef::str("group"),
+            $crate::modules::spec::ArgDef::str("seuser"),
+            $crate::modules::spec::ArgDef::str("serole"),
+            $crate::modules::spec::ArgDef::str("setype"),
+            $crate::modules::spec::ArgDef::str("selevel"),
+            $crate::modules::spec::ArgDef::bool("unsafe_writes"),
+            $crate::modules::spec::ArgDef::str("attributes").aliases(&["attr"]),
+        ]
+    };
+}
+pub(crate) use with_file_args;
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

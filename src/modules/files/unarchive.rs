@@ -33,7 +33,7 @@ crate::module_info!(
     /// `unarchive`: the module's options and the file options (which run ansible-core's module).
     INFO,
     "unarchive",
-    ArgSpec::new(&[
+    ArgSpec::new(crate::modules::spec::with_file_args![
         ArgDef::path("src").required(),
         ArgDef::path("dest").required(),
         ArgDef::bool("remote_src"),
@@ -47,15 +47,6 @@ crate::module_info!(
         ArgDef::int("io_buffer_size"),
         ArgDef::bool("copy"),
         ArgDef::bool("decrypt"),
-        ArgDef::mode("mode"),
-        ArgDef::str("owner"),
-        ArgDef::str("group"),
-        ArgDef::str("seuser"),
-        ArgDef::str("serole"),
-        ArgDef::str("setype"),
-        ArgDef::str("selevel"),
-        ArgDef::bool("unsafe_writes"),
-        ArgDef::str("attributes").aliases(&["attr"]),
     ])
     .exclusive(&[&["include", "exclude"]]),
     run

@@ -3,10 +3,10 @@
 
 /// The argument definitions `extra` followed by ansible-core's url_argument_spec options that
 /// get_url and uri share (but `url_username`/`url_password`, whose aliases differ) and the file
-/// options (`mode`, `owner`, `group`, SELinux, `attributes`), as an array for `ArgSpec::new`.
+/// options ([`crate::modules::spec::with_file_args`]), as an array for `ArgSpec::new`.
 macro_rules! url_and_file_args {
     ($($extra:expr),* $(,)?) => {
-        &[
+        $crate::modules::spec::with_file_args![
             $($extra,)*
             ArgDef::int("timeout"),
             ArgDef::dict("headers"),
@@ -22,15 +22,6 @@ macro_rules! url_and_file_args {
             ArgDef::path("client_cert"),
             ArgDef::path("client_key"),
             ArgDef::bool("use_gssapi"),
-            ArgDef::mode("mode"),
-            ArgDef::str("owner"),
-            ArgDef::str("group"),
-            ArgDef::str("seuser"),
-            ArgDef::str("serole"),
-            ArgDef::str("setype"),
-            ArgDef::str("selevel"),
-            ArgDef::bool("unsafe_writes"),
-            ArgDef::str("attributes").aliases(&["attr"]),
         ]
     };
 }
