@@ -24,3 +24,4 @@ pub mod transport;
 pub mod vars;
 pub mod verify;
 pub mod yaml;
+mod yaml11;

@@ -4,7 +4,7 @@
 //! deserialized straight into fixed structs. Instead every file is read into a [`Node`] tree whose
 //! every value and key keeps its `file:line:column`, so that the playbook loader can be strict and
 //! still point at the exact place of an unknown key or module. YAML 1.1 booleans (`yes`/`no`) and
-//! legacy octal numbers (`0644`) are read the way Ansible's PyYAML reads them.
+//! numbers (`0644`, `0o17`, `1e3`; see `yaml11`) are read the way Ansible's PyYAML reads them.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -346,9 +346,21 @@ fn convert(
             }
             _ => NodeKind::Bool(b),
         },
-        RawNode::Int(i) => NodeKind::Int(i),
-        RawNode::Float(f) => NodeKind::Float(f),
-        RawNode::Str(s) => NodeKind::Str(s),
+        // Numbers as PyYAML resolves the plain scalar written (`0o17`, `1e3` are strings;
+        // `0b101`, `1_000` are integers), where the text can be read back.
+        RawNode::Int(_) | RawNode::Float(_) if crate::yaml11::available() => {
+            match text.token_at(mark.line, mark.column) {
+                Some(t) if !t.is_empty() && !t.starts_with(['*', '!', '&', '"', '\'']) => {
+                    number_kind(crate::yaml11::resolve(t)).unwrap_or_else(|| NodeKind::Str(t.to_string()))
+                }
+                _ => raw_number(value),
+            }
+        }
+        RawNode::Int(_) | RawNode::Float(_) => raw_number(value),
+        RawNode::Str(s) => match text.token_at(mark.line, mark.column) {
+            Some(t) if t == s => number_kind(crate::yaml11::resolve(t)).unwrap_or(NodeKind::Str(s)),
+            _ => NodeKind::Str(s),
+        },
         RawNode::Seq(items) => NodeKind::Seq(
             items
                 .into_iter()
@@ -386,6 +398,23 @@ fn convert(
         ),
     };
     Ok(Node { mark, kind })
+}
+
+/// A number PyYAML resolved, as a node.
+fn number_kind(n: Option<crate::yaml11::Number>) -> Option<NodeKind> {
+    n.map(|n| match n {
+        crate::yaml11::Number::Int(i) => NodeKind::Int(i),
+        crate::yaml11::Number::Float(f) => NodeKind::Float(f),
+    })
+}
+
+/// A number as the parser read it.
+fn raw_number(value: RawNode) -> NodeKind {
+    match value {
+        RawNode::Int(i) => NodeKind::Int(i),
+        RawNode::Float(f) => NodeKind::Float(f),
+        _ => NodeKind::Null,
+    }
 }
 
 /// Whether a resolved YAML tag is Ansible's `!vault` (or its old spelling

@@ -727,3 +727,26 @@ fn d13_filters_truncate_center_sizes_uuid_combinatorics_paths_as_ansible() {
         t.lines
     );
 }
+
+#[test]
+fn d13_chainable_undefined_templated_set_fact_keys_action_forms_yaml11_numbers_magic_vars() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("language_more.yml"), &[]);
+    for want in [
+        r#"show chainable undefined => ok msg=["x",false,true,5,"hv"]"#,
+        r#"show templated keys => ok msg=[1,"two"]"#,
+        r#"show action mapping => ok msg="mapped""#,
+        r#"show action string => ok msg="written""#,
+        r#"show local action => ok msg="on-the-controller True""#,
+        r#"show yaml numbers => ok msg={"bin":5,"e":"1e3","f":1500.0,"hex":31,"legacy":15,"list":["1e3",2],"o":"0o17","q":"0x1F","sexa":90,"u":1000}"#,
+        r#"show failed task and result => ok msg="this fails command 1 ['false']""#,
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+    assert!(
+        t.line("show magic variables")
+            .starts_with(r#"show magic variables => ok msg=["2.19",["all"],[],["/"#),
+        "{:#?}",
+        t.lines
+    );
+}

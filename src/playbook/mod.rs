@@ -12,6 +12,7 @@
 //! (undefined variables), `findings` (what is a warning unless `--strict`), `vars_files` (where variables files are found), `kv` (`k=v` text).
 
 mod checks;
+pub(crate) use checks::is_variable_name;
 pub mod findings;
 mod imports;
 mod kv;
@@ -231,6 +232,38 @@ pub struct Task {
 }
 
 impl Task {
+    /// The task as ansible-core's `Task.serialize()` shows its main fields (what
+    /// `ansible_failed_task` holds in a `rescue`): `name` (`""` when unnamed), `action` (the
+    /// module or keyword action), `args` (as written), `register`, `when`, `tags`.
+    pub fn serialize(&self) -> serde_json::Value {
+        let (action, args) = match &self.action {
+            Some(Action::Module { module, args }) => (module.name.to_string(), serde_json::json!(args)),
+            Some(Action::Python { module, args }) => (module.name.clone(), serde_json::json!(args)),
+            Some(Action::Block { .. }) => ("block".into(), serde_json::json!({})),
+            Some(Action::IncludeTasks { file, .. }) => {
+                ("include_tasks".into(), serde_json::json!({"_raw_params": file}))
+            }
+            Some(Action::IncludeRole { name, .. }) => {
+                ("include_role".into(), serde_json::json!({"name": name}))
+            }
+            Some(Action::SetFact { args }) => ("set_fact".into(), serde_json::json!(args)),
+            Some(Action::GroupBy { args }) => ("group_by".into(), serde_json::json!(args)),
+            Some(Action::AddHost { args }) => ("add_host".into(), serde_json::json!(args)),
+            Some(Action::IncludeVars { args }) => ("include_vars".into(), serde_json::json!(args)),
+            Some(Action::Meta(m)) => ("meta".into(), serde_json::json!({"_raw_params": m})),
+            Some(Action::GatherFacts(args)) => ("gather_facts".into(), serde_json::json!(args)),
+            None => (String::new(), serde_json::json!({})),
+        };
+        serde_json::json!({
+            "name": self.name.clone().unwrap_or_default(),
+            "action": action,
+            "args": args,
+            "register": self.register,
+            "when": self.when,
+            "tags": self.tags,
+        })
+    }
+
     /// The name shown in output: `name:`, or the module name like Ansible.
     pub fn display_name(&self) -> String {
         let base = match (&self.name, &self.action) {

@@ -38,6 +38,8 @@ pub(super) const TASK_KEYS: &[&str] = &[
     "check_mode",
     "diff",
     "collections",
+    "action",
+    "local_action",
 ];
 
 /// Actions the runner handles itself (not modules in [`modules::REGISTRY`]).
@@ -147,6 +149,67 @@ pub(super) fn loop_control(node: &Node) -> Result<LoopControl, LoadError> {
         }
     }
     Ok(lc)
+}
+
+/// The module and arguments an `action:` or `local_action:` value names, as ansible-core's
+/// ModuleArgsParser reads them: `module k=v ...` (the first word is the module, the rest its
+/// free-form arguments) or a mapping with `module:` and the arguments (deprecated in 2.19).
+fn action_keyword(k: &Key, v: &Node) -> Result<(Key, Node), LoadError> {
+    let key = |name: &str| Key {
+        name: name.to_string(),
+        mark: v.mark.clone(),
+    };
+    match &v.kind {
+        NodeKind::Str(s) => {
+            let s = s.trim_start();
+            let (module, rest) = s.split_once(char::is_whitespace).unwrap_or((s, ""));
+            if module.is_empty() {
+                return Err(LoadError::at(&v.mark, format!("'{}' names no module", k.name)));
+            }
+            let rest = rest.trim_start();
+            let kind = if rest.is_empty() {
+                NodeKind::Null
+            } else {
+                NodeKind::Str(rest.to_string())
+            };
+            Ok((
+                key(module),
+                Node {
+                    mark: v.mark.clone(),
+                    kind,
+                },
+            ))
+        }
+        NodeKind::Map(entries) => {
+            let Some(module) = v.get("module") else {
+                return Err(LoadError::at(
+                    &v.mark,
+                    format!("'{}' as a mapping needs a 'module' key naming the module", k.name),
+                ));
+            };
+            let rest = entries
+                .iter()
+                .filter(|(ek, _)| ek.name != "module")
+                .cloned()
+                .collect::<Vec<_>>();
+            let kind = if rest.is_empty() {
+                NodeKind::Null
+            } else {
+                NodeKind::Map(rest)
+            };
+            Ok((
+                key(&scalar_string(module)?),
+                Node {
+                    mark: v.mark.clone(),
+                    kind,
+                },
+            ))
+        }
+        _ => Err(LoadError::at(
+            &v.mark,
+            format!("'{}' must be a string (`module k=v ...`) or a mapping", k.name),
+        )),
+    }
 }
 
 pub(super) fn unknown_action_message(name: &str) -> String {
@@ -338,6 +401,23 @@ impl Loader {
             role: role.cloned(),
             ..Default::default()
         };
+        // `action:` / `local_action:` name the module inside their value: read it first, so
+        // the module key and arguments can be borrowed like any other task's.
+        let written_action = match entries
+            .iter()
+            .filter(|(k, _)| k.name == "action" || k.name == "local_action")
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [] => None,
+            [(k, v)] => Some(action_keyword(k, v)?),
+            [_, (k, _), ..] => {
+                return Err(LoadError::at(
+                    &k.mark,
+                    "action and local_action are mutually exclusive",
+                ));
+            }
+        };
         let mut action: Option<(&Key, &Node)> = None;
         let mut args_kw: Option<&Node> = None;
         let mut block: Option<(&Node, Option<&Node>, Option<&Node>)> = None;
@@ -400,6 +480,36 @@ impl Loader {
                 "check_mode" => task.check_mode = Some(bool_of(v, "check_mode")?),
                 "diff" => task.diff = Some(bool_of(v, "diff")?),
                 "collections" => {}
+                "action" | "local_action" => {
+                    if key == "local_action" {
+                        if entries.iter().any(|(k, _)| k.name == "delegate_to") {
+                            return Err(LoadError::at(
+                                &k.mark,
+                                "local_action and delegate_to are mutually exclusive",
+                            ));
+                        }
+                        task.delegate_to = Some("localhost".into());
+                    }
+                    if let Some((prev, _)) = action {
+                        return Err(LoadError::at(
+                            &k.mark,
+                            format!("conflicting action statements: '{}' and '{key}'", prev.name),
+                        ));
+                    }
+                    if let Some((mk, mv)) = &written_action {
+                        let short = strip_builtin(&mk.name);
+                        if modules::lookup(short).is_none()
+                            && !RUNNER_ACTIONS.contains(&short)
+                            && let Err(why) = modules::python::resolve_cached(&mk.name)
+                        {
+                            return Err(LoadError::at(
+                                &mk.mark,
+                                format!("{}\n{why}", unknown_action_message(&mk.name)),
+                            ));
+                        }
+                        action = Some((mk, mv));
+                    }
+                }
                 other => {
                     let short = strip_builtin(other);
                     if TASK_KEYS.contains(&other) {

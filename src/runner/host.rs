@@ -44,6 +44,9 @@ pub struct HostState {
     /// `meta: clear_host_errors` ran since the enclosing block failed: the block's failure
     /// no longer stops the host once its `always` section ends.
     pub(crate) errors_cleared: bool,
+    /// The last task that failed this host (not ignored) and its result: a `rescue` section
+    /// sees them as `ansible_failed_task` and `ansible_failed_result`.
+    pub(crate) last_failure: Option<(Value, Value)>,
     /// When the host failed or became unreachable in the current play, on the play's clock
     /// ([`PlayCtx::tick`]): a later `meta: clear_host_errors` on any host of the same batch
     /// clears it.
@@ -95,6 +98,7 @@ impl HostState {
             restored_handlers: Vec::new(),
             censor: false,
             errors_cleared: false,
+            last_failure: None,
             failed_at: 0,
         }
     }

@@ -183,6 +183,33 @@ impl<'a> Runner<'a> {
         v.insert("ansible_check_mode".into(), json!(self.opts.check));
         v.insert("ansible_diff_mode".into(), json!(self.opts.diff));
         v.insert("ansible_play_name".into(), json!(ctx.play.name));
+        v.insert("ansible_version".into(), ansible_version());
+        v.insert("ansible_forks".into(), json!(self.opts.forks));
+        v.insert("ansible_verbosity".into(), json!(self.opts.verbosity));
+        let run_tags = if self.opts.tags.is_empty() {
+            vec!["all".to_string()]
+        } else {
+            self.opts.tags.clone()
+        };
+        v.insert("ansible_run_tags".into(), json!(run_tags));
+        v.insert("ansible_skip_tags".into(), json!(self.opts.skip_tags));
+        if let Some(limit) = &self.opts.limit {
+            v.insert("ansible_limit".into(), json!(limit));
+        }
+        if let Some(t) = task {
+            // ansible-core's Task.get_search_path: the role's folder, then the task file's.
+            let mut path = Vec::new();
+            if let Some(r) = t.role.as_ref().or(inh.role.as_ref()) {
+                path.push(r.path.display().to_string());
+            }
+            let file =
+                std::path::absolute(t.mark.file.as_path()).unwrap_or_else(|_| t.mark.file.to_path_buf());
+            let dir = file.parent().map(|d| d.display().to_string()).unwrap_or_default();
+            if !path.contains(&dir) {
+                path.push(dir);
+            }
+            v.insert("ansible_search_path".into(), json!(path));
+        }
         let (left, batch) = ctx.hosts_left();
         v.insert("ansible_play_hosts_all".into(), json!(ctx.play_hosts));
         v.insert("ansible_play_hosts".into(), json!(left));
@@ -214,6 +241,16 @@ impl<'a> Runner<'a> {
             .with_search_paths(search)
             .with_raw(raw)
     }
+}
+
+/// The ansible-core release whose behaviour talon follows (the reference of its compare tests).
+pub const ANSIBLE_VERSION: (u32, u32, u32) = (2, 19, 14);
+
+/// `ansible_version` as ansible-core sets it: `full`, `major`, `minor`, `revision`, `string`.
+fn ansible_version() -> Value {
+    let (major, minor, revision) = ANSIBLE_VERSION;
+    let full = format!("{major}.{minor}.{revision}");
+    json!({"full": full, "major": major, "minor": minor, "revision": revision, "string": full})
 }
 
 /// Why `include_vars` failed.

@@ -203,6 +203,25 @@ impl<'a> Runner<'a> {
                     if k == "cacheable" {
                         continue;
                     }
+                    // ansible-core templates set_fact's keys ("backward-compatibility for
+                    // dynamic storage") and then validates them as variable names.
+                    let k = if crate::template::is_template(&k) {
+                        let key = self
+                            .templater
+                            .render_str(&k, scope)
+                            .map_err(TaskError::template(format!("key '{k}'")))?;
+                        vars::as_string(&key)
+                    } else {
+                        k
+                    };
+                    if !crate::playbook::is_variable_name(&k) {
+                        return Ok(failed_at(
+                            task,
+                            format!(
+                                "Invalid variable name '{k}'. Variable names must be strings starting with a letter or underscore character, and contain only letters, numbers and underscores."
+                            ),
+                        ));
+                    }
                     st.host_facts.insert(k.clone(), v.clone());
                     // Already rendered: data from now on (ansible-core 2.19 never templates a
                     // template's result again).

@@ -76,6 +76,17 @@ impl<'a> Runner<'a> {
                 let r = match r {
                     Err(Stop::Failed) if !rescue.is_empty() => {
                         st.stats.rescue();
+                        // ansible-core sets these as non-persistent facts of the host (data,
+                        // visible from the rescue on).
+                        if let Some((failed_task, result)) = st.last_failure.take() {
+                            for (k, v) in [
+                                ("ansible_failed_task", failed_task),
+                                ("ansible_failed_result", result),
+                            ] {
+                                st.host_facts.insert(k.into(), v);
+                                st.registered.insert(k.into());
+                            }
+                        }
                         self.run_list(ctx, st, conn, rescue, &child).await
                     }
                     other => other,
@@ -251,6 +262,9 @@ impl<'a> Runner<'a> {
                     st.pending_handlers.push(n.clone());
                 }
             }
+        }
+        if out.status == Status::Failed && !ignored {
+            st.last_failure = Some((task.serialize(), out.result.clone()));
         }
         match out.status {
             Status::Unreachable => Err(Stop::Unreachable),

@@ -16,6 +16,7 @@ mod filters;
 
 /// Python's `json.dumps` of a value (`", "` and `": "` separators), for modules that send JSON.
 pub(crate) use filters::python_json;
+mod chains;
 pub(crate) mod lookups;
 mod predicates;
 mod raw_strings;
@@ -157,6 +158,8 @@ pub(crate) struct Engine {
     vars_env: Environment<'static>,
     /// Template files (the `template` module): `trim_blocks=True`.
     file_env: Environment<'static>,
+    /// The delimiters `file_env` reads (`{{ }}`, `{% %}`, `{# #}` unless the task names others).
+    file_delims: TemplateSyntax,
 }
 
 /// The template engine: cheap to share (`Send + Sync`), one per run.
@@ -237,6 +240,7 @@ fn make_env_with(syntax: &TemplateSyntax) -> Result<Environment<'static>, Templa
     filters::register(&mut env);
     predicates::register(&mut env);
     lookups::register(&mut env);
+    chains::register(&mut env);
     Ok(env)
 }
 
@@ -247,6 +251,7 @@ impl Templater {
             engine: Arc::new(Engine {
                 vars_env: make_env(false),
                 file_env: make_env(true),
+                file_delims: TemplateSyntax::default(),
             }),
             allow_broken_conditionals: false,
         }
@@ -336,6 +341,7 @@ impl Templater {
         let engine = Arc::new(Engine {
             vars_env: make_env(false),
             file_env: make_env_with(syntax)?,
+            file_delims: syntax.clone(),
         });
         let templater = Templater {
             engine,
@@ -487,9 +493,19 @@ impl Engine {
         // Strings in playbooks keep their literals' backslashes (ansible-core 2.19); template
         // files are read by Jinja's own lexer, escapes and all.
         let text = if file {
-            std::borrow::Cow::Borrowed(text)
+            let f = &self.file_delims;
+            let d = raw_strings::Delimiters {
+                variable: (&f.variable.0, &f.variable.1),
+                block: (&f.block.0, &f.block.1),
+                comment: (&f.comment.0, &f.comment.1),
+            };
+            chained(text, &d)
         } else {
-            raw_strings::template(text, &raw_strings::DEFAULT)
+            let text = chained(text, &raw_strings::DEFAULT);
+            match raw_strings::template(&text, &raw_strings::DEFAULT) {
+                std::borrow::Cow::Borrowed(_) => text,
+                std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o),
+            }
         };
         let template = env.template_from_named_str(name, &text).map_err(fail)?;
         let mut out = BudgetWriter {
@@ -508,7 +524,8 @@ impl Engine {
 
     /// Evaluates a bare expression; an undefined result is an error naming the expression.
     fn eval_native(&self, ctx: &Arc<Ctx>, expr: &str) -> Result<MjValue, TemplateError> {
-        let code = raw_strings::expression(expr);
+        let chained = chains::expression(expr);
+        let code = raw_strings::expression(&chained);
         let compiled = self
             .vars_env
             .compile_expression(&code)
@@ -523,6 +540,15 @@ impl Engine {
             ctx.budget.charge_output(s.len() as u64)?;
         }
         Ok(v)
+    }
+}
+
+/// Template text with the chains that feed `default` or `defined` rewritten ([`chains`]).
+fn chained<'t>(text: &'t str, d: &raw_strings::Delimiters<'_>) -> std::borrow::Cow<'t, str> {
+    if chains::may_chain(text) {
+        std::borrow::Cow::Owned(raw_strings::map_code(text, d, &chains::expression))
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
 }
 

@@ -34,10 +34,7 @@ pub fn expression(code: &str) -> Cow<'_, str> {
         return Cow::Borrowed(code);
     }
     let mut out = String::with_capacity(code.len() + 8);
-    let mut rest = code;
-    while !rest.is_empty() {
-        rest = code_until(rest, None, &mut out);
-    }
+    raw_literals(code, &mut out);
     Cow::Owned(out)
 }
 
@@ -47,6 +44,13 @@ pub fn template<'t>(text: &'t str, d: &Delimiters<'_>) -> Cow<'t, str> {
     if !text.contains('\\') {
         return Cow::Borrowed(text);
     }
+    Cow::Owned(map_code(text, d, &expression))
+}
+
+/// `text` with the code of every `{{ }}` and `{% %}` part replaced by `f(code)`; text outside
+/// code, comments and `{% raw %}` blocks are copied as they are. A closing delimiter inside a
+/// string literal does not end the code.
+pub fn map_code(text: &str, d: &Delimiters<'_>, f: &dyn Fn(&str) -> Cow<'_, str>) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let mut rest = text;
     loop {
@@ -76,40 +80,55 @@ pub fn template<'t>(text: &'t str, d: &Delimiters<'_>) -> Cow<'t, str> {
             } else {
                 d.block.1
             };
-            rest = code_until(rest, Some(close), &mut out);
+            let end = code_end(rest, close);
+            out.push_str(&f(&rest[..end]));
+            rest = &rest[end..];
         }
     }
-    Cow::Owned(out)
+    out
 }
 
-/// Copies code from `rest` into `out` up to and including `close` (outside string literals),
-/// rewriting the literals; returns what follows. Without `close`, copies everything.
-fn code_until<'r>(rest: &'r str, close: Option<&str>, out: &mut String) -> &'r str {
-    let mut chars = rest.char_indices().peekable();
+/// The offset of `close` in `code` outside string literals (`code.len()` without one).
+fn code_end(code: &str, close: &str) -> usize {
+    let mut chars = code.char_indices();
     while let Some((i, c)) = chars.next() {
-        if let Some(cl) = close
-            && rest[i..].starts_with(cl)
-        {
-            out.push_str(cl);
-            return &rest[i + cl.len()..];
+        if code[i..].starts_with(close) {
+            return i;
         }
+        if c == '\'' || c == '"' {
+            while let Some((_, s)) = chars.next() {
+                if s == '\\' {
+                    chars.next();
+                } else if s == c {
+                    break;
+                }
+            }
+        }
+    }
+    code.len()
+}
+
+/// Copies `code` into `out`, rewriting its string literals.
+fn raw_literals(code: &str, out: &mut String) {
+    let mut chars = code.chars().peekable();
+    while let Some(c) = chars.next() {
         if c != '\'' && c != '"' {
             out.push(c);
             continue;
         }
         // A string literal: up to the same quote not preceded by an escaping backslash.
         out.push(c);
-        while let Some((_, s)) = chars.next() {
+        while let Some(s) = chars.next() {
             match s {
                 '\\' => {
                     out.push_str("\\\\");
                     match chars.peek() {
-                        Some((_, q)) if *q == c => {
+                        Some(q) if *q == c => {
                             out.push('\\');
                             out.push(c);
                             chars.next();
                         }
-                        Some((_, '\\')) => {
+                        Some('\\') => {
                             out.push_str("\\\\");
                             chars.next();
                         }
@@ -124,7 +143,6 @@ fn code_until<'r>(rest: &'r str, close: Option<&str>, out: &mut String) -> &'r s
             }
         }
     }
-    ""
 }
 
 /// Whether the block that starts at `rest` (just after `{%`) is `{% raw %}`.
