@@ -750,3 +750,17 @@ fn d13_chainable_undefined_templated_set_fact_keys_action_forms_yaml11_numbers_m
         t.lines
     );
 }
+
+#[test]
+fn d13_template_includes_jinja2_header_and_trailing_newlines_as_ansible() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("templates_more.yml"), &[]);
+    for want in [
+        r#"show rendered files => ok msg=["head\nchild Xtail\n","a=1\nb=X\npart Xend\n","\n\nyes\n\n","v=X {{ x }}\n","a\n","line\n\n\n","a\r\n"]"#,
+        r#"show the lookup => ok msg="a=1\nb=X\npart Xend\n|a\n|""#,
+        r#"show strings keep the source's trailing newlines => ok msg=["a\n\n","a\n","b\n"]"#,
+        r#"render again => ok items=["ok", "ok", "ok", "ok", "ok", "ok"]"#,
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+}

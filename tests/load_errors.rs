@@ -707,3 +707,40 @@ fn d11_undefined_variables_warn_and_strict_refuses_them() {
         "{e}"
     );
 }
+
+#[test]
+fn d13_unknown_filter_or_test_is_a_load_error_before_anything_runs() {
+    let p = Project::new(&[
+        (
+            "filter.yml",
+            &format!(
+                "{PLAY}    - name: changes the host first\n      file: {{path: /tmp/talon-d13-never, state: touch}}\n    - debug:\n        msg: \"{{{{ 'x' | frobnicate }}}}\"\n"
+            ),
+        ),
+        (
+            "test.yml",
+            &format!("{PLAY}    - debug: msg=hi\n      when: x is not frobbed\n"),
+        ),
+        (
+            "ok.yml",
+            &format!(
+                "{PLAY}    - copy:\n        dest: \"{{{{ playbook_dir }}}}/out.txt\"\n        content: \"{{{{ '| frob' ~ (x | ansible.builtin.default('a')) | ansible.legacy.upper }}}} {{{{ 'a' is ansible.builtin.string }}}}\"\n"
+            ),
+        ),
+    ]);
+    let e = load_error(&p.run("filter.yml"));
+    assert!(
+        e.contains("filter.yml:7:14: template error while templating string: no filter named 'frobnicate'"),
+        "{e}"
+    );
+    assert!(!std::path::Path::new("/tmp/talon-d13-never").exists());
+    let e = load_error(&p.check("test.yml"));
+    assert!(
+        e.contains("test.yml:5:13: template error while templating string: no test named 'frobbed'"),
+        "{e}"
+    );
+    let out = p.run("ok.yml");
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let written = std::fs::read_to_string(p.dir.path().join("out.txt")).unwrap();
+    assert_eq!(written, "| frobA True");
+}

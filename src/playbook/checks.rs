@@ -171,7 +171,23 @@ fn template_syntax(s: &str) -> Result<(), String> {
     syntax_env()
         .template_from_str(s)
         .map(drop)
-        .map_err(|e| syntax_message(s, &e))
+        .map_err(|e| syntax_message(s, &e))?;
+    known_names(s, false)
+}
+
+/// A filter or test talon does not have is a load error (stricter than ansible-core, which
+/// fails when the task runs, after earlier tasks changed hosts).
+fn known_names(s: &str, expression: bool) -> Result<(), String> {
+    match crate::template::unknown_name(s, expression) {
+        None => Ok(()),
+        Some(what) => {
+            let shown: String = s.chars().take(SHOWN_CHARS).collect();
+            let more = if shown.len() < s.len() { "..." } else { "" };
+            Err(format!(
+                "template error while templating string: {what} (talon does not have it; its filters and tests are listed in the README's Templates section). String: {shown}{more}"
+            ))
+        }
+    }
 }
 
 fn expression_syntax(s: &str) -> Result<(), String> {
@@ -181,7 +197,8 @@ fn expression_syntax(s: &str) -> Result<(), String> {
     syntax_env()
         .compile_expression(s)
         .map(drop)
-        .map_err(|e| syntax_message(s, &e))
+        .map_err(|e| syntax_message(s, &e))?;
+    known_names(s, true)
 }
 
 /// ansible-core's wording ("template error while templating string: ... String: ..."), with a

@@ -62,7 +62,9 @@ pub fn register(env: &mut minijinja::Environment<'static>) {
 
 /// Whether `text` may hold a chain worth rewriting (a cheap test before [`expression`]).
 pub fn may_chain(text: &str) -> bool {
-    ["defined", "default", "d(", "|d", "| d"].iter().any(|w| text.contains(w))
+    ["defined", "default", "d(", "|d", "| d"]
+        .iter()
+        .any(|w| text.contains(w))
 }
 
 /// The code of one expression with every chain that feeds `default`/`d`/`defined`/`undefined`
@@ -198,7 +200,7 @@ fn ident_end(b: &[u8], from: usize) -> usize {
 }
 
 /// The offset just after the string literal that starts at `at`.
-fn literal_end(code: &str, at: usize) -> usize {
+pub(super) fn literal_end(code: &str, at: usize) -> usize {
     let b = code.as_bytes();
     let quote = b[at];
     let mut i = at + 1;

@@ -104,9 +104,10 @@ fn run(state: &State, rest: Rest<ValueOrKwargs>, always_list: bool) -> Result<Va
                     .ctx
                     .enter_template(&name, Arc::new(vars))
                     .map_err(to_mj_error)?;
+                let dirs = super::files::include_dirs(&scope.ctx.search_paths, &path, true);
                 inner
                     .engine
-                    .render_text(&inner, true, &name, &text)
+                    .render_file(&inner, &name, &text, &super::TemplateSyntax::default(), dirs)
                     .map(Value::from)
                     .map_err(super::to_mj_error)
             })

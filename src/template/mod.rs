@@ -17,6 +17,9 @@ mod filters;
 /// Python's `json.dumps` of a value (`", "` and `": "` separators), for modules that send JSON.
 pub(crate) use filters::python_json;
 mod chains;
+mod files;
+mod names;
+pub use names::unknown_name;
 pub(crate) mod lookups;
 mod predicates;
 mod raw_strings;
@@ -25,7 +28,7 @@ mod scope;
 mod tests;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use minijinja::value::Value as MjValue;
@@ -192,6 +195,12 @@ pub struct TemplateSyntax {
     pub block: (String, String),
     pub variable: (String, String),
     pub comment: (String, String),
+    /// Jinja's `keep_trailing_newline` (off: see [`files::pad_newlines`]).
+    pub keep_trailing_newline: bool,
+    /// The output's line ending: `\n` (default), `\r\n` or `\r`.
+    pub newline_sequence: String,
+    pub line_statement_prefix: Option<String>,
+    pub line_comment_prefix: Option<String>,
 }
 
 impl Default for TemplateSyntax {
@@ -202,6 +211,10 @@ impl Default for TemplateSyntax {
             block: ("{%".into(), "%}".into()),
             variable: ("{{".into(), "}}".into()),
             comment: ("{#".into(), "#}".into()),
+            keep_trailing_newline: false,
+            newline_sequence: "\n".into(),
+            line_statement_prefix: None,
+            line_comment_prefix: None,
         }
     }
 }
@@ -225,13 +238,21 @@ fn make_env_with(syntax: &TemplateSyntax) -> Result<Environment<'static>, Templa
     env.set_debug(true);
     env.set_fuel(Some(RENDER_FUEL));
     env.set_auto_escape_callback(|_| AutoEscape::None);
-    let config = minijinja::syntax::SyntaxConfig::builder()
+    let mut builder = minijinja::syntax::SyntaxConfig::builder();
+    builder
         .trim_blocks(syntax.trim_blocks)
         .lstrip_blocks(syntax.lstrip_blocks)
-        .keep_trailing_newline(true)
+        .keep_trailing_newline(syntax.keep_trailing_newline)
         .block_delimiters(syntax.block.0.clone(), syntax.block.1.clone())
         .variable_delimiters(syntax.variable.0.clone(), syntax.variable.1.clone())
-        .comment_delimiters(syntax.comment.0.clone(), syntax.comment.1.clone())
+        .comment_delimiters(syntax.comment.0.clone(), syntax.comment.1.clone());
+    if let Some(p) = &syntax.line_statement_prefix {
+        builder.line_statement_prefix(p.clone());
+    }
+    if let Some(p) = &syntax.line_comment_prefix {
+        builder.line_comment_prefix(p.clone());
+    }
+    let config = builder
         .build()
         .map_err(|e| TemplateError::msg(format!("template delimiters: {e}")))?;
     env.set_syntax(config);
@@ -317,37 +338,28 @@ impl Templater {
     }
 
     /// Renders a whole template file (the `template` module) with Ansible's module settings
-    /// (`trim_blocks=True`, trailing newline kept). `name` is used in errors, which also carry
-    /// the line.
+    /// (`trim_blocks=True`, ansible-core's trailing newlines). `name` is used in errors, which
+    /// also carry the line, and is the template's path for `{% include %}`.
     pub fn render_template(&self, text: &str, name: &str, scope: &Scope) -> Result<String, TemplateError> {
-        let ctx = self.root(scope);
-        self.engine.render_text(&ctx, true, name, text)
+        self.render_template_with(text, name, scope, &TemplateSyntax::default(), Path::new(name))
     }
 
-    /// [`Templater::render_template`] with the task's own Jinja syntax (a fresh environment
-    /// when it is not Ansible's default).
+    /// [`Templater::render_template`] with the task's own Jinja syntax (before the file's
+    /// `#jinja2:` header overrides it) for the template file at `source` (templates it
+    /// includes are looked up as [`files::include_dirs`] lists).
     ///
-    /// Errors: as `render_template`, and delimiters minijinja refuses.
+    /// Errors: as `render_template`, a bad header, and delimiters minijinja refuses.
     pub fn render_template_with(
         &self,
         text: &str,
         name: &str,
         scope: &Scope,
         syntax: &TemplateSyntax,
+        source: &Path,
     ) -> Result<String, TemplateError> {
-        if *syntax == TemplateSyntax::default() {
-            return self.render_template(text, name, scope);
-        }
-        let engine = Arc::new(Engine {
-            vars_env: make_env(false),
-            file_env: make_env_with(syntax)?,
-            file_delims: syntax.clone(),
-        });
-        let templater = Templater {
-            engine,
-            allow_broken_conditionals: self.allow_broken_conditionals,
-        };
-        templater.render_template(text, name, scope)
+        let ctx = self.root(scope);
+        let dirs = files::include_dirs(&scope.search_paths, source, false);
+        self.engine.render_file(&ctx, name, text, syntax, dirs)
     }
 
     /// Evaluates a bare Jinja expression (`debug: var=`, `that:`) to its native value. An
@@ -470,44 +482,39 @@ impl Engine {
         }
         if let Some(expr) = s.strip_suffix('\n').and_then(single_expression) {
             let v = self.eval_native(ctx, expr)?;
+            // Jinja drops the source's newline; ansible-core pads the output back to one.
             return Ok(match v.as_str() {
+                Some(text) if text.ends_with('\n') => v,
                 Some(text) => MjValue::from(format!("{text}\n")),
                 None => v,
             });
         }
-        self.render_text(ctx, false, "<string>", s).map(MjValue::from)
+        self.render_string(ctx, s).map(MjValue::from)
     }
 
-    /// Renders template text with the file environment (`file`) or the variables one, writing
-    /// through the render's output budget; `name` appears in errors unless it is `<string>`.
-    pub(crate) fn render_text(
+    /// Renders a string of a playbook or variable with the variables environment: its
+    /// literals keep their backslashes, chains feeding `default` are chainable, and the output
+    /// ends with as many newlines as the string did (ansible-core's trailing newlines).
+    fn render_string(&self, ctx: &Arc<Ctx>, text: &str) -> Result<String, TemplateError> {
+        let chained_text = chained(text, &raw_strings::DEFAULT);
+        let code = raw_strings::template(&chained_text, &raw_strings::DEFAULT);
+        let mut out = self.render_in(&self.vars_env, ctx, "<string>", &code)?;
+        files::pad_newlines(text, &mut out);
+        Ok(out)
+    }
+
+    /// Renders template text (already rewritten) in `env`, writing through the render's output
+    /// budget; `name` appears in errors unless it is `<string>`.
+    pub(crate) fn render_in(
         &self,
+        env: &Environment<'static>,
         ctx: &Arc<Ctx>,
-        file: bool,
         name: &str,
         text: &str,
     ) -> Result<String, TemplateError> {
-        let env = if file { &self.file_env } else { &self.vars_env };
         let shown = (name != "<string>").then_some(name);
         let fail = |e: minijinja::Error| ctx.budget.exceeded().unwrap_or_else(|| convert_error(e, shown));
-        // Strings in playbooks keep their literals' backslashes (ansible-core 2.19); template
-        // files are read by Jinja's own lexer, escapes and all.
-        let text = if file {
-            let f = &self.file_delims;
-            let d = raw_strings::Delimiters {
-                variable: (&f.variable.0, &f.variable.1),
-                block: (&f.block.0, &f.block.1),
-                comment: (&f.comment.0, &f.comment.1),
-            };
-            chained(text, &d)
-        } else {
-            let text = chained(text, &raw_strings::DEFAULT);
-            match raw_strings::template(&text, &raw_strings::DEFAULT) {
-                std::borrow::Cow::Borrowed(_) => text,
-                std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o),
-            }
-        };
-        let template = env.template_from_named_str(name, &text).map_err(fail)?;
+        let template = env.template_from_named_str(name, text).map_err(fail)?;
         let mut out = BudgetWriter {
             budget: &ctx.budget,
             bytes: Vec::new(),
@@ -524,7 +531,7 @@ impl Engine {
 
     /// Evaluates a bare expression; an undefined result is an error naming the expression.
     fn eval_native(&self, ctx: &Arc<Ctx>, expr: &str) -> Result<MjValue, TemplateError> {
-        let chained = chains::expression(expr);
+        let chained = rewrite_code(expr);
         let code = raw_strings::expression(&chained);
         let compiled = self
             .vars_env
@@ -543,12 +550,24 @@ impl Engine {
     }
 }
 
-/// Template text with the chains that feed `default` or `defined` rewritten ([`chains`]).
+/// Template text with its code rewritten before it compiles: the chains that feed `default`
+/// or `defined` ([`chains`]) and the `ansible.builtin.`/`ansible.legacy.` prefixes of filter
+/// and test names ([`names::short_names`]).
 fn chained<'t>(text: &'t str, d: &raw_strings::Delimiters<'_>) -> std::borrow::Cow<'t, str> {
-    if chains::may_chain(text) {
-        std::borrow::Cow::Owned(raw_strings::map_code(text, d, &chains::expression))
+    if chains::may_chain(text) || text.contains("ansible.") {
+        std::borrow::Cow::Owned(raw_strings::map_code(text, d, &mut |code, out| {
+            out.push_str(&rewrite_code(code));
+        }))
     } else {
         std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// One code part (or a bare expression) rewritten as [`chained`] says.
+fn rewrite_code(code: &str) -> std::borrow::Cow<'_, str> {
+    match names::short_names(code) {
+        std::borrow::Cow::Borrowed(c) => chains::expression(c),
+        std::borrow::Cow::Owned(c) => std::borrow::Cow::Owned(chains::expression(&c).into_owned()),
     }
 }
 

@@ -44,13 +44,16 @@ pub fn template<'t>(text: &'t str, d: &Delimiters<'_>) -> Cow<'t, str> {
     if !text.contains('\\') {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(map_code(text, d, &expression))
+    Cow::Owned(map_code(text, d, &mut |code, out| {
+        out.push_str(&expression(code))
+    }))
 }
 
-/// `text` with the code of every `{{ }}` and `{% %}` part replaced by `f(code)`; text outside
+/// `text` with the code of every `{{ }}` and `{% %}` part replaced by what `f(code, out)` writes
+/// to `out`; text outside
 /// code, comments and `{% raw %}` blocks are copied as they are. A closing delimiter inside a
 /// string literal does not end the code.
-pub fn map_code(text: &str, d: &Delimiters<'_>, f: &dyn Fn(&str) -> Cow<'_, str>) -> String {
+pub fn map_code(text: &str, d: &Delimiters<'_>, f: &mut dyn FnMut(&str, &mut String)) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let mut rest = text;
     loop {
@@ -81,7 +84,7 @@ pub fn map_code(text: &str, d: &Delimiters<'_>, f: &dyn Fn(&str) -> Cow<'_, str>
                 d.block.1
             };
             let end = code_end(rest, close);
-            out.push_str(&f(&rest[..end]));
+            f(&rest[..end], &mut out);
             rest = &rest[end..];
         }
     }

@@ -62,7 +62,24 @@ fn syntax(a: &Args) -> Result<TemplateSyntax, ModuleError> {
         block: pair("block_start_string", "block_end_string", &d.block)?,
         variable: pair("variable_start_string", "variable_end_string", &d.variable)?,
         comment: pair("comment_start_string", "comment_end_string", &d.comment)?,
+        newline_sequence: newline_sequence(a)?,
+        ..d
     })
+}
+
+/// `newline_sequence`: `\n`, `\r\n` or `\r` (written as the characters or as escapes).
+fn newline_sequence(a: &Args) -> Result<String, ModuleError> {
+    Ok(match a.str("newline_sequence")?.as_deref() {
+        None | Some("\n") | Some("\\n") => "\n",
+        Some("\r\n") | Some("\\r\\n") => "\r\n",
+        Some("\r") | Some("\\r") => "\r",
+        Some(other) => {
+            return Err(a.bad(format!(
+                "newline_sequence must be \\n, \\r or \\r\\n, got {other:?}"
+            )));
+        }
+    }
+    .to_string())
 }
 
 /// The rendered text in `output_encoding` (Python codec names): UTF-8 (default), Latin-1, or
@@ -115,16 +132,6 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         preserve,
     } = put_options(&a)?;
     let mut file = file;
-    let newline = match a.str("newline_sequence")?.as_deref() {
-        None | Some("\n") | Some("\\n") => "\n",
-        Some("\r\n") | Some("\\r\\n") => "\r\n",
-        Some("\r") | Some("\\r") => "\r",
-        Some(other) => {
-            return Err(a.bad(format!(
-                "newline_sequence must be \\n, \\r or \\r\\n, got {other:?}"
-            )));
-        }
-    };
     if preserve {
         file.mode = Some(preserved_mode(&path)?);
     }
@@ -153,13 +160,8 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         )));
     let rendered = ctx
         .templater
-        .render_template_with(&text, &src, &scope, &syntax)
+        .render_template_with(&text, &src, &scope, &syntax, &path)
         .map_err(|e| ModuleError::Template(format!("{src}: {e}")))?;
-    let rendered = if newline == "\n" {
-        rendered
-    } else {
-        rendered.replace("\r\n", "\n").replace('\n', newline)
-    };
     let content = match encode(&rendered, &encoding) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
