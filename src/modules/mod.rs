@@ -368,6 +368,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &net::uri::INFO,
     &git::INFO,
     &system::ping::INFO,
+    &system::pip::INFO,
     &system::reboot::INFO,
     &system::wait_for_connection::INFO,
     &system::getent::INFO,

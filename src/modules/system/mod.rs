@@ -25,6 +25,8 @@ pub mod package;
 pub mod package_facts;
 pub mod pam_limits;
 pub mod ping;
+pub mod pip;
+pub mod pip_req;
 pub mod raw;
 pub mod reboot;
 pub mod script;
