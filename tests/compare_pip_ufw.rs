@@ -88,21 +88,43 @@ fn d12_pip_is_native_and_matches_ansible() {
     let shown = t.line("show files and executables");
     assert!(shown.contains(r#""virtualenv":"/srv/venv2""#), "{shown}");
     let shown = t.line("show the system pip");
-    assert!(shown.contains(r#""cmd":["/usr/bin/python3","-m","pip","install""#), "{shown}");
+    assert!(
+        shown.contains(r#""cmd":["/usr/bin/python3","-m","pip","install""#),
+        "{shown}"
+    );
     for (task, want) in [
         ("error the system pip refuses", "externally-managed-environment"),
-        ("error version with latest", "version is incompatible with state=latest"),
+        (
+            "error version with latest",
+            "version is incompatible with state=latest",
+        ),
         ("error an ambiguous version", "'version' argument is ambiguous"),
-        ("error a version and a specifier", "conflicts with any version specifier"),
+        (
+            "error a version and a specifier",
+            "conflicts with any version specifier",
+        ),
         ("error a bad umask", "umask must be an octal integer"),
-        ("error virtualenv_python with venv", "virtualenv_python should not be used"),
+        (
+            "error virtualenv_python with venv",
+            "virtualenv_python should not be used",
+        ),
         (
             "error no virtualenv command",
             r#"Failed to find required executable \"nosuchvirtualenv\""#,
         ),
-        ("error no pip in the venv", "Unable to find pip in the virtualenv, /srv/wheels"),
+        (
+            "error the default virtualenv command",
+            r#"Failed to find required executable \"virtualenv\""#,
+        ),
+        (
+            "error no pip in the venv",
+            "Unable to find pip in the virtualenv, /srv/nopip",
+        ),
         ("error no executable", "Unable to find any of nosuchpip to use."),
-        ("error a package that is not there", "No matching distribution found for nosuchpkg"),
+        (
+            "error a package that is not there",
+            "No matching distribution found for nosuchpkg",
+        ),
     ] {
         let l = t.line(task);
         assert!(l.contains(want), "{want} in {l}");
@@ -128,8 +150,77 @@ fn d12_pip_check_mode_predicts_and_a_warm_run_changes_nothing() {
     // Warm check mode: extra_args and requirements are always "changed" in the module's check
     // mode; the rest is ok.
     let (t, _) = c.same(&pb, &["--check", "-v"]);
-    assert!(t.lines.iter().any(|l| l == "nothing extra => ok"), "{:#?}", t.lines);
+    assert!(
+        t.lines.iter().any(|l| l == "nothing extra => ok"),
+        "{:#?}",
+        t.lines
+    );
     native("pip", &t);
     let (th, ah) = (c.talon_host(), c.ansible_host());
     assert_eq!(installed(&c, th, "/srv/app"), installed(&c, ah, "/srv/app"));
+}
+
+#[test]
+fn d12_ufw_is_native_and_matches_ansible() {
+    let colls = common::ansible::collections_path();
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.to_str().unwrap())];
+    let c = Compare::with_lab_flags(&["--extras", "--net-admin"]);
+    let (t, _) = c.same_env(&fixture("ufw.yml"), &["-v"], &env);
+    native("community.general.ufw", &t);
+    native("ufw", &t);
+    for want in [
+        "allow ssh in check mode => changed",
+        "allow ssh => changed",
+        "allow ssh again => ok",
+        "allow ssh again in check mode => ok",
+        "enable in check mode => changed",
+        "enable with a policy => changed",
+        "enable again => ok",
+        "the same rule again => ok",
+        "the same rule in check mode => ok",
+        "an ipv6 rule in check mode => changed",
+        "the ipv6 rule again => ok",
+        "limit again => ok",
+        "a route rule again => ok",
+        "an app again => ok",
+        "logging in check mode => changed",
+        "logging => changed",
+        "logging again => ok",
+        "a default that is set => ok",
+        "delete a rule => changed",
+        "delete it again => ok",
+        "reload => changed",
+        "disable => changed",
+        "disable again => ok",
+        "reset => changed",
+    ] {
+        assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
+    }
+    let shown = t.line("show rules");
+    for want in [
+        r#""/usr/sbin/ufw allow from 10.0.0.0/8 to any port 8080 proto tcp comment 'lab web'""#,
+        r#""/usr/sbin/ufw --version""#,
+        "Status: active",
+    ] {
+        assert!(shown.contains(want), "{want} in {shown}");
+    }
+    for (task, want) in [
+        ("error a rule direction", "For default, direction must be one of"),
+        ("error two interfaces", "Only route rules can combine"),
+        ("error an address ufw refuses", "ERROR:"),
+        (
+            "error nothing to do",
+            "one of the following is required: state, default, rule, logging",
+        ),
+    ] {
+        let l = t.line(task);
+        assert!(l.contains(want), "{want} in {l}");
+    }
+    let status = |h: &str| {
+        c.lab.sh_ok(
+            h,
+            "ufw status verbose; cat /etc/ufw/user.rules /etc/ufw/user6.rules",
+        )
+    };
+    assert_eq!(status(c.talon_host()), status(c.ansible_host()));
 }

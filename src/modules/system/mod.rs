@@ -35,6 +35,7 @@ pub mod service_facts;
 pub mod ssh_keys;
 pub mod sysctl;
 pub mod timezone;
+pub mod ufw;
 pub mod user;
 pub mod user_plan;
 pub mod wait_for_connection;

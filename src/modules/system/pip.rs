@@ -135,7 +135,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let executable = a.str("executable")?;
     let site = a.bool("virtualenv_site_packages", false)?;
     let venv_python = a.str("virtualenv_python")?;
-    let venv_command = a.str("virtualenv_command")?.unwrap_or_else(|| "virtualenv".into());
+    let venv_command = a
+        .str("virtualenv_command")?
+        .unwrap_or_else(|| "virtualenv".into());
     let mut extra_args = a.str("extra_args")?;
     if name.is_none() && requirements.is_none() {
         return Ok(ModuleOutcome::failed(
@@ -170,7 +172,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         for text in pip_req::recover_names(&names) {
             match pip_req::parse(&text) {
                 Parsed::Package(p) => packages.push(p),
-                Parsed::Unsure => return handover(format!("{text:?} is read by pip's own requirement parser")).await,
+                Parsed::Unsure => {
+                    return handover(format!("{text:?} is read by pip's own requirement parser")).await;
+                }
             }
         }
         if let Some(v) = &version {
@@ -186,7 +190,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             }
             match packages[0].with_version(v) {
                 Parsed::Package(p) => packages[0] = p,
-                Parsed::Unsure => return handover(format!("version {v:?} is read by pip's own parser")).await,
+                Parsed::Unsure => {
+                    return handover(format!("version {v:?} is read by pip's own parser")).await;
+                }
             }
         }
     }
@@ -249,7 +255,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     }
     if let Some(e) = &env {
         let q = quote::quote(e);
-        s.push_str(&format!("if [ ! -e {q}/bin/activate ]; then printf '%s created\\n' \"$M\"\n"));
+        s.push_str(&format!(
+            "if [ ! -e {q}/bin/activate ]; then printf '%s created\\n' \"$M\"\n"
+        ));
         if ctx.check {
             s.push_str("exit 0\n");
         } else {
@@ -273,7 +281,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                 after.push_str(&format!(" {}", quote::quote(&format!("-p{p}"))));
             }
             tail.push(e.clone());
-            let (last, front) = tail.split_last().map_or((String::new(), &[][..]), |(l, f)| (l.clone(), f));
+            let (last, front) = tail
+                .split_last()
+                .map_or((String::new(), &[][..]), |(l, f)| (l.clone(), f));
             s.push_str(&format!(
                 "printf '%s venvcmd\\n%s\\n' \"$M\" \"$c0\"; printf '%s venvx\\n%s\\n' \"$M\" \"$x\"\nstep venv \"$c0\" {}{after} {} || exit 0\n",
                 quote::join(front),
@@ -292,7 +302,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             ),
         }
     }
-    s.push_str("[ -n \"$P\" ] || { printf '%s nopip\\n' \"$M\"; exit 0; }\nprintf '%s pip\\n%s\\n' \"$M\" \"$P\"\n");
+    s.push_str(
+        "[ -n \"$P\" ] || { printf '%s nopip\\n' \"$M\"; exit 0; }\nprintf '%s pip\\n%s\\n' \"$M\" \"$P\"\n",
+    );
     if a.bool("break_system_packages", false)? {
         s.push_str("export PIP_BREAK_SYSTEM_PACKAGES=1\n");
     }
@@ -322,7 +334,10 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let secs = sysutil::sections(&text, &m);
     let with_facts = |o: ModuleOutcome| {
         if discovered {
-            o.with("ansible_facts", serde_json::json!({"discovered_interpreter_python": py}))
+            o.with(
+                "ansible_facts",
+                serde_json::json!({"discovered_interpreter_python": py}),
+            )
         } else {
             o
         }
@@ -338,7 +353,10 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             let msg = sysutil::missing_tool(&secs, &venv_words[0]).unwrap_or_default();
             return Ok(with_facts(ModuleOutcome::failed(msg)));
         }
-        let c0 = sysutil::section(&secs, "venvcmd").unwrap_or_default().trim_end().to_string();
+        let c0 = sysutil::section(&secs, "venvcmd")
+            .unwrap_or_default()
+            .trim_end()
+            .to_string();
         if let Some(h) = sysutil::step(&secs, "help")
             && h.rc != 0
         {
@@ -352,7 +370,10 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                 "virtualenv_python should not be used when using the venv module or pyvenv as virtualenv_command",
             )));
         }
-        let x = sysutil::section(&secs, "venvx").unwrap_or_default().trim_end().to_string();
+        let x = sysutil::section(&secs, "venvx")
+            .unwrap_or_default()
+            .trim_end()
+            .to_string();
         let mut cmd = vec![c0];
         cmd.extend(venv_words[1..].iter().cloned());
         if !x.is_empty() {
@@ -400,6 +421,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         vec![found]
     };
     // The module's _get_packages: the command run, its output, or its failure.
+    #[allow(clippy::result_large_err)] // the failure is the module's outcome, returned at once
     let listing = |n: &str| -> Result<(Vec<String>, String, String), ModuleOutcome> {
         let mut cmd = pip.clone();
         let (s, f) = match sysutil::step(&secs, n) {
@@ -436,7 +458,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         stderr.push_str(&e);
         let installed: Vec<(String, String)> = stdout
             .split('\n')
-            .filter(|l| !l.is_empty() && !l.starts_with("You are using") && !l.starts_with("You should consider"))
+            .filter(|l| {
+                !l.is_empty() && !l.starts_with("You are using") && !l.starts_with("You should consider")
+            })
             .filter_map(|l| {
                 let (n, v) = l.split_once("==")?;
                 (!v.contains("==")).then(|| (pip_req::canonical(n), v.to_string()))
@@ -450,7 +474,9 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
                 match p.satisfied_by(v) {
                     Some(true) => present = true,
                     Some(false) => {}
-                    None => return handover(format!("installed version {v:?} is compared by packaging")).await,
+                    None => {
+                        return handover(format!("installed version {v:?} is compared by packaging")).await;
+                    }
                 }
             }
             if (state == "present" && !present) || (state == "absent" && present) {
@@ -486,7 +512,8 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let (o, e) = whole(&inst);
     stdout.push_str(&o);
     stderr.push_str(&e);
-    let not_installed = inst.rc == 1 && state == "absent" && (o.contains("not installed") || e.contains("not installed"));
+    let not_installed =
+        inst.rc == 1 && state == "absent" && (o.contains("not installed") || e.contains("not installed"));
     if inst.rc != 0 && !not_installed {
         return Ok(with_facts(pip_failure(Value::from(cmd), &stdout, &stderr)));
     }

@@ -43,7 +43,9 @@ pub fn recover_names(names: &[String]) -> Vec<String> {
 
 /// The module's `_is_vcs_url`: `svn+`, `git+`, `hg+` or `bzr+` at the start.
 pub fn is_vcs_url(name: &str) -> bool {
-    ["svn+", "git+", "hg+", "bzr+"].iter().any(|p| name.starts_with(p))
+    ["svn+", "git+", "hg+", "bzr+"]
+        .iter()
+        .any(|p| name.starts_with(p))
 }
 
 /// One version specifier: an operator and a release (`1.2` is `[1, 2]`), `wildcard` for `.*`.
@@ -144,7 +146,8 @@ fn valid_name(name: &str) -> bool {
     !b.is_empty()
         && b.first().is_some_and(edge)
         && b.last().is_some_and(edge)
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
 /// Reads `text` as the module's `Package(text)` does (see [`Parsed`]).
@@ -297,7 +300,13 @@ mod tests {
     fn names_are_recovered_as_the_module_does() {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            recover_names(&v(&["django>1.11.1", "<1.11.3", "ipaddress", "simple>1.1.0", "<2.0.0"])),
+            recover_names(&v(&[
+                "django>1.11.1",
+                "<1.11.3",
+                "ipaddress",
+                "simple>1.1.0",
+                "<2.0.0"
+            ])),
             ["django>1.11.1,<1.11.3", "ipaddress", "simple>1.1.0,<2.0.0"]
         );
         assert_eq!(
@@ -315,14 +324,24 @@ mod tests {
         assert_eq!(pkg("x>=1,>=1").text, "x>=1");
         assert_eq!(pkg("/srv/x.whl").text, "/srv/x.whl");
         assert!(!pkg("/srv/x.whl").has_specifier());
-        for unsure in ["a-", "a b", "a; python_version>'3'", "a @ file:///x", "a===1", "a>=1.0rc1"] {
+        for unsure in [
+            "a-",
+            "a b",
+            "a; python_version>'3'",
+            "a @ file:///x",
+            "a===1",
+            "a>=1.0rc1",
+        ] {
             assert_eq!(parse(unsure), Parsed::Unsure, "{unsure}");
         }
         assert_eq!(
             pkg("talonpkg").with_version("1.0"),
             Parsed::Package(pkg("talonpkg==1.0"))
         );
-        assert_eq!(pkg("talonpkg").with_version(" >=1.0").clone(), Parsed::Package(pkg("talonpkg>=1.0")));
+        assert_eq!(
+            pkg("talonpkg").with_version(" >=1.0").clone(),
+            Parsed::Package(pkg("talonpkg>=1.0"))
+        );
     }
 
     #[test]
