@@ -16,7 +16,8 @@
 //!
 //! Extras (`talon lab up --docker` / `--systemd` / `--net-admin` / `--extras`) use a second
 //! image, `talon-lab:bookworm-extras`, built from the first with Debian packages (Docker CLI,
-//! Compose v1, systemd, dbus, iptables, ipset, cron, curl, git, unzip), so hosts without extras keep the small image and start
+//! Compose v1, systemd, dbus, iptables, ipset, cron, curl, git, unzip, ufw, python3-pip,
+//! python3-venv), so hosts without extras keep the small image and start
 //! exactly as before. `--docker` bind-mounts the controller machine's Docker socket: every lab
 //! host drives the same engine. `--systemd` boots
 //! `/lib/systemd/systemd` as PID 1; on Docker 20.10 with cgroup v1 (cgroupfs driver) it needs

@@ -1,7 +1,7 @@
 //! The Python path at run time for native modules (`replace`, `ini_file`, `tempfile`,
 //! `find`, `service_facts`, `package_facts`, `mount`, `apt_key`, `unarchive`,
 //! `deb822_repository`, `apt_repository`, `hostname`, `timezone`, `get_url`, `uri`, `iptables`,
-//! `locale_gen`, `modprobe`, `git`): what a native module finds
+//! `locale_gen`, `modprobe`, `git`, `pip`, `ufw`): what a native module finds
 //! it cannot do exactly as ansible-core's own code (a Python-only regex feature, a file that is
 //! not UTF-8, another init system, a URL to fetch on the host, ...) it hands to that code on
 //! the host, so a rare case is never done differently.

@@ -305,7 +305,8 @@ macro_rules! module_info {
 /// `docker_compose_v2` is talon's `docker_compose`, `systemd_service` its `systemd`; of the
 /// collections, only the modules talon implements map to their short names
 /// (`community.general.ini_file`, `community.general.pam_limits`, `community.general.timezone`,
-/// `community.general.locale_gen`, `community.general.modprobe`, `ansible.posix.authorized_key`,
+/// `community.general.locale_gen`, `community.general.modprobe`, `community.general.ufw`,
+/// `ansible.posix.authorized_key`,
 /// `ansible.posix.sysctl`, `ansible.posix.mount`, whose short names ansible-core routes to
 /// those collections): every
 /// other collection name stays whole and takes the Python path.
@@ -322,6 +323,7 @@ pub fn short_name(name: &str) -> &str {
         "community.general.timezone" => "timezone",
         "community.general.locale_gen" => "locale_gen",
         "community.general.modprobe" => "modprobe",
+        "community.general.ufw" => "ufw",
         // Only these ansible.posix names: the collection's other modules take the Python path.
         "ansible.posix.authorized_key" => "authorized_key",
         "ansible.posix.sysctl" => "sysctl",
@@ -368,6 +370,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &net::uri::INFO,
     &git::INFO,
     &system::ping::INFO,
+    &system::pip::INFO,
     &system::reboot::INFO,
     &system::wait_for_connection::INFO,
     &system::getent::INFO,
@@ -380,6 +383,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::locale_gen::INFO,
     &system::modprobe::INFO,
     &system::timezone::INFO,
+    &system::ufw::INFO,
     &files::blockinfile::INFO,
     &files::copy::INFO,
     &files::fetch::INFO,
@@ -500,14 +504,8 @@ mod registry_tests {
             lookup("ansible.builtin.iptables").map(|m| m.name),
             Some("iptables")
         );
-        assert!(
-            lookup("community.general.ufw").is_none(),
-            "only ini_file of community.general is native"
-        );
-        assert!(
-            lookup("ansible.builtin.pip").is_none(),
-            "pip takes the Python path"
-        );
+        assert_eq!(lookup("community.general.ufw").map(|m| m.name), Some("ufw"));
+        assert_eq!(lookup("ansible.builtin.pip").map(|m| m.name), Some("pip"));
         assert_eq!(lookup("ansible.builtin.git").map(|m| m.name), Some("git"));
         assert_eq!(
             lookup("ansible.posix.authorized_key").map(|m| m.name),

@@ -383,7 +383,7 @@ static DISCOVERED: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
 
 /// The host's Python: `ansible_python_interpreter`, else discovered (and whether it was
 /// discovered just now, which Ansible reports as a fact).
-async fn interpreter(ctx: &ModuleContext<'_>) -> Result<(String, bool), ModuleError> {
+pub(crate) async fn interpreter(ctx: &ModuleContext<'_>) -> Result<(String, bool), ModuleError> {
     if let Some(v) = ctx.scope.vars.get("ansible_python_interpreter") {
         let rendered = ctx
             .templater
