@@ -36,7 +36,7 @@ use crate::vars::Vars;
 use scope::{Ctx, ScopeObj};
 
 pub use file_vars::{ANSIBLE_MANAGED, with_template_vars};
-pub use lookups::{LOOKUPS, WITH_SUBDIR_VAR};
+pub use lookups::{LOOKUPS, WITH_QUERY_FN, WITH_SUBDIR_VAR};
 
 /// Steps (minijinja fuel: about one per instruction) one render may take before it is stopped:
 /// a loop of a few million iterations is fine, `range(10**10)`-sized work is not. ansible-core
