@@ -10,7 +10,7 @@ use std::sync::RwLock;
 use secrecy::{ExposeSecret, SecretString};
 
 /// What `find_in` names a found value by.
-pub(super) const FOUND_NAME: &str = "lookup('password')";
+pub(super) const FOUND_NAME: &str = "password lookup";
 
 static FOUND: RwLock<Vec<SecretString>> = RwLock::new(Vec::new());
 

@@ -66,7 +66,10 @@ fn dict(terms: &[Value]) -> Result<Vec<Value>, Error> {
         }
         for k in t.try_iter()? {
             let v = t.get_item(&k)?;
-            ret.push(Value::from_iter([("key", k), ("value", v)]));
+            ret.push(Value::from(std::collections::BTreeMap::from([
+                ("key", k),
+                ("value", v),
+            ])));
         }
     }
     Ok(ret)
@@ -76,7 +79,7 @@ fn dict(terms: &[Value]) -> Result<Vec<Value>, Error> {
 /// `False` (the registered-result `skipped` test of `subelements`).
 fn set_and_not_false(m: &Value, key: &str) -> bool {
     match m.get_attr(key) {
-        Ok(v) if !v.is_undefined() => !(v.kind() == ValueKind::Bool && !v.is_true()),
+        Ok(v) if !v.is_undefined() => v.kind() != ValueKind::Bool || v.is_true(),
         _ => false,
     }
 }

@@ -317,11 +317,10 @@ mod tests {
         assert_eq!(seq("start=10 count=2 stride=-1").unwrap(), ["10", "9", "8", "7"]);
         assert_eq!(seq("count=0").unwrap(), Vec::<String>::new());
         assert_eq!(seq("start=1 end=3 stride=0").unwrap(), Vec::<String>::new());
-        assert_eq!(
+        assert!(
             seq("start=1 end=3 format=%5.2f|%-4d|")
                 .unwrap_err()
-                .contains("bad formatting"),
-            true
+                .contains("bad formatting")
         );
         assert_eq!(seq("3:[%-4d]").unwrap(), ["[1   ]", "[2   ]", "[3   ]"]);
         assert_eq!(seq("2:%+05d").unwrap(), ["+0001", "+0002"]);
