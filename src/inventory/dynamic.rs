@@ -164,8 +164,8 @@ impl Inventory {
 
     /// An inventory of just the hosts and groups of a `groups` variable (group name -> host
     /// names), as the `inventory_hostnames` lookup builds one: each group flat (its list already
-    /// holds its descendants' hosts), hosts in order of first appearance, no variables, the
-    /// localhost names absent from it implicit.
+    /// holds its descendants' hosts), hosts in order of first appearance, no variables merged,
+    /// the localhost names absent from it implicit.
     pub fn from_groups(groups: &serde_json::Map<String, Value>) -> Inventory {
         let mut b = super::Builder::new();
         for (group, hosts) in groups {
@@ -174,30 +174,7 @@ impl Inventory {
                 b.add_host(h, Some(group), None);
             }
         }
-        let mut inv = Inventory {
-            hosts: b.hosts,
-            groups: b.groups,
-            source_dirs: Vec::new(),
-            source_vars: Vec::new(),
-            playbook_dirs: Vec::new(),
-            playbook_vars: Vec::new(),
-            implicit: indexmap::IndexMap::new(),
-            merged: std::collections::HashMap::new(),
-        };
-        for name in super::LOCALHOST_NAMES {
-            if !inv.hosts.contains_key(name) {
-                inv.implicit.insert(
-                    name.to_string(),
-                    Host {
-                        name: name.to_string(),
-                        vars: Vars::new(),
-                        groups: Vec::new(),
-                        implicit: true,
-                    },
-                );
-            }
-        }
-        inv
+        Inventory::bare(b)
     }
 
     /// The hosts a list of patterns selects (ansible-core `get_hosts(pattern=[...])`: each item
