@@ -16,6 +16,7 @@ pub mod lab;
 pub mod modules;
 pub mod osenv;
 pub mod playbook;
+pub mod pyini;
 pub mod report;
 pub mod runner;
 pub mod secrets;

@@ -161,4 +161,31 @@ impl Inventory {
     pub fn groups_value(&self) -> Value {
         Value::Object(self.groups_map())
     }
+
+    /// An inventory of just the hosts and groups of a `groups` variable (group name -> host
+    /// names), as the `inventory_hostnames` lookup builds one: each group flat (its list already
+    /// holds its descendants' hosts), hosts in order of first appearance, no variables merged,
+    /// the localhost names absent from it implicit.
+    pub fn from_groups(groups: &serde_json::Map<String, Value>) -> Inventory {
+        let mut b = super::Builder::new();
+        for (group, hosts) in groups {
+            b.add_group(group);
+            for h in hosts.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                b.add_host(h, Some(group), None);
+            }
+        }
+        Inventory::bare(b)
+    }
+
+    /// The hosts a list of patterns selects (ansible-core `get_hosts(pattern=[...])`: each item
+    /// split as a pattern string, then all of them ordered and evaluated as one pattern).
+    ///
+    /// Errors: as [`Inventory::select`].
+    pub fn select_all(&self, patterns: &[String]) -> Result<Vec<String>, super::InventoryError> {
+        let items: Vec<String> = patterns
+            .iter()
+            .flat_map(|p| super::pattern::split_patterns(p))
+            .collect();
+        self.evaluate(super::pattern::order(items), &patterns.join(","))
+    }
 }

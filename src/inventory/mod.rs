@@ -217,6 +217,19 @@ impl Inventory {
             source_dirs.push(dir);
         }
         b.reconcile()?;
+        let mut inv = Inventory::bare(b);
+        for dir in source_dirs {
+            let dv = inv.dir_vars(&dir)?;
+            inv.source_dirs.push(dir);
+            inv.source_vars.push(dv);
+        }
+        inv.remerge();
+        Ok(inv)
+    }
+
+    /// The hosts and groups a builder collected, with the implicit localhost for each
+    /// localhost name the inventory lacks; no variables merged yet.
+    fn bare(b: Builder) -> Inventory {
         let mut inv = Inventory {
             hosts: b.hosts,
             groups: b.groups,
@@ -242,13 +255,7 @@ impl Inventory {
                 );
             }
         }
-        for dir in source_dirs {
-            let dv = inv.dir_vars(&dir)?;
-            inv.source_dirs.push(dir);
-            inv.source_vars.push(dv);
-        }
-        inv.remerge();
-        Ok(inv)
+        inv
     }
 
     /// Adds a playbook directory whose `group_vars/` and `host_vars/` apply above the inventory's

@@ -209,6 +209,31 @@ const FREE_FORM_KEYS: &[&str] = &[
 ///
 /// Errors: unbalanced quotes or jinja blocks; for non-free-form modules, a word without `=`.
 pub fn parse_kv(text: &str, free_form: bool) -> Result<Vars, String> {
+    parse_kv_mode(text, if free_form { Raw::FreeForm } else { Raw::Refused })
+}
+
+/// Parses `k=v` text as ansible-core's `parse_kv(check_raw=False)` (what lookups such as
+/// `sequence`, `csvfile` and `password` use): every `k=v` word is an argument, other words are
+/// joined into `_raw_params`.
+///
+/// Errors: unbalanced quotes or jinja blocks.
+pub fn parse_kv_words(text: &str) -> Result<Vars, String> {
+    parse_kv_mode(text, Raw::Kept)
+}
+
+/// What [`parse_kv_mode`] does with words that are not `k=v` arguments.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Raw {
+    /// An error (modules without free-form text).
+    Refused,
+    /// `_raw_params`, with every `k=v` but the command keys (command/shell).
+    FreeForm,
+    /// `_raw_params`, every `k=v` an argument (lookups).
+    Kept,
+}
+
+fn parse_kv_mode(text: &str, mode: Raw) -> Result<Vars, String> {
+    let free_form = mode == Raw::FreeForm;
     let mut args = Vars::new();
     let mut raw: Vec<String> = Vec::new();
     for word in split_args(text)? {
@@ -236,7 +261,7 @@ pub fn parse_kv(text: &str, free_form: bool) -> Result<Vars, String> {
         args.insert(k.trim().to_string(), Value::String(unquote(v.trim())));
     }
     if !raw.is_empty() {
-        if !free_form {
+        if mode == Raw::Refused {
             let first = raw[0].trim();
             return Err(format!("expected k=v arguments, found '{first}'"));
         }

@@ -39,7 +39,7 @@ use crate::yaml::{self, Key, Mark, Node, NodeKind};
 pub use findings::Finding;
 use imports::{Entry, ImportStack};
 pub use imports::{MAX_IMPORT_DEPTH, MAX_INCLUDE_DEPTH};
-pub use kv::parse_kv;
+pub use kv::{parse_kv, parse_kv_words};
 pub use role::{Role, RoleFiles};
 pub use task::resolve_task_file;
 

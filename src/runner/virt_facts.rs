@@ -494,38 +494,11 @@ fn ini_fact(text: &str) -> Option<Value> {
         }
         let mut values = Map::new();
         for (k, v) in &own {
-            values.insert(k.clone(), json!(interpolate(v, &own, 0)?));
+            values.insert(k.clone(), json!(crate::pyini::interpolate(v, &own, true)?));
         }
         out.insert(section.clone(), Value::Object(values));
     }
     Some(Value::Object(out))
-}
-
-/// Python's `BasicInterpolation`: `%%` is `%`, `%(name)s` the option's (interpolated) value;
-/// anything else after `%`, an unknown name or 10 levels of nesting fail.
-fn interpolate(value: &str, options: &[(String, String)], depth: usize) -> Option<String> {
-    if depth > 10 {
-        return None;
-    }
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(i) = rest.find('%') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(r) = after.strip_prefix('%') {
-            out.push('%');
-            rest = r;
-        } else if let Some(r) = after.strip_prefix('(') {
-            let (name, tail) = r.split_once(")s")?;
-            let v = options.iter().find(|(k, _)| *k == name.to_lowercase())?.1.clone();
-            out.push_str(&interpolate(&v, options, depth + 1)?);
-            rest = tail;
-        } else {
-            return None;
-        }
-    }
-    out.push_str(rest);
-    Some(out)
 }
 
 #[cfg(test)]

@@ -443,10 +443,18 @@ impl<'a> Runner<'a> {
         raw_names.insert("__talon_with_terms".into());
         let with_scope = scope.with_vars(Arc::new(vars)).with_raw(raw_names);
         self.templater
-            .eval_expr(&format!("query('{lookup}', __talon_with_terms)"), &with_scope)
+            .eval_expr(
+                &format!(
+                    "{}('{lookup}', __talon_with_terms)",
+                    crate::template::WITH_QUERY_FN
+                ),
+                &with_scope,
+            )
             .map_err(|e| {
                 if e.undefined.is_some() {
                     TaskError::template("loop")(e)
+                } else if e.message.starts_with("The lookup plugin '") {
+                    TaskError::Invalid(e.message)
                 } else {
                     TaskError::Invalid(format!("The lookup plugin '{lookup}' failed: {}", e.message))
                 }

@@ -203,6 +203,12 @@ impl SecretStore {
         {
             return Some(e.name.clone());
         }
+        if super::found::found()
+            .iter()
+            .any(|v| text.contains(v.expose_secret()))
+        {
+            return Some(super::found::FOUND_NAME.to_string());
+        }
         let extra = self.extra.read().ok()?;
         extra
             .iter()
@@ -216,7 +222,8 @@ impl SecretStore {
             Some(re) => re.replace_all(text, MASK).into_owned(),
             None => text.to_string(),
         };
-        let extra = self.extra.read().map(|e| e.clone()).unwrap_or_default();
+        let mut extra = self.extra.read().map(|e| e.clone()).unwrap_or_default();
+        extra.extend(super::found::found());
         let mut values: Vec<&str> = self
             .entries
             .iter()
@@ -235,7 +242,9 @@ impl SecretStore {
 
     /// Whether anything needs masking at all (no secrets, no become passwords: output as is).
     pub(super) fn masks_anything(&self) -> bool {
-        !self.entries.is_empty() || self.extra.read().map(|e| !e.is_empty()).unwrap_or(true)
+        !self.entries.is_empty()
+            || self.extra.read().map(|e| !e.is_empty()).unwrap_or(true)
+            || !super::found::found().is_empty()
     }
 
     /// A JSON value with every string (keys included) masked by [`SecretStore::mask`].

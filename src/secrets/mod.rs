@@ -33,6 +33,7 @@
 //! The store (loading, holding) is `store`, the markers and masking `markers`; neither knows
 //! playbooks or modules. Which task may use a secret where is the policy in `policy`.
 
+mod found;
 pub mod held;
 mod markers;
 mod policy;
@@ -40,6 +41,7 @@ mod store;
 #[cfg(test)]
 mod tests;
 
+pub use found::treat_as_secret;
 pub use markers::{Revealed, json_escape_markers};
 pub use store::{NONE, SecretStore};
 

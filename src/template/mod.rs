@@ -17,7 +17,7 @@ mod filters;
 /// Python's `json.dumps` of a value (`", "` and `": "` separators), for modules that send JSON.
 pub(crate) use filters::python_json;
 mod chains;
-mod files;
+pub(crate) mod files;
 mod names;
 pub use names::unknown_name;
 pub(crate) mod lookups;
@@ -40,7 +40,7 @@ use crate::vars::Vars;
 use scope::{Ctx, ScopeObj};
 
 pub use file_vars::{ANSIBLE_MANAGED, with_template_vars};
-pub use lookups::{LOOKUPS, WITH_SUBDIR_VAR};
+pub use lookups::{LOOKUPS, WITH_QUERY_FN, WITH_SUBDIR_VAR};
 
 /// Steps (minijinja fuel: about one per instruction) one render may take before it is stopped:
 /// a loop of a few million iterations is fine, `range(10**10)`-sized work is not. ansible-core
