@@ -101,7 +101,7 @@ impl Codec {
     /// keeps it as surrogates), the others are strict.
     pub fn decode(self, b: &[u8]) -> Result<String, String> {
         let units16 = |b: &[u8], be: bool| -> Result<String, String> {
-            if b.len() % 2 != 0 {
+            if !b.len().is_multiple_of(2) {
                 return Err("'utf-16' codec can't decode: truncated data".into());
             }
             let units: Vec<u16> = b
@@ -117,7 +117,7 @@ impl Codec {
             String::from_utf16(&units).map_err(|e| format!("'utf-16' codec can't decode: {e}"))
         };
         let units32 = |b: &[u8], be: bool| -> Result<String, String> {
-            if b.len() % 4 != 0 {
+            if !b.len().is_multiple_of(4) {
                 return Err("'utf-32' codec can't decode: truncated data".into());
             }
             b.chunks(4)

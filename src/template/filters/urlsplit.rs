@@ -179,7 +179,11 @@ pub(super) fn urlsplit_filter(value: String, query: Option<String>) -> Result<Va
         ("username", opt(username)),
     ];
     match query.filter(|q| !q.is_empty()) {
-        None => Ok(Value::from_iter(all)),
+        None => Ok(Value::from(
+            all.into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )),
         Some(q) => all
             .into_iter()
             .find(|(k, _)| *k == q)

@@ -483,7 +483,7 @@ pub(super) fn ipsubnet(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value,
             }
             return 1u128
                 .checked_shl(q - net.prefix)
-                .map(int)
+                .map(|n| text(n.to_string()))
                 .ok_or_else(|| err("ipsubnet: 2**128 subnets is beyond talon's integers"));
         };
         let index = index
@@ -534,7 +534,7 @@ pub(super) fn ipsubnet(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value,
             .ok_or_else(|| err("unsupported operand type(s) for &: 'int' and 'float'"))?;
         let mask = 1u128.checked_shl(bits).map_or(u128::MAX, |m| m - 1);
         let pos = net.ip & mask.checked_shl(total - net.prefix).unwrap_or(0);
-        return Ok(int(shift(pos, total - net.prefix) + 1));
+        return Ok(text((shift(pos, total - net.prefix) + 1).to_string()));
     }
     Err(err(format!(
         "{} is not in the subnet {}",
