@@ -37,6 +37,7 @@ const MAGIC: &[&str] = &[
     "lookup",
     "query",
     "q",
+    "now",
     "range",
     "dict",
     "namespace",

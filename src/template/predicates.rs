@@ -250,9 +250,36 @@ fn compare_strict(a: &str, b: &str) -> Result<Ordering, Error> {
     }))
 }
 
+/// ansible-core's SemanticVersion order (the `semver` crate parses SemVer 2.0.0 as its
+/// SEMVER_RE does): core, then prerelease (none sorts after any); build metadata ignored.
+fn compare_semver(a: &str, b: &str) -> Result<Ordering, Error> {
+    let parse = |v: &str| {
+        semver::Version::parse(v).map_err(|_| {
+            err(format!(
+                "Version comparison failed: invalid semantic version '{v}'"
+            ))
+        })
+    };
+    let (va, vb) = (parse(a)?, parse(b)?);
+    Ok((va.major, va.minor, va.patch)
+        .cmp(&(vb.major, vb.minor, vb.patch))
+        .then_with(|| va.pre.cmp(&vb.pre)))
+}
+
+/// packaging's `Version` order (PEP 440, the `pep440_rs` crate: normalisation, epochs,
+/// pre/post/dev releases and local versions).
+fn compare_pep440(a: &str, b: &str) -> Result<Ordering, Error> {
+    let parse = |v: &str| {
+        v.parse::<pep440_rs::Version>()
+            .map_err(|_| err(format!("Version comparison failed: Invalid version: '{v}'")))
+    };
+    let (va, vb) = (parse(a)?, parse(b)?);
+    Ok(va.cmp(&vb))
+}
+
 /// ansible-core's `version(version, operator='eq', strict=None, version_type=None)`: `loose`
-/// (the default) and `strict` comparisons with its messages; `semver`, `semantic` and `pep440`
-/// are refused with an error rather than compared the loose way.
+/// (the default), `strict`, `semver`/`semantic` (ansible-core's SemanticVersion) and `pep440`
+/// (packaging's Version) comparisons, with its messages.
 fn version_test(v: Value, rest: Rest<ValueOrKwargs>) -> Result<bool, Error> {
     let args = Args::new(rest);
     let other = args.str(0, "version").unwrap_or_default();
@@ -277,11 +304,8 @@ fn version_test(v: Value, rest: Rest<ValueOrKwargs>) -> Result<bool, Error> {
     let ord = match kind {
         "loose" => compare_versions(&value, &other),
         "strict" => compare_strict(&value, &other)?,
-        "semver" | "semantic" | "pep440" => {
-            return Err(err(format!(
-                "version test: version_type '{kind}' is not supported by talon yet (loose and strict are)"
-            )));
-        }
+        "semver" | "semantic" => compare_semver(&value, &other)?,
+        "pep440" => compare_pep440(&value, &other)?,
         other => {
             return Err(err(format!(
                 "Invalid version type ({other}). Must be one of 'loose', 'strict', 'semver', 'semantic', 'pep440'"

@@ -445,6 +445,10 @@ pub(crate) fn to_json(v: &MjValue) -> Result<Value, minijinja::Error> {
     if let Some(node) = v.downcast_object_ref::<LazyNode>() {
         return node.materialize();
     }
+    if let Some(dt) = v.downcast_object_ref::<super::filters::datetime::PyDateTime>() {
+        // ansible-core's JSON encoder writes a datetime as its isoformat().
+        return Ok(Value::String(dt.isoformat('T')));
+    }
     Ok(match v.kind() {
         ValueKind::Undefined => {
             return Err(minijinja::Error::new(

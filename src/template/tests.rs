@@ -752,7 +752,7 @@ fn d13_filters_from_jinja2_and_ansible_core_missing_before() {
 }
 
 #[test]
-fn d13_version_test_strict_and_refused_types() {
+fn d13_version_test_strict_semver_and_pep440() {
     let v = json!({});
     assert_eq!(
         r("{{ '1.0a1' is version('1.0', '<', strict=true) }}", v.clone()),
@@ -771,10 +771,32 @@ fn d13_version_test_strict_and_refused_types() {
             .message
             .contains("invalid version number '1.0.0.1'")
     );
+    // semver and pep440 compare as ansible-core's SemanticVersion and packaging's Version.
+    assert_eq!(
+        r(
+            "{{ ['1.0.0-rc.1' is version('1.0.0', 'lt', version_type='semver'), \
+             '1.0.0+a' is version('1.0.0+b', '==', version_type='semantic'), \
+             '1.0.0-alpha.10' is version('1.0.0-alpha.9', '>', version_type='semver'), \
+             '1.0rc1' is version('1.0', '<', version_type='pep440'), \
+             'v1.0.post1' is version('1.0', '>', version_type='pep440'), \
+             '1.0.dev1' is version('1.0a1', '<', version_type='pep440'), \
+             '1!0.1' is version('2.0', '>', version_type='pep440')] }}",
+            v.clone()
+        ),
+        json!([true, true, true, true, true, true, true])
+    );
     assert!(
-        re("{{ '1.0' is version('1.0', version_type='pep440') }}", v.clone())
+        re(
+            "{{ '1.0' is version('1.0.0', version_type='semver') }}",
+            v.clone()
+        )
+        .message
+        .contains("Version comparison failed: invalid semantic version '1.0'")
+    );
+    assert!(
+        re("{{ 'foo' is version('1.0', version_type='pep440') }}", v.clone())
             .message
-            .contains("not supported by talon yet")
+            .contains("Version comparison failed: Invalid version: 'foo'")
     );
     assert!(
         re("{{ '1.0' is version('1.0', 'is') }}", v.clone())

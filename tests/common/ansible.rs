@@ -37,17 +37,18 @@ pub fn ansible_bin(name: &str) -> PathBuf {
         );
         std::fs::write(&marker, b"").unwrap();
     }
-    // What ansible-core's filters import on the controller: jmespath (json_query) and passlib
-    // (password_hash). Installed once, also into a venv made before they were needed.
-    let extras = venv.join(".installed-filter-deps");
+    // What the filters import on the controller: jmespath (json_query), passlib
+    // (password_hash) and netaddr (ansible.utils' ipaddr family). Installed once, also into a
+    // venv made before they were needed.
+    let extras = venv.join(".installed-filter-deps-netaddr");
     if !extras.exists() {
         let out = Command::new(venv.join("bin").join("pip"))
-            .args(["install", "-q", "jmespath", "passlib"])
+            .args(["install", "-q", "jmespath", "passlib", "netaddr"])
             .output()
             .unwrap();
         assert!(
             out.status.success(),
-            "pip install jmespath passlib failed: {}",
+            "pip install jmespath passlib netaddr failed: {}",
             text(&out.stderr)
         );
         std::fs::write(&extras, b"").unwrap();

@@ -1,15 +1,22 @@
-//! Ansible's Jinja filters (ansible-core `plugins/filter/core.py`, `mathstuff.py`, `urls.py`)
+//! Ansible's Jinja filters (ansible-core `plugins/filter/core.py`, `mathstuff.py`, `urls.py`,
+//! `urlsplit.py`; ansible.utils' ipaddr family)
 //! on top of minijinja's builtins, plus the Python-style output formatting Ansible users
 //! expect (`True`, `['a', 'b']`, `None` printed as nothing).
 
+mod codecs;
 mod collections;
+mod crypt;
+pub(crate) mod datetime;
+mod ipaddr;
 mod mathstuff;
+mod pyrandom;
 mod strings;
+mod strptime;
 mod text;
+mod urlsplit;
 
 use std::collections::HashSet;
 
-use base64::Engine as _;
 use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, Output, State};
 use sha1::Digest as _;
@@ -112,15 +119,8 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("to_nice_yaml", to_yaml);
     env.add_filter("from_yaml", from_yaml);
     env.add_filter("from_yaml_all", from_yaml_all);
-    env.add_filter("b64encode", |s: String| {
-        base64::engine::general_purpose::STANDARD.encode(s)
-    });
-    env.add_filter("b64decode", |s: String| {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(s.trim())
-            .map_err(|e| err(format!("b64decode: the input is not valid base64: {e}")))?;
-        Ok::<_, Error>(String::from_utf8_lossy(&bytes).into_owned())
-    });
+    env.add_filter("b64encode", codecs::b64encode);
+    env.add_filter("b64decode", codecs::b64decode);
     env.add_filter("quote", |v: Value| crate::transport::quote::quote(&str_of(&v)));
     env.add_filter("basename", |s: String| basename(&s).to_string());
     env.add_filter("dirname", |s: String| dirname(&s).to_string());
@@ -165,6 +165,14 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("md5", strings::md5);
     env.add_filter("realpath", strings::realpath);
     env.add_filter("relpath", strings::relpath);
+    env.add_filter("password_hash", crypt::password_hash);
+    env.add_filter("urlsplit", urlsplit::urlsplit_filter);
+    env.add_filter("strftime", datetime::strftime);
+    env.add_filter("to_datetime", datetime::to_datetime);
+    env.add_function("now", datetime::now);
+    env.add_filter("random", pyrandom::random);
+    env.add_filter("shuffle", pyrandom::shuffle);
+    ipaddr::register(env);
 }
 
 /// `default(value='', boolean=False)`: the default when undefined (or falsy with `boolean`).

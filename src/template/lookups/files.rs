@@ -59,7 +59,13 @@ pub(super) fn template(call: &Call) -> Result<Vec<Value>, Error> {
             let dirs = crate::template::files::include_dirs(&scope.ctx.search_paths, &path, true);
             inner
                 .engine
-                .render_file(&inner, &name, &text, &crate::template::TemplateSyntax::default(), dirs)
+                .render_file(
+                    &inner,
+                    &name,
+                    &text,
+                    &crate::template::TemplateSyntax::default(),
+                    dirs,
+                )
                 .map(Value::from)
                 .map_err(to_mj_error)
         })
