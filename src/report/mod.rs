@@ -87,8 +87,9 @@ pub enum Event {
         task: String,
         /// The task's id (as [`TaskReport::task_id`]).
         task_id: usize,
-        /// Where the task is: `FILE:LINE` (the json callback's `task.path`).
-        path: String,
+        /// Where the task is (the json callback's `task.path` is its `FILE:LINE`; the default
+        /// callback's error block quotes the lines around it).
+        mark: crate::yaml::Mark,
     },
     /// A task (or one loop item) finished on a host.
     TaskResult(TaskReport),

@@ -123,9 +123,10 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Event>, opts: ViewOptions) -> BTree
                 host,
                 task,
                 task_id,
-                path,
+                mark,
             } => {
-                json.task_start(task_id, &path);
+                json.task_start(task_id, &super::place(&mark));
+                cb.task_mark(task_id, mark);
                 if let Some(t) = tty.as_mut() {
                     let bar = t.hosts.entry(host.clone()).or_insert_with(|| {
                         let b = t.multi.add(ProgressBar::new_spinner());
