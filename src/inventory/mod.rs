@@ -605,8 +605,7 @@ fn parse_source(path: &Path, b: &mut Builder) -> Result<(), InventoryError> {
         }
         return Ok(());
     }
-    let text = read_source(path)?;
-    files::reject_vault(&text, path)?;
+    let text = files::decrypt_vault(read_source(path)?, path)?;
     b.source = Some(path.to_path_buf());
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
     let result = match ext.as_deref() {
