@@ -385,7 +385,7 @@ fn convert(
             mark: mark.clone(),
             source,
         })?;
-        crate::secrets::treat_as_secret(&plain);
+        crate::vault::note_inline_plaintext(&plain);
         return Ok(Node {
             mark,
             kind: NodeKind::Str(plain.to_string()),

@@ -163,7 +163,10 @@ pub fn encrypt(plaintext: &[u8], password: &[u8], vault_id: Option<&str>) -> Res
     encrypt_with_salt(plaintext, password, vault_id, &salt)
 }
 
-fn encrypt_with_salt(
+/// [`encrypt`] with a given salt (the `vault` filter's `salt=`): the same payload every time.
+///
+/// Errors: none in practice (key lengths are fixed); [`VaultError::Format`] otherwise.
+pub fn encrypt_with_salt(
     plaintext: &[u8],
     password: &[u8],
     vault_id: Option<&str>,

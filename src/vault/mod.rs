@@ -218,6 +218,27 @@ pub fn decrypt_secret_bytes(data: &[u8], origin: &str) -> Result<Zeroizing<Vec<u
     Ok(plain)
 }
 
+/// Plaintexts of inline `!vault` values, for the `vault_encrypted` test (ansible-core answers
+/// true for a variable that holds one).
+static INLINE: RwLock<Vec<secrecy::SecretString>> = RwLock::new(Vec::new());
+
+/// Records the plaintext of an inline `!vault` value (and makes it a secret).
+pub fn note_inline_plaintext(s: &str) {
+    crate::secrets::treat_as_secret(s);
+    if let Ok(mut v) = INLINE.write()
+        && !v.iter().any(|x| x.expose_secret() == s)
+    {
+        v.push(secrecy::SecretString::from(s.to_string()));
+    }
+}
+
+/// Whether `s` is the plaintext of an inline `!vault` value read in this run.
+pub fn is_inline_plaintext(s: &str) -> bool {
+    INLINE
+        .read()
+        .is_ok_and(|v| v.iter().any(|x| x.expose_secret() == s))
+}
+
 /// Marks decrypted text a secret: the whole text, and each of its non-blank lines (trimmed)
 /// long enough not to mask ordinary words (4 characters or more), so a line shown alone (a diff,
 /// a `cat` in a command's output) is masked too.
