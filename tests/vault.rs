@@ -560,3 +560,36 @@ fn compare_vaulted_group_vars_inline_value_and_copy_src_with_ansible_playbook() 
     let (t, a) = c.same(&pb, &args);
     assert_eq!((t.recap[0][1], a.recap[0][1]), (0, 0), "{:#?}", t.lines);
 }
+
+#[test]
+fn ask_vault_pass_prompts_without_echo() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let _ = vaulted_project(d);
+    write(
+        d,
+        "inventory.yml",
+        "all:\n  hosts:\n    box1:\n      ansible_connection: local\n",
+    );
+    let pb = write(
+        d,
+        "site.yml",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: {msg: \"group={{ vault_group }}\"}\n",
+    );
+    let out = Command::new("python3")
+        .args(["-c", common::PTY_DRIVER, env!("CARGO_BIN_EXE_talon"), "run"])
+        .arg(&pb)
+        .arg("-i")
+        .arg(d.join("inventory.yml"))
+        .args(["-v", "--ask-vault-pass"])
+        .env("ASK_VALUE", "first-pass")
+        .env("ASK_PROMPT", "Vault password: ")
+        .env("TALON_STATE_DIR", d.join("state"))
+        .output()
+        .unwrap();
+    let so = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{so}");
+    assert!(so.contains("Vault password: "), "{so}");
+    assert!(!so.contains("first-pass") && !so.contains(GROUP_SECRET), "{so}");
+    assert!(so.contains("ok=1 "), "{so}");
+}
