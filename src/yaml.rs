@@ -221,7 +221,7 @@ pub fn decrypt_vault_file(
 /// refused on command lines); mapping keys are names, not values, and stay visible.
 pub fn mark_secret_leaves(node: &Node) {
     match &node.kind {
-        NodeKind::Str(s) => crate::secrets::treat_as_secret(s),
+        NodeKind::Str(s) => crate::vault::note_value(s),
         NodeKind::Seq(items) => items.iter().for_each(mark_secret_leaves),
         NodeKind::Map(entries) => entries.iter().for_each(|(_, v)| mark_secret_leaves(v)),
         _ => {}

@@ -440,7 +440,13 @@ fn vaulted_values_are_secrets_never_in_argv_or_output() {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr),
     );
-    assert_ne!(o.status.code(), Some(0), "{so}\n{se}");
+    // Refused at load time (exit 4), as a `--secrets` value is: the group_vars variable holds a
+    // decrypted value.
+    assert_eq!(o.status.code(), Some(4), "{so}\n{se}");
+    assert!(
+        se.contains("secret 'vault_group' would be on the command line of task 'leak'"),
+        "{se}"
+    );
     assert!(leaks.is_empty(), "{leaks:?}");
     assert!(
         !so.contains(GROUP_SECRET) && !se.contains(GROUP_SECRET),

@@ -218,13 +218,49 @@ pub fn decrypt_secret_bytes(data: &[u8], origin: &str) -> Result<Zeroizing<Vec<u
     Ok(plain)
 }
 
+/// Every value decrypted in this run (strings of vaulted files, inline values), to name the
+/// variables that hold one ([`holds_decrypted`]).
+static DECRYPTED: RwLock<Vec<secrecy::SecretString>> = RwLock::new(Vec::new());
+
+/// Records a decrypted value and makes it a secret ([`crate::secrets::treat_as_secret`]).
+pub fn note_value(s: &str) {
+    crate::secrets::treat_as_secret(s);
+    if s.is_empty() {
+        return;
+    }
+    if let Ok(mut v) = DECRYPTED.write()
+        && !v.iter().any(|x| x.expose_secret() == s)
+    {
+        v.push(secrecy::SecretString::from(s.to_string()));
+    }
+}
+
+/// Whether `v` holds (anywhere in it) a string that is a value decrypted in this run.
+pub fn holds_decrypted(v: &serde_json::Value) -> bool {
+    let Ok(known) = DECRYPTED.read() else {
+        return false;
+    };
+    if known.is_empty() {
+        return false;
+    }
+    fn walk(v: &serde_json::Value, known: &[secrecy::SecretString]) -> bool {
+        match v {
+            serde_json::Value::String(s) => known.iter().any(|k| k.expose_secret() == s),
+            serde_json::Value::Array(a) => a.iter().any(|x| walk(x, known)),
+            serde_json::Value::Object(m) => m.values().any(|x| walk(x, known)),
+            _ => false,
+        }
+    }
+    walk(v, &known)
+}
+
 /// Plaintexts of inline `!vault` values, for the `vault_encrypted` test (ansible-core answers
 /// true for a variable that holds one).
 static INLINE: RwLock<Vec<secrecy::SecretString>> = RwLock::new(Vec::new());
 
 /// Records the plaintext of an inline `!vault` value (and makes it a secret).
 pub fn note_inline_plaintext(s: &str) {
-    crate::secrets::treat_as_secret(s);
+    note_value(s);
     if let Ok(mut v) = INLINE.write()
         && !v.iter().any(|x| x.expose_secret() == s)
     {
