@@ -36,6 +36,10 @@ fn talon_vault() -> Command {
     c
 }
 
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
 fn ok(mut c: Command) -> String {
     let out = c.output().unwrap();
     assert!(
@@ -330,10 +334,22 @@ fn vaulted_project(d: &Path) -> (PathBuf, PathBuf) {
 
 const LOCAL_TASKS: &str = r#"- hosts: all
   gather_facts: false
-  vars_files: [vars/inline.yml]
+  vars_files: [vars/inline.yml, vars/whole.yml]
   tasks:
     - name: copy the vaulted file
       copy: {src: secret.conf, dest: "{{ out }}/secret.conf", mode: "0600"}
+    - name: copy it without a mode
+      copy: {src: secret.conf, dest: "{{ out }}/nomode.conf"}
+    - name: include vaulted vars
+      include_vars: vars/inc.yml
+    - name: a role with vaulted defaults
+      include_role: {name: r1}
+    - name: every source decrypted
+      assert:
+        that:
+          - host_secret is match('grp-V4ult-.*-host$')
+          - whole_value is match('grp-V4ult-.*-whole$')
+          - inc_value is match('grp-V4ult-.*-inc$')
     - name: write the inline value through stdin
       shell: cat > "{{ out }}/inline.txt"
       args: {stdin: "{{ inline_value }}"}
@@ -365,6 +381,29 @@ fn vaulted_values_are_secrets_never_in_argv_or_output() {
         d,
         "inventory.yml",
         "all:\n  hosts:\n    box1:\n      ansible_connection: local\n",
+    );
+    // host_vars (folder form), a whole vars file, include_vars, role defaults: all vaulted.
+    for (rel, text) in [
+        (
+            "host_vars/box1/vault.yml",
+            format!("host_secret: \"{GROUP_SECRET}-host\"\n"),
+        ),
+        (
+            "vars/whole.yml",
+            format!("whole_value: \"{GROUP_SECRET}-whole\"\n"),
+        ),
+        ("vars/inc.yml", format!("inc_value: \"{GROUP_SECRET}-inc\"\n")),
+        (
+            "roles/r1/defaults/main.yml",
+            format!("role_default: \"{GROUP_SECRET}-role\"\n"),
+        ),
+    ] {
+        av_encrypt(d, rel, &text, &p1, None);
+    }
+    write(
+        d,
+        "roles/r1/tasks/main.yml",
+        "- name: show the role default\n  debug: {msg: \"{{ role_default }} {{ host_secret }}\"}\n- assert: {that: \"role_default is match('grp-V4ult-.*-role$')\"}\n",
     );
     let pb = write(d, "site.yml", LOCAL_TASKS);
     let run = |extra: &[&str]| {
@@ -407,7 +446,16 @@ fn vaulted_values_are_secrets_never_in_argv_or_output() {
         }
         assert!(so.contains("********"), "{so}");
         assert!(so.contains("visible"), "plain values stay visible: {so}");
+        assert!(
+            !so.contains("\"checksum\""),
+            "the checksum of secret content is not reported: {so}"
+        );
     }
+    assert_eq!(
+        mode(&out.join("nomode.conf")),
+        0o600,
+        "a vaulted file's content is a secret: owner-only without a mode"
+    );
     assert_eq!(
         std::fs::read_to_string(out.join("secret.conf")).unwrap(),
         format!("key={FILE_SECRET}\n")
