@@ -647,3 +647,37 @@ fn ask_vault_pass_prompts_without_echo() {
     assert!(!so.contains("first-pass") && !so.contains(GROUP_SECRET), "{so}");
     assert!(so.contains("ok=1 "), "{so}");
 }
+
+#[test]
+fn edit_and_create_go_through_the_editor_and_stay_readable_by_ansible_vault() {
+    let d = tempfile::tempdir().unwrap();
+    let d = d.path();
+    let p2 = write(d, "pw2", "second-pass\n");
+    let id = format!("prod@{}", p2.display());
+    let f = av_encrypt(d, "e.yml", "a: one\n", &p2, Some("prod"));
+    // An "editor" that changes the file it is given.
+    let editor = write(
+        d,
+        "ed.sh",
+        "#!/bin/sh\nsed -i s/one/two/ \"$1\"\necho 'b: new' >> \"$1\"\n",
+    );
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let mut c = talon_vault();
+    c.args(["edit", "--vault-id", &id]).arg(&f).env("EDITOR", &editor);
+    ok(c);
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.starts_with("$ANSIBLE_VAULT;1.2;AES256;prod\n"), "{text}");
+    let mut c = ansible_vault();
+    c.args(["view", "--vault-id", &id]).arg(&f);
+    assert_eq!(ok(c), "a: two\nb: new\n");
+    let n = d.join("new.yml");
+    let mut c = talon_vault();
+    c.args(["create", "--vault-id", &id])
+        .arg(&n)
+        .env("EDITOR", &editor);
+    ok(c);
+    assert_eq!(mode(&n), 0o600);
+    let mut c = ansible_vault();
+    c.args(["view", "--vault-id", &id]).arg(&n);
+    assert_eq!(ok(c), "b: new\n");
+}

@@ -36,7 +36,16 @@ impl VaultArgs {
     ///
     /// Errors: those of [`VaultIds::load`].
     pub fn install_for_run(&self) -> Result<(), VaultError> {
-        let sources = self.sources(&VaultDefaults::from_env(), false)?;
+        self.install_for_run_with(&VaultDefaults::from_env())
+    }
+
+    /// [`VaultArgs::install_for_run`] with given defaults: ansible.cfg's `vault_identity_list`
+    /// and `vault_password_file`, each replaced by its environment variable when that is set
+    /// (ansible-core's precedence: command line, then environment, then ansible.cfg).
+    ///
+    /// Errors: those of [`VaultIds::load`].
+    pub fn install_for_run_with(&self, defaults: &VaultDefaults) -> Result<(), VaultError> {
+        let sources = self.sources(defaults, false)?;
         super::install(VaultIds::load(&sources)?);
         Ok(())
     }

@@ -34,7 +34,10 @@ pub enum VaultSource {
 
 /// Vault settings that come from the environment or ansible.cfg rather than the command line:
 /// `vault_identity_list` (`ANSIBLE_VAULT_IDENTITY_LIST`, comma-separated `label@source`) and
-/// `vault_password_file` (`ANSIBLE_VAULT_PASSWORD_FILE`).
+/// `vault_password_file` (`ANSIBLE_VAULT_PASSWORD_FILE`). ansible.cfg support fills one from
+/// the file and overrides each field its environment variable sets ([`VaultDefaults::from_env`]
+/// gives the environment's alone), then passes it to
+/// [`crate::cli::VaultArgs::install_for_run_with`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VaultDefaults {
     /// `label@source` entries, tried before the command line's `--vault-id`s.
