@@ -80,7 +80,10 @@ pub enum InventoryError {
     Input(crate::input::InputError),
     /// A YAML syntax error in an inventory or variables file.
     #[error("{0}; fix the YAML syntax there")]
-    Yaml(#[from] YamlError),
+    Yaml(YamlError),
+    /// Vault data in an inventory or variables file that no vault password opens.
+    #[error("{0}")]
+    Vault(YamlError),
     /// Content that parsed but is not a valid inventory: where, what, and how to fix it.
     #[error("{at}: {what}; {fix}")]
     Parse { at: Mark, what: String, fix: String },
@@ -96,6 +99,15 @@ pub enum InventoryError {
     /// A `--limit @file` that cannot be read.
     #[error("--limit file {path}: {what}; give a readable file with one host name per line")]
     LimitFile { path: PathBuf, what: String },
+}
+
+impl From<YamlError> for InventoryError {
+    fn from(e: YamlError) -> Self {
+        match e {
+            YamlError::Vault { .. } | YamlError::VaultFile { .. } => InventoryError::Vault(e),
+            other => InventoryError::Yaml(other),
+        }
+    }
 }
 
 impl InventoryError {
