@@ -220,7 +220,7 @@ pub fn run(cmd: VaultCommand) -> Result<i32, VaultError> {
                 let text = read_input(&f)?;
                 let shown = f.display().to_string();
                 let text = std::str::from_utf8(&text)
-                    .map_err(|_| VaultError::Format(format!("in {shown}: vault data is ASCII text")))?;
+                    .map_err(|_| VaultError::Format(format!("in {shown}: vault data must be ASCII text")))?;
                 let (plain, used) = ids.decrypt(text, &shown)?;
                 let label = id.encrypt_vault_id.clone().unwrap_or(used);
                 let (label, pw) = ids.for_encrypt(Some(&label))?;

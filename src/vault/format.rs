@@ -57,8 +57,8 @@ pub struct Envelope {
 
 impl Envelope {
     /// Parses `text` (a vault file's content or an inline `!vault` value). Lines after the header
-    /// are joined as ansible-core joins them (each line stripped of its line break only, so
-    /// indentation left over is a format error).
+    /// are joined as ansible-core joins them, each trimmed (ansible-core strips only the line
+    /// break; indentation left over, which it rejects, is accepted here).
     ///
     /// Errors: [`VaultError::Format`] when the header is not `$ANSIBLE_VAULT;VERSION;CIPHER[;ID]`.
     pub fn parse(text: &str) -> Result<Self, VaultError> {

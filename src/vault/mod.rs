@@ -210,7 +210,7 @@ pub fn decrypt_text(text: &str, origin: &str) -> Result<Zeroizing<String>, Vault
 /// Errors: those of [`VaultIds::decrypt`].
 pub fn decrypt_secret_bytes(data: &[u8], origin: &str) -> Result<Zeroizing<Vec<u8>>, VaultError> {
     let text = std::str::from_utf8(data)
-        .map_err(|_| VaultError::Format(format!("in {origin}: vault data is ASCII text")))?;
+        .map_err(|_| VaultError::Format(format!("in {origin}: vault data must be ASCII text")))?;
     let (plain, _) = active().decrypt(text, origin)?;
     if let Ok(s) = std::str::from_utf8(&plain) {
         mark_secret_text(s);
