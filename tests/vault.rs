@@ -340,6 +340,8 @@ const LOCAL_TASKS: &str = r#"- hosts: all
       copy: {src: secret.conf, dest: "{{ out }}/secret.conf", mode: "0600"}
     - name: copy it without a mode
       copy: {src: secret.conf, dest: "{{ out }}/nomode.conf"}
+    - name: a vaulted template
+      template: {src: t.j2, dest: "{{ out }}/t.conf"}
     - name: include vaulted vars
       include_vars: vars/inc.yml
     - name: a role with vaulted defaults
@@ -400,6 +402,7 @@ fn vaulted_values_are_secrets_never_in_argv_or_output() {
     ] {
         av_encrypt(d, rel, &text, &p1, None);
     }
+    av_encrypt(d, "templates/t.j2", "tpl={{ group_plain }}\n", &p1, None);
     write(
         d,
         "roles/r1/tasks/main.yml",
@@ -451,6 +454,10 @@ fn vaulted_values_are_secrets_never_in_argv_or_output() {
             "the checksum of secret content is not reported: {so}"
         );
     }
+    assert_eq!(
+        std::fs::read_to_string(out.join("t.conf")).unwrap(),
+        "tpl=visible\n"
+    );
     assert_eq!(
         mode(&out.join("nomode.conf")),
         0o600,

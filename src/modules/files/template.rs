@@ -145,7 +145,8 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         .map_err(|e| ModuleError::Input(Box::new(e)))?;
     // A vault-encrypted template is decrypted on the controller, as Ansible does; its text is
     // a secret (masked, and the result delivered as holding one).
-    let text = if is_vault(text.trim_start().as_bytes()) {
+    let vaulted = is_vault(text.trim_start().as_bytes());
+    let text = if vaulted {
         let plain = super::put::decrypt_src(text.trim_start().as_bytes(), path.clone())?;
         String::from_utf8(plain).map_err(|_| ModuleError::LocalFile {
             path: path.clone(),
@@ -168,6 +169,10 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         .templater
         .render_template_with(&text, &src, &scope, &syntax, &path)
         .map_err(|e| ModuleError::Template(format!("{src}: {e}")))?;
+    // What a vaulted template renders is as secret as the template.
+    if vaulted {
+        crate::vault::mark_secret_text(&rendered);
+    }
     let content = match encode(&rendered, &encoding) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
