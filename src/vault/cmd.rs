@@ -256,7 +256,7 @@ pub fn run(cmd: VaultCommand) -> Result<i32, VaultError> {
             let read_stdin =
                 strings.iter().any(|s| s == "-") || stdin_name.is_some() || (strings.is_empty() && !prompt);
             if prompt && read_stdin {
-                return Err(VaultError::Source(
+                return Err(VaultError::Options(
                     "The --prompt option is not supported if also reading input from stdin".into(),
                 ));
             }
@@ -272,7 +272,7 @@ pub fn run(cmd: VaultCommand) -> Result<i32, VaultError> {
                 };
                 let v = prompt_line(msg, show_input)?;
                 if v.is_empty() {
-                    return Err(VaultError::Source(
+                    return Err(VaultError::Options(
                         "The plaintext provided from the prompt was empty, not encrypting".into(),
                     ));
                 }
@@ -285,7 +285,7 @@ pub fn run(cmd: VaultCommand) -> Result<i32, VaultError> {
             if read_stdin {
                 let data = read_input(Path::new("-"))?;
                 if data.is_empty() {
-                    return Err(VaultError::Source("stdin was empty, not encrypting".into()));
+                    return Err(VaultError::Options("stdin was empty, not encrypting".into()));
                 }
                 items.push((data, "stdin", stdin_name));
             }
@@ -299,7 +299,7 @@ pub fn run(cmd: VaultCommand) -> Result<i32, VaultError> {
             }
             for (i, a) in args.iter().enumerate() {
                 if a.is_empty() {
-                    return Err(VaultError::Source(
+                    return Err(VaultError::Options(
                         "The plaintext provided from the command line args was empty, not encrypting".into(),
                     ));
                 }
@@ -352,7 +352,7 @@ pub fn run(cmd: VaultCommand) -> Result<i32, VaultError> {
             )?;
             let new = VaultIds::load_with(&new_sources, true)?;
             if new.is_empty() {
-                return Err(VaultError::Source(
+                return Err(VaultError::Options(
                     "A new vault password is required to use Ansible's Vault rekey".into(),
                 ));
             }
@@ -386,7 +386,7 @@ fn success(msg: &str) {
 
 fn check_output(files: &[PathBuf], output: &OutputArg) -> Result<(), VaultError> {
     if output.output.is_some() && files.len() > 1 {
-        return Err(VaultError::Source(
+        return Err(VaultError::Options(
             "At most one input file may be used with the --output option".into(),
         ));
     }
@@ -396,7 +396,7 @@ fn check_output(files: &[PathBuf], output: &OutputArg) -> Result<(), VaultError>
 fn decrypt_ids(vault: &VaultArgs, defaults: &VaultDefaults) -> Result<VaultIds, VaultError> {
     let ids = VaultIds::load(&vault.sources(defaults, true)?)?;
     if ids.is_empty() {
-        return Err(VaultError::Source(
+        return Err(VaultError::Options(
             "A vault password is required to use Ansible's Vault".into(),
         ));
     }
@@ -406,7 +406,7 @@ fn decrypt_ids(vault: &VaultArgs, defaults: &VaultDefaults) -> Result<VaultIds, 
 fn encrypt_ids(vault: &VaultArgs, defaults: &VaultDefaults) -> Result<VaultIds, VaultError> {
     let ids = VaultIds::load_with(&vault.sources(defaults, true)?, true)?;
     if ids.is_empty() {
-        return Err(VaultError::Source(
+        return Err(VaultError::Options(
             "A vault password is required to use Ansible's Vault".into(),
         ));
     }
@@ -422,7 +422,7 @@ fn pick<'a>(ids: &'a VaultIds, id: &EncryptIdArg) -> Result<(&'a str, &'a [u8]),
             .filter(|v| !v.is_empty())
     });
     if chosen.is_none() && ids.labels().count() > 1 {
-        return Err(VaultError::Source(format!(
+        return Err(VaultError::Options(format!(
             "The vault-ids {} are available to encrypt. Specify the vault-id to encrypt with --encrypt-vault-id",
             ids.labels().collect::<Vec<_>>().join(",")
         )));

@@ -50,6 +50,9 @@ pub enum VaultError {
     /// A password source could not be used.
     #[error("{0}")]
     Source(String),
+    /// Options that do not fit together (`ansible-vault`'s `AnsibleOptionsError`, exit 5).
+    #[error("{0}")]
+    Options(String),
     /// The system could not give random bytes for a salt.
     #[error("no randomness for a vault salt: {0}")]
     Random(String),

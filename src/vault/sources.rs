@@ -105,7 +105,7 @@ impl VaultSource {
     /// Errors: [`VaultError::Source`] when the id holds `;` (it would break the payload header).
     pub fn parse(spec: &str) -> Result<Self, VaultError> {
         if spec.contains(';') {
-            return Err(VaultError::Source(format!(
+            return Err(VaultError::Options(format!(
                 "'{spec}' is not a valid vault id. The character ';' is not allowed in vault ids"
             )));
         }
