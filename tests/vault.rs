@@ -185,7 +185,11 @@ fn talon_and_ansible_vault_decrypt_each_others_files() {
         String::from_utf8_lossy(&o.stderr)
             .contains("Specify the vault-id to encrypt with --encrypt-vault-id")
     );
-    assert_eq!(o.status.code(), Some(5), "ansible-vault's exit code for option errors");
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "ansible-vault's exit code for option errors"
+    );
 }
 
 #[test]

@@ -63,10 +63,12 @@ pub(super) fn serial_step(node: &Node) -> Result<SerialStep, LoadError> {
 impl Loader {
     /// A loader for tasks and roles relative to a playbook folder (used for dynamic includes).
     pub fn new(playbook_dir: &Path) -> Loader {
-        let mut roles_path = vec![playbook_dir.join("roles"), playbook_dir.to_path_buf()];
-        if let Ok(extra) = std::env::var("ANSIBLE_ROLES_PATH") {
-            roles_path.extend(extra.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
-        }
+        // ansible-core's order: the playbook's roles/, then DEFAULT_ROLES_PATH
+        // (ANSIBLE_ROLES_PATH, or ~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles),
+        // then the playbook's own folder.
+        let mut roles_path = vec![playbook_dir.join("roles")];
+        roles_path.extend(super::role::default_roles_path());
+        roles_path.push(playbook_dir.to_path_buf());
         // Ids of dynamically loaded tasks live far above the static ones.
         Loader {
             next_id: AtomicUsize::new(1 << 32),
