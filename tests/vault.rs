@@ -693,3 +693,16 @@ fn edit_and_create_go_through_the_editor_and_stay_readable_by_ansible_vault() {
     c.args(["view", "--vault-id", &id]).arg(&n);
     assert_eq!(ok(c), "b: new\n");
 }
+
+#[test]
+fn the_binary_called_ansible_vault_is_talon_vault() {
+    let d = tempfile::tempdir().unwrap();
+    let d = d.path();
+    let p1 = write(d, "pw1", "first-pass\n");
+    let link = d.join("ansible-vault");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_talon"), &link).unwrap();
+    let f = av_encrypt(d, "m.yml", "m: 1\n", &p1, None);
+    let mut c = Command::new(&link);
+    c.args(["view", "--vault-password-file"]).arg(&p1).arg(&f);
+    assert_eq!(ok(c), "m: 1\n");
+}
