@@ -70,6 +70,8 @@ fn on(origin: &str) -> String {
 #[derive(Default)]
 pub struct VaultIds {
     secrets: Vec<(String, SecretBox<Vec<u8>>)>,
+    /// `ANSIBLE_VAULT_ID_MATCH`: only the password of the payload's own vault id is tried.
+    id_match: bool,
 }
 
 impl std::fmt::Debug for VaultIds {
@@ -90,7 +92,15 @@ impl VaultIds {
 
     /// [`VaultIds::load`]; `new` prompts twice ("New vault password", "Confirm ...").
     pub fn load_with(sources: &[VaultSource], new: bool) -> Result<Self, VaultError> {
-        let mut ids = VaultIds::default();
+        let mut ids = VaultIds {
+            id_match: std::env::var("ANSIBLE_VAULT_ID_MATCH").is_ok_and(|v| {
+                matches!(
+                    v.trim().to_ascii_lowercase().as_str(),
+                    "1" | "true" | "yes" | "on" | "y" | "t"
+                )
+            }),
+            ..VaultIds::default()
+        };
         let mut last = None;
         for s in sources {
             match s.load(new) {
@@ -117,6 +127,7 @@ impl VaultIds {
     pub fn single(label: &str, password: &[u8]) -> Self {
         VaultIds {
             secrets: vec![(label.to_string(), SecretBox::new(Box::new(password.to_vec())))],
+            id_match: false,
         }
     }
 
@@ -131,7 +142,8 @@ impl VaultIds {
     }
 
     /// Decrypts vault data as ansible-core's `VaultLib.decrypt`: the password whose vault id is
-    /// the payload's is tried first, then every other one in order. `origin` (a file path, or
+    /// the payload's is tried first, then every other one in order (only the first with
+    /// `ANSIBLE_VAULT_ID_MATCH`). `origin` (a file path, or
     /// `file:line:col`) goes into the error. Returns the plaintext and the vault id that opened it.
     ///
     /// Errors: [`VaultError::NoSecrets`], [`VaultError::NoMatch`], [`VaultError::Format`],
@@ -147,7 +159,10 @@ impl VaultIds {
             });
         }
         let first = self.secrets.iter().filter(|(l, _)| *l == env.vault_id);
-        let rest = self.secrets.iter().filter(|(l, _)| *l != env.vault_id);
+        let rest = self
+            .secrets
+            .iter()
+            .filter(|(l, _)| !self.id_match && *l != env.vault_id);
         for (label, pw) in first.chain(rest) {
             if let Some(plain) = env.decrypt(pw.expose_secret())? {
                 return Ok((plain, label.clone()));
@@ -303,6 +318,7 @@ mod tests {
                 ("dev".into(), SecretBox::new(Box::new(b"devpw".to_vec()))),
                 ("prod".into(), SecretBox::new(Box::new(b"prodpw".to_vec()))),
             ],
+            id_match: false,
         };
         let v = encrypt(b"x", b"prodpw", Some("prod")).unwrap();
         assert_eq!(ids.decrypt(&v, "f").unwrap().1, "prod");
@@ -323,5 +339,14 @@ mod tests {
         assert_eq!(ids.for_encrypt(Some("prod")).unwrap().0, "prod");
         assert_eq!(ids.for_encrypt(None).unwrap().0, "dev");
         assert!(ids.for_encrypt(Some("nope")).is_err());
+        // ANSIBLE_VAULT_ID_MATCH: no fallback to other ids.
+        let strict = VaultIds {
+            id_match: true,
+            ..ids
+        };
+        let v = encrypt(b"x", b"devpw", Some("other")).unwrap();
+        assert!(strict.decrypt(&v, "f").is_err());
+        let v = encrypt(b"x", b"devpw", Some("dev")).unwrap();
+        assert_eq!(strict.decrypt(&v, "f").unwrap().1, "dev");
     }
 }
