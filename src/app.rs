@@ -17,6 +17,7 @@ pub async fn run(cli: Cli) -> Result<i32, Error> {
         Command::Run(args) => run_playbook(args).await,
         Command::Verify(args) => verify(args).await,
         Command::Inventory(args) => inventory(args),
+        Command::Vault { command } => Ok(crate::vault::cmd::run(command)?),
         Command::Adhoc(args) => adhoc(args).await,
         Command::Galaxy { command } => galaxy(command),
         Command::Lab { command } => lab(command),
@@ -31,6 +32,7 @@ async fn prepare(
     args: &RunArgs,
     keep: impl Fn(&crate::playbook::Play) -> bool,
 ) -> Result<(Playbook, Inventory, Config), Error> {
+    args.vault.install_for_run()?;
     let mut pb = crate::playbook::load(&args.playbook)?;
     pb.plays.retain(|p| keep(p));
     let mut inv = Inventory::load(&args.inventory).map_err(Error::from)?;
@@ -222,6 +224,7 @@ async fn adhoc(args: AdhocArgs) -> Result<i32, Error> {
         strict: false,
         ssh: args.ssh,
         secret: args.secret,
+        vault: args.vault,
     };
     let (pb, inv, opts) = prepare(&run_args, |_| true).await?;
     let implicit = crate::inventory::LOCALHOST_NAMES.contains(&args.pattern.as_str());
@@ -285,6 +288,7 @@ async fn verify(args: VerifyArgs) -> Result<i32, Error> {
 }
 
 fn inventory(args: InventoryArgs) -> Result<i32, Error> {
+    args.vault.install_for_run()?;
     let mut inv = Inventory::load(&args.inventory).map_err(Error::from)?;
     if let Some(dir) = &args.playbook_dir {
         inv.add_playbook_dir(dir).map_err(Error::from)?;
@@ -297,7 +301,9 @@ fn inventory(args: InventoryArgs) -> Result<i32, Error> {
     } else {
         serde_json::to_string_pretty(&inv.list_json()).unwrap_or_default()
     };
-    print_stdout(&text)?;
+    // Decrypted vault values are secrets: masked here too (ansible-inventory prints inline
+    // `!vault` values as their ciphertext, decrypted vault files in clear).
+    print_stdout(&crate::secrets::SecretStore::empty().mask(&text))?;
     Ok(0)
 }
 

@@ -21,6 +21,11 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Show the resolved inventory (like `ansible-inventory`).
     Inventory(InventoryArgs),
+    /// Encrypt and decrypt Ansible Vault files and strings (like `ansible-vault`).
+    Vault {
+        #[command(subcommand)]
+        command: crate::vault::cmd::VaultCommand,
+    },
     /// Run one module on the hosts of a pattern (like `ansible`, the ad-hoc command).
     Adhoc(AdhocArgs),
     /// Install roles and collections from git, tarballs and folders (like `ansible-galaxy`).
@@ -88,6 +93,8 @@ pub struct RunArgs {
     pub ssh: SshArgs,
     #[command(flatten)]
     pub secret: SecretArgs,
+    #[command(flatten)]
+    pub vault: VaultArgs,
 }
 
 /// Where a run's secrets come from (src/secrets/).
@@ -103,6 +110,28 @@ pub struct SecretArgs {
     /// Prompt for a secret on the terminal, without echo (repeatable).
     #[arg(long = "ask-secret", value_name = "NAME")]
     pub ask_secret: Vec<String>,
+}
+
+/// The vault password options of every command that reads vault data (`talon run`,
+/// `talon verify`, `talon inventory`, `talon vault`): `ansible-playbook`'s and `ansible-vault`'s.
+/// (Loading: `crate::vault::cmd`.)
+#[derive(Debug, Args, Default, Clone)]
+pub struct VaultArgs {
+    /// A vault password source `LABEL@SOURCE` (or just `SOURCE`): SOURCE is a password file,
+    /// an executable printing the password (a `*-client` script gets `--vault-id LABEL`), or
+    /// `prompt` (repeatable).
+    #[arg(long = "vault-id", value_name = "LABEL@SOURCE")]
+    pub vault_id: Vec<String>,
+    /// A vault password file or script, for the `default` vault id (repeatable).
+    #[arg(
+        long = "vault-password-file",
+        visible_alias = "vault-pass-file",
+        value_name = "FILE"
+    )]
+    pub vault_password_file: Vec<PathBuf>,
+    /// Prompt for the vault password on the terminal, without echo.
+    #[arg(short = 'J', long = "ask-vault-pass", visible_alias = "ask-vault-password")]
+    pub ask_vault_pass: bool,
 }
 
 /// SSH options shared by commands that connect.
@@ -148,6 +177,8 @@ pub struct VerifyArgs {
     pub ssh: SshArgs,
     #[command(flatten)]
     pub secret: SecretArgs,
+    #[command(flatten)]
+    pub vault: VaultArgs,
 }
 
 /// `talon adhoc` (and the binary called as `ansible`): ansible's ad-hoc command line.
@@ -199,6 +230,8 @@ pub struct AdhocArgs {
     pub ssh: SshArgs,
     #[command(flatten)]
     pub secret: SecretArgs,
+    #[command(flatten)]
+    pub vault: VaultArgs,
 }
 
 /// `talon galaxy`.
@@ -262,6 +295,8 @@ pub struct InventoryArgs {
     /// A playbook folder whose group_vars/ and host_vars/ also apply.
     #[arg(long)]
     pub playbook_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub vault: VaultArgs,
 }
 
 /// `talon lab`.
@@ -323,6 +358,7 @@ impl From<VerifyArgs> for RunArgs {
             strict: v.strict,
             ssh: v.ssh,
             secret: v.secret,
+            vault: v.vault,
         }
     }
 }

@@ -78,6 +78,10 @@ pub enum Error {
     Lab(#[from] crate::lab::LabError),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
+    /// Vault passwords could not be loaded, or `talon vault` failed (`ansible-vault` exits 1;
+    /// 5 for options that do not fit together).
+    #[error("{0}")]
+    Vault(#[from] crate::vault::VaultError),
 }
 
 impl Error {
@@ -85,8 +89,12 @@ impl Error {
     pub fn code(&self) -> i32 {
         match self {
             Error::Load(_) | Error::Inventory(_) => EXIT_LOAD_ERROR,
-            Error::Options(_) => EXIT_BAD_OPTIONS,
-            Error::NoHosts(_) | Error::UnknownHost(_) | Error::Lab(_) | Error::Io { .. } => EXIT_ERROR,
+            Error::Options(_) | Error::Vault(crate::vault::VaultError::Options(_)) => EXIT_BAD_OPTIONS,
+            Error::NoHosts(_)
+            | Error::UnknownHost(_)
+            | Error::Lab(_)
+            | Error::Io { .. }
+            | Error::Vault(_) => EXIT_ERROR,
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod secrets;
 pub mod template;
 pub mod transport;
 pub mod vars;
+pub mod vault;
 pub mod verify;
 pub mod yaml;
 mod yaml11;

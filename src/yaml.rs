@@ -87,16 +87,19 @@ pub enum YamlError {
         "{mark}: YAML nested deeper than {MAX_DEPTH} levels (talon's limit, against runaway or hostile input): flatten the data"
     )]
     TooDeep { mark: Mark },
-    /// An inline `!vault` value: talon cannot decrypt it yet, and must not ship the ciphertext.
-    #[error(
-        "{mark}: an inline '!vault' value: talon does not support Ansible Vault yet (the encrypted text would be used as the value); provide the value with --secrets, --secret-env or --ask-secret instead"
-    )]
-    Vault { mark: Mark },
-    /// A whole file encrypted with `ansible-vault encrypt`.
-    #[error(
-        "{path}: the file is encrypted with ansible-vault, which talon does not decrypt yet: decrypt it (`ansible-vault decrypt`) and give secrets with --secrets, --secret-env or --ask-secret instead"
-    )]
-    VaultFile { path: PathBuf },
+    /// An inline `!vault` value that cannot be decrypted (no password, none that fits, bad data).
+    #[error("{mark}: {source}")]
+    Vault {
+        mark: Mark,
+        source: crate::vault::VaultError,
+    },
+    /// A whole file encrypted with `ansible-vault encrypt` that cannot be decrypted (the
+    /// message names the file).
+    #[error("{source}")]
+    VaultFile {
+        path: PathBuf,
+        source: crate::vault::VaultError,
+    },
     /// Too large, not a regular file, or not UTF-8 (see [`crate::input`]).
     #[error(transparent)]
     Input(crate::input::InputError),
@@ -180,7 +183,8 @@ impl Node {
 ///
 /// Errors: [`YamlError::Read`] when the file cannot be read, [`YamlError::Parse`] with the
 /// parser's line:column when it is not valid YAML, [`YamlError::TooDeep`] past [`MAX_DEPTH`],
-/// [`YamlError::Vault`] / [`YamlError::VaultFile`] for Ansible Vault content (not supported yet).
+/// [`YamlError::Vault`] / [`YamlError::VaultFile`] for Ansible Vault content that the run's
+/// vault passwords ([`crate::vault::install`]) cannot decrypt.
 pub fn load_file(path: &Path) -> Result<Node, YamlError> {
     let text = crate::input::read_text(path).map_err(|e| match e {
         crate::input::InputError::Io { path, source } => YamlError::Read { path, source },
@@ -189,20 +193,56 @@ pub fn load_file(path: &Path) -> Result<Node, YamlError> {
     parse_str(&text, path)
 }
 
-/// [`YamlError::VaultFile`] when `text` is a file encrypted with `ansible-vault` (it starts with
-/// `$ANSIBLE_VAULT;`); for any source talon reads variables from, YAML or INI.
-pub fn reject_vault_file(text: &str, path: &Path) -> Result<(), YamlError> {
-    if text.trim_start().starts_with("$ANSIBLE_VAULT;") {
-        return Err(YamlError::VaultFile {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(())
+/// Whether `text` is a file encrypted with `ansible-vault` (it starts with `$ANSIBLE_VAULT;`).
+pub fn is_vault_file(text: &str) -> bool {
+    text.trim_start().starts_with("$ANSIBLE_VAULT;")
 }
 
-/// Parses YAML text; `path` names the source in marks and errors.
+/// The plaintext of a file encrypted with `ansible-vault` (`None`: `text` is not vault data),
+/// decrypted with the run's vault passwords; for any source talon reads, YAML or INI.
+///
+/// Errors: [`YamlError::VaultFile`] naming `path` when it cannot be decrypted.
+pub fn decrypt_vault_file(
+    text: &str,
+    path: &Path,
+) -> Result<Option<secrecy::zeroize::Zeroizing<String>>, YamlError> {
+    if !is_vault_file(text) {
+        return Ok(None);
+    }
+    crate::vault::decrypt_text(text.trim_start(), &path.display().to_string())
+        .map(Some)
+        .map_err(|source| YamlError::VaultFile {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Beyond Ansible: every string value of a decrypted vault file is a secret (masked in output,
+/// refused on command lines); mapping keys are names, not values, and stay visible.
+pub fn mark_secret_leaves(node: &Node) {
+    match &node.kind {
+        NodeKind::Str(s) => crate::vault::note_value(s),
+        NodeKind::Seq(items) => items.iter().for_each(mark_secret_leaves),
+        NodeKind::Map(entries) => entries.iter().for_each(|(_, v)| mark_secret_leaves(v)),
+        _ => {}
+    }
+}
+
+/// Parses YAML text; `path` names the source in marks and errors. A file encrypted with
+/// `ansible-vault` is decrypted first ([`decrypt_vault_file`]) and its string values become
+/// secrets ([`mark_secret_leaves`]); so does each inline `!vault` value.
 pub fn parse_str(text: &str, path: &Path) -> Result<Node, YamlError> {
-    reject_vault_file(text, path)?;
+    if let Some(plain) = decrypt_vault_file(text, path)? {
+        if is_vault_file(&plain) {
+            return Err(YamlError::VaultFile {
+                path: path.to_path_buf(),
+                source: crate::vault::VaultError::Format("the decrypted content is vault data again".into()),
+            });
+        }
+        let node = parse_str(&plain, path)?;
+        mark_secret_leaves(&node);
+        return Ok(node);
+    }
     let file = Arc::new(path.to_path_buf());
     if text.trim().is_empty()
         || text
@@ -321,8 +361,8 @@ fn parse_error(e: &serde_saphyr::Error, file: &Arc<PathBuf>) -> YamlError {
 /// A parsed value with its tag (`!vault`, `!unsafe`, ...), as serde-saphyr reports it.
 type Tagged = serde_saphyr::Tagged<RawNode>;
 
-/// Converts the parser's tree into a [`Node`] tree; an inline `!vault` value is
-/// [`YamlError::Vault`] (see [`is_vault_tag`]).
+/// Converts the parser's tree into a [`Node`] tree; an inline `!vault` value (see
+/// [`is_vault_tag`]) is decrypted into a string and made a secret, or is [`YamlError::Vault`].
 fn convert(
     raw: serde_saphyr::Spanned<Tagged>,
     file: &Arc<PathBuf>,
@@ -335,7 +375,21 @@ fn convert(
     };
     let serde_saphyr::Tagged(value, tag) = raw.value;
     if tag.as_deref().is_some_and(is_vault_tag) {
-        return Err(YamlError::Vault { mark });
+        let RawNode::Str(ciphertext) = value else {
+            return Err(YamlError::Vault {
+                mark,
+                source: crate::vault::VaultError::Format("a '!vault' value must be a string".into()),
+            });
+        };
+        let plain = crate::vault::decrypt_text(&ciphertext, "").map_err(|source| YamlError::Vault {
+            mark: mark.clone(),
+            source,
+        })?;
+        crate::vault::note_inline_plaintext(&plain);
+        return Ok(Node {
+            mark,
+            kind: NodeKind::Str(plain.to_string()),
+        });
     }
     let kind = match value {
         RawNode::Null => NodeKind::Null,
@@ -622,7 +676,15 @@ mod tests {
         let text =
             "a: 1\npw: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6231336539\nl:\n  - !vault-encrypted x\n";
         let e = parse_str(text, Path::new("v.yml")).unwrap_err();
-        assert!(matches!(&e, YamlError::Vault { mark } if mark.line == 3), "{e}");
+        assert!(
+            matches!(&e, YamlError::Vault { mark, .. } if mark.line == 3),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("Attempting to decrypt but no vault secrets found"),
+            "{e}"
+        );
         let e = parse_str("l:\n  - !vault x\n", Path::new("v.yml")).unwrap_err();
         assert!(e.to_string().starts_with("v.yml:2:"), "{e}");
         let e = parse_str("$ANSIBLE_VAULT;1.1;AES256\n6231336539\n", Path::new("all.yml")).unwrap_err();

@@ -129,7 +129,6 @@ fn dir_vars_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Errors: unreadable, invalid YAML, vault-encrypted, or not a mapping.
 pub(super) fn load_vars_file(path: &Path) -> Result<Vars, InventoryError> {
     let text = super::read_source(path)?;
-    reject_vault(&text, path)?;
     let node = yaml::parse_str(&text, path)?;
     match node.kind {
         NodeKind::Null => Ok(Vars::new()),
@@ -145,8 +144,11 @@ pub(super) fn load_vars_file(path: &Path) -> Result<Vars, InventoryError> {
     }
 }
 
-/// Vault-encrypted files start with `$ANSIBLE_VAULT;`; talon cannot decrypt them (INI sources
-/// too, which are not parsed as YAML): [`yaml::reject_vault_file`].
-pub(super) fn reject_vault(text: &str, path: &Path) -> Result<(), InventoryError> {
-    Ok(yaml::reject_vault_file(text, path)?)
+/// An inventory source encrypted with `ansible-vault` (INI too, which is not parsed as YAML),
+/// decrypted with the run's vault passwords ([`yaml::decrypt_vault_file`]); other text as is.
+pub(super) fn decrypt_vault(text: String, path: &Path) -> Result<String, InventoryError> {
+    Ok(match yaml::decrypt_vault_file(&text, path)? {
+        Some(plain) => plain.to_string(),
+        None => text,
+    })
 }

@@ -82,7 +82,10 @@ pub enum InventoryError {
     Input(crate::input::InputError),
     /// A YAML syntax error in an inventory or variables file.
     #[error("{0}; fix the YAML syntax there")]
-    Yaml(#[from] YamlError),
+    Yaml(YamlError),
+    /// Vault data in an inventory or variables file that no vault password opens.
+    #[error("{0}")]
+    Vault(YamlError),
     /// Content that parsed but is not a valid inventory: where, what, and how to fix it.
     #[error("{at}: {what}; {fix}")]
     Parse { at: Mark, what: String, fix: String },
@@ -98,6 +101,15 @@ pub enum InventoryError {
     /// A `--limit @file` that cannot be read.
     #[error("--limit file {path}: {what}; give a readable file with one host name per line")]
     LimitFile { path: PathBuf, what: String },
+}
+
+impl From<YamlError> for InventoryError {
+    fn from(e: YamlError) -> Self {
+        match e {
+            YamlError::Vault { .. } | YamlError::VaultFile { .. } => InventoryError::Vault(e),
+            other => InventoryError::Yaml(other),
+        }
+    }
 }
 
 impl InventoryError {
@@ -621,8 +633,7 @@ fn parse_source(path: &Path, b: &mut Builder) -> Result<(), InventoryError> {
             Err(_) => {}
         }
     }
-    let text = read_source(path)?;
-    files::reject_vault(&text, path)?;
+    let text = files::decrypt_vault(read_source(path)?, path)?;
     b.source = Some(path.to_path_buf());
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
     let result = match ext.as_deref() {

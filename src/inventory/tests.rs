@@ -491,7 +491,10 @@ fn vars_file_errors() {
     );
     write(r, "group_vars/web.yml", "$ANSIBLE_VAULT;1.1;AES256\n6162\n");
     let e = Inventory::load(&[r.join("hosts")]).unwrap_err().to_string();
-    assert!(e.contains("ansible-vault"), "{e}");
+    assert!(
+        e.contains("web.yml") && e.contains("no vault secrets found"),
+        "{e}"
+    );
 }
 
 #[test]

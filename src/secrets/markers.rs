@@ -130,9 +130,11 @@ impl SecretStore {
     /// cannot be put back, and delivering the transformed marker would be garbage).
     pub fn reveal(&self, text: &str) -> Result<Revealed, SecretError> {
         let Some(re) = self.marker_re() else {
+            // No given secrets, but found ones (decrypted vault values, password lookups) may
+            // be in the text as values.
             return Ok(Revealed {
                 content: Zeroizing::new(text.as_bytes().to_vec()),
-                has_secret: false,
+                has_secret: self.find_value(text).is_some(),
             });
         };
         let mut out = Zeroizing::new(Vec::with_capacity(text.len()));

@@ -52,11 +52,22 @@ impl SecretStore {
     }
 
     /// The load-time check of a playbook against this store's secrets
-    /// ([`crate::playbook::taint::check`]).
+    /// ([`crate::playbook::taint::check`]); variables (inventory, `more_vars`, play and role
+    /// vars) whose value holds a decrypted vault value count as secrets too.
     ///
     /// Errors: [`LoadError::At`] naming the secret, the task, its `file:line:col` and the fix.
     pub fn check_playbook(&self, pb: &Playbook, more_vars: &[Vars]) -> Result<(), LoadError> {
-        let names: BTreeSet<String> = self.names().map(str::to_string).collect();
+        let mut names: BTreeSet<String> = self.names().map(str::to_string).collect();
+        let play_vars = pb.plays.iter().flat_map(|p| {
+            std::iter::once(&p.vars).chain(p.roles.iter().flat_map(|r| [&r.defaults, &r.vars, &r.params]))
+        });
+        for vars in more_vars.iter().chain(play_vars) {
+            names.extend(
+                vars.iter()
+                    .filter(|(_, v)| crate::vault::holds_decrypted(v))
+                    .map(|(k, _)| k.clone()),
+            );
+        }
         taint::check(pb, &names, more_vars)
     }
 }

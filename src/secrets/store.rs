@@ -187,11 +187,14 @@ impl SecretStore {
             ))
         })?;
         for (name, serde_saphyr::Tagged(value, tag)) in map {
-            if tag.as_deref().is_some_and(crate::yaml::is_vault_tag) {
-                return Err(err(format!(
-                    "'{name}' is an inline '!vault' value: talon does not decrypt Ansible Vault yet (the encrypted text would be delivered as the secret); put the plain value in this file"
-                )));
-            }
+            let value = if tag.as_deref().is_some_and(crate::yaml::is_vault_tag) {
+                // Decrypted with the run's vault passwords; never delivered as ciphertext.
+                crate::vault::decrypt_text(&value, "")
+                    .map_err(|e| err(format!("'{name}' is an inline '!vault' value: {e}")))?
+                    .to_string()
+            } else {
+                value
+            };
             self.insert(&name, SecretString::from(value))?;
         }
         Ok(())

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::copy_tree::{TreeRequest, copy_tree};
 use super::put::{
     PutOptions, PutRequest, checksum_mismatch, find_local_file, preserved_mode, put_content, put_options,
-    read_local_src, registered_diff,
+    read_local_src_vault, registered_diff,
 };
 use crate::modules::args::Args;
 use crate::modules::args::{FileArgs, Mode, files_failure, path_info};
@@ -126,11 +126,12 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             if preserve {
                 file.mode = Some(preserved_mode(&path)?);
             }
-            let data = read_local_src(path.clone(), "a copy src file").await?;
+            let (data, vaulted) = read_local_src_vault(path.clone(), "a copy src file").await?;
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
             // The label ansible-core gives the new side: the source's absolute path.
             let label = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
-            (data, label.display().to_string(), name, false)
+            // A decrypted vault file is revealed like content, so it is delivered as a secret.
+            (data, label.display().to_string(), name, vaulted)
         }
         (None, None) => return Err(a.bad("src (or content) is required")),
     };

@@ -112,9 +112,11 @@ fn read_sources(files: &[(PathBuf, String)]) -> Result<Vec<Source>, ModuleError>
         .map(|(path, rel)| {
             let data = crate::input::read_bytes(path, crate::input::CONTENT_LIMIT, "a copy src file")
                 .map_err(|e| ModuleError::Input(Box::new(e)))?;
-            if super::put::is_vault(&data) {
-                return Err(super::put::vault_src(path.clone()));
-            }
+            let data = if super::put::is_vault(&data) {
+                super::put::decrypt_src(&data, path.clone())?
+            } else {
+                data
+            };
             let mode = std::fs::metadata(path)
                 .map_err(|e| ModuleError::LocalFile {
                     path: path.clone(),

@@ -522,11 +522,19 @@ pub(crate) fn is_vault(data: &[u8]) -> bool {
 }
 
 /// The bytes of the controller file `path` (`what` names it in errors); a vault-encrypted file
-/// is refused ([`vault_src`]). Errors: [`ModuleError::LocalFile`], [`ModuleError::Input`].
+/// is decrypted ([`decrypt_src`]). Errors: [`ModuleError::LocalFile`], [`ModuleError::Input`].
 pub(crate) async fn read_local_src(
     path: std::path::PathBuf,
     what: &'static str,
 ) -> Result<Vec<u8>, ModuleError> {
+    Ok(read_local_src_vault(path, what).await?.0)
+}
+
+/// [`read_local_src`], and whether the file was vault-encrypted (its content is then a secret).
+pub(crate) async fn read_local_src_vault(
+    path: std::path::PathBuf,
+    what: &'static str,
+) -> Result<(Vec<u8>, bool), ModuleError> {
     let read = path.clone();
     let data = tokio::task::spawn_blocking(move || {
         crate::input::read_bytes(&read, crate::input::CONTENT_LIMIT, what)
@@ -537,21 +545,33 @@ pub(crate) async fn read_local_src(
         message: e.to_string(),
     })?
     .map_err(|e| ModuleError::Input(Box::new(e)))?;
-    // Ansible decrypts a vault-encrypted src (`decrypt: true`); talon cannot yet, and never
-    // copies the ciphertext in its place.
+    // Ansible decrypts a vault-encrypted src on the controller (`decrypt: true`, the default).
     if is_vault(&data) {
-        return Err(vault_src(path));
+        return Ok((decrypt_src(&data, path)?, true));
     }
-    Ok(data)
+    Ok((data, false))
 }
 
-/// The error for a vault-encrypted `src`: Ansible decrypts it; talon cannot yet and never
-/// delivers the ciphertext in its place.
+/// A vault-encrypted controller file decrypted with the run's vault passwords, its content made
+/// a secret (masked in output and diffs); never the ciphertext in its place.
+///
+/// Errors: [`ModuleError::LocalFile`] with ansible-core's message when no password fits.
+pub(crate) fn decrypt_src(data: &[u8], path: std::path::PathBuf) -> Result<Vec<u8>, ModuleError> {
+    crate::vault::decrypt_secret_bytes(data, &path.display().to_string())
+        .map(|p| p.to_vec())
+        .map_err(|e| ModuleError::LocalFile {
+            path,
+            message: e.to_string(),
+        })
+}
+
+/// The error for a vault-encrypted script: talon does not send one (its content would pass
+/// through a command line's reach); decrypt it, or run it with `copy` and `command`.
 pub(crate) fn vault_src(path: std::path::PathBuf) -> ModuleError {
     ModuleError::LocalFile {
         path,
-        message: "the file is encrypted with ansible-vault, which talon does not decrypt yet: decrypt it \
-                  (`ansible-vault decrypt`), or deliver the secret with talon_secret_file"
+        message: "the script is encrypted with ansible-vault, which talon does not run: copy it with \
+                  `copy` (which decrypts it) and run it with `command`"
             .into(),
     }
 }

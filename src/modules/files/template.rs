@@ -7,7 +7,7 @@
 
 use super::put::{
     PutOptions, PutRequest, find_local_file, is_vault, preserved_mode, put_content, put_options,
-    registered_diff, vault_src,
+    registered_diff,
 };
 use crate::modules::args::Args;
 use crate::modules::files::attributes;
@@ -143,11 +143,18 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             message: e.to_string(),
         })?
         .map_err(|e| ModuleError::Input(Box::new(e)))?;
-    // A vault-encrypted template is decrypted by Ansible; talon cannot yet, and never renders
-    // the ciphertext.
-    if is_vault(text.trim_start().as_bytes()) {
-        return Err(vault_src(path));
-    }
+    // A vault-encrypted template is decrypted on the controller, as Ansible does; its text is
+    // a secret (masked, and the result delivered as holding one).
+    let vaulted = is_vault(text.trim_start().as_bytes());
+    let text = if vaulted {
+        let plain = super::put::decrypt_src(text.trim_start().as_bytes(), path.clone())?;
+        String::from_utf8(plain).map_err(|_| ModuleError::LocalFile {
+            path: path.clone(),
+            message: "the decrypted template is not UTF-8 text".into(),
+        })?
+    } else {
+        text
+    };
     // ansible-core's template variables (template_path, ansible_managed, ...) for this file.
     let dest_arg = a.str("dest")?;
     let scope = ctx
@@ -162,6 +169,10 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         .templater
         .render_template_with(&text, &src, &scope, &syntax, &path)
         .map_err(|e| ModuleError::Template(format!("{src}: {e}")))?;
+    // What a vaulted template renders is as secret as the template.
+    if vaulted {
+        crate::vault::mark_secret_text(&rendered);
+    }
     let content = match encode(&rendered, &encoding) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {

@@ -14,6 +14,7 @@ mod strings;
 mod strptime;
 pub(crate) mod text;
 mod urlsplit;
+mod vault;
 
 use std::collections::HashSet;
 
@@ -99,6 +100,7 @@ pub(crate) fn from_json_value(v: &serde_json::Value) -> Value {
 }
 
 pub(crate) fn register(env: &mut Environment<'static>) {
+    vault::register(env);
     env.add_filter("default", default);
     env.add_filter("d", default);
     env.add_filter("bool", to_bool);

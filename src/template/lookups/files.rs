@@ -23,11 +23,38 @@ pub(super) fn file(call: &Call) -> Result<Vec<Value>, Error> {
         .map(|t| {
             let path = find(&call.scope, &str_of(t), "files")?;
             let text = crate::input::read_text(&path).map_err(|e| err(format!("lookup('file'): {e}")))?;
+            // ansible-core reads a lookup's file through its loader, which decrypts vault files.
+            let text = unvaulted(text, &path)?;
             let text = if rstrip { text.trim_end() } else { text.as_str() };
             let text = if lstrip { text.trim_start() } else { text };
             Ok(Value::from(text))
         })
         .collect()
+}
+
+/// `unvault`, as ansible.builtin.unvault: each term found under `files/` then in each search
+/// path, its content decrypted when vault-encrypted (a secret from then on), not stripped.
+pub(super) fn unvault(call: &Call) -> Result<Vec<Value>, Error> {
+    call.flat_terms()?
+        .iter()
+        .map(|t| {
+            let path = find(&call.scope, &str_of(t), "files")?;
+            let text = crate::input::read_text(&path).map_err(|e| err(format!("lookup('unvault'): {e}")))?;
+            Ok(Value::from(unvaulted(text, &path)?))
+        })
+        .collect()
+}
+
+/// `text` decrypted with the run's vault passwords when it is vault data (its content then a
+/// secret), else as is.
+fn unvaulted(text: String, path: &Path) -> Result<String, Error> {
+    if !crate::vault::is_encrypted(text.trim_start().as_bytes()) {
+        return Ok(text);
+    }
+    let plain = crate::vault::decrypt_secret_bytes(text.trim_start().as_bytes(), &path.display().to_string())
+        .map_err(|e| err(e.to_string()))?;
+    String::from_utf8(plain.to_vec())
+        .map_err(|_| err(format!("{}: the decrypted content is not UTF-8", path.display())))
 }
 
 /// `template`, as ansible.builtin.template: each term found under `templates/` then in each

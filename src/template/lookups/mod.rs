@@ -51,6 +51,7 @@ pub const LOOKUPS: &[&str] = &[
     "csvfile",
     "password",
     "random_choice",
+    "unvault",
 ];
 
 /// The variable a `with_<lookup>` loop sets for its lookup: the folder under each search path
@@ -339,6 +340,7 @@ fn dispatch(call: &Call) -> Result<Vec<Value>, Error> {
         "varnames" => names::varnames(call),
         "inventory_hostnames" => plain(&[]).and_then(|()| names::inventory_hostnames(call)),
         "file" => files::file(call),
+        "unvault" => plain(&[]).and_then(|()| files::unvault(call)),
         "template" => files::template(call),
         "pipe" => plain(&[]).and_then(|()| files::pipe(call)),
         "lines" => plain(&[]).and_then(|()| files::lines(call)),
