@@ -53,6 +53,7 @@ impl<'a> Runner<'a> {
         if ctx.linear {
             ctx.lockstep.step().await;
         }
+        self.fatal_check(ctx, st)?;
         // Another host ended the play or the batch (`meta: end_play` / `end_batch`).
         if ctx.ended.load(std::sync::atomic::Ordering::SeqCst) != 0 {
             return Err(Stop::End);
@@ -69,6 +70,12 @@ impl<'a> Runner<'a> {
         {
             return Ok(());
         }
+        // `throttle`: at most N hosts run this task at once (ignored with run_once, as
+        // ansible-core's strategy does).
+        let _permit = match self.throttle_permit(ctx, st, task, inh).await {
+            Ok(p) => p,
+            Err(msg) => return self.fail_task(ctx, st, task, msg),
+        };
         let name = task.display_name();
         self.reporter.send(Event::TaskStart {
             host: st.name.clone(),
@@ -399,6 +406,35 @@ impl<'a> Runner<'a> {
             }
             _ => failed("internal: this action cannot run as a leaf task".into()),
         })
+    }
+
+    /// A permit of the task's `throttle` semaphore (shared by the batch's hosts), or none when
+    /// the task has no throttle (0) or runs once.
+    async fn throttle_permit(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &HostState,
+        task: &Task,
+        inh: &Inherited,
+    ) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, TaskError> {
+        let Some(v) = task.throttle.as_ref().or(inh.throttle.as_ref()) else {
+            return Ok(None);
+        };
+        let scope = self.scope_for(ctx, st, Some(task), inh, &Vars::new());
+        let n = self
+            .int_of(v, &scope)
+            .map_err(|_| TaskError::Invalid("Failed to convert the throttle value to an integer.".into()))?;
+        if n <= 0 || task.run_once {
+            return Ok(None);
+        }
+        let sem = match ctx.throttles.lock() {
+            Ok(mut m) => m
+                .entry(task.id)
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(n as usize)))
+                .clone(),
+            Err(_) => return Ok(None),
+        };
+        Ok(sem.acquire_owned().await.ok())
     }
 
     /// `environment:` of the play, enclosing blocks and the task, rendered; later ones win.

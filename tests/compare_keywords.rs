@@ -1,0 +1,90 @@
+//! Task and play keywords compared with `ansible-playbook` (ansible-core 2.19): `order`,
+//! `any_errors_fatal`, `max_fail_percentage`, `throttle`, `timeout`, `async`/`poll` with
+//! `async_status`. Each fixture (tests/fixtures/compare/keywords_*.yml) runs with talon on
+//! fresh lab hosts and with ansible-playbook on others; per-task statuses, the chosen values
+//! (tasks named `show ...`/`error ...`), recaps and exit codes must be identical.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::ansible::{Compare, fixture};
+
+fn has(lines: &[String], line: &str) -> bool {
+    lines.iter().any(|l| l == line)
+}
+
+#[test]
+fn d13_play_order_orders_the_hosts_as_ansible() {
+    let c = Compare::hosts(2);
+    let (t, _) = c.same(&fixture("keywords_order.yml"), &[]);
+    // With serial 1 the lines follow the batches: reverse orders run the second host first.
+    let first = |what: &str| {
+        t.lines
+            .iter()
+            .find(|l| l.contains(what))
+            .map(|l| l[..2].to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(first("reverse_inventory"), "#1", "{:#?}", t.lines);
+    assert_eq!(first("reverse_sorted"), "#1", "{:#?}", t.lines);
+    assert_eq!(first("show sorted"), "#0", "{:#?}", t.lines);
+}
+
+#[test]
+fn d13_any_errors_fatal_and_max_fail_percentage_fail_every_host() {
+    let c = Compare::hosts(2);
+    let (t, _) = c.same(&fixture("keywords_aef_task.yml"), &[]);
+    assert_eq!(t.code, 2);
+    assert!(
+        !t.lines
+            .iter()
+            .any(|l| l.contains("after the fatal task") || l.contains("next play")),
+        "{:#?}",
+        t.lines
+    );
+    let (t, _) = c.same(&fixture("keywords_aef_ignored.yml"), &[]);
+    assert!(
+        has(&t.lines, "#0 only the first host goes on => ok"),
+        "{:#?}",
+        t.lines
+    );
+    c.same(&fixture("keywords_aef_rescue.yml"), &[]);
+    let (t, _) = c.same(&fixture("keywords_max_fail.yml"), &[]);
+    assert!(
+        has(&t.lines, "#1 the second host goes on => ok"),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        !t.lines
+            .iter()
+            .any(|l| l.contains("after the failure") || l.contains("play after")),
+        "{:#?}",
+        t.lines
+    );
+}
+
+#[test]
+fn d13_throttle_and_timeout_as_ansible() {
+    let c = Compare::hosts(2);
+    let (t, _) = c.same(&fixture("keywords_throttle_timeout.yml"), &[]);
+    assert!(
+        has(&t.lines, "#0 one host at a time => changed"),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        has(&t.lines, "#1 one host at a time in the block => changed"),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("#0 error too slow => failed")
+                && l.contains("Timed out after 1 second(s).")),
+        "{:#?}",
+        t.lines
+    );
+}
