@@ -88,3 +88,17 @@ fn d13_throttle_and_timeout_as_ansible() {
         t.lines
     );
 }
+
+#[test]
+fn d13_async_poll_and_async_status_as_ansible() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("keywords_async.yml"), &[]);
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show the job result => ok") && l.contains("3 done")),
+        "{:#?}",
+        t.lines
+    );
+    assert!(has(&t.lines, "wait for the job => failed"), "{:#?}", t.lines);
+}

@@ -5,6 +5,7 @@
 //! for the whole run. Handlers are flushed per host at the end of each play section and at
 //! `meta: flush_handlers`.
 
+mod async_job;
 mod attempt;
 mod connect;
 mod error;

@@ -382,26 +382,58 @@ impl<'a> Runner<'a> {
                     env: &env,
                     secrets: &self.opts.secrets,
                 };
-                let ran = match action {
-                    Action::Module { module, .. } => {
-                        let mut args = args;
-                        match modules::expand_user_paths(module, &mut args, &mctx).await {
-                            Ok(()) => (module.run)(&args, &mctx).await,
-                            Err(e) => Err(e),
-                        }
-                    }
-                    Action::Python { module, .. } => {
-                        if let Ok(mut seen) = self.python_tasks.lock() {
-                            seen.insert(format!("task '{}' ({})", task.display_name(), module.fqcn));
-                        }
-                        modules::python::run(module, &args, &mctx).await
-                    }
-                    _ => return Ok(failed("internal: this action is not a module".into())),
+                // `async:` the job's time limit (0: not async); `poll:` 15 by default.
+                let limit = match &task.async_val {
+                    Some(v) => self.int_of(v, scope)?.max(0) as u64,
+                    None => 0,
                 };
-                match ran {
+                if limit > 0 {
+                    let name = match action {
+                        Action::Module { module, .. } => module.name,
+                        Action::Python { module, .. } => module.name.as_str(),
+                        _ => "",
+                    };
+                    if super::async_job::NO_ASYNC.contains(&name) {
+                        return Ok(failed(format!("This action ({name}) does not support async.")));
+                    }
+                }
+                let poll = match &task.poll {
+                    Some(v) => self.int_of(v, scope)?.max(0) as u64,
+                    None => 15,
+                };
+                let run = async {
+                    match action {
+                        Action::Module { module, .. } => {
+                            let mut args = args;
+                            match modules::expand_user_paths(module, &mut args, &mctx).await {
+                                Ok(()) => (module.run)(&args, &mctx).await,
+                                Err(e) => Err(e),
+                            }
+                        }
+                        Action::Python { module, .. } => {
+                            if let Ok(mut seen) = self.python_tasks.lock() {
+                                seen.insert(format!("task '{}' ({})", task.display_name(), module.fqcn));
+                            }
+                            modules::python::run(module, &args, &mctx).await
+                        }
+                        _ => Err(modules::ModuleError::Template(
+                            "internal: this action is not a module".into(),
+                        )),
+                    }
+                };
+                let judge = |ran| match ran {
                     Ok(o) => outcome_from_module(o),
                     Err(modules::ModuleError::Transport(e)) if e.is_unreachable() => unreachable(&e, task),
                     Err(e) => failed(e.to_string()),
+                };
+                if limit > 0 {
+                    let ran = tokio::time::timeout(Duration::from_secs(limit), run)
+                        .await
+                        .ok()
+                        .map(judge);
+                    super::async_job::finish(&mctx, limit, poll, ran).await
+                } else {
+                    judge(run.await)
                 }
             }
             _ => failed("internal: this action cannot run as a leaf task".into()),
