@@ -102,3 +102,56 @@ fn d13_async_poll_and_async_status_as_ansible() {
     );
     assert!(has(&t.lines, "wait for the job => failed"), "{:#?}", t.lines);
 }
+
+/// The new keywords are checked at load: a misspelt one is still an unknown keyword, a value
+/// that is no integer (`throttle`), no boolean (`any_errors_fatal`) or no known `order` is a
+/// load error with file:line:column (exit 4), before anything runs.
+#[test]
+fn d13_keyword_values_and_unknown_keywords_are_load_errors() {
+    let dir = tempfile::Builder::new().prefix("talon-kw-").tempdir().unwrap();
+    std::fs::write(dir.path().join("inv.ini"), "h1 ansible_connection=local\n").unwrap();
+    let cases = [
+        (
+            "- hosts: all\n  tasks:\n    - command: 'true'\n      asynch: 5\n",
+            "asynch",
+            ":4:7",
+        ),
+        (
+            "- hosts: all\n  tasks:\n    - command: 'true'\n      throttle: many\n",
+            "throttle must be an integer",
+            ":4:17",
+        ),
+        (
+            "- hosts: all\n  order: alphabetical\n  tasks: []\n",
+            "Invalid 'order'",
+            ":2:10",
+        ),
+        (
+            "- hosts: all\n  max_fail_percentage: lots\n  tasks: []\n",
+            "max_fail_percentage",
+            ":2:24",
+        ),
+        (
+            "- hosts: all\n  tasks:\n    - command: 'true'\n      any_errors_fatal: maybe\n",
+            "any_errors_fatal",
+            ":4:25",
+        ),
+    ];
+    for (i, (yml, want, at)) in cases.iter().enumerate() {
+        let pb = dir.path().join(format!("pb{i}.yml"));
+        std::fs::write(&pb, yml).unwrap();
+        let out = common::talon()
+            .current_dir(dir.path())
+            .args(["run", "--syntax-check"])
+            .arg(&pb)
+            .args(["-i", "inv.ini"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{yml}\n{err}");
+        assert!(
+            err.contains(want) && err.contains(&format!("pb{i}.yml{at}")),
+            "{yml}\n{err}"
+        );
+    }
+}
