@@ -101,6 +101,14 @@ fn d13_async_poll_and_async_status_as_ansible() {
         t.lines
     );
     assert!(has(&t.lines, "wait for the job => failed"), "{:#?}", t.lines);
+    // poll: 0 overlaps the job with the next tasks.
+    assert!(
+        t.lines
+            .iter()
+            .any(|l| l.starts_with("show the background job => ok") && l.contains("False True 0")),
+        "{:#?}",
+        t.lines
+    );
 }
 
 /// The new keywords are checked at load: a misspelt one is still an unknown keyword, a value

@@ -1,11 +1,14 @@
 //! `async:`/`poll:` on a task, as ansible-core 2.19's TaskExecutor and async_wrapper shape
-//! them. talon runs the module itself (no async_wrapper, no Python on the host), bounded by
-//! the `async` time limit, and keeps ansible-core's job protocol on the host: the job's result
-//! in `~/.ansible_async/<jid>` (read by `async_status`, talon's or ansible-core's).
-//!
-//! Difference (documented in the README): the job runs before the task returns, so `poll: 0`
-//! does not overlap the job with the next tasks; its result file is complete when the task
-//! reports the job started.
+//! them, with ansible-core's job protocol on the host: the job's result in
+//! `~/.ansible_async/<jid>` (read by `async_status`, talon's or ansible-core's). No Python on
+//! the host:
+//! - `command`/`shell` run detached ([`detached`]): a `setsid` shell runs the command wrapper
+//!   with its output in `~/.ansible_async/.<jid>.talon/`, a watcher kills it past the limit and
+//!   writes "Timeout exceeded"; the first `async_status` after it ended makes the command's
+//!   result and writes it to the results file.
+//! - every other module runs before the task returns ([`finish`]), bounded by the limit; its
+//!   result file is complete when the task reports the job started (a difference the README
+//!   states: such a `poll: 0` job does not overlap the next tasks).
 
 use serde_json::{Value, json};
 
@@ -138,6 +141,131 @@ pub(super) async fn finish(ctx: &ModuleContext<'_>, limit: u64, poll: u64, ran: 
                     "stdout": "",
                     "stdout_lines": [],
                 },
+                "changed": false,
+                "failed": true,
+                "msg": format!("async task did not complete within the requested time - {limit}s"),
+            }),
+            diff: Vec::new(),
+        },
+    }
+}
+
+/// Starts `$4...` (the command wrapper's arguments) detached on the host as job `$1` with a
+/// limit of `$2` seconds: `$3` is the wrapper script, `$4` the command's result parameters;
+/// stdin is the command's stdin. Prints the results file's path.
+const LAUNCH: &str = r#"jid=$1; limit=$2; wrapper=$3; params=$4; shift 4
+d=$HOME/.ansible_async; f=$d/$jid; w=$d/.$jid.talon
+mkdir -p -- "$d" && mkdir -- "$w" || exit 1
+printf '%s' "$wrapper" > "$w/wrapper" && printf '%s' "$params" > "$w/params" && cat > "$w/stdin" || exit 1
+printf '{"started": true, "finished": false, "ansible_job_id": "%s"}' "$jid" > "$f.tmp" && mv -f -- "$f.tmp" "$f" || exit 1
+setsid sh -c '
+w=$1; f=$2; limit=$3; shift 3
+date +%s%N > "$w/start"
+sh "$w/wrapper" "$@" < "$w/stdin" > "$w/stdout" 2> "$w/stderr" &
+pid=$!
+( sleep "$limit"
+  if [ -d "$w" ] && [ ! -e "$w/rc" ]; then
+    : > "$w/killed"; kill -9 "$pid" 2>/dev/null; sleep 1
+    printf "{\"msg\": \"Timeout exceeded\", \"failed\": true, \"child_pid\": %s}" "$pid" > "$f.tmp" && mv -f -- "$f.tmp" "$f"
+    rm -rf -- "$w"
+  fi ) &
+watcher=$!
+wait "$pid"; rc=$?
+[ -e "$w/killed" ] && exit 0
+date +%s%N > "$w/end"
+printf "%s" "$rc" > "$w/rc.tmp" && mv -f -- "$w/rc.tmp" "$w/rc"
+kill "$watcher" 2>/dev/null
+' talon-async "$w" "$f" "$limit" "$@" </dev/null >/dev/null 2>&1 &
+printf '%s\n' "$f"
+"#;
+
+/// Runs `command`/`shell` (`shell`) as a detached job on the host and polls it as
+/// ansible-core's TaskExecutor does (`poll` > 0: sleep `poll` seconds, read the job with
+/// async_status, until it finished or the `limit` is used up), or returns at once (`poll` 0).
+/// Results as [`finish`] describes them.
+pub(super) async fn detached(
+    ctx: &ModuleContext<'_>,
+    shell: bool,
+    args: &crate::vars::Vars,
+    limit: u64,
+    poll: u64,
+) -> Outcome {
+    use crate::modules::control::async_status;
+    use crate::modules::system::command;
+    let prepared = match command::prepare(args, ctx, shell) {
+        Ok(Ok(p)) => p,
+        // Known without running (argument errors, check mode): as any other module.
+        Ok(Err(done)) => return finish(ctx, limit, poll, Some(super::task::outcome_from_module(done))).await,
+        Err(e) => return finish(ctx, limit, poll, Some(failed(e.to_string()))).await,
+    };
+    let jid = new_jid();
+    let params = serde_json::to_string(&prepared.job).unwrap_or_default();
+    let mut launch = vec![
+        jid.clone(),
+        limit.to_string(),
+        command::JOB_WRAPPER.to_string(),
+        params,
+    ];
+    launch.extend(prepared.script_args);
+    let out = match crate::modules::sysutil::run_script(
+        ctx,
+        LAUNCH,
+        &launch,
+        Some(prepared.stdin.unwrap_or_default()),
+    )
+    .await
+    {
+        Ok(o) => o,
+        Err(crate::modules::ModuleError::Transport(e)) if e.is_unreachable() => {
+            return super::task::unreachable_outcome(&e);
+        }
+        Err(e) => return failed(e.to_string()),
+    };
+    if out.status.rc() != 0 {
+        return failed(format!(
+            "could not start the async job: {}",
+            out.stderr_str().trim()
+        ));
+    }
+    let path = out.stdout_str().trim_end_matches('\n').to_string();
+    if poll == 0 {
+        return Outcome {
+            status: Status::Changed,
+            result: json!({
+                "ansible_job_id": jid,
+                "changed": true,
+                "failed": false,
+                "finished": false,
+                "results_file": path,
+                "started": true,
+            }),
+            diff: Vec::new(),
+        };
+    }
+    let mut time_left = limit as i64;
+    let mut last = None;
+    while time_left > 0 {
+        tokio::time::sleep(std::time::Duration::from_secs(poll)).await;
+        time_left -= poll as i64;
+        // A poll that fails (the connection bounced) is retried while time is left.
+        if let Ok(o) = async_status::status(ctx, &jid, "status").await {
+            let finished = o.result.get("finished").and_then(Value::as_bool).unwrap_or(false);
+            let stop = finished || o.failed || o.skipped;
+            last = Some(o);
+            if stop {
+                break;
+            }
+        }
+    }
+    match last {
+        Some(o) if o.result.get("finished").and_then(Value::as_bool).unwrap_or(false) => {
+            let _ = async_status::status(ctx, &jid, "cleanup").await;
+            super::task::outcome_from_module(o)
+        }
+        last => Outcome {
+            status: Status::Failed,
+            result: json!({
+                "async_result": last.map(|o| Value::Object(o.result)).unwrap_or_default(),
                 "changed": false,
                 "failed": true,
                 "msg": format!("async task did not complete within the requested time - {limit}s"),

@@ -401,6 +401,24 @@ impl<'a> Runner<'a> {
                     Some(v) => self.int_of(v, scope)?.max(0) as u64,
                     None => 15,
                 };
+                // command/shell jobs run detached on the host (see `async_job`).
+                if limit > 0
+                    && !check
+                    && let Action::Module { module, .. } = action
+                    && (module.name == "command" || module.name == "shell")
+                {
+                    let mut args = args;
+                    return Ok(match modules::expand_user_paths(module, &mut args, &mctx).await {
+                        Ok(()) => {
+                            super::async_job::detached(&mctx, module.name == "shell", &args, limit, poll)
+                                .await
+                        }
+                        Err(modules::ModuleError::Transport(e)) if e.is_unreachable() => {
+                            unreachable(&e, task)
+                        }
+                        Err(e) => failed(e.to_string()),
+                    });
+                }
                 let run = async {
                     match action {
                         Action::Module { module, .. } => {
@@ -608,6 +626,15 @@ pub(super) fn unreachable(e: &crate::transport::TransportError, task: &Task) -> 
     Outcome {
         status: Status::Unreachable,
         result: json!({"msg": msg, "unreachable": true}),
+        diff: Vec::new(),
+    }
+}
+
+/// [`unreachable`] without a task to name (an async job's poll).
+pub(super) fn unreachable_outcome(e: &crate::transport::TransportError) -> Outcome {
+    Outcome {
+        status: Status::Unreachable,
+        result: json!({"msg": e.to_string(), "unreachable": true}),
         diff: Vec::new(),
     }
 }

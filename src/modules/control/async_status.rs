@@ -21,21 +21,32 @@ crate::module_info!(
 
 /// Reads (`$1` = `status`) or removes (`cleanup`) job `$2`'s file under `$HOME/.ansible_async`
 /// (the async_status action's `async_dir` default, expanded for the user the task runs as).
-/// Prints the file's path, then `missing`, `erased` or `found` followed by its content.
-const SCRIPT: &str = r#"f=$HOME/.ansible_async/$2
+/// Prints the file's path, then `missing`, `erased`, `found` followed by its content, or `job`
+/// followed by the sections (marker `$3`) of a detached command that ended but whose result
+/// is not made yet (see [`crate::runner`]'s async jobs): `params`, `start`, `end`, `rc`,
+/// `stdout`, `stderr`, each ending with one added newline.
+const SCRIPT: &str = r#"f=$HOME/.ansible_async/$2; w=$HOME/.ansible_async/.$2.talon; M=$3
 printf '%s\n' "$f"
 if [ ! -e "$f" ]; then echo missing; exit 0; fi
-if [ "$1" = cleanup ]; then rm -f -- "$f" && echo erased; exit 0; fi
+if [ "$1" = cleanup ]; then rm -f -- "$f"; rm -rf -- "$w"; echo erased; exit 0; fi
+if [ -e "$w/rc" ]; then
+  echo job
+  for part in params start end rc stdout stderr; do
+    printf '%s %s\n' "$M" "$part"; cat -- "$w/$part"; echo
+  done
+  exit 0
+fi
 echo found
 cat -- "$f"
 "#;
 
 /// Writes a job's results file (`$2` = jid) from stdin, atomically (a `.tmp` file renamed, as
-/// async_wrapper's `jwrite`), creating `$HOME/.ansible_async`; `$1` = `path` only prints the
-/// path. Prints the path.
+/// async_wrapper's `jwrite`), creating `$HOME/.ansible_async` and removing a detached job's
+/// folder; `$1` = `path` only prints the path. Prints the path.
 const WRITE: &str = r#"d=$HOME/.ansible_async; f=$d/$2
 if [ "$1" = write ]; then
   mkdir -p -- "$d" && cat > "$f.tmp" && mv -f -- "$f.tmp" "$f" || exit 1
+  rm -rf -- "$d/.$2.talon"
 fi
 printf '%s\n' "$f"
 "#;
@@ -72,13 +83,63 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let a = Args::new(&INFO, args)?;
     let jid = a.str("jid")?.unwrap_or_default();
     let mode = a.str("mode")?.unwrap_or_else(|| "status".into());
-    let out = run_script(ctx, SCRIPT, &[mode.clone(), jid.clone()], None).await?;
+    status(ctx, &jid, &mode).await
+}
+
+/// [`run`] for job `jid` in `mode` (`status`, `cleanup`). A detached command job that ended is
+/// made into the command module's result here, written to its results file, and returned.
+///
+/// Errors: a transport error.
+pub async fn status(ctx: &ModuleContext<'_>, jid: &str, mode: &str) -> Result<ModuleOutcome, ModuleError> {
+    let m = crate::modules::sysutil::marker();
+    let out = run_script(ctx, SCRIPT, &[mode.into(), jid.into(), m.clone()], None).await?;
     let text = out.stdout_str();
     let mut lines = text.splitn(3, '\n');
     let path = lines.next().unwrap_or_default().to_string();
     let state = lines.next().unwrap_or_default().to_string();
     let content = lines.next().unwrap_or_default();
-    Ok(status_outcome(&jid, &mode, &path, &state, content))
+    if state == "job" {
+        let result = match job_result(content, &m) {
+            Some(r) => r,
+            None => json!({"failed": true, "msg": "the async job's output could not be read"}),
+        };
+        if let Err(e) = write_job(ctx, jid, Some(&result)).await? {
+            return Ok(ModuleOutcome::failed(e));
+        }
+        return Ok(status_outcome(jid, mode, &path, "found", &result.to_string()));
+    }
+    Ok(status_outcome(jid, mode, &path, &state, content))
+}
+
+/// The command module's result (as its JSON) from a detached job's sections.
+fn job_result(content: &str, marker: &str) -> Option<Value> {
+    use crate::modules::sysutil::{section, sections};
+    let secs = sections(content, marker);
+    let part = |name: &str| section(&secs, name).map(|b| b.strip_suffix('\n').unwrap_or(b));
+    let job: crate::modules::system::command::Job = serde_json::from_str(part("params")?).ok()?;
+    let nanos = |name: &str| part(name).and_then(|t| t.trim().parse::<u64>().ok());
+    let at = |n: u64| std::time::UNIX_EPOCH + std::time::Duration::from_nanos(n);
+    let (start, end) = (nanos("start")?, nanos("end")?);
+    let rc: i64 = part("rc")?.trim().parse().ok()?;
+    let o = crate::modules::system::command::conclude(
+        &job,
+        crate::modules::system::command::Ran {
+            stdout: part("stdout")?.to_string(),
+            stderr: part("stderr")?.to_string(),
+            rc,
+            status: format!("exit status {rc}"),
+            started: at(start),
+            ended: at(end),
+            elapsed: std::time::Duration::from_nanos(end.saturating_sub(start)),
+        },
+    );
+    let mut r = o.result;
+    r.insert("changed".into(), json!(o.changed));
+    r.insert("msg".into(), json!(o.msg.unwrap_or_default()));
+    if o.failed {
+        r.insert("failed".into(), json!(true));
+    }
+    Some(Value::Object(r))
 }
 
 /// The async_status result for a job file read on the host: `state` is `missing`, `erased` or
