@@ -202,6 +202,19 @@ impl<'a> Runner<'a> {
         inh: &Inherited,
         scope: &Scope,
     ) -> Result<Outcome, TaskError> {
+        // Runner actions whose ansible-core action plugin has no async.
+        if task.async_val.is_some() {
+            let name = match &task.action {
+                Some(Action::SetFact { .. }) => "set_fact",
+                Some(Action::GroupBy { .. }) => "group_by",
+                Some(Action::AddHost { .. }) => "add_host",
+                Some(Action::IncludeVars { .. }) => "include_vars",
+                _ => "",
+            };
+            if !name.is_empty() && self.int_of(task.async_val.as_ref().unwrap_or(&Value::Null), scope)? > 0 {
+                return Ok(failed(format!("This action ({name}) does not support async.")));
+            }
+        }
         Ok(match &task.action {
             Some(Action::SetFact { args }) => {
                 let rendered = self.render_args(args, scope)?;
@@ -390,7 +403,7 @@ impl<'a> Runner<'a> {
                 if limit > 0 {
                     let name = match action {
                         Action::Module { module, .. } => module.name,
-                        Action::Python { module, .. } => module.name.as_str(),
+                        Action::Python { module, .. } => modules::short_name(&module.name),
                         _ => "",
                     };
                     if super::async_job::NO_ASYNC.contains(&name) {

@@ -266,12 +266,13 @@ impl<'a> Runner<'a> {
             st.stats
                 .record(out.status, ignored, truthy(out.result.get("changed")));
         }
-        // any_errors_fatal (not with ignore_errors) and max_fail_percentage, as the linear
-        // strategy checks them after the task: the other hosts fail at their next step.
+        // any_errors_fatal (and run_once, which the linear strategy makes fatal too; neither
+        // with ignore_errors) and max_fail_percentage, as the linear strategy checks them after
+        // the task: the other hosts fail at their next step.
         let failed_here = out.status == Status::Failed && !ignored;
         if (failed_here || (out.status == Status::Unreachable && !unreachable_ignored))
             && !self.ignore_errors_set(task, inh)
-            && task.any_errors_fatal.or(inh.any_errors_fatal).unwrap_or(false)
+            && (task.any_errors_fatal.or(inh.any_errors_fatal).unwrap_or(false) || task.run_once)
         {
             // This host failed on its own: the strike is for the others.
             st.fatal_struck = true;
