@@ -50,6 +50,8 @@ fn d13_any_errors_fatal_and_max_fail_percentage_fail_every_host() {
         t.lines
     );
     c.same(&fixture("keywords_aef_rescue.yml"), &[]);
+    let (t, _) = c.same(&fixture("keywords_aef_free.yml"), &[]);
+    assert!(has(&t.lines, "#1 the other host goes on => ok"), "{:#?}", t.lines);
     let (t, _) = c.same(&fixture("keywords_run_once_fatal.yml"), &[]);
     assert!(
         !t.lines.iter().any(|l| l.contains("after the run_once")),

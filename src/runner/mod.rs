@@ -279,6 +279,11 @@ impl<'a> Runner<'a> {
         if hosts.is_empty() {
             return true;
         }
+        if play.strategy == crate::playbook::Strategy::Free && play.max_fail_percentage.is_some() {
+            self.reporter.send(Event::Warning(
+                "Using max_fail_percentage with the free strategy is not supported, as tasks are executed independently on each host".into(),
+            ));
+        }
         let mut role_defaults = Vars::new();
         let mut role_vars = Vars::new();
         for r in &play.roles {

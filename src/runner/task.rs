@@ -76,6 +76,13 @@ impl<'a> Runner<'a> {
             Ok(p) => p,
             Err(msg) => return self.fail_task(ctx, st, task, msg),
         };
+        if ctx.play.strategy == crate::playbook::Strategy::Free
+            && task.any_errors_fatal.or(inh.any_errors_fatal).unwrap_or(false)
+        {
+            self.reporter.send(Event::Warning(
+                "Using any_errors_fatal with the free strategy is not supported, as tasks are executed independently on each host".into(),
+            ));
+        }
         let name = task.display_name();
         self.reporter.send(Event::TaskStart {
             host: st.name.clone(),

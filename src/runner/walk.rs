@@ -270,7 +270,10 @@ impl<'a> Runner<'a> {
         // with ignore_errors) and max_fail_percentage, as the linear strategy checks them after
         // the task: the other hosts fail at their next step.
         let failed_here = out.status == Status::Failed && !ignored;
-        if (failed_here || (out.status == Status::Unreachable && !unreachable_ignored))
+        // The free strategy runs hosts independently: neither applies (ansible-core warns).
+        let linear = ctx.play.strategy == crate::playbook::Strategy::Linear;
+        if linear
+            && (failed_here || (out.status == Status::Unreachable && !unreachable_ignored))
             && !self.ignore_errors_set(task, inh)
             && (task.any_errors_fatal.or(inh.any_errors_fatal).unwrap_or(false) || task.run_once)
         {
@@ -278,7 +281,10 @@ impl<'a> Runner<'a> {
             st.fatal_struck = true;
             ctx.lockstep.mark_fatal(!ctx.linear);
         }
-        if failed_here && let Some(pct) = ctx.play.max_fail_percentage {
+        if linear
+            && failed_here
+            && let Some(pct) = ctx.play.max_fail_percentage
+        {
             let failed = match ctx.batch_failed.lock() {
                 Ok(mut f) => {
                     f.insert(st.name.clone());
