@@ -171,3 +171,14 @@ fn d13_keyword_values_and_unknown_keywords_are_load_errors() {
         );
     }
 }
+
+#[test]
+fn d13_check_mode_and_diff_per_task_as_ansible() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("keywords_check_diff.yml"), &["--check", "--diff"]);
+    assert!(
+        has(&t.lines, r#"show the content => ok msg="a""#),
+        "{:#?}",
+        t.lines
+    );
+}

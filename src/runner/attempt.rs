@@ -91,7 +91,7 @@ impl Runner<'_> {
         let timeout = match task.timeout.as_ref().or(inh.timeout.as_ref()) {
             None => 0,
             Some(t) => match self.int_of(t, &scope) {
-                Ok(t) if t >= 0 => t as u64,
+                Ok(t) if (0..=100_000_000).contains(&t) => t as u64,
                 Ok(t) => {
                     return failed_at(
                         task,

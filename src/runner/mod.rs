@@ -558,6 +558,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn play_order_as_ansible_cores_get_hosts() {
+        use crate::playbook::HostOrder;
+        let hosts = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut h = hosts(&["b", "c", "a"]);
+        order_hosts(&mut h, HostOrder::Sorted);
+        assert_eq!(h, hosts(&["a", "b", "c"]));
+        order_hosts(&mut h, HostOrder::ReverseSorted);
+        assert_eq!(h, hosts(&["c", "b", "a"]));
+        let mut h = hosts(&["b", "c", "a"]);
+        order_hosts(&mut h, HostOrder::ReverseInventory);
+        assert_eq!(h, hosts(&["a", "c", "b"]));
+        order_hosts(&mut h, HostOrder::Shuffle);
+        h.sort();
+        assert_eq!(h, hosts(&["a", "b", "c"]));
+    }
+
+    #[test]
     fn serial_batches_repeat_the_last_size() {
         let hosts: Vec<String> = (1..=7).map(|i| format!("h{i}")).collect();
         let b = batches(&hosts, &[SerialStep::Count(1), SerialStep::Count(2)]);

@@ -404,7 +404,8 @@ impl<'a> Runner<'a> {
                 };
                 // `async:` the job's time limit (0: not async); `poll:` 15 by default.
                 let limit = match &task.async_val {
-                    Some(v) => self.int_of(v, scope)?.max(0) as u64,
+                    // Bounded as ansible-core bounds an alarm (100000000 seconds).
+                    Some(v) => self.int_of(v, scope)?.clamp(0, 100_000_000) as u64,
                     None => 0,
                 };
                 if limit > 0 {
@@ -418,7 +419,7 @@ impl<'a> Runner<'a> {
                     }
                 }
                 let poll = match &task.poll {
-                    Some(v) => self.int_of(v, scope)?.max(0) as u64,
+                    Some(v) => self.int_of(v, scope)?.clamp(0, 100_000_000) as u64,
                     None => 15,
                 };
                 // command/shell jobs run detached on the host (see `async_job`).
@@ -500,7 +501,12 @@ impl<'a> Runner<'a> {
         let sem = match ctx.throttles.lock() {
             Ok(mut m) => m
                 .entry(task.id)
-                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(n as usize)))
+                .or_insert_with(|| {
+                    let permits = usize::try_from(n).unwrap_or(usize::MAX);
+                    Arc::new(tokio::sync::Semaphore::new(
+                        permits.min(tokio::sync::Semaphore::MAX_PERMITS),
+                    ))
+                })
                 .clone(),
             Err(_) => return Ok(None),
         };
