@@ -182,3 +182,19 @@ fn d13_check_mode_and_diff_per_task_as_ansible() {
         t.lines
     );
 }
+
+#[test]
+fn d13_ignore_unreachable_lets_the_host_go_on() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("keywords_ignore_unreachable.yml"), &[]);
+    assert!(
+        has(&t.lines, "cut the connection => unreachable"),
+        "{:#?}",
+        t.lines
+    );
+    assert!(
+        has(&t.lines, r#"show it is back => ok msg="back""#),
+        "{:#?}",
+        t.lines
+    );
+}

@@ -119,6 +119,15 @@ impl Runner<'_> {
                 Err(msg) => return failed_at(task, msg),
             };
             if out.status == Status::Unreachable {
+                // ignore_unreachable: the next task connects anew, as ansible-core's next task
+                // opens its own connection.
+                if task
+                    .ignore_unreachable
+                    .or(inh.ignore_unreachable)
+                    .unwrap_or(false)
+                {
+                    conn.reset().await;
+                }
                 return out;
             }
             // As ansible-core's TaskExecutor: every executed result says whether it failed.
