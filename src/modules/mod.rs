@@ -346,6 +346,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &system::command::INFO,
     &system::command::SHELL_INFO,
     &control::debug::INFO,
+    &control::async_status::INFO,
     &control::assert::INFO,
     &control::fail::INFO,
     &control::pause::INFO,

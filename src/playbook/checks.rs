@@ -61,6 +61,26 @@ pub(crate) fn bool_or_template(node: &Node, what: &str) -> Result<Value, LoadErr
     Ok(value)
 }
 
+/// A keyword that takes an integer (`async`, `poll`, `throttle`, `timeout`): an integer, a
+/// string of digits, or a template (rendered when the task runs).
+pub(crate) fn int_or_template(node: &Node, what: &str) -> Result<Value, LoadError> {
+    let ok = match &node.kind {
+        NodeKind::Int(_) => true,
+        NodeKind::Str(s) => is_template(s) || s.trim().parse::<i64>().is_ok(),
+        _ => false,
+    };
+    if !ok {
+        return Err(LoadError::at(
+            &node.mark,
+            format!(
+                "{what} must be an integer or a template that renders to one, not {}",
+                describe(node)
+            ),
+        ));
+    }
+    Ok(node.to_json())
+}
+
 fn describe(node: &Node) -> String {
     match &node.kind {
         NodeKind::Str(s) => format!("the string '{s}'"),

@@ -67,6 +67,22 @@ pub enum Strategy {
     Free,
 }
 
+/// A play's `order:`, as ansible-core's inventory manager orders the play's hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostOrder {
+    /// As the inventory lists them (the default).
+    #[default]
+    Inventory,
+    /// The inventory's order reversed.
+    ReverseInventory,
+    /// By name.
+    Sorted,
+    /// By name, descending.
+    ReverseSorted,
+    /// Random (a fresh order for each play).
+    Shuffle,
+}
+
 /// `serial:` of a play: batch sizes, as counts or percentages of the play's hosts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SerialStep {
@@ -117,6 +133,17 @@ pub struct Play {
     pub check_mode: Option<bool>,
     /// `diff:` for every task of the play.
     pub diff: Option<bool>,
+    /// `order:` the order of the play's hosts (ansible-core's `InventoryManager.get_hosts`).
+    pub order: HostOrder,
+    /// `max_fail_percentage:` once more than this share of the batch failed, every host of the
+    /// batch fails and the run ends (linear strategy, as ansible-core).
+    pub max_fail_percentage: Option<f64>,
+    /// `any_errors_fatal:` on the play (inherited by every task).
+    pub any_errors_fatal: Option<bool>,
+    /// `throttle:`, `timeout:` and `ignore_unreachable:` on the play (inherited by every task).
+    pub throttle: Option<Value>,
+    pub timeout: Option<Value>,
+    pub ignore_unreachable: Option<bool>,
     /// `tags:` on the play (inherited by every task).
     pub tags: Vec<String>,
     /// Sections run in order with a handler flush after each: pre_tasks, roles + tasks, post_tasks.
@@ -227,6 +254,21 @@ pub struct Task {
     pub delay: Option<Value>,
     pub check_mode: Option<bool>,
     pub diff: Option<bool>,
+    /// `async:` the job's time limit in seconds (an integer or a template; 0 or absent: not
+    /// async), as ansible-core's `async_val`.
+    pub async_val: Option<Value>,
+    /// `poll:` seconds between checks of an async job (default 15, ansible-core's
+    /// `DEFAULT_POLL_INTERVAL`); 0 starts the job and goes on (fire-and-forget).
+    pub poll: Option<Value>,
+    /// `throttle:` at most this many hosts run the task at once (0: no limit; inherited from
+    /// blocks and the play).
+    pub throttle: Option<Value>,
+    /// `timeout:` seconds the task's action may take (0: no limit; inherited).
+    pub timeout: Option<Value>,
+    /// `ignore_unreachable:` an unreachable result is counted ok and ignored, the host goes on.
+    pub ignore_unreachable: Option<bool>,
+    /// `any_errors_fatal:` a failure of this task on any host fails every host of the batch.
+    pub any_errors_fatal: Option<bool>,
     /// The role this task belongs to, if any.
     pub role: Option<Arc<Role>>,
 }

@@ -33,6 +33,11 @@ pub(super) const PLAY_KEYS: &[&str] = &[
     "check_mode",
     "diff",
     "collections",
+    "order",
+    "max_fail_percentage",
+    "throttle",
+    "timeout",
+    "ignore_unreachable",
 ];
 
 pub(super) fn serial_step(node: &Node) -> Result<SerialStep, LoadError> {
@@ -110,14 +115,45 @@ impl Loader {
                 ));
             }
         }
-        if let Some(v) = node.get("any_errors_fatal")
-            && bool_of(v, "any_errors_fatal")?
-        {
-            return Err(LoadError::at(
-                &v.mark,
-                "any_errors_fatal: true is not supported yet (talon would let the other hosts go on after one fails); remove it to run with the default behaviour",
-            ));
-        }
+        let order = match node.get("order") {
+            None => HostOrder::Inventory,
+            Some(o) => match scalar_string(o)?.as_str() {
+                "inventory" => HostOrder::Inventory,
+                "reverse_inventory" => HostOrder::ReverseInventory,
+                "sorted" => HostOrder::Sorted,
+                "reverse_sorted" => HostOrder::ReverseSorted,
+                "shuffle" => HostOrder::Shuffle,
+                other => {
+                    return Err(LoadError::at(
+                        &o.mark,
+                        format!(
+                            "Invalid 'order' specified for inventory hosts: {other} (use inventory, reverse_inventory, sorted, reverse_sorted or shuffle)"
+                        ),
+                    ));
+                }
+            },
+        };
+        let max_fail_percentage = match node.get("max_fail_percentage") {
+            None => None,
+            Some(m) => Some(match &m.kind {
+                NodeKind::Int(i) => *i as f64,
+                NodeKind::Float(f) => *f,
+                NodeKind::Str(s) => s
+                    .trim()
+                    .trim_end_matches('%')
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|_| {
+                        LoadError::at(&m.mark, "max_fail_percentage must be a number (a percentage)")
+                    })?,
+                _ => {
+                    return Err(LoadError::at(
+                        &m.mark,
+                        "max_fail_percentage must be a number (a percentage)",
+                    ));
+                }
+            }),
+        };
         let hosts = match node.get("hosts") {
             Some(h) => string_list(h)?.join(","),
             None => return Err(LoadError::at(&node.mark, "the play has no 'hosts:'")),
@@ -247,6 +283,24 @@ impl Loader {
                 .map(|b| bool_of(b, "check_mode"))
                 .transpose()?,
             diff: node.get("diff").map(|b| bool_of(b, "diff")).transpose()?,
+            order,
+            max_fail_percentage,
+            any_errors_fatal: node
+                .get("any_errors_fatal")
+                .map(|b| bool_of(b, "any_errors_fatal"))
+                .transpose()?,
+            throttle: node
+                .get("throttle")
+                .map(|v| checks::int_or_template(v, "throttle"))
+                .transpose()?,
+            timeout: node
+                .get("timeout")
+                .map(|v| checks::int_or_template(v, "timeout"))
+                .transpose()?,
+            ignore_unreachable: node
+                .get("ignore_unreachable")
+                .map(|b| bool_of(b, "ignore_unreachable"))
+                .transpose()?,
             connection: node.get("connection").map(scalar_string).transpose()?,
             tags: node.get("tags").map(string_list).transpose()?.unwrap_or_default(),
             sections: vec![pre, main, post],

@@ -40,6 +40,12 @@ pub(super) const TASK_KEYS: &[&str] = &[
     "collections",
     "action",
     "local_action",
+    "async",
+    "poll",
+    "throttle",
+    "timeout",
+    "ignore_unreachable",
+    "any_errors_fatal",
 ];
 
 /// Actions the runner handles itself (not modules in [`modules::REGISTRY`]).
@@ -479,6 +485,12 @@ impl Loader {
                 "args" => args_kw = Some(v),
                 "check_mode" => task.check_mode = Some(bool_of(v, "check_mode")?),
                 "diff" => task.diff = Some(bool_of(v, "diff")?),
+                "async" => task.async_val = Some(checks::int_or_template(v, "async")?),
+                "poll" => task.poll = Some(checks::int_or_template(v, "poll")?),
+                "throttle" => task.throttle = Some(checks::int_or_template(v, "throttle")?),
+                "timeout" => task.timeout = Some(checks::int_or_template(v, "timeout")?),
+                "ignore_unreachable" => task.ignore_unreachable = Some(bool_of(v, "ignore_unreachable")?),
+                "any_errors_fatal" => task.any_errors_fatal = Some(bool_of(v, "any_errors_fatal")?),
                 "collections" => {}
                 "action" | "local_action" => {
                     if key == "local_action" {

@@ -87,14 +87,47 @@ impl Runner<'_> {
             Ok(d) => d.min(MAX_RETRY_DELAY_SECS),
             Err(m) => return failed_at(task, m),
         };
+        // `timeout`: each run of the action (not the retries' delays) is bounded.
+        let timeout = match task.timeout.as_ref().or(inh.timeout.as_ref()) {
+            None => 0,
+            Some(t) => match self.int_of(t, &scope) {
+                Ok(t) if (0..=100_000_000).contains(&t) => t as u64,
+                Ok(t) => {
+                    return failed_at(
+                        task,
+                        format!("Timeout {t} is invalid, it must be between 0 and 100000000."),
+                    );
+                }
+                Err(m) => return failed_at(task, m),
+            },
+        };
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let mut out = match self.execute_action(ctx, st, conn, task, inh, &scope).await {
+            let run = self.execute_action(ctx, st, conn, task, inh, &scope);
+            let ran = if timeout > 0 {
+                match tokio::time::timeout(Duration::from_secs(timeout), run).await {
+                    Ok(r) => r,
+                    // ansible-core's TaskTimeoutError: final, no retries, no failed_when.
+                    Err(_) => return timed_out(timeout),
+                }
+            } else {
+                run.await
+            };
+            let mut out = match ran {
                 Ok(out) => out,
                 Err(msg) => return failed_at(task, msg),
             };
             if out.status == Status::Unreachable {
+                // ignore_unreachable: the next task connects anew, as ansible-core's next task
+                // opens its own connection.
+                if task
+                    .ignore_unreachable
+                    .or(inh.ignore_unreachable)
+                    .unwrap_or(false)
+                {
+                    conn.reset().await;
+                }
                 return out;
             }
             // As ansible-core's TaskExecutor: every executed result says whether it failed.
@@ -244,5 +277,24 @@ impl Runner<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The result of a task whose action ran past its `timeout`, as ansible-core 2.19 reports a
+/// TaskTimeoutError: `msg` "Task failed: Timed out after N second(s).", `timedout` with the
+/// `frame` notice and the `period`.
+fn timed_out(seconds: u64) -> Outcome {
+    Outcome {
+        status: Status::Failed,
+        result: json!({
+            "changed": false,
+            "failed": true,
+            "msg": format!("Task failed: Timed out after {seconds} second(s)."),
+            "timedout": {
+                "frame": "Configure `DISPLAY_TRACEBACK` to see a traceback on timeout errors.",
+                "period": seconds,
+            },
+        }),
+        diff: Vec::new(),
     }
 }

@@ -51,6 +51,12 @@ pub struct HostState {
     /// ([`PlayCtx::tick`]): a later `meta: clear_host_errors` on any host of the same batch
     /// clears it.
     pub(crate) failed_at: u64,
+    /// `any_errors_fatal`/`max_fail_percentage` already failed this host in the current play
+    /// (it then runs its `rescue`/`always` sections, as ansible-core's `mark_host_failed`).
+    pub(crate) fatal_struck: bool,
+    /// The host's last stop came from [`Runner::fatal_check`] (no failure of its own: a
+    /// `rescue` that follows is not counted as rescued).
+    pub(crate) struck_stop: bool,
 }
 impl HostState {
     /// The variable a fact is also visible as: `ansible_KEY` for gathered facts, the key itself
@@ -100,6 +106,8 @@ impl HostState {
             errors_cleared: false,
             last_failure: None,
             failed_at: 0,
+            fatal_struck: false,
+            struck_stop: false,
         }
     }
 }
@@ -123,6 +131,12 @@ pub(crate) struct Inherited {
     pub(super) ignore_errors: Option<Value>,
     pub(super) check_mode: Option<bool>,
     pub(super) diff: Option<bool>,
+    /// `throttle`, `timeout`, `ignore_unreachable`, `any_errors_fatal` of the play and the
+    /// enclosing blocks (ansible-core's Base attributes, inherited).
+    pub(super) throttle: Option<Value>,
+    pub(super) timeout: Option<Value>,
+    pub(super) ignore_unreachable: Option<bool>,
+    pub(super) any_errors_fatal: Option<bool>,
     pub(super) role: Option<Arc<Role>>,
     /// The dynamic includes this task list runs inside, outermost first (`file (file:line:col)`),
     /// bounded by [`crate::playbook::MAX_INCLUDE_DEPTH`].
@@ -173,6 +187,8 @@ impl<'a> Runner<'a> {
                 return st;
             }
         };
+        st.fatal_struck = false;
+        st.struck_stop = false;
         let play = ctx.play;
         let base = Inherited {
             tags: play.tags.clone(),
@@ -183,6 +199,10 @@ impl<'a> Runner<'a> {
             ignore_errors: play.ignore_errors.clone(),
             check_mode: play.check_mode,
             diff: play.diff,
+            throttle: play.throttle.clone(),
+            timeout: play.timeout.clone(),
+            ignore_unreachable: play.ignore_unreachable,
+            any_errors_fatal: play.any_errors_fatal,
             ..Default::default()
         };
         // vars_files are loaded per host (their names may use host variables).
@@ -214,7 +234,15 @@ impl<'a> Runner<'a> {
         }
         let force = self.opts.force_handlers || play.force_handlers;
         for (index, section) in play.sections.iter().enumerate() {
-            let r = self.run_list(ctx, &mut st, &conn, section, &base).await;
+            let mut r = self.run_list(ctx, &mut st, &conn, section, &base).await;
+            // The last task of the section may have been fatal on another host: every host
+            // waits for it before its handlers, as the linear strategy does.
+            if r.is_ok() {
+                if ctx.linear {
+                    ctx.lockstep.step().await;
+                }
+                r = self.fatal_check(ctx, &mut st);
+            }
             if index == 1 || r.is_err() {
                 for h in std::mem::take(&mut st.restored_handlers) {
                     if !st.pending_handlers.contains(&h) {
@@ -241,6 +269,18 @@ impl<'a> Runner<'a> {
             }
         }
         st
+    }
+
+    /// `any_errors_fatal` or `max_fail_percentage` struck on another host: this host fails
+    /// too (once per play; not counted as a failure in its recap, as ansible-core's
+    /// `mark_host_failed`).
+    pub(super) fn fatal_check(&self, ctx: &PlayCtx<'_>, st: &mut HostState) -> Flow {
+        if ctx.lockstep.is_fatal() && !st.fatal_struck {
+            st.fatal_struck = true;
+            st.struck_stop = true;
+            return Err(Stop::Failed);
+        }
+        Ok(())
     }
 
     pub(super) fn after_stop(&self, ctx: &PlayCtx<'_>, st: &mut HostState, stop: Stop) {
@@ -366,6 +406,18 @@ pub(super) fn inherit(inh: &Inherited, task: &Task) -> Inherited {
     }
     if task.ignore_errors.is_some() {
         c.ignore_errors = task.ignore_errors.clone();
+    }
+    if task.throttle.is_some() {
+        c.throttle = task.throttle.clone();
+    }
+    if task.timeout.is_some() {
+        c.timeout = task.timeout.clone();
+    }
+    if task.ignore_unreachable.is_some() {
+        c.ignore_unreachable = task.ignore_unreachable;
+    }
+    if task.any_errors_fatal.is_some() {
+        c.any_errors_fatal = task.any_errors_fatal;
     }
     if task.role.is_some() {
         c.role = task.role.clone();

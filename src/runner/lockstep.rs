@@ -11,6 +11,11 @@ struct State {
     active: usize,
     arrived: usize,
     generation: u64,
+    /// A host's task was fatal (`any_errors_fatal`, `max_fail_percentage`): the other hosts
+    /// learn it when the step ends (every host finished that task), as the linear strategy
+    /// checks after the task.
+    fatal_pending: bool,
+    fatal: bool,
 }
 
 /// A barrier that hosts can leave.
@@ -28,6 +33,8 @@ impl Lockstep {
                 active: hosts,
                 arrived: 0,
                 generation: s.generation + 1,
+                fatal_pending: false,
+                fatal: false,
             };
         }
         self.notify.notify_waiters();
@@ -41,6 +48,7 @@ impl Lockstep {
             if s.arrived >= s.active {
                 s.arrived = 0;
                 s.generation += 1;
+                s.fatal |= s.fatal_pending;
                 drop(s);
                 self.notify.notify_waiters();
                 return;
@@ -60,6 +68,22 @@ impl Lockstep {
         }
     }
 
+    /// A task was fatal for the batch: known to every host after the current step ends, or at
+    /// once when `now` (hosts not in lock-step).
+    pub fn mark_fatal(&self, now: bool) {
+        if let Ok(mut s) = self.state.lock() {
+            s.fatal_pending = true;
+            if now {
+                s.fatal = true;
+            }
+        }
+    }
+
+    /// Whether a fatal task ended the batch (see [`Lockstep::mark_fatal`]).
+    pub fn is_fatal(&self) -> bool {
+        self.state.lock().map(|s| s.fatal).unwrap_or(false)
+    }
+
     /// A host is done with the batch (finished, failed or unreachable).
     pub fn leave(&self) {
         let release = match self.state.lock() {
@@ -68,6 +92,7 @@ impl Lockstep {
                 if s.arrived > 0 && s.arrived >= s.active {
                     s.arrived = 0;
                     s.generation += 1;
+                    s.fatal |= s.fatal_pending;
                     true
                 } else {
                     false

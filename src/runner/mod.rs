@@ -5,6 +5,7 @@
 //! for the whole run. Handlers are flushed per host at the end of each play section and at
 //! `meta: flush_handlers`.
 
+mod async_job;
 mod attempt;
 mod connect;
 mod error;
@@ -116,6 +117,10 @@ pub(crate) struct PlayCtx<'p> {
     /// For `end_play`, `end_batch` and `clear_facts` under `linear`: per task id, the batch
     /// position of the first host whose condition held (see `Runner::meta`).
     pub meta_first: Mutex<HashMap<usize, usize>>,
+    /// Hosts of this batch that failed (or became unreachable), for `max_fail_percentage`.
+    pub batch_failed: Mutex<std::collections::BTreeSet<String>>,
+    /// `throttle:` one semaphore per task id of this batch, with the throttle's permits.
+    pub throttles: Mutex<HashMap<usize, Arc<tokio::sync::Semaphore>>>,
 }
 
 /// [`PlayCtx::ended`]: `meta: end_batch` ran in this batch.
@@ -261,6 +266,9 @@ impl<'a> Runner<'a> {
             }
         }
         let hosts_all = hosts.clone();
+        // `order:` orders the batches and the run, not `ansible_play_hosts_all` (inventory
+        // order in ansible-core).
+        order_hosts(&mut hosts, play.order);
         hosts.retain(|h| states.get(h).is_none_or(|s| !s.failed && !s.unreachable));
         let removed: Vec<String> = hosts_all.iter().filter(|h| !hosts.contains(h)).cloned().collect();
         self.reporter.send(Event::PlayStart {
@@ -271,6 +279,11 @@ impl<'a> Runner<'a> {
         });
         if hosts.is_empty() {
             return true;
+        }
+        if play.strategy == crate::playbook::Strategy::Free && play.max_fail_percentage.is_some() {
+            self.reporter.send(Event::Warning(
+                "Using max_fail_percentage with the free strategy is not supported, as tasks are executed independently on each host".into(),
+            ));
         }
         let mut role_defaults = Vars::new();
         let mut role_vars = Vars::new();
@@ -295,6 +308,8 @@ impl<'a> Runner<'a> {
             cleared_at: std::sync::atomic::AtomicU64::new(0),
             ended: std::sync::atomic::AtomicU8::new(0),
             meta_first: Mutex::new(HashMap::new()),
+            batch_failed: Mutex::new(std::collections::BTreeSet::new()),
+            throttles: Mutex::new(HashMap::new()),
         };
         let all_batches = batches(&hosts, &play.serial);
         let forks = self.opts.forks.max(1);
@@ -305,9 +320,18 @@ impl<'a> Runner<'a> {
                 && all_batches.iter().all(|b| b.len() <= forks),
             ..ctx
         };
-        for batch in all_batches {
+        for (n, batch) in all_batches.into_iter().enumerate() {
             if interrupt::is_set() {
                 break;
+            }
+            // Each `serial` batch after the first starts anew, as ansible-core's callbacks see
+            // it (a PLAY banner, a new play in the JSON document).
+            if n > 0 && ctx.ended.load(std::sync::atomic::Ordering::SeqCst) != ENDED_PLAY {
+                self.reporter.send(Event::PlayStart {
+                    index: play.index,
+                    name: play.name.clone(),
+                    hosts: batch.clone(),
+                });
             }
             // end_play ends the batches still to come; end_batch only its own.
             match ctx.ended.load(std::sync::atomic::Ordering::SeqCst) {
@@ -327,6 +351,13 @@ impl<'a> Runner<'a> {
             if let Ok(mut m) = ctx.meta_first.lock() {
                 m.clear();
             }
+            if let Ok(mut m) = ctx.throttles.lock() {
+                m.clear();
+            }
+            if let Ok(mut m) = ctx.batch_failed.lock() {
+                m.clear();
+            }
+
             let mut work = Vec::new();
             for h in &batch {
                 let mut st = states
@@ -478,6 +509,28 @@ fn visible_vars(st: &HostState) -> crate::vars::Vars {
     v
 }
 
+/// Orders a play's hosts by its `order:`, as ansible-core's `InventoryManager.get_hosts`:
+/// `sorted`/`reverse_sorted` by name, `reverse_inventory` reversed, `shuffle` at random.
+fn order_hosts(hosts: &mut [String], order: crate::playbook::HostOrder) {
+    use crate::playbook::HostOrder;
+    match order {
+        HostOrder::Inventory => {}
+        HostOrder::ReverseInventory => hosts.reverse(),
+        HostOrder::Sorted => hosts.sort(),
+        HostOrder::ReverseSorted => hosts.sort_by(|a, b| b.cmp(a)),
+        HostOrder::Shuffle => {
+            // Fisher-Yates with the operating system's randomness.
+            for i in (1..hosts.len()).rev() {
+                let mut b = [0u8; 8];
+                let r = getrandom::fill(&mut b)
+                    .map(|()| u64::from_le_bytes(b))
+                    .unwrap_or(i as u64);
+                hosts.swap(i, (r % (i as u64 + 1)) as usize);
+            }
+        }
+    }
+}
+
 /// Splits hosts into `serial:` batches (the last size repeats, like Ansible).
 fn batches(hosts: &[String], serial: &[SerialStep]) -> Vec<Vec<String>> {
     if serial.is_empty() {
@@ -504,6 +557,23 @@ fn batches(hosts: &[String], serial: &[SerialStep]) -> Vec<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn play_order_as_ansible_cores_get_hosts() {
+        use crate::playbook::HostOrder;
+        let hosts = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut h = hosts(&["b", "c", "a"]);
+        order_hosts(&mut h, HostOrder::Sorted);
+        assert_eq!(h, hosts(&["a", "b", "c"]));
+        order_hosts(&mut h, HostOrder::ReverseSorted);
+        assert_eq!(h, hosts(&["c", "b", "a"]));
+        let mut h = hosts(&["b", "c", "a"]);
+        order_hosts(&mut h, HostOrder::ReverseInventory);
+        assert_eq!(h, hosts(&["a", "c", "b"]));
+        order_hosts(&mut h, HostOrder::Shuffle);
+        h.sort();
+        assert_eq!(h, hosts(&["a", "b", "c"]));
+    }
 
     #[test]
     fn serial_batches_repeat_the_last_size() {

@@ -53,6 +53,7 @@ impl<'a> Runner<'a> {
         if ctx.linear {
             ctx.lockstep.step().await;
         }
+        self.fatal_check(ctx, st)?;
         // Another host ended the play or the batch (`meta: end_play` / `end_batch`).
         if ctx.ended.load(std::sync::atomic::Ordering::SeqCst) != 0 {
             return Err(Stop::End);
@@ -68,6 +69,19 @@ impl<'a> Runner<'a> {
                 .is_some_and(|first| first != st.name)
         {
             return Ok(());
+        }
+        // `throttle`: at most N hosts run this task at once (ignored with run_once, as
+        // ansible-core's strategy does).
+        let _permit = match self.throttle_permit(ctx, st, task, inh).await {
+            Ok(p) => p,
+            Err(msg) => return self.fail_task(ctx, st, task, msg),
+        };
+        if ctx.play.strategy == crate::playbook::Strategy::Free
+            && task.any_errors_fatal.or(inh.any_errors_fatal).unwrap_or(false)
+        {
+            self.reporter.send(Event::Warning(
+                "Using any_errors_fatal with the free strategy is not supported, as tasks are executed independently on each host".into(),
+            ));
         }
         let name = task.display_name();
         self.reporter.send(Event::TaskStart {
@@ -198,6 +212,19 @@ impl<'a> Runner<'a> {
         inh: &Inherited,
         scope: &Scope,
     ) -> Result<Outcome, TaskError> {
+        // Runner actions whose ansible-core action plugin has no async.
+        if task.async_val.is_some() {
+            let name = match &task.action {
+                Some(Action::SetFact { .. }) => "set_fact",
+                Some(Action::GroupBy { .. }) => "group_by",
+                Some(Action::AddHost { .. }) => "add_host",
+                Some(Action::IncludeVars { .. }) => "include_vars",
+                _ => "",
+            };
+            if !name.is_empty() && self.int_of(task.async_val.as_ref().unwrap_or(&Value::Null), scope)? > 0 {
+                return Ok(failed(format!("This action ({name}) does not support async.")));
+            }
+        }
         Ok(match &task.action {
             Some(Action::SetFact { args }) => {
                 let rendered = self.render_args(args, scope)?;
@@ -378,30 +405,115 @@ impl<'a> Runner<'a> {
                     env: &env,
                     secrets: &self.opts.secrets,
                 };
-                let ran = match action {
-                    Action::Module { module, .. } => {
-                        let mut args = args;
-                        match modules::expand_user_paths(module, &mut args, &mctx).await {
-                            Ok(()) => (module.run)(&args, &mctx).await,
-                            Err(e) => Err(e),
-                        }
-                    }
-                    Action::Python { module, .. } => {
-                        if let Ok(mut seen) = self.python_tasks.lock() {
-                            seen.insert(format!("task '{}' ({})", task.display_name(), module.fqcn));
-                        }
-                        modules::python::run(module, &args, &mctx).await
-                    }
-                    _ => return Ok(failed("internal: this action is not a module".into())),
+                // `async:` the job's time limit (0: not async); `poll:` 15 by default.
+                let limit = match &task.async_val {
+                    // Bounded as ansible-core bounds an alarm (100000000 seconds).
+                    Some(v) => self.int_of(v, scope)?.clamp(0, 100_000_000) as u64,
+                    None => 0,
                 };
-                match ran {
+                if limit > 0 {
+                    let name = match action {
+                        Action::Module { module, .. } => module.name,
+                        Action::Python { module, .. } => modules::short_name(&module.name),
+                        _ => "",
+                    };
+                    if super::async_job::NO_ASYNC.contains(&name) {
+                        return Ok(failed(format!("This action ({name}) does not support async.")));
+                    }
+                }
+                let poll = match &task.poll {
+                    Some(v) => self.int_of(v, scope)?.clamp(0, 100_000_000) as u64,
+                    None => 15,
+                };
+                // command/shell jobs run detached on the host (see `async_job`).
+                if limit > 0
+                    && !check
+                    && let Action::Module { module, .. } = action
+                    && (module.name == "command" || module.name == "shell")
+                {
+                    let mut args = args;
+                    return Ok(match modules::expand_user_paths(module, &mut args, &mctx).await {
+                        Ok(()) => {
+                            super::async_job::detached(&mctx, module.name == "shell", &args, limit, poll)
+                                .await
+                        }
+                        Err(modules::ModuleError::Transport(e)) if e.is_unreachable() => {
+                            unreachable(&e, task)
+                        }
+                        Err(e) => failed(e.to_string()),
+                    });
+                }
+                let run = async {
+                    match action {
+                        Action::Module { module, .. } => {
+                            let mut args = args;
+                            match modules::expand_user_paths(module, &mut args, &mctx).await {
+                                Ok(()) => (module.run)(&args, &mctx).await,
+                                Err(e) => Err(e),
+                            }
+                        }
+                        Action::Python { module, .. } => {
+                            if let Ok(mut seen) = self.python_tasks.lock() {
+                                seen.insert(format!("task '{}' ({})", task.display_name(), module.fqcn));
+                            }
+                            modules::python::run(module, &args, &mctx).await
+                        }
+                        _ => Err(modules::ModuleError::Template(
+                            "internal: this action is not a module".into(),
+                        )),
+                    }
+                };
+                let judge = |ran| match ran {
                     Ok(o) => outcome_from_module(o),
                     Err(modules::ModuleError::Transport(e)) if e.is_unreachable() => unreachable(&e, task),
                     Err(e) => failed(e.to_string()),
+                };
+                if limit > 0 {
+                    let ran = tokio::time::timeout(Duration::from_secs(limit), run)
+                        .await
+                        .ok()
+                        .map(judge);
+                    super::async_job::finish(&mctx, limit, poll, ran).await
+                } else {
+                    judge(run.await)
                 }
             }
             _ => failed("internal: this action cannot run as a leaf task".into()),
         })
+    }
+
+    /// A permit of the task's `throttle` semaphore (shared by the batch's hosts), or none when
+    /// the task has no throttle (0) or runs once.
+    async fn throttle_permit(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &HostState,
+        task: &Task,
+        inh: &Inherited,
+    ) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, TaskError> {
+        let Some(v) = task.throttle.as_ref().or(inh.throttle.as_ref()) else {
+            return Ok(None);
+        };
+        let scope = self.scope_for(ctx, st, Some(task), inh, &Vars::new());
+        let n = self
+            .int_of(v, &scope)
+            .map_err(|_| TaskError::Invalid("Failed to convert the throttle value to an integer.".into()))?;
+        if n <= 0 || task.run_once {
+            return Ok(None);
+        }
+        let sem = match ctx.throttles.lock() {
+            Ok(mut m) => m
+                .entry(task.id)
+                .or_insert_with(|| {
+                    let permits = usize::try_from(n).unwrap_or(usize::MAX);
+                    Arc::new(tokio::sync::Semaphore::new(
+                        permits.min(tokio::sync::Semaphore::MAX_PERMITS),
+                    ))
+                })
+                .clone(),
+            Err(_) => return Ok(None),
+        };
+        Ok(sem.acquire_owned().await.ok())
     }
 
     /// `environment:` of the play, enclosing blocks and the task, rendered; later ones win.
@@ -543,6 +655,15 @@ pub(super) fn unreachable(e: &crate::transport::TransportError, task: &Task) -> 
     Outcome {
         status: Status::Unreachable,
         result: json!({"msg": msg, "unreachable": true}),
+        diff: Vec::new(),
+    }
+}
+
+/// [`unreachable`] without a task to name (an async job's poll).
+pub(super) fn unreachable_outcome(e: &crate::transport::TransportError) -> Outcome {
+    Outcome {
+        status: Status::Unreachable,
+        result: json!({"msg": e.to_string(), "unreachable": true}),
         diff: Vec::new(),
     }
 }

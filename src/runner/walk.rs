@@ -75,7 +75,9 @@ impl<'a> Runner<'a> {
                 let r = self.run_list(ctx, st, conn, block, &child).await;
                 let r = match r {
                     Err(Stop::Failed) if !rescue.is_empty() => {
-                        st.stats.rescue();
+                        if !std::mem::take(&mut st.struck_stop) {
+                            st.stats.rescue();
+                        }
                         // ansible-core sets these as non-persistent facts of the host (data,
                         // visible from the rescue on).
                         if let Some((failed_task, result)) = st.last_failure.take() {
@@ -250,8 +252,52 @@ impl<'a> Runner<'a> {
             self.publish_hostvars(st);
         }
         let ignored = self.ignore_errors(ctx, st, task, inh);
-        st.stats
-            .record(out.status, ignored, truthy(out.result.get("changed")));
+        // ignore_unreachable: counted ok and ignored, and the host goes on (ansible-core's
+        // strategy).
+        let unreachable_ignored = out.status == Status::Unreachable
+            && task
+                .ignore_unreachable
+                .or(inh.ignore_unreachable)
+                .unwrap_or(false);
+        if unreachable_ignored {
+            st.stats.ok += 1;
+            st.stats.ignored += 1;
+        } else {
+            st.stats
+                .record(out.status, ignored, truthy(out.result.get("changed")));
+        }
+        // any_errors_fatal (and run_once, which the linear strategy makes fatal too; neither
+        // with ignore_errors) and max_fail_percentage, as the linear strategy checks them after
+        // the task: the other hosts fail at their next step.
+        let failed_here = out.status == Status::Failed && !ignored;
+        // The free strategy runs hosts independently: neither applies (ansible-core warns).
+        let linear = ctx.play.strategy == crate::playbook::Strategy::Linear;
+        if linear
+            && (failed_here || (out.status == Status::Unreachable && !unreachable_ignored))
+            && !self.ignore_errors_set(task, inh)
+            && (task.any_errors_fatal.or(inh.any_errors_fatal).unwrap_or(false) || task.run_once)
+        {
+            // This host failed on its own: the strike is for the others.
+            st.fatal_struck = true;
+            ctx.lockstep.mark_fatal(!ctx.linear);
+        }
+        if linear
+            && failed_here
+            && let Some(pct) = ctx.play.max_fail_percentage
+        {
+            let failed = match ctx.batch_failed.lock() {
+                Ok(mut f) => {
+                    f.insert(st.name.clone());
+                    f.len()
+                }
+                Err(_) => 0,
+            };
+            let size = ctx.batch.lock().map(|b| b.len()).unwrap_or(1).max(1);
+            if failed as f64 / size as f64 > pct / 100.0 {
+                st.fatal_struck = true;
+                ctx.lockstep.mark_fatal(!ctx.linear);
+            }
+        }
         let r = self.task_report(ctx, st, task, &out).ignored(ignored);
         if looped.is_none() {
             self.report(st, r);
@@ -274,6 +320,7 @@ impl<'a> Runner<'a> {
             st.last_failure = Some((task.serialize(), out.result.clone()));
         }
         match out.status {
+            Status::Unreachable if unreachable_ignored => Ok(()),
             Status::Unreachable => Err(Stop::Unreachable),
             Status::Failed if !ignored && !self.opts.keep_going => Err(Stop::Failed),
             _ => Ok(()),
@@ -587,6 +634,15 @@ impl<'a> Runner<'a> {
             .ok()
             .and_then(|r| vars::as_bool(&r))
             .unwrap_or(false)
+    }
+
+    /// Whether `ignore_errors` is set on the task (or inherited) at all: ansible-core's linear
+    /// strategy then never makes the task fatal (`not task.ignore_errors`).
+    fn ignore_errors_set(&self, task: &Task, inh: &Inherited) -> bool {
+        task.ignore_errors
+            .as_ref()
+            .or(inh.ignore_errors.as_ref())
+            .is_some_and(|v| vars::as_bool(v) != Some(false))
     }
 
     /// `--tags` / `--skip-tags` selection for a task with these (inherited) tags.

@@ -1,6 +1,7 @@
 //! Modules that control the run itself: messages, assertions, failures and waits.
 
 pub mod assert;
+pub mod async_status;
 pub mod debug;
 pub mod fail;
 pub mod pause;

@@ -177,6 +177,79 @@ pub async fn run_any(
     ctx: &ModuleContext<'_>,
     shell: bool,
 ) -> Result<ModuleOutcome, ModuleError> {
+    let prepared = match prepare(args, ctx, shell)? {
+        Ok(p) => p,
+        Err(done) => return Ok(done),
+    };
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let out = run_script(ctx, WRAPPER, &prepared.script_args, prepared.stdin).await?;
+    let elapsed = clock.elapsed();
+    let ended = SystemTime::now();
+    Ok(conclude(
+        &prepared.job,
+        Ran {
+            stdout: out.stdout_str(),
+            stderr: out.stderr_str(),
+            rc: out.status.rc(),
+            status: out.status.to_string(),
+            started,
+            ended,
+            elapsed,
+        },
+    ))
+}
+
+/// A command ready to run: the wrapper's arguments, its stdin, and what [`conclude`] needs.
+pub struct Prepared {
+    /// `WRAPPER`'s positional arguments.
+    pub script_args: Vec<String>,
+    /// The command's stdin (`stdin:` with its newline), revealed.
+    pub stdin: Option<Vec<u8>>,
+    /// What the result is made from once the command ran (kept with an async job).
+    pub job: Job,
+}
+
+/// How to read a run of the wrapper into the module's result (serialized beside an async job
+/// on the host, so that `async_status` can make the result later).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Job {
+    shell: bool,
+    cmd: Value,
+    argv0: String,
+    marker: String,
+    strip: bool,
+    check: bool,
+    conditional: bool,
+    creates: Option<String>,
+    removes: Option<String>,
+    chdir: Option<String>,
+}
+
+/// One run of the wrapper: its output, exit code (and its text for messages), and times.
+pub struct Ran {
+    pub stdout: String,
+    pub stderr: String,
+    pub rc: i64,
+    pub status: String,
+    pub started: SystemTime,
+    pub ended: SystemTime,
+    pub elapsed: std::time::Duration,
+}
+
+/// The wrapper script, for async jobs that run it detached on the host.
+pub const JOB_WRAPPER: &str = WRAPPER;
+
+/// Checks the arguments and prepares the wrapper's run; `Ok(Err(outcome))` when the module's
+/// result is known without running anything (argument errors, check mode without a
+/// condition).
+///
+/// Errors: arguments that do not fit the module.
+pub fn prepare(
+    args: &Vars,
+    ctx: &ModuleContext<'_>,
+    shell: bool,
+) -> Result<Result<Prepared, ModuleOutcome>, ModuleError> {
     let a = Args::new(if shell { &SHELL_INFO } else { &INFO }, args)?;
     let raw = a.str("_raw_params")?;
     let argv_arg = if shell { None } else { a.list("argv")? };
@@ -207,14 +280,14 @@ pub async fn run_any(
     // ansible.builtin.command's argument rules, with AnsibleModule's messages.
     match (&raw, &argv_arg) {
         (Some(_), Some(_)) if !shell => {
-            return Ok(ModuleOutcome::failed(
+            return Ok(Err(ModuleOutcome::failed(
                 "parameters are mutually exclusive: _raw_params|cmd|argv",
-            ));
+            )));
         }
         (None, None) => {
-            return Ok(ModuleOutcome::failed(
+            return Ok(Err(ModuleOutcome::failed(
                 "one of the following is required: _raw_params, cmd, argv",
-            ));
+            )));
         }
         _ => {}
     }
@@ -223,12 +296,12 @@ pub async fn run_any(
         (Some(_), Some(_)) | (None, None) => {
             let mut o = base("no command given", 256.into(), Value::Null);
             o.failed = true;
-            return Ok(o);
+            return Ok(Err(o));
         }
         (None, Some(v)) if v.is_empty() => {
             let mut o = base("no command given", 256.into(), Value::Null);
             o.failed = true;
-            return Ok(o);
+            return Ok(Err(o));
         }
         (Some(text), None) if shell => {
             let exe = executable.unwrap_or_else(|| "/bin/sh".to_string());
@@ -239,7 +312,7 @@ pub async fn run_any(
             Ok(_) => {
                 let mut o = base("no command given", 256.into(), Value::Null);
                 o.failed = true;
-                return Ok(o);
+                return Ok(Err(o));
             }
             Err(e) => {
                 let mut o = base(
@@ -248,7 +321,7 @@ pub async fn run_any(
                     Value::Null,
                 );
                 o.failed = true;
-                return Ok(o);
+                return Ok(Err(o));
             }
         },
         (None, Some(v)) => (v.clone().into(), v),
@@ -258,7 +331,7 @@ pub async fn run_any(
     if ctx.check && !conditional && chdir.is_none() {
         let mut o = base("Command would have run if not in check mode", 0.into(), cmd_value);
         o.skipped = true;
-        return Ok(o);
+        return Ok(Err(o));
     }
 
     let m = marker();
@@ -285,31 +358,81 @@ pub async fn run_any(
         Some(Err(e)) => {
             let mut o = base(&e.to_string(), 256.into(), cmd_value);
             o.failed = true;
-            return Ok(o);
+            return Ok(Err(o));
         }
     };
 
-    let started = SystemTime::now();
-    let clock = Instant::now();
-    let out = run_script(ctx, WRAPPER, &script_args, stdin_bytes).await?;
-    let elapsed = clock.elapsed();
-    let ended = SystemTime::now();
+    Ok(Ok(Prepared {
+        script_args,
+        stdin: stdin_bytes,
+        job: Job {
+            shell,
+            argv0: argv.first().cloned().unwrap_or_default(),
+            cmd: cmd_value,
+            marker: m,
+            strip,
+            check: ctx.check,
+            conditional,
+            creates,
+            removes,
+            chdir,
+        },
+    }))
+}
 
-    let (decision, stderr) = take_decision(&out.stderr_str(), &m);
-    let shoulda = if ctx.check { "Would" } else { "Did" };
+/// The module's result from one run of the wrapper (see [`run_any`]).
+pub fn conclude(job: &Job, ran: Ran) -> ModuleOutcome {
+    let Job {
+        shell,
+        cmd: cmd_value,
+        argv0,
+        marker: m,
+        strip,
+        check,
+        conditional,
+        creates,
+        removes,
+        chdir,
+    } = job.clone();
+    let base = |msg: &str, rc: Value, cmd: Value| {
+        let mut o = ModuleOutcome::failed(msg)
+            .with("cmd", cmd)
+            .with("rc", rc)
+            .with("stdout", "")
+            .with("stderr", "")
+            .with("stdout_lines", Vec::<Value>::new())
+            .with("stderr_lines", Vec::<Value>::new())
+            .with("start", Value::Null)
+            .with("end", Value::Null)
+            .with("delta", Value::Null);
+        o.failed = false;
+        o
+    };
+    let Ran {
+        stdout: out_stdout,
+        stderr: out_stderr,
+        rc: out_rc,
+        status: out_status,
+        started,
+        ended,
+        elapsed,
+    } = ran;
+
+    let (decision, stderr) = take_decision(&out_stderr, &m);
+    let shoulda = if check { "Would" } else { "Did" };
     let mut o = match decision {
         None => {
             // The wrapper never started (sudo refused, no /bin/sh): report what the host said.
             let stderr = stderr.trim_end_matches(['\r', '\n']).to_string();
             let mut o = base(
-                &format!("the command wrapper did not start ({}): {stderr}", out.status),
-                out.status.rc().into(),
+                &format!("the command wrapper did not start ({out_status}): {stderr}"),
+                out_rc.into(),
                 cmd_value,
             );
             o.failed = true;
             o.result.insert("stderr_lines".into(), splitlines(&stderr).into());
             o.result.insert("stderr".into(), stderr.into());
-            return Ok(o);
+            return o;
         }
         Some(d @ (Decision::ChdirMissing | Decision::ChdirDenied)) => {
             let why = if d == Decision::ChdirMissing {
@@ -326,7 +449,7 @@ pub async fn run_any(
                 cmd_value,
             );
             o.failed = true;
-            return Ok(o);
+            return o;
         }
         Some(Decision::Creates) => {
             let c = creates.unwrap_or_default();
@@ -338,7 +461,7 @@ pub async fn run_any(
             let so = format!("skipped, since {c} exists");
             o.result.insert("stdout_lines".into(), splitlines(&so).into());
             o.result.insert("stdout".into(), so.into());
-            return Ok(o);
+            return o;
         }
         Some(Decision::Removes) => {
             let r = removes.unwrap_or_default();
@@ -350,29 +473,29 @@ pub async fn run_any(
             let so = format!("skipped, since {r} does not exist");
             o.result.insert("stdout_lines".into(), splitlines(&so).into());
             o.result.insert("stdout".into(), so.into());
-            return Ok(o);
+            return o;
         }
-        Some(Decision::Run) if ctx.check => {
+        Some(Decision::Run) if check => {
             let mut o = base("Command would have run if not in check mode", 0.into(), cmd_value);
             if conditional {
                 o.changed = true;
             } else {
                 o.skipped = true;
             }
-            return Ok(o);
+            return o;
         }
-        Some(Decision::Run) => base("", out.status.rc().into(), cmd_value.clone()),
+        Some(Decision::Run) => base("", out_rc.into(), cmd_value.clone()),
     };
 
-    let mut stdout = out.stdout_str();
+    let mut stdout = out_stdout;
     let mut stderr = stderr;
     if strip {
         stdout = stdout.trim_end_matches(['\r', '\n']).to_string();
         stderr = stderr.trim_end_matches(['\r', '\n']).to_string();
     }
-    let rc = out.status.rc();
+    let rc = out_rc;
     o.changed = true;
-    if !shell && rc == 127 && stdout.is_empty() && stderr.contains(&format!("exec: {}: not found", argv[0])) {
+    if !shell && rc == 127 && stdout.is_empty() && stderr.contains(&format!("exec: {argv0}: not found")) {
         // Ansible runs the program directly, so a missing program is an OSError (errno 2), not
         // rc 127; 2.19's run_command fails then with "Error executing command." and no times.
         let mut o = ModuleOutcome::failed("Error executing command.")
@@ -383,7 +506,7 @@ pub async fn run_any(
             .with("stdout_lines", Vec::<Value>::new())
             .with("stderr_lines", Vec::<Value>::new());
         o.changed = false;
-        return Ok(o);
+        return o;
     }
     o.result.insert("stdout_lines".into(), splitlines(&stdout).into());
     o.result.insert("stderr_lines".into(), splitlines(&stderr).into());
@@ -396,7 +519,7 @@ pub async fn run_any(
         o.failed = true;
         o.msg = Some("non-zero return code".into());
     }
-    Ok(o)
+    o
 }
 
 #[cfg(test)]
