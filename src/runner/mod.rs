@@ -331,6 +331,7 @@ impl<'a> Runner<'a> {
                     index: play.index,
                     name: play.name.clone(),
                     hosts: batch.clone(),
+                    path: crate::report::place(&play.mark),
                 });
             }
             // end_play ends the batches still to come; end_batch only its own.
