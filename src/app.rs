@@ -1,6 +1,6 @@
 //! What each subcommand does, from parsed arguments to an exit code.
 
-use crate::cli::{Cli, Command, InventoryArgs, LabCommand, RunArgs, VerifyArgs};
+use crate::cli::{Cli, Command, ConfigCommand, InventoryArgs, LabCommand, RunArgs, VerifyArgs};
 use crate::config::Config;
 use crate::error::Error;
 use crate::inventory::Inventory;
@@ -14,6 +14,16 @@ pub async fn run(cli: Cli) -> Result<i32, Error> {
         Command::Run(args) => run_playbook(args).await,
         Command::Verify(args) => verify(args).await,
         Command::Inventory(args) => inventory(args),
+        Command::Config {
+            command: ConfigCommand::Dump { only_changed },
+        } => {
+            let cfg = crate::ansible_cfg::AnsibleCfg::load().map_err(|e| Error::Options(e.to_string()))?;
+            for w in &cfg.warnings {
+                eprintln!("[WARNING]: {w}");
+            }
+            print_stdout(&cfg.dump(only_changed))?;
+            Ok(crate::error::EXIT_OK)
+        }
         Command::Lab { command } => lab(command),
     }
 }
@@ -26,15 +36,26 @@ async fn prepare(
     args: &RunArgs,
     keep: impl Fn(&crate::playbook::Play) -> bool,
 ) -> Result<(Playbook, Inventory, Config), Error> {
+    // ansible.cfg first: it sets the roles path the playbook's roles are found on.
+    let cfg = crate::config::load_cfg(args)?;
+    for w in &cfg.warnings {
+        eprintln!("[WARNING]: {w}");
+    }
     let mut pb = crate::playbook::load(&args.playbook)?;
     pb.plays.retain(|p| keep(p));
-    let mut inv = Inventory::load(&args.inventory).map_err(Error::from)?;
+    let mut sources = crate::config::inventory_sources(args, &cfg);
+    if args.inventory.is_empty() && !cfg.is_set("DEFAULT_HOST_LIST") && !sources.iter().any(|s| s.exists()) {
+        // ansible-core's default /etc/ansible/hosts, absent: only the implicit localhost.
+        eprintln!("[WARNING]: No inventory was parsed, only implicit localhost is available");
+        sources.clear();
+    }
+    let mut inv = Inventory::load(&sources).map_err(Error::from)?;
     inv.add_playbook_dir(&pb.dir).map_err(Error::from)?;
     if let Some(limit) = &args.limit {
         check_limit(&inv, limit)?;
     }
     let host_count = inv.select("all").map(|h| h.len()).unwrap_or(1);
-    let opts = crate::config::resolve(args, host_count)?;
+    let opts = crate::config::resolve_with(args, host_count, cfg)?;
     let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     // secrets: inventory vars too, so a variable defined from a secret is followed.
     let mut inv_vars = Vec::new();
@@ -109,8 +130,19 @@ async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
         println!("\nplaybook: {}", args.playbook.display());
         return Ok(crate::error::EXIT_OK);
     }
+    if args.play.list_hosts || args.play.list_tasks || args.play.list_tags {
+        print_stdout(&crate::playbook::listing::render(
+            &pb,
+            &inv,
+            &opts,
+            &args.playbook,
+            &args.play,
+        ))?;
+        return Ok(crate::error::EXIT_OK);
+    }
+    let callback = opts.cfg.as_ref().and_then(|c| c.str("DEFAULT_STDOUT_CALLBACK"));
     let (reporter, view) = Reporter::start(ViewOptions {
-        json: args.json,
+        json: args.json || matches!(callback, Some("json" | "ansible.builtin.json")),
         verbosity: args.verbose,
         diff: args.diff,
     });

@@ -64,9 +64,8 @@ impl Loader {
     /// A loader for tasks and roles relative to a playbook folder (used for dynamic includes).
     pub fn new(playbook_dir: &Path) -> Loader {
         let mut roles_path = vec![playbook_dir.join("roles"), playbook_dir.to_path_buf()];
-        if let Ok(extra) = std::env::var("ANSIBLE_ROLES_PATH") {
-            roles_path.extend(extra.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
-        }
+        // ansible.cfg's roles_path / ANSIBLE_ROLES_PATH (src/ansible_cfg.rs).
+        roles_path.extend(crate::ansible_cfg::load_defaults().roles_path);
         // Ids of dynamically loaded tasks live far above the static ones.
         Loader {
             next_id: AtomicUsize::new(1 << 32),
@@ -213,7 +212,8 @@ impl Loader {
                 .get("gather_facts")
                 .map(|b| bool_of(b, "gather_facts"))
                 .transpose()?
-                .unwrap_or(true),
+                // ansible.cfg `gathering = explicit`: only plays that ask gather.
+                .unwrap_or_else(|| crate::ansible_cfg::load_defaults().gather_by_default),
             gather_args: {
                 let mut a = Vars::new();
                 for key in ["gather_subset", "gather_timeout", "fact_path"] {

@@ -6,7 +6,7 @@
 //! `meta: flush_handlers`.
 
 mod attempt;
-mod connect;
+pub(crate) mod connect;
 mod error;
 pub mod facts;
 mod facts_select;

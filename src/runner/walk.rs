@@ -584,24 +584,6 @@ impl<'a> Runner<'a> {
 
     /// `--tags` / `--skip-tags` selection for a task with these (inherited) tags.
     pub(crate) fn tags_selected(&self, tags: &[String]) -> bool {
-        let has = |t: &str| tags.iter().any(|x| x == t);
-        if self
-            .opts
-            .skip_tags
-            .iter()
-            .any(|s| has(s) || (s == "tagged" && !tags.is_empty()) || (s == "untagged" && tags.is_empty()))
-        {
-            return false;
-        }
-        if has("always") {
-            return true;
-        }
-        if self.opts.tags.is_empty() || self.opts.tags.iter().any(|t| t == "all") {
-            return !has("never");
-        }
-        self.opts
-            .tags
-            .iter()
-            .any(|t| has(t) || (t == "tagged" && !tags.is_empty()) || (t == "untagged" && tags.is_empty()))
+        crate::playbook::listing::tags_selected(tags, &self.opts.tags, &self.opts.skip_tags)
     }
 }
