@@ -33,6 +33,13 @@ impl<'a> Runner<'a> {
         {
             return Ok(());
         }
+        // --start-at-task: the tasks before it; --step: a task the user declined.
+        if !inh.handler
+            && (self.start_at.as_ref().is_some_and(|s| s.skip.contains(&task.id))
+                || self.step.as_ref().is_some_and(|s| !s.allows(task)))
+        {
+            return Ok(());
+        }
         if let Some(Action::Meta(m)) = &task.action {
             // clear_host_errors waits for the batch, as the linear strategy does, so that the
             // failures of the tasks before it are known when it clears them; the metas that act

@@ -106,6 +106,10 @@ impl<'a> Runner<'a> {
                 if !child.handler && !self.tags_selected(&child.tags) {
                     return Ok(());
                 }
+                // --start-at-task: an include before the task is passed over with its tasks.
+                if !child.handler && self.start_at.as_ref().is_some_and(|s| s.skip.contains(&task.id)) {
+                    return Ok(());
+                }
                 let items = match self.prepare_loop(ctx, st, task, inh).await {
                     Ok(i) => i,
                     Err(msg) => return self.fail_task(ctx, st, task, msg),
