@@ -642,6 +642,27 @@ fn expand_vars(s: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
     out
 }
 
+/// `ANSIBLE_*` variables among `names` that are no setting talon knows: one warning each.
+/// Not warned: `ANSIBLE_CONFIG` (it chooses the file), `ANSIBLE_LOCAL_TEMP` and `ANSIBLE_HOME`
+/// (read by ansible-core's own module code, which talon runs for the modules it does not
+/// implement), and `ANSIBLE_VAULT_*` (the vault settings, src/vault).
+pub fn unhonoured_env(names: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = names
+        .iter()
+        .filter(|n| n.starts_with("ANSIBLE_") && !n.starts_with("ANSIBLE_VAULT_"))
+        .filter(|n| {
+            !matches!(
+                n.as_str(),
+                "ANSIBLE_CONFIG" | "ANSIBLE_LOCAL_TEMP" | "ANSIBLE_HOME"
+            )
+        })
+        .filter(|n| !DEFS.iter().any(|d| d.env.contains(&n.as_str())))
+        .map(|n| format!("environment variable {n} is not a setting talon honours; it is ignored"))
+        .collect();
+    out.sort();
+    out
+}
+
 /// Python's ansible `unquote`: one pair of matching outer quotes removed.
 fn unquote(s: &str) -> &str {
     for q in ['"', '\''] {
@@ -668,7 +689,12 @@ impl AnsibleCfg {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
         let env = |n: &str| std::env::var(n).ok();
-        AnsibleCfg::load_from(&env, &cwd, &home)
+        let mut cfg = AnsibleCfg::load_from(&env, &cwd, &home)?;
+        let names: Vec<String> = std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .collect();
+        cfg.warnings.extend(unhonoured_env(&names));
+        Ok(cfg)
     }
 
     /// [`AnsibleCfg::load`] with the environment, working directory and home given (for tests).
@@ -1023,6 +1049,14 @@ mod tests {
             PathBuf::from("/h/s")
         );
         assert_eq!(unquote("'a b'"), "a b");
+        let w = unhonoured_env(&[
+            "ANSIBLE_FORKS".into(),
+            "ANSIBLE_STRATEGY".into(),
+            "ANSIBLE_LOCAL_TEMP".into(),
+            "PATH".into(),
+        ]);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("ANSIBLE_STRATEGY"));
         assert_eq!(
             Value::List(vec!["a".into(), "b".into()]).to_string(),
             "['a', 'b']"

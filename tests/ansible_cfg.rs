@@ -55,7 +55,11 @@ fn list_hosts_tasks_tags_as_ansible_playbook() {
             .args(flags)
             .output()
             .unwrap();
-        let a = ansible_playbook_in(&dir).arg("site.yml").args(flags).output().unwrap();
+        let a = ansible_playbook_in(&dir)
+            .arg("site.yml")
+            .args(flags)
+            .output()
+            .unwrap();
         assert_eq!(t.status.code(), Some(0), "{flags:?}: {}", text(&t.stderr));
         assert_eq!(a.status.code(), Some(0), "{flags:?}: {}", text(&a.stderr));
         assert_eq!(
@@ -105,7 +109,11 @@ fn unknown_keys_warn_by_name() {
     )
     .unwrap();
     std::fs::write(dir.path().join("hosts"), "h1 ansible_connection=local\n").unwrap();
-    std::fs::write(dir.path().join("p.yml"), "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n").unwrap();
+    std::fs::write(
+        dir.path().join("p.yml"),
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n",
+    )
+    .unwrap();
     let out = talon()
         .current_dir(dir.path())
         .env_remove("ANSIBLE_CONFIG")
@@ -137,16 +145,32 @@ fn start_at_task_as_ansible_playbook() {
     let pb = fixture().join("start_at.yml");
     // In the second play, inside a role: the first play runs nothing.
     let (t, _) = c.same(&pb, &["--start-at-task", "base : base w*"]);
-    assert!(!t.lines.iter().any(|l| l.starts_with("one ") || l.starts_with("two ")), "{:?}", t.lines);
+    assert!(
+        !t.lines
+            .iter()
+            .any(|l| l.starts_with("one ") || l.starts_with("two ")),
+        "{:?}",
+        t.lines
+    );
     // The first task of a play: ansible-core gathers facts there, gather_facts: false or not.
-    c.same(&pb, &["--start-at-task", "one"]);
+    let (t, _) = c.same(&pb, &["--start-at-task", "one"]);
+    assert!(t.lines[0].starts_with("Gathering Facts"), "{:?}", t.lines);
     // With --tags: only selected tasks can be the start.
     c.same(&pb, &["--start-at-task", "tagged*", "--tags", "late"]);
     // No match: nothing runs, ansible-playbook's error, exit 0 for both.
     let (t, a) = c.run(&pb, &["--start-at-task", "no such task"], &[]);
     assert_eq!((t.code, a.code), (0, 0), "{}\n{}", t.stderr, a.stderr);
-    assert!(t.lines.is_empty() && a.lines.is_empty(), "{:?} {:?}", t.lines, a.lines);
-    assert!(t.stderr.contains("No matching task \"no such task\" found."), "{}", t.stderr);
+    assert!(
+        t.lines.is_empty() && a.lines.is_empty(),
+        "{:?} {:?}",
+        t.lines,
+        a.lines
+    );
+    assert!(
+        t.stderr.contains("No matching task \"no such task\" found."),
+        "{}",
+        t.stderr
+    );
 }
 
 /// A project as Ansible users lay it out, for the lab's hosts: hosts.ini without users or keys,
@@ -156,7 +180,10 @@ fn project(lab: &Lab, key: &str) -> tempfile::TempDir {
     let p = dir.path();
     let mut hosts = String::from("[lab]\n");
     for (h, _) in &lab.hosts {
-        hosts.push_str(&format!("{h} ansible_host=127.0.0.1 ansible_port={}\n", lab.port(h)));
+        hosts.push_str(&format!(
+            "{h} ansible_host=127.0.0.1 ansible_port={}\n",
+            lab.port(h)
+        ));
     }
     hosts.push_str("\n[lab:vars]\nansible_python_interpreter=/usr/bin/python3\n");
     std::fs::write(p.join("hosts.ini"), hosts).unwrap();
@@ -181,7 +208,11 @@ fn project(lab: &Lab, key: &str) -> tempfile::TempDir {
          - name: record\n  copy:\n    dest: \"/tmp/probe-{{ conn.stdout }}-{{ bec.stdout }}\"\n    content: \"x\\n\"\n",
     )
     .unwrap();
-    std::fs::write(p.join("site.yml"), "- hosts: all\n  gather_facts: false\n  roles:\n    - probe\n").unwrap();
+    std::fs::write(
+        p.join("site.yml"),
+        "- hosts: all\n  gather_facts: false\n  roles:\n    - probe\n",
+    )
+    .unwrap();
     dir
 }
 
@@ -220,14 +251,30 @@ fn cfg_project_runs_without_i_and_precedence_cli_env_cfg() {
         .args(["site.yml", "--limit", &h2])
         .output()
         .unwrap();
-    assert_eq!(a.status.code(), Some(0), "{}\n{}", text(&a.stdout), text(&a.stderr));
+    assert_eq!(
+        a.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&a.stdout),
+        text(&a.stderr)
+    );
     assert_eq!(probes(&lab, &h2), "probe-nopw-root");
 
     // env over the file.
-    let r = run_in(dir.path(), &lab, &["--limit", &h1], &[("ANSIBLE_REMOTE_USER", "root")]);
+    let r = run_in(
+        dir.path(),
+        &lab,
+        &["--limit", &h1],
+        &[("ANSIBLE_REMOTE_USER", "root")],
+    );
     r.assert_code(0);
     assert_eq!(probes(&lab, &h1), "probe-root-root");
-    let r = run_in(dir.path(), &lab, &["--limit", &h1], &[("ANSIBLE_BECOME", "false")]);
+    let r = run_in(
+        dir.path(),
+        &lab,
+        &["--limit", &h1],
+        &[("ANSIBLE_BECOME", "false")],
+    );
     r.assert_code(0);
     assert_eq!(probes(&lab, &h1), "probe-nopw-nopw");
 
@@ -240,7 +287,12 @@ fn cfg_project_runs_without_i_and_precedence_cli_env_cfg() {
     );
     r.assert_code(0);
     assert_eq!(probes(&lab, &h1), "probe-nopw-root");
-    let r = run_in(dir.path(), &lab, &["--limit", &h1, "--user=root", "--become-user", "nopw"], &[]);
+    let r = run_in(
+        dir.path(),
+        &lab,
+        &["--limit", &h1, "--user=root", "--become-user", "nopw"],
+        &[],
+    );
     r.assert_code(0);
     assert_eq!(probes(&lab, &h1), "probe-root-nopw");
 }
