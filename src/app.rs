@@ -161,7 +161,20 @@ async fn verify(args: VerifyArgs) -> Result<i32, Error> {
 }
 
 fn inventory(args: InventoryArgs) -> Result<i32, Error> {
-    let mut inv = Inventory::load(&args.inventory).map_err(Error::from)?;
+    let sources = if args.inventory.is_empty() {
+        // ansible-inventory without -i: ansible.cfg's inventory (or ANSIBLE_INVENTORY).
+        let cfg = crate::ansible_cfg::AnsibleCfg::load().map_err(|e| Error::Options(e.to_string()))?;
+        for w in &cfg.warnings {
+            eprintln!("[WARNING]: {w}");
+        }
+        cfg.list("DEFAULT_HOST_LIST")
+            .into_iter()
+            .map(std::path::PathBuf::from)
+            .collect()
+    } else {
+        args.inventory.clone()
+    };
+    let mut inv = Inventory::load(&sources).map_err(Error::from)?;
     if let Some(dir) = &args.playbook_dir {
         inv.add_playbook_dir(dir).map_err(Error::from)?;
     }

@@ -230,8 +230,8 @@ pub struct VerifyArgs {
 /// `talon inventory`.
 #[derive(Debug, Args)]
 pub struct InventoryArgs {
-    /// Inventory file or directory (repeatable).
-    #[arg(short = 'i', long = "inventory", required = true)]
+    /// Inventory file or directory (repeatable; default: ansible.cfg's `inventory`).
+    #[arg(short = 'i', long = "inventory")]
     pub inventory: Vec<PathBuf>,
     /// Every host and group with variables, as JSON.
     #[arg(long, conflicts_with_all = ["graph", "host"])]

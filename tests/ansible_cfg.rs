@@ -320,3 +320,41 @@ fn private_key_flag_over_cfg() {
     r.assert_code(5);
     assert!(r.stderr.contains("become_method su"), "{}", r.stderr);
 }
+
+/// `-k` and `-K` through a terminal (`script` gives talon one): SSH password authentication as
+/// deploy (no key: ansible.cfg's does not exist and there is no agent), then sudo with the
+/// become password; an empty `-K` answer means the SSH password, as in ansible-playbook. The
+/// password is in no output.
+#[test]
+fn ask_pass_and_ask_become_pass_on_a_terminal() {
+    let lab = Lab::up(1);
+    let h1 = lab.hosts[0].0.clone();
+    // The lab's sshd takes keys only: allow passwords on this host, then reload it (PID 1).
+    lab.sh_ok(
+        &h1,
+        "sed -i 's/^PasswordAuthentication no/PasswordAuthentication yes/' /etc/ssh/sshd_config.d/talon-lab.conf && kill -HUP 1",
+    );
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let dir = project(&lab, "/nonexistent/key");
+    let cmd = format!("{} run site.yml -u deploy -k -K", env!("CARGO_BIN_EXE_talon"));
+    let pw = talon::lab::DEPLOY_PASSWORD;
+    let out = Command::new("sh")
+        .current_dir(dir.path())
+        .env_remove("ANSIBLE_CONFIG")
+        .env("SSH_AUTH_SOCK", "")
+        .env("TALON_STATE_DIR", lab.dir.path().join("state"))
+        .arg("-c")
+        .arg(format!(
+            "(sleep 2; printf '%s\\n' '{pw}'; sleep 2; printf '\\n'; sleep 8) | script -qec '{cmd}' /dev/null"
+        ))
+        .output()
+        .unwrap();
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(all.contains("SSH password:"), "{all}");
+    assert!(
+        all.contains("BECOME password[defaults to SSH password]:"),
+        "{all}"
+    );
+    assert!(!all.contains(pw), "the password was printed:\n{all}");
+    assert_eq!(probes(&lab, &h1), "probe-deploy-root", "{all}");
+}
