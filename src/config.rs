@@ -78,6 +78,11 @@ pub struct Config {
     pub start_at_task: Option<String>,
     /// `--step`: ask before each task.
     pub step: bool,
+    /// ansible.cfg `vault_password_file` / `ANSIBLE_VAULT_PASSWORD_FILE` (resolved path), for
+    /// the vault support.
+    pub vault_password_file: Option<PathBuf>,
+    /// ansible.cfg `vault_identity_list` / `ANSIBLE_VAULT_IDENTITY_LIST` (`label@source` items).
+    pub vault_identity_list: Vec<String>,
     /// The ansible.cfg/environment settings this run was resolved from.
     pub cfg: Option<Arc<crate::ansible_cfg::AnsibleCfg>>,
 }
@@ -395,6 +400,8 @@ pub fn resolve_with(
         ssh_args,
         start_at_task: args.play.start_at_task.clone(),
         step: args.play.step,
+        vault_password_file: cfg.str("DEFAULT_VAULT_PASSWORD_FILE").map(PathBuf::from),
+        vault_identity_list: cfg.list("DEFAULT_VAULT_IDENTITY_LIST"),
         cfg: Some(Arc::new(cfg)),
     })
 }

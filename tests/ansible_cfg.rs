@@ -358,3 +358,45 @@ fn ask_pass_and_ask_become_pass_on_a_terminal() {
     assert!(!all.contains(pw), "the password was printed:\n{all}");
     assert_eq!(probes(&lab, &h1), "probe-deploy-root", "{all}");
 }
+
+/// `--step` on a terminal: `n` passes over the first task, `y` runs the second, `c` runs the
+/// third and every later task without asking; each question is asked once for all hosts.
+#[test]
+fn step_asks_once_per_task() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hosts"),
+        "h1 ansible_connection=local\nh2 ansible_connection=local\n",
+    )
+    .unwrap();
+    let tasks: String = ["first", "second", "third", "fourth"]
+        .iter()
+        .map(|n| format!("    - name: {n}\n      debug:\n        msg: {n}\n"))
+        .collect();
+    std::fs::write(
+        dir.path().join("p.yml"),
+        format!("- hosts: all\n  gather_facts: false\n  tasks:\n{tasks}"),
+    )
+    .unwrap();
+    let cmd = format!("{} run p.yml -i hosts --step", env!("CARGO_BIN_EXE_talon"));
+    let out = Command::new("sh")
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(format!(
+            "(sleep 2; echo n; sleep 1; echo y; sleep 1; echo c; sleep 2) | script -qec '{cmd}' /dev/null"
+        ))
+        .output()
+        .unwrap();
+    let all = text(&out.stdout);
+    assert_eq!(all.matches("Perform task: TASK: ").count(), 3, "{all}");
+    assert!(
+        all.contains("Perform task: TASK: first (N)o/(y)es/(c)ontinue:"),
+        "{all}"
+    );
+    for h in ["h1", "h2"] {
+        assert!(!all.contains(&format!("ok: [{h}] first")), "{all}");
+        for n in ["second", "third", "fourth"] {
+            assert!(all.contains(&format!("ok: [{h}] {n}")), "{h} {n}: {all}");
+        }
+    }
+}
