@@ -334,12 +334,15 @@ pub fn resolve_with(
             eprintln!("[WARNING]: {w}");
         }
     }
-    let ssh_password = if cfg.bool("DEFAULT_ASK_PASS") {
+    // ansible-playbook asks no password for what connects to no host.
+    let connects =
+        !(args.syntax_check || args.play.list_hosts || args.play.list_tasks || args.play.list_tags);
+    let ssh_password = if connects && cfg.bool("DEFAULT_ASK_PASS") {
         Some(prompt("SSH password: ")?)
     } else {
         None
     };
-    let become_password = if cfg.bool("DEFAULT_BECOME_ASK_PASS") {
+    let become_password = if connects && cfg.bool("DEFAULT_BECOME_ASK_PASS") {
         let label = if ssh_password.is_some() {
             "BECOME password[defaults to SSH password]: "
         } else {
@@ -464,5 +467,14 @@ mod tests {
         assert_eq!(parse_extra_vars("a=1 b='x y'", base).unwrap()["b"], "x y");
         assert_eq!(parse_extra_vars("{\"a\": [1, 2]}", base).unwrap()["a"][1], 2);
         assert!(parse_extra_vars("@/nonexistent.yml", base).is_err());
+    }
+
+    #[test]
+    fn ssh_args_options_talon_does_not_honour_warn() {
+        assert!(unhonoured_ssh_options("-C -o ControlMaster=auto -o ControlPersist=60s").is_empty());
+        assert!(unhonoured_ssh_options("-o UserKnownHostsFile=/x -oServerAliveInterval=5").is_empty());
+        let w = unhonoured_ssh_options("-o ForwardAgent=yes -4");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("ForwardAgent") && w[1].contains("'-4'"));
     }
 }
