@@ -916,14 +916,17 @@ fn convert(
     })
 }
 
-/// What the playbook loader takes from the configuration: the configured roles path and
+/// What the playbook loader takes from the configuration: the roles and collections paths and
 /// whether plays gather facts unless they say otherwise (`gathering`). Set once per process by
-/// the command that loads playbooks ([`set_load_defaults`]); unset (library use, unit tests) it
-/// is read from `ANSIBLE_ROLES_PATH` and gathering is `implicit`.
+/// the command that loads playbooks ([`set_load_defaults`]); unset (library use, unit tests)
+/// the loader reads `ANSIBLE_ROLES_PATH`/`ANSIBLE_COLLECTIONS_PATH` itself and gathering is
+/// `implicit`.
 #[derive(Debug, Clone)]
 pub struct LoadDefaults {
     /// `DEFAULT_ROLES_PATH`, searched after the playbook's `roles/` and folder.
     pub roles_path: Vec<PathBuf>,
+    /// `COLLECTIONS_PATHS`, where `NS.COLLECTION.ROLE` names are looked up.
+    pub collections_path: Vec<PathBuf>,
     /// False for `gathering = explicit`: a play gathers facts only with `gather_facts: true`.
     pub gather_by_default: bool,
 }
@@ -935,19 +938,9 @@ pub fn set_load_defaults(d: LoadDefaults) {
     let _ = LOAD_DEFAULTS.set(d);
 }
 
-/// The loader's defaults (see [`LoadDefaults`]).
-pub fn load_defaults() -> LoadDefaults {
-    LOAD_DEFAULTS.get().cloned().unwrap_or_else(|| LoadDefaults {
-        roles_path: std::env::var("ANSIBLE_ROLES_PATH")
-            .map(|s| {
-                s.split(':')
-                    .filter(|s| !s.is_empty())
-                    .map(PathBuf::from)
-                    .collect()
-            })
-            .unwrap_or_default(),
-        gather_by_default: true,
-    })
+/// The loader's defaults (see [`LoadDefaults`]); `None` until [`set_load_defaults`].
+pub fn load_defaults() -> Option<LoadDefaults> {
+    LOAD_DEFAULTS.get().cloned()
 }
 
 #[cfg(test)]

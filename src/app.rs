@@ -1,6 +1,6 @@
 //! What each subcommand does, from parsed arguments to an exit code.
 
-use crate::cli::{Cli, Command, ConfigCommand, InventoryArgs, LabCommand, RunArgs, VerifyArgs};
+use crate::cli::{AdhocArgs, Cli, Command, ConfigCommand, InventoryArgs, LabCommand, RunArgs, VerifyArgs};
 use crate::config::Config;
 use crate::error::Error;
 use crate::inventory::Inventory;
@@ -24,6 +24,7 @@ pub async fn run(cli: Cli) -> Result<i32, Error> {
             print_stdout(&cfg.dump(only_changed))?;
             Ok(crate::error::EXIT_OK)
         }
+        Command::Adhoc(args) => adhoc(args).await,
         Command::Lab { command } => lab(command),
     }
 }
@@ -145,9 +146,136 @@ async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
         json: args.json || matches!(callback, Some("json" | "ansible.builtin.json")),
         verbosity: args.verbose,
         diff: args.diff,
+        adhoc: None,
     });
     let summary = Runner::run(&pb, &inv, &opts, reporter).await;
     let _ = view.await;
+    Ok(summary.exit_code())
+}
+
+/// Modules whose `-a` is their free-form command (ansible-core's `MODULE_REQUIRE_ARGS` and
+/// raw-params modules): the text goes to the module as it is, never split into `k=v`.
+const FREE_FORM: &[&str] = &["command", "shell", "raw", "script", "win_command", "win_shell"];
+
+/// `talon adhoc` / `ansible`: one task, `MODULE: ARGS`, in a play over `PATTERN` without fact
+/// gathering (ansible-core's `AdHocCLI._play_ds`), run like a playbook and reported as
+/// ansible's `minimal` (or with `-o` its `oneline`) callback prints it.
+async fn adhoc(args: AdhocArgs) -> Result<i32, Error> {
+    let module = args.module.trim().to_string();
+    if module.is_empty() {
+        return Err(Error::Options("-m needs a module name".into()));
+    }
+    let short = module.rsplit('.').next().unwrap_or(&module);
+    let raw = args.args.trim();
+    let module_args: serde_json::Value = if FREE_FORM.contains(&short) {
+        if raw.is_empty() {
+            return Err(Error::Options(format!(
+                "No argument passed to {module} module: give the command with -a"
+            )));
+        }
+        serde_json::Value::String(raw.to_string())
+    } else if raw.starts_with('{') {
+        let node = crate::yaml::parse_str(raw, std::path::Path::new("-a"))
+            .map_err(|e| Error::Options(format!("-a: {e}")))?;
+        node.to_json()
+    } else if raw.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::Value::String(raw.to_string())
+    };
+    // The task as ansible-core's error block quotes it (Python's repr of the ad-hoc task).
+    let quoted_args = match &module_args {
+        serde_json::Value::String(s) if FREE_FORM.contains(&short) => {
+            serde_json::json!({"_raw_params": s})
+        }
+        serde_json::Value::String(s) => serde_json::Value::Object(
+            crate::playbook::parse_kv(s, false).map_err(|e| Error::Options(format!("-a: {e}")))?,
+        ),
+        serde_json::Value::Null => serde_json::json!({}),
+        other => other.clone(),
+    };
+    let quoted = serde_json::json!({
+        "action": module, "args": quoted_args, "timeout": 0, "async_val": 0, "poll": 15
+    });
+    let origin = format!(
+        "Origin: <adhoc '{module}' task>\n\n{}\n",
+        crate::template::filters::text::py_repr(&crate::template::filters::from_json_value(&quoted))
+    );
+    let mut task = serde_json::Map::new();
+    task.insert(module.clone(), module_args);
+    let mut play = serde_json::Map::new();
+    play.insert("name".into(), "Ansible Ad-Hoc".into());
+    play.insert("hosts".into(), args.pattern.clone().into());
+    play.insert("gather_facts".into(), false.into());
+    if args.become_root || args.become_user.is_some() {
+        play.insert("become".into(), args.become_root.into());
+    }
+    if let Some(u) = &args.become_user {
+        play.insert("become_user".into(), u.clone().into());
+    }
+    if let Some(u) = &args.user {
+        play.insert("remote_user".into(), u.clone().into());
+    }
+    play.insert("tasks".into(), serde_json::Value::Array(vec![task.into()]));
+    // The play is written to a private temporary folder (no group_vars/ beside it), as JSON,
+    // which is YAML: the loader reads it like any playbook.
+    let dir = tempfile::Builder::new()
+        .prefix("talon-adhoc-")
+        .tempdir()
+        .map_err(|e| Error::Io {
+            context: "creating the ad-hoc play's temporary folder".into(),
+            source: e,
+        })?;
+    let path = dir.path().join(format!("<adhoc '{short}' task>.yml"));
+    let text = serde_json::to_string_pretty(&serde_json::Value::Array(vec![play.into()]))
+        .map_err(|e| Error::Options(format!("-a: {e}")))?;
+    std::fs::write(&path, text).map_err(|e| Error::Io {
+        context: format!("writing {}", path.display()),
+        source: e,
+    })?;
+    let run_args = RunArgs {
+        playbook: path,
+        inventory: args.inventory,
+        limit: args.limit,
+        tags: Vec::new(),
+        skip_tags: Vec::new(),
+        check: args.check,
+        diff: args.diff,
+        forks: args.forks,
+        extra_vars: args.extra_vars,
+        force_handlers: false,
+        json: false,
+        verbose: args.verbose,
+        syntax_check: false,
+        strict: false,
+        ssh: args.ssh,
+        secret: args.secret,
+        // ansible.cfg and ANSIBLE_* still apply (read in prepare); -u/-b are play keywords here.
+        conn: crate::cli::ConnArgs::default(),
+        play: crate::cli::PlayArgs::default(),
+    };
+    let (pb, inv, opts) = prepare(&run_args, |_| true).await?;
+    let implicit = crate::inventory::LOCALHOST_NAMES.contains(&args.pattern.as_str());
+    if !implicit && inv.select(&args.pattern).map(|h| h.is_empty()).unwrap_or(true) {
+        eprintln!(
+            "[WARNING]: Could not match supplied host pattern, ignoring: {}",
+            args.pattern
+        );
+        eprintln!("[WARNING]: No hosts matched, nothing to do");
+        return Ok(crate::error::EXIT_OK);
+    }
+    let (reporter, view) = Reporter::start(ViewOptions {
+        json: false,
+        verbosity: args.verbose,
+        diff: args.diff,
+        adhoc: Some(crate::report::view::AdhocView {
+            one_line: args.one_line,
+            origin,
+        }),
+    });
+    let summary = Runner::run(&pb, &inv, &opts, reporter).await;
+    let _ = view.await;
+    drop(dir);
     Ok(summary.exit_code())
 }
 

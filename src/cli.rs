@@ -26,6 +26,8 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Run one module on the hosts of a pattern (like `ansible`, the ad-hoc command).
+    Adhoc(AdhocArgs),
     /// Disposable Debian hosts in Docker containers, for trying roles and for tests.
     Lab {
         #[command(subcommand)]
@@ -225,6 +227,57 @@ pub struct VerifyArgs {
     pub secret: SecretArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// `talon adhoc` (and the binary called as `ansible`): ansible's ad-hoc command line.
+#[derive(Debug, Args)]
+pub struct AdhocArgs {
+    /// Host pattern (`all`, a group, `web*`, `a:b:!c`).
+    pub pattern: String,
+    /// Inventory file, directory, script or `host1,host2,` list (repeatable).
+    #[arg(short = 'i', long = "inventory", required = true)]
+    pub inventory: Vec<PathBuf>,
+    /// The module to run (ansible's default: `command`).
+    #[arg(short = 'm', long = "module-name", default_value = "command")]
+    pub module: String,
+    /// The module's arguments: `k=v k2=v2`, a YAML/JSON mapping, or the free-form command of
+    /// command/shell/raw/script.
+    #[arg(short = 'a', long = "args", default_value = "")]
+    pub args: String,
+    /// Further limit the hosts with a pattern.
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
+    /// Extra variables, as for `talon run` (repeatable).
+    #[arg(short = 'e', long = "extra-vars")]
+    pub extra_vars: Vec<String>,
+    /// Hosts run in parallel.
+    #[arg(short = 'f', long)]
+    pub forks: Option<usize>,
+    /// Check mode: change nothing, report what would change.
+    #[arg(short = 'C', long)]
+    pub check: bool,
+    /// Show diffs of what changes.
+    #[arg(short = 'D', long)]
+    pub diff: bool,
+    /// One line per host (ansible's deprecated `oneline` callback).
+    #[arg(short = 'o', long = "one-line")]
+    pub one_line: bool,
+    /// Run the module with become (sudo).
+    #[arg(short = 'b', long = "become")]
+    pub become_root: bool,
+    /// The user to become.
+    #[arg(long)]
+    pub become_user: Option<String>,
+    /// The remote user to connect as.
+    #[arg(short = 'u', long = "user")]
+    pub user: Option<String>,
+    /// More output.
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
 }
 
 /// `talon inventory`.

@@ -191,6 +191,11 @@ pub fn load_cfg(args: &RunArgs) -> Result<crate::ansible_cfg::AnsibleCfg, Error>
             .into_iter()
             .map(PathBuf::from)
             .collect(),
+        collections_path: cfg
+            .list("COLLECTIONS_PATHS")
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
         gather_by_default: gathering != "explicit",
     });
     Ok(cfg)

@@ -2,8 +2,27 @@
 
 use clap::Parser;
 
+/// The subcommand the binary stands for when it is called by one of Ansible's program names
+/// (a symlink `ansible-playbook -> talon`), so scripts and CI jobs switch without edits.
+fn multicall(argv0: &std::ffi::OsStr) -> Option<&'static str> {
+    let name = std::path::Path::new(argv0).file_name()?.to_str()?;
+    match name {
+        "ansible" => Some("adhoc"),
+        "ansible-playbook" => Some("run"),
+        "ansible-inventory" => Some("inventory"),
+        "ansible-vault" => Some("vault"),
+        "ansible-config" => Some("config"),
+        "ansible-galaxy" => Some("galaxy"),
+        _ => None,
+    }
+}
+
 fn main() {
-    let cli = match talon::cli::Cli::try_parse() {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(sub) = args.first().and_then(|a| multicall(a)) {
+        args.insert(1, sub.into());
+    }
+    let cli = match talon::cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {

@@ -332,6 +332,7 @@ mod tests {
             result,
             diff: vec![],
             handler: false,
+            action: String::new(),
         }
     }
 

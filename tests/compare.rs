@@ -740,6 +740,7 @@ fn d13_chainable_undefined_templated_set_fact_keys_action_forms_yaml11_numbers_m
         r#"show local action => ok msg="on-the-controller True""#,
         r#"show yaml numbers => ok msg={"bin":5,"e":"1e3","f":1500.0,"hex":31,"legacy":15,"list":["1e3",2],"o":"0o17","q":"0x1F","sexa":90,"u":1000}"#,
         r#"show failed task and result => ok msg="this fails command 1 ['false']""#,
+        r#"show blocks in strings are trimmed as in template files => ok msg=["yes\nend","a\n  b\n  c","{{ x }}next"]"#,
     ] {
         assert!(t.lines.iter().any(|l| l == want), "{want}: {:#?}", t.lines);
     }

@@ -51,7 +51,7 @@ fn d11_findings_in_skipped_or_failing_tasks_do_not_refuse_the_playbook() {
     assert!(
         warned
             .iter()
-            .any(|l| l.contains("module 'pip' does not take the argument(s) verison")),
+            .any(|l| l.contains("module 'expect' does not take the argument(s) respones")),
         "{warned:#?}"
     );
     // --strict refuses the same playbook before anything runs.

@@ -343,7 +343,8 @@ fn removed_after_use_even_when_a_later_task_fails_and_no_temp_file_is_left() {
     run.assert_no_value();
     assert!(leaks.is_empty(), "{leaks:?}");
     assert!(
-        run.stdout.contains("fatal: [box1] then something fails"),
+        run.stdout.contains("TASK [then something fails] ****")
+            && run.stdout.contains("fatal: [box1]: FAILED! => "),
         "{}",
         run.stdout
     );

@@ -265,7 +265,7 @@ fn openclaw_stack_converges_verifies_and_repairs() {
     );
     r.assert_code(0);
     assert!(
-        r.stdout.contains("ok: [lab1] RUNNING HANDLER restart litellm"),
+        r.stdout.contains("RUNNING HANDLER [restart litellm] ****") && r.stdout.contains("\nok: [lab1]\n"),
         "{}",
         r.stdout
     );

@@ -22,10 +22,12 @@
 //!
 //! Each layer replaces whole values (`hash_behaviour = replace`).
 mod builder;
+mod constructed;
 mod dynamic;
 mod files;
 mod ini;
 pub mod pattern;
+mod script;
 mod show;
 mod yaml;
 use std::collections::{HashMap, HashSet};
@@ -46,7 +48,7 @@ use pattern::{Matcher, Step, Term};
 pub const MAX_INVENTORY_HOSTS: u64 = 100_000;
 
 /// Names Ansible treats as the implicit localhost (`C.LOCALHOST`).
-const LOCALHOST_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "::1"];
+pub const LOCALHOST_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "::1"];
 
 /// Variables `ansible-inventory` leaves out of its output (part of `C.INTERNAL_STATIC_VARS`;
 /// the rest never come from inventory).
@@ -605,11 +607,29 @@ fn parse_source(path: &Path, b: &mut Builder) -> Result<(), InventoryError> {
         }
         return Ok(());
     }
+    // ansible-core tries its `script` plugin before the file formats: an executable source (or
+    // one starting with `#!`) is run. One that is executable but is no program (a YAML file
+    // with the x bit) fails to run and is read as a file, as ansible-core falls through to the
+    // next plugin.
+    if script::is_script(path) {
+        b.source = Some(path.to_path_buf());
+        let result = script::parse(path, b);
+        b.source = None;
+        match result {
+            Ok(()) => return Ok(()),
+            Err(e) if read_source(path).is_ok_and(|t| t.starts_with("#!")) => return Err(e),
+            Err(_) => {}
+        }
+    }
     let text = read_source(path)?;
     files::reject_vault(&text, path)?;
     b.source = Some(path.to_path_buf());
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
     let result = match ext.as_deref() {
+        Some("yml" | "yaml" | "json" | "config") | None if text.lines().any(|l| l.starts_with("plugin:")) => {
+            let node = crate::yaml::parse_str(&text, path)?;
+            plugin_source(&node, path, b)
+        }
         Some("yml" | "yaml" | "json") => {
             let node = crate::yaml::parse_str(&text, path)?;
             yaml::parse(&node, b)
@@ -632,6 +652,27 @@ fn parse_source(path: &Path, b: &mut Builder) -> Result<(), InventoryError> {
     };
     b.source = None;
     result
+}
+
+/// A YAML inventory source with `plugin:` (ansible-core's `auto` plugin): the constructed
+/// plugin is applied; any other plugin is an error naming it.
+fn plugin_source(node: &crate::yaml::Node, path: &Path, b: &mut Builder) -> Result<(), InventoryError> {
+    let Some(plugin) = node.get("plugin") else {
+        return yaml::parse(node, b);
+    };
+    let Some(name) = plugin.as_str() else {
+        return yaml::parse(node, b);
+    };
+    if constructed::NAMES.contains(&name) {
+        return constructed::apply(node, path, b);
+    }
+    Err(InventoryError::parse(
+        plugin.mark.clone(),
+        format!(
+            "inventory plugin '{name}' is not supported (talon has the constructed plugin and inventory scripts)"
+        ),
+        "list the hosts in a YAML or INI inventory, or have a script print them as JSON with --list",
+    ))
 }
 
 #[cfg(test)]

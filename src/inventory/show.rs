@@ -4,7 +4,8 @@ use super::*;
 
 impl Inventory {
     /// The `ansible-inventory --list` document: `_meta.hostvars` (each host's merged variables
-    /// without magic/internal ones, hosts with none omitted), then one entry per non-empty group
+    /// without magic/internal ones, hosts with none omitted; `profile: inventory_legacy` as
+    /// ansible-core 2.19 writes it), then one entry per non-empty group
     /// with `hosts` (direct members) and `children`; keys sorted like its `json.dumps(sort_keys)`.
     pub fn list_json(&self) -> Value {
         let mut out = Map::new();
@@ -19,6 +20,8 @@ impl Inventory {
         }
         let mut meta = Map::new();
         meta.insert("hostvars".into(), Value::Object(hostvars));
+        // ansible-core 2.19 names the shape of the document (its `inventory_legacy` profile).
+        meta.insert("profile".into(), Value::from("inventory_legacy"));
         out.insert("_meta".into(), Value::Object(meta));
         sorted(Value::Object(out))
     }

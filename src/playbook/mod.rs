@@ -237,24 +237,21 @@ impl Task {
     /// `ansible_failed_task` holds in a `rescue`): `name` (`""` when unnamed), `action` (the
     /// module or keyword action), `args` (as written), `register`, `when`, `tags`.
     pub fn serialize(&self) -> serde_json::Value {
-        let (action, args) = match &self.action {
-            Some(Action::Module { module, args }) => (module.name.to_string(), serde_json::json!(args)),
-            Some(Action::Python { module, args }) => (module.name.clone(), serde_json::json!(args)),
-            Some(Action::Block { .. }) => ("block".into(), serde_json::json!({})),
-            Some(Action::IncludeTasks { file, .. }) => {
-                ("include_tasks".into(), serde_json::json!({"_raw_params": file}))
-            }
-            Some(Action::IncludeRole { name, .. }) => {
-                ("include_role".into(), serde_json::json!({"name": name}))
-            }
-            Some(Action::SetFact { args }) => ("set_fact".into(), serde_json::json!(args)),
-            Some(Action::GroupBy { args }) => ("group_by".into(), serde_json::json!(args)),
-            Some(Action::AddHost { args }) => ("add_host".into(), serde_json::json!(args)),
-            Some(Action::IncludeVars { args }) => ("include_vars".into(), serde_json::json!(args)),
-            Some(Action::Meta(m)) => ("meta".into(), serde_json::json!({"_raw_params": m})),
-            Some(Action::GatherFacts(args)) => ("gather_facts".into(), serde_json::json!(args)),
-            None => (String::new(), serde_json::json!({})),
+        let args = match &self.action {
+            Some(Action::Module { args, .. } | Action::Python { args, .. }) => serde_json::json!(args),
+            Some(Action::IncludeTasks { file, .. }) => serde_json::json!({"_raw_params": file}),
+            Some(Action::IncludeRole { name, .. }) => serde_json::json!({"name": name}),
+            Some(
+                Action::SetFact { args }
+                | Action::GroupBy { args }
+                | Action::AddHost { args }
+                | Action::IncludeVars { args }
+                | Action::GatherFacts(args),
+            ) => serde_json::json!(args),
+            Some(Action::Meta(m)) => serde_json::json!({"_raw_params": m}),
+            Some(Action::Block { .. }) | None => serde_json::json!({}),
         };
+        let action = self.action_name();
         serde_json::json!({
             "name": self.name.clone().unwrap_or_default(),
             "action": action,
@@ -263,6 +260,26 @@ impl Task {
             "when": self.when,
             "tags": self.tags,
         })
+    }
+
+    /// The task's action as ansible-core names it in results and callbacks (`command`,
+    /// `ansible.posix.mount` as written for the Python path, `set_fact`, `meta`, `block`; `""`
+    /// for none).
+    pub fn action_name(&self) -> String {
+        match &self.action {
+            Some(Action::Module { module, .. }) => module.name.to_string(),
+            Some(Action::Python { module, .. }) => module.name.clone(),
+            Some(Action::Block { .. }) => "block".into(),
+            Some(Action::IncludeTasks { .. }) => "include_tasks".into(),
+            Some(Action::IncludeRole { .. }) => "include_role".into(),
+            Some(Action::SetFact { .. }) => "set_fact".into(),
+            Some(Action::GroupBy { .. }) => "group_by".into(),
+            Some(Action::AddHost { .. }) => "add_host".into(),
+            Some(Action::IncludeVars { .. }) => "include_vars".into(),
+            Some(Action::Meta(_)) => "meta".into(),
+            Some(Action::GatherFacts(_)) => "gather_facts".into(),
+            None => String::new(),
+        }
     }
 
     /// The name shown in output: `name:`, or the module name like Ansible.

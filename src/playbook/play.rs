@@ -63,9 +63,12 @@ pub(super) fn serial_step(node: &Node) -> Result<SerialStep, LoadError> {
 impl Loader {
     /// A loader for tasks and roles relative to a playbook folder (used for dynamic includes).
     pub fn new(playbook_dir: &Path) -> Loader {
-        let mut roles_path = vec![playbook_dir.join("roles"), playbook_dir.to_path_buf()];
-        // ansible.cfg's roles_path / ANSIBLE_ROLES_PATH (src/ansible_cfg.rs).
-        roles_path.extend(crate::ansible_cfg::load_defaults().roles_path);
+        // ansible-core's order: the playbook's roles/, then DEFAULT_ROLES_PATH
+        // (ANSIBLE_ROLES_PATH, or ~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles),
+        // then the playbook's own folder.
+        let mut roles_path = vec![playbook_dir.join("roles")];
+        roles_path.extend(super::role::default_roles_path());
+        roles_path.push(playbook_dir.to_path_buf());
         // Ids of dynamically loaded tasks live far above the static ones.
         Loader {
             next_id: AtomicUsize::new(1 << 32),
@@ -213,7 +216,7 @@ impl Loader {
                 .map(|b| bool_of(b, "gather_facts"))
                 .transpose()?
                 // ansible.cfg `gathering = explicit`: only plays that ask gather.
-                .unwrap_or_else(|| crate::ansible_cfg::load_defaults().gather_by_default),
+                .unwrap_or_else(|| crate::ansible_cfg::load_defaults().is_none_or(|d| d.gather_by_default)),
             gather_args: {
                 let mut a = Vars::new();
                 for key in ["gather_subset", "gather_timeout", "fact_path"] {

@@ -345,11 +345,29 @@ impl Loader {
         }
     }
 
-    /// Finds a role folder by name on the roles path.
+    /// Finds a role folder by name: an absolute folder; `NS.COLLECTION.ROLE` in a collection
+    /// (`ansible_collections/NS/COLLECTION/roles/ROLE` under the playbook's `collections/` and
+    /// each [`collections_path`] entry); else the roles path.
     pub fn find_role(&self, name: &str, mark: &Mark) -> Result<PathBuf, LoadError> {
         let direct = PathBuf::from(name);
         if direct.is_absolute() && direct.is_dir() {
             return Ok(direct);
+        }
+        let parts: Vec<&str> = name.split('.').collect();
+        if let [ns, coll, role] = parts.as_slice() {
+            let mut roots = vec![self.playbook_dir.join("collections")];
+            roots.extend(collections_path());
+            for root in roots {
+                let base = if root.ends_with("ansible_collections") {
+                    root
+                } else {
+                    root.join("ansible_collections")
+                };
+                let p = base.join(ns).join(coll).join("roles").join(role);
+                if p.is_dir() {
+                    return Ok(p);
+                }
+            }
         }
         for dir in &self.roles_path {
             let p = dir.join(name);
@@ -387,4 +405,60 @@ impl Loader {
         let path = self.find_role(name, mark)?;
         Ok(Arc::new(Role::load(name, &path, params.clone(), from)?))
     }
+}
+
+/// `$HOME`, or `/root` when unset.
+fn home() -> PathBuf {
+    std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from)
+}
+
+/// ansible-core's `DEFAULT_ROLES_PATH`: `ANSIBLE_ROLES_PATH` (colon-separated, `~` expanded)
+/// when set, else `~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles`.
+/// With ansible.cfg read for the run (src/ansible_cfg.rs), its resolved `roles_path` (CLI >
+/// env > file > default).
+pub fn default_roles_path() -> Vec<PathBuf> {
+    if let Some(d) = crate::ansible_cfg::load_defaults() {
+        return d.roles_path;
+    }
+    match std::env::var("ANSIBLE_ROLES_PATH") {
+        Ok(v) if !v.is_empty() => split_paths(&v),
+        _ => vec![
+            home().join(".ansible").join("roles"),
+            PathBuf::from("/usr/share/ansible/roles"),
+            PathBuf::from("/etc/ansible/roles"),
+        ],
+    }
+}
+
+/// ansible-core's `COLLECTIONS_PATHS`: `ANSIBLE_COLLECTIONS_PATH` (or the older
+/// `ANSIBLE_COLLECTIONS_PATHS`) when set, else
+/// `~/.ansible/collections:/usr/share/ansible/collections`.
+/// With ansible.cfg read for the run, its resolved `collections_path`.
+pub fn collections_path() -> Vec<PathBuf> {
+    if let Some(d) = crate::ansible_cfg::load_defaults() {
+        return d.collections_path;
+    }
+    for var in ["ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"] {
+        if let Ok(v) = std::env::var(var)
+            && !v.is_empty()
+        {
+            return split_paths(&v);
+        }
+    }
+    vec![
+        home().join(".ansible").join("collections"),
+        PathBuf::from("/usr/share/ansible/collections"),
+    ]
+}
+
+/// A colon-separated path list with `~/` expanded.
+fn split_paths(v: &str) -> Vec<PathBuf> {
+    v.split(':')
+        .filter(|s| !s.is_empty())
+        .map(|s| match s.strip_prefix("~/") {
+            Some(rest) => home().join(rest),
+            None if s == "~" => home(),
+            None => PathBuf::from(s),
+        })
+        .collect()
 }

@@ -13,15 +13,27 @@ use super::{HostStats, Status, TaskReport};
 #[derive(Default)]
 pub struct JsonReport {
     plays: Vec<(usize, String, Vec<TaskHosts>)>,
+    /// When each task id was last seen starting (its `duration.start`).
+    started: std::collections::HashMap<usize, String>,
 }
 
-/// One task's results: (task id, task name, host -> result).
-type TaskHosts = (usize, String, Map<String, Value>);
+/// One task's results: (task id, task name, host -> result, duration start and end).
+type TaskHosts = (usize, String, Map<String, Value>, (String, String));
+
+/// Now as the json callback writes times: UTC ISO 8601 with microseconds and `Z`.
+fn now_iso() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
 
 impl JsonReport {
     /// A play starts.
     pub fn play_start(&mut self, index: usize, name: &str) {
         self.plays.push((index, name.to_string(), Vec::new()));
+    }
+
+    /// A task starts on a host: the first start of a task's run is its `duration.start`.
+    pub fn task_start(&mut self, task_id: usize) {
+        self.started.entry(task_id).or_insert_with(now_iso);
     }
 
     /// Adds one result (loop items are gathered into `results` like Ansible's callback).
@@ -31,17 +43,25 @@ impl JsonReport {
         };
         // The same task again for a host that already has its result (a file included twice
         // with the same item) is a new entry, as ansible-core's callback sees a new task start.
-        let again = |t: &(usize, String, Map<String, Value>)| r.item.is_none() && t.2.contains_key(&r.host);
+        let again = |t: &TaskHosts| r.item.is_none() && t.2.contains_key(&r.host);
+        let now = now_iso();
         let pos = match play.2.iter().rposition(|t| t.0 == r.task_id) {
             Some(p) if !again(&play.2[p]) => p,
             _ => {
-                play.2.push((r.task_id, r.task_name.clone(), Map::new()));
+                // A task run again (an include's second pass) starts anew.
+                let start = self.started.remove(&r.task_id).unwrap_or_else(|| now.clone());
+                play.2
+                    .push((r.task_id, r.task_name.clone(), Map::new(), (start, String::new())));
                 play.2.len() - 1
             }
         };
+        play.2[pos].3.1 = now;
         let hosts = &mut play.2[pos].2;
         let mut result = r.result.clone();
         if let Value::Object(m) = &mut result {
+            if r.item.is_none() && !r.action.is_empty() && !m.contains_key("action") {
+                m.insert("action".into(), Value::String(r.action.clone()));
+            }
             m.insert(
                 "changed".into(),
                 Value::Bool(r.status == Status::Changed || m.get("changed") == Some(&Value::Bool(true))),
@@ -62,9 +82,9 @@ impl JsonReport {
         }
         // One item of a loop: gathered into the task's `results`, with the loop's flags and
         // message as ansible-core's result of the whole loop has them.
-        let entry = hosts
-            .entry(r.host.clone())
-            .or_insert_with(|| json!({"results": [], "changed": false, "msg": "All items completed"}));
+        let entry = hosts.entry(r.host.clone()).or_insert_with(
+            || json!({"action": r.action, "results": [], "changed": false, "msg": "All items completed"}),
+        );
         let Value::Object(agg) = entry else {
             return;
         };
@@ -108,8 +128,12 @@ impl JsonReport {
             .map(|(_, name, tasks)| {
                 json!({
                     "play": {"name": name},
-                    "tasks": tasks.iter().map(|(id, tname, hosts)| json!({
-                        "task": {"name": tname, "id": id.to_string()},
+                    "tasks": tasks.iter().map(|(id, tname, hosts, (start, end))| json!({
+                        "task": {
+                            "name": tname,
+                            "id": id.to_string(),
+                            "duration": {"start": start, "end": end},
+                        },
                         "hosts": hosts,
                     })).collect::<Vec<_>>(),
                 })

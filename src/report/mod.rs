@@ -4,6 +4,7 @@
 //! output, CI logs) or an indicatif view (a terminal), keeps the recap counters, and builds the
 //! `--json` document in the shape of Ansible's `json` stdout callback.
 
+pub mod callback;
 mod json;
 pub mod view;
 
@@ -79,9 +80,18 @@ pub enum Event {
         hosts: Vec<String>,
     },
     /// A host starts a task (progress display only).
-    TaskStart { host: String, task: String },
+    TaskStart {
+        host: String,
+        task: String,
+        /// The task's id (as [`TaskReport::task_id`]).
+        task_id: usize,
+    },
     /// A task (or one loop item) finished on a host.
     TaskResult(TaskReport),
+    /// A loop finished on a host (its items were sent as [`Event::TaskResult`]s): the loop's
+    /// overall status, for views that show a line for it (a loop whose items all skipped, an
+    /// ignored failure).
+    LoopDone(TaskReport),
     /// A warning for the user.
     Warning(String),
     /// Information shown with `-v` and more (never in `--json`), on stderr.
@@ -114,6 +124,8 @@ pub struct TaskReport {
     pub diff: Vec<String>,
     /// Whether this is a handler.
     pub handler: bool,
+    /// The task's action (`debug`, `command`, ...), as ansible-core's result `action`.
+    pub action: String,
 }
 
 impl TaskReport {
@@ -138,7 +150,14 @@ impl TaskReport {
             result,
             diff: Vec::new(),
             handler: false,
+            action: String::new(),
         }
+    }
+
+    /// The same report with the task's action.
+    pub fn action(mut self, action: String) -> Self {
+        self.action = action;
+        self
     }
 
     /// The same report for one loop item (its label).

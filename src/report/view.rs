@@ -5,13 +5,12 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::{Event, HostStats, JsonReport, Status, TaskReport};
+use super::{Event, HostStats, JsonReport};
 
 /// What the reporter shows.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ViewOptions {
     /// Print the `--json` document instead of human output.
     pub json: bool,
@@ -19,6 +18,19 @@ pub struct ViewOptions {
     pub verbosity: u8,
     /// Show diffs (`--diff`).
     pub diff: bool,
+    /// Ad-hoc output (`talon adhoc`): each result as ansible's `minimal` (or `oneline`)
+    /// callback prints it, with no banners and no recap.
+    pub adhoc: Option<AdhocView>,
+}
+
+/// How `talon adhoc` results are shown.
+#[derive(Debug, Clone, Default)]
+pub struct AdhocView {
+    /// `-o`: ansible's `oneline` callback.
+    pub one_line: bool,
+    /// The task as ansible-core's error block quotes it (`{'action': 'shell', 'args': {...},
+    /// 'timeout': 0, 'async_val': 0, 'poll': 15}`), after `Origin: <adhoc 'MODULE' task>`.
+    pub origin: String,
 }
 
 /// The handle the runner uses to send events; the reporter runs in its own task.
@@ -64,6 +76,11 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Event>, opts: ViewOptions) -> BTree
         style: ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     });
+    let mut cb = super::callback::Callback::new(
+        super::callback::colors_wanted(std::io::stdout().is_terminal()),
+        opts.verbosity,
+    );
+    let err_colors = super::callback::colors_wanted(std::io::stderr().is_terminal());
     let mut out = std::io::stdout();
     let mut print = |tty: &Option<Tty>, line: String| {
         if opts.json {
@@ -80,14 +97,25 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Event>, opts: ViewOptions) -> BTree
     };
     while let Some(ev) = rx.recv().await {
         match ev {
+            Event::PlayStart { index, name, .. } if opts.adhoc.is_some() => {
+                json.play_start(index, &name);
+            }
+            Event::TaskResult(r) if opts.adhoc.is_some() => {
+                let view = opts.adhoc.clone().unwrap_or_default();
+                for line in cb.adhoc(&r, &view) {
+                    print(&tty, line);
+                }
+            }
+            Event::LoopDone(_) if opts.adhoc.is_some() => {}
             Event::PlayStart { index, name, hosts } => {
                 json.play_start(index, &name);
-                print(&tty, format!("\nPLAY [{name}] {}", stars(&name)));
+                print(&tty, cb.play_start(&name));
                 if hosts.is_empty() {
                     print(&tty, "skipping: no hosts matched".into());
                 }
             }
-            Event::TaskStart { host, task } => {
+            Event::TaskStart { host, task, task_id } => {
+                json.task_start(task_id);
                 if let Some(t) = tty.as_mut() {
                     let bar = t.hosts.entry(host.clone()).or_insert_with(|| {
                         let b = t.multi.add(ProgressBar::new_spinner());
@@ -101,18 +129,21 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Event>, opts: ViewOptions) -> BTree
             }
             Event::TaskResult(r) => {
                 json.task_result(&r);
-                let line = result_line(&r, opts);
-                print(&tty, line);
-                // A result carries a diff only when diff mode was on for its task (`--diff`,
-                // or the `diff` keyword on the task, block or play).
-                for d in &r.diff {
-                    print(&tty, d.clone());
+                for line in cb.result(&r) {
+                    print(&tty, line);
+                }
+            }
+            Event::LoopDone(r) => {
+                for line in cb.loop_done(&r) {
+                    print(&tty, line);
                 }
             }
             Event::Warning(w) => {
                 if !opts.json {
                     if let Some(t) = &tty {
-                        let _ = t.multi.println(format!("[WARNING]: {w}"));
+                        let _ = t.multi.println(cb.warning(&w));
+                    } else if err_colors {
+                        eprintln!("{}", cb.warning(&w));
                     } else {
                         eprintln!("[WARNING]: {w}");
                     }
@@ -141,91 +172,23 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Event>, opts: ViewOptions) -> BTree
                     }
                     let _ = t.multi.clear();
                 }
-                if opts.json {
+                if opts.adhoc.is_some() {
+                    // ansible's ad-hoc command prints no recap.
+                } else if opts.json {
                     let doc = json.finish(&stats, elapsed);
                     let text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
                     let _ = writeln!(std::io::stdout(), "{text}");
                 } else {
-                    let _ = writeln!(std::io::stdout(), "\n{}", recap(&stats, elapsed));
+                    let _ = writeln!(
+                        std::io::stdout(),
+                        "\n{}elapsed: {:.2}s",
+                        cb.recap(&stats),
+                        elapsed.as_secs_f64()
+                    );
                 }
                 final_stats = stats;
             }
         }
     }
     final_stats
-}
-
-fn stars(title: &str) -> String {
-    "*".repeat(70usize.saturating_sub(title.len() + 8).max(3))
-}
-
-/// The `PLAY RECAP` table, in Ansible's layout, and the elapsed time.
-pub fn recap(stats: &BTreeMap<String, HostStats>, elapsed: Duration) -> String {
-    let width = stats.keys().map(String::len).max().unwrap_or(0).max(20);
-    let mut s = format!("PLAY RECAP {}\n", "*".repeat(60));
-    for (host, st) in stats {
-        s.push_str(&format!(
-            "{host:<width$} : ok={:<4} changed={:<4} unreachable={:<4} failed={:<4} skipped={:<4} rescued={:<4} ignored={}\n",
-            st.ok, st.changed, st.unreachable, st.failures, st.skipped, st.rescued, st.ignored
-        ));
-    }
-    s.push_str(&format!("elapsed: {:.2}s", elapsed.as_secs_f64()));
-    s
-}
-
-fn result_line(r: &TaskReport, opts: ViewOptions) -> String {
-    let label = match r.status {
-        Status::Ok => "ok",
-        Status::Changed => "changed",
-        Status::Skipped => "skipping",
-        Status::Failed if r.ignored => "failed (ignored)",
-        Status::Failed => "fatal",
-        Status::Unreachable => "unreachable",
-    };
-    let item = r
-        .item
-        .as_ref()
-        .map(|i| format!(" (item={i})"))
-        .unwrap_or_default();
-    let handler = if r.handler { "RUNNING HANDLER " } else { "" };
-    let mut line = format!("{label}: [{}] {handler}{}{item}", r.host, r.task_name);
-    let show_detail = matches!(r.status, Status::Failed | Status::Unreachable)
-        || (opts.verbosity >= 1 && r.status == Status::Changed)
-        || opts.verbosity >= 2;
-    if show_detail {
-        line.push_str(" => ");
-        line.push_str(&detail(
-            &r.result,
-            matches!(r.status, Status::Failed | Status::Unreachable) && opts.verbosity == 0,
-        ));
-    }
-    line
-}
-
-/// A failed task shows its message, rc and the tail of stdout/stderr; `-v` shows everything.
-fn detail(result: &Value, brief: bool) -> String {
-    if !brief {
-        return serde_json::to_string(result).unwrap_or_default();
-    }
-    let mut parts = Vec::new();
-    if let Some(m) = result.get("msg").and_then(Value::as_str) {
-        parts.push(format!("msg: {m}"));
-    }
-    if let Some(rc) = result.get("rc") {
-        parts.push(format!("rc: {rc}"));
-    }
-    for key in ["stdout", "stderr"] {
-        if let Some(text) = result.get(key).and_then(Value::as_str) {
-            let tail: Vec<&str> = text.lines().rev().take(10).collect();
-            if !tail.is_empty() {
-                let tail: Vec<&str> = tail.into_iter().rev().collect();
-                parts.push(format!("{key} (last lines):\n  {}", tail.join("\n  ")));
-            }
-        }
-    }
-    if parts.is_empty() {
-        serde_json::to_string(result).unwrap_or_default()
-    } else {
-        parts.join("\n")
-    }
 }

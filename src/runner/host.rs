@@ -309,6 +309,7 @@ impl<'a> Runner<'a> {
         )
         .diff(out.diff.clone())
         .handler(self.is_handler(ctx, task))
+        .action(task.action_name())
     }
 
     /// Shows a task result: `no_log` applied as Ansible shows it (`censored`, with `changed`

@@ -80,6 +80,7 @@ impl<'a> Runner<'a> {
         self.reporter.send(Event::TaskStart {
             host: st.name.clone(),
             task: name.clone(),
+            task_id: task.id,
         });
         // `pause` runs once for all hosts of the play, like Ansible's (BYPASS_HOST_LOOP).
         let is_pause = matches!(&task.action, Some(Action::Module { module, .. }) if module.name == "pause");
@@ -125,7 +126,8 @@ impl<'a> Runner<'a> {
                     .item(label.clone())
                     .diff(out.diff.clone())
                     .ignored(self.ignore_errors(ctx, st, task, inh))
-                    .handler(self.is_handler(ctx, task));
+                    .handler(self.is_handler(ctx, task))
+                    .action(task.action_name());
                 self.report(st, r);
                 if let Some(p) = task.loop_control.pause {
                     tokio::time::sleep(Duration::from_secs_f64(p.max(0.0))).await;

@@ -256,9 +256,16 @@ impl<'a> Runner<'a> {
         let ignored = self.ignore_errors(ctx, st, task, inh);
         st.stats
             .record(out.status, ignored, truthy(out.result.get("changed")));
+        let r = self.task_report(ctx, st, task, &out).ignored(ignored);
         if looped.is_none() {
-            let r = self.task_report(ctx, st, task, &out).ignored(ignored);
             self.report(st, r);
+        } else {
+            // The items were reported one by one; views get the loop's status (no result).
+            let mut r = r;
+            r.result = Value::Null;
+            r.diff = Vec::new();
+            r.task_name = self.opts.secrets.mask(&r.task_name);
+            self.reporter.send(crate::report::Event::LoopDone(r));
         }
         if out.status == Status::Changed {
             for n in &task.notify {

@@ -12,7 +12,7 @@
 //! Ansible's templar re-appends them.
 
 mod file_vars;
-mod filters;
+pub(crate) mod filters;
 
 /// Python's `json.dumps` of a value (`", "` and `": "` separators), for modules that send JSON.
 pub(crate) use filters::python_json;
@@ -157,7 +157,8 @@ impl TemplateError {
 
 /// The two minijinja environments, shared by every render (and by lazily rendered variables).
 pub(crate) struct Engine {
-    /// Strings in playbooks and variables: Jinja2 defaults.
+    /// Strings in playbooks and variables: `trim_blocks=True` too (ansible-core's
+    /// AnsibleEnvironment sets it for every template, strings included).
     vars_env: Environment<'static>,
     /// Template files (the `template` module): `trim_blocks=True`.
     file_env: Environment<'static>,
@@ -270,7 +271,7 @@ impl Templater {
     pub fn new() -> Self {
         Templater {
             engine: Arc::new(Engine {
-                vars_env: make_env(false),
+                vars_env: make_env(true),
                 file_env: make_env(true),
                 file_delims: TemplateSyntax::default(),
             }),
@@ -433,7 +434,7 @@ impl Templater {
 }
 
 /// Python truthiness of a rendered value.
-fn truthy(v: &Value) -> bool {
+pub(crate) fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,

@@ -259,18 +259,20 @@ async fn run_state(
     let (probed, src_exists) = match (state.as_deref(), &src, fixed) {
         (Some("directory"), None, Some(attrs)) if !recurse && !ctx.check => {
             match files::mkdir_if_missing(ctx.conn, &path, &attrs, &ctx.become_).await {
-                Ok((p, created)) if p.stat.is_none() && !created.is_empty() => {
+                Ok((p, created, made)) if p.stat.is_none() && !created.is_empty() => {
                     let mut out = base.with("state", "directory");
                     out.changed = true;
                     if ctx.diff {
                         out.diff.push(state_diff(&path, "absent", "directory"));
                     }
-                    if let Some(m) = attrs.mode {
+                    if let Some(st) = &made {
+                        out = path_info(out, st);
+                    } else if let Some(m) = attrs.mode {
                         out = out.with("mode", format!("{m:04o}"));
                     }
                     return Ok(out);
                 }
-                Ok((p, _)) => (p, None),
+                Ok((p, _, _)) => (p, None),
                 Err(e) => return files_failure(e),
             }
         }
@@ -309,6 +311,10 @@ async fn run_state(
             force,
             follow,
         };
+        // ansible.builtin.file reports a link (made or already there) by `dest`.
+        let mut base = base;
+        base.result.remove("path");
+        let base = base.with("dest", path.clone());
         return link_state(ctx, &path, link, &fa, probed, base).await;
     }
     if src.is_some() {
@@ -421,7 +427,13 @@ async fn run_state(
                 None => Ok(out),
             }
         }
-        _ => touch(ctx, &path, &probed, &fa, follow, times_preserved, base).await,
+        _ => {
+            // ansible.builtin.file's touch reports the path as `dest`.
+            let mut base = base;
+            base.result.remove("path");
+            let base = base.with("dest", path.clone());
+            touch(ctx, &path, &probed, &fa, follow, times_preserved, base).await
+        }
     }
 }
 

@@ -158,7 +158,7 @@ pub(super) async fn link_state(
     if src_missing && !(symbolic && force) {
         let msg = if symbolic {
             format!(
-                "src file does not exist, use \"force=yes\" if you really want to create the link: {src_abs}"
+                "src file does not exist, use 'force=yes' if you really want to create the link: {src_abs}"
             )
         } else {
             "src does not exist".to_string()

@@ -253,7 +253,15 @@ pub(crate) async fn put_content(
         });
     }
     if ctx.check {
-        return Ok(out);
+        // ansible-core's copy action returns `{"changed": true}` (and the diff) in check mode
+        // when the content would change, without the module's other keys.
+        let mut only = ModuleOutcome::ok();
+        only.changed = true;
+        only.diff = std::mem::take(&mut out.diff);
+        if let Some(d) = out.result.remove("diff") {
+            only = only.with("diff", d);
+        }
+        return Ok(only);
     }
     if let Some(expected) = bad_checksum {
         return Ok(checksum_mismatch(checksum_shown.unwrap_or_default(), expected));

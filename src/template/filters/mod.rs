@@ -12,7 +12,7 @@ mod mathstuff;
 mod pyrandom;
 mod strings;
 mod strptime;
-mod text;
+pub(crate) mod text;
 mod urlsplit;
 
 use std::collections::HashSet;

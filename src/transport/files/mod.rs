@@ -378,8 +378,8 @@ pub async fn mkdir(
 }
 
 /// [`probe`] of `path` (not following a link) and, when nothing is there, [`mkdir`] with
-/// `attrs`, in one round trip. Returns the probe (as before the mkdir) and the directories
-/// created (empty when `path` existed: then nothing was done). `attrs.mode` must not depend on
+/// `attrs`, in one round trip. Returns the probe (as before the mkdir), the directories
+/// created (empty when `path` existed: then nothing was done) and the new folder's stat. `attrs.mode` must not depend on
 /// the umask (numeric or absent).
 ///
 /// Errors: as [`probe`] and [`mkdir`].
@@ -388,10 +388,13 @@ pub async fn mkdir_if_missing(
     path: &str,
     attrs: &FileAttrs,
     become_: &Option<Become>,
-) -> Result<(Probe, Vec<String>), FilesError> {
+) -> Result<(Probe, Vec<String>, Option<FileStat>), FilesError> {
+    // After the created folders (each NUL-terminated) an empty entry ends the list, then the
+    // new folder's stat (what ansible.builtin.file's add_path_info reports), in the same trip.
     let script = format!(
         "{ST_FN}{ATTRS_FN}umask; st \"$1\" 0 \"\" 0 || exit 1\n\
-         if [ -e \"$1\" ] || [ -L \"$1\" ]; then echo N; exit 0; fi\necho W\n{MKDIR_BODY}"
+         if [ -e \"$1\" ] || [ -L \"$1\" ]; then echo N; exit 0; fi\necho W\n{MKDIR_BODY}\
+         set +f; unset IFS; printf '\\000'; st \"$1\" 0 \"\" 0 || exit 1\n"
     );
     let [m, o, g] = attr_args(attrs);
     let args = [path.to_string(), m, o, g];
@@ -401,12 +404,26 @@ pub async fn mkdir_if_missing(
     }
     let mut buf = &out.stdout[..];
     let probed = parse_probe(path, &mut buf, false)?;
-    let created = match take_line(&mut buf) {
-        Some(b"N") => Vec::new(),
-        Some(b"W") => created_dirs(buf),
+    let (created, stat) = match take_line(&mut buf) {
+        Some(b"N") => (Vec::new(), None),
+        Some(b"W") => {
+            let mut created = Vec::new();
+            loop {
+                let Some(end) = buf.iter().position(|&b| b == 0) else {
+                    return Err(parse_err(path, "no end of the created folders"));
+                };
+                let entry = &buf[..end];
+                buf = &buf[end + 1..];
+                if entry.is_empty() {
+                    break;
+                }
+                created.push(String::from_utf8_lossy(entry).into_owned());
+            }
+            (created, parse_st(path, &mut buf, false)?)
+        }
         _ => return Err(parse_err(path, "no decision line")),
     };
-    Ok((probed, created))
+    Ok((probed, created, stat))
 }
 
 /// Creates `path` as a link to `src` (symbolic when `symbolic`, else hard), or replaces what is
