@@ -416,6 +416,22 @@ static DEFS: &[Def] = &[
         NoOp
     ),
     def!(
+        "SSH_CONTROL_PATH",
+        [("ssh_connection", "control_path")],
+        ["ANSIBLE_SSH_CONTROL_PATH"],
+        Str,
+        None,
+        NoOp
+    ),
+    def!(
+        "SSH_CONTROL_PATH_DIR",
+        [("ssh_connection", "control_path_dir")],
+        ["ANSIBLE_SSH_CONTROL_PATH_DIR"],
+        Path,
+        Some("~/.ansible/cp"),
+        NoOp
+    ),
+    def!(
         "SSH_ARGS",
         [("ssh_connection", "ssh_args")],
         ["ANSIBLE_SSH_ARGS"],
