@@ -846,6 +846,17 @@ impl AnsibleCfg {
         }
     }
 
+    /// The loader's defaults from these settings: `DEFAULT_ROLES_PATH`, `COLLECTIONS_PATHS`,
+    /// and `DEFAULT_GATHERING` (`explicit`: plays gather only when they ask).
+    pub fn loader_defaults(&self) -> LoadDefaults {
+        let paths = |name: &str| self.list(name).into_iter().map(PathBuf::from).collect();
+        LoadDefaults {
+            roles_path: paths("DEFAULT_ROLES_PATH"),
+            collections_path: paths("COLLECTIONS_PATHS"),
+            gather_by_default: self.str("DEFAULT_GATHERING") != Some("explicit"),
+        }
+    }
+
     /// `ansible-config dump [--only-changed]`: `NAME(source) = value` lines sorted by name,
     /// with `CONFIG_FILE() = path` among them.
     pub fn dump(&self, only_changed: bool) -> String {

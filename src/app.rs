@@ -1,6 +1,9 @@
 //! What each subcommand does, from parsed arguments to an exit code.
 
-use crate::cli::{AdhocArgs, Cli, Command, ConfigCommand, InventoryArgs, LabCommand, RunArgs, VerifyArgs};
+use crate::cli::{
+    AdhocArgs, Cli, Command, ConfigCommand, GalaxyCommand, GalaxyInstallArgs, GalaxyKindCommand,
+    InventoryArgs, LabCommand, RunArgs, VerifyArgs,
+};
 use crate::config::Config;
 use crate::error::Error;
 use crate::inventory::Inventory;
@@ -25,6 +28,7 @@ pub async fn run(cli: Cli) -> Result<i32, Error> {
             Ok(crate::error::EXIT_OK)
         }
         Command::Adhoc(args) => adhoc(args).await,
+        Command::Galaxy { command } => galaxy(command),
         Command::Lab { command } => lab(command),
     }
 }
@@ -277,6 +281,39 @@ async fn adhoc(args: AdhocArgs) -> Result<i32, Error> {
     let _ = view.await;
     drop(dir);
     Ok(summary.exit_code())
+}
+
+/// `talon galaxy install` / `role install` / `collection install`.
+fn galaxy(cmd: GalaxyCommand) -> Result<i32, Error> {
+    let (args, roles, collections): (GalaxyInstallArgs, bool, bool) = match cmd {
+        GalaxyCommand::Install(a) => (a, true, true),
+        GalaxyCommand::Role {
+            command: GalaxyKindCommand::Install(a),
+        } => (a, true, false),
+        GalaxyCommand::Collection {
+            command: GalaxyKindCommand::Install(a),
+        } => (a, false, true),
+    };
+    if args.requirements.is_none() && args.names.is_empty() {
+        return Err(Error::Options(
+            "You must specify a user/role name or a roles file".into(),
+        ));
+    }
+    // ansible-galaxy installs to ansible.cfg's roles_path / collections_path too.
+    let cfg = crate::ansible_cfg::AnsibleCfg::load().map_err(|e| Error::Options(e.to_string()))?;
+    for w in &cfg.warnings {
+        eprintln!("[WARNING]: {w}");
+    }
+    crate::ansible_cfg::set_load_defaults(cfg.loader_defaults());
+    crate::galaxy::install(&crate::galaxy::InstallRequest {
+        requirements: args.requirements,
+        names: args.names,
+        path: args.path,
+        force: args.force,
+        no_deps: args.no_deps,
+        roles,
+        collections,
+    })
 }
 
 async fn verify(args: VerifyArgs) -> Result<i32, Error> {

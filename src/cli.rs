@@ -28,6 +28,11 @@ pub enum Command {
     },
     /// Run one module on the hosts of a pattern (like `ansible`, the ad-hoc command).
     Adhoc(AdhocArgs),
+    /// Install roles and collections from git, tarballs and folders (like `ansible-galaxy`).
+    Galaxy {
+        #[command(subcommand)]
+        command: GalaxyCommand,
+    },
     /// Disposable Debian hosts in Docker containers, for trying roles and for tests.
     Lab {
         #[command(subcommand)]
@@ -278,6 +283,49 @@ pub struct AdhocArgs {
     pub ssh: SshArgs,
     #[command(flatten)]
     pub secret: SecretArgs,
+}
+
+/// `talon galaxy`.
+#[derive(Debug, Subcommand)]
+pub enum GalaxyCommand {
+    /// Install the roles and collections of a requirements file (or roles named here).
+    Install(GalaxyInstallArgs),
+    /// `ansible-galaxy role ...`.
+    Role {
+        #[command(subcommand)]
+        command: GalaxyKindCommand,
+    },
+    /// `ansible-galaxy collection ...`.
+    Collection {
+        #[command(subcommand)]
+        command: GalaxyKindCommand,
+    },
+}
+
+/// The one verb of `talon galaxy role|collection`.
+#[derive(Debug, Subcommand)]
+pub enum GalaxyKindCommand {
+    /// Install roles (or collections).
+    Install(GalaxyInstallArgs),
+}
+
+/// `talon galaxy install` options (ansible-galaxy's).
+#[derive(Debug, Args)]
+pub struct GalaxyInstallArgs {
+    /// Role or collection sources (`git+URL[,version[,name]]`, a tarball, a folder).
+    pub names: Vec<String>,
+    /// A requirements file (`roles:` and `collections:` lists, or a list of roles).
+    #[arg(short = 'r', long = "role-file", visible_alias = "requirements-file")]
+    pub requirements: Option<PathBuf>,
+    /// Where to install: the roles path (for `collection install`, the collections path).
+    #[arg(short = 'p', long = "roles-path", visible_alias = "collections-path")]
+    pub path: Option<PathBuf>,
+    /// Install again over what is installed.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Do not install a role's dependencies.
+    #[arg(short = 'n', long)]
+    pub no_deps: bool,
 }
 
 /// `talon inventory`.

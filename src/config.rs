@@ -125,7 +125,7 @@ pub fn parse_extra_vars(text: &str, base: &Path) -> Result<Vars, Error> {
 /// Errors: [`Error::Options`] for an ansible.cfg that cannot be read or a value of the wrong
 /// type; [`Error::Usage`] for `--forks 0` (ansible-playbook's exit 2).
 pub fn load_cfg(args: &RunArgs) -> Result<crate::ansible_cfg::AnsibleCfg, Error> {
-    use crate::ansible_cfg::{AnsibleCfg, LoadDefaults, Value};
+    use crate::ansible_cfg::{AnsibleCfg, Value};
     let mut cfg = AnsibleCfg::load().map_err(|e| Error::Options(e.to_string()))?;
     let c = &args.conn;
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
@@ -185,19 +185,7 @@ pub fn load_cfg(args: &RunArgs) -> Result<crate::ansible_cfg::AnsibleCfg, Error>
             cfg.source("DEFAULT_GATHERING")
         )));
     }
-    crate::ansible_cfg::set_load_defaults(LoadDefaults {
-        roles_path: cfg
-            .list("DEFAULT_ROLES_PATH")
-            .into_iter()
-            .map(PathBuf::from)
-            .collect(),
-        collections_path: cfg
-            .list("COLLECTIONS_PATHS")
-            .into_iter()
-            .map(PathBuf::from)
-            .collect(),
-        gather_by_default: gathering != "explicit",
-    });
+    crate::ansible_cfg::set_load_defaults(cfg.loader_defaults());
     Ok(cfg)
 }
 

@@ -11,6 +11,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod galaxy;
 pub mod input;
 pub mod inventory;
 pub mod lab;

@@ -41,7 +41,7 @@ pub use findings::Finding;
 use imports::{Entry, ImportStack};
 pub use imports::{MAX_IMPORT_DEPTH, MAX_INCLUDE_DEPTH};
 pub use kv::{parse_kv, parse_kv_words};
-pub use role::{Role, RoleFiles};
+pub use role::{Role, RoleFiles, collections_path, default_roles_path};
 pub use task::resolve_task_file;
 
 /// A loaded playbook: its plays in order.

@@ -42,6 +42,12 @@ pub struct Callback {
     verbosity: u8,
     /// The task whose banner was printed last: (play, task id, handler).
     last_banner: Option<(usize, usize, bool)>,
+    /// Where each task is, for the error block before a failure.
+    marks: std::collections::HashMap<usize, crate::yaml::Mark>,
+    /// (task id, host) pairs whose error block was printed (once per task and host).
+    errored: std::collections::HashSet<(usize, String)>,
+    /// Source files read for error blocks, by path.
+    sources: std::collections::HashMap<std::path::PathBuf, Vec<String>>,
 }
 
 impl Callback {
@@ -51,7 +57,76 @@ impl Callback {
             colors,
             verbosity,
             last_banner: None,
+            marks: std::collections::HashMap::new(),
+            errored: std::collections::HashSet::new(),
+            sources: std::collections::HashMap::new(),
         }
+    }
+
+    /// Remembers where task `id` is (from its start event).
+    pub fn task_mark(&mut self, id: usize, mark: crate::yaml::Mark) {
+        self.marks.insert(id, mark);
+    }
+
+    /// ansible-core 2.19's error block before a task's first failure on a host:
+    /// `[ERROR]: Task failed: Module failed: MSG` (`Action failed` for actions that run on the
+    /// controller), `Origin: FILE:LINE:COLUMN`, then the task's line and the two before it,
+    /// numbered, with a caret under the column.
+    fn error_block(&mut self, r: &TaskReport) -> Vec<String> {
+        if !self.errored.insert((r.task_id, r.host.clone())) {
+            return Vec::new();
+        }
+        let msg = r.result.get("msg").map_or_else(String::new, |m| match m {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        let head = if msg.starts_with("Task failed") {
+            msg
+        } else if matches!(
+            short(&r.action),
+            "fail"
+                | "assert"
+                | "debug"
+                | "set_fact"
+                | "include_vars"
+                | "add_host"
+                | "group_by"
+                | "pause"
+                | "meta"
+        ) {
+            format!("Task failed: Action failed: {msg}")
+        } else {
+            format!("Task failed: Module failed: {msg}")
+        };
+        let mut out = vec![format!("[ERROR]: {head}")];
+        let Some(mark) = self.marks.get(&r.task_id).cloned() else {
+            return vec![self.paint(RED, &out.join("\n"))];
+        };
+        let file = std::path::absolute(mark.file.as_path()).unwrap_or_else(|_| mark.file.to_path_buf());
+        out.push(format!(
+            "Origin: {}:{}:{}",
+            file.display(),
+            mark.line,
+            mark.column
+        ));
+        let lines = self.sources.entry(file.clone()).or_insert_with(|| {
+            crate::input::read_text(&file)
+                .map(|t| t.lines().map(str::to_string).collect())
+                .unwrap_or_default()
+        });
+        let line = usize::try_from(mark.line).unwrap_or(0);
+        if line >= 1 && line <= lines.len() {
+            out.push(String::new());
+            let first = line.saturating_sub(2).max(1);
+            let width = line.to_string().len();
+            for n in first..=line {
+                out.push(format!("{n:>width$} {}", lines[n - 1]));
+            }
+            let pad = width + usize::try_from(mark.column).unwrap_or(1).max(1);
+            out.push(format!("{}^ column {}", " ".repeat(pad), mark.column));
+        }
+        out.push(String::new());
+        vec![self.paint(RED, &out.join("\n"))]
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
@@ -129,6 +204,10 @@ impl Callback {
                 out.push(self.paint(CYAN, &line));
             }
             (None, Status::Failed) => {
+                out.extend(self.error_block(r));
+                // A debug that failed before it ran (its arguments did not render) has no
+                // `_ansible_verbose_always`: its result is dumped on one line.
+                let always = always && short(action) != "debug";
                 let line = format!(
                     "fatal: [{host}]: FAILED! => {}",
                     self.dump(action, &r.result, always)
@@ -139,6 +218,7 @@ impl Callback {
                 }
             }
             (Some(item), Status::Failed) => {
+                out.extend(self.error_block(r));
                 let line = format!(
                     "failed: [{host}] (item={item}) => {}",
                     self.dump(action, &r.result, always)
@@ -469,6 +549,7 @@ mod tests {
         assert_eq!(
             c.result(&r),
             vec![
+                "[ERROR]: Task failed: Module failed: é",
                 r#"fatal: [h1]: FAILED! => {"cmd": ["false"], "msg": "é", "rc": 1}"#,
                 "...ignoring"
             ]
@@ -483,6 +564,48 @@ mod tests {
         assert_eq!(
             c.result(&r),
             vec!["ok: [h1] => (item=a) => {\n    \"xs\": [\n        1\n    ]\n}"]
+        );
+    }
+
+    #[test]
+    fn a_failure_comes_after_ansible_cores_error_block_once_per_task_and_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("site.yml");
+        let text = (1..=9)
+            .map(|i| format!("line {i}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n    - command: \"false\"\n";
+        std::fs::write(&file, text).unwrap();
+        let mut c = Callback::new(false, 0);
+        let mark = crate::yaml::Mark {
+            file: std::sync::Arc::new(file.clone()),
+            line: 10,
+            column: 7,
+        };
+        c.task_mark(1, mark);
+        let r = report(
+            Status::Failed,
+            "command",
+            json!({"msg": "non-zero return code", "rc": 1}),
+        );
+        let lines = c.result(&r);
+        assert_eq!(
+            lines[1],
+            format!(
+                "[ERROR]: Task failed: Module failed: non-zero return code\nOrigin: {}:10:7\n\n 8 line 8\n 9 line 9\n10     - command: \"false\"\n         ^ column 7\n",
+                file.display()
+            )
+        );
+        assert_eq!(
+            lines[2],
+            r#"fatal: [h1]: FAILED! => {"msg": "non-zero return code", "rc": 1}"#
+        );
+        // Once per task and host (a loop's second failed item has none).
+        assert_eq!(c.result(&r.clone().item("2".into())).len(), 1);
+        let f = report(Status::Failed, "fail", json!({"msg": "boom"}));
+        assert!(
+            Callback::new(false, 0).result(&f)[1].starts_with("[ERROR]: Task failed: Action failed: boom")
         );
     }
 

@@ -78,6 +78,8 @@ pub enum Event {
         index: usize,
         name: String,
         hosts: Vec<String>,
+        /// Where the play is: `FILE:LINE` (the json callback's `play.path`).
+        path: String,
     },
     /// A host starts a task (progress display only).
     TaskStart {
@@ -85,6 +87,9 @@ pub enum Event {
         task: String,
         /// The task's id (as [`TaskReport::task_id`]).
         task_id: usize,
+        /// Where the task is (the json callback's `task.path` is its `FILE:LINE`; the default
+        /// callback's error block quotes the lines around it).
+        mark: crate::yaml::Mark,
     },
     /// A task (or one loop item) finished on a host.
     TaskResult(TaskReport),
@@ -183,4 +188,11 @@ impl TaskReport {
         self.handler = handler;
         self
     }
+}
+
+/// `FILE:LINE` with the file made absolute, as ansible-core's `get_path()` gives a play's or a
+/// task's place in the json callback.
+pub fn place(mark: &crate::yaml::Mark) -> String {
+    let file = std::path::absolute(mark.file.as_path()).unwrap_or_else(|_| mark.file.to_path_buf());
+    format!("{}:{}", file.display(), mark.line)
 }

@@ -98,7 +98,7 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Event>, opts: ViewOptions) -> BTree
     while let Some(ev) = rx.recv().await {
         match ev {
             Event::PlayStart { index, name, .. } if opts.adhoc.is_some() => {
-                json.play_start(index, &name);
+                json.play_start(index, &name, "");
             }
             Event::TaskResult(r) if opts.adhoc.is_some() => {
                 let view = opts.adhoc.clone().unwrap_or_default();
@@ -107,15 +107,26 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Event>, opts: ViewOptions) -> BTree
                 }
             }
             Event::LoopDone(_) if opts.adhoc.is_some() => {}
-            Event::PlayStart { index, name, hosts } => {
-                json.play_start(index, &name);
+            Event::PlayStart {
+                index,
+                name,
+                hosts,
+                path,
+            } => {
+                json.play_start(index, &name, &path);
                 print(&tty, cb.play_start(&name));
                 if hosts.is_empty() {
                     print(&tty, "skipping: no hosts matched".into());
                 }
             }
-            Event::TaskStart { host, task, task_id } => {
-                json.task_start(task_id);
+            Event::TaskStart {
+                host,
+                task,
+                task_id,
+                mark,
+            } => {
+                json.task_start(task_id, &super::place(&mark));
+                cb.task_mark(task_id, mark);
                 if let Some(t) = tty.as_mut() {
                     let bar = t.hosts.entry(host.clone()).or_insert_with(|| {
                         let b = t.multi.add(ProgressBar::new_spinner());

@@ -285,6 +285,7 @@ impl<'a> Runner<'a> {
             index: play.index,
             name: play.name.clone(),
             hosts: hosts.clone(),
+            path: crate::report::place(&play.mark),
         });
         if hosts.is_empty() {
             return true;

@@ -81,6 +81,7 @@ impl<'a> Runner<'a> {
             host: st.name.clone(),
             task: name.clone(),
             task_id: task.id,
+            mark: task.mark.clone(),
         });
         // `pause` runs once for all hosts of the play, like Ansible's (BYPASS_HOST_LOOP).
         let is_pause = matches!(&task.action, Some(Action::Module { module, .. }) if module.name == "pause");
