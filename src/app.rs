@@ -1,8 +1,8 @@
 //! What each subcommand does, from parsed arguments to an exit code.
 
 use crate::cli::{
-    AdhocArgs, Cli, Command, GalaxyCommand, GalaxyInstallArgs, GalaxyKindCommand, InventoryArgs, LabCommand,
-    RunArgs, VerifyArgs,
+    AdhocArgs, Cli, Command, ConfigCommand, GalaxyCommand, GalaxyInstallArgs, GalaxyKindCommand,
+    InventoryArgs, LabCommand, RunArgs, VerifyArgs,
 };
 use crate::config::Config;
 use crate::error::Error;
@@ -18,6 +18,16 @@ pub async fn run(cli: Cli) -> Result<i32, Error> {
         Command::Verify(args) => verify(args).await,
         Command::Inventory(args) => inventory(args),
         Command::Vault { command } => Ok(crate::vault::cmd::run(command)?),
+        Command::Config {
+            command: ConfigCommand::Dump { only_changed },
+        } => {
+            let cfg = crate::ansible_cfg::AnsibleCfg::load().map_err(|e| Error::Options(e.to_string()))?;
+            for w in &cfg.warnings {
+                eprintln!("[WARNING]: {w}");
+            }
+            print_stdout(&cfg.dump(only_changed))?;
+            Ok(crate::error::EXIT_OK)
+        }
         Command::Adhoc(args) => adhoc(args).await,
         Command::Galaxy { command } => galaxy(command),
         Command::Lab { command } => lab(command),
@@ -32,16 +42,27 @@ async fn prepare(
     args: &RunArgs,
     keep: impl Fn(&crate::playbook::Play) -> bool,
 ) -> Result<(Playbook, Inventory, Config), Error> {
-    args.vault.install_for_run()?;
+    // ansible.cfg first: it sets the roles path the playbook's roles are found on.
+    let cfg = crate::config::load_cfg(args)?;
+    for w in &cfg.warnings {
+        eprintln!("[WARNING]: {w}");
+    }
+    args.vault.install_for_run_with(&vault_defaults(&cfg))?;
     let mut pb = crate::playbook::load(&args.playbook)?;
     pb.plays.retain(|p| keep(p));
-    let mut inv = Inventory::load(&args.inventory).map_err(Error::from)?;
+    let mut sources = crate::config::inventory_sources(args, &cfg);
+    if args.inventory.is_empty() && !cfg.is_set("DEFAULT_HOST_LIST") && !sources.iter().any(|s| s.exists()) {
+        // ansible-core's default /etc/ansible/hosts, absent: only the implicit localhost.
+        eprintln!("[WARNING]: No inventory was parsed, only implicit localhost is available");
+        sources.clear();
+    }
+    let mut inv = Inventory::load(&sources).map_err(Error::from)?;
     inv.add_playbook_dir(&pb.dir).map_err(Error::from)?;
     if let Some(limit) = &args.limit {
         check_limit(&inv, limit)?;
     }
     let host_count = inv.select("all").map(|h| h.len()).unwrap_or(1);
-    let opts = crate::config::resolve(args, host_count)?;
+    let opts = crate::config::resolve_with(args, host_count, cfg)?;
     let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     // secrets: inventory vars too, so a variable defined from a secret is followed.
     let mut inv_vars = Vec::new();
@@ -63,6 +84,15 @@ async fn prepare(
     inv_vars.push(opts.extra_vars.clone());
     opts.secrets.check_playbook(&pb, &inv_vars)?;
     Ok((pb, inv, opts))
+}
+
+/// The vault settings of ansible.cfg and `ANSIBLE_VAULT_*` (already merged by precedence):
+/// `vault_identity_list` and `vault_password_file`.
+fn vault_defaults(cfg: &crate::ansible_cfg::AnsibleCfg) -> crate::vault::VaultDefaults {
+    crate::vault::VaultDefaults {
+        identity_list: cfg.list("DEFAULT_VAULT_IDENTITY_LIST"),
+        password_file: cfg.str("DEFAULT_VAULT_PASSWORD_FILE").map(std::path::PathBuf::from),
+    }
 }
 
 /// Like ansible-core `CLI.get_host_list`: a `--limit` that cannot be evaluated, or that leaves
@@ -116,8 +146,19 @@ async fn run_playbook(args: RunArgs) -> Result<i32, Error> {
         println!("\nplaybook: {}", args.playbook.display());
         return Ok(crate::error::EXIT_OK);
     }
+    if args.play.list_hosts || args.play.list_tasks || args.play.list_tags {
+        print_stdout(&crate::playbook::listing::render(
+            &pb,
+            &inv,
+            &opts,
+            &args.playbook,
+            &args.play,
+        ))?;
+        return Ok(crate::error::EXIT_OK);
+    }
+    let callback = opts.cfg.as_ref().and_then(|c| c.str("DEFAULT_STDOUT_CALLBACK"));
     let (reporter, view) = Reporter::start(ViewOptions {
-        json: args.json,
+        json: args.json || matches!(callback, Some("json" | "ansible.builtin.json")),
         verbosity: args.verbose,
         diff: args.diff,
         adhoc: None,
@@ -225,6 +266,9 @@ async fn adhoc(args: AdhocArgs) -> Result<i32, Error> {
         ssh: args.ssh,
         secret: args.secret,
         vault: args.vault,
+        // ansible.cfg and ANSIBLE_* still apply (read in prepare); -u/-b are play keywords here.
+        conn: crate::cli::ConnArgs::default(),
+        play: crate::cli::PlayArgs::default(),
     };
     let (pb, inv, opts) = prepare(&run_args, |_| true).await?;
     let implicit = crate::inventory::LOCALHOST_NAMES.contains(&args.pattern.as_str());
@@ -267,6 +311,12 @@ fn galaxy(cmd: GalaxyCommand) -> Result<i32, Error> {
             "You must specify a user/role name or a roles file".into(),
         ));
     }
+    // ansible-galaxy installs to ansible.cfg's roles_path / collections_path too.
+    let cfg = crate::ansible_cfg::AnsibleCfg::load().map_err(|e| Error::Options(e.to_string()))?;
+    for w in &cfg.warnings {
+        eprintln!("[WARNING]: {w}");
+    }
+    crate::ansible_cfg::set_load_defaults(cfg.loader_defaults());
     crate::galaxy::install(&crate::galaxy::InstallRequest {
         requirements: args.requirements,
         names: args.names,
@@ -288,8 +338,21 @@ async fn verify(args: VerifyArgs) -> Result<i32, Error> {
 }
 
 fn inventory(args: InventoryArgs) -> Result<i32, Error> {
-    args.vault.install_for_run()?;
-    let mut inv = Inventory::load(&args.inventory).map_err(Error::from)?;
+    // ansible.cfg: the inventory when no -i is given, and the vault settings.
+    let cfg = crate::ansible_cfg::AnsibleCfg::load().map_err(|e| Error::Options(e.to_string()))?;
+    for w in &cfg.warnings {
+        eprintln!("[WARNING]: {w}");
+    }
+    args.vault.install_for_run_with(&vault_defaults(&cfg))?;
+    let sources: Vec<std::path::PathBuf> = if args.inventory.is_empty() {
+        cfg.list("DEFAULT_HOST_LIST")
+            .into_iter()
+            .map(std::path::PathBuf::from)
+            .collect()
+    } else {
+        args.inventory.clone()
+    };
+    let mut inv = Inventory::load(&sources).map_err(Error::from)?;
     if let Some(dir) = &args.playbook_dir {
         inv.add_playbook_dir(dir).map_err(Error::from)?;
     }

@@ -26,6 +26,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::vault::cmd::VaultCommand,
     },
+    /// ansible.cfg and `ANSIBLE_*` settings (like `ansible-config`).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Run one module on the hosts of a pattern (like `ansible`, the ad-hoc command).
     Adhoc(AdhocArgs),
     /// Install roles and collections from git, tarballs and folders (like `ansible-galaxy`).
@@ -45,8 +50,9 @@ pub enum Command {
 pub struct RunArgs {
     /// The playbook file.
     pub playbook: PathBuf,
-    /// Inventory file or directory (repeatable).
-    #[arg(short = 'i', long = "inventory", required = true)]
+    /// Inventory file or directory (repeatable; default: ansible.cfg's `inventory`, else
+    /// `/etc/ansible/hosts`).
+    #[arg(short = 'i', long = "inventory")]
     pub inventory: Vec<PathBuf>,
     /// Further limit the hosts with a pattern.
     #[arg(short = 'l', long)]
@@ -95,6 +101,82 @@ pub struct RunArgs {
     pub secret: SecretArgs,
     #[command(flatten)]
     pub vault: VaultArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub play: PlayArgs,
+}
+
+/// ansible-playbook's connection and privilege escalation options. Each wins over
+/// `ANSIBLE_*` and ansible.cfg (src/ansible_cfg.rs); like Ansible's, they are defaults that a
+/// host's variables (`ansible_user`, ...) and play keywords override.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ConnArgs {
+    /// Connect as this user (ansible.cfg `remote_user`).
+    #[arg(short = 'u', long = "user", value_name = "REMOTE_USER")]
+    pub user: Option<String>,
+    /// Run operations with become (ansible.cfg `become`).
+    #[arg(short = 'b', long = "become")]
+    pub become_: bool,
+    /// Become this user (default root).
+    #[arg(long, value_name = "BECOME_USER")]
+    pub become_user: Option<String>,
+    /// Privilege escalation method: sudo (su is refused with a message).
+    #[arg(long, value_name = "BECOME_METHOD")]
+    pub become_method: Option<String>,
+    /// Ask for the privilege escalation password (a secret, prompted without echo).
+    #[arg(short = 'K', long = "ask-become-pass")]
+    pub ask_become_pass: bool,
+    /// Ask for the SSH password (a secret; SSH password authentication).
+    #[arg(short = 'k', long = "ask-pass")]
+    pub ask_pass: bool,
+    /// Private key file for SSH (ansible.cfg `private_key_file`).
+    #[arg(long = "private-key", alias = "key-file", value_name = "PRIVATE_KEY_FILE")]
+    pub private_key: Option<PathBuf>,
+    /// Connection type: ssh or local.
+    #[arg(short = 'c', long = "connection", value_name = "CONNECTION")]
+    pub connection: Option<String>,
+    /// SSH arguments for every connection (only `-o` options talon honours are used).
+    #[arg(long, value_name = "SSH_COMMON_ARGS", allow_hyphen_values = true)]
+    pub ssh_common_args: Option<String>,
+    /// Extra SSH arguments (only `-o` options talon honours are used).
+    #[arg(long, value_name = "SSH_EXTRA_ARGS", allow_hyphen_values = true)]
+    pub ssh_extra_args: Option<String>,
+}
+
+/// ansible-playbook's options that select or list what runs (`talon run` only).
+#[derive(Debug, Args, Default, Clone)]
+pub struct PlayArgs {
+    /// List the hosts each play would run on, then exit (nothing runs).
+    #[arg(long)]
+    pub list_hosts: bool,
+    /// List the tasks each play would run, then exit.
+    #[arg(long)]
+    pub list_tasks: bool,
+    /// List the tags of each play's tasks, then exit.
+    #[arg(long)]
+    pub list_tags: bool,
+    /// Start the playbook at the first task of this name (a `*` glob, as Ansible matches).
+    #[arg(long, value_name = "START_AT_TASK")]
+    pub start_at_task: Option<String>,
+    /// One step at a time: confirm each task before running it.
+    #[arg(long)]
+    pub step: bool,
+    /// Clear the fact cache (talon keeps no fact cache between runs: accepted, no effect).
+    #[arg(long)]
+    pub flush_cache: bool,
+}
+
+/// `talon config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Every setting talon reads, with where its value came from (`NAME(source) = value`),
+    /// as `ansible-config dump`.
+    Dump {
+        /// Only the settings not at their default.
+        #[arg(long)]
+        only_changed: bool,
+    },
 }
 
 /// Where a run's secrets come from (src/secrets/).
@@ -144,9 +226,9 @@ pub struct SshArgs {
     /// Record the keys of hosts not yet in known_hosts instead of refusing them.
     #[arg(long)]
     pub accept_new_host_keys: bool,
-    /// Seconds to wait for a host to connect.
-    #[arg(long, default_value_t = 10)]
-    pub timeout: u64,
+    /// Seconds to wait for a host to connect (default: ansible.cfg `timeout`, else 10).
+    #[arg(short = 'T', long)]
+    pub timeout: Option<u64>,
 }
 
 /// `talon verify`.
@@ -155,8 +237,8 @@ pub struct VerifyArgs {
     /// The playbook whose plays define the desired state and the checks.
     #[arg(default_value = "playbooks/site.yml")]
     pub playbook: PathBuf,
-    /// Inventory file or directory (repeatable).
-    #[arg(short = 'i', long = "inventory", required = true)]
+    /// Inventory file or directory (repeatable; default as for `talon run`).
+    #[arg(short = 'i', long = "inventory")]
     pub inventory: Vec<PathBuf>,
     /// Further limit the hosts with a pattern.
     #[arg(short = 'l', long)]
@@ -179,6 +261,8 @@ pub struct VerifyArgs {
     pub secret: SecretArgs,
     #[command(flatten)]
     pub vault: VaultArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
 }
 
 /// `talon adhoc` (and the binary called as `ansible`): ansible's ad-hoc command line.
@@ -280,8 +364,8 @@ pub struct GalaxyInstallArgs {
 /// `talon inventory`.
 #[derive(Debug, Args)]
 pub struct InventoryArgs {
-    /// Inventory file or directory (repeatable).
-    #[arg(short = 'i', long = "inventory", required = true)]
+    /// Inventory file or directory (repeatable; default: ansible.cfg's `inventory`).
+    #[arg(short = 'i', long = "inventory")]
     pub inventory: Vec<PathBuf>,
     /// Every host and group with variables, as JSON.
     #[arg(long, conflicts_with_all = ["graph", "host"])]
@@ -359,6 +443,8 @@ impl From<VerifyArgs> for RunArgs {
             ssh: v.ssh,
             secret: v.secret,
             vault: v.vault,
+            conn: v.conn,
+            play: PlayArgs::default(),
         }
     }
 }

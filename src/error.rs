@@ -1,7 +1,8 @@
 //! Errors that end a run, and the one place exit codes are decided (DESIGN habit 1).
 //!
 //! Exit codes follow `ansible-playbook`: 0 all good, 1 other errors, 2 a host failed, 4 a host
-//! was unreachable or the playbook/inventory could not be parsed, 5 bad options.
+//! was unreachable or the playbook/inventory could not be parsed, 5 bad options, 2 usage errors
+//! (what ansible-playbook's argument parser refuses).
 
 use std::path::PathBuf;
 
@@ -70,6 +71,10 @@ pub enum Error {
     UnknownHost(String),
     #[error("bad option: {0}")]
     Options(String),
+    /// A command-line usage error ansible-playbook's argument parser reports (`--forks 0`):
+    /// exit 2, as it.
+    #[error("{0}")]
+    Usage(String),
     /// `--limit` leaves no host, or cannot be evaluated (bad `~regex`, unreadable `@file`):
     /// `ansible-playbook` exits 1 for these.
     #[error("{0}")]
@@ -90,6 +95,7 @@ impl Error {
         match self {
             Error::Load(_) | Error::Inventory(_) => EXIT_LOAD_ERROR,
             Error::Options(_) | Error::Vault(crate::vault::VaultError::Options(_)) => EXIT_BAD_OPTIONS,
+            Error::Usage(_) => EXIT_USAGE,
             Error::NoHosts(_)
             | Error::UnknownHost(_)
             | Error::Lab(_)
@@ -121,6 +127,10 @@ pub const EXIT_ERROR: i32 = 1;
 /// Exit code of bad command-line options (`ansible-playbook` exits 5; clap's own 2 would read as
 /// "a host failed").
 pub const EXIT_BAD_OPTIONS: i32 = 5;
+
+/// Exit code of command-line usage errors (an unknown option, a missing argument, `--forks 0`):
+/// ansible-playbook's argument parser exits 2 (the same code as "a host failed").
+pub const EXIT_USAGE: i32 = 2;
 
 /// How a run or a verification ended, as far as its exit code cares.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

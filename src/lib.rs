@@ -6,6 +6,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod ansible_cfg;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -26,7 +26,7 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
-                talon::error::EXIT_BAD_OPTIONS
+                talon::error::EXIT_USAGE
             } else {
                 talon::error::EXIT_OK
             };

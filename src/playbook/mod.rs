@@ -17,6 +17,7 @@ pub mod findings;
 mod imports;
 mod kv;
 pub mod lint;
+pub mod listing;
 mod play;
 mod role;
 pub mod taint;

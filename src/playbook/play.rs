@@ -251,7 +251,8 @@ impl Loader {
                 .get("gather_facts")
                 .map(|b| bool_of(b, "gather_facts"))
                 .transpose()?
-                .unwrap_or(true),
+                // ansible.cfg `gathering = explicit`: only plays that ask gather.
+                .unwrap_or_else(|| crate::ansible_cfg::load_defaults().is_none_or(|d| d.gather_by_default)),
             gather_args: {
                 let mut a = Vars::new();
                 for key in ["gather_subset", "gather_timeout", "fact_path"] {

@@ -414,7 +414,12 @@ fn home() -> PathBuf {
 
 /// ansible-core's `DEFAULT_ROLES_PATH`: `ANSIBLE_ROLES_PATH` (colon-separated, `~` expanded)
 /// when set, else `~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles`.
+/// With ansible.cfg read for the run (src/ansible_cfg.rs), its resolved `roles_path` (CLI >
+/// env > file > default).
 pub fn default_roles_path() -> Vec<PathBuf> {
+    if let Some(d) = crate::ansible_cfg::load_defaults() {
+        return d.roles_path;
+    }
     match std::env::var("ANSIBLE_ROLES_PATH") {
         Ok(v) if !v.is_empty() => split_paths(&v),
         _ => vec![
@@ -428,7 +433,11 @@ pub fn default_roles_path() -> Vec<PathBuf> {
 /// ansible-core's `COLLECTIONS_PATHS`: `ANSIBLE_COLLECTIONS_PATH` (or the older
 /// `ANSIBLE_COLLECTIONS_PATHS`) when set, else
 /// `~/.ansible/collections:/usr/share/ansible/collections`.
+/// With ansible.cfg read for the run, its resolved `collections_path`.
 pub fn collections_path() -> Vec<PathBuf> {
+    if let Some(d) = crate::ansible_cfg::load_defaults() {
+        return d.collections_path;
+    }
     for var in ["ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"] {
         if let Ok(v) = std::env::var(var)
             && !v.is_empty()

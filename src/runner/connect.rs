@@ -83,7 +83,10 @@ pub(super) fn spec_for(
             .ok()?;
         Some(vars::as_string(&v))
     };
-    let connection = get("ansible_connection").or_else(|| keyword(play.and_then(|p| p.connection.as_ref())));
+    // -c / ansible.cfg `transport` below the host's variables and the play's keyword.
+    let connection = get("ansible_connection")
+        .or_else(|| keyword(play.and_then(|p| p.connection.as_ref())))
+        .or_else(|| runner.opts.connection.clone());
     let kind = match connection.as_deref() {
         Some("local") => ConnectionKind::Local,
         None if st.name == "localhost" && get("ansible_host").is_none() => ConnectionKind::Local,
@@ -117,9 +120,19 @@ pub(super) fn spec_for(
     let mut identity_files = Vec::new();
     if let Some(k) = get("ansible_ssh_private_key_file").or_else(|| get("ansible_private_key_file")) {
         identity_files.push(expand_tilde(&k));
+    } else if let Some(k) = &runner.opts.private_key_file {
+        // --private-key / ansible.cfg private_key_file: where the host names no key.
+        identity_files.push(k.clone());
     }
     identity_files.extend(cfg.identity_files.iter().cloned());
-    let args = [get("ansible_ssh_common_args"), get("ansible_ssh_extra_args")];
+    // The host's variables win over ssh_args/--ssh-common-args/--ssh-extra-args (ansible.cfg,
+    // ANSIBLE_*, the command line), each replacing its counterpart as in Ansible.
+    let [cfg_args, cfg_common, cfg_extra] = runner.opts.ssh_args.clone();
+    let args = [
+        get("ansible_ssh_common_args").or(cfg_common),
+        get("ansible_ssh_extra_args").or(cfg_extra),
+        get("ansible_ssh_args").or(cfg_args),
+    ];
     let from_args = args.iter().flatten().find_map(|a| known_hosts_from_args(a));
     let known_hosts = runner
         .opts
@@ -133,11 +146,19 @@ pub(super) fn spec_for(
     spec.user = get("ansible_user")
         .or_else(|| get("ansible_ssh_user"))
         .or_else(|| keyword(play.and_then(|p| p.remote_user.as_ref())))
+        // -u / ansible.cfg remote_user: ansible passes it as `-o User=`, over ~/.ssh/config.
+        .or_else(|| runner.opts.remote_user.clone())
         .or(cfg.user.clone());
     spec.identity_files = identity_files;
     spec.known_hosts = known_hosts.clone();
-    spec.accept_new_host_keys = runner.opts.accept_new_host_keys;
+    spec.accept_new_host_keys = runner.opts.accept_new_host_keys
+        || args.iter().flatten().any(|a| {
+            // StrictHostKeyChecking=no/accept-new: new keys recorded, changed keys still refused.
+            ssh_option_from_args(a, "StrictHostKeyChecking")
+                .is_some_and(|v| v.eq_ignore_ascii_case("no") || v.eq_ignore_ascii_case("accept-new"))
+        });
     spec.connect_timeout = runner.opts.connect_timeout;
+    spec.password = runner.opts.ssh_password.clone();
     let alive = |name: &str| args.iter().flatten().find_map(|a| ssh_option_from_args(a, name));
     if let Some(v) = alive("ServerAliveInterval") {
         spec.server_alive_interval =

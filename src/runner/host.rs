@@ -220,7 +220,15 @@ impl<'a> Runner<'a> {
             self.report(&st, r);
             return st;
         }
-        if play.gather_facts && self.tags_selected(&["always".to_string()]) {
+        let passed_over = self
+            .start_at
+            .as_ref()
+            .is_some_and(|s| s.skip_gather.contains(&play.index));
+        let anyway = self
+            .start_at
+            .as_ref()
+            .is_some_and(|s| s.gather_anyway == Some(play.index));
+        if (play.gather_facts || anyway) && self.tags_selected(&["always".to_string()]) && !passed_over {
             let gf = Task {
                 id: usize::MAX,
                 name: Some("Gathering Facts".into()),

@@ -7,7 +7,7 @@
 
 mod async_job;
 mod attempt;
-mod connect;
+pub(crate) mod connect;
 mod error;
 pub mod facts;
 mod facts_select;
@@ -18,6 +18,7 @@ mod inventory_actions;
 mod lockstep;
 mod pending;
 mod scope;
+mod start_at;
 mod task;
 mod virt_facts;
 mod walk;
@@ -78,6 +79,10 @@ pub struct Runner<'a> {
     pub(crate) groups: std::sync::RwLock<Value>,
     /// Every host's variables as other hosts see them (`hostvars`), refreshed at each play start.
     pub(crate) hostvars: std::sync::RwLock<Arc<crate::template::HostVars>>,
+    /// `--start-at-task`: what is passed over.
+    pub(crate) start_at: Option<start_at::StartAt>,
+    /// `--step`: the answers given.
+    pub(crate) step: Option<start_at::Step>,
 }
 
 /// Per-play data shared by all its hosts.
@@ -189,6 +194,12 @@ impl<'a> Runner<'a> {
             python_tasks: Mutex::new(std::collections::BTreeSet::new()),
             groups: std::sync::RwLock::new(Value::Object(inv.groups_map())),
             hostvars: std::sync::RwLock::new(Arc::new(crate::template::HostVars::new())),
+            start_at: opts.start_at_task.as_deref().map(|p| {
+                start_at::StartAt::plan(pb, p, &|tags| {
+                    crate::playbook::listing::tags_selected(tags, &opts.tags, &opts.skip_tags)
+                })
+            }),
+            step: opts.step.then(start_at::Step::default),
         };
         let start = Instant::now();
         let mut states: BTreeMap<String, HostState> = BTreeMap::new();
@@ -200,6 +211,13 @@ impl<'a> Runner<'a> {
             if interrupt::is_set() || !runner.run_play(play, &mut states, &mut pending).await {
                 break;
             }
+        }
+        if let (Some(sa), Some(p)) = (&runner.start_at, &opts.start_at_task)
+            && !sa.matched
+        {
+            runner
+                .reporter
+                .send(Event::Error(start_at::StartAt::no_match_message(p)));
         }
         let interrupted = interrupt::is_set();
         if interrupted {

@@ -33,6 +33,13 @@ impl<'a> Runner<'a> {
         {
             return Ok(());
         }
+        // --start-at-task: the tasks before it; --step: a task the user declined.
+        if !inh.handler
+            && (self.start_at.as_ref().is_some_and(|s| s.skip.contains(&task.id))
+                || self.step.as_ref().is_some_and(|s| !s.allows(task)))
+        {
+            return Ok(());
+        }
         if let Some(Action::Meta(m)) = &task.action {
             // clear_host_errors waits for the batch, as the linear strategy does, so that the
             // failures of the tasks before it are known when it clears them; the metas that act
@@ -566,7 +573,11 @@ impl<'a> Runner<'a> {
         let hv = &scope.vars;
         let on = match task.become_.or(inh.become_) {
             Some(b) => b,
-            None => hv.get("ansible_become").and_then(vars::as_bool).unwrap_or(false),
+            // -b / ansible.cfg become where nothing closer says.
+            None => hv
+                .get("ansible_become")
+                .and_then(vars::as_bool)
+                .unwrap_or(self.opts.become_),
         };
         if !on {
             return Ok(None);
@@ -576,6 +587,7 @@ impl<'a> Runner<'a> {
             .clone()
             .or_else(|| inh.become_user.clone())
             .or_else(|| hv.get("ansible_become_user").map(vars::as_string))
+            .or_else(|| self.opts.become_user.clone())
             .unwrap_or_else(|| "root".into());
         let user = vars::as_string(
             &self
@@ -586,6 +598,7 @@ impl<'a> Runner<'a> {
         let remote_user = hv
             .get("ansible_user")
             .map(vars::as_string)
+            .or_else(|| self.opts.remote_user.clone())
             .unwrap_or_else(|| std::env::var("USER").unwrap_or_else(|_| "root".into()));
         if user == remote_user {
             // Already that user: sudo would change nothing.
@@ -616,7 +629,12 @@ impl<'a> Runner<'a> {
                 self.opts.secrets.also_mask(&p); // secrets: masked in every report
                 Some(p)
             }
-            None => None,
+            // -K / become_ask_pass: the password asked at start.
+            None => self
+                .opts
+                .become_password
+                .clone()
+                .inspect(|p| self.opts.secrets.also_mask(p)),
         };
         Ok(Some(Become { user, password }))
     }

@@ -108,6 +108,10 @@ impl<'a> Runner<'a> {
                 if !child.handler && !self.tags_selected(&child.tags) {
                     return Ok(());
                 }
+                // --start-at-task: an include before the task is passed over with its tasks.
+                if !child.handler && self.start_at.as_ref().is_some_and(|s| s.skip.contains(&task.id)) {
+                    return Ok(());
+                }
                 let items = match self.prepare_loop(ctx, st, task, inh).await {
                     Ok(i) => i,
                     Err(msg) => return self.fail_task(ctx, st, task, msg),
@@ -647,24 +651,6 @@ impl<'a> Runner<'a> {
 
     /// `--tags` / `--skip-tags` selection for a task with these (inherited) tags.
     pub(crate) fn tags_selected(&self, tags: &[String]) -> bool {
-        let has = |t: &str| tags.iter().any(|x| x == t);
-        if self
-            .opts
-            .skip_tags
-            .iter()
-            .any(|s| has(s) || (s == "tagged" && !tags.is_empty()) || (s == "untagged" && tags.is_empty()))
-        {
-            return false;
-        }
-        if has("always") {
-            return true;
-        }
-        if self.opts.tags.is_empty() || self.opts.tags.iter().any(|t| t == "all") {
-            return !has("never");
-        }
-        self.opts
-            .tags
-            .iter()
-            .any(|t| has(t) || (t == "tagged" && !tags.is_empty()) || (t == "untagged" && tags.is_empty()))
+        crate::playbook::listing::tags_selected(tags, &self.opts.tags, &self.opts.skip_tags)
     }
 }

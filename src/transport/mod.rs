@@ -165,6 +165,9 @@ pub struct ConnectSpec {
     /// connection to the jump host (a `direct-tcpip` channel); both host keys are checked. A
     /// chain `a,b` is `b` with `jump: Some(a)`.
     pub jump: Option<Box<ConnectSpec>>,
+    /// `-k`/`--ask-pass`: the SSH password, tried (as OpenSSH's `password` method) after the
+    /// agent and the identity files. A secret: never logged.
+    pub password: Option<secrecy::SecretString>,
 }
 
 impl ConnectSpec {
@@ -185,6 +188,7 @@ impl ConnectSpec {
             server_alive_interval: DEFAULT_SERVER_ALIVE_INTERVAL,
             server_alive_count_max: DEFAULT_SERVER_ALIVE_COUNT_MAX,
             jump: None,
+            password: None,
         }
     }
 }

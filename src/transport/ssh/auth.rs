@@ -36,6 +36,14 @@ pub(super) async fn authenticate(
             Err(e) => tried.push(format!("{} ({})", path.display(), describe(&e))),
         }
     }
+    if let Some(password) = &spec.password {
+        use secrecy::ExposeSecret;
+        match handle.authenticate_password(user, password.expose_secret()).await {
+            Ok(r) if r.success() => return Ok(()),
+            Ok(_) => tried.push("password (-k, rejected by the server)".to_string()),
+            Err(e) => tried.push(format!("password (-k, {})", describe(&e))),
+        }
+    }
     Err(TransportError::Auth {
         host: spec.name.clone(),
         user: user.to_string(),
