@@ -221,7 +221,17 @@ pub struct Task {
     pub vars: Vars,
     pub environment: Option<Value>,
     pub run_once: bool,
+    /// `delegate_to:` (raw; templated per host): the host whose connection runs the task.
     pub delegate_to: Option<String>,
+    /// `delegate_facts:`: facts the task sets (set_fact, gathered, a module's `ansible_facts`)
+    /// go to the delegated host instead of the task's host (ansible-core's strategy).
+    pub delegate_facts: bool,
+    /// `connection:` on the task or block (`ssh`, `local`; raw): applies where the host has no
+    /// `ansible_connection` (variables win over keywords, as in Ansible).
+    pub connection: Option<String>,
+    /// `remote_user:` on the task or block (raw): the user to connect as where the host has no
+    /// `ansible_user`.
+    pub remote_user: Option<String>,
     pub retries: Option<Value>,
     pub until: Option<Vec<String>>,
     pub delay: Option<Value>,

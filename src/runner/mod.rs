@@ -70,6 +70,8 @@ pub struct Runner<'a> {
     pub(crate) templater: Templater,
     pub(crate) reporter: Reporter,
     conns: Mutex<HashMap<String, Arc<Connection>>>,
+    /// Facts given to hosts by other hosts' tasks, not yet taken (see [`Runner::give`]).
+    given: Mutex<HashMap<String, host::Given>>,
     /// Tasks that ran through the Python path (`task 'NAME' (FQCN)`), named after the recap
     /// with `-v`.
     pub(crate) python_tasks: Mutex<std::collections::BTreeSet<String>>,
@@ -181,6 +183,7 @@ impl<'a> Runner<'a> {
             templater: Templater::new().allow_broken_conditionals(opts.allow_broken_conditionals),
             reporter,
             conns: Mutex::new(HashMap::new()),
+            given: Mutex::new(HashMap::new()),
             python_tasks: Mutex::new(std::collections::BTreeSet::new()),
             groups: std::sync::RwLock::new(Value::Object(inv.groups_map())),
             hostvars: std::sync::RwLock::new(Arc::new(crate::template::HostVars::new())),
@@ -331,6 +334,7 @@ impl<'a> Runner<'a> {
                 let mut st = states
                     .remove(h)
                     .unwrap_or_else(|| HostState::new(h, self.inventory().host_vars(h)));
+                self.take_given(&mut st);
                 st.restored_handlers = pending.take(play.index, h);
                 work.push(st);
             }
@@ -396,7 +400,7 @@ impl<'a> Runner<'a> {
         let mut hv = crate::template::HostVars::new();
         let inv = self.inventory();
         for h in inv.select("all").unwrap_or_default() {
-            let v = match states.get(&h) {
+            let mut v = match states.get(&h) {
                 Some(st) => visible_vars(st),
                 None => {
                     let mut v = inv.host_vars(&h);
@@ -404,6 +408,11 @@ impl<'a> Runner<'a> {
                     v
                 }
             };
+            if let Ok(given) = self.given.lock()
+                && let Some(g) = given.get(&h)
+            {
+                g.apply_vars(&mut v);
+            }
             hv.insert(h, Arc::new(v));
         }
         if let Ok(mut slot) = self.hostvars.write() {
@@ -422,6 +431,38 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// Gives `host` facts set by another host's task (`delegate_facts`, `run_once`): `hostvars`
+    /// shows them at once; the host's own state takes them before its next task
+    /// ([`Runner::take_given`]), as ansible-core sets them on the target host.
+    pub(crate) fn give(&self, host: &str, given: host::Given) {
+        if given.is_empty() {
+            return;
+        }
+        if let Ok(mut slot) = self.hostvars.write() {
+            let mut map = (**slot).clone();
+            let mut v = map.get(host).map(|v| (**v).clone()).unwrap_or_else(|| {
+                let mut v = self.inventory().host_vars(host);
+                v.insert("inventory_hostname".into(), Value::String(host.to_string()));
+                v
+            });
+            given.apply_vars(&mut v);
+            map.insert(host.to_string(), Arc::new(v));
+            *slot = Arc::new(map);
+        }
+        if let Ok(mut g) = self.given.lock() {
+            g.entry(host.to_string()).or_default().merge(given);
+        }
+    }
+
+    /// Takes what other hosts' tasks gave this host (see [`Runner::give`]).
+    pub(crate) fn take_given(&self, st: &mut HostState) {
+        let given = self.given.lock().ok().and_then(|mut g| g.remove(&st.name));
+        if let Some(g) = given {
+            g.apply(st);
+            self.publish_hostvars(st);
+        }
+    }
+
     /// The host's connection, opened on first use.
     pub(crate) async fn connection(
         &self,
@@ -429,11 +470,20 @@ impl<'a> Runner<'a> {
         play: &crate::playbook::Play,
     ) -> Result<Arc<Connection>, crate::transport::TransportError> {
         let spec = connect::spec_for(self, st, Some(play))?;
+        self.connection_to(&spec).await
+    }
+
+    /// The connection for `spec`, opened on first use and shared by every task that connects
+    /// the same way (a host's own tasks, tasks delegated to it, `connection:` per task).
+    pub(crate) async fn connection_to(
+        &self,
+        spec: &crate::transport::ConnectSpec,
+    ) -> Result<Arc<Connection>, crate::transport::TransportError> {
         // One connection per host and way in: plays that connect as another user (or locally)
         // get their own.
         let key = format!(
             "{}\0{:?}\0{}\0{}\0{}",
-            st.name,
+            spec.name,
             spec.kind,
             spec.address,
             spec.port,
@@ -444,11 +494,17 @@ impl<'a> Runner<'a> {
         {
             return Ok(c.clone());
         }
-        let conn = Arc::new(Connection::open(&spec).await?);
-        if let Ok(mut map) = self.conns.lock() {
-            map.insert(key, conn.clone());
+        let conn = Arc::new(Connection::open(spec).await?);
+        // Two hosts delegating to the same host at once: the first connection kept is shared,
+        // the other one closed.
+        let kept = match self.conns.lock() {
+            Ok(mut map) => map.entry(key).or_insert_with(|| conn.clone()).clone(),
+            Err(_) => conn.clone(),
+        };
+        if !Arc::ptr_eq(&kept, &conn) {
+            conn.close().await;
         }
-        Ok(conn)
+        Ok(kept)
     }
 
     async fn close_all(&self) {

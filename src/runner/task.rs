@@ -52,6 +52,8 @@ impl<'a> Runner<'a> {
         }
         if ctx.linear {
             ctx.lockstep.step().await;
+            // What the batch's other hosts gave this one in the task before (delegate_facts).
+            self.take_given(st);
         }
         // Another host ended the play or the batch (`meta: end_play` / `end_batch`).
         if ctx.ended.load(std::sync::atomic::Ordering::SeqCst) != 0 {
@@ -188,13 +190,17 @@ impl<'a> Runner<'a> {
     /// exception path, that failure is final, not judged by `failed_when` or retried by `until`.
     pub(super) async fn execute_action(
         &self,
-        _ctx: &PlayCtx<'_>,
+        ctx: &PlayCtx<'_>,
         st: &mut HostState,
         conn: &Arc<Connection>,
         task: &Task,
         inh: &Inherited,
         scope: &Scope,
     ) -> Result<Outcome, TaskError> {
+        let delegated = self.delegated_host(task, scope)?;
+        // delegate_facts: the facts go to the delegated host (itself: nothing changes).
+        st.facts_to = delegated.clone().filter(|d| task.delegate_facts && d != &st.name);
+        let facts_to = st.facts_to.clone();
         Ok(match &task.action {
             Some(Action::SetFact { args }) => {
                 let rendered = self.render_args(args, scope)?;
@@ -222,11 +228,22 @@ impl<'a> Runner<'a> {
                             ),
                         ));
                     }
-                    st.host_facts.insert(k.clone(), v.clone());
-                    // Already rendered: data from now on (ansible-core 2.19 never templates a
-                    // template's result again).
-                    st.registered.insert(k.clone());
+                    if facts_to.is_none() {
+                        st.host_facts.insert(k.clone(), v.clone());
+                        // Already rendered: data from now on (ansible-core 2.19 never templates
+                        // a template's result again).
+                        st.registered.insert(k.clone());
+                    }
                     facts.insert(k, v);
+                }
+                if let Some(to) = &facts_to {
+                    self.give(
+                        to,
+                        super::host::Given {
+                            host_facts: facts.clone(),
+                            ..Default::default()
+                        },
+                    );
                 }
                 Outcome {
                     status: Status::Ok,
@@ -276,7 +293,16 @@ impl<'a> Runner<'a> {
                 match self.include_vars(args, scope, task.role.as_ref().map(|r| r.path.as_path())) {
                     Ok((v, files)) => {
                         let facts = v.clone();
-                        vars::overlay(&mut st.include_vars, &v);
+                        match &facts_to {
+                            Some(to) => self.give(
+                                to,
+                                super::host::Given {
+                                    include_vars: v,
+                                    ..Default::default()
+                                },
+                            ),
+                            None => vars::overlay(&mut st.include_vars, &v),
+                        }
                         Outcome {
                             status: Status::Ok,
                             result: json!({"ansible_facts": facts, "ansible_included_var_files": files, "changed": false}),
@@ -302,22 +328,41 @@ impl<'a> Runner<'a> {
                     .get("fact_path")
                     .filter(|v| !v.is_null())
                     .map(vars::as_string);
-                match super::facts::gather_from(conn, fact_path.as_deref())
+                let conn = match self
+                    .task_connection(ctx, st, conn, inh, delegated.as_deref())
+                    .await
+                {
+                    Ok(c) => c,
+                    Err(e) => return Ok(unreachable(&e, task)),
+                };
+                match super::facts::gather_from(&conn, fact_path.as_deref())
                     .await
                     .map(|all| super::facts_select::select(all, &args).map_err(TaskError::Invalid))
                 {
                     Ok(Err(e)) => failed_at(task, e),
                     Ok(Ok(f)) => {
-                        // Gathered facts join (and replace) what the host has, modules' facts too.
-                        for (k, v) in &f {
-                            st.plain_facts.remove(k);
-                            st.facts.insert(k.clone(), v.clone());
+                        // Gathered facts join (and replace) what the host has, modules' facts too
+                        // (the delegated host's with delegate_facts).
+                        if facts_to.is_none() {
+                            for (k, v) in &f {
+                                st.plain_facts.remove(k);
+                                st.facts.insert(k.clone(), v.clone());
+                            }
                         }
                         // The result names them as setup returns them (`ansible_distribution`).
                         let returned: Vars = f
                             .into_iter()
                             .map(|(k, v)| (super::facts_select::returned_name(&k), v))
                             .collect();
+                        if let Some(to) = &facts_to {
+                            self.give(
+                                to,
+                                super::host::Given {
+                                    facts: returned.clone(),
+                                    ..Default::default()
+                                },
+                            );
+                        }
                         Outcome {
                             status: Status::Ok,
                             result: json!({"ansible_facts": returned, "changed": false}),
@@ -331,26 +376,16 @@ impl<'a> Runner<'a> {
             Some(action @ (Action::Module { args, .. } | Action::Python { args, .. })) => {
                 let args = self.render_args(args, scope)?;
                 let become_ = self.become_for(task, inh, scope)?;
-                let local;
-                let conn_ref: &Connection = match &task.delegate_to {
-                    Some(d) => {
-                        let d = self
-                            .templater
-                            .render_str(d, scope)
-                            .map(|v| vars::as_string(&v))
-                            .unwrap_or_default();
-                        if d == "localhost" || d == "127.0.0.1" {
-                            local =
-                                Connection::Local(crate::transport::local::LocalConnection::new("localhost"));
-                            &local
-                        } else {
-                            return Ok(failed(format!(
-                                "delegate_to: '{d}': talon supports delegating only to localhost"
-                            )));
-                        }
-                    }
-                    None => conn,
+                // The task runs on the delegated host's connection (built from that host's
+                // variables), or on the one its `connection:`/`remote_user:` keywords ask for.
+                let conn = match self
+                    .task_connection(ctx, st, conn, inh, delegated.as_deref())
+                    .await
+                {
+                    Ok(c) => c,
+                    Err(e) => return Ok(unreachable(&e, task)),
                 };
+                let conn_ref: &Connection = &conn;
                 let check = task.check_mode.or(inh.check_mode).unwrap_or(self.opts.check);
                 let diff = task.diff.or(inh.diff).unwrap_or(self.opts.diff);
                 let search_paths = self.search_paths(task, inh);
@@ -399,6 +434,62 @@ impl<'a> Runner<'a> {
             }
             _ => failed("internal: this action cannot run as a leaf task".into()),
         })
+    }
+
+    /// The host a task is delegated to: `delegate_to` rendered with the task's variables
+    /// (those of the task's own host, as ansible-core templates it); `None` without one.
+    ///
+    /// Errors: [`TaskError`] when `delegate_to` does not render.
+    fn delegated_host(&self, task: &Task, scope: &Scope) -> Result<Option<String>, TaskError> {
+        let Some(d) = &task.delegate_to else {
+            return Ok(None);
+        };
+        let v = self
+            .templater
+            .render_str(d, scope)
+            .map_err(TaskError::template("delegate_to"))?;
+        let d = vars::as_string(&v);
+        let d = d.trim();
+        Ok((!d.is_empty()).then(|| d.to_string()))
+    }
+
+    /// The connection a task runs on: the delegated host's (its own connection variables,
+    /// `ansible_host`, `ansible_port`, `ansible_user`, key..., with the task's keywords; a host
+    /// absent from the inventory is reached by its name with the `all` group's variables, as
+    /// ansible-core does), else the host's own for the task's `connection:`/`remote_user:`
+    /// keywords. Connections are opened once and shared (see [`Runner::connection_to`]).
+    ///
+    /// Errors: [`crate::transport::TransportError`] when the connection cannot be opened (the
+    /// task's host is then unreachable for this task, as in ansible-core).
+    pub(super) async fn task_connection(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &HostState,
+        conn: &Arc<Connection>,
+        inh: &Inherited,
+        delegated: Option<&str>,
+    ) -> Result<Arc<Connection>, crate::transport::TransportError> {
+        let play_kw = super::connect::Keywords {
+            connection: ctx.play.connection.clone(),
+            remote_user: ctx.play.remote_user.clone(),
+        };
+        let spec = match delegated {
+            Some(d) if d != st.name || inh.keywords != play_kw => {
+                let vars = {
+                    let inv = self.inventory();
+                    match inv.host(d) {
+                        Some(_) => inv.host_vars(d),
+                        None => inv.host_vars_unknown(d),
+                    }
+                };
+                super::connect::spec_with(self, d, &vars, Some(ctx.play), &inh.keywords)?
+            }
+            _ if inh.keywords != play_kw => {
+                super::connect::spec_with(self, &st.name, &st.inv_vars, Some(ctx.play), &inh.keywords)?
+            }
+            _ => return Ok(conn.clone()),
+        };
+        self.connection_to(&spec).await
     }
 
     /// `environment:` of the play, enclosing blocks and the task, rendered; later ones win.

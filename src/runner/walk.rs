@@ -62,6 +62,8 @@ impl<'a> Runner<'a> {
         inh: &Inherited,
     ) -> Flow {
         let child = inherit(inh, task);
+        st.facts_to = None;
+        self.take_given(st);
         if !matches!(task.action, Some(Action::Block { .. })) {
             st.censor = self.no_log(ctx, st, task, &child);
         }
@@ -234,11 +236,23 @@ impl<'a> Runner<'a> {
                 .chain(items.into_iter().flatten())
                 .filter_map(|r| r.get("ansible_facts").and_then(Value::as_object))
                 .collect();
-            for f in &facts {
-                st.merge_module_facts(f);
-            }
-            if !facts.is_empty() {
-                self.publish_hostvars(st);
+            match st.facts_to.clone() {
+                // delegate_facts: the delegated host gets them.
+                Some(to) => {
+                    let mut given = super::host::Given::default();
+                    for f in &facts {
+                        given.facts.extend(f.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    }
+                    self.give(&to, given);
+                }
+                None => {
+                    for f in &facts {
+                        st.merge_module_facts(f);
+                    }
+                    if !facts.is_empty() {
+                        self.publish_hostvars(st);
+                    }
+                }
             }
         }
         if task.register.is_some()
@@ -321,13 +335,31 @@ impl<'a> Runner<'a> {
             result: shared.result,
             diff: Vec::new(),
         };
+        // The facts a run_once task sets go to every host of the play (ansible-core's
+        // strategy), unless delegate_facts sends them to the delegated host.
+        let to_all = !(task.delegate_facts && task.delegate_to.is_some());
+        let given = to_all.then(|| result_facts(task, &out.result)).flatten();
         if ran_here {
+            if let Some(g) = &given {
+                let batch = ctx.batch.lock().map(|b| b.clone()).unwrap_or_default();
+                let removed = ctx.removed.lock().map(|r| r.clone()).unwrap_or_default();
+                for h in &ctx.play_hosts {
+                    if !batch.contains(h) && !removed.contains(h) {
+                        self.give(h, g.clone());
+                    }
+                }
+            }
             self.finish(ctx, st, task, inh, out, None)
         } else {
-            // Other hosts get the registered result and the notifications, not a report line.
+            // Other hosts get the registered result, the facts and the notifications, not a
+            // report line.
             if let Some(reg) = &task.register {
                 st.host_facts.insert(reg.clone(), out.result.clone());
                 st.registered.insert(reg.clone());
+            }
+            if let Some(g) = given {
+                g.apply(st);
+                self.publish_hostvars(st);
             }
             Ok(())
         }
@@ -604,4 +636,21 @@ impl<'a> Runner<'a> {
             .iter()
             .any(|t| has(t) || (t == "tagged" && !tags.is_empty()) || (t == "untagged" && tags.is_empty()))
     }
+}
+
+/// The facts a task's result sets on a host, by kind (`set_fact`, `include_vars`, a module's or
+/// gather's `ansible_facts`); `None` when it sets none (or failed).
+pub(super) fn result_facts(task: &Task, result: &Value) -> Option<super::host::Given> {
+    if truthy(result.get("failed")) || truthy(result.get("skipped")) {
+        return None;
+    }
+    let facts = result.get("ansible_facts")?.as_object()?.clone();
+    let mut g = super::host::Given::default();
+    match task.action {
+        Some(Action::SetFact { .. }) => g.host_facts = facts,
+        Some(Action::IncludeVars { .. }) => g.include_vars = facts,
+        Some(Action::GatherFacts(_) | Action::Module { .. } | Action::Python { .. }) => g.facts = facts,
+        _ => return None,
+    }
+    (!g.is_empty()).then_some(g)
 }
