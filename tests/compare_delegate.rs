@@ -47,3 +47,19 @@ fn delegate_to_unknown_host_is_reached_by_name() {
         "to a host not in the inventory => unreachable"
     );
 }
+
+/// `connection:` on a task, a block and a play, `ansible_connection` in a task's vars, and
+/// `remote_user` below the inventory's `ansible_user`.
+#[test]
+fn connection_keyword_per_play_and_task_matches_ansible() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("delegate_connection.yml"), &[]);
+    assert_eq!(
+        t.line("show where each ran"),
+        r#"show where each ran => ok msg=[false,true,true,true,"root"]"#
+    );
+    assert_eq!(
+        t.line("show the play's connection"),
+        "show the play's connection => ok msg=[false,true]"
+    );
+}

@@ -66,7 +66,7 @@ pub(super) fn spec_for(
         connection: play.and_then(|p| p.connection.clone()),
         remote_user: play.and_then(|p| p.remote_user.clone()),
     };
-    spec_with(runner, &st.name, &st.inv_vars, play, &kw)
+    spec_with(runner, &st.name, &st.inv_vars, play, &vars::Vars::new(), &kw)
 }
 
 /// The connection keywords in force for a task: the play's, replaced by an enclosing block's
@@ -81,12 +81,14 @@ pub(crate) struct Keywords {
 
 /// [`spec_for`] for the host `name` with inventory variables `inv_vars` and the keywords `kw`:
 /// also the spec of a delegated host (`delegate_to`), built from that host's variables as
-/// ansible-core builds the delegated host's connection.
+/// ansible-core builds the delegated host's connection. `task_vars` (a block's and the task's
+/// `vars:`) come above the play's, below extra vars.
 pub(super) fn spec_with(
     runner: &Runner<'_>,
     name: &str,
     inv_vars: &vars::Vars,
     play: Option<&crate::playbook::Play>,
+    task_vars: &vars::Vars,
     kw: &Keywords,
 ) -> Result<ConnectSpec, TransportError> {
     let scope = crate::template::Scope::new(std::sync::Arc::new({
@@ -94,6 +96,7 @@ pub(super) fn spec_with(
         if let Some(p) = play {
             vars::overlay(&mut v, &p.vars);
         }
+        vars::overlay(&mut v, task_vars);
         vars::overlay(&mut v, &runner.opts.extra_vars);
         v.insert("inventory_hostname".into(), serde_json::json!(name));
         v

@@ -329,7 +329,7 @@ impl<'a> Runner<'a> {
                     .filter(|v| !v.is_null())
                     .map(vars::as_string);
                 let conn = match self
-                    .task_connection(ctx, st, conn, inh, delegated.as_deref())
+                    .task_connection(ctx, st, conn, task, inh, delegated.as_deref())
                     .await
                 {
                     Ok(c) => c,
@@ -379,7 +379,7 @@ impl<'a> Runner<'a> {
                 // The task runs on the delegated host's connection (built from that host's
                 // variables), or on the one its `connection:`/`remote_user:` keywords ask for.
                 let conn = match self
-                    .task_connection(ctx, st, conn, inh, delegated.as_deref())
+                    .task_connection(ctx, st, conn, task, inh, delegated.as_deref())
                     .await
                 {
                     Ok(c) => c,
@@ -466,6 +466,7 @@ impl<'a> Runner<'a> {
         ctx: &PlayCtx<'_>,
         st: &HostState,
         conn: &Arc<Connection>,
+        task: &Task,
         inh: &Inherited,
         delegated: Option<&str>,
     ) -> Result<Arc<Connection>, crate::transport::TransportError> {
@@ -473,8 +474,17 @@ impl<'a> Runner<'a> {
             connection: ctx.play.connection.clone(),
             remote_user: ctx.play.remote_user.clone(),
         };
+        // Connection variables in a block's or the task's `vars:` (`ansible_connection`,
+        // `ansible_user`, ...) count as the task's, as in ansible-core.
+        let mut task_vars = Vars::new();
+        for (k, v) in inh.vars.iter().chain(task.vars.iter()) {
+            if k.starts_with("ansible_") {
+                task_vars.insert(k.clone(), v.clone());
+            }
+        }
+        let own = inh.keywords != play_kw || !task_vars.is_empty();
         let spec = match delegated {
-            Some(d) if d != st.name || inh.keywords != play_kw => {
+            Some(d) if d != st.name || own => {
                 let vars = {
                     let inv = self.inventory();
                     match inv.host(d) {
@@ -482,11 +492,16 @@ impl<'a> Runner<'a> {
                         None => inv.host_vars_unknown(d),
                     }
                 };
-                super::connect::spec_with(self, d, &vars, Some(ctx.play), &inh.keywords)?
+                super::connect::spec_with(self, d, &vars, Some(ctx.play), &task_vars, &inh.keywords)?
             }
-            _ if inh.keywords != play_kw => {
-                super::connect::spec_with(self, &st.name, &st.inv_vars, Some(ctx.play), &inh.keywords)?
-            }
+            _ if own => super::connect::spec_with(
+                self,
+                &st.name,
+                &st.inv_vars,
+                Some(ctx.play),
+                &task_vars,
+                &inh.keywords,
+            )?,
             _ => return Ok(conn.clone()),
         };
         self.connection_to(&spec).await
