@@ -63,3 +63,15 @@ fn connection_keyword_per_play_and_task_matches_ansible() {
         "show the play's connection => ok msg=[false,true]"
     );
 }
+
+/// Role magic variables as ansible-core sets them, through `roles:`, a meta dependency,
+/// `include_role` and `import_role`.
+#[test]
+fn role_magic_variables_match_ansible() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("delegate_roles.yml"), &[]);
+    assert_eq!(
+        t.line("mv_inner : show in inner"),
+        r#"mv_inner : show in inner => ok msg=["mv_inner",["mv_outer"],["mv_outer"],["mv_outer","mv_leaf","mv_leaf","mv_inner"]]"#
+    );
+}

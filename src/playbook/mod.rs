@@ -40,7 +40,7 @@ pub use findings::Finding;
 use imports::{Entry, ImportStack};
 pub use imports::{MAX_IMPORT_DEPTH, MAX_INCLUDE_DEPTH};
 pub use kv::{parse_kv, parse_kv_words};
-pub use role::{Role, RoleFiles};
+pub use role::{PlayRoles, Role, RoleFiles};
 pub use task::resolve_task_file;
 
 /// A loaded playbook: its plays in order.
@@ -125,6 +125,9 @@ pub struct Play {
     pub handlers: Vec<Task>,
     /// The roles of this play (their defaults and vars are visible play-wide, like Ansible).
     pub roles: Vec<Arc<Role>>,
+    /// The roles the play references directly, in ansible-core's `play.roles` order (`roles:`
+    /// entries, then `import_role`s as loaded), each with the names of all its dependencies.
+    pub role_names: Vec<(String, Vec<String>)>,
 }
 
 /// Options for a task's loop (`loop_control:`).
@@ -274,8 +277,16 @@ impl Task {
         })
     }
 
-    /// The name shown in output: `name:`, or the module name like Ansible.
+    /// The name shown in output: `name:`, or the module name like Ansible. Inside a role,
+    /// `role : name`, except for `include_role`, which ansible-core's IncludeRole names
+    /// `name` or `include_role : ROLE` without the enclosing role.
     pub fn display_name(&self) -> String {
+        if let Some(Action::IncludeRole { name, .. }) = &self.action {
+            return match &self.name {
+                Some(n) => n.clone(),
+                None => format!("include_role : {name}"),
+            };
+        }
         let base = match (&self.name, &self.action) {
             (Some(n), _) => n.clone(),
             (None, Some(Action::Module { module, .. })) => module.name.to_string(),
@@ -312,6 +323,9 @@ pub struct Loader {
     imported_handlers: Mutex<Vec<Task>>,
     /// Findings of the tasks loaded so far (warnings unless `--strict`).
     findings: Mutex<Vec<Finding>>,
+    /// Roles the play being loaded references, with their dependencies' names (see
+    /// `Loader::note_play_role`).
+    play_roles: Mutex<Vec<(String, Vec<String>)>>,
 }
 
 /// Loads a playbook file with all its roles and static imports.

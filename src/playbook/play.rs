@@ -75,6 +75,7 @@ impl Loader {
             imports: Arc::new(ImportStack::new(playbook_dir)),
             imported_handlers: Mutex::new(Vec::new()),
             findings: Mutex::new(Vec::new()),
+            play_roles: Mutex::new(Vec::new()),
         }
     }
 
@@ -250,6 +251,7 @@ impl Loader {
             sections: vec![pre, main, post],
             handlers: play_handlers,
             roles,
+            role_names: self.take_play_roles(),
         };
         checks::notified_handlers_exist(&play)?;
         Ok(play)

@@ -24,7 +24,14 @@ pub struct Role {
     pub params: Vars,
     /// `meta/main.yml` dependencies: (name, params, where).
     pub dependencies: Vec<(String, Vars, Mark)>,
+    /// The roles whose `include_role`/`import_role` brought this one in, nearest first, with
+    /// their folders (`ansible_parent_role_names`/`_paths`, as ansible-core's IncludeRole
+    /// include params).
+    pub parents: Vec<(String, PathBuf)>,
 }
+
+/// Roles a play references: each role's name with the names of all its dependencies.
+pub type PlayRoles = Vec<(String, Vec<String>)>;
 
 /// Which files of a role an `import_role` / `include_role` reads (`tasks_from`,
 /// `handlers_from`, `vars_from`, `defaults_from`); `None` is `main`. Matches ansible-core's
@@ -162,6 +169,7 @@ impl Role {
             vars,
             params,
             dependencies,
+            parents: Vec::new(),
         })
     }
 }
@@ -254,6 +262,7 @@ impl Loader {
         // Dependencies first (meta/main.yml), each once per play.
         let mut order = Vec::new();
         self.role_with_deps(&role, &mut order, None)?;
+        self.note_play_role(&role)?;
         for r in order {
             if roles
                 .iter()
@@ -384,7 +393,48 @@ impl Loader {
         mark: &Mark,
         from: &RoleFiles,
     ) -> Result<Arc<Role>, LoadError> {
+        self.load_role_under(name, params, mark, from, None)
+    }
+
+    /// [`Loader::load_role_from`] for an `include_role`/`import_role` inside the role `parent`.
+    pub fn load_role_under(
+        &self,
+        name: &str,
+        params: &Vars,
+        mark: &Mark,
+        from: &RoleFiles,
+        parent: Option<&Arc<Role>>,
+    ) -> Result<Arc<Role>, LoadError> {
         let path = self.find_role(name, mark)?;
-        Ok(Arc::new(Role::load(name, &path, params.clone(), from)?))
+        let mut role = Role::load(name, &path, params.clone(), from)?;
+        if let Some(p) = parent {
+            role.parents = std::iter::once((p.name.clone(), p.path.clone()))
+                .chain(p.parents.iter().cloned())
+                .collect();
+        }
+        Ok(Arc::new(role))
+    }
+
+    /// Records a role the play references (`roles:` entries and `import_role` at load time,
+    /// `include_role` when it runs) with the names of all its dependencies, for
+    /// `ansible_play_role_names` and `ansible_dependent_role_names`.
+    pub fn note_play_role(&self, role: &Arc<Role>) -> Result<(), LoadError> {
+        let mut order = Vec::new();
+        self.role_with_deps(role, &mut order, None)?;
+        let deps = order
+            .iter()
+            .filter(|r| !Arc::ptr_eq(r, role))
+            .map(|r| r.name.clone())
+            .collect();
+        self.play_roles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((role.name.clone(), deps));
+        Ok(())
+    }
+
+    /// The roles noted by [`Loader::note_play_role`] since the last call, in order.
+    pub fn take_play_roles(&self) -> Vec<(String, Vec<String>)> {
+        std::mem::take(&mut *self.play_roles.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }

@@ -606,8 +606,11 @@ impl Loader {
             }
             "import_role" => {
                 let (name, from, vars) = role_ref(value, &key.mark)?;
-                let r = self.load_role_from(&name, &vars, &key.mark, &from)?;
+                let r = self.load_role_under(&name, &vars, &key.mark, &from, role)?;
+                // ansible-core adds the imported role to the play's roles once its own tasks
+                // (and the imports in them) are loaded.
                 let children = self.role_tasks(&r, from.tasks.as_deref(), &key.mark)?;
+                self.note_play_role(&r)?;
                 let handlers = self.role_handlers(&r, from.handlers.as_deref(), &key.mark)?;
                 self.imported_handlers
                     .lock()

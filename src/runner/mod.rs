@@ -118,6 +118,10 @@ pub(crate) struct PlayCtx<'p> {
     /// For `end_play`, `end_batch` and `clear_facts` under `linear`: per task id, the batch
     /// position of the first host whose condition held (see `Runner::meta`).
     pub meta_first: Mutex<HashMap<usize, usize>>,
+    /// Roles brought in by includes that ran (`include_role`, and `import_role` inside included
+    /// files), in order, with their dependencies' names; each include (task and loop item)
+    /// counts once, as ansible-core loads an include once for the hosts that share it.
+    pub included_roles: Mutex<(std::collections::HashSet<String>, crate::playbook::PlayRoles)>,
 }
 
 /// [`PlayCtx::ended`]: `meta: end_batch` ran in this batch.
@@ -149,6 +153,42 @@ impl PlayCtx<'_> {
                 .collect::<Vec<_>>()
         };
         (left(&self.play_hosts), left(&batch))
+    }
+
+    /// Records the roles an include loaded (see [`PlayCtx::included_roles`]).
+    pub(crate) fn note_included_roles(&self, task: usize, item: &Vars, roles: Vec<(String, Vec<String>)>) {
+        if roles.is_empty() {
+            return;
+        }
+        let key = format!("{task}\0{}", serde_json::to_string(item).unwrap_or_default());
+        if let Ok(mut g) = self.included_roles.lock()
+            && g.0.insert(key)
+        {
+            g.1.extend(roles);
+        }
+    }
+
+    /// `ansible_play_role_names` (the play's roles, then those includes added) and
+    /// `ansible_dependent_role_names` (their dependencies, each once), as ansible-core's
+    /// VariableManager lists them from `play.roles`.
+    pub(crate) fn role_names(&self) -> (Vec<String>, Vec<String>) {
+        let mut play = Vec::new();
+        let mut deps: Vec<String> = Vec::new();
+        let mut add = |list: &[(String, Vec<String>)]| {
+            for (name, d) in list {
+                play.push(name.clone());
+                for x in d {
+                    if !deps.contains(x) {
+                        deps.push(x.clone());
+                    }
+                }
+            }
+        };
+        add(&self.play.role_names);
+        if let Ok(g) = self.included_roles.lock() {
+            add(&g.1);
+        }
+        (play, deps)
     }
 
     /// The next moment on the play's clock (from 1), for host failures and
@@ -297,6 +337,7 @@ impl<'a> Runner<'a> {
             cleared_at: std::sync::atomic::AtomicU64::new(0),
             ended: std::sync::atomic::AtomicU8::new(0),
             meta_first: Mutex::new(HashMap::new()),
+            included_roles: Mutex::new(Default::default()),
         };
         let all_batches = batches(&hosts, &play.serial);
         let forks = self.opts.forks.max(1);

@@ -123,10 +123,11 @@ impl<'a> Runner<'a> {
                         }
                         Err(msg) => return self.fail_task(ctx, st, task, msg),
                     }
-                    let (tasks, sub) = match self.load_include(task, &child, inh, &scope, &item_vars) {
+                    let (tasks, sub, roles) = match self.load_include(task, &child, inh, &scope, &item_vars) {
                         Ok(x) => x,
                         Err(msg) => return self.fail_task(ctx, st, task, msg),
                     };
+                    ctx.note_included_roles(task.id, &item_vars, roles);
                     // Ansible reports and counts each include (each item of a looped one) as an
                     // ok result of its own.
                     st.stats.record(Status::Ok, false, false);
@@ -160,7 +161,7 @@ impl<'a> Runner<'a> {
         inh: &Inherited,
         scope: &Scope,
         item: &Vars,
-    ) -> Result<(Vec<Task>, Inherited), TaskError> {
+    ) -> Result<(Vec<Task>, Inherited, crate::playbook::PlayRoles), TaskError> {
         let seed = {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -193,11 +194,15 @@ impl<'a> Runner<'a> {
                 let tasks = loader.task_file(&path, role.as_ref())?;
                 vars::overlay(&mut sub.params, item);
                 vars::overlay(&mut sub.params, &task.vars);
-                Ok((tasks, sub))
+                Ok((tasks, sub, loader.take_play_roles()))
             }
             Some(Action::IncludeRole { name, from }) => {
-                let role = loader.load_role_from(&render(name)?, &task.vars, &task.mark, from)?;
+                // The role the include_role is in becomes the new role's parent.
+                let parent = task.role.as_ref().or(inh.role.as_ref());
+                let role = loader.load_role_under(&render(name)?, &task.vars, &task.mark, from, parent)?;
                 let tasks = loader.role_tasks(&role, from.tasks.as_deref(), &task.mark)?;
+                // ansible-core adds the included role to the play's roles when it loads it.
+                loader.note_play_role(&role)?;
                 // The included role's defaults and vars apply to its own tasks.
                 let mut params = role.defaults.clone();
                 vars::overlay(&mut params, &role.vars);
@@ -205,7 +210,7 @@ impl<'a> Runner<'a> {
                 vars::overlay(&mut params, &task.vars);
                 sub.params = params;
                 sub.role = Some(role);
-                Ok((tasks, sub))
+                Ok((tasks, sub, loader.take_play_roles()))
             }
             _ => Err(TaskError::Invalid("internal: not an include".into())),
         }
