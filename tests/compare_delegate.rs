@@ -75,3 +75,28 @@ fn role_magic_variables_match_ansible() {
         r#"mv_inner : show in inner => ok msg=["mv_inner",["mv_outer"],["mv_outer"],["mv_outer","mv_leaf","mv_leaf","mv_inner"]]"#
     );
 }
+
+/// A role's `meta/argument_specs.yml` checked before its tasks (`roles:`, `include_role`,
+/// `tasks_from` entry points), and the `validate_argument_spec` module, with ansible-core's
+/// messages.
+#[test]
+fn role_argument_specs_match_ansible() {
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("argspec_roles.yml"), &[]);
+    let shown = t.line("show the failed validation");
+    for want in [
+        "Validation of arguments failed:",
+        "missing required arguments: as_name",
+        "value of as_mode must be one of: fast, slow, got: medium",
+        "missing required arguments: size found in as_conf",
+    ] {
+        assert!(shown.contains(want), "{want} in {shown}");
+    }
+    assert!(
+        t.lines.iter().any(|l| l.starts_with(
+            "as_role : Validating arguments against arg spec 'main' - The argspec test role => failed"
+        )),
+        "{:#?}",
+        t.lines
+    );
+}

@@ -28,6 +28,12 @@ pub struct Role {
     /// their folders (`ansible_parent_role_names`/`_paths`, as ansible-core's IncludeRole
     /// include params).
     pub parents: Vec<(String, PathBuf)>,
+    /// The role's argument specs by entry point (`main`, a `tasks_from` name): the
+    /// `argument_specs` of `meta/argument_specs.yml` (or `.yaml`), else of `meta/main.yml`.
+    pub argument_specs: serde_json::Map<String, serde_json::Value>,
+    /// Brought in by `include_role`/`import_role` (its `vars` are not role params, so the
+    /// argument spec check has no provided arguments, as in ansible-core).
+    pub included: bool,
 }
 
 /// Roles a play references: each role's name with the names of all its dependencies.
@@ -133,9 +139,25 @@ impl Role {
         let defaults = vars_file(&path.join("defaults"), from.defaults.as_deref())?;
         let vars = vars_file(&path.join("vars"), from.vars.as_deref())?;
         let mut dependencies = Vec::new();
+        let mut argument_specs = serde_json::Map::new();
+        let specs_file = ["yml", "yaml"]
+            .iter()
+            .map(|e| path.join("meta").join(format!("argument_specs.{e}")))
+            .find(|p| p.is_file());
+        if let Some(f) = &specs_file {
+            let node = yaml::load_file(f)?;
+            if let Some(serde_json::Value::Object(m)) = node.get("argument_specs").map(Node::to_json) {
+                argument_specs = m;
+            }
+        }
         if let Some(meta) = find_yaml(&path.join("meta"), "main") {
             let node = yaml::load_file(&meta)?;
             check_meta(&node)?;
+            if specs_file.is_none()
+                && let Some(serde_json::Value::Object(m)) = node.get("argument_specs").map(Node::to_json)
+            {
+                argument_specs = m;
+            }
             if let Some(deps) = node.get("dependencies") {
                 for d in deps.as_seq().unwrap_or_default() {
                     match &d.kind {
@@ -170,6 +192,8 @@ impl Role {
             params,
             dependencies,
             parents: Vec::new(),
+            argument_specs,
+            included: false,
         })
     }
 }
@@ -326,14 +350,68 @@ impl Loader {
         mark: &Mark,
     ) -> Result<Vec<Task>, LoadError> {
         let file = tasks_from.unwrap_or("main");
-        match role::find_yaml(&role.path.join("tasks"), file) {
-            Some(p) => self.task_file_at(&p, Some(role), Some(mark)),
-            None if tasks_from.is_none() => Ok(Vec::new()),
-            None => Err(LoadError::at(
-                mark,
-                format!("role '{}' has no tasks/{file}.yml", role.name),
-            )),
+        let mut tasks = match role::find_yaml(&role.path.join("tasks"), file) {
+            Some(p) => self.task_file_at(&p, Some(role), Some(mark))?,
+            None if tasks_from.is_none() => Vec::new(),
+            None => {
+                return Err(LoadError::at(
+                    mark,
+                    format!("role '{}' has no tasks/{file}.yml", role.name),
+                ));
+            }
+        };
+        if let Some(t) = self.validation_task(role, file, mark) {
+            tasks.insert(0, t);
         }
+        Ok(tasks)
+    }
+
+    /// The task ansible-core's Role puts before a role's tasks when its argument specs have
+    /// the entry point (`main` or the `tasks_from` name): `validate_argument_spec` with the
+    /// entry point's `options`, the role params as provided arguments, named "Validating
+    /// arguments against arg spec 'ENTRY' - SHORT_DESCRIPTION" and tagged `always`.
+    fn validation_task(&self, role: &Arc<Role>, entry: &str, mark: &Mark) -> Option<Task> {
+        // ansible-core keys the spec by the tasks_from value as written.
+        let spec = role
+            .argument_specs
+            .get(entry)
+            .filter(|s| !s.is_null() && s != &&serde_json::json!({}))?;
+        let module = modules::lookup("validate_argument_spec")?;
+        let mut name = format!("Validating arguments against arg spec '{entry}'");
+        if let Some(d) = spec.get("short_description") {
+            name.push_str(&format!(" - {}", crate::vars::as_string(d)));
+        }
+        let provided = if role.included {
+            Vars::new()
+        } else {
+            role.params.clone()
+        };
+        let mut args = Vars::new();
+        args.insert(
+            "argument_spec".into(),
+            spec.get("options")
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({})),
+        );
+        args.insert("provided_arguments".into(), Value::Object(provided));
+        args.insert(
+            "validate_args_context".into(),
+            serde_json::json!({
+                "type": "role",
+                "name": role.name,
+                "argument_spec_name": entry,
+                "path": role.path.display().to_string(),
+            }),
+        );
+        Some(Task {
+            id: self.next_id(),
+            name: Some(name),
+            mark: mark.clone(),
+            action: Some(Action::Module { module, args }),
+            tags: vec!["always".into()],
+            role: Some(role.clone()),
+            ..Default::default()
+        })
     }
 
     /// The handlers of a role (`handlers/main.yml` or `handlers/<handlers_from>.yml`).
@@ -393,7 +471,8 @@ impl Loader {
         mark: &Mark,
         from: &RoleFiles,
     ) -> Result<Arc<Role>, LoadError> {
-        self.load_role_under(name, params, mark, from, None)
+        let path = self.find_role(name, mark)?;
+        Ok(Arc::new(Role::load(name, &path, params.clone(), from)?))
     }
 
     /// [`Loader::load_role_from`] for an `include_role`/`import_role` inside the role `parent`.
@@ -407,6 +486,7 @@ impl Loader {
     ) -> Result<Arc<Role>, LoadError> {
         let path = self.find_role(name, mark)?;
         let mut role = Role::load(name, &path, params.clone(), from)?;
+        role.included = true;
         if let Some(p) = parent {
             role.parents = std::iter::once((p.name.clone(), p.path.clone()))
                 .chain(p.parents.iter().cloned())

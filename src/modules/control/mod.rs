@@ -4,4 +4,5 @@ pub mod assert;
 pub mod debug;
 pub mod fail;
 pub mod pause;
+pub mod validate_argument_spec;
 pub mod wait_for;
