@@ -34,6 +34,9 @@ pub struct Role {
     /// Brought in by `include_role`/`import_role` (its `vars` are not role params, so the
     /// argument spec check has no provided arguments, as in ansible-core).
     pub included: bool,
+    /// The names a `roles:` entry gave under `vars:` (in `params` too, but role variables to
+    /// ansible-core, not role params).
+    pub entry_vars: Vec<String>,
 }
 
 /// Roles a play references: each role's name with the names of all its dependencies.
@@ -194,6 +197,7 @@ impl Role {
             parents: Vec::new(),
             argument_specs,
             included: false,
+            entry_vars: Vec::new(),
         })
     }
 }
@@ -245,6 +249,9 @@ impl Loader {
         tasks: &mut Vec<Task>,
         handlers: &mut Vec<Task>,
     ) -> Result<(), LoadError> {
+        // Keys of the entry's `vars:`: role variables, not role params (the argument spec
+        // check does not count them as provided arguments, as ansible-core).
+        let mut entry_vars: Vec<String> = Vec::new();
         let (name, tags, when, params) = match &entry.kind {
             NodeKind::Str(s) => (s.clone(), Vec::new(), Vec::new(), Vars::new()),
             NodeKind::Map(m) => {
@@ -257,7 +264,11 @@ impl Loader {
                         "role" | "name" => name = Some(scalar_string(v)?),
                         "tags" => tags = string_list(v)?,
                         "when" => when = conditions(v)?,
-                        "vars" => params.extend(vars_of(v, "vars")?),
+                        "vars" => {
+                            let v = vars_of(v, "vars")?;
+                            entry_vars.extend(v.keys().cloned());
+                            params.extend(v);
+                        }
                         "become" | "become_user" | "environment" | "no_log" => {
                             return Err(LoadError::at(
                                 &k.mark,
@@ -282,7 +293,10 @@ impl Loader {
                 ));
             }
         };
-        let role = self.load_role(&name, &params, &entry.mark)?;
+        let mut role = self.load_role(&name, &params, &entry.mark)?;
+        if let Some(r) = Arc::get_mut(&mut role) {
+            r.entry_vars = entry_vars;
+        }
         // Dependencies first (meta/main.yml), each once per play.
         let mut order = Vec::new();
         self.role_with_deps(&role, &mut order, None)?;
@@ -384,7 +398,9 @@ impl Loader {
         let provided = if role.included {
             Vars::new()
         } else {
-            role.params.clone()
+            let mut p = role.params.clone();
+            p.retain(|k, _| !role.entry_vars.contains(k));
+            p
         };
         let mut args = Vars::new();
         args.insert(
