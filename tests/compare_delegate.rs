@@ -100,3 +100,75 @@ fn role_argument_specs_match_ansible() {
         t.lines
     );
 }
+
+/// `vars_prompt` without a terminal: ansible-core's warning and defaults, `-e` skipping the
+/// prompt, `encrypt` with a salt, trusted and `unsafe` answers; a private answer reaches the
+/// host but talon masks it in its output (ansible-playbook shows it).
+#[test]
+fn vars_prompt_without_a_terminal_matches_ansible() {
+    let c = Compare::new();
+    let (t, a) = c.same(&fixture("delegate_vars_prompt.yml"), &["-e", "given=from_cli"]);
+    assert_eq!(
+        t.line("show the answers"),
+        r#"show the answers => ok msg=["from play default","None","from_cli","$6$rounds=656000$abcdefgh$/Ei/7YaGhLUaj/.Vzhbn8/qTav7snBIiSWc4ltNfH/h5CKGCnV8KtAzHxd56WDXc3DF7SfbULGkU/EoGIlOV70","from play","{{ base }}"]"#
+    );
+    for o in [&t, &a] {
+        assert!(
+            o.stderr
+                .contains("Not prompting as we are not in interactive mode"),
+            "{}",
+            o.stderr
+        );
+    }
+    for h in [c.talon_host(), c.ansible_host()] {
+        assert_eq!(c.lab.read(h, "/tmp/pw").as_deref(), Some("hunter2\n"));
+    }
+    // secrets: a private answer is a secret: talon never prints it.
+    assert!(
+        !t.stdout.contains("hunter2") && !t.stderr.contains("hunter2"),
+        "{}",
+        t.stdout
+    );
+    assert!(a.stdout.contains("hunter2"));
+}
+
+/// `vars_prompt` on a terminal (a pty from `script`): the prompt as ansible-core writes it
+/// (`PROMPT [DEFAULT]: `, `confirm PROMPT: `), the typed answers used, the private one
+/// delivered as a secret.
+#[test]
+fn vars_prompt_on_a_terminal_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("pw.txt");
+    let pb = dir.path().join("pb.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            "- hosts: localhost\n  gather_facts: false\n  vars_prompt:\n    - name: plain\n      prompt: A plain value\n      default: d\n      private: false\n    - name: pw\n      prompt: A private value\n      confirm: true\n  tasks:\n    - name: show plain\n      debug:\n        msg: \"{{{{ plain }}}}\"\n    - name: write pw\n      copy:\n        content: \"{{{{ pw }}}}\"\n        dest: {}\n",
+            out_file.display()
+        ),
+    )
+    .unwrap();
+    let cmd = format!(
+        "{} run {} -i localhost, --json",
+        env!("CARGO_BIN_EXE_talon"),
+        pb.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("TALON_STATE_DIR", dir.path().join("state"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"typed\nsekrit\nsekrit\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("A plain value [d]: "), "{text}");
+    assert!(text.contains("confirm A private value: "), "{text}");
+    assert!(text.contains(r#""msg": "typed""#), "{text}");
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), "sekrit");
+}

@@ -24,6 +24,7 @@ mod task;
 #[cfg(test)]
 mod tests;
 pub mod vars_files;
+pub mod vars_prompt;
 pub mod walk;
 
 use std::path::{Path, PathBuf};
@@ -128,6 +129,8 @@ pub struct Play {
     /// The roles the play references directly, in ansible-core's `play.roles` order (`roles:`
     /// entries, then `import_role`s as loaded), each with the names of all its dependencies.
     pub role_names: Vec<(String, Vec<String>)>,
+    /// `vars_prompt:` entries as written (answered before the run: see [`vars_prompt`]).
+    pub vars_prompt: Vec<Vars>,
 }
 
 /// Options for a task's loop (`loop_control:`).

@@ -33,6 +33,7 @@ pub(super) const PLAY_KEYS: &[&str] = &[
     "check_mode",
     "diff",
     "collections",
+    "vars_prompt",
 ];
 
 pub(super) fn serial_step(node: &Node) -> Result<SerialStep, LoadError> {
@@ -252,6 +253,10 @@ impl Loader {
             handlers: play_handlers,
             roles,
             role_names: self.take_play_roles(),
+            vars_prompt: match node.get("vars_prompt") {
+                Some(v) => super::vars_prompt::parse(v)?,
+                None => Vec::new(),
+            },
         };
         checks::notified_handlers_exist(&play)?;
         Ok(play)
