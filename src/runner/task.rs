@@ -201,6 +201,14 @@ impl<'a> Runner<'a> {
         // delegate_facts: the facts go to the delegated host (itself: nothing changes).
         st.facts_to = delegated.clone().filter(|d| task.delegate_facts && d != &st.name);
         let facts_to = st.facts_to.clone();
+        let conn_vars = if matches!(
+            task.action,
+            Some(Action::Module { .. } | Action::Python { .. } | Action::GatherFacts(_))
+        ) {
+            self.connection_vars(task, inh, scope)?
+        } else {
+            Vars::new()
+        };
         Ok(match &task.action {
             Some(Action::SetFact { args }) => {
                 let rendered = self.render_args(args, scope)?;
@@ -329,7 +337,7 @@ impl<'a> Runner<'a> {
                     .filter(|v| !v.is_null())
                     .map(vars::as_string);
                 let conn = match self
-                    .task_connection(ctx, st, conn, task, inh, delegated.as_deref())
+                    .task_connection(ctx, st, conn, &conn_vars, inh, delegated.as_deref())
                     .await
                 {
                     Ok(c) => c,
@@ -379,7 +387,7 @@ impl<'a> Runner<'a> {
                 // The task runs on the delegated host's connection (built from that host's
                 // variables), or on the one its `connection:`/`remote_user:` keywords ask for.
                 let conn = match self
-                    .task_connection(ctx, st, conn, task, inh, delegated.as_deref())
+                    .task_connection(ctx, st, conn, &conn_vars, inh, delegated.as_deref())
                     .await
                 {
                     Ok(c) => c,
@@ -453,6 +461,26 @@ impl<'a> Runner<'a> {
         Ok((!d.is_empty()).then(|| d.to_string()))
     }
 
+    /// Connection variables in a block's or the task's `vars:` (`ansible_connection`,
+    /// `ansible_user`, ...), rendered with the task's variables: they count as the task's, as
+    /// in ansible-core.
+    ///
+    /// Errors: [`TaskError`] when one does not render (the task fails, rather than connecting
+    /// another way).
+    fn connection_vars(&self, task: &Task, inh: &Inherited, scope: &Scope) -> Result<Vars, TaskError> {
+        let mut out = Vars::new();
+        for (k, v) in inh.vars.iter().chain(task.vars.iter()) {
+            if k.starts_with("ansible_") {
+                let r = self
+                    .templater
+                    .render_value(v, scope)
+                    .map_err(TaskError::template(format!("variable '{k}'")))?;
+                out.insert(k.clone(), r);
+            }
+        }
+        Ok(out)
+    }
+
     /// The connection a task runs on: the delegated host's (its own connection variables,
     /// `ansible_host`, `ansible_port`, `ansible_user`, key..., with the task's keywords; a host
     /// absent from the inventory is reached by its name with the `all` group's variables, as
@@ -466,7 +494,7 @@ impl<'a> Runner<'a> {
         ctx: &PlayCtx<'_>,
         st: &HostState,
         conn: &Arc<Connection>,
-        task: &Task,
+        task_vars: &Vars,
         inh: &Inherited,
         delegated: Option<&str>,
     ) -> Result<Arc<Connection>, crate::transport::TransportError> {
@@ -474,14 +502,6 @@ impl<'a> Runner<'a> {
             connection: ctx.play.connection.clone(),
             remote_user: ctx.play.remote_user.clone(),
         };
-        // Connection variables in a block's or the task's `vars:` (`ansible_connection`,
-        // `ansible_user`, ...) count as the task's, as in ansible-core.
-        let mut task_vars = Vars::new();
-        for (k, v) in inh.vars.iter().chain(task.vars.iter()) {
-            if k.starts_with("ansible_") {
-                task_vars.insert(k.clone(), v.clone());
-            }
-        }
         let own = inh.keywords != play_kw || !task_vars.is_empty();
         let spec = match delegated {
             Some(d) if d != st.name || own => {
@@ -492,14 +512,14 @@ impl<'a> Runner<'a> {
                         None => inv.host_vars_unknown(d),
                     }
                 };
-                super::connect::spec_with(self, d, &vars, Some(ctx.play), &task_vars, &inh.keywords)?
+                super::connect::spec_with(self, d, &vars, Some(ctx.play), task_vars, &inh.keywords)?
             }
             _ if own => super::connect::spec_with(
                 self,
                 &st.name,
                 &st.inv_vars,
                 Some(ctx.play),
-                &task_vars,
+                task_vars,
                 &inh.keywords,
             )?,
             _ => return Ok(conn.clone()),
