@@ -62,7 +62,9 @@ async fn prepare(
         check_limit(&inv, limit)?;
     }
     let host_count = inv.select("all").map(|h| h.len()).unwrap_or(1);
-    let opts = crate::config::resolve_with(args, host_count, cfg)?;
+    let mut opts = crate::config::resolve_with(args, host_count, cfg)?;
+    let quiet = args.syntax_check || args.play.list_hosts || args.play.list_tasks || args.play.list_tags;
+    answer_prompts(&mut pb, &mut opts, quiet)?;
     let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     // secrets: inventory vars too, so a variable defined from a secret is followed.
     let mut inv_vars = Vec::new();
@@ -91,8 +93,60 @@ async fn prepare(
 fn vault_defaults(cfg: &crate::ansible_cfg::AnsibleCfg) -> crate::vault::VaultDefaults {
     crate::vault::VaultDefaults {
         identity_list: cfg.list("DEFAULT_VAULT_IDENTITY_LIST"),
-        password_file: cfg.str("DEFAULT_VAULT_PASSWORD_FILE").map(std::path::PathBuf::from),
+        password_file: cfg
+            .str("DEFAULT_VAULT_PASSWORD_FILE")
+            .map(std::path::PathBuf::from),
     }
+}
+
+/// Answers the plays' `vars_prompt` before anything runs (see
+/// [`crate::playbook::vars_prompt`]): names given with `-e` or as secrets are not asked;
+/// private answers become secrets of the run. `--syntax-check` asks nothing (the defaults, as
+/// ansible-playbook).
+fn answer_prompts(pb: &mut Playbook, opts: &mut Config, syntax_check: bool) -> Result<(), Error> {
+    if pb.plays.iter().all(|p| p.vars_prompt.is_empty()) {
+        return Ok(());
+    }
+    struct Quiet;
+    impl crate::playbook::vars_prompt::Asker for Quiet {
+        fn interactive(&self) -> bool {
+            false
+        }
+        fn ask(&mut self, _: &str, _: bool) -> std::io::Result<String> {
+            Ok(String::new())
+        }
+        fn say(&mut self, _: &str) {}
+    }
+    let mut terminal = crate::playbook::vars_prompt::Terminal;
+    let mut quiet = Quiet;
+    let asker: &mut dyn crate::playbook::vars_prompt::Asker =
+        if syntax_check { &mut quiet } else { &mut terminal };
+    let given: std::collections::HashSet<String> = opts
+        .extra_vars
+        .keys()
+        .cloned()
+        .chain(opts.secrets.names().map(str::to_string))
+        .collect();
+    let (secrets, warnings) =
+        crate::playbook::vars_prompt::answer_all(pb, &opts.extra_vars, &|n| given.contains(n), asker)
+            .map_err(Error::Options)?;
+    if !syntax_check {
+        for w in warnings {
+            eprintln!("[WARNING]: {w}");
+        }
+    }
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    let store = std::sync::Arc::get_mut(&mut opts.secrets)
+        .ok_or_else(|| Error::Options("vars_prompt: the secret store is already shared (internal)".into()))?;
+    for (name, value) in secrets {
+        // secrets: a private answer is held as a secret from here on.
+        store
+            .insert(&name, secrecy::SecretString::from(value))
+            .map_err(|e| Error::Options(format!("vars_prompt: {e}")))?;
+    }
+    Ok(())
 }
 
 /// Like ansible-core `CLI.get_host_list`: a `--limit` that cannot be evaluated, or that leaves

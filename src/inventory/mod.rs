@@ -358,6 +358,21 @@ impl Inventory {
         self.merged.get(host).map(|v| (**v).clone()).unwrap_or_default()
     }
 
+    /// The variables of a host absent from the inventory (a `delegate_to` target reached by
+    /// its name): the `all` group's, with the magic variables, as ansible-core's
+    /// VariableManager gives a new `Host(name)` in no group.
+    pub fn host_vars_unknown(&self, host: &str) -> Vars {
+        let h = Host {
+            name: host.to_string(),
+            vars: Vars::new(),
+            groups: Vec::new(),
+            implicit: false,
+        };
+        let mut v = self.layered_vars(&h);
+        add_magic(&mut v, &h);
+        v
+    }
+
     /// Like [`Inventory::host_vars`] without copying (shared, read-only).
     pub fn host_vars_shared(&self, host: &str) -> Option<Arc<Vars>> {
         self.merged.get(host).cloned()

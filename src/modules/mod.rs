@@ -371,6 +371,7 @@ pub static REGISTRY: &[&ModuleInfo] = &[
     &net::uri::INFO,
     &git::INFO,
     &system::ping::INFO,
+    &control::validate_argument_spec::INFO,
     &system::pip::INFO,
     &system::reboot::INFO,
     &system::wait_for_connection::INFO,

@@ -30,6 +30,7 @@ const MAGIC: &[&str] = &[
     "playbook_dir",
     "role_path",
     "role_name",
+    "role_names",
     "omit",
     "item",
     "vars",

@@ -25,6 +25,7 @@ mod task;
 #[cfg(test)]
 mod tests;
 pub mod vars_files;
+pub mod vars_prompt;
 pub mod walk;
 
 use std::path::{Path, PathBuf};
@@ -41,7 +42,7 @@ pub use findings::Finding;
 use imports::{Entry, ImportStack};
 pub use imports::{MAX_IMPORT_DEPTH, MAX_INCLUDE_DEPTH};
 pub use kv::{parse_kv, parse_kv_words};
-pub use role::{Role, RoleFiles, collections_path, default_roles_path};
+pub use role::{PlayRoles, Role, RoleFiles, collections_path, default_roles_path};
 pub use task::resolve_task_file;
 
 /// A loaded playbook: its plays in order.
@@ -153,6 +154,11 @@ pub struct Play {
     pub handlers: Vec<Task>,
     /// The roles of this play (their defaults and vars are visible play-wide, like Ansible).
     pub roles: Vec<Arc<Role>>,
+    /// The roles the play references directly, in ansible-core's `play.roles` order (`roles:`
+    /// entries, then `import_role`s as loaded), each with the names of all its dependencies.
+    pub role_names: Vec<(String, Vec<String>)>,
+    /// `vars_prompt:` entries as written (answered before the run: see [`vars_prompt`]).
+    pub vars_prompt: Vec<Vars>,
 }
 
 /// Options for a task's loop (`loop_control:`).
@@ -249,7 +255,17 @@ pub struct Task {
     pub vars: Vars,
     pub environment: Option<Value>,
     pub run_once: bool,
+    /// `delegate_to:` (raw; templated per host): the host whose connection runs the task.
     pub delegate_to: Option<String>,
+    /// `delegate_facts:`: facts the task sets (set_fact, gathered, a module's `ansible_facts`)
+    /// go to the delegated host instead of the task's host (ansible-core's strategy).
+    pub delegate_facts: bool,
+    /// `connection:` on the task or block (`ssh`, `local`; raw): applies where the host has no
+    /// `ansible_connection` (variables win over keywords, as in Ansible).
+    pub connection: Option<String>,
+    /// `remote_user:` on the task or block (raw): the user to connect as where the host has no
+    /// `ansible_user`.
+    pub remote_user: Option<String>,
     pub retries: Option<Value>,
     pub until: Option<Vec<String>>,
     pub delay: Option<Value>,
@@ -324,8 +340,16 @@ impl Task {
         }
     }
 
-    /// The name shown in output: `name:`, or the module name like Ansible.
+    /// The name shown in output: `name:`, or the module name like Ansible. Inside a role,
+    /// `role : name`, except for `include_role`, which ansible-core's IncludeRole names
+    /// `name` or `include_role : ROLE` without the enclosing role.
     pub fn display_name(&self) -> String {
+        if let Some(Action::IncludeRole { name, .. }) = &self.action {
+            return match &self.name {
+                Some(n) => n.clone(),
+                None => format!("include_role : {name}"),
+            };
+        }
         let base = match (&self.name, &self.action) {
             (Some(n), _) => n.clone(),
             (None, Some(Action::Module { module, .. })) => module.name.to_string(),
@@ -362,6 +386,9 @@ pub struct Loader {
     imported_handlers: Mutex<Vec<Task>>,
     /// Findings of the tasks loaded so far (warnings unless `--strict`).
     findings: Mutex<Vec<Finding>>,
+    /// Roles the play being loaded references, with their dependencies' names (see
+    /// `Loader::note_play_role`).
+    play_roles: Mutex<Vec<(String, Vec<String>)>>,
 }
 
 /// Loads a playbook file with all its roles and static imports.

@@ -38,6 +38,7 @@ pub(super) const PLAY_KEYS: &[&str] = &[
     "throttle",
     "timeout",
     "ignore_unreachable",
+    "vars_prompt",
 ];
 
 pub(super) fn serial_step(node: &Node) -> Result<SerialStep, LoadError> {
@@ -82,6 +83,7 @@ impl Loader {
             imports: Arc::new(ImportStack::new(playbook_dir)),
             imported_handlers: Mutex::new(Vec::new()),
             findings: Mutex::new(Vec::new()),
+            play_roles: Mutex::new(Vec::new()),
         }
     }
 
@@ -307,6 +309,11 @@ impl Loader {
             sections: vec![pre, main, post],
             handlers: play_handlers,
             roles,
+            role_names: self.take_play_roles(),
+            vars_prompt: match node.get("vars_prompt") {
+                Some(v) => super::vars_prompt::parse(v)?,
+                None => Vec::new(),
+            },
         };
         checks::notified_handlers_exist(&play)?;
         Ok(play)

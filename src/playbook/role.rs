@@ -24,7 +24,23 @@ pub struct Role {
     pub params: Vars,
     /// `meta/main.yml` dependencies: (name, params, where).
     pub dependencies: Vec<(String, Vars, Mark)>,
+    /// The roles whose `include_role`/`import_role` brought this one in, nearest first, with
+    /// their folders (`ansible_parent_role_names`/`_paths`, as ansible-core's IncludeRole
+    /// include params).
+    pub parents: Vec<(String, PathBuf)>,
+    /// The role's argument specs by entry point (`main`, a `tasks_from` name): the
+    /// `argument_specs` of `meta/argument_specs.yml` (or `.yaml`), else of `meta/main.yml`.
+    pub argument_specs: serde_json::Map<String, serde_json::Value>,
+    /// Brought in by `include_role`/`import_role` (its `vars` are not role params, so the
+    /// argument spec check has no provided arguments, as in ansible-core).
+    pub included: bool,
+    /// The names a `roles:` entry gave under `vars:` (in `params` too, but role variables to
+    /// ansible-core, not role params).
+    pub entry_vars: Vec<String>,
 }
+
+/// Roles a play references: each role's name with the names of all its dependencies.
+pub type PlayRoles = Vec<(String, Vec<String>)>;
 
 /// Which files of a role an `import_role` / `include_role` reads (`tasks_from`,
 /// `handlers_from`, `vars_from`, `defaults_from`); `None` is `main`. Matches ansible-core's
@@ -126,9 +142,25 @@ impl Role {
         let defaults = vars_file(&path.join("defaults"), from.defaults.as_deref())?;
         let vars = vars_file(&path.join("vars"), from.vars.as_deref())?;
         let mut dependencies = Vec::new();
+        let mut argument_specs = serde_json::Map::new();
+        let specs_file = ["yml", "yaml"]
+            .iter()
+            .map(|e| path.join("meta").join(format!("argument_specs.{e}")))
+            .find(|p| p.is_file());
+        if let Some(f) = &specs_file {
+            let node = yaml::load_file(f)?;
+            if let Some(serde_json::Value::Object(m)) = node.get("argument_specs").map(Node::to_json) {
+                argument_specs = m;
+            }
+        }
         if let Some(meta) = find_yaml(&path.join("meta"), "main") {
             let node = yaml::load_file(&meta)?;
             check_meta(&node)?;
+            if specs_file.is_none()
+                && let Some(serde_json::Value::Object(m)) = node.get("argument_specs").map(Node::to_json)
+            {
+                argument_specs = m;
+            }
             if let Some(deps) = node.get("dependencies") {
                 for d in deps.as_seq().unwrap_or_default() {
                     match &d.kind {
@@ -162,6 +194,10 @@ impl Role {
             vars,
             params,
             dependencies,
+            parents: Vec::new(),
+            argument_specs,
+            included: false,
+            entry_vars: Vec::new(),
         })
     }
 }
@@ -213,6 +249,9 @@ impl Loader {
         tasks: &mut Vec<Task>,
         handlers: &mut Vec<Task>,
     ) -> Result<(), LoadError> {
+        // Keys of the entry's `vars:`: role variables, not role params (the argument spec
+        // check does not count them as provided arguments, as ansible-core).
+        let mut entry_vars: Vec<String> = Vec::new();
         let (name, tags, when, params) = match &entry.kind {
             NodeKind::Str(s) => (s.clone(), Vec::new(), Vec::new(), Vars::new()),
             NodeKind::Map(m) => {
@@ -225,7 +264,11 @@ impl Loader {
                         "role" | "name" => name = Some(scalar_string(v)?),
                         "tags" => tags = string_list(v)?,
                         "when" => when = conditions(v)?,
-                        "vars" => params.extend(vars_of(v, "vars")?),
+                        "vars" => {
+                            let v = vars_of(v, "vars")?;
+                            entry_vars.extend(v.keys().cloned());
+                            params.extend(v);
+                        }
                         "become" | "become_user" | "environment" | "no_log" => {
                             return Err(LoadError::at(
                                 &k.mark,
@@ -250,10 +293,14 @@ impl Loader {
                 ));
             }
         };
-        let role = self.load_role(&name, &params, &entry.mark)?;
+        let mut role = self.load_role(&name, &params, &entry.mark)?;
+        if let Some(r) = Arc::get_mut(&mut role) {
+            r.entry_vars = entry_vars;
+        }
         // Dependencies first (meta/main.yml), each once per play.
         let mut order = Vec::new();
         self.role_with_deps(&role, &mut order, None)?;
+        self.note_play_role(&role)?;
         for r in order {
             if roles
                 .iter()
@@ -317,14 +364,70 @@ impl Loader {
         mark: &Mark,
     ) -> Result<Vec<Task>, LoadError> {
         let file = tasks_from.unwrap_or("main");
-        match role::find_yaml(&role.path.join("tasks"), file) {
-            Some(p) => self.task_file_at(&p, Some(role), Some(mark)),
-            None if tasks_from.is_none() => Ok(Vec::new()),
-            None => Err(LoadError::at(
-                mark,
-                format!("role '{}' has no tasks/{file}.yml", role.name),
-            )),
+        let mut tasks = match role::find_yaml(&role.path.join("tasks"), file) {
+            Some(p) => self.task_file_at(&p, Some(role), Some(mark))?,
+            None if tasks_from.is_none() => Vec::new(),
+            None => {
+                return Err(LoadError::at(
+                    mark,
+                    format!("role '{}' has no tasks/{file}.yml", role.name),
+                ));
+            }
+        };
+        if let Some(t) = self.validation_task(role, file, mark) {
+            tasks.insert(0, t);
         }
+        Ok(tasks)
+    }
+
+    /// The task ansible-core's Role puts before a role's tasks when its argument specs have
+    /// the entry point (`main` or the `tasks_from` name): `validate_argument_spec` with the
+    /// entry point's `options`, the role params as provided arguments, named "Validating
+    /// arguments against arg spec 'ENTRY' - SHORT_DESCRIPTION" and tagged `always`.
+    fn validation_task(&self, role: &Arc<Role>, entry: &str, mark: &Mark) -> Option<Task> {
+        // ansible-core keys the spec by the tasks_from value as written.
+        let spec = role
+            .argument_specs
+            .get(entry)
+            .filter(|s| !s.is_null() && s != &&serde_json::json!({}))?;
+        let module = modules::lookup("validate_argument_spec")?;
+        let mut name = format!("Validating arguments against arg spec '{entry}'");
+        if let Some(d) = spec.get("short_description") {
+            name.push_str(&format!(" - {}", crate::vars::as_string(d)));
+        }
+        let provided = if role.included {
+            Vars::new()
+        } else {
+            let mut p = role.params.clone();
+            p.retain(|k, _| !role.entry_vars.contains(k));
+            p
+        };
+        let mut args = Vars::new();
+        args.insert(
+            "argument_spec".into(),
+            spec.get("options")
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({})),
+        );
+        args.insert("provided_arguments".into(), Value::Object(provided));
+        args.insert(
+            "validate_args_context".into(),
+            serde_json::json!({
+                "type": "role",
+                "name": role.name,
+                "argument_spec_name": entry,
+                "path": role.path.display().to_string(),
+            }),
+        );
+        Some(Task {
+            id: self.next_id(),
+            name: Some(name),
+            mark: mark.clone(),
+            action: Some(Action::Module { module, args }),
+            tags: vec!["always".into()],
+            role: Some(role.clone()),
+            ..Default::default()
+        })
     }
 
     /// The handlers of a role (`handlers/main.yml` or `handlers/<handlers_from>.yml`).
@@ -404,6 +507,49 @@ impl Loader {
     ) -> Result<Arc<Role>, LoadError> {
         let path = self.find_role(name, mark)?;
         Ok(Arc::new(Role::load(name, &path, params.clone(), from)?))
+    }
+
+    /// [`Loader::load_role_from`] for an `include_role`/`import_role` inside the role `parent`.
+    pub fn load_role_under(
+        &self,
+        name: &str,
+        params: &Vars,
+        mark: &Mark,
+        from: &RoleFiles,
+        parent: Option<&Arc<Role>>,
+    ) -> Result<Arc<Role>, LoadError> {
+        let path = self.find_role(name, mark)?;
+        let mut role = Role::load(name, &path, params.clone(), from)?;
+        role.included = true;
+        if let Some(p) = parent {
+            role.parents = std::iter::once((p.name.clone(), p.path.clone()))
+                .chain(p.parents.iter().cloned())
+                .collect();
+        }
+        Ok(Arc::new(role))
+    }
+
+    /// Records a role the play references (`roles:` entries and `import_role` at load time,
+    /// `include_role` when it runs) with the names of all its dependencies, for
+    /// `ansible_play_role_names` and `ansible_dependent_role_names`.
+    pub fn note_play_role(&self, role: &Arc<Role>) -> Result<(), LoadError> {
+        let mut order = Vec::new();
+        self.role_with_deps(role, &mut order, None)?;
+        let deps = order
+            .iter()
+            .filter(|r| !Arc::ptr_eq(r, role))
+            .map(|r| r.name.clone())
+            .collect();
+        self.play_roles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((role.name.clone(), deps));
+        Ok(())
+    }
+
+    /// The roles noted by [`Loader::note_play_role`] since the last call, in order.
+    pub fn take_play_roles(&self) -> Vec<(String, Vec<String>)> {
+        std::mem::take(&mut *self.play_roles.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 

@@ -31,6 +31,9 @@ pub(super) const TASK_KEYS: &[&str] = &[
     "always",
     "run_once",
     "delegate_to",
+    "delegate_facts",
+    "connection",
+    "remote_user",
     "retries",
     "until",
     "delay",
@@ -479,6 +482,9 @@ impl Loader {
                 "rescue" | "always" => {}
                 "run_once" => task.run_once = bool_of(v, "run_once")?,
                 "delegate_to" => task.delegate_to = Some(scalar_string(v)?),
+                "delegate_facts" => task.delegate_facts = bool_of(v, "delegate_facts")?,
+                "connection" => task.connection = Some(scalar_string(v)?),
+                "remote_user" => task.remote_user = Some(scalar_string(v)?),
                 "retries" => task.retries = Some(v.to_json()),
                 "until" => task.until = Some(conditions(v)?),
                 "delay" => task.delay = Some(v.to_json()),
@@ -612,8 +618,11 @@ impl Loader {
             }
             "import_role" => {
                 let (name, from, vars) = role_ref(value, &key.mark)?;
-                let r = self.load_role_from(&name, &vars, &key.mark, &from)?;
+                let r = self.load_role_under(&name, &vars, &key.mark, &from, role)?;
+                // ansible-core adds the imported role to the play's roles once its own tasks
+                // (and the imports in them) are loaded.
                 let children = self.role_tasks(&r, from.tasks.as_deref(), &key.mark)?;
+                self.note_play_role(&r)?;
                 let handlers = self.role_handlers(&r, from.handlers.as_deref(), &key.mark)?;
                 self.imported_handlers
                     .lock()

@@ -62,13 +62,43 @@ pub(super) fn spec_for(
     st: &HostState,
     play: Option<&crate::playbook::Play>,
 ) -> Result<ConnectSpec, TransportError> {
+    let kw = Keywords {
+        connection: play.and_then(|p| p.connection.clone()),
+        remote_user: play.and_then(|p| p.remote_user.clone()),
+    };
+    spec_with(runner, &st.name, &st.inv_vars, play, &vars::Vars::new(), &kw)
+}
+
+/// The connection keywords in force for a task: the play's, replaced by an enclosing block's
+/// or the task's own (raw; templated with the connecting host's variables).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Keywords {
+    /// `connection:` (`ssh`, `local`).
+    pub connection: Option<String>,
+    /// `remote_user:`.
+    pub remote_user: Option<String>,
+}
+
+/// [`spec_for`] for the host `name` with inventory variables `inv_vars` and the keywords `kw`:
+/// also the spec of a delegated host (`delegate_to`), built from that host's variables as
+/// ansible-core builds the delegated host's connection. `task_vars` (a block's and the task's
+/// `vars:`) come above the play's, below extra vars.
+pub(super) fn spec_with(
+    runner: &Runner<'_>,
+    name: &str,
+    inv_vars: &vars::Vars,
+    play: Option<&crate::playbook::Play>,
+    task_vars: &vars::Vars,
+    kw: &Keywords,
+) -> Result<ConnectSpec, TransportError> {
     let scope = crate::template::Scope::new(std::sync::Arc::new({
-        let mut v = st.inv_vars.clone();
+        let mut v = inv_vars.clone();
         if let Some(p) = play {
             vars::overlay(&mut v, &p.vars);
         }
+        vars::overlay(&mut v, task_vars);
         vars::overlay(&mut v, &runner.opts.extra_vars);
-        v.insert("inventory_hostname".into(), serde_json::json!(st.name));
+        v.insert("inventory_hostname".into(), serde_json::json!(name));
         v
     }));
     let get = |k: &str| -> Option<String> {
@@ -85,15 +115,15 @@ pub(super) fn spec_for(
     };
     // -c / ansible.cfg `transport` below the host's variables and the play's keyword.
     let connection = get("ansible_connection")
-        .or_else(|| keyword(play.and_then(|p| p.connection.as_ref())))
+        .or_else(|| keyword(kw.connection.as_ref()))
         .or_else(|| runner.opts.connection.clone());
     let kind = match connection.as_deref() {
         Some("local") => ConnectionKind::Local,
-        None if st.name == "localhost" && get("ansible_host").is_none() => ConnectionKind::Local,
+        None if name == "localhost" && get("ansible_host").is_none() => ConnectionKind::Local,
         Some("ssh") | Some("smart") | Some("paramiko") | None => ConnectionKind::Ssh,
         Some(other) => {
             return Err(TransportError::Connect {
-                host: st.name.clone(),
+                host: name.to_string(),
                 addr: String::new(),
                 message: format!("ansible_connection '{other}' is not supported (use ssh or local)"),
             });
@@ -101,7 +131,7 @@ pub(super) fn spec_for(
     };
     let alias = get("ansible_host")
         .or_else(|| get("ansible_ssh_host"))
-        .unwrap_or_else(|| st.name.clone());
+        .unwrap_or_else(|| name.to_string());
     // ~/.ssh/config applies to the address as `ssh` would see it; explicit inventory values win.
     let cfg = if kind == ConnectionKind::Ssh {
         crate::transport::ssh_config::load_user_config(&alias).unwrap_or_default()
@@ -111,7 +141,7 @@ pub(super) fn spec_for(
     let address = cfg.host_name.clone().unwrap_or_else(|| alias.clone());
     let port = match get("ansible_port").or_else(|| get("ansible_ssh_port")) {
         Some(p) => p.trim().parse::<u16>().map_err(|_| TransportError::Connect {
-            host: st.name.clone(),
+            host: name.to_string(),
             addr: address.clone(),
             message: format!("ansible_port '{p}' is not a port number"),
         })?,
@@ -141,11 +171,11 @@ pub(super) fn spec_for(
         .or(from_args)
         .or(cfg.user_known_hosts_file.clone())
         .unwrap_or_else(|| home().join(".ssh").join("known_hosts"));
-    let mut spec = ConnectSpec::ssh(&st.name, &address, port);
+    let mut spec = ConnectSpec::ssh(name, &address, port);
     spec.kind = kind;
     spec.user = get("ansible_user")
         .or_else(|| get("ansible_ssh_user"))
-        .or_else(|| keyword(play.and_then(|p| p.remote_user.as_ref())))
+        .or_else(|| keyword(kw.remote_user.as_ref()))
         // -u / ansible.cfg remote_user: ansible passes it as `-o User=`, over ~/.ssh/config.
         .or_else(|| runner.opts.remote_user.clone())
         .or(cfg.user.clone());
@@ -163,7 +193,7 @@ pub(super) fn spec_for(
     if let Some(v) = alive("ServerAliveInterval") {
         spec.server_alive_interval =
             std::time::Duration::from_secs(v.parse::<u64>().map_err(|_| TransportError::Connect {
-                host: st.name.clone(),
+                host: name.to_string(),
                 addr: address.clone(),
                 message: format!(
                     "ServerAliveInterval '{v}' in ansible_ssh_common_args is not a number of seconds"
@@ -174,7 +204,7 @@ pub(super) fn spec_for(
     }
     if let Some(v) = alive("ServerAliveCountMax") {
         spec.server_alive_count_max = v.parse::<usize>().map_err(|_| TransportError::Connect {
-            host: st.name.clone(),
+            host: name.to_string(),
             addr: address.clone(),
             message: format!("ServerAliveCountMax '{v}' in ansible_ssh_common_args is not a number"),
         })?;

@@ -57,7 +57,64 @@ pub struct HostState {
     /// The host's last stop came from [`Runner::fatal_check`] (no failure of its own: a
     /// `rescue` that follows is not counted as rescued).
     pub(crate) struck_stop: bool,
+    /// The task running now has `delegate_facts` and is delegated to this other host: the
+    /// facts its module returns go there (set per task).
+    pub(crate) facts_to: Option<String>,
 }
+
+/// Facts a task gave a host other than the one it ran for (`delegate_facts: true`, or a
+/// `run_once` task's facts for the play's hosts outside the batch), kept until that host
+/// takes them before its next task (see `Runner::give`).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Given {
+    /// A module's or gather's `ansible_facts`, as returned (`ansible_X` or a plain name).
+    pub(crate) facts: Vars,
+    /// `set_fact` values.
+    pub(crate) host_facts: Vars,
+    /// `include_vars` values.
+    pub(crate) include_vars: Vars,
+}
+
+impl Given {
+    /// Whether nothing is given.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.facts.is_empty() && self.host_facts.is_empty() && self.include_vars.is_empty()
+    }
+
+    /// Adds `other` (later values win).
+    pub(crate) fn merge(&mut self, other: Given) {
+        self.facts.extend(other.facts);
+        self.host_facts.extend(other.host_facts);
+        self.include_vars.extend(other.include_vars);
+    }
+
+    /// Puts the given facts into the host's state, as if its own task had set them.
+    pub(crate) fn apply(self, st: &mut HostState) {
+        st.merge_module_facts(&self.facts);
+        for (k, v) in self.host_facts {
+            st.registered.insert(k.clone());
+            st.host_facts.insert(k, v);
+        }
+        vars::overlay(&mut st.include_vars, &self.include_vars);
+    }
+
+    /// Puts the given facts into a host's `hostvars` entry (`ansible_X` and `ansible_facts`).
+    pub(crate) fn apply_vars(&self, v: &mut Vars) {
+        for (k, val) in &self.facts {
+            let bare = k.strip_prefix("ansible_").filter(|b| !b.is_empty());
+            let entry = v
+                .entry("ansible_facts")
+                .or_insert_with(|| Value::Object(Vars::new()));
+            if let Value::Object(m) = entry {
+                m.insert(bare.unwrap_or(k).to_string(), val.clone());
+            }
+            v.insert(k.clone(), val.clone());
+        }
+        vars::overlay(v, &self.include_vars);
+        vars::overlay(v, &self.host_facts);
+    }
+}
+
 impl HostState {
     /// The variable a fact is also visible as: `ansible_KEY` for gathered facts, the key itself
     /// for a module's fact that had no `ansible_` prefix.
@@ -108,6 +165,7 @@ impl HostState {
             failed_at: 0,
             fatal_struck: false,
             struck_stop: false,
+            facts_to: None,
         }
     }
 }
@@ -138,6 +196,8 @@ pub(crate) struct Inherited {
     pub(super) ignore_unreachable: Option<bool>,
     pub(super) any_errors_fatal: Option<bool>,
     pub(super) role: Option<Arc<Role>>,
+    /// `connection:` and `remote_user:` of the play, replaced by a block's or the task's.
+    pub(super) keywords: super::connect::Keywords,
     /// The dynamic includes this task list runs inside, outermost first (`file (file:line:col)`),
     /// bounded by [`crate::playbook::MAX_INCLUDE_DEPTH`].
     pub(super) includes: Vec<String>,
@@ -203,6 +263,10 @@ impl<'a> Runner<'a> {
             timeout: play.timeout.clone(),
             ignore_unreachable: play.ignore_unreachable,
             any_errors_fatal: play.any_errors_fatal,
+            keywords: super::connect::Keywords {
+                connection: play.connection.clone(),
+                remote_user: play.remote_user.clone(),
+            },
             ..Default::default()
         };
         // vars_files are loaded per host (their names may use host variables).
@@ -429,6 +493,12 @@ pub(super) fn inherit(inh: &Inherited, task: &Task) -> Inherited {
     }
     if task.role.is_some() {
         c.role = task.role.clone();
+    }
+    if task.connection.is_some() {
+        c.keywords.connection = task.connection.clone();
+    }
+    if task.remote_user.is_some() {
+        c.keywords.remote_user = task.remote_user.clone();
     }
     c
 }

@@ -72,6 +72,8 @@ pub struct Runner<'a> {
     pub(crate) templater: Templater,
     pub(crate) reporter: Reporter,
     conns: Mutex<HashMap<String, Arc<Connection>>>,
+    /// Facts given to hosts by other hosts' tasks, not yet taken (see [`Runner::give`]).
+    given: Mutex<HashMap<String, host::Given>>,
     /// Tasks that ran through the Python path (`task 'NAME' (FQCN)`), named after the recap
     /// with `-v`.
     pub(crate) python_tasks: Mutex<std::collections::BTreeSet<String>>,
@@ -126,6 +128,10 @@ pub(crate) struct PlayCtx<'p> {
     pub batch_failed: Mutex<std::collections::BTreeSet<String>>,
     /// `throttle:` one semaphore per task id of this batch, with the throttle's permits.
     pub throttles: Mutex<HashMap<usize, Arc<tokio::sync::Semaphore>>>,
+    /// Roles brought in by includes that ran (`include_role`, and `import_role` inside included
+    /// files), in order, with their dependencies' names; each include (task and loop item)
+    /// counts once, as ansible-core loads an include once for the hosts that share it.
+    pub included_roles: Mutex<(std::collections::HashSet<String>, crate::playbook::PlayRoles)>,
 }
 
 /// [`PlayCtx::ended`]: `meta: end_batch` ran in this batch.
@@ -157,6 +163,42 @@ impl PlayCtx<'_> {
                 .collect::<Vec<_>>()
         };
         (left(&self.play_hosts), left(&batch))
+    }
+
+    /// Records the roles an include loaded (see [`PlayCtx::included_roles`]).
+    pub(crate) fn note_included_roles(&self, task: usize, item: &Vars, roles: Vec<(String, Vec<String>)>) {
+        if roles.is_empty() {
+            return;
+        }
+        let key = format!("{task}\0{}", serde_json::to_string(item).unwrap_or_default());
+        if let Ok(mut g) = self.included_roles.lock()
+            && g.0.insert(key)
+        {
+            g.1.extend(roles);
+        }
+    }
+
+    /// `ansible_play_role_names` (the play's roles, then those includes added) and
+    /// `ansible_dependent_role_names` (their dependencies, each once), as ansible-core's
+    /// VariableManager lists them from `play.roles`.
+    pub(crate) fn role_names(&self) -> (Vec<String>, Vec<String>) {
+        let mut play = Vec::new();
+        let mut deps: Vec<String> = Vec::new();
+        let mut add = |list: &[(String, Vec<String>)]| {
+            for (name, d) in list {
+                play.push(name.clone());
+                for x in d {
+                    if !deps.contains(x) {
+                        deps.push(x.clone());
+                    }
+                }
+            }
+        };
+        add(&self.play.role_names);
+        if let Ok(g) = self.included_roles.lock() {
+            add(&g.1);
+        }
+        (play, deps)
     }
 
     /// The next moment on the play's clock (from 1), for host failures and
@@ -191,6 +233,7 @@ impl<'a> Runner<'a> {
             templater: Templater::new().allow_broken_conditionals(opts.allow_broken_conditionals),
             reporter,
             conns: Mutex::new(HashMap::new()),
+            given: Mutex::new(HashMap::new()),
             python_tasks: Mutex::new(std::collections::BTreeSet::new()),
             groups: std::sync::RwLock::new(Value::Object(inv.groups_map())),
             hostvars: std::sync::RwLock::new(Arc::new(crate::template::HostVars::new())),
@@ -328,6 +371,7 @@ impl<'a> Runner<'a> {
             meta_first: Mutex::new(HashMap::new()),
             batch_failed: Mutex::new(std::collections::BTreeSet::new()),
             throttles: Mutex::new(HashMap::new()),
+            included_roles: Mutex::new(Default::default()),
         };
         let all_batches = batches(&hosts, &play.serial);
         let forks = self.opts.forks.max(1);
@@ -382,6 +426,7 @@ impl<'a> Runner<'a> {
                 let mut st = states
                     .remove(h)
                     .unwrap_or_else(|| HostState::new(h, self.inventory().host_vars(h)));
+                self.take_given(&mut st);
                 st.restored_handlers = pending.take(play.index, h);
                 work.push(st);
             }
@@ -447,7 +492,7 @@ impl<'a> Runner<'a> {
         let mut hv = crate::template::HostVars::new();
         let inv = self.inventory();
         for h in inv.select("all").unwrap_or_default() {
-            let v = match states.get(&h) {
+            let mut v = match states.get(&h) {
                 Some(st) => visible_vars(st),
                 None => {
                     let mut v = inv.host_vars(&h);
@@ -455,6 +500,11 @@ impl<'a> Runner<'a> {
                     v
                 }
             };
+            if let Ok(given) = self.given.lock()
+                && let Some(g) = given.get(&h)
+            {
+                g.apply_vars(&mut v);
+            }
             hv.insert(h, Arc::new(v));
         }
         if let Ok(mut slot) = self.hostvars.write() {
@@ -473,6 +523,38 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// Gives `host` facts set by another host's task (`delegate_facts`, `run_once`): `hostvars`
+    /// shows them at once; the host's own state takes them before its next task
+    /// ([`Runner::take_given`]), as ansible-core sets them on the target host.
+    pub(crate) fn give(&self, host: &str, given: host::Given) {
+        if given.is_empty() {
+            return;
+        }
+        if let Ok(mut slot) = self.hostvars.write() {
+            let mut map = (**slot).clone();
+            let mut v = map.get(host).map(|v| (**v).clone()).unwrap_or_else(|| {
+                let mut v = self.inventory().host_vars(host);
+                v.insert("inventory_hostname".into(), Value::String(host.to_string()));
+                v
+            });
+            given.apply_vars(&mut v);
+            map.insert(host.to_string(), Arc::new(v));
+            *slot = Arc::new(map);
+        }
+        if let Ok(mut g) = self.given.lock() {
+            g.entry(host.to_string()).or_default().merge(given);
+        }
+    }
+
+    /// Takes what other hosts' tasks gave this host (see [`Runner::give`]).
+    pub(crate) fn take_given(&self, st: &mut HostState) {
+        let given = self.given.lock().ok().and_then(|mut g| g.remove(&st.name));
+        if let Some(g) = given {
+            g.apply(st);
+            self.publish_hostvars(st);
+        }
+    }
+
     /// The host's connection, opened on first use.
     pub(crate) async fn connection(
         &self,
@@ -480,11 +562,20 @@ impl<'a> Runner<'a> {
         play: &crate::playbook::Play,
     ) -> Result<Arc<Connection>, crate::transport::TransportError> {
         let spec = connect::spec_for(self, st, Some(play))?;
+        self.connection_to(&spec).await
+    }
+
+    /// The connection for `spec`, opened on first use and shared by every task that connects
+    /// the same way (a host's own tasks, tasks delegated to it, `connection:` per task).
+    pub(crate) async fn connection_to(
+        &self,
+        spec: &crate::transport::ConnectSpec,
+    ) -> Result<Arc<Connection>, crate::transport::TransportError> {
         // One connection per host and way in: plays that connect as another user (or locally)
         // get their own.
         let key = format!(
             "{}\0{:?}\0{}\0{}\0{}",
-            st.name,
+            spec.name,
             spec.kind,
             spec.address,
             spec.port,
@@ -495,11 +586,17 @@ impl<'a> Runner<'a> {
         {
             return Ok(c.clone());
         }
-        let conn = Arc::new(Connection::open(&spec).await?);
-        if let Ok(mut map) = self.conns.lock() {
-            map.insert(key, conn.clone());
+        let conn = Arc::new(Connection::open(spec).await?);
+        // Two hosts delegating to the same host at once: the first connection kept is shared,
+        // the other one closed.
+        let kept = match self.conns.lock() {
+            Ok(mut map) => map.entry(key).or_insert_with(|| conn.clone()).clone(),
+            Err(_) => conn.clone(),
+        };
+        if !Arc::ptr_eq(&kept, &conn) {
+            conn.close().await;
         }
-        Ok(conn)
+        Ok(kept)
     }
 
     async fn close_all(&self) {

@@ -172,6 +172,16 @@ impl<'a> Runner<'a> {
             vars::overlay(&mut v, &r.params);
             v.insert("role_path".into(), json!(r.path.display().to_string()));
             v.insert("role_name".into(), json!(r.name));
+            v.insert("ansible_role_name".into(), json!(r.name));
+            if !r.parents.is_empty() {
+                let (names, paths): (Vec<&String>, Vec<String>) = r
+                    .parents
+                    .iter()
+                    .map(|(n, p)| (n, p.display().to_string()))
+                    .unzip();
+                v.insert("ansible_parent_role_names".into(), json!(names));
+                v.insert("ansible_parent_role_paths".into(), json!(paths));
+            }
         }
         vars::overlay(&mut v, &inh.params);
         vars::overlay(&mut v, &self.opts.extra_vars);
@@ -183,6 +193,14 @@ impl<'a> Runner<'a> {
         v.insert("ansible_check_mode".into(), json!(self.opts.check));
         v.insert("ansible_diff_mode".into(), json!(self.opts.diff));
         v.insert("ansible_play_name".into(), json!(ctx.play.name));
+        let (play_roles, deps) = ctx.role_names();
+        let mut all: Vec<&String> = play_roles.iter().chain(deps.iter()).collect();
+        all.sort();
+        all.dedup();
+        v.insert("ansible_role_names".into(), json!(all));
+        v.insert("ansible_dependent_role_names".into(), json!(deps));
+        v.insert("role_names".into(), json!(play_roles));
+        v.insert("ansible_play_role_names".into(), json!(play_roles));
         v.insert("ansible_version".into(), ansible_version());
         v.insert("ansible_forks".into(), json!(self.opts.forks));
         v.insert("ansible_verbosity".into(), json!(self.opts.verbosity));

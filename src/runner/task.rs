@@ -59,6 +59,8 @@ impl<'a> Runner<'a> {
         }
         if ctx.linear {
             ctx.lockstep.step().await;
+            // What the batch's other hosts gave this one in the task before (delegate_facts).
+            self.take_given(st);
         }
         self.fatal_check(ctx, st)?;
         // Another host ended the play or the batch (`meta: end_play` / `end_batch`).
@@ -212,7 +214,7 @@ impl<'a> Runner<'a> {
     /// exception path, that failure is final, not judged by `failed_when` or retried by `until`.
     pub(super) async fn execute_action(
         &self,
-        _ctx: &PlayCtx<'_>,
+        ctx: &PlayCtx<'_>,
         st: &mut HostState,
         conn: &Arc<Connection>,
         task: &Task,
@@ -232,6 +234,18 @@ impl<'a> Runner<'a> {
                 return Ok(failed(format!("This action ({name}) does not support async.")));
             }
         }
+        let delegated = self.delegated_host(task, scope)?;
+        // delegate_facts: the facts go to the delegated host (itself: nothing changes).
+        st.facts_to = delegated.clone().filter(|d| task.delegate_facts && d != &st.name);
+        let facts_to = st.facts_to.clone();
+        let conn_vars = if matches!(
+            task.action,
+            Some(Action::Module { .. } | Action::Python { .. } | Action::GatherFacts(_))
+        ) {
+            self.connection_vars(task, inh, scope)?
+        } else {
+            Vars::new()
+        };
         Ok(match &task.action {
             Some(Action::SetFact { args }) => {
                 let rendered = self.render_args(args, scope)?;
@@ -259,11 +273,22 @@ impl<'a> Runner<'a> {
                             ),
                         ));
                     }
-                    st.host_facts.insert(k.clone(), v.clone());
-                    // Already rendered: data from now on (ansible-core 2.19 never templates a
-                    // template's result again).
-                    st.registered.insert(k.clone());
+                    if facts_to.is_none() {
+                        st.host_facts.insert(k.clone(), v.clone());
+                        // Already rendered: data from now on (ansible-core 2.19 never templates
+                        // a template's result again).
+                        st.registered.insert(k.clone());
+                    }
                     facts.insert(k, v);
+                }
+                if let Some(to) = &facts_to {
+                    self.give(
+                        to,
+                        super::host::Given {
+                            host_facts: facts.clone(),
+                            ..Default::default()
+                        },
+                    );
                 }
                 Outcome {
                     status: Status::Ok,
@@ -313,7 +338,16 @@ impl<'a> Runner<'a> {
                 match self.include_vars(args, scope, task.role.as_ref().map(|r| r.path.as_path())) {
                     Ok((v, files)) => {
                         let facts = v.clone();
-                        vars::overlay(&mut st.include_vars, &v);
+                        match &facts_to {
+                            Some(to) => self.give(
+                                to,
+                                super::host::Given {
+                                    include_vars: v,
+                                    ..Default::default()
+                                },
+                            ),
+                            None => vars::overlay(&mut st.include_vars, &v),
+                        }
                         Outcome {
                             status: Status::Ok,
                             result: json!({"ansible_facts": facts, "ansible_included_var_files": files, "changed": false}),
@@ -339,22 +373,41 @@ impl<'a> Runner<'a> {
                     .get("fact_path")
                     .filter(|v| !v.is_null())
                     .map(vars::as_string);
-                match super::facts::gather_from(conn, fact_path.as_deref())
+                let conn = match self
+                    .task_connection(ctx, st, conn, &conn_vars, inh, delegated.as_deref())
+                    .await
+                {
+                    Ok(c) => c,
+                    Err(e) => return Ok(unreachable(&e, task)),
+                };
+                match super::facts::gather_from(&conn, fact_path.as_deref())
                     .await
                     .map(|all| super::facts_select::select(all, &args).map_err(TaskError::Invalid))
                 {
                     Ok(Err(e)) => failed_at(task, e),
                     Ok(Ok(f)) => {
-                        // Gathered facts join (and replace) what the host has, modules' facts too.
-                        for (k, v) in &f {
-                            st.plain_facts.remove(k);
-                            st.facts.insert(k.clone(), v.clone());
+                        // Gathered facts join (and replace) what the host has, modules' facts too
+                        // (the delegated host's with delegate_facts).
+                        if facts_to.is_none() {
+                            for (k, v) in &f {
+                                st.plain_facts.remove(k);
+                                st.facts.insert(k.clone(), v.clone());
+                            }
                         }
                         // The result names them as setup returns them (`ansible_distribution`).
                         let returned: Vars = f
                             .into_iter()
                             .map(|(k, v)| (super::facts_select::returned_name(&k), v))
                             .collect();
+                        if let Some(to) = &facts_to {
+                            self.give(
+                                to,
+                                super::host::Given {
+                                    facts: returned.clone(),
+                                    ..Default::default()
+                                },
+                            );
+                        }
                         Outcome {
                             status: Status::Ok,
                             result: json!({"ansible_facts": returned, "changed": false}),
@@ -368,26 +421,16 @@ impl<'a> Runner<'a> {
             Some(action @ (Action::Module { args, .. } | Action::Python { args, .. })) => {
                 let args = self.render_args(args, scope)?;
                 let become_ = self.become_for(task, inh, scope)?;
-                let local;
-                let conn_ref: &Connection = match &task.delegate_to {
-                    Some(d) => {
-                        let d = self
-                            .templater
-                            .render_str(d, scope)
-                            .map(|v| vars::as_string(&v))
-                            .unwrap_or_default();
-                        if d == "localhost" || d == "127.0.0.1" {
-                            local =
-                                Connection::Local(crate::transport::local::LocalConnection::new("localhost"));
-                            &local
-                        } else {
-                            return Ok(failed(format!(
-                                "delegate_to: '{d}': talon supports delegating only to localhost"
-                            )));
-                        }
-                    }
-                    None => conn,
+                // The task runs on the delegated host's connection (built from that host's
+                // variables), or on the one its `connection:`/`remote_user:` keywords ask for.
+                let conn = match self
+                    .task_connection(ctx, st, conn, &conn_vars, inh, delegated.as_deref())
+                    .await
+                {
+                    Ok(c) => c,
+                    Err(e) => return Ok(unreachable(&e, task)),
                 };
+                let conn_ref: &Connection = &conn;
                 let check = task.check_mode.or(inh.check_mode).unwrap_or(self.opts.check);
                 let diff = task.diff.or(inh.diff).unwrap_or(self.opts.diff);
                 let search_paths = self.search_paths(task, inh);
@@ -521,6 +564,89 @@ impl<'a> Runner<'a> {
             Err(_) => return Ok(None),
         };
         Ok(sem.acquire_owned().await.ok())
+    }
+
+    /// The host a task is delegated to: `delegate_to` rendered with the task's variables
+    /// (those of the task's own host, as ansible-core templates it); `None` without one.
+    ///
+    /// Errors: [`TaskError`] when `delegate_to` does not render.
+    fn delegated_host(&self, task: &Task, scope: &Scope) -> Result<Option<String>, TaskError> {
+        let Some(d) = &task.delegate_to else {
+            return Ok(None);
+        };
+        let v = self
+            .templater
+            .render_str(d, scope)
+            .map_err(TaskError::template("delegate_to"))?;
+        let d = vars::as_string(&v);
+        let d = d.trim();
+        Ok((!d.is_empty()).then(|| d.to_string()))
+    }
+
+    /// Connection variables in a block's or the task's `vars:` (`ansible_connection`,
+    /// `ansible_user`, ...), rendered with the task's variables: they count as the task's, as
+    /// in ansible-core.
+    ///
+    /// Errors: [`TaskError`] when one does not render (the task fails, rather than connecting
+    /// another way).
+    fn connection_vars(&self, task: &Task, inh: &Inherited, scope: &Scope) -> Result<Vars, TaskError> {
+        let mut out = Vars::new();
+        for (k, v) in inh.vars.iter().chain(task.vars.iter()) {
+            if k.starts_with("ansible_") {
+                let r = self
+                    .templater
+                    .render_value(v, scope)
+                    .map_err(TaskError::template(format!("variable '{k}'")))?;
+                out.insert(k.clone(), r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The connection a task runs on: the delegated host's (its own connection variables,
+    /// `ansible_host`, `ansible_port`, `ansible_user`, key..., with the task's keywords; a host
+    /// absent from the inventory is reached by its name with the `all` group's variables, as
+    /// ansible-core does), else the host's own for the task's `connection:`/`remote_user:`
+    /// keywords. Connections are opened once and shared (see [`Runner::connection_to`]).
+    ///
+    /// Errors: [`crate::transport::TransportError`] when the connection cannot be opened (the
+    /// task's host is then unreachable for this task, as in ansible-core).
+    pub(super) async fn task_connection(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &HostState,
+        conn: &Arc<Connection>,
+        task_vars: &Vars,
+        inh: &Inherited,
+        delegated: Option<&str>,
+    ) -> Result<Arc<Connection>, crate::transport::TransportError> {
+        let play_kw = super::connect::Keywords {
+            connection: ctx.play.connection.clone(),
+            remote_user: ctx.play.remote_user.clone(),
+        };
+        let own = inh.keywords != play_kw || !task_vars.is_empty();
+        let spec = match delegated {
+            Some(d) if d != st.name || own => {
+                let vars = {
+                    let inv = self.inventory();
+                    match inv.host(d) {
+                        Some(_) => inv.host_vars(d),
+                        None => inv.host_vars_unknown(d),
+                    }
+                };
+                super::connect::spec_with(self, d, &vars, Some(ctx.play), task_vars, &inh.keywords)?
+            }
+            _ if own => super::connect::spec_with(
+                self,
+                &st.name,
+                &st.inv_vars,
+                Some(ctx.play),
+                task_vars,
+                &inh.keywords,
+            )?,
+            _ => return Ok(conn.clone()),
+        };
+        self.connection_to(&spec).await
     }
 
     /// `environment:` of the play, enclosing blocks and the task, rendered; later ones win.

@@ -62,6 +62,8 @@ impl<'a> Runner<'a> {
         inh: &Inherited,
     ) -> Flow {
         let child = inherit(inh, task);
+        st.facts_to = None;
+        self.take_given(st);
         if !matches!(task.action, Some(Action::Block { .. })) {
             st.censor = self.no_log(ctx, st, task, &child);
         }
@@ -127,10 +129,11 @@ impl<'a> Runner<'a> {
                         }
                         Err(msg) => return self.fail_task(ctx, st, task, msg),
                     }
-                    let (tasks, sub) = match self.load_include(task, &child, inh, &scope, &item_vars) {
+                    let (tasks, sub, roles) = match self.load_include(task, &child, inh, &scope, &item_vars) {
                         Ok(x) => x,
                         Err(msg) => return self.fail_task(ctx, st, task, msg),
                     };
+                    ctx.note_included_roles(task.id, &item_vars, roles);
                     // Ansible reports and counts each include (each item of a looped one) as an
                     // ok result of its own.
                     st.stats.record(Status::Ok, false, false);
@@ -164,7 +167,7 @@ impl<'a> Runner<'a> {
         inh: &Inherited,
         scope: &Scope,
         item: &Vars,
-    ) -> Result<(Vec<Task>, Inherited), TaskError> {
+    ) -> Result<(Vec<Task>, Inherited, crate::playbook::PlayRoles), TaskError> {
         let seed = {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -197,11 +200,15 @@ impl<'a> Runner<'a> {
                 let tasks = loader.task_file(&path, role.as_ref())?;
                 vars::overlay(&mut sub.params, item);
                 vars::overlay(&mut sub.params, &task.vars);
-                Ok((tasks, sub))
+                Ok((tasks, sub, loader.take_play_roles()))
             }
             Some(Action::IncludeRole { name, from }) => {
-                let role = loader.load_role_from(&render(name)?, &task.vars, &task.mark, from)?;
+                // The role the include_role is in becomes the new role's parent.
+                let parent = task.role.as_ref().or(inh.role.as_ref());
+                let role = loader.load_role_under(&render(name)?, &task.vars, &task.mark, from, parent)?;
                 let tasks = loader.role_tasks(&role, from.tasks.as_deref(), &task.mark)?;
+                // ansible-core adds the included role to the play's roles when it loads it.
+                loader.note_play_role(&role)?;
                 // The included role's defaults and vars apply to its own tasks.
                 let mut params = role.defaults.clone();
                 vars::overlay(&mut params, &role.vars);
@@ -209,7 +216,7 @@ impl<'a> Runner<'a> {
                 vars::overlay(&mut params, &task.vars);
                 sub.params = params;
                 sub.role = Some(role);
-                Ok((tasks, sub))
+                Ok((tasks, sub, loader.take_play_roles()))
             }
             _ => Err(TaskError::Invalid("internal: not an include".into())),
         }
@@ -240,11 +247,23 @@ impl<'a> Runner<'a> {
                 .chain(items.into_iter().flatten())
                 .filter_map(|r| r.get("ansible_facts").and_then(Value::as_object))
                 .collect();
-            for f in &facts {
-                st.merge_module_facts(f);
-            }
-            if !facts.is_empty() {
-                self.publish_hostvars(st);
+            match st.facts_to.clone() {
+                // delegate_facts: the delegated host gets them.
+                Some(to) => {
+                    let mut given = super::host::Given::default();
+                    for f in &facts {
+                        given.facts.extend(f.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    }
+                    self.give(&to, given);
+                }
+                None => {
+                    for f in &facts {
+                        st.merge_module_facts(f);
+                    }
+                    if !facts.is_empty() {
+                        self.publish_hostvars(st);
+                    }
+                }
             }
         }
         if task.register.is_some()
@@ -379,13 +398,31 @@ impl<'a> Runner<'a> {
             result: shared.result,
             diff: Vec::new(),
         };
+        // The facts a run_once task sets go to every host of the play (ansible-core's
+        // strategy), unless delegate_facts sends them to the delegated host.
+        let to_all = !(task.delegate_facts && task.delegate_to.is_some());
+        let given = to_all.then(|| result_facts(task, &out.result)).flatten();
         if ran_here {
+            if let Some(g) = &given {
+                let batch = ctx.batch.lock().map(|b| b.clone()).unwrap_or_default();
+                let removed = ctx.removed.lock().map(|r| r.clone()).unwrap_or_default();
+                for h in &ctx.play_hosts {
+                    if !batch.contains(h) && !removed.contains(h) {
+                        self.give(h, g.clone());
+                    }
+                }
+            }
             self.finish(ctx, st, task, inh, out, None)
         } else {
-            // Other hosts get the registered result and the notifications, not a report line.
+            // Other hosts get the registered result, the facts and the notifications, not a
+            // report line.
             if let Some(reg) = &task.register {
                 st.host_facts.insert(reg.clone(), out.result.clone());
                 st.registered.insert(reg.clone());
+            }
+            if let Some(g) = given {
+                g.apply(st);
+                self.publish_hostvars(st);
             }
             Ok(())
         }
@@ -653,4 +690,21 @@ impl<'a> Runner<'a> {
     pub(crate) fn tags_selected(&self, tags: &[String]) -> bool {
         crate::playbook::listing::tags_selected(tags, &self.opts.tags, &self.opts.skip_tags)
     }
+}
+
+/// The facts a task's result sets on a host, by kind (`set_fact`, `include_vars`, a module's or
+/// gather's `ansible_facts`); `None` when it sets none (or failed).
+pub(super) fn result_facts(task: &Task, result: &Value) -> Option<super::host::Given> {
+    if truthy(result.get("failed")) || truthy(result.get("skipped")) {
+        return None;
+    }
+    let facts = result.get("ansible_facts")?.as_object()?.clone();
+    let mut g = super::host::Given::default();
+    match task.action {
+        Some(Action::SetFact { .. }) => g.host_facts = facts,
+        Some(Action::IncludeVars { .. }) => g.include_vars = facts,
+        Some(Action::GatherFacts(_) | Action::Module { .. } | Action::Python { .. }) => g.facts = facts,
+        _ => return None,
+    }
+    (!g.is_empty()).then_some(g)
 }

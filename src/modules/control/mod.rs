@@ -5,4 +5,5 @@ pub mod async_status;
 pub mod debug;
 pub mod fail;
 pub mod pause;
+pub mod validate_argument_spec;
 pub mod wait_for;
