@@ -381,6 +381,27 @@ fn gpu_preflight_against_recorded_nvidia_smi_outputs() {
     v.assert_code(0);
     assert_eq!(verdict(&v, RUNTIME), "skip");
 
+    // `talon verify -t gpu` on the stack's own playbook runs only the GPU pre-flight.
+    let group = lab.dir.path().join("group.yml");
+    std::fs::write(&group, "openclaw:\n  hosts:\n    lab1:\n").unwrap();
+    let out = talon()
+        .arg("verify")
+        .arg(root().join("playbooks/site.yml"))
+        .arg("-i")
+        .arg(lab.inventory())
+        .arg("-i")
+        .arg(&group)
+        .args(["-t", "gpu", "-e", "openclaw_gpu_containers=true"])
+        .env("TALON_STATE_DIR", lab.dir.path().join("state"))
+        .output()
+        .unwrap();
+    let v = Run::from(out);
+    v.assert_code(0);
+    for c in [PRESENT, DRIVER, RUNTIME, VRAM] {
+        assert_eq!(verdict(&v, c), "PASS", "{c}\n{}", v.stdout);
+    }
+    assert!(!v.stdout.contains("Every stack container"), "{}", v.stdout);
+
     // Driver too old.
     place(&lab, OLD_DRIVER, RUNTIMES_NVIDIA);
     let v = run_cmd(&lab, "verify", &pb, &gpu);
