@@ -271,6 +271,41 @@ fn ollama_role_manages_the_dropin_and_verify_catches_drift() {
     assert_ne!(r.code, 0);
     let all = format!("{}{}", r.stdout, r.stderr);
     assert!(all.contains("cannot pull mistral:7b"), "{all}");
+
+    // With an `ollama` CLI: a pull that hangs is stopped at ollama_pull_timeout, and one that
+    // cannot reach the registry fails naming it (the CLI's own message is kept above ours).
+    let missing = ["-e", "openclaw_ollama_model=mistral:7b"];
+    lab.sh_ok(
+        h,
+        "printf '#!/bin/sh\\necho \"OLLAMA_HOST=$OLLAMA_HOST $*\" > /tmp/ollama-args\\nexec sleep 30\\n' > /usr/local/bin/ollama && chmod 755 /usr/local/bin/ollama",
+    );
+    let mut args = base.to_vec();
+    args.extend(missing);
+    args.extend(["-e", "ollama_pull_timeout=2"]);
+    let r = run_cmd(&lab, "run", &pb, &args);
+    assert_ne!(r.code, 0);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        all.contains("ollama pull mistral:7b did not finish in 2 s"),
+        "{all}"
+    );
+    assert_eq!(
+        lab.read(h, "/tmp/ollama-args").unwrap().trim(),
+        format!("OLLAMA_HOST={ip}:11434 pull mistral:7b")
+    );
+    lab.sh_ok(
+        h,
+        "printf '#!/bin/sh\\necho \"Error: pull model manifest: dial tcp: lookup registry.ollama.ai: no such host\" >&2\\nexit 1\\n' > /usr/local/bin/ollama",
+    );
+    let mut args = base.to_vec();
+    args.extend(missing);
+    let r = run_cmd(&lab, "run", &pb, &args);
+    assert_ne!(r.code, 0);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        all.contains("no such host") && all.contains("ollama pull mistral:7b failed (rc=1)"),
+        "{all}"
+    );
 }
 
 #[test]
