@@ -252,6 +252,10 @@ pub struct VerifyArgs {
     /// Skip the drift stage (only run the verification plays).
     #[arg(long)]
     pub no_drift: bool,
+    /// Only these tags, in both stages (comma separated, repeatable), as `talon run -t`:
+    /// `-t gpu` runs only the GPU pre-flight checks (and drift of nothing so tagged).
+    #[arg(short = 't', long, value_delimiter = ',')]
+    pub tags: Vec<String>,
     /// Refuse the playbook for load findings that are otherwise warnings, as for `talon run`.
     #[arg(long)]
     pub strict: bool,
@@ -422,14 +426,14 @@ pub enum LabCommand {
 
 impl From<VerifyArgs> for RunArgs {
     /// The run `talon verify` makes: the same playbook, inventory, limit, forks, extra vars,
-    /// SSH and secret options and `--strict`; no tags, no check or diff mode, no JSON or verbosity (verify
-    /// prints its own table).
+    /// SSH and secret options, `--strict` and `-t`; no skip-tags, no check or diff mode, no JSON or
+    /// verbosity (verify prints its own table).
     fn from(v: VerifyArgs) -> Self {
         RunArgs {
             playbook: v.playbook,
             inventory: v.inventory,
             limit: v.limit,
-            tags: Vec::new(),
+            tags: v.tags,
             skip_tags: Vec::new(),
             check: false,
             diff: false,
