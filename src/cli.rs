@@ -274,8 +274,9 @@ pub struct VerifyArgs {
 pub struct AdhocArgs {
     /// Host pattern (`all`, a group, `web*`, `a:b:!c`).
     pub pattern: String,
-    /// Inventory file, directory, script or `host1,host2,` list (repeatable).
-    #[arg(short = 'i', long = "inventory", required = true)]
+    /// Inventory file, directory, script or `host1,host2,` list (repeatable; default:
+    /// ansible.cfg's `inventory`, as for `talon run`).
+    #[arg(short = 'i', long = "inventory")]
     pub inventory: Vec<PathBuf>,
     /// The module to run (ansible's default: `command`).
     #[arg(short = 'm', long = "module-name", default_value = "command")]

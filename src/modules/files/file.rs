@@ -170,9 +170,11 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     let no_now = atime != Some(TimeSpec::Now) && mtime != Some(TimeSpec::Now);
     let mut out = run_state(args, ctx, no_now).await?;
     if state.as_deref() != Some("absent") {
+        // touch and link report the path as `dest`.
         let path = out
             .result
             .get("path")
+            .or_else(|| out.result.get("dest"))
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
@@ -220,6 +222,7 @@ async fn registered_diff(ctx: &ModuleContext<'_>, out: ModuleOutcome) -> Result<
     let path = out
         .result
         .get("path")
+        .or_else(|| out.result.get("dest"))
         .and_then(|v| v.as_str())
         .unwrap_or_default()
         .to_string();
