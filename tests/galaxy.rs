@@ -8,30 +8,12 @@
 
 mod common;
 
+use common::{git, write_file as write};
+
 use std::path::Path;
 use std::process::Command;
 
 use common::ansible::ansible_bin;
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.email=t@example.org", "-c", "user.name=t"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        common::text(&out.stderr)
-    );
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
 
 /// Every file under `dir` with its content (the install date blanked), sorted.
 fn tree(dir: &Path) -> Vec<(String, String)> {

@@ -11,31 +11,13 @@
 
 mod common;
 
+use common::{git, write_file as write};
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
 use common::ansible::{Compare, ansible_bin};
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.email=t@example.org", "-c", "user.name=t"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        common::text(&out.stderr)
-    );
-}
 
 /// `ansible-vault` with the project's password file, in the project folder.
 fn vault(proj: &Path, args: &[&str]) -> String {
