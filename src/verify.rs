@@ -333,6 +333,7 @@ mod tests {
             diff: vec![],
             handler: false,
             action: String::new(),
+            delegated: None,
         }
     }
 

@@ -156,7 +156,11 @@ impl Callback {
         let mut out = self.banner_for(r);
         // A diff (only when diff mode was on for the task) comes before the status line.
         out.extend(r.diff.iter().cloned());
-        let host = &r.host;
+        // A delegated task reads `[host -> delegate]`.
+        let host = &match &r.delegated {
+            Some(d) => format!("{} -> {d}", r.host),
+            None => r.host.clone(),
+        };
         let action = r.action.as_str();
         let always = shows_always(action, &r.result);
         let verbose = always || self.verbosity > 0;
@@ -560,6 +564,8 @@ mod tests {
             c.loop_done(&report(Status::Skipped, "command", Value::Null)),
             vec!["skipping: [h1]"]
         );
+        let r = report(Status::Changed, "command", json!({})).delegated(Some("h2(10.0.0.2)".into()));
+        assert_eq!(c.result(&r), vec!["changed: [h1 -> h2(10.0.0.2)]"]);
         let r = report(Status::Ok, "debug", json!({"xs": [1], "changed": false})).item("a".into());
         assert_eq!(
             c.result(&r),

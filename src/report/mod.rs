@@ -131,6 +131,9 @@ pub struct TaskReport {
     pub handler: bool,
     /// The task's action (`debug`, `command`, ...), as ansible-core's result `action`.
     pub action: String,
+    /// The host the task was delegated to, as the default callback labels it (`h2`, or
+    /// `h2(ADDRESS)` when its `ansible_host` differs from its name).
+    pub delegated: Option<String>,
 }
 
 impl TaskReport {
@@ -156,7 +159,14 @@ impl TaskReport {
             diff: Vec::new(),
             handler: false,
             action: String::new(),
+            delegated: None,
         }
+    }
+
+    /// The same report of a task delegated to the host labelled `label`.
+    pub fn delegated(mut self, label: Option<String>) -> Self {
+        self.delegated = label;
+        self
     }
 
     /// The same report with the task's action.

@@ -60,6 +60,8 @@ pub struct HostState {
     /// The task running now has `delegate_facts` and is delegated to this other host: the
     /// facts its module returns go there (set per task).
     pub(crate) facts_to: Option<String>,
+    /// The running task's delegated host as the default callback labels it (set per task).
+    pub(crate) delegated_label: Option<String>,
 }
 
 /// Facts a task gave a host other than the one it ran for (`delegate_facts: true`, or a
@@ -166,6 +168,7 @@ impl HostState {
             fatal_struck: false,
             struck_stop: false,
             facts_to: None,
+            delegated_label: None,
         }
     }
 }
@@ -414,6 +417,7 @@ impl<'a> Runner<'a> {
         .diff(out.diff.clone())
         .handler(self.is_handler(ctx, task))
         .action(task.action_name())
+        .delegated(st.delegated_label.clone())
     }
 
     /// Shows a task result: `no_log` applied as Ansible shows it (`censored`, with `changed`

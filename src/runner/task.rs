@@ -144,7 +144,8 @@ impl<'a> Runner<'a> {
                     .diff(out.diff.clone())
                     .ignored(self.ignore_errors(ctx, st, task, inh))
                     .handler(self.is_handler(ctx, task))
-                    .action(task.action_name());
+                    .action(task.action_name())
+                    .delegated(st.delegated_label.clone());
                 self.report(st, r);
                 if let Some(p) = task.loop_control.pause {
                     tokio::time::sleep(Duration::from_secs_f64(p.max(0.0))).await;
@@ -235,6 +236,19 @@ impl<'a> Runner<'a> {
             }
         }
         let delegated = self.delegated_host(task, scope)?;
+        // The default callback's `[host -> delegate]` label: the name, with its address when
+        // `ansible_host` differs.
+        st.delegated_label = delegated.as_ref().map(|d| {
+            let addr = self
+                .inventory()
+                .host(d)
+                .map(|_| self.inventory().host_vars(d))
+                .and_then(|v| v.get("ansible_host").map(vars::as_string));
+            match addr {
+                Some(a) if &a != d => format!("{d}({a})"),
+                _ => d.clone(),
+            }
+        });
         // delegate_facts: the facts go to the delegated host (itself: nothing changes).
         st.facts_to = delegated.clone().filter(|d| task.delegate_facts && d != &st.name);
         let facts_to = st.facts_to.clone();

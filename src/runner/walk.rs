@@ -63,6 +63,7 @@ impl<'a> Runner<'a> {
     ) -> Flow {
         let child = inherit(inh, task);
         st.facts_to = None;
+        st.delegated_label = None;
         self.take_given(st);
         if !matches!(task.action, Some(Action::Block { .. })) {
             st.censor = self.no_log(ctx, st, task, &child);
