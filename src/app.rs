@@ -410,8 +410,10 @@ fn inventory(args: InventoryArgs) -> Result<i32, Error> {
     if let Some(dir) = &args.playbook_dir {
         inv.add_playbook_dir(dir).map_err(Error::from)?;
     }
-    let text = if args.graph {
-        inv.graph()
+    let text = if let Some(group) = &args.graph {
+        // ansible-inventory's error (a bad option, exit 5) for a group that does not exist.
+        inv.graph_group(group)
+            .ok_or_else(|| Error::Options("Pattern must be valid group name when using --graph".into()))?
     } else if let Some(h) = &args.host {
         let v = inv.host_json(h).ok_or_else(|| Error::UnknownHost(h.clone()))?;
         serde_json::to_string_pretty(&v).unwrap_or_default()

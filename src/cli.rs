@@ -375,9 +375,9 @@ pub struct InventoryArgs {
     /// Every host and group with variables, as JSON.
     #[arg(long, conflicts_with_all = ["graph", "host"])]
     pub list: bool,
-    /// The group tree.
-    #[arg(long, conflicts_with = "host")]
-    pub graph: bool,
+    /// The group tree, from `all` or from the group named (`--graph GROUP`).
+    #[arg(long, conflicts_with = "host", num_args = 0..=1, value_name = "GROUP", default_missing_value = "all")]
+    pub graph: Option<String>,
     /// One host's variables, as JSON.
     #[arg(long)]
     pub host: Option<String>,

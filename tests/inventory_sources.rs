@@ -201,3 +201,34 @@ fn d14_a_playbook_runs_over_a_script_inventory() {
     );
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "from-script local\n");
 }
+
+#[test]
+fn d14_graph_of_one_group_as_ansible_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("hosts.ini");
+    write(&inv, "[web]\nw1\nw2\n[db]\nd1\n[prod:children]\nweb\ndb\n", 0o644);
+    for group in ["prod", "web"] {
+        let a = std::process::Command::new(ansible_bin("ansible-inventory"))
+            .arg("-i")
+            .arg(&inv)
+            .args(["--graph", group])
+            .output()
+            .unwrap();
+        let t = common::talon()
+            .args(["inventory", "-i"])
+            .arg(&inv)
+            .args(["--graph", group])
+            .output()
+            .unwrap();
+        assert_eq!(common::text(&t.stdout), common::text(&a.stdout), "{group}");
+    }
+    let t = common::talon()
+        .args(["inventory", "-i"])
+        .arg(&inv)
+        .args(["--graph", "nope"])
+        .output()
+        .unwrap();
+    // ansible-inventory's message and exit code (a bad option, 5).
+    assert_eq!(t.status.code(), Some(5));
+    assert!(common::text(&t.stderr).contains("Pattern must be valid group name when using --graph"));
+}
