@@ -617,15 +617,7 @@ fn py_eq(a: &Value, b: &Value) -> bool {
 
 /// ansible-core's `native_type_name`: the Python type's name.
 fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
+    crate::vars::python_type(v)
 }
 
 /// Python's `str()` of a value.

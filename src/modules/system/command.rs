@@ -263,20 +263,7 @@ pub fn prepare(
     // `shell` leaves expansion to the shell; `command` expands `$VAR` and `~` by default.
     let expand = !shell && a.bool("expand_argument_vars", true)?;
 
-    let base = |msg: &str, rc: Value, cmd: Value| {
-        let mut o = ModuleOutcome::failed(msg)
-            .with("cmd", cmd)
-            .with("rc", rc)
-            .with("stdout", "")
-            .with("stderr", "")
-            .with("stdout_lines", Vec::<Value>::new())
-            .with("stderr_lines", Vec::<Value>::new())
-            .with("start", Value::Null)
-            .with("end", Value::Null)
-            .with("delta", Value::Null);
-        o.failed = false;
-        o
-    };
+    let base = empty_result;
     // ansible.builtin.command's argument rules, with AnsibleModule's messages.
     match (&raw, &argv_arg) {
         (Some(_), Some(_)) if !shell => {
@@ -394,20 +381,7 @@ pub fn conclude(job: &Job, ran: Ran) -> ModuleOutcome {
         removes,
         chdir,
     } = job.clone();
-    let base = |msg: &str, rc: Value, cmd: Value| {
-        let mut o = ModuleOutcome::failed(msg)
-            .with("cmd", cmd)
-            .with("rc", rc)
-            .with("stdout", "")
-            .with("stderr", "")
-            .with("stdout_lines", Vec::<Value>::new())
-            .with("stderr_lines", Vec::<Value>::new())
-            .with("start", Value::Null)
-            .with("end", Value::Null)
-            .with("delta", Value::Null);
-        o.failed = false;
-        o
-    };
+    let base = empty_result;
     let Ran {
         stdout: out_stdout,
         stderr: out_stderr,
@@ -519,6 +493,23 @@ pub fn conclude(job: &Job, ran: Ran) -> ModuleOutcome {
         o.failed = true;
         o.msg = Some("non-zero return code".into());
     }
+    o
+}
+
+/// A command result with `msg`, `rc` and `cmd` and empty output, not failed (the shape
+/// ansible.builtin.command returns when it runs nothing: `creates`/`removes`, check mode).
+fn empty_result(msg: &str, rc: Value, cmd: Value) -> ModuleOutcome {
+    let mut o = ModuleOutcome::failed(msg)
+        .with("cmd", cmd)
+        .with("rc", rc)
+        .with("stdout", "")
+        .with("stderr", "")
+        .with("stdout_lines", Vec::<Value>::new())
+        .with("stderr_lines", Vec::<Value>::new())
+        .with("start", Value::Null)
+        .with("end", Value::Null)
+        .with("delta", Value::Null);
+    o.failed = false;
     o
 }
 
