@@ -49,6 +49,16 @@ async fn prepare(
     }
     args.vault.install_for_run_with(&vault_defaults(&cfg))?;
     let mut pb = crate::playbook::load(&args.playbook)?;
+    // Further playbooks of the command line: their plays after the first's, as ansible-playbook
+    // runs them (each file's roles and paths are its own; `playbook_dir` is the first's).
+    for more in &args.more_playbooks {
+        let next = crate::playbook::load(more)?;
+        pb.findings.extend(next.findings);
+        for mut p in next.plays {
+            p.index = pb.plays.len();
+            pb.plays.push(p);
+        }
+    }
     pb.plays.retain(|p| keep(p));
     let mut sources = crate::config::inventory_sources(args, &cfg);
     if args.inventory.is_empty() && !cfg.is_set("DEFAULT_HOST_LIST") && !sources.iter().any(|s| s.exists()) {
@@ -304,6 +314,7 @@ async fn adhoc(args: AdhocArgs) -> Result<i32, Error> {
     })?;
     let run_args = RunArgs {
         playbook: path,
+        more_playbooks: Vec::new(),
         inventory: args.inventory,
         limit: args.limit,
         tags: Vec::new(),

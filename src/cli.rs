@@ -50,6 +50,10 @@ pub enum Command {
 pub struct RunArgs {
     /// The playbook file.
     pub playbook: PathBuf,
+    /// More playbooks, run after the first in the same run (`ansible-playbook a.yml b.yml`):
+    /// their plays follow the first's, one recap for all.
+    #[arg(value_name = "PLAYBOOK")]
+    pub more_playbooks: Vec<PathBuf>,
     /// Inventory file or directory (repeatable; default: ansible.cfg's `inventory`, else
     /// `/etc/ansible/hosts`).
     #[arg(short = 'i', long = "inventory")]
@@ -432,6 +436,7 @@ impl From<VerifyArgs> for RunArgs {
     fn from(v: VerifyArgs) -> Self {
         RunArgs {
             playbook: v.playbook,
+            more_playbooks: Vec::new(),
             inventory: v.inventory,
             limit: v.limit,
             tags: v.tags,

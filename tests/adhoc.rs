@@ -130,17 +130,28 @@ fn d14_ansible_playbook_and_ansible_inventory_symlinks_run_talon() {
         "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy:\n        dest: /tmp/from-symlink\n        content: \"ok\\n\"\n",
     )
     .unwrap();
+    // Two playbooks on one command line run in order, in one run.
+    let pb2 = dir.path().join("second.yml");
+    std::fs::write(
+        &pb2,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy:\n        dest: /tmp/from-second\n        content: \"two\\n\"\n",
+    )
+    .unwrap();
     let out = Command::new(bin.join("ansible-playbook"))
         .arg("-i")
         .arg(c.inventory())
         .arg(&pb)
+        .arg(&pb2)
         .output()
         .unwrap();
     let stdout = common::text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", common::text(&out.stderr));
-    assert!(stdout.contains("changed=1"), "{stdout}");
+    assert!(stdout.contains("changed=2"), "{stdout}");
     let host = &c.hosts[0].0;
-    assert_eq!(common::text(&c.sh(host, "cat /tmp/from-symlink").stdout), "ok\n");
+    assert_eq!(
+        common::text(&c.sh(host, "cat /tmp/from-symlink /tmp/from-second").stdout),
+        "ok\ntwo\n"
+    );
     let out = Command::new(bin.join("ansible-inventory"))
         .arg("-i")
         .arg(c.inventory())

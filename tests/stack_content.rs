@@ -520,7 +520,15 @@ fn bug6_telegram_token_is_a_file_never_inline_or_argv() {
     assert!(tg.get("botToken").is_none(), "the token must not be inlined");
     assert!(!read("openclaw/openclaw.json").contains("test-telegram-token"));
     // No task of any stack role puts a secret variable into command/shell arguments.
-    for role in ["config", "harden", "ollama", "deploy", "integrate", "maintenance", "verify"] {
+    for role in [
+        "config",
+        "harden",
+        "ollama",
+        "deploy",
+        "integrate",
+        "maintenance",
+        "verify",
+    ] {
         for file in ["tasks/main.yml", "handlers/main.yml"] {
             if !root().join("playbooks/roles").join(role).join(file).exists() {
                 continue;
@@ -727,7 +735,15 @@ fn seven4_read_only_rootfs_has_tmpfs_for_runtime_paths() {
 
 #[test]
 fn seven6_no_project_restart_only_single_service_recreate() {
-    for role in ["config", "harden", "ollama", "deploy", "integrate", "maintenance", "verify"] {
+    for role in [
+        "config",
+        "harden",
+        "ollama",
+        "deploy",
+        "integrate",
+        "maintenance",
+        "verify",
+    ] {
         for file in ["tasks/main.yml", "handlers/main.yml"] {
             if !root().join("playbooks/roles").join(role).join(file).exists() {
                 continue;

@@ -44,8 +44,9 @@ pub struct Callback {
     last_banner: Option<(usize, usize, bool)>,
     /// Where each task is, for the error block before a failure.
     marks: std::collections::HashMap<usize, crate::yaml::Mark>,
-    /// (task id, host) pairs whose error block was printed (once per task and host).
-    errored: std::collections::HashSet<(usize, String)>,
+    /// (play, task id, host) whose error block was printed (once per task and host; ids of
+    /// imported playbooks repeat across plays).
+    errored: std::collections::HashSet<(usize, usize, String)>,
     /// Source files read for error blocks, by path.
     sources: std::collections::HashMap<std::path::PathBuf, Vec<String>>,
 }
@@ -73,7 +74,7 @@ impl Callback {
     /// controller), `Origin: FILE:LINE:COLUMN`, then the task's line and the two before it,
     /// numbered, with a caret under the column.
     fn error_block(&mut self, r: &TaskReport) -> Vec<String> {
-        if !self.errored.insert((r.task_id, r.host.clone())) {
+        if !self.errored.insert((r.play, r.task_id, r.host.clone())) {
             return Vec::new();
         }
         let msg = r.result.get("msg").map_or_else(String::new, |m| match m {
