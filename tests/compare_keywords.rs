@@ -50,8 +50,28 @@ fn d13_any_errors_fatal_and_max_fail_percentage_fail_every_host() {
         t.lines
     );
     c.same(&fixture("keywords_aef_rescue.yml"), &[]);
-    let (t, _) = c.same(&fixture("keywords_aef_free.yml"), &[]);
-    assert!(has(&t.lines, "#1 the other host goes on => ok"), "{:#?}", t.lines);
+    // Under the free strategy the compare callback may file a host's result under the task
+    // another host started last (its results are not in task order), so only the recaps and
+    // exit codes are compared; talon's lines are checked as they must be.
+    let (t, a) = c.run(&fixture("keywords_aef_free.yml"), &[], &[]);
+    assert_eq!(
+        (&t.recap, t.code),
+        (&a.recap, a.code),
+        "{}
+{}",
+        t.stdout,
+        a.stdout
+    );
+    assert_eq!(
+        t.lines,
+        [
+            "#0 the first host fails => failed",
+            "#1 the first host fails => skipped",
+            "#1 the other host goes on => ok"
+        ],
+        "{:#?}",
+        t.lines
+    );
     let (t, _) = c.same(&fixture("keywords_run_once_fatal.yml"), &[]);
     assert!(
         !t.lines.iter().any(|l| l.contains("after the run_once")),

@@ -74,7 +74,9 @@ impl Callback {
     /// controller), `Origin: FILE:LINE:COLUMN`, then the task's line and the two before it,
     /// numbered, with a caret under the column.
     fn error_block(&mut self, r: &TaskReport) -> Vec<String> {
-        if !self.errored.insert((r.play, r.task_id, r.host.clone())) {
+        // A `no_log` result shows nothing more than its censored line: ansible-core prints the
+        // block (and the task's source lines, which may hold the very values) anyway.
+        if r.result.get("censored").is_some() || !self.errored.insert((r.play, r.task_id, r.host.clone())) {
             return Vec::new();
         }
         let msg = r.result.get("msg").map_or_else(String::new, |m| match m {
