@@ -91,18 +91,7 @@ pub(super) async fn finish(ctx: &ModuleContext<'_>, limit: u64, poll: u64, ran: 
         Err(e) => return failed(e.to_string()),
     };
     if poll == 0 {
-        return Outcome {
-            status: Status::Changed,
-            result: json!({
-                "ansible_job_id": jid,
-                "changed": true,
-                "failed": false,
-                "finished": false,
-                "results_file": path,
-                "started": true,
-            }),
-            diff: Vec::new(),
-        };
+        return started(&jid, &path);
     }
     match ran {
         Some(mut out) => {
@@ -229,18 +218,7 @@ pub(super) async fn detached(
     }
     let path = out.stdout_str().trim_end_matches('\n').to_string();
     if poll == 0 {
-        return Outcome {
-            status: Status::Changed,
-            result: json!({
-                "ansible_job_id": jid,
-                "changed": true,
-                "failed": false,
-                "finished": false,
-                "results_file": path,
-                "started": true,
-            }),
-            diff: Vec::new(),
-        };
+        return started(&jid, &path);
     }
     let mut time_left = limit as i64;
     let mut last = None;
@@ -277,6 +255,23 @@ pub(super) async fn detached(
 
 fn failed(msg: String) -> Outcome {
     super::task::failed(msg)
+}
+
+/// The result of a fire-and-forget job (`poll: 0`) as ansible-core returns it: started, not
+/// finished, with its id and results file.
+fn started(jid: &str, path: &str) -> Outcome {
+    Outcome {
+        status: Status::Changed,
+        result: json!({
+            "ansible_job_id": jid,
+            "changed": true,
+            "failed": false,
+            "finished": false,
+            "results_file": path,
+            "started": true,
+        }),
+        diff: Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -239,11 +239,10 @@ impl<'a> Runner<'a> {
         // The default callback's `[host -> delegate]` label: the name, with its address when
         // `ansible_host` differs.
         st.delegated_label = delegated.as_ref().map(|d| {
-            let addr = self
-                .inventory()
+            let inv = self.inventory();
+            let addr = inv
                 .host(d)
-                .map(|_| self.inventory().host_vars(d))
-                .and_then(|v| v.get("ansible_host").map(vars::as_string));
+                .and_then(|_| inv.host_vars(d).get("ansible_host").map(vars::as_string));
             match addr {
                 Some(a) if &a != d => format!("{d}({a})"),
                 _ => d.clone(),
