@@ -2,9 +2,15 @@
 
 use std::path::PathBuf;
 
-use super::{HostState, Runner};
-use crate::transport::{ConnectSpec, ConnectionKind, TransportError};
-use crate::vars;
+use std::sync::Arc;
+
+use super::error::TaskError;
+use super::host::Inherited;
+use super::{HostState, PlayCtx, Runner};
+use crate::playbook::Task;
+use crate::template::Scope;
+use crate::transport::{ConnectSpec, Connection, ConnectionKind, TransportError};
+use crate::vars::{self, Vars};
 
 fn home() -> PathBuf {
     std::env::var_os("HOME")
@@ -229,6 +235,98 @@ pub(super) fn spec_with(
     }
     spec.jump = jump;
     Ok(spec)
+}
+
+/// Where a task connects: delegation (`delegate_to`) and the connection keywords and variables
+/// of its block and task.
+impl Runner<'_> {
+    /// The host a task is delegated to: `delegate_to` rendered with the task's variables
+    /// (those of the task's own host, as ansible-core templates it); `None` without one.
+    ///
+    /// Errors: [`TaskError`] when `delegate_to` does not render.
+    pub(super) fn delegated_host(&self, task: &Task, scope: &Scope) -> Result<Option<String>, TaskError> {
+        let Some(d) = &task.delegate_to else {
+            return Ok(None);
+        };
+        let v = self
+            .templater
+            .render_str(d, scope)
+            .map_err(TaskError::template("delegate_to"))?;
+        let d = vars::as_string(&v);
+        let d = d.trim();
+        Ok((!d.is_empty()).then(|| d.to_string()))
+    }
+
+    /// Connection variables in a block's or the task's `vars:` (`ansible_connection`,
+    /// `ansible_user`, ...), rendered with the task's variables: they count as the task's, as
+    /// in ansible-core.
+    ///
+    /// Errors: [`TaskError`] when one does not render (the task fails, rather than connecting
+    /// another way).
+    pub(super) fn connection_vars(
+        &self,
+        task: &Task,
+        inh: &Inherited,
+        scope: &Scope,
+    ) -> Result<Vars, TaskError> {
+        let mut out = Vars::new();
+        for (k, v) in inh.vars.iter().chain(task.vars.iter()) {
+            if k.starts_with("ansible_") {
+                let r = self
+                    .templater
+                    .render_value(v, scope)
+                    .map_err(TaskError::template(format!("variable '{k}'")))?;
+                out.insert(k.clone(), r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The connection a task runs on: the delegated host's (its own connection variables,
+    /// `ansible_host`, `ansible_port`, `ansible_user`, key..., with the task's keywords; a host
+    /// absent from the inventory is reached by its name with the `all` group's variables, as
+    /// ansible-core does), else the host's own for the task's `connection:`/`remote_user:`
+    /// keywords. Connections are opened once and shared (see [`Runner::connection_to`]).
+    ///
+    /// Errors: [`crate::transport::TransportError`] when the connection cannot be opened (the
+    /// task's host is then unreachable for this task, as in ansible-core).
+    pub(super) async fn task_connection(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &HostState,
+        conn: &Arc<Connection>,
+        task_vars: &Vars,
+        inh: &Inherited,
+        delegated: Option<&str>,
+    ) -> Result<Arc<Connection>, crate::transport::TransportError> {
+        let play_kw = super::connect::Keywords {
+            connection: ctx.play.connection.clone(),
+            remote_user: ctx.play.remote_user.clone(),
+        };
+        let own = inh.keywords != play_kw || !task_vars.is_empty();
+        let spec = match delegated {
+            Some(d) if d != st.name || own => {
+                let vars = {
+                    let inv = self.inventory();
+                    match inv.host(d) {
+                        Some(_) => inv.host_vars(d),
+                        None => inv.host_vars_unknown(d),
+                    }
+                };
+                super::connect::spec_with(self, d, &vars, Some(ctx.play), task_vars, &inh.keywords)?
+            }
+            _ if own => super::connect::spec_with(
+                self,
+                &st.name,
+                &st.inv_vars,
+                Some(ctx.play),
+                task_vars,
+                &inh.keywords,
+            )?,
+            _ => return Ok(conn.clone()),
+        };
+        self.connection_to(&spec).await
+    }
 }
 
 #[cfg(test)]
