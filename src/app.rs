@@ -421,20 +421,73 @@ fn inventory(args: InventoryArgs) -> Result<i32, Error> {
     if let Some(dir) = &args.playbook_dir {
         inv.add_playbook_dir(dir).map_err(Error::from)?;
     }
+    if args.toml {
+        return Err(Error::Options(
+            "talon does not write TOML inventories; use --yaml or the default JSON".into(),
+        ));
+    }
     let text = if let Some(group) = &args.graph {
+        // `ansible-inventory GROUP --graph` names the group positionally.
+        let group = match (group.as_str(), &args.group) {
+            ("all", Some(g)) => g.as_str(),
+            _ => group.as_str(),
+        };
         // ansible-inventory's error (a bad option, exit 5) for a group that does not exist.
-        inv.graph_group(group)
+        inv.graph_group(group, args.show_vars)
             .ok_or_else(|| Error::Options("Pattern must be valid group name when using --graph".into()))?
     } else if let Some(h) = &args.host {
         let v = inv.host_json(h).ok_or_else(|| Error::UnknownHost(h.clone()))?;
-        serde_json::to_string_pretty(&v).unwrap_or_default()
+        inventory_dump(&v, args.yaml)
     } else {
-        serde_json::to_string_pretty(&inv.list_json()).unwrap_or_default()
+        let limit = match &args.limit {
+            Some(p) => Some(inv.select(p).map_err(Error::from)?.into_iter().collect()),
+            None => None,
+        };
+        let opts = crate::inventory::ListOptions {
+            export: args.export,
+            limit,
+        };
+        if args.yaml {
+            inv.list_yaml(&opts)
+        } else {
+            inventory_dump(&inv.list_json_with(&opts), false)
+        }
     };
     // Decrypted vault values are secrets: masked here too (ansible-inventory prints inline
     // `!vault` values as their ciphertext, decrypted vault files in clear).
-    print_stdout(&crate::secrets::SecretStore::empty().mask(&text))?;
+    let text = crate::secrets::SecretStore::empty().mask(&text);
+    if let Some(path) = &args.output
+        && args.graph.is_none()
+        && args.host.is_none()
+    {
+        // ansible-inventory writes the document without the newline it prints after it.
+        std::fs::write(path, text.as_bytes()).map_err(|e| {
+            Error::Options(format!(
+                "Unable to write to destination file '{}': {e}",
+                path.display()
+            ))
+        })?;
+        return Ok(0);
+    }
+    // Printed as ansible's display does: a newline added unless the document ends with one.
+    print_stdout(text.strip_suffix('\n').unwrap_or(&text))?;
     Ok(0)
+}
+
+/// The `ansible-inventory` document for `--list`/`--host`: JSON indented by 4 as its
+/// `json.dumps(indent=4, sort_keys=True)`, or PyYAML's block YAML with `--yaml`.
+fn inventory_dump(v: &serde_json::Value, yaml: bool) -> String {
+    if yaml {
+        crate::pyyaml::dump(v)
+    } else {
+        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let mut buf = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+        match serde::Serialize::serialize(v, &mut ser) {
+            Ok(()) => String::from_utf8_lossy(&buf).into_owned(),
+            Err(_) => String::new(),
+        }
+    }
 }
 
 fn lab(cmd: LabCommand) -> Result<i32, Error> {

@@ -385,6 +385,29 @@ pub struct InventoryArgs {
     /// One host's variables, as JSON.
     #[arg(long)]
     pub host: Option<String>,
+    /// The group `--graph` starts from (as `--graph GROUP`; ansible-inventory's positional
+    /// argument).
+    #[arg(value_name = "GROUP")]
+    pub group: Option<String>,
+    /// `--list` as YAML (ansible-inventory's `-y`; PyYAML's block style).
+    #[arg(short = 'y', long)]
+    pub yaml: bool,
+    /// `--list` as TOML: not written by talon (refused with a message).
+    #[arg(long, conflicts_with = "yaml")]
+    pub toml: bool,
+    /// With `--graph`: each host's and group's variables under it.
+    #[arg(long = "vars")]
+    pub show_vars: bool,
+    /// With `--list`: each host's and group's own variables (groups' under `vars`) instead of
+    /// every host's merged ones.
+    #[arg(long)]
+    pub export: bool,
+    /// With `--list`: write the document to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// With `--list`: only the hosts matching this pattern.
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
     /// A playbook folder whose group_vars/ and host_vars/ also apply.
     #[arg(long)]
     pub playbook_dir: Option<PathBuf>,

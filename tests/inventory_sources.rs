@@ -232,3 +232,96 @@ fn d14_graph_of_one_group_as_ansible_inventory() {
     assert_eq!(t.status.code(), Some(5));
     assert!(common::text(&t.stderr).contains("Pattern must be valid group name when using --graph"));
 }
+
+/// An inventory file with nested groups, inventory-file vars of several types, and
+/// `group_vars/`/`host_vars/` beside it (read by `--export` as the groups' and hosts' own).
+fn shaped_inventory(dir: &Path) -> std::path::PathBuf {
+    let inv = dir.join("hosts.ini");
+    write(
+        &inv,
+        "[web]\nw1 ansible_host=10.0.0.1 port_x=80\nw2\n\n[db]\nd1 dbv=1 ratio=0.5\n\n[prod:children]\nweb\ndb\n\n[web:vars]\nwv=yes\nrole=web\nnote=\"a long note that goes on and on, past the eightieth column of the YAML line for sure\"\n\n[all:vars]\nav=3\n",
+        0o644,
+    );
+    std::fs::create_dir_all(dir.join("group_vars")).unwrap();
+    std::fs::create_dir_all(dir.join("host_vars")).unwrap();
+    write(
+        &dir.join("group_vars/prod.yml"),
+        "gx: [1, 2]\nempty: ''\nwhen: '2024-01-02'\n",
+        0o644,
+    );
+    write(&dir.join("host_vars/w2.yml"), "hy: {a: 1, b: [x, 'on']}\n", 0o644);
+    inv
+}
+
+fn inventory_outputs(inv: &Path, args: &[&str]) -> (String, String) {
+    let a = std::process::Command::new(ansible_bin("ansible-inventory"))
+        .arg("-i")
+        .arg(inv)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        a.status.success(),
+        "ansible-inventory {args:?}: {}",
+        common::text(&a.stderr)
+    );
+    let t = common::talon()
+        .args(["inventory", "-i"])
+        .arg(inv)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        t.status.success(),
+        "talon inventory {args:?}: {}",
+        common::text(&t.stderr)
+    );
+    (common::text(&a.stdout), common::text(&t.stdout))
+}
+
+#[test]
+fn d14_inventory_yaml_export_vars_and_limit_print_as_ansible_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = shaped_inventory(dir.path());
+    // Line for line: JSON with --export and --limit, YAML with --export (no shared objects),
+    // the graph with --vars (Python's str() of each value), one host as YAML.
+    for args in [
+        &["--list", "--export"][..],
+        &["--list", "--limit", "web"],
+        &["--list", "--yaml", "--export"],
+        &["--list", "--yaml", "--limit", "w1"],
+        &["--graph", "--vars"],
+        &["prod", "--graph", "--vars"],
+        &["--host", "w2", "--yaml"],
+    ] {
+        let (a, t) = inventory_outputs(&inv, args);
+        assert_eq!(t, a, "{args:?}");
+    }
+    // Merged YAML: PyYAML names the lists Python shares between hosts (`&id001`/`*id001`);
+    // talon writes them out. The same document once read.
+    let (a, t) = inventory_outputs(&inv, &["--list", "--yaml"]);
+    assert!(a.contains("&id001"), "{a}");
+    let a: Value = serde_saphyr::from_str(&a).unwrap();
+    let t: Value = serde_saphyr::from_str(&t).unwrap();
+    assert_eq!(t, a);
+    // --output writes the document to a file, as ansible-inventory does (no trailing newline
+    // added to JSON).
+    let (fa, ft) = (dir.path().join("a.json"), dir.path().join("t.json"));
+    inventory_outputs(&inv, &["--list", "--output", fa.to_str().unwrap()]);
+    let t = common::talon()
+        .args(["inventory", "-i"])
+        .arg(&inv)
+        .args(["--list", "--output"])
+        .arg(&ft)
+        .output()
+        .unwrap();
+    assert!(
+        t.status.success() && t.stdout.is_empty(),
+        "{}",
+        common::text(&t.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&ft).unwrap(),
+        std::fs::read_to_string(&fa).unwrap()
+    );
+}

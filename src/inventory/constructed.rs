@@ -355,8 +355,9 @@ pub(super) fn safe_group_name(name: &str) -> String {
         .collect()
 }
 
-/// Python's `str()` of a JSON value, as group names are formatted with `%s`.
-fn py_str(v: &Value) -> String {
+/// Python's `str()` of a JSON value, as group names are formatted with `%s` (and
+/// `ansible-inventory --graph --vars` prints values).
+pub(super) fn py_str(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => "None".into(),

@@ -29,6 +29,7 @@ mod ini;
 pub mod pattern;
 mod script;
 mod show;
+pub use show::ListOptions;
 mod yaml;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

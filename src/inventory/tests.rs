@@ -220,8 +220,8 @@ fn graph_matches_ansible_inventory() {
     let (_d, inv) = ansible_tree();
     let expected = "@all:\n  |--@ungrouped:\n  |  |--lonely\n  |--@prod:\n  |  |--@web:\n  |  |  |--web01\n  |  |  |--web02\n  |  |  |--web03\n  |  |--@db:\n  |  |  |--db1";
     assert_eq!(inv.graph(), expected);
-    assert_eq!(inv.graph_group("db").unwrap(), "@db:\n  |--db1");
-    assert!(inv.graph_group("nope").is_none());
+    assert_eq!(inv.graph_group("db", false).unwrap(), "@db:\n  |--db1");
+    assert!(inv.graph_group("nope", false).is_none());
 }
 
 const YAML: &str = "\
