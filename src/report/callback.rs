@@ -399,7 +399,7 @@ impl Callback {
             let text = format!("{lead}={n:<4}");
             if n != 0 { self.paint(color, &text) } else { text }
         };
-        for (host, st) in stats {
+        for (host, st) in stats.iter().filter(|(_, st)| st.processed()) {
             let shown_host = if self.colors {
                 let color = if st.failures != 0 || st.unreachable != 0 {
                     RED

@@ -187,6 +187,7 @@ impl JsonReport {
                 })
             })
             .collect();
+        let stats: BTreeMap<&String, &HostStats> = stats.iter().filter(|(_, st)| st.processed()).collect();
         json!({
             "plays": plays,
             "stats": stats,

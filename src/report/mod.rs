@@ -42,6 +42,13 @@ pub struct HostStats {
 }
 
 impl HostStats {
+    /// Whether anything was counted for the host (ansible-core's `AggregateStats.processed`):
+    /// the recap and the JSON stats list only such hosts, so a play whose tasks all were
+    /// filtered out (tags, `--start-at-task` with no match) recaps no host, as in Ansible.
+    pub fn processed(&self) -> bool {
+        *self != HostStats::default()
+    }
+
     /// Counts one task result (the one place results are counted): `ok` includes changed
     /// tasks; a failure whose errors are `ignored` counts as ok and ignored, and as changed too
     /// when its result says `changed` (ansible-core's strategy counts it so).
