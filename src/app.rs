@@ -101,12 +101,7 @@ async fn prepare(
 /// The vault settings of ansible.cfg and `ANSIBLE_VAULT_*` (already merged by precedence):
 /// `vault_identity_list` and `vault_password_file`.
 fn vault_defaults(cfg: &crate::ansible_cfg::AnsibleCfg) -> crate::vault::VaultDefaults {
-    crate::vault::VaultDefaults {
-        identity_list: cfg.list("DEFAULT_VAULT_IDENTITY_LIST"),
-        password_file: cfg
-            .str("DEFAULT_VAULT_PASSWORD_FILE")
-            .map(std::path::PathBuf::from),
-    }
+    crate::vault::VaultDefaults::from_cfg(cfg)
 }
 
 /// Answers the plays' `vars_prompt` before anything runs (see

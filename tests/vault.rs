@@ -706,3 +706,46 @@ fn the_binary_called_ansible_vault_is_talon_vault() {
     c.args(["view", "--vault-password-file"]).arg(&p1).arg(&f);
     assert_eq!(ok(c), "m: 1\n");
 }
+
+/// d14: `ANSIBLE_VAULT_ENCRYPT_SALT` / `vault_encrypt_salt` make payloads reproducible and
+/// `ANSIBLE_VAULT_IDENTITY` / `vault_identity` label passwords given without one, in the
+/// environment and in ansible.cfg: with the same salt, talon's payload is ansible-vault's, byte
+/// for byte.
+#[test]
+fn d14_vault_identity_and_encrypt_salt_as_ansible_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = write(dir.path(), "pw", "pw1\n");
+    let run = |mut c: Command, env: &[(&str, &str)]| {
+        c.current_dir(dir.path()).env_remove("ANSIBLE_CONFIG");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.args(["encrypt_string", "--vault-password-file"])
+            .arg(&pw)
+            .args(["s3cret", "-n", "tok"]);
+        ok(c)
+    };
+    let salt = [("ANSIBLE_VAULT_ENCRYPT_SALT", "fixedsalt")];
+    let a = run(ansible_vault(), &salt);
+    assert_eq!(run(talon_vault(), &salt), a);
+    assert!(a.contains("$ANSIBLE_VAULT;1.1;AES256"), "{a}");
+    let labelled = [
+        ("ANSIBLE_VAULT_ENCRYPT_SALT", "fixedsalt"),
+        ("ANSIBLE_VAULT_IDENTITY", "prod"),
+    ];
+    let a = run(ansible_vault(), &labelled);
+    assert_eq!(run(talon_vault(), &labelled), a);
+    assert!(a.contains("$ANSIBLE_VAULT;1.2;AES256;prod"), "{a}");
+    // The same settings from ansible.cfg in the working directory.
+    write(
+        dir.path(),
+        "ansible.cfg",
+        "[defaults]\nvault_encrypt_salt = abc\nvault_identity = stage\n",
+    );
+    let a = run(ansible_vault(), &[]);
+    assert_eq!(run(talon_vault(), &[]), a);
+    assert!(a.contains("$ANSIBLE_VAULT;1.2;AES256;stage"), "{a}");
+    // Without a salt, two payloads differ (random salts).
+    std::fs::remove_file(dir.path().join("ansible.cfg")).unwrap();
+    assert_ne!(run(talon_vault(), &[]), run(talon_vault(), &[]));
+}

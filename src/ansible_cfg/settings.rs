@@ -356,6 +356,22 @@ pub(super) static DEFS: &[Def] = &[
         Honoured
     ),
     def!(
+        "DEFAULT_VAULT_ENCRYPT_IDENTITY",
+        [("defaults", "vault_encrypt_identity")],
+        ["ANSIBLE_VAULT_ENCRYPT_IDENTITY"],
+        Str,
+        None,
+        Honoured
+    ),
+    def!(
+        "DEFAULT_VAULT_IDENTITY",
+        [("defaults", "vault_identity")],
+        ["ANSIBLE_VAULT_IDENTITY"],
+        Str,
+        Some("default"),
+        Honoured
+    ),
+    def!(
         "DEFAULT_VAULT_IDENTITY_LIST",
         [("defaults", "vault_identity_list")],
         ["ANSIBLE_VAULT_IDENTITY_LIST"],
@@ -445,5 +461,13 @@ pub(super) static DEFS: &[Def] = &[
         Bool,
         Some("True"),
         NoOp
+    ),
+    def!(
+        "VAULT_ENCRYPT_SALT",
+        [("defaults", "vault_encrypt_salt")],
+        ["ANSIBLE_VAULT_ENCRYPT_SALT"],
+        Str,
+        None,
+        Honoured
     ),
 ];

@@ -46,6 +46,9 @@ impl VaultArgs {
     /// Errors: those of [`VaultIds::load`].
     pub fn install_for_run_with(&self, defaults: &VaultDefaults) -> Result<(), VaultError> {
         let sources = self.sources(defaults, false)?;
+        if let Some(salt) = &defaults.encrypt_salt {
+            super::format::set_encrypt_salt(salt);
+        }
         super::install(VaultIds::load(&sources)?);
         Ok(())
     }
@@ -161,7 +164,12 @@ type Plain = (Zeroizing<Vec<u8>>, &'static str, Option<String>);
 ///
 /// Errors: [`VaultError`] with `ansible-vault`'s messages (files are named).
 pub fn run(cmd: VaultCommand) -> Result<i32, VaultError> {
-    let defaults = VaultDefaults::from_env();
+    // ansible-vault reads ansible.cfg's vault settings too (environment over file).
+    let cfg = crate::ansible_cfg::AnsibleCfg::load().map_err(|e| VaultError::Options(e.to_string()))?;
+    let defaults = VaultDefaults::from_cfg(&cfg);
+    if let Some(salt) = &defaults.encrypt_salt {
+        super::format::set_encrypt_salt(salt);
+    }
     match cmd {
         VaultCommand::Encrypt {
             files,
@@ -171,7 +179,7 @@ pub fn run(cmd: VaultCommand) -> Result<i32, VaultError> {
         } => {
             check_output(&files, &output)?;
             let ids = encrypt_ids(&vault, &defaults)?;
-            let (label, pw) = pick(&ids, &id)?;
+            let (label, pw) = pick(&ids, &id, &defaults)?;
             let inputs = if files.is_empty() {
                 vec![PathBuf::from("-")]
             } else {
@@ -238,7 +246,7 @@ pub fn run(cmd: VaultCommand) -> Result<i32, VaultError> {
                 )));
             }
             let ids = encrypt_ids(&vault, &defaults)?;
-            let (label, pw) = pick(&ids, &id)?;
+            let (label, pw) = pick(&ids, &id, &defaults)?;
             let edited = edit_in_editor(b"")?.unwrap_or_default();
             write_output(&file, encrypt(&edited, pw, Some(label))?.as_bytes())?;
             Ok(0)
@@ -261,7 +269,7 @@ pub fn run(cmd: VaultCommand) -> Result<i32, VaultError> {
                 ));
             }
             let ids = encrypt_ids(&vault, &defaults)?;
-            let (label, pw) = pick(&ids, &id)?;
+            let (label, pw) = pick(&ids, &id, &defaults)?;
             let mut items: Vec<Plain> = Vec::new();
             if prompt {
                 let n = prompt_line("Variable name (enter for no name): ", true)?;
@@ -413,14 +421,18 @@ fn encrypt_ids(vault: &VaultArgs, defaults: &VaultDefaults) -> Result<VaultIds, 
     Ok(ids)
 }
 
-/// The password to encrypt with: `--encrypt-vault-id`'s (or `ANSIBLE_VAULT_ENCRYPT_IDENTITY`'s),
-/// else the only one; more than one without a choice is `ansible-vault`'s error.
-fn pick<'a>(ids: &'a VaultIds, id: &EncryptIdArg) -> Result<(&'a str, &'a [u8]), VaultError> {
-    let chosen = id.encrypt_vault_id.clone().or_else(|| {
-        std::env::var("ANSIBLE_VAULT_ENCRYPT_IDENTITY")
-            .ok()
-            .filter(|v| !v.is_empty())
-    });
+/// The password to encrypt with: `--encrypt-vault-id`'s (or ansible.cfg's
+/// `vault_encrypt_identity` / `ANSIBLE_VAULT_ENCRYPT_IDENTITY`), else the only one; more than
+/// one without a choice is `ansible-vault`'s error.
+fn pick<'a>(
+    ids: &'a VaultIds,
+    id: &EncryptIdArg,
+    defaults: &VaultDefaults,
+) -> Result<(&'a str, &'a [u8]), VaultError> {
+    let chosen = id
+        .encrypt_vault_id
+        .clone()
+        .or_else(|| defaults.encrypt_identity.clone());
     if chosen.is_none() && ids.labels().count() > 1 {
         return Err(VaultError::Options(format!(
             "The vault-ids {} are available to encrypt. Specify the vault-id to encrypt with --encrypt-vault-id",

@@ -151,13 +151,29 @@ fn split(keys: &[u8; 2 * KEY_LEN + IV_LEN]) -> (&[u8], &[u8], &[u8]) {
     )
 }
 
+/// ansible-core's `VAULT_ENCRYPT_SALT` for this process, once set.
+static CONFIGURED_SALT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
+/// Makes every later [`encrypt`] of this process use `salt`'s UTF-8 bytes as its salt, as
+/// ansible-core's `VAULT_ENCRYPT_SALT` (`ANSIBLE_VAULT_ENCRYPT_SALT`, ansible.cfg
+/// `vault_encrypt_salt`) does: reproducible payloads, for tests and content kept in git. An
+/// empty salt is ignored (random salts, as ansible-core); the first setting wins.
+pub fn set_encrypt_salt(salt: &str) {
+    if !salt.is_empty() {
+        let _ = CONFIGURED_SALT.set(salt.as_bytes().to_vec());
+    }
+}
+
 /// Encrypts `plaintext` with `password` into a vault payload, as `ansible-vault encrypt` writes
 /// it: `$ANSIBLE_VAULT;1.1;AES256` (or `1.2;AES256;ID` when `vault_id` is given and is not
 /// `default`), the body in lines of 80 characters, a final newline. A fresh random 32-byte salt
-/// each time.
+/// each time, unless [`set_encrypt_salt`] gave one.
 ///
 /// Errors: [`VaultError::Random`] when the system has no randomness to give.
 pub fn encrypt(plaintext: &[u8], password: &[u8], vault_id: Option<&str>) -> Result<String, VaultError> {
+    if let Some(salt) = CONFIGURED_SALT.get() {
+        return encrypt_with_salt(plaintext, password, vault_id, salt);
+    }
     let mut salt = [0u8; SALT_LEN];
     getrandom::fill(&mut salt).map_err(|e| VaultError::Random(e.to_string()))?;
     encrypt_with_salt(plaintext, password, vault_id, &salt)

@@ -32,25 +32,35 @@ pub enum VaultSource {
     },
 }
 
-/// Vault settings that come from the environment or ansible.cfg rather than the command line:
-/// `vault_identity_list` (`ANSIBLE_VAULT_IDENTITY_LIST`, comma-separated `label@source`) and
-/// `vault_password_file` (`ANSIBLE_VAULT_PASSWORD_FILE`). ansible.cfg support fills one from
-/// the file and overrides each field its environment variable sets ([`VaultDefaults::from_env`]
-/// gives the environment's alone), then passes it to
-/// [`crate::cli::VaultArgs::install_for_run_with`].
+/// Vault settings that come from the environment or ansible.cfg rather than the command line
+/// (ansible-core's names): `vault_identity_list` (`ANSIBLE_VAULT_IDENTITY_LIST`, comma-separated
+/// `label@source`), `vault_password_file` (`ANSIBLE_VAULT_PASSWORD_FILE`), `vault_identity`
+/// (`ANSIBLE_VAULT_IDENTITY`: the label of a password given without one, default `default`),
+/// `vault_encrypt_identity` (`ANSIBLE_VAULT_ENCRYPT_IDENTITY`: the vault id to encrypt with when
+/// several are given) and `vault_encrypt_salt` (`ANSIBLE_VAULT_ENCRYPT_SALT`: a fixed salt, its
+/// UTF-8 bytes, instead of 32 random bytes). [`VaultDefaults::from_cfg`] reads them with
+/// ansible.cfg's precedence (environment over file); [`VaultDefaults::from_env`] the
+/// environment's alone. Passed to [`crate::cli::VaultArgs::install_for_run_with`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VaultDefaults {
     /// `label@source` entries, tried before the command line's `--vault-id`s.
     pub identity_list: Vec<String>,
     /// Tried after the command line's `--vault-password-file`s.
     pub password_file: Option<PathBuf>,
+    /// The label of a password given without one (empty: `default`).
+    pub identity: String,
+    /// The vault id `encrypt`-like commands use when `--encrypt-vault-id` is not given.
+    pub encrypt_identity: Option<String>,
+    /// A fixed salt for every encryption of this process.
+    pub encrypt_salt: Option<String>,
 }
 
 impl VaultDefaults {
-    /// The settings from `ANSIBLE_VAULT_IDENTITY_LIST` and `ANSIBLE_VAULT_PASSWORD_FILE` (an
-    /// unset or empty variable gives nothing).
+    /// The settings from the `ANSIBLE_VAULT_*` variables above (an unset or empty variable
+    /// gives nothing).
     pub fn from_env() -> Self {
-        let identity_list = std::env::var("ANSIBLE_VAULT_IDENTITY_LIST")
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let identity_list = var("ANSIBLE_VAULT_IDENTITY_LIST")
             .map(|v| {
                 v.split(',')
                     .map(str::trim)
@@ -59,12 +69,33 @@ impl VaultDefaults {
                     .collect()
             })
             .unwrap_or_default();
-        let password_file = std::env::var_os("ANSIBLE_VAULT_PASSWORD_FILE")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
         VaultDefaults {
             identity_list,
-            password_file,
+            password_file: var("ANSIBLE_VAULT_PASSWORD_FILE").map(PathBuf::from),
+            identity: var("ANSIBLE_VAULT_IDENTITY").unwrap_or_default(),
+            encrypt_identity: var("ANSIBLE_VAULT_ENCRYPT_IDENTITY"),
+            encrypt_salt: var("ANSIBLE_VAULT_ENCRYPT_SALT"),
+        }
+    }
+
+    /// The settings as ansible.cfg and the environment give them (environment first).
+    pub fn from_cfg(cfg: &crate::ansible_cfg::AnsibleCfg) -> Self {
+        let text = |name: &str| cfg.str(name).filter(|v| !v.is_empty()).map(str::to_string);
+        VaultDefaults {
+            identity_list: cfg.list("DEFAULT_VAULT_IDENTITY_LIST"),
+            password_file: text("DEFAULT_VAULT_PASSWORD_FILE").map(PathBuf::from),
+            identity: text("DEFAULT_VAULT_IDENTITY").unwrap_or_default(),
+            encrypt_identity: text("DEFAULT_VAULT_ENCRYPT_IDENTITY"),
+            encrypt_salt: text("VAULT_ENCRYPT_SALT"),
+        }
+    }
+
+    /// The label of a password given without one.
+    pub fn label(&self) -> &str {
+        if self.identity.is_empty() {
+            DEFAULT_ID
+        } else {
+            &self.identity
         }
     }
 }
@@ -84,14 +115,14 @@ pub fn build_sources(
 ) -> Result<Vec<VaultSource>, VaultError> {
     let mut out = Vec::new();
     for spec in defaults.identity_list.iter().chain(vault_ids) {
-        out.push(VaultSource::parse(spec)?);
+        out.push(VaultSource::parse_with_label(spec, defaults.label())?);
     }
     for f in password_files.iter().chain(defaults.password_file.as_ref()) {
-        out.push(VaultSource::password_file(f));
+        out.push(VaultSource::password_file_with_label(f, defaults.label()));
     }
     if ask_vault_pass || (out.is_empty() && auto_prompt) {
         out.push(VaultSource::Prompt {
-            label: DEFAULT_ID.into(),
+            label: defaults.label().into(),
             ask: true,
         });
     }
@@ -104,6 +135,12 @@ impl VaultSource {
     ///
     /// Errors: [`VaultError::Source`] when the id holds `;` (it would break the payload header).
     pub fn parse(spec: &str) -> Result<Self, VaultError> {
+        Self::parse_with_label(spec, DEFAULT_ID)
+    }
+
+    /// [`VaultSource::parse`] with `default_label` for a spec without a label (ansible.cfg's
+    /// `vault_identity`).
+    pub fn parse_with_label(spec: &str, default_label: &str) -> Result<Self, VaultError> {
         if spec.contains(';') {
             return Err(VaultError::Options(format!(
                 "'{spec}' is not a valid vault id. The character ';' is not allowed in vault ids"
@@ -116,7 +153,7 @@ impl VaultSource {
         let label = written
             .clone()
             .filter(|l| !l.is_empty())
-            .unwrap_or_else(|| DEFAULT_ID.into());
+            .unwrap_or_else(|| default_label.into());
         Ok(match source {
             "prompt" => VaultSource::Prompt { label, ask: false },
             "prompt_ask_vault_pass" => VaultSource::Prompt { label, ask: true },
@@ -130,9 +167,14 @@ impl VaultSource {
 
     /// `--vault-password-file FILE`: the `default` vault id.
     pub fn password_file(path: &Path) -> Self {
+        Self::password_file_with_label(path, DEFAULT_ID)
+    }
+
+    /// `--vault-password-file FILE` with ansible.cfg's `vault_identity` as its vault id.
+    pub fn password_file_with_label(path: &Path, label: &str) -> Self {
         VaultSource::File {
-            label: DEFAULT_ID.into(),
-            written: Some(DEFAULT_ID.into()),
+            label: label.into(),
+            written: Some(label.into()),
             path: path.to_path_buf(),
         }
     }
@@ -317,10 +359,19 @@ mod tests {
         let d = VaultDefaults {
             identity_list: vec!["cfg@c.txt".into()],
             password_file: Some("envpw".into()),
+            ..VaultDefaults::default()
         };
         let s = build_sources(&["cli@x".into()], &["f".into()], true, &d, false).unwrap();
         let labels: Vec<&str> = s.iter().map(VaultSource::label).collect();
         assert_eq!(labels, ["cfg", "cli", "default", "default", "default"]);
+        // ansible.cfg's vault_identity labels what was given without a label.
+        let d = VaultDefaults {
+            identity: "prod".into(),
+            ..d
+        };
+        let s2 = build_sources(&["x".into(), "cli@y".into()], &["f".into()], true, &d, false).unwrap();
+        let labels: Vec<&str> = s2.iter().map(VaultSource::label).collect();
+        assert_eq!(labels, ["cfg", "prod", "cli", "prod", "prod", "prod"]);
         assert!(matches!(s[3], VaultSource::File { ref path, .. } if path == Path::new("envpw")));
         assert!(
             build_sources(&[], &[], false, &VaultDefaults::default(), false)
