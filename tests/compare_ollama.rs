@@ -67,7 +67,8 @@ fn ollama_role_matches_ansible_playbook_on_systemd_hosts() {
     let (t, _) = c.same_env(&pb, &extra, &env);
     t.line("ollama : Ollama settings drop-in is rendered => changed");
     t.line("ollama : restart ollama => changed");
-    assert_eq!(t.recap[0][1], 4, "{:#?}", t.lines);
+    // The folder, the drop-in and the restart (a daemon-reload alone reports ok in both).
+    assert_eq!(t.recap[0][1], 3, "{:#?}", t.lines);
     assert_eq!(
         c.lab.tree(c.talon_host(), DROPIN_DIR),
         c.lab.tree(c.ansible_host(), DROPIN_DIR)

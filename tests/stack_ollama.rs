@@ -471,25 +471,29 @@ fn gpu_preflight_against_recorded_nvidia_smi_outputs() {
     }
     assert!(!v.stdout.contains("Every stack container"), "{}", v.stdout);
 
-    // Driver too old (470 on a 32 GB V100): only the driver check fails.
-    place(&lab, "nvidia-smi-470-v100.txt", 0, NVIDIA);
-    let v = run_cmd(&lab, "verify", &pb, &gpu);
-    fails(
-        &v,
-        DRIVER,
-        "NVIDIA driver 470.223.02 on Tesla V100-PCIE... is older than the required 535",
-    );
-    assert_eq!(verdict(&v, VRAM), "PASS");
-
-    // Docker without the nvidia runtime: only the runtime check fails.
-    place(&lab, "nvidia-smi-550-rtx4070.txt", 0, NO_NVIDIA);
-    let v = run_cmd(&lab, "verify", &pb, &gpu);
-    fails(
-        &v,
-        RUNTIME,
-        "Docker has no nvidia runtime (runtimes: io.containerd.runc.v2 runc)",
-    );
-    assert_eq!(verdict(&v, DRIVER), "PASS");
+    // Driver too old (470 on a 32 GB V100), and Docker without the nvidia runtime: only the
+    // check at fault fails.
+    for (smi, docker, check, why, passes) in [
+        (
+            "nvidia-smi-470-v100.txt",
+            NVIDIA,
+            DRIVER,
+            "NVIDIA driver 470.223.02 on Tesla V100-PCIE... is older than the required 535",
+            VRAM,
+        ),
+        (
+            "nvidia-smi-550-rtx4070.txt",
+            NO_NVIDIA,
+            RUNTIME,
+            "Docker has no nvidia runtime (runtimes: io.containerd.runc.v2 runc)",
+            DRIVER,
+        ),
+    ] {
+        place(&lab, smi, 0, docker);
+        let v = run_cmd(&lab, "verify", &pb, &gpu);
+        fails(&v, check, why);
+        assert_eq!(verdict(&v, passes), "PASS", "{smi}\n{}", v.stdout);
+    }
 
     // A GPU mostly used (473 MiB free of 8 GB): qwen2.5:7b (4466 MiB) + KV 16384 x 1 q8_0
     // (476 MiB) + 1024 MiB = 5966 MiB do not fit.
@@ -598,10 +602,10 @@ fn d15_unsafe_ollama_host_is_refused_at_load_before_any_host_is_touched() {
     std::fs::write(&pb, ROLE_PLAYBOOK.split("- name: verify").next().unwrap()).unwrap();
     std::fs::create_dir_all(dir.path().join("inv/group_vars")).unwrap();
     std::fs::write(dir.path().join("inv/hosts"), "ghost ansible_host=192.0.2.1\n").unwrap();
-    let run = |value: &str| {
+    let run_with = |manage: bool, value: &str, extra: &[&str]| {
         std::fs::write(
             dir.path().join("inv/group_vars/all.yml"),
-            format!("openclaw_ollama_manage: true\nollama_listen_address: \"{value}\"\n"),
+            format!("openclaw_ollama_manage: {manage}\nollama_listen_address: \"{value}\"\n"),
         )
         .unwrap();
         let start = std::time::Instant::now();
@@ -610,12 +614,14 @@ fn d15_unsafe_ollama_host_is_refused_at_load_before_any_host_is_touched() {
             .arg(&pb)
             .arg("-i")
             .arg(dir.path().join("inv/hosts"))
+            .args(extra)
             .env("ANSIBLE_ROLES_PATH", root().join("playbooks/roles"))
             .env("TALON_STATE_DIR", dir.path().join("state"))
             .output()
             .unwrap();
         (Run::from(out), start.elapsed())
     };
+    let run = |value: &str| run_with(true, value, &[]);
     for value in ["0.0.0.0", "::", "8.8.8.8", "ollama.example.com"] {
         let (r, took) = run(value);
         assert_ne!(r.code, 0, "{value} accepted:\n{}", r.stdout);
@@ -634,4 +640,13 @@ fn d15_unsafe_ollama_host_is_refused_at_load_before_any_host_is_touched() {
             assert!(r.stderr.contains(want), "{value}: {want:?} not in:\n{}", r.stderr);
         }
     }
+    // On this machine itself (connection local), so that a run that passes the load check ends
+    // quickly: a disabled role is not checked (every task of it is skipped); --skip-tags of
+    // another tag leaves the check on.
+    std::fs::write(dir.path().join("inv/hosts"), "ghost ansible_connection=local\n").unwrap();
+    let (r, _) = run_with(false, "0.0.0.0", &[]);
+    r.assert_code(0);
+    assert!(!r.stderr.contains("refusing"), "{}", r.stderr);
+    let (r, _) = run_with(true, "0.0.0.0", &["--skip-tags", "nothing_else"]);
+    assert!(r.stderr.contains("checked at load"), "{}", r.stderr);
 }

@@ -65,7 +65,16 @@ pub fn check(pb: &Playbook, inv: &Inventory, sel: &Selection<'_>) -> Result<(), 
         let base = play_vars(pb, play);
         for host in &hosts {
             for (task, chain) in &marked {
-                check_one(&templater, inv, play, &base, host, task, chain, sel)?;
+                let at = At {
+                    inv,
+                    play,
+                    play_vars: &base,
+                    host,
+                    task,
+                    chain,
+                    sel,
+                };
+                check_one(&templater, &at)?;
             }
         }
     }
@@ -139,17 +148,29 @@ fn play_vars(pb: &Playbook, play: &Play) -> Vars {
     v
 }
 
-/// The scope of `task` on `host` at load time, in the runner's precedence order (see
+/// One marked assert on one host, with what its scope is made of.
+struct At<'a> {
+    inv: &'a Inventory,
+    play: &'a Play,
+    play_vars: &'a Vars,
+    host: &'a str,
+    task: &'a Task,
+    chain: &'a Chain,
+    sel: &'a Selection<'a>,
+}
+
+/// The scope of the task on the host at load time, in the runner's precedence order (see
 /// `src/runner/scope.rs`), without facts and registered results.
-fn scope(
-    inv: &Inventory,
-    play: &Play,
-    play_vars: &Vars,
-    host: &str,
-    task: &Task,
-    chain: &Chain,
-    sel: &Selection<'_>,
-) -> Scope {
+fn scope(at: &At<'_>) -> Scope {
+    let At {
+        inv,
+        play,
+        play_vars,
+        host,
+        task,
+        chain,
+        sel,
+    } = at;
     let mut v = Vars::new();
     for r in &play.roles {
         vars::overlay(&mut v, &r.defaults);
@@ -179,21 +200,12 @@ fn scope(
 }
 
 /// Evaluates one marked assert for one host.
-#[allow(clippy::too_many_arguments)]
-fn check_one(
-    templater: &Templater,
-    inv: &Inventory,
-    play: &Play,
-    play_vars: &Vars,
-    host: &str,
-    task: &Task,
-    chain: &Chain,
-    sel: &Selection<'_>,
-) -> Result<(), LoadError> {
+fn check_one(templater: &Templater, at: &At<'_>) -> Result<(), LoadError> {
+    let (task, chain, host) = (at.task, at.chain, at.host);
     let Some(Action::Module { args, .. }) = &task.action else {
         return Ok(());
     };
-    let scope = scope(inv, play, play_vars, host, task, chain, sel);
+    let scope = scope(at);
     // Not enabled here (or not decidable at load): the run decides.
     for cond in chain.when.iter().chain(task.when.iter()) {
         if !templater.eval_condition(cond, &scope).unwrap_or(false) {
