@@ -630,7 +630,11 @@ fn d15_unsafe_ollama_host_is_refused_at_load_before_any_host_is_touched() {
             took.as_secs() < 10,
             "{value}: took {took:?} (a connection was tried?)"
         );
+        // The error points at the line that set the value (what to edit), and names the task.
+        let set_at = format!("{}:2:1", dir.path().join("inv/group_vars/all.yml").display());
         for want in [
+            &format!("[ERROR]: {set_at}: refusing to run"),
+            &format!("ollama_listen_address is set at {set_at}"),
             "roles/ollama/tasks/main.yml:",
             "refusing to run (checked at load, no host was touched)",
             "host ghost",
@@ -640,6 +644,33 @@ fn d15_unsafe_ollama_host_is_refused_at_load_before_any_host_is_touched() {
             assert!(r.stderr.contains(want), "{value}: {want:?} not in:\n{}", r.stderr);
         }
     }
+    // A default built from another variable is followed to where that one was set.
+    std::fs::write(
+        dir.path().join("inv/group_vars/all.yml"),
+        "openclaw_ollama_manage: true\nopenclaw_ollama_host_gateway_ip: 0.0.0.0\n",
+    )
+    .unwrap();
+    let out = talon()
+        .arg("run")
+        .arg(&pb)
+        .arg("-i")
+        .arg(dir.path().join("inv/hosts"))
+        .env("ANSIBLE_ROLES_PATH", root().join("playbooks/roles"))
+        .env("TALON_STATE_DIR", dir.path().join("state"))
+        .output()
+        .unwrap();
+    let r = Run::from(out);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("ollama_listen_address is set at")
+            && r.stderr.contains("stack_common/defaults/main.yml:")
+            && r.stderr.contains(&format!(
+                "openclaw_ollama_host_gateway_ip is set at {}:2:1",
+                dir.path().join("inv/group_vars/all.yml").display()
+            )),
+        "{}",
+        r.stderr
+    );
     // On this machine itself (connection local), so that a run that passes the load check ends
     // quickly: a disabled role is not checked (every task of it is skipped); --skip-tags of
     // another tag leaves the check on.

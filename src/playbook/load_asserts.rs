@@ -7,8 +7,10 @@
 //! of its play before the run starts, with the variables known at load: inventory (group_vars,
 //! host_vars), `-e`, play `vars`/`vars_files`, role defaults, vars and params, block and task
 //! `vars`. The enclosing blocks' and role's `when` conditions are evaluated first (a disabled
-//! role is not checked). A false condition refuses the whole run with the task's
-//! `file:line:column`, the host and the assert's `fail_msg`.
+//! role is not checked). A false condition refuses the whole run with the host, the assert's
+//! `fail_msg`, the task's `file:line:column` and where each value the condition read was set
+//! (`-e`, or the line of its key in group_vars/host_vars, role defaults/vars, the play), the
+//! last such line being the error's position: the line to edit.
 //!
 //! What cannot be known at load (facts, registered results, `set_fact`, templated `vars_files`:
 //! a condition whose evaluation fails) is left to the run: the task is still an ordinary assert
@@ -159,9 +161,9 @@ struct At<'a> {
     sel: &'a Selection<'a>,
 }
 
-/// The scope of the task on the host at load time, in the runner's precedence order (see
+/// The variables of the task on the host at load time, in the runner's precedence order (see
 /// `src/runner/scope.rs`), without facts and registered results.
-fn scope(at: &At<'_>) -> Scope {
+fn scope_vars(at: &At<'_>) -> Vars {
     let At {
         inv,
         play,
@@ -196,7 +198,7 @@ fn scope(at: &At<'_>) -> Scope {
     vars::overlay(&mut v, sel.extra_vars);
     v.insert("inventory_hostname".into(), json!(host));
     v.insert("groups".into(), Value::Object(inv.groups_map()));
-    Scope::new(Arc::new(v))
+    v
 }
 
 /// Evaluates one marked assert for one host.
@@ -205,7 +207,8 @@ fn check_one(templater: &Templater, at: &At<'_>) -> Result<(), LoadError> {
     let Some(Action::Module { args, .. }) = &task.action else {
         return Ok(());
     };
-    let scope = scope(at);
+    let known = scope_vars(at);
+    let scope = Scope::new(Arc::new(known.clone()));
     // Not enabled here (or not decidable at load): the run decides.
     for cond in chain.when.iter().chain(task.when.iter()) {
         if !templater.eval_condition(cond, &scope).unwrap_or(false) {
@@ -231,13 +234,160 @@ fn check_one(templater: &Templater, at: &At<'_>) -> Result<(), LoadError> {
                 })
                 .unwrap_or_else(|| "Assertion failed".into());
             let name = task.name.as_deref().unwrap_or("assert");
+            // Where the values the condition reads were set: the last one found in a file (the
+            // end of a chain of defaults) becomes the error's position, as that is what to edit;
+            // the task's position is named too.
+            // A value that is a template (a default built from another variable) is followed to
+            // the variables it reads.
+            let mut todo = names_in(that);
+            let mut origins: Vec<(String, Origin)> = Vec::new();
+            while let Some(n) = (!todo.is_empty() && origins.len() < 8).then(|| todo.remove(0)) {
+                if origins.iter().any(|(seen, _)| *seen == n) {
+                    continue;
+                }
+                if let Some(Value::String(raw)) = known.get(&n)
+                    && raw.contains("{{")
+                {
+                    todo.extend(names_in(raw));
+                }
+                if let Some(o) = origin(at, &n) {
+                    origins.push((n, o));
+                }
+            }
+            let set: Vec<String> = origins
+                .iter()
+                .map(|(n, o)| match o {
+                    Origin::At(m) => format!("{n} is set at {m}"),
+                    Origin::Other(what) => format!("{n} comes from {what}"),
+                })
+                .collect();
+            let mark = origins
+                .iter()
+                .rev()
+                .find_map(|(_, o)| match o {
+                    Origin::At(m) => Some(m.clone()),
+                    Origin::Other(_) => None,
+                })
+                .unwrap_or_else(|| task.mark.clone());
+            let set = if set.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", set.join(", "))
+            };
             return Err(LoadError::at(
-                &task.mark,
+                &mark,
                 format!(
-                    "refusing to run (checked at load, no host was touched): task '{name}', host {host}: {msg} (failed condition: {that}); fix the value in the inventory, group_vars/host_vars or -e and run again"
+                    "refusing to run (checked at load, no host was touched): host {host}: {msg} (task '{name}' at {}, failed condition: {that}{set}); fix the value in the inventory, group_vars/host_vars or -e and run again",
+                    task.mark
                 ),
             ));
         }
     }
     Ok(())
+}
+
+/// Where a variable's value came from.
+enum Origin {
+    /// A file position (group_vars/host_vars, role defaults or vars, the play).
+    At(crate::yaml::Mark),
+    /// Somewhere without a file position (`-e`, the inventory file's own line, task vars).
+    Other(&'static str),
+}
+
+/// The names a condition may read: its identifiers outside string literals (filters and tests
+/// among them; [`origin`] keeps only those that are variables).
+fn names_in(cond: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut word = String::new();
+    for c in cond.chars().chain(std::iter::once(' ')) {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            word.push(c);
+            continue;
+        }
+        if let Some(first) = word.split('.').next()
+            && first.starts_with(|ch: char| ch.is_ascii_alphabetic() || ch == '_')
+            && !out.iter().any(|w| w == first)
+        {
+            out.push(first.to_string());
+        }
+        word.clear();
+        if c == '\'' || c == '"' {
+            quote = Some(c);
+        }
+    }
+    out
+}
+
+/// Where the value of `name` the assert saw was set, following the scope's precedence from the
+/// top; `None` when `name` is no variable of the scope.
+fn origin(at: &At<'_>, name: &str) -> Option<Origin> {
+    let role_file = |r: &super::Role, sub: &str| {
+        let path = r.path.join(sub).join("main.yml");
+        let node = crate::yaml::load_file(&path).ok()?;
+        node.as_map()?
+            .iter()
+            .find(|(k, _)| k.name == name)
+            .map(|(k, _)| Origin::At(k.mark.clone()))
+    };
+    let roles: Vec<&super::Role> = at
+        .task
+        .role
+        .iter()
+        .map(|r| &**r)
+        .chain(at.play.roles.iter().rev().map(|r| &**r))
+        .collect();
+    if at.sel.extra_vars.contains_key(name) {
+        return Some(Origin::Other("-e"));
+    }
+    if at.task.vars.contains_key(name)
+        || at.chain.vars.contains_key(name)
+        || at.task.role.as_ref().is_some_and(|r| r.params.contains_key(name))
+    {
+        return Some(Origin::Other("the task's, block's or role entry's vars"));
+    }
+    if let Some(o) = roles
+        .iter()
+        .filter(|r| r.vars.contains_key(name))
+        .find_map(|r| role_file(r, "vars"))
+    {
+        return Some(o);
+    }
+    if at.play_vars.contains_key(name) {
+        return Some(Origin::At(at.play.mark.clone()));
+    }
+    if at.inv.host_vars(at.host).contains_key(name) {
+        return Some(
+            at.inv
+                .var_origin(at.host, name)
+                .map_or(Origin::Other("the inventory file"), Origin::At),
+        );
+    }
+    roles
+        .iter()
+        .filter(|r| r.defaults.contains_key(name))
+        .find_map(|r| role_file(r, "defaults"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_in;
+
+    #[test]
+    fn names_in_a_condition_skip_string_literals() {
+        assert_eq!(
+            names_in("ollama_listen_address | string not in ['0.0.0.0', '::', 'x y']"),
+            ["ollama_listen_address", "string", "not", "in"]
+        );
+        assert_eq!(
+            names_in("not (addr | ansible.utils.ipaddr('public')) and cfg.port > 1"),
+            ["not", "addr", "ansible", "and", "cfg"]
+        );
+    }
 }
