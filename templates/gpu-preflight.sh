@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # GPU pre-flight for a host-side model server (verify role, tag gpu). POSIX sh, run as
 #   sh -s -- CHECK ARGS < gpu-preflight.sh
 # Checks (each prints what it found; on failure one line with the reason on stderr, exit 1):
