@@ -1,7 +1,9 @@
 //! The `ollama` role run by ansible-playbook and by talon on two identical fresh `--systemd`
 //! lab hosts, each running the Ollama stand-in (images/ollama-standin) as the `ollama` unit:
 //! the same per-task statuses (handlers included), recap and drop-in tree, and a second talon
-//! run that changes nothing.
+//! run that changes nothing. Then the verify role's GPU pre-flight on both hosts, with the same
+//! recorded nvidia-smi and docker info outputs (tests/fixtures/gpu/) as their `nvidia-smi` and
+//! `docker`: the same statuses as ansible-playbook's, healthy and broken.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -129,4 +131,73 @@ fn ollama_role_matches_ansible_playbook_on_systemd_hosts() {
     );
     assert_eq!(conf(c.talon_host()), before);
     assert_eq!(conf(c.ansible_host()), before);
+
+    gpu_preflight_compared(&c, &extra[..2], &env);
+}
+
+const GPU_PLAYBOOK: &str = "\
+- hosts: all
+  gather_facts: false
+  roles: [stack_common]
+  tasks:
+    - import_role:
+        name: verify
+        tasks_from: gpu
+";
+
+/// The GPU pre-flight on both hosts against the same recordings.
+fn gpu_preflight_compared(c: &Compare, extra: &[&str], env: &[(&str, &str)]) {
+    let pb = c.lab.dir.path().join("gpu.yml");
+    std::fs::write(&pb, GPU_PLAYBOOK).unwrap();
+    let mut args = extra.to_vec();
+    args.extend(["-e", "openclaw_gpu_containers=true"]);
+    // No nvidia-smi: the first check passes ("no GPU"), the others are skipped.
+    let (t, _) = c.same_env(&pb, &args, env);
+    assert!(t.lines[1].ends_with("=> skipped"), "{:#?}", t.lines);
+    for (smi, docker, failing) in [
+        ("nvidia-smi-550-rtx4070.txt", "docker-info-nvidia.txt", None),
+        (
+            "nvidia-smi-470-v100.txt",
+            "docker-info-nvidia.txt",
+            Some("NVIDIA driver is at least"),
+        ),
+        (
+            "nvidia-smi-550-rtx4070.txt",
+            "docker-info-no-nvidia.txt",
+            Some("Docker lists the nvidia runtime"),
+        ),
+        (
+            "nvidia-smi-550-tesla-p4-busy.txt",
+            "docker-info-nvidia.txt",
+            Some("free VRAM holds"),
+        ),
+    ] {
+        for (host, container) in &c.lab.hosts {
+            for (file, to) in [(smi, "/etc/nvidia-smi.out"), (docker, "/etc/docker-info.out")] {
+                let out = std::process::Command::new("docker")
+                    .arg("cp")
+                    .arg(root().join("tests/fixtures/gpu").join(file))
+                    .arg(format!("{container}:{to}"))
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{}", common::text(&out.stderr));
+            }
+            c.lab.sh_ok(
+                host,
+                "printf '#!/bin/sh\\ncat /etc/nvidia-smi.out\\n' > /usr/local/bin/nvidia-smi \
+                 && printf '#!/bin/sh\\ncat /etc/docker-info.out\\n' > /usr/local/bin/docker \
+                 && chmod 755 /usr/local/bin/nvidia-smi /usr/local/bin/docker",
+            );
+        }
+        let (t, _) = c.same_env(&pb, &args, env);
+        let failed: Vec<&String> = t.lines.iter().filter(|l| l.ends_with("=> failed")).collect();
+        match failing {
+            None => assert!(failed.is_empty(), "{smi}: {:#?}", t.lines),
+            Some(check) => assert!(
+                failed.len() == 1 && failed[0].contains(check),
+                "{smi}/{docker}: {:#?}",
+                t.lines
+            ),
+        }
+    }
 }
