@@ -12,15 +12,6 @@ mod common;
 use common::ansible::{Compare, ansible_playbook, collections_path};
 use common::root;
 
-const UNIT: &str = "[Unit]
-Description=Ollama (talon lab stand-in)
-[Service]
-Environment=OLLAMA_STANDIN_MODELS=qwen2.5:7b=completion,tools
-ExecStart=/usr/bin/python3 /usr/local/lib/ollama.py
-[Install]
-WantedBy=multi-user.target
-";
-
 const PLAYBOOK: &str = "\
 - hosts: all
   become: true
@@ -33,20 +24,8 @@ const DROPIN_DIR: &str = "/etc/systemd/system/ollama.service.d";
 #[test]
 fn ollama_role_matches_ansible_playbook_on_systemd_hosts() {
     let c = Compare::with_lab_flags(&["--systemd"]);
-    for (host, container) in &c.lab.hosts {
-        let out = std::process::Command::new("docker")
-            .arg("cp")
-            .arg(root().join("images/ollama-standin/ollama.py"))
-            .arg(format!("{container}:/usr/local/lib/ollama.py"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", common::text(&out.stderr));
-        c.lab.sh_ok(
-            host,
-            &format!(
-                "cat > /etc/systemd/system/ollama.service <<'EOF'\n{UNIT}EOF\nsystemctl daemon-reload && systemctl enable --now ollama.service"
-            ),
-        );
+    for (host, _) in &c.lab.hosts {
+        common::ollama::standin_unit(&c.lab, host, "qwen2.5:7b=completion,tools");
     }
     let pb = c.lab.dir.path().join("ollama.yml");
     std::fs::write(&pb, PLAYBOOK).unwrap();
@@ -135,20 +114,10 @@ fn ollama_role_matches_ansible_playbook_on_systemd_hosts() {
     gpu_preflight_compared(&c, &extra[..2], &env);
 }
 
-const GPU_PLAYBOOK: &str = "\
-- hosts: all
-  gather_facts: false
-  roles: [stack_common]
-  tasks:
-    - import_role:
-        name: verify
-        tasks_from: gpu
-";
-
 /// The GPU pre-flight on both hosts against the same recordings.
 fn gpu_preflight_compared(c: &Compare, extra: &[&str], env: &[(&str, &str)]) {
     let pb = c.lab.dir.path().join("gpu.yml");
-    std::fs::write(&pb, GPU_PLAYBOOK).unwrap();
+    std::fs::write(&pb, common::ollama::GPU_PLAYBOOK).unwrap();
     let mut args = extra.to_vec();
     args.extend(["-e", "openclaw_gpu_containers=true"]);
     // No nvidia-smi: the first check passes ("no GPU"), the others are skipped.
@@ -172,22 +141,8 @@ fn gpu_preflight_compared(c: &Compare, extra: &[&str], env: &[(&str, &str)]) {
             Some("free VRAM holds"),
         ),
     ] {
-        for (host, container) in &c.lab.hosts {
-            for (file, to) in [(smi, "/etc/nvidia-smi.out"), (docker, "/etc/docker-info.out")] {
-                let out = std::process::Command::new("docker")
-                    .arg("cp")
-                    .arg(root().join("tests/fixtures/gpu").join(file))
-                    .arg(format!("{container}:{to}"))
-                    .output()
-                    .unwrap();
-                assert!(out.status.success(), "{}", common::text(&out.stderr));
-            }
-            c.lab.sh_ok(
-                host,
-                "printf '#!/bin/sh\\ncat /etc/nvidia-smi.out\\n' > /usr/local/bin/nvidia-smi \
-                 && printf '#!/bin/sh\\ncat /etc/docker-info.out\\n' > /usr/local/bin/docker \
-                 && chmod 755 /usr/local/bin/nvidia-smi /usr/local/bin/docker",
-            );
+        for (host, _) in &c.lab.hosts {
+            common::ollama::place_gpu(&c.lab, host, smi, 0, docker);
         }
         let (t, _) = c.same_env(&pb, &args, env);
         let failed: Vec<&String> = t.lines.iter().filter(|l| l.ends_with("=> failed")).collect();

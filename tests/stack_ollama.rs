@@ -71,35 +71,13 @@ const ROLE_PLAYBOOK: &str = "\
         tasks_from: ollama_host
 ";
 
-const UNIT: &str = "[Unit]
-Description=Ollama (talon lab stand-in)
-[Service]
-Environment=OLLAMA_STANDIN_MODELS=qwen2.5:7b=completion,tools;llama3.2:3b=completion
-ExecStart=/usr/bin/python3 /usr/local/lib/ollama.py
-[Install]
-WantedBy=multi-user.target
-";
-
 const DROPIN: &str = "/etc/systemd/system/ollama.service.d/talon.conf";
 
 #[test]
 fn ollama_role_manages_the_dropin_and_verify_catches_drift() {
     let lab = Lab::up_with(1, &["--systemd"]);
     let h = "lab1";
-    let c = lab.container(h).to_string();
-    let out = std::process::Command::new("docker")
-        .arg("cp")
-        .arg(root().join("images/ollama-standin/ollama.py"))
-        .arg(format!("{c}:/usr/local/lib/ollama.py"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", common::text(&out.stderr));
-    lab.sh_ok(
-        h,
-        &format!(
-            "cat > /etc/systemd/system/ollama.service <<'EOF'\n{UNIT}EOF\nsystemctl daemon-reload && systemctl enable --now ollama.service"
-        ),
-    );
+    common::ollama::standin_unit(&lab, h, "qwen2.5:7b=completion,tools;llama3.2:3b=completion");
     // The host's own (private) address: what the drop-in must make Ollama listen on.
     let ip = lab.sh_ok(h, "hostname -I | awk '{print $1}'").trim().to_string();
     assert!(
@@ -353,46 +331,14 @@ fn ollama_role_restart_handler_tolerates_a_missing_unit() {
     assert_eq!(r.changed("lab1"), 0, "{}", r.stdout);
 }
 
-const GPU_PLAYBOOK: &str = "\
-- name: verify
-  hosts: all
-  gather_facts: false
-  roles: [stack_common]
-  tasks:
-    - import_role:
-        name: verify
-        tasks_from: gpu
-";
-
 const PRESENT: &str = "nvidia-smi answers";
 const DRIVER: &str = "NVIDIA driver is at least";
 const RUNTIME: &str = "Docker lists the nvidia runtime";
 const VRAM: &str = "free VRAM holds the model";
 
-/// Places recordings of real machines (tests/fixtures/gpu/, sources in its README) on the lab
-/// host as what its `nvidia-smi` and `docker info` print; `smi_rc` is nvidia-smi's exit status.
+/// The recordings (tests/fixtures/gpu/) as lab1's `nvidia-smi` (exiting `smi_rc`) and `docker`.
 fn place(lab: &Lab, smi: &str, smi_rc: i32, docker_info: &str) {
-    let c = lab.container("lab1");
-    for (file, to) in [
-        (smi, "/etc/nvidia-smi.out"),
-        (docker_info, "/etc/docker-info.out"),
-    ] {
-        let out = std::process::Command::new("docker")
-            .arg("cp")
-            .arg(root().join("tests/fixtures/gpu").join(file))
-            .arg(format!("{c}:{to}"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", common::text(&out.stderr));
-    }
-    lab.sh_ok(
-        "lab1",
-        &format!(
-            "printf '#!/bin/sh\\ncat /etc/nvidia-smi.out\\nexit {smi_rc}\\n' > /usr/local/bin/nvidia-smi \
-             && printf '#!/bin/sh\\n[ \"$1\" = info ] || exit 2\\ncat /etc/docker-info.out\\n' > /usr/local/bin/docker \
-             && chmod 755 /usr/local/bin/nvidia-smi /usr/local/bin/docker"
-        ),
-    );
+    common::ollama::place_gpu(lab, "lab1", smi, smi_rc, docker_info);
 }
 
 const NVIDIA: &str = "docker-info-nvidia.txt";
@@ -401,7 +347,7 @@ const NO_NVIDIA: &str = "docker-info-no-nvidia.txt";
 #[test]
 fn gpu_preflight_against_recorded_nvidia_smi_outputs() {
     let lab = Lab::up(1);
-    let pb = playbook(&lab, "gpu.yml", GPU_PLAYBOOK);
+    let pb = playbook(&lab, "gpu.yml", common::ollama::GPU_PLAYBOOK);
     let gpu = ["-e", "openclaw_gpu_containers=true"];
     let fails = |v: &Run, check: &str, why: &str| {
         assert_ne!(v.code, 0, "{}", v.stdout);
