@@ -95,6 +95,20 @@ async fn prepare(
     }
     inv_vars.push(opts.extra_vars.clone());
     opts.secrets.check_playbook(&pb, &inv_vars)?;
+    // Asserts a role marks `talon_load_check`: refused before any host is touched (not for
+    // --syntax-check and the --list-* views, which touch none).
+    if !quiet {
+        crate::playbook::load_asserts::check(
+            &pb,
+            &inv,
+            &crate::playbook::load_asserts::Selection {
+                extra_vars: &opts.extra_vars,
+                tags: &opts.tags,
+                skip_tags: &opts.skip_tags,
+                limit: opts.limit.as_deref(),
+            },
+        )?;
+    }
     Ok((pb, inv, opts))
 }
 

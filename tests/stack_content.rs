@@ -332,6 +332,7 @@ fn scripts_pass_shellcheck() {
         base.join("rendered/check-secrets-argv.sh"),
         base.join("rendered/openclaw-firewall.sh"),
         root().join("images/build.sh"),
+        root().join("templates/gpu-preflight.sh"),
     ];
     run_ok(Command::new("shellcheck").args(&scripts));
 }

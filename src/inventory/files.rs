@@ -152,3 +152,41 @@ pub(super) fn decrypt_vault(text: String, path: &Path) -> Result<String, Invento
         None => text,
     })
 }
+
+impl super::Inventory {
+    /// Where `host`'s value of `name` comes from when a `group_vars/` or `host_vars/` file sets
+    /// it: the position of its key in the highest precedence layer that has it (the layers of
+    /// [`super::Inventory::host_vars`], later files of a directory winning). `None` when the
+    /// inventory file itself sets it above those files, or no such file does.
+    pub fn var_origin(&self, host: &str, name: &str) -> Option<crate::yaml::Mark> {
+        let h = self.hosts.get(host).or_else(|| self.implicit.get(host))?;
+        // Low to high: sources, then playbook directories; later files of a directory win.
+        let dirs: Vec<&PathBuf> = self.source_dirs.iter().chain(&self.playbook_dirs).collect();
+        let find = |dir: &Path, sub: &str, item: &str| {
+            find_vars_files(&dir.join(sub), item)
+                .into_iter()
+                .rev()
+                .find_map(|f| key_mark(&f, name))
+        };
+        if let Some(m) = dirs.iter().rev().find_map(|d| find(d, "host_vars", host)) {
+            return Some(m);
+        }
+        if h.vars.contains_key(name) {
+            return None;
+        }
+        let groups = self.vars_groups(h);
+        dirs.iter()
+            .rev()
+            .find_map(|d| groups.iter().rev().find_map(|(g, _)| find(d, "group_vars", g)))
+            .or_else(|| dirs.iter().rev().find_map(|d| find(d, "group_vars", "all")))
+    }
+}
+
+/// The position of top-level key `name` in a variables file.
+fn key_mark(path: &Path, name: &str) -> Option<crate::yaml::Mark> {
+    let node = yaml::load_file(path).ok()?;
+    node.as_map()?
+        .iter()
+        .find(|(k, _)| k.name == name)
+        .map(|(k, _)| k.mark.clone())
+}

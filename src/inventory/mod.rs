@@ -309,8 +309,9 @@ impl Inventory {
         self.merged = merged;
     }
 
-    /// Precedence layers 1-9 (no magic variables) for one host.
-    fn layered_vars(&self, h: &Host) -> Vars {
+    /// The host's groups other than `all`, in the order their variables apply: (depth,
+    /// `ansible_group_priority`, name), parents before children.
+    fn vars_groups(&self, h: &Host) -> Vec<(&String, &Group)> {
         let mut groups: Vec<(&String, &Group)> = h
             .groups
             .iter()
@@ -318,6 +319,12 @@ impl Inventory {
             .filter_map(|g| self.groups.get_key_value(g.as_str()))
             .collect();
         groups.sort_by(|a, b| (a.1.depth, a.1.priority, a.0).cmp(&(b.1.depth, b.1.priority, b.0)));
+        groups
+    }
+
+    /// Precedence layers 1-9 (no magic variables) for one host.
+    fn layered_vars(&self, h: &Host) -> Vars {
+        let groups = self.vars_groups(h);
         let mut v = Vars::new();
         if let Some(all) = self.groups.get("all") {
             overlay(&mut v, &all.vars);

@@ -18,6 +18,7 @@ mod imports;
 mod kv;
 pub mod lint;
 pub mod listing;
+pub mod load_asserts;
 mod play;
 mod role;
 pub mod taint;

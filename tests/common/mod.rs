@@ -6,6 +6,7 @@
 pub mod ansible;
 pub mod compose_v2;
 pub mod local;
+pub mod ollama;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
