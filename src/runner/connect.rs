@@ -257,6 +257,60 @@ impl Runner<'_> {
         Ok((!d.is_empty()).then(|| d.to_string()))
     }
 
+    /// The variables of the host a task is delegated to, as ansible-core gives them to the
+    /// task's connection, `become` and module dispatch (its `ansible_delegated_vars`, built by
+    /// `VariableManager.get_delegated_vars_and_hostname`): the delegated host's inventory
+    /// variables, facts and `set_fact`/`include_vars` values (as `hostvars` shows them) with the
+    /// play's, the roles', the block's and the task's variables and extra vars in the task's
+    /// precedence; no loop item. `inventory_hostname` stays the task's own host's, as there. A
+    /// host absent from the inventory has the `all` group's variables.
+    pub(super) fn delegated_scope(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &HostState,
+        task: &Task,
+        inh: &Inherited,
+        delegated: &str,
+    ) -> Scope {
+        let inv_vars = {
+            let inv = self.inventory();
+            match inv.host(delegated) {
+                Some(_) => inv.host_vars(delegated),
+                None => inv.host_vars_unknown(delegated),
+            }
+        };
+        let mut ds = HostState::new(delegated, inv_vars);
+        let seen = self.hostvars.read().ok().and_then(|h| h.get(delegated).cloned());
+        if let Some(seen) = seen {
+            if let Some(serde_json::Value::Object(f)) = seen.get("ansible_facts") {
+                ds.facts = f.clone();
+            }
+            for k in ds.facts.keys() {
+                if seen.contains_key(k) && !seen.contains_key(&format!("ansible_{k}")) {
+                    ds.plain_facts.insert(k.clone());
+                }
+            }
+            // What the host's own tasks set (set_fact, include_vars, register): above the
+            // play's variables, as on that host.
+            for (k, v) in seen.iter() {
+                let fact = k == "ansible_facts"
+                    || k == "inventory_hostname"
+                    || ds.facts.contains_key(k)
+                    || k.strip_prefix("ansible_")
+                        .is_some_and(|b| ds.facts.contains_key(b));
+                if !fact && ds.inv_vars.get(k) != Some(v) {
+                    ds.registered.insert(k.clone());
+                    ds.host_facts.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        ds.vars_files = st.vars_files.clone();
+        let scope = self.scope_for(ctx, &ds, Some(task), inh, &Vars::new());
+        let mut v = (*scope.vars).clone();
+        v.insert("inventory_hostname".into(), serde_json::json!(st.name));
+        scope.with_vars(Arc::new(v))
+    }
+
     /// Connection variables in a block's or the task's `vars:` (`ansible_connection`,
     /// `ansible_user`, ...), rendered with the task's variables: they count as the task's, as
     /// in ansible-core.
@@ -286,11 +340,13 @@ impl Runner<'_> {
     /// `ansible_host`, `ansible_port`, `ansible_user`, key..., with the task's keywords; a host
     /// absent from the inventory is reached by its name with the `all` group's variables, as
     /// ansible-core does), else the host's own for the task's `connection:`/`remote_user:`
-    /// keywords. Connections are opened once and shared (see [`Runner::connection_to`]).
+    /// keywords. Connections are made once, shared, and opened by their first command (see
+    /// [`Runner::connection_to`]).
     ///
-    /// Errors: [`crate::transport::TransportError`] when the connection cannot be opened (the
-    /// task's host is then unreachable for this task, as in ansible-core).
-    pub(super) async fn task_connection(
+    /// Errors: [`crate::transport::TransportError`] when the connection variables are invalid
+    /// (the task's host is then unreachable for this task, as in ansible-core); a host that
+    /// cannot be reached is found so by the task's first command.
+    pub(super) fn task_connection(
         &self,
         ctx: &PlayCtx<'_>,
         st: &HostState,
@@ -325,7 +381,7 @@ impl Runner<'_> {
             )?,
             _ => return Ok(conn.clone()),
         };
-        self.connection_to(&spec).await
+        Ok(self.connection_to(&spec))
     }
 }
 

@@ -386,10 +386,7 @@ impl<'a> Runner<'a> {
                     .get("fact_path")
                     .filter(|v| !v.is_null())
                     .map(vars::as_string);
-                let conn = match self
-                    .task_connection(ctx, st, conn, &conn_vars, inh, delegated.as_deref())
-                    .await
-                {
+                let conn = match self.task_connection(ctx, st, conn, &conn_vars, inh, delegated.as_deref()) {
                     Ok(c) => c,
                     Err(e) => return Ok(unreachable(&e, task)),
                 };
@@ -433,13 +430,16 @@ impl<'a> Runner<'a> {
             }
             Some(action @ (Action::Module { args, .. } | Action::Python { args, .. })) => {
                 let args = self.render_args(args, scope)?;
-                let become_ = self.become_for(task, inh, scope)?;
+                // Under delegate_to, `become` and what depends on the host the module runs on
+                // (its Python, `package`'s backend) come from the delegated host's variables,
+                // as ansible-core takes them from `ansible_delegated_vars`.
+                let dscope = delegated
+                    .as_deref()
+                    .map(|d| self.delegated_scope(ctx, st, task, inh, d));
+                let become_ = self.become_for(task, inh, dscope.as_ref().unwrap_or(scope))?;
                 // The task runs on the delegated host's connection (built from that host's
                 // variables), or on the one its `connection:`/`remote_user:` keywords ask for.
-                let conn = match self
-                    .task_connection(ctx, st, conn, &conn_vars, inh, delegated.as_deref())
-                    .await
-                {
+                let conn = match self.task_connection(ctx, st, conn, &conn_vars, inh, delegated.as_deref()) {
                     Ok(c) => c,
                     Err(e) => return Ok(unreachable(&e, task)),
                 };
@@ -467,6 +467,14 @@ impl<'a> Runner<'a> {
                     search_paths: &search_paths,
                     env: &env,
                     secrets: &self.opts.secrets,
+                    delegation: match (&delegated, &dscope) {
+                        (Some(host), Some(dscope)) => Some(modules::Delegation {
+                            host,
+                            scope: dscope,
+                            task_vars: &task.vars,
+                        }),
+                        _ => None,
+                    },
                 };
                 // `async:` the job's time limit (0: not async); `poll:` 15 by default.
                 let limit = match &task.async_val {
@@ -620,6 +628,14 @@ impl<'a> Runner<'a> {
         out
     }
 
+    /// The task's `become`, from `scope` (the delegated host's variables under
+    /// `delegate_to`, see [`Runner::delegated_scope`]): on and the user from the variables
+    /// `ansible_become`/`ansible_become_user` when set, else the keywords, else -b /
+    /// `--become-user` / ansible.cfg (ansible-core's precedence: variables over keywords); the
+    /// password from `ansible_become_password` (`ansible_become_pass`), else -K. `None` when
+    /// off or when the user is already the connection's user.
+    ///
+    /// Errors: [`TaskError`] when a value does not render or a secret cannot be revealed.
     pub(super) fn become_for(
         &self,
         task: &Task,
@@ -627,22 +643,27 @@ impl<'a> Runner<'a> {
         scope: &Scope,
     ) -> Result<Option<Become>, TaskError> {
         let hv = &scope.vars;
-        let on = match task.become_.or(inh.become_) {
-            Some(b) => b,
-            // -b / ansible.cfg become where nothing closer says.
-            None => hv
-                .get("ansible_become")
-                .and_then(vars::as_bool)
-                .unwrap_or(self.opts.become_),
+        // Variables win over the keywords (`ansible_become` over `become:`,
+        // `ansible_become_user` over `become_user:`), as ansible-core's PlayContext and become
+        // plugin options take them; -b / --become-user / ansible.cfg where neither says.
+        let on = match hv.get("ansible_become") {
+            Some(v) => vars::as_bool(
+                &self
+                    .templater
+                    .render_value(v, scope)
+                    .map_err(TaskError::template("ansible_become"))?,
+            )
+            .unwrap_or(false),
+            None => task.become_.or(inh.become_).unwrap_or(self.opts.become_),
         };
         if !on {
             return Ok(None);
         }
-        let user_v = task
-            .become_user
-            .clone()
+        let user_v = hv
+            .get("ansible_become_user")
+            .map(vars::as_string)
+            .or_else(|| task.become_user.clone())
             .or_else(|| inh.become_user.clone())
-            .or_else(|| hv.get("ansible_become_user").map(vars::as_string))
             .or_else(|| self.opts.become_user.clone())
             .unwrap_or_else(|| "root".into());
         let user = vars::as_string(

@@ -332,8 +332,23 @@ impl Compare {
     /// Runs `playbook` with talon (on the first host) and with ansible-playbook (on the
     /// second), both with `extra` arguments and `env` variables.
     pub fn run(&self, playbook: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Outcome, Outcome) {
-        let talon_hosts = self.names(0..self.n);
-        let ansible_hosts = self.names(self.n..2 * self.n);
+        self.run_with_hosts(playbook, extra, env, (&[], &[]))
+    }
+
+    /// [`Compare::run`] with more hosts for each tool (`more.0` for talon, `more.1` for
+    /// ansible-playbook), named in an inventory of the test's own given in `extra` (`-i`):
+    /// their lines and recaps follow the lab hosts'.
+    pub fn run_with_hosts(
+        &self,
+        playbook: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        more: (&[&str], &[&str]),
+    ) -> (Outcome, Outcome) {
+        let mut talon_hosts = self.names(0..self.n);
+        talon_hosts.extend(more.0.iter().map(|h| h.to_string()));
+        let mut ansible_hosts = self.names(self.n..2 * self.n);
+        ansible_hosts.extend(more.1.iter().map(|h| h.to_string()));
         let th = talon_hosts.join(",");
         let ah = ansible_hosts.join(",");
         let mut talon = super::talon();
@@ -376,7 +391,18 @@ impl Compare {
 
     /// [`Compare::same`] with environment variables for both tools.
     pub fn same_env(&self, playbook: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Outcome, Outcome) {
-        let (t, a) = self.run(playbook, extra, env);
+        self.same_with_hosts(playbook, extra, env, (&[], &[]))
+    }
+
+    /// [`Compare::same_env`] with more hosts for each tool (see [`Compare::run_with_hosts`]).
+    pub fn same_with_hosts(
+        &self,
+        playbook: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        more: (&[&str], &[&str]),
+    ) -> (Outcome, Outcome) {
+        let (t, a) = self.run_with_hosts(playbook, extra, env, more);
         let show = |o: &Outcome| format!("{}\n{}", o.stdout, o.stderr);
         assert_eq!(
             t.lines,
