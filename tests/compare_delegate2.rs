@@ -56,7 +56,8 @@ fn d13_delegated_task_uses_the_delegated_hosts_become_and_vars() {
 }
 
 /// A host unreachable from the start (a closed port on this machine) runs the tasks that need
-/// no connection (`debug`, `set_fact`, `assert`, `group_by`, a task delegated to localhost),
+/// no connection (`debug`, `set_fact`, `assert`, `group_by`, `include_tasks`, a task delegated
+/// to localhost),
 /// is unreachable at the first task that connects (ignored with `ignore_unreachable`: it goes
 /// on), and at a later play's fact gathering; statuses and recaps as ansible-playbook's.
 #[test]
@@ -81,6 +82,7 @@ fn d13_unreachable_host_connects_on_the_first_task_that_needs_it() {
     );
     for want in [
         "#1 show debug needs no connection => ok msg=true",
+        "#1 show the included task => ok msg=\"included\"",
         "#1 a task delegated to localhost needs only localhost => ok",
         "#1 the first task that connects => unreachable",
         "#1 show it went on => ok msg=true",

@@ -71,6 +71,8 @@ pub struct Delegation<'a> {
     /// The task's own `vars:` (the package action reads `ansible_package_use` only there under
     /// delegation).
     pub task_vars: &'a Vars,
+    /// `delegate_facts: true`: facts the module returns are the delegated host's.
+    pub delegate_facts: bool,
 }
 
 impl ModuleContext<'_> {

@@ -472,6 +472,7 @@ impl<'a> Runner<'a> {
                             host,
                             scope: dscope,
                             task_vars: &task.vars,
+                            delegate_facts: task.delegate_facts,
                         }),
                         _ => None,
                     },

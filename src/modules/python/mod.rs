@@ -514,7 +514,10 @@ pub async fn run(
         .with("module_stderr", out.stderr_str())
         .with("rc", out.status.rc()),
     };
-    if discovered {
+    // A delegated task's discovery is not reported (it would land on the task's own host)
+    // unless `delegate_facts` gives it to the delegated host, as ansible-core's
+    // `_configure_module`.
+    if discovered && ctx.delegation.is_none_or(|d| d.delegate_facts) {
         let facts = json!({"discovered_interpreter_python": interp});
         outcome = outcome.with("ansible_facts", facts);
     }
