@@ -1,4 +1,5 @@
-//! Connection settings for a host, from its variables (Ansible's names) and `~/.ssh/config`.
+//! Connection settings for a host, from its variables (Ansible's names) and `~/.ssh/config`;
+//! where a task connects (delegation, connection keywords) and its `become`.
 
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ use super::host::Inherited;
 use super::{HostState, PlayCtx, Runner};
 use crate::playbook::Task;
 use crate::template::Scope;
-use crate::transport::{ConnectSpec, Connection, ConnectionKind, TransportError};
+use crate::transport::{Become, ConnectSpec, Connection, ConnectionKind, TransportError};
 use crate::vars::{self, Vars};
 
 fn home() -> PathBuf {
@@ -237,8 +238,8 @@ pub(super) fn spec_with(
     Ok(spec)
 }
 
-/// Where a task connects: delegation (`delegate_to`) and the connection keywords and variables
-/// of its block and task.
+/// Where a task connects: delegation (`delegate_to`), the connection keywords and variables
+/// of its block and task, and `become` on that connection.
 impl Runner<'_> {
     /// The host a task is delegated to: `delegate_to` rendered with the task's variables
     /// (those of the task's own host, as ansible-core templates it); `None` without one.
@@ -309,6 +310,110 @@ impl Runner<'_> {
         let mut v = (*scope.vars).clone();
         v.insert("inventory_hostname".into(), serde_json::json!(st.name));
         scope.with_vars(Arc::new(v))
+    }
+
+    /// The task's `become`, from `scope` (the delegated host's variables under
+    /// `delegate_to`, see [`Runner::delegated_scope`]): on and the user from the variables
+    /// `ansible_become`/`ansible_become_user` when set, else the keywords, else -b /
+    /// `--become-user` / ansible.cfg (ansible-core's precedence: variables over keywords); the
+    /// password from `ansible_become_password` (`ansible_become_pass`), else -K. `None` when
+    /// off or when the user is already the connection's user.
+    ///
+    /// Errors: [`TaskError`] when a value does not render, a secret cannot be revealed, or
+    /// `ansible_become_method` names another method than sudo.
+    pub(super) fn become_for(
+        &self,
+        task: &Task,
+        inh: &Inherited,
+        scope: &Scope,
+    ) -> Result<Option<Become>, TaskError> {
+        let hv = &scope.vars;
+        // Variables win over the keywords (`ansible_become` over `become:`,
+        // `ansible_become_user` over `become_user:`), as ansible-core's PlayContext and become
+        // plugin options take them; -b / --become-user / ansible.cfg where neither says.
+        let on = match hv.get("ansible_become") {
+            Some(v) => vars::as_bool(
+                &self
+                    .templater
+                    .render_value(v, scope)
+                    .map_err(TaskError::template("ansible_become"))?,
+            )
+            .unwrap_or(false),
+            None => task.become_.or(inh.become_).unwrap_or(self.opts.become_),
+        };
+        if !on {
+            return Ok(None);
+        }
+        // `ansible_become_method` (the delegated host's under delegate_to) as the keyword:
+        // sudo only.
+        if let Some(m) = hv.get("ansible_become_method") {
+            let m = vars::as_string(
+                &self
+                    .templater
+                    .render_value(m, scope)
+                    .map_err(TaskError::template("ansible_become_method"))?,
+            );
+            if m != "sudo" {
+                return Err(TaskError::Invalid(format!(
+                    "talon supports only become_method: sudo (ansible_become_method is '{m}')"
+                )));
+            }
+        }
+        let user_v = hv
+            .get("ansible_become_user")
+            .map(vars::as_string)
+            .or_else(|| task.become_user.clone())
+            .or_else(|| inh.become_user.clone())
+            .or_else(|| self.opts.become_user.clone())
+            .unwrap_or_else(|| "root".into());
+        let user = vars::as_string(
+            &self
+                .templater
+                .render_str(&user_v, scope)
+                .map_err(TaskError::template(""))?,
+        );
+        let remote_user = hv
+            .get("ansible_user")
+            .map(vars::as_string)
+            .or_else(|| self.opts.remote_user.clone())
+            .unwrap_or_else(|| std::env::var("USER").unwrap_or_else(|_| "root".into()));
+        if user == remote_user {
+            // Already that user: sudo would change nothing.
+            return Ok(None);
+        }
+        let password = match hv
+            .get("ansible_become_password")
+            .or_else(|| hv.get("ansible_become_pass"))
+        {
+            Some(p) => {
+                let p = self
+                    .templater
+                    .render_value(p, scope)
+                    .map_err(TaskError::template(""))?;
+                // A password from --secrets/--secret-env/--ask-secret is a marker here: sudo
+                // gets the value, never the marker.
+                let revealed =
+                    self.opts
+                        .secrets
+                        .reveal(&vars::as_string(&p))
+                        .map_err(|source| TaskError::Secret {
+                            what: "ansible_become_password",
+                            source: Box::new(source),
+                        })?;
+                let text = String::from_utf8(revealed.content.to_vec())
+                    .map_err(|_| TaskError::Invalid("ansible_become_password is not valid UTF-8".into()))?;
+                let p = secrecy::SecretString::from(text);
+                self.opts.secrets.also_mask(&p); // secrets: masked in every report
+                Some(p)
+            }
+            // -K / become_ask_pass: the password asked at start.
+            None => self
+                .opts
+                .become_password
+                .clone()
+                .inspect(|p| self.opts.secrets.also_mask(p)),
+        };
+        Ok(Some(Become { user, password }))
     }
 
     /// Connection variables in a block's or the task's `vars:` (`ansible_connection`,

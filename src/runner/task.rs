@@ -14,7 +14,7 @@ use crate::modules::{self, ModuleContext, ModuleOutcome};
 use crate::playbook::{Action, Task};
 use crate::report::{Event, Status, TaskReport};
 use crate::template::{OMIT, Scope};
-use crate::transport::{Become, Connection};
+use crate::transport::Connection;
 use crate::vars::{self, Vars};
 
 impl<'a> Runner<'a> {
@@ -627,94 +627,6 @@ impl<'a> Runner<'a> {
         out.push(task.mark.file.parent().map(PathBuf::from).unwrap_or_default());
         out.push(self.pb.dir.clone());
         out
-    }
-
-    /// The task's `become`, from `scope` (the delegated host's variables under
-    /// `delegate_to`, see [`Runner::delegated_scope`]): on and the user from the variables
-    /// `ansible_become`/`ansible_become_user` when set, else the keywords, else -b /
-    /// `--become-user` / ansible.cfg (ansible-core's precedence: variables over keywords); the
-    /// password from `ansible_become_password` (`ansible_become_pass`), else -K. `None` when
-    /// off or when the user is already the connection's user.
-    ///
-    /// Errors: [`TaskError`] when a value does not render or a secret cannot be revealed.
-    pub(super) fn become_for(
-        &self,
-        task: &Task,
-        inh: &Inherited,
-        scope: &Scope,
-    ) -> Result<Option<Become>, TaskError> {
-        let hv = &scope.vars;
-        // Variables win over the keywords (`ansible_become` over `become:`,
-        // `ansible_become_user` over `become_user:`), as ansible-core's PlayContext and become
-        // plugin options take them; -b / --become-user / ansible.cfg where neither says.
-        let on = match hv.get("ansible_become") {
-            Some(v) => vars::as_bool(
-                &self
-                    .templater
-                    .render_value(v, scope)
-                    .map_err(TaskError::template("ansible_become"))?,
-            )
-            .unwrap_or(false),
-            None => task.become_.or(inh.become_).unwrap_or(self.opts.become_),
-        };
-        if !on {
-            return Ok(None);
-        }
-        let user_v = hv
-            .get("ansible_become_user")
-            .map(vars::as_string)
-            .or_else(|| task.become_user.clone())
-            .or_else(|| inh.become_user.clone())
-            .or_else(|| self.opts.become_user.clone())
-            .unwrap_or_else(|| "root".into());
-        let user = vars::as_string(
-            &self
-                .templater
-                .render_str(&user_v, scope)
-                .map_err(TaskError::template(""))?,
-        );
-        let remote_user = hv
-            .get("ansible_user")
-            .map(vars::as_string)
-            .or_else(|| self.opts.remote_user.clone())
-            .unwrap_or_else(|| std::env::var("USER").unwrap_or_else(|_| "root".into()));
-        if user == remote_user {
-            // Already that user: sudo would change nothing.
-            return Ok(None);
-        }
-        let password = match hv
-            .get("ansible_become_password")
-            .or_else(|| hv.get("ansible_become_pass"))
-        {
-            Some(p) => {
-                let p = self
-                    .templater
-                    .render_value(p, scope)
-                    .map_err(TaskError::template(""))?;
-                // A password from --secrets/--secret-env/--ask-secret is a marker here: sudo
-                // gets the value, never the marker.
-                let revealed =
-                    self.opts
-                        .secrets
-                        .reveal(&vars::as_string(&p))
-                        .map_err(|source| TaskError::Secret {
-                            what: "ansible_become_password",
-                            source: Box::new(source),
-                        })?;
-                let text = String::from_utf8(revealed.content.to_vec())
-                    .map_err(|_| TaskError::Invalid("ansible_become_password is not valid UTF-8".into()))?;
-                let p = secrecy::SecretString::from(text);
-                self.opts.secrets.also_mask(&p); // secrets: masked in every report
-                Some(p)
-            }
-            // -K / become_ask_pass: the password asked at start.
-            None => self
-                .opts
-                .become_password
-                .clone()
-                .inspect(|p| self.opts.secrets.also_mask(p)),
-        };
-        Ok(Some(Become { user, password }))
     }
 
     pub(super) fn render_args(&self, args: &Vars, scope: &Scope) -> Result<Vars, TaskError> {
