@@ -74,11 +74,10 @@ fn d13_unreachable_host_connects_on_the_first_task_that_needs_it() {
         ),
     )
     .unwrap();
-    let (t, _) = c.same_with_hosts(
+    let c = c.more_hosts(&["ghost_t"], &["ghost_a"]);
+    let (t, _) = c.same(
         &fixture("unreachable_lazy.yml"),
         &["-i", ghosts.to_str().unwrap()],
-        &[],
-        (&["ghost_t"], &["ghost_a"]),
     );
     for want in [
         "#1 show debug needs no connection => ok msg=true",

@@ -222,6 +222,8 @@ pub struct Compare {
     pub lab: Lab,
     /// Hosts per tool.
     n: usize,
+    /// Hosts outside the lab, for talon and for ansible-playbook (see [`Compare::more_hosts`]).
+    more: (Vec<String>, Vec<String>),
 }
 
 impl Compare {
@@ -235,6 +237,7 @@ impl Compare {
         Compare {
             lab: Lab::up(2 * n),
             n,
+            more: Default::default(),
         }
     }
 
@@ -243,7 +246,19 @@ impl Compare {
         Compare {
             lab: Lab::up_with(2, flags),
             n: 1,
+            more: Default::default(),
         }
+    }
+
+    /// Adds hosts outside the lab (`talon`'s and `ansible`'s), named in an inventory of the
+    /// test's own given with `-i` in the run's arguments: their lines and recaps follow the lab
+    /// hosts'.
+    pub fn more_hosts(mut self, talon: &[&str], ansible: &[&str]) -> Compare {
+        self.more = (
+            talon.iter().map(|h| h.to_string()).collect(),
+            ansible.iter().map(|h| h.to_string()).collect(),
+        );
+        self
     }
 
     fn names(&self, range: std::ops::Range<usize>) -> Vec<String> {
@@ -332,23 +347,10 @@ impl Compare {
     /// Runs `playbook` with talon (on the first host) and with ansible-playbook (on the
     /// second), both with `extra` arguments and `env` variables.
     pub fn run(&self, playbook: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Outcome, Outcome) {
-        self.run_with_hosts(playbook, extra, env, (&[], &[]))
-    }
-
-    /// [`Compare::run`] with more hosts for each tool (`more.0` for talon, `more.1` for
-    /// ansible-playbook), named in an inventory of the test's own given in `extra` (`-i`):
-    /// their lines and recaps follow the lab hosts'.
-    pub fn run_with_hosts(
-        &self,
-        playbook: &Path,
-        extra: &[&str],
-        env: &[(&str, &str)],
-        more: (&[&str], &[&str]),
-    ) -> (Outcome, Outcome) {
         let mut talon_hosts = self.names(0..self.n);
-        talon_hosts.extend(more.0.iter().map(|h| h.to_string()));
+        talon_hosts.extend(self.more.0.iter().cloned());
         let mut ansible_hosts = self.names(self.n..2 * self.n);
-        ansible_hosts.extend(more.1.iter().map(|h| h.to_string()));
+        ansible_hosts.extend(self.more.1.iter().cloned());
         let th = talon_hosts.join(",");
         let ah = ansible_hosts.join(",");
         let mut talon = super::talon();
@@ -391,18 +393,7 @@ impl Compare {
 
     /// [`Compare::same`] with environment variables for both tools.
     pub fn same_env(&self, playbook: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Outcome, Outcome) {
-        self.same_with_hosts(playbook, extra, env, (&[], &[]))
-    }
-
-    /// [`Compare::same_env`] with more hosts for each tool (see [`Compare::run_with_hosts`]).
-    pub fn same_with_hosts(
-        &self,
-        playbook: &Path,
-        extra: &[&str],
-        env: &[(&str, &str)],
-        more: (&[&str], &[&str]),
-    ) -> (Outcome, Outcome) {
-        let (t, a) = self.run_with_hosts(playbook, extra, env, more);
+        let (t, a) = self.run(playbook, extra, env);
         let show = |o: &Outcome| format!("{}\n{}", o.stdout, o.stderr);
         assert_eq!(
             t.lines,
