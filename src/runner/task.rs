@@ -435,6 +435,7 @@ impl<'a> Runner<'a> {
                 // as ansible-core takes them from `ansible_delegated_vars`.
                 let dscope = delegated
                     .as_deref()
+                    .filter(|d| *d != st.name)
                     .map(|d| self.delegated_scope(ctx, st, task, inh, d));
                 let become_ = self.become_for(task, inh, dscope.as_ref().unwrap_or(scope))?;
                 // The task runs on the delegated host's connection (built from that host's
@@ -467,15 +468,13 @@ impl<'a> Runner<'a> {
                     search_paths: &search_paths,
                     env: &env,
                     secrets: &self.opts.secrets,
-                    delegation: match (&delegated, &dscope) {
-                        (Some(host), Some(dscope)) => Some(modules::Delegation {
-                            host,
-                            scope: dscope,
-                            task_vars: &task.vars,
-                            delegate_facts: task.delegate_facts,
-                        }),
-                        _ => None,
-                    },
+                    // Delegated to itself: its own variables (what hostvars would show).
+                    delegation: delegated.as_deref().map(|host| modules::Delegation {
+                        host,
+                        scope: dscope.as_ref().unwrap_or(scope),
+                        task_vars: &task.vars,
+                        delegate_facts: task.delegate_facts,
+                    }),
                 };
                 // `async:` the job's time limit (0: not async); `poll:` 15 by default.
                 let limit = match &task.async_val {
