@@ -54,6 +54,39 @@ pub struct ModuleContext<'a> {
     /// The run's secrets: modules that deliver content reveal markers with it, on stdin only
     /// (`&crate::secrets::NONE` outside a run).
     pub secrets: &'a crate::secrets::SecretStore,
+    /// Under `delegate_to`: the host the task runs on and its variables; `None` otherwise.
+    pub delegation: Option<Delegation<'a>>,
+}
+
+/// The host a delegated task runs on (`delegate_to`), for what depends on that host rather
+/// than on the task's own host: the Python interpreter and `package`'s backend, as ansible-core's
+/// action plugins read `ansible_delegated_vars` / `hostvars[delegate_to]` for them.
+#[derive(Clone, Copy)]
+pub struct Delegation<'a> {
+    /// The delegated host's inventory name.
+    pub host: &'a str,
+    /// Its variables as ansible-core gives them to a delegated task (its inventory variables,
+    /// facts and `set_fact` values with the play's and the task's variables).
+    pub scope: &'a Scope,
+    /// The task's own `vars:` (the package action reads `ansible_package_use` only there under
+    /// delegation).
+    pub task_vars: &'a Vars,
+    /// `delegate_facts: true`: facts the module returns are the delegated host's.
+    pub delegate_facts: bool,
+}
+
+impl ModuleContext<'_> {
+    /// The inventory name of the host the task runs on: the delegated host under
+    /// `delegate_to`, else the task's own host.
+    pub fn target(&self) -> &str {
+        self.delegation.map_or(self.host, |d| d.host)
+    }
+
+    /// The variables of the host the task runs on (the delegated host's under `delegate_to`,
+    /// else the task's scope): where the Python interpreter and other per-host settings are read.
+    pub fn target_scope(&self) -> &Scope {
+        self.delegation.map_or(self.scope, |d| d.scope)
+    }
 }
 
 /// One file change shown by `--diff`.

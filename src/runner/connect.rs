@@ -1,4 +1,5 @@
-//! Connection settings for a host, from its variables (Ansible's names) and `~/.ssh/config`.
+//! Connection settings for a host, from its variables (Ansible's names) and `~/.ssh/config`;
+//! where a task connects (delegation, connection keywords) and its `become`.
 
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ use super::host::Inherited;
 use super::{HostState, PlayCtx, Runner};
 use crate::playbook::Task;
 use crate::template::Scope;
-use crate::transport::{ConnectSpec, Connection, ConnectionKind, TransportError};
+use crate::transport::{Become, ConnectSpec, Connection, ConnectionKind, TransportError};
 use crate::vars::{self, Vars};
 
 fn home() -> PathBuf {
@@ -237,8 +238,8 @@ pub(super) fn spec_with(
     Ok(spec)
 }
 
-/// Where a task connects: delegation (`delegate_to`) and the connection keywords and variables
-/// of its block and task.
+/// Where a task connects: delegation (`delegate_to`), the connection keywords and variables
+/// of its block and task, and `become` on that connection.
 impl Runner<'_> {
     /// The host a task is delegated to: `delegate_to` rendered with the task's variables
     /// (those of the task's own host, as ansible-core templates it); `None` without one.
@@ -255,6 +256,164 @@ impl Runner<'_> {
         let d = vars::as_string(&v);
         let d = d.trim();
         Ok((!d.is_empty()).then(|| d.to_string()))
+    }
+
+    /// The variables of the host a task is delegated to, as ansible-core gives them to the
+    /// task's connection, `become` and module dispatch (its `ansible_delegated_vars`, built by
+    /// `VariableManager.get_delegated_vars_and_hostname`): the delegated host's inventory
+    /// variables, facts and `set_fact`/`include_vars` values (as `hostvars` shows them) with the
+    /// play's, the roles', the block's and the task's variables and extra vars in the task's
+    /// precedence; no loop item. `inventory_hostname` stays the task's own host's, as there. A
+    /// host absent from the inventory has the `all` group's variables.
+    pub(super) fn delegated_scope(
+        &self,
+        ctx: &PlayCtx<'_>,
+        st: &HostState,
+        task: &Task,
+        inh: &Inherited,
+        delegated: &str,
+    ) -> Scope {
+        let inv_vars = {
+            let inv = self.inventory();
+            match inv.host(delegated) {
+                Some(_) => inv.host_vars(delegated),
+                None => inv.host_vars_unknown(delegated),
+            }
+        };
+        let mut ds = HostState::new(delegated, inv_vars);
+        let seen = self.hostvars.read().ok().and_then(|h| h.get(delegated).cloned());
+        if let Some(seen) = seen {
+            if let Some(serde_json::Value::Object(f)) = seen.get("ansible_facts") {
+                ds.facts = f.clone();
+            }
+            for k in ds.facts.keys() {
+                if seen.contains_key(k) && !seen.contains_key(&format!("ansible_{k}")) {
+                    ds.plain_facts.insert(k.clone());
+                }
+            }
+            // What the host's own tasks set (set_fact, include_vars, register): above the
+            // play's variables, as on that host.
+            for (k, v) in seen.iter() {
+                let fact = k == "ansible_facts"
+                    || k == "inventory_hostname"
+                    || ds.facts.contains_key(k)
+                    || k.strip_prefix("ansible_")
+                        .is_some_and(|b| ds.facts.contains_key(b));
+                if !fact && ds.inv_vars.get(k) != Some(v) {
+                    ds.registered.insert(k.clone());
+                    ds.host_facts.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        ds.vars_files = st.vars_files.clone();
+        let scope = self.scope_for(ctx, &ds, Some(task), inh, &Vars::new());
+        let mut v = (*scope.vars).clone();
+        v.insert("inventory_hostname".into(), serde_json::json!(st.name));
+        scope.with_vars(Arc::new(v))
+    }
+
+    /// The task's `become`, from `scope` (the delegated host's variables under
+    /// `delegate_to`, see [`Runner::delegated_scope`]): on and the user from the variables
+    /// `ansible_become`/`ansible_become_user` when set, else the keywords, else -b /
+    /// `--become-user` / ansible.cfg (ansible-core's precedence: variables over keywords); the
+    /// password from `ansible_become_password` (`ansible_become_pass`), else -K. `None` when
+    /// off or when the user is already the connection's user.
+    ///
+    /// Errors: [`TaskError`] when a value does not render, a secret cannot be revealed, or
+    /// `ansible_become_method` names another method than sudo.
+    pub(super) fn become_for(
+        &self,
+        task: &Task,
+        inh: &Inherited,
+        scope: &Scope,
+    ) -> Result<Option<Become>, TaskError> {
+        let hv = &scope.vars;
+        // Variables win over the keywords (`ansible_become` over `become:`,
+        // `ansible_become_user` over `become_user:`), as ansible-core's PlayContext and become
+        // plugin options take them; -b / --become-user / ansible.cfg where neither says.
+        let on = match hv.get("ansible_become") {
+            Some(v) => vars::as_bool(
+                &self
+                    .templater
+                    .render_value(v, scope)
+                    .map_err(TaskError::template("ansible_become"))?,
+            )
+            .unwrap_or(false),
+            None => task.become_.or(inh.become_).unwrap_or(self.opts.become_),
+        };
+        if !on {
+            return Ok(None);
+        }
+        // `ansible_become_method` (the delegated host's under delegate_to) as the keyword:
+        // sudo only.
+        if let Some(m) = hv.get("ansible_become_method") {
+            let m = vars::as_string(
+                &self
+                    .templater
+                    .render_value(m, scope)
+                    .map_err(TaskError::template("ansible_become_method"))?,
+            );
+            if m != "sudo" {
+                return Err(TaskError::Invalid(format!(
+                    "talon supports only become_method: sudo (ansible_become_method is '{m}')"
+                )));
+            }
+        }
+        let user_v = hv
+            .get("ansible_become_user")
+            .map(vars::as_string)
+            .or_else(|| task.become_user.clone())
+            .or_else(|| inh.become_user.clone())
+            .or_else(|| self.opts.become_user.clone())
+            .unwrap_or_else(|| "root".into());
+        let user = vars::as_string(
+            &self
+                .templater
+                .render_str(&user_v, scope)
+                .map_err(TaskError::template(""))?,
+        );
+        let remote_user = hv
+            .get("ansible_user")
+            .map(vars::as_string)
+            .or_else(|| self.opts.remote_user.clone())
+            .unwrap_or_else(|| std::env::var("USER").unwrap_or_else(|_| "root".into()));
+        if user == remote_user {
+            // Already that user: sudo would change nothing.
+            return Ok(None);
+        }
+        let password = match hv
+            .get("ansible_become_password")
+            .or_else(|| hv.get("ansible_become_pass"))
+        {
+            Some(p) => {
+                let p = self
+                    .templater
+                    .render_value(p, scope)
+                    .map_err(TaskError::template(""))?;
+                // A password from --secrets/--secret-env/--ask-secret is a marker here: sudo
+                // gets the value, never the marker.
+                let revealed =
+                    self.opts
+                        .secrets
+                        .reveal(&vars::as_string(&p))
+                        .map_err(|source| TaskError::Secret {
+                            what: "ansible_become_password",
+                            source: Box::new(source),
+                        })?;
+                let text = String::from_utf8(revealed.content.to_vec())
+                    .map_err(|_| TaskError::Invalid("ansible_become_password is not valid UTF-8".into()))?;
+                let p = secrecy::SecretString::from(text);
+                self.opts.secrets.also_mask(&p); // secrets: masked in every report
+                Some(p)
+            }
+            // -K / become_ask_pass: the password asked at start.
+            None => self
+                .opts
+                .become_password
+                .clone()
+                .inspect(|p| self.opts.secrets.also_mask(p)),
+        };
+        Ok(Some(Become { user, password }))
     }
 
     /// Connection variables in a block's or the task's `vars:` (`ansible_connection`,
@@ -286,11 +445,13 @@ impl Runner<'_> {
     /// `ansible_host`, `ansible_port`, `ansible_user`, key..., with the task's keywords; a host
     /// absent from the inventory is reached by its name with the `all` group's variables, as
     /// ansible-core does), else the host's own for the task's `connection:`/`remote_user:`
-    /// keywords. Connections are opened once and shared (see [`Runner::connection_to`]).
+    /// keywords. Connections are made once, shared, and opened by their first command (see
+    /// [`Runner::connection_to`]).
     ///
-    /// Errors: [`crate::transport::TransportError`] when the connection cannot be opened (the
-    /// task's host is then unreachable for this task, as in ansible-core).
-    pub(super) async fn task_connection(
+    /// Errors: [`crate::transport::TransportError`] when the connection variables are invalid
+    /// (the task's host is then unreachable for this task, as in ansible-core); a host that
+    /// cannot be reached is found so by the task's first command.
+    pub(super) fn task_connection(
         &self,
         ctx: &PlayCtx<'_>,
         st: &HostState,
@@ -325,7 +486,7 @@ impl Runner<'_> {
             )?,
             _ => return Ok(conn.clone()),
         };
-        self.connection_to(&spec).await
+        Ok(self.connection_to(&spec))
     }
 }
 

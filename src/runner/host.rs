@@ -232,7 +232,9 @@ pub(super) struct Outcome {
 impl<'a> Runner<'a> {
     /// Runs a whole play on one host and returns the updated host state.
     pub(crate) async fn play_host(&self, ctx: &PlayCtx<'_>, mut st: HostState) -> HostState {
-        let conn = match self.connection(&st, ctx.play).await {
+        // Made here, opened by the first task that needs it (lazily, in this host's own flow:
+        // hosts still connect in parallel), as ansible-core connects on the first such task.
+        let conn = match self.connection(&st, ctx.play) {
             Ok(c) => c,
             Err(e) => {
                 st.unreachable = true;

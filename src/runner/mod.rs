@@ -555,22 +555,26 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// The host's connection, opened on first use.
-    pub(crate) async fn connection(
+    /// The host's connection: made once for the run and opened by its first command (see
+    /// [`Runner::connection_to`]).
+    ///
+    /// Errors: [`crate::transport::TransportError`] when the host's connection variables are
+    /// invalid (a port that is not a number, an unsupported `ansible_connection`).
+    pub(crate) fn connection(
         &self,
         st: &HostState,
         play: &crate::playbook::Play,
     ) -> Result<Arc<Connection>, crate::transport::TransportError> {
         let spec = connect::spec_for(self, st, Some(play))?;
-        self.connection_to(&spec).await
+        Ok(self.connection_to(&spec))
     }
 
-    /// The connection for `spec`, opened on first use and shared by every task that connects
-    /// the same way (a host's own tasks, tasks delegated to it, `connection:` per task).
-    pub(crate) async fn connection_to(
-        &self,
-        spec: &crate::transport::ConnectSpec,
-    ) -> Result<Arc<Connection>, crate::transport::TransportError> {
+    /// The connection for `spec`, made on first use and shared by every task that connects the
+    /// same way (a host's own tasks, tasks delegated to it, `connection:` per task). It is not
+    /// opened here: its first command opens it ([`Connection::lazy`]), in the flow of the task
+    /// that needs it, as ansible-core connects on the first task that needs a connection; a
+    /// connection that could not be opened is tried again by the next command.
+    pub(crate) fn connection_to(&self, spec: &crate::transport::ConnectSpec) -> Arc<Connection> {
         // One connection per host and way in: plays that connect as another user (or locally)
         // get their own.
         let key = format!(
@@ -581,22 +585,13 @@ impl<'a> Runner<'a> {
             spec.port,
             spec.user.as_deref().unwrap_or_default()
         );
-        if let Ok(map) = self.conns.lock()
-            && let Some(c) = map.get(&key)
-        {
-            return Ok(c.clone());
+        match self.conns.lock() {
+            Ok(mut map) => map
+                .entry(key)
+                .or_insert_with(|| Arc::new(Connection::lazy(spec)))
+                .clone(),
+            Err(_) => Arc::new(Connection::lazy(spec)),
         }
-        let conn = Arc::new(Connection::open(spec).await?);
-        // Two hosts delegating to the same host at once: the first connection kept is shared,
-        // the other one closed.
-        let kept = match self.conns.lock() {
-            Ok(mut map) => map.entry(key).or_insert_with(|| conn.clone()).clone(),
-            Err(_) => conn.clone(),
-        };
-        if !Arc::ptr_eq(&kept, &conn) {
-            conn.close().await;
-        }
-        Ok(kept)
     }
 
     async fn close_all(&self) {

@@ -14,7 +14,7 @@ use crate::modules::{self, ModuleContext, ModuleOutcome};
 use crate::playbook::{Action, Task};
 use crate::report::{Event, Status, TaskReport};
 use crate::template::{OMIT, Scope};
-use crate::transport::{Become, Connection};
+use crate::transport::Connection;
 use crate::vars::{self, Vars};
 
 impl<'a> Runner<'a> {
@@ -386,10 +386,7 @@ impl<'a> Runner<'a> {
                     .get("fact_path")
                     .filter(|v| !v.is_null())
                     .map(vars::as_string);
-                let conn = match self
-                    .task_connection(ctx, st, conn, &conn_vars, inh, delegated.as_deref())
-                    .await
-                {
+                let conn = match self.task_connection(ctx, st, conn, &conn_vars, inh, delegated.as_deref()) {
                     Ok(c) => c,
                     Err(e) => return Ok(unreachable(&e, task)),
                 };
@@ -433,13 +430,17 @@ impl<'a> Runner<'a> {
             }
             Some(action @ (Action::Module { args, .. } | Action::Python { args, .. })) => {
                 let args = self.render_args(args, scope)?;
-                let become_ = self.become_for(task, inh, scope)?;
+                // Under delegate_to, `become` and what depends on the host the module runs on
+                // (its Python, `package`'s backend) come from the delegated host's variables,
+                // as ansible-core takes them from `ansible_delegated_vars`.
+                let dscope = delegated
+                    .as_deref()
+                    .filter(|d| *d != st.name)
+                    .map(|d| self.delegated_scope(ctx, st, task, inh, d));
+                let become_ = self.become_for(task, inh, dscope.as_ref().unwrap_or(scope))?;
                 // The task runs on the delegated host's connection (built from that host's
                 // variables), or on the one its `connection:`/`remote_user:` keywords ask for.
-                let conn = match self
-                    .task_connection(ctx, st, conn, &conn_vars, inh, delegated.as_deref())
-                    .await
-                {
+                let conn = match self.task_connection(ctx, st, conn, &conn_vars, inh, delegated.as_deref()) {
                     Ok(c) => c,
                     Err(e) => return Ok(unreachable(&e, task)),
                 };
@@ -467,6 +468,13 @@ impl<'a> Runner<'a> {
                     search_paths: &search_paths,
                     env: &env,
                     secrets: &self.opts.secrets,
+                    // Delegated to itself: its own variables (what hostvars would show).
+                    delegation: delegated.as_deref().map(|host| modules::Delegation {
+                        host,
+                        scope: dscope.as_ref().unwrap_or(scope),
+                        task_vars: &task.vars,
+                        delegate_facts: task.delegate_facts,
+                    }),
                 };
                 // `async:` the job's time limit (0: not async); `poll:` 15 by default.
                 let limit = match &task.async_val {
@@ -618,81 +626,6 @@ impl<'a> Runner<'a> {
         out.push(task.mark.file.parent().map(PathBuf::from).unwrap_or_default());
         out.push(self.pb.dir.clone());
         out
-    }
-
-    pub(super) fn become_for(
-        &self,
-        task: &Task,
-        inh: &Inherited,
-        scope: &Scope,
-    ) -> Result<Option<Become>, TaskError> {
-        let hv = &scope.vars;
-        let on = match task.become_.or(inh.become_) {
-            Some(b) => b,
-            // -b / ansible.cfg become where nothing closer says.
-            None => hv
-                .get("ansible_become")
-                .and_then(vars::as_bool)
-                .unwrap_or(self.opts.become_),
-        };
-        if !on {
-            return Ok(None);
-        }
-        let user_v = task
-            .become_user
-            .clone()
-            .or_else(|| inh.become_user.clone())
-            .or_else(|| hv.get("ansible_become_user").map(vars::as_string))
-            .or_else(|| self.opts.become_user.clone())
-            .unwrap_or_else(|| "root".into());
-        let user = vars::as_string(
-            &self
-                .templater
-                .render_str(&user_v, scope)
-                .map_err(TaskError::template(""))?,
-        );
-        let remote_user = hv
-            .get("ansible_user")
-            .map(vars::as_string)
-            .or_else(|| self.opts.remote_user.clone())
-            .unwrap_or_else(|| std::env::var("USER").unwrap_or_else(|_| "root".into()));
-        if user == remote_user {
-            // Already that user: sudo would change nothing.
-            return Ok(None);
-        }
-        let password = match hv
-            .get("ansible_become_password")
-            .or_else(|| hv.get("ansible_become_pass"))
-        {
-            Some(p) => {
-                let p = self
-                    .templater
-                    .render_value(p, scope)
-                    .map_err(TaskError::template(""))?;
-                // A password from --secrets/--secret-env/--ask-secret is a marker here: sudo
-                // gets the value, never the marker.
-                let revealed =
-                    self.opts
-                        .secrets
-                        .reveal(&vars::as_string(&p))
-                        .map_err(|source| TaskError::Secret {
-                            what: "ansible_become_password",
-                            source: Box::new(source),
-                        })?;
-                let text = String::from_utf8(revealed.content.to_vec())
-                    .map_err(|_| TaskError::Invalid("ansible_become_password is not valid UTF-8".into()))?;
-                let p = secrecy::SecretString::from(text);
-                self.opts.secrets.also_mask(&p); // secrets: masked in every report
-                Some(p)
-            }
-            // -K / become_ask_pass: the password asked at start.
-            None => self
-                .opts
-                .become_password
-                .clone()
-                .inspect(|p| self.opts.secrets.also_mask(p)),
-        };
-        Ok(Some(Become { user, password }))
     }
 
     pub(super) fn render_args(&self, args: &Vars, scope: &Scope) -> Result<Vars, TaskError> {

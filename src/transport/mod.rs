@@ -293,6 +293,16 @@ impl Connection {
         }
     }
 
+    /// The connection described by `spec`, not opened yet: an SSH session opens (and checks
+    /// the host key) on the first command ([`ssh::SshConnection::lazy`]), so a host that cannot
+    /// be reached is unreachable for the first task that needs it, as in ansible-core.
+    pub fn lazy(spec: &ConnectSpec) -> Connection {
+        match spec.kind {
+            ConnectionKind::Local => Connection::Local(local::LocalConnection::new(&spec.name)),
+            ConnectionKind::Ssh => Connection::Ssh(ssh::SshConnection::lazy(spec)),
+        }
+    }
+
     /// Runs one command and waits for it to end, collecting stdout and stderr.
     /// A non-zero exit is not an error here: it is in [`ExecOutput::status`].
     pub async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, TransportError> {

@@ -222,6 +222,8 @@ pub struct Compare {
     pub lab: Lab,
     /// Hosts per tool.
     n: usize,
+    /// Hosts outside the lab, for talon and for ansible-playbook (see [`Compare::more_hosts`]).
+    more: (Vec<String>, Vec<String>),
 }
 
 impl Compare {
@@ -235,6 +237,7 @@ impl Compare {
         Compare {
             lab: Lab::up(2 * n),
             n,
+            more: Default::default(),
         }
     }
 
@@ -243,7 +246,19 @@ impl Compare {
         Compare {
             lab: Lab::up_with(2, flags),
             n: 1,
+            more: Default::default(),
         }
+    }
+
+    /// Adds hosts outside the lab (`talon`'s and `ansible`'s), named in an inventory of the
+    /// test's own given with `-i` in the run's arguments: their lines and recaps follow the lab
+    /// hosts'.
+    pub fn more_hosts(mut self, talon: &[&str], ansible: &[&str]) -> Compare {
+        self.more = (
+            talon.iter().map(|h| h.to_string()).collect(),
+            ansible.iter().map(|h| h.to_string()).collect(),
+        );
+        self
     }
 
     fn names(&self, range: std::ops::Range<usize>) -> Vec<String> {
@@ -332,8 +347,10 @@ impl Compare {
     /// Runs `playbook` with talon (on the first host) and with ansible-playbook (on the
     /// second), both with `extra` arguments and `env` variables.
     pub fn run(&self, playbook: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Outcome, Outcome) {
-        let talon_hosts = self.names(0..self.n);
-        let ansible_hosts = self.names(self.n..2 * self.n);
+        let mut talon_hosts = self.names(0..self.n);
+        talon_hosts.extend(self.more.0.iter().cloned());
+        let mut ansible_hosts = self.names(self.n..2 * self.n);
+        ansible_hosts.extend(self.more.1.iter().cloned());
         let th = talon_hosts.join(",");
         let ah = ansible_hosts.join(",");
         let mut talon = super::talon();

@@ -48,6 +48,7 @@ impl LocalEnv {
             search_paths: &self.search,
             env: &[],
             secrets: &talon::secrets::NONE,
+            delegation: None,
         }
     }
 

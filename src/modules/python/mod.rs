@@ -382,17 +382,24 @@ exec "$1""#;
 static DISCOVERED: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
 
 /// The host's Python: `ansible_python_interpreter`, else discovered (and whether it was
-/// discovered just now, which Ansible reports as a fact).
+/// discovered just now, which Ansible reports as a fact). Under `delegate_to`, the delegated
+/// host's (its variable, its discovery), as ansible-core's `_configure_module` reads the
+/// delegated host's variables.
 pub(crate) async fn interpreter(ctx: &ModuleContext<'_>) -> Result<(String, bool), ModuleError> {
-    if let Some(v) = ctx.scope.vars.get("ansible_python_interpreter") {
+    let vars = ctx.target_scope();
+    if let Some(v) = vars.vars.get("ansible_python_interpreter") {
         let rendered = ctx
             .templater
-            .render_value(v, ctx.scope)
+            .render_value(v, vars)
             .map_err(|e| ModuleError::Template(format!("ansible_python_interpreter: {e}")))?;
         return Ok((crate::vars::as_string(&rendered), false));
     }
     let cache = DISCOVERED.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(p) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(ctx.host) {
+    if let Some(p) = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(ctx.target())
+    {
         return Ok((p.clone(), false));
     }
     let out = sysutil::run_script(ctx, DISCOVER, &[], None).await?;
@@ -408,14 +415,14 @@ pub(crate) async fn interpreter(ctx: &ModuleContext<'_>) -> Result<(String, bool
             module: "talon",
             message: format!(
                 "no Python found on {} for a module that runs through ansible-core's code (set ansible_python_interpreter)",
-                ctx.host
+                ctx.target()
             ),
         });
     }
     cache
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .insert(ctx.host.to_string(), found.clone());
+        .insert(ctx.target().to_string(), found.clone());
     Ok((found, true))
 }
 
@@ -507,7 +514,10 @@ pub async fn run(
         .with("module_stderr", out.stderr_str())
         .with("rc", out.status.rc()),
     };
-    if discovered {
+    // A delegated task's discovery is not reported (it would land on the task's own host)
+    // unless `delegate_facts` gives it to the delegated host, as ansible-core's
+    // `_configure_module`.
+    if discovered && ctx.delegation.is_none_or(|d| d.delegate_facts) {
         let facts = json!({"discovered_interpreter_python": interp});
         outcome = outcome.with("ansible_facts", facts);
     }

@@ -7,7 +7,10 @@
 //! The backend ([`choose`]): `use` unless it is `auto`; else the `ansible_package_use` variable;
 //! else the host's `pkg_mgr` fact when facts were gathered; else `pkg_mgr` detected on the host
 //! in one round trip ([`crate::runner::facts::detect_pkg_mgr`]; ansible-core runs `setup` for
-//! `ansible_pkg_mgr`, and keeps the answer no more than talon does).
+//! `ansible_pkg_mgr`, and keeps the answer no more than talon does). Under `delegate_to` the
+//! host is the delegated one (its facts, detection on its connection) and
+//! `ansible_package_use` comes from the task's own `vars:` only, as ansible-core's package
+//! action reads them.
 
 use serde_json::Value;
 
@@ -97,17 +100,25 @@ pub fn backend(name: &str) -> Result<&'static str, PackageError> {
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     let a = Args::new(&INFO, args)?;
     let use_arg = a.str("use")?.unwrap_or_else(|| "auto".to_string());
-    let package_use = match ctx.scope.vars.get("ansible_package_use") {
-        Some(_) => Some(
-            ctx.templater
-                .eval_expr("ansible_package_use", ctx.scope)
-                .map(|v| if v.is_null() { String::new() } else { as_string(&v) })
-                .map_err(|e| ModuleError::Template(format!("ansible_package_use: {}", e.message)))?,
-        ),
-        None => None,
+    let package_use = match ctx.delegation {
+        // Under delegate_to, ansible-core's package action reads `ansible_package_use` from the
+        // task's own `vars:` only (as written, not templated) and the delegated host's facts.
+        Some(d) => d
+            .task_vars
+            .get("ansible_package_use")
+            .map(|v| if v.is_null() { String::new() } else { as_string(v) }),
+        None => match ctx.scope.vars.get("ansible_package_use") {
+            Some(_) => Some(
+                ctx.templater
+                    .eval_expr("ansible_package_use", ctx.scope)
+                    .map(|v| if v.is_null() { String::new() } else { as_string(&v) })
+                    .map_err(|e| ModuleError::Template(format!("ansible_package_use: {}", e.message)))?,
+            ),
+            None => None,
+        },
     };
     let fact = ctx
-        .scope
+        .target_scope()
         .vars
         .get("ansible_facts")
         .and_then(|f| f.get("pkg_mgr"))

@@ -84,6 +84,20 @@ impl SshConnection {
         })
     }
 
+    /// A connection to `spec` that connects on its first command, as ansible-core opens a
+    /// host's connection on the first task that needs one: a host that cannot be reached is
+    /// found unreachable by that command (errors as [`SshConnection::connect`] then), and tasks
+    /// that need no connection (`debug`, `set_fact`, ...) run before it on that host. The host
+    /// key is checked when the session opens, as with [`SshConnection::connect`].
+    pub fn lazy(spec: &ConnectSpec) -> SshConnection {
+        SshConnection {
+            spec: Box::new(spec.clone()),
+            session: std::sync::RwLock::new(None),
+            opening: Mutex::new(()),
+            state: Default::default(),
+        }
+    }
+
     /// The open session, or a new one after a reset (errors as [`SshConnection::connect`]).
     async fn current(&self) -> Result<Arc<Session>, TransportError> {
         if let Some(s) = self.open_session() {
