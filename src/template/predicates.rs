@@ -8,7 +8,7 @@ use std::path::Path;
 use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error};
 
-use super::filters::{Args, compile_regex, err, str_of};
+use super::filters::{Anchor, Args, compile_anchored, err, str_of};
 
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_test("truthy", |v: Value| v.is_true());
@@ -133,13 +133,18 @@ fn regex_test(v: Value, rest: Rest<ValueOrKwargs>, mode: Mode) -> Result<bool, E
         (Mode::Match, _) => "match",
         _ => "search",
     };
-    let pattern = match mode {
-        "match" => format!(r"\A(?:{pattern})"),
-        "fullmatch" => format!(r"\A(?:{pattern})\z"),
-        _ => pattern,
+    let anchor = match mode {
+        "match" => Anchor::Match,
+        "fullmatch" => Anchor::Full,
+        _ => Anchor::Search,
     };
-    let re = compile_regex(&pattern, args.flag(1, "ignorecase"), args.flag(2, "multiline"))?;
-    Ok(re.is_match(&s))
+    let re = compile_anchored(
+        &pattern,
+        args.flag(1, "ignorecase"),
+        args.flag(2, "multiline"),
+        anchor,
+    )?;
+    re.is_match(&s).map_err(|e| super::filters::regex_run_err(&re, e))
 }
 
 /// One part of a version: numbers compare numerically and sort before words (LooseVersion).

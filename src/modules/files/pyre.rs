@@ -53,6 +53,19 @@ enum Piece {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template(Vec<Piece>);
 
+impl Template {
+    /// Appends the template to `out` with each group reference replaced by what `group` gives
+    /// for it (an unmatched group is empty, as in Python 3.5+).
+    pub fn expand<'a>(&self, group: impl Fn(usize) -> Option<&'a str>, out: &mut String) {
+        for piece in &self.0 {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Group(g) => out.push_str(group(*g).unwrap_or("")),
+            }
+        }
+    }
+}
+
 /// Python's inline flags talon carries: `i`, `m`, `s` (and `u`, Python 3's default for text).
 fn flags_ok(flags: &str) -> Result<bool, Unsupported> {
     let mut ignore_case = false;
@@ -134,6 +147,401 @@ fn escape(c: char, next: &str, in_class: bool, tables: &mut bool) -> Result<(Str
     }
 }
 
+/// A Python pattern in the `regex` crate's syntax (`fancy`: fancy-regex's), and what decides
+/// where it runs as Python's would (see [`PyRegex`]'s fields).
+#[derive(Debug, Clone)]
+pub struct Translated {
+    /// The pattern, flags first.
+    pub pattern: String,
+    /// See [`PyRegex`].
+    pub tables: bool,
+    /// See [`PyRegex`].
+    pub choices: bool,
+    /// See [`PyRegex`] (never set for fancy-regex: its `$` is written as Python's).
+    pub dollar: bool,
+}
+
+/// Translates Python pattern `pattern` (with `re.MULTILINE` / `re.DOTALL`) for the `regex`
+/// crate, or with `fancy` for fancy-regex, which also runs what needs backtracking as Python's
+/// `re` does: look-ahead and look-behind, backreferences `\1`..`\99` and `(?P=name)`, and `$`
+/// without MULTILINE as Python's (the end, or before a final newline: `(?=\n?\z)`).
+///
+/// Errors: [`Unsupported`] as [`PyRegex::new`] lists, minus what `fancy` carries.
+pub fn translate(
+    pattern: &str,
+    multiline: bool,
+    dotall: bool,
+    fancy: bool,
+) -> Result<Translated, Unsupported> {
+    let mut out = String::new();
+    let mut tables = false;
+    let mut choices = false;
+    let mut dollar = false;
+    let mut depth = 0usize;
+    // Per open parenthesis, the number of the group it captures (Python's numbering); the
+    // groups and names seen so far: a reference to a later or still open group, or a name
+    // given twice, is Python's error.
+    let mut open: Vec<Option<usize>> = Vec::new();
+    let mut groups = 0usize;
+    let mut names: Vec<(String, usize)> = Vec::new();
+    // True when the last thing written can take a quantifier.
+    let mut atom = false;
+    // True right after a quantifier (another one is Python's "multiple repeat").
+    let mut quantified = false;
+    let mut prefix = true;
+    let chars: Vec<(usize, char)> = pattern.char_indices().collect();
+    let mut k = 0;
+    while k < chars.len() {
+        let (at, c) = chars[k];
+        let rest = &pattern[at..];
+        let after = &pattern[at + c.len_utf8()..];
+        // Global flags: only at the very start (Python 3.11 refuses them later).
+        if c == '(' && after.starts_with('?') {
+            let body: String = after[1..]
+                .chars()
+                .take_while(|ch| ch.is_ascii_alphabetic() || *ch == '-')
+                .collect();
+            let closing = after[1 + body.len()..].chars().next();
+            if !body.is_empty() && closing == Some(')') {
+                if !prefix || body.contains('-') {
+                    return unsupported("inline flags after the start of the pattern");
+                }
+                tables |= flags_ok(&body)?;
+                out.push_str(&format!("(?{body})"));
+                k += 2 + body.chars().count() + 1;
+                continue;
+            }
+        }
+        prefix = false;
+        match c {
+            '\\' => {
+                let Some(e) = after.chars().next() else {
+                    return unsupported("a pattern ending in a backslash");
+                };
+                if fancy && e.is_ascii_digit() && e != '0' {
+                    // Python: `\1`..`\99` refer to a group, three octal digits are a character.
+                    let digits: String = after.chars().take_while(char::is_ascii_digit).take(3).collect();
+                    if digits.len() == 3 && digits.chars().all(|d| d < '8') {
+                        return unsupported("an octal escape");
+                    }
+                    let n: String = digits.chars().take(2).collect();
+                    let num: usize = n.parse().unwrap_or(usize::MAX);
+                    if num > groups || open.contains(&Some(num)) {
+                        return unsupported(format!("invalid group reference {n}"));
+                    }
+                    out.push_str(&format!("(?:\\{n})"));
+                    k += 1 + n.len();
+                    atom = true;
+                    quantified = false;
+                    continue;
+                }
+                let (form, used) = escape(e, &after[e.len_utf8()..], false, &mut tables)?;
+                out.push_str(&form);
+                k += 2 + used;
+                atom = !matches!(e, 'b' | 'B' | 'A' | 'Z');
+                quantified = false;
+                continue;
+            }
+            '[' => {
+                let (form, used) = PyRegex::class(&chars[k..], &mut tables)?;
+                out.push_str(&form);
+                k += used;
+                atom = true;
+                quantified = false;
+                continue;
+            }
+            '(' => {
+                if let Some(ext) = after.strip_prefix('?') {
+                    let look = ["=", "!", "<=", "<!"].into_iter().find(|l| ext.starts_with(l));
+                    if fancy && let Some(look) = look {
+                        // Look-ahead and look-behind (fancy-regex's syntax is Python's).
+                        out.push_str(&format!("(?{look}"));
+                        k += 2 + look.len();
+                        depth += 1;
+                        open.push(None);
+                        atom = false;
+                        quantified = false;
+                        continue;
+                    }
+                    if fancy && let Some(named) = ext.strip_prefix("P=") {
+                        let name: String = named.chars().take_while(|&ch| ch != ')').collect();
+                        if !is_identifier(&name) || !named[name.len()..].starts_with(')') {
+                            return unsupported(format!("the group reference {name:?}"));
+                        }
+                        let num = names.iter().find(|(n, _)| *n == name).map(|(_, g)| *g);
+                        if num.is_none() || open.contains(&num) {
+                            return unsupported(format!("unknown or open group name {name:?}"));
+                        }
+                        out.push_str(&format!("(?P={name})"));
+                        k += 4 + name.chars().count() + 1;
+                        atom = true;
+                        quantified = false;
+                        continue;
+                    }
+                    if let Some(named) = ext.strip_prefix("P<") {
+                        let name: String = named.chars().take_while(|&ch| ch != '>').collect();
+                        if !is_identifier(&name) || !named[name.len()..].starts_with('>') {
+                            return unsupported(format!("the group name {name:?}"));
+                        }
+                        if names.iter().any(|(n, _)| *n == name) {
+                            return unsupported(format!("redefinition of group name {name:?}"));
+                        }
+                        groups += 1;
+                        names.push((name.clone(), groups));
+                        open.push(Some(groups));
+                        out.push_str(&format!("(?P<{name}>"));
+                        k += 4 + name.chars().count() + 1;
+                    } else if ext.starts_with(':') {
+                        open.push(None);
+                        out.push_str("(?:");
+                        k += 3;
+                    } else {
+                        let body: String = ext
+                            .chars()
+                            .take_while(|ch| ch.is_ascii_alphabetic() || *ch == '-')
+                            .collect();
+                        if body.is_empty() || !ext[body.len()..].starts_with(':') {
+                            return unsupported(format!(
+                                "the group (?{}",
+                                ext.chars().take(3).collect::<String>()
+                            ));
+                        }
+                        tables |= flags_ok(&body)?;
+                        open.push(None);
+                        out.push_str(&format!("(?{body}:"));
+                        k += 2 + body.chars().count() + 1;
+                    }
+                } else {
+                    groups += 1;
+                    open.push(Some(groups));
+                    out.push('(');
+                    k += 1;
+                }
+                depth += 1;
+                atom = false;
+                quantified = false;
+                continue;
+            }
+            ')' => {
+                if depth == 0 {
+                    return unsupported("an unbalanced parenthesis");
+                }
+                depth -= 1;
+                open.pop();
+                out.push(')');
+                atom = true;
+                quantified = false;
+            }
+            '|' => {
+                choices = true;
+                out.push('|');
+                atom = false;
+                quantified = false;
+            }
+            '*' | '+' | '?' | '{' => {
+                let rep = if c == '{' {
+                    repetition(rest)
+                } else {
+                    Some((1, c.to_string()))
+                };
+                match rep {
+                    None => {
+                        // A `{` that is no repetition is a literal in Python.
+                        out.push_str("\\{");
+                        atom = true;
+                        quantified = false;
+                    }
+                    Some(_) if quantified && c == '?' => {
+                        choices = true;
+                        out.push('?');
+                        quantified = false;
+                        atom = false;
+                    }
+                    Some(_) if quantified => return unsupported("a quantifier after a quantifier"),
+                    Some(_) if !atom => return unsupported("a quantifier with nothing to repeat"),
+                    Some((used, form)) => {
+                        out.push_str(&form);
+                        k += rest[..used].chars().count();
+                        quantified = true;
+                        atom = false;
+                        continue;
+                    }
+                }
+            }
+            '$' if !multiline && fancy => {
+                // Python's `$`: the end, or before a final newline.
+                out.push_str("(?=\\n?\\z)");
+                atom = false;
+                quantified = false;
+            }
+            '$' if !multiline => {
+                // Python's `$` also matches before a final newline; Rust's only at the
+                // end: the same on a text without newlines (see `fits`).
+                dollar = true;
+                out.push('$');
+                atom = false;
+                quantified = false;
+            }
+            '^' | '$' => {
+                out.push(c);
+                atom = false;
+                quantified = false;
+            }
+            '.' => {
+                out.push('.');
+                atom = true;
+                quantified = false;
+            }
+            other => {
+                out.push_str(&regex::escape(other.encode_utf8(&mut [0; 4])));
+                atom = true;
+                quantified = false;
+            }
+        }
+        k += 1;
+    }
+    if depth != 0 {
+        return unsupported("an unbalanced parenthesis");
+    }
+    let mut flags = String::new();
+    if multiline {
+        flags.push('m');
+    }
+    if dotall {
+        flags.push('s');
+    }
+    let full = if flags.is_empty() {
+        out
+    } else {
+        format!("(?{flags}){out}")
+    };
+    Ok(Translated {
+        pattern: full,
+        tables,
+        choices,
+        dollar,
+    })
+}
+
+/// Parses Python replacement template `template` (`re.sub`'s `repl`) against a pattern with
+/// `groups` groups (group 0 included) whose named groups `named` numbers.
+///
+/// Errors: [`Unsupported`] for octal escapes and for what Python refuses (a bad escape of a
+/// letter, a reference to a group the pattern lacks, a malformed `\g<...>`).
+pub fn parse_template(
+    template: &str,
+    groups: usize,
+    named: &dyn Fn(&str) -> Option<usize>,
+) -> Result<Template, Unsupported> {
+    let mut pieces = Vec::new();
+    let mut text = String::new();
+    let chars: Vec<char> = template.chars().collect();
+    let mut k = 0;
+    let group = |text: &mut String, pieces: &mut Vec<Piece>, n: usize| {
+        if n >= groups {
+            return unsupported(format!("invalid group reference {n}"));
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(std::mem::take(text)));
+        }
+        pieces.push(Piece::Group(n));
+        Ok(())
+    };
+    while k < chars.len() {
+        let c = chars[k];
+        if c != '\\' {
+            text.push(c);
+            k += 1;
+            continue;
+        }
+        let Some(&e) = chars.get(k + 1) else {
+            return unsupported("a template ending in a backslash");
+        };
+        match e {
+            'g' => {
+                if chars.get(k + 2) != Some(&'<') {
+                    return unsupported("\\g without <");
+                }
+                let name: String = chars[k + 3..].iter().take_while(|&&ch| ch != '>').collect();
+                if chars.get(k + 3 + name.chars().count()) != Some(&'>') {
+                    return unsupported("\\g< without >");
+                }
+                let n = if !name.is_empty() && name.chars().all(|d| d.is_ascii_digit()) {
+                    name.parse::<usize>()
+                        .map_err(|_| Unsupported("a group number".into()))?
+                } else if is_identifier(&name) {
+                    named(&name).ok_or_else(|| Unsupported(format!("unknown group name {name:?}")))?
+                } else {
+                    return unsupported(format!("bad character in group name {name:?}"));
+                };
+                group(&mut text, &mut pieces, n)?;
+                k += 4 + name.chars().count();
+            }
+            '0' => return unsupported("an octal escape"),
+            '1'..='9' => {
+                let d2 = chars.get(k + 2).filter(|d| d.is_ascii_digit());
+                let d3 = chars.get(k + 3).filter(|d| d.is_ascii_digit());
+                let octal = |d: char| ('0'..='7').contains(&d);
+                if let (Some(&d2), Some(&d3)) = (d2, d3)
+                    && octal(e)
+                    && octal(d2)
+                    && octal(d3)
+                {
+                    return unsupported("an octal escape");
+                }
+                let (n, used) = match d2 {
+                    Some(&d2) => ((e as usize - '0' as usize) * 10 + (d2 as usize - '0' as usize), 3),
+                    None => (e as usize - '0' as usize, 2),
+                };
+                group(&mut text, &mut pieces, n)?;
+                k += used;
+            }
+            'a' => {
+                text.push('\x07');
+                k += 2;
+            }
+            'b' => {
+                text.push('\x08');
+                k += 2;
+            }
+            'f' => {
+                text.push('\x0c');
+                k += 2;
+            }
+            'n' => {
+                text.push('\n');
+                k += 2;
+            }
+            'r' => {
+                text.push('\r');
+                k += 2;
+            }
+            't' => {
+                text.push('\t');
+                k += 2;
+            }
+            'v' => {
+                text.push('\x0b');
+                k += 2;
+            }
+            '\\' => {
+                text.push('\\');
+                k += 2;
+            }
+            e if e.is_ascii_alphabetic() => return unsupported(format!("bad escape \\{e}")),
+            e => {
+                text.push('\\');
+                text.push(e);
+                k += 2;
+            }
+        }
+    }
+    if !text.is_empty() {
+        pieces.push(Piece::Text(text));
+    }
+    Ok(Template(pieces))
+}
+
 impl PyRegex {
     /// Translates Python pattern `pattern`, compiled with `re.MULTILINE` when `multiline` and
     /// `re.DOTALL` when `dotall`.
@@ -144,188 +552,13 @@ impl PyRegex {
     /// `--` or `~~`), for patterns Python refuses (so that Python's message is the one shown),
     /// and when the `regex` crate refuses the translation.
     pub fn new(pattern: &str, multiline: bool, dotall: bool) -> Result<PyRegex, Unsupported> {
-        let mut out = String::new();
-        let mut tables = false;
-        let mut choices = false;
-        let mut dollar = false;
-        let mut depth = 0usize;
-        // True when the last thing written can take a quantifier.
-        let mut atom = false;
-        // True right after a quantifier (another one is Python's "multiple repeat").
-        let mut quantified = false;
-        let mut prefix = true;
-        let chars: Vec<(usize, char)> = pattern.char_indices().collect();
-        let mut k = 0;
-        while k < chars.len() {
-            let (at, c) = chars[k];
-            let rest = &pattern[at..];
-            let after = &pattern[at + c.len_utf8()..];
-            // Global flags: only at the very start (Python 3.11 refuses them later).
-            if c == '(' && after.starts_with('?') {
-                let body: String = after[1..]
-                    .chars()
-                    .take_while(|ch| ch.is_ascii_alphabetic() || *ch == '-')
-                    .collect();
-                let closing = after[1 + body.len()..].chars().next();
-                if !body.is_empty() && closing == Some(')') {
-                    if !prefix || body.contains('-') {
-                        return unsupported("inline flags after the start of the pattern");
-                    }
-                    tables |= flags_ok(&body)?;
-                    out.push_str(&format!("(?{body})"));
-                    k += 2 + body.chars().count() + 1;
-                    continue;
-                }
-            }
-            prefix = false;
-            match c {
-                '\\' => {
-                    let Some(e) = after.chars().next() else {
-                        return unsupported("a pattern ending in a backslash");
-                    };
-                    let (form, used) = escape(e, &after[e.len_utf8()..], false, &mut tables)?;
-                    out.push_str(&form);
-                    k += 2 + used;
-                    atom = !matches!(e, 'b' | 'B' | 'A' | 'Z');
-                    quantified = false;
-                    continue;
-                }
-                '[' => {
-                    let (form, used) = Self::class(&chars[k..], &mut tables)?;
-                    out.push_str(&form);
-                    k += used;
-                    atom = true;
-                    quantified = false;
-                    continue;
-                }
-                '(' => {
-                    if let Some(ext) = after.strip_prefix('?') {
-                        if let Some(named) = ext.strip_prefix("P<") {
-                            let name: String = named.chars().take_while(|&ch| ch != '>').collect();
-                            if !is_identifier(&name) || !named[name.len()..].starts_with('>') {
-                                return unsupported(format!("the group name {name:?}"));
-                            }
-                            out.push_str(&format!("(?P<{name}>"));
-                            k += 4 + name.chars().count() + 1;
-                        } else if ext.starts_with(':') {
-                            out.push_str("(?:");
-                            k += 3;
-                        } else {
-                            let body: String = ext
-                                .chars()
-                                .take_while(|ch| ch.is_ascii_alphabetic() || *ch == '-')
-                                .collect();
-                            if body.is_empty() || !ext[body.len()..].starts_with(':') {
-                                return unsupported(format!(
-                                    "the group (?{}",
-                                    ext.chars().take(3).collect::<String>()
-                                ));
-                            }
-                            tables |= flags_ok(&body)?;
-                            out.push_str(&format!("(?{body}:"));
-                            k += 2 + body.chars().count() + 1;
-                        }
-                    } else {
-                        out.push('(');
-                        k += 1;
-                    }
-                    depth += 1;
-                    atom = false;
-                    quantified = false;
-                    continue;
-                }
-                ')' => {
-                    if depth == 0 {
-                        return unsupported("an unbalanced parenthesis");
-                    }
-                    depth -= 1;
-                    out.push(')');
-                    atom = true;
-                    quantified = false;
-                }
-                '|' => {
-                    choices = true;
-                    out.push('|');
-                    atom = false;
-                    quantified = false;
-                }
-                '*' | '+' | '?' | '{' => {
-                    let rep = if c == '{' {
-                        repetition(rest)
-                    } else {
-                        Some((1, c.to_string()))
-                    };
-                    match rep {
-                        None => {
-                            // A `{` that is no repetition is a literal in Python.
-                            out.push_str("\\{");
-                            atom = true;
-                            quantified = false;
-                        }
-                        Some(_) if quantified && c == '?' => {
-                            choices = true;
-                            out.push('?');
-                            quantified = false;
-                            atom = false;
-                        }
-                        Some(_) if quantified => return unsupported("a quantifier after a quantifier"),
-                        Some(_) if !atom => return unsupported("a quantifier with nothing to repeat"),
-                        Some((used, form)) => {
-                            out.push_str(&form);
-                            k += rest[..used].chars().count();
-                            quantified = true;
-                            atom = false;
-                            continue;
-                        }
-                    }
-                }
-                '$' if !multiline => {
-                    // Python's `$` also matches before a final newline; Rust's only at the
-                    // end: the same on a text without newlines (see `fits`).
-                    dollar = true;
-                    out.push('$');
-                    atom = false;
-                    quantified = false;
-                }
-                '^' | '$' => {
-                    out.push(c);
-                    atom = false;
-                    quantified = false;
-                }
-                '.' => {
-                    out.push('.');
-                    atom = true;
-                    quantified = false;
-                }
-                other => {
-                    out.push_str(&regex::escape(other.encode_utf8(&mut [0; 4])));
-                    atom = true;
-                    quantified = false;
-                }
-            }
-            k += 1;
-        }
-        if depth != 0 {
-            return unsupported("an unbalanced parenthesis");
-        }
-        let mut flags = String::new();
-        if multiline {
-            flags.push('m');
-        }
-        if dotall {
-            flags.push('s');
-        }
-        let full = if flags.is_empty() {
-            out
-        } else {
-            format!("(?{flags}){out}")
-        };
-        let re = Regex::new(&full).map_err(|e| Unsupported(format!("the pattern: {e}")))?;
+        let t = translate(pattern, multiline, dotall, false)?;
+        let re = Regex::new(&t.pattern).map_err(|e| Unsupported(format!("the pattern: {e}")))?;
         Ok(PyRegex {
             re,
-            tables,
-            choices,
-            dollar,
+            tables: t.tables,
+            choices: t.choices,
+            dollar: t.dollar,
         })
     }
 
@@ -413,115 +646,7 @@ impl PyRegex {
     /// Errors: [`Unsupported`] for octal escapes and for what Python refuses (a bad escape of a
     /// letter, a reference to a group the pattern lacks, a malformed `\g<...>`).
     pub fn template(&self, template: &str) -> Result<Template, Unsupported> {
-        let groups = self.re.captures_len();
-        let mut pieces = Vec::new();
-        let mut text = String::new();
-        let chars: Vec<char> = template.chars().collect();
-        let mut k = 0;
-        let group = |text: &mut String, pieces: &mut Vec<Piece>, n: usize| {
-            if n >= groups {
-                return unsupported(format!("invalid group reference {n}"));
-            }
-            if !text.is_empty() {
-                pieces.push(Piece::Text(std::mem::take(text)));
-            }
-            pieces.push(Piece::Group(n));
-            Ok(())
-        };
-        while k < chars.len() {
-            let c = chars[k];
-            if c != '\\' {
-                text.push(c);
-                k += 1;
-                continue;
-            }
-            let Some(&e) = chars.get(k + 1) else {
-                return unsupported("a template ending in a backslash");
-            };
-            match e {
-                'g' => {
-                    if chars.get(k + 2) != Some(&'<') {
-                        return unsupported("\\g without <");
-                    }
-                    let name: String = chars[k + 3..].iter().take_while(|&&ch| ch != '>').collect();
-                    if chars.get(k + 3 + name.chars().count()) != Some(&'>') {
-                        return unsupported("\\g< without >");
-                    }
-                    let n = if !name.is_empty() && name.chars().all(|d| d.is_ascii_digit()) {
-                        name.parse::<usize>()
-                            .map_err(|_| Unsupported("a group number".into()))?
-                    } else if is_identifier(&name) {
-                        self.group(&name)
-                            .ok_or_else(|| Unsupported(format!("unknown group name {name:?}")))?
-                    } else {
-                        return unsupported(format!("bad character in group name {name:?}"));
-                    };
-                    group(&mut text, &mut pieces, n)?;
-                    k += 4 + name.chars().count();
-                }
-                '0' => return unsupported("an octal escape"),
-                '1'..='9' => {
-                    let d2 = chars.get(k + 2).filter(|d| d.is_ascii_digit());
-                    let d3 = chars.get(k + 3).filter(|d| d.is_ascii_digit());
-                    let octal = |d: char| ('0'..='7').contains(&d);
-                    if let (Some(&d2), Some(&d3)) = (d2, d3)
-                        && octal(e)
-                        && octal(d2)
-                        && octal(d3)
-                    {
-                        return unsupported("an octal escape");
-                    }
-                    let (n, used) = match d2 {
-                        Some(&d2) => ((e as usize - '0' as usize) * 10 + (d2 as usize - '0' as usize), 3),
-                        None => (e as usize - '0' as usize, 2),
-                    };
-                    group(&mut text, &mut pieces, n)?;
-                    k += used;
-                }
-                'a' => {
-                    text.push('\x07');
-                    k += 2;
-                }
-                'b' => {
-                    text.push('\x08');
-                    k += 2;
-                }
-                'f' => {
-                    text.push('\x0c');
-                    k += 2;
-                }
-                'n' => {
-                    text.push('\n');
-                    k += 2;
-                }
-                'r' => {
-                    text.push('\r');
-                    k += 2;
-                }
-                't' => {
-                    text.push('\t');
-                    k += 2;
-                }
-                'v' => {
-                    text.push('\x0b');
-                    k += 2;
-                }
-                '\\' => {
-                    text.push('\\');
-                    k += 2;
-                }
-                e if e.is_ascii_alphabetic() => return unsupported(format!("bad escape \\{e}")),
-                e => {
-                    text.push('\\');
-                    text.push(e);
-                    k += 2;
-                }
-            }
-        }
-        if !text.is_empty() {
-            pieces.push(Piece::Text(text));
-        }
-        Ok(Template(pieces))
+        parse_template(template, self.re.captures_len(), &|name| self.group(name))
     }
 
     /// Python's `re.subn(pattern, template, text)`: the text with every match replaced, and
@@ -557,12 +682,7 @@ impl PyRegex {
                 m = caps.get(0).map_or(pos..pos, |m| m.range());
             }
             out.push_str(&text[last..m.start]);
-            for piece in &template.0 {
-                match piece {
-                    Piece::Text(t) => out.push_str(t),
-                    Piece::Group(g) => out.push_str(caps.get(*g).map_or("", |x| x.as_str())),
-                }
-            }
+            template.expand(|g| caps.get(g).map(|x| x.as_str()), &mut out);
             n += 1;
             last = m.end;
             must_advance = m.start == m.end;

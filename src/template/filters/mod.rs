@@ -25,7 +25,9 @@ use sha1::Digest as _;
 use super::scope::to_json;
 use collections::*;
 use text::*;
-pub(crate) use text::{compile_regex, py_repr, python_formatter, python_json};
+pub(crate) use text::{
+    Anchor, compile_anchored, compile_regex, py_repr, python_formatter, python_json, regex_run_err,
+};
 
 /// Positional and keyword arguments of a filter, looked up Python-style (keyword first).
 pub(crate) struct Args {

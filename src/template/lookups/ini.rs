@@ -11,7 +11,7 @@ use minijinja::value::Value;
 
 use super::files::find;
 use super::{Call, Options};
-use crate::template::filters::{compile_regex, err, str_of};
+use crate::template::filters::{Anchor, compile_anchored, err, str_of};
 
 const OPTIONS: [&str; 10] = [
     "type",
@@ -131,10 +131,13 @@ pub(super) fn run(call: &Call) -> Result<Vec<Value>, Error> {
                 })
         };
         if opts.bool("re").unwrap_or(false) {
-            let re = compile_regex(&format!("^(?:{key})"), false, false)?;
+            // ansible-core: `re.compile(key)` and `p.match(k)`.
+            let re = compile_anchored(&key, false, false, Anchor::Match)?;
             for (k, v) in &items {
                 if let Some(v) = v
-                    && re.is_match(k)
+                    && re
+                        .is_match(k)
+                        .map_err(|e| crate::template::filters::regex_run_err(&re, e))?
                 {
                     ret.push(value_of(k, v)?);
                 }

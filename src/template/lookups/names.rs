@@ -78,12 +78,14 @@ pub(super) fn varnames(call: &Call) -> Result<Vec<Value>, Error> {
         let term = str_of(&t);
         let re = compile_regex(&term, false, false)
             .map_err(|e| err(format!("Unable to use \"{term}\" as a search parameter: {e}")))?;
-        ret.extend(
-            names
-                .iter()
-                .filter(|n| re.is_match(n))
-                .map(|n| Value::from(n.as_str())),
-        );
+        for n in names.iter() {
+            if re
+                .is_match(n)
+                .map_err(|e| crate::template::filters::regex_run_err(&re, e))?
+            {
+                ret.push(Value::from(n.as_str()));
+            }
+        }
     }
     Ok(ret)
 }
