@@ -19,7 +19,7 @@ pub mod modules;
 pub mod osenv;
 pub mod playbook;
 pub mod pyini;
-mod pyyaml;
+pub mod pyyaml;
 pub mod report;
 pub mod runner;
 pub mod secrets;

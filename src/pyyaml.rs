@@ -1,41 +1,93 @@
-//! YAML written as PyYAML's `yaml.dump(data, default_flow_style=False, allow_unicode=True)`
-//! writes it (ansible-core's `ansible-inventory --yaml`): block style, mapping keys sorted, a
-//! sequence under a mapping key not indented (`key:\n- a`), strings plain where PyYAML's YAML 1.1
-//! resolver would read them back as the same string and single-quoted otherwise, long plain and
-//! single-quoted strings folded at a space past column 80, PyYAML's float and null spellings.
+//! YAML written as ansible-core writes it through PyYAML and its AnsibleDumper:
+//! `yaml.dump(data, allow_unicode=True, ...)` for `ansible-inventory --yaml` (block style) and
+//! the `to_yaml` (flow style for collections holding no collection) and `to_nice_yaml` (block
+//! style, indent 4) filters. Mapping keys sorted; a sequence under a mapping key not indented
+//! (`key:\n- a`); an item's content at the indent (`-   x: 1` with indent 4); strings plain where
+//! PyYAML's YAML 1.1 resolver would read them back as the same string and the context allows
+//! (no `,[]{}` in flow style), single-quoted otherwise, double-quoted with escapes when they hold
+//! what quotes cannot; long plain and single-quoted strings folded at a space past the width,
+//! flow collections after a comma past it; PyYAML's float and null spellings.
 //!
 //! Not written: anchors and aliases (PyYAML names objects that Python shares, an accident of
 //! the producer's memory; a reader sees the same data without them).
 
 use serde_json::Value;
 
-/// PyYAML's default `best_width`.
-const WIDTH: usize = 80;
-/// PyYAML's default `best_indent`.
-const INDENT: usize = 2;
+/// How PyYAML is asked to write (the `yaml.dump` keywords ansible-core passes on).
+#[derive(Debug, Clone)]
+pub struct DumpOptions {
+    /// `indent` (PyYAML's `best_indent`, 2 to 9; default 2).
+    pub indent: usize,
+    /// `width` (`best_width`; default 80; one not above twice the indent is 80, as PyYAML).
+    pub width: usize,
+    /// `default_flow_style`: `Some(false)` block style everywhere, `Some(true)` flow style
+    /// everywhere, `None` flow style for a collection holding no collection (`to_yaml`).
+    pub flow: Option<bool>,
+    /// `sort_keys` (default true).
+    pub sort_keys: bool,
+    /// `allow_unicode`: without it, characters beyond ASCII are escaped in double quotes.
+    pub allow_unicode: bool,
+    /// `explicit_start`: the document starts with `---`.
+    pub explicit_start: bool,
+}
+
+impl Default for DumpOptions {
+    /// `ansible-inventory --yaml`'s: block style, indent 2, width 80, sorted, Unicode kept.
+    fn default() -> Self {
+        DumpOptions {
+            indent: 2,
+            width: 80,
+            flow: Some(false),
+            sort_keys: true,
+            allow_unicode: true,
+            explicit_start: false,
+        }
+    }
+}
 
 /// `value` as a YAML document, ending with a newline, as PyYAML's block emitter writes it.
 pub fn dump(value: &Value) -> String {
-    let mut e = Emitter::default();
-    match value {
-        Value::Object(m) if !m.is_empty() => e.mapping(m, 0),
-        Value::Array(a) if !a.is_empty() => e.sequence(a, 0),
-        Value::Object(_) | Value::Array(_) => e.scalar(value, 0),
-        other => {
-            // A lone scalar is followed by PyYAML's document end marker.
-            e.scalar(other, 0);
-            e.out.push_str("\n...");
+    dump_with(value, &DumpOptions::default())
+}
+
+/// `value` as `yaml.dump(value, **opts)` writes it (see [`DumpOptions`]).
+pub fn dump_with(value: &Value, opts: &DumpOptions) -> String {
+    let mut opts = opts.clone();
+    opts.indent = opts.indent.clamp(2, 9);
+    if opts.width <= 2 * opts.indent {
+        opts.width = 80;
+    }
+    let mut e = Emitter {
+        out: String::new(),
+        column: 0,
+        opts,
+    };
+    if e.opts.explicit_start {
+        e.write("---");
+        if e.is_block(value) {
+            e.newline_indent(0);
+        } else {
+            e.write(" ");
         }
+    }
+    let step = e.opts.indent;
+    match value {
+        Value::Object(m) if e.is_block(value) => e.mapping(m, 0),
+        Value::Array(a) if e.is_block(value) => e.sequence(a, 0),
+        Value::Object(_) | Value::Array(_) => e.flow(value, step),
+        // A lone scalar: plain PyYAML would add the document end marker `...`; ansible-core's
+        // AnsibleDumper, which every YAML ansible-core writes goes through, does not.
+        other => e.scalar(other, step, false),
     }
     e.out.push('\n');
     e.out
 }
 
-#[derive(Default)]
 struct Emitter {
     out: String,
     /// The column of the next character written (PyYAML's `column`), in characters.
     column: usize,
+    opts: DumpOptions,
 }
 
 impl Emitter {
@@ -50,51 +102,142 @@ impl Emitter {
         self.write(&" ".repeat(indent));
     }
 
-    /// A non-empty mapping whose keys start at column `indent`; the cursor is at that column.
-    fn mapping(&mut self, m: &serde_json::Map<String, Value>, indent: usize) {
+    /// Whether a collection is written in block style (a non-empty one, unless flow style
+    /// applies to it).
+    fn is_block(&self, v: &Value) -> bool {
+        let children: Vec<&Value> = match v {
+            Value::Object(m) if !m.is_empty() => m.values().collect(),
+            Value::Array(a) if !a.is_empty() => a.iter().collect(),
+            _ => return false,
+        };
+        match self.opts.flow {
+            Some(flow) => !flow,
+            None => children
+                .iter()
+                .any(|c| matches!(c, Value::Object(_) | Value::Array(_))),
+        }
+    }
+
+    fn keys<'m>(&self, m: &'m serde_json::Map<String, Value>) -> Vec<&'m String> {
         let mut keys: Vec<&String> = m.keys().collect();
-        keys.sort();
-        for (i, k) in keys.into_iter().enumerate() {
+        if self.opts.sort_keys {
+            keys.sort();
+        }
+        keys
+    }
+
+    /// A block mapping whose keys start at column `indent`; the cursor is at that column.
+    fn mapping(&mut self, m: &serde_json::Map<String, Value>, indent: usize) {
+        let step = self.opts.indent;
+        for (i, k) in self.keys(m).into_iter().enumerate() {
             if i > 0 {
                 self.newline_indent(indent);
             }
-            self.string(k, indent + INDENT, true);
+            self.string(k, indent + step, true, false);
             self.write(":");
-            match &m[k] {
-                Value::Object(sub) if !sub.is_empty() => {
-                    self.newline_indent(indent + INDENT);
-                    self.mapping(sub, indent + INDENT);
+            let v = &m[k];
+            match v {
+                Value::Object(sub) if self.is_block(v) => {
+                    self.newline_indent(indent + step);
+                    self.mapping(sub, indent + step);
                 }
-                // A sequence in a mapping is "indentless": its dashes at the key's column.
-                Value::Array(items) if !items.is_empty() => {
+                // A block sequence in a mapping is "indentless": its dashes at the key's column.
+                Value::Array(items) if self.is_block(v) => {
                     self.newline_indent(indent);
                     self.sequence(items, indent);
                 }
+                Value::Object(_) | Value::Array(_) => {
+                    self.write(" ");
+                    self.flow(v, indent + step);
+                }
                 v => {
                     self.write(" ");
-                    self.scalar(v, indent + INDENT);
+                    self.scalar(v, indent + step, false);
                 }
             }
         }
     }
 
-    /// A non-empty sequence whose dashes are at column `indent`; the cursor is at that column.
+    /// A block sequence whose dashes are at column `indent`; the cursor is at that column.
+    /// An item's content is at `indent` + the indent step (`-   x: 1` with indent 4).
     fn sequence(&mut self, items: &[Value], indent: usize) {
+        let inner = indent + self.opts.indent;
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 self.newline_indent(indent);
             }
-            self.write("- ");
+            self.write("-");
             match item {
-                Value::Object(sub) if !sub.is_empty() => self.mapping(sub, indent + INDENT),
-                Value::Array(inner) if !inner.is_empty() => self.sequence(inner, indent + INDENT),
-                v => self.scalar(v, indent + INDENT),
+                Value::Object(sub) if self.is_block(item) => {
+                    self.pad_to(inner);
+                    self.mapping(sub, inner);
+                }
+                Value::Array(sub) if self.is_block(item) => {
+                    self.pad_to(inner);
+                    self.sequence(sub, inner);
+                }
+                Value::Object(_) | Value::Array(_) => {
+                    self.write(" ");
+                    self.flow(item, inner);
+                }
+                v => {
+                    self.write(" ");
+                    self.scalar(v, inner, false);
+                }
             }
         }
     }
 
-    /// A scalar or an empty collection; folded lines continue at column `indent`.
-    fn scalar(&mut self, v: &Value, indent: usize) {
+    fn pad_to(&mut self, column: usize) {
+        let n = column.saturating_sub(self.column).max(1);
+        self.write(&" ".repeat(n));
+    }
+
+    /// A flow collection (`[a, b]`, `{k: v}`) whose continuation lines start at `indent`: after
+    /// a comma past the width, the next item goes on a new line.
+    fn flow(&mut self, v: &Value, indent: usize) {
+        let step = self.opts.indent;
+        let (open, close) = if v.is_object() { ("{", "}") } else { ("[", "]") };
+        self.write(open);
+        let mut first = true;
+        let mut item = |e: &mut Emitter, key: Option<&str>, val: &Value| {
+            if !first {
+                e.write(",");
+                if e.column > e.opts.width {
+                    e.newline_indent(indent);
+                } else {
+                    e.write(" ");
+                }
+            }
+            first = false;
+            if let Some(k) = key {
+                e.string(k, indent + step, true, true);
+                e.write(":");
+                e.write(" ");
+            }
+            match val {
+                Value::Object(_) | Value::Array(_) => e.flow(val, indent + step),
+                other => e.scalar(other, indent + step, true),
+            }
+        };
+        match v {
+            Value::Object(m) => {
+                for k in self.keys(m) {
+                    item(self, Some(k), &m[k]);
+                }
+            }
+            Value::Array(a) => {
+                for x in a {
+                    item(self, None, x);
+                }
+            }
+            _ => {}
+        }
+        self.write(close);
+    }
+
+    /// A scalar; folded lines continue at column `indent`.
+    fn scalar(&mut self, v: &Value, indent: usize, flow: bool) {
         match v {
             Value::Null => self.write("null"),
             Value::Bool(b) => self.write(if *b { "true" } else { "false" }),
@@ -107,21 +250,24 @@ impl Emitter {
                 };
                 self.write(&text);
             }
-            Value::String(s) => self.string(s, indent, false),
+            Value::String(s) => self.string(s, indent, false, flow),
             Value::Array(_) => self.write("[]"),
             Value::Object(_) => self.write("{}"),
         }
     }
 
-    fn string(&mut self, s: &str, indent: usize, key: bool) {
-        match style(s, key) {
+    fn string(&mut self, s: &str, indent: usize, key: bool, flow: bool) {
+        match style(s, key, flow, self.opts.allow_unicode) {
             Style::Plain => self.folded(s, indent, false),
             Style::Single => {
                 self.write("'");
                 self.folded(s, indent, true);
                 self.write("'");
             }
-            Style::Double => self.write(&double_quoted(s)),
+            Style::Double => {
+                let text = double_quoted(s, self.opts.allow_unicode);
+                self.write(&text);
+            }
         }
     }
 
@@ -135,7 +281,7 @@ impl Emitter {
             let c = chars[i];
             if c == ' ' {
                 let single = chars.get(i + 1) != Some(&' ') && (i == 0 || chars[i - 1] != ' ');
-                if single && self.column > WIDTH && (!quoted || (i != 0 && i + 1 != chars.len())) {
+                if single && self.column > self.opts.width && (!quoted || (i != 0 && i + 1 != chars.len())) {
                     self.newline_indent(indent);
                 } else {
                     self.write(" ");
@@ -171,44 +317,60 @@ enum Style {
     Double,
 }
 
-/// PyYAML's `analyze_scalar` + `choose_scalar_style` for a string (implicit tag `str`).
-fn style(s: &str, key: bool) -> Style {
+fn is_space(c: Option<char>) -> bool {
+    c.is_none_or(|c| {
+        matches!(
+            c,
+            '\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        )
+    })
+}
+
+/// PyYAML's `analyze_scalar` + `choose_scalar_style` for a string (implicit tag `str`), in
+/// block or flow context.
+fn style(s: &str, key: bool, flow: bool, allow_unicode: bool) -> Style {
     if s.is_empty() {
         return Style::Single;
     }
     let chars: Vec<char> = s.chars().collect();
     let mut special = false;
-    let mut indicators = false;
+    let (mut block_ind, mut flow_ind) = (false, false);
     let mut breaks = false;
     for (i, &c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).copied();
-        let followed_by_space = next.is_none_or(|n| n == ' ' || n == '\n' || n == '\t');
+        let followed_by_space = is_space(chars.get(i + 1).copied());
         if i == 0 {
             if "#,[]{}&*!|>'\"%@`".contains(c) {
-                indicators = true;
+                flow_ind = true;
+                block_ind = true;
             }
-            if (c == '?' || c == ':' || c == '-') && followed_by_space {
-                indicators = true;
+            if c == '?' || c == ':' {
+                flow_ind = true;
+                block_ind |= followed_by_space;
+            }
+            if c == '-' && followed_by_space {
+                flow_ind = true;
+                block_ind = true;
             }
         } else {
             if ",?[]{}".contains(c) {
-                // Flow indicators: plain only in block context, which is all this writes.
+                flow_ind = true;
             }
-            if c == ':' && followed_by_space {
-                indicators = true;
+            if c == ':' {
+                flow_ind = true;
+                block_ind |= followed_by_space;
             }
-            if c == '#' && chars[i - 1] == ' ' {
-                indicators = true;
+            if c == '#' && is_space(Some(chars[i - 1])) {
+                flow_ind = true;
+                block_ind = true;
             }
         }
         if c == '\n' {
             breaks = true;
         }
-        let printable = c == '\n'
-            || (' '..='~').contains(&c)
-            || (('\u{A0}'..='\u{FFFD}').contains(&c) && c != '\u{FEFF}')
-            || c >= '\u{10000}';
-        if !printable || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}' {
+        let ascii = c == '\n' || (' '..='~').contains(&c);
+        let unicode =
+            c == '\u{85}' || (('\u{A0}'..='\u{FFFD}').contains(&c) && c != '\u{FEFF}') || c >= '\u{10000}';
+        if !(ascii || (unicode && allow_unicode)) || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}' {
             special = true;
         }
     }
@@ -222,6 +384,7 @@ fn style(s: &str, key: bool) -> Style {
     if special || space_break {
         return Style::Double;
     }
+    let indicators = if flow { flow_ind } else { block_ind };
     let plain_ok = !indicators && !breaks && !edge_space && !edge_break && !resolves_to_other_type(s);
     if plain_ok {
         return Style::Plain;
@@ -283,8 +446,8 @@ fn timestamp_like(s: &str) -> bool {
     }
 }
 
-/// A double-quoted scalar with PyYAML's escapes.
-fn double_quoted(s: &str) -> String {
+/// A double-quoted scalar with PyYAML's escapes (beyond ASCII too, without `allow_unicode`).
+fn double_quoted(s: &str, allow_unicode: bool) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -309,6 +472,16 @@ fn double_quoted(s: &str) -> String {
                 || ('\u{FFFE}'..='\u{FFFF}').contains(&c) =>
             {
                 out.push_str(&format!("\\x{:02X}", c as u32));
+            }
+            c if !allow_unicode && (c as u32) > 0x7e => {
+                let n = c as u32;
+                if n <= 0xff {
+                    out.push_str(&format!("\\x{n:02X}"));
+                } else if n <= 0xffff {
+                    out.push_str(&format!("\\u{n:04X}"));
+                } else {
+                    out.push_str(&format!("\\U{n:08X}"));
+                }
             }
             c => out.push(c),
         }
@@ -467,8 +640,77 @@ mod tests {
     }
 
     #[test]
-    fn lone_scalars_end_the_document() {
+    fn lone_scalars_as_ansible_dumper_writes_them() {
         assert_eq!(dump(&json!({})), "{}\n");
-        assert_eq!(dump(&json!("x")), "x\n...\n");
+        assert_eq!(dump(&json!("x")), "x\n");
+    }
+}
+
+/// Outputs of PyYAML 6 (`yaml.dump(..., allow_unicode=True)`) for the filters' settings.
+#[cfg(test)]
+mod filter_styles {
+    use super::*;
+    use serde_json::json;
+
+    fn with(v: &Value, indent: usize, flow: Option<bool>) -> String {
+        dump_with(
+            v,
+            &DumpOptions {
+                indent,
+                flow,
+                ..DumpOptions::default()
+            },
+        )
+    }
+
+    #[test]
+    fn flow_for_leaf_collections_as_to_yaml() {
+        let d =
+            json!({"a": [1, 2, {"x": "yes"}], "b": {"c": [], "d": {}}, "f": [[1, 2], [3]], "g": {"h": 1}});
+        assert_eq!(
+            with(&d, 2, None),
+            "a:\n- 1\n- 2\n- {x: 'yes'}\nb:\n  c: []\n  d: {}\nf:\n- [1, 2]\n- [3]\ng: {h: 1}\n"
+        );
+        assert_eq!(
+            with(
+                &json!({"k": ["a,b", "a:b", ":x", "?x", "x]", "a #b", "- x", "-x", "é"]}),
+                2,
+                None
+            ),
+            "k: ['a,b', 'a:b', ':x', '?x', 'x]', 'a #b', '- x', -x, é]\n"
+        );
+        assert_eq!(
+            with(&json!({"k": {"a,b": 1, "c": "d e"}}), 2, None),
+            "k: {'a,b': 1, c: d e}\n"
+        );
+        let n: Vec<u32> = (0..40).collect();
+        assert_eq!(
+            with(&json!({"k": n}), 2, None),
+            "k: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,\n  22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]\n"
+        );
+        assert_eq!(with(&json!({"k": ["a\nb"]}), 2, None), "k: ['a\n\n    b']\n");
+        assert_eq!(
+            with(&json!([[1, [2]], {"a": {"b": 1}}]), 2, None),
+            "- - 1\n  - [2]\n- a: {b: 1}\n"
+        );
+    }
+
+    #[test]
+    fn block_with_wider_indents_as_to_nice_yaml() {
+        assert_eq!(
+            with(&json!([[1, [2]], {"a": {"b": 1}}]), 4, Some(false)),
+            "-   - 1\n    -   - 2\n-   a:\n        b: 1\n"
+        );
+        let d = json!({"a": [{"b": [1, 2], "c": {"d": []}}]});
+        assert_eq!(
+            with(&d, 4, Some(false)),
+            "a:\n-   b:\n    - 1\n    - 2\n    c:\n        d: []\n"
+        );
+        assert_eq!(
+            with(&d, 3, Some(false)),
+            "a:\n-  b:\n   - 1\n   - 2\n   c:\n      d: []\n"
+        );
+        let long = format!("{} y", "x".repeat(100));
+        assert_eq!(with(&json!(long), 2, None), format!("{}\n  y\n", "x".repeat(100)));
     }
 }

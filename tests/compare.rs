@@ -712,6 +712,7 @@ fn d13_filters_truncate_center_sizes_uuid_combinatorics_paths_as_ansible() {
         r#"show paths => ok msg=["b/c","../..","/etc/hostname"]"#,
         r#"show json_query => ok msg=[[1,2,3],[2,3],"x",{"b":1},3,null]"#,
         "show versions => ok msg=[true,true,true,true,false,true]",
+        "show yaml => ok msg=[\"a:\\n- 1\\n- 2\\n-   x: 'yes'\\n",
         r#"show regex python => ok msg=[["200"],"foo.Bar.Baz","hello world","abab",["val","key"],"-a--c-",["","b","",""],true,"a[b","x",true,"aX\nbX"]"#,
     ] {
         assert!(

@@ -120,7 +120,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             .map_err(|e| err(format!("from_json: the input is not valid JSON: {e}")))
     });
     env.add_filter("to_yaml", to_yaml);
-    env.add_filter("to_nice_yaml", to_yaml);
+    env.add_filter("to_nice_yaml", to_nice_yaml);
     env.add_filter("from_yaml", from_yaml);
     env.add_filter("from_yaml_all", from_yaml_all);
     env.add_filter("b64encode", codecs::b64encode);

@@ -362,11 +362,77 @@ pub(super) fn to_nice_json(value: Value, rest: Rest<ValueOrKwargs>) -> Result<St
     Ok(crate::secrets::json_escape_markers(&String::from_utf8_lossy(&buf)).into_owned())
 }
 
-/// `to_yaml`/`to_nice_yaml`: block-style YAML.
+/// `to_yaml`: `yaml.dump(value, allow_unicode=True, default_flow_style=None, **kwargs)` as
+/// ansible-core's filter calls it (collections holding no collection in flow style:
+/// `{a: 1, b: [x, y]}`), written by [`crate::pyyaml::dump_with`]; keywords `indent`, `width`,
+/// `default_flow_style`, `sort_keys`, `explicit_start` (`allow_unicode` is ansible-core's own, an
+/// error as there).
+///
+/// Errors: another keyword (one PyYAML has that talon does not write), a value with no YAML form.
 pub(super) fn to_yaml(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
-    let _ = Args::new(rest);
-    let j = json_of(&value)?;
-    serde_saphyr::to_string(&j).map_err(|e| err(format!("to_yaml: {e}")))
+    yaml_dump(&value, Args::new(rest), "to_yaml", None)
+}
+
+/// `to_nice_yaml(indent=4)`: [`to_yaml`] with `indent` 4 and block style, as ansible-core's.
+pub(super) fn to_nice_yaml(value: Value, rest: Rest<ValueOrKwargs>) -> Result<String, Error> {
+    yaml_dump(&value, Args::new(rest), "to_nice_yaml", Some(4))
+}
+
+fn yaml_dump(value: &Value, args: Args, name: &str, nice_indent: Option<usize>) -> Result<String, Error> {
+    const KEYS: [&str; 5] = [
+        "indent",
+        "width",
+        "default_flow_style",
+        "sort_keys",
+        "explicit_start",
+    ];
+    if args.keyword_names().iter().any(|k| k == "allow_unicode") {
+        // ansible-core passes allow_unicode=True itself.
+        return Err(err(format!(
+            "The filter plugin 'ansible.builtin.{name}' failed: yaml.dump() got multiple values for keyword argument 'allow_unicode'"
+        )));
+    }
+    if let Some(k) = args
+        .keyword_names()
+        .into_iter()
+        .find(|k| !KEYS.contains(&k.as_str()))
+    {
+        return Err(err(format!(
+            "{name}: the keyword '{k}' is not supported by talon (it writes {})",
+            KEYS.join(", ")
+        )));
+    }
+    let int = |v: Option<Value>, what: &str| -> Result<Option<usize>, Error> {
+        match v {
+            None => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .and_then(|n| usize::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| err(format!("{name}: {what} must be a positive integer, got {v}"))),
+        }
+    };
+    let mut opts = crate::pyyaml::DumpOptions {
+        flow: if nice_indent.is_some() { Some(false) } else { None },
+        ..Default::default()
+    };
+    // to_nice_yaml(indent) takes the indent positionally too.
+    let indent = if nice_indent.is_some() {
+        args.get(0, "indent")
+    } else {
+        args.get(99, "indent")
+    };
+    opts.indent = int(indent, "indent")?.or(nice_indent).unwrap_or(2);
+    opts.width = int(args.get(99, "width"), "width")?.unwrap_or(80);
+    if let Some(v) = args.get(99, "default_flow_style") {
+        opts.flow = if v.is_none() { None } else { Some(v.is_true()) };
+    }
+    if let Some(v) = args.get(99, "sort_keys") {
+        opts.sort_keys = v.is_true();
+    }
+    opts.explicit_start = args.flag(99, "explicit_start");
+    let j = json_of(value)?;
+    Ok(crate::pyyaml::dump_with(&j, &opts))
 }
 
 pub(super) fn from_yaml(s: String) -> Result<Value, Error> {
