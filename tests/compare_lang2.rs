@@ -1,0 +1,34 @@
+//! More of the playbook language compared with `ansible-playbook` (ansible-core 2.19): role
+//! argument specs' conditional checks and `bytes`/`bits` types. Each fixture
+//! (tests/fixtures/compare/lang2_*.yml) runs with talon on a fresh lab host and with
+//! ansible-playbook on another; per-task statuses, the shown values, recaps and exit codes must
+//! be identical. One lab pair serves every fixture (none changes its host in a way another
+//! reads).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::ansible::{Compare, fixture};
+
+#[test]
+fn d13_lang2_compared_with_ansible() {
+    let c = Compare::new();
+    argspec_conditional_checks(&c);
+}
+
+/// d13: `mutually_exclusive`, `required_together`, `required_one_of`, `required_if`,
+/// `required_by` on sub-options and the `bytes`/`bits` types, with ansible-core's messages.
+fn argspec_conditional_checks(c: &Compare) {
+    let (t, _) = c.same(&fixture("lang2_argspec.yml"), &[]);
+    let shown = t.line("show the module's result");
+    for want in [
+        "parameters are mutually exclusive: a|b found in top",
+        "one of the following is required: a, b found in top",
+        "a is 1 but all of the following are missing: c found in top",
+        "missing parameter(s) required by 'x': y found in top -> d",
+    ] {
+        assert!(shown.contains(want), "{want} in {shown}");
+    }
+    println!("{:#?}", t.lines);
+}
