@@ -15,6 +15,7 @@ use common::ansible::{Compare, fixture};
 fn d13_lang2_compared_with_ansible() {
     let c = Compare::new();
     argspec_conditional_checks(&c);
+    async_on_every_module(&c);
 }
 
 /// d13: `mutually_exclusive`, `required_together`, `required_one_of`, `required_if`,
@@ -30,5 +31,20 @@ fn argspec_conditional_checks(c: &Compare) {
     ] {
         assert!(shown.contains(want), "{want} in {shown}");
     }
-    println!("{:#?}", t.lines);
+}
+
+/// d13: `async` with `poll: 0` on a Python-path module and on a native one starts a job in the
+/// background on the host (async_wrapper's results file), which `async_status` reads until it
+/// finished; a polled Python-path job; a job past its limit is killed ("Timeout exceeded").
+fn async_on_every_module(c: &Compare) {
+    let (t, _) = c.same(&fixture("lang2_async.yml"), &[]);
+    assert_eq!(
+        t.line("show the native job"),
+        r#"show the native job => ok msg="False True False True False""#
+    );
+    assert!(
+        t.line("show the slow job").contains("Timeout exceeded"),
+        "{:#?}",
+        t.lines
+    );
 }

@@ -179,7 +179,6 @@ pub(super) async fn detached(
     limit: u64,
     poll: u64,
 ) -> Outcome {
-    use crate::modules::control::async_status;
     use crate::modules::system::command;
     let prepared = match command::prepare(args, ctx, shell) {
         Ok(Ok(p)) => p,
@@ -217,8 +216,53 @@ pub(super) async fn detached(
         ));
     }
     let path = out.stdout_str().trim_end_matches('\n').to_string();
+    wait(ctx, &jid, &path, limit, poll).await
+}
+
+/// Runs a Python-path module (ansible-core's code) as a detached job on the host, as
+/// async_wrapper does, and polls it like [`detached`] (or returns at once with `poll` 0).
+pub(super) async fn python(
+    ctx: &ModuleContext<'_>,
+    module: &crate::modules::python::PythonModule,
+    args: &crate::vars::Vars,
+    limit: u64,
+    poll: u64,
+) -> Outcome {
+    let jid = new_jid();
+    match crate::modules::python::detached::start(module, args, ctx, &jid, limit).await {
+        Ok(Ok(path)) => wait(ctx, &jid, &path, limit, poll).await,
+        Ok(Err(msg)) => failed(msg),
+        Err(crate::modules::ModuleError::Transport(e)) if e.is_unreachable() => {
+            super::task::unreachable_outcome(&e)
+        }
+        Err(e) => failed(e.to_string()),
+    }
+}
+
+/// The ansible-core module to run for native module `name`'s fire-and-forget job (`poll: 0`),
+/// as ansible-playbook would: found by ansible-core on the controller, and the host has a
+/// Python. `None` (no such module, no Python): the native module runs to its end before the
+/// task returns, its result already in the results file (the README states it).
+pub(super) async fn native_as_python(
+    ctx: &ModuleContext<'_>,
+    name: &str,
+) -> Option<std::sync::Arc<crate::modules::python::PythonModule>> {
+    let owned = name.to_string();
+    let module = tokio::task::spawn_blocking(move || crate::modules::python::resolve_cached(&owned))
+        .await
+        .ok()?
+        .ok()?;
+    crate::modules::python::interpreter(ctx).await.ok()?;
+    Some(module)
+}
+
+/// A started job's outcome: at once with `poll` 0, else polled as ansible-core's TaskExecutor
+/// does (sleep `poll` seconds, read the job with async_status, until it finished or the
+/// `limit` is used up; the results file cleaned up after a finished poll).
+async fn wait(ctx: &ModuleContext<'_>, jid: &str, path: &str, limit: u64, poll: u64) -> Outcome {
+    use crate::modules::control::async_status;
     if poll == 0 {
-        return started(&jid, &path);
+        return started(jid, path);
     }
     let mut time_left = limit as i64;
     let mut last = None;
@@ -226,7 +270,7 @@ pub(super) async fn detached(
         tokio::time::sleep(std::time::Duration::from_secs(poll)).await;
         time_left -= poll as i64;
         // A poll that fails (the connection bounced) is retried while time is left.
-        if let Ok(o) = async_status::status(ctx, &jid, "status").await {
+        if let Ok(o) = async_status::status(ctx, jid, "status").await {
             let finished = o.result.get("finished").and_then(Value::as_bool).unwrap_or(false);
             let stop = finished || o.failed || o.skipped;
             last = Some(o);
@@ -237,7 +281,7 @@ pub(super) async fn detached(
     }
     match last {
         Some(o) if o.result.get("finished").and_then(Value::as_bool).unwrap_or(false) => {
-            let _ = async_status::status(ctx, &jid, "cleanup").await;
+            let _ = async_status::status(ctx, jid, "cleanup").await;
             super::task::outcome_from_module(o)
         }
         last => Outcome {

@@ -506,6 +506,24 @@ impl<'a> Runner<'a> {
                         Err(e) => failed(e.to_string()),
                     });
                 }
+                // Python-path modules run detached on the host, as async_wrapper runs them; so
+                // does a native module's fire-and-forget job, through ansible-core's module of
+                // that name when the host has Python (see `async_job::native_as_python`).
+                if limit > 0 && !check {
+                    let py = match action {
+                        Action::Python { module, .. } => Some(module.clone()),
+                        Action::Module { module, .. } if poll == 0 => {
+                            super::async_job::native_as_python(&mctx, module.name).await
+                        }
+                        _ => None,
+                    };
+                    if let Some(py) = py {
+                        if let Ok(mut seen) = self.python_tasks.lock() {
+                            seen.insert(format!("task '{}' ({})", task.display_name(), py.fqcn));
+                        }
+                        return Ok(super::async_job::python(&mctx, &py, &args, limit, poll).await);
+                    }
+                }
                 let run = async {
                     match action {
                         Action::Module { module, .. } => {
