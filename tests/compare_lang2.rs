@@ -16,6 +16,7 @@ fn d13_lang2_compared_with_ansible() {
     let c = Compare::new();
     argspec_conditional_checks(&c);
     async_on_every_module(&c);
+    argument_errors(&c);
 }
 
 /// d13: `mutually_exclusive`, `required_together`, `required_one_of`, `required_if`,
@@ -44,6 +45,22 @@ fn async_on_every_module(c: &Compare) {
     );
     assert!(
         t.line("show the slow job").contains("Timeout exceeded"),
+        "{:#?}",
+        t.lines
+    );
+}
+
+/// d13: a module argument that does not template fails with ansible-core 2.19's words,
+/// naming the resolved module and the argument (a nested undefined value by its name too).
+fn argument_errors(c: &Compare) {
+    let (t, _) = c.same(&fixture("lang2_errors.yml"), &[]);
+    assert_eq!(
+        t.line("error debug"),
+        r#"error debug => failed msg="Task failed: Finalization of task args for 'ansible.builtin.debug' failed: Error while resolving value for 'msg': 'nothing_here' is undefined""#
+    );
+    assert!(
+        t.line("error nested value")
+            .ends_with(r#"Error while resolving value for 'content': 'nothing_here' is undefined""#),
         "{:#?}",
         t.lines
     );
