@@ -1,9 +1,10 @@
 //! More of the playbook language compared with `ansible-playbook` (ansible-core 2.19): role
-//! argument specs' conditional checks and `bytes`/`bits` types. Each fixture
-//! (tests/fixtures/compare/lang2_*.yml) runs with talon on a fresh lab host and with
-//! ansible-playbook on another; per-task statuses, the shown values, recaps and exit codes must
-//! be identical. One lab pair serves every fixture (none changes its host in a way another
-//! reads).
+//! argument specs' conditional checks and `bytes`/`bits` types, `async` on every module,
+//! argument-templating errors, in-place list/dict methods and datetime arithmetic in
+//! templates. Each fixture (tests/fixtures/compare/lang2_*.yml) runs with talon on a fresh lab
+//! host and with ansible-playbook on another; per-task statuses, the shown values, recaps and
+//! exit codes must be identical. One lab pair serves every fixture (none changes its host in a
+//! way another reads).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,6 +18,7 @@ fn d13_lang2_compared_with_ansible() {
     argspec_conditional_checks(&c);
     async_on_every_module(&c);
     argument_errors(&c);
+    template_mutation_and_datetimes(&c);
 }
 
 /// d13: `mutually_exclusive`, `required_together`, `required_one_of`, `required_if`,
@@ -61,6 +63,22 @@ fn argument_errors(c: &Compare) {
     assert!(
         t.line("error nested value")
             .ends_with(r#"Error while resolving value for 'content': 'nothing_here' is undefined""#),
+        "{:#?}",
+        t.lines
+    );
+}
+
+/// d13: `append`/`update` and the other in-place methods on lists and dicts made in the
+/// template, and datetime arithmetic, rendered as ansible-playbook renders them.
+fn template_mutation_and_datetimes(c: &Compare) {
+    let (t, _) = c.same(&fixture("lang2_templates.yml"), &[]);
+    assert_eq!(
+        t.line("show a list collected in a loop"),
+        r#"show a list collected in a loop => ok msg="names=['ann', 'cy'] 2 ann,cy""#
+    );
+    assert!(
+        t.line("show datetime arithmetic")
+            .contains("59 86410.0 1 day, 0:00:10 -1 day, 23:59:50 10"),
         "{:#?}",
         t.lines
     );
