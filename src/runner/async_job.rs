@@ -139,34 +139,24 @@ pub(super) async fn finish(ctx: &ModuleContext<'_>, limit: u64, poll: u64, ran: 
     }
 }
 
-/// Starts `$4...` (the command wrapper's arguments) detached on the host as job `$1` with a
-/// limit of `$2` seconds: `$3` is the wrapper script, `$4` the command's result parameters;
-/// stdin is the command's stdin. Prints the results file's path.
-const LAUNCH: &str = r#"jid=$1; limit=$2; wrapper=$3; params=$4; shift 4
+/// Starts `$5...` (the command wrapper's arguments) detached on the host as job `$1` with a
+/// limit of `$2` seconds: `$3` is the wrapper script, `$4` the command's result parameters, `$5`
+/// the supervisor ([`async_status::supervised`]); stdin is the command's stdin. Prints the
+/// results file's path.
+const LAUNCH: &str = r#"jid=$1; limit=$2; wrapper=$3; params=$4; supervisor=$5; shift 5
 d=$HOME/.ansible_async; f=$d/$jid; w=$d/.$jid.talon
-mkdir -p -- "$d" && mkdir -- "$w" || exit 1
+mkdir -p -- "$d" && mkdir -m 700 -- "$w" || exit 1
 printf '%s' "$wrapper" > "$w/wrapper" && printf '%s' "$params" > "$w/params" && cat > "$w/stdin" || exit 1
 printf '{"started": true, "finished": false, "ansible_job_id": "%s"}' "$jid" > "$f.tmp" && mv -f -- "$f.tmp" "$f" || exit 1
-setsid sh -c '
-w=$1; f=$2; limit=$3; shift 3
-date +%s%N > "$w/start"
-sh "$w/wrapper" "$@" < "$w/stdin" > "$w/stdout" 2> "$w/stderr" &
-pid=$!
-( sleep "$limit"
-  if [ -d "$w" ] && [ ! -e "$w/rc" ]; then
-    : > "$w/killed"; kill -9 "$pid" 2>/dev/null; sleep 1
-    printf "{\"msg\": \"Timeout exceeded\", \"failed\": true, \"child_pid\": %s}" "$pid" > "$f.tmp" && mv -f -- "$f.tmp" "$f"
-    rm -rf -- "$w"
-  fi ) &
-watcher=$!
-wait "$pid"; rc=$?
-[ -e "$w/killed" ] && exit 0
-date +%s%N > "$w/end"
-printf "%s" "$rc" > "$w/rc.tmp" && mv -f -- "$w/rc.tmp" "$w/rc"
-kill "$watcher" 2>/dev/null
-' talon-async "$w" "$f" "$limit" "$@" </dev/null >/dev/null 2>&1 &
+setsid sh -c "$supervisor" talon-async "$w" "$f" "$limit" "$@" </dev/null >/dev/null 2>&1 &
 printf '%s\n' "$f"
 "#;
+
+/// The command job under its supervisor: start and end times, the wrapper's output, its rc.
+const RUN_COMMAND: &str = r#"date +%s%N > "$w/start"
+sh "$w/wrapper" "$@" < "$w/stdin" > "$w/stdout" 2> "$w/stderr" &"#;
+const AFTER_COMMAND: &str = r#"date +%s%N > "$w/end"
+printf "%s" "$rc" > "$w/rc.tmp" && mv -f -- "$w/rc.tmp" "$w/rc""#;
 
 /// Runs `command`/`shell` (`shell`) as a detached job on the host and polls it as
 /// ansible-core's TaskExecutor does (`poll` > 0: sleep `poll` seconds, read the job with
@@ -193,6 +183,7 @@ pub(super) async fn detached(
         limit.to_string(),
         command::JOB_WRAPPER.to_string(),
         params,
+        crate::modules::control::async_status::supervised(RUN_COMMAND, AFTER_COMMAND),
     ];
     launch.extend(prepared.script_args);
     let out = match crate::modules::sysutil::run_script(

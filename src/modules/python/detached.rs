@@ -6,39 +6,29 @@
 //! past the job's limit. `async_status` (talon's or ansible-core's) reads that file.
 
 use super::{Built, PythonModule, build};
+use crate::modules::control::async_status::supervised;
 use crate::modules::{ModuleContext, ModuleError, sysutil};
 use crate::vars::Vars;
 
 /// Starts job `$1` with a limit of `$2` seconds: the payload (stdin) run by the host's Python
-/// `$3`, the results made by the Python snippet `$4`. Prints the results file's path. The job's
-/// folder `~/.ansible_async/.<jid>.talon` (0700) holds the payload and the module's output
-/// until the job ends.
-const LAUNCH: &str = r#"jid=$1; limit=$2; interp=$3; finish=$4
+/// `$3`, the results made by the Python snippet `$4`, under the supervisor `$5`
+/// ([`supervised`]). Prints the results file's path. The job's folder
+/// `~/.ansible_async/.<jid>.talon` (0700) holds the payload and the module's output until the
+/// job ends.
+const LAUNCH: &str = r#"jid=$1; limit=$2; interp=$3; finish=$4; supervisor=$5
 d=$HOME/.ansible_async; f=$d/$jid; w=$d/.$jid.talon
 ( umask 077 && mkdir -p "$HOME/.ansible/tmp" ) 2>/dev/null
 mkdir -p -- "$d" && mkdir -m 700 -- "$w" || exit 1
 ( umask 077 && cat > "$w/payload" ) || exit 1
 printf '{"started": true, "finished": false, "ansible_job_id": "%s"}' "$jid" > "$f.tmp" && mv -f -- "$f.tmp" "$f" || exit 1
-setsid sh -c '
-w=$1; f=$2; limit=$3; interp=$4; finish=$5; jid=$6
-"$interp" < "$w/payload" > "$w/stdout" 2> "$w/stderr" &
-pid=$!
-( sleep "$limit"
-  if [ -d "$w" ] && [ ! -e "$w/done" ]; then
-    : > "$w/killed"; kill -9 "$pid" 2>/dev/null; sleep 1
-    printf "{\"msg\": \"Timeout exceeded\", \"failed\": true, \"child_pid\": %s}" "$pid" > "$f.tmp" && mv -f -- "$f.tmp" "$f"
-    rm -rf -- "$w"
-  fi ) &
-watcher=$!
-wait "$pid"
-[ -e "$w/killed" ] && exit 0
-: > "$w/done"
-kill "$watcher" 2>/dev/null
-"$interp" -c "$finish" "$w" "$f" "$jid"
-rm -rf -- "$w"
-' talon-async "$w" "$f" "$limit" "$interp" "$finish" "$jid" </dev/null >/dev/null 2>&1 &
+setsid sh -c "$supervisor" talon-async "$w" "$f" "$limit" "$interp" "$finish" "$jid" </dev/null >/dev/null 2>&1 &
 printf '%s\n' "$f"
 "#;
+
+/// The module under its supervisor (`$1` the host's Python, `$2` [`FINISH`], `$3` the job id).
+const RUN: &str = r#""$1" < "$w/payload" > "$w/stdout" 2> "$w/stderr" &"#;
+const AFTER: &str = r#""$1" -c "$2" "$w" "$f" "$3"
+rm -rf -- "$w""#;
 
 /// async_wrapper's `_run_module` after the module ended, on the host's Python: the JSON
 /// between the first line starting with `{` and the last ending with `}`, the module's stderr
@@ -86,7 +76,13 @@ pub async fn start(
         return Ok(Err(why));
     }
     let Built { payload, interp, .. } = build(module, args, ctx).await?;
-    let launch = [jid.to_string(), limit.to_string(), interp, FINISH.to_string()];
+    let launch = [
+        jid.to_string(),
+        limit.to_string(),
+        interp,
+        FINISH.to_string(),
+        supervised(RUN, AFTER),
+    ];
     let out = sysutil::run_script(ctx, LAUNCH, &launch, Some(payload.to_vec())).await?;
     if out.status.rc() != 0 {
         return Ok(Err(format!(
