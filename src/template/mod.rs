@@ -313,7 +313,8 @@ impl Templater {
         }
         let ctx = self.root(scope);
         let v = ctx.engine.render_native(&ctx, s)?;
-        scope::to_json(&v).map_err(|e| ctx.engine.name_undefined(convert_error(e, None), s, scope))
+        scope::to_json(&v)
+            .map_err(|e| scope::name_undefined(&ctx.engine.vars_env, convert_error(e, None), s, scope))
     }
 
     /// Renders every string inside a value (mappings and lists recursively; keys too, like
@@ -476,33 +477,6 @@ fn single_expression(s: &str) -> Option<&str> {
 }
 
 impl Engine {
-    /// An undefined value inside a native result (`{{ [1, x] }}`) reaches the end without its
-    /// name; ansible-core names it ("'x' is undefined"): the first variable the template uses
-    /// that the scope does not define, by where it appears in `text`.
-    fn name_undefined(&self, e: TemplateError, text: &str, scope: &Scope) -> TemplateError {
-        if e.undefined.as_deref() != Some("") {
-            return e;
-        }
-        let Ok(t) = self.vars_env.template_from_str(text) else {
-            return e;
-        };
-        let mut missing: Vec<(usize, String)> = t
-            .undeclared_variables(false)
-            .into_iter()
-            .filter(|n| !scope.vars.contains_key(n) && self.vars_env.globals().all(|(g, _)| g != n.as_str()))
-            .filter_map(|n| text.find(n.as_str()).map(|at| (at, n)))
-            .collect();
-        missing.sort();
-        match missing.into_iter().next() {
-            Some((_, name)) => TemplateError {
-                message: format!("'{name}' is undefined"),
-                undefined: Some(name),
-                ..e
-            },
-            None => e,
-        }
-    }
-
     /// Renders a string natively: one `{{ expr }}` keeps its type, otherwise a string.
     ///
     /// As in ansible-core 2.19, one trailing newline after a lone expression is not text of
