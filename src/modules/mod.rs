@@ -368,6 +368,23 @@ pub fn short_name(name: &str) -> &str {
     }
 }
 
+/// A native module's (or controller action's) name as ansible-core resolves it, for messages
+/// that name it (`ansible.builtin.debug`, `community.general.ufw`, `ansible.posix.mount`,
+/// `community.docker.docker_compose_v2`); the reverse of [`short_name`].
+pub fn full_name(short: &str) -> String {
+    match short {
+        "pam_limits" | "ini_file" | "timezone" | "locale_gen" | "modprobe" | "ufw" => {
+            format!("community.general.{short}")
+        }
+        "authorized_key" | "sysctl" | "mount" => format!("ansible.posix.{short}"),
+        "docker_compose" => "community.docker.docker_compose_v2".into(),
+        "systemd" => "ansible.builtin.systemd_service".into(),
+        s if s.starts_with("docker_") => format!("community.docker.{s}"),
+        s if s.contains('.') => s.to_string(),
+        s => format!("ansible.builtin.{s}"),
+    }
+}
+
 /// The registry: every module talon supports. Returns `None` for unknown names.
 pub fn lookup(name: &str) -> Option<&'static ModuleInfo> {
     let short = short_name(name);

@@ -139,34 +139,24 @@ pub(super) async fn finish(ctx: &ModuleContext<'_>, limit: u64, poll: u64, ran: 
     }
 }
 
-/// Starts `$4...` (the command wrapper's arguments) detached on the host as job `$1` with a
-/// limit of `$2` seconds: `$3` is the wrapper script, `$4` the command's result parameters;
-/// stdin is the command's stdin. Prints the results file's path.
-const LAUNCH: &str = r#"jid=$1; limit=$2; wrapper=$3; params=$4; shift 4
+/// Starts `$5...` (the command wrapper's arguments) detached on the host as job `$1` with a
+/// limit of `$2` seconds: `$3` is the wrapper script, `$4` the command's result parameters, `$5`
+/// the supervisor ([`async_status::supervised`]); stdin is the command's stdin. Prints the
+/// results file's path.
+const LAUNCH: &str = r#"jid=$1; limit=$2; wrapper=$3; params=$4; supervisor=$5; shift 5
 d=$HOME/.ansible_async; f=$d/$jid; w=$d/.$jid.talon
-mkdir -p -- "$d" && mkdir -- "$w" || exit 1
+mkdir -p -- "$d" && mkdir -m 700 -- "$w" || exit 1
 printf '%s' "$wrapper" > "$w/wrapper" && printf '%s' "$params" > "$w/params" && cat > "$w/stdin" || exit 1
 printf '{"started": true, "finished": false, "ansible_job_id": "%s"}' "$jid" > "$f.tmp" && mv -f -- "$f.tmp" "$f" || exit 1
-setsid sh -c '
-w=$1; f=$2; limit=$3; shift 3
-date +%s%N > "$w/start"
-sh "$w/wrapper" "$@" < "$w/stdin" > "$w/stdout" 2> "$w/stderr" &
-pid=$!
-( sleep "$limit"
-  if [ -d "$w" ] && [ ! -e "$w/rc" ]; then
-    : > "$w/killed"; kill -9 "$pid" 2>/dev/null; sleep 1
-    printf "{\"msg\": \"Timeout exceeded\", \"failed\": true, \"child_pid\": %s}" "$pid" > "$f.tmp" && mv -f -- "$f.tmp" "$f"
-    rm -rf -- "$w"
-  fi ) &
-watcher=$!
-wait "$pid"; rc=$?
-[ -e "$w/killed" ] && exit 0
-date +%s%N > "$w/end"
-printf "%s" "$rc" > "$w/rc.tmp" && mv -f -- "$w/rc.tmp" "$w/rc"
-kill "$watcher" 2>/dev/null
-' talon-async "$w" "$f" "$limit" "$@" </dev/null >/dev/null 2>&1 &
+setsid sh -c "$supervisor" talon-async "$w" "$f" "$limit" "$@" </dev/null >/dev/null 2>&1 &
 printf '%s\n' "$f"
 "#;
+
+/// The command job under its supervisor: start and end times, the wrapper's output, its rc.
+const RUN_COMMAND: &str = r#"date +%s%N > "$w/start"
+sh "$w/wrapper" "$@" < "$w/stdin" > "$w/stdout" 2> "$w/stderr" &"#;
+const AFTER_COMMAND: &str = r#"date +%s%N > "$w/end"
+printf "%s" "$rc" > "$w/rc.tmp" && mv -f -- "$w/rc.tmp" "$w/rc""#;
 
 /// Runs `command`/`shell` (`shell`) as a detached job on the host and polls it as
 /// ansible-core's TaskExecutor does (`poll` > 0: sleep `poll` seconds, read the job with
@@ -179,7 +169,6 @@ pub(super) async fn detached(
     limit: u64,
     poll: u64,
 ) -> Outcome {
-    use crate::modules::control::async_status;
     use crate::modules::system::command;
     let prepared = match command::prepare(args, ctx, shell) {
         Ok(Ok(p)) => p,
@@ -194,6 +183,7 @@ pub(super) async fn detached(
         limit.to_string(),
         command::JOB_WRAPPER.to_string(),
         params,
+        crate::modules::control::async_status::supervised(RUN_COMMAND, AFTER_COMMAND),
     ];
     launch.extend(prepared.script_args);
     let out = match crate::modules::sysutil::run_script(
@@ -217,8 +207,53 @@ pub(super) async fn detached(
         ));
     }
     let path = out.stdout_str().trim_end_matches('\n').to_string();
+    wait(ctx, &jid, &path, limit, poll).await
+}
+
+/// Runs a Python-path module (ansible-core's code) as a detached job on the host, as
+/// async_wrapper does, and polls it like [`detached`] (or returns at once with `poll` 0).
+pub(super) async fn python(
+    ctx: &ModuleContext<'_>,
+    module: &crate::modules::python::PythonModule,
+    args: &crate::vars::Vars,
+    limit: u64,
+    poll: u64,
+) -> Outcome {
+    let jid = new_jid();
+    match crate::modules::python::detached::start(module, args, ctx, &jid, limit).await {
+        Ok(Ok(path)) => wait(ctx, &jid, &path, limit, poll).await,
+        Ok(Err(msg)) => failed(msg),
+        Err(crate::modules::ModuleError::Transport(e)) if e.is_unreachable() => {
+            super::task::unreachable_outcome(&e)
+        }
+        Err(e) => failed(e.to_string()),
+    }
+}
+
+/// The ansible-core module to run for native module `name`'s fire-and-forget job (`poll: 0`),
+/// as ansible-playbook would: found by ansible-core on the controller, and the host has a
+/// Python. `None` (no such module, no Python): the native module runs to its end before the
+/// task returns, its result already in the results file (the README states it).
+pub(super) async fn native_as_python(
+    ctx: &ModuleContext<'_>,
+    name: &str,
+) -> Option<std::sync::Arc<crate::modules::python::PythonModule>> {
+    let owned = name.to_string();
+    let module = tokio::task::spawn_blocking(move || crate::modules::python::resolve_cached(&owned))
+        .await
+        .ok()?
+        .ok()?;
+    crate::modules::python::interpreter(ctx).await.ok()?;
+    Some(module)
+}
+
+/// A started job's outcome: at once with `poll` 0, else polled as ansible-core's TaskExecutor
+/// does (sleep `poll` seconds, read the job with async_status, until it finished or the
+/// `limit` is used up; the results file cleaned up after a finished poll).
+async fn wait(ctx: &ModuleContext<'_>, jid: &str, path: &str, limit: u64, poll: u64) -> Outcome {
+    use crate::modules::control::async_status;
     if poll == 0 {
-        return started(&jid, &path);
+        return started(jid, path);
     }
     let mut time_left = limit as i64;
     let mut last = None;
@@ -226,7 +261,7 @@ pub(super) async fn detached(
         tokio::time::sleep(std::time::Duration::from_secs(poll)).await;
         time_left -= poll as i64;
         // A poll that fails (the connection bounced) is retried while time is left.
-        if let Ok(o) = async_status::status(ctx, &jid, "status").await {
+        if let Ok(o) = async_status::status(ctx, jid, "status").await {
             let finished = o.result.get("finished").and_then(Value::as_bool).unwrap_or(false);
             let stop = finished || o.failed || o.skipped;
             last = Some(o);
@@ -237,7 +272,7 @@ pub(super) async fn detached(
     }
     match last {
         Some(o) if o.result.get("finished").and_then(Value::as_bool).unwrap_or(false) => {
-            let _ = async_status::status(ctx, &jid, "cleanup").await;
+            let _ = async_status::status(ctx, jid, "cleanup").await;
             super::task::outcome_from_module(o)
         }
         last => Outcome {

@@ -116,6 +116,8 @@ impl Runner<'_> {
             };
             let mut out = match ran {
                 Ok(out) => out,
+                // ansible-core's own words, whole: the error block shows where.
+                Err(e @ super::error::TaskError::Args { .. }) => return super::task::failed(e.to_string()),
                 Err(msg) => return failed_at(task, msg),
             };
             if out.status == Status::Unreachable {

@@ -19,6 +19,18 @@ pub(crate) enum TaskError {
         #[source]
         source: Box<TemplateError>,
     },
+    /// A module argument failed to template: ansible-core 2.19's words ("Task failed:
+    /// Finalization of task args for 'ansible.builtin.debug' failed: Error while resolving
+    /// value for 'msg': 'x' is undefined"); `action` is the resolved module name.
+    #[error(
+        "Task failed: Finalization of task args for '{action}' failed: Error while resolving value for '{name}': {source}"
+    )]
+    Args {
+        action: String,
+        name: String,
+        #[source]
+        source: Box<TemplateError>,
+    },
     /// A condition (`when`, `changed_when`, `failed_when`, `until`) could not be evaluated.
     #[error("the conditional check '{expr}' failed: {source}")]
     Condition {

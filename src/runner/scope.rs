@@ -72,7 +72,7 @@ impl<'a> Runner<'a> {
             .unwrap_or_else(|| self.pb.dir.clone());
         let mut clean = args.clone();
         clean.remove("__base");
-        let rendered = self.render_args(&clean, scope)?;
+        let rendered = self.render_args("include_vars", &clean, scope)?;
         let mut files = Vec::new();
         let mut out = Vars::new();
         if let Some(dir) = rendered.get("dir").map(vars::as_string) {

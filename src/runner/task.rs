@@ -261,7 +261,7 @@ impl<'a> Runner<'a> {
         };
         Ok(match &task.action {
             Some(Action::SetFact { args }) => {
-                let rendered = self.render_args(args, scope)?;
+                let rendered = self.render_args("set_fact", args, scope)?;
                 let mut facts = Map::new();
                 for (k, v) in rendered {
                     if k == "cacheable" {
@@ -310,7 +310,7 @@ impl<'a> Runner<'a> {
                 }
             }
             Some(Action::GroupBy { args }) => {
-                let rendered = self.render_args(args, scope)?;
+                let rendered = self.render_args("group_by", args, scope)?;
                 match super::inventory_actions::group_by(&rendered) {
                     Ok((group, parents)) => {
                         let changed = self.change_inventory(|inv| inv.group_by(&st.name, &group, &parents));
@@ -326,7 +326,7 @@ impl<'a> Runner<'a> {
                 }
             }
             Some(Action::AddHost { args }) => {
-                let rendered = self.render_args(args, scope)?;
+                let rendered = self.render_args("add_host", args, scope)?;
                 match super::inventory_actions::add_host(&rendered) {
                     Ok(new) => {
                         let changed =
@@ -381,7 +381,7 @@ impl<'a> Runner<'a> {
                 }
             }
             Some(Action::GatherFacts(args)) => {
-                let args = self.render_args(args, scope)?;
+                let args = self.render_args("gather_facts", args, scope)?;
                 let fact_path = args
                     .get("fact_path")
                     .filter(|v| !v.is_null())
@@ -429,7 +429,11 @@ impl<'a> Runner<'a> {
                 }
             }
             Some(action @ (Action::Module { args, .. } | Action::Python { args, .. })) => {
-                let args = self.render_args(args, scope)?;
+                let resolved = match action {
+                    Action::Python { module, .. } => module.fqcn.clone(),
+                    _ => task.action_name(),
+                };
+                let args = self.render_args(&resolved, args, scope)?;
                 // Under delegate_to, `become` and what depends on the host the module runs on
                 // (its Python, `package`'s backend) come from the delegated host's variables,
                 // as ansible-core takes them from `ansible_delegated_vars`.
@@ -513,6 +517,24 @@ impl<'a> Runner<'a> {
                         }
                         Err(e) => failed(e.to_string()),
                     });
+                }
+                // Python-path modules run detached on the host, as async_wrapper runs them; so
+                // does a native module's fire-and-forget job, through ansible-core's module of
+                // that name when the host has Python (see `async_job::native_as_python`).
+                if limit > 0 && !check {
+                    let py = match action {
+                        Action::Python { module, .. } => Some(module.clone()),
+                        Action::Module { module, .. } if poll == 0 => {
+                            super::async_job::native_as_python(&mctx, module.name).await
+                        }
+                        _ => None,
+                    };
+                    if let Some(py) = py {
+                        if let Ok(mut seen) = self.python_tasks.lock() {
+                            seen.insert(format!("task '{}' ({})", task.display_name(), py.fqcn));
+                        }
+                        return Ok(super::async_job::python(&mctx, &py, &args, limit, poll).await);
+                    }
                 }
                 let run = async {
                     match action {
@@ -628,13 +650,19 @@ impl<'a> Runner<'a> {
         out
     }
 
-    pub(super) fn render_args(&self, args: &Vars, scope: &Scope) -> Result<Vars, TaskError> {
+    /// The task's arguments rendered (`omit` dropped). Errors: [`TaskError::Args`] naming
+    /// `action` (the module as the task names it) and the argument.
+    pub(super) fn render_args(&self, action: &str, args: &Vars, scope: &Scope) -> Result<Vars, TaskError> {
         let mut out = Vars::new();
         for (k, v) in args {
             let r = self
                 .templater
                 .render_value(v, scope)
-                .map_err(TaskError::template(format!("argument '{k}'")))?;
+                .map_err(|e| TaskError::Args {
+                    action: modules::full_name(action),
+                    name: k.clone(),
+                    source: Box::new(e),
+                })?;
             if r.as_str() == Some(OMIT) {
                 continue;
             }

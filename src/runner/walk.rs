@@ -213,6 +213,11 @@ impl<'a> Runner<'a> {
                 // The included role's defaults and vars apply to its own tasks.
                 let mut params = role.defaults.clone();
                 vars::overlay(&mut params, &role.vars);
+                // What the enclosing includes gave (an include_tasks loop's `item`) stays in
+                // scope, under the role's own defaults and vars.
+                for (k, v) in &sub.params {
+                    params.entry(k.clone()).or_insert_with(|| v.clone());
+                }
                 vars::overlay(&mut params, item);
                 vars::overlay(&mut params, &task.vars);
                 sub.params = params;

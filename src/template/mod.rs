@@ -17,7 +17,9 @@ pub(crate) mod filters;
 /// Python's `json.dumps` of a value (`", "` and `": "` separators), for modules that send JSON.
 pub(crate) use filters::python_json;
 mod chains;
+mod datetime_sub;
 pub(crate) mod files;
+mod mutable;
 mod names;
 pub use names::unknown_name;
 pub(crate) mod lookups;
@@ -257,12 +259,14 @@ fn make_env_with(syntax: &TemplateSyntax) -> Result<Environment<'static>, Templa
         .build()
         .map_err(|e| TemplateError::msg(format!("template delimiters: {e}")))?;
     env.set_syntax(config);
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_unknown_method_callback(mutable::unknown_method);
     env.set_formatter(filters::python_formatter);
     filters::register(&mut env);
     predicates::register(&mut env);
     lookups::register(&mut env);
     chains::register(&mut env);
+    mutable::register(&mut env);
+    datetime_sub::register(&mut env);
     Ok(env)
 }
 
@@ -309,7 +313,8 @@ impl Templater {
         }
         let ctx = self.root(scope);
         let v = ctx.engine.render_native(&ctx, s)?;
-        scope::to_json(&v).map_err(|e| convert_error(e, None))
+        scope::to_json(&v)
+            .map_err(|e| scope::name_undefined(&ctx.engine.vars_env, convert_error(e, None), s, scope))
     }
 
     /// Renders every string inside a value (mappings and lists recursively; keys too, like
@@ -532,7 +537,7 @@ impl Engine {
 
     /// Evaluates a bare expression; an undefined result is an error naming the expression.
     fn eval_native(&self, ctx: &Arc<Ctx>, expr: &str) -> Result<MjValue, TemplateError> {
-        let chained = rewrite_code(expr);
+        let chained = rewrite_code(expr, datetime_sub::may_subtract_datetimes(expr));
         let code = raw_strings::expression(&chained);
         let compiled = self
             .vars_env
@@ -555,9 +560,10 @@ impl Engine {
 /// or `defined` ([`chains`]) and the `ansible.builtin.`/`ansible.legacy.` prefixes of filter
 /// and test names ([`names::short_names`]).
 fn chained<'t>(text: &'t str, d: &raw_strings::Delimiters<'_>) -> std::borrow::Cow<'t, str> {
-    if chains::may_chain(text) || text.contains("ansible.") {
+    let datetimes = datetime_sub::may_subtract_datetimes(text);
+    if chains::may_chain(text) || text.contains("ansible.") || text.contains("set") || datetimes {
         std::borrow::Cow::Owned(raw_strings::map_code(text, d, &mut |code, out| {
-            out.push_str(&rewrite_code(code));
+            out.push_str(&rewrite_code(code, datetimes));
         }))
     } else {
         std::borrow::Cow::Borrowed(text)
@@ -565,10 +571,18 @@ fn chained<'t>(text: &'t str, d: &raw_strings::Delimiters<'_>) -> std::borrow::C
 }
 
 /// One code part (or a bare expression) rewritten as [`chained`] says.
-fn rewrite_code(code: &str) -> std::borrow::Cow<'_, str> {
-    match names::short_names(code) {
+/// With `datetimes`, binary `-` becomes [`datetime_sub::SUB_FN`] calls.
+fn rewrite_code(code: &str, datetimes: bool) -> std::borrow::Cow<'_, str> {
+    let mut base = match names::short_names(code) {
         std::borrow::Cow::Borrowed(c) => chains::expression(c),
         std::borrow::Cow::Owned(c) => std::borrow::Cow::Owned(chains::expression(&c).into_owned()),
+    };
+    if datetimes && let Some(c) = datetime_sub::rewrite(&base) {
+        base = std::borrow::Cow::Owned(c);
+    }
+    match mutable::set_literal(&base) {
+        Some(c) => std::borrow::Cow::Owned(c),
+        None => base,
     }
 }
 

@@ -500,3 +500,35 @@ pub(crate) fn to_json(v: &MjValue) -> Result<Value, minijinja::Error> {
         _ => Value::String(v.to_string()),
     })
 }
+
+/// An undefined value inside a native result (`{{ [1, x] }}`) reaches the end without its
+/// name; ansible-core names it ("'x' is undefined"): the first variable the template uses
+/// that the scope does not define, by where it appears in `text`.
+pub(super) fn name_undefined(
+    env: &minijinja::Environment<'_>,
+    e: TemplateError,
+    text: &str,
+    scope: &super::Scope,
+) -> TemplateError {
+    if e.undefined.as_deref() != Some("") {
+        return e;
+    }
+    let Ok(t) = env.template_from_str(text) else {
+        return e;
+    };
+    let mut missing: Vec<(usize, String)> = t
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(|n| !scope.vars.contains_key(n) && env.globals().all(|(g, _)| g != n.as_str()))
+        .filter_map(|n| text.find(n.as_str()).map(|at| (at, n)))
+        .collect();
+    missing.sort();
+    match missing.into_iter().next() {
+        Some((_, name)) => TemplateError {
+            message: format!("'{name}' is undefined"),
+            undefined: Some(name),
+            ..e
+        },
+        None => e,
+    }
+}

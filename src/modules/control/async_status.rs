@@ -51,6 +51,33 @@ fi
 printf '%s\n' "$f"
 "#;
 
+/// The part of a detached job that runs under `setsid`, talon's async_wrapper: `$1` the job's
+/// folder (`$w`), `$2` its results file (`$f`), `$3` the limit in seconds, then `run`'s own
+/// arguments. `run` starts the job in the background (`... &`); once it ended within the
+/// limit, `$w/done` is made and `after` runs (`$rc` is its exit code). Past the limit a
+/// watcher kills it, writes async_wrapper's "Timeout exceeded" (with `child_pid`) a second
+/// later and removes `$w`.
+pub fn supervised(run: &str, after: &str) -> String {
+    format!(
+        r#"w=$1; f=$2; limit=$3; shift 3
+{run}
+pid=$!
+( sleep "$limit"
+  if [ -d "$w" ] && [ ! -e "$w/done" ]; then
+    : > "$w/killed"; kill -9 "$pid" 2>/dev/null; sleep 1
+    printf "{{\"msg\": \"Timeout exceeded\", \"failed\": true, \"child_pid\": %s}}" "$pid" > "$f.tmp" && mv -f -- "$f.tmp" "$f"
+    rm -rf -- "$w"
+  fi ) &
+watcher=$!
+wait "$pid"; rc=$?
+[ -e "$w/killed" ] && exit 0
+: > "$w/done"
+kill "$watcher" 2>/dev/null
+{after}
+"#
+    )
+}
+
 /// Writes job `jid`'s results file with `result` (JSON), or with `result` `None` only works
 /// out its path; returns the path (`~/.ansible_async/<jid>` expanded on the host).
 ///

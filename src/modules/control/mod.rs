@@ -1,5 +1,6 @@
 //! Modules that control the run itself: messages, assertions, failures and waits.
 
+pub mod argspec_checks;
 pub mod assert;
 pub mod async_status;
 pub mod debug;

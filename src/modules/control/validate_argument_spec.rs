@@ -8,12 +8,12 @@
 //! unsupported parameters (reported last), `default` for values not given, `required`, `type`
 //! (with ansible-core's conversions: a comma string becomes a list, `"42"` an int, `yes` a bool,
 //! `k=v` text a dict), `elements`, `choices`, then the `options` of dicts and lists of dicts with
-//! the same checks and "found in 'a -> b'" in their messages. Not supported: the `bytes`/`bits`
-//! types and the `required_*`/`mutually_exclusive` checks: a spec that uses them fails the task
-//! rather than passing unchecked.
+//! the same checks and "found in 'a -> b'" in their messages, including the sub-options'
+//! `mutually_exclusive` and `required_*` checks (see [`super::argspec_checks`]).
 
 use serde_json::{Map, Value, json};
 
+use super::argspec_checks;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
 use crate::vars::Vars;
@@ -35,7 +35,7 @@ crate::module_info!(
 /// and one line per error (also in `argument_errors`, with the spec in `argument_spec_data`).
 ///
 /// Errors: [`ModuleError::BadArgs`] when `argument_spec` is missing or not a mapping,
-/// `provided_arguments` not a mapping, or the spec uses a check talon does not have.
+/// or `provided_arguments` not a mapping.
 pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, ModuleError> {
     let bad = |message: String| ModuleError::BadArgs {
         module: "validate_argument_spec",
@@ -67,7 +67,6 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             )));
         }
     };
-    unsupported_checks(spec).map_err(bad)?;
     // The spec's names taken from the task's variables, templated (get_args_from_task_vars).
     let mut params = Map::new();
     for name in spec.keys() {
@@ -96,35 +95,6 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     Ok(o)
 }
 
-/// Refuses spec keys talon does not check (rather than passing values unchecked).
-fn unsupported_checks(spec: &Map<String, Value>) -> Result<(), String> {
-    for (name, def) in spec {
-        let Some(def) = def.as_object() else { continue };
-        for key in [
-            "mutually_exclusive",
-            "required_together",
-            "required_one_of",
-            "required_if",
-            "required_by",
-        ] {
-            if def.get(key).is_some_and(|v| !v.is_null()) {
-                return Err(format!(
-                    "option '{name}': '{key}' in an argument spec is not supported by talon yet"
-                ));
-            }
-        }
-        if let Some(t @ ("bytes" | "bits")) = def.get("type").and_then(Value::as_str) {
-            return Err(format!(
-                "option '{name}': type '{t}' in an argument spec is not supported by talon yet"
-            ));
-        }
-        if let Some(Value::Object(sub)) = def.get("options") {
-            unsupported_checks(sub)?;
-        }
-    }
-    Ok(())
-}
-
 /// An unsupported parameter: its context path (`a.b`), the supported names there and aliases.
 type Unsupported = (String, Vec<String>, Vec<String>);
 
@@ -134,7 +104,7 @@ type Unsupported = (String, Vec<String>, Vec<String>);
 pub fn validate(spec: &Map<String, Value>, params: &mut Map<String, Value>) -> Vec<String> {
     let mut errors = Vec::new();
     let mut unsupported = Vec::new();
-    check_level(spec, params, &mut Vec::new(), &mut errors, &mut unsupported);
+    check_level(spec, None, params, &mut Vec::new(), &mut errors, &mut unsupported);
     if !unsupported.is_empty() {
         let mut names: Vec<&String> = unsupported.iter().map(|(n, _, _)| n).collect();
         names.sort();
@@ -158,9 +128,11 @@ fn opt<'a>(def: &'a Value, key: &str) -> Option<&'a Value> {
     def.get(key).filter(|v| !v.is_null())
 }
 
-/// One level of the spec (the top, or one element of a sub spec's options).
+/// One level of the spec (the top, or one element of a sub spec's options; `parent` is then
+/// the option whose `options` these are, holding the level's conditional checks).
 fn check_level(
     spec: &Map<String, Value>,
+    parent: Option<&Value>,
     params: &mut Map<String, Value>,
     context: &mut Vec<String>,
     errors: &mut Vec<String>,
@@ -205,6 +177,9 @@ fn check_level(
             format!(" found in {}", context.join(" -> "))
         }
     };
+    if let Some(e) = parent.and_then(|p| argspec_checks::mutually_exclusive(p, params, context)) {
+        errors.push(e);
+    }
     set_defaults(spec, params, false);
     let mut missing: Vec<&String> = spec
         .iter()
@@ -341,6 +316,9 @@ fn check_level(
             _ => {}
         }
     }
+    if let Some(p) = parent {
+        argspec_checks::additional(p, params, context, errors);
+    }
     set_defaults(spec, params, true);
     // Sub specs.
     for (name, def) in spec {
@@ -369,7 +347,7 @@ fn check_level(
             };
             for item in items.iter_mut() {
                 match item {
-                    Value::Object(m) => check_level(sub, m, context, errors, unsupported),
+                    Value::Object(m) => check_level(sub, Some(def), m, context, errors, unsupported),
                     _ => errors.push(format!("value of '{name}' must be of type dict or list of dicts")),
                 }
             }
@@ -450,6 +428,8 @@ fn convert(wanted: &str, v: &Value) -> Result<Value, String> {
             Ok(json!(expand_user(&s)))
         }
         "raw" => Ok(v.clone()),
+        "bytes" => argspec_checks::bytes_or_bits(v, false),
+        "bits" => argspec_checks::bytes_or_bits(v, true),
         "list" => match v {
             Value::Array(_) => Ok(v.clone()),
             Value::String(s) => Ok(json!(s.split(',').collect::<Vec<_>>())),
@@ -603,7 +583,7 @@ fn is_true(v: &Value) -> bool {
 }
 
 /// Python's `==` between two JSON values (`1 == 1.0 == True`).
-fn py_eq(a: &Value, b: &Value) -> bool {
+pub(super) fn py_eq(a: &Value, b: &Value) -> bool {
     let num = |v: &Value| match v {
         Value::Number(n) => n.as_f64(),
         Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
@@ -621,7 +601,7 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 /// Python's `str()` of a value.
-fn py_str(v: &Value) -> String {
+pub(super) fn py_str(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => py_repr(other),

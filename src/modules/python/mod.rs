@@ -22,6 +22,8 @@ use serde_json::{Map, Value, json};
 use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome, sysutil};
 use crate::vars::Vars;
 
+pub mod detached;
+
 /// The helper script, run as `PYTHON -c SCRIPT`.
 const HELPER: &str = include_str!("helper.py");
 
@@ -464,6 +466,52 @@ pub async fn run(
     if let Some(why) = module.needs_action(args) {
         return Ok(ModuleOutcome::failed(why));
     }
+    let Built {
+        payload,
+        interp,
+        discovered,
+    } = build(module, args, ctx).await?;
+    // ansible-core makes the remote tmp folder before a module runs (0700, kept), so the
+    // module finds it and does not warn about creating it.
+    let out = sysutil::run_script(ctx, RUN, std::slice::from_ref(&interp), Some(payload.to_vec())).await?;
+    let stdout = out.stdout_str();
+    let mut outcome = match json_object(&stdout) {
+        Some(result) => from_result(result, ctx),
+        None => ModuleOutcome::failed(
+            "MODULE FAILURE: No start of json char found\nSee stdout/stderr for the exact error",
+        )
+        .with("module_stdout", stdout.clone())
+        .with("module_stderr", out.stderr_str())
+        .with("rc", out.status.rc()),
+    };
+    // A delegated task's discovery is not reported (it would land on the task's own host)
+    // unless `delegate_facts` gives it to the delegated host, as ansible-core's
+    // `_configure_module`.
+    if discovered && ctx.delegation.is_none_or(|d| d.delegate_facts) {
+        let facts = json!({"discovered_interpreter_python": interp});
+        outcome = outcome.with("ansible_facts", facts);
+    }
+    Ok(outcome)
+}
+
+/// A module's AnsiballZ payload, built by ansible-core for the host's Python.
+pub(crate) struct Built {
+    /// The payload (the module's arguments, secrets revealed, inside): fed to `interp` on stdin.
+    pub payload: Zeroizing<Vec<u8>>,
+    /// The host's Python.
+    pub interp: String,
+    /// Whether `interp` was discovered just now (reported as a fact).
+    pub discovered: bool,
+}
+
+/// Builds `module` with `args` for the context's host (its Python found first).
+///
+/// Errors: as [`run`]'s, before anything runs on the host but interpreter discovery.
+pub(crate) async fn build(
+    module: &PythonModule,
+    args: &Vars,
+    ctx: &ModuleContext<'_>,
+) -> Result<Built, ModuleError> {
     let (interp, discovered) = interpreter(ctx).await?;
     // ansible-core hands the module its arguments sorted by name (modules that echo their
     // parameters show that order).
@@ -501,27 +549,11 @@ pub async fn run(
             .to_vec(),
     );
     drop(built);
-    // ansible-core makes the remote tmp folder before a module runs (0700, kept), so the
-    // module finds it and does not warn about creating it.
-    let out = sysutil::run_script(ctx, RUN, std::slice::from_ref(&interp), Some(payload.to_vec())).await?;
-    let stdout = out.stdout_str();
-    let mut outcome = match json_object(&stdout) {
-        Some(result) => from_result(result, ctx),
-        None => ModuleOutcome::failed(
-            "MODULE FAILURE: No start of json char found\nSee stdout/stderr for the exact error",
-        )
-        .with("module_stdout", stdout.clone())
-        .with("module_stderr", out.stderr_str())
-        .with("rc", out.status.rc()),
-    };
-    // A delegated task's discovery is not reported (it would land on the task's own host)
-    // unless `delegate_facts` gives it to the delegated host, as ansible-core's
-    // `_configure_module`.
-    if discovered && ctx.delegation.is_none_or(|d| d.delegate_facts) {
-        let facts = json!({"discovered_interpreter_python": interp});
-        outcome = outcome.with("ansible_facts", facts);
-    }
-    Ok(outcome)
+    Ok(Built {
+        payload,
+        interp,
+        discovered,
+    })
 }
 
 /// The module's JSON result in its output: from the first line that starts with `{` to the

@@ -12,7 +12,7 @@ use jiff::civil::DateTime;
 use jiff::fmt::strtime::{BrokenDownTime, Config, PosixCustom};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ZonedDateTime};
-use minijinja::value::{DynObject, Object, Rest, Value, ValueKind, ValueOrKwargs};
+use minijinja::value::{DynObject, Object, ObjectRepr, Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Error, State};
 
 use super::{Args, err, str_of};
@@ -182,6 +182,11 @@ impl fmt::Display for PyDateTime {
 }
 
 impl Object for PyDateTime {
+    /// Plain: printed by its `str()` inside text, not as a mapping.
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let d = self.dt;
         Some(Value::from(match key.as_str()? {

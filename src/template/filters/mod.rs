@@ -16,6 +16,8 @@ pub(crate) mod text;
 mod urlsplit;
 mod vault;
 
+pub(crate) use mathstuff::human_to_bytes;
+
 use std::collections::HashSet;
 
 use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
