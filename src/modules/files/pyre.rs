@@ -1,20 +1,19 @@
 //! Python `re` patterns and replacement templates, for the native modules that take them
-//! (`replace`): the part of Python's syntax that the `regex` crate can run with the same
-//! meaning, translated ([`PyRegex::new`]), and `re.subn` with Python's rules for empty matches
-//! ([`PyRegex::subn`]).
+//! (`replace`, `find`) and the template filters (`regex_replace`, ...): Python's syntax
+//! translated ([`translate`]) for fancy-regex (the `regex` crate plus backtracking for
+//! look-around and backreferences), and `re.subn` with Python's rules for empty matches
+//! ([`py_captures`], [`PyRegex::subn`]).
 //!
 //! Why this exists: Python's and Rust's regex dialects look alike but differ in places a
 //! straight `Regex::new` would run silently differently (`[[a]]` is a nested class in Rust and
 //! `[` plus `a]` in Python; `\<` is a word start in Rust and `<` in Python; `(?<n>...)` and
 //! `\z` are errors in Python 3.11; Rust's `re.replace_all` skips an empty match right after a
 //! match, Python's `re.sub` does not). Whatever this module cannot prove to mean the same is
-//! [`Unsupported`]: the caller then runs ansible-core's own module (the Python path), so a rare
-//! pattern is never done differently.
-
-use regex::{Captures, Regex};
+//! [`Unsupported`]: a module then runs ansible-core's own module (the Python path) and a
+//! template filter fails naming the pattern, so a rare pattern is never done differently.
 
 /// Why a pattern, template or text is left to Python's own `re`: a feature the translation
-/// does not carry (look-around, backreferences, verbose mode, ...) or one Python itself refuses
+/// does not carry (verbose mode, conditionals, classes holding `[`, ...) or one Python refuses
 /// (so its error message comes from Python).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not run natively: {0}")]
@@ -24,20 +23,14 @@ fn unsupported<T>(why: impl Into<String>) -> Result<T, Unsupported> {
     Err(Unsupported(why.into()))
 }
 
-/// A Python pattern translated for the `regex` crate, with what decides whether a text can be
-/// searched natively.
+/// A Python pattern translated ([`translate`] with `fancy`) and compiled by fancy-regex, with
+/// what decides whether a text can be searched natively.
 #[derive(Debug, Clone)]
 pub struct PyRegex {
-    re: Regex,
+    re: fancy_regex::Regex,
     /// The pattern has `\d`, `\w`, `\s`, `\b` (or their negations) or ignores case: Python's
     /// and Rust's Unicode tables differ beyond ASCII (and Python's `\s` holds `\x1c`-`\x1f`).
     tables: bool,
-    /// The pattern has an alternation or a lazy quantifier: after an empty match, Python may
-    /// take a non-empty match of lower priority at the same place, which Rust cannot find.
-    choices: bool,
-    /// The pattern has `$` without `re.MULTILINE`, which in Python also matches before a final
-    /// newline.
-    dollar: bool,
 }
 
 /// One piece of a parsed replacement template.
@@ -147,36 +140,28 @@ fn escape(c: char, next: &str, in_class: bool, tables: &mut bool) -> Result<(Str
     }
 }
 
-/// A Python pattern in the `regex` crate's syntax (`fancy`: fancy-regex's), and what decides
-/// where it runs as Python's would (see [`PyRegex`]'s fields).
+/// A Python pattern in fancy-regex's syntax, and whether it uses character tables (see
+/// [`PyRegex`]).
 #[derive(Debug, Clone)]
 pub struct Translated {
     /// The pattern, flags first.
     pub pattern: String,
     /// See [`PyRegex`].
     pub tables: bool,
-    /// See [`PyRegex`].
-    pub choices: bool,
-    /// See [`PyRegex`] (never set for fancy-regex: its `$` is written as Python's).
-    pub dollar: bool,
 }
 
-/// Translates Python pattern `pattern` (with `re.MULTILINE` / `re.DOTALL`) for the `regex`
-/// crate, or with `fancy` for fancy-regex, which also runs what needs backtracking as Python's
-/// `re` does: look-ahead and look-behind, backreferences `\1`..`\99` and `(?P=name)`, and `$`
-/// without MULTILINE as Python's (the end, or before a final newline: `(?=\n?\z)`).
+/// Translates Python pattern `pattern` (with `re.MULTILINE` / `re.DOTALL`) for fancy-regex,
+/// which runs what needs backtracking as Python's `re` does: look-ahead and look-behind,
+/// backreferences `\1`..`\99` and `(?P=name)` (to a group already closed, as Python demands),
+/// and `$` without MULTILINE as Python's (the end, or before a final newline: `(?=\n?\z)`).
 ///
-/// Errors: [`Unsupported`] as [`PyRegex::new`] lists, minus what `fancy` carries.
-pub fn translate(
-    pattern: &str,
-    multiline: bool,
-    dotall: bool,
-    fancy: bool,
-) -> Result<Translated, Unsupported> {
+/// Errors: [`Unsupported`] for what only Python's `re` runs (conditionals, atomic groups,
+/// possessive quantifiers, comments, the flags `x`, `a`, `L`, flags after the start, octal and
+/// named-character escapes, classes holding `[`, `&&`, `--` or `~~`) and for patterns Python
+/// refuses (so that Python's message is the one shown).
+pub fn translate(pattern: &str, multiline: bool, dotall: bool) -> Result<Translated, Unsupported> {
     let mut out = String::new();
     let mut tables = false;
-    let mut choices = false;
-    let mut dollar = false;
     let mut depth = 0usize;
     // Per open parenthesis, the number of the group it captures (Python's numbering); the
     // groups and names seen so far: a reference to a later or still open group, or a name
@@ -218,7 +203,7 @@ pub fn translate(
                 let Some(e) = after.chars().next() else {
                     return unsupported("a pattern ending in a backslash");
                 };
-                if fancy && e.is_ascii_digit() && e != '0' {
+                if e.is_ascii_digit() && e != '0' {
                     // Python: `\1`..`\99` refer to a group, three octal digits are a character.
                     let digits: String = after.chars().take_while(char::is_ascii_digit).take(3).collect();
                     if digits.len() == 3 && digits.chars().all(|d| d < '8') {
@@ -253,7 +238,7 @@ pub fn translate(
             '(' => {
                 if let Some(ext) = after.strip_prefix('?') {
                     let look = ["=", "!", "<=", "<!"].into_iter().find(|l| ext.starts_with(l));
-                    if fancy && let Some(look) = look {
+                    if let Some(look) = look {
                         // Look-ahead and look-behind (fancy-regex's syntax is Python's).
                         out.push_str(&format!("(?{look}"));
                         k += 2 + look.len();
@@ -263,7 +248,7 @@ pub fn translate(
                         quantified = false;
                         continue;
                     }
-                    if fancy && let Some(named) = ext.strip_prefix("P=") {
+                    if let Some(named) = ext.strip_prefix("P=") {
                         let name: String = named.chars().take_while(|&ch| ch != ')').collect();
                         if !is_identifier(&name) || !named[name.len()..].starts_with(')') {
                             return unsupported(format!("the group reference {name:?}"));
@@ -333,7 +318,6 @@ pub fn translate(
                 quantified = false;
             }
             '|' => {
-                choices = true;
                 out.push('|');
                 atom = false;
                 quantified = false;
@@ -352,7 +336,6 @@ pub fn translate(
                         quantified = false;
                     }
                     Some(_) if quantified && c == '?' => {
-                        choices = true;
                         out.push('?');
                         quantified = false;
                         atom = false;
@@ -368,17 +351,9 @@ pub fn translate(
                     }
                 }
             }
-            '$' if !multiline && fancy => {
+            '$' if !multiline => {
                 // Python's `$`: the end, or before a final newline.
                 out.push_str("(?=\\n?\\z)");
-                atom = false;
-                quantified = false;
-            }
-            '$' if !multiline => {
-                // Python's `$` also matches before a final newline; Rust's only at the
-                // end: the same on a text without newlines (see `fits`).
-                dollar = true;
-                out.push('$');
                 atom = false;
                 quantified = false;
             }
@@ -418,8 +393,6 @@ pub fn translate(
     Ok(Translated {
         pattern: full,
         tables,
-        choices,
-        dollar,
     })
 }
 
@@ -546,20 +519,12 @@ impl PyRegex {
     /// Translates Python pattern `pattern`, compiled with `re.MULTILINE` when `multiline` and
     /// `re.DOTALL` when `dotall`.
     ///
-    /// Errors: [`Unsupported`] for what only Python's `re` runs (look-around, backreferences,
-    /// conditionals, atomic groups, possessive quantifiers, comments, the flags `x`, `a`, `L`,
-    /// flags after the start, octal and named-character escapes, classes holding `[`, `&&`,
-    /// `--` or `~~`), for patterns Python refuses (so that Python's message is the one shown),
-    /// and when the `regex` crate refuses the translation.
+    /// Errors: [`Unsupported`] as [`translate`], and when fancy-regex refuses the translation
+    /// (a quantified look-around, which Python allows).
     pub fn new(pattern: &str, multiline: bool, dotall: bool) -> Result<PyRegex, Unsupported> {
-        let t = translate(pattern, multiline, dotall, false)?;
-        let re = Regex::new(&t.pattern).map_err(|e| Unsupported(format!("the pattern: {e}")))?;
-        Ok(PyRegex {
-            re,
-            tables: t.tables,
-            choices: t.choices,
-            dollar: t.dollar,
-        })
+        let t = translate(pattern, multiline, dotall)?;
+        let re = fancy_regex::Regex::new(&t.pattern).map_err(|e| Unsupported(format!("the pattern: {e}")))?;
+        Ok(PyRegex { re, tables: t.tables })
     }
 
     /// Translates the class starting at `chars[0]` (a `[`): its Rust form and how many
@@ -607,33 +572,31 @@ impl PyRegex {
     /// pattern uses character tables (`\w`, `\s`, ignoring case, ...) and `text` holds
     /// characters beyond ASCII or `\x1c`-`\x1f` (where Python's tables differ from Rust's).
     pub fn fits(&self, text: &str) -> bool {
-        self.tables_fit(text) && !(self.dollar && text.contains('\n'))
-    }
-
-    /// The character-table half of [`PyRegex::fits`].
-    pub fn tables_fit(&self, text: &str) -> bool {
         !self.tables || text.bytes().all(|b| b.is_ascii() && !(0x1c..=0x1f).contains(&b))
     }
 
     /// Whether Python's `pattern.match(text)` (`at_start`) or `pattern.search(text)` finds a
-    /// match. Only whether, not where: the text is tried without its final newline first, then
-    /// whole, which gives Python's `$` (end, or before a final newline) its meaning.
+    /// match.
     ///
-    /// Errors: [`Unsupported`] when the text does not fit the character tables.
+    /// Errors: [`Unsupported`] when the text does not fit the character tables, or the
+    /// backtracking engine gives up (a pathological pattern: Python decides).
     pub fn finds(&self, text: &str, at_start: bool) -> Result<bool, Unsupported> {
-        if !self.tables_fit(text) {
+        if !self.fits(text) {
             return unsupported("a text beyond ASCII for a pattern with character classes or ignoring case");
         }
-        let hit = |t: &str| match self.re.find(t) {
-            Some(m) => !at_start || m.start() == 0,
-            None => false,
-        };
-        Ok(text.strip_suffix('\n').is_some_and(hit) || hit(text))
+        if at_start {
+            let m = py_captures_from(&self.re, None, text, 0, 1)?;
+            return Ok(m.first().and_then(|c| c.get(0)).is_some_and(|m| m.start() == 0));
+        }
+        self.re
+            .is_match(text)
+            .map_err(|e| Unsupported(format!("the pattern while matching: {e}")))
     }
 
-    /// Python's `re.search`: the leftmost match, with its groups.
-    pub fn search<'t>(&self, text: &'t str) -> Option<Captures<'t>> {
-        self.re.captures(text)
+    /// Python's `re.search`: the leftmost match, with its groups (`None` also when the
+    /// backtracking engine gives up).
+    pub fn search<'t>(&self, text: &'t str) -> Option<fancy_regex::Captures<'t, str>> {
+        self.re.captures(text).ok().flatten()
     }
 
     /// The number of the group called `name`, if any.
@@ -650,47 +613,93 @@ impl PyRegex {
     }
 
     /// Python's `re.subn(pattern, template, text)`: the text with every match replaced, and
-    /// the number of matches. As Python 3.7+, an empty match right after a match is replaced
-    /// too, and after an empty match the next match may not be empty at the same place.
+    /// the number of matches, with Python 3.7+'s empty-match rules ([`py_captures`]).
     ///
-    /// Errors: [`Unsupported`] when `text` does not [`PyRegex::fits`], or when an empty match
-    /// meets a pattern with alternatives or lazy quantifiers (Python may then take a non-empty
-    /// match of lower priority there).
+    /// Errors: [`Unsupported`] when `text` does not [`PyRegex::fits`] or the backtracking
+    /// engine gives up.
     pub fn subn(&self, text: &str, template: &Template) -> Result<(String, usize), Unsupported> {
         if !self.fits(text) {
             return unsupported("a text beyond ASCII for a pattern with character classes or ignoring case");
         }
         let mut out = String::with_capacity(text.len());
-        let (mut last, mut pos, mut n) = (0usize, 0usize, 0usize);
-        let mut must_advance = false;
-        while pos <= text.len() {
-            let Some(mut caps) = self.re.captures_at(text, pos) else {
-                break;
-            };
-            let mut m = caps.get(0).map_or(pos..pos, |m| m.range());
-            if must_advance && m.start == pos && m.end == pos {
-                if self.choices {
-                    return unsupported("an empty match after an empty match with alternatives");
-                }
-                let Some(ch) = text[pos..].chars().next() else {
-                    break;
-                };
-                match self.re.captures_at(text, pos + ch.len_utf8()) {
-                    Some(c) => caps = c,
-                    None => break,
-                }
-                m = caps.get(0).map_or(pos..pos, |m| m.range());
-            }
-            out.push_str(&text[last..m.start]);
+        let (mut last, mut n) = (0usize, 0usize);
+        for caps in py_captures(&self.re, text)? {
+            let Some(m) = caps.get(0) else { continue };
+            out.push_str(&text[last..m.start()]);
             template.expand(|g| caps.get(g).map(|x| x.as_str()), &mut out);
             n += 1;
-            last = m.end;
-            must_advance = m.start == m.end;
-            pos = m.end;
+            last = m.end();
         }
         out.push_str(&text[last..]);
         Ok((out, n))
     }
+}
+
+/// Every match of `re` in `text` as Python's `re.finditer` (3.7+) finds them: after a
+/// non-empty match, an empty one may follow at its end (`re.sub('b*', '-', 'abc')` is
+/// `-a--c-`); after an empty match at p, the next one must not be empty at p, so the
+/// pattern's lower-priority non-empty choices at p are tried first (fancy-regex's
+/// `find_not_empty`, as sre's `must_advance`), else the search goes on from the next
+/// character.
+///
+/// Errors: [`Unsupported`] when the backtracking engine gives up.
+pub fn py_captures<'t>(
+    re: &fancy_regex::Regex,
+    text: &'t str,
+) -> Result<Vec<fancy_regex::Captures<'t, str>>, Unsupported> {
+    // None: the pattern can only match empty, so no non-empty choice exists anywhere.
+    let not_empty = fancy_regex::RegexBuilder::new(re.as_str())
+        .find_not_empty(true)
+        .build()
+        .ok();
+    py_captures_from(re, not_empty.as_ref(), text, 0, usize::MAX)
+}
+
+/// [`py_captures`] from byte `start`, at most `limit` matches, with the not-empty variant of
+/// `re` given (`None`: found when needed).
+fn py_captures_from<'t>(
+    re: &fancy_regex::Regex,
+    not_empty: Option<&fancy_regex::Regex>,
+    text: &'t str,
+    start: usize,
+    limit: usize,
+) -> Result<Vec<fancy_regex::Captures<'t, str>>, Unsupported> {
+    let run = |e: fancy_regex::Error| Unsupported(format!("the pattern while matching: {e}"));
+    let mut out = Vec::new();
+    let mut pos = start;
+    let mut must_advance = false;
+    while pos <= text.len() && out.len() < limit {
+        let caps = if must_advance {
+            let here = match not_empty {
+                Some(ne) => ne
+                    .captures_from_pos(text, pos)
+                    .map_err(run)?
+                    .filter(|c| c.get(0).is_some_and(|m| m.start() == pos)),
+                None => None,
+            };
+            match here {
+                Some(c) => Some(c),
+                None => {
+                    let Some(ch) = text[pos..].chars().next() else {
+                        break;
+                    };
+                    re.captures_from_pos(text, pos + ch.len_utf8()).map_err(run)?
+                }
+            }
+        } else {
+            re.captures_from_pos(text, pos).map_err(run)?
+        };
+        let Some(c) = caps else {
+            break;
+        };
+        let Some((s, e)) = c.get(0).map(|m| (m.start(), m.end())) else {
+            break;
+        };
+        must_advance = s == e;
+        pos = e;
+        out.push(c);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -745,12 +754,6 @@ mod tests {
     #[test]
     fn python_only_patterns_are_left_to_python() {
         for p in [
-            r"(?<=a)b",
-            r"(?=a)",
-            r"(?!a)",
-            r"(?<!a)b",
-            r"(a)\1",
-            r"(?P<n>a)(?P=n)",
             r"(?<n>a)",
             r"(?x) a",
             r"(?a)\w",
@@ -780,6 +783,16 @@ mod tests {
                 "{p} should be left to Python"
             );
         }
+        // Look-around and backreferences run natively (fancy-regex), as Python's.
+        assert_eq!(ok("(?<=a)b", "x", "ab"), ("ax".into(), 1));
+        assert_eq!(ok("(?<!a)b", "x", "ab b"), ("ab x".into(), 1));
+        assert_eq!(ok(r"(\w)\1", "<\\1>", "aabcc"), ("<a>b<c>".into(), 2));
+        assert_eq!(ok("(?P<n>a)(?P=n)", "x", "aaa"), ("xa".into(), 1));
+        assert_eq!(ok("a(?=b)", "x", "ab ac"), ("xb ac".into(), 1));
+        assert_eq!(ok("a(?!b)", "x", "ab ac"), ("ab xc".into(), 1));
+        // A reference to a later or open group is Python's error.
+        assert!(PyRegex::new(r"\1(a)", true, false).is_err());
+        assert!(PyRegex::new(r"(a\1)", true, false).is_err());
     }
 
     #[test]
@@ -807,10 +820,10 @@ mod tests {
     }
 
     #[test]
-    fn empty_match_with_alternatives_is_left_to_python() {
-        // Python: re.sub('x*|a', '-', 'a') == '---': after the empty match it takes 'a'.
-        assert!(subn("x*|a", "-", "a").is_err());
-        assert!(subn("a*?", "-", "aa").is_err());
+    fn empty_match_with_alternatives_takes_the_lower_choice_as_python() {
+        // Python: re.subn('x*|a', '-', 'a') == ('---', 3): after the empty match it takes 'a'.
+        assert_eq!(ok("x*|a", "-", "a"), ("---".into(), 3));
+        assert_eq!(ok("a*?", "-", "aa"), ("-----".into(), 5));
         // Alternatives without empty matches are fine.
         assert_eq!(ok("cat|dog", "pet", "cat dog"), ("pet pet".into(), 2));
     }
@@ -822,10 +835,10 @@ mod tests {
         assert!(re.finds("a.log\n", true).unwrap());
         assert!(re.finds("a.log", true).unwrap());
         assert!(!re.finds("a.log\nx", true).unwrap());
-        assert!(
-            !re.fits("a.log\n"),
-            "positions with $ before a newline are Python's"
-        );
+        // `$` before a final newline is written as Python's, so positions are exact too.
+        assert!(re.fits("a.log\n"));
+        let c = re.search("a.log\n").unwrap();
+        assert_eq!(c.get(0).unwrap().as_str(), "a.log");
         let re = PyRegex::new("b", false, false).unwrap();
         assert!(!re.finds("ab", true).unwrap());
         assert!(re.finds("ab", false).unwrap());
@@ -882,7 +895,7 @@ mod generated {
             }
         }
         // Most of what Python runs, talon runs too.
-        assert!(native > 800, "native {native}, left to Python {left}");
+        assert!(native > 1200, "native {native}, left to Python {left}");
     }
 
     #[test]

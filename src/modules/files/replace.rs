@@ -5,7 +5,7 @@
 //! [`replace_text`], then written back atomically with the file's attributes kept.
 //!
 //! Python's regex dialect is carried by [`super::pyre`]; a pattern, template or text it cannot
-//! prove to behave as Python's `re` does (look-around, backreferences, a non-UTF-8 file, an
+//! prove to behave as Python's `re` does (verbose mode, conditionals, a non-UTF-8 file, an
 //! `encoding` other than UTF-8, ...) runs ansible-core's own module on the host instead (the
 //! Python path), never a near miss. So does a secret in `replace` (the one argument that may
 //! carry one).
@@ -339,11 +339,24 @@ mod tests {
 
     #[test]
     fn python_only_features_are_refused_not_guessed() {
-        assert!(replace_text("ab", "(?<=a)b", "x", None, None).is_err());
         assert!(replace_text("ab", "(a)", r"\2", None, None).is_err());
         assert!(replace_text("é", r"\w", "x", None, None).is_err());
-        // The section pattern without MULTILINE: `$` means more in Python.
-        assert!(replace_text("ab\n", "a", "x", None, Some("$")).is_err());
+    }
+
+    #[test]
+    fn look_around_and_dollar_as_python() {
+        // re.subn('(?<=a)b', 'x', 'ab') == ('ax', 1)
+        let r = replace_text("ab", "(?<=a)b", "x", None, None).unwrap();
+        assert!(
+            matches!(r, Replaced::Done { ref text, count: 1, changed: true } if text == "ax"),
+            "{r:?}"
+        );
+        // The section pattern without MULTILINE: `$` also before the final newline.
+        let r = replace_text("ab\n", "a", "x", None, Some("$")).unwrap();
+        assert!(
+            matches!(r, Replaced::Done { ref text, count: 1, .. } if text == "xb\n"),
+            "{r:?}"
+        );
     }
 
     #[test]

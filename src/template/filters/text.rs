@@ -98,7 +98,7 @@ pub(crate) fn compile_anchored(
     multiline: bool,
     anchor: Anchor,
 ) -> Result<fancy_regex::Regex, Error> {
-    let t = pyre::translate(pattern, multiline, false, true)
+    let t = pyre::translate(pattern, multiline, false)
         .map_err(|e| {
             err(format!(
                 "invalid regular expression '{pattern}': {} (talon runs Python's re syntax except classes holding '[', quantified look-arounds, verbose mode, conditionals and octal escapes)",
@@ -126,58 +126,20 @@ fn replacement(re: &fancy_regex::Regex, rep: &str) -> Result<pyre::Template, Err
         .map_err(|e| err(format!("regex_replace: replacement '{rep}': {}", e.0)))
 }
 
-/// Every match of `re` in `text` as Python's `re.finditer` (3.7+) finds them: after a
-/// non-empty match, an empty one may follow at its end (`'abc' | regex_replace('b*', '-')` is
-/// `-a--c-`); after an empty match at p, the next one must not be empty at p, so the pattern's
-/// lower-priority non-empty choices at p are tried first (fancy-regex's `find_not_empty`, as
-/// sre's `must_advance`), else the search goes on from the next character.
+/// Every match of `re` in `text` with Python's empty-match rules ([`pyre::py_captures`]).
 ///
-/// Errors: a matching failure ([`regex_run_err`]).
+/// Errors: a matching failure, naming the pattern.
 pub(crate) fn py_captures<'t>(
     re: &fancy_regex::Regex,
     text: &'t str,
 ) -> Result<Vec<fancy_regex::Captures<'t, str>>, Error> {
-    // None: the pattern can only match empty, so no non-empty choice exists anywhere.
-    let not_empty = fancy_regex::RegexBuilder::new(re.as_str())
-        .find_not_empty(true)
-        .build()
-        .ok();
-    let run = |e| regex_run_err(re, e);
-    let mut out = Vec::new();
-    let mut pos = 0;
-    let mut must_advance = false;
-    while pos <= text.len() {
-        let caps = if must_advance {
-            let here = match &not_empty {
-                Some(ne) => ne
-                    .captures_from_pos(text, pos)
-                    .map_err(run)?
-                    .filter(|c| c.get(0).is_some_and(|m| m.start() == pos)),
-                None => None,
-            };
-            match here {
-                Some(c) => Some(c),
-                None => {
-                    let Some(ch) = text[pos..].chars().next() else {
-                        break;
-                    };
-                    re.captures_from_pos(text, pos + ch.len_utf8()).map_err(run)?
-                }
-            }
-        } else {
-            re.captures_from_pos(text, pos).map_err(run)?
-        };
-        let Some(c) = caps else {
-            break;
-        };
-        let Some((start, end)) = c.get(0).map(|m| (m.start(), m.end())) else {
-            break;
-        };
-        must_advance = start == end;
-        pos = end;
-        out.push(c);
-    }
-    Ok(out)
+    pyre::py_captures(re, text).map_err(|e| {
+        err(format!(
+            "regular expression '{}' failed while matching: {}",
+            re.as_str(),
+            e.0
+        ))
+    })
 }
 
 /// A regular expression that failed while matching (fancy-regex's backtracking limit on a
