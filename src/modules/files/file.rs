@@ -78,6 +78,7 @@ async fn probe(ctx: &ModuleContext<'_>, path: &str, follow: bool) -> Result<Prob
         follow,
         checksum: None,
         content: false,
+        sftp: false,
     };
     files::probe(ctx.conn, path, opts, &ctx.become_).await
 }
@@ -284,6 +285,7 @@ async fn run_state(
                 follow: false,
                 checksum: None,
                 content: false,
+                sftp: true,
             };
             let other = link_src_abs(&path, s, true);
             match files::probe_and_exists(ctx.conn, &path, opts, &other, &ctx.become_).await {

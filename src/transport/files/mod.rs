@@ -12,6 +12,7 @@
 
 mod remote_copy;
 mod scripts;
+mod sftp_ops;
 mod tree;
 mod types;
 
@@ -24,8 +25,8 @@ use scripts::{
 };
 pub use scripts::{script_request, unique_suffix};
 pub use tree::{TreeOp, apply_tree, probe_many};
-use types::learned_owner;
 pub use types::*;
+use types::{learn_umask, learned_owner};
 
 /// Runs [`script_request`] on the host.
 async fn run_script(
@@ -48,6 +49,12 @@ pub async fn probe(
     opts: ProbeOptions,
     become_: &Option<Become>,
 ) -> Result<Probe, FilesError> {
+    if opts.sftp
+        && let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(p) = sftp_ops::probe(conn, &fs, path, &opts).await
+    {
+        return Ok(p);
+    }
     let script = format!("{ST_FN}umask; st \"$1\" \"$2\" \"$3\" \"$4\"");
     let args = [
         path.to_string(),
@@ -60,7 +67,9 @@ pub async fn probe(
         return Err(remote_err("stat", path, &out));
     }
     let mut buf = &out.stdout[..];
-    parse_probe(path, &mut buf, opts.content)
+    let p = parse_probe(path, &mut buf, opts.content)?;
+    learn_umask(conn, p.umask);
+    Ok(p)
 }
 
 /// [`probe`] of `path`, and whether `other` exists (`test -e`, following links), in one round
@@ -74,6 +83,12 @@ pub async fn probe_and_exists(
     other: &str,
     become_: &Option<Become>,
 ) -> Result<(Probe, bool), FilesError> {
+    if opts.sftp
+        && let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(answer) = sftp_ops::probe_and_exists(conn, &fs, path, &opts, other).await
+    {
+        return Ok(answer);
+    }
     let script = format!(
         "{ST_FN}umask; if [ -e \"$5\" ]; then echo Y; else echo N; fi; st \"$1\" \"$2\" \"$3\" \"$4\""
     );
@@ -90,6 +105,7 @@ pub async fn probe_and_exists(
     }
     let mut buf = &out.stdout[..];
     let umask = parse_umask(path, &mut buf)?;
+    learn_umask(conn, umask);
     let exists = match take_line(&mut buf) {
         Some(b"Y") => true,
         Some(b"N") => false,
@@ -111,6 +127,7 @@ pub async fn stat(
         follow,
         checksum,
         content: false,
+        sftp: false,
     };
     Ok(probe(conn, path, opts, become_).await?.stat)
 }
@@ -163,6 +180,7 @@ pub async fn read(
         follow: true,
         checksum: None,
         content: true,
+        sftp: true,
     };
     match probe(conn, path, opts, become_).await?.stat {
         None => Ok(None),
@@ -205,6 +223,11 @@ pub async fn write_atomic(
     opts: &WriteOptions,
     become_: &Option<Become>,
 ) -> Result<WriteOutcome, FilesError> {
+    if let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(done) = sftp_ops::write_new(conn, &fs, path, content, opts, become_).await
+    {
+        return done;
+    }
     let mut script = String::from(ST_FN);
     script.push_str(ATTRS_FN);
     script.push_str(&write_script(path, opts)?);
@@ -242,6 +265,35 @@ pub async fn put_if_changed(
     opts: &WriteOptions,
     become_: &Option<Become>,
 ) -> Result<PutOutcome, FilesError> {
+    let popts = ProbeOptions {
+        follow: opts.follow,
+        checksum: Some(Checksum::Sha1),
+        content: false,
+        sftp: true,
+    };
+    if let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(before) = sftp_ops::probe(conn, &fs, path, &popts).await
+    {
+        // The script's decision: write when missing, or (force, no owner/group) when a
+        // regular file's sha1 differs.
+        let differs = force
+            && opts.attrs.owner.is_none()
+            && opts.attrs.group.is_none()
+            && before.stat.as_ref().is_some_and(|s| {
+                s.kind == FileKind::File && s.checksum.as_deref().is_some_and(|c| !c.is_empty() && c != sha1)
+            });
+        if before.stat.is_some() && !differs {
+            return Ok(PutOutcome {
+                before,
+                written: None,
+            });
+        }
+        let written = write_atomic(conn, path, content, opts, become_).await?;
+        return Ok(PutOutcome {
+            before,
+            written: Some(written),
+        });
+    }
     let mut script = String::from(ST_FN);
     script.push_str(ATTRS_FN);
     script.push_str(
@@ -262,6 +314,7 @@ echo W
     let out = run_script(conn, &script, &args, Some(content.to_vec()), become_).await?;
     let mut buf = write_status(path, &out)?;
     let before = parse_probe(path, &mut buf, false)?;
+    learn_umask(conn, before.umask);
     let written = match take_line(&mut buf) {
         Some(b"N") => None,
         Some(b"W") => Some(parse_write(conn, path, &mut buf, content, opts, known, become_)?),
@@ -279,6 +332,11 @@ pub async fn set_attrs(
     follow: bool,
     become_: &Option<Become>,
 ) -> Result<(), FilesError> {
+    if let Some(fs) = sftp_ops::usable(conn, become_).await
+        && sftp_ops::set_attrs(&fs, path, attrs, follow).await.is_some()
+    {
+        return Ok(());
+    }
     let script = r#"p=$1 m=$2 o=$3 g=$4
 if [ "$5" = 0 ] && [ -L "$p" ]; then
   if [ -n "$o$g" ]; then chown -h -- "$o${g:+:$g}" "$p" || exit 1; fi; exit 0
@@ -347,6 +405,11 @@ exit 0
 /// Removes `path` (`rm -rf` semantics for directories, as Ansible's `file state=absent`).
 /// Returns whether something was there.
 pub async fn remove(conn: &Connection, path: &str, become_: &Option<Become>) -> Result<bool, FilesError> {
+    if let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(removed) = sftp_ops::remove(&fs, path).await
+    {
+        return Ok(removed);
+    }
     let script = r#"if [ -e "$1" ] || [ -L "$1" ]; then rm -rf -- "$1" || exit 1; echo removed; fi"#;
     let out = run_script(conn, script, &[path.to_string()], None, become_).await?;
     if !out.status.success() {
@@ -389,6 +452,11 @@ pub async fn mkdir_if_missing(
     attrs: &FileAttrs,
     become_: &Option<Become>,
 ) -> Result<(Probe, Vec<String>, Option<FileStat>), FilesError> {
+    if let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(answer) = sftp_ops::mkdir_if_missing(conn, &fs, path, attrs, become_).await
+    {
+        return answer;
+    }
     // After the created folders (each NUL-terminated) an empty entry ends the list, then the
     // new folder's stat (what ansible.builtin.file's add_path_info reports), in the same trip.
     let script = format!(
@@ -404,6 +472,7 @@ pub async fn mkdir_if_missing(
     }
     let mut buf = &out.stdout[..];
     let probed = parse_probe(path, &mut buf, false)?;
+    learn_umask(conn, probed.umask);
     let (created, stat) = match take_line(&mut buf) {
         Some(b"N") => (Vec::new(), None),
         Some(b"W") => {
@@ -439,6 +508,11 @@ pub async fn link(
     attrs: &FileAttrs,
     become_: &Option<Become>,
 ) -> Result<Option<FileStat>, FilesError> {
+    if let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(st) = sftp_ops::symlink_new(&fs, src, path, symbolic, attrs).await
+    {
+        return Ok(st);
+    }
     let script = format!("{ST_FN}{LINK_BODY}");
     const LINK_BODY: &str = r#"s=$1 p=$2 o=$4 g=$5
 if [ ! -e "$p" ] && [ ! -L "$p" ]; then
