@@ -120,7 +120,7 @@ pub struct FileStat {
     pub inode: u64,
     /// Device number.
     pub dev: u64,
-    /// Number of hard links.
+    /// Number of hard links; 0 when not read (an SFTP probe, see [`ProbeOptions::sftp`]).
     pub nlink: u64,
     /// The link's target as stored (`readlink`), when the path is a symlink.
     pub link_target: Option<String>,
