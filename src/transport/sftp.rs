@@ -241,6 +241,7 @@ impl SftpFs {
 
     fn count(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!("sftp request");
     }
 
     /// True when the server is OpenSSH's (it announces `posix-rename@openssh.com`).

@@ -28,7 +28,7 @@ use super::types::{
 /// Regular files up to this size (bytes) are read back over SFTP and hashed on the controller
 /// when a checksum is asked for; larger ones are hashed on the host (one `sha1sum`), where
 /// moving the bytes would cost more than the process (see README "Where talon's time goes").
-pub(super) const CONTROLLER_HASH_MAX: u64 = 256 * 1024;
+pub(super) const CONTROLLER_HASH_MAX: u64 = 64 * 1024;
 
 /// The SFTP session to use for a request with `become_`, or `None` for the shell path (no
 /// session, `TALON_FILE_TRANSPORT=shell`, or a `become` to another user).
