@@ -205,6 +205,43 @@ async fn sftp_warm_small_file_tasks_start_no_host_process() {
     }
 }
 
+/// A temp file that a dead run left beside a destination (`.NAME.talon.PID.N`) is removed by the
+/// next write there, on the SFTP path as on the shell path; this run's own are not touched.
+#[tokio::test]
+async fn d16_an_sftp_write_removes_temp_files_of_a_dead_run() {
+    let lab = common::Lab::up(1);
+    let env = env_on(&lab, FileTransport::Auto).await;
+    lab.sh_ok(
+        "lab1",
+        "mkdir -p /opt/stale && echo half > /opt/stale/.new.txt.talon.1.42 && \
+         mkdir /opt/stale/.new.txt.talon.1.43 && ln -s /etc/hostname /opt/stale/.new.txt.talon.1.44",
+    );
+    // The first probe of a connection learns the umask on the shell.
+    env.run_mode(
+        "file",
+        json!({"path": "/opt/stale", "state": "directory"}),
+        false,
+        false,
+    )
+    .await;
+    let requests = env.conn.sftp_request_count();
+    let o = env
+        .run_mode(
+            "copy",
+            json!({"content": "new\n", "dest": "/opt/stale/new.txt"}),
+            false,
+            false,
+        )
+        .await;
+    assert!(o.changed && !o.failed, "{:?}", o.msg);
+    assert!(env.conn.sftp_request_count() > requests, "written over SFTP");
+    let left = lab.sh_ok("lab1", "ls -A /opt/stale | sort");
+    assert_eq!(
+        left, ".new.txt.talon.1.43\n.new.txt.talon.1.44\nnew.txt\n",
+        "only the regular temp file is removed"
+    );
+}
+
 #[tokio::test]
 async fn sftp_a_host_without_the_subsystem_keeps_the_shell_path() {
     let lab = common::Lab::up(1);
@@ -249,4 +286,39 @@ async fn sftp_a_host_without_the_subsystem_keeps_the_shell_path() {
         .await;
     assert!(!o.failed && !o.changed);
     assert_eq!(env.conn.exec_count() - execs, 1, "the shell probe");
+}
+
+/// `become` to another user keeps the shell path (SFTP runs as the login user); `become` to the
+/// login user itself may use SFTP.
+#[tokio::test]
+async fn sftp_become_to_another_user_keeps_the_shell_path() {
+    let lab = common::Lab::up(1);
+    let env = env_on(&lab, FileTransport::Auto).await;
+    lab.sh_ok("lab1", "mkdir -p /tmp/b && chmod 1777 /tmp/b");
+    let run_as = |user: &str, dest: &str| {
+        let mut ctx = env.ctx(false, false);
+        ctx.become_ = Some(talon::transport::Become {
+            user: user.to_string(),
+            password: None,
+        });
+        let args: talon::vars::Vars =
+            serde_json::from_value(json!({"content": "x\n", "dest": dest})).unwrap();
+        async move { talon::modules::run("copy", &args, &ctx).await.unwrap() }
+    };
+    // Learn the umask first (the first probe of a connection runs on the shell).
+    run_as("root", "/tmp/b/first").await;
+    let (execs, requests) = (env.conn.exec_count(), env.conn.sftp_request_count());
+    let o = run_as("nobody", "/tmp/b/as-nobody").await;
+    assert!(o.changed && !o.failed, "{:?}", o.msg);
+    assert_eq!(env.conn.sftp_request_count(), requests, "no SFTP as another user");
+    assert!(env.conn.exec_count() > execs);
+    assert_eq!(
+        lab.stat("lab1", "/tmp/b/as-nobody").unwrap(),
+        "644 nobody nogroup regular file"
+    );
+    let (execs, requests) = (env.conn.exec_count(), env.conn.sftp_request_count());
+    let o = run_as("root", "/tmp/b/as-root").await;
+    assert!(o.changed && !o.failed, "{:?}", o.msg);
+    assert_eq!(env.conn.exec_count(), execs, "become to the login user: SFTP");
+    assert!(env.conn.sftp_request_count() > requests);
 }

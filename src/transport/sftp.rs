@@ -450,6 +450,27 @@ impl SftpFs {
         Ok(())
     }
 
+    /// The entries of directory `path` (name and attributes, as `readdir` gives them; `.` and
+    /// `..` included).
+    pub async fn list(&self, path: &str) -> Result<Vec<(String, FileAttributes)>, SftpFail> {
+        self.count();
+        let handle = self.raw.opendir(path).await?.handle;
+        let mut out = Vec::new();
+        let result = loop {
+            self.count();
+            match self.raw.readdir(handle.as_str()).await {
+                Ok(name) if name.files.is_empty() => break Ok(()),
+                Ok(name) => out.extend(name.files.into_iter().map(|f| (f.filename, f.attrs))),
+                Err(russh_sftp::client::error::Error::Status(s)) if s.status_code == StatusCode::Eof => {
+                    break Ok(());
+                }
+                Err(e) => break Err(SftpFail::from(e)),
+            }
+        };
+        self.close(&handle).await;
+        result.map(|()| out)
+    }
+
     /// Removes a file or a link (`unlink`).
     pub async fn remove(&self, path: &str) -> Result<(), SftpFail> {
         self.count();

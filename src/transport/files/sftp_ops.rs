@@ -158,8 +158,9 @@ fn split_dest(path: &str) -> (String, String) {
 }
 
 /// [`super::write_atomic`] over SFTP, for a destination that does not exist yet (nothing to
-/// back up, no old attributes to carry over) in an existing directory, without `validate`: an
-/// exclusive temp file `.NAME.talon.PID.N` beside it (mode 0600, or under the umask when no
+/// back up, no old attributes to carry over) in an existing directory, without `validate`:
+/// temp files of a dead earlier run removed (as the script does), an exclusive temp file
+/// `.NAME.talon.PID.N` beside it (mode 0600, or under the umask when no
 /// mode, owner or group is asked), written, chown'd then chmod'ed, synced
 /// (`fsync@openssh.com`), renamed onto the destination (`posix-rename@openssh.com`).
 pub(super) async fn write_new(
@@ -197,7 +198,9 @@ pub(super) async fn write_new(
         None if plain => None,
         None => Some(0o666 & !learned_umask(conn)?),
     };
-    let temp = format!("{dir}/.{base}.talon.{}", super::unique_suffix());
+    let suffix = super::unique_suffix();
+    remove_stale_temps(fs, &dir, &base, &suffix).await;
+    let temp = format!("{dir}/.{base}.talon.{suffix}");
     let handle = fs
         .create_excl(&temp, if plain { 0o666 } else { 0o600 })
         .await
@@ -272,6 +275,25 @@ pub(super) async fn write_new(
         source: temp,
         written,
     }))
+}
+
+/// Removes the temp files `.BASE.talon.PID.*` that an earlier run of another controller process
+/// left beside the destination when it died mid-write (regular files only, as the write
+/// script does). Failures are ignored: they are leftovers, not this write.
+async fn remove_stale_temps(fs: &SftpFs, dir: &str, base: &str, suffix: &str) {
+    let prefix = format!(".{base}.talon.");
+    let own = format!("{prefix}{}.", suffix.split('.').next().unwrap_or_default());
+    let Ok(entries) = fs.list(dir).await else {
+        return;
+    };
+    for (name, attrs) in entries {
+        if name.starts_with(&prefix)
+            && !name.starts_with(&own)
+            && attrs.permissions.map(kind_of) == Some(FileKind::File)
+        {
+            let _ = fs.remove(&format!("{dir}/{name}")).await;
+        }
+    }
 }
 
 /// The directories `mkdir -p PATH` walks, as [`super::scripts::MKDIR_BODY`] builds them.
