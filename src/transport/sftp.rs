@@ -280,17 +280,6 @@ impl SftpFs {
             .ok_or_else(|| SftpFail::Other("empty readlink answer".into()))
     }
 
-    /// The canonical path of `path` (all links resolved).
-    pub async fn realpath(&self, path: &str) -> Result<String, SftpFail> {
-        self.count();
-        let name = self.raw.realpath(path).await?;
-        name.files
-            .into_iter()
-            .next()
-            .map(|f| f.filename)
-            .ok_or_else(|| SftpFail::Other("empty realpath answer".into()))
-    }
-
     /// The whole content of the regular file `path` (reads of [`READ_CHUNK`] sent in order until
     /// the server says end of file). `limit`: give up (`Ok(None)`) once more than this was read.
     pub async fn read_all(&self, path: &str, limit: Option<u64>) -> Result<Option<Vec<u8>>, SftpFail> {
@@ -359,48 +348,17 @@ impl SftpFs {
         Ok(self.raw.fstat(handle).await?.attrs)
     }
 
-    /// `fchown` of an open handle (`u32::MAX`: keep that id, as `chown(2)`'s -1).
-    pub async fn fchown(&self, handle: &str, uid: u32, gid: u32) -> Result<(), SftpFail> {
+    /// `fsetstat` of an open handle (`fchown`/`fchmod`, see [`owner_attrs`], [`mode_attrs`]).
+    pub async fn fsetstat(&self, handle: &str, attrs: FileAttributes) -> Result<(), SftpFail> {
         self.count();
-        let attrs = FileAttributes {
-            uid: Some(uid),
-            gid: Some(gid),
-            ..FileAttributes::empty()
-        };
         self.raw.fsetstat(handle, attrs).await?;
         Ok(())
     }
 
-    /// `fchmod` of an open handle.
-    pub async fn fchmod(&self, handle: &str, mode: u32) -> Result<(), SftpFail> {
+    /// `setstat` of `path`, following links (`chown`/`chmod`, see [`owner_attrs`],
+    /// [`mode_attrs`]).
+    pub async fn setstat(&self, path: &str, attrs: FileAttributes) -> Result<(), SftpFail> {
         self.count();
-        let attrs = FileAttributes {
-            permissions: Some(mode),
-            ..FileAttributes::empty()
-        };
-        self.raw.fsetstat(handle, attrs).await?;
-        Ok(())
-    }
-
-    /// `chown` of `path`, following links (`u32::MAX`: keep that id).
-    pub async fn chown(&self, path: &str, uid: u32, gid: u32) -> Result<(), SftpFail> {
-        self.count();
-        let attrs = FileAttributes {
-            uid: Some(uid),
-            gid: Some(gid),
-            ..FileAttributes::empty()
-        };
-        self.raw.setstat(path, attrs).await?;
-        Ok(())
-    }
-
-    /// `chmod` of `path`, following links.
-    pub async fn chmod(&self, path: &str, mode: u32) -> Result<(), SftpFail> {
-        self.count();
-        let attrs = FileAttributes {
-            permissions: Some(mode),
-            ..FileAttributes::empty()
-        };
         self.raw.setstat(path, attrs).await?;
         Ok(())
     }
@@ -497,6 +455,23 @@ impl SftpFs {
             })
             .await
             .as_ref()
+    }
+}
+
+/// Attributes that set owner and group (`u32::MAX`: keep that id, as `chown(2)`'s -1).
+pub fn owner_attrs(uid: u32, gid: u32) -> FileAttributes {
+    FileAttributes {
+        uid: Some(uid),
+        gid: Some(gid),
+        ..FileAttributes::empty()
+    }
+}
+
+/// Attributes that set the permission bits.
+pub fn mode_attrs(mode: u32) -> FileAttributes {
+    FileAttributes {
+        permissions: Some(mode),
+        ..FileAttributes::empty()
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use russh_sftp::protocol::FileAttributes;
 
-use super::super::sftp::{Names, SftpFail, SftpFs};
+use super::super::sftp::{Names, SftpFail, SftpFs, mode_attrs, owner_attrs};
 use super::super::{Become, Connection};
 use super::types::{
     FileAttrs, FileKind, FileOwner, FileStat, FilesError, Probe, ProbeOptions, WriteOptions, WriteOutcome,
@@ -208,11 +208,14 @@ pub(super) async fn write_new(
     let steps = async {
         fs.write_all(&handle, content).await?;
         if uid.is_some() || gid.is_some() {
-            fs.fchown(&handle, uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX))
-                .await?;
+            fs.fsetstat(
+                &handle,
+                owner_attrs(uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX)),
+            )
+            .await?;
         }
         if let Some(m) = mode {
-            fs.fchmod(&handle, m).await?;
+            fs.fsetstat(&handle, mode_attrs(m)).await?;
         }
         fs.fsync(&handle).await?;
         let attrs = if opts.report {
@@ -332,11 +335,14 @@ async fn apply_attrs(
     (uid, gid): (Option<u32>, Option<u32>),
 ) -> Result<(), SftpFail> {
     if uid.is_some() || gid.is_some() {
-        fs.chown(path, uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX))
-            .await?;
+        fs.setstat(
+            path,
+            owner_attrs(uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX)),
+        )
+        .await?;
     }
     if let Some(m) = mode {
-        fs.chmod(path, m).await?;
+        fs.setstat(path, mode_attrs(m)).await?;
     }
     Ok(())
 }
