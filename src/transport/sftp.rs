@@ -91,6 +91,8 @@ const REQUEST_TIMEOUT_SECS: u64 = 3600;
 const READ_CHUNK: u32 = 64 * 1024;
 /// Bytes sent per write request (under OpenSSH's 256 KiB packet limit).
 const WRITE_CHUNK: usize = 64 * 1024;
+/// Write requests in flight at once (1 MiB).
+const WRITES_IN_FLIGHT: usize = 16;
 
 /// Why an SFTP request did not do what was asked: the server's status (`NoSuchFile`,
 /// `PermissionDenied`, ...) or anything else (the channel ended, an unexpected answer).
@@ -320,15 +322,19 @@ impl SftpFs {
         Ok(self.raw.open(path, flags, attrs).await?.handle)
     }
 
-    /// Writes `data` at offset 0 of an open handle, in [`WRITE_CHUNK`] requests all in flight
-    /// at once.
+    /// Writes `data` at offset 0 of an open handle, in [`WRITE_CHUNK`] requests, up to
+    /// [`WRITES_IN_FLIGHT`] of them in flight at once (a large file is not copied whole into
+    /// request buffers).
     pub async fn write_all(&self, handle: &str, data: &[u8]) -> Result<(), SftpFail> {
-        let writes = data.chunks(WRITE_CHUNK).enumerate().map(|(i, chunk)| {
-            self.count();
-            self.raw.write(handle, (i * WRITE_CHUNK) as u64, chunk.to_vec())
-        });
-        for r in futures::future::join_all(writes).await {
-            r?;
+        let chunks: Vec<(usize, &[u8])> = data.chunks(WRITE_CHUNK).enumerate().collect();
+        for window in chunks.chunks(WRITES_IN_FLIGHT) {
+            let writes = window.iter().map(|&(i, chunk)| {
+                self.count();
+                self.raw.write(handle, (i * WRITE_CHUNK) as u64, chunk.to_vec())
+            });
+            for r in futures::future::join_all(writes).await {
+                r?;
+            }
         }
         Ok(())
     }
