@@ -3,7 +3,9 @@
 //! Every remote step is a command run on a channel of that connection ([`Connection::exec`]).
 //! Modules never build shell strings by hand: they give an argv, which is quoted per argument
 //! ([`quote`]); content and secrets travel on stdin, never in argv. File operations
-//! ([`files`]) are built on `exec` so that they work the same with and without `become`.
+//! ([`files`]) are built on `exec` so that they work the same with and without `become`, and
+//! without `become` use an SFTP channel on the same connection where it answers exactly
+//! ([`sftp`]: no host process per check or write).
 
 pub mod banner;
 pub mod files;

@@ -7,8 +7,12 @@
 //! travels on stdin, never in argv (it may be secret). Output is a format this file controls:
 //! fixed newline-separated fields, a NUL after the (arbitrary) link target, then raw content.
 //!
-//! The operations are here; their shell texts and output parsers are in `scripts`, the types in
-//! `types`.
+//! Without `become` (or with `become` to the login user), each primitive first tries its SFTP
+//! form (`sftp_ops`: requests to the host's `sftp-server` on the same connection, no process)
+//! and runs the script whenever SFTP cannot give exactly the script's answer.
+//!
+//! The operations are here; their shell texts and output parsers are in `scripts`, the SFTP
+//! forms in `sftp_ops`, the types in `types`.
 
 mod remote_copy;
 mod scripts;
