@@ -322,3 +322,62 @@ async fn sftp_become_to_another_user_keeps_the_shell_path() {
     assert_eq!(env.conn.exec_count(), execs, "become to the login user: SFTP");
     assert!(env.conn.sftp_request_count() > requests);
 }
+
+/// A login user that is not root: what SFTP cannot do exactly (a chown that will be refused)
+/// is left to the shell, so failures read the same on both paths.
+#[tokio::test]
+async fn d16_a_non_root_login_fails_the_same_on_both_paths() {
+    let lab = common::Lab::up(1);
+    lab.sh_ok("lab1", "mkdir -p /tmp/nr && chmod 1777 /tmp/nr");
+    let as_deploy = |t: FileTransport| {
+        let lab = &lab;
+        async move {
+            let mut spec = talon::transport::ConnectSpec::ssh("lab1", "127.0.0.1", lab.port("lab1"));
+            spec.user = Some("deploy".into());
+            spec.identity_files = vec![lab.dir.path().join("id_ed25519")];
+            spec.known_hosts = lab.dir.path().join("known_hosts");
+            let conn = Connection::open(&spec).await.unwrap();
+            conn.set_file_transport(t);
+            LocalEnv::with_connection(conn, "lab1")
+        }
+    };
+    let mut outcomes = Vec::new();
+    for (t, dir) in [
+        (FileTransport::Shell, "/tmp/nr/a"),
+        (FileTransport::Auto, "/tmp/nr/b"),
+    ] {
+        let env = as_deploy(t).await;
+        let mut texts = Vec::new();
+        for args in [
+            json!({"path": format!("{dir}/d"), "state": "directory", "mode": "0755"}),
+            json!({"path": format!("{dir}/d/own"), "state": "directory", "owner": "root"}),
+            json!({"content": "x\n", "dest": format!("{dir}/d/f"), "owner": "root"}),
+            json!({"content": "x\n", "dest": "/etc/talon-denied"}),
+            json!({"path": "/root/x", "state": "absent"}),
+        ] {
+            let module = if args.get("content").is_some() {
+                "copy"
+            } else {
+                "file"
+            };
+            let o = env.run_mode(module, args, false, false).await;
+            texts.push(
+                format!(
+                    "{} {} {:?} {}",
+                    o.changed,
+                    o.failed,
+                    o.msg,
+                    serde_json::to_value(&o.result).unwrap()
+                )
+                .replace(dir, "DIR"),
+            );
+        }
+        outcomes.push(blank_temp_names(&texts.join("\n")));
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    assert!(
+        outcomes[0].contains("Operation not permitted") && outcomes[0].contains("Permission denied"),
+        "the refused chowns and the unwritable folder fail: {}",
+        outcomes[0]
+    );
+}

@@ -381,6 +381,11 @@ pub(super) async fn mkdir_if_missing(
         None => {}
     }
     let ids = ids(attrs, names)?;
+    // A chown that fails after the mkdir would leave a folder the script never made without
+    // its error: only root's chown cannot be refused (the shell does the others).
+    if (ids.0.is_some() || ids.1.is_some()) && names.uid_of(&conn.login_user()) != Some(0) {
+        return None;
+    }
     let all = prefixes(path);
     let stats = futures::future::join_all(all.iter().map(|p| fs.stat_opt(p, true))).await;
     let mut first_missing = all.len();
