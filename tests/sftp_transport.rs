@@ -381,3 +381,26 @@ async fn d16_a_non_root_login_fails_the_same_on_both_paths() {
         outcomes[0]
     );
 }
+
+/// After `meta: reset_connection` (a new SSH connection), the SFTP channel is opened again on
+/// the new connection.
+#[tokio::test]
+async fn sftp_channel_is_reopened_after_a_reset() {
+    let lab = common::Lab::up(1);
+    let env = env_on(&lab, FileTransport::Auto).await;
+    let task = json!({"path": "/opt/r", "state": "directory"});
+    for round in 0..2 {
+        let o = env.run_mode("file", task.clone(), false, false).await;
+        assert!(!o.failed, "{:?}", o.msg);
+        let requests = env.conn.sftp_request_count();
+        let execs = env.conn.exec_count();
+        let o = env.run_mode("file", task.clone(), false, false).await;
+        assert!(!o.failed && !o.changed, "{:?}", o.msg);
+        assert!(
+            env.conn.sftp_request_count() > requests,
+            "round {round}: over SFTP"
+        );
+        assert_eq!(env.conn.exec_count(), execs, "round {round}: no host process");
+        env.conn.reset().await;
+    }
+}
