@@ -22,7 +22,7 @@ use super::super::sftp::{Names, SftpFail, SftpFs, mode_attrs, owner_attrs};
 use super::super::{Become, Connection};
 use super::types::{
     FileAttrs, FileKind, FileOwner, FileStat, FilesError, Probe, ProbeOptions, WriteOptions, WriteOutcome,
-    WrittenFile, learn_owner, learned_umask,
+    WrittenFile, learn_owner, learn_umask, learned_umask,
 };
 
 /// Regular files up to this size (bytes) are read back over SFTP and hashed on the controller
@@ -39,6 +39,21 @@ pub(super) async fn usable(conn: &Connection, become_: &Option<Become>) -> Optio
         return None;
     }
     conn.sftp().await
+}
+
+/// The host's umask for new files: learned from an earlier shell probe, else asked once per
+/// connection with the `umask` builtin on the remote shell (a subshell, no program: SFTP
+/// cannot ask for it, and `sftp-server` runs under the same umask as that shell). `None`
+/// when the shell cannot answer (the caller then runs its script, which reports the error).
+async fn umask(conn: &Connection) -> Option<u32> {
+    if let Some(u) = learned_umask(conn) {
+        return Some(u);
+    }
+    let req = super::script_request("umask", &[], None, &None);
+    let out = conn.exec(&req).await.ok()?;
+    let u = u32::from_str_radix(out.stdout_str().trim(), 8).ok()?;
+    learn_umask(conn, u);
+    Some(u)
 }
 
 /// The file type bits of an SFTP mode as a [`FileKind`].
@@ -119,7 +134,7 @@ pub(super) async fn probe(conn: &Connection, fs: &SftpFs, path: &str, opts: &Pro
     if !opts.sftp {
         return None;
     }
-    let umask = learned_umask(conn)?;
+    let umask = umask(conn).await?;
     let stat = stat_path(fs, path, opts).await?;
     Some(Probe { umask, stat })
 }
@@ -196,7 +211,7 @@ pub(super) async fn write_new(
     let mode = match opts.attrs.mode {
         Some(m) => Some(m),
         None if plain => None,
-        None => Some(0o666 & !learned_umask(conn)?),
+        None => Some(0o666 & !umask(conn).await?),
     };
     let suffix = super::unique_suffix();
     remove_stale_temps(fs, &dir, &base, &suffix).await;
@@ -263,7 +278,7 @@ pub(super) async fn write_new(
                 group: st.group,
             };
             // As the script's `L` report: a new file without chown, outside a setgid folder.
-            if plain && folder.permissions.is_some_and(|p| p & 0o2000 == 0) {
+            if uid.is_none() && gid.is_none() && folder.permissions.is_some_and(|p| p & 0o2000 == 0) {
                 learn_owner(conn, become_, owner.clone());
             }
             Some(WrittenFile {
@@ -360,7 +375,7 @@ pub(super) async fn mkdir_if_missing(
     attrs: &FileAttrs,
     become_: &Option<Become>,
 ) -> Option<Result<MkdirAnswer, FilesError>> {
-    let umask = learned_umask(conn)?;
+    let umask = umask(conn).await?;
     let names = fs.names().await?;
     let opts = ProbeOptions {
         sftp: true,
