@@ -1,6 +1,10 @@
 //! The file modules against a real host: `ansible_connection: local` on temp dirs of this
 //! machine. Each module: first run changed, second run unchanged (idempotence), check mode
 //! predicts without touching the disk, diff carries content, attributes read back from the disk.
+//!
+//! Every test runs twice (`on_both_paths!` at the end): `shell::NAME` with the file primitives'
+//! shell scripts, `sftp::NAME` with their SFTP path (a local `sftp-server` serves the
+//! requests), and must give the same results on both.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -8,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use talon::modules::{self, ModuleOutcome};
+use talon::transport::sftp::FileTransport;
 use talon::vars::Vars;
 
 mod common;
@@ -15,17 +20,29 @@ mod common;
 struct Env {
     local: common::local::LocalEnv,
     dir: tempfile::TempDir,
+    t: FileTransport,
 }
 
 impl Env {
-    fn new() -> Env {
+    fn new(t: FileTransport) -> Env {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("play/files")).unwrap();
         std::fs::create_dir_all(dir.path().join("play/templates")).unwrap();
         let mut local = common::local::LocalEnv::new();
         local.search = vec![dir.path().join("play")];
         local.host = "web1";
-        Env { local, dir }
+        local.conn.set_file_transport(t);
+        Env { local, dir, t }
+    }
+
+    /// The host commands a step costs on this test's path: `shell` on the shell path, `sftp`
+    /// on the SFTP path.
+    fn steps(&self, shell: u64, sftp: u64) -> u64 {
+        if self.t == FileTransport::Sftp {
+            sftp
+        } else {
+            shell
+        }
     }
 
     fn p(&self, rel: &str) -> String {
@@ -58,9 +75,8 @@ fn mode_of(p: &str) -> u32 {
     std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
 }
 
-#[tokio::test]
-async fn copy_content_idempotent_check_diff_attrs() {
-    let env = Env::new();
+async fn copy_content_idempotent_check_diff_attrs(t: FileTransport) {
+    let env = Env::new(t);
     let dest = env.p("app.conf");
     let args = json!({"content": "port=1\n", "dest": dest, "mode": "0640"});
     // Check mode predicts the change and touches nothing.
@@ -123,9 +139,8 @@ async fn copy_content_idempotent_check_diff_attrs() {
 /// copy reports mode, owner and size of what it wrote: read back with `stat` for the first new
 /// file, then from what that taught the connection, and read back again where the directory's
 /// setgid bit or an existing file decides the group or owner.
-#[tokio::test]
-async fn copy_reports_the_owner_of_new_files_read_once_then_learned() {
-    let env = Env::new();
+async fn copy_reports_the_owner_of_new_files_read_once_then_learned(t: FileTransport) {
+    let env = Env::new(t);
     let owner_of = |out: &ModuleOutcome, path: &str| {
         let md = std::fs::metadata(path).unwrap();
         assert_eq!(out.result["uid"], md.uid(), "{path}: {:?}", out.result);
@@ -195,9 +210,8 @@ async fn copy_reports_the_owner_of_new_files_read_once_then_learned() {
 
 /// Round trips per task (what the benchmark's wire table documents): a copy of small content
 /// probes and writes in one; owner/group to compare, diff or a symbolic mode take a second.
-#[tokio::test]
-async fn copy_and_file_round_trips() {
-    let env = Env::new();
+async fn copy_and_file_round_trips(t: FileTransport) {
+    let env = Env::new(t);
     let trips = |before: u64| env.local.conn.exec_count() - before;
     let dest = env.p("conf");
     let mut n = env.local.conn.exec_count();
@@ -205,13 +219,13 @@ async fn copy_and_file_round_trips() {
         .run("copy", json!({"content": "a\n", "dest": dest, "mode": "0644"}))
         .await;
     assert!(out.changed);
-    assert_eq!(trips(n), 1, "new file: probe and write together");
+    assert_eq!(trips(n), env.steps(1, 1), "new file: probe and write together");
     n = env.local.conn.exec_count();
     let out = env
         .run("copy", json!({"content": "a\n", "dest": dest, "mode": "0644"}))
         .await;
     assert!(!out.changed);
-    assert_eq!(trips(n), 1, "same content: the probe only");
+    assert_eq!(trips(n), env.steps(1, 0), "same content: the probe only");
     n = env.local.conn.exec_count();
     let out = env
         .run("copy", json!({"content": "b\n", "dest": dest, "mode": "0600"}))
@@ -219,14 +233,22 @@ async fn copy_and_file_round_trips() {
     assert!(out.changed);
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "b\n");
     assert_eq!(mode_of(&dest), 0o600);
-    assert_eq!(trips(n), 1, "differing content: written with the probe");
+    assert_eq!(
+        trips(n),
+        env.steps(1, 1),
+        "differing content: written with the probe"
+    );
     n = env.local.conn.exec_count();
     let out = env
         .run("copy", json!({"content": "b\n", "dest": dest, "mode": "0640"}))
         .await;
     assert!(out.changed);
     assert_eq!(mode_of(&dest), 0o640);
-    assert_eq!(trips(n), 2, "same content, other mode: probe, then chmod");
+    assert_eq!(
+        trips(n),
+        env.steps(2, 0),
+        "same content, other mode: probe, then chmod"
+    );
     n = env.local.conn.exec_count();
     let out = env
         .run(
@@ -236,20 +258,20 @@ async fn copy_and_file_round_trips() {
         .await;
     assert!(out.changed);
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "c\n");
-    assert_eq!(trips(n), 2, "symbolic mode: probe, then write");
+    assert_eq!(trips(n), env.steps(2, 1), "symbolic mode: probe, then write");
     n = env.local.conn.exec_count();
     let out = env
         .run_mode("copy", json!({"content": "d\n", "dest": dest}), false, true)
         .await;
     assert!(out.changed && out.diff[0].before == "c\n");
-    assert_eq!(trips(n), 2, "diff: probe with content, then write");
+    assert_eq!(trips(n), env.steps(2, 1), "diff: probe with content, then write");
     n = env.local.conn.exec_count();
     let out = env
         .run("copy", json!({"content": "e\n", "dest": dest, "force": false}))
         .await;
     assert!(!out.changed);
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "d\n");
-    assert_eq!(trips(n), 1, "force: false on an existing file");
+    assert_eq!(trips(n), env.steps(1, 0), "force: false on an existing file");
     n = env.local.conn.exec_count();
     let out = env
         .run_mode("copy", json!({"content": "f\n", "dest": env.p("")}), false, false)
@@ -263,14 +285,22 @@ async fn copy_and_file_round_trips() {
         .await;
     assert!(out.changed);
     assert_eq!(mode_of(&sub), 0o750);
-    assert_eq!(trips(n), 1, "new directory: probe and mkdir together");
+    assert_eq!(
+        trips(n),
+        env.steps(1, 0),
+        "new directory: probe and mkdir together"
+    );
     n = env.local.conn.exec_count();
     let out = env
         .run("file", json!({"path": sub, "state": "directory", "mode": "0755"}))
         .await;
     assert!(out.changed);
     assert_eq!(mode_of(&sub), 0o755);
-    assert_eq!(trips(n), 2, "existing directory, other mode: probe, then chmod");
+    assert_eq!(
+        trips(n),
+        env.steps(2, 0),
+        "existing directory, other mode: probe, then chmod"
+    );
     n = env.local.conn.exec_count();
     let deep = env.p("a/b/c");
     let out = env
@@ -285,7 +315,7 @@ async fn copy_and_file_round_trips() {
         (0o700, 0o700),
         "parents get the mode too"
     );
-    assert_eq!(trips(n), 1);
+    assert_eq!(trips(n), env.steps(1, 0));
     let link = env.p("link");
     n = env.local.conn.exec_count();
     let out = env
@@ -293,13 +323,17 @@ async fn copy_and_file_round_trips() {
         .await;
     assert!(out.changed);
     assert_eq!(std::fs::read_link(&link).unwrap(), Path::new(&sub));
-    assert_eq!(trips(n), 2, "link: probe (with src's existence), then ln");
+    assert_eq!(
+        trips(n),
+        env.steps(2, 0),
+        "link: probe (with src's existence), then ln"
+    );
     n = env.local.conn.exec_count();
     let out = env
         .run("file", json!({"src": sub, "dest": link, "state": "link"}))
         .await;
     assert!(!out.changed);
-    assert_eq!(trips(n), 1);
+    assert_eq!(trips(n), env.steps(1, 0));
     let out = env
         .run_mode(
             "file",
@@ -322,9 +356,8 @@ async fn copy_and_file_round_trips() {
 
 /// lineinfile rewrites keep the existing file's mode and owner, whether or not the connection
 /// has learned that new files get that owner anyway (then no chown runs).
-#[tokio::test]
-async fn lineinfile_keeps_mode_and_owner_of_existing_files() {
-    let env = Env::new();
+async fn lineinfile_keeps_mode_and_owner_of_existing_files(t: FileTransport) {
+    let env = Env::new(t);
     let mine = env.p("mine.conf");
     let out = env
         .run("copy", json!({"content": "a=1\n", "dest": mine, "mode": "0751"}))
@@ -357,17 +390,15 @@ async fn lineinfile_keeps_mode_and_owner_of_existing_files() {
     }
 }
 
-#[tokio::test]
-async fn copy_checksum_is_sha1_of_content() {
-    let env = Env::new();
+async fn copy_checksum_is_sha1_of_content(t: FileTransport) {
+    let env = Env::new(t);
     let dest = env.p("x");
     let out = env.run("copy", json!({"content": "hello", "dest": dest})).await;
     assert_eq!(out.result["checksum"], "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
 }
 
-#[tokio::test]
-async fn copy_src_from_files_into_dir_owner_and_validate() {
-    let env = Env::new();
+async fn copy_src_from_files_into_dir_owner_and_validate(t: FileTransport) {
+    let env = Env::new(t);
     std::fs::write(env.dir.path().join("play/files/motd"), "hi\n").unwrap();
     std::fs::create_dir(env.p("etc")).unwrap();
     let dest_dir = env.p("etc");
@@ -426,10 +457,9 @@ fn nix_is_root() -> bool {
         .unwrap_or(false)
 }
 
-#[tokio::test]
-async fn template_plain_text_idempotent() {
+async fn template_plain_text_idempotent(t: FileTransport) {
     // The placeholder templater returns text unchanged; this checks lookup and put semantics.
-    let env = Env::new();
+    let env = Env::new(t);
     std::fs::write(env.dir.path().join("play/templates/site.conf.j2"), "server {}\n").unwrap();
     let dest = env.p("site.conf");
     let args = json!({"src": "site.conf.j2", "dest": dest, "mode": "0644"});
@@ -443,9 +473,8 @@ async fn template_plain_text_idempotent() {
     assert!(!env.run("template", args).await.changed);
 }
 
-#[tokio::test]
-async fn file_directory_touch_absent_and_states() {
-    let env = Env::new();
+async fn file_directory_touch_absent_and_states(t: FileTransport) {
+    let env = Env::new(t);
     let d = env.p("a/b/c");
     let args = json!({"path": d, "state": "directory", "mode": "0750"});
     assert!(env.run_mode("file", args.clone(), true, false).await.changed);
@@ -515,9 +544,8 @@ async fn file_directory_touch_absent_and_states() {
     );
 }
 
-#[tokio::test]
-async fn file_links_and_recurse() {
-    let env = Env::new();
+async fn file_links_and_recurse(t: FileTransport) {
+    let env = Env::new(t);
     let target = env.p("target");
     std::fs::write(&target, "x").unwrap();
     let l = env.p("link");
@@ -568,9 +596,8 @@ async fn file_links_and_recurse() {
     assert!(!env.run_mode("file", args, true, false).await.changed);
 }
 
-#[tokio::test]
-async fn lineinfile_end_to_end() {
-    let env = Env::new();
+async fn lineinfile_end_to_end(t: FileTransport) {
+    let env = Env::new(t);
     let f = env.p("sshd_config");
     std::fs::write(&f, "Port 22\nPermitRootLogin yes\n").unwrap();
     let args = json!({"path": f, "regexp": "^PermitRootLogin", "line": "PermitRootLogin no"});
@@ -622,9 +649,8 @@ async fn lineinfile_end_to_end() {
     assert_eq!(mode_of(&f), 0o604);
 }
 
-#[tokio::test]
-async fn blockinfile_end_to_end() {
-    let env = Env::new();
+async fn blockinfile_end_to_end(t: FileTransport) {
+    let env = Env::new(t);
     let f = env.p("hosts");
     std::fs::write(&f, "127.0.0.1 localhost\n").unwrap();
     let args = json!({"path": f, "block": "10.0.0.1 a\n10.0.0.2 b"});
@@ -658,9 +684,8 @@ async fn blockinfile_end_to_end() {
     assert!(out.failed);
 }
 
-#[tokio::test]
-async fn stat_slurp_fetch() {
-    let env = Env::new();
+async fn stat_slurp_fetch(t: FileTransport) {
+    let env = Env::new(t);
     let f = env.p("data.txt");
     std::fs::write(&f, "hello").unwrap();
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
@@ -713,18 +738,16 @@ async fn stat_slurp_fetch() {
     assert!(out.failed);
 }
 
-#[tokio::test]
-async fn unknown_args_are_rejected() {
-    let env = Env::new();
+async fn unknown_args_are_rejected(t: FileTransport) {
+    let env = Env::new(t);
     let args: Vars = serde_json::from_value(json!({"path": "/tmp", "bogus": 1})).unwrap();
     let ctx = env.local.ctx(false, false);
     let err = modules::run("stat", &args, &ctx).await.unwrap_err();
     assert!(err.to_string().contains("bogus"));
 }
 
-#[tokio::test]
-async fn edges_links_parents_backups_check() {
-    let env = Env::new();
+async fn edges_links_parents_backups_check(t: FileTransport) {
+    let env = Env::new(t);
     // Inline content aimed at a directory fails, nothing created.
     let dir_dest = format!("{}/", env.p("new/dir"));
     let out = env
@@ -820,9 +843,8 @@ async fn edges_links_parents_backups_check() {
 
 /// A vault-encrypted `src` that no vault password opens (ansible-core decrypts it) is refused,
 /// never delivered as ciphertext.
-#[tokio::test]
-async fn d11_vault_encrypted_src_is_refused_never_copied() {
-    let env = Env::new();
+async fn d11_vault_encrypted_src_is_refused_never_copied(t: FileTransport) {
+    let env = Env::new(t);
     let vaulted = "$ANSIBLE_VAULT;1.1;AES256\n6231336539\n";
     std::fs::write(env.dir.path().join("play/files/secret.txt"), vaulted).unwrap();
     std::fs::write(env.dir.path().join("play/templates/secret.j2"), vaulted).unwrap();
@@ -850,9 +872,8 @@ fn lsattr(path: &str) -> String {
         .replace('-', "")
 }
 
-#[tokio::test]
-async fn file_attributes_set_and_removed_with_chattr() {
-    let e = Env::new();
+async fn file_attributes_set_and_removed_with_chattr(t: FileTransport) {
+    let e = Env::new(t);
     let f = e.p("flagged");
     std::fs::write(&f, "x\n").unwrap();
     let before = lsattr(&f);
@@ -885,3 +906,42 @@ async fn file_attributes_set_and_removed_with_chattr() {
     );
     assert_eq!(lsattr(&f), before);
 }
+
+/// Instantiates each test on both file transports.
+macro_rules! on_both_paths {
+    ($($name:ident),* $(,)?) => {
+        mod shell {
+            use super::FileTransport;
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(FileTransport::Shell).await
+            })*
+        }
+        mod sftp {
+            use super::FileTransport;
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(FileTransport::Sftp).await
+            })*
+        }
+    };
+}
+
+on_both_paths!(
+    template_plain_text_idempotent,
+    copy_content_idempotent_check_diff_attrs,
+    copy_reports_the_owner_of_new_files_read_once_then_learned,
+    copy_and_file_round_trips,
+    lineinfile_keeps_mode_and_owner_of_existing_files,
+    copy_checksum_is_sha1_of_content,
+    copy_src_from_files_into_dir_owner_and_validate,
+    file_directory_touch_absent_and_states,
+    file_links_and_recurse,
+    lineinfile_end_to_end,
+    blockinfile_end_to_end,
+    stat_slurp_fetch,
+    unknown_args_are_rejected,
+    edges_links_parents_backups_check,
+    d11_vault_encrypted_src_is_refused_never_copied,
+    file_attributes_set_and_removed_with_chattr,
+);

@@ -11,6 +11,8 @@ use super::{ExecOutput, ExecRequest, ExitStatus, TransportError, quote};
 pub struct LocalConnection {
     name: String,
     pub(crate) state: super::ConnState,
+    /// A local `sftp-server`, when the SFTP path is forced (tests).
+    sftp: super::sftp::SftpSlot,
 }
 
 impl LocalConnection {
@@ -19,7 +21,23 @@ impl LocalConnection {
         LocalConnection {
             name: name.to_string(),
             state: Default::default(),
+            sftp: Default::default(),
         }
+    }
+
+    /// The local `sftp-server` session (started on first use; `None` when it is not installed).
+    pub async fn sftp(
+        &self,
+        requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    ) -> Option<std::sync::Arc<super::sftp::SftpFs>> {
+        self.sftp
+            .get_or_init(|| async {
+                super::sftp::SftpFs::start_local(requests)
+                    .await
+                    .map(std::sync::Arc::new)
+            })
+            .await
+            .clone()
     }
 
     /// Runs one command to completion. Errors only when the process cannot be started or its

@@ -3,13 +3,16 @@
 //! Every remote step is a command run on a channel of that connection ([`Connection::exec`]).
 //! Modules never build shell strings by hand: they give an argv, which is quoted per argument
 //! ([`quote`]); content and secrets travel on stdin, never in argv. File operations
-//! ([`files`]) are built on `exec` so that they work the same with and without `become`.
+//! ([`files`]) are built on `exec` so that they work the same with and without `become`, and
+//! without `become` use an SFTP channel on the same connection where it answers exactly
+//! ([`sftp`]: no host process per check or write).
 
 pub mod banner;
 pub mod files;
 pub mod known_hosts;
 pub mod local;
 pub mod quote;
+pub mod sftp;
 pub mod shell;
 pub mod ssh;
 pub mod ssh_config;
@@ -269,13 +272,29 @@ impl TransportError {
 }
 
 /// Per-connection state shared by the transports: what the file primitives learned about the
-/// host, and the number of commands run.
-#[derive(Debug, Default)]
+/// host, the number of commands run and of SFTP requests sent, and the file transport chosen.
+#[derive(Debug)]
 pub struct ConnState {
     learned: std::sync::Mutex<files::Learned>,
     execs: std::sync::atomic::AtomicU64,
+    sftp_requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// [`sftp::FileTransport`] as its code.
+    file_transport: std::sync::atomic::AtomicU8,
     /// A command with a become password ran: the host has this run's askpass directory.
     askpass_used: std::sync::atomic::AtomicBool,
+}
+
+impl Default for ConnState {
+    /// The file transport from `TALON_FILE_TRANSPORT` ([`sftp::FileTransport::from_env`]).
+    fn default() -> Self {
+        ConnState {
+            learned: Default::default(),
+            execs: Default::default(),
+            sftp_requests: Default::default(),
+            file_transport: std::sync::atomic::AtomicU8::new(sftp::FileTransport::from_env().code()),
+            askpass_used: Default::default(),
+        }
+    }
 }
 
 /// An open connection to one host. Cheap to share (`&Connection` across tasks of that host).
@@ -336,6 +355,54 @@ impl Connection {
     /// so far: tests and profiles count a module's round trips with it.
     pub fn exec_count(&self) -> u64 {
         self.state().execs.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many SFTP requests were sent on this connection so far (every `stat`, `read`, `write`,
+    /// ... on the SFTP channel, and its start): with [`Connection::exec_count`], what a module
+    /// costs on the wire.
+    pub fn sftp_request_count(&self) -> u64 {
+        self.state()
+            .sftp_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The file transport this connection's file primitives use (see [`sftp::FileTransport`]).
+    pub fn file_transport(&self) -> sftp::FileTransport {
+        sftp::FileTransport::from_code(
+            self.state()
+                .file_transport
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    /// Chooses the file transport for this connection (tests run both paths with it; the
+    /// default comes from `TALON_FILE_TRANSPORT`).
+    pub fn set_file_transport(&self, t: sftp::FileTransport) {
+        self.state()
+            .file_transport
+            .store(t.code(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The SFTP session the file primitives may use now: on an SSH connection whose server has
+    /// the subsystem (opened on first use, kept for the connection, asked for once per
+    /// connection), or a local `sftp-server` for a local connection forced to
+    /// [`sftp::FileTransport::Sftp`]. `None`: use the shell.
+    pub async fn sftp(&self) -> Option<std::sync::Arc<sftp::SftpFs>> {
+        let counter = self.state().sftp_requests.clone();
+        match (self, self.file_transport()) {
+            (_, sftp::FileTransport::Shell) | (Connection::Local(_), sftp::FileTransport::Auto) => None,
+            (Connection::Local(c), sftp::FileTransport::Sftp) => c.sftp(counter).await,
+            (Connection::Ssh(c), _) => c.sftp(counter).await,
+        }
+    }
+
+    /// The user this connection logs in as (for SSH), or runs as (local): a `become` to this
+    /// user sees the host as the connection does.
+    pub fn login_user(&self) -> String {
+        match self {
+            Connection::Ssh(c) => c.login_user(),
+            Connection::Local(_) => std::env::var("USER").unwrap_or_default(),
+        }
     }
 
     /// Resets the connection as ansible-core's `meta: reset_connection` does: the SSH session

@@ -208,6 +208,7 @@ pub(crate) async fn read_target(
         follow: true,
         checksum: None,
         content: true,
+        sftp: true,
     };
     let probe = match files::probe(ctx.conn, path, opts, &ctx.become_).await {
         Ok(p) => p,

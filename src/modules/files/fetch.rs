@@ -74,6 +74,7 @@ pub async fn plan(args: &Vars, ctx: &ModuleContext<'_>) -> Result<Plan<FetchWork
         follow: true,
         checksum: None,
         content: true,
+        sftp: true,
     };
     let st = match files::probe(ctx.conn, &src, opts, &ctx.become_).await {
         Ok(p) => p.stat,

@@ -73,13 +73,32 @@ fn now_secs() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-async fn probe(ctx: &ModuleContext<'_>, path: &str, follow: bool) -> Result<Probe, files::FilesError> {
-    let opts = ProbeOptions {
+/// The file module's probe of `path`. With `sftp`, over SFTP where the connection has it,
+/// except for a regular file: its link count (which names a hard link) is not in SFTP's
+/// answer, so the shell probes it again. `touch` keeps the shell (its diff reports the times to
+/// the nanosecond).
+async fn probe(
+    ctx: &ModuleContext<'_>,
+    path: &str,
+    follow: bool,
+    sftp: bool,
+) -> Result<Probe, files::FilesError> {
+    let mut opts = ProbeOptions {
         follow,
         checksum: None,
         content: false,
+        sftp,
     };
-    files::probe(ctx.conn, path, opts, &ctx.become_).await
+    let p = files::probe(ctx.conn, path, opts, &ctx.become_).await?;
+    if sftp
+        && p.stat
+            .as_ref()
+            .is_some_and(|s| s.kind == FileKind::File && s.nlink == 0)
+    {
+        opts.sftp = false;
+        return files::probe(ctx.conn, path, opts, &ctx.become_).await;
+    }
+    Ok(p)
 }
 
 /// Applies attribute changes to an existing path and fills the outcome (shared by the states).
@@ -284,6 +303,7 @@ async fn run_state(
                 follow: false,
                 checksum: None,
                 content: false,
+                sftp: true,
             };
             let other = link_src_abs(&path, s, true);
             match files::probe_and_exists(ctx.conn, &path, opts, &other, &ctx.become_).await {
@@ -291,7 +311,7 @@ async fn run_state(
                 Err(e) => return files_failure(e),
             }
         }
-        _ => match probe(ctx, &path, false).await {
+        _ => match probe(ctx, &path, false, state.as_deref() != Some("touch")).await {
             Ok(p) => (p, None),
             Err(e) => return files_failure(e),
         },
@@ -347,7 +367,7 @@ async fn run_state(
 
     // file / directory / touch operate on the link's target when following.
     let (path, probed) = match &probed.stat {
-        Some(s) if s.kind == FileKind::Link && follow => match probe(ctx, &path, true).await {
+        Some(s) if s.kind == FileKind::Link && follow => match probe(ctx, &path, true, true).await {
             Ok(p) => (path, p),
             Err(e) => return files_failure(e),
         },
@@ -515,7 +535,7 @@ async fn touch(
         return files_failure(e);
     }
     // The path itself (a link stays a link), as Ansible's add_path_info reports it.
-    match probe(ctx, path, false).await {
+    match probe(ctx, path, false, false).await {
         Ok(Probe { stat: Some(st), .. }) => Ok(path_info(out, &st)),
         Ok(_) => Ok(out),
         Err(e) => files_failure(e),

@@ -487,6 +487,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         follow: false,
         checksum: None,
         content: true,
+        sftp: false,
     };
     let probe = match files::probe(ctx.conn, &path, opts, &ctx.become_).await {
         Ok(p) => p,

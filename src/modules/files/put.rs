@@ -72,6 +72,7 @@ pub(crate) fn dest_probe_options(ctx: &ModuleContext<'_>, follow: bool) -> Probe
         follow,
         checksum: Some(Checksum::Sha1),
         content: ctx.diff,
+        sftp: true,
     }
 }
 

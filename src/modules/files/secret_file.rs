@@ -55,6 +55,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         follow: false,
         checksum,
         content: false,
+        sftp: true,
     };
     let base = ModuleOutcome::ok().with("dest", dest.clone());
     if state.as_deref() == Some("absent") {

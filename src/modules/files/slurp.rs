@@ -30,6 +30,7 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
             follow: true,
             checksum: None,
             content: true,
+            sftp: true,
         },
         &ctx.become_,
     )

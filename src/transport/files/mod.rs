@@ -7,11 +7,16 @@
 //! travels on stdin, never in argv (it may be secret). Output is a format this file controls:
 //! fixed newline-separated fields, a NUL after the (arbitrary) link target, then raw content.
 //!
-//! The operations are here; their shell texts and output parsers are in `scripts`, the types in
-//! `types`.
+//! Without `become` (or with `become` to the login user), each primitive first tries its SFTP
+//! form (`sftp_ops`: requests to the host's `sftp-server` on the same connection, no process)
+//! and runs the script whenever SFTP cannot give exactly the script's answer.
+//!
+//! The operations are here; their shell texts and output parsers are in `scripts`, the SFTP
+//! forms in `sftp_ops`, the types in `types`.
 
 mod remote_copy;
 mod scripts;
+mod sftp_ops;
 mod tree;
 mod types;
 
@@ -24,8 +29,8 @@ use scripts::{
 };
 pub use scripts::{script_request, unique_suffix};
 pub use tree::{TreeOp, apply_tree, probe_many};
-use types::learned_owner;
 pub use types::*;
+use types::{learn_umask, learned_owner};
 
 /// Runs [`script_request`] on the host.
 async fn run_script(
@@ -48,6 +53,12 @@ pub async fn probe(
     opts: ProbeOptions,
     become_: &Option<Become>,
 ) -> Result<Probe, FilesError> {
+    if opts.sftp
+        && let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(p) = sftp_ops::probe(conn, &fs, path, &opts).await
+    {
+        return Ok(p);
+    }
     let script = format!("{ST_FN}umask; st \"$1\" \"$2\" \"$3\" \"$4\"");
     let args = [
         path.to_string(),
@@ -60,7 +71,9 @@ pub async fn probe(
         return Err(remote_err("stat", path, &out));
     }
     let mut buf = &out.stdout[..];
-    parse_probe(path, &mut buf, opts.content)
+    let p = parse_probe(path, &mut buf, opts.content)?;
+    learn_umask(conn, p.umask);
+    Ok(p)
 }
 
 /// [`probe`] of `path`, and whether `other` exists (`test -e`, following links), in one round
@@ -74,6 +87,12 @@ pub async fn probe_and_exists(
     other: &str,
     become_: &Option<Become>,
 ) -> Result<(Probe, bool), FilesError> {
+    if opts.sftp
+        && let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(answer) = sftp_ops::probe_and_exists(conn, &fs, path, &opts, other).await
+    {
+        return Ok(answer);
+    }
     let script = format!(
         "{ST_FN}umask; if [ -e \"$5\" ]; then echo Y; else echo N; fi; st \"$1\" \"$2\" \"$3\" \"$4\""
     );
@@ -90,6 +109,7 @@ pub async fn probe_and_exists(
     }
     let mut buf = &out.stdout[..];
     let umask = parse_umask(path, &mut buf)?;
+    learn_umask(conn, umask);
     let exists = match take_line(&mut buf) {
         Some(b"Y") => true,
         Some(b"N") => false,
@@ -111,6 +131,7 @@ pub async fn stat(
         follow,
         checksum,
         content: false,
+        sftp: false,
     };
     Ok(probe(conn, path, opts, become_).await?.stat)
 }
@@ -163,6 +184,7 @@ pub async fn read(
         follow: true,
         checksum: None,
         content: true,
+        sftp: true,
     };
     match probe(conn, path, opts, become_).await?.stat {
         None => Ok(None),
@@ -205,6 +227,11 @@ pub async fn write_atomic(
     opts: &WriteOptions,
     become_: &Option<Become>,
 ) -> Result<WriteOutcome, FilesError> {
+    if let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(done) = sftp_ops::write_new(conn, &fs, path, content, opts, become_).await
+    {
+        return done;
+    }
     let mut script = String::from(ST_FN);
     script.push_str(ATTRS_FN);
     script.push_str(&write_script(path, opts)?);
@@ -242,6 +269,35 @@ pub async fn put_if_changed(
     opts: &WriteOptions,
     become_: &Option<Become>,
 ) -> Result<PutOutcome, FilesError> {
+    let popts = ProbeOptions {
+        follow: opts.follow,
+        checksum: Some(Checksum::Sha1),
+        content: false,
+        sftp: true,
+    };
+    if let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(before) = sftp_ops::probe(conn, &fs, path, &popts).await
+    {
+        // The script's decision: write when missing, or (force, no owner/group) when a
+        // regular file's sha1 differs.
+        let differs = force
+            && opts.attrs.owner.is_none()
+            && opts.attrs.group.is_none()
+            && before.stat.as_ref().is_some_and(|s| {
+                s.kind == FileKind::File && s.checksum.as_deref().is_some_and(|c| !c.is_empty() && c != sha1)
+            });
+        if before.stat.is_some() && !differs {
+            return Ok(PutOutcome {
+                before,
+                written: None,
+            });
+        }
+        let written = write_atomic(conn, path, content, opts, become_).await?;
+        return Ok(PutOutcome {
+            before,
+            written: Some(written),
+        });
+    }
     let mut script = String::from(ST_FN);
     script.push_str(ATTRS_FN);
     script.push_str(
@@ -262,6 +318,7 @@ echo W
     let out = run_script(conn, &script, &args, Some(content.to_vec()), become_).await?;
     let mut buf = write_status(path, &out)?;
     let before = parse_probe(path, &mut buf, false)?;
+    learn_umask(conn, before.umask);
     let written = match take_line(&mut buf) {
         Some(b"N") => None,
         Some(b"W") => Some(parse_write(conn, path, &mut buf, content, opts, known, become_)?),
@@ -279,6 +336,11 @@ pub async fn set_attrs(
     follow: bool,
     become_: &Option<Become>,
 ) -> Result<(), FilesError> {
+    if let Some(fs) = sftp_ops::usable(conn, become_).await
+        && sftp_ops::set_attrs(&fs, path, attrs, follow).await.is_some()
+    {
+        return Ok(());
+    }
     let script = r#"p=$1 m=$2 o=$3 g=$4
 if [ "$5" = 0 ] && [ -L "$p" ]; then
   if [ -n "$o$g" ]; then chown -h -- "$o${g:+:$g}" "$p" || exit 1; fi; exit 0
@@ -347,6 +409,11 @@ exit 0
 /// Removes `path` (`rm -rf` semantics for directories, as Ansible's `file state=absent`).
 /// Returns whether something was there.
 pub async fn remove(conn: &Connection, path: &str, become_: &Option<Become>) -> Result<bool, FilesError> {
+    if let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(removed) = sftp_ops::remove(&fs, path).await
+    {
+        return Ok(removed);
+    }
     let script = r#"if [ -e "$1" ] || [ -L "$1" ]; then rm -rf -- "$1" || exit 1; echo removed; fi"#;
     let out = run_script(conn, script, &[path.to_string()], None, become_).await?;
     if !out.status.success() {
@@ -389,6 +456,11 @@ pub async fn mkdir_if_missing(
     attrs: &FileAttrs,
     become_: &Option<Become>,
 ) -> Result<(Probe, Vec<String>, Option<FileStat>), FilesError> {
+    if let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(answer) = sftp_ops::mkdir_if_missing(conn, &fs, path, attrs, become_).await
+    {
+        return answer;
+    }
     // After the created folders (each NUL-terminated) an empty entry ends the list, then the
     // new folder's stat (what ansible.builtin.file's add_path_info reports), in the same trip.
     let script = format!(
@@ -404,6 +476,7 @@ pub async fn mkdir_if_missing(
     }
     let mut buf = &out.stdout[..];
     let probed = parse_probe(path, &mut buf, false)?;
+    learn_umask(conn, probed.umask);
     let (created, stat) = match take_line(&mut buf) {
         Some(b"N") => (Vec::new(), None),
         Some(b"W") => {
@@ -439,6 +512,11 @@ pub async fn link(
     attrs: &FileAttrs,
     become_: &Option<Become>,
 ) -> Result<Option<FileStat>, FilesError> {
+    if let Some(fs) = sftp_ops::usable(conn, become_).await
+        && let Some(st) = sftp_ops::symlink_new(&fs, src, path, symbolic, attrs).await
+    {
+        return Ok(st);
+    }
     let script = format!("{ST_FN}{LINK_BODY}");
     const LINK_BODY: &str = r#"s=$1 p=$2 o=$4 g=$5
 if [ ! -e "$p" ] && [ ! -L "$p" ]; then
@@ -552,185 +630,4 @@ touch $h -a -d "@$ta" -- "$p" && touch $h -m -d "@$tm" -- "$p" || exit 1
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
-    use super::*;
-    use crate::transport::local::LocalConnection;
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-
-    fn local() -> Connection {
-        Connection::Local(LocalConnection::new("localhost"))
-    }
-
-    #[tokio::test]
-    async fn stat_reports_file_dir_link_and_missing() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("a file\nwith newline");
-        std::fs::write(&f, b"hello").unwrap();
-        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
-        let l = dir.path().join("link");
-        std::os::unix::fs::symlink(&f, &l).unwrap();
-        let c = local();
-        let fs = f.to_str().unwrap();
-        let st = stat(&c, fs, false, Some(Checksum::Sha1), &None)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(st.kind, FileKind::File);
-        assert_eq!(st.mode_string(), "0640");
-        assert_eq!(st.size, 5);
-        assert_eq!(
-            st.checksum.as_deref(),
-            Some("aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d")
-        );
-        assert_eq!(st.uid, std::fs::metadata(&f).unwrap().uid());
-        let ls = stat(&c, l.to_str().unwrap(), false, Some(Checksum::Sha1), &None)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(ls.kind, FileKind::Link);
-        assert_eq!(ls.link_target.as_deref(), Some(fs));
-        assert_eq!(ls.checksum, None);
-        let lf = stat(&c, l.to_str().unwrap(), true, Some(Checksum::Sha256), &None)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(lf.kind, FileKind::File);
-        assert_eq!(lf.checksum.unwrap(), Checksum::Sha256.digest(b"hello"));
-        let d = stat(&c, dir.path().to_str().unwrap(), false, None, &None)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(d.kind, FileKind::Directory);
-        let missing = dir.path().join("nope");
-        assert!(
-            stat(&c, missing.to_str().unwrap(), false, None, &None)
-                .await
-                .unwrap()
-                .is_none()
-        );
-        assert_eq!(read(&c, fs, &None).await.unwrap().unwrap(), b"hello");
-        assert!(read(&c, dir.path().to_str().unwrap(), &None).await.is_err());
-    }
-
-    #[tokio::test]
-    async fn write_atomic_sets_attrs_backs_up_and_validates() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("conf");
-        let fs = f.to_str().unwrap();
-        let c = local();
-        let opts = WriteOptions {
-            attrs: FileAttrs {
-                mode: Some(0o600),
-                ..Default::default()
-            },
-            report: true,
-            ..Default::default()
-        };
-        let out = write_atomic(&c, fs, b"one\n", &opts, &None).await.unwrap();
-        assert_eq!(std::fs::read(&f).unwrap(), b"one\n");
-        assert_eq!(std::fs::metadata(&f).unwrap().mode() & 0o7777, 0o600);
-        let written = out.written.unwrap();
-        assert_eq!((written.mode, written.size), (0o600, 4));
-        assert_eq!(written.owner.uid, std::fs::metadata(&f).unwrap().uid());
-        // No mode given: the existing mode is kept; backup made.
-        let opts = WriteOptions {
-            backup: true,
-            ..Default::default()
-        };
-        let out = write_atomic(&c, fs, b"two\n", &opts, &None).await.unwrap();
-        assert_eq!(std::fs::metadata(&f).unwrap().mode() & 0o7777, 0o600);
-        let bf = out.backup_file.unwrap();
-        assert!(bf.starts_with(&format!("{fs}.")) && bf.ends_with('~'));
-        assert_eq!(std::fs::read(&bf).unwrap(), b"one\n");
-        // Validation failure leaves the file alone and no temp file behind.
-        let opts = WriteOptions {
-            validate: Some("grep -q good %s".into()),
-            ..Default::default()
-        };
-        let err = write_atomic(&c, fs, b"bad\n", &opts, &None).await.unwrap_err();
-        assert!(matches!(err, FilesError::Validate { rc: 1, .. }), "{err}");
-        assert_eq!(std::fs::read(&f).unwrap(), b"two\n");
-        write_atomic(&c, fs, b"good\n", &opts, &None).await.unwrap();
-        assert_eq!(std::fs::read(&f).unwrap(), b"good\n");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 2, "only the file and its backup remain");
-        // chown happens before chmod, so setuid survives an owner change (root only).
-        if std::fs::metadata("/proc/self").unwrap().uid() == 0 {
-            let opts = WriteOptions {
-                attrs: FileAttrs {
-                    mode: Some(0o4750),
-                    owner: Some("nobody".into()),
-                    group: None,
-                },
-                ..Default::default()
-            };
-            write_atomic(&c, fs, b"good\n", &opts, &None).await.unwrap();
-            let md = std::fs::metadata(&f).unwrap();
-            assert_eq!((md.mode() & 0o7777, md.uid()), (0o4750, 65534));
-        }
-        // Missing directory fails unless create_parents.
-        let deep = dir.path().join("x/y/z");
-        let err = write_atomic(&c, deep.to_str().unwrap(), b"", &WriteOptions::default(), &None).await;
-        assert!(err.is_err());
-    }
-
-    #[tokio::test]
-    async fn mkdir_link_touch_remove() {
-        let dir = tempfile::tempdir().unwrap();
-        let c = local();
-        let deep = dir.path().join("a/b c/d");
-        let attrs = FileAttrs {
-            mode: Some(0o750),
-            ..Default::default()
-        };
-        let created = mkdir(&c, deep.to_str().unwrap(), &attrs, &None).await.unwrap();
-        assert_eq!(created.len(), 3);
-        assert_eq!(
-            std::fs::metadata(dir.path().join("a")).unwrap().mode() & 0o7777,
-            0o750
-        );
-        assert!(
-            mkdir(&c, deep.to_str().unwrap(), &attrs, &None)
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        let t = dir.path().join("t");
-        touch(&c, t.to_str().unwrap(), &FileAttrs::default(), &None)
-            .await
-            .unwrap();
-        assert!(t.is_file());
-        let l = dir.path().join("l");
-        link(&c, "t", l.to_str().unwrap(), true, &FileAttrs::default(), &None)
-            .await
-            .unwrap();
-        assert_eq!(std::fs::read_link(&l).unwrap().to_str().unwrap(), "t");
-        link(&c, "a", l.to_str().unwrap(), true, &FileAttrs::default(), &None)
-            .await
-            .unwrap();
-        assert_eq!(std::fs::read_link(&l).unwrap().to_str().unwrap(), "a");
-        assert!(
-            remove(&c, dir.path().join("a").to_str().unwrap(), &None)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !remove(&c, dir.path().join("a").to_str().unwrap(), &None)
-                .await
-                .unwrap()
-        );
-        let changed = set_attrs_recursive(
-            &c,
-            dir.path().to_str().unwrap(),
-            Some("0700"),
-            None,
-            None,
-            true,
-            &None,
-        )
-        .await
-        .unwrap();
-        assert!(changed);
-    }
-}
+mod tests;

@@ -120,7 +120,7 @@ pub struct FileStat {
     pub inode: u64,
     /// Device number.
     pub dev: u64,
-    /// Number of hard links.
+    /// Number of hard links; 0 when not read (an SFTP probe, see [`ProbeOptions::sftp`]).
     pub nlink: u64,
     /// The link's target as stored (`readlink`), when the path is a symlink.
     pub link_target: Option<String>,
@@ -170,6 +170,13 @@ pub struct ProbeOptions {
     pub checksum: Option<Checksum>,
     /// Return the content of a regular file.
     pub content: bool,
+    /// The caller reads only what SFTP (protocol version 3) reports exactly: kind, mode,
+    /// uid/gid and their names, size, the link target, checksum and content. Then the probe
+    /// may run over SFTP (no host process); its `mtime`/`atime` are whole seconds and `ctime`,
+    /// `inode`, `dev`, `nlink`, `readable`/`writeable`/`executable` and `link_resolved` are
+    /// not read (zero, false, `None`). Leave it false where any of those matters (`stat`,
+    /// hard links, `file`'s state names, times).
+    pub sftp: bool,
 }
 
 /// The result of [`probe`]: the host's umask (to predict the mode of new files) and the path's
@@ -264,6 +271,9 @@ pub struct WrittenFile {
 /// Also the home folders `~` and `~user` stand for, per effective user.
 #[derive(Debug, Default)]
 pub struct Learned {
+    /// The remote shell's umask, from the first probe on the shell (the SFTP probe reports it
+    /// from here: sftp-server runs under the same umask, but SFTP cannot ask for it).
+    pub(super) umask: Option<u32>,
     new_file_owner: std::collections::HashMap<String, FileOwner>,
     homes: std::collections::HashMap<(String, String), String>,
 }
@@ -301,6 +311,18 @@ pub fn effective_user(become_: &Option<Become>) -> String {
 pub(super) fn learned_owner(conn: &Connection, become_: &Option<Become>) -> Option<FileOwner> {
     let learned = conn.learned().lock().ok()?;
     learned.new_file_owner.get(&effective_user(become_)).cloned()
+}
+
+/// Records the umask a shell probe reported (see [`Learned`]).
+pub(super) fn learn_umask(conn: &Connection, umask: u32) {
+    if let Ok(mut learned) = conn.learned().lock() {
+        learned.umask = Some(umask);
+    }
+}
+
+/// The umask learned from an earlier shell probe.
+pub(super) fn learned_umask(conn: &Connection) -> Option<u32> {
+    conn.learned().lock().ok()?.umask
 }
 
 pub(super) fn learn_owner(conn: &Connection, become_: &Option<Become>, owner: FileOwner) {

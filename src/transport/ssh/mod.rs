@@ -162,6 +162,20 @@ impl SshConnection {
         self.replace(&spec).await.map(|_| ())
     }
 
+    /// The SFTP session of the open connection (see [`Session::sftp`]); `None` when the server
+    /// has no SFTP subsystem or no connection can be opened (the shell path then says why).
+    pub async fn sftp(
+        &self,
+        requests: Arc<std::sync::atomic::AtomicU64>,
+    ) -> Option<Arc<super::sftp::SftpFs>> {
+        self.current().await.ok()?.sftp(requests).await
+    }
+
+    /// The user this connection authenticates as (`spec.user`, else `$USER`, else `root`).
+    pub fn login_user(&self) -> String {
+        login_user(&self.spec)
+    }
+
     /// Disconnects politely (then from the jump host, if any). Errors are ignored.
     pub async fn close(&self) {
         self.reset().await;
@@ -182,6 +196,8 @@ struct Session {
     jump: Option<Box<Session>>,
     /// Why the connection ended, once it did.
     ended: Arc<std::sync::Mutex<Option<String>>>,
+    /// The SFTP channel, opened on first use (`None` inside: the server refused the subsystem).
+    sftp: super::sftp::SftpSlot,
 }
 
 /// A remote shell with the session slot it occupies.
@@ -307,11 +323,7 @@ impl Session {
             Ok(Err(HandlerError::Ssh(e))) => return Err(connect_err(describe(&e))),
             Ok(Ok(h)) => h,
         };
-        let user = spec
-            .user
-            .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "root".to_string());
+        let user = login_user(spec);
         authenticate(&mut handle, spec, &user).await?;
         Ok(Session {
             name: spec.name.clone(),
@@ -321,7 +333,44 @@ impl Session {
             idle_shells: std::sync::Mutex::new(Vec::new()),
             jump,
             ended,
+            sftp: Default::default(),
         })
+    }
+
+    /// The SFTP session on this connection: one `sftp` subsystem channel, opened on the first
+    /// call and kept. A server that refuses the subsystem (no `Subsystem sftp` in its
+    /// sshd_config), or a channel that cannot be opened, gives `None`, remembered for this
+    /// connection: the file primitives use the remote shell then.
+    async fn sftp(&self, requests: Arc<std::sync::atomic::AtomicU64>) -> Option<Arc<super::sftp::SftpFs>> {
+        self.sftp
+            .get_or_init(|| async {
+                let fs = self.open_sftp(requests).await;
+                if fs.is_none() {
+                    tracing::debug!(host = %self.name, "no SFTP subsystem: file operations use the remote shell");
+                }
+                fs.map(Arc::new)
+            })
+            .await
+            .clone()
+    }
+
+    async fn open_sftp(&self, requests: Arc<std::sync::atomic::AtomicU64>) -> Option<super::sftp::SftpFs> {
+        let permit = self.channels.clone().acquire_owned().await.ok()?;
+        let mut channel = self.open_session().await.ok()?;
+        channel.request_subsystem(true, "sftp").await.ok()?;
+        loop {
+            match channel.wait().await {
+                Some(ChannelMsg::Success) => break,
+                Some(ChannelMsg::Failure | ChannelMsg::Eof | ChannelMsg::Close) | None => {
+                    let _ = channel.close().await;
+                    return None;
+                }
+                Some(_) => {}
+            }
+        }
+        super::sftp::SftpFs::start(channel.into_stream(), requests, Some(Box::new(permit)))
+            .await
+            .ok()
     }
 
     /// Runs one command and waits for it to end. A non-zero exit is reported in the output, not
@@ -555,6 +604,14 @@ impl Session {
             reason: recorded.unwrap_or_else(|| what.to_string()),
         }
     }
+}
+
+/// The user a connection to `spec` authenticates as: `spec.user`, else `$USER`, else `root`.
+fn login_user(spec: &ConnectSpec) -> String {
+    spec.user
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "root".to_string())
 }
 
 /// Client settings: keepalives instead of an inactivity timeout (long quiet commands are fine,
