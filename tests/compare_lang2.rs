@@ -1,8 +1,9 @@
 //! More of the playbook language compared with `ansible-playbook` (ansible-core 2.19): role
 //! argument specs' conditional checks and `bytes`/`bits` types, `async` on every module,
 //! argument-templating errors, in-place list/dict methods and datetime arithmetic in
-//! templates. Each fixture (tests/fixtures/compare/lang2_*.yml) runs with talon on a fresh lab
-//! host and with ansible-playbook on another; per-task statuses, the shown values, recaps and
+//! templates, the keywords of dynamic includes. Each fixture
+//! (tests/fixtures/compare/lang2_*.yml) runs with talon on a fresh lab host and with
+//! ansible-playbook on another; per-task statuses, the shown values, recaps and
 //! exit codes must be identical. One lab pair serves every fixture (none changes its host in a
 //! way another reads).
 
@@ -19,6 +20,7 @@ fn d13_lang2_compared_with_ansible() {
     async_on_every_module(&c);
     argument_errors(&c);
     template_mutation_and_datetimes(&c);
+    d13_include_keywords_stay_on_the_include(&c);
 }
 
 /// d13: `mutually_exclusive`, `required_together`, `required_one_of`, `required_if`,
@@ -82,4 +84,27 @@ fn template_mutation_and_datetimes(c: &Compare) {
         "{:#?}",
         t.lines
     );
+}
+
+/// d13: `ignore_errors` and `no_log` on `include_tasks` / `include_role` apply to the include
+/// alone (a failing included task fails the host; the included results are shown); `apply:`
+/// keywords are inherited by the included tasks.
+fn d13_include_keywords_stay_on_the_include(c: &Compare) {
+    let (t, _) = c.same(&fixture("lang2_includes.yml"), &[]);
+    assert_eq!(
+        t.line("lang2_inc : show the role's message"),
+        r#"lang2_inc : show the role's message => ok msg="role applied""#
+    );
+    assert_eq!(
+        t.line("lang2_inc : role task that fails"),
+        "lang2_inc : role task that fails => failed"
+    );
+    assert_eq!(
+        t.lines.last().map(String::as_str),
+        Some("included task that fails => failed"),
+        "{:#?}",
+        t.lines
+    );
+    // One ignored failure (apply), one that stops the host (the include's ignore_errors).
+    assert_eq!((t.recap[0][3], t.recap[0][6]), (1, 1), "{:#?}", t.recap);
 }

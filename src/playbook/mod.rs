@@ -15,6 +15,7 @@ mod checks;
 pub(crate) use checks::is_variable_name;
 pub mod findings;
 mod imports;
+mod include;
 mod kv;
 pub mod lint;
 pub mod listing;
@@ -201,9 +202,16 @@ pub enum Action {
         file: String,
         base: PathBuf,
         role: Option<Arc<Role>>,
+        /// `apply:`, a block (no tasks yet) whose keywords the included tasks inherit.
+        apply: Option<Box<Task>>,
     },
     /// `include_role:` (loaded when reached).
-    IncludeRole { name: String, from: RoleFiles },
+    IncludeRole {
+        name: String,
+        from: RoleFiles,
+        /// `apply:`, as for [`Action::IncludeTasks`].
+        apply: Option<Box<Task>>,
+    },
     /// `set_fact:`.
     SetFact { args: Vars },
     /// `group_by:` (the inventory changes: see `Inventory::group_by`).

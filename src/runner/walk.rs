@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use super::error::TaskError;
 use super::host::{
-    Flow, HostState, Inherited, Outcome, Shared, Stop, child_when, include_depth_message, inherit, truthy,
+    Flow, HostState, Inherited, Outcome, Shared, Stop, applied, child_when, include_depth_message, inherit,
+    truthy,
 };
 use super::{PlayCtx, Runner};
 use crate::playbook::{Action, Task};
@@ -177,9 +178,11 @@ impl<'a> Runner<'a> {
             h.finish()
         };
         let loader = crate::playbook::Loader::for_include(&self.pb.dir, seed);
-        let mut sub = child.clone();
-        sub.when.clear();
-        sub.tags = inh.tags.clone();
+        // The include's own keywords (ignore_errors, no_log, timeout, tags, when) stay on the
+        // include: ansible-core's included blocks skip a parent that was not statically loaded
+        // and inherit from the include's parent (and from `apply:`, a block around them).
+        let mut sub = inh.clone();
+        sub.role = child.role.clone();
         let render = |s: &str| {
             self.templater
                 .render_str(s, scope)
@@ -196,18 +199,26 @@ impl<'a> Runner<'a> {
             return Err(TaskError::Invalid(include_depth_message(&sub.includes)));
         }
         match &task.action {
-            Some(Action::IncludeTasks { file, base, role }) => {
+            Some(Action::IncludeTasks {
+                file,
+                base,
+                role,
+                apply,
+            }) => {
                 let path = crate::playbook::resolve_task_file(base, role.as_ref(), &render(file)?);
-                let tasks = loader.task_file(&path, role.as_ref())?;
+                let tasks = applied(loader.task_file(&path, role.as_ref())?, apply);
                 vars::overlay(&mut sub.params, item);
                 vars::overlay(&mut sub.params, &task.vars);
                 Ok((tasks, sub, loader.take_play_roles()))
             }
-            Some(Action::IncludeRole { name, from }) => {
+            Some(Action::IncludeRole { name, from, apply }) => {
                 // The role the include_role is in becomes the new role's parent.
                 let parent = task.role.as_ref().or(inh.role.as_ref());
                 let role = loader.load_role_under(&render(name)?, &task.vars, &task.mark, from, parent)?;
-                let tasks = loader.role_tasks(&role, from.tasks.as_deref(), &task.mark)?;
+                let tasks = applied(
+                    loader.role_tasks(&role, from.tasks.as_deref(), &task.mark)?,
+                    apply,
+                );
                 // ansible-core adds the included role to the play's roles when it loads it.
                 loader.note_play_role(&role)?;
                 // The included role's defaults and vars apply to its own tasks.
