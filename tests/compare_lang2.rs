@@ -1,7 +1,8 @@
 //! More of the playbook language compared with `ansible-playbook` (ansible-core 2.19): role
 //! argument specs' conditional checks and `bytes`/`bits` types, `async` on every module,
 //! argument-templating errors, in-place list/dict methods and datetime arithmetic in
-//! templates, the keywords of dynamic includes. Each fixture
+//! templates, the keywords of dynamic includes, native results of statements around one
+//! expression, `vars_prompt` asked per play. Each fixture
 //! (tests/fixtures/compare/lang2_*.yml) runs with talon on a fresh lab host and with
 //! ansible-playbook on another; per-task statuses, the shown values, recaps and
 //! exit codes must be identical. One lab pair serves every fixture (none changes its host in a
@@ -21,6 +22,7 @@ fn d13_lang2_compared_with_ansible() {
     argument_errors(&c);
     template_mutation_and_datetimes(&c);
     d13_include_keywords_stay_on_the_include(&c);
+    d13_statements_around_one_expression_keep_its_type(&c);
 }
 
 /// d13: `mutually_exclusive`, `required_together`, `required_one_of`, `required_if`,
@@ -107,6 +109,20 @@ fn d13_include_keywords_stay_on_the_include(c: &Compare) {
     );
     // One ignored failure (apply), one that stops the host (the include's ignore_errors).
     assert_eq!((t.recap[0][3], t.recap[0][6]), (1, 1), "{:#?}", t.recap);
+}
+
+/// d13: `{% set x = [1, 2] %}{{ x }}` is the list, as ansible-core's native concatenation
+/// returns one output node as it is (none for no node; a string for more).
+fn d13_statements_around_one_expression_keep_its_type(c: &Compare) {
+    let (t, _) = c.same(&fixture("lang2_native.yml"), &[]);
+    assert_eq!(
+        t.line("show the types"),
+        r#"show the types => ok msg=["list","str","list","dict","int","list","int","str","str","float","bool","NoneType","NoneType","str"]"#
+    );
+    assert_eq!(
+        t.line("show the fact's type"),
+        r#"show the fact's type => ok msg="list""#
+    );
 }
 
 /// Runs `cmd` (a shell command line) on a terminal (a pty from `script`), answering `answer`

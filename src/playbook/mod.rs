@@ -159,7 +159,8 @@ pub struct Play {
     /// The roles the play references directly, in ansible-core's `play.roles` order (`roles:`
     /// entries, then `import_role`s as loaded), each with the names of all its dependencies.
     pub role_names: Vec<(String, Vec<String>)>,
-    /// `vars_prompt:` entries as written (answered before the run: see [`vars_prompt`]).
+    /// `vars_prompt:` entries (as written; rendered before the run, asked when the play
+    /// starts: see [`vars_prompt`]).
     pub vars_prompt: Vec<Vars>,
 }
 
