@@ -13,6 +13,7 @@ pub mod facts;
 mod facts_select;
 mod handlers;
 mod host;
+mod include;
 mod interrupt;
 mod inventory_actions;
 mod lockstep;
