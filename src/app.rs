@@ -74,7 +74,7 @@ async fn prepare(
     let host_count = inv.select("all").map(|h| h.len()).unwrap_or(1);
     let mut opts = crate::config::resolve_with(args, host_count, cfg)?;
     let quiet = args.syntax_check || args.play.list_hosts || args.play.list_tasks || args.play.list_tags;
-    answer_prompts(&mut pb, &mut opts, quiet)?;
+    answer_prompts(&mut pb, &mut opts)?;
     let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     // secrets: inventory vars too, so a variable defined from a secret is followed.
     let mut inv_vars = Vec::new();
@@ -118,51 +118,31 @@ fn vault_defaults(cfg: &crate::ansible_cfg::AnsibleCfg) -> crate::vault::VaultDe
     crate::vault::VaultDefaults::from_cfg(cfg)
 }
 
-/// Answers the plays' `vars_prompt` before anything runs (see
-/// [`crate::playbook::vars_prompt`]): names given with `-e` or as secrets are not asked;
-/// private answers become secrets of the run. `--syntax-check` asks nothing (the defaults, as
-/// ansible-playbook).
-fn answer_prompts(pb: &mut Playbook, opts: &mut Config, syntax_check: bool) -> Result<(), Error> {
+/// Readies the plays' `vars_prompt` before anything runs (see
+/// [`crate::playbook::vars_prompt`]; the runner asks each play's when the play starts): names
+/// given with `-e` or as secrets are not asked; private prompts' names are reserved as secrets of
+/// the run.
+fn answer_prompts(pb: &mut Playbook, opts: &mut Config) -> Result<(), Error> {
     if pb.plays.iter().all(|p| p.vars_prompt.is_empty()) {
         return Ok(());
     }
-    struct Quiet;
-    impl crate::playbook::vars_prompt::Asker for Quiet {
-        fn interactive(&self) -> bool {
-            false
-        }
-        fn ask(&mut self, _: &str, _: bool) -> std::io::Result<String> {
-            Ok(String::new())
-        }
-        fn say(&mut self, _: &str) {}
-    }
-    let mut terminal = crate::playbook::vars_prompt::Terminal;
-    let mut quiet = Quiet;
-    let asker: &mut dyn crate::playbook::vars_prompt::Asker =
-        if syntax_check { &mut quiet } else { &mut terminal };
     let given: std::collections::HashSet<String> = opts
         .extra_vars
         .keys()
         .cloned()
         .chain(opts.secrets.names().map(str::to_string))
         .collect();
-    let (secrets, warnings) =
-        crate::playbook::vars_prompt::answer_all(pb, &opts.extra_vars, &|n| given.contains(n), asker)
-            .map_err(Error::Options)?;
-    if !syntax_check {
-        for w in warnings {
-            eprintln!("[WARNING]: {w}");
-        }
-    }
-    if secrets.is_empty() {
+    let private = crate::playbook::vars_prompt::prepare(pb, &opts.extra_vars, &|n| given.contains(n))
+        .map_err(Error::Options)?;
+    if private.is_empty() {
         return Ok(());
     }
     let store = std::sync::Arc::get_mut(&mut opts.secrets)
         .ok_or_else(|| Error::Options("vars_prompt: the secret store is already shared (internal)".into()))?;
-    for (name, value) in secrets {
-        // secrets: a private answer is held as a secret from here on.
+    for name in private {
+        // secrets: a private answer is a secret, filled when its play asks it.
         store
-            .insert(&name, secrecy::SecretString::from(value))
+            .reserve(&name)
             .map_err(|e| Error::Options(format!("vars_prompt: {e}")))?;
     }
     Ok(())

@@ -87,6 +87,13 @@ pub fn check_undefined(
     let mut tasks: Vec<Task> = Vec::new();
     for play in &pb.plays {
         known.add_keys(&play.vars);
+        // vars_prompt answers are play variables (asked when the play starts).
+        known.names.extend(
+            play.vars_prompt
+                .iter()
+                .filter_map(|p| p.get("name"))
+                .map(crate::vars::as_string),
+        );
         for f in play.vars_files.iter().flatten() {
             if f.contains("{{") {
                 known.complete = false;

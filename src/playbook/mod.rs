@@ -15,6 +15,7 @@ mod checks;
 pub(crate) use checks::is_variable_name;
 pub mod findings;
 mod imports;
+mod include;
 mod kv;
 pub mod lint;
 pub mod listing;
@@ -158,7 +159,8 @@ pub struct Play {
     /// The roles the play references directly, in ansible-core's `play.roles` order (`roles:`
     /// entries, then `import_role`s as loaded), each with the names of all its dependencies.
     pub role_names: Vec<(String, Vec<String>)>,
-    /// `vars_prompt:` entries as written (answered before the run: see [`vars_prompt`]).
+    /// `vars_prompt:` entries (as written; rendered before the run, asked when the play
+    /// starts: see [`vars_prompt`]).
     pub vars_prompt: Vec<Vars>,
 }
 
@@ -201,9 +203,16 @@ pub enum Action {
         file: String,
         base: PathBuf,
         role: Option<Arc<Role>>,
+        /// `apply:`, a block (no tasks yet) whose keywords the included tasks inherit.
+        apply: Option<Box<Task>>,
     },
     /// `include_role:` (loaded when reached).
-    IncludeRole { name: String, from: RoleFiles },
+    IncludeRole {
+        name: String,
+        from: RoleFiles,
+        /// `apply:`, as for [`Action::IncludeTasks`].
+        apply: Option<Box<Task>>,
+    },
     /// `set_fact:`.
     SetFact { args: Vars },
     /// `group_by:` (the inventory changes: see `Inventory::group_by`).

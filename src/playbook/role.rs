@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::*;
 use crate::error::LoadError;
 use crate::vars::Vars;
-use crate::yaml::{self, Mark, Node, NodeKind};
+use crate::yaml::{self, Key, Mark, Node, NodeKind};
 
 /// A loaded role (one instance: a role with other params is another instance).
 #[derive(Debug, PartialEq)]
@@ -202,15 +202,32 @@ impl Role {
     }
 }
 
-/// An `import_role` / `include_role` argument: a name, or a mapping with `name`, the
-/// `*_from` files, `vars`, and the options talon does not have yet (an error naming them).
-pub(super) fn role_ref(value: &Node, mark: &Mark) -> Result<(String, RoleFiles, Vars), LoadError> {
+/// An `import_role` / `include_role` argument as written.
+pub(super) struct RoleRef {
+    pub(super) name: String,
+    pub(super) from: RoleFiles,
+    pub(super) vars: Vars,
+    /// `apply:` (include_role only; ansible-core refuses it on import_role).
+    pub(super) apply: Option<Node>,
+}
+
+/// An `import_role` / `include_role` argument (`action` names which): a name, or a mapping
+/// with `name`, the `*_from` files, `vars`, `apply` (include_role), and the options talon does
+/// not have yet (an error naming them).
+pub(super) fn role_ref(value: &Node, action: &Key) -> Result<RoleRef, LoadError> {
+    let mark = &action.mark;
     match &value.kind {
-        NodeKind::Str(s) => Ok((s.clone(), RoleFiles::default(), Vars::new())),
+        NodeKind::Str(s) => Ok(RoleRef {
+            name: s.clone(),
+            from: RoleFiles::default(),
+            vars: Vars::new(),
+            apply: None,
+        }),
         NodeKind::Map(m) => {
             let mut name = None;
             let mut files = RoleFiles::default();
             let mut vars = Vars::new();
+            let mut apply = None;
             for (k, v) in m {
                 match k.name.as_str() {
                     "name" | "role" => name = Some(scalar_string(v)?),
@@ -219,7 +236,15 @@ pub(super) fn role_ref(value: &Node, mark: &Mark) -> Result<(String, RoleFiles, 
                     "vars_from" => files.vars = Some(scalar_string(v)?),
                     "defaults_from" => files.defaults = Some(scalar_string(v)?),
                     "vars" => vars.extend(vars_of(v, "vars")?),
-                    "public" | "apply" | "allow_duplicates" => {
+                    // Matches ansible-core's TaskInclude.load: apply only on include_*.
+                    "apply" if action.name.ends_with("include_role") => apply = Some(v.clone()),
+                    "apply" => {
+                        return Err(LoadError::at(
+                            &k.mark,
+                            format!("Invalid options for {}: apply", action.name),
+                        ));
+                    }
+                    "public" | "allow_duplicates" => {
                         return Err(LoadError::at(
                             &k.mark,
                             format!(
@@ -231,11 +256,12 @@ pub(super) fn role_ref(value: &Node, mark: &Mark) -> Result<(String, RoleFiles, 
                     other => return Err(LoadError::at(&k.mark, format!("unknown role option '{other}'"))),
                 }
             }
-            Ok((
-                name.ok_or_else(|| LoadError::at(mark, "needs 'name:'"))?,
-                files,
+            Ok(RoleRef {
+                name: name.ok_or_else(|| LoadError::at(mark, "needs 'name:'"))?,
+                from: files,
                 vars,
-            ))
+                apply,
+            })
         }
         _ => Err(LoadError::at(mark, "expected a role name or a mapping")),
     }

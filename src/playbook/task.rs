@@ -617,7 +617,7 @@ impl Loader {
                 Ok(vec![task])
             }
             "import_role" => {
-                let (name, from, vars) = role_ref(value, &key.mark)?;
+                let super::role::RoleRef { name, from, vars, .. } = role_ref(value, key)?;
                 let r = self.load_role_under(&name, &vars, &key.mark, &from, role)?;
                 // ansible-core adds the imported role to the play's roles once its own tasks
                 // (and the imports in them) are loaded.
@@ -636,36 +636,11 @@ impl Loader {
                 Ok(vec![task])
             }
             "include_tasks" => {
-                let file = import_target(value, &key.mark)?;
-                let path = resolve_task_file(base, role, &file);
-                // Validate now so that a bad included file fails before anything runs; a file
-                // that includes itself (a recursion, valid with a condition that ends it) is
-                // checked once, and bounded when it runs (MAX_INCLUDE_DEPTH).
-                if !file.contains("{{") && !self.imports.busy(&path) {
-                    self.task_file_at(&path, role, Some(&key.mark))
-                        .map_err(|e| wrap_import(e, &key.mark))?;
-                }
-                task.action = Some(Action::IncludeTasks {
-                    file,
-                    base: base.to_path_buf(),
-                    role: role.cloned(),
-                });
+                self.include_tasks(&mut task, node, (key, value), base, role)?;
                 Ok(vec![task])
             }
             "include_role" => {
-                let (name, from, vars) = role_ref(value, &key.mark)?;
-                if !name.contains("{{") {
-                    // The role's handlers join the play's, as for import_role, so that its
-                    // tasks can notify them.
-                    let r = self.load_role_from(&name, &vars, &key.mark, &from)?;
-                    let handlers = self.role_handlers(&r, from.handlers.as_deref(), &key.mark)?;
-                    self.imported_handlers
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .extend(handlers);
-                }
-                task.vars.extend(vars);
-                task.action = Some(Action::IncludeRole { name, from });
+                self.include_role(&mut task, node, (key, value), base, role)?;
                 Ok(vec![task])
             }
             "set_fact" => {

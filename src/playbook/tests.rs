@@ -305,3 +305,55 @@ fn include_vars_options_are_checked_as_the_action_checks_them() {
     )]);
     assert!(e.contains("depht is not a valid option in include_vars"), "{e}");
 }
+
+#[test]
+fn d13_a_dynamic_include_refuses_keywords_ansible_refuses() {
+    let e = load_err(&[
+        (
+            "pb.yml",
+            &format!("{PLAY}    - include_tasks: t.yml\n      become: true\n"),
+        ),
+        ("t.yml", "- debug: msg=x\n"),
+    ]);
+    assert!(
+        e.contains("pb.yml:3:7: 'become' is not a valid attribute for a TaskInclude"),
+        "{e}"
+    );
+    let e = load_err(&[
+        (
+            "pb.yml",
+            &format!("{PLAY}    - include_role: {{name: r}}\n      environment: {{A: b}}\n"),
+        ),
+        ("roles/r/tasks/main.yml", "- debug: msg=x\n"),
+    ]);
+    assert!(
+        e.contains("'environment' is not a valid attribute for a IncludeRole"),
+        "{e}"
+    );
+    let e = load_err(&[
+        (
+            "pb.yml",
+            &format!("{PLAY}    - import_role: {{name: r, apply: {{tags: x}}}}\n"),
+        ),
+        ("roles/r/tasks/main.yml", "- debug: msg=x\n"),
+    ]);
+    assert!(e.contains("Invalid options for import_role: apply"), "{e}");
+    let e = load_err(&[
+        (
+            "pb.yml",
+            &format!("{PLAY}    - include_tasks: {{file: t.yml, apply: [1]}}\n"),
+        ),
+        ("t.yml", "- debug: msg=x\n"),
+    ]);
+    assert!(e.contains("Expected a dict for apply but got"), "{e}");
+    // The keywords an include takes still load, with apply's block keywords.
+    loads(&[
+        (
+            "pb.yml",
+            &format!(
+                "{PLAY}    - include_tasks: {{file: t.yml, apply: {{become: true, tags: [a]}}}}\n      ignore_errors: true\n      no_log: true\n      timeout: 5\n      run_once: true\n      loop: [1]\n"
+            ),
+        ),
+        ("t.yml", "- debug: msg=x\n"),
+    ]);
+}

@@ -8,10 +8,13 @@
 //! `to_text(None)`). `encrypt` hashes the answer with the `password_hash` filter (`salt`,
 //! `salt_size`); `unsafe: true` keeps `{{` in an answer as text.
 //!
-//! talon asks every play's prompts before the run starts (ansible-core asks when each play
-//! starts), so that the answers of `private` prompts can be secrets: they join the run's
-//! secret store (see `src/secrets/`), masked in every output and held to its delivery rules,
-//! instead of play variables. An empty private answer is a plain variable.
+//! Each play's prompts are asked when the play starts, before its `PLAY` banner and after the
+//! previous play's output, as ansible-core's PlaybookExecutor asks them. Before the run, every
+//! entry is rendered ([`prepare`]) and the names of `private` prompts are reserved in the run's
+//! secret store (see `src/secrets/`), so that the load-time checks know them as secrets; the
+//! answer fills the reserved secret when asked ([`answer_play`]), masked in every output from
+//! then on and held to the store's delivery rules, instead of a play variable. An empty private
+//! answer is a plain variable.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -113,44 +116,68 @@ pub enum Answer {
     Secret(String, String),
 }
 
-/// What [`answer_all`] found: the private answers (name, value) and the warnings to print.
-pub type Answered = (Vec<(String, String)>, Vec<String>);
+/// What [`answer_play`] found: the plain answers (play variables), the private ones (name,
+/// value) and the warnings to print.
+pub type Answered = (Vars, Vec<(String, String)>, Vec<String>);
 
-/// Answers every play's `vars_prompt` (see the module docs), in play order; `skip` names
-/// (extra vars, secrets already given) are not asked. Puts plain answers into the plays'
-/// `vars` and returns the private ones, with the warnings to print.
+/// Renders every play's `vars_prompt` entries with the play's variables and `extra`, keeping
+/// those to ask (`skip` names, extra vars and secrets already given, are not asked), and
+/// returns the names of the `private` ones (secrets of the run once answered).
 ///
-/// Errors: a message when a field does not render, `encrypt` fails (an unknown algorithm, a bad
-/// salt) or the terminal cannot be read.
-pub fn answer_all(
-    pb: &mut Playbook,
-    extra: &Vars,
-    skip: &dyn Fn(&str) -> bool,
-    asker: &mut dyn Asker,
-) -> Result<Answered, String> {
+/// Errors: a message naming the play when a field does not render.
+pub fn prepare(pb: &mut Playbook, extra: &Vars, skip: &dyn Fn(&str) -> bool) -> Result<Vec<String>, String> {
     let templater = crate::template::Templater::new();
-    let mut secrets = Vec::new();
-    let mut warnings = Vec::new();
+    let mut private = Vec::new();
     for play in &mut pb.plays {
-        let prompts = std::mem::take(&mut play.vars_prompt);
-        for entry in &prompts {
+        let mut kept = Vec::new();
+        for entry in &play.vars_prompt {
             let mut scope_vars = play.vars.clone();
             vars::overlay(&mut scope_vars, extra);
             let scope = crate::template::Scope::new(std::sync::Arc::new(scope_vars));
-            let entry = templater
+            let rendered = templater
                 .render_value(&Value::Object(entry.clone()), &scope)
                 .map_err(|e| format!("play '{}': vars_prompt: {e}", play.name))?;
-            match answer(&entry, &templater, skip, asker, &mut warnings)? {
-                None => {}
-                Some(Answer::Var(name, v)) => {
-                    play.vars.insert(name, v);
-                }
-                Some(Answer::Secret(name, v)) => secrets.push((name, v)),
+            let Value::Object(rendered) = rendered else {
+                continue;
+            };
+            let name = rendered.get("name").map(vars::as_string).unwrap_or_default();
+            if skip(&name) {
+                continue;
             }
+            let is_private = rendered
+                .get("private")
+                .filter(|v| !v.is_null())
+                .is_none_or(|v| vars::as_bool(v).unwrap_or(true));
+            if is_private && !private.contains(&name) {
+                private.push(name);
+            }
+            kept.push(rendered);
         }
-        play.vars_prompt = prompts;
+        play.vars_prompt = kept;
     }
-    Ok((secrets, warnings))
+    Ok(private)
+}
+
+/// Asks one play's prompts (rendered by [`prepare`]), in order.
+///
+/// Errors: a message when `encrypt` fails (an unknown algorithm, a bad salt) or the terminal
+/// cannot be read.
+pub fn answer_play(entries: &[Vars], asker: &mut dyn Asker) -> Result<Answered, String> {
+    let templater = crate::template::Templater::new();
+    let mut plain = Vars::new();
+    let mut secrets = Vec::new();
+    let mut warnings = Vec::new();
+    for entry in entries {
+        let entry = Value::Object(entry.clone());
+        match answer(&entry, &templater, &|_| false, asker, &mut warnings)? {
+            None => {}
+            Some(Answer::Var(name, v)) => {
+                plain.insert(name, v);
+            }
+            Some(Answer::Secret(name, v)) => secrets.push((name, v)),
+        }
+    }
+    Ok((plain, secrets, warnings))
 }
 
 /// One entry, rendered: `None` when skipped.

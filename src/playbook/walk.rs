@@ -46,22 +46,34 @@ fn walk_at(loader: &Loader, list: &[Task], env: &[Value], visit: &mut dyn FnMut(
                 }
             }
             Some(Action::IncludeTasks { file, .. }) if file.contains("{{") => visit(Met::Dynamic),
-            Some(Action::IncludeTasks { file, base, role }) => {
+            Some(Action::IncludeTasks {
+                file,
+                base,
+                role,
+                apply,
+            }) => {
                 let path = resolve_task_file(base, role.as_ref(), file);
                 if let Ok(sub) = loader.task_file(&path, role.as_ref()) {
-                    walk_at(loader, &sub, &env, visit, depth + 1);
+                    walk_at(loader, &sub, &applied(&env, apply), visit, depth + 1);
                 }
             }
             Some(Action::IncludeRole { name, .. }) if name.contains("{{") => visit(Met::Dynamic),
-            Some(Action::IncludeRole { name, from }) => {
+            Some(Action::IncludeRole { name, from, apply }) => {
                 if let Ok(r) = loader.load_role_from(name, &t.vars, &t.mark, from) {
                     visit(Met::Role(&r));
                     if let Ok(sub) = loader.role_tasks(&r, from.tasks.as_deref(), &t.mark) {
-                        walk_at(loader, &sub, &env, visit, depth + 1);
+                        walk_at(loader, &sub, &applied(&env, apply), visit, depth + 1);
                     }
                 }
             }
             _ => {}
         }
     }
+}
+
+/// `env` with the `environment:` of an include's `apply:` added (its tasks inherit it).
+fn applied(env: &[Value], apply: &Option<Box<Task>>) -> Vec<Value> {
+    let mut env = env.to_vec();
+    env.extend(apply.iter().filter_map(|a| a.environment.clone()));
+    env
 }

@@ -111,6 +111,9 @@ pub enum Event {
     /// An error that ends the run early (shown as `[ERROR]: ...`, on stderr), e.g. "User
     /// interrupted execution".
     Error(String),
+    /// Everything sent before is written: the view flushes its output and notifies (before a
+    /// play's `vars_prompt` asks on the terminal).
+    Flush(std::sync::Arc<tokio::sync::Notify>),
     /// The run is over: final per-host counters and elapsed time.
     Done {
         stats: BTreeMap<String, HostStats>,

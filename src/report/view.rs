@@ -59,6 +59,17 @@ impl Reporter {
     pub fn send(&self, e: Event) {
         let _ = self.tx.send(e);
     }
+
+    /// Waits until the view has written everything sent before (returns at once when the
+    /// view is gone, or does not answer: a collector).
+    pub async fn flush(&self) {
+        let done = std::sync::Arc::new(tokio::sync::Notify::new());
+        if self.tx.send(Event::Flush(done.clone())).is_err() {
+            return;
+        }
+        // A collector (talon verify) does not answer; a view answers at once.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), done.notified()).await;
+    }
 }
 
 struct Tty {
@@ -175,6 +186,20 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Event>, opts: ViewOptions) -> BTree
                 } else {
                     eprintln!("[ERROR]: {e}");
                 }
+            }
+            Event::Flush(done) => {
+                // The hosts' spinners stop (a prompt follows on the terminal); the next task
+                // starts new ones.
+                if let Some(t) = tty.as_mut() {
+                    for b in t.hosts.values() {
+                        b.finish_and_clear();
+                    }
+                    t.hosts.clear();
+                    let _ = t.multi.clear();
+                }
+                let _ = std::io::stdout().flush();
+                let _ = std::io::stderr().flush();
+                done.notify_one();
             }
             Event::Done { stats, elapsed } => {
                 if let Some(t) = tty.take() {

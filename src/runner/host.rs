@@ -509,6 +509,23 @@ pub(super) fn inherit(inh: &Inherited, task: &Task) -> Inherited {
     c
 }
 
+/// The `tasks` an include brought in, inside its `apply:` block when it has one (ansible-core's
+/// `build_parent_block`): they inherit the block's keywords, not the include's.
+pub(super) fn applied(tasks: Vec<Task>, apply: &Option<Box<Task>>) -> Vec<Task> {
+    let Some(apply) = apply else {
+        return tasks;
+    };
+    let mut block = (**apply).clone();
+    // The included tasks keep their own role (an include_role's is the included role).
+    block.role = None;
+    block.action = Some(Action::Block {
+        block: tasks,
+        rescue: Vec::new(),
+        always: Vec::new(),
+    });
+    vec![block]
+}
+
 /// The error of an include nested past [`crate::playbook::MAX_INCLUDE_DEPTH`]: the first
 /// includes and the last ones (a recursion repeats the same few).
 pub(super) fn include_depth_message(chain: &[String]) -> String {

@@ -13,10 +13,12 @@ pub mod facts;
 mod facts_select;
 mod handlers;
 mod host;
+mod include;
 mod interrupt;
 mod inventory_actions;
 mod lockstep;
 mod pending;
+mod prompt;
 mod scope;
 mod start_at;
 mod task;
@@ -90,6 +92,8 @@ pub struct Runner<'a> {
 /// Per-play data shared by all its hosts.
 pub(crate) struct PlayCtx<'p> {
     pub play: &'p Play,
+    /// The plain answers of the play's `vars_prompt` (play variables).
+    pub prompted: Vars,
     /// Defaults of every role of the play, merged in order (lowest precedence).
     pub role_defaults: Vars,
     /// Vars of every role of the play, merged in order.
@@ -332,6 +336,9 @@ impl<'a> Runner<'a> {
         order_hosts(&mut hosts, play.order);
         hosts.retain(|h| states.get(h).is_none_or(|s| !s.failed && !s.unreachable));
         let removed: Vec<String> = hosts_all.iter().filter(|h| !hosts.contains(h)).cloned().collect();
+        let Some(prompted) = self.ask_prompts(play).await else {
+            return false;
+        };
         self.reporter.send(Event::PlayStart {
             index: play.index,
             name: play.name.clone(),
@@ -355,6 +362,7 @@ impl<'a> Runner<'a> {
         self.refresh_hostvars(states);
         let ctx = PlayCtx {
             play,
+            prompted,
             role_defaults,
             role_vars,
             play_hosts: hosts_all,

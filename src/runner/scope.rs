@@ -155,6 +155,7 @@ impl<'a> Runner<'a> {
         // Defined (empty) before any facts are gathered, as in ansible-core.
         v.insert("ansible_facts".into(), Value::Object(st.facts.clone()));
         vars::overlay(&mut v, &ctx.play.vars);
+        vars::overlay(&mut v, &ctx.prompted);
         vars::overlay(&mut v, &st.vars_files);
         vars::overlay(&mut v, &ctx.role_vars);
         if let Some(r) = task.and_then(|t| t.role.as_ref()).or(inh.role.as_ref()) {

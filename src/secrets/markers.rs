@@ -71,13 +71,15 @@ impl SecretStore {
     pub fn marker(&self, name: &str) -> Option<String> {
         self.entries
             .iter()
-            .position(|e| e.name == name)
+            .position(|e| e.name == name && e.value.get().is_some())
             .map(|i| self.marker_at(i))
     }
 
-    /// Every secret as a variable whose value is its marker (what templates see).
+    /// Every secret with a value as a variable whose value is its marker (what templates see;
+    /// a reserved secret not yet asked is not there).
     pub fn marker_vars(&self) -> Vars {
         (0..self.entries.len())
+            .filter(|&i| self.entries[i].value.get().is_some())
             .map(|i| (self.entries[i].name.clone(), Value::String(self.marker_at(i))))
             .collect()
     }
@@ -150,6 +152,7 @@ impl SecretStore {
                 .parse::<usize>()
                 .ok()
                 .and_then(|i| self.entries.get(i))
+                .and_then(|e| e.value.get())
                 .ok_or_else(|| SecretError::Mangled {
                     how: "a marker with an unknown index".into(),
                 })?;
@@ -157,9 +160,9 @@ impl SecretStore {
             rest_text.push_str(&text[last..all.start()]);
             let levels = cap.get(2).map_or(0, |m| m.len() / JSON_LEVEL.len());
             if levels == 0 {
-                out.extend_from_slice(entry.value.expose_secret().as_bytes());
+                out.extend_from_slice(entry.expose_secret().as_bytes());
             } else {
-                let mut v = Zeroizing::new(entry.value.expose_secret().to_string());
+                let mut v = Zeroizing::new(entry.expose_secret().to_string());
                 for _ in 0..levels {
                     v = Zeroizing::new(json_string_inside(&v));
                 }
@@ -201,7 +204,7 @@ impl SecretStore {
         if let Some(e) = self
             .entries
             .iter()
-            .find(|e| text.contains(e.value.expose_secret()))
+            .find(|e| e.value.get().is_some_and(|v| text.contains(v.expose_secret())))
         {
             return Some(e.name.clone());
         }
@@ -229,7 +232,7 @@ impl SecretStore {
         let mut values: Vec<&str> = self
             .entries
             .iter()
-            .map(|e| e.value.expose_secret())
+            .filter_map(|e| e.value.get().map(|v| v.expose_secret()))
             .chain(extra.iter().map(|v| v.expose_secret()))
             .filter(|v| !v.is_empty())
             .collect();

@@ -2,7 +2,7 @@
 //! [`SecretString`] (the environment variables that held one are kept in [`crate::osenv`]).
 
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{OnceLock, RwLock};
 
 use regex::Regex;
 use secrecy::zeroize::Zeroizing;
@@ -10,10 +10,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{MASK, SecretError, held};
 
-/// One loaded secret.
+/// One loaded secret; its value is set once: when loaded, or (a name reserved before the run,
+/// a play's private `vars_prompt`) when asked, through a shared store.
 pub(super) struct Entry {
     pub(super) name: String,
-    pub(super) value: SecretString,
+    pub(super) value: OnceLock<SecretString>,
 }
 
 impl std::fmt::Debug for Entry {
@@ -103,13 +104,52 @@ impl SecretStore {
 
     /// The value of a secret.
     pub fn get(&self, name: &str) -> Option<&SecretString> {
-        self.entries.iter().find(|e| e.name == name).map(|e| &e.value)
+        self.entries
+            .iter()
+            .find(|e| e.name == name)
+            .and_then(|e| e.value.get())
     }
 
-    /// Adds a secret. Errors ([`SecretError::Invalid`]): the name is not a variable name
-    /// (`[A-Za-z_][A-Za-z0-9_]*`), it was already given (`source` names where from), or the
-    /// value is empty (an empty value cannot be masked).
-    pub fn insert(&mut self, name: &str, value: SecretString) -> Result<(), SecretError> {
+    /// Reserves `name` for a secret whose value comes later, during the run ([`Self::fill`]):
+    /// its name counts for the load-time checks now; templates see it once it is filled.
+    /// Errors: as [`Self::insert`] for the name.
+    pub fn reserve(&mut self, name: &str) -> Result<(), SecretError> {
+        self.check_new(name)?;
+        if self.nonce.is_empty() {
+            self.nonce = random_nonce();
+        }
+        self.entries.push(Entry {
+            name: name.to_string(),
+            value: OnceLock::new(),
+        });
+        Ok(())
+    }
+
+    /// Sets the value of a secret reserved with [`Self::reserve`], through a shared store (the
+    /// run's): masked in all output from here on. An empty value leaves it unset (a plain
+    /// variable then stands for it). Errors ([`SecretError::Invalid`]): `name` was not reserved,
+    /// or already has its value.
+    pub fn fill(&self, name: &str, value: SecretString) -> Result<(), SecretError> {
+        let invalid = |message: &str| SecretError::Invalid {
+            name: name.to_string(),
+            message: message.into(),
+        };
+        if value.expose_secret().is_empty() {
+            return Ok(());
+        }
+        let entry = self
+            .entries
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| invalid("not reserved for a value asked during the run (internal)"))?;
+        entry
+            .value
+            .set(value)
+            .map_err(|_| invalid("given twice (a vars_prompt asked again?)"))
+    }
+
+    /// Refuses a name that is no variable name or was already given.
+    fn check_new(&self, name: &str) -> Result<(), SecretError> {
         let invalid = |message: String| SecretError::Invalid {
             name: name.to_string(),
             message,
@@ -119,20 +159,31 @@ impl SecretStore {
                 "not a valid variable name (letters, digits and _, not starting with a digit)".into(),
             ));
         }
-        if self.get(name).is_some() {
+        if self.entries.iter().any(|e| e.name == name) {
             return Err(invalid(
                 "given twice (secrets file, --secret-env, --ask-secret)".into(),
             ));
         }
+        Ok(())
+    }
+
+    /// Adds a secret. Errors ([`SecretError::Invalid`]): the name is not a variable name
+    /// (`[A-Za-z_][A-Za-z0-9_]*`), it was already given (`source` names where from), or the
+    /// value is empty (an empty value cannot be masked).
+    pub fn insert(&mut self, name: &str, value: SecretString) -> Result<(), SecretError> {
+        self.check_new(name)?;
         if value.expose_secret().is_empty() {
-            return Err(invalid("the value is empty".into()));
+            return Err(SecretError::Invalid {
+                name: name.to_string(),
+                message: "the value is empty".into(),
+            });
         }
         if self.nonce.is_empty() {
             self.nonce = random_nonce();
         }
         self.entries.push(Entry {
             name: name.to_string(),
-            value,
+            value: OnceLock::from(value),
         });
         Ok(())
     }

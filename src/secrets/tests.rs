@@ -267,3 +267,28 @@ fn filter_detection_is_precise() {
     assert!(filtered_use("{{ hostvars.x.tok | upper }} {{ tok }}", &s).is_none());
     assert!(filtered_use("{{ other.tok | upper }}", &s).is_none());
 }
+
+#[test]
+fn d13_a_reserved_secret_is_filled_through_a_shared_store() {
+    let mut s = store(&[("token", "tok-value")]);
+    s.reserve("pw").unwrap();
+    assert!(s.reserve("token").is_err());
+    let s = std::sync::Arc::new(s);
+    // Named for the load-time checks, but no variable and nothing to mask until filled.
+    assert!(s.names().any(|n| n == "pw"));
+    assert!(s.get("pw").is_none() && !s.marker_vars().contains_key("pw"));
+    assert_eq!(s.mask("the answer-value"), "the answer-value");
+    s.fill("pw", SecretString::from("answer-value".to_string()))
+        .unwrap();
+    assert_eq!(s.mask("the answer-value"), format!("the {MASK}"));
+    let marker = s.marker("pw").unwrap();
+    assert_eq!(s.marker_vars()["pw"], Value::String(marker.clone()));
+    assert_eq!(&*s.reveal(&marker).unwrap().content, b"answer-value");
+    assert!(s.fill("pw", SecretString::from("again".to_string())).is_err());
+    assert!(s.fill("other", SecretString::from("x".to_string())).is_err());
+    // An empty answer leaves it unset.
+    let mut e = SecretStore::new();
+    e.reserve("empty").unwrap();
+    e.fill("empty", SecretString::from(String::new())).unwrap();
+    assert!(e.get("empty").is_none());
+}

@@ -21,6 +21,7 @@ mod datetime_sub;
 pub(crate) mod files;
 mod mutable;
 mod names;
+mod native;
 pub use names::unknown_name;
 pub(crate) mod lookups;
 mod predicates;
@@ -477,7 +478,8 @@ fn single_expression(s: &str) -> Option<&str> {
 }
 
 impl Engine {
-    /// Renders a string natively: one `{{ expr }}` keeps its type, otherwise a string.
+    /// Renders a string natively: one `{{ expr }}` keeps its type (also among statements that
+    /// write nothing: [`native`]), otherwise a string.
     ///
     /// As in ansible-core 2.19, one trailing newline after a lone expression is not text of
     /// its own (Jinja drops it): `"{{ [1, 2] }}\n"` (a `>` block scalar) is the list, while a
@@ -495,7 +497,7 @@ impl Engine {
                 None => v,
             });
         }
-        self.render_string(ctx, s).map(MjValue::from)
+        native::listen(s, || self.render_string(ctx, s))
     }
 
     /// Renders a string of a playbook or variable with the variables environment: its

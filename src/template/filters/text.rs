@@ -51,13 +51,25 @@ pub(super) fn write_repr(out: &mut String, v: &Value) {
 /// minijinja does.
 pub(crate) fn python_formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
     let text = match value.kind() {
-        ValueKind::None => return Ok(()),
+        ValueKind::None => {
+            crate::template::native::heard(value, "");
+            return Ok(());
+        }
         ValueKind::Bool | ValueKind::Seq | ValueKind::Map => {
             let json = to_json(value)?;
             py_repr(&from_json_value(&json))
         }
-        _ => return minijinja::escape_formatter(out, state, value),
+        _ => {
+            // Numbers as minijinja writes them; strings are never native (their text unused).
+            let text = match value.kind() {
+                ValueKind::Number => value.to_string(),
+                _ => String::new(),
+            };
+            crate::template::native::heard(value, &text);
+            return minijinja::escape_formatter(out, state, value);
+        }
     };
+    crate::template::native::heard(value, &text);
     out.write_str(&text).map_err(Error::from)
 }
 
