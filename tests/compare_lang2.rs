@@ -80,6 +80,11 @@ fn template_mutation_and_datetimes(c: &Compare) {
         t.line("show a list collected in a loop"),
         r#"show a list collected in a loop => ok msg="names=['ann', 'cy'] 2 ann,cy""#
     );
+    // d13: in-place methods on play variables and loop items change the template's copy.
+    assert_eq!(
+        t.line("show in-place methods on variables"),
+        r#"show in-place methods on variables change the template's copy => ok msg=[{"x":1,"y":2},{"x":1},3,[true,true,true],2,[1,2]]"#
+    );
     assert!(
         t.line("show datetime arithmetic")
             .contains("59 86410.0 1 day, 0:00:10 -1 day, 23:59:50 10"),

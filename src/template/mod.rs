@@ -539,7 +539,10 @@ impl Engine {
 
     /// Evaluates a bare expression; an undefined result is an error naming the expression.
     fn eval_native(&self, ctx: &Arc<Ctx>, expr: &str) -> Result<MjValue, TemplateError> {
-        let chained = rewrite_code(expr, datetime_sub::may_subtract_datetimes(expr));
+        let mut chained = rewrite_code(expr, datetime_sub::may_subtract_datetimes(expr));
+        if let Some(c) = mutable::wrap_in_place_calls(&chained) {
+            chained = std::borrow::Cow::Owned(c);
+        }
         let code = raw_strings::expression(&chained);
         let compiled = self
             .vars_env
@@ -563,10 +566,24 @@ impl Engine {
 /// and test names ([`names::short_names`]).
 fn chained<'t>(text: &'t str, d: &raw_strings::Delimiters<'_>) -> std::borrow::Cow<'t, str> {
     let datetimes = datetime_sub::may_subtract_datetimes(text);
-    if chains::may_chain(text) || text.contains("ansible.") || text.contains("set") || datetimes {
-        std::borrow::Cow::Owned(raw_strings::map_code(text, d, &mut |code, out| {
+    let in_place = text.contains(".append")
+        || text.contains(".extend")
+        || text.contains(".insert")
+        || text.contains(".pop")
+        || text.contains(".remove")
+        || text.contains(".clear")
+        || text.contains(".update")
+        || text.contains(".setdefault");
+    if chains::may_chain(text) || text.contains("ansible.") || text.contains("set") || datetimes || in_place {
+        let (mut called, mut set, mut loops) = (Vec::new(), Vec::new(), Vec::new());
+        let body = raw_strings::map_code(text, d, &mut |code, out| {
+            if in_place {
+                mutable::scan_code(code, &mut called, &mut set, &mut loops);
+            }
             out.push_str(&rewrite_code(code, datetimes));
-        }))
+        });
+        let prefix = mutable::copies_prefix(&called, &set, &loops, d.block);
+        std::borrow::Cow::Owned(if prefix.is_empty() { body } else { prefix + &body })
     } else {
         std::borrow::Cow::Borrowed(text)
     }

@@ -9,8 +9,9 @@
 //! dict they hold, and their `append`, `extend`, `insert`, `pop`, `remove`, `clear`, `update`,
 //! `setdefault` change them in place (returning what Python returns; `None` prints as
 //! nothing). Other methods (`items()`, `get()`, `index()`, ...) are the usual ones. Values not
-//! made this way (play variables, facts) stay immutable: calling `append` on them is an error
-//! ("unknown method"), where Ansible would change its copy for the rest of that template.
+//! called with an in-place method on a variable the template did not make (a play variable, a
+//! fact, a loop item) makes the template start with a changeable copy of that variable
+//! ([`copies_prefix`]): Ansible too changes only the template's copy.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -52,15 +53,22 @@ pub fn unknown_method(
     })
 }
 
-/// A list or dict value as its mutable object (anything else as it is).
+/// A list or dict value as its mutable object, the lists and dicts inside it too (a loop item
+/// changed in place changes the list it came from, as in Python); anything else as it is.
 fn mutable(v: Value) -> Result<Value, Error> {
     Ok(match v.kind() {
-        ValueKind::Seq => Value::from_object(List(Mutex::new(v.try_iter()?.collect()))),
+        ValueKind::Seq => {
+            let mut items = Vec::new();
+            for item in v.try_iter()? {
+                items.push(mutable(item)?);
+            }
+            Value::from_object(List(Mutex::new(items)))
+        }
         ValueKind::Map => {
             let mut items = Vec::new();
             for k in v.try_iter()? {
                 let val = v.get_item(&k)?;
-                items.push((k, val));
+                items.push((k, mutable(val)?));
             }
             Value::from_object(Dict(Mutex::new(items)))
         }
@@ -104,6 +112,143 @@ pub fn set_literal(code: &str) -> Option<String> {
         &code[..head_len],
         &literal[..end]
     ))
+}
+
+/// The in-place methods a template may call.
+const IN_PLACE: [&str; 8] = [
+    "append",
+    "extend",
+    "insert",
+    "pop",
+    "remove",
+    "clear",
+    "update",
+    "setdefault",
+];
+
+/// The bare variables `code` calls an in-place method on (`names.append(`, not `a.b.append(`),
+/// added to `called`; the names it assigns with `set` (`{% set NAME = ... %}`), added to `set`.
+pub fn scan_code(
+    code: &str,
+    called: &mut Vec<String>,
+    set: &mut Vec<String>,
+    loops: &mut Vec<(String, String)>,
+) {
+    let trimmed = code.trim_start_matches(['-', '+', ' ', '\t', '\n', '\r']);
+    // `for ITEM in LIST`: an in-place call on ITEM changes LIST's element.
+    if let Some(rest) = trimmed.strip_prefix("for")
+        && rest.starts_with(char::is_whitespace)
+        && let Some((item, list)) = rest.split_once(" in ")
+    {
+        let ident = |n: &str| {
+            n.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        let (item, list) = (
+            item.trim(),
+            list.trim_end_matches(['-', '+', ' ', '\t', '\n', '\r']).trim(),
+        );
+        if ident(item) && ident(list) {
+            loops.push((item.to_string(), list.to_string()));
+        }
+    }
+    if let Some(rest) = trimmed.strip_prefix("set")
+        && rest.starts_with(char::is_whitespace)
+    {
+        let name = rest.split(['=', '|']).next().unwrap_or("").trim();
+        if !name.is_empty() && !set.iter().any(|n| n == name) {
+            set.push(name.to_string());
+        }
+    }
+    let bytes = code.as_bytes();
+    for (i, _) in code.match_indices('.') {
+        let after = &code[i + 1..];
+        let Some(method) = IN_PLACE
+            .iter()
+            .find(|m| after.starts_with(**m) && after[m.len()..].trim_start().starts_with('('))
+        else {
+            continue;
+        };
+        let _ = method;
+        let start = code[..i]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |j| j + 1);
+        let name = &code[start..i];
+        let before = start.checked_sub(1).map(|j| bytes[j]);
+        let bare = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && before.is_none_or(|b| b != b'.' && b != b'\'' && b != b'"' && b != b']' && b != b')');
+        if bare && !called.iter().any(|n| n == name) {
+            called.push(name.to_string());
+        }
+    }
+}
+
+/// A bare expression with each in-place call on a bare variable applied to a changeable copy
+/// of it (`lst.pop()` -> `__talon_mutable(lst).pop()`: Python's result, the variable
+/// unchanged, as ansible-core's template copy); `None` when it makes no such call.
+pub fn wrap_in_place_calls(expr: &str) -> Option<String> {
+    let (mut called, mut set, mut loops) = (Vec::new(), Vec::new(), Vec::new());
+    scan_code(expr, &mut called, &mut set, &mut loops);
+    if called.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(expr.len() + 32);
+    let mut last = 0;
+    for (i, _) in expr.match_indices('.') {
+        let start = expr[..i]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |j| j + 1);
+        let name = &expr[start..i];
+        let after = &expr[i + 1..];
+        let is_call = IN_PLACE
+            .iter()
+            .any(|m| after.starts_with(*m) && after[m.len()..].trim_start().starts_with('('));
+        if is_call && start >= last && called.iter().any(|n| n == name) {
+            let before = start.checked_sub(1).map(|j| expr.as_bytes()[j]);
+            if before.is_none_or(|b| b != b'.' && b != b'\'' && b != b'"' && b != b']' && b != b')') {
+                out.push_str(&expr[last..start]);
+                out.push_str(&format!("{MUTABLE_FN}({name})"));
+                last = i;
+            }
+        }
+    }
+    out.push_str(&expr[last..]);
+    Some(out)
+}
+
+/// What goes before a template that calls in-place methods on variables it did not make
+/// (ansible-core's Jinja2 changes the template's own copy of the variable): for each such
+/// name, `{% if NAME is defined %}{% set NAME = __talon_mutable(NAME) %}{% endif %}` in the
+/// template's block delimiters, with `+` so that no trimming option eats the text after it.
+pub fn copies_prefix(
+    called: &[String],
+    set: &[String],
+    loops: &[(String, String)],
+    block: (&str, &str),
+) -> String {
+    let (open, close) = block;
+    let mut names: Vec<&String> = Vec::new();
+    for n in called {
+        // A loop item's list is what is copied.
+        let n = loops
+            .iter()
+            .find(|(item, _)| item == n)
+            .map_or(n, |(_, list)| list);
+        if !set.contains(n) && !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    names
+        .into_iter()
+        .map(|n| {
+            format!(
+                "{open} if {n} is defined {close}{open} set {n} = {MUTABLE_FN}({n}) {close}{open} endif +{close}"
+            )
+        })
+        .collect()
 }
 
 /// The length of the bracketed literal at the start of `s` (`[...]` or `{...}`, strings and
@@ -345,5 +490,31 @@ mod tests {
         assert_eq!(set_literal(" set x = y "), None);
         assert_eq!(set_literal(" if x == [1] "), None);
         assert_eq!(set_literal(" set a, b = [1, 2] "), None);
+    }
+
+    #[test]
+    fn in_place_calls_on_variables_get_a_copy() {
+        let (mut called, mut set, mut loops) = (Vec::new(), Vec::new(), Vec::new());
+        for code in [
+            " set _ = base.update({'y': 2}) ",
+            " for u in users ",
+            " set _ = u.update(x) ",
+            " a.b.append(1) ",
+            " 'x'.pop() ",
+            " set l = [] ",
+            " l.append(1) ",
+        ] {
+            scan_code(code, &mut called, &mut set, &mut loops);
+        }
+        assert_eq!(called, ["base", "u", "l"]);
+        assert_eq!(
+            copies_prefix(&called, &set, &loops, ("{%", "%}")),
+            "{% if base is defined %}{% set base = __talon_mutable(base) %}{% endif +%}{% if users is defined %}{% set users = __talon_mutable(users) %}{% endif +%}"
+        );
+        assert_eq!(
+            wrap_in_place_calls("lst.pop() + [x.a.pop()]").as_deref(),
+            Some("__talon_mutable(lst).pop() + [x.a.pop()]")
+        );
+        assert_eq!(wrap_in_place_calls("lst | length"), None);
     }
 }
