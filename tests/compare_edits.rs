@@ -1,5 +1,5 @@
 //! The file editors and finders talon runs natively (`replace`, `ini_file`, `tempfile`,
-//! `find`), compared with `ansible-playbook` (ansible-core 2.19 from PyPI) on fresh lab hosts:
+//! `find`, the regexes of `lineinfile`/`blockinfile`), compared with `ansible-playbook` (ansible-core 2.19 from PyPI) on fresh lab hosts:
 //! per-task statuses, the registered values `show ...` tasks print, the recap and the exit code
 //! must be identical. Each test also asserts talon runs the module natively (its registry
 //! has it), so a fallback to ansible-core's code cannot pass for the native module.
@@ -39,6 +39,20 @@ fn d12_replace_is_native_and_matches_ansible() {
     );
     // A whole run in check mode: nothing is written, every edit is reported as it would be.
     c.same(&fixture("replace.yml"), &["--check"]);
+}
+
+/// d13: lineinfile/blockinfile regexes are Python's bytes patterns (look-around,
+/// backreferences, ASCII `\w`), not the `regex` crate's dialect.
+#[test]
+fn d13_lineinfile_and_blockinfile_regexes_are_pythons() {
+    native("ansible.builtin.lineinfile");
+    let c = Compare::new();
+    let (t, _) = c.same(&fixture("lineinfile_regex.yml"), &[]);
+    assert_eq!(
+        t.line("show the file"),
+        r##"show the file => ok msg="#PermitRootLogin yes\nPermitRootLogin prohibit-password\n# BEGIN ANSIBLE MANAGED BLOCK\n# block\n# END ANSIBLE MANAGED BLOCK\nPort 22\nListenAddress 0.0.0.0\nname=café\ny = x_1\ntwice\n""##
+    );
+    assert_eq!(t.line("the same again"), "the same again changes nothing => ok");
 }
 
 #[test]

@@ -6,8 +6,8 @@
 //!
 //! Round trips: one probe (stat + content); one atomic write or chmod/chown to apply.
 
+use super::edit::LineRegex;
 use crate::modules::files::attributes;
-use regex::bytes::Regex;
 
 use super::edit::{Rewrite, compile, read_target, rewrite};
 use crate::modules::args::{Args, FileArgs};
@@ -87,7 +87,7 @@ pub struct BlockSpec<'a> {
     /// `insertbefore` as given.
     pub insertbefore: Option<&'a str>,
     /// The compiled insert pattern (of whichever is not `EOF`/`BOF`).
-    pub insert_re: Option<&'a Regex>,
+    pub insert_re: Option<&'a LineRegex>,
     /// `prepend_newline`.
     pub prepend_newline: bool,
     /// `append_newline`.
@@ -143,7 +143,7 @@ pub fn edit(original: Option<&[u8]>, spec: &BlockSpec<'_>) -> (Vec<u8>, &'static
                 if multiline {
                     let orig = original.unwrap_or_default();
                     if let Some(m) = re.find(orig) {
-                        let upto = if insertafter.is_some() { m.end() } else { m.start() };
+                        let upto = if insertafter.is_some() { m.end } else { m.start };
                         found = Some(orig[..upto].iter().filter(|&&b| b == b'\n').count());
                     }
                 } else {
@@ -240,6 +240,11 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
         append_newline,
     };
     let (after, msg) = edit(original.as_deref(), &spec);
+    if let Some(why) = insert_re.as_ref().and_then(LineRegex::failure) {
+        return Ok(ModuleOutcome::failed(format!(
+            "the insertafter/insertbefore pattern failed while matching: {why}"
+        )));
+    }
     let r = Rewrite {
         path: &path,
         before: original.as_deref(),
@@ -269,7 +274,7 @@ mod tests {
         block: &'a str,
         after: Option<&'a str>,
         before: Option<&'a str>,
-        re: Option<&'a Regex>,
+        re: Option<&'a LineRegex>,
     ) -> BlockSpec<'a> {
         BlockSpec {
             marker: "# {mark} ANSIBLE MANAGED BLOCK",
@@ -323,7 +328,7 @@ mod tests {
 
     #[test]
     fn insert_positions() {
-        let re = Regex::new("^k").unwrap();
+        let re = LineRegex::new("^k").unwrap();
         let (out, _) = edit(Some(b"k1\nk2\nz\n"), &spec("x", Some("^k"), None, Some(&re)));
         assert_eq!(s(out), format!("k1\nk2\n{B}x\n{E}z\n"), "after the last match");
         let (out, _) = edit(Some(b"a\nk1\n"), &spec("x", None, Some("^k"), Some(&re)));
@@ -336,7 +341,7 @@ mod tests {
                 "x",
                 Some("^nomatch"),
                 None,
-                Some(&Regex::new("^nomatch").unwrap()),
+                Some(&LineRegex::new("^nomatch").unwrap()),
             ),
         );
         assert_eq!(s(out), format!("a\n{B}x\n{E}"));
@@ -358,7 +363,7 @@ mod tests {
     #[test]
     fn prepend_and_append_newline() {
         let mut sp = spec("x", Some("^a"), None, None);
-        let re = Regex::new("^a").unwrap();
+        let re = LineRegex::new("^a").unwrap();
         sp.insert_re = Some(&re);
         sp.prepend_newline = true;
         sp.append_newline = true;

@@ -1,9 +1,11 @@
 //! The shared engine of the line editors (`lineinfile`, `blockinfile`): read the target with
 //! one probe ([`read_target`]), compute the new lines on the controller, write them back
 //! atomically or fix only attributes ([`rewrite`]), with `--diff` and secret masking. Regexes
-//! behave as Python's `re.search` on a line ([`py_search`]).
+//! behave as Python's `re.search` with a bytes pattern on a line ([`LineRegex`]).
 
-use regex::bytes::{Captures, Regex};
+use std::sync::Mutex;
+
+use super::pyre;
 
 use crate::modules::args::{Args, FileArgs, files_failure};
 use crate::modules::{FileDiff, ModuleContext, ModuleError, ModuleOutcome};
@@ -16,13 +18,67 @@ pub fn split_lines(data: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Python's `re.search` on one line: its `$` also matches before a final `\n`, Rust's does not,
-/// so the line is tried without its final `\n` first, then whole.
-pub fn py_search<'h>(re: &Regex, line: &'h [u8]) -> Option<Captures<'h>> {
-    match line.strip_suffix(b"\n") {
-        Some(short) => re.captures(short).or_else(|| re.captures(line)),
-        None => re.captures(line),
+/// A user regex of the line editors (`regexp`, `insertafter`, `insertbefore`) as ansible-core
+/// compiles it: `re.compile(to_bytes(pattern))`, a bytes pattern searched in a line that keeps
+/// its `\n`. Python's syntax is translated by [`pyre::translate`] (look-around and
+/// backreferences included) and run by fancy-regex in its ASCII bytes mode, which is a bytes
+/// pattern's meaning in Python: `.` any byte, `\w`/`\d`/`\s`/`\b` and ignoring case ASCII only.
+/// A match that fails at run time (fancy-regex's backtracking limit) is remembered and fails
+/// the task ([`LineRegex::failure`]), never a wrong "no match".
+#[derive(Debug)]
+pub struct LineRegex {
+    re: fancy_regex::Regex,
+    failed: Mutex<Option<String>>,
+}
+
+impl LineRegex {
+    /// Compiles Python pattern `pattern`.
+    ///
+    /// Errors: what Python refuses or talon does not run (see [`pyre::translate`]), as text.
+    pub fn new(pattern: &str) -> Result<LineRegex, String> {
+        let t = pyre::translate(pattern, false, false).map_err(|e| e.0)?;
+        let re = fancy_regex::RegexBuilder::new(&t.pattern)
+            .bytes_mode(fancy_regex::BytesMode::Ascii)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(LineRegex {
+            re,
+            failed: Mutex::new(None),
+        })
     }
+
+    /// Python's `pattern.search(line)`: the leftmost match with its groups.
+    pub fn search<'h>(&self, line: &'h [u8]) -> Option<fancy_regex::Captures<'h, [u8]>> {
+        match self.re.captures(line) {
+            Ok(c) => c,
+            Err(e) => {
+                if let Ok(mut f) = self.failed.lock() {
+                    f.get_or_insert_with(|| e.to_string());
+                }
+                None
+            }
+        }
+    }
+
+    /// The leftmost match's byte range in `text`.
+    pub fn find(&self, text: &[u8]) -> Option<std::ops::Range<usize>> {
+        self.search(text).and_then(|c| c.get(0).map(|m| m.range()))
+    }
+
+    /// The translated pattern (its global flags first, as written: `(?m)...`).
+    pub fn as_str(&self) -> &str {
+        self.re.as_str()
+    }
+
+    /// Why a search failed at run time, if one did.
+    pub fn failure(&self) -> Option<String> {
+        self.failed.lock().ok().and_then(|f| f.clone())
+    }
+}
+
+/// Python's `re.search` on one line (its `\n` kept, so `$` also matches before it).
+pub fn py_search<'h>(re: &LineRegex, line: &'h [u8]) -> Option<fancy_regex::Captures<'h, [u8]>> {
+    re.search(line)
 }
 
 pub(crate) fn strip_eol(l: &[u8]) -> &[u8] {
@@ -33,10 +89,11 @@ pub(crate) fn strip_eol(l: &[u8]) -> &[u8] {
     &l[..end]
 }
 
-/// Compiles a user regex (Python syntax mostly matches Rust's `regex`; look-around and
-/// backreferences inside the pattern are not supported).
-pub fn compile(a: &Args<'_>, key: &str, pattern: &str) -> Result<Regex, ModuleError> {
-    Regex::new(pattern).map_err(|e| {
+/// Compiles a user regex as [`LineRegex::new`].
+///
+/// Errors: [`ModuleError::BadArgs`] naming the option and the pattern.
+pub fn compile(a: &Args<'_>, key: &str, pattern: &str) -> Result<LineRegex, ModuleError> {
+    LineRegex::new(pattern).map_err(|e| {
         a.bad(format!(
             "{key} {pattern:?} is not a supported regular expression: {e}"
         ))

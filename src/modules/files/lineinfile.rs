@@ -7,9 +7,8 @@
 //! Round trips: one probe (stat + content); one atomic write or one chmod/chown to apply.
 
 use crate::modules::files::attributes;
-use regex::bytes::{Captures, Regex};
 
-use super::edit::{Rewrite, compile, py_search, read_target, rewrite, split_lines, strip_eol};
+use super::edit::{LineRegex, Rewrite, compile, py_search, read_target, rewrite, split_lines, strip_eol};
 use crate::modules::args::{Args, FileArgs};
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
@@ -49,7 +48,7 @@ crate::module_info!(
 /// How to find the line (`present`/`absent` share it).
 pub struct LineSpec<'a> {
     /// `regexp`, compiled.
-    pub regexp: Option<&'a Regex>,
+    pub regexp: Option<&'a LineRegex>,
     /// `search_string` (a literal substring).
     pub search_string: Option<&'a str>,
     /// `line`.
@@ -64,15 +63,15 @@ pub struct Insert<'a> {
     /// `insertbefore` as given.
     pub before: Option<&'a str>,
     /// The compiled regex of whichever is not `EOF`/`BOF`.
-    pub regex: Option<&'a Regex>,
+    pub regex: Option<&'a LineRegex>,
 }
 
 /// Python's `match.expand(template)`: `\1`..`\99`, `\g<N>`, `\g<name>`, and the escapes `\n`,
 /// `\t`, `\r`, `\\`; a group that did not participate expands to nothing.
-pub fn expand_backrefs(template: &[u8], caps: &Captures<'_>) -> Vec<u8> {
+pub fn expand_backrefs(template: &[u8], caps: &fancy_regex::Captures<'_, [u8]>) -> Vec<u8> {
     let mut out = Vec::with_capacity(template.len());
     let mut i = 0;
-    let group = |out: &mut Vec<u8>, g: Option<regex::bytes::Match<'_>>| {
+    let group = |out: &mut Vec<u8>, g: Option<fancy_regex::MatchBytes<'_>>| {
         if let Some(m) = g {
             out.extend_from_slice(m.as_bytes());
         }
@@ -417,6 +416,16 @@ async fn edit(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, Mod
     } else {
         absent(lines, &spec)
     };
+    for (key, re) in [
+        ("regexp", regexp.as_ref()),
+        ("insertafter/insertbefore", ins_regex.as_ref()),
+    ] {
+        if let Some(why) = re.and_then(LineRegex::failure) {
+            return Ok(ModuleOutcome::failed(format!(
+                "the {key} pattern failed while matching: {why}"
+            )));
+        }
+    }
     let found = edit.found;
     let r = Rewrite {
         path: &path,
@@ -466,13 +475,13 @@ mod tests {
         backrefs: bool,
         firstmatch: bool,
     ) -> (String, bool) {
-        let re = regexp.map(|r| Regex::new(r).unwrap());
+        let re = regexp.map(|r| LineRegex::new(r).unwrap());
         let pat = match (after, before) {
             (Some(p), _) if p != "EOF" && p != "BOF" => Some(p),
             (None, Some(p)) if p != "BOF" => Some(p),
             _ => None,
         };
-        let ins_re = pat.map(|p| Regex::new(p).unwrap());
+        let ins_re = pat.map(|p| LineRegex::new(p).unwrap());
         let spec = LineSpec {
             regexp: re.as_ref(),
             search_string: search,
@@ -626,7 +635,7 @@ mod tests {
         assert_eq!(e.lines.concat(), b"a\nc\n");
         assert_eq!(e.found, 2);
         assert_eq!(e.msg, "2 line(s) removed");
-        let re = Regex::new("^#").unwrap();
+        let re = LineRegex::new("^#").unwrap();
         let spec = LineSpec {
             regexp: Some(&re),
             search_string: None,
