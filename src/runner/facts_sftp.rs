@@ -4,15 +4,16 @@
 //! in one smaller script. The lines are the fact script's, so [`super::facts`] parses them as
 //! it parses the script's output and the facts are the same.
 //!
-//! What the shell step keeps, and why: `hostname -f` (the resolver's canonical name), the
-//! Python path and `python -V`, the user (`$USER`, `id -un`), `getent passwd` (NSS, not only
-//! /etc/passwd), `env` (the shell's environment, not `sftp-server`'s), `date` (the host's clock
-//! and zone; one `date -f` process gives both the zone's names and the time, where the script
-//! starts two), `lsb_release`, `findmnt` (bind mounts), `lsblk` (UUIDs), `ip` (IPv4
-//! addresses), the package-manager probe and the VxID/vdsm/dmidecode/lscpu/SELinux/facts.d
-//! parts (shell builtins, or programs that only run on hosts that need them). What SFTP saves:
-//! `awk` on /proc/cpuinfo, `tr` on PID 1's environment and on `python -V`, `stat -f` on the
-//! mounts (`statvfs@openssh.com`), one `date`.
+//! What the shell step keeps, and why: `hostname -f` (the resolver's canonical name), the Python
+//! path and `python -V`, the user (`$USER`, `id -un`), `getent passwd` unless NSS asks
+//! `/etc/passwd` first and it has the user (then the file's line is what `getent` prints), `env`
+//! (the shell's environment, not `sftp-server`'s), `date` (the host's clock and zone; one `date -f`
+//! process gives both the zone's names and the time, where the script starts two), `lsb_release`,
+//! `findmnt` (bind mounts), `lsblk` (UUIDs), `ip` (IPv4 addresses), the package-manager probe and
+//! the VxID/vdsm/dmidecode/lscpu/SELinux/facts.d parts (shell builtins, or programs that only run
+//! on hosts that need them). What SFTP saves: `awk` on /proc/cpuinfo, `tr` on PID 1's environment
+//! and on `python -V`, `stat -f` on the mounts (`statvfs@openssh.com`), one `date`, and usually
+//! `getent`.
 
 use std::collections::HashMap;
 
@@ -47,6 +48,9 @@ const FILES: &[&str] = &[
     "/sys/devices/virtual/dmi/id/bios_vendor",
     "/proc/cpuinfo",
     "/proc/modules",
+    "/proc/self/status",
+    "/etc/nsswitch.conf",
+    "/etc/passwd",
 ];
 
 /// The marker files of the virtualization probe (`[ -e ]`, in its order).
@@ -69,7 +73,6 @@ py=$(command -v python3 || command -v python); echo "python=$py"
 [ -n "$py" ] && { v=$("$py" -V 2>&1); set -f; printf 'pyV=%s\n' "$(printf '%s ' $v)"; set +f; }
 u=; while read -r k v _; do [ "$k" = Uid: ] && u=$v; done < /proc/self/status; echo "uid=$u"
 echo "user=${USER:-$(id -un)}"
-echo "pw=$(getent passwd "$u")"
 env | while IFS= read -r l; do printf 'env.%s\n' "$l"; done
 printf '%s\n' 2000-01-01 2000-07-01 now | date -f - '+dtf=%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%N|%Z|%z' 2>/dev/null || date '+now=%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%N|%Z|%z'
 if command -v lsb_release >/dev/null 2>&1; then lsb_release -a 2>/dev/null | while IFS=: read -r k v; do printf 'lsbcmd.%s=%s\n' "$k" "$v"; done; else echo lsbnone=1; fi
@@ -187,6 +190,14 @@ pub(super) async fn gather_text(
         step.push_str(MOUNT_PROGRAMS);
     }
     out.push_str(&route(file("/proc/net/route").unwrap_or_default()));
+    match passwd_entry(
+        file("/proc/self/status"),
+        file("/etc/nsswitch.conf"),
+        file("/etc/passwd"),
+    ) {
+        Some(pw) => out.push_str(&format!("pw={pw}\n")),
+        None => step.push_str("echo \"pw=$(getent passwd \"$u\")\"\n"),
+    }
     let s390 = virt_lines(&file, &markers, &mut out);
     step.push_str(&format!("s390={}\n", if s390 { "1" } else { "" }));
     step.push_str(STEP);
@@ -291,6 +302,40 @@ fn shell_word(v: &str) -> String {
         }
     }
     out
+}
+
+/// The login user's `getent passwd UID` line when `/etc/passwd` answers it exactly: NSS asks
+/// the `files` source first (`/etc/nsswitch.conf`'s `passwd:` line) and the file has the uid
+/// (`sftp-server`'s own, from its `/proc/self/status`: the login user's, as the shell's). Fields
+/// as `getent` prints them (numbers without leading zeros). `None`: the shell step asks
+/// `getent`.
+fn passwd_entry(status: Option<&str>, nsswitch: Option<&str>, passwd: Option<&str>) -> Option<String> {
+    let uid: u64 = status?
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_ascii_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let files_first = nsswitch?.lines().any(|l| {
+        l.strip_prefix("passwd:")
+            .is_some_and(|v| v.split_ascii_whitespace().next() == Some("files"))
+    });
+    if !files_first {
+        return None;
+    }
+    passwd?.lines().find_map(|l| {
+        let l = l.trim_start();
+        let f: Vec<&str> = l.split(':').collect();
+        if l.starts_with('#') || f.len() != 7 || f[2].parse::<u64>().ok()? != uid {
+            return None;
+        }
+        let gid: u64 = f[3].parse().ok()?;
+        Some(format!(
+            "{}:{}:{uid}:{gid}:{}:{}:{}",
+            f[0], f[1], f[4], f[5], f[6]
+        ))
+    })
 }
 
 /// The number of CPUs in `/sys/devices/system/cpu/online` ("0-3,5"), as the script counts.
@@ -488,6 +533,22 @@ mod tests {
         assert_eq!(lines("a\nb"), vec!["a"]);
         assert_eq!(read_line("x"), None);
         assert_eq!(read_r("  6.1 \nmore"), "6.1");
+        let pw = "# c\nroot:x:0:0:root:/root:/bin/bash\nme:x:1000:100::/home/me:/bin/sh\n";
+        let st = Some("Name:\tx\nUid:\t1000\t1000\t1000\t1000\n");
+        assert_eq!(
+            passwd_entry(st, Some("passwd: files systemd\n"), Some(pw)).as_deref(),
+            Some("me:x:1000:100::/home/me:/bin/sh")
+        );
+        assert_eq!(passwd_entry(st, Some("passwd: sss files\n"), Some(pw)), None);
+        assert_eq!(passwd_entry(st, None, Some(pw)), None);
+        assert_eq!(
+            passwd_entry(
+                st,
+                Some("passwd: files\n"),
+                Some("root:x:0:0:root:/root:/bin/bash\n")
+            ),
+            None
+        );
     }
 
     #[test]
