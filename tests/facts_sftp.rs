@@ -10,10 +10,13 @@ use talon::transport::sftp::FileTransport;
 
 mod common;
 
-async fn conn_on(lab: &common::Lab, t: FileTransport) -> Connection {
-    let conn: Connection = lab.connect("lab1").await;
-    conn.set_file_transport(t);
-    conn
+/// A connection to lab1 as `user` (root: the lab's default).
+async fn conn_as(lab: &common::Lab, user: &str) -> Connection {
+    let mut spec = talon::transport::ConnectSpec::ssh("lab1", "127.0.0.1", lab.port("lab1"));
+    spec.user = Some(user.into());
+    spec.identity_files = vec![lab.dir.path().join("id_ed25519")];
+    spec.known_hosts = lab.dir.path().join("known_hosts");
+    Connection::open(&spec).await.unwrap()
 }
 
 /// Takes out of `facts` what changes between two calls, checking its type: `date_time` (every
@@ -59,14 +62,21 @@ async fn d16_facts_over_sftp_are_the_scripts_facts() {
     // A local fact, and a fact_path, come through the shell step unchanged.
     lab.sh_ok(
         "lab1",
-        "mkdir -p /etc/ansible/facts.d /opt/ff && printf '{\"a\": 1}\\n' > /etc/ansible/facts.d/x.fact && printf '[s]\\nk=v\\n' > /opt/ff/y.fact",
+        "mkdir -p /etc/ansible/facts.d /opt/ff && printf '{\"a\": 1}\\n' > /etc/ansible/facts.d/x.fact && printf '[s]\\nk=v\\n' > /opt/ff/y.fact && chmod 644 /etc/ansible/facts.d/x.fact /opt/ff/y.fact",
     );
+    // root, and a login that cannot read PID 1's environment.
+    for user in ["root", "deploy"] {
+        same_facts_both_ways(&conn_as(&lab, user).await).await;
+    }
+}
+
+/// Gathers facts on `conn` on the shell path, then over SFTP, and compares them.
+async fn same_facts_both_ways(conn: &Connection) {
     // One connection for both paths: its environment (SSH_CLIENT's port) is a fact.
-    let conn = conn_on(&lab, FileTransport::Shell).await;
     for fact_path in [None, Some("/opt/ff")] {
         conn.set_file_transport(FileTransport::Shell);
         let requests = conn.sftp_request_count();
-        let mut a = talon::runner::facts::gather_from(&conn, fact_path).await.unwrap();
+        let mut a = talon::runner::facts::gather_from(conn, fact_path).await.unwrap();
         assert_eq!(
             conn.sftp_request_count(),
             requests,
@@ -74,7 +84,7 @@ async fn d16_facts_over_sftp_are_the_scripts_facts() {
         );
         conn.set_file_transport(FileTransport::Auto);
         let (execs, requests) = (conn.exec_count(), conn.sftp_request_count());
-        let mut b = talon::runner::facts::gather_from(&conn, fact_path).await.unwrap();
+        let mut b = talon::runner::facts::gather_from(conn, fact_path).await.unwrap();
         assert_eq!(conn.exec_count() - execs, 1, "one shell step on the SFTP path");
         assert!(
             conn.sftp_request_count() - requests > 20,
