@@ -70,9 +70,10 @@ pub(super) fn pkg_mgr_probe() -> String {
 /// SELinux probe.
 static FACTS_SCRIPT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{OS_RELEASE}{SCRIPT}{}{}{}{}true\n",
+        "{OS_RELEASE}{SCRIPT}{}{}{}{}{}true\n",
         *PKG_MGR_PROBE,
         super::virt_facts::PROBE_FILES,
+        super::virt_facts::PROBE_S390,
         super::virt_facts::PROBE_REST,
         super::virt_facts::LOCAL_PROBE
     )

@@ -1,8 +1,10 @@
 //! Fact gathering over SFTP: the files the fact script reads with shell builtins (`/etc`,
 //! `/proc`, `/sys`) are read with SFTP requests all in flight at once, and the script's lines
 //! are made from them on the controller; what needs a program (or the shell's own state) stays
-//! in one smaller script. The lines are the fact script's, so [`super::facts`] parses them as
-//! it parses the script's output and the facts are the same.
+//! in one smaller script, sent at the same time (it needs nothing the reads return). The lines
+//! are the fact script's, so [`super::facts`] parses them as it parses the script's output and
+//! the facts are the same. A second shell step follows only where the reads show it is needed:
+//! `getent` (see below) and `lscpu` on an S/390 CPU.
 //!
 //! What the shell step keeps, and why: `hostname -f` (the resolver's canonical name), the Python
 //! path and `python -V`, the user (`$USER`, `id -un`), `getent passwd` unless NSS asks
@@ -67,11 +69,19 @@ const VIRT_MARKERS: &[&str] = &[
     "/proc/modules",
 ];
 
-/// The shell step's fixed part (`h`, `s390` and the optional lines are set before it).
-const STEP: &str = r#"echo "fqdn=$(hostname -f 2>/dev/null || echo "$h")"
+/// The shell step, sent with the SFTP reads and answered with them: it needs nothing they
+/// return. Fallbacks of the script (`uname -m`, `nproc`) run where the script would run them.
+const STEP: &str = r#"read -r h < /proc/sys/kernel/hostname
+[ -r /proc/sys/kernel/arch ] || echo "machine=$(uname -m)"
+n=0
+if [ -r /sys/devices/system/cpu/online ]; then
+  read -r on < /sys/devices/system/cpu/online; IFS=,; set -- $on; unset IFS
+  for r in "$@"; do case $r in *-*) n=$((n + ${r#*-} - ${r%-*} + 1));; ?*) n=$((n + 1));; esac; done
+fi
+[ "$n" -gt 0 ] || echo "vcpus=$(nproc 2>/dev/null || echo 1)"
+echo "fqdn=$(hostname -f 2>/dev/null || echo "$h")"
 py=$(command -v python3 || command -v python); echo "python=$py"
 [ -n "$py" ] && { v=$("$py" -V 2>&1); set -f; printf 'pyV=%s\n' "$(printf '%s ' $v)"; set +f; }
-u=; while read -r k v _; do [ "$k" = Uid: ] && u=$v; done < /proc/self/status; echo "uid=$u"
 echo "user=${USER:-$(id -un)}"
 env | while IFS= read -r l; do printf 'env.%s\n' "$l"; done
 printf '%s\n' 2000-01-01 2000-07-01 now | date -f - '+dtf=%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%N|%Z|%z' 2>/dev/null || date '+now=%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%N|%Z|%z'
@@ -81,13 +91,20 @@ if command -v ip >/dev/null 2>&1; then
 fi
 "#;
 
-/// The mount lines' programs, when `/proc/mounts` lists a mount (as the script runs them).
+/// The user's passwd entry, in a second step when `/etc/passwd` cannot give it exactly.
+const GETENT: &str = r#"u=; while read -r k v _; do [ "$k" = Uid: ] && u=$v; done < /proc/self/status; echo "uid=$u"
+echo "pw=$(getent passwd "$u")"
+"#;
+
+/// The mount lines' programs (the script runs them when `/proc/mounts` lists a mount; without
+/// one their lines change no fact).
 const MOUNT_PROGRAMS: &str = r#"command -v findmnt >/dev/null 2>&1 && findmnt --list --noheadings --notruncate 2>/dev/null | while read -r t s _; do case $s in *]) echo "mntbind=$t";; esac; done
 command -v lsblk >/dev/null 2>&1 && lsblk --list --noheadings --paths --output NAME,UUID --exclude 2 2>/dev/null | while read -r n u; do [ -n "$u" ] && echo "mntuuid=$n $u"; done
 "#;
 
-/// The fact script's output for this host, made from SFTP reads and one shell step (see the
-/// module's doc). `Ok(None)` when the SFTP channel fails under it (the caller runs the script).
+/// The fact script's output for this host, made from SFTP reads and one shell step sent with
+/// them (see the module's doc). `Ok(None)` when the SFTP channel fails under it or the server
+/// has no `statvfs@openssh.com` (the caller runs the script).
 ///
 /// Errors: [`TransportError`] when the shell step cannot run.
 pub(super) async fn gather_text(
@@ -95,37 +112,79 @@ pub(super) async fn gather_text(
     fs: &SftpFs,
     fact_path: Option<&str>,
 ) -> Result<Option<String>, TransportError> {
+    if !fs.has_statvfs() {
+        return Ok(None);
+    }
+    let mut step = String::from(STEP);
+    step.push_str(MOUNT_PROGRAMS);
+    step.push_str(super::virt_facts::PROBE_REST);
+    step.push_str(&super::facts::pkg_mgr_probe());
+    if let Some(p) = fact_path {
+        step.push_str(&format!("TALON_FACT_PATH={}\n", quote(p)));
+    }
+    step.push_str(super::virt_facts::LOCAL_PROBE);
+    let req = inline(step);
+    let (files, shell) = tokio::join!(file_lines(fs), conn.exec(&req));
+    let shell = shell?.stdout_str();
+    let Some(mut files) = files else {
+        return Ok(None);
+    };
+    files
+        .text
+        .push_str(&shell_lines(&shell, files.lsb_release.as_deref()));
+    if !files.extra.is_empty() {
+        let extra = conn.exec(&inline(files.extra)).await?.stdout_str();
+        files.text.push_str(&extra);
+    }
+    Ok(Some(files.text))
+}
+
+/// `script` run by the remote shell itself (no `$$` or `$0` in it).
+fn inline(mut script: String) -> ExecRequest {
+    script.push_str("true\n");
+    ExecRequest {
+        argv: vec!["/bin/sh".into(), "-c".into(), script, "talon".into()],
+        inline: true,
+        ..Default::default()
+    }
+}
+
+/// What the SFTP reads give: the script's lines, `/etc/lsb-release` (used when the host has no
+/// `lsb_release`), and a second shell step for what they showed is needed (`getent`, `lscpu`
+/// on S/390), usually empty.
+struct FileLines {
+    text: String,
+    lsb_release: Option<String>,
+    extra: String,
+}
+
+/// Reads the files, stats and mounts over SFTP (all requests in flight together, then the
+/// mounts' `statvfs`) and makes the script's lines. `None` when the channel fails.
+async fn file_lines(fs: &SftpFs) -> Option<FileLines> {
     let reads = join_all(FILES.iter().map(|p| read(fs, p)));
     let markers = join_all(VIRT_MARKERS.iter().map(|p| fs.stat(p, true)));
     let (reads, markers, net) = tokio::join!(reads, markers, fs.list("/sys/class/net"));
     let mut files: HashMap<&str, String> = HashMap::new();
     for (p, r) in FILES.iter().zip(reads) {
-        match r {
-            Ok(Some(text)) => {
-                files.insert(p, text);
-            }
-            Ok(None) => {}
-            Err(_) => return Ok(None),
+        if let Some(text) = r.ok()? {
+            files.insert(p, text);
         }
     }
     let file = |p: &str| files.get(p).map(String::as_str);
     let mut out = String::new();
-    let mut step = String::new();
+    let mut extra = String::new();
     if let Some(t) = file("/etc/os-release") {
         out.push_str(&os_release(t));
     }
-    let h = file("/proc/sys/kernel/hostname").map(read_r).unwrap_or_default();
-    out.push_str(&format!("hostname={h}\n"));
-    step.push_str(&format!("h={}\n", quote(&h)));
     let k = |p: &str| file(p).map(read_r).unwrap_or_default();
     out.push_str(&format!(
-        "system={}\nkernel={}\n",
+        "hostname={}\nsystem={}\nkernel={}\n",
+        k("/proc/sys/kernel/hostname"),
         k("/proc/sys/kernel/ostype"),
         k("/proc/sys/kernel/osrelease")
     ));
-    match file("/proc/sys/kernel/arch") {
-        Some(a) => out.push_str(&format!("machine={}\n", read_r(a))),
-        None => step.push_str("echo \"machine=$(uname -m)\"\n"),
+    if let Some(a) = file("/proc/sys/kernel/arch") {
+        out.push_str(&format!("machine={}\n", read_r(a)));
     }
     if let Some(v) = file("/etc/debian_version").and_then(read_line) {
         out.push_str(&format!("debian_version={}\n", ifs_trim(v)));
@@ -140,9 +199,11 @@ pub(super) async fn gather_text(
             out.push_str(&format!("mem_{}={v}\n", key.trim_end_matches(':')));
         }
     }
-    match file("/sys/devices/system/cpu/online").map(|t| online_cpus(&read_r(t))) {
-        Some(n) if n > 0 => out.push_str(&format!("vcpus={n}\n")),
-        _ => step.push_str("echo \"vcpus=$(nproc 2>/dev/null || echo 1)\"\n"),
+    // 0 CPUs: the shell step's `nproc` answers, as in the script.
+    if let Some(n) = file("/sys/devices/system/cpu/online").map(|t| online_cpus(&read_r(t)))
+        && n > 0
+    {
+        out.push_str(&format!("vcpus={n}\n"));
     }
     if let Some(p) = file("/proc/1/comm").and_then(read_line) {
         out.push_str(&format!("pid1={}\n", ifs_trim(p)));
@@ -166,7 +227,6 @@ pub(super) async fn gather_text(
     }
     let mounts = mount_lines(file("/proc/mounts").unwrap_or_default());
     let stats = join_all(mounts.iter().map(|(_, mnt)| fs.statvfs(mnt))).await;
-    let mut unstatted: Vec<&str> = Vec::new();
     for ((line, mnt), st) in mounts.iter().zip(stats) {
         out.push_str(line);
         match st {
@@ -174,48 +234,39 @@ pub(super) async fn gather_text(
                 "mntst={} {} {} {} {} {} {mnt}\n",
                 v[0], v[1], v[2], v[3], v[4], v[5]
             )),
-            Ok(None) => unstatted.push(mnt),
-            Err(SftpFail::Status(..)) => {}
-            Err(SftpFail::Other(_)) => return Ok(None),
+            // Unreadable: `stat -f` prints nothing for it either.
+            Ok(None) | Err(SftpFail::Status(..)) => {}
+            Err(SftpFail::Other(_)) => return None,
         }
     }
-    if !unstatted.is_empty() {
-        let args: Vec<String> = unstatted.iter().map(|m| quote(m)).collect();
-        step.push_str(&format!(
-            "stat -f -c 'mntst=%S %b %a %s %c %d %n' {} 2>/dev/null\n",
-            args.join(" ")
-        ));
-    }
-    if !mounts.is_empty() {
-        step.push_str(MOUNT_PROGRAMS);
-    }
     out.push_str(&route(file("/proc/net/route").unwrap_or_default()));
+    // `sftp-server`'s uid: the login user's, as the shell's.
+    let uid = lines(file("/proc/self/status").unwrap_or_default())
+        .into_iter()
+        .rev()
+        .find_map(|l| {
+            let mut w = l.split_ascii_whitespace();
+            (w.next() == Some("Uid:")).then(|| w.next().unwrap_or_default())
+        })
+        .unwrap_or_default();
+    out.push_str(&format!("uid={uid}\n"));
     match passwd_entry(
         file("/proc/self/status"),
         file("/etc/nsswitch.conf"),
         file("/etc/passwd"),
     ) {
         Some(pw) => out.push_str(&format!("pw={pw}\n")),
-        None => step.push_str("echo \"pw=$(getent passwd \"$u\")\"\n"),
+        None => extra.push_str(GETENT),
     }
-    let s390 = virt_lines(&file, &markers, &mut out);
-    step.push_str(&format!("s390={}\n", if s390 { "1" } else { "" }));
-    step.push_str(STEP);
-    step.push_str(super::virt_facts::PROBE_REST);
-    step.push_str(&super::facts::pkg_mgr_probe());
-    if let Some(p) = fact_path {
-        step.push_str(&format!("TALON_FACT_PATH={}\n", quote(p)));
+    if virt_lines(&file, &markers, &mut out) {
+        extra.push_str("s390=1\n");
+        extra.push_str(super::virt_facts::PROBE_S390);
     }
-    step.push_str(super::virt_facts::LOCAL_PROBE);
-    step.push_str("true\n");
-    let req = ExecRequest {
-        argv: vec!["/bin/sh".into(), "-c".into(), step, "talon".into()],
-        inline: true,
-        ..Default::default()
-    };
-    let shell = conn.exec(&req).await?.stdout_str();
-    out.push_str(&shell_lines(&shell, file("/etc/lsb-release")));
-    Ok(Some(out))
+    Some(FileLines {
+        text: out,
+        lsb_release: file("/etc/lsb-release").map(str::to_string),
+        extra,
+    })
 }
 
 /// A file's text (lossy UTF-8); `Ok(None)` when the server refuses it (missing, unreadable: what

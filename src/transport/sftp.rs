@@ -251,6 +251,11 @@ impl SftpFs {
         tracing::debug!("sftp request");
     }
 
+    /// True when the server has the `statvfs@openssh.com` extension.
+    pub fn has_statvfs(&self) -> bool {
+        self.statvfs
+    }
+
     /// True when the server is OpenSSH's (it announces `posix-rename@openssh.com`).
     pub fn is_openssh(&self) -> bool {
         self.openssh
