@@ -20,8 +20,7 @@ async fn conn_as(lab: &common::Lab, user: &str) -> Connection {
 }
 
 /// Takes out of `facts` what changes between two calls, checking its type: `date_time` (every
-/// field a string, epochs within `max_secs` of each other), free memory, and the free-space
-/// fields of `mounts`.
+/// field a string), free memory and swap, and the free-space fields of `mounts`.
 fn volatile(facts: &mut serde_json::Map<String, Value>) -> (i64, Vec<String>) {
     let dt = facts.remove("date_time").expect("date_time");
     let dt = dt.as_object().expect("date_time is a mapping");
@@ -34,7 +33,7 @@ fn volatile(facts: &mut serde_json::Map<String, Value>) -> (i64, Vec<String>) {
         .map(|k| format!("{k}={}", dt[*k]))
         .collect();
     keys.extend(stable);
-    for k in ["memfree_mb", "memory_mb"] {
+    for k in ["memfree_mb", "swapfree_mb", "memory_mb"] {
         let v = facts.remove(k).expect(k);
         assert!(v.is_u64() || v.is_object(), "{k}: {v}");
     }
