@@ -10,13 +10,17 @@ use talon::transport::sftp::FileTransport;
 
 mod common;
 
-/// A connection to lab1 as `user` (root: the lab's default).
-async fn conn_as(lab: &common::Lab, user: &str) -> Connection {
+/// Opens a connection to lab1 as `user` (root: the lab's default).
+async fn open_as(lab: &common::Lab, user: &str) -> Result<Connection, talon::transport::TransportError> {
     let mut spec = talon::transport::ConnectSpec::ssh("lab1", "127.0.0.1", lab.port("lab1"));
     spec.user = Some(user.into());
     spec.identity_files = vec![lab.dir.path().join("id_ed25519")];
     spec.known_hosts = lab.dir.path().join("known_hosts");
-    Connection::open(&spec).await.unwrap()
+    Connection::open(&spec).await
+}
+
+async fn conn_as(lab: &common::Lab, user: &str) -> Connection {
+    open_as(lab, user).await.unwrap()
 }
 
 /// Takes out of `facts` what changes between two calls, checking its type: `date_time` (every
@@ -119,4 +123,31 @@ async fn same_facts_both_ways(conn: &Connection) {
         assert!(a["interfaces"].as_array().unwrap().len() >= 2);
         assert_eq!(a["python"]["executable"], "/usr/bin/python3");
     }
+}
+
+#[tokio::test]
+async fn d16_facts_without_the_sftp_subsystem_come_from_the_script() {
+    let lab = common::Lab::up(1);
+    lab.sh_ok(
+        "lab1",
+        "sed -i '/^Subsystem/d' /etc/ssh/sshd_config && kill -HUP \"$(cat /run/sshd.pid)\"",
+    );
+    // sshd re-executes itself on SIGHUP: retry until it answers again.
+    let mut tries = 0;
+    let conn = loop {
+        match open_as(&lab, "root").await {
+            Ok(c) => break Some(c),
+            Err(_) if tries < 50 => tries += 1,
+            Err(_) => break None,
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let conn = conn.expect("sshd came back after SIGHUP");
+    conn.set_file_transport(FileTransport::Sftp);
+    let execs = conn.exec_count();
+    let f = talon::runner::facts::gather(&conn).await.unwrap();
+    assert_eq!(conn.sftp_request_count(), 0, "no subsystem: no SFTP request");
+    assert_eq!(conn.exec_count() - execs, 1, "the fact script, one step");
+    assert_eq!(f["distribution"], "Debian");
+    assert!(f["mounts"].as_array().is_some_and(|m| !m.is_empty()));
 }
