@@ -61,13 +61,20 @@ if [ -e /usr/bin/rpm ] && [ -e /usr/bin/apt-get ] && /usr/bin/rpm -q --whatprovi
     )
 });
 
+/// [`PKG_MGR_PROBE`] for the SFTP path's shell step.
+pub(super) fn pkg_mgr_probe() -> String {
+    PKG_MGR_PROBE.clone()
+}
+
 /// The fact script: [`OS_RELEASE`], [`SCRIPT`], [`PKG_MGR_PROBE`], the virtualization and
 /// SELinux probe.
 static FACTS_SCRIPT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{OS_RELEASE}{SCRIPT}{}{}{}true\n",
+        "{OS_RELEASE}{SCRIPT}{}{}{}{}{}true\n",
         *PKG_MGR_PROBE,
-        super::virt_facts::PROBE,
+        super::virt_facts::PROBE_FILES,
+        super::virt_facts::PROBE_S390,
+        super::virt_facts::PROBE_REST,
         super::virt_facts::LOCAL_PROBE
     )
 });
@@ -142,10 +149,17 @@ pub async fn gather(conn: &Connection) -> Result<Vars, TransportError> {
 }
 
 /// [`gather`] with the local facts read from `fact_path` (setup's `fact_path`) instead of
-/// `/etc/ansible/facts.d`.
+/// `/etc/ansible/facts.d`. Where the connection has an SFTP session (see
+/// `Connection::sftp`, `TALON_FILE_TRANSPORT`), the files are read over SFTP and only the
+/// programs run in a shell step (`facts_sftp`); the facts are the same.
 ///
 /// Errors: as [`gather`].
 pub async fn gather_from(conn: &Connection, fact_path: Option<&str>) -> Result<Vars, TransportError> {
+    if let Some(fs) = conn.sftp().await
+        && let Some(text) = super::facts_sftp::gather_text(conn, &fs, fact_path).await?
+    {
+        return Ok(parse(&text));
+    }
     match fact_path {
         None => Ok(parse(&run(conn, &FACTS_SCRIPT).await?)),
         Some(p) => {

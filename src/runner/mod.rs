@@ -11,6 +11,7 @@ pub(crate) mod connect;
 mod error;
 pub mod facts;
 mod facts_select;
+mod facts_sftp;
 mod handlers;
 mod host;
 mod include;

@@ -1,30 +1,41 @@
 //! The `virtualization_*` and `selinux` facts, as ansible-core's Linux collectors decide them
-//! (module_utils/facts/virtual/linux.py and system/selinux.py), from what [`PROBE`] prints in
-//! the fact script's one round trip.
+//! (module_utils/facts/virtual/linux.py and system/selinux.py), from what [`PROBE_FILES`] and
+//! [`PROBE_REST`] print in the fact script's one round trip.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-/// The fact-script part that prints what the two collectors read, as `virt.*=` and `se.*=`
+/// The fact-script parts that print what the two collectors read, as `virt.*=` and `se.*=`
 /// lines: /proc/1/cgroup lines naming a container runtime, `container=` in PID 1's environment
 /// (readable as root), marker files, /proc/xen/capabilities, /run/systemd/container, the DMI
 /// names, the VxID line, the cpuinfo lines the collector matches, the kvm/vboxdrv/virtio
 /// modules, vdsm under /rhev, dmidecode's product name (root), lscpu's hypervisor on s390; and
-/// SELinux's enforce, policyvers and /etc/selinux/config.
-pub(super) const PROBE: &str = r#"
+/// SELinux's enforce, policyvers and /etc/selinux/config. In two parts: this one reads files
+/// only (the SFTP path reads them itself, see
+/// `facts_sftp`); it sets `s390` for [`PROBE_S390`].
+pub(super) const PROBE_FILES: &str = r#"
 if [ -r /proc/1/cgroup ]; then while IFS= read -r l; do case $l in */docker*|*/lxc/*|*/machine.slice/machine-lxc*|*/system.slice/containerd.service*) echo "virt.cg=$l";; esac; done < /proc/1/cgroup; fi
 [ -r /proc/1/environ ] && tr '\0' '\n' < /proc/1/environ 2>/dev/null | while IFS= read -r l; do case $l in *container=*) echo "virt.env=$l";; esac; done
 for f in /proc/1/cgroup /proc/vz /proc/lve /proc/bc /.dockerenv /.dockerinit /proc/xen /rhev /dev/kvm /proc/modules; do [ -e "$f" ] && echo "virt.f=$f"; done
-[ -r /proc/xen/capabilities ] && while IFS= read -r l; do echo "virt.xencap=$l"; done < /proc/xen/capabilities
 [ -r /run/systemd/container ] && { IFS= read -r c < /run/systemd/container; echo "virt.sysc=$c"; }
 for k in product_name sys_vendor product_family bios_vendor; do [ -r "/sys/devices/virtual/dmi/id/$k" ] && { IFS= read -r v < "/sys/devices/virtual/dmi/id/$k"; echo "virt.dmi.$k=$v"; }; done
-while IFS= read -r l; do case $l in VxID:*) echo "virt.vx=$l";; esac; done < /proc/self/status
 s390=; [ -r /proc/cpuinfo ] && awk '/^(model name|vendor_id|machine)/ && !seen[$0]++ { print "virt.cpu=" $0 } /^vendor_id.*IBM\/S390/ { s = 1 } END { exit !s }' /proc/cpuinfo && s390=1
 [ -r /proc/modules ] && while read -r m _; do case $m in kvm|vboxdrv|virtio) echo "virt.mod=$m";; esac; done < /proc/modules
+"#;
+
+/// lscpu's hypervisor, when `s390` is set (an IBM S/390 CPU in /proc/cpuinfo).
+pub(super) const PROBE_S390: &str = r#"
+if [ -n "$s390" ]; then command -v lscpu >/dev/null 2>&1 && { echo virt.has_lscpu=1; lscpu 2>/dev/null | while IFS=: read -r k v; do [ "$k" = Hypervisor ] && echo "virt.lscpu=$v"; done; }; fi
+"#;
+
+/// The rest of the probe: /proc/xen/capabilities, the VxID line of the shell's own status,
+/// vdsm under /rhev, dmidecode and SELinux.
+pub(super) const PROBE_REST: &str = r#"
+[ -r /proc/xen/capabilities ] && while IFS= read -r l; do echo "virt.xencap=$l"; done < /proc/xen/capabilities
+while IFS= read -r l; do case $l in VxID:*) echo "virt.vx=$l";; esac; done < /proc/self/status
 if [ -d /rhev ]; then for c in /proc/[0-9]*/comm; do { IFS= read -r n < "$c"; } 2>/dev/null && case $n in vdsm|vdsmd) echo virt.vdsm=1; break;; esac; done; fi
 command -v dmidecode >/dev/null 2>&1 && p=$(dmidecode -s system-product-name 2>/dev/null) && { printf '%s\n' "$p" | while IFS= read -r l; do echo "virt.dmidecode=$l"; done; echo virt.dmidecode_ok=1; }
-if [ -n "$s390" ]; then command -v lscpu >/dev/null 2>&1 && { echo virt.has_lscpu=1; lscpu 2>/dev/null | while IFS=: read -r k v; do [ "$k" = Hypervisor ] && echo "virt.lscpu=$v"; done; }; fi
 if [ -e /sys/fs/selinux/enforce ]; then
   read -r e < /sys/fs/selinux/enforce; echo "se.enforce=$e"
   [ -r /sys/fs/selinux/policyvers ] && { read -r p < /sys/fs/selinux/policyvers; echo "se.policyvers=$p"; }

@@ -81,6 +81,8 @@ impl FileTransport {
 const POSIX_RENAME: &str = "posix-rename@openssh.com";
 /// The SFTP extension for `fsync(2)` of an open handle.
 const FSYNC: &str = "fsync@openssh.com";
+/// The SFTP extension for `statvfs(3)` of a path.
+const STATVFS: &str = "statvfs@openssh.com";
 
 /// Seconds one SFTP request may take before it is an error. A host that stops answering is
 /// found by the connection's keepalives (which end the channel and every request on it) long
@@ -185,6 +187,8 @@ pub struct SftpFs {
     raw: RawSftpSession,
     /// The server announced `fsync@openssh.com`.
     fsync: bool,
+    /// The server announced `statvfs@openssh.com`.
+    statvfs: bool,
     /// The server announced `posix-rename@openssh.com` (OpenSSH: then `SSH_FXP_SYMLINK` takes
     /// the target first, as OpenSSH's server reads it).
     openssh: bool,
@@ -212,6 +216,7 @@ impl SftpFs {
         let version = raw.init().await?;
         Ok(SftpFs {
             fsync: version.extensions.contains_key(FSYNC),
+            statvfs: version.extensions.contains_key(STATVFS),
             openssh: version.extensions.contains_key(POSIX_RENAME),
             raw,
             names: OnceCell::new(),
@@ -246,6 +251,11 @@ impl SftpFs {
         tracing::debug!("sftp request");
     }
 
+    /// True when the server has the `statvfs@openssh.com` extension.
+    pub fn has_statvfs(&self) -> bool {
+        self.statvfs
+    }
+
     /// True when the server is OpenSSH's (it announces `posix-rename@openssh.com`).
     pub fn is_openssh(&self) -> bool {
         self.openssh
@@ -269,6 +279,25 @@ impl SftpFs {
             Err(e) if e.is_missing() => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// `statvfs(3)` of `path` as `stat -f -c '%S %b %a %s %c %d'` prints it (fundamental block
+    /// size, blocks, blocks available to users, block size, inodes, free inodes). `Ok(None)`
+    /// when the server has no `statvfs@openssh.com` extension.
+    pub async fn statvfs(&self, path: &str) -> Result<Option<[u64; 6]>, SftpFail> {
+        if !self.statvfs {
+            return Ok(None);
+        }
+        self.count();
+        let v = self.raw.statvfs(path).await?;
+        Ok(Some([
+            v.fragment_size,
+            v.blocks,
+            v.blocks_avail,
+            v.block_size,
+            v.inodes,
+            v.inodes_free,
+        ]))
     }
 
     /// The target of the symlink `path`, as stored.
