@@ -86,13 +86,7 @@ pub fn set_literal(code: &str) -> Option<String> {
     }
     let eq = rest.find('=')?;
     let name = rest[..eq].trim();
-    let ident = |n: &str| {
-        n.chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
-    if !ident(name) || rest[eq + 1..].starts_with('=') {
+    if !is_ident(name) || rest[eq + 1..].starts_with('=') {
         return None;
     }
     let after = &rest[eq + 1..];
@@ -140,17 +134,11 @@ pub fn scan_code(
         && rest.starts_with(char::is_whitespace)
         && let Some((item, list)) = rest.split_once(" in ")
     {
-        let ident = |n: &str| {
-            n.chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        };
         let (item, list) = (
             item.trim(),
             list.trim_end_matches(['-', '+', ' ', '\t', '\n', '\r']).trim(),
         );
-        if ident(item) && ident(list) {
+        if is_ident(item) && is_ident(list) {
             loops.push((item.to_string(), list.to_string()));
         }
     }
@@ -162,58 +150,62 @@ pub fn scan_code(
             set.push(name.to_string());
         }
     }
-    let bytes = code.as_bytes();
-    for (i, _) in code.match_indices('.') {
-        let after = &code[i + 1..];
-        let Some(method) = IN_PLACE
-            .iter()
-            .find(|m| after.starts_with(**m) && after[m.len()..].trim_start().starts_with('('))
-        else {
-            continue;
-        };
-        let _ = method;
-        let start = code[..i]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |j| j + 1);
-        let name = &code[start..i];
-        let before = start.checked_sub(1).map(|j| bytes[j]);
-        let bare = !name.is_empty()
-            && !name.starts_with(|c: char| c.is_ascii_digit())
-            && before.is_none_or(|b| b != b'.' && b != b'\'' && b != b'"' && b != b']' && b != b')');
-        if bare && !called.iter().any(|n| n == name) {
+    for (start, dot) in bare_calls(code) {
+        let name = &code[start..dot];
+        if !called.iter().any(|n| n == name) {
             called.push(name.to_string());
         }
     }
+}
+
+/// Where `code` calls an in-place method on a bare variable (`names.append(`; not `a.b.append(`,
+/// `'x'.pop(` or `f().pop(`): the byte spans (variable start, the `.`).
+fn bare_calls(code: &str) -> Vec<(usize, usize)> {
+    let bytes = code.as_bytes();
+    let mut out = Vec::new();
+    for (dot, _) in code.match_indices('.') {
+        let after = &code[dot + 1..];
+        let is_call = IN_PLACE
+            .iter()
+            .any(|m| after.starts_with(*m) && after[m.len()..].trim_start().starts_with('('));
+        if !is_call {
+            continue;
+        }
+        let start = code[..dot]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |j| j + 1);
+        let before = start.checked_sub(1).map(|j| bytes[j]);
+        if is_ident(&code[start..dot])
+            && before.is_none_or(|b| b != b'.' && b != b'\'' && b != b'"' && b != b']' && b != b')')
+        {
+            out.push((start, dot));
+        }
+    }
+    out
+}
+
+/// A Jinja variable name (`[A-Za-z_][A-Za-z0-9_]*`).
+fn is_ident(n: &str) -> bool {
+    n.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A bare expression with each in-place call on a bare variable applied to a changeable copy
 /// of it (`lst.pop()` -> `__talon_mutable(lst).pop()`: Python's result, the variable
 /// unchanged, as ansible-core's template copy); `None` when it makes no such call.
 pub fn wrap_in_place_calls(expr: &str) -> Option<String> {
-    let (mut called, mut set, mut loops) = (Vec::new(), Vec::new(), Vec::new());
-    scan_code(expr, &mut called, &mut set, &mut loops);
-    if called.is_empty() {
+    let calls = bare_calls(expr);
+    if calls.is_empty() {
         return None;
     }
     let mut out = String::with_capacity(expr.len() + 32);
     let mut last = 0;
-    for (i, _) in expr.match_indices('.') {
-        let start = expr[..i]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |j| j + 1);
-        let name = &expr[start..i];
-        let after = &expr[i + 1..];
-        let is_call = IN_PLACE
-            .iter()
-            .any(|m| after.starts_with(*m) && after[m.len()..].trim_start().starts_with('('));
-        if is_call && start >= last && called.iter().any(|n| n == name) {
-            let before = start.checked_sub(1).map(|j| expr.as_bytes()[j]);
-            if before.is_none_or(|b| b != b'.' && b != b'\'' && b != b'"' && b != b']' && b != b')') {
-                out.push_str(&expr[last..start]);
-                out.push_str(&format!("{MUTABLE_FN}({name})"));
-                last = i;
-            }
-        }
+    for (start, dot) in calls {
+        out.push_str(&expr[last..start]);
+        out.push_str(&format!("{MUTABLE_FN}({})", &expr[start..dot]));
+        last = dot;
     }
     out.push_str(&expr[last..]);
     Some(out)

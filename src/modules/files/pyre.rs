@@ -585,8 +585,12 @@ impl PyRegex {
             return unsupported("a text beyond ASCII for a pattern with character classes or ignoring case");
         }
         if at_start {
-            let m = py_captures_from(&self.re, None, text, 0, 1)?;
-            return Ok(m.first().and_then(|c| c.get(0)).is_some_and(|m| m.start() == 0));
+            // A match at 0 exists exactly when the leftmost match starts there.
+            let m = self
+                .re
+                .find(text)
+                .map_err(|e| Unsupported(format!("the pattern while matching: {e}")))?;
+            return Ok(m.is_some_and(|m| m.start() == 0));
         }
         self.re
             .is_match(text)
@@ -647,30 +651,22 @@ pub fn py_captures<'t>(
     re: &fancy_regex::Regex,
     text: &'t str,
 ) -> Result<Vec<fancy_regex::Captures<'t, str>>, Unsupported> {
-    // None: the pattern can only match empty, so no non-empty choice exists anywhere.
-    let not_empty = fancy_regex::RegexBuilder::new(re.as_str())
-        .find_not_empty(true)
-        .build()
-        .ok();
-    py_captures_from(re, not_empty.as_ref(), text, 0, usize::MAX)
-}
-
-/// [`py_captures`] from byte `start`, at most `limit` matches, with the not-empty variant of
-/// `re` given (`None`: found when needed).
-fn py_captures_from<'t>(
-    re: &fancy_regex::Regex,
-    not_empty: Option<&fancy_regex::Regex>,
-    text: &'t str,
-    start: usize,
-    limit: usize,
-) -> Result<Vec<fancy_regex::Captures<'t, str>>, Unsupported> {
     let run = |e: fancy_regex::Error| Unsupported(format!("the pattern while matching: {e}"));
+    // The not-empty variant of `re`, compiled on the first empty match only (most patterns
+    // never match empty); `Some(None)`: the pattern can only match empty.
+    let mut not_empty: Option<Option<fancy_regex::Regex>> = None;
     let mut out = Vec::new();
-    let mut pos = start;
+    let mut pos = 0;
     let mut must_advance = false;
-    while pos <= text.len() && out.len() < limit {
+    while pos <= text.len() {
         let caps = if must_advance {
-            let here = match not_empty {
+            let ne = not_empty.get_or_insert_with(|| {
+                fancy_regex::RegexBuilder::new(re.as_str())
+                    .find_not_empty(true)
+                    .build()
+                    .ok()
+            });
+            let here = match ne {
                 Some(ne) => ne
                     .captures_from_pos(text, pos)
                     .map_err(run)?
