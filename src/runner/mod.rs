@@ -20,6 +20,7 @@ mod inventory_actions;
 mod lockstep;
 mod pending;
 mod prompt;
+mod read_ahead;
 mod scope;
 mod start_at;
 mod task;

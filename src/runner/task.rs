@@ -62,6 +62,8 @@ impl<'a> Runner<'a> {
             // What the batch's other hosts gave this one in the task before (delegate_facts).
             self.take_given(st);
         }
+        // Answers read ahead before another host's change are not used from here on.
+        conn.read_ahead().checkpoint();
         self.fatal_check(ctx, st)?;
         // Another host ended the play or the batch (`meta: end_play` / `end_batch`).
         if ctx.ended.load(std::sync::atomic::Ordering::SeqCst) != 0 {

@@ -24,7 +24,12 @@ impl<'a> Runner<'a> {
         inh: &'s Inherited,
     ) -> futures::future::BoxFuture<'s, Flow> {
         Box::pin(async move {
-            for t in tasks {
+            // Tasks before this index had their reads sent ahead (or were looked at).
+            let mut looked = 0;
+            for (i, t) in tasks.iter().enumerate() {
+                if i >= looked {
+                    looked = i + self.read_ahead(ctx, st, conn, &tasks[i..], inh).await;
+                }
                 self.run_task(ctx, st, conn, t, inh).await?;
             }
             Ok(())

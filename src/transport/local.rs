@@ -26,18 +26,20 @@ impl LocalConnection {
     }
 
     /// The local `sftp-server` session (started on first use; `None` when it is not installed).
-    pub async fn sftp(
-        &self,
-        requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    ) -> Option<std::sync::Arc<super::sftp::SftpFs>> {
+    pub async fn sftp(&self, shared: super::sftp::SftpShared) -> Option<std::sync::Arc<super::sftp::SftpFs>> {
         self.sftp
             .get_or_init(|| async {
-                super::sftp::SftpFs::start_local(requests)
+                super::sftp::SftpFs::start_local(shared)
                     .await
                     .map(std::sync::Arc::new)
             })
             .await
             .clone()
+    }
+
+    /// The local `sftp-server` session when it is running already.
+    pub fn sftp_started(&self) -> Option<std::sync::Arc<super::sftp::SftpFs>> {
+        self.sftp.get()?.clone()
     }
 
     /// Runs one command to completion. Errors only when the process cannot be started or its

@@ -12,6 +12,7 @@ pub mod files;
 pub mod known_hosts;
 pub mod local;
 pub mod quote;
+pub mod read_ahead;
 pub mod sftp;
 pub mod shell;
 pub mod ssh;
@@ -85,6 +86,9 @@ pub struct ExecRequest {
     /// the remote shell may evaluate SCRIPT in a subshell with `set -- ARGS` instead of starting
     /// another `sh` (one exec fewer). Never set for user commands (`shell`, `command`).
     pub inline: bool,
+    /// talon's own probe that changes nothing on the host (`stat`, `umask`): it does not drop
+    /// the answers read ahead ([`read_ahead`]). Every other command may change anything.
+    pub pure: bool,
 }
 
 impl ExecRequest {
@@ -112,6 +116,12 @@ impl ExecRequest {
     }
 
     /// Sets become.
+    /// Marks the request as a probe that changes nothing on the host (see [`ExecRequest::pure`]).
+    pub fn pure(mut self) -> Self {
+        self.pure = true;
+        self
+    }
+
     pub fn with_become(mut self, b: Option<Become>) -> Self {
         self.become_ = b;
         self
@@ -277,7 +287,8 @@ impl TransportError {
 pub struct ConnState {
     learned: std::sync::Mutex<files::Learned>,
     execs: std::sync::atomic::AtomicU64,
-    sftp_requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The SFTP request counter and the answers read ahead.
+    sftp: sftp::SftpShared,
     /// [`sftp::FileTransport`] as its code.
     file_transport: std::sync::atomic::AtomicU8,
     /// A command with a become password ran: the host has this run's askpass directory.
@@ -290,7 +301,7 @@ impl Default for ConnState {
         ConnState {
             learned: Default::default(),
             execs: Default::default(),
-            sftp_requests: Default::default(),
+            sftp: Default::default(),
             file_transport: std::sync::atomic::AtomicU8::new(sftp::FileTransport::from_env().code()),
             askpass_used: Default::default(),
         }
@@ -333,6 +344,7 @@ impl Connection {
                 .askpass_used
                 .store(true, std::sync::atomic::Ordering::Relaxed);
         }
+        let _changing = (!req.pure).then(|| self.state().sftp.ahead.changing());
         match self {
             Connection::Ssh(c) => c.exec(req).await,
             Connection::Local(c) => c.exec(req).await,
@@ -362,7 +374,8 @@ impl Connection {
     /// costs on the wire.
     pub fn sftp_request_count(&self) -> u64 {
         self.state()
-            .sftp_requests
+            .sftp
+            .requests
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
@@ -388,12 +401,27 @@ impl Connection {
     /// connection), or a local `sftp-server` for a local connection forced to
     /// [`sftp::FileTransport::Sftp`]. `None`: use the shell.
     pub async fn sftp(&self) -> Option<std::sync::Arc<sftp::SftpFs>> {
-        let counter = self.state().sftp_requests.clone();
+        let counter = self.state().sftp.clone();
         match (self, self.file_transport()) {
             (_, sftp::FileTransport::Shell) | (Connection::Local(_), sftp::FileTransport::Auto) => None,
             (Connection::Local(c), sftp::FileTransport::Sftp) => c.sftp(counter).await,
             (Connection::Ssh(c), _) => c.sftp(counter).await,
         }
+    }
+
+    /// The SFTP session [`Connection::sftp`] would give, only when it is already open (never
+    /// connects or opens a channel): what reads ahead go on.
+    pub fn sftp_started(&self) -> Option<std::sync::Arc<sftp::SftpFs>> {
+        match (self, self.file_transport()) {
+            (_, sftp::FileTransport::Shell) | (Connection::Local(_), sftp::FileTransport::Auto) => None,
+            (Connection::Local(c), sftp::FileTransport::Sftp) => c.sftp_started(),
+            (Connection::Ssh(c), _) => c.sftp_started(),
+        }
+    }
+
+    /// The answers read ahead on this connection (see [`read_ahead`]).
+    pub fn read_ahead(&self) -> &read_ahead::ReadAhead {
+        &self.state().sftp.ahead
     }
 
     /// The user this connection logs in as (for SSH), or runs as (local): a `become` to this
@@ -433,6 +461,7 @@ impl Connection {
     }
 
     fn forget(&self) {
+        self.read_ahead().changed();
         if let Ok(mut l) = self.state().learned.lock() {
             *l = files::Learned::default();
         }
@@ -442,6 +471,10 @@ impl Connection {
     /// host when a become password was used (see [`quote::askpass_cleanup`]; failures ignored:
     /// it holds no secret).
     pub async fn close(&self) {
+        let (sent, used) = self.read_ahead().counts();
+        if sent > 0 {
+            tracing::debug!(target: "talon::transport::read_ahead", "answers read ahead: {sent} sent, {used} used");
+        }
         if self
             .state()
             .askpass_used

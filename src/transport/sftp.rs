@@ -21,6 +21,8 @@ use russh_sftp::client::RawSftpSession;
 use russh_sftp::protocol::{FileAttributes, OpenFlags, Packet, StatusCode};
 use tokio::sync::OnceCell;
 
+use super::read_ahead::ReadAhead;
+
 /// Which path the file primitives take (`TALON_FILE_TRANSPORT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FileTransport {
@@ -194,22 +196,27 @@ pub struct SftpFs {
     openssh: bool,
     names: OnceCell<Option<Names>>,
     requests: Arc<AtomicU64>,
+    /// Answers read ahead for the coming tasks ([`super::read_ahead`]), consulted before a
+    /// read is sent and dropped by every change.
+    ahead: Arc<ReadAhead>,
     /// What must live as long as the session: the local `sftp-server` process, or the session
     /// slot of the SSH channel.
     _keep: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl SftpFs {
-    /// Starts the SFTP protocol on `stream` (`SSH_FXP_INIT`, one round trip). `requests`
-    /// counts every request sent (see `Connection::sftp_request_count`).
+    /// Starts the SFTP protocol on `stream` (`SSH_FXP_INIT`, one round trip). `shared.requests`
+    /// counts every request sent (see `Connection::sftp_request_count`); `shared.ahead` holds
+    /// the connection's answers read ahead.
     pub async fn start<S>(
         stream: S,
-        requests: Arc<AtomicU64>,
+        shared: SftpShared,
         keep: Option<Box<dyn std::any::Any + Send + Sync>>,
     ) -> Result<SftpFs, SftpFail>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
+        let SftpShared { requests, ahead } = shared;
         let raw = RawSftpSession::new(stream);
         raw.set_timeout(REQUEST_TIMEOUT_SECS);
         requests.fetch_add(1, Ordering::Relaxed);
@@ -221,13 +228,14 @@ impl SftpFs {
             raw,
             names: OnceCell::new(),
             requests,
+            ahead,
             _keep: keep,
         })
     }
 
     /// Starts OpenSSH's `sftp-server` on this machine for a local connection. `None` when it is
     /// not installed or does not start.
-    pub async fn start_local(requests: Arc<AtomicU64>) -> Option<SftpFs> {
+    pub async fn start_local(shared: SftpShared) -> Option<SftpFs> {
         const SERVERS: [&str; 4] = [
             "/usr/lib/openssh/sftp-server",
             "/usr/libexec/openssh/sftp-server",
@@ -243,7 +251,7 @@ impl SftpFs {
             .spawn()
             .ok()?;
         let stream = tokio::io::join(child.stdout.take()?, child.stdin.take()?);
-        Self::start(stream, requests, Some(Box::new(child))).await.ok()
+        Self::start(stream, shared, Some(Box::new(child))).await.ok()
     }
 
     fn count(&self) {
@@ -261,8 +269,17 @@ impl SftpFs {
         self.openssh
     }
 
-    /// `stat` (following links) or `lstat` of `path`.
+    /// `stat` (following links) or `lstat` of `path` (the answer read ahead when there is one).
     pub async fn stat(&self, path: &str, follow: bool) -> Result<FileAttributes, SftpFail> {
+        match self.ahead.stat(path, follow).await {
+            Some(Ok(a)) => Ok(a),
+            Some(Err(())) => Err(SftpFail::Status(StatusCode::NoSuchFile, "No such file".into())),
+            None => self.stat_raw(path, follow).await,
+        }
+    }
+
+    /// [`SftpFs::stat`] sent now.
+    pub(crate) async fn stat_raw(&self, path: &str, follow: bool) -> Result<FileAttributes, SftpFail> {
         self.count();
         let attrs = if follow {
             self.raw.stat(path).await?
@@ -300,8 +317,16 @@ impl SftpFs {
         ]))
     }
 
-    /// The target of the symlink `path`, as stored.
+    /// The target of the symlink `path`, as stored (read ahead or asked now).
     pub async fn readlink(&self, path: &str) -> Result<String, SftpFail> {
+        match self.ahead.readlink(path).await {
+            Some(t) => Ok(t),
+            None => self.readlink_raw(path).await,
+        }
+    }
+
+    /// [`SftpFs::readlink`] sent now.
+    pub(crate) async fn readlink_raw(&self, path: &str) -> Result<String, SftpFail> {
         self.count();
         let name = self.raw.readlink(path).await?;
         name.files
@@ -312,8 +337,23 @@ impl SftpFs {
     }
 
     /// The whole content of the regular file `path` (reads of [`READ_CHUNK`] sent in order until
-    /// the server says end of file). `limit`: give up (`Ok(None)`) once more than this was read.
+    /// the server says end of file; or the content read ahead). `limit`: give up (`Ok(None)`)
+    /// once more than this was read.
     pub async fn read_all(&self, path: &str, limit: Option<u64>) -> Result<Option<Vec<u8>>, SftpFail> {
+        if let Some(bytes) = self.ahead.read(path).await {
+            return Ok(limit
+                .is_none_or(|l| bytes.len() as u64 <= l)
+                .then(|| bytes.to_vec()));
+        }
+        self.read_all_raw(path, limit).await
+    }
+
+    /// [`SftpFs::read_all`] sent now.
+    pub(crate) async fn read_all_raw(
+        &self,
+        path: &str,
+        limit: Option<u64>,
+    ) -> Result<Option<Vec<u8>>, SftpFail> {
         self.count();
         let handle = self
             .raw
@@ -342,6 +382,7 @@ impl SftpFs {
     /// Creates `path` exclusively (`O_CREAT|O_EXCL`, `mode` under the server's umask) and
     /// returns its handle.
     pub async fn create_excl(&self, path: &str, mode: u32) -> Result<String, SftpFail> {
+        let _changing = self.ahead.changing();
         self.count();
         let attrs = FileAttributes {
             permissions: Some(mode),
@@ -355,6 +396,7 @@ impl SftpFs {
     /// [`WRITES_IN_FLIGHT`] of them in flight at once (a large file is not copied whole into
     /// request buffers).
     pub async fn write_all(&self, handle: &str, data: &[u8]) -> Result<(), SftpFail> {
+        let _changing = self.ahead.changing();
         let chunks: Vec<(usize, &[u8])> = data.chunks(WRITE_CHUNK).enumerate().collect();
         for window in chunks.chunks(WRITES_IN_FLIGHT) {
             let writes = window.iter().map(|&(i, chunk)| {
@@ -385,6 +427,7 @@ impl SftpFs {
 
     /// `fsetstat` of an open handle (`fchown`/`fchmod`, see [`owner_attrs`], [`mode_attrs`]).
     pub async fn fsetstat(&self, handle: &str, attrs: FileAttributes) -> Result<(), SftpFail> {
+        let _changing = self.ahead.changing();
         self.count();
         self.raw.fsetstat(handle, attrs).await?;
         Ok(())
@@ -393,6 +436,7 @@ impl SftpFs {
     /// `setstat` of `path`, following links (`chown`/`chmod`, see [`owner_attrs`],
     /// [`mode_attrs`]).
     pub async fn setstat(&self, path: &str, attrs: FileAttributes) -> Result<(), SftpFail> {
+        let _changing = self.ahead.changing();
         self.count();
         self.raw.setstat(path, attrs).await?;
         Ok(())
@@ -407,6 +451,7 @@ impl SftpFs {
     /// Renames `from` onto `to`, replacing it atomically (`posix-rename@openssh.com`; plain
     /// `SSH_FXP_RENAME`, which refuses an existing `to`, where the server lacks it).
     pub async fn rename(&self, from: &str, to: &str) -> Result<(), SftpFail> {
+        let _changing = self.ahead.changing();
         self.count();
         if !self.openssh {
             self.raw.rename(from, to).await?;
@@ -426,6 +471,7 @@ impl SftpFs {
 
     /// `mkdir` with the server's default mode (0777 under its umask).
     pub async fn mkdir(&self, path: &str) -> Result<(), SftpFail> {
+        let _changing = self.ahead.changing();
         self.count();
         self.raw.mkdir(path, FileAttributes::empty()).await?;
         Ok(())
@@ -434,6 +480,7 @@ impl SftpFs {
     /// Creates the symlink `path` pointing to `target`. Only on OpenSSH's server (which reads
     /// the two paths of `SSH_FXP_SYMLINK` in the opposite order of the draft standard).
     pub async fn symlink(&self, target: &str, path: &str) -> Result<(), SftpFail> {
+        let _changing = self.ahead.changing();
         if !self.openssh {
             return Err(SftpFail::Other("symlink only on OpenSSH's sftp-server".into()));
         }
@@ -466,6 +513,7 @@ impl SftpFs {
 
     /// Removes a file or a link (`unlink`).
     pub async fn remove(&self, path: &str) -> Result<(), SftpFail> {
+        let _changing = self.ahead.changing();
         self.count();
         self.raw.remove(path).await?;
         Ok(())
@@ -513,6 +561,16 @@ pub fn mode_attrs(mode: u32) -> FileAttributes {
 /// The SFTP session of one connection: opened on first use, then kept; `None` inside when the
 /// server has no SFTP subsystem (or it failed to start), remembered for the connection.
 pub type SftpSlot = OnceCell<Option<Arc<SftpFs>>>;
+
+/// What a connection shares with each SFTP session it opens: the request counter and the
+/// answers read ahead.
+#[derive(Debug, Clone, Default)]
+pub struct SftpShared {
+    /// Every request sent (see `Connection::sftp_request_count`).
+    pub requests: Arc<AtomicU64>,
+    /// See [`super::read_ahead`].
+    pub ahead: Arc<ReadAhead>,
+}
 
 #[cfg(test)]
 mod tests {

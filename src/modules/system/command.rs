@@ -14,6 +14,7 @@ use crate::modules::args::Args;
 use crate::modules::spec::{ArgDef, ArgSpec};
 use crate::modules::sysutil::{format_delta, format_time, marker, run_script, splitlines};
 use crate::modules::{ModuleContext, ModuleError, ModuleOutcome};
+use crate::transport::files;
 use crate::vars::Vars;
 
 /// The arguments of `command`; `shell` takes the first [`SHELL_ARGS`] of them (not `argv` nor
@@ -181,6 +182,9 @@ pub async fn run_any(
         Ok(p) => p,
         Err(done) => return Ok(done),
     };
+    if let Some(decided) = decided_over_sftp(&prepared.job, ctx).await {
+        return Ok(decided);
+    }
     let started = SystemTime::now();
     let clock = Instant::now();
     let out = run_script(ctx, WRAPPER, &prepared.script_args, prepared.stdin).await?;
@@ -196,6 +200,48 @@ pub async fn run_any(
             started,
             ended,
             elapsed,
+        },
+    ))
+}
+
+/// The wrapper's `creates`/`removes` decision not to run, made without the wrapper: each path
+/// asked for over SFTP (`lstat`, as the wrapper's `[ -e ] || [ -L ]`), where it is a plain
+/// absolute path (no glob, `~` or `$` for the host to expand) and there is no `chdir` (whose
+/// check comes first). `None`: the wrapper decides (and runs the command when it should).
+async fn decided_over_sftp(job: &Job, ctx: &ModuleContext<'_>) -> Option<ModuleOutcome> {
+    if job.chdir.is_some() || !job.conditional {
+        return None;
+    }
+    let plain = |p: &str| p.starts_with('/') && !p.contains(['*', '?', '[', '~', '$']);
+    let decision = match (&job.creates, &job.removes) {
+        (Some(c), _) if !plain(c) => return None,
+        (_, Some(r)) if !plain(r) => return None,
+        (creates, removes) => {
+            let created = match creates {
+                Some(c) => files::lexists_sftp(ctx.conn, c, &ctx.become_).await?,
+                None => false,
+            };
+            if created {
+                "creates"
+            } else {
+                match removes {
+                    Some(r) if !files::lexists_sftp(ctx.conn, r, &ctx.become_).await? => "removes",
+                    _ => return None,
+                }
+            }
+        }
+    };
+    let now = SystemTime::now();
+    Some(conclude(
+        job,
+        Ran {
+            stdout: String::new(),
+            stderr: format!("{} {decision}\n", job.marker),
+            rc: 0,
+            status: "exit status 0".to_string(),
+            started: now,
+            ended: now,
+            elapsed: std::time::Duration::ZERO,
         },
     ))
 }

@@ -66,7 +66,9 @@ pub async fn probe(
         algo(opts.checksum),
         flag(opts.content),
     ];
-    let out = run_script(conn, &script, &args, None, become_).await?;
+    let out = conn
+        .exec(&script_request(&script, &args, None, become_).pure())
+        .await?;
     if !out.status.success() {
         return Err(remote_err("stat", path, &out));
     }
@@ -103,7 +105,9 @@ pub async fn probe_and_exists(
         flag(opts.content),
         other.to_string(),
     ];
-    let out = run_script(conn, &script, &args, None, become_).await?;
+    let out = conn
+        .exec(&script_request(&script, &args, None, become_).pure())
+        .await?;
     if !out.status.success() {
         return Err(remote_err("stat", path, &out));
     }
@@ -160,7 +164,9 @@ pub async fn stat_full(
         flag(mime),
         flag(attrs),
     ];
-    let out = run_script(conn, &script, &args, None, become_).await?;
+    let out = conn
+        .exec(&script_request(&script, &args, None, become_).pure())
+        .await?;
     if !out.status.success() {
         return Err(remote_err("stat", path, &out));
     }
@@ -404,6 +410,22 @@ exit 0
         return Err(remote_err("chmod -R", path, &out));
     }
     Ok(out.stdout_str().contains("changed"))
+}
+
+/// Whether `path` is there, not following a final link (the shell's `[ -e P ] || [ -L P ]`),
+/// asked over SFTP without a host process. `None` when SFTP cannot say exactly (no session, a
+/// `become` to another user, an error other than "no such file", a relative path): the caller
+/// asks the shell.
+pub async fn lexists_sftp(conn: &Connection, path: &str, become_: &Option<Become>) -> Option<bool> {
+    if !path.starts_with('/') {
+        return None;
+    }
+    let fs = sftp_ops::usable(conn, become_).await?;
+    match fs.stat(path, false).await {
+        Ok(_) => Some(true),
+        Err(e) if e.is_missing() => Some(false),
+        Err(_) => None,
+    }
 }
 
 /// Removes `path` (`rm -rf` semantics for directories, as Ansible's `file state=absent`).

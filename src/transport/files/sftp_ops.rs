@@ -49,7 +49,7 @@ async fn umask(conn: &Connection) -> Option<u32> {
     if let Some(u) = learned_umask(conn) {
         return Some(u);
     }
-    let req = super::script_request("umask", &[], None, &None);
+    let req = super::script_request("umask", &[], None, &None).pure();
     let out = conn.exec(&req).await.ok()?;
     let u = u32::from_str_radix(out.stdout_str().trim(), 8).ok()?;
     learn_umask(conn, u);

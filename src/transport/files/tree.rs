@@ -19,7 +19,8 @@ pub async fn probe_many(
 ) -> Result<(u32, Vec<Option<FileStat>>), FilesError> {
     let first = paths.first().map(String::as_str).unwrap_or("");
     let script = format!("{ST_FN}umask; for p in \"$@\"; do st \"$p\" 0 sha1 0 || exit 1; done");
-    let out = run_script(conn, &script, paths, None, become_).await?;
+    let req = super::script_request(&script, paths, None, become_).pure();
+    let out = conn.exec(&req).await?;
     if !out.status.success() {
         return Err(remote_err("stat", first, &out));
     }

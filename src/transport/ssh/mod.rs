@@ -164,11 +164,13 @@ impl SshConnection {
 
     /// The SFTP session of the open connection (see [`Session::sftp`]); `None` when the server
     /// has no SFTP subsystem or no connection can be opened (the shell path then says why).
-    pub async fn sftp(
-        &self,
-        requests: Arc<std::sync::atomic::AtomicU64>,
-    ) -> Option<Arc<super::sftp::SftpFs>> {
-        self.current().await.ok()?.sftp(requests).await
+    pub async fn sftp(&self, shared: super::sftp::SftpShared) -> Option<Arc<super::sftp::SftpFs>> {
+        self.current().await.ok()?.sftp(shared).await
+    }
+
+    /// The SFTP session when the connection and its SFTP channel are both open already.
+    pub fn sftp_started(&self) -> Option<Arc<super::sftp::SftpFs>> {
+        self.open_session()?.sftp.get()?.clone()
     }
 
     /// The user this connection authenticates as (`spec.user`, else `$USER`, else `root`).
@@ -341,10 +343,10 @@ impl Session {
     /// call and kept. A server that refuses the subsystem (no `Subsystem sftp` in its
     /// sshd_config), or a channel that cannot be opened, gives `None`, remembered for this
     /// connection: the file primitives use the remote shell then.
-    async fn sftp(&self, requests: Arc<std::sync::atomic::AtomicU64>) -> Option<Arc<super::sftp::SftpFs>> {
+    async fn sftp(&self, shared: super::sftp::SftpShared) -> Option<Arc<super::sftp::SftpFs>> {
         self.sftp
             .get_or_init(|| async {
-                let fs = self.open_sftp(requests).await;
+                let fs = self.open_sftp(shared).await;
                 if fs.is_none() {
                     tracing::debug!(host = %self.name, "no SFTP subsystem: file operations use the remote shell");
                 }
@@ -354,7 +356,7 @@ impl Session {
             .clone()
     }
 
-    async fn open_sftp(&self, requests: Arc<std::sync::atomic::AtomicU64>) -> Option<super::sftp::SftpFs> {
+    async fn open_sftp(&self, shared: super::sftp::SftpShared) -> Option<super::sftp::SftpFs> {
         let permit = self.channels.clone().acquire_owned().await.ok()?;
         let mut channel = self.open_session().await.ok()?;
         channel.request_subsystem(true, "sftp").await.ok()?;
@@ -368,7 +370,7 @@ impl Session {
                 Some(_) => {}
             }
         }
-        super::sftp::SftpFs::start(channel.into_stream(), requests, Some(Box::new(permit)))
+        super::sftp::SftpFs::start(channel.into_stream(), shared, Some(Box::new(permit)))
             .await
             .ok()
     }
