@@ -37,7 +37,7 @@ fn enabled() -> bool {
     })
 }
 
-/// Tasks looked at in one go.
+/// Tasks looked at in one go at most (see `ReadAhead::window`).
 const WINDOW: usize = 16;
 
 /// Paths read ahead in one go (loops included).
@@ -92,7 +92,7 @@ impl<'a> Runner<'a> {
         let login = conn.login_user();
         let mut wanted = Vec::new();
         let mut looked = 0;
-        for t in tasks.iter().take(WINDOW) {
+        for t in tasks.iter().take(ahead.window(WINDOW)) {
             let Some(reads) = self.task_reads(ctx, st, t, inh, &login).await else {
                 break;
             };
@@ -162,45 +162,57 @@ impl<'a> Runner<'a> {
             };
             let first = |names: &[&str]| names.iter().find_map(|n| render(n));
             let absolute = |p: String| (p.starts_with('/') && !p.contains("/..")).then_some(p);
+            let follow = |default: bool| {
+                render("follow").map_or(default, |f| {
+                    vars::as_bool(&serde_json::json!(f)).unwrap_or(default)
+                })
+            };
             match module.name {
                 "file" => {
                     let Some(path) = first(&["path", "dest", "name"]).and_then(absolute) else {
                         continue;
                     };
-                    if render("state").as_deref() == Some("link")
-                        && let Some(src) = render("src")
-                    {
-                        let src = if src.starts_with('/') {
-                            src
-                        } else {
-                            format!("{}/{src}", parent(&path))
-                        };
-                        if let Some(src) = absolute(src) {
-                            out.push(AheadRead::Meta(src));
+                    match render("state").as_deref() {
+                        // The link's own lstat, and whether its source exists.
+                        Some("link") => {
+                            if let Some(src) = render("src") {
+                                let src = if src.starts_with('/') {
+                                    src
+                                } else {
+                                    format!("{}/{src}", parent(&path))
+                                };
+                                if let Some(src) = absolute(src) {
+                                    out.push(AheadRead::stat(src));
+                                }
+                            }
+                            out.push(AheadRead::probe(path, false));
                         }
+                        Some("directory" | "absent") => out.push(AheadRead::probe(path, false)),
+                        _ => out.push(AheadRead::probe(path, follow(true))),
                     }
-                    out.push(AheadRead::Meta(path));
                 }
                 "copy" | "template" => {
                     let Some(dest) = render("dest").and_then(absolute) else {
                         continue;
                     };
-                    if dest.ends_with('/') {
-                        if let Some(base) = render("src")
+                    let dest = if dest.ends_with('/') {
+                        let Some(base) = render("src")
                             .as_deref()
                             .and_then(|s| s.trim_end_matches('/').rsplit('/').next().map(String::from))
                             .filter(|b| !b.is_empty())
-                        {
-                            out.push(AheadRead::Content(format!("{dest}{base}")));
-                        }
+                        else {
+                            continue;
+                        };
+                        format!("{dest}{base}")
                     } else {
-                        out.push(AheadRead::Content(dest));
-                    }
+                        dest
+                    };
+                    out.push(AheadRead::probe(dest, follow(false)).with_content());
                 }
-                // lineinfile, blockinfile: the file they edit.
+                // lineinfile, blockinfile: the file they edit (links followed).
                 _ => {
                     if let Some(path) = first(&["path", "dest", "destfile", "name"]).and_then(absolute) {
-                        out.push(AheadRead::Content(path));
+                        out.push(AheadRead::probe(path, true).with_content());
                     }
                 }
             }

@@ -41,15 +41,46 @@ pub const AHEAD_READ_MAX: u64 = 16 * 1024;
 /// at least 8 files; 25 MiB for 200 hosts at most); reads beyond it are left to the tasks.
 pub const AHEAD_BYTES_MAX: u64 = 128 * 1024;
 
-/// What a task planned ahead will look at.
+/// What a task planned ahead will look at: the requests its probe makes on one path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AheadRead {
-    /// `stat` and `lstat` of the path, and its link target when it is a link (the `file`
-    /// module's probe).
-    Meta(String),
-    /// [`AheadRead::Meta`] and, for a regular file up to [`AHEAD_READ_MAX`] bytes, its
-    /// content (`copy`, `template`, `lineinfile`, `blockinfile`: compared or edited).
-    Content(String),
+pub struct AheadRead {
+    pub path: String,
+    /// `stat` (following links).
+    pub stat: bool,
+    /// `lstat`, and the link's target when it is a link.
+    pub lstat: bool,
+    /// The content of a regular file up to [`AHEAD_READ_MAX`] bytes (judged from the `stat`
+    /// answer when asked, else from the `lstat` one, as the probes read).
+    pub content: bool,
+}
+
+impl AheadRead {
+    /// `stat` only (a link's source: does it exist).
+    pub fn stat(path: String) -> AheadRead {
+        AheadRead {
+            path,
+            stat: true,
+            lstat: false,
+            content: false,
+        }
+    }
+
+    /// The probe of a path with or without following links (`follow: true` asks both, as the
+    /// probe reports the link's target either way).
+    pub fn probe(path: String, follow: bool) -> AheadRead {
+        AheadRead {
+            path,
+            stat: follow,
+            lstat: true,
+            content: false,
+        }
+    }
+
+    /// With the file's content too (copy, template, lineinfile compare or edit it).
+    pub fn with_content(mut self) -> AheadRead {
+        self.content = true;
+        self
+    }
 }
 
 /// Changes made through any connection of this process (see the module docs).
@@ -85,6 +116,8 @@ struct State {
     entries: HashMap<Key, Entry>,
     /// The world when the last task started on this host (`None` before the first).
     checkpoint: Option<u64>,
+    /// Task starts in a row on this host with nothing changed anywhere in between.
+    streak: u32,
 }
 
 /// Calls [`ReadAhead::changed`] when dropped (see [`ReadAhead::changing`]).
@@ -137,6 +170,11 @@ impl ReadAhead {
     pub fn checkpoint(&self) {
         let world = WORLD.load(Ordering::SeqCst);
         if let Ok(mut s) = self.state.lock() {
+            s.streak = if s.checkpoint == Some(world) {
+                s.streak.saturating_add(1)
+            } else {
+                0
+            };
             s.checkpoint = Some(world);
             s.entries.retain(|_, e| e.world == world);
             if s.entries.is_empty() {
@@ -152,6 +190,14 @@ impl ReadAhead {
             .lock()
             .map(|s| s.checkpoint == Some(world))
             .unwrap_or(false)
+    }
+
+    /// How many tasks to read ahead for now: 2 after a change, doubling with every quiet task
+    /// start in a row up to `max`, so a run that changes things now and then wastes little and
+    /// a quiet one sends whole runs of tasks at once.
+    pub fn window(&self, max: usize) -> usize {
+        let streak = self.state.lock().map(|s| s.streak).unwrap_or(0);
+        2usize.checked_shl(streak.min(16)).unwrap_or(max).min(max)
     }
 
     /// How many reads were sent ahead, and how many answers a reader used (the log prints
@@ -247,10 +293,7 @@ impl ReadAhead {
             answer
         };
         for read in wanted {
-            let (path, content) = match read {
-                AheadRead::Meta(p) => (p, false),
-                AheadRead::Content(p) => (p, true),
-            };
+            let path = &read.path;
             let stat = |follow: bool| {
                 let fs = fs.clone();
                 let path = path.clone();
@@ -263,15 +306,19 @@ impl ReadAhead {
                 }
                 .boxed()
             };
-            let followed = spawn(&mut s, Key::Stat(path.clone(), true), stat(true));
-            let own = spawn(&mut s, Key::Stat(path.clone(), false), stat(false));
-            let link = {
+            let followed = read
+                .stat
+                .then(|| spawn(&mut s, Key::Stat(path.clone(), true), stat(true)));
+            let own = read
+                .lstat
+                .then(|| spawn(&mut s, Key::Stat(path.clone(), false), stat(false)));
+            if let Some(own) = own.clone() {
                 let fs = fs.clone();
-                let path = path.clone();
-                async move {
+                let target = path.clone();
+                let link = async move {
                     match own.await {
                         Answer::Attrs(a) if a.permissions.is_some_and(|p| p & 0o170000 == 0o120000) => {
-                            match fs.readlink_raw(&path).await {
+                            match fs.readlink_raw(&target).await {
                                 Ok(t) => Answer::Link(t),
                                 Err(_) => Answer::Unusable,
                             }
@@ -279,17 +326,17 @@ impl ReadAhead {
                         _ => Answer::Unusable,
                     }
                 }
-                .boxed()
-            };
-            drop(spawn(&mut s, Key::Link(path.clone()), link));
-            if !content {
-                continue;
+                .boxed();
+                drop(spawn(&mut s, Key::Link(path.clone()), link));
             }
+            let Some(judged) = followed.or(own).filter(|_| read.content) else {
+                continue;
+            };
             let fs2 = fs.clone();
             let path2 = path.clone();
             let budget = self.bytes.clone();
             let read = async move {
-                let size = match followed.await {
+                let size = match judged.await {
                     Answer::Attrs(a) if a.permissions.is_some_and(|p| p & 0o170000 == 0o100000) => {
                         a.size.unwrap_or(u64::MAX)
                     }
