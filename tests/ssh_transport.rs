@@ -616,3 +616,30 @@ async fn concurrent_first_connections_record_the_host_once() {
     let text = std::fs::read_to_string(&spec.known_hosts).unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
 }
+
+#[tokio::test]
+async fn d16_a_mute_host_fails_the_sftp_path_and_its_shell_fallback_in_one_connect_timeout() {
+    // Accepts TCP but never speaks SSH. The file primitives and facts try SFTP first and then
+    // the shell: the host is reported after one connect timeout, not two.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut spec = ConnectSpec::ssh("mute", "127.0.0.1", listener.local_addr().unwrap().port());
+    spec.connect_timeout = Duration::from_millis(800);
+    let conn = Connection::lazy(&spec);
+    let started = Instant::now();
+    assert!(conn.sftp().await.is_none());
+    match conn.exec(&ExecRequest::shell("true")).await {
+        Err(TransportError::Timeout { host, .. }) => assert_eq!(host, "mute"),
+        Err(e) => panic!("expected Timeout, got {e}"),
+        Ok(_) => panic!("the server never answered"),
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(1500),
+        "two connect timeouts: {took:?}"
+    );
+    // The failure was reported once: the next command tries to connect again.
+    let started = Instant::now();
+    assert!(conn.exec(&ExecRequest::shell("true")).await.is_err());
+    assert!(started.elapsed() >= Duration::from_millis(700));
+    drop(listener);
+}

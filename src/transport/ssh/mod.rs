@@ -52,6 +52,10 @@ const PASSPHRASE_ATTEMPTS: usize = 3;
 /// session slots).
 const MAX_IDLE_SHELLS: usize = 2;
 
+/// How long a connect failure met while opening the SFTP channel is reported to the next
+/// command instead of connecting again (that command is the shell path of the same step).
+const FAILURE_REPORTED_WITHIN: Duration = Duration::from_secs(2);
+
 /// An SSH connection to one host for the whole run: one [`Session`] at a time, replaced when
 /// the connection is reset (`meta: reset_connection`, `reboot`, `wait_for_connection`). `exec`
 /// may be called concurrently from many tasks.
@@ -62,6 +66,10 @@ pub struct SshConnection {
     session: std::sync::RwLock<Option<Arc<Session>>>,
     /// Held while a session is being opened, so concurrent commands after a reset open one.
     opening: Mutex<()>,
+    /// A connect that just failed where nothing could report it (opening the SFTP channel):
+    /// the command that follows at once (the shell path) reports it instead of waiting for a
+    /// second connect timeout.
+    failed: std::sync::Mutex<Option<(std::time::Instant, TransportError)>>,
     pub(crate) state: super::ConnState,
 }
 
@@ -80,6 +88,7 @@ impl SshConnection {
             spec: Box::new(spec.clone()),
             session: std::sync::RwLock::new(Some(Arc::new(session))),
             opening: Mutex::new(()),
+            failed: std::sync::Mutex::new(None),
             state: Default::default(),
         })
     }
@@ -94,6 +103,7 @@ impl SshConnection {
             spec: Box::new(spec.clone()),
             session: std::sync::RwLock::new(None),
             opening: Mutex::new(()),
+            failed: std::sync::Mutex::new(None),
             state: Default::default(),
         }
     }
@@ -102,6 +112,11 @@ impl SshConnection {
     async fn current(&self) -> Result<Arc<Session>, TransportError> {
         if let Some(s) = self.open_session() {
             return Ok(s);
+        }
+        if let Some((at, e)) = self.failed.lock().ok().and_then(|mut f| f.take())
+            && at.elapsed() < FAILURE_REPORTED_WITHIN
+        {
+            return Err(e);
         }
         let _opening = self.opening.lock().await;
         if let Some(s) = self.open_session() {
@@ -165,7 +180,15 @@ impl SshConnection {
     /// The SFTP session of the open connection (see [`Session::sftp`]); `None` when the server
     /// has no SFTP subsystem or no connection can be opened (the shell path then says why).
     pub async fn sftp(&self, shared: super::sftp::SftpShared) -> Option<Arc<super::sftp::SftpFs>> {
-        self.current().await.ok()?.sftp(shared).await
+        match self.current().await {
+            Ok(session) => session.sftp(shared).await,
+            Err(e) => {
+                if let Ok(mut f) = self.failed.lock() {
+                    *f = Some((std::time::Instant::now(), e));
+                }
+                None
+            }
+        }
     }
 
     /// The SFTP session when the connection and its SFTP channel are both open already.
