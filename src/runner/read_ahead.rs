@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::host::{HostState, Inherited};
 use super::{PlayCtx, Runner};
+use crate::modules::files::file::link_src_abs;
 use crate::playbook::{Action, Task};
 use crate::transport::Connection;
 use crate::transport::read_ahead::AheadRead;
@@ -58,14 +59,6 @@ fn calls_lookup(v: &Value) -> bool {
         Value::Array(a) => a.iter().any(calls_lookup),
         Value::Object(m) => m.values().any(calls_lookup),
         _ => false,
-    }
-}
-
-/// The directory part of an absolute path (`/` for a top-level name).
-fn parent(path: &str) -> &str {
-    match path.rsplit_once('/') {
-        Some(("", _)) | None => "/",
-        Some((d, _)) => d,
     }
 }
 
@@ -155,18 +148,11 @@ impl<'a> Runner<'a> {
                 Ok(_) => {}
                 Err(_) => return Some(Vec::new()),
             }
-            let render = |name: &str| -> Option<String> {
-                let v = args.get(name)?;
-                let r = self.templater.render_value(v, &scope).ok()?;
-                Some(vars::as_string(&r))
-            };
+            let value = |name: &str| self.templater.render_value(args.get(name)?, &scope).ok();
+            let render = |name: &str| value(name).map(|v| vars::as_string(&v));
             let first = |names: &[&str]| names.iter().find_map(|n| render(n));
             let absolute = |p: String| (p.starts_with('/') && !p.contains("/..")).then_some(p);
-            let follow = |default: bool| {
-                render("follow").map_or(default, |f| {
-                    vars::as_bool(&serde_json::json!(f)).unwrap_or(default)
-                })
-            };
+            let follow = |default: bool| value("follow").and_then(|v| vars::as_bool(&v)).unwrap_or(default);
             match module.name {
                 "file" => {
                     let Some(path) = first(&["path", "dest", "name"]).and_then(absolute) else {
@@ -175,15 +161,11 @@ impl<'a> Runner<'a> {
                     match render("state").as_deref() {
                         // The link's own lstat, and whether its source exists.
                         Some("link") => {
-                            if let Some(src) = render("src") {
-                                let src = if src.starts_with('/') {
-                                    src
-                                } else {
-                                    format!("{}/{src}", parent(&path))
-                                };
-                                if let Some(src) = absolute(src) {
-                                    out.push(AheadRead::stat(src));
-                                }
+                            // Resolved as the module resolves it, so the answer is found.
+                            if let Some(src) = render("src")
+                                && let Some(src) = absolute(link_src_abs(&path, &src, true))
+                            {
+                                out.push(AheadRead::stat(src));
                             }
                             out.push(AheadRead::probe(path, false));
                         }
@@ -239,8 +221,8 @@ mod tests {
     }
 
     #[test]
-    fn parents_of_absolute_paths() {
-        assert_eq!(parent("/opt/bench/current"), "/opt/bench");
-        assert_eq!(parent("/x"), "/");
+    fn link_sources_resolve_beside_the_link() {
+        assert_eq!(link_src_abs("/opt/bench/current", "bin", true), "/opt/bench/bin");
+        assert_eq!(link_src_abs("/opt/bench/current", "/etc/x", true), "/etc/x");
     }
 }

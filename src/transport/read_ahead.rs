@@ -143,7 +143,10 @@ pub struct ReadAhead {
 impl std::fmt::Debug for ReadAhead {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReadAhead")
-            .field("answers", &self.len())
+            .field(
+                "answers",
+                &self.state.lock().map(|s| s.entries.len()).unwrap_or(0),
+            )
             .field("quiet", &self.quiet())
             .finish()
     }
@@ -207,16 +210,6 @@ impl ReadAhead {
             self.sent.load(Ordering::Relaxed),
             self.used.load(Ordering::Relaxed),
         )
-    }
-
-    /// How many answers are held (tests).
-    pub fn len(&self) -> usize {
-        self.state.lock().map(|s| s.entries.len()).unwrap_or(0)
-    }
-
-    /// True when no answer is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     fn pending(&self, key: &Key) -> Option<Pending> {

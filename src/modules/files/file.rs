@@ -17,7 +17,8 @@ use crate::vars::Vars;
 
 #[path = "file_link.rs"]
 mod link;
-use link::{LinkRequest, link_src_abs, link_state};
+pub(crate) use link::link_src_abs;
+use link::{LinkRequest, link_state};
 
 crate::module_info!(
     /// `file` in the registry.

@@ -6,7 +6,7 @@ use super::*;
 /// `state: link` / `state: hard`.
 /// Where a link's `src` is, seen from the host: a symlink's relative target is relative to the
 /// link's directory, a hard link's to the working directory.
-pub(super) fn link_src_abs(path: &str, src: &str, symbolic: bool) -> String {
+pub(crate) fn link_src_abs(path: &str, src: &str, symbolic: bool) -> String {
     if src.starts_with('/') || !symbolic {
         return src.to_string();
     }
