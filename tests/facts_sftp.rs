@@ -69,12 +69,30 @@ async fn d16_facts_over_sftp_are_the_scripts_facts() {
     );
     // root, and a login that cannot read PID 1's environment.
     for user in ["root", "deploy"] {
-        same_facts_both_ways(&conn_as(&lab, user).await).await;
+        same_facts_both_ways(&conn_as(&lab, user).await, 1).await;
     }
+    // The fqdn: read from the first /etc/hosts line naming the host (any case), as
+    // `hostname -f` on the shell path gives it; and from `hostname -f` in a second step when no
+    // line names it (`hosts: files` alone: no DNS query leaves the lab).
+    lab.sh_ok(
+        "lab1",
+        "cp /etc/hosts /tmp/hosts.orig && printf '10.9.9.9 x.example\\n127.0.1.1 lab1.example.org LAB1 # a comment\\n' | cat - /tmp/hosts.orig > /etc/hosts",
+    );
+    let root = conn_as(&lab, "root").await;
+    let facts = same_facts_both_ways(&root, 1).await;
+    assert_eq!(facts["fqdn"], "lab1.example.org");
+    lab.sh_ok(
+        "lab1",
+        "grep -viw lab1 /tmp/hosts.orig > /etc/hosts; sed -i 's/^hosts:.*/hosts: files/' /etc/nsswitch.conf",
+    );
+    let facts = same_facts_both_ways(&root, 2).await;
+    assert_eq!(facts["fqdn"], "lab1");
 }
 
-/// Gathers facts on `conn` on the shell path, then over SFTP, and compares them.
-async fn same_facts_both_ways(conn: &Connection) {
+/// Gathers facts on `conn` on the shell path, then over SFTP (in `steps` shell steps), compares
+/// them, and returns the last facts gathered over SFTP.
+async fn same_facts_both_ways(conn: &Connection, steps: u64) -> serde_json::Map<String, Value> {
+    let mut last = serde_json::Map::new();
     // One connection for both paths: its environment (SSH_CLIENT's port) is a fact.
     for fact_path in [None, Some("/opt/ff")] {
         conn.set_file_transport(FileTransport::Shell);
@@ -88,7 +106,7 @@ async fn same_facts_both_ways(conn: &Connection) {
         conn.set_file_transport(FileTransport::Auto);
         let (execs, requests) = (conn.exec_count(), conn.sftp_request_count());
         let mut b = talon::runner::facts::gather_from(conn, fact_path).await.unwrap();
-        assert_eq!(conn.exec_count() - execs, 1, "one shell step on the SFTP path");
+        assert_eq!(conn.exec_count() - execs, steps, "shell steps on the SFTP path");
         assert!(
             conn.sftp_request_count() - requests > 20,
             "the files were read over SFTP"
@@ -122,7 +140,9 @@ async fn same_facts_both_ways(conn: &Connection) {
         assert!(a["default_ipv4"]["gateway"].is_string());
         assert!(a["interfaces"].as_array().unwrap().len() >= 2);
         assert_eq!(a["python"]["executable"], "/usr/bin/python3");
+        last = b;
     }
+    last
 }
 
 #[tokio::test]

@@ -53,6 +53,7 @@ const FILES: &[&str] = &[
     "/proc/self/status",
     "/etc/nsswitch.conf",
     "/etc/passwd",
+    "/etc/hosts",
 ];
 
 /// The marker files of the virtualization probe (`[ -e ]`, in its order).
@@ -71,24 +72,35 @@ const VIRT_MARKERS: &[&str] = &[
 
 /// The shell step, sent with the SFTP reads and answered with them: it needs nothing they
 /// return. Fallbacks of the script (`uname -m`, `nproc`) run where the script would run them.
-const STEP: &str = r#"read -r h < /proc/sys/kernel/hostname
-[ -r /proc/sys/kernel/arch ] || echo "machine=$(uname -m)"
+/// What a program prints for a `while read` loop of the script is printed as it is, between
+/// `$T name` and `$T end` lines (`T` is a random tag, so no value can end a section early), and
+/// [`shell_lines`] does the loop's work on the controller: the pipe's second process is not
+/// started. `date -f` reads a here-document (no `printf` process).
+const STEP: &str = r#"[ -r /proc/sys/kernel/arch ] || echo "machine=$(uname -m)"
 n=0
 if [ -r /sys/devices/system/cpu/online ]; then
   read -r on < /sys/devices/system/cpu/online; IFS=,; set -- $on; unset IFS
   for r in "$@"; do case $r in *-*) n=$((n + ${r#*-} - ${r%-*} + 1));; ?*) n=$((n + 1));; esac; done
 fi
 [ "$n" -gt 0 ] || echo "vcpus=$(nproc 2>/dev/null || echo 1)"
-echo "fqdn=$(hostname -f 2>/dev/null || echo "$h")"
 py=$(command -v python3 || command -v python); echo "python=$py"
-[ -n "$py" ] && { v=$("$py" -V 2>&1); set -f; printf 'pyV=%s\n' "$(printf '%s ' $v)"; set +f; }
+[ -n "$py" ] && { echo "$T pyV"; "$py" -V 2>&1; printf '\n%s\n' "$T end"; }
 echo "user=${USER:-$(id -un)}"
-env | while IFS= read -r l; do printf 'env.%s\n' "$l"; done
-printf '%s\n' 2000-01-01 2000-07-01 now | date -f - '+dtf=%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%N|%Z|%z' 2>/dev/null || date '+now=%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%N|%Z|%z'
+echo "$T env"; env; printf '\n%s\n' "$T end"
+date -f - '+dtf=%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%N|%Z|%z' 2>/dev/null <<'DATES' || date '+now=%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%N|%Z|%z'
+2000-01-01
+2000-07-01
+now
+DATES
 if command -v lsb_release >/dev/null 2>&1; then lsb_release -a 2>/dev/null | while IFS=: read -r k v; do printf 'lsbcmd.%s=%s\n' "$k" "$v"; done; else echo lsbnone=1; fi
 if command -v ip >/dev/null 2>&1; then
-  ip -4 -o addr 2>/dev/null | while read -r _ ifc _ a _; do echo "inet=$ifc ${a%%/*}"; done
+  echo "$T ip"; ip -4 -o addr 2>/dev/null; printf '\n%s\n' "$T end"
 fi
+"#;
+
+/// `hostname -f` (with the script's fallback to the kernel's name), in a second step when
+/// `/etc/hosts` cannot answer it (see [`fqdn_from_files`]).
+const FQDN: &str = r#"read -r h < /proc/sys/kernel/hostname; echo "fqdn=$(hostname -f 2>/dev/null || echo "$h")"
 "#;
 
 /// The user's passwd entry, in a second step when `/etc/passwd` cannot give it exactly.
@@ -98,8 +110,8 @@ echo "pw=$(getent passwd "$u")"
 
 /// The mount lines' programs (the script runs them when `/proc/mounts` lists a mount; without
 /// one their lines change no fact).
-const MOUNT_PROGRAMS: &str = r#"command -v findmnt >/dev/null 2>&1 && findmnt --list --noheadings --notruncate 2>/dev/null | while read -r t s _; do case $s in *]) echo "mntbind=$t";; esac; done
-command -v lsblk >/dev/null 2>&1 && lsblk --list --noheadings --paths --output NAME,UUID --exclude 2 2>/dev/null | while read -r n u; do [ -n "$u" ] && echo "mntuuid=$n $u"; done
+const MOUNT_PROGRAMS: &str = r#"command -v findmnt >/dev/null 2>&1 && { echo "$T findmnt"; findmnt --list --noheadings --notruncate 2>/dev/null; printf '\n%s\n' "$T end"; }
+command -v lsblk >/dev/null 2>&1 && { echo "$T lsblk"; lsblk --list --noheadings --paths --output NAME,UUID --exclude 2 2>/dev/null; printf '\n%s\n' "$T end"; }
 "#;
 
 /// The fact script's output for this host, made from SFTP reads and one shell step sent with
@@ -115,7 +127,11 @@ pub(super) async fn gather_text(
     if !fs.has_statvfs() {
         return Ok(None);
     }
-    let mut step = String::from(STEP);
+    // A tag no value on the host can know: without one, read the facts by the script.
+    let Ok(tag) = crate::osenv::random_hex(8).map(|h| format!("talon-{h}")) else {
+        return Ok(None);
+    };
+    let mut step = format!("T={tag}\n{STEP}");
     step.push_str(MOUNT_PROGRAMS);
     step.push_str(super::virt_facts::PROBE_REST);
     step.push_str(&super::facts::pkg_mgr_probe());
@@ -131,7 +147,7 @@ pub(super) async fn gather_text(
     };
     files
         .text
-        .push_str(&shell_lines(&shell, files.lsb_release.as_deref()));
+        .push_str(&shell_lines(&shell, &tag, files.lsb_release.as_deref()));
     if !files.extra.is_empty() {
         let extra = conn.exec(&inline(files.extra)).await?.stdout_str();
         files.text.push_str(&extra);
@@ -258,6 +274,14 @@ async fn file_lines(fs: &SftpFs) -> Option<FileLines> {
         Some(pw) => out.push_str(&format!("pw={pw}\n")),
         None => extra.push_str(GETENT),
     }
+    match fqdn_from_files(
+        &k("/proc/sys/kernel/hostname"),
+        file("/etc/nsswitch.conf"),
+        file("/etc/hosts"),
+    ) {
+        Some(fqdn) => out.push_str(&format!("fqdn={fqdn}\n")),
+        None => extra.push_str(FQDN),
+    }
     if virt_lines(&file, &markers, &mut out) {
         extra.push_str("s390=1\n");
         extra.push_str(super::virt_facts::PROBE_S390);
@@ -368,11 +392,7 @@ fn passwd_entry(status: Option<&str>, nsswitch: Option<&str>, passwd: Option<&st
         .next()?
         .parse()
         .ok()?;
-    let files_first = nsswitch?.lines().any(|l| {
-        l.strip_prefix("passwd:")
-            .is_some_and(|v| v.split_ascii_whitespace().next() == Some("files"))
-    });
-    if !files_first {
+    if !files_first(nsswitch?, "passwd:") {
         return None;
     }
     passwd?.lines().find_map(|l| {
@@ -387,6 +407,43 @@ fn passwd_entry(status: Option<&str>, nsswitch: Option<&str>, passwd: Option<&st
             f[0], f[1], f[4], f[5], f[6]
         ))
     })
+}
+
+/// Whether `/etc/nsswitch.conf` (its text) asks the `files` source first for `db` (`"passwd:"`,
+/// `"hosts:"`) and stops there when it answers (no `[...]` action after it).
+fn files_first(nsswitch: &str, db: &str) -> bool {
+    nsswitch.lines().any(|l| {
+        l.strip_prefix(db).is_some_and(|v| {
+            let mut w = v.split_ascii_whitespace();
+            w.next() == Some("files") && !w.next().is_some_and(|a| a.starts_with('['))
+        })
+    })
+}
+
+/// `hostname -f` when `/etc/hosts` answers it: NSS asks `files` first for `hosts:` and a line
+/// of `/etc/hosts` names the kernel's host name (names compare without case, as glibc's files
+/// source does). The first such line's first name is what `getaddrinfo` gives as the canonical
+/// name, which `hostname -f` prints. `None` (the shell step runs `hostname -f`): another source
+/// would answer, no line names the host, or a naming line's address is one this parser does
+/// not read as glibc does (not plain IPv4 or IPv6).
+fn fqdn_from_files(host: &str, nsswitch: Option<&str>, hosts: Option<&str>) -> Option<String> {
+    if host.is_empty() || !files_first(nsswitch?, "hosts:") {
+        return None;
+    }
+    for line in hosts?.lines() {
+        let line = line.split('#').next().unwrap_or_default();
+        let mut w = line.split_ascii_whitespace();
+        let Some(addr) = w.next() else {
+            continue;
+        };
+        let names: Vec<&str> = w.collect();
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(host)) {
+            continue;
+        }
+        addr.parse::<std::net::IpAddr>().ok()?;
+        return names.first().map(|n| n.to_string());
+    }
+    None
 }
 
 /// The number of CPUs in `/sys/devices/system/cpu/online` ("0-3,5"), as the script counts.
@@ -523,12 +580,25 @@ fn virt_lines<'a>(
 
 /// The shell step's output as the script's lines: `dtf=` lines (`date -f` of two dates in
 /// January and July, then now) become `tzs=` (zone name and offset) and `now=`; without
-/// `lsb_release` (`lsbnone=1`) the `lsbfile.` lines come from `/etc/lsb-release`.
-fn shell_lines(shell: &str, lsb_release: Option<&str>) -> String {
+/// `lsb_release` (`lsbnone=1`) the `lsbfile.` lines come from `/etc/lsb-release`; a section
+/// (`tag name` .. `tag end`, see [`STEP`]) becomes the lines its `while read` loop in the script
+/// prints (see [`section_lines`]).
+fn shell_lines(shell: &str, tag: &str, lsb_release: Option<&str>) -> String {
     let mut out = String::new();
     let mut dtf = 0;
-    for line in shell.lines() {
-        if let Some(v) = line.strip_prefix("dtf=") {
+    let end = format!("\n{tag} end\n");
+    let mut rest = shell;
+    while !rest.is_empty() {
+        let (line, after) = rest.split_once('\n').unwrap_or((rest, ""));
+        rest = after;
+        if let Some(name) = line.strip_prefix(tag).and_then(|l| l.strip_prefix(' ')) {
+            let (body, after) = match rest.find(&end) {
+                Some(i) => (&rest[..i], &rest[i + end.len()..]),
+                None => (rest, ""),
+            };
+            rest = after;
+            out.push_str(&section_lines(name, body));
+        } else if let Some(v) = line.strip_prefix("dtf=") {
             dtf += 1;
             if dtf < 3 {
                 let mut f = v.rsplitn(3, '|');
@@ -544,6 +614,49 @@ fn shell_lines(shell: &str, lsb_release: Option<&str>) -> String {
         } else {
             out.push_str(line);
             out.push('\n');
+        }
+    }
+    out
+}
+
+/// What the script's `while read` loop (or `$(...)` and word splitting, for `pyV`) prints for a
+/// program's output `body`, by section name: `pyV` the words each followed by a space; `env`
+/// each line as `env.LINE`; `ip` (`read -r _ ifc _ a _`) `inet=IFC ADDR` without the prefix
+/// length; `findmnt` (`read -r t s _`) `mntbind=T` when the source ends with `]`; `lsblk`
+/// (`read -r n u`) `mntuuid=N U` when there is a UUID. A last line without a newline is not
+/// read, as `read` does not.
+fn section_lines(name: &str, body: &str) -> String {
+    let mut out = String::new();
+    if name == "pyV" {
+        out.push_str("pyV=");
+        for w in body.split([' ', '\t', '\n']).filter(|w| !w.is_empty()) {
+            out.push_str(w);
+            out.push(' ');
+        }
+        out.push('\n');
+        return out;
+    }
+    for l in lines(body) {
+        let words: Vec<&str> = l.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
+        let word = |i: usize| words.get(i).copied().unwrap_or_default();
+        match name {
+            "env" => out.push_str(&format!("env.{l}\n")),
+            "ip" => {
+                let a = word(3);
+                out.push_str(&format!(
+                    "inet={} {}\n",
+                    word(1),
+                    a.split('/').next().unwrap_or(a)
+                ));
+            }
+            "findmnt" if word(1).ends_with(']') => out.push_str(&format!("mntbind={}\n", word(0))),
+            "lsblk" => {
+                let t = ifs_trim(l);
+                if let Some((n, u)) = t.split_once([' ', '\t']) {
+                    out.push_str(&format!("mntuuid={n} {}\n", ifs_trim(u)));
+                }
+            }
+            _ => {}
         }
     }
     out
@@ -606,8 +719,66 @@ mod tests {
     fn one_date_process_gives_zones_and_now() {
         let s = "dtf=2000|01|Saturday|6|00|01|00|00|00|946684800|000000000|CET|+0100\ndtf=2000|07|Saturday|6|26|01|00|00|00|946684800|000000000|CEST|+0200\ndtf=2026|12|Monday|1|49|07|15|00|00|1796653200|123456789|CET|+0100\nlsbnone=1\nfqdn=h\n";
         assert_eq!(
-            shell_lines(s, Some("DISTRIB_ID=Ubuntu\n")),
+            shell_lines(s, "talon-x", Some("DISTRIB_ID=Ubuntu\n")),
             "tzs=CET +0100\ntzs=CEST +0200\nnow=2026|12|Monday|1|49|07|15|00|00|1796653200|123456789|CET|+0100\nlsbfile.DISTRIB_ID=Ubuntu\nfqdn=h\n"
         );
+    }
+
+    /// What the script's loops print for the same program output, made on the controller.
+    #[test]
+    fn sections_give_the_lines_the_script_loops_give() {
+        let t = "talon-ab12";
+        let s = format!(
+            "python=/usr/bin/python3\n{t} pyV\nPython  3.11.2\n\n{t} end\nuser=root\n\
+             {t} env\nHOME=/root\nML=a\nb\n\n{t} end\n\
+             {t} ip\n1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever\n2: eth0 inet\n\n{t} end\n\
+             {t} findmnt\n/etc/hosts /dev/sda1[/var/lib/x/hosts] ext4 rw\n/ overlay overlay rw\n/x /dev/sdb]\n\n{t} end\n\
+             {t} lsblk\n /dev/sda1   ab-12 cd  \n/dev/sda2\n/dev/sdb1 u\n{t} end\nlast=1\n"
+        );
+        assert_eq!(
+            shell_lines(&s, t, None),
+            "python=/usr/bin/python3\npyV=Python 3.11.2 \nuser=root\n\
+             env.HOME=/root\nenv.ML=a\nenv.b\n\
+             inet=lo 127.0.0.1\ninet=eth0 \n\
+             mntbind=/etc/hosts\nmntbind=/x\n\
+             mntuuid=/dev/sda1 ab-12 cd\nlast=1\n"
+        );
+        // A program that prints nothing, and a section cut short.
+        assert_eq!(
+            shell_lines(&format!("{t} env\n\n{t} end\nx=1\n{t} env\nA=1\n"), t, None),
+            "x=1\nenv.A=1\n"
+        );
+    }
+
+    #[test]
+    fn fqdn_from_the_first_hosts_line_naming_the_host() {
+        let ns = Some("passwd: files\nhosts:          files dns\n");
+        let hosts = "127.0.0.1\tlocalhost\n# 10.0.0.1 lab1\n::1 localhost ip6-localhost\n\
+                     172.17.0.2\tlab1.example.org LAB1 # docker\n10.0.0.9 other lab1\n";
+        assert_eq!(
+            fqdn_from_files("lab1", ns, Some(hosts)).as_deref(),
+            Some("lab1.example.org")
+        );
+        assert_eq!(
+            fqdn_from_files("other", ns, Some(hosts)).as_deref(),
+            Some("other")
+        );
+        // Another source first, an action after files, no line, an address glibc may read
+        // otherwise: hostname -f runs.
+        assert_eq!(
+            fqdn_from_files("lab1", Some("hosts: dns files\n"), Some(hosts)),
+            None
+        );
+        assert_eq!(
+            fqdn_from_files("lab1", Some("hosts: files [NOTFOUND=return] dns\n"), Some(hosts)),
+            None
+        );
+        assert_eq!(fqdn_from_files("lab2", ns, Some(hosts)), None);
+        assert_eq!(
+            fqdn_from_files("lab1", ns, Some("fe80::1%eth0 lab1.x lab1\n")),
+            None
+        );
+        assert_eq!(fqdn_from_files("lab1", None, Some(hosts)), None);
+        assert_eq!(fqdn_from_files("", ns, Some(hosts)), None);
     }
 }
