@@ -59,6 +59,11 @@ fn local_user() -> String {
 
 impl Sshd {
     fn start() -> Sshd {
+        Sshd::start_with("")
+    }
+
+    /// A server with `extra` lines appended to its configuration.
+    fn start_with(extra: &str) -> Sshd {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} is missing: install it with `apt-get install -y openssh-server` to run the SSH transport tests"
@@ -75,7 +80,7 @@ impl Sshd {
             "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nPidFile none\nUsePAM no\nStrictModes no\n\
              AuthorizedKeysFile {ak}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
              PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nAllowTcpForwarding yes\n\
-             LogLevel ERROR\n",
+             LogLevel ERROR\n{extra}",
             host = d.join("host_ed25519").display(),
             ak = d.join("authorized_keys").display(),
         );
@@ -642,4 +647,34 @@ async fn d16_a_mute_host_fails_the_sftp_path_and_its_shell_fallback_in_one_conne
     assert!(conn.exec(&ExecRequest::shell("true")).await.is_err());
     assert!(started.elapsed() >= Duration::from_millis(700));
     drop(listener);
+}
+
+/// stdin with a NUL byte travels as base64 on the remote shell; whether the host has `base64` is
+/// asked when the first such request comes (not when the shell starts: most connections never
+/// need it). A host without it (here: a PATH without it) runs such requests on a channel of
+/// their own, stdin intact, and the shell stays usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdin_with_nul_on_a_host_without_base64_takes_a_channel_of_its_own() {
+    let bin = tempfile::tempdir().unwrap();
+    for p in ["cat", "sha256sum"] {
+        std::os::unix::fs::symlink(format!("/usr/bin/{p}"), bin.path().join(p)).unwrap();
+    }
+    let sshd = Sshd::start_with(&format!("SetEnv PATH={}\n", bin.path().display()));
+    let conn = connect(&sshd.spec()).await;
+    let out = conn
+        .exec(&ExecRequest::shell("command -v base64 || echo none"))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout_str(), "none\n", "the test's PATH has no base64");
+    let data: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    for _ in 0..2 {
+        let out = conn
+            .exec(&ExecRequest::argv(["cat"]).with_stdin(data.clone()))
+            .await
+            .unwrap();
+        assert_eq!(out.status, ExitStatus::Code(0), "{}", out.stderr_str());
+        assert!(out.stdout == data, "stdin altered on the way");
+    }
+    let out = conn.exec(&ExecRequest::argv(["/bin/true"])).await.unwrap();
+    assert_eq!(out.status, ExitStatus::Code(0), "the shell is still usable");
 }

@@ -228,8 +228,11 @@ struct Session {
 /// A remote shell with the session slot it occupies.
 struct PooledShell {
     shell: RemoteShell,
-    /// `base64` found on the host: requests with stdin may run on this shell.
-    has_base64: bool,
+    /// Whether the host has `base64` (requests whose stdin must travel as base64 may run on
+    /// this shell): asked on this shell when the first such request comes, `None` until then.
+    has_base64: Option<bool>,
+    /// The shell has answered a request: it started.
+    started: bool,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -413,16 +416,44 @@ impl Session {
             Some(p) => p,
             None => self.open_shell().await?,
         };
-        if req.stdin.as_ref().is_some_and(|d| shell::needs_base64(d)) && !pooled.has_base64 {
-            self.park(pooled).await;
-            return self.exec_channel(req).await;
+        if req.stdin.as_ref().is_some_and(|d| shell::needs_base64(d)) {
+            let has = match pooled.has_base64 {
+                Some(has) => has,
+                None => {
+                    let probe = ExecRequest {
+                        argv: vec![
+                            "/bin/sh".into(),
+                            "-c".into(),
+                            "command -v base64 >/dev/null 2>&1".into(),
+                        ],
+                        inline: true,
+                        ..Default::default()
+                    };
+                    let has = match pooled.shell.run(&probe).await {
+                        Ok(out) => out.status.success(),
+                        Err(ShellError::Prepare(e)) => {
+                            self.park(pooled).await;
+                            return Err(self.prepare_failed(&e));
+                        }
+                        Err(e) => return Err(self.shell_failed(pooled.started, e)),
+                    };
+                    pooled.started = true;
+                    pooled.has_base64 = Some(has);
+                    has
+                }
+            };
+            if !has {
+                self.park(pooled).await;
+                return self.exec_channel(req).await;
+            }
         }
         match pooled.shell.run(req).await {
             Ok(out) => {
+                pooled.started = true;
                 self.park(pooled).await;
                 Ok(out)
             }
-            Err(ShellError::Ended(message)) => Err(self.shell_ended("while running a command", message)),
+            Err(e @ ShellError::Ended(_)) => Err(self.shell_failed(pooled.started, e)),
             Err(ShellError::Prepare(e)) => {
                 self.park(pooled).await;
                 Err(self.prepare_failed(&e))
@@ -430,8 +461,21 @@ impl Session {
         }
     }
 
-    /// Opens a session channel running a remote shell and asks it whether `base64` is there
-    /// (one round trip).
+    /// The error for a request that failed on a remote shell (a shell that never answered
+    /// could not start: its error says so).
+    fn shell_failed(&self, started: bool, e: ShellError) -> TransportError {
+        match e {
+            ShellError::Ended(message) if started => self.shell_ended("while running a command", message),
+            ShellError::Ended(message) => self.shell_ended(
+                "while starting a remote shell",
+                format!("cannot start /bin/sh on the host, or it ended during its first command: {message}"),
+            ),
+            ShellError::Prepare(e) => self.prepare_failed(&e),
+        }
+    }
+
+    /// Opens a session channel running a remote shell (no round trip: the first request shows
+    /// whether it started).
     async fn open_shell(&self) -> Result<PooledShell, TransportError> {
         let permit = self
             .channels
@@ -451,21 +495,10 @@ impl Session {
             .await
             .map_err(|e| self.lost(&describe(&e)))?;
         let (reader, writer) = channel.split();
-        let mut shell = RemoteShell::new(reader, writer, token);
-        let probe = ExecRequest::shell("command -v base64 >/dev/null 2>&1");
-        let has_base64 = match shell.run(&probe).await {
-            Ok(out) => out.status.success(),
-            Err(ShellError::Ended(message)) => {
-                return Err(self.shell_ended(
-                    "while starting a remote shell",
-                    format!("cannot start /bin/sh on the host: {message}"),
-                ));
-            }
-            Err(ShellError::Prepare(e)) => return Err(self.prepare_failed(&e)),
-        };
         Ok(PooledShell {
-            shell,
-            has_base64,
+            shell: RemoteShell::new(reader, writer, token),
+            has_base64: None,
+            started: false,
             _permit: permit,
         })
     }
