@@ -71,6 +71,23 @@ async fn d16_facts_over_sftp_are_the_scripts_facts() {
     for user in ["root", "deploy"] {
         same_facts_both_ways(&conn_as(&lab, user).await, 1).await;
     }
+    // The fact step prints the remote shell's umask: the first SFTP probe asks no shell for it.
+    let fresh = conn_as(&lab, "root").await;
+    talon::runner::facts::gather_from(&fresh, None).await.unwrap();
+    let execs = fresh.exec_count();
+    let opts = talon::transport::files::ProbeOptions {
+        sftp: true,
+        ..Default::default()
+    };
+    let p = talon::transport::files::probe(&fresh, "/etc", opts, &None)
+        .await
+        .unwrap();
+    assert_eq!(fresh.exec_count(), execs, "no umask probe after facts over SFTP");
+    let shell = fresh
+        .exec(&talon::transport::ExecRequest::shell("umask"))
+        .await
+        .unwrap();
+    assert_eq!(format!("{:04o}\n", p.umask), shell.stdout_str());
     // The fqdn: read from the first /etc/hosts line naming the host (any case), as
     // `hostname -f` on the shell path gives it; and from `hostname -f` in a second step when no
     // line names it (`hosts: files` alone: no DNS query leaves the lab).

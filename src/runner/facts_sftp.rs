@@ -96,6 +96,7 @@ if command -v lsb_release >/dev/null 2>&1; then lsb_release -a 2>/dev/null | whi
 if command -v ip >/dev/null 2>&1; then
   echo "$T ip"; ip -4 -o addr 2>/dev/null; printf '\n%s\n' "$T end"
 fi
+printf '%s umask ' "$T"; umask
 "#;
 
 /// `hostname -f` (with the script's fallback to the kernel's name), in a second step when
@@ -141,7 +142,17 @@ pub(super) async fn gather_text(
     step.push_str(super::virt_facts::LOCAL_PROBE);
     let req = inline(step);
     let (files, shell) = tokio::join!(file_lines(fs), conn.exec(&req));
-    let shell = shell?.stdout_str();
+    let mut shell = shell?.stdout_str();
+    // The remote shell's umask (the builtin, no process): what the file primitives would ask
+    // it on their first SFTP write, learned now.
+    let umask_at = format!("{tag} umask ");
+    if let Some(i) = shell.find(&umask_at) {
+        let line_end = shell[i..].find('\n').map_or(shell.len(), |e| i + e + 1);
+        if let Ok(u) = u32::from_str_radix(shell[i + umask_at.len()..line_end].trim(), 8) {
+            crate::transport::files::learn_umask(conn, u);
+        }
+        shell.replace_range(i..line_end, "");
+    }
     let Some(mut files) = files else {
         return Ok(None);
     };

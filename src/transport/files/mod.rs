@@ -29,8 +29,9 @@ use scripts::{
 };
 pub use scripts::{script_request, unique_suffix};
 pub use tree::{TreeOp, apply_tree, probe_many};
+pub(crate) use types::learn_umask;
+use types::learned_owner;
 pub use types::*;
-use types::{learn_umask, learned_owner};
 
 /// Runs [`script_request`] on the host.
 async fn run_script(

@@ -313,8 +313,9 @@ pub(super) fn learned_owner(conn: &Connection, become_: &Option<Become>) -> Opti
     learned.new_file_owner.get(&effective_user(become_)).cloned()
 }
 
-/// Records the umask a shell probe reported (see [`Learned`]).
-pub(super) fn learn_umask(conn: &Connection, umask: u32) {
+/// Records the umask a shell probe reported (see [`Learned`]); also the remote shell's `umask`
+/// printed by the fact step over SFTP (`runner::facts_sftp`), so no probe follows.
+pub(crate) fn learn_umask(conn: &Connection, umask: u32) {
     if let Ok(mut learned) = conn.learned().lock() {
         learned.umask = Some(umask);
     }
