@@ -639,9 +639,14 @@ fn shell_lines(shell: &str, tag: &str, lsb_release: Option<&str>) -> String {
 fn section_lines(name: &str, body: &str) -> String {
     let mut out = String::new();
     if name == "pyV" {
+        // `printf '%s ' $v` prints its format once even without words.
+        let words: Vec<&str> = body.split([' ', '\t', '\n']).filter(|w| !w.is_empty()).collect();
         out.push_str("pyV=");
-        for w in body.split([' ', '\t', '\n']).filter(|w| !w.is_empty()) {
+        for w in &words {
             out.push_str(w);
+            out.push(' ');
+        }
+        if words.is_empty() {
             out.push(' ');
         }
         out.push('\n');
@@ -754,6 +759,7 @@ mod tests {
              mntbind=/etc/hosts\nmntbind=/x\n\
              mntuuid=/dev/sda1 ab-12 cd\nlast=1\n"
         );
+        assert_eq!(section_lines("pyV", ""), "pyV= \n");
         // A program that prints nothing, and a section cut short.
         assert_eq!(
             shell_lines(&format!("{t} env\n\n{t} end\nx=1\n{t} env\nA=1\n"), t, None),
