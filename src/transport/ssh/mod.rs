@@ -421,25 +421,13 @@ impl Session {
                 Some(has) => has,
                 None => {
                     let probe = ExecRequest {
-                        argv: vec![
-                            "/bin/sh".into(),
-                            "-c".into(),
-                            "command -v base64 >/dev/null 2>&1".into(),
-                        ],
                         inline: true,
-                        ..Default::default()
+                        ..ExecRequest::shell("command -v base64 >/dev/null 2>&1")
                     };
-                    let has = match pooled.shell.run(&probe).await {
-                        Ok(out) => out.status.success(),
-                        Err(ShellError::Prepare(e)) => {
-                            self.park(pooled).await;
-                            return Err(self.prepare_failed(&e));
-                        }
-                        Err(e) => return Err(self.shell_failed(pooled.started, e)),
-                    };
-                    pooled.started = true;
-                    pooled.has_base64 = Some(has);
-                    has
+                    let (p, out) = self.run_pooled(pooled, &probe).await?;
+                    pooled = p;
+                    pooled.has_base64 = Some(out.status.success());
+                    out.status.success()
                 }
             };
             if !has {
@@ -447,30 +435,35 @@ impl Session {
                 return self.exec_channel(req).await;
             }
         }
+        let (pooled, out) = self.run_pooled(pooled, req).await?;
+        self.park(pooled).await;
+        Ok(out)
+    }
+
+    /// Runs `req` on `pooled` and hands the shell back with the output. On an error the shell is
+    /// parked again when it is still usable (the request could not be prepared) and dropped when
+    /// it ended; a shell that never answered could not start, and its error says so.
+    async fn run_pooled(
+        &self,
+        mut pooled: PooledShell,
+        req: &ExecRequest,
+    ) -> Result<(PooledShell, ExecOutput), TransportError> {
         match pooled.shell.run(req).await {
             Ok(out) => {
                 pooled.started = true;
-                self.park(pooled).await;
-                Ok(out)
+                Ok((pooled, out))
             }
-            Err(e @ ShellError::Ended(_)) => Err(self.shell_failed(pooled.started, e)),
             Err(ShellError::Prepare(e)) => {
                 self.park(pooled).await;
                 Err(self.prepare_failed(&e))
             }
-        }
-    }
-
-    /// The error for a request that failed on a remote shell (a shell that never answered
-    /// could not start: its error says so).
-    fn shell_failed(&self, started: bool, e: ShellError) -> TransportError {
-        match e {
-            ShellError::Ended(message) if started => self.shell_ended("while running a command", message),
-            ShellError::Ended(message) => self.shell_ended(
+            Err(ShellError::Ended(message)) if pooled.started => {
+                Err(self.shell_ended("while running a command", message))
+            }
+            Err(ShellError::Ended(message)) => Err(self.shell_ended(
                 "while starting a remote shell",
                 format!("cannot start /bin/sh on the host, or it ended during its first command: {message}"),
-            ),
-            ShellError::Prepare(e) => self.prepare_failed(&e),
+            )),
         }
     }
 
