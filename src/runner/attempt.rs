@@ -187,7 +187,7 @@ impl Runner<'_> {
     }
 
     pub(super) fn with_result(&self, scope: &Scope, task: &Task, result: &Value) -> Scope {
-        let mut vars = (*scope.vars).clone();
+        let mut vars = Vars::new();
         let mut raw = (*scope.raw).clone();
         if let Some(reg) = &task.register {
             vars.insert(reg.clone(), result.clone());
@@ -198,13 +198,14 @@ impl Runner<'_> {
             for k in ["rc", "stdout", "stderr", "stdout_lines", "stderr_lines"] {
                 if let Some(v) = m.get(k)
                     && !vars.contains_key(k)
+                    && !scope.vars.contains_key(k)
                 {
                     vars.insert(k.to_string(), v.clone());
                     raw.insert(k.to_string());
                 }
             }
         }
-        scope.with_vars(Arc::new(vars)).with_raw(raw)
+        scope.with_top(vars).with_raw(raw)
     }
 
     /// `changed_when` then `failed_when` over a fresh result. As in ansible-core's

@@ -284,11 +284,12 @@ impl Runner<'_> {
         let seen = self.hostvars.read().ok().and_then(|h| h.get(delegated).cloned());
         if let Some(seen) = seen {
             if let Some(serde_json::Value::Object(f)) = seen.get("ansible_facts") {
-                ds.facts = f.clone();
-            }
-            for k in ds.facts.keys() {
-                if seen.contains_key(k) && !seen.contains_key(&format!("ansible_{k}")) {
-                    ds.plain_facts.insert(k.clone());
+                let (facts, plain) = ds.facts_mut();
+                *facts = f.clone();
+                for k in facts.keys() {
+                    if seen.contains_key(k) && !seen.contains_key(&format!("ansible_{k}")) {
+                        plain.insert(k.clone());
+                    }
                 }
             }
             // What the host's own tasks set (set_fact, include_vars, register): above the
@@ -296,9 +297,9 @@ impl Runner<'_> {
             for (k, v) in seen.iter() {
                 let fact = k == "ansible_facts"
                     || k == "inventory_hostname"
-                    || ds.facts.contains_key(k)
+                    || ds.facts().contains_key(k)
                     || k.strip_prefix("ansible_")
-                        .is_some_and(|b| ds.facts.contains_key(b));
+                        .is_some_and(|b| ds.facts().contains_key(b));
                 if !fact && ds.inv_vars.get(k) != Some(v) {
                     ds.registered.insert(k.clone());
                     ds.host_facts.insert(k.clone(), v.clone());
@@ -307,9 +308,9 @@ impl Runner<'_> {
         }
         ds.vars_files = st.vars_files.clone();
         let scope = self.scope_for(ctx, &ds, Some(task), inh, &Vars::new());
-        let mut v = (*scope.vars).clone();
+        let mut v = Vars::new();
         v.insert("inventory_hostname".into(), serde_json::json!(st.name));
-        scope.with_vars(Arc::new(v))
+        scope.with_top(v)
     }
 
     /// The task's `become`, from `scope` (the delegated host's variables under

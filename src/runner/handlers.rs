@@ -114,8 +114,9 @@ impl<'a> Runner<'a> {
         };
         if m == "clear_facts" {
             // ansible-core clears the facts of every host of the play.
-            st.facts.clear();
-            st.plain_facts.clear();
+            let (facts, plain) = st.facts_mut();
+            facts.clear();
+            plain.clear();
             self.publish_hostvars(st);
             if !holds {
                 self.meta_skipped(ctx, st, task, m);

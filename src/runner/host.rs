@@ -17,11 +17,14 @@ pub struct HostState {
     pub name: String,
     /// Variables from the inventory (all inventory layers merged).
     pub inv_vars: Vars,
-    /// Gathered facts (`ansible_facts`).
-    pub facts: Vars,
+    /// Gathered facts (`ansible_facts`): read with [`HostState::facts`], changed through
+    /// [`HostState::facts_mut`] (which drops [`HostState::fact_vars`]'s copy).
+    facts: Vars,
     /// Facts a module set under a name without `ansible_` (`services`, `getent_passwd`): their
     /// variable is that name, as ansible-core injects facts (see [`HostState::fact_var`]).
-    pub plain_facts: std::collections::BTreeSet<String>,
+    plain_facts: std::collections::BTreeSet<String>,
+    /// The facts as variables, built once after each change and shared by every task's scope.
+    fact_vars: std::sync::OnceLock<Arc<Vars>>,
     /// `set_fact` and `register` results.
     pub host_facts: Vars,
     /// The names in `host_facts` (all of them: registered results and rendered `set_fact`
@@ -118,6 +121,33 @@ impl Given {
 }
 
 impl HostState {
+    /// The gathered facts (`ansible_facts`), by name without `ansible_`.
+    pub(crate) fn facts(&self) -> &Vars {
+        &self.facts
+    }
+
+    /// The facts and the names without `ansible_` (see [`HostState::fact_var`]), to change.
+    pub(crate) fn facts_mut(&mut self) -> (&mut Vars, &mut std::collections::BTreeSet<String>) {
+        self.fact_vars.take();
+        (&mut self.facts, &mut self.plain_facts)
+    }
+
+    /// The facts as the variables a task sees: each fact under [`HostState::fact_var`]'s name,
+    /// then `ansible_facts` holding them all (defined, empty, before any gathering, as in
+    /// ansible-core). Built once per change of the facts; shared (`Arc`) by every scope.
+    pub(crate) fn fact_vars(&self) -> Arc<Vars> {
+        self.fact_vars
+            .get_or_init(|| {
+                let mut v = Vars::with_capacity(self.facts.len() + 1);
+                for (k, val) in &self.facts {
+                    v.insert(self.fact_var(k), val.clone());
+                }
+                v.insert("ansible_facts".into(), Value::Object(self.facts.clone()));
+                Arc::new(v)
+            })
+            .clone()
+    }
+
     /// The variable a fact is also visible as: `ansible_KEY` for gathered facts, the key itself
     /// for a module's fact that had no `ansible_` prefix.
     pub(crate) fn fact_var(&self, key: &str) -> String {
@@ -131,6 +161,10 @@ impl HostState {
     /// Merges a module's `ansible_facts`: `ansible_X` keys as fact `X`, others under their own
     /// name (ansible-core's namespace_facts), replacing earlier values.
     pub(crate) fn merge_module_facts(&mut self, facts: &serde_json::Map<String, Value>) {
+        if facts.is_empty() {
+            return;
+        }
+        self.fact_vars.take();
         for (k, v) in facts {
             match k.strip_prefix("ansible_") {
                 Some(bare) if !bare.is_empty() => {
@@ -152,6 +186,7 @@ impl HostState {
             inv_vars,
             facts: Vars::new(),
             plain_facts: std::collections::BTreeSet::new(),
+            fact_vars: std::sync::OnceLock::new(),
             host_facts: Vars::new(),
             registered: std::collections::HashSet::new(),
             include_vars: Vars::new(),
@@ -555,4 +590,50 @@ pub(super) fn child_when(inh: &Inherited, task: &Task) -> Vec<String> {
 
 pub(super) fn truthy(v: Option<&Value>) -> bool {
     v.and_then(vars::as_bool).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(v: Value) -> Vars {
+        match v {
+            Value::Object(m) => m,
+            _ => Vars::new(),
+        }
+    }
+
+    #[test]
+    fn fact_vars_follow_every_change_of_the_facts() {
+        let mut st = HostState::new("web1", Vars::new());
+        assert_eq!(
+            Value::Object((*st.fact_vars()).clone()),
+            json!({"ansible_facts": {}})
+        );
+        st.merge_module_facts(&obj(
+            json!({"ansible_os_family": "Debian", "services": {"ssh": 1}}),
+        ));
+        assert_eq!(
+            Value::Object((*st.fact_vars()).clone()),
+            json!({"ansible_os_family": "Debian", "services": {"ssh": 1},
+                   "ansible_facts": {"os_family": "Debian", "services": {"ssh": 1}}})
+        );
+        let shared = st.fact_vars();
+        assert!(
+            Arc::ptr_eq(&shared, &st.fact_vars()),
+            "built once while the facts stay"
+        );
+        let (facts, plain) = st.facts_mut();
+        facts.insert("services".into(), json!({}));
+        plain.remove("services");
+        assert_eq!(st.fact_vars().get("ansible_services"), Some(&json!({})));
+        assert_eq!(st.fact_vars().get("services"), None);
+        let (facts, plain) = st.facts_mut();
+        facts.clear();
+        plain.clear();
+        assert_eq!(
+            Value::Object((*st.fact_vars()).clone()),
+            json!({"ansible_facts": {}})
+        );
+    }
 }

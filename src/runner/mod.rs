@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures::StreamExt;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::inventory::Inventory;
@@ -82,7 +82,7 @@ pub struct Runner<'a> {
     /// with `-v`.
     pub(crate) python_tasks: Mutex<std::collections::BTreeSet<String>>,
     /// The `groups` magic variable, rebuilt when `add_host`/`group_by` change the inventory.
-    pub(crate) groups: std::sync::RwLock<Value>,
+    pub(crate) groups: std::sync::RwLock<Arc<Value>>,
     /// Every host's variables as other hosts see them (`hostvars`), refreshed at each play start.
     pub(crate) hostvars: std::sync::RwLock<Arc<crate::template::HostVars>>,
     /// `--start-at-task`: what is passed over.
@@ -138,6 +138,20 @@ pub(crate) struct PlayCtx<'p> {
     /// files), in order, with their dependencies' names; each include (task and loop item)
     /// counts once, as ansible-core loads an include once for the hosts that share it.
     pub included_roles: Mutex<(std::collections::HashSet<String>, crate::playbook::PlayRoles)>,
+    /// The play-wide variables every task's scope shares (see [`PlayCtx::play_vars_layer`]),
+    /// with what they were built from.
+    pub play_layer: Mutex<Option<PlayLayer>>,
+}
+
+/// The variables of a play that grow with its hosts (`groups`, `ansible_play_hosts_all`,
+/// `ansible_play_hosts`, `ansible_play_batch`, and `omit`), built once and shared by every
+/// task's scope until one of their sources changes.
+#[derive(Debug)]
+pub(crate) struct PlayLayer {
+    groups: Arc<Value>,
+    removed: Vec<String>,
+    batch: Vec<String>,
+    vars: Arc<Vars>,
 }
 
 /// [`PlayCtx::ended`]: `meta: end_batch` ran in this batch.
@@ -156,19 +170,49 @@ impl PlayCtx<'_> {
         }
     }
 
-    /// `ansible_play_hosts` and `ansible_play_batch`: the play's and the batch's hosts not
-    /// removed, as ansible-core's VariableManager lists them.
-    pub(crate) fn hosts_left(&self) -> (Vec<String>, Vec<String>) {
+    /// The variables every task of the play sees above all others: `ansible_play_hosts_all`,
+    /// `ansible_play_hosts` and `ansible_play_batch` (the play's and the batch's hosts not
+    /// removed, as ansible-core's VariableManager lists them), `groups` (the inventory's, as
+    /// `groups` holds it now) and `omit`. Built again only when a host left the play, a new
+    /// batch started or the inventory changed; shared otherwise (O(1) per task, not O(hosts)).
+    pub(crate) fn play_vars_layer(&self, groups: &Arc<Value>) -> Arc<Vars> {
         let (Ok(removed), Ok(batch)) = (self.removed.lock(), self.batch.lock()) else {
-            return (self.play_hosts.clone(), Vec::new());
+            return Arc::new(self.build_play_layer(groups, &[], &[]));
         };
-        let left = |v: &[String]| {
+        let Ok(mut cache) = self.play_layer.lock() else {
+            return Arc::new(self.build_play_layer(groups, &removed, &batch));
+        };
+        if let Some(c) = cache.as_ref()
+            && Arc::ptr_eq(&c.groups, groups)
+            && c.removed == *removed
+            && c.batch == *batch
+        {
+            return c.vars.clone();
+        }
+        let vars = Arc::new(self.build_play_layer(groups, &removed, &batch));
+        *cache = Some(PlayLayer {
+            groups: groups.clone(),
+            removed: removed.clone(),
+            batch: batch.clone(),
+            vars: vars.clone(),
+        });
+        vars
+    }
+
+    fn build_play_layer(&self, groups: &Value, removed: &[String], batch: &[String]) -> Vars {
+        let left = |v: &[String]| -> Value {
             v.iter()
                 .filter(|h| !removed.contains(h))
-                .cloned()
-                .collect::<Vec<_>>()
+                .map(|h| Value::String(h.clone()))
+                .collect()
         };
-        (left(&self.play_hosts), left(&batch))
+        let mut v = Vars::with_capacity(5);
+        v.insert("ansible_play_hosts_all".into(), json!(self.play_hosts));
+        v.insert("ansible_play_hosts".into(), left(&self.play_hosts));
+        v.insert("ansible_play_batch".into(), left(batch));
+        v.insert("groups".into(), groups.clone());
+        v.insert("omit".into(), json!(crate::template::OMIT));
+        v
     }
 
     /// Records the roles an include loaded (see [`PlayCtx::included_roles`]).
@@ -241,7 +285,7 @@ impl<'a> Runner<'a> {
             conns: Mutex::new(HashMap::new()),
             given: Mutex::new(HashMap::new()),
             python_tasks: Mutex::new(std::collections::BTreeSet::new()),
-            groups: std::sync::RwLock::new(Value::Object(inv.groups_map())),
+            groups: std::sync::RwLock::new(Arc::new(Value::Object(inv.groups_map()))),
             hostvars: std::sync::RwLock::new(Arc::new(crate::template::HostVars::new())),
             start_at: opts.start_at_task.as_deref().map(|p| {
                 start_at::StartAt::plan(pb, p, &|tags| {
@@ -370,6 +414,7 @@ impl<'a> Runner<'a> {
             play_hosts: hosts_all,
             removed: Mutex::new(removed),
             batch: Mutex::new(Vec::new()),
+            play_layer: Mutex::new(None),
             lockstep: lockstep::Lockstep::default(),
             linear: false,
             active: Mutex::new(Vec::new()),
@@ -488,7 +533,7 @@ impl<'a> Runner<'a> {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let out = change(&mut inv);
-        let groups = Value::Object(inv.groups_map());
+        let groups = Arc::new(Value::Object(inv.groups_map()));
         drop(inv);
         *self
             .groups
@@ -618,11 +663,8 @@ impl<'a> Runner<'a> {
 /// What other hosts see of a host through `hostvars`: inventory vars, facts, set_fact/register.
 fn visible_vars(st: &HostState) -> crate::vars::Vars {
     let mut v = st.inv_vars.clone();
-    for (k, val) in &st.facts {
-        v.insert(st.fact_var(k), val.clone());
-    }
-    if !st.facts.is_empty() {
-        v.insert("ansible_facts".into(), Value::Object(st.facts.clone()));
+    if !st.facts().is_empty() {
+        crate::vars::overlay(&mut v, &st.fact_vars());
     }
     crate::vars::overlay(&mut v, &st.include_vars);
     crate::vars::overlay(&mut v, &st.host_facts);

@@ -11,7 +11,7 @@ use super::host::{HostState, Inherited};
 use super::{PlayCtx, Runner};
 use crate::playbook::vars_files;
 use crate::playbook::{Action, Task};
-use crate::template::{OMIT, Scope};
+use crate::template::{Scope, VarLayers};
 use crate::vars::{self, Vars};
 
 impl<'a> Runner<'a> {
@@ -135,7 +135,12 @@ impl<'a> Runner<'a> {
         })
     }
 
-    /// The variables a task sees, merged in Ansible's precedence order (low to high).
+    /// The variables a task sees, in Ansible's precedence order (low to high), as four layers:
+    /// role defaults and inventory variables; the host's facts (shared by its tasks, see
+    /// [`HostState::fact_vars`]); everything above them up to the magic variables; and the
+    /// play-wide magic variables that grow with the hosts (shared by the play's tasks, see
+    /// [`PlayCtx::play_vars_layer`]). A name reads from the highest layer that has it, as one
+    /// overlay of the layers in order would give.
     pub(crate) fn scope_for(
         &self,
         ctx: &PlayCtx<'_>,
@@ -149,11 +154,7 @@ impl<'a> Runner<'a> {
             vars::overlay(&mut v, &r.defaults);
         }
         vars::overlay(&mut v, &st.inv_vars);
-        for (k, val) in &st.facts {
-            v.insert(st.fact_var(k), val.clone());
-        }
-        // Defined (empty) before any facts are gathered, as in ansible-core.
-        v.insert("ansible_facts".into(), Value::Object(st.facts.clone()));
+        let below = Arc::new(std::mem::take(&mut v));
         vars::overlay(&mut v, &ctx.play.vars);
         vars::overlay(&mut v, &ctx.prompted);
         vars::overlay(&mut v, &st.vars_files);
@@ -229,17 +230,12 @@ impl<'a> Runner<'a> {
             }
             v.insert("ansible_search_path".into(), json!(path));
         }
-        let (left, batch) = ctx.hosts_left();
-        v.insert("ansible_play_hosts_all".into(), json!(ctx.play_hosts));
-        v.insert("ansible_play_hosts".into(), json!(left));
-        v.insert("ansible_play_batch".into(), json!(batch));
         let groups = self
             .groups
             .read()
             .map(|g| g.clone())
             .unwrap_or_else(|p| p.into_inner().clone());
-        v.insert("groups".into(), groups);
-        v.insert("omit".into(), json!(OMIT));
+        let play_layer = ctx.play_vars_layer(&groups);
         let hostvars = self.hostvars.read().map(|h| h.clone()).unwrap_or_default();
         let search = match task {
             Some(t) => self.search_paths(t, inh),
@@ -255,7 +251,8 @@ impl<'a> Runner<'a> {
                 || item.contains_key(k)
         };
         let raw = st.registered.iter().filter(|k| !higher(k)).cloned().collect();
-        Scope::new(Arc::new(v))
+        // Facts sit above the inventory (they replace its values) and below the play.
+        Scope::layered(VarLayers::new([below, st.fact_vars(), Arc::new(v), play_layer]))
             .with_hostvars(hostvars)
             .with_search_paths(search)
             .with_raw(raw)

@@ -401,9 +401,10 @@ impl<'a> Runner<'a> {
                         // Gathered facts join (and replace) what the host has, modules' facts too
                         // (the delegated host's with delegate_facts).
                         if facts_to.is_none() {
+                            let (facts, plain) = st.facts_mut();
                             for (k, v) in &f {
-                                st.plain_facts.remove(k);
-                                st.facts.insert(k.clone(), v.clone());
+                                plain.remove(k);
+                                facts.insert(k.clone(), v.clone());
                             }
                         }
                         // The result names them as setup returns them (`ansible_distribution`).

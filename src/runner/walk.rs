@@ -467,7 +467,7 @@ impl<'a> Runner<'a> {
                 one => Value::Array(vec![one]),
             },
         };
-        let mut vars = (*scope.vars).clone();
+        let mut vars = Vars::new();
         vars.insert("__talon_with_terms".into(), terms);
         vars.insert(
             crate::template::WITH_SUBDIR_VAR.into(),
@@ -475,7 +475,7 @@ impl<'a> Runner<'a> {
         );
         let mut raw_names = (*scope.raw).clone();
         raw_names.insert("__talon_with_terms".into());
-        let with_scope = scope.with_vars(Arc::new(vars)).with_raw(raw_names);
+        let with_scope = scope.with_top(vars).with_raw(raw_names);
         self.templater
             .eval_expr(
                 &format!(
@@ -556,11 +556,7 @@ impl<'a> Runner<'a> {
             }
             let label = match &task.loop_control.label {
                 Some(l) => {
-                    let s = scope.with_vars(Arc::new({
-                        let mut v = (*scope.vars).clone();
-                        vars::overlay(&mut v, &vars);
-                        v
-                    }));
+                    let s = scope.with_top(vars.clone());
                     self.templater
                         .render_str(l, &s)
                         .map(|v| vars::as_string(&v))

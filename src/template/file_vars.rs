@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::VarLayers;
 use crate::vars::Vars;
 
 /// ansible-core's default `ansible_managed` (`DEFAULT_MANAGED_STR`), without an ansible.cfg.
@@ -18,8 +19,8 @@ pub const ANSIBLE_MANAGED: &str = "Ansible managed";
 /// `2026-12-06 23:56:08.123456`), and `ansible_managed` ("Ansible managed") unless the variable
 /// is already set (ansible-core does not clobber a user's value). A file that cannot be read
 /// for its times leaves the time variables out (rendering reads the file next and says why).
-pub fn with_template_vars(vars: &Vars, path: &str, fullpath: &Path, dest: Option<&str>) -> Vars {
-    let mut out = vars.clone();
+pub fn with_template_vars(vars: &VarLayers, path: &str, fullpath: &Path, dest: Option<&str>) -> VarLayers {
+    let mut out = Vars::new();
     let host = nix::unistd::gethostname()
         .map(|h| h.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -57,7 +58,7 @@ pub fn with_template_vars(vars: &Vars, path: &str, fullpath: &Path, dest: Option
     if !vars.contains_key("ansible_managed") {
         out.insert("ansible_managed".into(), Value::String(ANSIBLE_MANAGED.into()));
     }
-    out
+    vars.with_top(out)
 }
 
 /// A time as Python's `str(datetime)`: `YYYY-MM-DD HH:MM:SS`, then `.ffffff` unless the
@@ -85,7 +86,7 @@ mod tests {
         let dir = std::env::temp_dir();
         let file = dir.join(format!("talon-tv-{}", std::process::id()));
         std::fs::write(&file, "x").unwrap();
-        let v = with_template_vars(&Vars::new(), "t.j2", &file, Some("/etc/x"));
+        let v = with_template_vars(&VarLayers::default(), "t.j2", &file, Some("/etc/x")).flatten();
         assert_eq!(v["ansible_managed"], "Ansible managed");
         assert_eq!(v["template_path"], "t.j2");
         assert_eq!(v["template_destpath"], "/etc/x");
@@ -94,7 +95,7 @@ mod tests {
         assert_eq!(&mtime[10..11], " ");
         let mut mine = Vars::new();
         mine.insert("ansible_managed".into(), Value::String("mine".into()));
-        let v = with_template_vars(&mine, "t.j2", &file, None);
+        let v = with_template_vars(&mine.into(), "t.j2", &file, None).flatten();
         assert_eq!(v["ansible_managed"], "mine");
         assert_eq!(v["template_destpath"], Value::Null);
         std::fs::remove_file(&file).unwrap();

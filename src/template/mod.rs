@@ -12,6 +12,8 @@
 //! Ansible's templar re-appends them.
 
 mod file_vars;
+mod layers;
+pub use layers::VarLayers;
 pub(crate) mod filters;
 
 /// Python's `json.dumps` of a value (`", "` and `": "` separators), for modules that send JSON.
@@ -74,8 +76,9 @@ pub type HostVars = BTreeMap<String, Arc<Vars>>;
 /// The variables visible to one render: a task's merged variables, plus optional context.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
-    /// The merged variables (including magic vars such as `inventory_hostname`, `groups`).
-    pub vars: Arc<Vars>,
+    /// The merged variables (including magic vars such as `inventory_hostname`, `groups`), in
+    /// shared layers.
+    pub vars: VarLayers,
     /// Every host's variables, exposed as `hostvars`; strings in them are templated lazily
     /// against that host's own variables. `None`: `hostvars` is undefined.
     pub hostvars: Option<Arc<HostVars>>,
@@ -91,6 +94,10 @@ pub struct Scope {
 impl Scope {
     /// A scope over these variables.
     pub fn new(vars: Arc<Vars>) -> Self {
+        Scope::layered(vars.into())
+    }
+    /// A scope over these layers of variables.
+    pub fn layered(vars: VarLayers) -> Self {
         Scope {
             vars,
             hostvars: None,
@@ -98,8 +105,12 @@ impl Scope {
             raw: Arc::default(),
         }
     }
-    /// The same scope (hostvars, search paths, raw names) over other variables.
-    pub fn with_vars(&self, vars: Arc<Vars>) -> Scope {
+    /// The same scope with `top` above its variables (its names win), sharing the rest.
+    pub fn with_top(&self, top: Vars) -> Scope {
+        self.with_layers(self.vars.with_top(top))
+    }
+    /// The same scope (hostvars, search paths, raw names) over other layers of variables.
+    pub fn with_layers(&self, vars: VarLayers) -> Scope {
         Scope {
             vars,
             hostvars: self.hostvars.clone(),

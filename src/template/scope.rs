@@ -14,10 +14,9 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Value as MjValue, ValueKi
 use serde_json::Value;
 
 use super::{
-    Engine, HostVars, MAX_NESTED_RENDERS, MAX_OUTPUT_BYTES, OMIT, RENDER_FUEL, TemplateError, is_template,
-    out_of_fuel, to_mj_error,
+    Engine, HostVars, MAX_NESTED_RENDERS, MAX_OUTPUT_BYTES, OMIT, RENDER_FUEL, TemplateError, VarLayers,
+    is_template, out_of_fuel, to_mj_error,
 };
-use crate::vars::Vars;
 
 /// How deep lazily templated variables may nest before we call it a loop.
 const MAX_DEPTH: usize = 64;
@@ -35,7 +34,7 @@ pub(crate) const SCOPE_KEY: &str = "__talon_scope__";
 #[derive(Debug)]
 pub(crate) struct Ctx {
     pub engine: Arc<Engine>,
-    pub vars: Arc<Vars>,
+    pub vars: VarLayers,
     pub hostvars: Option<Arc<HostVars>>,
     pub search_paths: Arc<Vec<PathBuf>>,
     /// Top-level variables that are data, never templated ([`crate::template::Scope::raw`]).
@@ -154,7 +153,7 @@ impl Ctx {
     pub(crate) fn enter_template(
         self: &Arc<Self>,
         path: &str,
-        vars: Arc<Vars>,
+        vars: VarLayers,
     ) -> Result<Arc<Ctx>, TemplateError> {
         let open = self.chain.iter().filter(|c| c.starts_with(LOOKUP_PREFIX)).count();
         let label = format!("{LOOKUP_PREFIX}'{path}')");
@@ -176,7 +175,7 @@ impl Ctx {
     }
 
     /// The same context over another host's variables (for `hostvars[name]`).
-    fn for_host(self: &Arc<Self>, vars: Arc<Vars>) -> Arc<Ctx> {
+    fn for_host(self: &Arc<Self>, vars: VarLayers) -> Arc<Ctx> {
         Arc::new(Ctx {
             engine: self.engine.clone(),
             vars,
@@ -257,7 +256,7 @@ impl Object for HostvarsObj {
         let name = key.as_str()?;
         let vars = self.ctx.hostvars.as_ref()?.get(name)?.clone();
         Some(MjValue::from_object(ScopeObj {
-            ctx: self.ctx.for_host(vars),
+            ctx: self.ctx.for_host(vars.into()),
             prefix: format!("hostvars[{name}]."),
         }))
     }

@@ -157,14 +157,12 @@ pub async fn run(args: &Vars, ctx: &ModuleContext<'_>) -> Result<ModuleOutcome, 
     };
     // ansible-core's template variables (template_path, ansible_managed, ...) for this file.
     let dest_arg = a.str("dest")?;
-    let scope = ctx
-        .scope
-        .with_vars(std::sync::Arc::new(crate::template::with_template_vars(
-            &ctx.scope.vars,
-            &src,
-            &path,
-            dest_arg.as_deref(),
-        )));
+    let scope = ctx.scope.with_layers(crate::template::with_template_vars(
+        &ctx.scope.vars,
+        &src,
+        &path,
+        dest_arg.as_deref(),
+    ));
     let rendered = ctx
         .templater
         .render_template_with(&text, &src, &scope, &syntax, &path)

@@ -2,7 +2,6 @@
 //! `lines`, `fileglob`, and the search for a lookup's file through the scope's search paths.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use minijinja::Error;
 use minijinja::value::{Value, ValueKind};
@@ -77,12 +76,9 @@ pub(super) fn template(call: &Call) -> Result<Vec<Value>, Error> {
             let path = find(scope, &str_of(t), "templates")?;
             let text = crate::input::read_text(&path).map_err(|e| err(format!("lookup('template'): {e}")))?;
             let name = path.display().to_string();
-            let mut vars = crate::template::with_template_vars(&scope.ctx.vars, &str_of(t), &path, None);
-            vars.extend(extra.clone());
-            let inner = scope
-                .ctx
-                .enter_template(&name, Arc::new(vars))
-                .map_err(to_mj_error)?;
+            let vars = crate::template::with_template_vars(&scope.ctx.vars, &str_of(t), &path, None)
+                .with_top(extra.clone());
+            let inner = scope.ctx.enter_template(&name, vars).map_err(to_mj_error)?;
             let dirs = crate::template::files::include_dirs(&scope.ctx.search_paths, &path, true);
             inner
                 .engine
