@@ -77,7 +77,7 @@ impl Runner<'_> {
         v.insert("inventory_hostname".into(), Value::String(name.to_string()));
         if let Ok(mut slot) = self.hostvars.write() {
             let mut map = (**slot).clone();
-            map.insert(name.to_string(), std::sync::Arc::new(v));
+            map.insert(name.to_string(), v.into());
             *slot = std::sync::Arc::new(map);
         }
     }

@@ -38,7 +38,7 @@ use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::playbook::{Play, Playbook, SerialStep};
 use crate::report::{Event, HostStats, Reporter};
-use crate::template::Templater;
+use crate::template::{Templater, VarLayers};
 use crate::transport::Connection;
 use crate::vars::Vars;
 pub use host::HostState;
@@ -552,15 +552,17 @@ impl<'a> Runner<'a> {
                 None => {
                     let mut v = inv.host_vars(&h);
                     v.insert("inventory_hostname".into(), Value::String(h.clone()));
-                    v
+                    v.into()
                 }
             };
             if let Ok(given) = self.given.lock()
                 && let Some(g) = given.get(&h)
             {
-                g.apply_vars(&mut v);
+                let mut flat = v.flatten();
+                g.apply_vars(&mut flat);
+                v = flat.into();
             }
-            hv.insert(h, Arc::new(v));
+            hv.insert(h, v);
         }
         if let Ok(mut slot) = self.hostvars.write() {
             *slot = Arc::new(hv);
@@ -570,7 +572,7 @@ impl<'a> Runner<'a> {
     /// Publishes one host's current variables to `hostvars`, so that other hosts see its facts,
     /// `set_fact` and `register` results during the same play (as in Ansible).
     pub(crate) fn publish_hostvars(&self, st: &HostState) {
-        let v = Arc::new(visible_vars(st));
+        let v = visible_vars(st);
         if let Ok(mut slot) = self.hostvars.write() {
             let mut map = (**slot).clone();
             map.insert(st.name.clone(), v);
@@ -587,13 +589,13 @@ impl<'a> Runner<'a> {
         }
         if let Ok(mut slot) = self.hostvars.write() {
             let mut map = (**slot).clone();
-            let mut v = map.get(host).map(|v| (**v).clone()).unwrap_or_else(|| {
+            let mut v = map.get(host).map(VarLayers::flatten).unwrap_or_else(|| {
                 let mut v = self.inventory().host_vars(host);
                 v.insert("inventory_hostname".into(), Value::String(host.to_string()));
                 v
             });
             given.apply_vars(&mut v);
-            map.insert(host.to_string(), Arc::new(v));
+            map.insert(host.to_string(), v.into());
             *slot = Arc::new(map);
         }
         if let Ok(mut g) = self.given.lock() {
@@ -661,15 +663,18 @@ impl<'a> Runner<'a> {
 }
 
 /// What other hosts see of a host through `hostvars`: inventory vars, facts, set_fact/register.
-fn visible_vars(st: &HostState) -> crate::vars::Vars {
-    let mut v = st.inv_vars.clone();
-    if !st.facts().is_empty() {
-        crate::vars::overlay(&mut v, &st.fact_vars());
-    }
-    crate::vars::overlay(&mut v, &st.include_vars);
-    crate::vars::overlay(&mut v, &st.host_facts);
-    v.insert("inventory_hostname".into(), Value::String(st.name.clone()));
-    v
+fn visible_vars(st: &HostState) -> VarLayers {
+    let mut own = st.include_vars.clone();
+    crate::vars::overlay(&mut own, &st.host_facts);
+    own.insert("inventory_hostname".into(), Value::String(st.name.clone()));
+    // The facts layer is the one the host's own scopes share; without facts, `ansible_facts`
+    // is left undefined here.
+    let facts = if st.facts().is_empty() {
+        Arc::new(Vars::new())
+    } else {
+        st.fact_vars()
+    };
+    VarLayers::new([Arc::new(st.inv_vars.clone()), facts, Arc::new(own)])
 }
 
 /// Orders a play's hosts by its `order:`, as ansible-core's `InventoryManager.get_hosts`:

@@ -70,8 +70,9 @@ pub const MAX_LIST_ITEMS: u64 = 1_000_000;
 /// `__omit_place_holder__<sha1>`).
 pub const OMIT: &str = "__omit_place_holder__talon__";
 
-/// Every host's variables by inventory name, for `hostvars[name].var`.
-pub type HostVars = BTreeMap<String, Arc<Vars>>;
+/// Every host's variables by inventory name, for `hostvars[name].var` (layers shared with the
+/// host's own scopes, such as its facts).
+pub type HostVars = BTreeMap<String, VarLayers>;
 
 /// The variables visible to one render: a task's merged variables, plus optional context.
 #[derive(Debug, Clone, Default)]

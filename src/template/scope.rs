@@ -256,7 +256,7 @@ impl Object for HostvarsObj {
         let name = key.as_str()?;
         let vars = self.ctx.hostvars.as_ref()?.get(name)?.clone();
         Some(MjValue::from_object(ScopeObj {
-            ctx: self.ctx.for_host(vars.into()),
+            ctx: self.ctx.for_host(vars),
             prefix: format!("hostvars[{name}]."),
         }))
     }

@@ -228,7 +228,7 @@ fn hostvars_are_lazy_per_host() {
         .as_object()
         .unwrap()
         .clone();
-    h.insert("web1".into(), Arc::new(web1));
+    h.insert("web1".into(), Arc::new(web1).into());
     let s = scope(json!({"n": 9, "groups": {"web": ["web1"]}})).with_hostvars(Arc::new(h));
     let t = Templater::new();
     assert_eq!(
