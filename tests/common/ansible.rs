@@ -14,6 +14,17 @@ use super::{Lab, Run, root, text};
 /// Serialises venv creation between test threads.
 static VENV: Mutex<()> = Mutex::new(());
 
+/// Serialises venv creation between test binaries too (scripts/run-tests runs several at once,
+/// and on a fresh clone the first ones all find no venv): an exclusive `flock` on a file beside
+/// the venv, held with the returned file, after [`VENV`] is taken.
+fn venv_lock() -> std::fs::File {
+    let target = root().join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    let file = std::fs::File::create(target.join(".ansible-venv.lock")).unwrap();
+    file.lock().unwrap();
+    file
+}
+
 /// The ansible-core the comparisons are made against. Pinned: a new release can change what a
 /// module does (2.19.15's `git` fails on a shallow clone moved to a branch with "'NoneType'
 /// object has no attribute 'startswith'", where 2.19.14 and talon move it), and the suite must
@@ -25,6 +36,7 @@ pub fn ansible_bin(name: &str) -> PathBuf {
     let venv = root().join("target").join("ansible-venv");
     let marker = venv.join(format!(".installed-{ANSIBLE_CORE}"));
     let _guard = VENV.lock().unwrap_or_else(|e| e.into_inner());
+    let _file = venv_lock();
     if !marker.exists() {
         let st = Command::new("python3")
             .args(["-m", "venv"])
@@ -70,6 +82,7 @@ pub fn collections_path() -> PathBuf {
     let dir = root().join("target").join("ansible-collections");
     let marker = dir.join(".installed");
     let _guard = VENV.lock().unwrap_or_else(|e| e.into_inner());
+    let _file = venv_lock();
     if !marker.exists() {
         let out = Command::new(pip)
             .args(["install", "-q", "--no-deps", "--target"])
