@@ -259,6 +259,64 @@ impl<'a> Runner<'a> {
     }
 }
 
+/// The variables of a play that grow with its hosts (`groups`, `ansible_play_hosts_all`,
+/// `ansible_play_hosts`, `ansible_play_batch`, and `omit`), built once and shared by every
+/// task's scope until one of their sources changes.
+#[derive(Debug)]
+pub(crate) struct PlayLayer {
+    groups: Arc<Value>,
+    removed: Vec<String>,
+    batch: Vec<String>,
+    vars: Arc<Vars>,
+}
+
+impl PlayCtx<'_> {
+    /// The variables every task of the play sees above all others: `ansible_play_hosts_all`,
+    /// `ansible_play_hosts` and `ansible_play_batch` (the play's and the batch's hosts not
+    /// removed, as ansible-core's VariableManager lists them), `groups` (the inventory's, as
+    /// `groups` holds it now) and `omit`. Built again only when a host left the play, a new
+    /// batch started or the inventory changed; shared otherwise (O(1) per task, not O(hosts)).
+    pub(crate) fn play_vars_layer(&self, groups: &Arc<Value>) -> Arc<Vars> {
+        let (Ok(removed), Ok(batch)) = (self.removed.lock(), self.batch.lock()) else {
+            return Arc::new(self.build_play_layer(groups, &[], &[]));
+        };
+        let Ok(mut cache) = self.play_layer.lock() else {
+            return Arc::new(self.build_play_layer(groups, &removed, &batch));
+        };
+        if let Some(c) = cache.as_ref()
+            && Arc::ptr_eq(&c.groups, groups)
+            && c.removed == *removed
+            && c.batch == *batch
+        {
+            return c.vars.clone();
+        }
+        let vars = Arc::new(self.build_play_layer(groups, &removed, &batch));
+        *cache = Some(PlayLayer {
+            groups: groups.clone(),
+            removed: removed.clone(),
+            batch: batch.clone(),
+            vars: vars.clone(),
+        });
+        vars
+    }
+
+    fn build_play_layer(&self, groups: &Value, removed: &[String], batch: &[String]) -> Vars {
+        let left = |v: &[String]| -> Value {
+            v.iter()
+                .filter(|h| !removed.contains(h))
+                .map(|h| Value::String(h.clone()))
+                .collect()
+        };
+        let mut v = Vars::with_capacity(5);
+        v.insert("ansible_play_hosts_all".into(), json!(self.play_hosts));
+        v.insert("ansible_play_hosts".into(), left(&self.play_hosts));
+        v.insert("ansible_play_batch".into(), left(batch));
+        v.insert("groups".into(), groups.clone());
+        v.insert("omit".into(), json!(crate::template::OMIT));
+        v
+    }
+}
+
 /// The ansible-core release whose behaviour talon follows (the reference of its compare tests).
 pub const ANSIBLE_VERSION: (u32, u32, u32) = (2, 19, 14);
 
