@@ -43,6 +43,21 @@ fn tasks(base: &str) -> Vec<(&'static str, Value)> {
             "copy",
             json!({"content": "x".repeat(300_000), "dest": format!("{base}/big.txt"), "mode": "0600"}),
         ),
+        // Above one window of writes in flight (1 MiB): written first, then synced.
+        (
+            "copy",
+            json!({"content": "y".repeat(1_500_000), "dest": format!("{base}/bigger.txt"), "mode": "0644"}),
+        ),
+        // Folders made with their mode: 0770 loses bits to the umask (022) and is chmod'ed,
+        // at every level made; 01777 keeps its sticky bit.
+        (
+            "file",
+            json!({"path": format!("{base}/deep/er/dir"), "state": "directory", "mode": "0770"}),
+        ),
+        (
+            "file",
+            json!({"path": format!("{base}/sticky"), "state": "directory", "mode": "01777"}),
+        ),
         (
             "file",
             json!({"src": format!("{base}/etc/app/a.conf"), "dest": format!("{base}/a.link"), "state": "link"}),
@@ -179,9 +194,9 @@ async fn sftp_warm_small_file_tasks_start_no_host_process() {
     let small: Vec<_> = tasks(base)
         .into_iter()
         // stat reads every field of ansible.builtin.stat on the shell; `file` on an existing
-        // regular file asks the shell for its link count; the large file is hashed on the host.
+        // regular file asks the shell for its link count; the large files are hashed on the host.
         .filter(|(m, a)| {
-            *m != "stat" && !a.to_string().contains("big.txt") && !a.to_string().contains("c.txt\",\"mode")
+            *m != "stat" && !a.to_string().contains("/big") && !a.to_string().contains("c.txt\",\"mode")
         })
         .collect();
     for (m, a) in &small {

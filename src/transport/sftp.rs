@@ -410,6 +410,87 @@ impl SftpFs {
         Ok(())
     }
 
+    /// Finishes a file just created with [`SftpFs::create_excl`]: writes `data` at offset 0,
+    /// then `fsetstat` of `owner` (chown), `fsetstat` of `mode` (chmod), `fsync` (where the
+    /// server has `fsync@openssh.com`), `fstat` when `report`, and `close`, in that order.
+    ///
+    /// All of them are in flight together: one round trip where one request after another
+    /// took six. This relies on the order in which the server processes requests on one
+    /// handle, which the SFTP drafts require to be the order of arrival (OpenSSH's
+    /// `sftp-server` processes every request in order). Data above one window of writes
+    /// ([`WRITES_IN_FLIGHT`] x [`WRITE_CHUNK`], 1 MiB) is written and answered first, so that
+    /// the sync is never sent before the last write. Every answer is checked; the first
+    /// failure is returned (the handle is closed either way). Returns the `fstat` when asked.
+    pub async fn finish_new(
+        &self,
+        handle: &str,
+        data: &[u8],
+        owner: Option<FileAttributes>,
+        mode: Option<FileAttributes>,
+        report: bool,
+    ) -> Result<Option<FileAttributes>, SftpFail> {
+        let _changing = self.ahead.changing();
+        let window = WRITE_CHUNK * WRITES_IN_FLIGHT;
+        let (head, tail) = if data.len() > window {
+            data.split_at(data.len() - data.len() % WRITE_CHUNK)
+        } else {
+            (&data[..0], data)
+        };
+        if !head.is_empty()
+            && let Err(e) = self.write_all(handle, head).await
+        {
+            self.close(handle).await;
+            return Err(e);
+        }
+        let offset = head.len();
+        // futures::join! polls its futures in the order given, so the requests leave in that
+        // order (tokio::join! may start at another branch).
+        let writes = async {
+            let chunks = tail.chunks(WRITE_CHUNK).enumerate().map(|(i, chunk)| {
+                self.count();
+                self.raw
+                    .write(handle, (offset + i * WRITE_CHUNK) as u64, chunk.to_vec())
+            });
+            for r in futures::future::join_all(chunks).await {
+                r?;
+            }
+            Ok::<(), SftpFail>(())
+        };
+        let set = |attrs: Option<FileAttributes>| async move {
+            match attrs {
+                Some(a) => {
+                    self.count();
+                    self.raw
+                        .fsetstat(handle, a)
+                        .await
+                        .map(|_| ())
+                        .map_err(SftpFail::from)
+                }
+                None => Ok(()),
+            }
+        };
+        let stat = async {
+            if report {
+                self.fstat(handle).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let (w, o, m, f, st, ()) = futures::join!(
+            writes,
+            set(owner),
+            set(mode),
+            self.fsync(handle),
+            stat,
+            self.close(handle)
+        );
+        w?;
+        o?;
+        m?;
+        f?;
+        st
+    }
+
     /// `fsync` of an open handle, where the server has the extension (else nothing).
     pub async fn fsync(&self, handle: &str) -> Result<(), SftpFail> {
         if self.fsync {
@@ -471,9 +552,17 @@ impl SftpFs {
 
     /// `mkdir` with the server's default mode (0777 under its umask).
     pub async fn mkdir(&self, path: &str) -> Result<(), SftpFail> {
+        self.mkdir_mode(path, None).await
+    }
+
+    /// `mkdir` with `mode` (OpenSSH's server passes it to `mkdir(2)`, so the umask, and a
+    /// default ACL of the parent, still apply: callers check the result); `None`: 0777 under
+    /// the umask.
+    pub async fn mkdir_mode(&self, path: &str, mode: Option<u32>) -> Result<(), SftpFail> {
         let _changing = self.ahead.changing();
         self.count();
-        self.raw.mkdir(path, FileAttributes::empty()).await?;
+        let attrs = mode.map_or_else(FileAttributes::empty, mode_attrs);
+        self.raw.mkdir(path, attrs).await?;
         Ok(())
     }
 
@@ -491,20 +580,32 @@ impl SftpFs {
     }
 
     /// The entries of directory `path` (name and attributes, as `readdir` gives them; `.` and
-    /// `..` included).
+    /// `..` included). `readdir` requests go two at a time (OpenSSH answers up to 100 entries
+    /// each, then end of directory), so a small directory is three round trips: open, read,
+    /// close.
     pub async fn list(&self, path: &str) -> Result<Vec<(String, FileAttributes)>, SftpFail> {
         self.count();
         let handle = self.raw.opendir(path).await?.handle;
         let mut out = Vec::new();
-        let result = loop {
+        let read = || {
             self.count();
-            match self.raw.readdir(handle.as_str()).await {
-                Ok(name) if name.files.is_empty() => break Ok(()),
-                Ok(name) => out.extend(name.files.into_iter().map(|f| (f.filename, f.attrs))),
-                Err(russh_sftp::client::error::Error::Status(s)) if s.status_code == StatusCode::Eof => {
-                    break Ok(());
-                }
-                Err(e) => break Err(SftpFail::from(e)),
+            self.raw.readdir(handle.as_str())
+        };
+        let mut take = |r: Result<russh_sftp::protocol::Name, russh_sftp::client::error::Error>| match r {
+            Ok(name) if name.files.is_empty() => Ok(true),
+            Ok(name) => {
+                out.extend(name.files.into_iter().map(|f| (f.filename, f.attrs)));
+                Ok(false)
+            }
+            Err(russh_sftp::client::error::Error::Status(s)) if s.status_code == StatusCode::Eof => Ok(true),
+            Err(e) => Err(SftpFail::from(e)),
+        };
+        let result = loop {
+            let (a, b) = futures::join!(read(), read());
+            match take(a).and_then(|end| if end { Ok(true) } else { take(b) }) {
+                Ok(true) => break Ok(()),
+                Ok(false) => {}
+                Err(e) => break Err(e),
             }
         };
         self.close(&handle).await;

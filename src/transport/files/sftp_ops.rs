@@ -190,58 +190,49 @@ pub(super) async fn write_new(
         return None;
     }
     let (dir, base) = split_dest(path);
-    let (dest, folder) = tokio::join!(fs.stat_opt(path, false), fs.stat_opt(&dir, true));
-    if dest.ok()?.is_some() {
-        return None;
-    }
-    let folder = folder.ok()??;
-    if folder.permissions.map(kind_of) != Some(FileKind::Directory) {
-        return None;
-    }
-    let names = fs.names().await?;
-    let uid = match &opts.attrs.owner {
-        Some(o) => Some(names.uid_of(o)?),
-        None => None,
-    };
-    let gid = match &opts.attrs.group {
-        Some(g) => Some(names.gid_of(g)?),
-        None => None,
-    };
-    let plain = opts.attrs.mode.is_none() && uid.is_none() && gid.is_none();
-    let mode = match opts.attrs.mode {
-        Some(m) => Some(m),
-        None if plain => None,
-        None => Some(0o666 & !umask(conn).await?),
-    };
     let suffix = super::unique_suffix();
-    remove_stale_temps(fs, &dir, &base, &suffix).await;
     let temp = format!("{dir}/.{base}.talon.{suffix}");
-    let handle = fs
-        .create_excl(&temp, if plain { 0o666 } else { 0o600 })
-        .await
-        .ok()?;
-    let steps = async {
-        fs.write_all(&handle, content).await?;
-        if uid.is_some() || gid.is_some() {
-            fs.fsetstat(
-                &handle,
-                owner_attrs(uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX)),
-            )
-            .await?;
+    // Two branches in flight together: the checks, the exclusive create and the finished
+    // temp file (three round trips) beside the listing of stale temp files (open, read,
+    // close), then the rename: four round trips for a new file.
+    let made = async {
+        let (dest, folder) = tokio::join!(fs.stat_opt(path, false), fs.stat_opt(&dir, true));
+        if dest.ok()?.is_some() {
+            return None;
         }
-        if let Some(m) = mode {
-            fs.fsetstat(&handle, mode_attrs(m)).await?;
+        let folder = folder.ok()??;
+        if folder.permissions.map(kind_of) != Some(FileKind::Directory) {
+            return None;
         }
-        fs.fsync(&handle).await?;
-        let attrs = if opts.report {
-            Some(fs.fstat(&handle).await?)
-        } else {
-            None
+        let names = fs.names().await?;
+        let uid = match &opts.attrs.owner {
+            Some(o) => Some(names.uid_of(o)?),
+            None => None,
         };
-        Ok::<_, SftpFail>(attrs)
+        let gid = match &opts.attrs.group {
+            Some(g) => Some(names.gid_of(g)?),
+            None => None,
+        };
+        let plain = opts.attrs.mode.is_none() && uid.is_none() && gid.is_none();
+        let mode = match opts.attrs.mode {
+            Some(m) => Some(m),
+            None if plain => None,
+            None => Some(0o666 & !umask(conn).await?),
+        };
+        let handle = fs
+            .create_excl(&temp, if plain { 0o666 } else { 0o600 })
+            .await
+            .ok()?;
+        let owner = (uid.is_some() || gid.is_some())
+            .then(|| owner_attrs(uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX)));
+        let done = fs
+            .finish_new(&handle, content, owner, mode.map(mode_attrs), opts.report)
+            .await;
+        Some((done, names, folder, uid, gid))
     };
-    let done = steps.await;
-    fs.close(&handle).await;
+    let (made, stale) = tokio::join!(made, stale_temps(fs, &dir, &base, &suffix));
+    let (done, names, folder, uid, gid) = made?;
+    remove_temps(fs, &dir, stale).await;
     let attrs = match done {
         Ok(a) => a,
         Err(_) => {
@@ -295,23 +286,31 @@ pub(super) async fn write_new(
     }))
 }
 
-/// Removes the temp files `.BASE.talon.PID.*` that an earlier run of another controller process
-/// left beside the destination when it died mid-write (regular files only, as the write
-/// script does). Failures are ignored: they are leftovers, not this write.
-async fn remove_stale_temps(fs: &SftpFs, dir: &str, base: &str, suffix: &str) {
+/// The temp files `.BASE.talon.PID.*` that an earlier run of another controller process left
+/// beside the destination when it died mid-write (regular files only, as the write script
+/// removes them; [`remove_temps`] removes them). A directory that cannot be listed has none.
+async fn stale_temps(fs: &SftpFs, dir: &str, base: &str, suffix: &str) -> Vec<String> {
     let prefix = format!(".{base}.talon.");
     let own = format!("{prefix}{}.", suffix.split('.').next().unwrap_or_default());
     let Ok(entries) = fs.list(dir).await else {
-        return;
+        return Vec::new();
     };
-    for (name, attrs) in entries {
-        if name.starts_with(&prefix)
-            && !name.starts_with(&own)
-            && attrs.permissions.map(kind_of) == Some(FileKind::File)
-        {
-            let _ = fs.remove(&format!("{dir}/{name}")).await;
-        }
-    }
+    entries
+        .into_iter()
+        .filter(|(name, attrs)| {
+            name.starts_with(&prefix)
+                && !name.starts_with(&own)
+                && attrs.permissions.map(kind_of) == Some(FileKind::File)
+        })
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// Removes the files `names` of `dir` (all requests in flight together). Failures are
+/// ignored: they are leftovers, not this write.
+async fn remove_temps(fs: &SftpFs, dir: &str, names: Vec<String>) {
+    let paths: Vec<String> = names.iter().map(|n| format!("{dir}/{n}")).collect();
+    futures::future::join_all(paths.iter().map(|p| fs.remove(p))).await;
 }
 
 /// The directories `mkdir -p PATH` walks, as [`super::scripts::MKDIR_BODY`] builds them.
@@ -381,7 +380,13 @@ pub(super) async fn mkdir_if_missing(
         sftp: true,
         ..Default::default()
     };
-    match stat_path(fs, path, &opts).await? {
+    let all = prefixes(path);
+    // The path's own lstat and every folder's stat, all in one round trip.
+    let (own, stats) = tokio::join!(
+        stat_path(fs, path, &opts),
+        futures::future::join_all(all.iter().map(|p| fs.stat_opt(p, true)))
+    );
+    match own? {
         Some(st) if st.kind == FileKind::Directory => {
             return Some(Ok((
                 Probe {
@@ -401,8 +406,6 @@ pub(super) async fn mkdir_if_missing(
     if (ids.0.is_some() || ids.1.is_some()) && names.uid_of(&conn.login_user()) != Some(0) {
         return None;
     }
-    let all = prefixes(path);
-    let stats = futures::future::join_all(all.iter().map(|p| fs.stat_opt(p, true))).await;
     let mut first_missing = all.len();
     for (i, s) in stats.into_iter().enumerate() {
         match s.ok()? {
@@ -415,15 +418,27 @@ pub(super) async fn mkdir_if_missing(
         }
     }
     let mut created = Vec::new();
+    let mut last = None;
     for cur in &all[first_missing..] {
-        let made = match fs.mkdir(cur).await {
-            Ok(()) => true,
-            // Made by another process meanwhile: success, as the script (and Ansible) see it.
-            Err(_) => {
+        // mkdir with the mode asked for (under the umask) and the new folder's lstat in flight
+        // together; the folder is chmod'ed only when that lstat shows another mode (a umask
+        // that takes bits away, a default ACL, special bits), and chown'd when asked.
+        let (made, now) = futures::join!(fs.mkdir_mode(cur, attrs.mode), fs.stat_opt(cur, false));
+        let ours = made.is_ok();
+        let made = ours
+            || {
+                // Made by another process meanwhile: success, as the script (and Ansible) see it.
                 matches!(fs.stat_opt(cur, true).await, Ok(Some(a)) if a.permissions.map(kind_of) == Some(FileKind::Directory))
-            }
+            };
+        let now = now.ok().flatten().filter(|_| ours);
+        let mode_ok = match (attrs.mode, &now) {
+            (None, _) => true,
+            (Some(m), Some(a)) => a.permissions.map(|p| p & 0o7777) == Some(m),
+            (Some(_), None) => false,
         };
-        if !made || apply_attrs(fs, cur, attrs.mode, ids).await.is_err() {
+        // chown then chmod, as the script's `attrs` (a chown may clear special bits).
+        let settle = !mode_ok || ids.0.is_some() || ids.1.is_some();
+        if !made || (settle && apply_attrs(fs, cur, attrs.mode, ids).await.is_err()) {
             if created.is_empty() {
                 return None;
             }
@@ -431,25 +446,33 @@ pub(super) async fn mkdir_if_missing(
             return Some(match super::mkdir(conn, path, attrs, become_).await {
                 Ok(rest) => {
                     created.extend(rest);
-                    finish_mkdir(conn, fs, path, umask, created, become_).await
+                    finish_mkdir(conn, fs, path, umask, created, None, become_).await
                 }
                 Err(e) => Err(e),
             });
         }
+        last = if settle { None } else { now };
         created.push(cur.clone());
     }
-    Some(finish_mkdir(conn, fs, path, umask, created, become_).await)
+    Some(finish_mkdir(conn, fs, path, umask, created, last, become_).await)
 }
 
-/// The new folder's own stat after [`mkdir_if_missing`] (the shell's when SFTP cannot say).
+/// The new folder's own stat after [`mkdir_if_missing`]: `known` (its lstat after the last
+/// change) when given, else asked (the shell's when SFTP cannot say).
 async fn finish_mkdir(
     conn: &Connection,
     fs: &SftpFs,
     path: &str,
     umask: u32,
     created: Vec<String>,
+    known: Option<FileAttributes>,
     become_: &Option<Become>,
 ) -> Result<MkdirAnswer, FilesError> {
+    if let (Some(a), Some(names)) = (&known, fs.names().await)
+        && let Some(st) = base_stat(a, names)
+    {
+        return Ok((Probe { umask, stat: None }, created, Some(st)));
+    }
     let opts = ProbeOptions {
         sftp: true,
         ..Default::default()
@@ -473,15 +496,18 @@ pub(super) async fn symlink_new(
     if !symbolic || attrs.owner.is_some() || attrs.group.is_some() || !fs.is_openssh() {
         return None;
     }
-    if fs.stat_opt(path, false).await.ok()?.is_some() {
+    // symlink(2) never replaces what is there (the shell handles that case); the new link's
+    // lstat and target are asked in the same round trip (answers ignored if it failed).
+    let (made, own, target) =
+        futures::join!(fs.symlink(src, path), fs.stat_opt(path, false), fs.readlink(path));
+    made.ok()?;
+    let own = own.ok()??;
+    if own.permissions.map(kind_of) != Some(FileKind::Link) {
         return None;
     }
-    fs.symlink(src, path).await.ok()?;
-    let opts = ProbeOptions {
-        sftp: true,
-        ..Default::default()
-    };
-    stat_path(fs, path, &opts).await
+    let mut st = base_stat(&own, fs.names().await?)?;
+    st.link_target = Some(target.ok()?);
+    Some(Some(st))
 }
 
 /// [`super::set_attrs`] over SFTP: chown then chmod, following links. A link's own owner
