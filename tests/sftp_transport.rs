@@ -73,6 +73,15 @@ fn tasks(base: &str) -> Vec<(&'static str, Value)> {
         ("file", json!({"path": format!("{base}/gone"), "state": "absent"})),
         ("file", json!({"path": format!("{base}/c.txt"), "mode": "0600"})),
         ("stat", json!({"path": format!("{base}/etc/app/a.conf")})),
+        // The checksum of a small file is taken from its bytes over SFTP (the same step); a
+        // link followed is hashed as its target, one not followed is not hashed; a file above
+        // 64 KiB is hashed on the host in one more step.
+        (
+            "stat",
+            json!({"path": format!("{base}/a.link"), "follow": true, "checksum_algorithm": "md5"}),
+        ),
+        ("stat", json!({"path": format!("{base}/a.link")})),
+        ("stat", json!({"path": format!("{base}/bigger.txt")})),
         ("slurp", json!({"src": format!("{base}/etc/app/a.conf")})),
     ]
 }
@@ -176,11 +185,12 @@ async fn sftp_and_shell_paths_give_the_same_results_and_trees() {
         warm_sftp.iter().all(|l| !l.contains("changed=true")),
         "{warm_sftp:#?}"
     );
-    // stat (every field of ansible.builtin.stat) and `file` on an existing regular file (its
-    // link count) are the only host processes; in diff mode the 300 kB copy is read back.
+    // stat (every field of ansible.builtin.stat: one step each, two for the file above 64 KiB
+    // hashed on the host) and `file` on an existing regular file (its link count) are the only
+    // host processes; in diff mode the 300 kB copy is read back.
     assert_eq!(
         sftp.conn.exec_count() - execs,
-        2,
+        1 + 5,
         "warm: only stat and file on a regular file start a host process"
     );
     assert!(sftp.conn.sftp_request_count() > requests);

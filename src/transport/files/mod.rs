@@ -23,9 +23,9 @@ mod types;
 use super::{Become, Connection, ExecOutput, TransportError};
 pub use remote_copy::{HostCopy, HostCopyOutcome, copy_on_host};
 use scripts::{
-    ATTRS_FN, MKDIR_BODY, ST_FN, STAT_EXTRA, algo, attr_args, created_dirs, flag, parse_err, parse_probe,
-    parse_st, parse_stat_extra, parse_umask, parse_write, remote_err, take_line, write_args, write_script,
-    write_status,
+    ATTRS_FN, MKDIR_BODY, ST_FN, STAT_EXTRA, STAT_EXTRA_COUNT, STAT_EXTRA_FIELDS, algo, attr_args,
+    created_dirs, flag, parse_err, parse_probe, parse_st, parse_st_extra, parse_stat_extra, parse_umask,
+    parse_write, remote_err, take_line, write_args, write_script, write_status,
 };
 pub use scripts::{script_request, unique_suffix};
 pub use tree::{TreeOp, apply_tree, probe_many};
@@ -145,6 +145,11 @@ pub async fn stat(
 /// device number; with `mime` the `file` command's mime type and charset; with `attrs`
 /// `lsattr`'s version and flags), in one round trip. `None` when the path does not exist.
 ///
+/// The checksum of a regular file up to [`sftp_ops::CONTROLLER_HASH_MAX`] is taken on the
+/// controller from its bytes read over SFTP in the same round trip (no `sha1sum` process on the
+/// host), where SFTP serves the task's user; a larger or unreadable file is hashed on the host
+/// as before, in one more step.
+///
 /// Errors: [`FilesError::Remote`] when `stat` fails on the host; [`FilesError::Parse`] on
 /// output this module did not produce.
 pub async fn stat_full(
@@ -156,7 +161,45 @@ pub async fn stat_full(
     attrs: bool,
     become_: &Option<Become>,
 ) -> Result<Option<(FileStat, StatExtra)>, FilesError> {
-    let script = format!("{ST_FN}umask; st \"$1\" \"$2\" \"$3\" 0 || exit 1\n{STAT_EXTRA}");
+    let fs = match checksum {
+        Some(_) => sftp_ops::usable(conn, become_).await,
+        None => None,
+    };
+    let Some(fs) = fs else {
+        return stat_full_step(conn, path, follow, checksum, mime, attrs, become_).await;
+    };
+    let (answer, bytes) = tokio::join!(
+        stat_full_step(conn, path, follow, None, mime, attrs, become_),
+        fs.read_all(path, Some(sftp_ops::CONTROLLER_HASH_MAX))
+    );
+    let Some((mut st, extra)) = answer? else {
+        return Ok(None);
+    };
+    // The script hashes a regular file, followed or not a link itself.
+    if st.kind != FileKind::File || !(follow || st.link_target.is_none()) {
+        return Ok(Some((st, extra)));
+    }
+    match (checksum, bytes) {
+        (Some(c), Ok(Some(b))) => {
+            st.checksum = Some(c.digest(&b));
+            Ok(Some((st, extra)))
+        }
+        _ => stat_full_step(conn, path, follow, checksum, mime, attrs, become_).await,
+    }
+}
+
+/// [`stat_full`]'s shell step (`checksum` taken by the host's `sha1sum`/`md5sum`/...).
+async fn stat_full_step(
+    conn: &Connection,
+    path: &str,
+    follow: bool,
+    checksum: Option<Checksum>,
+    mime: bool,
+    attrs: bool,
+    become_: &Option<Become>,
+) -> Result<Option<(FileStat, StatExtra)>, FilesError> {
+    let script =
+        format!("{ST_FN}{STAT_EXTRA_FIELDS}umask; st \"$1\" \"$2\" \"$3\" 0 || exit 1\n{STAT_EXTRA}");
     let args = [
         path.to_string(),
         flag(follow),
@@ -172,10 +215,11 @@ pub async fn stat_full(
         return Err(remote_err("stat", path, &out));
     }
     let mut buf = &out.stdout[..];
-    let Some(st) = parse_probe(path, &mut buf, false)?.stat else {
+    parse_umask(path, &mut buf)?;
+    let Some((st, fields)) = parse_st_extra(path, &mut buf, false, STAT_EXTRA_COUNT)? else {
         return Ok(None);
     };
-    let extra = parse_stat_extra(path, &mut buf, mime, attrs)?;
+    let extra = parse_stat_extra(path, &fields, &mut buf, mime, attrs)?;
     Ok(Some((st, extra)))
 }
 

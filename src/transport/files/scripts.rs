@@ -12,7 +12,8 @@ use super::types::{
 /// Shell function `st PATH FOLLOW ALGO CONTENT` printing `M` for missing, or `E`, twelve fields,
 /// the checksum line, the access line (`rwx` subset for the running user), the link target, a
 /// NUL, the link's resolved path, a NUL, and the content.
-pub(super) const ST_FN: &str = r#"st() {
+pub(super) const ST_FN: &str = r#"stx=
+st() {
   if [ "$2" = 1 ]; then
     [ -e "$1" ] || { echo M; return 0; }; so=-L
   else
@@ -30,7 +31,7 @@ pub(super) const ST_FN: &str = r#"st() {
 %.9Z
 %i
 %d
-%h' -- "$1" || return 1
+%h'"$stx" -- "$1" || return 1
   sc=
   if [ -n "$3" ] && [ -f "$1" ] && { [ "$2" = 1 ] || [ ! -L "$1" ]; }; then
     sc=$("$3"sum < "$1") || return 1; sc=${sc%% *}
@@ -112,6 +113,17 @@ pub(super) fn parse_st(
     buf: &mut &[u8],
     want_content: bool,
 ) -> Result<Option<FileStat>, FilesError> {
+    Ok(parse_st_extra(path, buf, want_content, 0)?.map(|(st, _)| st))
+}
+
+/// [`parse_st`] of an `st` run with `extra` more `stat -c` fields (`$stx`, after `%h`), which
+/// are returned beside the stat as printed.
+pub(super) fn parse_st_extra(
+    path: &str,
+    buf: &mut &[u8],
+    want_content: bool,
+    extra: usize,
+) -> Result<Option<(FileStat, Vec<String>)>, FilesError> {
     let tag = take_line(buf).ok_or_else(|| parse_err(path, "no status line"))?;
     if tag == b"M" {
         return Ok(None);
@@ -119,8 +131,8 @@ pub(super) fn parse_st(
     if tag != b"E" {
         return Err(parse_err(path, "bad status line"));
     }
-    let mut fields = Vec::with_capacity(14);
-    for _ in 0..14 {
+    let mut fields = Vec::with_capacity(14 + extra);
+    for _ in 0..14 + extra {
         let l = take_line(buf).ok_or_else(|| parse_err(path, "missing fields"))?;
         fields.push(String::from_utf8_lossy(l).into_owned());
     }
@@ -153,14 +165,15 @@ pub(super) fn parse_st(
     let resolved = &buf[..nul];
     *buf = &buf[nul + 1..];
     let text = |b: &[u8]| Some(String::from_utf8_lossy(b).into_owned()).filter(|t| !t.is_empty());
-    let access = fields[13].trim();
-    let checksum = Some(fields[12].trim().to_string()).filter(|c| !c.is_empty());
+    let access = fields[13 + extra].trim().to_string();
+    let checksum = Some(fields[12 + extra].trim().to_string()).filter(|c| !c.is_empty());
+    let more = fields[12..12 + extra].to_vec();
     let content = (want_content && kind == FileKind::File).then(|| {
         let c = buf.to_vec();
         *buf = &[];
         c
     });
-    Ok(Some(FileStat {
+    let st = FileStat {
         kind,
         mode: raw & 0o7777,
         uid: u32::try_from(num(1)?).map_err(|_| parse_err(path, "bad uid"))?,
@@ -181,7 +194,8 @@ pub(super) fn parse_st(
         executable: access.contains('x'),
         checksum,
         content,
-    }))
+    };
+    Ok(Some((st, more)))
 }
 
 /// A time as `stat -c %.9Y` prints it (`SECONDS.NANOSECONDS`, or whole seconds), as the float
@@ -200,27 +214,33 @@ pub(super) fn parse_time(t: &str) -> Option<f64> {
     Some(secs as f64 + f64::from(nanos) * 1e-9)
 }
 
+/// `$stx` for `st` in the `stat` module (set after [`ST_FN`], which empties it): block size, blocks and device numbers, asked of the
+/// same `stat` process as the other fields.
+pub(super) const STAT_EXTRA_FIELDS: &str = "stx='\n%o\n%b\n%t\n%T'\n";
+
+/// The number of `stat -c` fields in [`STAT_EXTRA_FIELDS`].
+pub(super) const STAT_EXTRA_COUNT: usize = 4;
+
 /// Shell text run after `st` for the `stat` module (`$1` path, `$2` follow, `$5` get_mime,
-/// `$6` get_attributes): block size, blocks and device numbers, then `F` + `file -b
-/// --mime-type --mime-encoding` (empty when `file` is missing or fails), then `A` + the first
-/// line of `lsattr -vd` (empty when it fails), as ansible.builtin.stat gathers them.
+/// `$6` get_attributes): `F` + `file -b --mime-type --mime-encoding` (empty when `file` is
+/// missing or fails), then `A` + the first line of `lsattr -vd` (empty when it fails; the first
+/// line taken by the shell, not by `head`), as ansible.builtin.stat gathers them.
 pub(super) const STAT_EXTRA: &str = r#"
-if [ "$2" = 1 ]; then [ -e "$1" ] || exit 0; so=-L; else { [ -e "$1" ] || [ -L "$1" ]; } || exit 0; so=; fi
-stat $so -c '%o
-%b
-%t
-%T' -- "$1" || exit 1
+if [ "$2" = 1 ]; then [ -e "$1" ] || exit 0; else { [ -e "$1" ] || [ -L "$1" ]; } || exit 0; fi
 if [ "$5" = 1 ]; then
   if o=$(file -b --mime-type --mime-encoding -- "$1" 2>/dev/null); then echo "F$o"; else echo F; fi
 fi
 if [ "$6" = 1 ]; then
-  if o=$(lsattr -vd -- "$1" 2>/dev/null); then printf 'A%s\n' "$o" | head -n 1; else echo A; fi
+  nl='
+'
+  if o=$(lsattr -vd -- "$1" 2>/dev/null); then printf 'A%s\n' "${o%%"$nl"*}"; else echo A; fi
 fi
 "#;
 
 /// Parses [`STAT_EXTRA`]'s output (after `st`'s) into a [`StatExtra`].
 pub(super) fn parse_stat_extra(
     path: &str,
+    fields: &[String],
     buf: &mut &[u8],
     mime: bool,
     attrs: bool,
@@ -230,12 +250,16 @@ pub(super) fn parse_stat_extra(
             .map(|l| String::from_utf8_lossy(l).into_owned())
             .ok_or_else(|| parse_err(path, &format!("no {what}")))
     };
-    let num =
-        |t: &str, radix: u32| u64::from_str_radix(t.trim(), radix).map_err(|_| parse_err(path, "bad number"));
-    let block_size = num(&line("block size")?, 10)?;
-    let blocks = num(&line("blocks")?, 10)?;
-    let major = num(&line("major")?, 16)?;
-    let minor = num(&line("minor")?, 16)?;
+    let num = |i: usize, radix: u32| {
+        fields
+            .get(i)
+            .and_then(|t| u64::from_str_radix(t.trim(), radix).ok())
+            .ok_or_else(|| parse_err(path, "bad number"))
+    };
+    let block_size = num(0, 10)?;
+    let blocks = num(1, 10)?;
+    let major = num(2, 16)?;
+    let minor = num(3, 16)?;
     // glibc's makedev.
     let device_type =
         (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & !0xff) << 12) | ((major & !0xfff) << 32);
