@@ -165,13 +165,11 @@ pub async fn stat_full(
         Some(_) => sftp_ops::usable(conn, become_).await,
         None => None,
     };
+    let step = |checksum| stat_full_step(conn, path, (follow, checksum, mime, attrs), become_);
     let Some(fs) = fs else {
-        return stat_full_step(conn, path, follow, checksum, mime, attrs, become_).await;
+        return step(checksum).await;
     };
-    let (answer, bytes) = tokio::join!(
-        stat_full_step(conn, path, follow, None, mime, attrs, become_),
-        fs.read_all(path, Some(sftp_ops::CONTROLLER_HASH_MAX))
-    );
+    let (answer, bytes) = tokio::join!(step(None), fs.read_all(path, Some(sftp_ops::CONTROLLER_HASH_MAX)));
     let Some((mut st, extra)) = answer? else {
         return Ok(None);
     };
@@ -184,18 +182,16 @@ pub async fn stat_full(
             st.checksum = Some(c.digest(&b));
             Ok(Some((st, extra)))
         }
-        _ => stat_full_step(conn, path, follow, checksum, mime, attrs, become_).await,
+        _ => step(checksum).await,
     }
 }
 
-/// [`stat_full`]'s shell step (`checksum` taken by the host's `sha1sum`/`md5sum`/...).
+/// [`stat_full`]'s shell step for `(follow, checksum, mime, attrs)` (`checksum` taken by the
+/// host's `sha1sum`/`md5sum`/...).
 async fn stat_full_step(
     conn: &Connection,
     path: &str,
-    follow: bool,
-    checksum: Option<Checksum>,
-    mime: bool,
-    attrs: bool,
+    (follow, checksum, mime, attrs): (bool, Option<Checksum>, bool, bool),
     become_: &Option<Become>,
 ) -> Result<Option<(FileStat, StatExtra)>, FilesError> {
     let script =
