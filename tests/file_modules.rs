@@ -397,6 +397,49 @@ async fn copy_checksum_is_sha1_of_content(t: FileTransport) {
     assert_eq!(out.result["checksum"], "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
 }
 
+/// New files of sizes around the write chunk (64 KiB) and the window of writes in flight
+/// (1 MiB; on the SFTP path the chunks of one window travel with the chmod, fsync and close of
+/// the temp file): every byte arrives in its place, the mode is the one asked for.
+async fn new_files_of_every_size_around_the_write_windows_arrive_whole(t: FileTransport) {
+    let env = Env::new(t);
+    const K: usize = 64 * 1024;
+    for (i, len) in [
+        0,
+        1,
+        K - 1,
+        K,
+        K + 1,
+        16 * K - 1,
+        16 * K,
+        16 * K + 1,
+        17 * K + 7,
+        32 * K,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Bytes that differ chunk to chunk, so a chunk written at another offset shows.
+        let content: String = (0..len)
+            .map(|j| char::from(b'a' + ((j % 23 + j / K) % 26) as u8))
+            .collect();
+        let dest = env.p(&format!("sized-{i}"));
+        let out = env
+            .run("copy", json!({"content": content, "dest": dest, "mode": "0640"}))
+            .await;
+        assert!(out.changed, "{len} bytes");
+        assert_eq!(
+            out.result["checksum"],
+            talon::transport::files::Checksum::Sha1.digest(content.as_bytes()),
+            "{len} bytes"
+        );
+        assert!(
+            std::fs::read(&dest).unwrap() == content.as_bytes(),
+            "{len} bytes on disk"
+        );
+        assert_eq!(mode_of(&dest), 0o640, "{len} bytes");
+    }
+}
+
 async fn copy_src_from_files_into_dir_owner_and_validate(t: FileTransport) {
     let env = Env::new(t);
     std::fs::write(env.dir.path().join("play/files/motd"), "hi\n").unwrap();
@@ -934,6 +977,7 @@ on_both_paths!(
     copy_and_file_round_trips,
     lineinfile_keeps_mode_and_owner_of_existing_files,
     copy_checksum_is_sha1_of_content,
+    new_files_of_every_size_around_the_write_windows_arrive_whole,
     copy_src_from_files_into_dir_owner_and_validate,
     file_directory_touch_absent_and_states,
     file_links_and_recurse,
