@@ -440,6 +440,27 @@ async fn new_files_of_every_size_around_the_write_windows_arrive_whole(t: FileTr
     }
 }
 
+/// d16: `stat` (checksum on by default) of a named pipe answers, and the connection's SFTP
+/// channel still serves the next task: the checksum's SFTP read opens regular files only
+/// (`sftp-server` serves one request at a time, and opening a FIFO blocks until a writer comes).
+async fn d16_stat_of_a_fifo_does_not_block_the_sftp_channel(t: FileTransport) {
+    let env = Env::new(t);
+    let fifo = env.p("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let within = std::time::Duration::from_secs(20);
+    let out = tokio::time::timeout(within, env.run("stat", json!({"path": fifo})))
+        .await
+        .expect("stat of a FIFO answered");
+    assert_eq!(out.result["stat"]["isfifo"], true);
+    assert!(out.result["stat"].get("checksum").is_none());
+    let next = env.p("after");
+    tokio::time::timeout(within, env.run("copy", json!({"content": "x\n", "dest": next})))
+        .await
+        .expect("the next file task answered");
+    assert_eq!(std::fs::read_to_string(&next).unwrap(), "x\n");
+}
+
 async fn copy_src_from_files_into_dir_owner_and_validate(t: FileTransport) {
     let env = Env::new(t);
     std::fs::write(env.dir.path().join("play/files/motd"), "hi\n").unwrap();
@@ -978,6 +999,7 @@ on_both_paths!(
     lineinfile_keeps_mode_and_owner_of_existing_files,
     copy_checksum_is_sha1_of_content,
     new_files_of_every_size_around_the_write_windows_arrive_whole,
+    d16_stat_of_a_fifo_does_not_block_the_sftp_channel,
     copy_src_from_files_into_dir_owner_and_validate,
     file_directory_touch_absent_and_states,
     file_links_and_recurse,

@@ -108,11 +108,21 @@ const ATTRIBUTE_NAMES: &[(char, &str)] = &[
     ('Z', "compresseddirty"),
 ];
 
-/// Adds what ansible.builtin.stat reports beyond [`stat_dict`]: `block_size`, `blocks`,
+/// Adds what ansible.builtin.stat reports beyond [`stat_dict`]: `ischr`, `isblk`, `isfifo`,
+/// `issock` (the mode's file type), `block_size`, `blocks`,
 /// `device_type`; with `get_mime` `mimetype`/`charset` (`unknown` when the host's `file`
 /// cannot say); with `get_attributes` `version`, `attr_flags`, `attributes` (null, empty and
 /// empty when `lsattr` cannot say, e.g. on overlayfs).
 fn add_extra(d: &mut Map<String, Value>, x: &StatExtra, mime: bool, attrs: bool) {
+    // [`stat_dict`] knows files, folders and links only; the other kinds from the mode's type.
+    for (key, bits) in [
+        ("ischr", 0o020000),
+        ("isblk", 0o060000),
+        ("isfifo", 0o010000),
+        ("issock", 0o140000),
+    ] {
+        d.insert(key.into(), json!(x.file_type == bits));
+    }
     d.insert("block_size".into(), json!(x.block_size));
     d.insert("blocks".into(), json!(x.blocks));
     d.insert("device_type".into(), json!(x.device_type));

@@ -146,9 +146,9 @@ pub async fn stat(
 /// `lsattr`'s version and flags), in one round trip. `None` when the path does not exist.
 ///
 /// The checksum of a regular file up to [`sftp_ops::CONTROLLER_HASH_MAX`] is taken on the
-/// controller from its bytes read over SFTP in the same round trip (no `sha1sum` process on the
-/// host), where SFTP serves the task's user; a larger or unreadable file is hashed on the host
-/// as before, in one more step.
+/// controller from its bytes read over SFTP while the shell step runs (its `stat` first: only
+/// a regular file is opened; no `sha1sum` process on the host), where SFTP serves the task's
+/// user; a larger or unreadable file is hashed on the host as before, in one more step.
 ///
 /// Errors: [`FilesError::Remote`] when `stat` fails on the host; [`FilesError::Parse`] on
 /// output this module did not produce.
@@ -169,7 +169,18 @@ pub async fn stat_full(
     let Some(fs) = fs else {
         return step(checksum).await;
     };
-    let (answer, bytes) = tokio::join!(step(None), fs.read_all(path, Some(sftp_ops::CONTROLLER_HASH_MAX)));
+    // Only a regular file is opened: opening a FIFO would block the host's one `sftp-server`
+    // (the shell's script tests `-f` before `sha1sum` reads, with the same small race).
+    let bytes = async {
+        let a = fs.stat(path, true).await.ok()?;
+        let small = a.size.is_some_and(|n| n <= sftp_ops::CONTROLLER_HASH_MAX);
+        if a.permissions.is_some_and(|p| p & 0o170000 == 0o100000) && small {
+            fs.read_all(path, Some(sftp_ops::CONTROLLER_HASH_MAX)).await.ok()
+        } else {
+            None
+        }
+    };
+    let (answer, bytes) = tokio::join!(step(None), bytes);
     let Some((mut st, extra)) = answer? else {
         return Ok(None);
     };
@@ -178,7 +189,7 @@ pub async fn stat_full(
         return Ok(Some((st, extra)));
     }
     match (checksum, bytes) {
-        (Some(c), Ok(Some(b))) => {
+        (Some(c), Some(Some(b))) => {
             st.checksum = Some(c.digest(&b));
             Ok(Some((st, extra)))
         }

@@ -215,11 +215,11 @@ pub(super) fn parse_time(t: &str) -> Option<f64> {
 }
 
 /// `$stx` for `st` in the `stat` module (set after [`ST_FN`], which empties it): block size, blocks and device numbers, asked of the
-/// same `stat` process as the other fields.
-pub(super) const STAT_EXTRA_FIELDS: &str = "stx='\n%o\n%b\n%t\n%T'\n";
+/// same `stat` process as the other fields, and the raw mode again (`%f`: its file type bits).
+pub(super) const STAT_EXTRA_FIELDS: &str = "stx='\n%o\n%b\n%t\n%T\n%f'\n";
 
 /// The number of `stat -c` fields in [`STAT_EXTRA_FIELDS`].
-pub(super) const STAT_EXTRA_COUNT: usize = 4;
+pub(super) const STAT_EXTRA_COUNT: usize = 5;
 
 /// Shell text run after `st` for the `stat` module (`$1` path, `$2` follow, `$5` get_mime,
 /// `$6` get_attributes): `F` + `file -b --mime-type --mime-encoding` (empty when `file` is
@@ -260,6 +260,7 @@ pub(super) fn parse_stat_extra(
     let blocks = num(1, 10)?;
     let major = num(2, 16)?;
     let minor = num(3, 16)?;
+    let file_type = u32::try_from(num(4, 16)? & 0o170000).map_err(|_| parse_err(path, "bad mode"))?;
     // glibc's makedev.
     let device_type =
         (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & !0xff) << 12) | ((major & !0xfff) << 32);
@@ -267,6 +268,7 @@ pub(super) fn parse_stat_extra(
         block_size,
         blocks,
         device_type,
+        file_type,
         ..Default::default()
     };
     if mime {

@@ -148,6 +148,10 @@ pub struct StatExtra {
     pub blocks: u64,
     /// `st_rdev` (0 for anything but a device).
     pub device_type: u64,
+    /// The file type bits of `st_mode` (`S_IFMT`: `0o010000` FIFO, `0o020000` character
+    /// device, `0o060000` block device, `0o140000` socket, ...), which [`FileKind`] folds into
+    /// `Other`.
+    pub file_type: u32,
     /// `(mimetype, charset)` from `file`, when asked for; `None` when `file` could not say.
     pub mime: Option<(String, String)>,
     /// `(version, flags)` from `lsattr -vd`, when asked for and it answered.
