@@ -106,8 +106,12 @@ impl Stack {
         std::fs::set_permissions(secrets.path(), std::fs::Permissions::from_mode(0o600)).unwrap();
         let ollama = Ollama::start();
         let mut host_vars = tempfile::NamedTempFile::with_suffix(".yml").unwrap();
+        // The lab hosts use the machine's engine through its socket: they have no
+        // docker.service, so the nightly backup timer (03:15 UTC plus up to 5 minutes), whose
+        // service `Requires=docker.service`, fails when it fires and a verify after that sees
+        // drift. A schedule no test run reaches keeps the test independent of the time of day.
         let hv = format!(
-            "all:\n  hosts:\n    lab1:\n      openclaw_ollama_enabled: true\n      openclaw_ollama_port: {}\n      openclaw_ollama_host_gateway_ip: {HOST_GATEWAY_IP}\n",
+            "all:\n  vars:\n    backup_on_calendar: \"2100-01-01 00:00:00\"\n  hosts:\n    lab1:\n      openclaw_ollama_enabled: true\n      openclaw_ollama_port: {}\n      openclaw_ollama_host_gateway_ip: {HOST_GATEWAY_IP}\n",
             ollama.port
         );
         std::io::Write::write_all(&mut host_vars, hv.as_bytes()).unwrap();
