@@ -170,9 +170,10 @@ pub async fn stat_full(
         return step(checksum).await;
     };
     // Only a regular file is opened: opening a FIFO would block the host's one `sftp-server`
-    // (the shell's script tests `-f` before `sha1sum` reads, with the same small race).
+    // (the shell's script tests `-f` before `sha1sum` reads, with the same small race). A link
+    // not followed is not hashed: its `lstat` is not a regular file.
     let bytes = async {
-        let a = fs.stat(path, true).await.ok()?;
+        let a = fs.stat(path, follow).await.ok()?;
         let small = a.size.is_some_and(|n| n <= sftp_ops::CONTROLLER_HASH_MAX);
         if a.permissions.is_some_and(|p| p & 0o170000 == 0o100000) && small {
             fs.read_all(path, Some(sftp_ops::CONTROLLER_HASH_MAX)).await.ok()

@@ -11,7 +11,8 @@ use super::types::{
 
 /// Shell function `st PATH FOLLOW ALGO CONTENT` printing `M` for missing, or `E`, twelve fields,
 /// the checksum line, the access line (`rwx` subset for the running user), the link target, a
-/// NUL, the link's resolved path, a NUL, and the content.
+/// NUL, the link's resolved path, a NUL, and the content. `$stx` (empty here; see
+/// [`STAT_EXTRA_FIELDS`]) adds `stat -c` fields after the twelfth.
 pub(super) const ST_FN: &str = r#"stx=
 st() {
   if [ "$2" = 1 ]; then
@@ -214,8 +215,9 @@ pub(super) fn parse_time(t: &str) -> Option<f64> {
     Some(secs as f64 + f64::from(nanos) * 1e-9)
 }
 
-/// `$stx` for `st` in the `stat` module (set after [`ST_FN`], which empties it): block size, blocks and device numbers, asked of the
-/// same `stat` process as the other fields, and the raw mode again (`%f`: its file type bits).
+/// `$stx` for `st` in the `stat` module (set after [`ST_FN`], which empties it): block size,
+/// blocks and device numbers, asked of the same `stat` process as the other fields, and the raw
+/// mode again (`%f`: its file type bits).
 pub(super) const STAT_EXTRA_FIELDS: &str = "stx='\n%o\n%b\n%t\n%T\n%f'\n";
 
 /// The number of `stat -c` fields in [`STAT_EXTRA_FIELDS`].
@@ -237,7 +239,8 @@ if [ "$6" = 1 ]; then
 fi
 "#;
 
-/// Parses [`STAT_EXTRA`]'s output (after `st`'s) into a [`StatExtra`].
+/// Parses `fields` (the [`STAT_EXTRA_FIELDS`] lines, as [`parse_st_extra`] returns them) and
+/// [`STAT_EXTRA`]'s output (after `st`'s) into a [`StatExtra`].
 pub(super) fn parse_stat_extra(
     path: &str,
     fields: &[String],
