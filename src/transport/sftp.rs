@@ -396,12 +396,19 @@ impl SftpFs {
     /// [`WRITES_IN_FLIGHT`] of them in flight at once (a large file is not copied whole into
     /// request buffers).
     pub async fn write_all(&self, handle: &str, data: &[u8]) -> Result<(), SftpFail> {
+        self.write_all_at(handle, 0, data).await
+    }
+
+    /// [`SftpFs::write_all`] of `data` at `offset`. A window's requests all leave on the first
+    /// poll, so data of one window or less is in flight before anything polled after it.
+    async fn write_all_at(&self, handle: &str, offset: usize, data: &[u8]) -> Result<(), SftpFail> {
         let _changing = self.ahead.changing();
         let chunks: Vec<(usize, &[u8])> = data.chunks(WRITE_CHUNK).enumerate().collect();
         for window in chunks.chunks(WRITES_IN_FLIGHT) {
             let writes = window.iter().map(|&(i, chunk)| {
                 self.count();
-                self.raw.write(handle, (i * WRITE_CHUNK) as u64, chunk.to_vec())
+                self.raw
+                    .write(handle, (offset + i * WRITE_CHUNK) as u64, chunk.to_vec())
             });
             for r in futures::future::join_all(writes).await {
                 r?;
@@ -442,30 +449,11 @@ impl SftpFs {
             self.close(handle).await;
             return Err(e);
         }
-        let offset = head.len();
         // futures::join! polls its futures in the order given, so the requests leave in that
         // order (tokio::join! may start at another branch).
-        let writes = async {
-            let chunks = tail.chunks(WRITE_CHUNK).enumerate().map(|(i, chunk)| {
-                self.count();
-                self.raw
-                    .write(handle, (offset + i * WRITE_CHUNK) as u64, chunk.to_vec())
-            });
-            for r in futures::future::join_all(chunks).await {
-                r?;
-            }
-            Ok::<(), SftpFail>(())
-        };
         let set = |attrs: Option<FileAttributes>| async move {
             match attrs {
-                Some(a) => {
-                    self.count();
-                    self.raw
-                        .fsetstat(handle, a)
-                        .await
-                        .map(|_| ())
-                        .map_err(SftpFail::from)
-                }
+                Some(a) => self.fsetstat(handle, a).await,
                 None => Ok(()),
             }
         };
@@ -477,7 +465,7 @@ impl SftpFs {
             }
         };
         let (w, o, m, f, st, ()) = futures::join!(
-            writes,
+            self.write_all_at(handle, head.len(), tail),
             set(owner),
             set(mode),
             self.fsync(handle),

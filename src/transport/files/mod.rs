@@ -17,17 +17,18 @@
 mod remote_copy;
 mod scripts;
 mod sftp_ops;
+mod stat_full;
 mod tree;
 mod types;
 
 use super::{Become, Connection, ExecOutput, TransportError};
 pub use remote_copy::{HostCopy, HostCopyOutcome, copy_on_host};
 use scripts::{
-    ATTRS_FN, MKDIR_BODY, ST_FN, STAT_EXTRA, STAT_EXTRA_COUNT, STAT_EXTRA_FIELDS, algo, attr_args,
-    created_dirs, flag, parse_err, parse_probe, parse_st, parse_st_extra, parse_stat_extra, parse_umask,
-    parse_write, remote_err, take_line, write_args, write_script, write_status,
+    ATTRS_FN, MKDIR_BODY, ST_FN, algo, attr_args, created_dirs, flag, parse_err, parse_probe, parse_st,
+    parse_umask, parse_write, remote_err, take_line, write_args, write_script, write_status,
 };
 pub use scripts::{script_request, unique_suffix};
+pub use stat_full::stat_full;
 pub use tree::{TreeOp, apply_tree, probe_many};
 pub(crate) use types::learn_umask;
 use types::learned_owner;
@@ -42,6 +43,26 @@ async fn run_script(
     become_: &Option<Become>,
 ) -> Result<ExecOutput, TransportError> {
     conn.exec(&script_request(script, args, stdin, become_)).await
+}
+
+/// Runs a read-only `stat` script (`args` after it) and returns its stdout.
+///
+/// Errors: [`FilesError::Remote`] (as `stat` on `path`) when the script fails on the host;
+/// [`FilesError::Transport`] when the connection breaks.
+async fn stat_script(
+    conn: &Connection,
+    path: &str,
+    script: &str,
+    args: &[String],
+    become_: &Option<Become>,
+) -> Result<Vec<u8>, FilesError> {
+    let out = conn
+        .exec(&script_request(script, args, None, become_).pure())
+        .await?;
+    if !out.status.success() {
+        return Err(remote_err("stat", path, &out));
+    }
+    Ok(out.stdout)
 }
 
 /// Reads the metadata of `path` (and optionally its checksum and content) in one round trip.
@@ -67,13 +88,8 @@ pub async fn probe(
         algo(opts.checksum),
         flag(opts.content),
     ];
-    let out = conn
-        .exec(&script_request(&script, &args, None, become_).pure())
-        .await?;
-    if !out.status.success() {
-        return Err(remote_err("stat", path, &out));
-    }
-    let mut buf = &out.stdout[..];
+    let out = stat_script(conn, path, &script, &args, become_).await?;
+    let mut buf = &out[..];
     let p = parse_probe(path, &mut buf, opts.content)?;
     learn_umask(conn, p.umask);
     Ok(p)
@@ -106,13 +122,8 @@ pub async fn probe_and_exists(
         flag(opts.content),
         other.to_string(),
     ];
-    let out = conn
-        .exec(&script_request(&script, &args, None, become_).pure())
-        .await?;
-    if !out.status.success() {
-        return Err(remote_err("stat", path, &out));
-    }
-    let mut buf = &out.stdout[..];
+    let out = stat_script(conn, path, &script, &args, become_).await?;
+    let mut buf = &out[..];
     let umask = parse_umask(path, &mut buf)?;
     learn_umask(conn, umask);
     let exists = match take_line(&mut buf) {
@@ -139,96 +150,6 @@ pub async fn stat(
         sftp: false,
     };
     Ok(probe(conn, path, opts, become_).await?.stat)
-}
-
-/// `stat` of one path with everything ansible.builtin.stat reports (block size, blocks,
-/// device number; with `mime` the `file` command's mime type and charset; with `attrs`
-/// `lsattr`'s version and flags), in one round trip. `None` when the path does not exist.
-///
-/// The checksum of a regular file up to [`sftp_ops::CONTROLLER_HASH_MAX`] is taken on the
-/// controller from its bytes read over SFTP while the shell step runs (its `stat` first: only
-/// a regular file is opened; no `sha1sum` process on the host), where SFTP serves the task's
-/// user; a larger or unreadable file is hashed on the host as before, in one more step.
-///
-/// Errors: [`FilesError::Remote`] when `stat` fails on the host; [`FilesError::Parse`] on
-/// output this module did not produce.
-pub async fn stat_full(
-    conn: &Connection,
-    path: &str,
-    follow: bool,
-    checksum: Option<Checksum>,
-    mime: bool,
-    attrs: bool,
-    become_: &Option<Become>,
-) -> Result<Option<(FileStat, StatExtra)>, FilesError> {
-    let fs = match checksum {
-        Some(_) => sftp_ops::usable(conn, become_).await,
-        None => None,
-    };
-    let step = |checksum| stat_full_step(conn, path, (follow, checksum, mime, attrs), become_);
-    let Some(fs) = fs else {
-        return step(checksum).await;
-    };
-    // Only a regular file is opened: opening a FIFO would block the host's one `sftp-server`
-    // (the shell's script tests `-f` before `sha1sum` reads, with the same small race). A link
-    // not followed is not hashed: its `lstat` is not a regular file.
-    let bytes = async {
-        let a = fs.stat(path, follow).await.ok()?;
-        let small = a.size.is_some_and(|n| n <= sftp_ops::CONTROLLER_HASH_MAX);
-        if a.permissions.is_some_and(|p| p & 0o170000 == 0o100000) && small {
-            fs.read_all(path, Some(sftp_ops::CONTROLLER_HASH_MAX)).await.ok()
-        } else {
-            None
-        }
-    };
-    let (answer, bytes) = tokio::join!(step(None), bytes);
-    let Some((mut st, extra)) = answer? else {
-        return Ok(None);
-    };
-    // The script hashes a regular file, followed or not a link itself.
-    if st.kind != FileKind::File || !(follow || st.link_target.is_none()) {
-        return Ok(Some((st, extra)));
-    }
-    match (checksum, bytes) {
-        (Some(c), Some(Some(b))) => {
-            st.checksum = Some(c.digest(&b));
-            Ok(Some((st, extra)))
-        }
-        _ => step(checksum).await,
-    }
-}
-
-/// [`stat_full`]'s shell step for `(follow, checksum, mime, attrs)` (`checksum` taken by the
-/// host's `sha1sum`/`md5sum`/...).
-async fn stat_full_step(
-    conn: &Connection,
-    path: &str,
-    (follow, checksum, mime, attrs): (bool, Option<Checksum>, bool, bool),
-    become_: &Option<Become>,
-) -> Result<Option<(FileStat, StatExtra)>, FilesError> {
-    let script =
-        format!("{ST_FN}{STAT_EXTRA_FIELDS}umask; st \"$1\" \"$2\" \"$3\" 0 || exit 1\n{STAT_EXTRA}");
-    let args = [
-        path.to_string(),
-        flag(follow),
-        algo(checksum),
-        "0".to_string(),
-        flag(mime),
-        flag(attrs),
-    ];
-    let out = conn
-        .exec(&script_request(&script, &args, None, become_).pure())
-        .await?;
-    if !out.status.success() {
-        return Err(remote_err("stat", path, &out));
-    }
-    let mut buf = &out.stdout[..];
-    parse_umask(path, &mut buf)?;
-    let Some((st, fields)) = parse_st_extra(path, &mut buf, false, STAT_EXTRA_COUNT)? else {
-        return Ok(None);
-    };
-    let extra = parse_stat_extra(path, &fields, &mut buf, mime, attrs)?;
-    Ok(Some((st, extra)))
 }
 
 /// The bytes of a regular file (following links), `None` when it does not exist.
