@@ -179,6 +179,16 @@ fn d11_registered_results_have_ansibles_keys() {
         "{:#?}",
         t.lines
     );
+    // stat of a FIFO and of /dev/null: the file kinds as ansible.builtin.stat reports them
+    // (talon said false for every kind but files, folders and links before 2026-12-08).
+    assert!(
+        t.lines.iter().any(|l| l.starts_with("show the file kinds")
+            && l.contains("'isfifo': True")
+            && l.contains("'ischr': True")
+            && l.contains("no checksum")),
+        "{:#?}",
+        t.lines
+    );
 }
 
 #[test]
